@@ -1,0 +1,62 @@
+/**
+ * The one error catalogue: the gateway, the API and the pages answer with
+ * `{"error": <code>, "message": <text>}` and the status given here.
+ */
+export type ErrorCode =
+  | "bad_request"
+  | "unauthorized"
+  | "challenge_failed"
+  | "not_found"
+  | "sale_not_found"
+  | "order_not_found"
+  | "limit_reached"
+  | "sold_out"
+  | "sale_ended"
+  | "payload_too_large"
+  | "not_started"
+  | "rate_limited"
+  | "internal_error"
+  | "sale_paused"
+  | "unavailable";
+
+export interface CatalogueEntry {
+  status: number;
+  message: string;
+}
+
+export const ERROR_CATALOGUE: { [code in ErrorCode]: CatalogueEntry } = {
+  bad_request: { status: 400, message: "The request is malformed." },
+  unauthorized: { status: 401, message: "A valid shopper token is required." },
+  challenge_failed: { status: 403, message: "The challenge answer is wrong, expired or already used." },
+  not_found: { status: 404, message: "No such resource." },
+  sale_not_found: { status: 404, message: "No such sale." },
+  order_not_found: { status: 404, message: "No such order." },
+  limit_reached: { status: 409, message: "You already have the most units this sale allows per shopper." },
+  sold_out: { status: 410, message: "The sale is sold out." },
+  sale_ended: { status: 410, message: "The sale has ended." },
+  payload_too_large: { status: 413, message: "The request body is too large." },
+  not_started: { status: 425, message: "The sale has not started yet." },
+  rate_limited: { status: 429, message: "Too many requests; retry after the given number of seconds." },
+  internal_error: { status: 500, message: "An unexpected error occurred." },
+  sale_paused: { status: 503, message: "The sale is paused; retry later." },
+  unavailable: { status: 503, message: "The service is unavailable; nothing was sold. Retry later." },
+};
+
+/** The codes, in catalogue order (Lua tables have no key order). */
+export const ERROR_CODES: ErrorCode[] = [
+  "bad_request",
+  "unauthorized",
+  "challenge_failed",
+  "not_found",
+  "sale_not_found",
+  "order_not_found",
+  "limit_reached",
+  "sold_out",
+  "sale_ended",
+  "payload_too_large",
+  "not_started",
+  "rate_limited",
+  "internal_error",
+  "sale_paused",
+  "unavailable",
+];

@@ -1,0 +1,75 @@
+/**
+ * HS256 JWT checks: structure, `alg`, signature, `sub` and `exp`. The platform supplies
+ * base64url, HMAC and JSON (ngx/resty in nginx, node:crypto in Node) through JwtPlatform.
+ */
+import { isValidUserId } from "./ids";
+
+export interface JwtPlatform {
+  /** Decodes unpadded base64url; undefined when s is not valid base64url. */
+  base64UrlDecode(s: string): string | undefined;
+  /** base64url (unpadded) of HMAC-SHA256(secret, data). */
+  signHs256(data: string): string;
+  /** Parses JSON; undefined when s is not JSON. */
+  decodeJson(s: string): unknown;
+}
+
+export type JwtFailure = "malformed" | "bad_alg" | "bad_signature" | "bad_claims" | "expired";
+
+export interface JwtResult {
+  /** The user id (`sub`) when the token is good. */
+  userId?: string;
+  failure?: JwtFailure;
+}
+
+/** Longest token accepted; a shopper token is well under 1 KB. */
+export const MAX_TOKEN_LENGTH = 2048;
+
+/** Compares two strings in time that depends on their length only. */
+export function constantTimeEquals(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = diff | (a.charCodeAt(i) ^ b.charCodeAt(i));
+  }
+  return diff === 0;
+}
+
+function field(v: unknown, name: string): unknown {
+  if (typeof v !== "object" || v === null) return undefined;
+  return (v as { [k: string]: unknown })[name];
+}
+
+function fail(failure: JwtFailure): JwtResult {
+  return { failure };
+}
+
+/** Verifies an HS256 token at nowSec (epoch seconds). */
+export function verifyHs256(token: string, nowSec: number, platform: JwtPlatform): JwtResult {
+  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return fail("malformed");
+  const firstDot = token.indexOf(".");
+  if (firstDot <= 0) return fail("malformed");
+  const secondDot = token.indexOf(".", firstDot + 1);
+  if (secondDot <= firstDot + 1 || secondDot === token.length - 1) return fail("malformed");
+  if (token.indexOf(".", secondDot + 1) !== -1) return fail("malformed");
+
+  const headerJson = platform.base64UrlDecode(token.substring(0, firstDot));
+  if (headerJson === undefined) return fail("malformed");
+  const header = platform.decodeJson(headerJson);
+  if (typeof header !== "object" || header === null) return fail("malformed");
+  if (field(header, "alg") !== "HS256") return fail("bad_alg");
+
+  const signed = token.substring(0, secondDot);
+  if (!constantTimeEquals(platform.signHs256(signed), token.substring(secondDot + 1))) {
+    return fail("bad_signature");
+  }
+
+  const payloadJson = platform.base64UrlDecode(token.substring(firstDot + 1, secondDot));
+  if (payloadJson === undefined) return fail("malformed");
+  const payload = platform.decodeJson(payloadJson);
+  const sub = field(payload, "sub");
+  const exp = field(payload, "exp");
+  if (typeof sub !== "string" || !isValidUserId(sub)) return fail("bad_claims");
+  if (typeof exp !== "number" || exp !== exp) return fail("bad_claims");
+  if (exp <= nowSec) return fail("expired");
+  return { userId: sub };
+}

@@ -1,0 +1,54 @@
+/**
+ * The Redis key layout, defined once for the gateway (through TSTL) and the Node services.
+ * Every key of a sale carries the hash tag {sale:<id>} so the whole sale sits on one
+ * Redis Cluster slot and the purchase script may touch all of them atomically.
+ */
+
+/** Hash: sale id → published config JSON (see PublishedSale). */
+export const SALE_CONFIGS_KEY = "fs:sales";
+/** Counter bumped on every publish; gateways poll it to notice new configs. */
+export const CONFIG_VERSION_KEY = "fs:sales:version";
+/** Consumer group the order workers read every sale's stream with. */
+export const ORDER_CONSUMER_GROUP = "order-workers";
+
+export interface SaleKeys {
+  /** String: units left to take. */
+  stock: string;
+  /** String: units taken for good (`order` mode: at acceptance). */
+  sold: string;
+  /** Hash: user id → units this user has been granted. */
+  buyers: string;
+  /** String: last order number handed out. */
+  orderSeq: string;
+  /** Hash: `<n>` → order record, `<n>:s` → order status (see orderRecordField). */
+  orders: string;
+  /** Stream: accepted orders waiting for the worker (see stream.ts). */
+  stream: string;
+}
+
+export function saleKeys(saleId: string): SaleKeys {
+  const tag = "fs:{sale:" + saleId + "}:";
+  return {
+    stock: tag + "stock",
+    sold: tag + "sold",
+    buyers: tag + "buyers",
+    orderSeq: tag + "seq",
+    orders: tag + "orders",
+    stream: tag + "stream",
+  };
+}
+
+/** The purchase script's KEYS, in order; the script's header names the same list. */
+export function purchaseScriptKeys(k: SaleKeys): string[] {
+  return [k.stock, k.sold, k.buyers, k.orderSeq, k.orders, k.stream];
+}
+
+/** Field of the orders hash holding an order's record: `user \t quantity \t userSeq \t acceptedAtMs`. */
+export function orderRecordField(orderNo: string): string {
+  return orderNo;
+}
+
+/** Field of the orders hash holding an order's status. */
+export function orderStatusField(orderNo: string): string {
+  return orderNo + ":s";
+}

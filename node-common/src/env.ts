@@ -1,0 +1,49 @@
+/**
+ * Configuration from environment variables (documented in .env.example and the README).
+ * Each service reads what it needs; a bad or missing value stops it with a message naming it.
+ */
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positive = z.coerce.number().positive();
+const whole = z.coerce.number().int().min(0);
+
+const schema = z.object({
+  FS_REDIS_URL: z.string().startsWith("redis://").default("redis://127.0.0.1:6379/0"),
+  FS_DATABASE_URL: z.string().startsWith("postgres"),
+  FS_JWT_SECRET: z.string().min(32, "must be at least 32 characters"),
+  FS_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters"),
+  FS_GATEWAY_PORT: port.default(8080),
+  FS_ADMIN_PORT: port.default(3000),
+  FS_ADMIN_HOST: z.string().default("127.0.0.1"),
+  FS_DEFAULT_USER_RATE_PER_SECOND: positive.default(5),
+  FS_DEFAULT_USER_BURST: whole.default(5),
+  FS_DEFAULT_ADMIT_PER_SECOND: positive.default(5000),
+  FS_WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(1000),
+  FS_WORKER_BLOCK_MS: whole.default(1000),
+  FS_WORKER_CLAIM_IDLE_MS: whole.default(30000),
+  FS_WORKER_BACKOFF_MAX_MS: positive.default(5000),
+  FS_WORKER_NAME: z.string().optional(),
+  FS_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof schema>;
+export type EnvName = keyof Env;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Reads and checks the named variables from `source` (process.env by default). */
+export function readEnv<K extends EnvName>(names: readonly K[], source: NodeJS.ProcessEnv = process.env): Pick<Env, K> {
+  const mask: { [name: string]: true } = Object.fromEntries(names.map((n) => [n, true]));
+  const result = schema.pick(mask as never).safeParse(source);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}\n(see .env.example)`);
+  }
+  return result.data as unknown as Pick<Env, K>;
+}
