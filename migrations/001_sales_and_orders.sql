@@ -21,20 +21,21 @@ CREATE TABLE sales (
 );
 
 -- One row per accepted order. Re-delivery from the stream is harmless: the primary key and
--- the (sale, user, user_seq) key make a second insert of the same order a no-op.
+-- the (sale, user, user_units) key make a second insert of the same order a no-op. user_units
+-- is the user's running unit count after this order, so it differs for each of a user's orders.
 CREATE TABLE orders (
   order_id     text        PRIMARY KEY,
   sale_id      text        NOT NULL REFERENCES sales (id),
   order_no     bigint      NOT NULL,
   user_id      text        NOT NULL,
-  user_seq     integer     NOT NULL CHECK (user_seq >= 1),
+  user_units   integer     NOT NULL CHECK (user_units >= 1),
   quantity     integer     NOT NULL CHECK (quantity >= 1),
   status       text        NOT NULL DEFAULT 'confirmed',
   request_id   text,
   accepted_at  timestamptz NOT NULL,
   persisted_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (sale_id, order_no),
-  UNIQUE (sale_id, user_id, user_seq)
+  UNIQUE (sale_id, user_id, user_units)
 );
 
 CREATE INDEX orders_sale_id_idx ON orders (sale_id);

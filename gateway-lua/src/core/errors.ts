@@ -9,6 +9,7 @@ export type ErrorCode =
   | "not_found"
   | "sale_not_found"
   | "order_not_found"
+  | "method_not_allowed"
   | "limit_reached"
   | "sold_out"
   | "sale_ended"
@@ -31,6 +32,7 @@ export const ERROR_CATALOGUE: { [code in ErrorCode]: CatalogueEntry } = {
   not_found: { status: 404, message: "No such resource." },
   sale_not_found: { status: 404, message: "No such sale." },
   order_not_found: { status: 404, message: "No such order." },
+  method_not_allowed: { status: 405, message: "This method is not allowed here." },
   limit_reached: { status: 409, message: "You already have the most units this sale allows per shopper." },
   sold_out: { status: 410, message: "The sale is sold out." },
   sale_ended: { status: 410, message: "The sale has ended." },
@@ -50,6 +52,7 @@ export const ERROR_CODES: ErrorCode[] = [
   "not_found",
   "sale_not_found",
   "order_not_found",
+  "method_not_allowed",
   "limit_reached",
   "sold_out",
   "sale_ended",

@@ -6,11 +6,11 @@ import { isValidUserId } from "./ids";
 
 export interface JwtPlatform {
   /** Decodes unpadded base64url; undefined when s is not valid base64url. */
-  base64UrlDecode(s: string): string | undefined;
+  base64UrlDecode(this: void, s: string): string | undefined;
   /** base64url (unpadded) of HMAC-SHA256(secret, data). */
-  signHs256(data: string): string;
+  signHs256(this: void, data: string): string;
   /** Parses JSON; undefined when s is not JSON. */
-  decodeJson(s: string): unknown;
+  decodeJson(this: void, s: string): unknown;
 }
 
 export type JwtFailure = "malformed" | "bad_alg" | "bad_signature" | "bad_claims" | "expired";

@@ -10,6 +10,8 @@ export const SALE_CONFIGS_KEY = "fs:sales";
 export const CONFIG_VERSION_KEY = "fs:sales:version";
 /** Consumer group the order workers read every sale's stream with. */
 export const ORDER_CONSUMER_GROUP = "order-workers";
+/** Counter the benchmark's one-Redis-round-trip ceiling increments. */
+export const BENCH_CEILING_KEY = "fs:bench:ceiling";
 
 export interface SaleKeys {
   /** String: units left to take. */
@@ -43,7 +45,7 @@ export function purchaseScriptKeys(k: SaleKeys): string[] {
   return [k.stock, k.sold, k.buyers, k.orderSeq, k.orders, k.stream];
 }
 
-/** Field of the orders hash holding an order's record: `user \t quantity \t userSeq \t acceptedAtMs`. */
+/** Field of the orders hash holding an order's record: `user \t quantity \t acceptedAtMs`. */
 export function orderRecordField(orderNo: string): string {
   return orderNo;
 }

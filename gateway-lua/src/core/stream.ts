@@ -7,7 +7,8 @@ export const ORDER_FIELDS = {
   saleId: "sale",
   userId: "user",
   quantity: "qty",
-  userSeq: "useq",
+  /** The user's running unit count after this order: unique per (sale, user). */
+  userUnits: "uunits",
   acceptedAtMs: "at",
   requestId: "rid",
 } as const;

@@ -1,0 +1,38 @@
+/**
+ * The JWT core's platform in nginx: base64url from lua-resty-core, HMAC-SHA256 built on
+ * lua-resty-string's SHA-256 (lua-nginx-module has HMAC-SHA1 only), cjson.safe.
+ * The secret's inner and outer pads are computed once, so a signature costs two hashes.
+ */
+import { decode_base64url, encode_base64url } from "ngx.base64";
+import * as sha256 from "resty.sha256";
+import type { JwtPlatform } from "../core/jwt";
+import { decodeJson } from "./json";
+
+const BLOCK_SIZE = 64;
+
+function sha256Of(...parts: string[]): string {
+  const h = sha256.new();
+  if (h === undefined) error("resty.sha256 unavailable", 0);
+  for (const p of parts) h.update(p);
+  return h.final();
+}
+
+function pad(key: string, byte: number): string {
+  const out: string[] = [];
+  for (let i = 1; i <= BLOCK_SIZE; i++) {
+    const k = i <= key.length ? key.charCodeAt(i - 1) : 0;
+    out.push(string.char(k ^ byte));
+  }
+  return table.concat(out);
+}
+
+export function createJwtPlatform(secret: string): JwtPlatform {
+  const key = secret.length > BLOCK_SIZE ? sha256Of(secret) : secret;
+  const innerPad = pad(key, 0x36);
+  const outerPad = pad(key, 0x5c);
+  return {
+    base64UrlDecode: (s) => decode_base64url(s) ?? undefined,
+    signHs256: (data) => encode_base64url(sha256Of(outerPad, sha256Of(innerPad, data))),
+    decodeJson,
+  };
+}

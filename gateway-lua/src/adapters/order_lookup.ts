@@ -1,0 +1,29 @@
+/** Reads one order's record and status from its sale's orders hash (one HMGET). */
+import { orderRecordField, orderStatusField, saleKeys } from "../core/keys";
+import type { OrderRef } from "../core/ids";
+import { discardRedis, openRedis, releaseRedis } from "./redis_connection";
+
+export interface OrderView {
+  userId: string;
+  quantity: number;
+  acceptedAtMs: number;
+  status: string;
+}
+
+/** The order, undefined when there is none, or an error string when Redis failed. */
+export function lookUpOrder(ref: OrderRef): OrderView | undefined | string {
+  const [red, connectErr] = openRedis();
+  if (red === undefined) return connectErr ?? "connect failed";
+  const [values, err] = red.hmget(saleKeys(ref.saleId).orders, orderRecordField(ref.orderNo), orderStatusField(ref.orderNo));
+  if (values === undefined || values === false) {
+    discardRedis(red);
+    return "HMGET: " + tostring(err);
+  }
+  releaseRedis(red);
+  const record = values[0];
+  const status = values[1];
+  if (record === undefined || record === ngx.null || status === undefined || status === ngx.null) return undefined;
+  const [userId, quantity, acceptedAt] = string.match(record as string, "^([^\t]+)\t(%d+)\t(%d+)$");
+  if (userId === undefined) return undefined;
+  return { userId, quantity: tonumber(quantity) as number, acceptedAtMs: tonumber(acceptedAt) as number, status: status as string };
+}

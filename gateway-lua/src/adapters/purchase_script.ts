@@ -1,0 +1,51 @@
+/**
+ * The one Redis round trip of an admitted purchase: redis-scripts/purchase.lua (its header
+ * states KEYS, ARGV and the replies decoded here).
+ */
+import type { CachedSale } from "./sale_cache";
+import { discardRedis, openRedis, releaseRedis, type RedisConnection } from "./redis_connection";
+import { isNoScript, loadScript, type RedisScript } from "./redis_scripts";
+
+export type PurchaseOutcome = "accepted" | "sold_out" | "limit_reached" | "not_enough_left" | "not_loaded" | "unavailable";
+
+export interface PurchaseReply {
+  outcome: PurchaseOutcome;
+  orderNo?: number;
+  unitsLeft?: number;
+  /** For `unavailable`: why, for the log. */
+  error?: string;
+}
+
+const OUTCOME_BY_CODE: PurchaseOutcome[] = ["accepted", "sold_out", "limit_reached", "not_enough_left", "not_loaded"];
+
+let script: RedisScript | undefined;
+
+/** Loads the script file; called once at init so a missing file stops nginx at start. */
+export function loadPurchaseScript(): void {
+  script = loadScript("purchase");
+}
+
+function call(red: RedisConnection, s: RedisScript, c: CachedSale, userId: string, quantity: number, nowMs: number, requestId: string) {
+  const now = string.format("%d", nowMs);
+  const [res, err] = red.evalsha(s.sha, 6, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey,
+    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId);
+  if (!isNoScript(err)) return $multi(res, err);
+  return red.eval(s.source, 6, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey,
+    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId);
+}
+
+export function purchaseInRedis(c: CachedSale, userId: string, quantity: number, nowMs: number, requestId: string): PurchaseReply {
+  const s = script as RedisScript;
+  const [red, connectErr] = openRedis();
+  if (red === undefined) return { outcome: "unavailable", error: connectErr };
+  const [res, err] = call(red, s, c, userId, quantity, nowMs, requestId);
+  if (res === undefined || res === false || err !== undefined || typeof res !== "object") {
+    discardRedis(red);
+    return { outcome: "unavailable", error: tostring(err) };
+  }
+  releaseRedis(red);
+  const reply = res as number[];
+  const outcome = OUTCOME_BY_CODE[reply[0] as number];
+  if (outcome === undefined) return { outcome: "unavailable", error: "unexpected script reply " + tostring(reply[0]) };
+  return { outcome, orderNo: reply[1], unitsLeft: reply[outcome === "accepted" ? 2 : 1] };
+}

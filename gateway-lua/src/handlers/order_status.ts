@@ -1,0 +1,35 @@
+/** GET /api/orders/{orderId} — the caller's own order and its status; others' orders do not exist. */
+import { parseOrderId } from "../core/ids";
+import { lookUpOrder } from "../adapters/order_lookup";
+import { verifyShopperToken } from "../adapters/shopper_identity";
+import { encodeJson } from "../adapters/json";
+import { shopperToken } from "../http/request";
+import { sendError, sendJson } from "../http/respond";
+import { isoTime } from "../http/time_format";
+
+export function handleOrderStatus(this: void): void {
+  const token = shopperToken();
+  if (token === undefined) return sendError("unauthorized");
+  const identity = verifyShopperToken(token, ngx.now());
+  if (identity.userId === undefined) return sendError("unauthorized");
+
+  const orderId = ngx.var.fs_order_id ?? "";
+  const ref = parseOrderId(orderId);
+  if (ref === undefined) return sendError("order_not_found");
+  const order = lookUpOrder(ref);
+  if (typeof order === "string") {
+    ngx.log(ngx.ERR, "order status: Redis failed: ", order);
+    return sendError("unavailable");
+  }
+  if (order === undefined || order.userId !== identity.userId) return sendError("order_not_found");
+  sendJson(
+    200,
+    encodeJson({
+      orderId,
+      saleId: ref.saleId,
+      status: order.status,
+      quantity: order.quantity,
+      acceptedAt: isoTime(order.acceptedAtMs),
+    }),
+  );
+}

@@ -1,0 +1,72 @@
+/**
+ * POST /api/sales/{id}/purchase — checks run cheapest first and none of them touches the
+ * network (DESIGN.md, "The purchase path"); an admitted attempt costs one Redis round trip.
+ * nginx's limit_req per client IP has already run.
+ */
+import { saleWindowAt } from "../core/sale";
+import { retryAfterSeconds } from "../core/gcra";
+import { isJsonContentType, parsePurchaseBody } from "../core/purchase_request";
+import { cachedSale } from "../adapters/sale_cache";
+import { isSoldOut, markSoldOut } from "../adapters/sold_out_flags";
+import { userRateIncoming } from "../adapters/user_rate_limiter";
+import { admit } from "../adapters/admission_gate";
+import { decodeJson } from "../adapters/json";
+import { purchaseInRedis } from "../adapters/purchase_script";
+import { verifyShopperToken } from "../adapters/shopper_identity";
+import { readBoundedBody, shopperToken } from "../http/request";
+import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
+
+export function handlePurchase(this: void): void {
+  const c = cachedSale(ngx.var.fs_sale_id ?? "");
+  if (c === undefined) return sendError("sale_not_found");
+  const sale = c.sale;
+  const nowMs = ngx.now() * 1000;
+
+  const window = saleWindowAt(sale, nowMs);
+  if (window === "upcoming") return sendNotStarted(sale.startsAt);
+  if (window === "ended") return sendError("sale_ended");
+  if (window === "paused") return sendRetryLater("sale_paused", 5);
+  if (isSoldOut(sale.id)) return sendError("sold_out");
+
+  const token = shopperToken();
+  if (token === undefined) return sendError("unauthorized");
+  const identity = verifyShopperToken(token, nowMs / 1000);
+  if (identity.userId === undefined) return sendError("unauthorized");
+  const userId = identity.userId;
+
+  const rate = userRateIncoming(sale.id, userId, nowMs, c.userPolicy);
+  if (!rate.allowed) return sendRetryLater("rate_limited", retryAfterSeconds(rate.retryAfterMs));
+
+  if (!isJsonContentType(ngx.var.http_content_type)) {
+    return sendErrorWithMessage("bad_request", "Content-Type must be application/json");
+  }
+  const [body, problem] = readBoundedBody();
+  if (problem === "too_large") return sendError("payload_too_large");
+  if (body === undefined) return sendErrorWithMessage("bad_request", "the body is empty");
+  const decoded = decodeJson(body);
+  if (decoded === undefined) return sendErrorWithMessage("bad_request", "the body is not valid JSON");
+  const request = parsePurchaseBody(decoded, sale.perUserLimit);
+  if (typeof request === "string") return sendErrorWithMessage("bad_request", request);
+
+  if (!admit(sale.id, nowMs, sale.limits.admitPerSecond)) return sendRetryLater("rate_limited", 1);
+
+  const reply = purchaseInRedis(c, userId, request.quantity, nowMs, ngx.var.request_id ?? "");
+  switch (reply.outcome) {
+    case "accepted":
+      if (reply.unitsLeft === 0) markSoldOut(sale.id);
+      return sendJson(202, '{"orderId":"' + sale.id + "." + string.format("%d", reply.orderNo as number) + '","status":"pending"}');
+    case "sold_out":
+      markSoldOut(sale.id);
+      return sendError("sold_out");
+    case "not_enough_left":
+      return sendErrorWithMessage("sold_out", "Fewer units are left than the quantity asked for.");
+    case "limit_reached":
+      return sendError("limit_reached");
+    case "not_loaded":
+      ngx.log(ngx.ERR, "purchase: stock of sale '", sale.id, "' is not loaded in Redis");
+      return sendError("unavailable");
+    case "unavailable":
+      ngx.log(ngx.ERR, "purchase: Redis failed, nothing sold: ", reply.error ?? "");
+      return sendError("unavailable");
+  }
+}

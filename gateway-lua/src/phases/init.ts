@@ -1,0 +1,10 @@
+/** init_by_lua: read settings and load scripts once in the master, so workers fork ready. */
+import { loadSettings } from "../settings";
+import { initShopperIdentity } from "../adapters/shopper_identity";
+import { loadPurchaseScript } from "../adapters/purchase_script";
+
+export function init(this: void): void {
+  const s = loadSettings();
+  initShopperIdentity(s.jwtSecret);
+  loadPurchaseScript();
+}

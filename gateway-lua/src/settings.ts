@@ -1,0 +1,60 @@
+/**
+ * The gateway's settings, read once per nginx master at init_by_lua from the environment
+ * (each name is listed with `env` in nginx.conf: nginx clears the rest).
+ */
+import { parseRedisUrl, type RedisAddress } from "./core/redis_url";
+
+export interface GatewaySettings {
+  redis: RedisAddress;
+  jwtSecret: string;
+  redisConnectTimeoutMs: number;
+  /** Send and read timeout of each Redis command. */
+  redisTimeoutMs: number;
+  redisPoolSize: number;
+  redisIdleTimeoutMs: number;
+  /** Directory holding the Redis scripts (redis-scripts/*.lua). */
+  scriptDir: string;
+}
+
+function numberFromEnv(name: string, fallback: number): number {
+  const raw = os.getenv(name);
+  if (raw === undefined || raw === "") return fallback;
+  const n = tonumber(raw);
+  if (n === undefined || n <= 0) error(name + " must be a positive number, got '" + raw + "'", 0);
+  return n;
+}
+
+function requiredFromEnv(name: string): string {
+  const raw = os.getenv(name);
+  if (raw === undefined || raw === "") error(name + " is not set (see .env.example)", 0);
+  return raw;
+}
+
+export function readSettings(): GatewaySettings {
+  const redis = parseRedisUrl(os.getenv("FS_REDIS_URL") ?? "redis://127.0.0.1:6379/0");
+  if (typeof redis === "string") error(redis, 0);
+  const jwtSecret = requiredFromEnv("FS_JWT_SECRET");
+  if (jwtSecret.length < 32) error("FS_JWT_SECRET must be at least 32 characters", 0);
+  return {
+    redis,
+    jwtSecret,
+    redisConnectTimeoutMs: numberFromEnv("FS_REDIS_CONNECT_TIMEOUT_MS", 100),
+    redisTimeoutMs: numberFromEnv("FS_REDIS_TIMEOUT_MS", 500),
+    redisPoolSize: numberFromEnv("FS_REDIS_POOL_SIZE", 64),
+    redisIdleTimeoutMs: numberFromEnv("FS_REDIS_IDLE_TIMEOUT_MS", 60000),
+    scriptDir: requiredFromEnv("FS_REDIS_SCRIPT_DIR"),
+  };
+}
+
+let current: GatewaySettings | undefined;
+
+/** Reads the settings; called once from init_by_lua so a bad value stops nginx at start. */
+export function loadSettings(): GatewaySettings {
+  current = readSettings();
+  return current;
+}
+
+export function settings(): GatewaySettings {
+  if (current === undefined) error("gateway settings used before init", 0);
+  return current;
+}
