@@ -1,0 +1,69 @@
+/** The real control plane (Express admin API) in-process on a free port, for publishing sales in tests. */
+import type { Server } from "node:http";
+import { createLogger, createRedis, type Pool, type Redis } from "@flash-sale/node-common";
+import { createAdminApp } from "../../control-plane/src/app";
+
+export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
+
+export interface SaleInput {
+  id?: string;
+  name?: string;
+  price?: number;
+  stock: number;
+  startsAt?: string;
+  endsAt?: string;
+  perUserLimit?: number;
+  limits?: { userRatePerSecond?: number; userBurst?: number; admitPerSecond?: number };
+  [field: string]: unknown;
+}
+
+export class ControlPlane {
+  private constructor(
+    private readonly server: Server,
+    private readonly redis: Redis,
+    readonly url: string,
+  ) {}
+
+  static async start(pool: Pool, redisUrl: string): Promise<ControlPlane> {
+    const redis = createRedis(redisUrl, "control-plane-test");
+    const app = createAdminApp({
+      pool,
+      redis,
+      adminToken: TEST_ADMIN_TOKEN,
+      defaults: { limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 100000 } },
+      logger: createLogger("control-plane-test", "silent"),
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, "127.0.0.1", () => resolve(s));
+    });
+    const address = server.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    return new ControlPlane(server, redis, `http://127.0.0.1:${port}`);
+  }
+
+  /** Creates and publishes a sale; open now for an hour unless the input says otherwise. */
+  async createSale(input: SaleInput): Promise<{ id: string; [field: string]: unknown }> {
+    const now = Date.now();
+    const body = {
+      name: "Test sale",
+      price: 199,
+      startsAt: new Date(now - 60_000).toISOString(),
+      endsAt: new Date(now + 3_600_000).toISOString(),
+      deduction: "order",
+      ...input,
+    };
+    const res = await fetch(`${this.url}/admin/api/sales`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as { id: string };
+    if (res.status !== 201) throw new Error(`creating a sale failed: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.redis.disconnect();
+  }
+}

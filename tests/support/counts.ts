@@ -1,0 +1,76 @@
+/**
+ * Counting a sale, the way every sale test ends: units left and sold, buyers, orders in
+ * Redis, entries in the stream, rows and distinct buyers in Postgres.
+ */
+import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import type { Pool, Redis } from "@flash-sale/node-common";
+
+export interface SaleCount {
+  unitsLeft: number;
+  unitsSold: number;
+  buyers: number;
+  unitsGranted: number;
+  redisOrders: number;
+  streamEntries: number;
+  pgRows: number;
+  pgDistinctUsers: number;
+  pgUnits: number;
+  pgDuplicateUsers: number;
+}
+
+export async function countSale(redis: Redis, pool: Pool, saleId: string): Promise<SaleCount> {
+  const k = saleKeys(saleId);
+  const [left, sold, buyers, orderFields, streamEntries] = await Promise.all([
+    redis.get(k.stock),
+    redis.get(k.sold),
+    redis.hgetall(k.buyers),
+    redis.hlen(k.orders),
+    redis.xlen(k.stream),
+  ]);
+  const pg = await pool.query<{ rows: string; users: string; units: string | null; dup: string }>(
+    `SELECT count(*) AS rows, count(DISTINCT user_id) AS users, sum(quantity) AS units,
+            (SELECT count(*) FROM (SELECT user_id FROM orders WHERE sale_id = $1
+                                   GROUP BY user_id HAVING count(*) > 1) d) AS dup
+       FROM orders WHERE sale_id = $1`,
+    [saleId],
+  );
+  const row = pg.rows[0]!;
+  return {
+    unitsLeft: Number(left),
+    unitsSold: Number(sold ?? 0),
+    buyers: Object.keys(buyers).length,
+    unitsGranted: Object.values(buyers).reduce((a, b) => a + Number(b), 0),
+    // Each order is two fields of the hash: its record and its status.
+    redisOrders: orderFields / 2,
+    streamEntries,
+    pgRows: Number(row.rows),
+    pgDistinctUsers: Number(row.users),
+    pgUnits: Number(row.units ?? 0),
+    pgDuplicateUsers: Number(row.dup),
+  };
+}
+
+/** Waits until Postgres holds `expected` orders of the sale (the worker's drain), or throws. */
+export async function waitForRows(pool: Pool, saleId: string, expected: number, timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await pool.query<{ n: string }>("SELECT count(*) AS n FROM orders WHERE sale_id = $1", [saleId]);
+    const n = Number(r.rows[0]!.n);
+    if (n >= expected) return;
+    if (Date.now() > deadline) throw new Error(`only ${n} of ${expected} orders of ${saleId} reached Postgres`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/** Everything Redis and Postgres hold, to show that a refused request wrote nothing. */
+export async function snapshot(redis: Redis, pool: Pool): Promise<string> {
+  const keys = (await redis.keys("*")).sort();
+  const parts: string[] = [];
+  for (const key of keys) {
+    const dump = await redis.dump(key);
+    parts.push(`${key}=${dump === null ? "" : dump.toString("base64")}`);
+  }
+  const rows = await pool.query<{ n: string }>("SELECT count(*) AS n FROM orders");
+  parts.push(`orders=${rows.rows[0]!.n}`);
+  return parts.join("\n");
+}

@@ -1,0 +1,119 @@
+/**
+ * A real nginx running the compiled gateway Lua, for one test file: its own prefix in a
+ * temp dir, its own port, its own Redis (FS_REDIS_URL). Started from the same template and
+ * knobs as the stack, with overrides where a test needs them.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { renderInto } from "../../nginx-conf/src/render";
+import { parseKnobs, knobsWithOverrides } from "../../nginx-conf/src/knobs";
+import { freePort, waitForPort } from "./ports";
+import { TEST_JWT_SECRET } from "./tokens";
+
+const REPO = path.resolve(__dirname, "../..");
+
+/** Limits wide enough that one test client on loopback is not the per-IP limiter's subject. */
+export const LOAD_TEST_KNOBS: Record<string, string> = {
+  ip_rate: "1000000r/s",
+  ip_burst: "1000000",
+  ip_connections: "60000",
+  worker_processes: "2",
+};
+
+export interface GatewayOptions {
+  redisUrl: string;
+  knobs?: Record<string, string>;
+  jwtSecret?: string;
+  benchListen?: boolean;
+}
+
+export class Gateway {
+  private constructor(
+    readonly prefix: string,
+    readonly port: number,
+    readonly benchPort: number | undefined,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  static async start(opts: GatewayOptions): Promise<Gateway> {
+    const prefix = mkdtempSync(path.join(tmpdir(), "fs-gateway-"));
+    const port = await freePort();
+    const benchPort = opts.benchListen ? await freePort() : undefined;
+    const knobs = knobsWithOverrides(
+      { ...parseKnobs(readFileSync(path.join(REPO, "nginx-conf/knobs.conf"), "utf8")), ...opts.knobs },
+      {},
+    );
+    renderInto({
+      prefix,
+      listen: `127.0.0.1:${port}`,
+      benchListen: benchPort !== undefined ? `127.0.0.1:${benchPort}` : undefined,
+      knobs,
+    });
+    const env = { ...process.env, FS_REDIS_URL: opts.redisUrl, FS_JWT_SECRET: opts.jwtSecret ?? TEST_JWT_SECRET };
+    const gateway = new Gateway(prefix, port, benchPort, env);
+    gateway.nginx([]);
+    await waitForPort(port);
+    // Let every worker's first config sync run.
+    await new Promise((r) => setTimeout(r, 300));
+    return gateway;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  private nginx(args: string[]): void {
+    const result = spawnSync("nginx", ["-p", this.prefix, "-c", path.join(this.prefix, "nginx.conf"), ...args], {
+      env: this.env,
+      encoding: "utf8",
+    });
+    if (result.status !== 0) throw new Error(`nginx ${args.join(" ")} failed: ${result.stderr}`);
+  }
+
+  errorLog(): string {
+    const file = path.join(this.prefix, "logs/error.log");
+    return existsSync(file) ? readFileSync(file, "utf8") : "";
+  }
+
+  /** Lines at level [error] or worse written to the error log. */
+  errorLines(): string[] {
+    return this.errorLog()
+      .split("\n")
+      .filter((l) => /\[(error|crit|alert|emerg)\]/.test(l));
+  }
+
+  async stop(): Promise<void> {
+    const pidFile = path.join(this.prefix, "nginx.pid");
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, "utf8").trim());
+      try {
+        process.kill(pid, "SIGQUIT");
+      } catch {
+        // already gone
+      }
+      for (let i = 0; i < 100 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+    }
+    rmSync(this.prefix, { recursive: true, force: true });
+  }
+}
+
+/** Waits until the gateway's workers have applied a config (GET /api/sales/{id} answers 200). */
+export async function waitForSale(gateway: Gateway, saleId: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // Several calls so that every worker (each has its own cache) is likely to answer once.
+    const statuses = await Promise.all(
+      Array.from({ length: 6 }, () => fetch(`${gateway.url}/api/sales/${saleId}`).then((r) => r.status)),
+    );
+    if (statuses.every((s) => s === 200)) return;
+    if (Date.now() > deadline) throw new Error(`sale ${saleId} not visible on the gateway after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Waits one full config-sync period so every worker has seen the latest publish. */
+export function afterConfigSync(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 600));
+}

@@ -1,0 +1,53 @@
+/** HTTP calls for tests: keepalive sockets, bounded concurrency, raw control over headers and body. */
+import http from "node:http";
+
+export const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  json(): any;
+}
+
+export interface HttpRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Send the body chunked, without Content-Length. */
+  chunked?: boolean;
+}
+
+export function request(url: string, req: HttpRequest = {}): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { ...req.headers };
+    if (req.body !== undefined && !req.chunked) headers["Content-Length"] = Buffer.byteLength(req.body);
+    const r = http.request(url, { method: req.method ?? "GET", headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+      });
+      res.on("error", reject);
+    });
+    r.on("error", reject);
+    if (req.body !== undefined) {
+      if (req.chunked) {
+        const buf = Buffer.from(req.body);
+        const half = Math.floor(buf.length / 2);
+        r.write(buf.subarray(0, half));
+        r.write(buf.subarray(half));
+      } else {
+        r.write(req.body);
+      }
+    }
+    r.end();
+  });
+}
+
+export function purchase(gatewayUrl: string, saleId: string, token: string | undefined, body: unknown = { quantity: 1 }): Promise<HttpResponse> {
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+  return request(`${gatewayUrl}/api/sales/${saleId}/purchase`, { method: "POST", headers, body: JSON.stringify(body) });
+}
