@@ -3,15 +3,27 @@
  * tests may flush it, stop it and start it again without touching the stack's Redis.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { freePort, waitForPort } from "./ports";
+
+export interface PrivateRedisOptions {
+  /** Keep data across stop()/resume() (AOF, fsync always), as a restarted production Redis would. */
+  persistent?: boolean;
+}
 
 export class PrivateRedis {
   private child: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly dataDir: string | undefined,
+  ) {}
 
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
+  static async start(opts: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+    const dataDir = opts.persistent ? mkdtempSync(path.join(tmpdir(), "fs-redis-")) : undefined;
+    const redis = new PrivateRedis(await freePort(), dataDir);
     await redis.resume();
     return redis;
   }
@@ -20,14 +32,19 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}/${db}`;
   }
 
-  /** Starts the server again on the same port (after stop()). Data does not survive. */
+  /** Starts the server again on the same port (after stop()); data survives only when persistent. */
   async resume(): Promise<void> {
-    this.child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    const persistence =
+      this.dataDir !== undefined
+        ? ["--dir", this.dataDir, "--appendonly", "yes", "--appendfsync", "always"]
+        : ["--appendonly", "no"];
+    this.child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence], {
       stdio: "ignore",
     });
     await waitForPort(this.port);
   }
 
+  /** Kills the server (SIGKILL: no goodbye to clients). */
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
@@ -36,5 +53,11 @@ export class PrivateRedis {
       child.once("exit", () => resolve());
       child.kill("SIGKILL");
     });
+  }
+
+  /** Stops the server for good and removes its data. */
+  async destroy(): Promise<void> {
+    await this.stop();
+    if (this.dataDir !== undefined) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,88 @@
+/**
+ * Redis down: the gateway fails closed (503 unavailable, nothing sold) and sells again
+ * when Redis is back — including after the restart forgot the purchase script (NOSCRIPT).
+ * Uses its own Redis instance, which it kills and restarts.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { createRedis, type Redis } from "@flash-sale/node-common";
+import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
+import { PrivateRedis } from "./support/private-redis";
+import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { ControlPlane } from "./support/control-plane";
+import { OrderWorkerProcess } from "./support/order-worker-process";
+import { countSale, waitForRows } from "./support/counts";
+import { purchase } from "./support/http";
+import { signToken } from "./support/tokens";
+
+let redisServer: PrivateRedis;
+let redis: Redis;
+let db: TestDatabase;
+let controlPlane: ControlPlane;
+let gateway: Gateway;
+
+beforeAll(async () => {
+  redisServer = await PrivateRedis.start({ persistent: true });
+  redis = createRedis(redisServer.url(), "test");
+  db = await createTestDatabase("redis_down");
+  controlPlane = await ControlPlane.start(db.pool, redisServer.url());
+  gateway = await Gateway.start({ redisUrl: redisServer.url(), knobs: LOAD_TEST_KNOBS });
+});
+
+afterAll(async () => {
+  await gateway.stop();
+  await controlPlane.stop();
+  redis.disconnect();
+  await db.close();
+  await redisServer.destroy();
+});
+
+test("Redis stopped → 503 unavailable and nothing sold; Redis back → sales resume, counted", async () => {
+  const sale = await controlPlane.createSale({ id: "redis-down", stock: 20 });
+  await waitForSale(gateway, sale.id);
+
+  const before = await Promise.all([0, 1, 2].map((i) => purchase(gateway.url, sale.id, signToken(`before-${i}`))));
+  expect(before.map((r) => r.status)).toEqual([202, 202, 202]);
+
+  await redisServer.stop();
+  const during = await Promise.all([0, 1, 2, 3, 4].map((i) => purchase(gateway.url, sale.id, signToken(`during-${i}`))));
+  for (const r of during) {
+    expect(r.status).toBe(503);
+    expect(r.json().error).toBe("unavailable");
+  }
+  // The config cache keeps answering while Redis is away.
+  expect((await fetch(`${gateway.url}/api/sales/${sale.id}`)).status).toBe(200);
+
+  await redisServer.resume();
+  // The restarted Redis has the data (AOF) but not the script: the gateway must EVAL it again.
+  const script = readFileSync(path.resolve(__dirname, "../gateway-lua/redis-scripts/purchase.lua"), "utf8");
+  const sha = createHash("sha1").update(script).digest("hex");
+  expect(await redis.script("EXISTS", sha)).toEqual([0]);
+  const after = await Promise.all([0, 1, 2].map((i) => purchase(gateway.url, sale.id, signToken(`after-${i}`))));
+  expect(after.map((r) => r.status)).toEqual([202, 202, 202]);
+  expect(await redis.script("EXISTS", sha)).toEqual([1]);
+
+  const buyers = await redis.hkeys(saleKeys(sale.id).buyers);
+  expect(buyers.sort()).toEqual(["after-0", "after-1", "after-2", "before-0", "before-1", "before-2"]);
+
+  const worker = OrderWorkerProcess.start(redisServer.url(), db.url);
+  try {
+    await waitForRows(db.pool, sale.id, 6);
+  } finally {
+    expect(await worker.stop()).toBe(0);
+  }
+  expect(await countSale(redis, db.pool, sale.id)).toEqual({
+    unitsLeft: 14,
+    unitsSold: 6,
+    buyers: 6,
+    unitsGranted: 6,
+    redisOrders: 6,
+    streamEntries: 6,
+    pgRows: 6,
+    pgDistinctUsers: 6,
+    pgUnits: 6,
+    pgDuplicateUsers: 0,
+  });
+});
