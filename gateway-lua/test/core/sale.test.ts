@@ -1,0 +1,58 @@
+import { parsePublishedSale, publicSaleStatus, saleWindowAt, type PublishedSale } from "../../src/core/sale";
+
+const sale: PublishedSale = {
+  id: "s1",
+  name: "Sale",
+  price: 100,
+  currency: "USD",
+  stock: 10,
+  startsAt: "2030-01-01T00:00:00.000Z",
+  endsAt: "2030-01-01T01:00:00.000Z",
+  startsAtMs: 1000,
+  endsAtMs: 2000,
+  perUserLimit: 1,
+  deduction: "order",
+  challenge: false,
+  paused: false,
+  limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 100 },
+  version: 3,
+};
+
+test("a published record parses to itself", () => {
+  expect(parsePublishedSale(JSON.parse(JSON.stringify(sale)))).toEqual(sale);
+});
+
+test.each([
+  ["id", { id: "Bad" }],
+  ["price", { price: -1 }],
+  ["price", { price: 1.5 }],
+  ["stock", { stock: "10" }],
+  ["endsAtMs", { endsAtMs: 1000 }],
+  ["perUserLimit", { perUserLimit: 0 }],
+  ["deduction", { deduction: "later" }],
+  ["challenge", { challenge: 0 }],
+  ["limits", { limits: { userRatePerSecond: 0, userBurst: 1, admitPerSecond: 1 } }],
+  ["version", { version: 0 }],
+])("a bad %s is named", (field, change) => {
+  expect(parsePublishedSale({ ...sale, ...change })).toBe(field);
+});
+
+test("not an object", () => {
+  expect(parsePublishedSale(null)).toBe("record is not an object");
+  expect(parsePublishedSale("x")).toBe("record is not an object");
+});
+
+test("the window by the clock: start inclusive, end exclusive", () => {
+  expect(saleWindowAt(sale, 999)).toBe("upcoming");
+  expect(saleWindowAt(sale, 1000)).toBe("open");
+  expect(saleWindowAt(sale, 1999)).toBe("open");
+  expect(saleWindowAt(sale, 2000)).toBe("ended");
+  expect(saleWindowAt({ ...sale, paused: true }, 1500)).toBe("paused");
+});
+
+test("public status", () => {
+  expect(publicSaleStatus(sale, 500, true)).toBe("upcoming");
+  expect(publicSaleStatus(sale, 1500, false)).toBe("active");
+  expect(publicSaleStatus(sale, 1500, true)).toBe("sold_out");
+  expect(publicSaleStatus(sale, 2500, true)).toBe("ended");
+});

@@ -1,0 +1,187 @@
+/**
+ * The same core, two runtimes: each case runs through the TS core in Node and through the
+ * compiled Lua core inside the real nginx (LuaJIT), and the answers must be equal. The cases
+ * aim at the places where Node and LuaJIT differ (TSTL.md): falsy 0 and "", byte lengths,
+ * number formatting, Lua's 1-based tables, and HMAC computed by two different libraries.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import * as gcra from "@flash-sale/gateway-lua/core/gcra";
+import * as ids from "@flash-sale/gateway-lua/core/ids";
+import * as jwt from "@flash-sale/gateway-lua/core/jwt";
+import * as purchaseRequest from "@flash-sale/gateway-lua/core/purchase_request";
+import * as redisUrl from "@flash-sale/gateway-lua/core/redis_url";
+import * as sale from "@flash-sale/gateway-lua/core/sale";
+import { freePort, waitForPort } from "./support/ports";
+import { request } from "./support/http";
+import { signToken } from "./support/tokens";
+import { nodeJwtPlatform } from "../gateway-lua/test/support/node-jwt-platform";
+
+const LUA_DIR = path.resolve(__dirname, "../gateway-lua/build/lua");
+const MODULES: Record<string, Record<string, (...args: never[]) => unknown>> = {
+  "core.gcra": gcra as never,
+  "core.ids": ids as never,
+  "core.jwt": jwt as never,
+  "core.purchase_request": purchaseRequest as never,
+  "core.redis_url": redisUrl as never,
+  "core.sale": sale as never,
+};
+
+// Runs the cases posted as JSON; `platform: true` appends the nginx JWT platform for `secret`.
+const HARNESS = `
+local cjson = require("cjson.safe")
+ngx.req.read_body()
+local req = cjson.decode(ngx.req.get_body_data())
+local platform = require("adapters.jwt_platform").createJwtPlatform(req.secret)
+local out = {}
+for i, c in ipairs(req.cases) do
+  local args = c.args
+  if c.platform then args[#args + 1] = platform end
+  local r = require(c.module)[c.fn](unpack(args))
+  if r == nil then r = cjson.null end
+  out[i] = r
+end
+ngx.print(cjson.encode(out))
+`;
+
+let prefix: string;
+let port: number;
+
+beforeAll(async () => {
+  prefix = mkdtempSync(path.join(tmpdir(), "fs-parity-"));
+  mkdirSync(path.join(prefix, "logs"));
+  port = await freePort();
+  const aliases = ["redis", "sha256", "string", "random"]
+    .map((m) => `if not package.searchpath("resty.${m}", package.path) then package.preload["resty.${m}"] = function() return require("nginx.${m}") end end`)
+    .join("\n");
+  writeFileSync(
+    path.join(prefix, "nginx.conf"),
+    `load_module /usr/lib/nginx/modules/ndk_http_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/logs/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/tmp;
+  client_max_body_size 1m;
+  client_body_buffer_size 1m;
+  lua_package_path "${LUA_DIR}/?.lua;;";
+  init_by_lua_block { ${aliases} }
+  server {
+    listen 127.0.0.1:${port};
+    location = /run { content_by_lua_block { ${HARNESS} } }
+  }
+}
+`,
+  );
+  const r = spawnSync("nginx", ["-p", prefix, "-c", path.join(prefix, "nginx.conf")], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(r.stderr);
+  await waitForPort(port);
+});
+
+afterAll(() => {
+  const pidFile = path.join(prefix, "nginx.pid");
+  if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, "utf8")), "SIGQUIT");
+  rmSync(prefix, { recursive: true, force: true });
+});
+
+interface Case {
+  module: string;
+  fn: string;
+  args: unknown[];
+  platform?: boolean;
+}
+
+async function runInNginx(secret: string, cases: Case[]): Promise<unknown[]> {
+  const res = await request(`http://127.0.0.1:${port}/run`, { method: "POST", body: JSON.stringify({ secret, cases }) });
+  if (res.status !== 200) throw new Error(`harness failed: ${res.status} ${res.text}`);
+  return res.json();
+}
+
+function runInNode(secret: string, cases: Case[]): unknown[] {
+  const platform = nodeJwtPlatform(secret);
+  return cases.map((c) => {
+    const args = c.platform ? [...c.args, platform] : c.args;
+    const result = MODULES[c.module]![c.fn]!(...(args as never[]));
+    return JSON.parse(JSON.stringify(result ?? null));
+  });
+}
+
+function expectSameInBoth(secret: string, cases: Case[]): Promise<void> {
+  return runInNginx(secret, cases).then((lua) => {
+    const node = runInNode(secret, cases);
+    cases.forEach((c, i) => expect({ case: c, result: lua[i] }).toEqual({ case: c, result: node[i] }));
+  });
+}
+
+const now = Math.floor(Date.now() / 1000);
+
+test.each([
+  ["a short secret", "test-secret-test-secret-test-secret-0123456789"],
+  ["a 64-byte secret", "k".repeat(64)],
+  ["a secret longer than a SHA-256 block (hashed first)", "long-secret-".repeat(10)],
+])("JWT verification agrees with %s", async (_name, secret) => {
+  const tokens = [
+    signToken("alice", { secret }),
+    signToken("bob", { secret: "other-secret-other-secret-other-0123" }),
+    signToken("u", { secret, alg: "none" }),
+    signToken("u", { secret, expiresInSec: -1 }),
+    signToken("u", { secret, claims: { sub: "u", exp: 0 } }),
+    signToken("u", { secret, claims: { sub: "", exp: now + 60 } }),
+    signToken("u", { secret, claims: { sub: "é", exp: now + 60 } }),
+    signToken("u", { secret, claims: { sub: "u", exp: 2 ** 53 } }),
+    signToken("u", { secret, claims: { sub: "u", exp: "9999999999" } }),
+    "a.b.c",
+    "a..c",
+    "@@@.b.c",
+  ];
+  await expectSameInBoth(
+    secret,
+    tokens.map((t) => ({ module: "core.jwt", fn: "verifyHs256", args: [t, now], platform: true })),
+  );
+});
+
+test("request checks, ids, URLs, GCRA and the sale window agree", async () => {
+  const published = {
+    id: "s1",
+    name: "Sale",
+    price: 100,
+    currency: "USD",
+    stock: 10,
+    startsAt: "2030-01-01T00:00:00.000Z",
+    endsAt: "2030-01-01T01:00:00.000Z",
+    startsAtMs: 1000,
+    endsAtMs: 2000,
+    perUserLimit: 2,
+    deduction: "order",
+    challenge: false,
+    paused: false,
+    limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 100 },
+    version: 3,
+  };
+  const cases: Case[] = [
+    ...[{ quantity: 1 }, { quantity: 0 }, { quantity: -1 }, { quantity: 1.5 }, { quantity: 1e9 }, { quantity: "x" }, { quantity: "" }, {}, { quantity: 1, other: 1 }, { quantity: 2, answer: "" }].map(
+      (body) => ({ module: "core.purchase_request", fn: "parsePurchaseBody", args: [body, 2] }),
+    ),
+    ...["application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "application/jsonp", ""].map((ct) => ({
+      module: "core.purchase_request",
+      fn: "isJsonContentType",
+      args: [ct],
+    })),
+    ...["sale-1", "-x", "é", "a".repeat(64), "a".repeat(65), ""].map((id) => ({ module: "core.ids", fn: "isValidSaleId", args: [id] })),
+    ...["u1", "é", "a b", ""].map((id) => ({ module: "core.ids", fn: "isValidUserId", args: [id] })),
+    ...["s.1", "s.01", "a.b.3", "s.123456789012345", "s.1234567890123456"].map((id) => ({ module: "core.ids", fn: "parseOrderId", args: [id] })),
+    ...["redis://:pw@h:7000/3", "redis://h", "redis://h:0", "http://x"].map((u) => ({ module: "core.redis_url", fn: "parseRedisUrl", args: [u] })),
+    { module: "core.gcra", fn: "gcraDecide", args: [1_000_500, 1_000_000, { emissionIntervalMs: 250, toleranceMs: 1000 }] },
+    { module: "core.gcra", fn: "gcraDecide", args: [1_002_000, 1_000_000, { emissionIntervalMs: 250, toleranceMs: 1000 }] },
+    { module: "core.gcra", fn: "retryAfterSeconds", args: [1001] },
+    { module: "core.sale", fn: "parsePublishedSale", args: [published] },
+    { module: "core.sale", fn: "parsePublishedSale", args: [{ ...published, stock: -1 }] },
+    ...[999, 1000, 1999, 2000].map((t) => ({ module: "core.sale", fn: "saleWindowAt", args: [published, t] })),
+  ];
+  await expectSameInBoth("unused-secret-unused-secret-unused", cases);
+});
