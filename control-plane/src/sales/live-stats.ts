@@ -1,0 +1,28 @@
+/** How a sale is going: units in Redis (the live count) and orders already in Postgres. */
+import type { Redis } from "@flash-sale/node-common";
+import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import type { SaleRepository } from "./repository";
+
+export interface LiveStats {
+  /** Units left to take; null while the stock is not loaded (never published). */
+  unitsLeft: number | null;
+  /** Units taken for good. */
+  unitsSold: number;
+  /** Accepted orders the order worker has written to Postgres, and their units. */
+  ordersPersisted: number;
+  unitsPersisted: number;
+}
+
+export async function readLiveStats(redis: Redis, repository: SaleRepository, saleId: string): Promise<LiveStats> {
+  const keys = saleKeys(saleId);
+  const [[left, sold], persisted] = await Promise.all([
+    redis.mget(keys.stock, keys.sold), // one slot: both keys carry the sale's hash tag
+    repository.persistedOrders(saleId),
+  ]);
+  return {
+    unitsLeft: left === null || left === undefined ? null : Number(left),
+    unitsSold: Number(sold ?? 0),
+    ordersPersisted: persisted.orders,
+    unitsPersisted: persisted.units,
+  };
+}

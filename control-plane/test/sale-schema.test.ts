@@ -1,0 +1,71 @@
+import { saleInputSchema } from "../src/sales/schema";
+import { saleIdsFromName } from "../src/sales/sale-id";
+import { isValidSaleId } from "@flash-sale/gateway-lua/core/ids";
+
+const schema = saleInputSchema({ limits: { userRatePerSecond: 2, userBurst: 3, admitPerSecond: 100 } });
+const minimal = {
+  name: "Lunar Lamp",
+  price: 0,
+  stock: 1,
+  startsAt: "2030-01-01T20:00:00+08:00",
+  endsAt: "2030-01-01T12:10:00Z",
+  deduction: "order",
+};
+
+describe("saleInputSchema", () => {
+  it("fills every default and normalises instants to UTC", () => {
+    expect(schema.parse(minimal)).toEqual({
+      name: "Lunar Lamp",
+      price: 0,
+      currency: "USD",
+      stock: 1,
+      startsAt: "2030-01-01T12:00:00.000Z",
+      endsAt: "2030-01-01T12:10:00.000Z",
+      perUserLimit: 1,
+      deduction: "order",
+      challenge: false,
+      limits: { userRatePerSecond: 2, userBurst: 3, admitPerSecond: 100 },
+    });
+  });
+
+  it("keeps the limits it is given and defaults the others", () => {
+    expect(schema.parse({ ...minimal, limits: { admitPerSecond: 0.5 } }).limits).toEqual({
+      userRatePerSecond: 2,
+      userBurst: 3,
+      admitPerSecond: 0.5,
+    });
+  });
+
+  it("checks endsAt against startsAt alongside other fields' issues", () => {
+    const result = schema.safeParse({ ...minimal, price: -1, endsAt: "2030-01-01T11:00:00Z" });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => i.path.join("."))).toEqual(["price", "endsAt"]);
+  });
+});
+
+describe("saleIdsFromName", () => {
+  it.each([
+    ["Lunar Lamp", "lunar-lamp"],
+    ["  Crème Brûlée -- Day! ", "creme-brulee-day"],
+    ["-Sale 2030-", "sale-2030"],
+    ["x".repeat(70) + " tail", "x".repeat(64)],
+    ["a".repeat(63) + " b", "a".repeat(63)],
+  ])("makes %j into %j first", (name, id) => {
+    expect(saleIdsFromName(name, 1)).toEqual([id]);
+  });
+
+  it("then tries the slug with random suffixes, every one a valid id", () => {
+    const ids = saleIdsFromName("x".repeat(70), 3);
+    expect(ids[0]).toBe("x".repeat(64));
+    for (const id of ids.slice(1)) expect(id).toMatch(/^x{57}-[0-9a-f]{6}$/);
+    expect(new Set(ids).size).toBe(3);
+    expect(ids.every(isValidSaleId)).toBe(true);
+  });
+
+  it("makes valid ids of a name without ASCII letters or digits", () => {
+    const ids = saleIdsFromName("秒杀", 2);
+    expect(ids).toHaveLength(2);
+    for (const id of ids) expect(id).toMatch(/^sale-[0-9a-f]{6}$/);
+    expect(ids.every(isValidSaleId)).toBe(true);
+  });
+});
