@@ -1,0 +1,182 @@
+/**
+ * Gateway benchmark (make bench): wrk against a real nginx running the compiled Lua, with its
+ * ceilings measured in the same run on the same nginx build and worker count:
+ *   - `return 200` from nginx itself            → ceiling of a purchase turned away
+ *   - one Redis INCR through the gateway's pool → ceiling of a purchase admitted
+ * Rows: purchase turned away (sold-out sale, distinct shoppers) and purchase admitted (large
+ * stock, distinct shoppers, valid JWTs). Prints progress and a table; writes
+ * bench/results/gateway.json. Uses its own Redis and database, never the stack's.
+ *
+ * BENCH_DURATION (seconds, default 8), BENCH_CONNECTIONS (default 64), BENCH_THREADS (default 1),
+ * BENCH_NGINX_WORKERS (default 1). Run: make bench (or `npx tsx bench/gateway.ts` with .env.local loaded).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync, rmSync, mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { createRedis } from "@flash-sale/node-common";
+import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "../tests/support/gateway";
+import { PrivateRedis } from "../tests/support/private-redis";
+import { ControlPlane } from "../tests/support/control-plane";
+import { createTestDatabase } from "../tests/support/test-database";
+import { purchase } from "../tests/support/http";
+import { signToken } from "../tests/support/tokens";
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const THREADS = Number(process.env.BENCH_THREADS ?? 1);
+const WORKERS = process.env.BENCH_NGINX_WORKERS ?? "1";
+const BENCH_DIR = __dirname;
+const WIDE_LIMITS = { userRatePerSecond: 1_000_000, userBurst: 1_000_000, admitPerSecond: 1_000_000 };
+
+interface WrkResult {
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  socketErrors: number;
+}
+
+function toMs(text: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text);
+  if (m === null) throw new Error(`cannot read wrk latency '${text}'`);
+  const v = Number(m[1]);
+  return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
+}
+
+function wrk(url: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): WrkResult {
+  const out = execFileSync(
+    "wrk",
+    ["-t", String(THREADS), "-c", String(CONNECTIONS), "-d", `${DURATION}s`, "--latency", ...extra, url],
+    { encoding: "utf8", env: { ...process.env, ...env } },
+  );
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  const p50 = /\s50%\s+(\S+)/.exec(out);
+  const p99 = /\s99%\s+(\S+)/.exec(out);
+  const total = /(\d+) requests in/.exec(out);
+  if (rps === null || p50 === null || p99 === null || total === null) throw new Error(`cannot read wrk output:\n${out}`);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  const sockErr = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    requestsPerSec: Number(rps[1]),
+    p50Ms: toMs(p50[1]!),
+    p99Ms: toMs(p99[1]!),
+    requests: Number(total[1]),
+    non2xx: non2xx === null ? 0 : Number(non2xx[1]),
+    socketErrors: sockErr === null ? 0 : sockErr.slice(1).reduce((a, b) => a + Number(b), 0),
+  };
+}
+
+function progress(text: string): void {
+  console.log(`[bench] ${new Date().toISOString().slice(11, 19)} ${text}`);
+}
+
+function writeTokens(dir: string, prefix: string, count: number): string {
+  const file = path.join(dir, `${prefix}.tokens`);
+  const lines: string[] = [];
+  // Same-width user ids give same-length tokens, which the wrk script slices by offset.
+  for (let i = 0; i < count; i++) lines.push(signToken(`${prefix}-${String(i).padStart(9, "0")}`, { expiresInSec: 3600 }));
+  writeFileSync(file, lines.join("\n") + "\n");
+  return file;
+}
+
+async function main(): Promise<void> {
+  progress(`nginx workers ${WORKERS}, wrk ${THREADS} thread(s) × ${CONNECTIONS} connections, ${DURATION} s per row`);
+  const redisServer = await PrivateRedis.start();
+  const redis = createRedis(redisServer.url(), "bench");
+  const db = await createTestDatabase("bench_gateway");
+  const controlPlane = await ControlPlane.start(db.pool, redisServer.url());
+  const gateway = await Gateway.start({
+    redisUrl: redisServer.url(),
+    knobs: { ...LOAD_TEST_KNOBS, worker_processes: WORKERS, access_log: "off" },
+    benchListen: true,
+  });
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "fs-bench-"));
+  try {
+    progress("preparing a sold-out sale and a large one, and shopper tokens");
+    const soldOut = await controlPlane.createSale({ id: "bench-sold-out", stock: 1, limits: WIDE_LIMITS });
+    const large = await controlPlane.createSale({ id: "bench-large", stock: 50_000_000, limits: WIDE_LIMITS });
+    await waitForSale(gateway, soldOut.id);
+    await waitForSale(gateway, large.id);
+    await purchase(gateway.url, soldOut.id, signToken("first-and-only"));
+    // Enough distinct shoppers for a run at 40,000 req/s, far above what one Redis round trip allows here.
+    const shoppers = 40_000 * DURATION;
+    const tokens = writeTokens(tmp, "shopper", shoppers);
+    const wrkEnv = { BENCH_TOKENS: tokens, BENCH_THREADS: String(THREADS) };
+    const script = ["-s", path.join(BENCH_DIR, "wrk/purchase.lua")];
+
+    // The ceilings get the same requests from the same wrk script, so the client's cost is
+    // the same on both sides of each ratio.
+    const ceilingUrl = `http://127.0.0.1:${gateway.benchPort}`;
+    progress("ceiling 1: nginx `return 200`");
+    const return200 = wrk(`${ceilingUrl}/ceiling/return-200`, script, wrkEnv);
+    progress("ceiling 2: one Redis INCR through the gateway's pool");
+    const redisIncr = wrk(`${ceilingUrl}/ceiling/redis-incr`, script, wrkEnv);
+
+    progress(`purchase turned away (sold-out sale, ${shoppers} distinct shoppers)`);
+    const turnedAway = wrk(`${gateway.url}/api/sales/${soldOut.id}/purchase`, script, wrkEnv);
+    progress(`purchase admitted (large stock, ${shoppers} distinct shoppers)`);
+    await redis.config("RESETSTAT");
+    const admitted = wrk(`${gateway.url}/api/sales/${large.id}/purchase`, script, wrkEnv);
+    const stats = /cmdstat_evalsha:calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/.exec(await redis.info("commandstats"));
+    const scriptUsec = stats === null ? undefined : Number(stats[2]);
+
+    const sold = 50_000_000 - Number(await redis.get(saleKeys(large.id).stock));
+    const accepted = admitted.requests - admitted.non2xx;
+    const rows = [
+      { row: "ceiling: return 200", ...return200, ratio: 1 },
+      { row: "ceiling: one Redis INCR", ...redisIncr, ratio: 1 },
+      { row: "purchase turned away (sold out)", ...turnedAway, ratio: turnedAway.requestsPerSec / return200.requestsPerSec },
+      { row: "purchase admitted", ...admitted, ratio: admitted.requestsPerSec / redisIncr.requestsPerSec },
+    ];
+    console.log("");
+    console.log("| row | req/s | p50 ms | p99 ms | non-2xx | ratio to ceiling |");
+    console.log("|---|---:|---:|---:|---:|---:|");
+    for (const r of rows) {
+      console.log(`| ${r.row} | ${r.requestsPerSec.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.non2xx} | ${r.ratio.toFixed(2)} |`);
+    }
+    console.log("");
+    // Checks that the rows measured what they claim: every admitted request bought a unit,
+    // every turned-away request was refused.
+    const problems: string[] = [];
+    if (admitted.non2xx !== 0) problems.push(`${admitted.non2xx} admitted-row requests were not accepted`);
+    // wrk drops the responses still in flight when it stops: at most one per connection.
+    if (sold < accepted || sold > accepted + CONNECTIONS) {
+      problems.push(`units taken in Redis (${sold}) do not match accepted purchases (${accepted}, + up to ${CONNECTIONS} in flight)`);
+    }
+    if (turnedAway.non2xx !== turnedAway.requests) problems.push("some turned-away-row requests were accepted");
+    console.log(`check: units taken in Redis ${sold}, accepted purchases seen by wrk ${accepted}; target ratio ≥ 0.8`);
+    console.log(`Redis time inside the purchase script: ${scriptUsec ?? "?"} µs per call`);
+    mkdirSync(path.join(BENCH_DIR, "results"), { recursive: true });
+    const result = {
+      at: new Date().toISOString(),
+      nginxWorkers: WORKERS,
+      wrk: { threads: THREADS, connections: CONNECTIONS, durationSec: DURATION },
+      rows,
+      unitsTakenInRedis: sold,
+      acceptedSeenByWrk: accepted,
+      redisScriptUsecPerCall: scriptUsec,
+      problems,
+    };
+    writeFileSync(path.join(BENCH_DIR, "results/gateway.json"), JSON.stringify(result, null, 2) + "\n");
+    progress("wrote bench/results/gateway.json");
+    if (problems.length > 0) {
+      console.error(`[bench] INVALID RUN: ${problems.join("; ")}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+    await gateway.stop();
+    await controlPlane.stop();
+    redis.disconnect();
+    await db.close();
+    await redisServer.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,32 @@
+-- wrk script: POST a purchase with a different shopper token on each request.
+-- BENCH_TOKENS names a file of tokens of one length, one per line. It is kept as one string
+-- and sliced per request: a table of 100,000s of strings would make wrk's garbage collector
+-- the bottleneck. The request is built by hand with the token early in it: LuaJIT hashes long
+-- strings from a few sampled bytes, and requests that differed only outside those bytes would
+-- all land in one bucket of its string table. Each wrk thread takes every BENCH_THREADS-th
+-- token, so no two requests of a run share a shopper while the file lasts.
+local all, width, count, step, index, prefix, suffix
+
+function setup(thread)
+  thread:set("thread_id", thread.id or 0)
+end
+
+function init(args)
+  local file = assert(io.open(os.getenv("BENCH_TOKENS"), "rb"))
+  all = file:read("*a")
+  file:close()
+  width = all:find("\n", 1, true)
+  count = math.floor(#all / width)
+  step = tonumber(os.getenv("BENCH_THREADS") or "1")
+  index = tonumber(thread_id) or 0
+  local body = '{"quantity":1}'
+  prefix = "POST " .. wrk.path .. " HTTP/1.1\r\nAuthorization: Bearer "
+  suffix = "\r\nHost: " .. wrk.host .. ":" .. wrk.port .. "\r\nContent-Type: application/json\r\nContent-Length: "
+    .. #body .. "\r\n\r\n" .. body
+end
+
+function request()
+  local start = index * width + 1
+  index = (index + step) % count
+  return prefix .. all:sub(start, start + width - 2) .. suffix
+end
