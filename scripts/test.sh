@@ -9,6 +9,9 @@ bash "$S/postgres.sh"
 bash "$S/build.sh"
 load_env
 cd "$ROOT"
+step "Type-checking the tests and benchmarks"
+npx tsc -p tsconfig.test.json
+npx tsc -p bench
 step "Unit tests (jest: the gateway core in Node, schemas)"
 npx jest --selectProjects unit --ci
 step "Integration tests (jest: real nginx + compiled Lua, Redis, Postgres, worker)"

@@ -104,5 +104,5 @@ test("the same shopper 50 times in parallel gets exactly one order and one unit"
     headers: { Authorization: `Bearer ${signToken("someone-else")}` },
   });
   expect(other.status).toBe(404);
-  expect((await other.json()).error).toBe("order_not_found");
+  expect(((await other.json()) as { error: string }).error).toBe("order_not_found");
 });

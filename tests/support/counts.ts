@@ -67,7 +67,7 @@ export async function snapshot(redis: Redis, pool: Pool): Promise<string> {
   const keys = (await redis.keys("*")).sort();
   const parts: string[] = [];
   for (const key of keys) {
-    const dump = await redis.dump(key);
+    const dump = await redis.dumpBuffer(key);
     parts.push(`${key}=${dump === null ? "" : dump.toString("base64")}`);
   }
   const rows = await pool.query<{ n: string }>("SELECT count(*) AS n FROM orders");

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Benchmarks (not part of the tests): the gateway under wrk against its ceilings, then the order
+# worker's drain rate. Each uses its own Redis and database; results go to bench/results/.
+. "$(dirname "$0")/lib.sh"
+S="$ROOT/scripts"
+bash "$S/install.sh"
+bash "$S/env.sh"
+bash "$S/postgres.sh"
+bash "$S/build.sh"
+load_env
+cd "$ROOT"
+step "Type-checking the benchmarks"
+npx tsc -p bench
+step "Gateway benchmark (wrk)"
+npx tsx bench/gateway.ts
+step "Order worker drain benchmark"
+npx tsx bench/drain.ts
