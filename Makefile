@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make up` (whole stack + demo sale) and `make test`.
-.PHONY: up down test build bench reload
+.PHONY: up down test build bench reload compose-prepare
 
 up:        ## install what is missing, start everything, create the demo sale
 	@bash scripts/up.sh
@@ -18,3 +18,7 @@ reload:    ## re-render the nginx config from nginx-conf/, check it (nginx -t), 
 
 bench:     ## wrk benchmark of the gateway against its ceilings, and the worker's drain rate
 	@bash scripts/bench.sh
+
+compose-prepare: build ## build the Lua and render the nginx config for the OpenResty image (docker-compose.yml)
+	@node nginx-conf/build/cli.js --flavor openresty --prefix /var/lib/flash-sale --out .run/openresty \
+	  --listen 8080 --lua-dir /opt/flash-sale/lua --static-dir /opt/flash-sale/static

@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-/** Usage: node nginx-conf/build/cli.js --prefix DIR --listen PORT [--bench-listen ADDR] [--flavor local|openresty] */
+/**
+ * Usage: node nginx-conf/build/cli.js --prefix DIR --listen PORT [--bench-listen ADDR]
+ *          [--flavor local|openresty] [--out DIR] [--lua-dir DIR] [--static-dir DIR]
+ * --out writes the files elsewhere than the prefix (a container's prefix, mounted from --out).
+ */
 import { parseArgs } from "node:util";
 import path from "node:path";
 import { renderInto, type Flavor } from "./render";
@@ -7,6 +11,7 @@ import { renderInto, type Flavor } from "./render";
 const { values } = parseArgs({
   options: {
     prefix: { type: "string" },
+    out: { type: "string" },
     listen: { type: "string" },
     "bench-listen": { type: "string" },
     flavor: { type: "string", default: "local" },
@@ -24,6 +29,7 @@ if (values.flavor !== "local" && values.flavor !== "openresty") {
 }
 const confPath = renderInto({
   prefix: path.resolve(values.prefix),
+  outDir: values.out !== undefined ? path.resolve(values.out) : undefined,
   listen: values.listen,
   benchListen: values["bench-listen"],
   flavor: values.flavor as Flavor,

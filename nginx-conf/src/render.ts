@@ -15,6 +15,8 @@ export type Flavor = "local" | "openresty";
 export interface RenderOptions {
   /** nginx prefix: the rendered files, pid, logs and temp files go here. */
   prefix: string;
+  /** Where to write the files when the prefix is a path inside a container; default: the prefix. */
+  outDir?: string;
   /** `listen` of the public server, e.g. `8080` or `127.0.0.1:8080`. */
   listen: string;
   /** `listen` of the internal benchmark-ceiling server; none when absent. */
@@ -110,12 +112,13 @@ export function renderNginxConf(template: string, opts: RenderOptions): string {
   });
 }
 
-/** Writes nginx.conf and errors.conf into the prefix and creates its logs/ and tmp/. */
+/** Writes nginx.conf and errors.conf into the prefix (or outDir) and creates its logs/ and tmp/. */
 export function renderInto(opts: RenderOptions): string {
   const template = readFileSync(path.join(NGINX_CONF_DIR, "nginx.conf.template"), "utf8");
-  for (const dir of ["logs", "tmp"]) mkdirSync(path.join(opts.prefix, dir), { recursive: true });
-  const confPath = path.join(opts.prefix, "nginx.conf");
-  writeFileSync(path.join(opts.prefix, "errors.conf"), renderErrors() + "\n");
+  const out = opts.outDir ?? opts.prefix;
+  for (const dir of ["logs", "tmp"]) mkdirSync(path.join(out, dir), { recursive: true });
+  const confPath = path.join(out, "nginx.conf");
+  writeFileSync(path.join(out, "errors.conf"), renderErrors() + "\n");
   writeFileSync(confPath, renderNginxConf(template, opts));
   return confPath;
 }
