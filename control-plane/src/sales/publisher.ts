@@ -1,6 +1,8 @@
 /**
- * Publishes a stored sale to Redis for the gateways (redis-scripts/publish-sale.lua):
- * config record and version, stock preload, the order stream's consumer group.
+ * Publishes a stored sale to Redis for the gateways, in two scripts because the sale's keys
+ * and the config keys live on different cluster slots: redis-scripts/prepare-sale.lua (stock
+ * preload, the order stream's consumer group), then redis-scripts/publish-config.lua (config
+ * record and version).
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -10,7 +12,7 @@ import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/
 import type { Sale, SaleRepository } from "./repository";
 
 // Two levels up from both src/sales (ts-jest) and build/sales (node).
-const PUBLISH_SALE_SCRIPT = path.resolve(__dirname, "../../redis-scripts/publish-sale.lua");
+const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");
 
 export interface PublishResult {
   version: number;
@@ -40,7 +42,8 @@ export function publishedRecord(sale: Sale): Omit<PublishedSale, "version"> {
 }
 
 export class SalePublisher {
-  private readonly script = readFileSync(PUBLISH_SALE_SCRIPT, "utf8");
+  private readonly prepareScript = readFileSync(path.join(SCRIPT_DIR, "prepare-sale.lua"), "utf8");
+  private readonly publishScript = readFileSync(path.join(SCRIPT_DIR, "publish-config.lua"), "utf8");
 
   constructor(
     private readonly redis: Redis,
@@ -55,23 +58,11 @@ export class SalePublisher {
 
     const keys = saleKeys(sale.id);
     // Publishing is a rare admin action: plain EVAL, no script cache to manage.
-    const reply = await this.redis.eval(
-      this.script,
-      4,
-      CONFIG_VERSION_KEY,
-      SALE_CONFIGS_KEY,
-      keys.stock,
-      keys.stream,
-      sale.id,
-      JSON.stringify(record),
-      sale.stock,
-      ORDER_CONSUMER_GROUP,
-    );
-    if (!Array.isArray(reply) || typeof reply[0] !== "number" || typeof reply[1] !== "number") {
-      throw new Error(`publish-sale.lua answered ${JSON.stringify(reply)}`);
-    }
-    const version = reply[0];
+    const preloaded = await this.redis.eval(this.prepareScript, 2, keys.stock, keys.stream, sale.stock, ORDER_CONSUMER_GROUP);
+    if (preloaded !== 0 && preloaded !== 1) throw new Error(`prepare-sale.lua answered ${JSON.stringify(preloaded)}`);
+    const version = await this.redis.eval(this.publishScript, 2, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, sale.id, JSON.stringify(record));
+    if (typeof version !== "number") throw new Error(`publish-config.lua answered ${JSON.stringify(version)}`);
     await this.repository.recordPublishedVersion(sale.id, version);
-    return { version, stockPreloaded: reply[1] === 1 };
+    return { version, stockPreloaded: preloaded === 1 };
   }
 }

@@ -4,10 +4,13 @@
  * Redis Cluster slot and the purchase script may touch all of them atomically.
  */
 
-/** Hash: sale id → published config JSON (see PublishedSale). */
-export const SALE_CONFIGS_KEY = "fs:sales";
+/**
+ * Hash: sale id → published config JSON (see PublishedSale). It shares the hash tag
+ * {fs:config} with the version counter so one script may write both on a Redis Cluster.
+ */
+export const SALE_CONFIGS_KEY = "{fs:config}:sales";
 /** Counter bumped on every publish; gateways poll it to notice new configs. */
-export const CONFIG_VERSION_KEY = "fs:sales:version";
+export const CONFIG_VERSION_KEY = "{fs:config}:version";
 /** Consumer group the order workers read every sale's stream with. */
 export const ORDER_CONSUMER_GROUP = "order-workers";
 /** Counter the benchmark's one-Redis-round-trip ceiling increments. */
