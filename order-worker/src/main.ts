@@ -1,1 +1,80 @@
-export {};
+/**
+ * The order worker: drains every published sale's order stream into Postgres.
+ * Environment: FS_REDIS_URL, FS_DATABASE_URL, FS_WORKER_BATCH_SIZE, FS_WORKER_BLOCK_MS,
+ * FS_WORKER_CLAIM_IDLE_MS, FS_WORKER_BACKOFF_MAX_MS, FS_WORKER_NAME, FS_LOG_LEVEL
+ * (and FS_WORKER_FAULT, for the crash tests only: see faults.ts).
+ * SIGTERM/SIGINT: stop reading, finish the batches in hand (commit + ack), close connections, exit 0.
+ */
+import os from "node:os";
+import { ORDER_CONSUMER_GROUP } from "@flash-sale/gateway-lua/core/keys";
+import { ConfigError, createLogger, createPool, createRedis, onShutdown, readEnv } from "@flash-sale/node-common";
+import { crashIfAt, parseFault } from "./faults";
+import { OrderConfirmer } from "./order-confirmer";
+import { OrderWriter } from "./order-writer";
+import { describeError } from "./retry";
+import { StreamReader } from "./stream-reader";
+import { BATCHES_IN_FLIGHT, OrderWorker } from "./worker";
+
+function main(): void {
+  const env = readEnv([
+    "FS_REDIS_URL",
+    "FS_DATABASE_URL",
+    "FS_WORKER_BATCH_SIZE",
+    "FS_WORKER_BLOCK_MS",
+    "FS_WORKER_CLAIM_IDLE_MS",
+    "FS_WORKER_BACKOFF_MAX_MS",
+    "FS_WORKER_NAME",
+    "FS_LOG_LEVEL",
+  ]);
+  const fault = parseFault(process.env.FS_WORKER_FAULT);
+  if ("error" in fault) throw new ConfigError(fault.error);
+
+  const consumer = env.FS_WORKER_NAME !== undefined && env.FS_WORKER_NAME !== "" ? env.FS_WORKER_NAME : `${os.hostname()}-${process.pid}`;
+  const logger = createLogger("order-worker", env.FS_LOG_LEVEL).child({ consumer });
+  // Two connections: reads block (XREADGROUP BLOCK) while the other confirms committed batches.
+  const readRedis = createRedis(env.FS_REDIS_URL, `order-worker:${consumer}:read`);
+  const redis = createRedis(env.FS_REDIS_URL, `order-worker:${consumer}`);
+  for (const r of [readRedis, redis]) {
+    // Failed commands are retried and logged by the worker; this only keeps ioredis quiet.
+    r.on("error", (err: unknown) => logger.debug({ error: describeError(err) }, "redis connection error"));
+  }
+  const pool = createPool(env.FS_DATABASE_URL, BATCHES_IN_FLIGHT);
+
+  const reader = new StreamReader(
+    readRedis,
+    {
+      group: ORDER_CONSUMER_GROUP,
+      consumer,
+      batchSize: env.FS_WORKER_BATCH_SIZE,
+      blockMs: env.FS_WORKER_BLOCK_MS,
+      claimIdleMs: env.FS_WORKER_CLAIM_IDLE_MS,
+    },
+    logger,
+  );
+  const writer = new OrderWriter(pool, () => crashIfAt(fault.point, "mid-batch", (msg) => logger.warn(msg)));
+  const worker = new OrderWorker({
+    reader,
+    writer,
+    confirmer: new OrderConfirmer(redis, ORDER_CONSUMER_GROUP),
+    logger,
+    backoffMaxMs: env.FS_WORKER_BACKOFF_MAX_MS,
+    fault: fault.point,
+  });
+
+  onShutdown(logger, async () => {
+    await worker.stop();
+    await Promise.allSettled([readRedis.quit(), redis.quit(), pool.end()]);
+  });
+  logger.info({ batchSize: env.FS_WORKER_BATCH_SIZE, fault: fault.point }, "order worker started");
+  worker.start().catch((err: unknown) => {
+    logger.fatal({ err }, "order worker failed");
+    process.exit(1);
+  });
+}
+
+try {
+  main();
+} catch (err) {
+  process.stderr.write(`order-worker: ${err instanceof ConfigError ? err.message : String(err)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,64 @@
+/**
+ * After the Postgres commit: runs redis-scripts/confirm-orders.lua once per sale of the batch
+ * (pending → confirmed, then XACK), all sales' calls pipelined into one round trip.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { saleKeys, orderStatusField } from "@flash-sale/gateway-lua/core/keys";
+import type { Redis } from "@flash-sale/node-common";
+
+const SCRIPT = readFileSync(path.resolve(__dirname, "../redis-scripts/confirm-orders.lua"), "utf8");
+const SCRIPT_SHA = createHash("sha1").update(SCRIPT).digest("hex");
+
+export interface SaleAck {
+  saleId: string;
+  /** Order numbers now committed to Postgres. */
+  orderNos: number[];
+  /** Stream entries to acknowledge: the committed orders' and the malformed ones. */
+  entryIds: string[];
+}
+
+export interface ConfirmResult {
+  confirmed: number;
+  acked: number;
+}
+
+export class OrderConfirmer {
+  constructor(
+    private readonly redis: Redis,
+    private readonly group: string,
+  ) {}
+
+  async confirm(acks: SaleAck[]): Promise<ConfirmResult> {
+    const replies = await Promise.all(acks.map((a) => this.confirmSale(a)));
+    return replies.reduce((sum, r) => ({ confirmed: sum.confirmed + r.confirmed, acked: sum.acked + r.acked }), {
+      confirmed: 0,
+      acked: 0,
+    });
+  }
+
+  private async confirmSale(ack: SaleAck): Promise<ConfirmResult> {
+    const keys = saleKeys(ack.saleId);
+    const args = [
+      keys.orders,
+      keys.stream,
+      this.group,
+      String(ack.orderNos.length),
+      ...ack.orderNos.map((n) => orderStatusField(String(n))),
+      ...ack.entryIds,
+    ];
+    let reply: unknown;
+    try {
+      reply = await this.redis.evalsha(SCRIPT_SHA, 2, ...args);
+    } catch (err) {
+      // First call on this server (or after a restart / SCRIPT FLUSH): send the body once.
+      if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
+      reply = await this.redis.eval(SCRIPT, 2, ...args);
+    }
+    if (!Array.isArray(reply) || typeof reply[0] !== "number" || typeof reply[1] !== "number") {
+      throw new Error(`confirm-orders.lua: unexpected reply ${JSON.stringify(reply)}`);
+    }
+    return { confirmed: reply[0], acked: reply[1] };
+  }
+}

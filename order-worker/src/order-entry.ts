@@ -1,0 +1,87 @@
+/**
+ * Turns a raw stream entry into an order row, checking every field: an entry that fails is
+ * reported (and then acknowledged and skipped by the worker) rather than allowed to block the
+ * stream or to fail a whole Postgres batch.
+ */
+import { isValidUserId, parseOrderId } from "@flash-sale/gateway-lua/core/ids";
+import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
+
+/** An entry as read from a sale's stream; fields is null when the entry was deleted. */
+export interface RawEntry {
+  saleId: string;
+  id: string;
+  fields: string[] | null;
+}
+
+export interface OrderRow {
+  entryId: string;
+  orderId: string;
+  saleId: string;
+  orderNo: number;
+  userId: string;
+  userUnits: number;
+  quantity: number;
+  requestId: string | null;
+  acceptedAtMs: number;
+}
+
+export type ParsedEntry = { ok: true; row: OrderRow } | { ok: false; reason: string };
+
+const MAX_INT4 = 2147483647;
+const MAX_REQUEST_ID_LENGTH = 128;
+/** Year 5138: keeps `accepted_at` well inside Postgres' timestamp range. */
+const MAX_EPOCH_MS = 99_999_999_999_999;
+
+/** A whole number in [min, max] written in plain decimal, else undefined. */
+function wholeNumber(s: string | undefined, min: number, max: number): number | undefined {
+  if (s === undefined || !/^(0|[1-9][0-9]{0,15})$/.test(s)) return undefined;
+  const n = Number(s);
+  return n >= min && n <= max ? n : undefined;
+}
+
+export function parseOrderEntry(entry: RawEntry): ParsedEntry {
+  const list = entry.fields;
+  if (list === null) return { ok: false, reason: "entry has no fields (deleted from the stream)" };
+  if (list.length % 2 !== 0) return { ok: false, reason: "odd number of field values" };
+  const fields = new Map<string, string>();
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i] as string;
+    if (!fields.has(name)) fields.set(name, list[i + 1] as string);
+  }
+
+  const orderId = fields.get(ORDER_FIELDS.orderId);
+  if (orderId === undefined) return { ok: false, reason: `missing ${ORDER_FIELDS.orderId}` };
+  const ref = parseOrderId(orderId);
+  if (ref === undefined) return { ok: false, reason: `bad ${ORDER_FIELDS.orderId}` };
+  const saleId = fields.get(ORDER_FIELDS.saleId);
+  if (saleId === undefined) return { ok: false, reason: `missing ${ORDER_FIELDS.saleId}` };
+  if (ref.saleId !== entry.saleId || saleId !== entry.saleId) return { ok: false, reason: "order of another sale" };
+  const userId = fields.get(ORDER_FIELDS.userId);
+  if (userId === undefined || !isValidUserId(userId)) return { ok: false, reason: `bad ${ORDER_FIELDS.userId}` };
+  const quantity = wholeNumber(fields.get(ORDER_FIELDS.quantity), 1, MAX_INT4);
+  if (quantity === undefined) return { ok: false, reason: `bad ${ORDER_FIELDS.quantity}` };
+  const userUnits = wholeNumber(fields.get(ORDER_FIELDS.userUnits), quantity, MAX_INT4);
+  if (userUnits === undefined) return { ok: false, reason: `bad ${ORDER_FIELDS.userUnits}` };
+  const acceptedAtMs = wholeNumber(fields.get(ORDER_FIELDS.acceptedAtMs), 0, MAX_EPOCH_MS);
+  if (acceptedAtMs === undefined) return { ok: false, reason: `bad ${ORDER_FIELDS.acceptedAtMs}` };
+
+  // The request id only helps tracing: an odd one is dropped, the order is kept.
+  const rid = fields.get(ORDER_FIELDS.requestId);
+  const requestId =
+    rid !== undefined && rid.length > 0 && rid.length <= MAX_REQUEST_ID_LENGTH && !/[\x00-\x1f]/.test(rid) ? rid : null;
+
+  return {
+    ok: true,
+    row: {
+      entryId: entry.id,
+      orderId,
+      saleId: entry.saleId,
+      orderNo: Number(ref.orderNo),
+      userId,
+      userUnits,
+      quantity,
+      requestId,
+      acceptedAtMs,
+    },
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * Reads the published sales' order streams through the consumer group, in this order of
+ * preference: this consumer's own pending entries (left by an earlier run under the same
+ * name), entries other consumers left unacknowledged for too long (they died: XAUTOCLAIM),
+ * then new entries, blocking. One call returns one batch.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import type { Logger, Redis } from "@flash-sale/node-common";
+import type { RawEntry } from "./order-entry";
+
+/** How often the list of published sales is read again. */
+const SALES_REFRESH_MS = 3000;
+/** Claim rounds run every FS_WORKER_CLAIM_IDLE_MS, but not on every read when it is 0. */
+const MIN_CLAIM_INTERVAL_MS = 100;
+
+export interface ReaderOptions {
+  group: string;
+  consumer: string;
+  batchSize: number;
+  blockMs: number;
+  claimIdleMs: number;
+}
+
+export class StreamReader {
+  /** Stream key → sale id, for the published sales. */
+  private streams = new Map<string, string>();
+  private refreshDueAt = 0;
+  /** Stream → id after which this consumer's own pending entries are still to be re-read. */
+  private readonly ownPending = new Map<string, string>();
+  /** Stream → XAUTOCLAIM cursor, while a claim round is in progress. */
+  private readonly claimCursors = new Map<string, string>();
+  private claimDueAt: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: ReaderOptions,
+    private readonly logger: Logger,
+  ) {
+    this.claimDueAt = Date.now() + opts.claimIdleMs;
+  }
+
+  /** After a failed read: list the sales and create their groups again (Redis may have restarted empty). */
+  invalidate(): void {
+    this.refreshDueAt = 0;
+  }
+
+  async next(): Promise<RawEntry[]> {
+    const now = Date.now();
+    if (now >= this.refreshDueAt) await this.refresh();
+    if (this.streams.size === 0) {
+      await sleep(Math.max(this.opts.blockMs, 100));
+      return [];
+    }
+    if (this.ownPending.size > 0) return this.readOwnPending();
+    if (this.claimCursors.size === 0 && now >= this.claimDueAt) {
+      for (const stream of this.streams.keys()) this.claimCursors.set(stream, "0-0");
+      this.claimDueAt = now + Math.max(this.opts.claimIdleMs, MIN_CLAIM_INTERVAL_MS);
+    }
+    if (this.claimCursors.size > 0) return this.claimIdle();
+    return this.readNew();
+  }
+
+  private async refresh(): Promise<void> {
+    const saleIds = await this.redis.hkeys(SALE_CONFIGS_KEY);
+    const streams = new Map(saleIds.map((id) => [saleKeys(id).stream, id] as const));
+    // Every time, not only for new sales: a restarted Redis has lost its groups.
+    await Promise.all([...streams.keys()].map((s) => this.ensureGroup(s)));
+    for (const [stream, saleId] of streams) {
+      if (this.streams.has(stream)) continue;
+      this.ownPending.set(stream, "0");
+      this.logger.info({ sale: saleId, stream }, "reading sale's order stream");
+    }
+    for (const stream of this.streams.keys()) {
+      if (streams.has(stream)) continue;
+      this.ownPending.delete(stream);
+      this.claimCursors.delete(stream);
+      this.logger.info({ sale: this.streams.get(stream), stream }, "sale no longer published; stopped reading its stream");
+    }
+    this.streams = streams;
+    this.refreshDueAt = Date.now() + SALES_REFRESH_MS;
+  }
+
+  private async ensureGroup(stream: string): Promise<void> {
+    try {
+      await this.redis.call("XGROUP", ["CREATE", stream, this.opts.group, "0", "MKSTREAM"]);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith("BUSYGROUP")) throw err;
+    }
+  }
+
+  private async readOwnPending(): Promise<RawEntry[]> {
+    const streams = [...this.ownPending.keys()];
+    const reply = await this.redis.call("XREADGROUP", [
+      "GROUP", this.opts.group, this.opts.consumer,
+      "COUNT", this.opts.batchSize,
+      "STREAMS", ...streams, ...streams.map((s) => this.ownPending.get(s) as string),
+    ]);
+    const entries = this.entriesOf(reply);
+    for (const stream of streams) {
+      const last = entries.filter((e) => e.stream === stream).pop();
+      if (last === undefined) this.ownPending.delete(stream);
+      else this.ownPending.set(stream, last.id);
+    }
+    if (entries.length > 0) this.logger.info({ entries: entries.length }, "re-reading this consumer's pending entries");
+    return entries;
+  }
+
+  private async claimIdle(): Promise<RawEntry[]> {
+    const [stream, cursor] = this.claimCursors.entries().next().value as [string, string];
+    const reply = await this.redis.call("XAUTOCLAIM", [
+      stream, this.opts.group, this.opts.consumer, this.opts.claimIdleMs, cursor, "COUNT", this.opts.batchSize,
+    ]);
+    if (!Array.isArray(reply) || typeof reply[0] !== "string") throw new Error("XAUTOCLAIM: unexpected reply");
+    if (reply[0] === "0-0") this.claimCursors.delete(stream);
+    else this.claimCursors.set(stream, reply[0]);
+    const entries = this.entryList(stream, reply[1]);
+    if (entries.length > 0) {
+      this.logger.info({ sale: this.streams.get(stream), entries: entries.length }, "claimed entries idle in other consumers");
+    }
+    return entries;
+  }
+
+  private async readNew(): Promise<RawEntry[]> {
+    const streams = [...this.streams.keys()];
+    const reply = await this.redis.call("XREADGROUP", [
+      "GROUP", this.opts.group, this.opts.consumer,
+      "COUNT", this.opts.batchSize,
+      // BLOCK 0 would wait forever: no sale refresh, no claims, no prompt shutdown.
+      "BLOCK", Math.max(this.opts.blockMs, 1),
+      "STREAMS", ...streams, ...streams.map(() => ">"),
+    ]);
+    return this.entriesOf(reply);
+  }
+
+  /** XREADGROUP's reply: null, or [[stream, [[id, fields | null], …]], …]. */
+  private entriesOf(reply: unknown): (RawEntry & { stream: string })[] {
+    if (reply === null) return [];
+    if (!Array.isArray(reply)) throw new Error("XREADGROUP: unexpected reply");
+    return reply.flatMap((item: unknown) => {
+      if (!Array.isArray(item) || typeof item[0] !== "string") throw new Error("XREADGROUP: unexpected reply");
+      return this.entryList(item[0], item[1]);
+    });
+  }
+
+  private entryList(stream: string, list: unknown): (RawEntry & { stream: string })[] {
+    const saleId = this.streams.get(stream);
+    if (saleId === undefined || !Array.isArray(list)) throw new Error(`unexpected entries for ${stream}`);
+    return list.map((e: unknown) => {
+      if (!Array.isArray(e) || typeof e[0] !== "string") throw new Error(`unexpected entry in ${stream}`);
+      const fields = Array.isArray(e[1]) && e[1].every((f) => typeof f === "string") ? (e[1] as string[]) : null;
+      return { stream, saleId, id: e[0], fields };
+    });
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Postgres goes away mid-sale: the purchase script keeps accepting orders (Redis alone), the
+ * worker keeps its batch and retries with backoff, logging each retry, and once Postgres is
+ * back every accepted order lands exactly once. Uses a private Postgres it can stop.
+ */
+import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { createPool, createRedis, migrate, type Pool, type Redis } from "@flash-sale/node-common";
+import { PrivatePostgres } from "./support/private-postgres";
+import { PrivateRedis } from "./support/private-redis";
+import { buyAll } from "./support/purchase-script";
+import { drainState, drainedState, publishSale, startWorker, waitFor, type WorkerProcess } from "./support/stream-fixtures";
+
+let server: PrivateRedis;
+let redis: Redis;
+let postgres: PrivatePostgres;
+let pool: Pool;
+let worker: WorkerProcess | undefined;
+
+beforeAll(async () => {
+  server = await PrivateRedis.start();
+  redis = createRedis(server.url(), "order-worker-pg-down-test");
+  postgres = await PrivatePostgres.start();
+  pool = createPool(postgres.url(), 2);
+  await migrate(pool);
+});
+
+afterAll(async () => {
+  worker?.child.kill("SIGKILL");
+  redis.disconnect();
+  await pool.end();
+  await postgres.destroy();
+  await server.stop();
+});
+
+test("Postgres down: orders are still accepted, the worker retries with backoff, then lands each once", async () => {
+  const sale = { id: "pg-down", stock: 1000, perUserLimit: 1 };
+  await publishSale(pool, redis, sale);
+  worker = startWorker({ redisUrl: server.url(), databaseUrl: postgres.url(), name: "w-pg", batchSize: 50 });
+
+  const early = await buyAll(redis, sale.id, Array.from({ length: 100 }, (_, i) => ({ userId: `early${i}`, qty: 1 })), 1);
+  const drained = async (orders: typeof early) =>
+    JSON.stringify(await drainState(pool, redis, orders)) === JSON.stringify(drainedState(orders));
+  await waitFor("the first orders", () => drained(early));
+
+  await postgres.stop();
+  const late = await buyAll(redis, sale.id, Array.from({ length: 200 }, (_, i) => ({ userId: `late${i}`, qty: 1 })), 1);
+  expect(late).toHaveLength(200);
+  const retries = () => worker?.logs.filter((l) => l.what === "postgres insert" && typeof l.retryInMs === "number") ?? [];
+  await waitFor("a fifth retry of a batch", () => retries().some((l) => l.attempt === 5));
+
+  // One readable line per retry; per batch the delay doubles from 100 ms up to
+  // FS_WORKER_BACKOFF_MAX_MS (1000 here), and the batch is kept (not acknowledged).
+  for (const line of retries()) {
+    const attempt = line.attempt as number;
+    expect(line.retryInMs).toBe(Math.min(100 * 2 ** (attempt - 1), 1000));
+    expect(String(line.msg)).toMatch(new RegExp(`^postgres insert failed \\(.+\\); retry ${attempt} in ${line.retryInMs} ms$`));
+  }
+  expect((await redis.xpending(saleKeys(sale.id).stream, ORDER_CONSUMER_GROUP))[0]).toBeGreaterThan(0);
+
+  await postgres.start();
+  const all = [...early, ...late];
+  await waitFor("the drain after Postgres came back", () => drained(all));
+  expect(await drainState(pool, redis, all)).toEqual(drainedState(all));
+  expect(await worker.stop()).toEqual({ code: 0, signal: null });
+});
+
+test("SIGTERM while Postgres is down: exit 0 at once, the batch left pending for the next worker", async () => {
+  const sale = { id: "pg-down-stop", stock: 100, perUserLimit: 1 };
+  await publishSale(pool, redis, sale);
+  await postgres.stop();
+  const orders = await buyAll(redis, sale.id, Array.from({ length: 20 }, (_, i) => ({ userId: `s${i}`, qty: 1 })), 1);
+  worker = startWorker({ redisUrl: server.url(), databaseUrl: postgres.url(), name: "w-stop", batchSize: 50 });
+  const stopping = worker;
+  await waitFor("a logged retry", () => stopping.logs.some((l) => l.what === "postgres insert"));
+
+  const stopAt = Date.now();
+  expect(await stopping.stop()).toEqual({ code: 0, signal: null });
+  expect(Date.now() - stopAt).toBeLessThan(3000);
+  expect(stopping.logs.some((l) => String(l.msg).startsWith("stopping with a batch unwritten"))).toBe(true);
+  expect((await redis.xpending(saleKeys(sale.id).stream, ORDER_CONSUMER_GROUP))[0]).toBe(20);
+
+  await postgres.start();
+  worker = startWorker({ redisUrl: server.url(), databaseUrl: postgres.url(), name: "w-next", batchSize: 50 });
+  const drained = async () => JSON.stringify(await drainState(pool, redis, orders)) === JSON.stringify(drainedState(orders));
+  await waitFor("the drain by the next worker", drained);
+  expect(await drainState(pool, redis, orders)).toEqual(drainedState(orders));
+  expect(await worker.stop()).toEqual({ code: 0, signal: null });
+});

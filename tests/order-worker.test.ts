@@ -1,0 +1,184 @@
+/**
+ * The order worker against a real Redis (private) and Postgres (a test database): streams are
+ * filled by the gateway's own purchase script, the worker runs as a child process.
+ */
+import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { createRedis, type Redis } from "@flash-sale/node-common";
+import { PrivateRedis } from "./support/private-redis";
+import { buyAll, type AcceptedOrder, type Attempt } from "./support/purchase-script";
+import {
+  drainState,
+  drainedState,
+  insertSaleRow,
+  publishSale,
+  publishSaleConfig,
+  startWorker,
+  waitFor,
+  type WorkerProcess,
+} from "./support/stream-fixtures";
+import { createTestDatabase, type TestDatabase } from "./support/test-database";
+
+let server: PrivateRedis;
+let redis: Redis;
+let db: TestDatabase;
+let workers: WorkerProcess[] = [];
+
+function worker(name: string, batchSize?: number): WorkerProcess {
+  const w = startWorker({ redisUrl: server.url(), databaseUrl: db.url, name, batchSize });
+  workers.push(w);
+  return w;
+}
+
+function users(prefix: string, n: number, qty = 1): Attempt[] {
+  return Array.from({ length: n }, (_, i) => ({ userId: `${prefix}${i}`, qty }));
+}
+
+async function drained(orders: AcceptedOrder[]): Promise<boolean> {
+  const state = await drainState(db.pool, redis, orders);
+  return JSON.stringify(state) === JSON.stringify(drainedState(orders));
+}
+
+beforeAll(async () => {
+  server = await PrivateRedis.start();
+  redis = createRedis(server.url(), "order-worker-test");
+  db = await createTestDatabase("order_worker");
+});
+
+beforeEach(async () => {
+  await redis.flushall();
+  await db.pool.query("TRUNCATE orders, sales");
+});
+
+afterEach(() => {
+  for (const w of workers) w.child.kill("SIGKILL");
+  workers = [];
+});
+
+afterAll(async () => {
+  redis.disconnect();
+  await db.close();
+  await server.stop();
+});
+
+test("drains every accepted order exactly once, confirms it, and exits 0 on SIGTERM", async () => {
+  const a = { id: "drain-a", stock: 150, perUserLimit: 2 };
+  const b = { id: "drain-b", stock: 1000, perUserLimit: 3 };
+  await publishSale(db.pool, redis, a);
+  await publishSale(db.pool, redis, b);
+
+  // Accepted before the worker runs: 100 users once, then 50 of them a second time (sold out).
+  const before = await buyAll(redis, a.id, [...users("u", 100), ...users("u", 100)], a.perUserLimit);
+  expect(before).toHaveLength(150);
+  const w = worker("w-drain");
+  // Accepted while it runs: 3 units each, and a 4th unit the limit refuses.
+  const during = await buyAll(redis, b.id, [...users("v", 80, 3), ...users("v", 20, 1)], b.perUserLimit);
+  expect(during).toHaveLength(80);
+  const all = [...before, ...during];
+
+  await waitFor("the drain", () => drained(all));
+  expect(await drainState(db.pool, redis, all)).toEqual(drainedState(all));
+  expect(drainedState(all).distinctBuyers).toBe(180);
+  const units = await db.pool.query<{ sale_id: string; units: string }>(
+    "SELECT sale_id, sum(quantity) AS units FROM orders GROUP BY sale_id ORDER BY sale_id",
+  );
+  expect(units.rows).toEqual([
+    { sale_id: a.id, units: "150" },
+    { sale_id: b.id, units: "240" },
+  ]);
+
+  expect(await w.stop()).toEqual({ code: 0, signal: null });
+  expect(w.logs.map((l) => l.msg)).toContain("stopped");
+});
+
+test("SIGTERM with a backlog: the batch in hand is committed and acknowledged, then exit 0", async () => {
+  const sale = { id: "backlog", stock: 3000, perUserLimit: 1 };
+  await publishSale(db.pool, redis, sale);
+  const orders = await buyAll(redis, sale.id, users("u", 3000), sale.perUserLimit);
+  expect(orders).toHaveLength(3000);
+
+  const first = worker("w-first", 100);
+  await waitFor("the first rows", async () => (await db.pool.query("SELECT 1 FROM orders LIMIT 1")).rowCount === 1);
+  expect(await first.stop()).toEqual({ code: 0, signal: null });
+
+  // Nothing the stopped worker read is left unacknowledged, and everything it read is in Postgres.
+  const state = await drainState(db.pool, redis, orders);
+  expect(state.undelivered).toBeGreaterThan(0); // it did stop mid-backlog
+  expect(state.pending).toBe(0);
+  expect(state.unexpected).toEqual([]);
+  expect(state.rows).toBe(3000 - state.undelivered);
+  expect(state.notConfirmed).toHaveLength(state.undelivered);
+
+  const second = worker("w-second", 100);
+  await waitFor("the drain", () => drained(orders));
+  expect(await drainState(db.pool, redis, orders)).toEqual(drainedState(orders));
+  expect(await second.stop()).toEqual({ code: 0, signal: null });
+});
+
+test("malformed entries are logged, acknowledged and skipped; orders of a sale missing in Postgres wait for it", async () => {
+  const sale = { id: "mixed", stock: 100, perUserLimit: 1 };
+  const ghost = { id: "ghost", stock: 100, perUserLimit: 1 };
+  await publishSale(db.pool, redis, sale);
+  await publishSaleConfig(redis, ghost); // published in Redis, but no row in Postgres yet
+
+  const stream = saleKeys(sale.id).stream;
+  const good = await buyAll(redis, sale.id, users("u", 10), 1);
+  const good2: AcceptedOrder[] = [];
+  const now = String(Date.now());
+  const malformed: string[][] = [
+    ["order", `${sale.id}.999`], // most fields missing
+    ["order", `${sale.id}.998`, "sale", sale.id, "user", "x1", "qty", "abc", "uunits", "1", "at", now, "rid", "r"],
+    ["order", "other.5", "sale", "other", "user", "x2", "qty", "1", "uunits", "1", "at", now, "rid", "r"],
+    ["order", `${sale.id}.997`, "sale", sale.id, "user", "x3", "qty", "2", "uunits", "1", "at", now, "rid", "r"],
+    ["foo", "bar"],
+  ];
+  for (const fields of malformed) {
+    await redis.xadd(stream, "*", ...fields);
+    good2.push(...(await buyAll(redis, sale.id, users(`after-${good2.length}-`, 2), 1)));
+  }
+  const ghostOrders = await buyAll(redis, ghost.id, users("g", 5), 1);
+  const orders = [...good, ...good2];
+  expect(orders).toHaveLength(20);
+
+  const w = worker("w-mixed", 7);
+  await waitFor("the good orders", () => drained(orders));
+  expect(await drainState(db.pool, redis, orders)).toEqual(drainedState(orders));
+  const skipped = w.logs.filter((l) => l.msg === "malformed order entry: acknowledged and skipped");
+  expect(skipped.map((l) => l.reason)).toEqual([
+    "missing sale",
+    "bad qty",
+    "order of another sale",
+    "bad uunits",
+    "missing order",
+  ]);
+
+  // The ghost sale's orders are neither written nor acknowledged: nothing is lost.
+  const waiting = await drainState(db.pool, redis, ghostOrders);
+  expect(waiting.rows).toBe(0);
+  expect(waiting.pending).toBe(5);
+  expect(w.logs.some((l) => l.msg === "orders for sales missing in Postgres left pending")).toBe(true);
+
+  // Once the sale's row exists, the next claim round lands them.
+  await insertSaleRow(db.pool, ghost);
+  await waitFor("the ghost sale's orders", () => drained(ghostOrders));
+  expect(await drainState(db.pool, redis, ghostOrders)).toEqual(drainedState(ghostOrders));
+  expect(await w.stop()).toEqual({ code: 0, signal: null });
+});
+
+test("Redis restarts empty: the worker retries its reads, re-creates the group and drains the new sale", async () => {
+  const w = worker("w-redis");
+  const before = { id: "before-restart", stock: 10, perUserLimit: 1 };
+  await publishSale(db.pool, redis, before);
+  const early = await buyAll(redis, before.id, users("u", 10), 1);
+  await waitFor("the first orders", () => drained(early));
+
+  await server.stop();
+  await waitFor("a logged read retry", () => w.logs.some((l) => l.what === "redis read" && typeof l.retryInMs === "number"));
+  await server.resume(); // no persistence: the sales, streams and the group are gone
+
+  const after = { id: "after-restart", stock: 10, perUserLimit: 1 };
+  await publishSale(db.pool, redis, after);
+  const late = await buyAll(redis, after.id, users("v", 10), 1);
+  await waitFor("the new sale's orders", () => drained(late));
+  expect(await drainState(db.pool, redis, late)).toEqual(drainedState(late));
+  expect(await w.stop()).toEqual({ code: 0, signal: null });
+});

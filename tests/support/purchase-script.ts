@@ -1,0 +1,62 @@
+/**
+ * Runs the gateway's real purchase script (gateway-lua/redis-scripts/purchase.lua) the way the
+ * gateway does: one EVAL with the sale's keys, so tests fill the order streams exactly as
+ * production will.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { purchaseScriptKeys, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import type { Redis } from "@flash-sale/node-common";
+
+const SCRIPT = readFileSync(path.resolve(__dirname, "../../gateway-lua/redis-scripts/purchase.lua"), "utf8");
+
+/** The script's reply (see its header): accepted, sold out, limit reached, too few left, no stock. */
+export type PurchaseReply = [0, number, number] | [1] | [2] | [3, number] | [4];
+
+export async function purchase(
+  redis: Redis,
+  saleId: string,
+  userId: string,
+  qty: number,
+  limit: number,
+  nowMs: number,
+  requestId: string,
+): Promise<PurchaseReply> {
+  const keys = purchaseScriptKeys(saleKeys(saleId));
+  const reply = await redis.eval(SCRIPT, keys.length, ...keys, saleId, userId, qty, limit, nowMs, requestId);
+  if (!Array.isArray(reply) || !reply.every((v) => typeof v === "number")) {
+    throw new Error(`purchase.lua: unexpected reply ${JSON.stringify(reply)}`);
+  }
+  return reply as PurchaseReply;
+}
+
+export interface AcceptedOrder {
+  orderId: string;
+  saleId: string;
+  orderNo: number;
+  userId: string;
+  qty: number;
+}
+
+export interface Attempt {
+  userId: string;
+  qty: number;
+}
+
+/**
+ * Runs the attempts in order (sent together, so Redis sees them in one burst) and returns
+ * the accepted ones.
+ */
+export async function buyAll(redis: Redis, saleId: string, attempts: Attempt[], limit: number): Promise<AcceptedOrder[]> {
+  const now = Date.now();
+  const replies = await Promise.all(
+    attempts.map((a, i) => purchase(redis, saleId, a.userId, a.qty, limit, now + i, `req-${saleId}-${i}`)),
+  );
+  const accepted: AcceptedOrder[] = [];
+  replies.forEach((reply, i) => {
+    if (reply[0] !== 0) return;
+    const a = attempts[i] as Attempt;
+    accepted.push({ orderId: `${saleId}.${reply[1]}`, saleId, orderNo: reply[1], userId: a.userId, qty: a.qty });
+  });
+  return accepted;
+}

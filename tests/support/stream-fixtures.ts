@@ -1,0 +1,225 @@
+/**
+ * What the order-worker tests and the drain benchmark share: publishing a sale the way the
+ * control plane does (Postgres row, config in Redis, stock), running the worker as a child
+ * process, and measuring how far the drain got.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { SALE_CONFIGS_KEY, ORDER_CONSUMER_GROUP, orderStatusField, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import type { PublishedSale } from "@flash-sale/gateway-lua/core/sale";
+import type { Pool, Redis } from "@flash-sale/node-common";
+import type { AcceptedOrder } from "./purchase-script";
+
+/** The repository root, found from here (these files also run compiled, from bench/build/). */
+export const REPO_ROOT = ((): string => {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "order-worker", "package.json"))) return dir;
+  }
+  throw new Error(`no repository root above ${__dirname}`);
+})();
+
+export interface SaleSpec {
+  id: string;
+  stock: number;
+  perUserLimit: number;
+}
+
+/** The sale's row in Postgres (the orders' foreign key needs it). */
+export async function insertSaleRow(pool: Pool, sale: SaleSpec): Promise<void> {
+  await pool.query(
+    `INSERT INTO sales (id, name, price, currency, stock, starts_at, ends_at, per_user_limit, deduction, limits)
+     VALUES ($1, $2, 100, 'USD', $3, now() - interval '1 minute', now() + interval '1 hour', $4, 'order', $5)`,
+    [sale.id, `Sale ${sale.id}`, sale.stock, sale.perUserLimit, { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 }],
+  );
+}
+
+/** The published config (the worker lists sales from this hash) and the preloaded stock. */
+export async function publishSaleConfig(redis: Redis, sale: SaleSpec): Promise<void> {
+  const now = Date.now();
+  const record: PublishedSale = {
+    id: sale.id,
+    name: `Sale ${sale.id}`,
+    price: 100,
+    currency: "USD",
+    stock: sale.stock,
+    startsAt: new Date(now - 60_000).toISOString(),
+    endsAt: new Date(now + 3_600_000).toISOString(),
+    startsAtMs: now - 60_000,
+    endsAtMs: now + 3_600_000,
+    perUserLimit: sale.perUserLimit,
+    deduction: "order",
+    challenge: false,
+    paused: false,
+    limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 },
+    version: 1,
+  };
+  await redis.hset(SALE_CONFIGS_KEY, sale.id, JSON.stringify(record));
+  await redis.set(saleKeys(sale.id).stock, sale.stock);
+}
+
+export async function publishSale(pool: Pool, redis: Redis, sale: SaleSpec): Promise<void> {
+  await insertSaleRow(pool, sale);
+  await publishSaleConfig(redis, sale);
+}
+
+export interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** The worker's pino lines, parsed, as they arrive. */
+  logs: { msg?: string; level?: number; [field: string]: unknown }[];
+  stderr: () => string;
+  exited: Promise<WorkerExit>;
+  /** Sends SIGTERM and waits for the exit. */
+  stop: () => Promise<WorkerExit>;
+}
+
+export interface WorkerSettings {
+  redisUrl: string;
+  databaseUrl: string;
+  name: string;
+  batchSize?: number;
+  /** Extra variables, e.g. FS_WORKER_FAULT. */
+  env?: Record<string, string>;
+}
+
+/** Starts `node order-worker/build/main.js` with short timings, as the tests want them. */
+export function startWorker(s: WorkerSettings): WorkerProcess {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, "order-worker/build/main.js")], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      FS_REDIS_URL: s.redisUrl,
+      FS_DATABASE_URL: s.databaseUrl,
+      FS_WORKER_NAME: s.name,
+      FS_WORKER_BATCH_SIZE: String(s.batchSize ?? 50),
+      FS_WORKER_BLOCK_MS: "200",
+      FS_WORKER_CLAIM_IDLE_MS: "500",
+      FS_WORKER_BACKOFF_MAX_MS: "1000",
+      FS_LOG_LEVEL: "info",
+      FS_WORKER_FAULT: "",
+      ...s.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const logs: WorkerProcess["logs"] = [];
+  let partial = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as WorkerProcess["logs"][number]);
+      } catch {
+        logs.push({ msg: line });
+      }
+    }
+  });
+  let errText = "";
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (errText += chunk));
+  const exited = new Promise<WorkerExit>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    logs,
+    stderr: () => errText,
+    exited,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
+
+/** Polls until check() is true; throws naming what was awaited after timeoutMs. */
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface DrainState {
+  /** Rows in Postgres for the sales of the expected orders. */
+  rows: number;
+  distinctOrders: number;
+  /** Distinct (sale, user) among those rows. */
+  distinctBuyers: number;
+  /** Expected orders absent from Postgres, or present with another user or quantity. */
+  missing: string[];
+  /** Rows no expected order accounts for. */
+  unexpected: string[];
+  /** Expected orders whose status in Redis is not `confirmed`. */
+  notConfirmed: string[];
+  /** Entries delivered to the group and not acknowledged, over the sales' streams. */
+  pending: number;
+  /** Entries not yet delivered to the group at all. */
+  undelivered: number;
+}
+
+/** Where the drain of `expected` stands, in Postgres and in Redis. */
+export async function drainState(pool: Pool, redis: Redis, expected: AcceptedOrder[]): Promise<DrainState> {
+  const saleIds = [...new Set(expected.map((o) => o.saleId))];
+  const { rows } = await pool.query<{ order_id: string; sale_id: string; user_id: string; quantity: number }>(
+    "SELECT order_id, sale_id, user_id, quantity FROM orders WHERE sale_id = ANY($1::text[])",
+    [saleIds],
+  );
+  const key = (id: string, user: string, qty: number) => `${id} ${user} ${qty}`;
+  const inPostgres = new Set(rows.map((r) => key(r.order_id, r.user_id, r.quantity)));
+  const wanted = new Set(expected.map((o) => key(o.orderId, o.userId, o.qty)));
+
+  const notConfirmed: string[] = [];
+  let pending = 0;
+  let undelivered = 0;
+  for (const saleId of saleIds) {
+    const keys = saleKeys(saleId);
+    const orders = expected.filter((o) => o.saleId === saleId);
+    const statuses = orders.length === 0 ? [] : await redis.hmget(keys.orders, ...orders.map((o) => orderStatusField(String(o.orderNo))));
+    orders.forEach((o, i) => statuses[i] !== "confirmed" && notConfirmed.push(`${o.orderId}=${statuses[i]}`));
+    const group = await groupInfo(redis, keys.stream);
+    pending += group?.pending ?? 0;
+    undelivered += group === undefined ? await redis.xlen(keys.stream) : (await redis.xrange(keys.stream, `(${group.lastDelivered}`, "+")).length;
+  }
+  return {
+    rows: rows.length,
+    distinctOrders: new Set(rows.map((r) => r.order_id)).size,
+    distinctBuyers: new Set(rows.map((r) => `${r.sale_id} ${r.user_id}`)).size,
+    missing: [...wanted].filter((k) => !inPostgres.has(k)),
+    unexpected: [...inPostgres].filter((k) => !wanted.has(k)),
+    notConfirmed,
+    pending,
+    undelivered,
+  };
+}
+
+/** The worker group's pending count and last delivered id (XINFO GROUPS); undefined before the worker made it. */
+async function groupInfo(redis: Redis, stream: string): Promise<{ pending: number; lastDelivered: string } | undefined> {
+  if ((await redis.exists(stream)) === 0) return undefined;
+  const groups = (await redis.call("XINFO", ["GROUPS", stream])) as unknown[][];
+  for (const g of groups) {
+    const info = new Map<unknown, unknown>();
+    for (let i = 0; i < g.length; i += 2) info.set(g[i], g[i + 1]);
+    if (info.get("name") === ORDER_CONSUMER_GROUP) {
+      return { pending: Number(info.get("pending")), lastDelivered: String(info.get("last-delivered-id")) };
+    }
+  }
+  return undefined;
+}
+
+/** The state a complete drain of `expected` leaves: what each test asserts at the end. */
+export function drainedState(expected: AcceptedOrder[]): DrainState {
+  return {
+    rows: expected.length,
+    distinctOrders: expected.length,
+    distinctBuyers: new Set(expected.map((o) => `${o.saleId} ${o.userId}`)).size,
+    missing: [],
+    unexpected: [],
+    notConfirmed: [],
+    pending: 0,
+    undelivered: 0,
+  };
+}
