@@ -7,7 +7,7 @@ import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
 import { ControlPlane } from "./support/control-plane";
-import { OrderWorkerProcess } from "./support/order-worker-process";
+import { startWorker, type WorkerProcess } from "./support/stream-fixtures";
 import { countSale, waitForRows } from "./support/counts";
 import { purchase } from "./support/http";
 import { signToken } from "./support/tokens";
@@ -17,7 +17,7 @@ let redis: Redis;
 let db: TestDatabase;
 let controlPlane: ControlPlane;
 let gateway: Gateway;
-let worker: OrderWorkerProcess;
+let worker: WorkerProcess;
 
 beforeAll(async () => {
   redisServer = await PrivateRedis.start();
@@ -25,11 +25,11 @@ beforeAll(async () => {
   db = await createTestDatabase("counted_sale");
   controlPlane = await ControlPlane.start(db.pool, redisServer.url());
   gateway = await Gateway.start({ redisUrl: redisServer.url(), knobs: LOAD_TEST_KNOBS });
-  worker = OrderWorkerProcess.start(redisServer.url(), db.url);
+  worker = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "counted-sale", batchSize: 1000 });
 });
 
 afterAll(async () => {
-  expect(await worker.stop()).toBe(0);
+  expect(await worker.stop()).toEqual({ code: 0, signal: null });
   await gateway.stop();
   await controlPlane.stop();
   redis.disconnect();

@@ -12,7 +12,7 @@ import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
 import { ControlPlane } from "./support/control-plane";
-import { OrderWorkerProcess } from "./support/order-worker-process";
+import { startWorker } from "./support/stream-fixtures";
 import { countSale, waitForRows } from "./support/counts";
 import { purchase } from "./support/http";
 import { signToken } from "./support/tokens";
@@ -67,11 +67,11 @@ test("Redis stopped → 503 unavailable and nothing sold; Redis back → sales r
   const buyers = await redis.hkeys(saleKeys(sale.id).buyers);
   expect(buyers.sort()).toEqual(["after-0", "after-1", "after-2", "before-0", "before-1", "before-2"]);
 
-  const worker = OrderWorkerProcess.start(redisServer.url(), db.url);
+  const worker = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "redis-down" });
   try {
     await waitForRows(db.pool, sale.id, 6);
   } finally {
-    expect(await worker.stop()).toBe(0);
+    expect(await worker.stop()).toEqual({ code: 0, signal: null });
   }
   expect(await countSale(redis, db.pool, sale.id)).toEqual({
     unitsLeft: 14,
