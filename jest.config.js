@@ -1,5 +1,5 @@
 /** Unit tests live beside each package (…/test/); integration tests, against real nginx, Redis and Postgres, in tests/. */
-const tsJest = ["ts-jest", { tsconfig: "tsconfig.test.json", isolatedModules: true }];
+const tsJest = ["ts-jest", { tsconfig: "tsconfig.test.json" }];
 const moduleNameMapper = { "^@flash-sale/gateway-lua/core/(.*)$": "<rootDir>/gateway-lua/src/core/$1" };
 
 module.exports = {
