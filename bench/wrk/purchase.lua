@@ -4,7 +4,7 @@
 -- the bottleneck. The request is built by hand with the token early in it: LuaJIT hashes long
 -- strings from a few sampled bytes, and requests that differed only outside those bytes would
 -- all land in one bucket of its string table. Each wrk thread takes every BENCH_THREADS-th
--- token, so no two requests of a run share a shopper while the file lasts.
+-- token from BENCH_TOKEN_OFFSET on, so no two requests share a shopper while the file lasts.
 local all, width, count, step, index, prefix, suffix
 
 function setup(thread)
@@ -18,7 +18,7 @@ function init(args)
   width = all:find("\n", 1, true)
   count = math.floor(#all / width)
   step = tonumber(os.getenv("BENCH_THREADS") or "1")
-  index = tonumber(thread_id) or 0
+  index = ((tonumber(os.getenv("BENCH_TOKEN_OFFSET") or "0") or 0) + (tonumber(thread_id) or 0)) % count
   local body = '{"quantity":1}'
   prefix = "POST " .. wrk.path .. " HTTP/1.1\r\nAuthorization: Bearer "
   suffix = "\r\nHost: " .. wrk.host .. ":" .. wrk.port .. "\r\nContent-Type: application/json\r\nContent-Length: "
