@@ -233,7 +233,7 @@ describe("validation", () => {
     ["deduction reserve", { deduction: "reserve" }, "deduction", /"reserve" is not supported yet/],
     ["deduction payment", { deduction: "payment" }, "deduction", /"payment" is not supported yet/],
     ["no deduction", { deduction: undefined }, "deduction", /is required/],
-    ["a challenge", { challenge: true }, "challenge", /challenges are not supported yet/],
+    ["a challenge that is not a boolean", { challenge: "yes" }, "challenge", /true or false/],
     ["a payment timeout with deduction order", { paymentTimeoutSeconds: 300 }, "paymentTimeoutSeconds", /only applies to deduction/],
     ["an empty name", { name: "   " }, "name", /must not be empty/],
     ["no name", { name: undefined }, "name", /is required/],
@@ -331,14 +331,14 @@ describe("GET /admin/api/sales/:id", () => {
     const res = await call("GET", "/admin/api/sales/live");
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: "live", stock: 10, deduction: "order" });
-    expect(res.body.stats).toEqual({ unitsLeft: 7, unitsSold: 3, ordersPersisted: 1, unitsPersisted: 1 });
+    expect(res.body.stats).toEqual({ unitsLeft: 7, unitsSold: 3, ordersPersisted: 1, unitsPersisted: 1, reconciliation: null });
   });
 
   it("shows unitsLeft null when the stock is not loaded", async () => {
     expect((await call("POST", "/admin/api/sales", { body: validSale({ id: "unloaded" }) })).status).toBe(201);
     await redis.flushdb();
     const res = await call("GET", "/admin/api/sales/unloaded");
-    expect(res.body.stats).toEqual({ unitsLeft: null, unitsSold: 0, ordersPersisted: 0, unitsPersisted: 0 });
+    expect(res.body.stats).toEqual({ unitsLeft: null, unitsSold: 0, ordersPersisted: 0, unitsPersisted: 0, reconciliation: null });
   });
 
   it("answers 404 sale_not_found for an unknown sale", async () => {

@@ -3,9 +3,11 @@ import express, { type Express } from "express";
 import type { Logger, Pool, Redis } from "@flash-sale/node-common";
 import { requireAdminToken } from "./http/admin-auth";
 import { ApiError, errorHandler, notFound } from "./http/api-error";
+import { serveOpenApi } from "./http/openapi";
 import { SalePublisher } from "./sales/publisher";
 import { SaleRepository } from "./sales/repository";
 import { saleRoutes } from "./sales/routes";
+import { ControlPlaneMetrics } from "./metrics";
 import type { SaleDefaults } from "./sales/schema";
 
 export interface AdminAppDeps {
@@ -17,6 +19,8 @@ export interface AdminAppDeps {
 }
 
 const BODY_LIMIT = "64kb";
+/** Where the sale routes are mounted. */
+export const SALES_PATH = "/admin/api/sales";
 
 export function createAdminApp({ pool, redis, adminToken, defaults, logger }: AdminAppDeps): Express {
   const repository = new SaleRepository(pool);
@@ -35,10 +39,21 @@ export function createAdminApp({ pool, redis, adminToken, defaults, logger }: Ad
     res.json({ status: "ok" });
   });
 
+  // Prometheus scrapes without the admin token: the admin listener is internal (127.0.0.1 by
+  // default), and the metrics hold counts, never shopper data.
+  const metrics = new ControlPlaneMetrics(redis, pool);
+  app.get("/metrics", async (_req, res) => {
+    const text = await metrics.scrape();
+    res.type(metrics.registry.contentType).send(text);
+  });
+
+  // The API document is public knowledge (the contract), so it needs no token either.
+  app.get("/openapi.yaml", serveOpenApi());
+
   // The token is checked before the body is read.
   app.use(requireAdminToken(adminToken));
   app.use(express.json({ limit: BODY_LIMIT }));
-  app.use("/admin/api/sales", saleRoutes({ repository, publisher, redis, defaults, logger }));
+  app.use(SALES_PATH, saleRoutes({ pool, repository, publisher, redis, defaults, logger }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

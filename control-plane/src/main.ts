@@ -9,7 +9,21 @@ import {
   onShutdown,
   readEnv,
 } from "@flash-sale/node-common";
+import { KNOBS_FILE, readKnobs } from "@flash-sale/nginx-conf/build/knobs";
 import { createAdminApp } from "./app";
+import { saleJobs } from "./jobs/sale-jobs";
+import { SalePublisher } from "./sales/publisher";
+import { SaleRepository } from "./sales/repository";
+
+/** The per-sale admission default lives with the gateway's knobs, where the gate runs. */
+function defaultAdmitPerSecond(): number {
+  const raw = readKnobs(KNOBS_FILE).default_admit_per_second;
+  const n = Number(raw);
+  if (raw === undefined || !(n > 0)) {
+    throw new ConfigError(`knob default_admit_per_second in ${KNOBS_FILE} must be a number above 0, got '${raw}'`);
+  }
+  return n;
+}
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -34,10 +48,14 @@ async function main(): Promise<void> {
     "FS_ADMIN_HOST",
     "FS_DEFAULT_USER_RATE_PER_SECOND",
     "FS_DEFAULT_USER_BURST",
-    "FS_DEFAULT_ADMIT_PER_SECOND",
+    "FS_PRELOAD_AHEAD_SECONDS",
     "FS_LOG_LEVEL",
   ]);
   const logger = createLogger("control-plane", env.FS_LOG_LEVEL);
+  const admitPerSecond = defaultAdmitPerSecond();
+  if (process.env.FS_DEFAULT_ADMIT_PER_SECOND !== undefined) {
+    logger.warn("FS_DEFAULT_ADMIT_PER_SECOND is ignored: set knob default_admit_per_second (nginx-conf/knobs.conf) or FS_NGINX_DEFAULT_ADMIT_PER_SECOND");
+  }
   const pool = createPool(env.FS_DATABASE_URL);
   const applied = await migrate(pool);
   if (applied.length > 0) logger.info({ applied }, "migrations applied");
@@ -52,7 +70,7 @@ async function main(): Promise<void> {
       limits: {
         userRatePerSecond: env.FS_DEFAULT_USER_RATE_PER_SECOND,
         userBurst: env.FS_DEFAULT_USER_BURST,
-        admitPerSecond: env.FS_DEFAULT_ADMIT_PER_SECOND,
+        admitPerSecond,
       },
     },
     logger,
@@ -61,7 +79,19 @@ async function main(): Promise<void> {
   await listen(server, env.FS_ADMIN_PORT, env.FS_ADMIN_HOST);
   logger.info({ host: env.FS_ADMIN_HOST, port: env.FS_ADMIN_PORT }, "admin API listening");
 
+  // Every instance schedules the jobs; each tick runs on one of them (a lock in Redis).
+  const repository = new SaleRepository(pool);
+  const jobs = saleJobs({
+    redis,
+    repository,
+    publisher: new SalePublisher(redis, repository),
+    logger,
+    preloadAheadMs: env.FS_PRELOAD_AHEAD_SECONDS * 1000,
+  });
+  jobs.start();
+
   onShutdown(logger, async () => {
+    await jobs.stop();
     await close(server);
     await redis.quit();
     await pool.end();

@@ -1,6 +1,7 @@
 /** How a sale is going: units in Redis (the live count) and orders already in Postgres. */
-import type { Redis } from "@flash-sale/node-common";
+import type { Pool, Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { lastReconciliation, type Reconciliation } from "./reconciliation";
 import type { SaleRepository } from "./repository";
 
 export interface LiveStats {
@@ -11,18 +12,22 @@ export interface LiveStats {
   /** Accepted orders the order worker has written to Postgres, and their units. */
   ordersPersisted: number;
   unitsPersisted: number;
+  /** The reconcile job's last check of the sale (drift shows here); null before the first. */
+  reconciliation: Reconciliation | null;
 }
 
-export async function readLiveStats(redis: Redis, repository: SaleRepository, saleId: string): Promise<LiveStats> {
+export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRepository, saleId: string): Promise<LiveStats> {
   const keys = saleKeys(saleId);
-  const [[left, sold], persisted] = await Promise.all([
+  const [[left, sold], persisted, reconciliation] = await Promise.all([
     redis.mget(keys.stock, keys.sold), // one slot: both keys carry the sale's hash tag
     repository.persistedOrders(saleId),
+    lastReconciliation(pool, saleId),
   ]);
   return {
     unitsLeft: left === null || left === undefined ? null : Number(left),
     unitsSold: Number(sold ?? 0),
     ordersPersisted: persisted.orders,
     unitsPersisted: persisted.units,
+    reconciliation,
   };
 }

@@ -9,7 +9,7 @@ import path from "node:path";
 import type { Redis } from "@flash-sale/node-common";
 import { CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/core/sale";
-import type { Sale, SaleRepository } from "./repository";
+import type { Queryable, Sale, SaleRepository } from "./repository";
 
 // Two levels up from both src/sales (ts-jest) and build/sales (node).
 const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");
@@ -44,25 +44,50 @@ export function publishedRecord(sale: Sale): Omit<PublishedSale, "version"> {
 export class SalePublisher {
   private readonly prepareScript = readFileSync(path.join(SCRIPT_DIR, "prepare-sale.lua"), "utf8");
   private readonly publishScript = readFileSync(path.join(SCRIPT_DIR, "publish-config.lua"), "utf8");
+  private readonly unpublishScript = readFileSync(path.join(SCRIPT_DIR, "unpublish-config.lua"), "utf8");
 
   constructor(
     private readonly redis: Redis,
     private readonly repository: SaleRepository,
   ) {}
 
-  async publish(sale: Sale): Promise<PublishResult> {
+  /** `db` records the version: the transaction holding the sale's lock, when there is one. */
+  async publish(sale: Sale, db?: Queryable): Promise<PublishResult> {
     const record = publishedRecord(sale);
     // Gateways skip a record their parser refuses: refuse it here first, loudly.
     const refused = parsePublishedSale({ ...record, version: 1 });
     if (typeof refused === "string") throw new Error(`sale ${sale.id}: the gateway would refuse field ${refused}`);
 
-    const keys = saleKeys(sale.id);
-    // Publishing is a rare admin action: plain EVAL, no script cache to manage.
-    const preloaded = await this.redis.eval(this.prepareScript, 2, keys.stock, keys.stream, sale.stock, ORDER_CONSUMER_GROUP);
-    if (preloaded !== 0 && preloaded !== 1) throw new Error(`prepare-sale.lua answered ${JSON.stringify(preloaded)}`);
+    const preloaded = await this.prepare(sale);
     const version = await this.redis.eval(this.publishScript, 2, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, sale.id, JSON.stringify(record));
     if (typeof version !== "number") throw new Error(`publish-config.lua answered ${JSON.stringify(version)}`);
-    await this.repository.recordPublishedVersion(sale.id, version);
-    return { version, stockPreloaded: preloaded === 1 };
+    await this.repository.recordPublishedVersion(sale.id, version, db);
+    return { version, stockPreloaded: preloaded };
+  }
+
+  /**
+   * Loads the sale's stock unless it is loaded or units were sold (never resets a live count),
+   * and makes the order stream's consumer group; true when this call loaded the stock.
+   */
+  async prepare(sale: Sale): Promise<boolean> {
+    const keys = saleKeys(sale.id);
+    // Publishing is a rare admin action: plain EVAL, no script cache to manage.
+    const preloaded = await this.redis.eval(
+      this.prepareScript,
+      3,
+      keys.stock,
+      keys.stream,
+      keys.sold,
+      sale.stock,
+      ORDER_CONSUMER_GROUP,
+    );
+    if (preloaded !== 0 && preloaded !== 1) throw new Error(`prepare-sale.lua answered ${JSON.stringify(preloaded)}`);
+    return preloaded === 1;
+  }
+
+  /** Withdraws a sale from the gateways, then drops its keys (stock, buyers, orders, stream). */
+  async unpublish(saleId: string): Promise<void> {
+    await this.redis.eval(this.unpublishScript, 2, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleId);
+    await this.redis.del(...Object.values(saleKeys(saleId))); // one slot: one hash tag
   }
 }

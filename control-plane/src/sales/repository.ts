@@ -1,7 +1,17 @@
 /** Sales in Postgres: the durable record the control plane publishes from. */
-import type { Pool } from "@flash-sale/node-common";
+import type { Pool, PoolClient } from "@flash-sale/node-common";
 import type { Deduction, SaleLimits } from "@flash-sale/gateway-lua/core/sale";
+import { recordAudit, type AuditAction } from "./audit-log";
 import type { SaleSettings } from "./schema";
+
+/** The pool, or the client of a transaction in progress. */
+export type Queryable = Pool | PoolClient;
+
+/** A sale locked for a change (SELECT … FOR UPDATE): writes go through the transaction. */
+export interface LockedSale {
+  sale: Sale;
+  db: PoolClient;
+}
 
 /** A stored sale, as the admin API shows it. */
 export interface Sale {
@@ -49,6 +59,23 @@ interface SaleRow {
   updated_at: Date;
 }
 
+/** The columns name … limits, in the order of INSERT and UPDATE ($2 onwards). */
+function settingsColumns(s: SaleSettings): unknown[] {
+  return [
+    s.name,
+    s.price,
+    s.currency,
+    s.stock,
+    s.startsAt,
+    s.endsAt,
+    s.perUserLimit,
+    s.deduction,
+    s.paymentTimeoutSeconds ?? null,
+    s.challenge,
+    JSON.stringify(s.limits),
+  ];
+}
+
 function toSale(row: SaleRow): Sale {
   return {
     id: row.id,
@@ -73,31 +100,99 @@ function toSale(row: SaleRow): Sale {
 export class SaleRepository {
   constructor(private readonly pool: Pool) {}
 
-  /** Stores a new sale; undefined when a sale with this id already exists. */
-  async insert(id: string, s: SaleSettings): Promise<Sale | undefined> {
-    const result = await this.pool.query<SaleRow>(
-      `INSERT INTO sales (id, name, price, currency, stock, starts_at, ends_at, per_user_limit,
-                          deduction, payment_timeout_seconds, challenge, limits)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (id) DO NOTHING
-       RETURNING *`,
-      [
-        id,
-        s.name,
-        s.price,
-        s.currency,
-        s.stock,
-        s.startsAt,
-        s.endsAt,
-        s.perUserLimit,
-        s.deduction,
-        s.paymentTimeoutSeconds ?? null,
-        s.challenge,
-        JSON.stringify(s.limits),
-      ],
+  /** Stores a new sale and its audit entry; undefined when a sale with this id already exists. */
+  async insert(id: string, s: SaleSettings, actor: string): Promise<Sale | undefined> {
+    return this.inTransaction(async (db) => {
+      const result = await db.query<SaleRow>(
+        `INSERT INTO sales (id, name, price, currency, stock, starts_at, ends_at, per_user_limit,
+                            deduction, payment_timeout_seconds, challenge, limits)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (id) DO NOTHING
+         RETURNING *`,
+        [id, ...settingsColumns(s)],
+      );
+      const row = result.rows[0];
+      if (row === undefined) return undefined;
+      const sale = toSale(row);
+      await recordAudit(db, { saleId: id, action: "create", actor, before: null, after: sale });
+      return sale;
+    });
+  }
+
+  /**
+   * Runs `change` on the sale locked FOR UPDATE in one transaction, so that changes of one
+   * sale (and their publishes) happen one after the other; commits unless `change` throws.
+   * Undefined when there is no such sale.
+   */
+  async withLockedSale<T>(id: string, change: (locked: LockedSale) => Promise<T>): Promise<T | undefined> {
+    return this.inTransaction(async (db) => {
+      const result = await db.query<SaleRow>("SELECT * FROM sales WHERE id = $1 FOR UPDATE", [id]);
+      const row = result.rows[0];
+      return row === undefined ? undefined : change({ sale: toSale(row), db });
+    });
+  }
+
+  /** Replaces the settings of a locked sale and records the change; returns the sale as stored. */
+  async update(locked: LockedSale, s: SaleSettings, actor: string): Promise<Sale> {
+    const result = await locked.db.query<SaleRow>(
+      `UPDATE sales SET name = $2, price = $3, currency = $4, stock = $5, starts_at = $6, ends_at = $7,
+                        per_user_limit = $8, deduction = $9, payment_timeout_seconds = $10, challenge = $11,
+                        limits = $12, updated_at = now()
+        WHERE id = $1
+        RETURNING *`,
+      [locked.sale.id, ...settingsColumns(s)],
     );
-    const row = result.rows[0];
-    return row === undefined ? undefined : toSale(row);
+    return this.recordChange(locked, result.rows[0], "update", actor);
+  }
+
+  async setPaused(locked: LockedSale, paused: boolean, actor: string): Promise<Sale> {
+    const result = await locked.db.query<SaleRow>(
+      "UPDATE sales SET paused = $2, updated_at = now() WHERE id = $1 RETURNING *",
+      [locked.sale.id, paused],
+    );
+    return this.recordChange(locked, result.rows[0], paused ? "pause" : "resume", actor);
+  }
+
+  async setEndsAt(locked: LockedSale, endsAt: Date, actor: string): Promise<Sale> {
+    const result = await locked.db.query<SaleRow>(
+      "UPDATE sales SET ends_at = $2, updated_at = now() WHERE id = $1 RETURNING *",
+      [locked.sale.id, endsAt],
+    );
+    return this.recordChange(locked, result.rows[0], "end", actor);
+  }
+
+  /** Records a publish of the locked sale (a draft's first one moves it to scheduled). */
+  async recordPublish(locked: LockedSale, version: number, actor: string): Promise<void> {
+    const after = { ...locked.sale, publishedVersion: version };
+    await recordAudit(locked.db, { saleId: locked.sale.id, action: "publish", actor, before: locked.sale, after });
+  }
+
+  async delete(locked: LockedSale, actor: string): Promise<void> {
+    await locked.db.query("DELETE FROM sales WHERE id = $1", [locked.sale.id]);
+    await locked.db.query("DELETE FROM sale_reconciliation WHERE sale_id = $1", [locked.sale.id]);
+    await recordAudit(locked.db, { saleId: locked.sale.id, action: "delete", actor, before: locked.sale, after: null });
+  }
+
+  private async recordChange(locked: LockedSale, row: SaleRow | undefined, action: AuditAction, actor: string): Promise<Sale> {
+    if (row === undefined) throw new Error(`sale ${locked.sale.id} vanished while locked`);
+    const after = toSale(row);
+    await recordAudit(locked.db, { saleId: after.id, action, actor, before: locked.sale, after });
+    return after;
+  }
+
+  private async inTransaction<T>(work: (db: PoolClient) => Promise<T>): Promise<T> {
+    const db = await this.pool.connect();
+    try {
+      await db.query("BEGIN");
+      const result = await work(db);
+      await db.query("COMMIT");
+      return result;
+    } catch (err) {
+      await db.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    } finally {
+      db.release();
+    }
   }
 
   async find(id: string): Promise<Sale | undefined> {
@@ -112,9 +207,29 @@ export class SaleRepository {
     return result.rows.map(toSale);
   }
 
+  /** Ids of published sales that start in (fromMs, toMs]: the stock preload's sales. */
+  async publishedStartingBetween(fromMs: number, toMs: number): Promise<string[]> {
+    const result = await this.pool.query<{ id: string }>(
+      `SELECT id FROM sales
+        WHERE published_version IS NOT NULL AND starts_at > $1 AND starts_at <= $2
+        ORDER BY starts_at, id`,
+      [new Date(fromMs), new Date(toMs)],
+    );
+    return result.rows.map((r) => r.id);
+  }
+
+  /** Ids of published sales that had not ended at sinceMs: the sales worth reconciling. */
+  async publishedEndingAfter(sinceMs: number): Promise<string[]> {
+    const result = await this.pool.query<{ id: string }>(
+      "SELECT id FROM sales WHERE published_version IS NOT NULL AND ends_at > $1 ORDER BY starts_at, id",
+      [new Date(sinceMs)],
+    );
+    return result.rows.map((r) => r.id);
+  }
+
   /** Records a published version; a slower concurrent publish never moves it back. */
-  async recordPublishedVersion(id: string, version: number): Promise<void> {
-    await this.pool.query("UPDATE sales SET published_version = GREATEST(published_version, $2) WHERE id = $1", [
+  async recordPublishedVersion(id: string, version: number, db: Queryable = this.pool): Promise<void> {
+    await db.query("UPDATE sales SET published_version = GREATEST(published_version, $2) WHERE id = $1", [
       id,
       version,
     ]);

@@ -1,15 +1,20 @@
 /** The admin API's sale routes, under /admin/api/sales. */
 import { Router } from "express";
-import type { Logger, Redis } from "@flash-sale/node-common";
+import type { Logger, Pool, Redis } from "@flash-sale/node-common";
+import { adminActor } from "../http/admin-actor";
 import { ApiError } from "../http/api-error";
-import { fieldErrors, type FieldError } from "../http/field-errors";
+import { fieldErrors } from "../http/field-errors";
+import { readAudit } from "./audit-log";
+import { SaleChanges } from "./changes";
 import { readLiveStats } from "./live-stats";
 import type { SalePublisher } from "./publisher";
 import type { Sale, SaleRepository } from "./repository";
+import { invalidSale } from "./sale-errors";
 import { saleIdsFromName } from "./sale-id";
 import { saleInputSchema, type SaleDefaults, type SaleSettings } from "./schema";
 
 export interface SaleRoutesDeps {
+  pool: Pool;
   repository: SaleRepository;
   publisher: SalePublisher;
   redis: Redis;
@@ -17,16 +22,12 @@ export interface SaleRoutesDeps {
   logger: Logger;
 }
 
-function invalidSale(fields: FieldError[]): ApiError {
-  const summary = fields.map((f) => (f.path === "" ? f.message : `${f.path}: ${f.message}`)).join("; ");
-  return new ApiError("bad_request", `The sale is invalid: ${summary}.`, { fields });
-}
-
 /** Ids tried for a sale the admin gave none; more than one only when names repeat. */
 const GENERATED_ID_ATTEMPTS = 3;
 
-export function saleRoutes({ repository, publisher, redis, defaults, logger }: SaleRoutesDeps): Router {
+export function saleRoutes({ pool, repository, publisher, redis, defaults, logger }: SaleRoutesDeps): Router {
   const schema = saleInputSchema(defaults);
+  const changes = new SaleChanges({ repository, publisher, redis, schema, logger });
   const router = Router();
 
   async function findSale(id: string): Promise<Sale> {
@@ -36,10 +37,10 @@ export function saleRoutes({ repository, publisher, redis, defaults, logger }: S
   }
 
   /** Stores the sale under its id, or under the first free id made from its name. */
-  async function insertSale(settings: SaleSettings): Promise<Sale> {
+  async function insertSale(settings: SaleSettings, actor: string): Promise<Sale> {
     const ids = settings.id !== undefined ? [settings.id] : saleIdsFromName(settings.name, GENERATED_ID_ATTEMPTS);
     for (const id of ids) {
-      const sale = await repository.insert(id, settings);
+      const sale = await repository.insert(id, settings, actor);
       if (sale !== undefined) return sale;
     }
     const message =
@@ -50,13 +51,13 @@ export function saleRoutes({ repository, publisher, redis, defaults, logger }: S
   }
 
   router.get("/", async (_req, res) => {
-    res.json({ sales: await repository.list() });
+    res.json({ sales: (await repository.list()).map((sale) => changes.view(sale)) });
   });
 
   router.post("/", async (req, res) => {
     const parsed = schema.safeParse(req.body);
     if (!parsed.success) throw invalidSale(fieldErrors(parsed.error));
-    const sale = await insertSale(parsed.data);
+    const sale = await insertSale(parsed.data, adminActor(req));
     logger.info({ saleId: sale.id }, "sale created");
     // Postgres is the record: a sale saved but not published is published again by POST …/publish.
     const published = await publisher.publish(sale).catch((err: unknown) => {
@@ -70,19 +71,55 @@ export function saleRoutes({ repository, publisher, redis, defaults, logger }: S
     res
       .status(201)
       .location(`/admin/api/sales/${sale.id}`)
-      .json({ ...sale, publishedVersion: published.version });
+      .json(changes.view({ ...sale, publishedVersion: published.version }));
   });
 
   router.get("/:id", async (req, res) => {
     const sale = await findSale(req.params.id);
-    res.json({ ...sale, stats: await readLiveStats(redis, repository, sale.id) });
+    res.json({ ...changes.view(sale), stats: await readLiveStats(redis, pool, repository, sale.id) });
+  });
+
+  router.patch("/:id", async (req, res) => {
+    const sale = await changes.update(req.params.id, req.body, adminActor(req));
+    logger.info({ saleId: sale.id, state: sale.state }, "sale updated");
+    res.json(sale);
+  });
+
+  router.delete("/:id", async (req, res) => {
+    await changes.delete(req.params.id, adminActor(req));
+    logger.info({ saleId: req.params.id }, "sale deleted");
+    res.status(204).end();
+  });
+
+  router.post("/:id/pause", async (req, res) => {
+    const sale = await changes.setPaused(req.params.id, true, adminActor(req));
+    logger.info({ saleId: sale.id, state: sale.state }, "sale paused");
+    res.json(sale);
+  });
+
+  router.post("/:id/resume", async (req, res) => {
+    const sale = await changes.setPaused(req.params.id, false, adminActor(req));
+    logger.info({ saleId: sale.id, state: sale.state }, "sale resumed");
+    res.json(sale);
+  });
+
+  router.post("/:id/end", async (req, res) => {
+    const sale = await changes.end(req.params.id, adminActor(req));
+    logger.info({ saleId: sale.id, endsAt: sale.endsAt }, "sale ended");
+    res.json(sale);
+  });
+
+  router.get("/:id/audit", async (req, res) => {
+    const entries = await readAudit(pool, req.params.id);
+    // A deleted sale keeps its trail; a sale without one may predate the audit table.
+    if (entries.length === 0) await findSale(req.params.id);
+    res.json({ entries });
   });
 
   router.post("/:id/publish", async (req, res) => {
-    const sale = await findSale(req.params.id);
-    const published = await publisher.publish(sale);
-    logger.info({ saleId: sale.id, ...published }, "sale published");
-    res.json({ id: sale.id, ...published });
+    const published = await changes.publish(req.params.id, adminActor(req));
+    logger.info({ saleId: req.params.id, ...published }, "sale published");
+    res.json({ id: req.params.id, ...published });
   });
 
   return router;

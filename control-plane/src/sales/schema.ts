@@ -1,7 +1,7 @@
 /**
  * A sale as an admin submits it: the one schema of the admin API, exported for the admin UI.
- * It refuses what the gateway cannot sell yet (deductions other than `order`, challenges),
- * so that nothing unsellable is stored or published.
+ * It refuses what the gateway cannot sell yet (deductions other than `order`), so that
+ * nothing unsellable is stored or published.
  */
 import { z } from "zod";
 import { DEDUCTIONS, type Deduction, type SaleLimits } from "@flash-sale/gateway-lua/core/sale";
@@ -98,10 +98,7 @@ export function saleInputSchema(defaults: SaleDefaults) {
             }
           }),
         paymentTimeoutSeconds: wholeNumber("must be a whole number of seconds, 1 or more", 1).optional(),
-        challenge: z
-          .boolean({ error: "must be true or false" })
-          .refine((c) => !c, "challenges are not supported yet")
-          .default(false),
+        challenge: z.boolean({ error: "must be true or false" }).default(false),
         limits: z
           .strictObject(
             {

@@ -1,0 +1,22 @@
+--[[
+  Claims one tick of a scheduled job for one control-plane instance: the job runs once per
+  tick, and never on two instances at once.
+
+  KEYS[1] the job's lease         (jobKeys(job).lease)
+  KEYS[2] the job's last tick     (jobKeys(job).lastTick; same hash tag as KEYS[1])
+
+  ARGV[1] this instance's token (unique per claim)
+  ARGV[2] the tick: its scheduled time, epoch ms
+  ARGV[3] lease, ms: how long the claim holds if its owner never releases it
+
+  Returns
+    1   claimed: run the job, then release with release-job-lease.lua
+    0   this tick (or a later one) already ran or is running elsewhere
+    -1  an earlier tick is still running elsewhere (its lease has not expired)
+]]
+local last = tonumber(redis.call('GET', KEYS[2]) or '-1')
+if last >= tonumber(ARGV[2]) then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[2])
+return 1

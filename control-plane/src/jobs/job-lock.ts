@@ -1,0 +1,45 @@
+/**
+ * One run per tick across control-plane instances, through Redis: a tick is claimed with a
+ * token and a lease (redis-scripts/claim-job-tick.lua) and released by its owner only
+ * (redis-scripts/release-job-lease.lua).
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Redis } from "@flash-sale/node-common";
+import { jobKeys } from "@flash-sale/gateway-lua/core/keys";
+
+// Two levels up from both src/jobs (ts-jest) and build/jobs (node).
+const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");
+const CLAIM = readFileSync(path.join(SCRIPT_DIR, "claim-job-tick.lua"), "utf8");
+const RELEASE = readFileSync(path.join(SCRIPT_DIR, "release-job-lease.lua"), "utf8");
+
+export type Claim =
+  | { kind: "claimed"; token: string }
+  /** The tick already ran (or runs) on some instance. */
+  | { kind: "taken" }
+  /** An earlier tick still runs on another instance. */
+  | { kind: "busy" };
+
+export class JobLock {
+  constructor(
+    private readonly redis: Redis,
+    /** Names this instance in the tokens, for whoever reads the lease in Redis. */
+    private readonly instance: string,
+  ) {}
+
+  async claim(job: string, tickMs: number, leaseMs: number): Promise<Claim> {
+    const keys = jobKeys(job);
+    const token = `${this.instance}:${randomUUID()}`;
+    const reply = await this.redis.eval(CLAIM, 2, keys.lease, keys.lastTick, token, tickMs, leaseMs);
+    if (reply === 1) return { kind: "claimed", token };
+    if (reply === 0) return { kind: "taken" };
+    if (reply === -1) return { kind: "busy" };
+    throw new Error(`claim-job-tick.lua answered ${JSON.stringify(reply)}`);
+  }
+
+  /** False when the lease had expired and was no longer ours. */
+  async release(job: string, token: string): Promise<boolean> {
+    return (await this.redis.eval(RELEASE, 1, jobKeys(job).lease, token)) === 1;
+  }
+}

@@ -1,0 +1,32 @@
+/** The control plane's scheduled jobs, as every instance runs them (one run per tick overall). */
+import { hostname } from "node:os";
+import type { Logger, Redis } from "@flash-sale/node-common";
+import type { SalePublisher } from "../sales/publisher";
+import type { SaleRepository } from "../sales/repository";
+import { JobLock } from "./job-lock";
+import { preloadStockJob } from "./preload-stock";
+import { reconcileSalesJob } from "./reconcile-sales";
+import { JobScheduler } from "./scheduler";
+
+/** Every 5 s: a sale whose stock is missing close to its start gets it within seconds. */
+const PRELOAD_SCHEDULE = "*/5 * * * * *";
+/** Every minute, at second 0. */
+const RECONCILE_SCHEDULE = "0 * * * * *";
+/** A run holds its job at most this long before another instance may take a later tick. */
+const LEASE_MS = 30_000;
+
+export interface SaleJobsDeps {
+  redis: Redis;
+  repository: SaleRepository;
+  publisher: SalePublisher;
+  logger: Logger;
+  preloadAheadMs: number;
+}
+
+export function saleJobs({ redis, repository, publisher, logger, preloadAheadMs }: SaleJobsDeps): JobScheduler {
+  const jobs = [
+    preloadStockJob({ repository, publisher, logger, aheadMs: preloadAheadMs }, PRELOAD_SCHEDULE, LEASE_MS),
+    reconcileSalesJob({ redis, repository, logger }, RECONCILE_SCHEDULE, LEASE_MS),
+  ];
+  return new JobScheduler(jobs, new JobLock(redis, `${hostname()}:${process.pid}`), logger);
+}

@@ -1,0 +1,53 @@
+/**
+ * Where a sale stands (draft → scheduled → active → ended, and paused), derived from its
+ * record and the clock rather than stored, so that it can never disagree with the times the
+ * gateways enforce; and what each state allows.
+ */
+import type { FieldError } from "../http/field-errors";
+import type { Sale } from "./repository";
+import type { SaleSettings } from "./schema";
+
+export type SaleState = "draft" | "scheduled" | "active" | "paused" | "ended";
+
+/** A draft was never published, so nothing of it can have been sold, whatever its times. */
+export function saleState(sale: Sale, nowMs: number): SaleState {
+  if (sale.publishedVersion === null) return "draft";
+  if (nowMs >= Date.parse(sale.endsAt)) return "ended";
+  if (nowMs < Date.parse(sale.startsAt)) return "scheduled";
+  return sale.paused ? "paused" : "active";
+}
+
+/** Shoppers may have bought units of it. */
+export function hasStarted(state: SaleState): boolean {
+  return state === "active" || state === "paused" || state === "ended";
+}
+
+/** Why the sale cannot take `action` in its state; undefined when it can. */
+export function actionRefusal(action: "update" | "pause" | "resume" | "end" | "delete", state: SaleState): string | undefined {
+  if (action === "delete") {
+    return hasStarted(state) ? "The sale has started and may have sold units; end it instead of deleting it." : undefined;
+  }
+  if (state === "ended") return action === "end" ? undefined : "The sale has ended; it can no longer be changed.";
+  if (action === "end" && !hasStarted(state)) return "The sale has not started; delete it instead of ending it.";
+  return undefined;
+}
+
+/**
+ * Changes of settings that would break a started sale. Lowering the stock below what is
+ * sold or reserved is refused by the stock script, which alone sees those counts atomically.
+ */
+export function startedSaleRefusals(before: Sale, after: SaleSettings): FieldError[] {
+  const refusals: FieldError[] = [];
+  if (after.startsAt !== before.startsAt) {
+    refusals.push({ path: "startsAt", message: `cannot move: the sale started at ${before.startsAt}` });
+  }
+  if (after.deduction !== before.deduction) {
+    refusals.push({ path: "deduction", message: `cannot change once the sale has started (it is "${before.deduction}")` });
+  }
+  return refusals;
+}
+
+/** The instant an ended-now sale ends: now, but always after its start (ends_at > starts_at). */
+export function endNow(sale: Sale, nowMs: number): Date {
+  return new Date(Math.max(nowMs, Date.parse(sale.startsAt) + 1));
+}

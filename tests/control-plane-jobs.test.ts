@@ -1,0 +1,261 @@
+/**
+ * The control plane's scheduled jobs against a real Redis (private) and Postgres (a fresh
+ * database): two instances run each tick once (with node-cron too), a lease is released by its
+ * owner only; the stock preload never resets a live count; reconciliation finds a unit and an
+ * order removed behind its back, in the sale's stats and in the logs.
+ */
+import type { Logger } from "@flash-sale/node-common";
+import { createRedis, type Redis } from "@flash-sale/node-common";
+import { jobKeys, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { JobLock } from "../control-plane/src/jobs/job-lock";
+import { preloadStockJob } from "../control-plane/src/jobs/preload-stock";
+import { reconcileSalesJob } from "../control-plane/src/jobs/reconcile-sales";
+import { JobScheduler, type Job } from "../control-plane/src/jobs/scheduler";
+import { SalePublisher } from "../control-plane/src/sales/publisher";
+import { SaleRepository } from "../control-plane/src/sales/repository";
+import { ControlPlane } from "./support/control-plane";
+import { PrivateRedis } from "./support/private-redis";
+import { buyAll } from "./support/purchase-script";
+import { startWorker, waitFor } from "./support/stream-fixtures";
+import { createTestDatabase, type TestDatabase } from "./support/test-database";
+
+jest.setTimeout(60_000);
+
+let redisServer: PrivateRedis;
+let redis: Redis;
+let db: TestDatabase;
+let controlPlane: ControlPlane;
+const extraClients: Redis[] = [];
+
+/** A logger that keeps what it is told, for the drift messages. */
+function recordingLogger(): Logger & { lines: { level: string; obj: unknown; msg: string }[] } {
+  const lines: { level: string; obj: unknown; msg: string }[] = [];
+  const at = (level: string) => (obj: unknown, msg?: string) => void lines.push({ level, obj, msg: msg ?? String(obj) });
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") } as unknown as Logger & {
+    lines: typeof lines;
+  };
+}
+
+/** A control-plane instance's scheduler: its own Redis connection and instance name. */
+function instance(name: string, jobs: Job[], logger: Logger = recordingLogger()): JobScheduler {
+  const client = createRedis(redisServer.url(), name);
+  extraClients.push(client);
+  return new JobScheduler(jobs, new JobLock(client, name), logger);
+}
+
+beforeAll(async () => {
+  redisServer = await PrivateRedis.start();
+  redis = createRedis(redisServer.url(), "test");
+  db = await createTestDatabase("control_plane_jobs");
+  controlPlane = await ControlPlane.start(db.pool, redisServer.url());
+});
+
+afterAll(async () => {
+  for (const c of extraClients) c.disconnect();
+  await controlPlane.stop();
+  redis.disconnect();
+  await db.close();
+  await redisServer.stop();
+});
+
+describe("two control-plane instances", () => {
+  it("run each tick of a job once, whichever claims it first", async () => {
+    const runs: number[] = [];
+    let tick = 0;
+    const job: Job = { name: "count-ticks", schedule: "* * * * * *", leaseMs: 10_000, run: async () => void runs.push(tick) };
+    const a = instance("instance-a", [job]);
+    const b = instance("instance-b", [job]);
+    const outcomes: string[] = [];
+    for (tick = 1; tick <= 50; tick++) {
+      const both = await Promise.all([a.runTick(job, tick * 1000), b.runTick(job, tick * 1000)]);
+      outcomes.push(...both);
+    }
+    expect(runs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(outcomes.filter((o) => o === "ran")).toHaveLength(50);
+    expect(outcomes.filter((o) => o === "taken")).toHaveLength(50);
+  });
+
+  it("with node-cron firing every second on both: each tick ran once", async () => {
+    const runs: { who: string; second: number }[] = [];
+    const jobOf = (who: string): Job => ({
+      name: "cron-ticks",
+      schedule: "* * * * * *",
+      leaseMs: 10_000,
+      run: async () => {
+        // Started within a few ms of its scheduled second: that second names the tick.
+        runs.push({ who, second: Math.floor(Date.now() / 1000) });
+        await new Promise((r) => setTimeout(r, 50)); // a run that takes a while
+      },
+    });
+    const a = instance("cron-a", [jobOf("a")]);
+    const b = instance("cron-b", [jobOf("b")]);
+    a.start();
+    b.start();
+    await new Promise((r) => setTimeout(r, 4200));
+    await Promise.all([a.stop(), b.stop()]);
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(runs.map((r) => r.second)).size).toBe(runs.length);
+    expect(Number(await redis.get(jobKeys("cron-ticks").lastTick))).toBe(runs[runs.length - 1]!.second * 1000);
+  });
+
+  it("skips a tick while an earlier one still runs, and only the owner releases the lease", async () => {
+    let finish: () => void = () => undefined;
+    const slow: Job = {
+      name: "slow",
+      schedule: "* * * * * *",
+      leaseMs: 10_000,
+      run: () => new Promise<void>((r) => (finish = r)),
+    };
+    const a = instance("slow-a", [slow]);
+    const b = instance("slow-b", [slow]);
+    const first = a.runTick(slow, 1000);
+    await waitFor("the slow run to start", async () => (await redis.exists(jobKeys("slow").lease)) === 1);
+    expect(await b.runTick(slow, 2000)).toBe("busy");
+    finish();
+    expect(await first).toBe("ran");
+    expect(await redis.exists(jobKeys("slow").lease)).toBe(0);
+
+    // A lease that expired and was taken by another instance is not released by its old owner.
+    const lockA = new JobLock(redis, "a");
+    const lockB = new JobLock(redis, "b");
+    const claimA = await lockA.claim("expiring", 1000, 50);
+    await new Promise((r) => setTimeout(r, 120));
+    const claimB = await lockB.claim("expiring", 2000, 10_000);
+    expect([claimA.kind, claimB.kind]).toEqual(["claimed", "claimed"]);
+    if (claimA.kind !== "claimed" || claimB.kind !== "claimed") return;
+    expect(await lockA.release("expiring", claimA.token)).toBe(false);
+    expect(await redis.get(jobKeys("expiring").lease)).toBe(claimB.token);
+    expect(await lockB.release("expiring", claimB.token)).toBe(true);
+  });
+});
+
+describe("preload-stock", () => {
+  const MINUTE = 60_000;
+
+  async function runPreload(aheadMs = 5 * MINUTE): Promise<void> {
+    const repository = new SaleRepository(db.pool);
+    const job = preloadStockJob({ repository, publisher: new SalePublisher(redis, repository), logger: recordingLogger(), aheadMs }, "* * * * * *", 10_000);
+    await job.run();
+  }
+
+  it("loads missing stock of a sale starting soon, and is idempotent", async () => {
+    const now = Date.now();
+    const sale = await controlPlane.createSale({
+      id: "soon",
+      stock: 40,
+      startsAt: new Date(now + MINUTE).toISOString(),
+      endsAt: new Date(now + 10 * MINUTE).toISOString(),
+    });
+    await redis.del(saleKeys(sale.id).stock); // Redis lost it
+    await runPreload();
+    expect(await redis.get(saleKeys(sale.id).stock)).toBe("40");
+    await redis.set(saleKeys(sale.id).stock, "39"); // whatever is there is kept
+    await runPreload();
+    expect(await redis.get(saleKeys(sale.id).stock)).toBe("39");
+  });
+
+  it("never loads a live sale, one with units sold, or one starting after the window", async () => {
+    const now = Date.now();
+    const live = await controlPlane.createSale({ id: "live-lost", stock: 10 });
+    const sold = await controlPlane.createSale({
+      id: "sold-lost",
+      stock: 10,
+      startsAt: new Date(now + MINUTE).toISOString(),
+      endsAt: new Date(now + 10 * MINUTE).toISOString(),
+    });
+    const far = await controlPlane.createSale({
+      id: "far",
+      stock: 10,
+      startsAt: new Date(now + 60 * MINUTE).toISOString(),
+      endsAt: new Date(now + 70 * MINUTE).toISOString(),
+    });
+    for (const s of [live, sold, far]) await redis.del(saleKeys(s.id).stock);
+    await redis.set(saleKeys(sold.id).sold, "3");
+    await runPreload();
+    for (const s of [live, sold, far]) expect(await redis.get(saleKeys(s.id).stock)).toBeNull();
+  });
+});
+
+describe("reconcile-sales", () => {
+  it("finds nothing wrong after a drained sale, then a unit and an order removed behind its back", async () => {
+    const sale = await controlPlane.createSale({ id: "audited", stock: 20, perUserLimit: 1 });
+    const accepted = await buyAll(
+      redis,
+      sale.id,
+      Array.from({ length: 30 }, (_, i) => ({ userId: `u${i}`, qty: 1 })),
+      1,
+    );
+    expect(accepted).toHaveLength(20);
+    const worker = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "jobs-worker", batchSize: 100 });
+    try {
+      await waitFor("the drain", async () => {
+        const r = await db.pool.query("SELECT count(*)::int AS n FROM orders WHERE sale_id = $1", [sale.id]);
+        return r.rows[0].n === 20;
+      });
+    } finally {
+      expect(await worker.stop()).toEqual({ code: 0, signal: null });
+    }
+
+    const logger = recordingLogger();
+    const job = reconcileSalesJob({ redis, repository: new SaleRepository(db.pool), logger }, "0 * * * * *", 10_000);
+    const stats = async () => (await controlPlane.admin("GET", `/admin/api/sales/${sale.id}`)).body.stats.reconciliation;
+
+    await job.run();
+    expect(await stats()).toMatchObject({
+      total: 20,
+      unitsLeft: 0,
+      unitsSold: 20,
+      unitDrift: 0,
+      ordersAccepted: 20,
+      ordersPersisted: 20,
+      ordersInFlight: 0,
+      orderDrift: 0,
+    });
+    const warningsOf = () => logger.lines.filter((l) => l.level === "warn" && (l.obj as { saleId?: string }).saleId === sale.id);
+    expect(warningsOf()).toEqual([]);
+
+    // Someone takes a unit out of the sold count, and an order out of Postgres.
+    await redis.decr(saleKeys(sale.id).sold);
+    await db.pool.query("DELETE FROM orders WHERE order_id = $1", [accepted[0]!.orderId]);
+    await job.run();
+    expect(await stats()).toMatchObject({ unitsLeft: 0, unitsSold: 19, unitDrift: 1, ordersPersisted: 19, orderDrift: 1 });
+    expect(warningsOf()).toEqual([
+      {
+        level: "warn",
+        msg: "sale drift: Redis and Postgres disagree",
+        obj: { saleId: sale.id, reconciliation: expect.objectContaining({ unitDrift: 1, orderDrift: 1 }) },
+      },
+    ]);
+  });
+
+  it("counts no drift for a sale not started whose stock the preload has yet to load, but does once it started", async () => {
+    const now = Date.now();
+    const sale = await controlPlane.createSale({
+      id: "not-loaded-yet",
+      stock: 8,
+      startsAt: new Date(now + 3_600_000).toISOString(),
+      endsAt: new Date(now + 7_200_000).toISOString(),
+    });
+    await redis.del(saleKeys(sale.id).stock);
+    const repository = new SaleRepository(db.pool);
+    const reconcileAt = (ms: number) => reconcileSalesJob({ redis, repository, logger: recordingLogger(), now: () => ms }, "0 * * * * *", 10_000).run();
+    const stats = async () => (await controlPlane.admin("GET", `/admin/api/sales/${sale.id}`)).body.stats.reconciliation;
+    await reconcileAt(now);
+    expect(await stats()).toMatchObject({ unitsLeft: null, unitDrift: 0 });
+    await reconcileAt(now + 3_600_000 + 1000); // started, and still no stock: 8 units unaccounted for
+    expect(await stats()).toMatchObject({ unitsLeft: null, unitDrift: 8 });
+  });
+
+  it("does not judge orders still in flight to the worker", async () => {
+    const sale = await controlPlane.createSale({ id: "in-flight", stock: 5 });
+    await buyAll(redis, sale.id, [{ userId: "x", qty: 1 }], 1); // no worker runs: the order waits in the stream
+    await reconcileSalesJob({ redis, repository: new SaleRepository(db.pool), logger: recordingLogger() }, "0 * * * * *", 10_000).run();
+    expect((await controlPlane.admin("GET", `/admin/api/sales/${sale.id}`)).body.stats.reconciliation).toMatchObject({
+      unitDrift: 0,
+      ordersAccepted: 1,
+      ordersPersisted: 0,
+      ordersInFlight: 1,
+      orderDrift: null,
+    });
+  });
+});

@@ -1,0 +1,169 @@
+/**
+ * openapi.yaml against the running routes: the control plane serves it; every operation it lists
+ * answers on the control plane (admin) or the gateway (shopper); every admin route the control
+ * plane has is listed; and the admin API is not reachable through the gateway.
+ */
+import { readFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import type { Router } from "express";
+import { createLogger, createRedis, type Redis } from "@flash-sale/node-common";
+import { createAdminApp, SALES_PATH } from "../control-plane/src/app";
+import { Gateway } from "./support/gateway";
+import { request } from "./support/http";
+import { PrivateRedis } from "./support/private-redis";
+import { createTestDatabase, type TestDatabase } from "./support/test-database";
+
+const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+const DOCUMENT = readFileSync(path.resolve(__dirname, "../openapi.yaml"), "utf8");
+
+let privateRedis: PrivateRedis;
+let redis: Redis;
+let db: TestDatabase;
+let server: Server;
+let adminUrl: string;
+let gateway: Gateway;
+let salesRouter: Router;
+
+interface Operation {
+  method: string;
+  path: string;
+}
+
+/** The operations under `paths:` (two-space path keys, four-space method keys). */
+function documentedOperations(doc: string): Operation[] {
+  const operations: Operation[] = [];
+  let inPaths = false;
+  let current: string | undefined;
+  for (const line of doc.split("\n")) {
+    if (line === "paths:") inPaths = true;
+    else if (/^\S/.test(line)) inPaths = false;
+    if (!inPaths) continue;
+    const pathKey = /^ {2}(\/\S*):\s*$/.exec(line);
+    if (pathKey) current = pathKey[1];
+    const method = /^ {4}(get|put|post|patch|delete):/.exec(line);
+    if (method && current !== undefined) operations.push({ method: method[1]!.toUpperCase(), path: current });
+  }
+  return operations;
+}
+
+/** "/a/{saleId}" and "/a/:id" alike: parameters as "{}". */
+function shape(p: string): string {
+  return p.replace(/\{[^}]+\}|:[A-Za-z]+/g, "{}").replace(/\/$/, "");
+}
+
+function key(op: Operation): string {
+  return `${op.method} ${shape(op.path)}`;
+}
+
+/** A concrete URL path for a documented one: each parameter filled with a made-up id. */
+function concrete(p: string): string {
+  return p.replace(/\{[^}]+\}/g, "no-such-thing");
+}
+
+beforeAll(async () => {
+  privateRedis = await PrivateRedis.start();
+  redis = createRedis(privateRedis.url(), "openapi-test");
+  db = await createTestDatabase("control_plane_openapi");
+  const app = createAdminApp({
+    pool: db.pool,
+    redis,
+    adminToken: ADMIN_TOKEN,
+    defaults: { limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 } },
+    logger: createLogger("openapi-test", "silent"),
+  });
+  const routers = (app.router.stack as { handle: { stack?: unknown } }[]).filter((l) => Array.isArray(l.handle.stack));
+  if (routers.length !== 1) throw new Error(`expected the sales router only under the app, found ${routers.length} routers`);
+  salesRouter = routers[0]!.handle as unknown as Router;
+  server = app.listen(0, "127.0.0.1");
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  adminUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  gateway = await Gateway.start({ redisUrl: privateRedis.url() });
+});
+
+afterAll(async () => {
+  await gateway.stop();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await redis.quit();
+  await db.close();
+  await privateRedis.stop();
+});
+
+const operations = documentedOperations(DOCUMENT);
+const adminOperations = operations.filter((op) => op.path.startsWith("/admin/") || op.path === "/openapi.yaml");
+const shopperOperations = operations.filter((op) => op.path.startsWith("/api/"));
+
+test("the document lists operations of both APIs", () => {
+  expect(adminOperations.length).toBeGreaterThanOrEqual(10);
+  expect(shopperOperations.length).toBeGreaterThanOrEqual(4);
+  expect(adminOperations.length + shopperOperations.length).toBe(operations.length);
+});
+
+test("the control plane serves the document, without a token", async () => {
+  const res = await fetch(`${adminUrl}/openapi.yaml`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toMatch(/^application\/yaml/);
+  expect(await res.text()).toBe(DOCUMENT);
+});
+
+test("every admin route of the control plane is in the document, and nothing else under /admin", () => {
+  const running: string[] = [];
+  for (const layer of salesRouter.stack) {
+    if (layer.route === undefined) continue;
+    const route = layer.route as unknown as { path: string; methods: Record<string, boolean> };
+    for (const method of Object.keys(route.methods)) running.push(key({ method: method.toUpperCase(), path: SALES_PATH + route.path }));
+  }
+  const documented = adminOperations.filter((op) => op.path.startsWith("/admin/")).map(key);
+  expect(running.sort()).toEqual(documented.sort());
+});
+
+test.each(adminOperations.map((op) => [op.method, op.path] as const))(
+  "%s %s answers on the control plane (a route, not not_found / method_not_allowed)",
+  async (method, p) => {
+    const res = await fetch(adminUrl + concrete(p), {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: method === "GET" || method === "DELETE" ? undefined : "{}",
+    });
+    const text = await res.text();
+    const error = res.headers.get("content-type")?.includes("json") ? (JSON.parse(text) as { error?: string }).error : undefined;
+    expect(["not_found", "method_not_allowed"]).not.toContain(error);
+    expect(res.status).toBeLessThan(500);
+  },
+);
+
+test.each(shopperOperations.map((op) => [op.method, op.path] as const))(
+  "%s %s answers on the gateway (a route, not not_found / method_not_allowed)",
+  async (method, p) => {
+    const res = await request(gateway.url + concrete(p), {
+      method,
+      headers: { "Content-Type": "application/json" },
+      body: method === "POST" ? "{}" : undefined,
+    });
+    expect(["not_found", "method_not_allowed"]).not.toContain(res.json().error);
+    expect(res.status).toBeLessThan(500);
+  },
+);
+
+test("the admin API is not reachable through the gateway, even with the admin token", async () => {
+  const marker = "Marker Sale 7f3a";
+  const created = await fetch(`${adminUrl}/admin/api/sales`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ id: "marker", name: marker, price: 1, stock: 1, deduction: "order", startsAt: "2030-01-01T00:00:00Z", endsAt: "2030-01-02T00:00:00Z" }),
+  });
+  expect(created.status).toBe(201);
+  for (const op of adminOperations.filter((o) => o.path.startsWith("/admin/"))) {
+    const res = await request(gateway.url + op.path.replace(/\{[^}]+\}/g, "marker"), {
+      method: op.method,
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: op.method === "GET" || op.method === "DELETE" ? undefined : "{}",
+    });
+    // Whatever the gateway answers for a path it does not route, it is refused and no admin answer.
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.text).not.toContain(marker);
+  }
+  expect((await fetch(`${adminUrl}/admin/api/sales/marker`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200);
+});

@@ -1,0 +1,420 @@
+/**
+ * Changing sales through the admin API against a real Redis (private) and Postgres (a fresh
+ * database): update (merge patch), pause, resume, end, delete; the state machine; the refusals
+ * that protect a live sale; the stock moved atomically in Redis; the audit trail; and nothing
+ * changed when a change is refused or Redis is down.
+ */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createLogger, createRedis, type Redis } from "@flash-sale/node-common";
+import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/core/sale";
+import { createAdminApp } from "../control-plane/src/app";
+import { PrivateRedis } from "./support/private-redis";
+import { createTestDatabase, type TestDatabase } from "./support/test-database";
+
+const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+const LIMITS = { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 };
+const HOUR = 3_600_000;
+
+let privateRedis: PrivateRedis;
+let redis: Redis;
+let db: TestDatabase;
+let server: Server;
+let baseUrl: string;
+
+interface ApiAnswer {
+  status: number;
+  body: any; // JSON, asserted field by field
+}
+
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
+  const res = await fetch(baseUrl + path, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === "" ? undefined : JSON.parse(text) };
+}
+
+/** A sale created (and published) through the API; open now for an hour unless told otherwise. */
+async function createSale(id: string, overrides: Record<string, unknown> = {}): Promise<any> {
+  const now = Date.now();
+  const res = await call("POST", "/admin/api/sales", {
+    id,
+    name: "Lunar Lamp",
+    price: 1999,
+    stock: 100,
+    startsAt: new Date(now - 60_000).toISOString(),
+    endsAt: new Date(now + HOUR).toISOString(),
+    deduction: "order",
+    ...overrides,
+  });
+  if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+function scheduled(): Record<string, string> {
+  const now = Date.now();
+  return { startsAt: new Date(now + HOUR).toISOString(), endsAt: new Date(now + 2 * HOUR).toISOString() };
+}
+
+async function publishedRecord(id: string): Promise<PublishedSale | undefined> {
+  const json = await redis.hget(SALE_CONFIGS_KEY, id);
+  if (json === null) return undefined;
+  const sale = parsePublishedSale(JSON.parse(json));
+  if (typeof sale === "string") throw new Error(`the gateway refuses field ${sale} of sale ${id}`);
+  return sale;
+}
+
+async function storedSale(id: string): Promise<any> {
+  const res = await db.pool.query("SELECT stock, paused, starts_at, ends_at, published_version FROM sales WHERE id = $1", [id]);
+  return res.rows[0];
+}
+
+async function auditActions(id: string): Promise<string[]> {
+  const res = await call("GET", `/admin/api/sales/${id}/audit`);
+  return res.body.entries.map((e: { action: string }) => e.action);
+}
+
+/** Everything a refused change must leave as it was. */
+async function stateOf(id: string): Promise<unknown> {
+  return {
+    row: await storedSale(id),
+    record: await publishedRecord(id),
+    version: await redis.get(CONFIG_VERSION_KEY),
+    left: await redis.get(saleKeys(id).stock),
+    audit: await auditActions(id),
+  };
+}
+
+beforeAll(async () => {
+  privateRedis = await PrivateRedis.start();
+  redis = createRedis(privateRedis.url(), "control-plane-test");
+  db = await createTestDatabase("control_plane_sale_changes");
+  const app = createAdminApp({
+    pool: db.pool,
+    redis,
+    adminToken: ADMIN_TOKEN,
+    defaults: { limits: LIMITS },
+    logger: createLogger("control-plane-test", "silent"),
+  });
+  server = app.listen(0, "127.0.0.1");
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await redis.quit();
+  await db.close();
+  await privateRedis.stop();
+});
+
+beforeEach(async () => {
+  await redis.flushdb();
+  await db.pool.query("TRUNCATE orders, sales, sale_audit, sale_reconciliation");
+});
+
+describe("PATCH /admin/api/sales/:id", () => {
+  it("applies a merge patch, republishes with a new version, moves the stock, and audits who did it", async () => {
+    const created = await createSale("lamp", scheduled());
+    expect(created.state).toBe("scheduled");
+    const res = await call(
+      "PATCH",
+      "/admin/api/sales/lamp",
+      { name: "Lunar Lamp XL", stock: 120, limits: { userBurst: 0 } },
+      { "x-admin-actor": "ops@example.com" },
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      id: "lamp",
+      name: "Lunar Lamp XL",
+      stock: 120,
+      price: 1999,
+      limits: { ...LIMITS, userBurst: 0 },
+      state: "scheduled",
+      publishedVersion: created.publishedVersion + 1,
+    });
+    expect(await publishedRecord("lamp")).toMatchObject({ name: "Lunar Lamp XL", stock: 120, version: res.body.publishedVersion });
+    expect(await redis.get(saleKeys("lamp").stock)).toBe("120");
+
+    const audit = (await call("GET", "/admin/api/sales/lamp/audit")).body.entries;
+    expect(audit.map((e: any) => [e.action, e.actor])).toEqual([
+      ["create", "admin"],
+      ["update", "ops@example.com"],
+    ]);
+    expect(audit[1].before).toMatchObject({ name: "Lunar Lamp", stock: 100 });
+    expect(audit[1].after).toMatchObject({ name: "Lunar Lamp XL", stock: 120 });
+    expect(Date.parse(audit[1].at)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it("changes nothing (no version, no audit entry) when the patch changes nothing", async () => {
+    await createSale("same");
+    const before = await stateOf("same");
+    const res = await call("PATCH", "/admin/api/sales/same", { name: "Lunar Lamp", limits: {} });
+    expect(res.status).toBe(200);
+    expect(await stateOf("same")).toEqual(before);
+  });
+
+  it("raises and lowers the stock of a live sale by the change, never below what is sold", async () => {
+    await createSale("live", { stock: 100 });
+    const keys = saleKeys("live");
+    await redis.decrby(keys.stock, 30); // 30 units sold at the gateway
+    await redis.incrby(keys.sold, 30);
+
+    const before = await stateOf("live");
+    const refused = await call("PATCH", "/admin/api/sales/live", { stock: 29 });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({
+      error: "sale_conflict",
+      message: "The change would break the sale in progress: stock: must be at least 30: that many units are sold or reserved.",
+      fields: [{ path: "stock", message: "must be at least 30: that many units are sold or reserved" }],
+    });
+    expect(await stateOf("live")).toEqual(before);
+
+    expect((await call("PATCH", "/admin/api/sales/live", { stock: 150 })).status).toBe(200);
+    expect(await redis.get(keys.stock)).toBe("120");
+    expect((await call("PATCH", "/admin/api/sales/live", { stock: 30 })).status).toBe(200);
+    expect(await redis.get(keys.stock)).toBe("0");
+    expect((await storedSale("live")).stock).toBe(30);
+    expect((await publishedRecord("live"))?.stock).toBe(30);
+  });
+
+  it("raises the stock atomically with purchases running: left + sold = total throughout", async () => {
+    await createSale("busy", { stock: 1000 });
+    const keys = saleKeys("busy");
+    // Purchases taking a unit the way the purchase script does (one atomic script each).
+    const take = "if tonumber(redis.call('GET', KEYS[1])) > 0 then redis.call('DECR', KEYS[1]); redis.call('INCR', KEYS[2]) end";
+    const buying = Array.from({ length: 2000 }, () => redis.eval(take, 2, keys.stock, keys.sold));
+    const raises = [1100, 1200, 1300, 1400, 1500].map((stock) => call("PATCH", "/admin/api/sales/busy", { stock }));
+    await Promise.all([...buying, ...raises]);
+    const [left, sold] = (await redis.mget(keys.stock, keys.sold)).map(Number);
+    const total = (await storedSale("busy")).stock;
+    expect(left! + sold!).toBe(total);
+    expect((await publishedRecord("busy"))?.stock).toBe(total);
+  });
+
+  it("refuses to move the start of a started sale, with the exact message, and changes nothing", async () => {
+    const created = await createSale("started");
+    const before = await stateOf("started");
+    const res = await call("PATCH", "/admin/api/sales/started", { startsAt: new Date(Date.now() + 60_000).toISOString() });
+    expect(res.status).toBe(409);
+    expect(res.body.fields).toEqual([{ path: "startsAt", message: `cannot move: the sale started at ${created.startsAt}` }]);
+    expect(await stateOf("started")).toEqual(before);
+  });
+
+  it("lets a scheduled sale move its start", async () => {
+    await createSale("later", scheduled());
+    const startsAt = new Date(Date.now() + 30 * 60_000).toISOString();
+    const res = await call("PATCH", "/admin/api/sales/later", { startsAt });
+    expect(res.status).toBe(200);
+    expect((await publishedRecord("later"))?.startsAtMs).toBe(Date.parse(startsAt));
+  });
+
+  it.each([
+    ["endsAt before startsAt", { endsAt: "2000-01-01T00:00:00Z" }, "endsAt", "must be after startsAt"],
+    ["no stock", { stock: 0 }, "stock", "must be a whole number of units, 1 or more"],
+    ["a price as text", { price: "9" }, "price", "must be a whole number of minor units (e.g. cents), 0 or more"],
+    ["a removed name", { name: null }, "name", "is required"],
+    ["an unknown field", { colour: "red" }, "colour", "is not a known field"],
+    ["an unknown limit", { limits: { perIp: 1 } }, "limits.perIp", "is not a known field"],
+    ["another id", { id: "other" }, "id", "cannot be changed"],
+    ["a state", { state: "ended" }, "state", "is not a known field"],
+  ])("refuses %s with its exact message and changes nothing", async (_what, patch, path, message) => {
+    await createSale("valid");
+    const before = await stateOf("valid");
+    const res = await call("PATCH", "/admin/api/sales/valid", patch);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: "bad_request", message: `The sale is invalid: ${path}: ${message}.`, fields: [{ path, message }] });
+    expect(await stateOf("valid")).toEqual(before);
+  });
+
+  it("refuses a body that is not an object", async () => {
+    await createSale("valid");
+    const res = await call("PATCH", "/admin/api/sales/valid", [1]);
+    expect(res.status).toBe(400);
+    expect(res.body.fields).toEqual([{ path: "", message: "must be a JSON object" }]);
+  });
+
+  it("answers 404 for an unknown sale", async () => {
+    const res = await call("PATCH", "/admin/api/sales/nope", { name: "x" });
+    expect(res.status).toBe(404);
+    expect(res.body.error).toBe("sale_not_found");
+  });
+});
+
+describe("pause, resume, end", () => {
+  it("pauses and resumes, republishing each time; repeating either changes nothing", async () => {
+    await createSale("p");
+    const paused = await call("POST", "/admin/api/sales/p/pause");
+    expect(paused.status).toBe(200);
+    expect(paused.body).toMatchObject({ paused: true, state: "paused" });
+    expect(await publishedRecord("p")).toMatchObject({ paused: true, version: paused.body.publishedVersion });
+    const again = await call("POST", "/admin/api/sales/p/pause");
+    expect(again.body.publishedVersion).toBe(paused.body.publishedVersion);
+
+    const resumed = await call("POST", "/admin/api/sales/p/resume");
+    expect(resumed.body).toMatchObject({ paused: false, state: "active" });
+    expect(await publishedRecord("p")).toMatchObject({ paused: false, version: resumed.body.publishedVersion });
+    expect(await auditActions("p")).toEqual(["create", "pause", "resume"]);
+  });
+
+  it("ends a started sale now; it then refuses every change but another end", async () => {
+    await createSale("e");
+    const before = Date.now();
+    const ended = await call("POST", "/admin/api/sales/e/end");
+    expect(ended.status).toBe(200);
+    expect(ended.body.state).toBe("ended");
+    const endsAtMs = Date.parse(ended.body.endsAt);
+    expect(endsAtMs).toBeGreaterThanOrEqual(before - 5);
+    expect(endsAtMs).toBeLessThanOrEqual(Date.now());
+    expect((await publishedRecord("e"))?.endsAtMs).toBe(endsAtMs);
+
+    expect((await call("POST", "/admin/api/sales/e/end")).body.endsAt).toBe(ended.body.endsAt);
+    const frozen = await stateOf("e");
+    for (const [method, path, body] of [
+      ["PATCH", "/admin/api/sales/e", { stock: 500 }],
+      ["POST", "/admin/api/sales/e/pause", undefined],
+      ["POST", "/admin/api/sales/e/resume", undefined],
+    ] as const) {
+      const res = await call(method, path, body);
+      expect(res.status).toBe(409);
+      expect(res.body).toEqual({ error: "sale_conflict", message: "The sale has ended; it can no longer be changed.", state: "ended" });
+    }
+    expect(await stateOf("e")).toEqual(frozen);
+    expect(await auditActions("e")).toEqual(["create", "end"]);
+  });
+
+  it("refuses to end a sale that has not started", async () => {
+    await createSale("s", scheduled());
+    const res = await call("POST", "/admin/api/sales/s/end");
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual({
+      error: "sale_conflict",
+      message: "The sale has not started; delete it instead of ending it.",
+      state: "scheduled",
+    });
+  });
+});
+
+describe("DELETE /admin/api/sales/:id", () => {
+  it("deletes a scheduled sale: gone from Postgres and the gateways' configs, its keys dropped, its trail kept", async () => {
+    await createSale("gone", scheduled());
+    const version = Number(await redis.get(CONFIG_VERSION_KEY));
+    const res = await call("DELETE", "/admin/api/sales/gone", undefined, { "x-admin-actor": "ops" });
+    expect(res.status).toBe(204);
+    expect(await storedSale("gone")).toBeUndefined();
+    expect(await publishedRecord("gone")).toBeUndefined();
+    expect(Number(await redis.get(CONFIG_VERSION_KEY))).toBe(version + 1);
+    expect(await redis.exists(...Object.values(saleKeys("gone")))).toBe(0);
+    const audit = (await call("GET", "/admin/api/sales/gone/audit")).body.entries;
+    expect(audit.map((e: any) => [e.action, e.actor, e.after])).toEqual([
+      ["create", "admin", expect.objectContaining({ id: "gone" })],
+      ["delete", "ops", null],
+    ]);
+    expect((await call("GET", "/admin/api/sales/gone")).status).toBe(404);
+  });
+
+  it("refuses to delete a started sale and changes nothing", async () => {
+    await createSale("running");
+    const before = await stateOf("running");
+    const res = await call("DELETE", "/admin/api/sales/running");
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual({
+      error: "sale_conflict",
+      message: "The sale has started and may have sold units; end it instead of deleting it.",
+      state: "active",
+    });
+    expect(await stateOf("running")).toEqual(before);
+  });
+
+  it("answers 404 for an unknown sale, and for the trail of a sale that never was", async () => {
+    expect((await call("DELETE", "/admin/api/sales/nope")).status).toBe(404);
+    expect((await call("GET", "/admin/api/sales/nope/audit")).status).toBe(404);
+  });
+});
+
+describe("drafts and Redis down", () => {
+  it("a sale saved while Redis is down is a draft: changes stay unpublished until it is published", async () => {
+    await privateRedis.stop();
+    try {
+      const res = await call("POST", "/admin/api/sales", {
+        id: "draft",
+        name: "Draft",
+        price: 1,
+        stock: 5,
+        deduction: "order",
+        ...scheduled(),
+      });
+      expect(res.status).toBe(503);
+    } finally {
+      await privateRedis.resume();
+      await redis.ping();
+    }
+    expect((await call("GET", "/admin/api/sales/draft")).body.state).toBe("draft");
+    const patched = await call("PATCH", "/admin/api/sales/draft", { stock: 7 });
+    expect(patched.body).toMatchObject({ state: "draft", stock: 7, publishedVersion: null });
+    expect(await publishedRecord("draft")).toBeUndefined();
+
+    const published = await call("POST", "/admin/api/sales/draft/publish");
+    expect(published.body).toMatchObject({ stockPreloaded: true });
+    expect((await call("GET", "/admin/api/sales/draft")).body.state).toBe("scheduled");
+    expect(await redis.get(saleKeys("draft").stock)).toBe("7");
+    expect(await auditActions("draft")).toEqual(["create", "update", "publish"]);
+  });
+
+  it("changes nothing in Postgres when Redis is down during a change", async () => {
+    await createSale("down");
+    // Redis loses its data when stopped: what must not change is the record and its trail.
+    const stored = async () => ({ row: await storedSale("down"), audit: await auditActions("down") });
+    const before = await stored();
+    await privateRedis.stop();
+    try {
+      for (const [method, path, body] of [
+        ["PATCH", "/admin/api/sales/down", { stock: 200 }],
+        ["PATCH", "/admin/api/sales/down", { name: "Renamed" }],
+        ["POST", "/admin/api/sales/down/pause", undefined],
+      ] as const) {
+        const res = await call(method, path, body);
+        expect(res.status).toBe(503);
+        expect(res.body.error).toBe("unavailable");
+      }
+    } finally {
+      await privateRedis.resume();
+      await redis.ping();
+    }
+    expect(await stored()).toEqual(before);
+  }, 30_000); // the client reconnects with a backoff of up to 2 s
+});
+
+describe("authentication and the actor header", () => {
+  it("refuses every change route without the admin token, and changes nothing", async () => {
+    await createSale("guarded", scheduled());
+    const before = await stateOf("guarded");
+    for (const [method, path] of [
+      ["PATCH", "/admin/api/sales/guarded"],
+      ["DELETE", "/admin/api/sales/guarded"],
+      ["POST", "/admin/api/sales/guarded/pause"],
+      ["POST", "/admin/api/sales/guarded/resume"],
+      ["POST", "/admin/api/sales/guarded/end"],
+      ["GET", "/admin/api/sales/guarded/audit"],
+    ]) {
+      const res = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: { authorization: "Bearer wrong", "content-type": "application/json" },
+        body: method === "PATCH" ? JSON.stringify({ stock: 1 }) : undefined,
+      });
+      expect(res.status).toBe(401);
+    }
+    expect(await stateOf("guarded")).toEqual(before);
+  });
+
+  it("refuses an actor name longer than 64 characters", async () => {
+    await createSale("named", scheduled());
+    const res = await call("POST", "/admin/api/sales/named/pause", undefined, { "x-admin-actor": "x".repeat(65) });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/x-admin-actor must be 1–64 printable ASCII characters/);
+  });
+});
