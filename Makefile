@@ -20,5 +20,5 @@ bench:     ## wrk benchmark of the gateway against its ceilings, and the worker'
 	@bash scripts/bench.sh
 
 compose-prepare: build ## build the Lua and render the nginx config for the OpenResty image (docker-compose.yml)
-	@node nginx-conf/build/cli.js --flavor openresty --prefix /var/lib/flash-sale --out .run/openresty \
+	@FS_NGINX_METRICS_LISTEN=9145 node nginx-conf/build/cli.js --flavor openresty --prefix /var/lib/flash-sale --out .run/openresty \
 	  --listen 8080 --lua-dir /opt/flash-sale/lua --static-dir /opt/flash-sale/static

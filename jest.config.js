@@ -3,13 +3,15 @@ const tsJest = ["ts-jest", { tsconfig: "tsconfig.test.json" }];
 const moduleNameMapper = { "^@flash-sale/gateway-lua/core/(.*)$": "<rootDir>/gateway-lua/src/core/$1" };
 
 module.exports = {
+  // Jest takes testTimeout from here only; in a project's entry it is ignored (5 s would apply).
+  testTimeout: 120000,
   projects: [
     {
       displayName: "unit",
       testEnvironment: "node",
       transform: { "^.+\\.ts$": tsJest },
       moduleNameMapper,
-      testMatch: ["<rootDir>/{gateway-lua,control-plane,order-worker,node-common,nginx-conf}/test/**/*.test.ts"],
+      testMatch: ["<rootDir>/{gateway-lua,control-plane,order-worker,node-common,nginx-conf,static}/test/**/*.test.ts"],
     },
     {
       displayName: "integration",
@@ -17,7 +19,6 @@ module.exports = {
       transform: { "^.+\\.ts$": tsJest },
       moduleNameMapper,
       testMatch: ["<rootDir>/tests/**/*.test.ts"],
-      testTimeout: 120000,
     },
   ],
 };

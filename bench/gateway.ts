@@ -13,7 +13,6 @@
  * BENCH_DURATION (seconds per run, default 5), BENCH_RUNS (default 3), BENCH_CONNECTIONS
  * (default 64), BENCH_THREADS (default 1), BENCH_NGINX_WORKERS (default 1). Run: make bench (or `npx tsx bench/gateway.ts` with .env.local loaded).
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync, rmSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -25,6 +24,7 @@ import { ControlPlane } from "../tests/support/control-plane";
 import { createTestDatabase } from "../tests/support/test-database";
 import { purchase } from "../tests/support/http";
 import { signToken } from "../tests/support/tokens";
+import { wrkSync, type WrkResult } from "../tests/support/wrk";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -34,43 +34,8 @@ const WORKERS = process.env.BENCH_NGINX_WORKERS ?? "1";
 const BENCH_DIR = __dirname;
 const WIDE_LIMITS = { userRatePerSecond: 1_000_000, userBurst: 1_000_000, admitPerSecond: 1_000_000 };
 
-interface WrkResult {
-  requestsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  requests: number;
-  non2xx: number;
-  socketErrors: number;
-}
-
-function toMs(text: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(text);
-  if (m === null) throw new Error(`cannot read wrk latency '${text}'`);
-  const v = Number(m[1]);
-  return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
-}
-
 function wrkOnce(url: string, extra: string[], env: NodeJS.ProcessEnv, seconds: number): WrkResult {
-  const out = execFileSync(
-    "wrk",
-    ["-t", String(THREADS), "-c", String(CONNECTIONS), "-d", `${seconds}s`, "--latency", ...extra, url],
-    { encoding: "utf8", env: { ...process.env, ...env } },
-  );
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  const p50 = /\s50%\s+(\S+)/.exec(out);
-  const p99 = /\s99%\s+(\S+)/.exec(out);
-  const total = /(\d+) requests in/.exec(out);
-  if (rps === null || p50 === null || p99 === null || total === null) throw new Error(`cannot read wrk output:\n${out}`);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  const sockErr = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  return {
-    requestsPerSec: Number(rps[1]),
-    p50Ms: toMs(p50[1]!),
-    p99Ms: toMs(p99[1]!),
-    requests: Number(total[1]),
-    non2xx: non2xx === null ? 0 : Number(non2xx[1]),
-    socketErrors: sockErr === null ? 0 : sockErr.slice(1).reduce((a, b) => a + Number(b), 0),
-  };
+  return wrkSync({ url, threads: THREADS, connections: CONNECTIONS, seconds, args: extra, env });
 }
 
 /**

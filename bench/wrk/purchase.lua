@@ -7,8 +7,12 @@
 -- token from BENCH_TOKEN_OFFSET on, so no two requests share a shopper while the file lasts.
 local all, width, count, step, index, prefix, suffix
 
+-- wrk threads have no id of their own: number them as setup() sees them.
+local threads_set_up = 0
+
 function setup(thread)
-  thread:set("thread_id", thread.id or 0)
+  thread:set("thread_id", threads_set_up)
+  threads_set_up = threads_set_up + 1
 end
 
 function init(args)
@@ -21,7 +25,9 @@ function init(args)
   index = ((tonumber(os.getenv("BENCH_TOKEN_OFFSET") or "0") or 0) + (tonumber(thread_id) or 0)) % count
   local body = '{"quantity":1}'
   prefix = "POST " .. wrk.path .. " HTTP/1.1\r\nAuthorization: Bearer "
-  suffix = "\r\nHost: " .. wrk.host .. ":" .. wrk.port .. "\r\nContent-Type: application/json\r\nContent-Length: "
+  -- BENCH_CONNECTION_CLOSE=1: one connection per request, as distinct shoppers arrive.
+  local connection = os.getenv("BENCH_CONNECTION_CLOSE") == "1" and "\r\nConnection: close" or ""
+  suffix = "\r\nHost: " .. wrk.host .. ":" .. wrk.port .. connection .. "\r\nContent-Type: application/json\r\nContent-Length: "
     .. #body .. "\r\n\r\n" .. body
 end
 

@@ -1,5 +1,9 @@
 /** Reads knobs.conf (`name = value` lines, `#` comments) and applies FS_NGINX_<NAME> overrides. */
 import { readFileSync } from "node:fs";
+import path from "node:path";
+
+/** nginx-conf/knobs.conf, also read by the control plane (default_admit_per_second). */
+export const KNOBS_FILE = path.resolve(__dirname, "../knobs.conf");
 
 export type Knobs = Record<string, string>;
 
@@ -24,6 +28,6 @@ export function knobsWithOverrides(knobs: Knobs, env: NodeJS.ProcessEnv): Knobs 
   return result;
 }
 
-export function readKnobs(path: string, env: NodeJS.ProcessEnv = process.env): Knobs {
-  return knobsWithOverrides(parseKnobs(readFileSync(path, "utf8")), env);
+export function readKnobs(file: string = KNOBS_FILE, env: NodeJS.ProcessEnv = process.env): Knobs {
+  return knobsWithOverrides(parseKnobs(readFileSync(file, "utf8")), env);
 }

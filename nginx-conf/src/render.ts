@@ -28,12 +28,13 @@ export interface RenderOptions {
 }
 
 /** nginx's own errors (limit_req, body size, unknown routes, Lua failures) in catalogue form. */
-const NGINX_ERRORS: { status: number; code: ErrorCode; retryAfter?: number }[] = [
+const NGINX_ERRORS: { status: number; code: ErrorCode; retryAfter?: number; outcome?: string }[] = [
   { status: 400, code: "bad_request" },
   { status: 404, code: "not_found" },
   { status: 405, code: "method_not_allowed" },
   { status: 413, code: "payload_too_large" },
-  { status: 429, code: "rate_limited", retryAfter: 1 },
+  // limit_req / limit_conn per client IP: told apart from the gateway's own limiters.
+  { status: 429, code: "rate_limited", retryAfter: 1, outcome: "ip_limited" },
   { status: 500, code: "internal_error" },
   { status: 502, code: "unavailable" },
   { status: 503, code: "unavailable" },
@@ -43,7 +44,7 @@ const NGINX_ERRORS: { status: number; code: ErrorCode; retryAfter?: number }[] =
 const LUA_ALIASES = ["redis", "sha256", "string", "random"];
 
 function renderErrors(): string {
-  return NGINX_ERRORS.map(({ status, code, retryAfter }) => {
+  return NGINX_ERRORS.map(({ status, code, retryAfter, outcome }) => {
     const entry = ERROR_CATALOGUE[code];
     const body: Record<string, unknown> = { error: code, message: entry.message };
     if (retryAfter !== undefined) body.retryAfter = retryAfter;
@@ -52,6 +53,7 @@ function renderErrors(): string {
     return [
       `error_page ${status} =${entry.status} ${location};`,
       `location ${location} {`,
+      `    set $fs_outcome ${outcome ?? code};`,
       `    default_type application/json;`,
       `    add_header Cache-Control no-store always;`,
       ...(retryAfter !== undefined ? [`    add_header Retry-After ${retryAfter} always;`] : []),
@@ -59,6 +61,57 @@ function renderErrors(): string {
       `}`,
     ].join("\n");
   }).join("\n");
+}
+
+/** The development login's route (see gateway-lua/src/handlers/dev_login.ts), only with dev_login = on. */
+function devLoginLocation(knob: string | undefined): string {
+  if (knob === "off" || knob === undefined) return "# dev_login = off: no development login route.";
+  if (knob !== "on") throw new Error(`knob dev_login must be on or off, got '${knob}'`);
+  return `# dev_login = on: DEVELOPMENT ONLY, anyone may sign in as anyone.
+location = /api/dev/login {
+    if ($request_method != POST) { return 405; }
+    limit_req zone=fs_per_ip burst=10 nodelay;
+    content_by_lua_block { require("handlers.dev_login").handleDevLogin() }
+}`;
+}
+
+/**
+ * One JSON object per request (escape=json). request_id is the id the purchase script writes
+ * into the order's stream entry and the worker into orders.request_id; peer is the TCP peer
+ * when a trusted proxy set the client address.
+ */
+const ACCESS_LOG_FORMAT = [
+  `'{"time":"$time_iso8601","request_id":"$request_id","client":"$remote_addr","peer":"$realip_remote_addr",'`,
+  `'"method":"$request_method","uri":"$request_uri","status":$status,"bytes":$body_bytes_sent,'`,
+  `'"request_time":$request_time,"route":"$fs_route","sale":"$fs_sale_id","outcome":"$fs_outcome",'`,
+  `'"user_agent":"$http_user_agent"}'`,
+].join("\n        ");
+
+function accessLog(knob: string | undefined, prefix: string): string {
+  if (knob === "off") return "access_log off;";
+  if (knob !== "on") throw new Error(`knob access_log must be on or off, got '${knob}'`);
+  return `log_format fs_json escape=json\n        ${ACCESS_LOG_FORMAT};\n    access_log ${prefix}/logs/access.log fs_json buffer=64k flush=1s;`;
+}
+
+function onOff(name: string, knob: string | undefined, on: string): string {
+  if (knob === "on") return on;
+  if (knob === "off") return "";
+  throw new Error(`knob ${name} must be on or off, got '${knob}'`);
+}
+
+/** The internal metrics listener: its own server, never the public one. */
+function metricsServer(listen: string | undefined): string {
+  if (listen === undefined || listen === "") throw new Error("knob metrics_listen is missing (knobs.conf)");
+  return `
+    # Prometheus metrics (knob metrics_listen): internal only.
+    server {
+        listen ${listen};
+        access_log off;
+        location = /metrics {
+            content_by_lua_block { require("handlers.metrics").handleMetrics() }
+        }
+        location / { return 404; }
+    }`;
 }
 
 function benchServer(listen: string): string {
@@ -82,7 +135,8 @@ export function renderNginxConf(template: string, opts: RenderOptions): string {
     prefix: opts.prefix,
     listen: opts.listen,
     lua_dir: opts.luaDir ?? path.join(REPO_ROOT, "gateway-lua/build/lua"),
-    static_dir: opts.staticDir ?? path.join(REPO_ROOT, "static"),
+    static_dir: opts.staticDir ?? path.join(REPO_ROOT, "static/build/public"),
+    dev_login_location: devLoginLocation(knobs.dev_login),
     load_modules:
       flavor === "local"
         ? "load_module /usr/lib/nginx/modules/ndk_http_module.so;\nload_module /usr/lib/nginx/modules/ngx_http_lua_module.so;"
@@ -101,8 +155,9 @@ export function renderNginxConf(template: string, opts: RenderOptions): string {
       .filter((cidr) => cidr !== "")
       .map((cidr) => `    set_real_ip_from ${cidr};`)
       .join("\n"),
-    access_log:
-      knobs.access_log === "off" ? "access_log off;" : `access_log ${opts.prefix}/logs/access.log combined buffer=64k flush=1s;`,
+    access_log: accessLog(knobs.access_log, opts.prefix),
+    ip_nodelay: onOff("ip_nodelay", knobs.ip_nodelay, "nodelay"),
+    metrics_server: metricsServer(knobs.metrics_listen),
     bench_server: opts.benchListen !== undefined ? benchServer(opts.benchListen) : "",
   };
   return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
@@ -112,13 +167,15 @@ export function renderNginxConf(template: string, opts: RenderOptions): string {
   });
 }
 
-/** Writes nginx.conf and errors.conf into the prefix (or outDir) and creates its logs/ and tmp/. */
+/** Writes nginx.conf, errors.conf and pages.conf into the prefix (or outDir) and creates its logs/ and tmp/. */
 export function renderInto(opts: RenderOptions): string {
   const template = readFileSync(path.join(NGINX_CONF_DIR, "nginx.conf.template"), "utf8");
   const out = opts.outDir ?? opts.prefix;
   for (const dir of ["logs", "tmp"]) mkdirSync(path.join(out, dir), { recursive: true });
   const confPath = path.join(out, "nginx.conf");
   writeFileSync(path.join(out, "errors.conf"), renderErrors() + "\n");
+  const pagesTemplate = readFileSync(path.join(NGINX_CONF_DIR, "pages.conf.template"), "utf8");
+  writeFileSync(path.join(out, "pages.conf"), renderNginxConf(pagesTemplate, opts));
   writeFileSync(confPath, renderNginxConf(template, opts));
   return confPath;
 }

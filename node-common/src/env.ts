@@ -18,12 +18,15 @@ const schema = z.object({
   FS_ADMIN_HOST: z.string().default("127.0.0.1"),
   FS_DEFAULT_USER_RATE_PER_SECOND: positive.default(5),
   FS_DEFAULT_USER_BURST: whole.default(5),
-  FS_DEFAULT_ADMIT_PER_SECOND: positive.default(5000),
+  FS_PRELOAD_AHEAD_SECONDS: whole.default(300),
   FS_WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(1000),
   FS_WORKER_BLOCK_MS: whole.default(1000),
   FS_WORKER_CLAIM_IDLE_MS: whole.default(30000),
   FS_WORKER_BACKOFF_MAX_MS: positive.default(5000),
   FS_WORKER_NAME: z.string().optional(),
+  FS_WORKER_METRICS_HOST: z.string().default("127.0.0.1"),
+  // 0: any free port (tests); the worker logs the one it got.
+  FS_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   FS_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 

@@ -4,3 +4,4 @@ export { createRedis, Redis } from "./redis";
 export { createPool, type Pool, type PoolClient } from "./postgres";
 export { migrate, MIGRATIONS_DIR } from "./migrate";
 export { onShutdown } from "./shutdown";
+export { createMetricsRegistry, serveMetrics, Counter, Gauge, Histogram, Registry, type MetricsListener } from "./metrics";

@@ -7,15 +7,16 @@
  */
 import os from "node:os";
 import { ORDER_CONSUMER_GROUP } from "@flash-sale/gateway-lua/core/keys";
-import { ConfigError, createLogger, createPool, createRedis, onShutdown, readEnv } from "@flash-sale/node-common";
+import { ConfigError, createLogger, createPool, createRedis, onShutdown, readEnv, serveMetrics } from "@flash-sale/node-common";
 import { crashIfAt, parseFault } from "./faults";
 import { OrderConfirmer } from "./order-confirmer";
 import { OrderWriter } from "./order-writer";
 import { describeError } from "./retry";
 import { StreamReader } from "./stream-reader";
 import { BATCHES_IN_FLIGHT, OrderWorker } from "./worker";
+import { WorkerMetrics } from "./worker-metrics";
 
-function main(): void {
+async function main(): Promise<void> {
   const env = readEnv([
     "FS_REDIS_URL",
     "FS_DATABASE_URL",
@@ -24,6 +25,8 @@ function main(): void {
     "FS_WORKER_CLAIM_IDLE_MS",
     "FS_WORKER_BACKOFF_MAX_MS",
     "FS_WORKER_NAME",
+    "FS_WORKER_METRICS_HOST",
+    "FS_WORKER_METRICS_PORT",
     "FS_LOG_LEVEL",
   ]);
   const fault = parseFault(process.env.FS_WORKER_FAULT);
@@ -51,18 +54,23 @@ function main(): void {
     },
     logger,
   );
+  const metrics = new WorkerMetrics(redis);
   const writer = new OrderWriter(pool, () => crashIfAt(fault.point, "mid-batch", (msg) => logger.warn(msg)));
   const worker = new OrderWorker({
     reader,
     writer,
-    confirmer: new OrderConfirmer(redis, ORDER_CONSUMER_GROUP),
+    confirmer: new OrderConfirmer(redis, ORDER_CONSUMER_GROUP, (sale, n) => metrics.ordersDrained.inc({ sale }, n)),
     logger,
     backoffMaxMs: env.FS_WORKER_BACKOFF_MAX_MS,
     fault: fault.point,
+    metrics,
   });
+  const metricsListener = await serveMetrics(() => metrics.scrape(), metrics.registry.contentType, env.FS_WORKER_METRICS_PORT, env.FS_WORKER_METRICS_HOST);
+  logger.info({ host: env.FS_WORKER_METRICS_HOST, port: metricsListener.port }, "metrics listening");
 
   onShutdown(logger, async () => {
     await worker.stop();
+    metricsListener.server.close();
     await Promise.allSettled([readRedis.quit(), redis.quit(), pool.end()]);
   });
   logger.info({ batchSize: env.FS_WORKER_BATCH_SIZE, fault: fault.point }, "order worker started");
@@ -72,9 +80,7 @@ function main(): void {
   });
 }
 
-try {
-  main();
-} catch (err) {
+main().catch((err: unknown) => {
   process.stderr.write(`order-worker: ${err instanceof ConfigError ? err.message : String(err)}\n`);
   process.exit(1);
-}
+});

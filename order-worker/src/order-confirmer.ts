@@ -25,9 +25,11 @@ export interface ConfirmResult {
 }
 
 export class OrderConfirmer {
+  /** onConfirmed(saleId, n): n orders of the sale went pending → confirmed (each order once, ever). */
   constructor(
     private readonly redis: Redis,
     private readonly group: string,
+    private readonly onConfirmed: (saleId: string, confirmed: number) => void = () => undefined,
   ) {}
 
   async confirm(acks: SaleAck[]): Promise<ConfirmResult> {
@@ -59,6 +61,7 @@ export class OrderConfirmer {
     if (!Array.isArray(reply) || typeof reply[0] !== "number" || typeof reply[1] !== "number") {
       throw new Error(`confirm-orders.lua: unexpected reply ${JSON.stringify(reply)}`);
     }
+    this.onConfirmed(ack.saleId, reply[0]);
     return { confirmed: reply[0], acked: reply[1] };
   }
 }

@@ -11,6 +11,7 @@ import { parseOrderEntry, type OrderRow, type RawEntry } from "./order-entry";
 import type { OrderWriter } from "./order-writer";
 import { withRetry } from "./retry";
 import type { StreamReader } from "./stream-reader";
+import type { WorkerMetrics } from "./worker-metrics";
 
 export interface WorkerParts {
   reader: StreamReader;
@@ -19,6 +20,7 @@ export interface WorkerParts {
   logger: Logger;
   backoffMaxMs: number;
   fault: FaultPoint | undefined;
+  metrics: WorkerMetrics;
 }
 
 /**
@@ -34,6 +36,8 @@ interface Committed {
   entries: number;
   orders: number;
   writeMs: number;
+  /** performance.now() when the batch's write began. */
+  startedAt: number;
 }
 
 export class OrderWorker {
@@ -99,6 +103,7 @@ export class OrderWorker {
       if (parsed.ok) rows.push(parsed.row);
       else {
         skipped.push(entry);
+        this.parts.metrics.malformedEntries.inc();
         logger.warn({ sale: entry.saleId, entry: entry.id, reason: parsed.reason }, "malformed order entry: acknowledged and skipped");
       }
     }
@@ -122,7 +127,7 @@ export class OrderWorker {
       crashIfAt(this.parts.fault, "after-commit", (msg) => logger.warn(msg));
     }
     const acks = groupBySale(committed, skipped);
-    return { acks, entries: entries.length, orders: committed.length, writeMs: performance.now() - startedAt };
+    return { acks, entries: entries.length, orders: committed.length, writeMs: performance.now() - startedAt, startedAt };
   }
 
   private async confirm(batch: Committed): Promise<void> {
@@ -134,6 +139,7 @@ export class OrderWorker {
       logger.warn({ entries: batch.entries, error: confirmed.error }, "stopping with a committed batch unacknowledged: it will be redelivered (no-op inserts)");
       return;
     }
+    this.parts.metrics.batchDuration.observe((performance.now() - batch.startedAt) / 1000);
     const ms = (t: number) => Math.round(t * 10) / 10;
     logger.debug(
       { ...confirmed.value, entries: batch.entries, orders: batch.orders, writeMs: ms(batch.writeMs), confirmMs: ms(performance.now() - startedAt) },

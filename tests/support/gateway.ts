@@ -34,6 +34,8 @@ export class Gateway {
     readonly prefix: string,
     readonly port: number,
     readonly benchPort: number | undefined,
+    /** The internal Prometheus listener (knob metrics_listen). */
+    readonly metricsPort: number,
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
@@ -41,8 +43,13 @@ export class Gateway {
     const prefix = mkdtempSync(path.join(tmpdir(), "fs-gateway-"));
     const port = await freePort();
     const benchPort = opts.benchListen ? await freePort() : undefined;
+    const metricsPort = await freePort();
     const knobs = knobsWithOverrides(
-      { ...parseKnobs(readFileSync(path.join(REPO, "nginx-conf/knobs.conf"), "utf8")), ...opts.knobs },
+      {
+        ...parseKnobs(readFileSync(path.join(REPO, "nginx-conf/knobs.conf"), "utf8")),
+        metrics_listen: `127.0.0.1:${metricsPort}`,
+        ...opts.knobs,
+      },
       {},
     );
     renderInto({
@@ -52,7 +59,7 @@ export class Gateway {
       knobs,
     });
     const env = { ...process.env, FS_REDIS_URL: opts.redisUrl, FS_JWT_SECRET: opts.jwtSecret ?? TEST_JWT_SECRET };
-    const gateway = new Gateway(prefix, port, benchPort, env);
+    const gateway = new Gateway(prefix, port, benchPort, metricsPort, env);
     gateway.nginx([]);
     await waitForPort(port);
     // Let every worker's first config sync run.
@@ -70,6 +77,29 @@ export class Gateway {
       encoding: "utf8",
     });
     if (result.status !== 0) throw new Error(`nginx ${args.join(" ")} failed: ${result.stderr}`);
+  }
+
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.metricsPort}/metrics`;
+  }
+
+  masterPid(): number {
+    return Number(readFileSync(path.join(this.prefix, "nginx.pid"), "utf8").trim());
+  }
+
+  /** `nginx -s reload` (SIGHUP to the master), with this gateway's environment. */
+  reload(): void {
+    this.nginx(["-s", "reload"]);
+  }
+
+  /** The JSON access log's entries written so far (nginx flushes its buffer every second). */
+  accessLog(): Record<string, unknown>[] {
+    const file = path.join(this.prefix, "logs/access.log");
+    if (!existsSync(file)) return [];
+    return readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
   errorLog(): string {

@@ -76,6 +76,8 @@ export interface WorkerProcess {
   exited: Promise<WorkerExit>;
   /** Sends SIGTERM and waits for the exit. */
   stop: () => Promise<WorkerExit>;
+  /** GET …/metrics of this worker, once it logged the port it listens on. */
+  metricsUrl: () => string | undefined;
 }
 
 export interface WorkerSettings {
@@ -102,6 +104,8 @@ export function startWorker(s: WorkerSettings): WorkerProcess {
       FS_WORKER_BACKOFF_MAX_MS: "1000",
       FS_LOG_LEVEL: "info",
       FS_WORKER_FAULT: "",
+      // Any free port: several workers may run at once.
+      FS_WORKER_METRICS_PORT: "0",
       ...s.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -130,6 +134,10 @@ export function startWorker(s: WorkerSettings): WorkerProcess {
     stop: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       return exited;
+    },
+    metricsUrl: () => {
+      const line = logs.find((l) => l.msg === "metrics listening");
+      return line === undefined ? undefined : `http://127.0.0.1:${String(line.port)}/metrics`;
     },
   };
 }

@@ -1,0 +1,88 @@
+/**
+ * The control plane's Prometheus metrics: the Node process's, and per published sale a
+ * reconciliation read at scrape time — units left and sold in Redis against the sale's total,
+ * orders accepted in Redis against orders persisted in Postgres.
+ *
+ * fs_sale_inventory_drift_units is total − left − sold: 0 while the invariant holds; above 0
+ * means units stranded, below 0 units oversold; absent while the stock is not loaded. It is
+ * read live at each scrape (the reconcile-sales job keeps its own result per minute).
+ * Reservations and their expiries are not counted: the `reserve` deduction does not exist yet.
+ */
+import { SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { createMetricsRegistry, Gauge, type Pool, type Redis, type Registry } from "@flash-sale/node-common";
+
+interface SaleReading {
+  sale: string;
+  total: number;
+  /** Null while the stock is not loaded in Redis (the preload loads it before the start). */
+  left: number | null;
+  sold: number;
+  accepted: number;
+  persisted: number;
+}
+
+/** One round of readings: Redis per sale (one slot each), then one Postgres query. */
+async function readSales(redis: Redis, pool: Pool): Promise<SaleReading[]> {
+  const configs = await redis.hgetall(SALE_CONFIGS_KEY);
+  const sales = Object.entries(configs).map(([sale, json]) => ({ sale, total: Number((JSON.parse(json) as { stock: number }).stock) }));
+  if (sales.length === 0) return [];
+  const live = await Promise.all(
+    sales.map(async ({ sale }) => {
+      const k = saleKeys(sale);
+      const [[left, sold], orderFields] = await Promise.all([redis.mget(k.stock, k.sold), redis.hlen(k.orders)]);
+      // Each order is two fields of the orders hash: its record and its status.
+      return { left: left === null || left === undefined ? null : Number(left), sold: Number(sold ?? 0), accepted: orderFields / 2 };
+    }),
+  );
+  const { rows } = await pool.query<{ sale_id: string; orders: number }>(
+    "SELECT sale_id, count(*)::int AS orders FROM orders WHERE sale_id = ANY($1::text[]) GROUP BY sale_id",
+    [sales.map((s) => s.sale)],
+  );
+  const persisted = new Map(rows.map((r) => [r.sale_id, r.orders]));
+  return sales.map((s, i) => ({ ...s, ...live[i]!, persisted: persisted.get(s.sale) ?? 0 }));
+}
+
+export class ControlPlaneMetrics {
+  readonly registry: Registry = createMetricsRegistry("control-plane");
+  private readonly total = this.gauge("fs_sale_stock_units", "Units the sale offers in all (its config).");
+  private readonly left = this.gauge("fs_sale_units_left", "Units left to take, in Redis.");
+  private readonly sold = this.gauge("fs_sale_units_sold", "Units taken for good, in Redis.");
+  private readonly drift = this.gauge(
+    "fs_sale_inventory_drift_units",
+    "total - left - sold: 0 when the inventory balances; below 0 oversold, above 0 stranded.",
+  );
+  private readonly accepted = this.gauge("fs_sale_orders_accepted", "Orders accepted by the purchase script, in Redis.");
+  private readonly persisted = this.gauge("fs_sale_orders_persisted", "Orders the order worker has written to Postgres.");
+  private readonly unpersisted = this.gauge(
+    "fs_sale_orders_unpersisted",
+    "Accepted orders not yet in Postgres: the drain's backlog; stays above 0 if orders are lost.",
+  );
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly pool: Pool,
+  ) {}
+
+  private gauge(name: string, help: string): Gauge<"sale"> {
+    return new Gauge({ name, help, labelNames: ["sale"], registers: [this.registry] });
+  }
+
+  /** The text of GET /metrics, after reading every published sale afresh. */
+  async scrape(): Promise<string> {
+    const sales = await readSales(this.redis, this.pool);
+    for (const g of [this.total, this.left, this.sold, this.drift, this.accepted, this.persisted, this.unpersisted]) g.reset();
+    for (const s of sales) {
+      const sale = { sale: s.sale };
+      this.total.set(sale, s.total);
+      this.sold.set(sale, s.sold);
+      if (s.left !== null) {
+        this.left.set(sale, s.left);
+        this.drift.set(sale, s.total - s.left - s.sold);
+      }
+      this.accepted.set(sale, s.accepted);
+      this.persisted.set(sale, s.persisted);
+      this.unpersisted.set(sale, s.accepted - s.persisted);
+    }
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The gateway's Prometheus metrics: names, help texts, histogram buckets and how a counter's
+ * key in the metrics shared dict is spelled. Defined once, for the Lua recorder and exporter
+ * and for the Node tests that read /metrics.
+ *
+ * A dict key is `<family code>|<label>|<label or bucket>`. Label values never hold `|`:
+ * routes and outcomes are fixed words, sale ids are slugs (see isValidSaleId).
+ */
+
+export interface MetricFamily {
+  code: string;
+  name: string;
+  type: "counter" | "histogram" | "gauge";
+  help: string;
+  /** Label names, in key order; a histogram's last key part is its bucket (or `sum`). */
+  labels: string[];
+}
+
+export const REQUESTS: MetricFamily = {
+  code: "req",
+  name: "fs_gateway_requests_total",
+  type: "counter",
+  help: "Requests answered by the public server, by route, sale (empty when none or unknown) and outcome.",
+  labels: ["route", "sale", "outcome"],
+};
+
+export const REQUEST_DURATION: MetricFamily = {
+  code: "lat",
+  name: "fs_gateway_request_duration_seconds",
+  type: "histogram",
+  help: "Time from the request's first byte to the log phase, by route (nginx clock: millisecond resolution).",
+  labels: ["route"],
+};
+
+export const REDIS_DURATION: MetricFamily = {
+  code: "rds",
+  name: "fs_gateway_redis_duration_seconds",
+  type: "histogram",
+  help: "Time of one Redis round trip from a worker, connection included, by operation (millisecond resolution).",
+  labels: ["op"],
+};
+
+export const REDIS_ERRORS: MetricFamily = {
+  code: "rde",
+  name: "fs_gateway_redis_errors_total",
+  type: "counter",
+  help: "Redis round trips that failed (connect, timeout, error reply), by operation.",
+  labels: ["op"],
+};
+
+/** Families recorded in the dict, in the order /metrics lists them. */
+export const RECORDED_FAMILIES: MetricFamily[] = [REQUESTS, REQUEST_DURATION, REDIS_DURATION, REDIS_ERRORS];
+
+/** Gauges read from the shared dicts at scrape time. */
+export const DICT_CAPACITY: MetricFamily = {
+  code: "",
+  name: "fs_gateway_shared_dict_capacity_bytes",
+  type: "gauge",
+  help: "Size of each lua_shared_dict (knobs.conf *_dict_size).",
+  labels: ["dict"],
+};
+export const DICT_FREE: MetricFamily = {
+  code: "",
+  name: "fs_gateway_shared_dict_free_bytes",
+  type: "gauge",
+  help: "Free pages of each lua_shared_dict; near 0 means the dict evicts its oldest entries.",
+  labels: ["dict"],
+};
+
+/** Upper bounds (seconds) of the request latency buckets; +Inf is implied. */
+export const REQUEST_BUCKETS: number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** Upper bounds (seconds) of the Redis round-trip buckets; +Inf is implied. */
+export const REDIS_BUCKETS: number[] = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+/** Redis operations the gateway times; /metrics lists each one's error counter even at 0. */
+export type RedisOp = "purchase" | "order_lookup" | "config_sync";
+export const REDIS_OPS: RedisOp[] = ["purchase", "order_lookup", "config_sync"];
+
+/**
+ * Index of the bucket a value falls in: the first bound it does not exceed, or bounds.length
+ * (the +Inf bucket). Buckets are stored apart and summed into Prometheus' cumulative form at
+ * scrape time, so an observation costs one counter.
+ */
+export function bucketIndex(bounds: number[], value: number): number {
+  for (let i = 0; i < bounds.length; i++) {
+    if (value <= (bounds[i] as number)) return i;
+  }
+  return bounds.length;
+}
+
+/** The dict key of a counter or histogram part: `code|a|b`. */
+export function metricKey(family: MetricFamily, a: string, b: string): string {
+  return family.code + "|" + a + "|" + b;
+}
+
+/** The `le` label of bucket i. */
+export function bucketLabel(bounds: number[], i: number): string {
+  return i < bounds.length ? String(bounds[i]) : "+Inf";
+}

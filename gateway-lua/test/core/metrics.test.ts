@@ -1,0 +1,23 @@
+import { REDIS_BUCKETS, REQUEST_BUCKETS, REQUESTS, bucketIndex, bucketLabel, metricKey } from "../../src/core/metrics";
+
+test("an observation falls in the first bucket whose bound it does not exceed, else +Inf", () => {
+  const bounds = [0.001, 0.01, 0.1];
+  expect(bucketIndex(bounds, 0)).toBe(0);
+  expect(bucketIndex(bounds, 0.001)).toBe(0);
+  expect(bucketIndex(bounds, 0.0011)).toBe(1);
+  expect(bucketIndex(bounds, 0.1)).toBe(2);
+  expect(bucketIndex(bounds, 7)).toBe(3);
+  expect(bucketLabel(bounds, 3)).toBe("+Inf");
+});
+
+test("bucket bounds increase and print as Prometheus reads them", () => {
+  for (const bounds of [REQUEST_BUCKETS, REDIS_BUCKETS]) {
+    for (let i = 1; i < bounds.length; i++) expect(bounds[i]!).toBeGreaterThan(bounds[i - 1]!);
+    // Lua prints numbers with 14 significant digits: the bounds must survive that.
+    for (let i = 0; i < bounds.length; i++) expect(Number(bucketLabel(bounds, i).slice(0, 15))).toBe(bounds[i]);
+  }
+});
+
+test("dict keys: family code, then the labels, separated by |", () => {
+  expect(metricKey(REQUESTS, "purchase", "spring|accepted")).toBe("req|purchase|spring|accepted");
+});

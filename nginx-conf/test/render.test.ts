@@ -1,0 +1,78 @@
+/** The rendered nginx config: every SRE knob lands where it should, for both flavors. */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { NGINX_CONF_DIR, renderNginxConf } from "../src/render";
+import { KNOBS_FILE, readKnobs } from "../src/knobs";
+
+const template = readFileSync(path.join(NGINX_CONF_DIR, "nginx.conf.template"), "utf8");
+const defaults = readKnobs(KNOBS_FILE, {});
+
+function render(knobs: Record<string, string> = {}, flavor: "local" | "openresty" = "local"): string {
+  return renderNginxConf(template, { prefix: "/p", listen: "8080", flavor, knobs: { ...defaults, ...knobs } });
+}
+
+/** The body of the server block that listens on `listen`. */
+function serverListening(conf: string, listen: string): string {
+  const blocks = conf.split(/\n    server \{/).slice(1);
+  const block = blocks.find((b) => b.includes(`listen ${listen}`));
+  if (block === undefined) throw new Error(`no server listens on ${listen}`);
+  return block;
+}
+
+test("every knob the issue names has a default with its unit in knobs.conf", () => {
+  const text = readFileSync(KNOBS_FILE, "utf8");
+  for (const knob of [
+    "ip_rate", "ip_burst", "ip_nodelay", "ip_connections", "worker_processes", "worker_connections",
+    "redis_connect_timeout_ms", "redis_timeout_ms", "redis_pool_size", "redis_idle_timeout_ms",
+    "flags_dict_size", "limits_dict_size", "metrics_dict_size", "client_max_body_size", "client_body_timeout",
+    "trusted_proxies", "default_admit_per_second", "metrics_listen", "access_log",
+  ]) {
+    expect(defaults[knob]).toBeDefined();
+    // A comment says what it is and in which unit, right above it or above the knobs it is grouped with.
+    const before = text.split(`\n${knob} = `)[0]!.split("\n");
+    while (/^\w+ = /.test(before[before.length - 1]!)) before.pop();
+    expect(before.pop()).toMatch(/^# /);
+  }
+});
+
+test("metrics: their own server on loopback by default, never in the public one", () => {
+  const conf = render();
+  const metrics = serverListening(conf, "127.0.0.1:9145;");
+  expect(metrics).toContain("location = /metrics");
+  expect(serverListening(conf, "8080 reuseport;")).not.toContain("handlers.metrics");
+  expect(render({ metrics_listen: "10.1.2.3:9999" })).toContain("listen 10.1.2.3:9999;");
+});
+
+test("the access log is JSON with the request id, route, sale and outcome; off writes none", () => {
+  const conf = render();
+  expect(conf).toContain("log_format fs_json escape=json");
+  for (const field of ['"request_id":"$request_id"', '"route":"$fs_route"', '"sale":"$fs_sale_id"', '"outcome":"$fs_outcome"', '"status":$status']) {
+    expect(conf).toContain(field);
+  }
+  expect(conf).toContain("access_log /p/logs/access.log fs_json");
+  expect(render({ access_log: "off" })).toContain("access_log off;");
+  expect(() => render({ access_log: "json" })).toThrow("access_log must be on or off");
+});
+
+test("per-IP limiter: rate, burst, nodelay on or off, connections; trusted proxies only", () => {
+  const conf = render({ ip_rate: "7r/s", ip_burst: "9", ip_connections: "11", trusted_proxies: "10.0.0.0/8 192.168.0.0/16" });
+  expect(conf).toContain("limit_req_zone $binary_remote_addr zone=fs_per_ip:20m rate=7r/s;");
+  expect(conf).toContain("limit_req zone=fs_per_ip burst=9 nodelay;");
+  expect(conf).toContain("limit_conn fs_conn_per_ip 11;");
+  expect(conf).toContain("    set_real_ip_from 10.0.0.0/8;\n    set_real_ip_from 192.168.0.0/16;");
+  expect(conf).not.toContain("set_real_ip_from 127.0.0.1");
+  expect(render({ ip_nodelay: "off" })).toContain("limit_req zone=fs_per_ip burst=40 ;");
+  expect(() => render({ ip_nodelay: "yes" })).toThrow("ip_nodelay must be on or off");
+});
+
+test("the same source renders for the OpenResty image: no module loading, its mime types", () => {
+  const local = render();
+  const openresty = render({}, "openresty");
+  expect(local).toContain("load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;");
+  expect(openresty).not.toContain("load_module");
+  expect(openresty).toContain("/usr/local/openresty/nginx/conf/mime.types");
+  // Apart from those, the two differ in nothing an SRE tunes.
+  for (const knob of ["limit_req_zone", "lua_shared_dict fs_metrics", "log_format fs_json", "listen 127.0.0.1:9145;"]) {
+    expect(openresty).toContain(knob);
+  }
+});

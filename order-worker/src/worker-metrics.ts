@@ -1,0 +1,100 @@
+/**
+ * The order worker's Prometheus metrics. Counters move as batches drain; the stream backlog
+ * is read from Redis (XINFO GROUPS) at scrape time, for every published sale.
+ */
+import { ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { Counter, Gauge, Histogram, createMetricsRegistry, type Redis, type Registry } from "@flash-sale/node-common";
+
+export class WorkerMetrics {
+  readonly registry: Registry = createMetricsRegistry("order-worker");
+  /** Each order counts once, when its status goes pending → confirmed after the commit. */
+  readonly ordersDrained = new Counter({
+    name: "fs_worker_orders_drained_total",
+    help: "Orders written to Postgres and confirmed in Redis, by sale (rate() = orders drained per second).",
+    labelNames: ["sale"],
+    registers: [this.registry],
+  });
+  readonly malformedEntries = new Counter({
+    name: "fs_worker_malformed_entries_total",
+    help: "Stream entries that were not a valid order: acknowledged and skipped.",
+    registers: [this.registry],
+  });
+  readonly batchDuration = new Histogram({
+    name: "fs_worker_batch_duration_seconds",
+    help: "Time to drain one batch: Postgres write and commit, then confirm and acknowledge in Redis.",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly backlog = new Gauge({
+    name: "fs_worker_stream_backlog_entries",
+    help: "Entries of a sale's order stream not yet acknowledged by the workers: never delivered (lag) plus delivered and pending.",
+    labelNames: ["sale"],
+    registers: [this.registry],
+  });
+
+  private readonly lagSeconds = new Gauge({
+    name: "fs_worker_stream_lag_seconds",
+    help: "Age of the oldest entry of a sale's order stream not yet acknowledged: how far behind the drain is (0 when caught up).",
+    labelNames: ["sale"],
+    registers: [this.registry],
+  });
+
+  constructor(private readonly redis: Redis) {}
+
+  /** The text of GET /metrics, with the backlog read afresh. */
+  async scrape(): Promise<string> {
+    const saleIds = await this.redis.hkeys(SALE_CONFIGS_KEY);
+    const backlogs = await Promise.all(saleIds.map((id) => this.backlogOf(saleKeys(id).stream)));
+    this.backlog.reset();
+    this.lagSeconds.reset();
+    const now = Date.now();
+    saleIds.forEach((sale, i) => {
+      const b = backlogs[i]!;
+      this.backlog.set({ sale }, b.entries);
+      this.lagSeconds.set({ sale }, b.oldestId === undefined ? 0 : Math.max(0, now - entryTimeMs(b.oldestId)) / 1000);
+    });
+    return this.registry.metrics();
+  }
+
+  /**
+   * lag + pending of the workers' group (the whole stream while the group does not exist yet),
+   * and the oldest of those entries: the oldest pending one, else the first never delivered.
+   */
+  private async backlogOf(stream: string): Promise<Backlog> {
+    if ((await this.redis.exists(stream)) === 0) return { entries: 0, oldestId: undefined };
+    const groups = (await this.redis.call("XINFO", "GROUPS", stream)) as unknown[][];
+    for (const g of groups) {
+      const info = new Map<unknown, unknown>();
+      for (let i = 0; i + 1 < g.length; i += 2) info.set(g[i], g[i + 1]);
+      if (info.get("name") !== ORDER_CONSUMER_GROUP) continue;
+      // Redis 7 reports lag; null when it cannot tell (entries deleted): the length, an upper bound.
+      const lag = info.get("lag");
+      const undelivered = typeof lag === "number" ? lag : await this.redis.xlen(stream);
+      const pending = Number(info.get("pending"));
+      return { entries: undelivered + pending, oldestId: await this.oldestUnacknowledged(stream, pending, String(info.get("last-delivered-id"))) };
+    }
+    const [first] = await this.redis.xrange(stream, "-", "+", "COUNT", 1);
+    return { entries: await this.redis.xlen(stream), oldestId: first?.[0] };
+  }
+
+  private async oldestUnacknowledged(stream: string, pending: number, lastDelivered: string): Promise<string | undefined> {
+    if (pending > 0) {
+      // XPENDING's summary: [count, smallest id, greatest id, consumers].
+      const summary = (await this.redis.xpending(stream, ORDER_CONSUMER_GROUP)) as [number, string | null, ...unknown[]];
+      if (summary[1] !== null) return summary[1];
+    }
+    const [next] = await this.redis.xrange(stream, `(${lastDelivered}`, "+", "COUNT", 1);
+    return next?.[0];
+  }
+}
+
+interface Backlog {
+  entries: number;
+  /** Id of the oldest entry not yet acknowledged; undefined when there is none. */
+  oldestId: string | undefined;
+}
+
+/** A stream entry id is `<ms>-<seq>`: when Redis added it. */
+function entryTimeMs(id: string): number {
+  return Number(id.slice(0, id.indexOf("-")));
+}

@@ -1,0 +1,156 @@
+/**
+ * The load-test tools: the k6 scripts type-check against @types/k6 (k6 itself cannot be
+ * installed here); the scenario generator reads a real sale from the admin API; the post-run
+ * check passes a counted sale and fails it once an order is lost, duplicated or oversold.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createRedis, type Redis } from "@flash-sale/node-common";
+import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
+import { PrivateRedis } from "./support/private-redis";
+import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { ControlPlane, TEST_ADMIN_TOKEN } from "./support/control-plane";
+import { REPO_ROOT, startWorker, type WorkerProcess } from "./support/stream-fixtures";
+import { countSale, waitForRows } from "./support/counts";
+import { purchase } from "./support/http";
+import { signToken } from "./support/tokens";
+import { parseScenario } from "../load-test/k6/lib/scenario";
+
+let redisServer: PrivateRedis;
+let redis: Redis;
+let db: TestDatabase;
+let controlPlane: ControlPlane;
+let tmp: string;
+
+beforeAll(async () => {
+  redisServer = await PrivateRedis.start();
+  redis = createRedis(redisServer.url(), "test");
+  db = await createTestDatabase("load_test_tools");
+  controlPlane = await ControlPlane.start(db.pool, redisServer.url());
+  tmp = mkdtempSync(path.join(tmpdir(), "fs-load-test-"));
+});
+
+afterAll(async () => {
+  await controlPlane.stop();
+  redis.disconnect();
+  await db.close();
+  await redisServer.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, encoding: "utf8" }, (err, stdout, stderr) =>
+      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : null, stdout, stderr }),
+    );
+  });
+}
+
+test("the k6 scripts and the Node tools type-check (tsc with @types/k6)", async () => {
+  const k6 = await run("npx", ["tsc", "-p", "load-test/k6/tsconfig.json"]);
+  expect(k6.stdout + k6.stderr).toBe("");
+  expect(k6.code).toBe(0);
+  const node = await run("npx", ["tsc", "-p", "load-test/tsconfig.json"]);
+  expect(node.stdout + node.stderr).toBe("");
+  expect(node.code).toBe(0);
+}, 30_000);
+
+test("scenario-from-sale turns a sale's config into a spike that peaks at its opening", async () => {
+  const startsAt = new Date(Date.now() + 120_000).toISOString();
+  const sale = await controlPlane.createSale({
+    id: "scenario-source",
+    stock: 500,
+    perUserLimit: 2,
+    startsAt,
+    endsAt: new Date(Date.now() + 600_000).toISOString(),
+    limits: { admitPerSecond: 300 },
+  });
+  const out = path.join(tmp, "spike.json");
+
+  const r = await run(
+    "npx",
+    ["tsx", "load-test/scenario-from-sale.ts", "--sale", sale.id, "--admin-url", controlPlane.url, "--gateway-url", "http://gw:8080", "--gateways", "2", "--out", out],
+    { FS_ADMIN_TOKEN: TEST_ADMIN_TOKEN },
+  );
+
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  const scenario = parseScenario(readFileSync(out, "utf8"));
+  expect(scenario).toMatchObject({
+    gatewayUrl: "http://gw:8080",
+    saleId: sale.id,
+    stock: 500,
+    perUserLimit: 2,
+    startsAt: new Date(startsAt).toISOString(),
+    // admitPerSecond × 2 gateways × the default overload of 2.
+    peakRate: 1200,
+    rampSeconds: 10,
+    holdSeconds: 30,
+    maxVUs: 600,
+  });
+  expect(scenario.shopperPrefix).toMatch(/^k6-scenario-source-[0-9a-z]+-$/);
+  const missing = await run("npx", ["tsx", "load-test/scenario-from-sale.ts", "--sale", "no-such-sale", "--admin-url", controlPlane.url], {
+    FS_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+  });
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toContain("404");
+}, 20_000);
+
+test("post-run check: a counted sale passes; a lost order fails it, and so does a second unit for one shopper (duplicate, oversell)", async () => {
+  const gateway = await Gateway.start({ redisUrl: redisServer.url(), knobs: LOAD_TEST_KNOBS });
+  const worker: WorkerProcess = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "post-run-check" });
+  const units = 20;
+  try {
+    const sale = await controlPlane.createSale({ id: "post-run", stock: units });
+    await waitForSale(gateway, sale.id);
+    const statuses = await Promise.all(Array.from({ length: 60 }, (_, i) => purchase(gateway.url, sale.id, signToken(`k6-like-${i}`)).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 202)).toHaveLength(units);
+    await waitForRows(db.pool, sale.id, units);
+    expect(await countSale(redis, db.pool, sale.id)).toMatchObject({ unitsSold: units, pgRows: units, pgDuplicateUsers: 0 });
+    const summary = path.join(tmp, "summary.json");
+    writeFileSync(summary, JSON.stringify({ metrics: { orders_accepted: { count: units } } }));
+    const check = (...extra: string[]) =>
+      run("npx", ["tsx", "load-test/post-run-check.ts", "--sale", sale.id, "--k6-summary", summary, ...extra], {
+        FS_DATABASE_URL: db.url,
+        FS_REDIS_URL: redisServer.url(),
+      });
+
+    const balanced = await check();
+    expect(balanced.stderr).toBe("");
+    expect(balanced.stdout).toContain(`OK: ${units} orders`);
+    expect(balanced.code).toBe(0);
+
+    // A lost order: accepted (Redis, k6) but not in Postgres.
+    const { rows } = await db.pool.query<{ order_id: string; user_id: string; order_no: string }>(
+      "DELETE FROM orders WHERE order_id = (SELECT min(order_id) FROM orders WHERE sale_id = $1) RETURNING order_id, user_id, order_no",
+      [sale.id],
+    );
+    const lost = await check("--drain-timeout", "0");
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toContain("loss: 1 order(s) accepted in Redis are not in Postgres");
+    expect(lost.stderr).toContain(`loss: k6 saw ${units} accepted, Postgres holds ${units - 1}`);
+
+    // The same order back, plus a second unit for its shopper: a duplicate.
+    const removed = rows[0]!;
+    const insert = `INSERT INTO orders (order_id, sale_id, order_no, user_id, user_units, quantity, accepted_at)
+                    VALUES ($1, $2, $3, $4, $5, 1, now())`;
+    await db.pool.query(insert, [removed.order_id, sale.id, removed.order_no, removed.user_id, 1]);
+    await db.pool.query(insert, [`${sale.id}.9001`, sale.id, 9001, removed.user_id, 2]);
+    const duplicated = await check("--drain-timeout", "0");
+    expect(duplicated.code).toBe(1);
+    expect(duplicated.stderr).toContain("duplicates: 1 shopper(s) hold more than 1 unit(s)");
+    // …which is also one unit more than the stock.
+    expect(duplicated.stderr).toContain(`oversell: ${units + 1} units in Postgres, stock ${units}`);
+  } finally {
+    await worker.stop();
+    await gateway.stop();
+  }
+}, 30_000);

@@ -1,0 +1,24 @@
+/** The Grafana dashboard of ops/, read for its queries and the metrics they name. */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+const DASHBOARD = path.resolve(__dirname, "../../ops/grafana/dashboards/flash-sale.json");
+
+interface Dashboard {
+  panels: { title: string; targets: { expr: string }[] }[];
+}
+
+/** Every panel query (PromQL with Grafana's $variables). */
+export function dashboardQueries(): string[] {
+  const d = JSON.parse(readFileSync(DASHBOARD, "utf8")) as Dashboard;
+  return d.panels.flatMap((p) => p.targets.map((t) => t.expr));
+}
+
+/** The metric families the queries read (a histogram's _bucket series by its family name). */
+export function dashboardMetricNames(): string[] {
+  const names = new Set<string>();
+  for (const q of dashboardQueries()) {
+    for (const m of q.matchAll(/\b((?:fs|nodejs|process)_[a-z0-9_]+)\b/g)) names.add(m[1]!.replace(/_bucket$/, ""));
+  }
+  return [...names].sort();
+}
