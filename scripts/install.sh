@@ -2,7 +2,11 @@
 # Installs what is missing: Debian packages (as root) and npm packages from the lock file.
 . "$(dirname "$0")/lib.sh"
 
-PACKAGES=(nginx libnginx-mod-http-lua lua-nginx-redis lua-resty-core lua-nginx-string lua-cjson redis-server postgresql wrk)
+# docker-compose and prometheus (for promtool) only check files in the tests: docker-compose.yml,
+# the scrape configs, the dashboard's queries and /metrics. Neither runs a service here.
+PACKAGES=(nginx libnginx-mod-http-lua lua-nginx-redis lua-resty-core lua-nginx-string lua-cjson redis-server postgresql wrk
+  docker-compose prometheus
+  chromium)  # the shopper pages' real-browser tests (driven by playwright-core)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

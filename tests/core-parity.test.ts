@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import * as challenge from "@flash-sale/gateway-lua/core/challenge";
 import * as gcra from "@flash-sale/gateway-lua/core/gcra";
 import * as ids from "@flash-sale/gateway-lua/core/ids";
 import * as jwt from "@flash-sale/gateway-lua/core/jwt";
@@ -21,6 +22,7 @@ import { nodeJwtPlatform } from "../gateway-lua/test/support/node-jwt-platform";
 
 const LUA_DIR = path.resolve(__dirname, "../gateway-lua/build/lua");
 const MODULES: Record<string, Record<string, (...args: never[]) => unknown>> = {
+  "core.challenge": challenge as never,
   "core.gcra": gcra as never,
   "core.ids": ids as never,
   "core.jwt": jwt as never,
@@ -184,4 +186,29 @@ test("request checks, ids, URLs, GCRA and the sale window agree", async () => {
     ...[999, 1000, 1999, 2000].map((t) => ({ module: "core.sale", fn: "saleWindowAt", args: [published, t] })),
   ];
   await expectSameInBoth("unused-secret-unused-secret-unused", cases);
+});
+
+test("challenges agree: the same id from both HMACs, the same verdicts on ids made in Node", async () => {
+  const secret = "test-secret-test-secret-test-secret-0123456789";
+  const mac = nodeJwtPlatform(secret);
+  const nonce = "n0n0n0n0n0n0n0n0n0n0n0";
+  const id = challenge.challengeId("s1", "alice", now, nonce, "04219", mac);
+  const opened = challenge.openChallenge(id, "s1", "alice", now, mac);
+  const cases: Case[] = [
+    { module: "core.challenge", fn: "challengeId", args: ["s1", "alice", now, nonce, "04219"], platform: true },
+    { module: "core.challenge", fn: "challengeId", args: ["s1", "a|b", 0, nonce, "0"], platform: true },
+    ...[
+      [id, "s1", "alice", now],
+      [id, "s2", "alice", now],
+      [id, "s1", "bob", now],
+      [id, "s1", "alice", now + challenge.CHALLENGE_TTL_SEC],
+      [id.replace(/^\d+/, "0"), "s1", "alice", now],
+      ["", "s1", "alice", now],
+      [id.slice(0, -1), "s1", "alice", now],
+    ].map((args) => ({ module: "core.challenge", fn: "openChallenge", args, platform: true })),
+    ...["04219", "04 219", "4219", "", "0"].map((answer) => ({ module: "core.challenge", fn: "isRightAnswer", args: [opened, answer], platform: true })),
+    ...["\u0000\u0009\u000a\u007f\u0031", "\u0001\u0002"].map((bytes) => ({ module: "core.challenge", fn: "digitsFromBytes", args: [bytes] })),
+    ...[" 1 2 ", ""].map((a) => ({ module: "core.challenge", fn: "normalizeAnswer", args: [a] })),
+  ];
+  await expectSameInBoth(secret, cases);
 });

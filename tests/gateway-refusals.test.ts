@@ -203,6 +203,7 @@ test("GET /api/sales/{id} is the public view, briefly cacheable", async () => {
     startsAt: expect.any(String),
     endsAt: expect.any(String),
     status: "upcoming",
+    challenge: false,
     stock: { total: 10, left: 10 },
   });
   expect((await request(`${gateway.url}/api/sales/ended-sale`)).json().status).toBe("ended");

@@ -9,6 +9,7 @@ KEYS[3] buyers    hash: user id -> units granted
 KEYS[4] orderSeq  string: last order number
 KEYS[5] orders    hash: <n> -> "user\tqty\tacceptedAtMs", <n>:s -> status
 KEYS[6] stream    stream of accepted orders (fields: order sale user qty uunits at rid)
+KEYS[7] usedChallenge  (only for sales with a challenge) string set once the challenge is used
 
 ARGV[1] sale id
 ARGV[2] user id
@@ -16,6 +17,7 @@ ARGV[3] quantity (whole, >= 1)
 ARGV[4] per-user limit (units)
 ARGV[5] now, epoch ms
 ARGV[6] request id
+ARGV[7] (with KEYS[7]) how long to keep the used-challenge mark, ms: the challenge's remaining life
 
 Returns
   {0, orderNo, unitsLeft}   accepted; order id is "<sale id>.<orderNo>"
@@ -23,6 +25,7 @@ Returns
   {2}                       limit reached: the user would exceed the per-user limit
   {3, unitsLeft}            fewer units left than asked for
   {4}                       stock not loaded for this sale
+  {5}                       the challenge was used already (by another gateway)
 ]]
 local stock = tonumber(redis.call('GET', KEYS[1]))
 if stock == nil then return {4} end
@@ -33,6 +36,8 @@ local qty = tonumber(ARGV[3])
 local held = tonumber(redis.call('HGET', KEYS[3], user) or '0')
 if held + qty > tonumber(ARGV[4]) then return {2} end
 if stock < qty then return {3, stock} end
+-- The first write, made only when every check above passed; a used challenge writes nothing.
+if KEYS[7] and not redis.call('SET', KEYS[7], '1', 'NX', 'PX', ARGV[7]) then return {5} end
 
 local left = redis.call('DECRBY', KEYS[1], qty)
 redis.call('INCRBY', KEYS[2], qty)

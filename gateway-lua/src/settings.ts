@@ -14,6 +14,8 @@ export interface GatewaySettings {
   redisIdleTimeoutMs: number;
   /** Directory holding the Redis scripts (redis-scripts/*.lua). */
   scriptDir: string;
+  /** How long before a sale's start its challenges are issued, ms (0: from the start). */
+  challengeLeadMs: number;
 }
 
 function numberFromEnv(name: string, fallback: number): number {
@@ -21,6 +23,14 @@ function numberFromEnv(name: string, fallback: number): number {
   if (raw === undefined || raw === "") return fallback;
   const n = tonumber(raw);
   if (n === undefined || n <= 0) error(name + " must be a positive number, got '" + raw + "'", 0);
+  return n;
+}
+
+function nonNegativeFromEnv(name: string, fallback: number): number {
+  const raw = os.getenv(name);
+  if (raw === undefined || raw === "") return fallback;
+  const n = tonumber(raw);
+  if (n === undefined || n < 0) error(name + " must be a number, 0 or more, got '" + raw + "'", 0);
   return n;
 }
 
@@ -43,6 +53,7 @@ export function readSettings(): GatewaySettings {
     redisPoolSize: numberFromEnv("FS_REDIS_POOL_SIZE", 64),
     redisIdleTimeoutMs: numberFromEnv("FS_REDIS_IDLE_TIMEOUT_MS", 60000),
     scriptDir: requiredFromEnv("FS_REDIS_SCRIPT_DIR"),
+    challengeLeadMs: nonNegativeFromEnv("FS_CHALLENGE_LEAD_SECONDS", 0) * 1000,
   };
 }
 

@@ -11,6 +11,8 @@ interface NgxReq {
   get_body_data(): string | undefined;
   get_body_file(): string | undefined;
   get_method(): string;
+  /** When the request's first byte arrived, epoch seconds (millisecond resolution). */
+  start_time(): number;
 }
 
 /** @noSelf */
@@ -25,6 +27,8 @@ interface NgxSharedDict {
   add(key: string, value: number | string | boolean, exptime?: number): LuaMultiReturn<[boolean, string | undefined, boolean]>;
   incr(key: string, value: number, init?: number, initTtl?: number): LuaMultiReturn<[number | undefined, string | undefined, boolean]>;
   delete(key: string): void;
+  /** Up to max keys (0: all); locks the dict while it runs. */
+  get_keys(max?: number): string[];
   free_space(): number;
   capacity(): number;
 }

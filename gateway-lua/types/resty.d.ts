@@ -56,3 +56,9 @@ declare module "cjson.safe" {
   export function decode_invalid_numbers(this: void, on: boolean): void;
   export function decode_max_depth(this: void, depth: number): void;
 }
+
+/** @noResolution */
+declare module "resty.random" {
+  /** `len` random bytes; with `strong`, undefined when the generator lacks entropy. */
+  export function bytes(this: void, len: number, strong?: boolean): string | undefined;
+}

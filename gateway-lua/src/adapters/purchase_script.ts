@@ -6,7 +6,14 @@ import type { CachedSale } from "./sale_cache";
 import { discardRedis, openRedis, releaseRedis, type RedisConnection } from "./redis_connection";
 import { isNoScript, loadScript, type RedisScript } from "./redis_scripts";
 
-export type PurchaseOutcome = "accepted" | "sold_out" | "limit_reached" | "not_enough_left" | "not_loaded" | "unavailable";
+export type PurchaseOutcome =
+  | "accepted"
+  | "sold_out"
+  | "limit_reached"
+  | "not_enough_left"
+  | "not_loaded"
+  | "challenge_used"
+  | "unavailable";
 
 export interface PurchaseReply {
   outcome: PurchaseOutcome;
@@ -16,7 +23,13 @@ export interface PurchaseReply {
   error?: string;
 }
 
-const OUTCOME_BY_CODE: PurchaseOutcome[] = ["accepted", "sold_out", "limit_reached", "not_enough_left", "not_loaded"];
+const OUTCOME_BY_CODE: PurchaseOutcome[] = ["accepted", "sold_out", "limit_reached", "not_enough_left", "not_loaded", "challenge_used"];
+
+/** The mark a purchase sets on the challenge it used (KEYS[7], ARGV[7] of the script). */
+export interface UsedChallengeMark {
+  key: string;
+  ttlMs: number;
+}
 
 let script: RedisScript | undefined;
 
@@ -34,11 +47,25 @@ function call(red: RedisConnection, s: RedisScript, c: CachedSale, userId: strin
     c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId);
 }
 
-export function purchaseInRedis(c: CachedSale, userId: string, quantity: number, nowMs: number, requestId: string): PurchaseReply {
+function callWithChallenge(red: RedisConnection, s: RedisScript, c: CachedSale, userId: string, quantity: number, nowMs: number, requestId: string, mark: UsedChallengeMark) {
+  const now = string.format("%d", nowMs);
+  const ttl = string.format("%d", mark.ttlMs);
+  const [res, err] = red.evalsha(s.sha, 7, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey, mark.key,
+    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId, ttl);
+  if (!isNoScript(err)) return $multi(res, err);
+  return red.eval(s.source, 7, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey, mark.key,
+    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId, ttl);
+}
+
+/** The one round trip; `usedChallenge` is given for sales with a challenge. */
+export function purchaseInRedis(c: CachedSale, userId: string, quantity: number, nowMs: number, requestId: string, usedChallenge?: UsedChallengeMark): PurchaseReply {
   const s = script as RedisScript;
   const [red, connectErr] = openRedis();
   if (red === undefined) return { outcome: "unavailable", error: connectErr };
-  const [res, err] = call(red, s, c, userId, quantity, nowMs, requestId);
+  let res: unknown;
+  let err: string | undefined;
+  if (usedChallenge === undefined) [res, err] = call(red, s, c, userId, quantity, nowMs, requestId);
+  else [res, err] = callWithChallenge(red, s, c, userId, quantity, nowMs, requestId, usedChallenge);
   if (res === undefined || res === false || err !== undefined || typeof res !== "object") {
     discardRedis(red);
     return { outcome: "unavailable", error: tostring(err) };

@@ -7,9 +7,11 @@
 import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys } from "../core/keys";
 import { parsePublishedSale, type PublishedSale } from "../core/sale";
 import { gcraPolicy, type GcraPolicy } from "../core/gcra";
-import { decodeJson } from "./json";
+import { decodeJson, encodeJson } from "./json";
 import { discardRedis, openRedis, releaseRedis } from "./redis_connection";
 import { clearSoldOut } from "./sold_out_flags";
+import { flagsDict } from "./shared_dict";
+import { observeRedis, redisClock } from "./metrics";
 
 export interface CachedSale {
   sale: PublishedSale;
@@ -32,6 +34,13 @@ export function cachedSale(saleId: string): CachedSale | undefined {
   return sales.get(saleId);
 }
 
+/** Every cached sale, in a new array the caller may sort. */
+export function cachedSales(): CachedSale[] {
+  const out: CachedSale[] = [];
+  for (const id of saleIds) out.push(sales.get(id) as CachedSale);
+  return out;
+}
+
 function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): CachedSale {
   const k = saleKeys(sale.id);
   return {
@@ -47,9 +56,37 @@ function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): Cach
   };
 }
 
-function reloadConfigs(red: RestyRedis): string | undefined {
+/**
+ * The configs last synced, kept in the flags dict (shared dicts outlive a reload) so that the
+ * workers a reload starts serve every live sale from their first request, not 404 until
+ * their first sync. JSON: {"version": …, "configs": [id, json, id, json, …]}.
+ */
+const SNAPSHOT_KEY = "cfg:snapshot";
+
+function saveSnapshot(version: string, flat: string[]): void {
+  const [ok, err] = flagsDict().set(SNAPSHOT_KEY, encodeJson({ version, configs: flat }));
+  if (!ok) ngx.log(ngx.WARN, "sale config sync: cannot keep the configs for new workers (flags_dict_size?): ", tostring(err));
+}
+
+/** init_worker: start from the configs the previous workers synced, when there are any. */
+export function restoreSnapshot(): void {
+  const [raw] = flagsDict().get(SNAPSHOT_KEY);
+  if (typeof raw !== "string") return;
+  const snapshot = decodeJson(raw) as { version?: unknown; configs?: unknown } | undefined;
+  if (snapshot === undefined || typeof snapshot.version !== "string" || typeof snapshot.configs !== "object") return;
+  applyConfigs(snapshot.configs as string[]);
+  knownVersion = snapshot.version;
+}
+
+function reloadConfigs(red: RestyRedis, version: string): string | undefined {
   const [flat, err] = red.hgetall(SALE_CONFIGS_KEY);
   if (flat === undefined || flat === false) return "HGETALL: " + tostring(err);
+  applyConfigs(flat);
+  saveSnapshot(version, flat);
+  return undefined;
+}
+
+function applyConfigs(flat: string[]): void {
   const next = new LuaTable<string, CachedSale>();
   const ids: string[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) {
@@ -64,7 +101,6 @@ function reloadConfigs(red: RestyRedis): string | undefined {
   }
   sales = next;
   saleIds = ids;
-  return undefined;
 }
 
 function refreshUnitsLeft(red: RestyRedis): string | undefined {
@@ -87,7 +123,7 @@ function syncOnce(red: RestyRedis): string | undefined {
   if (version === undefined || version === false) return "GET version: " + tostring(err);
   const v = version === ngx.null ? "0" : (version as string);
   if (v !== knownVersion) {
-    const reloadErr = reloadConfigs(red);
+    const reloadErr = reloadConfigs(red, v);
     if (reloadErr !== undefined) return reloadErr;
     knownVersion = v;
   }
@@ -99,6 +135,7 @@ let lastFailure: string | undefined;
 /** Timer callback: one sync round; logs a failure once until it changes or clears. */
 export function syncSales(this: void, premature: boolean): void {
   if (premature) return;
+  const startedAt = redisClock();
   const [red, connectErr] = openRedis();
   let failure: string | undefined = connectErr;
   if (red !== undefined) {
@@ -106,6 +143,7 @@ export function syncSales(this: void, premature: boolean): void {
     if (failure === undefined) releaseRedis(red);
     else discardRedis(red);
   }
+  observeRedis("config_sync", startedAt, failure === undefined);
   if (failure !== undefined && failure !== lastFailure) {
     ngx.log(ngx.WARN, "sale config sync failed (keeping the last configs): ", failure);
   } else if (failure === undefined && lastFailure !== undefined) {

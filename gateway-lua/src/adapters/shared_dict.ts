@@ -10,6 +10,10 @@ function dict(name: string): NgxSharedDict {
 export const FLAGS_DICT = "fs_flags";
 /** Per-user GCRA state and per-sale admission counters. */
 export const LIMITS_DICT = "fs_limits";
+/** Metrics counters (see core/metrics.ts). */
+export const METRICS_DICT = "fs_metrics";
+/** Every dict of the gateway, for the fill gauges. */
+export const ALL_DICTS = [FLAGS_DICT, LIMITS_DICT, METRICS_DICT];
 
 export function flagsDict(): NgxSharedDict {
   return dict(FLAGS_DICT);
@@ -17,4 +21,13 @@ export function flagsDict(): NgxSharedDict {
 
 export function limitsDict(): NgxSharedDict {
   return dict(LIMITS_DICT);
+}
+
+export function metricsDict(): NgxSharedDict {
+  return dict(METRICS_DICT);
+}
+
+/** A declared dict by name (for the fill gauges). */
+export function sharedDict(name: string): NgxSharedDict {
+  return dict(name);
 }

@@ -11,6 +11,7 @@ export type ErrorCode =
   | "order_not_found"
   | "method_not_allowed"
   | "limit_reached"
+  | "sale_conflict"
   | "sold_out"
   | "sale_ended"
   | "payload_too_large"
@@ -34,6 +35,7 @@ export const ERROR_CATALOGUE: { [code in ErrorCode]: CatalogueEntry } = {
   order_not_found: { status: 404, message: "No such order." },
   method_not_allowed: { status: 405, message: "This method is not allowed here." },
   limit_reached: { status: 409, message: "You already have the most units this sale allows per shopper." },
+  sale_conflict: { status: 409, message: "The sale's state does not allow this change." },
   sold_out: { status: 410, message: "The sale is sold out." },
   sale_ended: { status: 410, message: "The sale has ended." },
   payload_too_large: { status: 413, message: "The request body is too large." },
@@ -54,6 +56,7 @@ export const ERROR_CODES: ErrorCode[] = [
   "order_not_found",
   "method_not_allowed",
   "limit_reached",
+  "sale_conflict",
   "sold_out",
   "sale_ended",
   "payload_too_large",

@@ -48,6 +48,15 @@ export function purchaseScriptKeys(k: SaleKeys): string[] {
   return [k.stock, k.sold, k.buyers, k.orderSeq, k.orders, k.stream];
 }
 
+/**
+ * String, set when a purchase used the challenge with this nonce (see core/challenge.ts),
+ * kept until the challenge expires: the purchase script's optional seventh key, so that a
+ * solved challenge buys once across all gateways.
+ */
+export function usedChallengeKey(saleId: string, nonce: string): string {
+  return "fs:{sale:" + saleId + "}:challenge:" + nonce;
+}
+
 /** Field of the orders hash holding an order's record: `user \t quantity \t acceptedAtMs`. */
 export function orderRecordField(orderNo: string): string {
   return orderNo;
@@ -56,4 +65,13 @@ export function orderRecordField(orderNo: string): string {
 /** Field of the orders hash holding an order's status. */
 export function orderStatusField(orderNo: string): string {
   return orderNo + ":s";
+}
+
+/**
+ * The control plane's scheduled jobs, shared by its instances (hash tag {fs:jobs}, one slot):
+ * `lease` holds the token of the instance running the job (with an expiry, so a crashed
+ * owner frees it), `lastTick` the scheduled time (epoch ms) of the last tick that ran.
+ */
+export function jobKeys(job: string): { lease: string; lastTick: string } {
+  return { lease: "{fs:jobs}:" + job + ":lease", lastTick: "{fs:jobs}:" + job + ":tick" };
 }

@@ -1,6 +1,7 @@
 /** GET /api/orders/{orderId} — the caller's own order and its status; others' orders do not exist. */
 import { parseOrderId } from "../core/ids";
 import { lookUpOrder } from "../adapters/order_lookup";
+import { observeRedis, redisClock } from "../adapters/metrics";
 import { verifyShopperToken } from "../adapters/shopper_identity";
 import { encodeJson } from "../adapters/json";
 import { shopperToken } from "../http/request";
@@ -16,7 +17,9 @@ export function handleOrderStatus(this: void): void {
   const orderId = ngx.var.fs_order_id ?? "";
   const ref = parseOrderId(orderId);
   if (ref === undefined) return sendError("order_not_found");
+  const redisStartedAt = redisClock();
   const order = lookUpOrder(ref);
+  observeRedis("order_lookup", redisStartedAt, typeof order !== "string");
   if (typeof order === "string") {
     ngx.log(ngx.ERR, "order status: Redis failed: ", order);
     return sendError("unavailable");

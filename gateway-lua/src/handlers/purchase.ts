@@ -11,8 +11,10 @@ import { isSoldOut, markSoldOut } from "../adapters/sold_out_flags";
 import { userRateIncoming } from "../adapters/user_rate_limiter";
 import { admit } from "../adapters/admission_gate";
 import { decodeJson } from "../adapters/json";
-import { purchaseInRedis } from "../adapters/purchase_script";
+import { purchaseInRedis, type UsedChallengeMark } from "../adapters/purchase_script";
+import { redeemChallenge } from "../adapters/challenges";
 import { verifyShopperToken } from "../adapters/shopper_identity";
+import { observeRedis, redisClock } from "../adapters/metrics";
 import { readBoundedBody, shopperToken } from "../http/request";
 import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
 
@@ -48,13 +50,22 @@ export function handlePurchase(this: void): void {
   const request = parsePurchaseBody(decoded, sale.perUserLimit);
   if (typeof request === "string") return sendErrorWithMessage("bad_request", request);
 
-  if (!admit(sale.id, nowMs, sale.limits.admitPerSecond)) return sendRetryLater("rate_limited", 1);
+  let usedChallenge: UsedChallengeMark | undefined;
+  if (sale.challenge) {
+    const redeemed = redeemChallenge(sale.id, userId, request, nowMs);
+    if (typeof redeemed === "string") return sendErrorWithMessage("challenge_failed", redeemed);
+    usedChallenge = redeemed;
+  }
 
-  const reply = purchaseInRedis(c, userId, request.quantity, nowMs, ngx.var.request_id ?? "");
+  if (!admit(sale.id, nowMs, sale.limits.admitPerSecond)) return sendRetryLater("rate_limited", 1, "admission_limited");
+
+  const redisStartedAt = redisClock();
+  const reply = purchaseInRedis(c, userId, request.quantity, nowMs, ngx.var.request_id ?? "", usedChallenge);
+  observeRedis("purchase", redisStartedAt, reply.outcome !== "unavailable");
   switch (reply.outcome) {
     case "accepted":
       if (reply.unitsLeft === 0) markSoldOut(sale.id);
-      return sendJson(202, '{"orderId":"' + sale.id + "." + string.format("%d", reply.orderNo as number) + '","status":"pending"}');
+      return sendJson(202, '{"orderId":"' + sale.id + "." + string.format("%d", reply.orderNo as number) + '","status":"pending"}', "no-store", "accepted");
     case "sold_out":
       markSoldOut(sale.id);
       return sendError("sold_out");
@@ -62,6 +73,8 @@ export function handlePurchase(this: void): void {
       return sendErrorWithMessage("sold_out", "Fewer units are left than the quantity asked for.");
     case "limit_reached":
       return sendError("limit_reached");
+    case "challenge_used":
+      return sendErrorWithMessage("challenge_failed", "This challenge was used already; get a new one.");
     case "not_loaded":
       ngx.log(ngx.ERR, "purchase: stock of sale '", sale.id, "' is not loaded in Redis");
       return sendError("unavailable");

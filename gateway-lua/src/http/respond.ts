@@ -14,35 +14,43 @@ function errorBody(code: ErrorCode, message: string, extraJson: string): string 
   return '{"error":"' + code + '","message":' + encodeJson(message) + extraJson + "}";
 }
 
-function send(status: number, body: string, cacheControl: string): void {
+/**
+ * `outcome` goes to $fs_outcome: the access log's `outcome` and the metrics' outcome label
+ * (phases/log.ts). It is the error code, or a word of the handler's for a success.
+ */
+function send(status: number, body: string, cacheControl: string, outcome: string): void {
+  ngx.var.fs_outcome = outcome;
   ngx.status = status;
   ngx.header["Content-Type"] = "application/json";
   ngx.header["Cache-Control"] = cacheControl;
   ngx.print(body);
 }
 
-export function sendJson(status: number, body: string, cacheControl = "no-store"): void {
-  send(status, body, cacheControl);
+export function sendJson(status: number, body: string, cacheControl = "no-store", outcome = "ok"): void {
+  send(status, body, cacheControl, outcome);
 }
 
 /** An error from the catalogue with its own message. */
 export function sendError(code: ErrorCode): void {
-  send(ERROR_CATALOGUE[code].status, plainBodies.get(code), "no-store");
+  send(ERROR_CATALOGUE[code].status, plainBodies.get(code), "no-store", code);
 }
 
 /** An error from the catalogue with a message saying exactly what was wrong. */
 export function sendErrorWithMessage(code: ErrorCode, message: string): void {
-  send(ERROR_CATALOGUE[code].status, errorBody(code, message, ""), "no-store");
+  send(ERROR_CATALOGUE[code].status, errorBody(code, message, ""), "no-store", code);
 }
 
-/** 429 rate_limited / 503 sale_paused: with Retry-After, also in the body. */
-export function sendRetryLater(code: "rate_limited" | "sale_paused", retryAfterSec: number): void {
+/**
+ * 429 rate_limited / 503 sale_paused: with Retry-After, also in the body. `outcome` tells
+ * apart limiters that answer with the same code (the admission gate from a shopper's rate).
+ */
+export function sendRetryLater(code: "rate_limited" | "sale_paused", retryAfterSec: number, outcome: string = code): void {
   const seconds = string.format("%d", retryAfterSec);
   ngx.header["Retry-After"] = seconds;
-  send(ERROR_CATALOGUE[code].status, errorBody(code, ERROR_CATALOGUE[code].message, ',"retryAfter":' + seconds), "no-store");
+  send(ERROR_CATALOGUE[code].status, errorBody(code, ERROR_CATALOGUE[code].message, ',"retryAfter":' + seconds), "no-store", outcome);
 }
 
 /** 425 not_started, with the sale's start so clients can count down. */
 export function sendNotStarted(startsAt: string): void {
-  send(425, errorBody("not_started", ERROR_CATALOGUE.not_started.message, ',"startsAt":' + encodeJson(startsAt)), "no-store");
+  send(425, errorBody("not_started", ERROR_CATALOGUE.not_started.message, ',"startsAt":' + encodeJson(startsAt)), "no-store", "not_started");
 }

@@ -2,9 +2,13 @@
 import { loadSettings } from "../settings";
 import { initShopperIdentity } from "../adapters/shopper_identity";
 import { loadPurchaseScript } from "../adapters/purchase_script";
+import { initChallenges } from "../adapters/challenges";
+import { initDevTokens } from "../adapters/dev_tokens";
 
 export function init(this: void): void {
   const s = loadSettings();
   initShopperIdentity(s.jwtSecret);
+  initChallenges(s.jwtSecret);
+  initDevTokens(s.jwtSecret);
   loadPurchaseScript();
 }

@@ -1,0 +1,82 @@
+/**
+ * Issuing and redeeming purchase challenges in nginx (the scheme is in core/challenge.ts):
+ * random answers and nonces from OpenSSL, the SVG from core/challenge_image.ts, the HMAC of
+ * the gateway's key.
+ */
+import { encode_base64url } from "ngx.base64";
+import * as random from "resty.random";
+import {
+  CHALLENGE_TTL_SEC,
+  NONCE_BYTES,
+  challengeId,
+  digitsFromBytes,
+  isRightAnswer,
+  openChallenge,
+  type ChallengeMac,
+} from "../core/challenge";
+import { challengeSvg, type Random } from "../core/challenge_image";
+import { usedChallengeKey } from "../core/keys";
+import type { PurchaseRequest } from "../core/purchase_request";
+import { createJwtPlatform } from "./jwt_platform";
+import { claimChallenge } from "./challenge_claims";
+import type { UsedChallengeMark } from "./purchase_script";
+
+/** Random bytes behind one picture's noise and distortion (reused in turn if it needs more). */
+const DRAWING_BYTES = 512;
+/** Bytes drawn for the answer: enough that skipping bytes ≥ 250 never leaves too few. */
+const ANSWER_BYTES = 16;
+
+let mac: ChallengeMac | undefined;
+
+/** Prepares the HMAC of the gateway's key; called once at init. */
+export function initChallenges(secret: string): void {
+  mac = createJwtPlatform(secret);
+}
+
+function randomFrom(bytes: string): Random {
+  let i = 0;
+  return () => {
+    i = (i % bytes.length) + 1;
+    return (string.byte(bytes, i) as number) / 256;
+  };
+}
+
+export interface IssuedChallenge {
+  challengeId: string;
+  svg: string;
+  expiresAtSec: number;
+}
+
+/** A new challenge for this sale and user; undefined when the random source fails. */
+export function issueChallenge(saleId: string, userId: string, nowSec: number): IssuedChallenge | undefined {
+  const answerBytes = random.bytes(ANSWER_BYTES, true);
+  const nonceBytes = random.bytes(NONCE_BYTES, true);
+  const drawingBytes = random.bytes(DRAWING_BYTES);
+  if (answerBytes === undefined || nonceBytes === undefined || drawingBytes === undefined) return undefined;
+  const answer = digitsFromBytes(answerBytes);
+  if (answer === undefined) return undefined;
+  const nowWhole = math.floor(nowSec);
+  return {
+    challengeId: challengeId(saleId, userId, nowWhole, encode_base64url(nonceBytes), answer, mac as ChallengeMac),
+    svg: challengeSvg(answer, randomFrom(drawingBytes)),
+    expiresAtSec: nowWhole + CHALLENGE_TTL_SEC,
+  };
+}
+
+/**
+ * Checks the answer of a purchase and spends the challenge. Returns what the purchase script
+ * must mark, or a message for 403 challenge_failed.
+ */
+export function redeemChallenge(saleId: string, userId: string, request: PurchaseRequest, nowMs: number): UsedChallengeMark | string {
+  if (request.challengeId === undefined || request.answer === undefined) {
+    return "This sale asks for a challenge: get one with POST /api/sales/" + saleId + "/challenge and send challengeId and answer.";
+  }
+  const nowSec = nowMs / 1000;
+  const opened = openChallenge(request.challengeId, saleId, userId, nowSec, mac as ChallengeMac);
+  if (opened === "expired") return "The challenge has expired; get a new one.";
+  if (typeof opened === "string") return "This challenge was not issued to you for this sale.";
+  const ttlSec = opened.expSec - nowSec;
+  if (!claimChallenge(opened.nonce, ttlSec)) return "This challenge was answered already; get a new one.";
+  if (!isRightAnswer(opened, request.answer, mac as ChallengeMac)) return "The answer is wrong; get a new challenge.";
+  return { key: usedChallengeKey(saleId, opened.nonce), ttlMs: math.ceil(ttlSec * 1000) };
+}

@@ -1,0 +1,33 @@
+/** The public view of a sale (GET /api/sales and /api/sales/{id}), with its status by the server's clock. */
+import { publicSaleStatus, type PublicSaleStatus } from "../core/sale";
+import type { CachedSale } from "../adapters/sale_cache";
+import { isSoldOut } from "../adapters/sold_out_flags";
+
+export interface PublicSaleView {
+  id: string;
+  name: string;
+  price: number;
+  currency: string;
+  startsAt: string;
+  endsAt: string;
+  status: PublicSaleStatus;
+  challenge: boolean;
+  stock: { total: number; left: number };
+}
+
+export function publicSaleView(c: CachedSale, nowMs: number): PublicSaleView {
+  const s = c.sale;
+  const left = c.approxLeft ?? s.stock;
+  const soldOut = isSoldOut(s.id) || left <= 0;
+  return {
+    id: s.id,
+    name: s.name,
+    price: s.price,
+    currency: s.currency,
+    startsAt: s.startsAt,
+    endsAt: s.endsAt,
+    status: publicSaleStatus(s, nowMs, soldOut),
+    challenge: s.challenge,
+    stock: { total: s.stock, left: left < 0 ? 0 : left },
+  };
+}

@@ -1,0 +1,252 @@
+/**
+ * Purchase challenges through the real gateway: issued only from the sale's start (or the
+ * configured lead), bound to the user and the sale, expiring, answered once; a refused answer
+ * writes nothing. A second gateway on the same Redis shows that a solved challenge buys once
+ * across gateways. Ends by counting the sale.
+ */
+import { createRedis, type Redis } from "@flash-sale/node-common";
+import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/gateway-lua/core/errors";
+import { CHALLENGE_TTL_SEC } from "@flash-sale/gateway-lua/core/challenge";
+import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
+import { PrivateRedis } from "./support/private-redis";
+import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { ControlPlane } from "./support/control-plane";
+import { startWorker, waitFor, type WorkerProcess } from "./support/stream-fixtures";
+import { countSale, snapshot, waitForRows } from "./support/counts";
+import { purchase, request, type HttpResponse } from "./support/http";
+import { signToken } from "./support/tokens";
+import { mintChallenge, solveChallenge, wrongAnswer } from "./support/challenges";
+
+let redisServer: PrivateRedis;
+let redis: Redis;
+let db: TestDatabase;
+let controlPlane: ControlPlane;
+let gateway: Gateway;
+let otherGateway: Gateway;
+let worker: WorkerProcess;
+
+const SALE = "ch-open";
+const OTHER_SALE = "ch-other";
+const LEAD_SEC = 60;
+const limits = { userRatePerSecond: 10000, userBurst: 10000, admitPerSecond: 100000 };
+const alice = { id: "alice", token: signToken("alice") };
+const bob = { id: "bob", token: signToken("bob") };
+
+beforeAll(async () => {
+  redisServer = await PrivateRedis.start();
+  redis = createRedis(redisServer.url(), "test");
+  db = await createTestDatabase("challenge");
+  controlPlane = await ControlPlane.start(db.pool, redisServer.url());
+  const knobs = { ...LOAD_TEST_KNOBS, challenge_lead_seconds: String(LEAD_SEC) };
+  gateway = await Gateway.start({ redisUrl: redisServer.url(), knobs });
+  otherGateway = await Gateway.start({ redisUrl: redisServer.url(), knobs });
+  worker = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "challenge" });
+  const now = Date.now();
+  await controlPlane.createSale({ id: SALE, stock: 10, perUserLimit: 3, challenge: true, limits });
+  await controlPlane.createSale({ id: OTHER_SALE, stock: 10, challenge: true, limits });
+  await controlPlane.createSale({ id: "ch-plain", stock: 10, limits });
+  await controlPlane.createSale({
+    id: "ch-later",
+    stock: 10,
+    challenge: true,
+    startsAt: new Date(now + 3_600_000).toISOString(),
+    endsAt: new Date(now + 7_200_000).toISOString(),
+  });
+  await controlPlane.createSale({
+    id: "ch-soon",
+    stock: 10,
+    challenge: true,
+    startsAt: new Date(now + (LEAD_SEC / 2) * 1000).toISOString(),
+    endsAt: new Date(now + 3_600_000).toISOString(),
+  });
+  await controlPlane.createSale({
+    id: "ch-ended",
+    stock: 10,
+    challenge: true,
+    startsAt: new Date(now - 7_200_000).toISOString(),
+    endsAt: new Date(now - 3_600_000).toISOString(),
+  });
+  for (const g of [gateway, otherGateway]) {
+    for (const id of [SALE, OTHER_SALE, "ch-plain", "ch-later", "ch-soon", "ch-ended"]) await waitForSale(g, id);
+  }
+});
+
+afterAll(async () => {
+  // Partial setups too: whatever started is stopped.
+  if (worker !== undefined) expect(await worker.stop()).toEqual({ code: 0, signal: null });
+  await gateway?.stop();
+  await otherGateway?.stop();
+  await controlPlane?.stop();
+  redis?.disconnect();
+  await db?.close();
+  await redisServer?.stop();
+});
+
+function fetchChallenge(saleId: string, token: string | undefined, g: Gateway = gateway): Promise<HttpResponse> {
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+  return request(`${g.url}/api/sales/${saleId}/challenge`, { method: "POST", headers, body: "{}" });
+}
+
+async function issued(saleId: string, user: { id: string; token: string }): Promise<{ challengeId: string; answer: string }> {
+  const res = await fetchChallenge(saleId, user.token);
+  expect(res.status).toBe(200);
+  const challengeId = res.json().challengeId as string;
+  return { challengeId, answer: solveChallenge(challengeId, saleId, user.id) };
+}
+
+function buy(saleId: string, token: string, challengeId: string, answer: string, g: Gateway = gateway): Promise<HttpResponse> {
+  return purchase(g.url, saleId, token, { quantity: 1, challengeId, answer });
+}
+
+/** Buys, then waits until the worker has confirmed the order, so that it writes nothing while a refusal is checked. */
+async function buyAndSettle(saleId: string, user: { token: string }, challengeId: string, answer: string, g: Gateway = gateway): Promise<void> {
+  const res = await buy(saleId, user.token, challengeId, answer, g);
+  expect(res.status).toBe(202);
+  const orderId = res.json().orderId as string;
+  await waitFor(`order ${orderId} confirmed`, async () => {
+    const order = await request(`${g.url}/api/orders/${orderId}`, { headers: { Authorization: `Bearer ${user.token}` } });
+    return order.json().status === "confirmed";
+  });
+}
+
+/** Sends, checks the catalogue error, that nothing was written, and that no gateway logged an error. */
+async function expectRefused(send: () => Promise<HttpResponse>, code: ErrorCode): Promise<HttpResponse> {
+  const before = await snapshot(redis, db.pool);
+  const logLines = [gateway.errorLines().length, otherGateway.errorLines().length];
+  const res = await send();
+  expect({ status: res.status, error: res.json().error }).toEqual({ status: ERROR_CATALOGUE[code].status, error: code });
+  expect(res.headers["cache-control"]).toBe("no-store");
+  expect(await snapshot(redis, db.pool)).toBe(before);
+  expect(gateway.errorLines().slice(logLines[0])).toEqual([]);
+  expect(otherGateway.errorLines().slice(logLines[1])).toEqual([]);
+  return res;
+}
+
+describe("issuing", () => {
+  test("a challenge is a picture and an id, never cached; neither spells the answer", async () => {
+    const before = Date.now();
+    const res = await fetchChallenge(SALE, alice.token);
+    expect(res.status).toBe(200);
+    expect(res.headers["cache-control"]).toBe("no-store");
+    const body = res.json() as { challengeId: string; image: string; expiresAt: string };
+    expect(Object.keys(body).sort()).toEqual(["challengeId", "expiresAt", "image"]);
+    expect(body.image).toMatch(/^data:image\/svg\+xml;base64,/);
+    const svg = Buffer.from(body.image.split(",")[1]!, "base64").toString("utf8");
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).not.toMatch(/<text|<title|<desc|<use|<image/);
+    const answer = solveChallenge(body.challengeId, SALE, alice.id);
+    expect(res.text).not.toContain(answer);
+    expect(svg).not.toContain(answer);
+    const expiresIn = Date.parse(body.expiresAt) - before;
+    expect(expiresIn).toBeGreaterThan((CHALLENGE_TTL_SEC - 2) * 1000);
+    expect(expiresIn).toBeLessThanOrEqual((CHALLENGE_TTL_SEC + 1) * 1000);
+  });
+
+  test("cannot be fetched before its time: 425 with startsAt", async () => {
+    const res = await expectRefused(() => fetchChallenge("ch-later", alice.token), "not_started");
+    expect(res.json().startsAt).toBe(new Date(Date.parse(res.json().startsAt)).toISOString());
+  });
+
+  test("is issued within the configured lead before the start, but buys nothing before it", async () => {
+    const res = await fetchChallenge("ch-soon", alice.token);
+    expect(res.status).toBe(200);
+    const challengeId = res.json().challengeId as string;
+    await expectRefused(() => buy("ch-soon", alice.token, challengeId, solveChallenge(challengeId, "ch-soon", alice.id)), "not_started");
+  });
+
+  test("not after the end: 410 sale_ended", async () => {
+    await expectRefused(() => fetchChallenge("ch-ended", alice.token), "sale_ended");
+  });
+
+  test("only to a logged-in shopper: 401", async () => {
+    await expectRefused(() => fetchChallenge(SALE, undefined), "unauthorized");
+  });
+
+  test("only for a sale that asks for one: 404", async () => {
+    await expectRefused(() => fetchChallenge("ch-plain", alice.token), "not_found");
+    await expectRefused(() => fetchChallenge("no-such-sale", alice.token), "sale_not_found");
+  });
+
+  test("only by POST: 405", async () => {
+    await expectRefused(() => request(`${gateway.url}/api/sales/${SALE}/challenge`), "method_not_allowed");
+  });
+});
+
+describe("answering", () => {
+  test("a purchase without an answer is refused: 403", async () => {
+    const res = await expectRefused(() => purchase(gateway.url, SALE, alice.token, { quantity: 1 }), "challenge_failed");
+    expect(res.json().message).toMatch(/\/api\/sales\/ch-open\/challenge/);
+  });
+
+  test("a wrong answer is refused, and the challenge is spent: the right answer after it is refused too", async () => {
+    const { challengeId, answer } = await issued(SALE, alice);
+    const wrong = await expectRefused(() => buy(SALE, alice.token, challengeId, wrongAnswer(answer)), "challenge_failed");
+    expect(wrong.json().message).toMatch(/wrong/);
+    const again = await expectRefused(() => buy(SALE, alice.token, challengeId, answer), "challenge_failed");
+    expect(again.json().message).toMatch(/answered already/);
+  });
+
+  test("the right answer buys; the same challenge cannot be answered twice", async () => {
+    const { challengeId, answer } = await issued(SALE, alice);
+    await buyAndSettle(SALE, alice, challengeId, ` ${answer.slice(0, 2)} ${answer.slice(2)}`);
+    await expectRefused(() => buy(SALE, alice.token, challengeId, answer), "challenge_failed");
+  });
+
+  test("cannot be used by another user", async () => {
+    const { challengeId, answer } = await issued(SALE, alice);
+    const res = await expectRefused(() => buy(SALE, bob.token, challengeId, answer), "challenge_failed");
+    expect(res.json().message).toMatch(/not issued to you/);
+  });
+
+  test("cannot be used for another sale", async () => {
+    const { challengeId, answer } = await issued(SALE, alice);
+    await expectRefused(() => buy(OTHER_SALE, alice.token, challengeId, answer), "challenge_failed");
+  });
+
+  test("an expired challenge is refused, even with its answer", async () => {
+    const challengeId = mintChallenge(SALE, alice.id, Date.now() / 1000 - CHALLENGE_TTL_SEC - 1, "12345");
+    const res = await expectRefused(() => buy(SALE, alice.token, challengeId, "12345"), "challenge_failed");
+    expect(res.json().message).toMatch(/expired/);
+  });
+
+  test("a forged or mangled id is refused", async () => {
+    const { challengeId, answer } = await issued(SALE, bob);
+    const [exp, nonce, answerMac, tag] = challengeId.split(".");
+    const later = `${Number(exp) + 3600}.${nonce}.${answerMac}.${tag}`;
+    await expectRefused(() => buy(SALE, bob.token, later, answer), "challenge_failed");
+    await expectRefused(() => buy(SALE, bob.token, "x".repeat(94), answer), "challenge_failed");
+  });
+
+  test("a solved challenge buys once across gateways: the replay on another gateway is refused by Redis", async () => {
+    const { challengeId, answer } = await issued(SALE, bob);
+    await buyAndSettle(SALE, bob, challengeId, answer, gateway);
+    const res = await expectRefused(() => buy(SALE, bob.token, challengeId, answer, otherGateway), "challenge_failed");
+    expect(res.json().message).toMatch(/used already/);
+  });
+});
+
+test("the sale counts: two units sold, to alice and bob, in Redis and in Postgres", async () => {
+  await waitForRows(db.pool, SALE, 2);
+  expect(await countSale(redis, db.pool, SALE)).toEqual({
+    unitsLeft: 8,
+    unitsSold: 2,
+    buyers: 2,
+    unitsGranted: 2,
+    redisOrders: 2,
+    streamEntries: 2,
+    pgRows: 2,
+    pgDistinctUsers: 2,
+    pgUnits: 2,
+    pgDuplicateUsers: 0,
+  });
+  const marks = await redis.keys(`fs:{sale:${SALE}}:challenge:*`);
+  expect(marks).toHaveLength(2);
+  for (const key of marks) {
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(CHALLENGE_TTL_SEC * 1000);
+  }
+  expect(gateway.errorLines()).toEqual([]);
+  expect(otherGateway.errorLines()).toEqual([]);
+});

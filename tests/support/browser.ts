@@ -1,0 +1,87 @@
+/**
+ * A real browser for page tests: Debian's chromium driven by playwright-core, headless, in a new
+ * empty profile, with everything that would phone home switched off. Screenshots go to
+ * test-artifacts/ (ignored by git).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+
+export const CHROMIUM = "/usr/bin/chromium";
+export const ARTIFACTS_DIR = path.resolve(__dirname, "../../test-artifacts");
+
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export class Browser {
+  /** Every URL the pages asked for, to show that nothing left the gateway's origin. */
+  readonly requested: string[] = [];
+
+  private constructor(
+    readonly context: BrowserContext,
+    private readonly profileDir: string,
+  ) {
+    context.on("request", (r) => this.requested.push(r.url()));
+  }
+
+  static async launch(): Promise<Browser> {
+    const profileDir = mkdtempSync(path.join(tmpdir(), "fs-chromium-"));
+    const context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: FLAGS,
+      viewport: DESKTOP,
+      locale: "en-US",
+      timezoneId: "UTC",
+    });
+    return new Browser(context, profileDir);
+  }
+
+  async newPage(): Promise<Page> {
+    return this.context.newPage();
+  }
+
+  async close(): Promise<void> {
+    await this.context.close();
+    rmSync(this.profileDir, { recursive: true, force: true });
+  }
+}
+
+/** Saves the page at desktop and phone width as test-artifacts/<name>-{desktop,phone}.png. */
+export async function screenshots(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  for (const [label, size] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+    await page.setViewportSize(size);
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}-${label}.png`), fullPage: true });
+  }
+  await page.setViewportSize(DESKTOP);
+}
+
+// Expressions run in the page, as text: the tests are type-checked without the DOM's types.
+
+/** True when nothing on the page is wider than the viewport (no sideways scrolling on a phone). */
+export function fitsWidth(page: Page): Promise<boolean> {
+  return page.evaluate<boolean>("document.documentElement.scrollWidth <= window.innerWidth");
+}
+
+/** The id of the element that has the keyboard focus. */
+export function focusedId(page: Page): Promise<string | undefined> {
+  return page.evaluate<string | undefined>("document.activeElement ? document.activeElement.id : undefined");
+}
+
+/** True when the image element matched by `selector` has loaded and decoded a picture. */
+export function imageLoaded(page: Page, selector: string): Promise<boolean> {
+  return page.evaluate<boolean>(`((img) => !!img && img.complete && img.naturalWidth > 0)(document.querySelector(${JSON.stringify(selector)}))`);
+}
