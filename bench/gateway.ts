@@ -17,11 +17,8 @@ import { mkdirSync, writeFileSync, rmSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { createRedis } from "@flash-sale/node-common";
-import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "../tests/support/gateway";
-import { PrivateRedis } from "../tests/support/private-redis";
-import { ControlPlane } from "../tests/support/control-plane";
-import { createTestDatabase } from "../tests/support/test-database";
+import { LOAD_TEST_KNOBS, waitForSale } from "../tests/support/gateway";
+import { TestStack } from "../tests/support/test-stack";
 import { purchase } from "../tests/support/http";
 import { signToken } from "../tests/support/tokens";
 import { wrkSync, type WrkResult } from "../tests/support/wrk";
@@ -77,15 +74,12 @@ function writeTokens(dir: string, prefix: string, count: number): string {
 
 async function main(): Promise<void> {
   progress(`nginx workers ${WORKERS}, wrk ${THREADS} thread(s) × ${CONNECTIONS} connections, ${RUNS} runs × ${DURATION} s per row`);
-  const redisServer = await PrivateRedis.start();
-  const redis = createRedis(redisServer.url(), "bench");
-  const db = await createTestDatabase("bench_gateway");
-  const controlPlane = await ControlPlane.start(db.pool, redisServer.url());
-  const gateway = await Gateway.start({
-    redisUrl: redisServer.url(),
+  const stack = await TestStack.start({
+    name: "bench_gateway",
     knobs: { ...LOAD_TEST_KNOBS, worker_processes: WORKERS, access_log: "off" },
     benchListen: true,
   });
+  const { redis, controlPlane, gateway } = stack;
   const tmp = mkdtempSync(path.join(os.tmpdir(), "fs-bench-"));
   try {
     progress("preparing a sold-out sale and a large one, and shopper tokens");
@@ -163,11 +157,7 @@ async function main(): Promise<void> {
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
-    await gateway.stop();
-    await controlPlane.stop();
-    redis.disconnect();
-    await db.close();
-    await redisServer.stop();
+    await stack.stop();
   }
 }
 

@@ -4,19 +4,21 @@
  * writes nothing. A second gateway on the same Redis shows that a solved challenge buys once
  * across gateways. Ends by counting the sale.
  */
-import { createRedis, type Redis } from "@flash-sale/node-common";
+import type { Redis } from "@flash-sale/node-common";
 import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/gateway-lua/core/errors";
 import { CHALLENGE_TTL_SEC } from "@flash-sale/gateway-lua/core/challenge";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { ControlPlane } from "./support/control-plane";
-import { startWorker, waitFor, type WorkerProcess } from "./support/stream-fixtures";
+import type { PrivateRedis } from "./support/private-redis";
+import type { TestDatabase } from "./support/test-database";
+import type { ControlPlane } from "./support/control-plane";
+import { TestStack } from "./support/test-stack";
+import { waitFor, type WorkerProcess } from "./support/stream-fixtures";
 import { countSale, snapshot, waitForRows } from "./support/counts";
 import { purchase, request, type HttpResponse } from "./support/http";
 import { signToken } from "./support/tokens";
 import { mintChallenge, solveChallenge, wrongAnswer } from "./support/challenges";
 
+let stack: TestStack;
 let redisServer: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
@@ -33,14 +35,11 @@ const alice = { id: "alice", token: signToken("alice") };
 const bob = { id: "bob", token: signToken("bob") };
 
 beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-  redis = createRedis(redisServer.url(), "test");
-  db = await createTestDatabase("challenge");
-  controlPlane = await ControlPlane.start(db.pool, redisServer.url());
   const knobs = { ...LOAD_TEST_KNOBS, challenge_lead_seconds: String(LEAD_SEC) };
-  gateway = await Gateway.start({ redisUrl: redisServer.url(), knobs });
+  stack = await TestStack.start({ name: "challenge", knobs, worker: {} });
+  ({ redisServer, redis, db, controlPlane, gateway } = stack);
+  worker = stack.worker!;
   otherGateway = await Gateway.start({ redisUrl: redisServer.url(), knobs });
-  worker = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "challenge" });
   const now = Date.now();
   await controlPlane.createSale({ id: SALE, stock: 10, perUserLimit: 3, challenge: true, limits });
   await controlPlane.createSale({ id: OTHER_SALE, stock: 10, challenge: true, limits });
@@ -73,13 +72,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Partial setups too: whatever started is stopped.
-  if (worker !== undefined) expect(await worker.stop()).toEqual({ code: 0, signal: null });
-  await gateway?.stop();
   await otherGateway?.stop();
-  await controlPlane?.stop();
-  redis?.disconnect();
-  await db?.close();
-  await redisServer?.stop();
+  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
 });
 
 function fetchChallenge(saleId: string, token: string | undefined, g: Gateway = gateway): Promise<HttpResponse> {

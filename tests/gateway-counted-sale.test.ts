@@ -2,16 +2,18 @@
  * Counted sales through the real gateway (nginx + compiled Lua), Redis, order worker and
  * Postgres: the status codes are not trusted; every test ends by counting.
  */
-import { createRedis, type Redis } from "@flash-sale/node-common";
+import type { Redis } from "@flash-sale/node-common";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { ControlPlane } from "./support/control-plane";
-import { startWorker, type WorkerProcess } from "./support/stream-fixtures";
+import type { PrivateRedis } from "./support/private-redis";
+import type { TestDatabase } from "./support/test-database";
+import type { ControlPlane } from "./support/control-plane";
+import { TestStack } from "./support/test-stack";
+import type { WorkerProcess } from "./support/stream-fixtures";
 import { countSale, waitForRows } from "./support/counts";
 import { purchase } from "./support/http";
 import { signToken } from "./support/tokens";
 
+let stack: TestStack;
 let redisServer: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
@@ -20,21 +22,13 @@ let gateway: Gateway;
 let worker: WorkerProcess;
 
 beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-  redis = createRedis(redisServer.url(), "test");
-  db = await createTestDatabase("counted_sale");
-  controlPlane = await ControlPlane.start(db.pool, redisServer.url());
-  gateway = await Gateway.start({ redisUrl: redisServer.url(), knobs: LOAD_TEST_KNOBS });
-  worker = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "counted-sale", batchSize: 1000 });
+  stack = await TestStack.start({ name: "counted_sale", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 1000 } });
+  ({ redisServer, redis, db, controlPlane, gateway } = stack);
+  worker = stack.worker!;
 });
 
 afterAll(async () => {
-  expect(await worker.stop()).toEqual({ code: 0, signal: null });
-  await gateway.stop();
-  await controlPlane.stop();
-  redis.disconnect();
-  await db.close();
-  await redisServer.stop();
+  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
 });
 
 async function shoppersBuy(saleId: string, shoppers: number): Promise<Map<number, number>> {

@@ -4,15 +4,17 @@
  * development login, which exists only when the knob dev_login is on.
  */
 import { createHash } from "node:crypto";
-import { createRedis, type Redis } from "@flash-sale/node-common";
+import type { Redis } from "@flash-sale/node-common";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { ControlPlane } from "./support/control-plane";
+import type { PrivateRedis } from "./support/private-redis";
+import type { TestDatabase } from "./support/test-database";
+import type { ControlPlane } from "./support/control-plane";
+import { TestStack } from "./support/test-stack";
 import { snapshot } from "./support/counts";
 import { request } from "./support/http";
 import { signToken } from "./support/tokens";
 
+let stack: TestStack;
 let redisServer: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
@@ -21,11 +23,8 @@ let gateway: Gateway;
 let devGateway: Gateway;
 
 beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-  redis = createRedis(redisServer.url(), "test");
-  db = await createTestDatabase("pages");
-  controlPlane = await ControlPlane.start(db.pool, redisServer.url());
-  gateway = await Gateway.start({ redisUrl: redisServer.url(), knobs: LOAD_TEST_KNOBS });
+  stack = await TestStack.start({ name: "pages", knobs: LOAD_TEST_KNOBS });
+  ({ redisServer, redis, db, controlPlane, gateway } = stack);
   devGateway = await Gateway.start({ redisUrl: redisServer.url(), knobs: { ...LOAD_TEST_KNOBS, dev_login: "on" } });
   const now = Date.now();
   await controlPlane.createSale({ id: "pages-open", name: "Open sale", stock: 5, challenge: true });
@@ -40,12 +39,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await gateway?.stop();
   await devGateway?.stop();
-  await controlPlane?.stop();
-  redis?.disconnect();
-  await db?.close();
-  await redisServer?.stop();
+  await stack?.stop();
 });
 
 const HTML_CACHE = "public, max-age=60";

@@ -6,17 +6,18 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { createRedis, type Redis } from "@flash-sale/node-common";
+import type { Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { ControlPlane } from "./support/control-plane";
-import { startWorker } from "./support/stream-fixtures";
+import type { PrivateRedis } from "./support/private-redis";
+import type { TestDatabase } from "./support/test-database";
+import type { ControlPlane } from "./support/control-plane";
+import { TestStack } from "./support/test-stack";
 import { countSale, waitForRows } from "./support/counts";
 import { purchase } from "./support/http";
 import { signToken } from "./support/tokens";
 
+let stack: TestStack;
 let redisServer: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
@@ -24,19 +25,12 @@ let controlPlane: ControlPlane;
 let gateway: Gateway;
 
 beforeAll(async () => {
-  redisServer = await PrivateRedis.start({ persistent: true });
-  redis = createRedis(redisServer.url(), "test");
-  db = await createTestDatabase("redis_down");
-  controlPlane = await ControlPlane.start(db.pool, redisServer.url());
-  gateway = await Gateway.start({ redisUrl: redisServer.url(), knobs: LOAD_TEST_KNOBS });
+  stack = await TestStack.start({ name: "redis_down", knobs: LOAD_TEST_KNOBS, persistentRedis: true });
+  ({ redisServer, redis, db, controlPlane, gateway } = stack);
 });
 
 afterAll(async () => {
-  await gateway.stop();
-  await controlPlane.stop();
-  redis.disconnect();
-  await db.close();
-  await redisServer.destroy();
+  await stack?.stop();
 });
 
 test("Redis stopped → 503 unavailable and nothing sold; Redis back → sales resume, counted", async () => {
@@ -67,7 +61,7 @@ test("Redis stopped → 503 unavailable and nothing sold; Redis back → sales r
   const buyers = await redis.hkeys(saleKeys(sale.id).buyers);
   expect(buyers.sort()).toEqual(["after-0", "after-1", "after-2", "before-0", "before-1", "before-2"]);
 
-  const worker = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "redis-down" });
+  const worker = stack.startWorker();
   try {
     await waitForRows(db.pool, sale.id, 6);
   } finally {

@@ -2,16 +2,18 @@
  * Refused purchases: each gets a catalogue error, and nothing is written — no Redis key
  * changed, no stream entry, no row — and the nginx error log has no [error] line.
  */
-import { createRedis, type Redis } from "@flash-sale/node-common";
+import type { Redis } from "@flash-sale/node-common";
 import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/gateway-lua/core/errors";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { ControlPlane } from "./support/control-plane";
+import type { PrivateRedis } from "./support/private-redis";
+import type { TestDatabase } from "./support/test-database";
+import type { ControlPlane } from "./support/control-plane";
+import { TestStack } from "./support/test-stack";
 import { snapshot } from "./support/counts";
 import { request, type HttpRequest, type HttpResponse } from "./support/http";
 import { b64url, signToken } from "./support/tokens";
 
+let stack: TestStack;
 let redisServer: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
@@ -20,11 +22,8 @@ let gateway: Gateway;
 const OPEN = "open-sale";
 
 beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-  redis = createRedis(redisServer.url(), "test");
-  db = await createTestDatabase("refusals");
-  controlPlane = await ControlPlane.start(db.pool, redisServer.url());
-  gateway = await Gateway.start({ redisUrl: redisServer.url(), knobs: LOAD_TEST_KNOBS });
+  stack = await TestStack.start({ name: "refusals", knobs: LOAD_TEST_KNOBS });
+  ({ redisServer, redis, db, controlPlane, gateway } = stack);
   const now = Date.now();
   const limits = { userRatePerSecond: 10000, userBurst: 10000, admitPerSecond: 100000 };
   await controlPlane.createSale({ id: OPEN, stock: 10, perUserLimit: 2, limits });
@@ -44,11 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await gateway.stop();
-  await controlPlane.stop();
-  redis.disconnect();
-  await db.close();
-  await redisServer.stop();
+  await stack?.stop();
 });
 
 const token = signToken("refused-shopper");

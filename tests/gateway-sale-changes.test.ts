@@ -3,18 +3,20 @@
  * time (measured: when the gateway starts answering by the new time), ending now, pausing, and
  * a stock raise during a sold-out sale, counted to the unit in Redis and Postgres.
  */
-import { createRedis, type Redis } from "@flash-sale/node-common";
+import type { Redis } from "@flash-sale/node-common";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { ControlPlane } from "./support/control-plane";
-import { startWorker, type WorkerProcess } from "./support/stream-fixtures";
+import type { PrivateRedis } from "./support/private-redis";
+import type { TestDatabase } from "./support/test-database";
+import type { ControlPlane } from "./support/control-plane";
+import { TestStack } from "./support/test-stack";
+import type { WorkerProcess } from "./support/stream-fixtures";
 import { countSale, waitForRows } from "./support/counts";
 import { purchase, request } from "./support/http";
 import { signToken } from "./support/tokens";
 
 jest.setTimeout(60_000);
 
+let stack: TestStack;
 let redisServer: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
@@ -28,21 +30,13 @@ const APPLY_WITHIN_MS = 1000;
 const PARALLEL = 6;
 
 beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-  redis = createRedis(redisServer.url(), "test");
-  db = await createTestDatabase("gateway_sale_changes");
-  controlPlane = await ControlPlane.start(db.pool, redisServer.url());
-  gateway = await Gateway.start({ redisUrl: redisServer.url(), knobs: LOAD_TEST_KNOBS });
-  worker = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "sale-changes", batchSize: 100 });
+  stack = await TestStack.start({ name: "gateway_sale_changes", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 100 } });
+  ({ redisServer, redis, db, controlPlane, gateway } = stack);
+  worker = stack.worker!;
 });
 
 afterAll(async () => {
-  expect(await worker.stop()).toEqual({ code: 0, signal: null });
-  await gateway.stop();
-  await controlPlane.stop();
-  redis.disconnect();
-  await db.close();
-  await redisServer.stop();
+  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
 });
 
 interface Sample {
@@ -149,9 +143,13 @@ test("a stock raise during a sold-out sale: the new units are sold, and only the
   // The gateways clear their sold-out flag once they read units left > 0.
   await sampleUntil(sale.id, (v) => v.status === "active", APPLY_WITHIN_MS + 500);
 
-  // The 8 of the first round (5 hold their unit: 409) and 7 newcomers: 3 more units, no more.
+  // The 8 of the first round and 7 newcomers: 3 more units, no more. A holder of a unit hears
+  // 409 when it reaches Redis, or 410 once the new units are gone and the sold-out flag is up
+  // again (that check is cheaper and comes first): which, depends on arrival order.
   const second = await buyers(sale.id, 0, 15);
-  expect([second.get(202), second.get(409), second.get(410)]).toEqual([3, 5, 7]);
+  expect(second.get(202)).toBe(3);
+  expect((second.get(409) ?? 0) + (second.get(410) ?? 0)).toBe(12);
+  expect(second.get(409) ?? 0).toBeLessThanOrEqual(5);
 
   await waitForRows(db.pool, sale.id, 8);
   expect(await countSale(redis, db.pool, sale.id)).toEqual({

@@ -5,18 +5,20 @@
  */
 import { execFile } from "node:child_process";
 import { CONFIG_VERSION_KEY } from "@flash-sale/gateway-lua/core/keys";
-import { createRedis, type Redis } from "@flash-sale/node-common";
+import type { Redis } from "@flash-sale/node-common";
 import { Gateway, LOAD_TEST_KNOBS, afterConfigSync, waitForSale } from "./support/gateway";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { ControlPlane } from "./support/control-plane";
-import { publishSaleConfig, startWorker, waitFor, type WorkerProcess } from "./support/stream-fixtures";
+import type { PrivateRedis } from "./support/private-redis";
+import type { TestDatabase } from "./support/test-database";
+import type { ControlPlane } from "./support/control-plane";
+import { TestStack } from "./support/test-stack";
+import { publishSaleConfig, waitFor, type WorkerProcess } from "./support/stream-fixtures";
 import { countSale, waitForRows } from "./support/counts";
 import { purchase, request } from "./support/http";
 import { signToken } from "./support/tokens";
 import { scrape, type Exposition } from "./support/prometheus";
 import { dashboardMetricNames } from "./support/dashboard";
 
+let stack: TestStack;
 let redisServer: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
@@ -25,21 +27,13 @@ let gateway: Gateway;
 let worker: WorkerProcess;
 
 beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-  redis = createRedis(redisServer.url(), "test");
-  db = await createTestDatabase("observability");
-  controlPlane = await ControlPlane.start(db.pool, redisServer.url());
-  gateway = await Gateway.start({ redisUrl: redisServer.url(), knobs: LOAD_TEST_KNOBS });
-  worker = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "observability" });
+  stack = await TestStack.start({ name: "observability", knobs: LOAD_TEST_KNOBS, worker: {} });
+  ({ redisServer, redis, db, controlPlane, gateway } = stack);
+  worker = stack.worker!;
 });
 
 afterAll(async () => {
-  await worker.stop();
-  await gateway.stop();
-  await controlPlane.stop();
-  redis.disconnect();
-  await db.close();
-  await redisServer.stop();
+  await stack.stop();
 });
 
 /**

@@ -6,12 +6,13 @@
  * at desktop and phone width go to test-artifacts/. Every sale is counted at the end.
  */
 import type { Page, Response } from "playwright-core";
-import { createRedis, type Redis } from "@flash-sale/node-common";
+import type { Redis } from "@flash-sale/node-common";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { ControlPlane } from "./support/control-plane";
-import { startWorker, type WorkerProcess } from "./support/stream-fixtures";
+import type { PrivateRedis } from "./support/private-redis";
+import type { TestDatabase } from "./support/test-database";
+import type { ControlPlane } from "./support/control-plane";
+import { TestStack } from "./support/test-stack";
+import type { WorkerProcess } from "./support/stream-fixtures";
 import { countSale, waitForRows } from "./support/counts";
 import { purchase } from "./support/http";
 import { signToken } from "./support/tokens";
@@ -21,6 +22,7 @@ import { Browser, PHONE, fitsWidth, focusedId, imageLoaded, screenshots } from "
 // A browser waits for real time (a countdown, the worker's drain); jest's project testTimeout is not applied per file.
 jest.setTimeout(60_000);
 
+let stack: TestStack;
 let redisServer: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
@@ -35,12 +37,9 @@ let countdownStartsAtMs: number;
 const limits = { userRatePerSecond: 50, userBurst: 50, admitPerSecond: 100000 };
 
 beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-  redis = createRedis(redisServer.url(), "test");
-  db = await createTestDatabase("browser");
-  controlPlane = await ControlPlane.start(db.pool, redisServer.url());
-  gateway = await Gateway.start({ redisUrl: redisServer.url(), knobs: { ...LOAD_TEST_KNOBS, dev_login: "on" } });
-  worker = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "browser" });
+  stack = await TestStack.start({ name: "browser", knobs: { ...LOAD_TEST_KNOBS, dev_login: "on" }, worker: {} });
+  ({ redisServer, redis, db, controlPlane, gateway } = stack);
+  worker = stack.worker!;
   countdownStartsAtMs = Math.ceil(Date.now() / 1000) * 1000 + COUNTDOWN_SEC * 1000;
   await controlPlane.createSale({
     id: "bt-countdown",
@@ -61,12 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   // Partial setups too: whatever started is stopped.
-  if (worker !== undefined) expect(await worker.stop()).toEqual({ code: 0, signal: null });
-  await gateway?.stop();
-  await controlPlane?.stop();
-  redis?.disconnect();
-  await db?.close();
-  await redisServer?.stop();
+  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
 });
 
 async function open(path: string): Promise<Page> {

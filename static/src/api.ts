@@ -1,20 +1,10 @@
 /** The public JSON API of the gateway (README, "Public contract"), same origin, cookie auth. */
+import type { PublicSaleStatus, PublicSaleView } from "@flash-sale/gateway-lua/core/sale";
+import type { OrderStatus } from "@flash-sale/gateway-lua/core/stream";
 
-export type SaleStatus = "upcoming" | "active" | "paused" | "sold_out" | "ended";
-
-export interface PublicSale {
-  id: string;
-  name: string;
-  price: number;
-  currency: string;
-  startsAt: string;
-  endsAt: string;
-  status: SaleStatus;
-  challenge: boolean;
-  stock: { total: number; left: number };
-}
-
-export type OrderStatus = "pending" | "confirmed" | "paid" | "expired" | "failed";
+export type { OrderStatus };
+export type SaleStatus = PublicSaleStatus;
+export type PublicSale = PublicSaleView;
 
 export interface Order {
   orderId: string;

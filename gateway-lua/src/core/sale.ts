@@ -147,6 +147,20 @@ export function saleWindowAt(sale: PublishedSale, nowMs: number): SaleWindow {
 /** The status of the public view of a sale. */
 export type PublicSaleStatus = "upcoming" | "active" | "paused" | "sold_out" | "ended";
 
+/** The public view of a sale (GET /api/sales, GET /api/sales/{id}), as the pages read it. */
+export interface PublicSaleView {
+  id: string;
+  name: string;
+  price: number;
+  currency: string;
+  startsAt: string;
+  endsAt: string;
+  status: PublicSaleStatus;
+  challenge: boolean;
+  /** `left` is approximate: refreshed from Redis about every 250 ms. */
+  stock: { total: number; left: number };
+}
+
 export function publicSaleStatus(sale: PublishedSale, nowMs: number, soldOut: boolean): PublicSaleStatus {
   const w = saleWindowAt(sale, nowMs);
   if (w === "upcoming") return "upcoming";

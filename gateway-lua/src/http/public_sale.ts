@@ -1,19 +1,7 @@
 /** The public view of a sale (GET /api/sales and /api/sales/{id}), with its status by the server's clock. */
-import { publicSaleStatus, type PublicSaleStatus } from "../core/sale";
+import { publicSaleStatus, type PublicSaleView } from "../core/sale";
 import type { CachedSale } from "../adapters/sale_cache";
 import { isSoldOut } from "../adapters/sold_out_flags";
-
-export interface PublicSaleView {
-  id: string;
-  name: string;
-  price: number;
-  currency: string;
-  startsAt: string;
-  endsAt: string;
-  status: PublicSaleStatus;
-  challenge: boolean;
-  stock: { total: number; left: number };
-}
 
 export function publicSaleView(c: CachedSale, nowMs: number): PublicSaleView {
   const s = c.sale;
