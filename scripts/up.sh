@@ -13,11 +13,12 @@ bash "$S/nginx.sh"
 bash "$S/demo-sale.sh"
 load_env
 token=$(node "$ROOT/control-plane/build/cli/mint-token.js" demo-shopper 86400 2>/dev/null)
+demo=$(cat "$RUN_DIR/demo-sale-id")
 gw="http://127.0.0.1:${FS_GATEWAY_PORT:-8080}"
 cat <<TXT
 
 The stack is up.
-  gateway (public API)   $gw          e.g. curl $gw/api/sales/demo
+  gateway (public API)   $gw          e.g. curl $gw/api/sales/$demo
   shopper pages          $gw/         (demo login in the browser: FS_NGINX_DEV_LOGIN=on make reload)
   admin API              http://127.0.0.1:${FS_ADMIN_PORT:-3000}/admin/api/sales   (Authorization: Bearer \$FS_ADMIN_TOKEN from .env.local)
   logs                   .run/logs/ (control-plane, order-worker, redis), .run/nginx/logs/ (access.log: JSON)
@@ -25,6 +26,6 @@ The stack is up.
   stop                   make down
 
 Buy from the demo sale once it opens (a demo shopper token, valid one day):
-  curl -X POST $gw/api/sales/demo/purchase -H 'Content-Type: application/json' \\
+  curl -X POST $gw/api/sales/$demo/purchase -H 'Content-Type: application/json' \\
        -H 'Authorization: Bearer $token' -d '{"quantity":1}'
 TXT
