@@ -230,8 +230,8 @@ describe("validation", () => {
     ["a bad id", { id: "Bad_Id!" }, "id", /a-z, 0-9 and "-"/],
     ["an id starting with -", { id: "-sale" }, "id", /not starting with "-"/],
     ["an unknown deduction", { deduction: "later" }, "deduction", /must be one of "order", "payment", "reserve"/],
-    ["deduction reserve", { deduction: "reserve" }, "deduction", /"reserve" is not supported yet/],
-    ["deduction payment", { deduction: "payment" }, "deduction", /"payment" is not supported yet/],
+    ["deduction reserve without a payment timeout", { deduction: "reserve" }, "paymentTimeoutSeconds", /is required with this deduction/],
+    ["deduction payment", { deduction: "payment" }, "deduction", /"payment" is not supported yet; use "order" or "reserve"/],
     ["no deduction", { deduction: undefined }, "deduction", /is required/],
     ["a challenge that is not a boolean", { challenge: "yes" }, "challenge", /true or false/],
     ["a payment timeout with deduction order", { paymentTimeoutSeconds: 300 }, "paymentTimeoutSeconds", /only applies to deduction/],
@@ -331,14 +331,14 @@ describe("GET /admin/api/sales/:id", () => {
     const res = await call("GET", "/admin/api/sales/live");
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: "live", stock: 10, deduction: "order" });
-    expect(res.body.stats).toEqual({ unitsLeft: 7, unitsSold: 3, ordersPersisted: 1, unitsPersisted: 1, reconciliation: null });
+    expect(res.body.stats).toEqual({ unitsLeft: 7, unitsSold: 3, unitsPaid: 0, ordersPersisted: 1, unitsPersisted: 1, reconciliation: null });
   });
 
   it("shows unitsLeft null when the stock is not loaded", async () => {
     expect((await call("POST", "/admin/api/sales", { body: validSale({ id: "unloaded" }) })).status).toBe(201);
     await redis.flushdb();
     const res = await call("GET", "/admin/api/sales/unloaded");
-    expect(res.body.stats).toEqual({ unitsLeft: null, unitsSold: 0, ordersPersisted: 0, unitsPersisted: 0, reconciliation: null });
+    expect(res.body.stats).toEqual({ unitsLeft: null, unitsSold: 0, unitsPaid: 0, ordersPersisted: 0, unitsPersisted: 0, reconciliation: null });
   });
 
   it("answers 404 sale_not_found for an unknown sale", async () => {

@@ -1,7 +1,7 @@
 /**
  * openapi.yaml against the running routes: the control plane serves it; every operation it lists
  * answers on the control plane (admin) or the gateway (shopper); every admin route the control
- * plane has is listed; and the admin API is not reachable through the gateway.
+ * plane has is listed; and neither the admin API nor the payment webhook is reachable through the gateway.
  */
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
@@ -72,6 +72,7 @@ beforeAll(async () => {
     adminToken: ADMIN_TOKEN,
     defaults: { limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 } },
     logger: createLogger("openapi-test", "silent"),
+    paymentWebhook: { secret: "openapi-test-webhook-secret-0123456789", skewSeconds: 300 },
   });
   const routers = (app.router.stack as { handle: { stack?: unknown } }[]).filter((l) => Array.isArray(l.handle.stack));
   if (routers.length !== 1) throw new Error(`expected the sales router only under the app, found ${routers.length} routers`);
@@ -91,7 +92,9 @@ afterAll(async () => {
 });
 
 const operations = documentedOperations(DOCUMENT);
-const adminOperations = operations.filter((op) => op.path.startsWith("/admin/") || op.path === "/openapi.yaml");
+const adminOperations = operations.filter(
+  (op) => op.path.startsWith("/admin/") || op.path.startsWith("/payments/") || op.path === "/openapi.yaml",
+);
 const shopperOperations = operations.filter((op) => op.path.startsWith("/api/"));
 
 test("the document lists operations of both APIs", () => {
@@ -146,7 +149,7 @@ test.each(shopperOperations.map((op) => [op.method, op.path] as const))(
   },
 );
 
-test("the admin API is not reachable through the gateway, even with the admin token", async () => {
+test("the admin API and the payment webhook are not reachable through the gateway, even with the admin token", async () => {
   const marker = "Marker Sale 7f3a";
   const created = await fetch(`${adminUrl}/admin/api/sales`, {
     method: "POST",
@@ -154,7 +157,7 @@ test("the admin API is not reachable through the gateway, even with the admin to
     body: JSON.stringify({ id: "marker", name: marker, price: 1, stock: 1, deduction: "order", startsAt: "2030-01-01T00:00:00Z", endsAt: "2030-01-02T00:00:00Z" }),
   });
   expect(created.status).toBe(201);
-  for (const op of adminOperations.filter((o) => o.path.startsWith("/admin/"))) {
+  for (const op of adminOperations.filter((o) => o.path.startsWith("/admin/") || o.path.startsWith("/payments/"))) {
     const res = await request(gateway.url + op.path.replace(/\{[^}]+\}/g, "marker"), {
       method: op.method,
       headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },

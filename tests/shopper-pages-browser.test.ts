@@ -2,7 +2,8 @@
  * The shopper pages in a real browser (Debian's chromium via playwright-core) against a real
  * gateway, Redis, order worker and Postgres: the countdown by the server's clock enables the
  * button by itself; the demo login; challenge → purchase → order confirmed; a wrong answer is
- * refused; a sale that sells out while the page is open says so without a click. Screenshots
+ * refused; a sale that sells out while the page is open says so without a click; a reserved
+ * order is paid from its page. Screenshots
  * at desktop and phone width go to test-artifacts/. Every sale is counted at the end.
  */
 import type { Page, Response } from "playwright-core";
@@ -53,7 +54,8 @@ beforeAll(async () => {
   await controlPlane.createSale({ id: "bt-challenge", name: "Challenge headphones", price: 12900, stock: 3, challenge: true, limits });
   await controlPlane.createSale({ id: "bt-wrong", name: "Wrong-answer watch", price: 2500, stock: 3, challenge: true, limits });
   await controlPlane.createSale({ id: "bt-soldout", name: "Last-unit lamp", price: 1999, currency: "EUR", stock: 1, limits });
-  for (const id of ["bt-countdown", "bt-challenge", "bt-wrong", "bt-soldout"]) await waitForSale(gateway, id);
+  await controlPlane.createSale({ id: "bt-reserve", name: "Reserved kettle", price: 3500, stock: 3, deduction: "reserve", paymentTimeoutSeconds: 600, limits });
+  for (const id of ["bt-countdown", "bt-challenge", "bt-wrong", "bt-soldout", "bt-reserve"]) await waitForSale(gateway, id);
   browser = await Browser.launch();
 });
 
@@ -187,6 +189,22 @@ test("a sale that sells out while the page is open shows sold out by itself, wit
   await page.close();
 });
 
+test("a reserved order offers its payment until paid, then shows it paid", async () => {
+  const page = await open("/sales/bt-reserve");
+  await page.locator("#buy:enabled").waitFor();
+  await page.locator("#buy").click();
+  await page.waitForURL(/\/orders\/bt-reserve\.\d+$/);
+  await page.locator("#order-pay").waitFor();
+  expect(await page.locator("#order-status").innerText()).toMatch(/Reserved/);
+  expect(await page.locator("#order-payment").innerText()).toMatch(/Pay by .+, or the unit goes back/);
+  await screenshots(page, "order-awaiting-payment");
+  await page.locator("#order-pay").click();
+  await page.waitForSelector("body[data-order-status=paid]", { timeout: 10000 });
+  expect(await page.locator("#order-status").innerText()).toMatch(/Paid/);
+  expect(await page.locator("#order-payment").isHidden()).toBe(true);
+  await page.close();
+});
+
 test("the pages asked nothing of any origin but the gateway's", () => {
   const elsewhere = browser.requested.filter((u) => !u.startsWith(`${gateway.url}/`) && !u.startsWith("data:"));
   expect(browser.requested.length).toBeGreaterThan(10);
@@ -194,7 +212,7 @@ test("the pages asked nothing of any origin but the gateway's", () => {
 });
 
 test("every sale counts: one unit each to the shoppers who got through, none on the wrong answer", async () => {
-  const expected = { "bt-countdown": 1, "bt-challenge": 1, "bt-wrong": 0, "bt-soldout": 1 };
+  const expected = { "bt-countdown": 1, "bt-challenge": 1, "bt-wrong": 0, "bt-soldout": 1, "bt-reserve": 1 };
   for (const [saleId, sold] of Object.entries(expected)) {
     await waitForRows(db.pool, saleId, sold);
     const count = await countSale(redis, db.pool, saleId);

@@ -1,4 +1,7 @@
-/** The control plane's HTTP app: the admin API, behind the admin token, and a health check. */
+/**
+ * The control plane's HTTP app: the admin API, behind the admin token, a health check, and the
+ * payment provider's webhook (signed, not behind the token) when a secret is configured.
+ */
 import express, { type Express } from "express";
 import type { Logger, Pool, Redis } from "@flash-sale/node-common";
 import { requireAdminToken } from "./http/admin-auth";
@@ -8,6 +11,7 @@ import { SalePublisher } from "./sales/publisher";
 import { SaleRepository } from "./sales/repository";
 import { saleRoutes } from "./sales/routes";
 import { ControlPlaneMetrics } from "./metrics";
+import { WEBHOOK_PATH, paymentWebhook, webhookBody, type WebhookSettings } from "./payments/webhook-route";
 import type { SaleDefaults } from "./sales/schema";
 
 export interface AdminAppDeps {
@@ -16,13 +20,15 @@ export interface AdminAppDeps {
   adminToken: string;
   defaults: SaleDefaults;
   logger: Logger;
+  /** Absent: no webhook route. */
+  paymentWebhook?: WebhookSettings;
 }
 
 const BODY_LIMIT = "64kb";
 /** Where the sale routes are mounted. */
 export const SALES_PATH = "/admin/api/sales";
 
-export function createAdminApp({ pool, redis, adminToken, defaults, logger }: AdminAppDeps): Express {
+export function createAdminApp({ pool, redis, adminToken, defaults, logger, paymentWebhook: webhook }: AdminAppDeps): Express {
   const repository = new SaleRepository(pool);
   const publisher = new SalePublisher(redis, repository);
   const app = express();
@@ -49,6 +55,9 @@ export function createAdminApp({ pool, redis, adminToken, defaults, logger }: Ad
 
   // The API document is public knowledge (the contract), so it needs no token either.
   app.get("/openapi.yaml", serveOpenApi());
+
+  // The provider signs its calls (HMAC) and holds no admin token.
+  if (webhook !== undefined) app.post(WEBHOOK_PATH, webhookBody, paymentWebhook({ redis, repository, logger, ...webhook }));
 
   // The token is checked before the body is read.
   app.use(requireAdminToken(adminToken));

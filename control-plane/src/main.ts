@@ -49,6 +49,8 @@ async function main(): Promise<void> {
     "FS_DEFAULT_USER_RATE_PER_SECOND",
     "FS_DEFAULT_USER_BURST",
     "FS_PRELOAD_AHEAD_SECONDS",
+    "FS_PAYMENT_WEBHOOK_SECRET",
+    "FS_PAYMENT_WEBHOOK_SKEW_SECONDS",
     "FS_LOG_LEVEL",
   ]);
   const logger = createLogger("control-plane", env.FS_LOG_LEVEL);
@@ -74,7 +76,12 @@ async function main(): Promise<void> {
       },
     },
     logger,
+    paymentWebhook:
+      env.FS_PAYMENT_WEBHOOK_SECRET === undefined
+        ? undefined
+        : { secret: env.FS_PAYMENT_WEBHOOK_SECRET, skewSeconds: env.FS_PAYMENT_WEBHOOK_SKEW_SECONDS },
   });
+  if (env.FS_PAYMENT_WEBHOOK_SECRET === undefined) logger.warn("FS_PAYMENT_WEBHOOK_SECRET is not set: no payment webhook");
   const server = createServer(app);
   await listen(server, env.FS_ADMIN_PORT, env.FS_ADMIN_HOST);
   logger.info({ host: env.FS_ADMIN_HOST, port: env.FS_ADMIN_PORT }, "admin API listening");

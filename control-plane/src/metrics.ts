@@ -6,7 +6,8 @@
  * fs_sale_inventory_drift_units is total − left − sold: 0 while the invariant holds; above 0
  * means units stranded, below 0 units oversold; absent while the stock is not loaded. It is
  * read live at each scrape (the reconcile-sales job keeps its own result per minute).
- * Reservations and their expiries are not counted: the `reserve` deduction does not exist yet.
+ * A `reserve` sale's sold units include the reserved ones (an expiry moves them back to left),
+ * so the drift holds for it too; paid units are in the sale's admin stats (`unitsPaid`).
  */
 import { SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { createMetricsRegistry, Gauge, type Pool, type Redis, type Registry } from "@flash-sale/node-common";

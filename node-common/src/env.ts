@@ -19,6 +19,9 @@ const schema = z.object({
   FS_DEFAULT_USER_RATE_PER_SECOND: positive.default(5),
   FS_DEFAULT_USER_BURST: whole.default(5),
   FS_PRELOAD_AHEAD_SECONDS: whole.default(300),
+  // Unset (or empty): the control plane has no payment webhook.
+  FS_PAYMENT_WEBHOOK_SECRET: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(32, "must be at least 32 characters").optional()),
+  FS_PAYMENT_WEBHOOK_SKEW_SECONDS: z.coerce.number().int().min(1).default(300),
   FS_WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(1000),
   FS_WORKER_BLOCK_MS: whole.default(1000),
   FS_WORKER_CLAIM_IDLE_MS: whole.default(30000),

@@ -12,6 +12,8 @@ export interface Order {
   status: OrderStatus;
   quantity: number;
   acceptedAt: string;
+  /** Orders of a `reserve` sale: unpaid after this, the order expires. */
+  payBy?: string;
 }
 
 export interface Challenge {

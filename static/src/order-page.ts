@@ -1,8 +1,9 @@
 /**
  * The order page (/orders/{orderId}): the shopper's order, its status followed with backoff
- * until it settles (pending → confirmed → paid or expired).
+ * until it settles (pending → confirmed; for a `reserve` sale then paid or expired), and the
+ * demo's pay button while a reserved order waits for its payment.
  */
-import { getJson, type Order, type OrderStatus } from "./api.js";
+import { getJson, postJson, type Order, type OrderStatus } from "./api.js";
 import { askToLogIn } from "./demo-login.js";
 import { byId, idFromPath, show, sleep } from "./dom.js";
 import { formatTime } from "./format.js";
@@ -13,8 +14,8 @@ const BACKOFF_FACTOR = 1.6;
 const MAX_DELAY_MS = 10000;
 
 /**
- * Statuses after which nothing more happens to the order. `confirmed` is one of them while
- * every sale takes its unit at order time (deduction `order`): there is no payment step yet.
+ * Statuses after which nothing more happens to the order, unless it awaits a payment
+ * (a `reserve` sale's order, which says `payBy`, goes on to paid or expired).
  */
 const SETTLED: readonly OrderStatus[] = ["confirmed", "paid", "expired", "failed"];
 
@@ -26,6 +27,8 @@ const STATUS_TEXT: Record<OrderStatus, string> = {
   failed: "Failed: the order could not be completed; nothing was charged.",
 };
 
+const AWAITING_PAYMENT_TEXT = "Reserved: your unit is held until you pay.";
+
 const orderId = idFromPath();
 const el = {
   id: byId("order-id"),
@@ -34,8 +37,19 @@ const el = {
   acceptedAt: byId("order-accepted"),
   status: byId("order-status"),
   details: byId("order-details"),
+  payment: byId("order-payment"),
+  payBy: byId("order-pay-by"),
+  pay: byId<HTMLButtonElement>("order-pay"),
   message: byId("message"),
 };
+
+function awaitsPayment(order: Order): boolean {
+  return order.payBy !== undefined && (order.status === "pending" || order.status === "confirmed");
+}
+
+function isSettled(order: Order): boolean {
+  return !awaitsPayment(order) && SETTLED.includes(order.status);
+}
 
 function render(order: Order): void {
   el.id.textContent = order.orderId;
@@ -43,9 +57,22 @@ function render(order: Order): void {
   el.sale.href = `/sales/${encodeURIComponent(order.saleId)}`;
   el.quantity.textContent = String(order.quantity);
   el.acceptedAt.textContent = formatTime(order.acceptedAt);
-  if (el.status.textContent !== STATUS_TEXT[order.status]) el.status.textContent = STATUS_TEXT[order.status];
+  const text = awaitsPayment(order) ? AWAITING_PAYMENT_TEXT : STATUS_TEXT[order.status];
+  if (el.status.textContent !== text) el.status.textContent = text;
   document.body.dataset.orderStatus = order.status;
   show(el.details, true);
+  if (order.payBy !== undefined) el.payBy.textContent = formatTime(order.payBy);
+  show(el.payment, awaitsPayment(order));
+}
+
+/** The demo's payment; the order is read again whatever the answer (paid, or expired meanwhile). */
+async function pay(): Promise<void> {
+  el.pay.disabled = true;
+  const res = await postJson<unknown>(`/api/orders/${encodeURIComponent(orderId)}/pay`, {});
+  el.message.textContent = res.ok ? "" : res.message;
+  const order = await getJson<Order>(`/api/orders/${encodeURIComponent(orderId)}`);
+  if (order.ok) render(order.body);
+  el.pay.disabled = false;
 }
 
 async function follow(): Promise<void> {
@@ -55,7 +82,7 @@ async function follow(): Promise<void> {
     if (res.ok) {
       render(res.body);
       el.message.textContent = "";
-      if (SETTLED.includes(res.body.status)) return;
+      if (isSettled(res.body)) return;
     } else if (res.error === "unauthorized") {
       el.message.textContent = "Log in to see your order.";
       await askToLogIn();
@@ -73,4 +100,5 @@ async function follow(): Promise<void> {
 }
 
 el.id.textContent = orderId;
+el.pay.addEventListener("click", () => void pay());
 void follow();

@@ -4,6 +4,7 @@ import { createLogger, createRedis, type Pool, type Redis } from "@flash-sale/no
 import { createAdminApp } from "../../control-plane/src/app";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
+export const TEST_PAYMENT_WEBHOOK_SECRET = "test-payment-webhook-secret-0123456789";
 
 export interface SaleInput {
   id?: string;
@@ -32,6 +33,7 @@ export class ControlPlane {
       adminToken: TEST_ADMIN_TOKEN,
       defaults: { limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 100000 } },
       logger: createLogger("control-plane-test", "silent"),
+      paymentWebhook: { secret: TEST_PAYMENT_WEBHOOK_SECRET, skewSeconds: 300 },
     });
     const server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, "127.0.0.1", () => resolve(s));

@@ -4,12 +4,18 @@ import type { Logger, Redis } from "@flash-sale/node-common";
 import type { SalePublisher } from "../sales/publisher";
 import type { SaleRepository } from "../sales/repository";
 import { JobLock } from "./job-lock";
+import { expireReservationsJob } from "./expire-reservations";
 import { preloadStockJob } from "./preload-stock";
 import { reconcileSalesJob } from "./reconcile-sales";
 import { JobScheduler } from "./scheduler";
+import { syncOrderStatusesJob } from "./sync-order-statuses";
 
 /** Every 5 s: a sale whose stock is missing close to its start gets it within seconds. */
 const PRELOAD_SCHEDULE = "*/5 * * * * *";
+/** Every 2 s: an unpaid order holds its units at most this much past its payment timeout. */
+const EXPIRE_SCHEDULE = "*/2 * * * * *";
+/** Every 5 s: how far Postgres may trail Redis on paid and expired orders. */
+const STATUS_SYNC_SCHEDULE = "*/5 * * * * *";
 /** Every minute, at second 0. */
 const RECONCILE_SCHEDULE = "0 * * * * *";
 /** A run holds its job at most this long before another instance may take a later tick. */
@@ -27,6 +33,8 @@ export function saleJobs({ redis, repository, publisher, logger, preloadAheadMs 
   const jobs = [
     preloadStockJob({ repository, publisher, logger, aheadMs: preloadAheadMs }, PRELOAD_SCHEDULE, LEASE_MS),
     reconcileSalesJob({ redis, repository, logger }, RECONCILE_SCHEDULE, LEASE_MS),
+    expireReservationsJob({ redis, repository, logger }, EXPIRE_SCHEDULE, LEASE_MS),
+    syncOrderStatusesJob({ redis, repository, logger }, STATUS_SYNC_SCHEDULE, LEASE_MS),
   ];
   return new JobScheduler(jobs, new JobLock(redis, `${hostname()}:${process.pid}`), logger);
 }

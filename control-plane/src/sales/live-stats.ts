@@ -7,8 +7,10 @@ import type { SaleRepository } from "./repository";
 export interface LiveStats {
   /** Units left to take; null while the stock is not loaded (never published). */
   unitsLeft: number | null;
-  /** Units taken for good. */
+  /** Units taken (a `reserve` sale's include the reserved ones: reserved = sold − paid). */
   unitsSold: number;
+  /** Units paid for (`reserve` sales; 0 otherwise). */
+  unitsPaid: number;
   /** Accepted orders the order worker has written to Postgres, and their units. */
   ordersPersisted: number;
   unitsPersisted: number;
@@ -18,14 +20,15 @@ export interface LiveStats {
 
 export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRepository, saleId: string): Promise<LiveStats> {
   const keys = saleKeys(saleId);
-  const [[left, sold], persisted, reconciliation] = await Promise.all([
-    redis.mget(keys.stock, keys.sold), // one slot: both keys carry the sale's hash tag
+  const [[left, sold, paid], persisted, reconciliation] = await Promise.all([
+    redis.mget(keys.stock, keys.sold, keys.paid), // one slot: the keys carry the sale's hash tag
     repository.persistedOrders(saleId),
     lastReconciliation(pool, saleId),
   ]);
   return {
     unitsLeft: left === null || left === undefined ? null : Number(left),
     unitsSold: Number(sold ?? 0),
+    unitsPaid: Number(paid ?? 0),
     ordersPersisted: persisted.orders,
     unitsPersisted: persisted.units,
     reconciliation,

@@ -227,6 +227,32 @@ export class SaleRepository {
     return result.rows.map((r) => r.id);
   }
 
+  /** Published `reserve` sales that had not ended at sinceMs, with their payment timeout. */
+  async publishedReservingEndingAfter(sinceMs: number): Promise<{ id: string; paymentTimeoutMs: number }[]> {
+    const result = await this.pool.query<{ id: string; payment_timeout_seconds: number }>(
+      `SELECT id, payment_timeout_seconds FROM sales
+        WHERE published_version IS NOT NULL AND deduction = 'reserve' AND ends_at > $1
+        ORDER BY starts_at, id`,
+      [new Date(sinceMs)],
+    );
+    return result.rows.map((r) => ({ id: r.id, paymentTimeoutMs: r.payment_timeout_seconds * 1000 }));
+  }
+
+  /**
+   * Sets the status of orders already in Postgres (a later status change: paid, expired);
+   * returns the ids of those found. Setting the same status again changes nothing.
+   */
+  async setOrderStatuses(changes: { orderId: string; status: string }[]): Promise<Set<string>> {
+    const result = await this.pool.query<{ order_id: string }>(
+      `UPDATE orders SET status = c.status
+         FROM unnest($1::text[], $2::text[]) AS c(order_id, status)
+        WHERE orders.order_id = c.order_id
+        RETURNING orders.order_id`,
+      [changes.map((c) => c.orderId), changes.map((c) => c.status)],
+    );
+    return new Set(result.rows.map((r) => r.order_id));
+  }
+
   /** Records a published version; a slower concurrent publish never moves it back. */
   async recordPublishedVersion(id: string, version: number, db: Queryable = this.pool): Promise<void> {
     await db.query("UPDATE sales SET published_version = GREATEST(published_version, $2) WHERE id = $1", [

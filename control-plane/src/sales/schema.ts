@@ -1,14 +1,14 @@
 /**
  * A sale as an admin submits it: the one schema of the admin API, exported for the admin UI.
- * It refuses what the gateway cannot sell yet (deductions other than `order`), so that
- * nothing unsellable is stored or published.
+ * It refuses what the gateway cannot sell yet (deduction `payment`), so that nothing
+ * unsellable is stored or published.
  */
 import { z } from "zod";
 import { DEDUCTIONS, type Deduction, type SaleLimits } from "@flash-sale/gateway-lua/core/sale";
 import { isValidSaleId } from "@flash-sale/gateway-lua/core/ids";
 
 /** Deductions the gateway implements today. */
-export const SUPPORTED_DEDUCTIONS: readonly Deduction[] = ["order"];
+export const SUPPORTED_DEDUCTIONS: readonly Deduction[] = ["order", "reserve"];
 /** Deductions that hold unpaid orders, and so have a payment timeout. */
 const DEDUCTIONS_WITH_PAYMENT_TIMEOUT: readonly Deduction[] = ["payment", "reserve"];
 
@@ -131,6 +131,14 @@ export function saleInputSchema(defaults: SaleDefaults) {
       {
         path: ["paymentTimeoutSeconds"],
         message: `only applies to deduction ${quoted(DEDUCTIONS_WITH_PAYMENT_TIMEOUT, " or ")}`,
+        when: noIssueIn("paymentTimeoutSeconds", "deduction"),
+      },
+    )
+    .refine(
+      (sale) => sale.paymentTimeoutSeconds !== undefined || !DEDUCTIONS_WITH_PAYMENT_TIMEOUT.includes(sale.deduction),
+      {
+        path: ["paymentTimeoutSeconds"],
+        message: "is required with this deduction: how long an unpaid order holds its units",
         when: noIssueIn("paymentTimeoutSeconds", "deduction"),
       },
     );

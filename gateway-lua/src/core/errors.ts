@@ -12,8 +12,10 @@ export type ErrorCode =
   | "method_not_allowed"
   | "limit_reached"
   | "sale_conflict"
+  | "payment_not_accepted"
   | "sold_out"
   | "sale_ended"
+  | "order_expired"
   | "payload_too_large"
   | "not_started"
   | "rate_limited"
@@ -36,8 +38,10 @@ export const ERROR_CATALOGUE: { [code in ErrorCode]: CatalogueEntry } = {
   method_not_allowed: { status: 405, message: "This method is not allowed here." },
   limit_reached: { status: 409, message: "You already have the most units this sale allows per shopper." },
   sale_conflict: { status: 409, message: "The sale's state does not allow this change." },
+  payment_not_accepted: { status: 409, message: "This order takes no payment: its sale does not reserve units." },
   sold_out: { status: 410, message: "The sale is sold out." },
   sale_ended: { status: 410, message: "The sale has ended." },
+  order_expired: { status: 410, message: "The order expired unpaid and its units went back on sale; nothing was charged." },
   payload_too_large: { status: 413, message: "The request body is too large." },
   not_started: { status: 425, message: "The sale has not started yet." },
   rate_limited: { status: 429, message: "Too many requests; retry after the given number of seconds." },
@@ -57,8 +61,10 @@ export const ERROR_CODES: ErrorCode[] = [
   "method_not_allowed",
   "limit_reached",
   "sale_conflict",
+  "payment_not_accepted",
   "sold_out",
   "sale_ended",
+  "order_expired",
   "payload_too_large",
   "not_started",
   "rate_limited",

@@ -19,8 +19,10 @@ export const BENCH_CEILING_KEY = "fs:bench:ceiling";
 export interface SaleKeys {
   /** String: units left to take. */
   stock: string;
-  /** String: units taken for good (`order` mode: at acceptance). */
+  /** String: units taken (at acceptance; `reserve` mode: an expired order gives its units back). */
   sold: string;
+  /** String: units paid for (`reserve` mode); units reserved = sold − paid. */
+  paid: string;
   /** Hash: user id → units this user has been granted. */
   buyers: string;
   /** String: last order number handed out. */
@@ -29,6 +31,10 @@ export interface SaleKeys {
   orders: string;
   /** Stream: accepted orders waiting for the worker (see stream.ts). */
   stream: string;
+  /** String: the last order number the reservation expiry has walked past. */
+  expiryCursor: string;
+  /** Stream: order status changes (paid, expired) for the control plane to copy to Postgres. */
+  statusChanges: string;
 }
 
 export function saleKeys(saleId: string): SaleKeys {
@@ -40,12 +46,25 @@ export function saleKeys(saleId: string): SaleKeys {
     orderSeq: tag + "seq",
     orders: tag + "orders",
     stream: tag + "stream",
+    paid: tag + "paid",
+    expiryCursor: tag + "expiry-cursor",
+    statusChanges: tag + "status-changes",
   };
 }
 
 /** The purchase script's KEYS, in order; the script's header names the same list. */
 export function purchaseScriptKeys(k: SaleKeys): string[] {
   return [k.stock, k.sold, k.buyers, k.orderSeq, k.orders, k.stream];
+}
+
+/** The pay script's KEYS (redis-scripts/pay-order.lua), in order. */
+export function payScriptKeys(k: SaleKeys): string[] {
+  return [k.orders, k.paid, k.statusChanges];
+}
+
+/** The reservation expiry script's KEYS (control-plane/redis-scripts/expire-reservations.lua), in order. */
+export function expiryScriptKeys(k: SaleKeys): string[] {
+  return [k.stock, k.sold, k.orderSeq, k.orders, k.expiryCursor, k.statusChanges];
 }
 
 /**
@@ -65,6 +84,14 @@ export function orderRecordField(orderNo: string): string {
 /** Field of the orders hash holding an order's status. */
 export function orderStatusField(orderNo: string): string {
   return orderNo + ":s";
+}
+
+/**
+ * String set for each payment webhook delivery accepted (by its signature), kept while the
+ * delivery's timestamp is inside the skew window: a replayed delivery finds it and is refused.
+ */
+export function webhookDeliveryKey(signature: string): string {
+  return "{fs:payments}:webhook:" + signature;
 }
 
 /**

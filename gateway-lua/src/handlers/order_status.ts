@@ -1,6 +1,10 @@
-/** GET /api/orders/{orderId} — the caller's own order and its status; others' orders do not exist. */
+/**
+ * GET /api/orders/{orderId} — the caller's own order and its status; others' orders do not
+ * exist. An order of a `reserve` sale also tells until when it can be paid (`payBy`).
+ */
 import { parseOrderId } from "../core/ids";
 import { lookUpOrder } from "../adapters/order_lookup";
+import { cachedSale } from "../adapters/sale_cache";
 import { observeRedis, redisClock } from "../adapters/metrics";
 import { verifyShopperToken } from "../adapters/shopper_identity";
 import { encodeJson } from "../adapters/json";
@@ -25,6 +29,8 @@ export function handleOrderStatus(this: void): void {
     return sendError("unavailable");
   }
   if (order === undefined || order.userId !== identity.userId) return sendError("order_not_found");
+  const sale = cachedSale(ref.saleId)?.sale;
+  const timeoutSeconds = sale?.deduction === "reserve" ? sale.paymentTimeoutSeconds : undefined;
   sendJson(
     200,
     encodeJson({
@@ -33,6 +39,7 @@ export function handleOrderStatus(this: void): void {
       status: order.status,
       quantity: order.quantity,
       acceptedAt: isoTime(order.acceptedAtMs),
+      payBy: timeoutSeconds === undefined ? undefined : isoTime(order.acceptedAtMs + timeoutSeconds * 1000),
     }),
   );
 }

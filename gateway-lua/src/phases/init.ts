@@ -2,6 +2,7 @@
 import { loadSettings } from "../settings";
 import { initShopperIdentity } from "../adapters/shopper_identity";
 import { loadPurchaseScript } from "../adapters/purchase_script";
+import { loadPayScript } from "../adapters/pay_script";
 import { initChallenges } from "../adapters/challenges";
 import { initDevTokens } from "../adapters/dev_tokens";
 
@@ -11,4 +12,5 @@ export function init(this: void): void {
   initChallenges(s.jwtSecret);
   initDevTokens(s.jwtSecret);
   loadPurchaseScript();
+  loadPayScript();
 }

@@ -1,0 +1,35 @@
+/**
+ * Job: expires the unpaid orders of `reserve` sales once their payment timeout has passed,
+ * returning their units to stock; gateways clear their sold-out flag when their config sync
+ * next reads units left above 0.
+ */
+import type { Logger, Redis } from "@flash-sale/node-common";
+import { expireReservations } from "../reservations/expiry";
+import type { SaleRepository } from "../sales/repository";
+import type { Job } from "./scheduler";
+
+/** Reservations outlive the sale's end by at most the payment timeout; a day is ample. */
+const EXPIRE_AFTER_END_MS = 24 * 3_600_000;
+
+export interface ExpireReservationsDeps {
+  redis: Redis;
+  repository: SaleRepository;
+  logger: Logger;
+  now?: () => number;
+}
+
+export function expireReservationsJob(deps: ExpireReservationsDeps, schedule: string, leaseMs: number): Job {
+  const now = deps.now ?? Date.now;
+  return {
+    name: "expire-reservations",
+    schedule,
+    leaseMs,
+    async run() {
+      const t = now();
+      for (const sale of await deps.repository.publishedReservingEndingAfter(t - EXPIRE_AFTER_END_MS)) {
+        const result = await expireReservations(deps.redis, sale.id, sale.paymentTimeoutMs, t);
+        if (result.expiredOrders > 0) deps.logger.info({ saleId: sale.id, ...result }, "unpaid reservations expired");
+      }
+    },
+  };
+}

@@ -1,0 +1,37 @@
+--[[
+pay-order.lua — mark one reserved order paid, atomically with the reservation expiry
+(control-plane/redis-scripts/expire-reservations.lua): whichever runs first decides the order.
+Run by the gateway (POST /api/orders/{id}/pay, the shopper) and by the control plane (the
+payment provider's signed webhook).
+
+Validates before the first write (Redis scripts do not roll back); paying an order already
+paid writes nothing and answers as the first payment did.
+
+KEYS[1] orders         hash: <n> -> "user\tqty\tacceptedAtMs", <n>:s -> status
+KEYS[2] paid           string: units paid
+KEYS[3] statusChanges  stream of status changes (fields: n status) for Postgres
+
+ARGV[1] order number
+ARGV[2] user id the order must belong to (the shopper's); empty for the signed webhook
+
+Returns
+  {0, qty}   paid now
+  {1, qty}   already paid: nothing written
+  {2}        the order expired (or is otherwise not payable): nothing written
+  {3}        no such order for this user
+]]
+local n = ARGV[1]
+local record = redis.call('HGET', KEYS[1], n)
+if not record then return {3} end
+local user, qty = string.match(record, '^([^\t]+)\t(%d+)\t')
+if ARGV[2] ~= '' and user ~= ARGV[2] then return {3} end
+qty = tonumber(qty)
+
+local status = redis.call('HGET', KEYS[1], n .. ':s')
+if status == 'paid' then return {1, qty} end
+if status ~= 'pending' and status ~= 'confirmed' then return {2} end
+
+redis.call('HSET', KEYS[1], n .. ':s', 'paid')
+redis.call('INCRBY', KEYS[2], qty)
+redis.call('XADD', KEYS[3], '*', 'n', n, 'status', 'paid')
+return {0, qty}

@@ -1,0 +1,45 @@
+/**
+ * Pays a reserved order in one Redis round trip: redis-scripts/pay-order.lua (its header
+ * states KEYS, ARGV and the replies decoded here).
+ */
+import { payScriptKeys, saleKeys } from "../core/keys";
+import type { OrderRef } from "../core/ids";
+import { discardRedis, openRedis, releaseRedis, type RedisConnection } from "./redis_connection";
+import { isNoScript, loadScript, type RedisScript } from "./redis_scripts";
+
+export type PayOutcome = "paid" | "already_paid" | "expired" | "not_found" | "unavailable";
+
+export interface PayReply {
+  outcome: PayOutcome;
+  /** For `unavailable`: why, for the log. */
+  error?: string;
+}
+
+const OUTCOME_BY_CODE: PayOutcome[] = ["paid", "already_paid", "expired", "not_found"];
+
+let script: RedisScript | undefined;
+
+/** Loads the script file; called once at init so a missing file stops nginx at start. */
+export function loadPayScript(): void {
+  script = loadScript("pay-order");
+}
+
+function call(red: RedisConnection, s: RedisScript, keys: string[], orderNo: string, userId: string) {
+  const [res, err] = red.evalsha(s.sha, 3, keys[0] as string, keys[1] as string, keys[2] as string, orderNo, userId);
+  if (!isNoScript(err)) return $multi(res, err);
+  return red.eval(s.source, 3, keys[0] as string, keys[1] as string, keys[2] as string, orderNo, userId);
+}
+
+export function payInRedis(ref: OrderRef, userId: string): PayReply {
+  const [red, connectErr] = openRedis();
+  if (red === undefined) return { outcome: "unavailable", error: connectErr };
+  const [res, err] = call(red, script as RedisScript, payScriptKeys(saleKeys(ref.saleId)), ref.orderNo, userId);
+  if (res === undefined || res === false || err !== undefined || typeof res !== "object") {
+    discardRedis(red);
+    return { outcome: "unavailable", error: tostring(err) };
+  }
+  releaseRedis(red);
+  const outcome = OUTCOME_BY_CODE[(res as number[])[0] as number];
+  if (outcome === undefined) return { outcome: "unavailable", error: "unexpected script reply " + tostring((res as number[])[0]) };
+  return { outcome };
+}

@@ -1,0 +1,42 @@
+/**
+ * POST /api/orders/{orderId}/pay — the demo's payment simulator: the order's owner pays a
+ * reserved order. One Redis script decides it against the reservation expiry; paying twice
+ * answers as the first time and changes nothing. Only `reserve` sales take a payment.
+ */
+import { parseOrderId } from "../core/ids";
+import { cachedSale } from "../adapters/sale_cache";
+import { payInRedis } from "../adapters/pay_script";
+import { observeRedis, redisClock } from "../adapters/metrics";
+import { verifyShopperToken } from "../adapters/shopper_identity";
+import { shopperToken } from "../http/request";
+import { sendError, sendJson } from "../http/respond";
+
+export function handlePayOrder(this: void): void {
+  const token = shopperToken();
+  if (token === undefined) return sendError("unauthorized");
+  const identity = verifyShopperToken(token, ngx.now());
+  if (identity.userId === undefined) return sendError("unauthorized");
+
+  const orderId = ngx.var.fs_order_id ?? "";
+  const ref = parseOrderId(orderId);
+  if (ref === undefined) return sendError("order_not_found");
+  const c = cachedSale(ref.saleId);
+  if (c === undefined) return sendError("order_not_found");
+  if (c.sale.deduction !== "reserve") return sendError("payment_not_accepted");
+
+  const redisStartedAt = redisClock();
+  const reply = payInRedis(ref, identity.userId);
+  observeRedis("pay", redisStartedAt, reply.outcome !== "unavailable");
+  switch (reply.outcome) {
+    case "paid":
+    case "already_paid":
+      return sendJson(200, '{"orderId":"' + orderId + '","status":"paid"}', "no-store", reply.outcome);
+    case "expired":
+      return sendError("order_expired");
+    case "not_found":
+      return sendError("order_not_found");
+    case "unavailable":
+      ngx.log(ngx.ERR, "pay: Redis failed: ", tostring(reply.error));
+      return sendError("unavailable");
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * POST /payments/webhook on the control plane: the provider's signed callback pays a reserved
+ * order with the same script as the gateway's pay call. Refused when unsigned, badly signed,
+ * outside the skew window or replayed; idempotent for a new delivery of the same payment.
+ */
+import { createLogger, type Redis } from "@flash-sale/node-common";
+import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
+import { TEST_PAYMENT_WEBHOOK_SECRET, type ControlPlane } from "./support/control-plane";
+import type { TestDatabase } from "./support/test-database";
+import { TestStack } from "./support/test-stack";
+import { snapshot, waitForRows } from "./support/counts";
+import { purchase, request } from "./support/http";
+import { signToken } from "./support/tokens";
+import { SaleRepository } from "../control-plane/src/sales/repository";
+import { expireReservationsJob } from "../control-plane/src/jobs/expire-reservations";
+import { signDelivery } from "../control-plane/src/payments/webhook-signature";
+
+const TIMEOUT_SECONDS = 60;
+/** The skew window the test control plane is given (support/control-plane.ts). */
+const SKEW_SECONDS = 300;
+
+let stack: TestStack;
+let redis: Redis;
+let db: TestDatabase;
+let controlPlane: ControlPlane;
+let gateway: Gateway;
+const orders = new Map<string, string>();
+
+beforeAll(async () => {
+  stack = await TestStack.start({ name: "payment_webhook", knobs: LOAD_TEST_KNOBS, worker: {} });
+  ({ redis, db, controlPlane, gateway } = stack);
+  await controlPlane.createSale({ id: "webhook-reserve", stock: 5, deduction: "reserve", paymentTimeoutSeconds: TIMEOUT_SECONDS });
+  await controlPlane.createSale({ id: "webhook-order", stock: 5 });
+  for (const id of ["webhook-reserve", "webhook-order"]) await waitForSale(gateway, id);
+  for (const [saleId, user] of [["webhook-reserve", "ann"], ["webhook-reserve", "ben"], ["webhook-reserve", "cat"], ["webhook-order", "ann"]] as const) {
+    const r = await purchase(gateway.url, saleId, signToken(user));
+    expect(r.status).toBe(202);
+    orders.set(`${saleId}/${user}`, r.json().orderId as string);
+  }
+  await waitForRows(db.pool, "webhook-reserve", 3);
+  await waitForRows(db.pool, "webhook-order", 1);
+  await new Promise((r) => setTimeout(r, 300)); // the worker's confirmation after the commit
+});
+
+afterAll(async () => {
+  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
+});
+
+interface Delivery {
+  body: string;
+  timestamp: string;
+  signature: string;
+}
+
+function delivery(orderId: string, timestampSec = Math.floor(Date.now() / 1000)): Delivery {
+  const body = JSON.stringify({ orderId });
+  const timestamp = String(timestampSec);
+  return { body, timestamp, signature: signDelivery(TEST_PAYMENT_WEBHOOK_SECRET, timestamp, Buffer.from(body)) };
+}
+
+async function send(d: Delivery, headers: Record<string, string> = {}) {
+  const res = await fetch(`${controlPlane.url}/payments/webhook`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Payment-Timestamp": d.timestamp, "X-Payment-Signature": d.signature, ...headers },
+    body: d.body,
+  });
+  return { status: res.status, body: (await res.json()) as { error?: string; message?: string; status?: string } };
+}
+
+async function unitsPaid(): Promise<number> {
+  return Number((await redis.get(saleKeys("webhook-reserve").paid)) ?? 0);
+}
+
+test("a signed delivery pays the order; a new delivery of it changes nothing; an exact replay is refused", async () => {
+  const orderId = orders.get("webhook-reserve/ann")!;
+  const first = delivery(orderId);
+  expect(await send(first)).toEqual({ status: 200, body: { orderId, status: "paid" } });
+  expect(await unitsPaid()).toBe(1);
+
+  const again = delivery(orderId, Number(first.timestamp) + 1);
+  expect(await send(again)).toEqual({ status: 200, body: { orderId, status: "paid" } });
+  expect(await unitsPaid()).toBe(1);
+
+  const replay = await send(first);
+  expect([replay.status, replay.body.error, replay.body.message]).toEqual([401, "unauthorized", expect.stringMatching(/received before/)]);
+  // The shopper paying through the gateway too changes nothing either.
+  const viaGateway = await request(`${gateway.url}/api/orders/${orderId}/pay`, { method: "POST", headers: { Authorization: `Bearer ${signToken("ann")}` } });
+  expect(viaGateway.status).toBe(200);
+  expect(await unitsPaid()).toBe(1);
+  expect(await redis.hget(saleKeys("webhook-reserve").orders, `${orderId.split(".")[1]}:s`)).toBe("paid");
+});
+
+test("unsigned, badly signed, stale or early deliveries are refused and write nothing", async () => {
+  const orderId = orders.get("webhook-reserve/ben")!;
+  const before = await snapshot(redis, db.pool);
+  const now = Math.floor(Date.now() / 1000);
+  const good = delivery(orderId);
+  const cases: [string, Delivery, RegExp][] = [
+    ["no signature", { ...good, signature: "" }, /x-payment-signature/],
+    ["no timestamp", { ...good, timestamp: "" }, /x-payment-timestamp/],
+    ["a signature by another secret", { ...good, signature: signDelivery("another-secret-0123456789abcdef0123", good.timestamp, Buffer.from(good.body)) }, /does not match/],
+    ["a body changed after signing", { ...good, body: good.body.replace("}", ' }') }, /does not match/],
+    ["a timestamp changed after signing", { ...good, timestamp: String(now + 1) }, /does not match/],
+    ["a timestamp past the skew window", delivery(orderId, now - SKEW_SECONDS - 5), /more than 300 s from now/],
+    ["a timestamp ahead of the skew window", delivery(orderId, now + SKEW_SECONDS + 5), /more than 300 s from now/],
+  ];
+  for (const [name, d, message] of cases) {
+    const res = await send(d);
+    expect({ name, status: res.status, error: res.body.error }).toEqual({ name, status: 401, error: "unauthorized" });
+    expect(res.body.message).toMatch(message);
+  }
+  expect(await snapshot(redis, db.pool)).toBe(before);
+});
+
+test("an expired order, an order of a sale without payment, and a malformed or unknown order are refused", async () => {
+  const repository = new SaleRepository(db.pool);
+  const logger = createLogger("webhook-test", "silent");
+  const afterTimeout = Date.now() + (TIMEOUT_SECONDS + 1) * 1000;
+  await expireReservationsJob({ redis, repository, logger, now: () => afterTimeout }, "* * * * * *", 30_000).run();
+  const cat = orders.get("webhook-reserve/cat")!;
+  expect(await redis.hget(saleKeys("webhook-reserve").orders, `${cat.split(".")[1]}:s`)).toBe("expired");
+
+  const cases: [string, Delivery, number, string][] = [
+    ["expired", delivery(cat), 410, "order_expired"],
+    ["order mode", delivery(orders.get("webhook-order/ann")!), 409, "payment_not_accepted"],
+    ["unknown sale", delivery("no-such-sale.1"), 404, "order_not_found"],
+    ["unknown order", delivery("webhook-reserve.99"), 404, "order_not_found"],
+    ["malformed", delivery("not an order id"), 400, "bad_request"],
+  ];
+  for (const [name, d, status, error] of cases) {
+    const res = await send(d);
+    expect({ name, status: res.status, error: res.body.error }).toEqual({ name, status, error });
+  }
+  // Ann's payment and nothing since: Ben's and Cat's expired units stay on sale.
+  expect(await unitsPaid()).toBe(1);
+  expect(await redis.get(saleKeys("webhook-reserve").stock)).toBe("4");
+});
+
+test("the webhook is not reachable through the gateway", async () => {
+  const d = delivery(orders.get("webhook-reserve/ben")!);
+  const before = await snapshot(redis, db.pool);
+  const res = await request(`${gateway.url}/payments/webhook`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Payment-Timestamp": d.timestamp, "X-Payment-Signature": d.signature },
+    body: d.body,
+  });
+  expect(res.status).toBeGreaterThanOrEqual(400);
+  expect(res.status).toBeLessThan(500);
+  expect(await snapshot(redis, db.pool)).toBe(before);
+});

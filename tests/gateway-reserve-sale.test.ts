@@ -1,0 +1,219 @@
+/**
+ * Deduction `reserve` through the real gateway, Redis, order worker and Postgres: units are
+ * taken at acceptance and held until paid (POST /api/orders/{id}/pay) or until the expiry
+ * job gives them back; counted to the unit at the end (paid + reserved + left = total).
+ * The jobs run directly, with a clock past the payment timeout, instead of waiting for it.
+ */
+import { createLogger, type Redis } from "@flash-sale/node-common";
+import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { LOAD_TEST_KNOBS, afterConfigSync, waitForSale, type Gateway } from "./support/gateway";
+import type { TestDatabase } from "./support/test-database";
+import type { ControlPlane } from "./support/control-plane";
+import { TestStack } from "./support/test-stack";
+import { snapshot, waitForRows } from "./support/counts";
+import { purchase, request, type HttpResponse } from "./support/http";
+import { signToken } from "./support/tokens";
+import { SaleRepository } from "../control-plane/src/sales/repository";
+import { expireReservationsJob } from "../control-plane/src/jobs/expire-reservations";
+import { syncOrderStatusesJob } from "../control-plane/src/jobs/sync-order-statuses";
+import { expireReservations } from "../control-plane/src/reservations/expiry";
+
+const TIMEOUT_SECONDS = 60;
+/** A clock past every payment timeout of the orders made so far. */
+const afterTimeout = () => Date.now() + (TIMEOUT_SECONDS + 1) * 1000;
+const logger = createLogger("reserve-test", "silent");
+
+let stack: TestStack;
+let redis: Redis;
+let db: TestDatabase;
+let controlPlane: ControlPlane;
+let gateway: Gateway;
+let repository: SaleRepository;
+
+beforeAll(async () => {
+  stack = await TestStack.start({ name: "reserve_sale", knobs: LOAD_TEST_KNOBS, worker: {} });
+  ({ redis, db, controlPlane, gateway } = stack);
+  repository = new SaleRepository(db.pool);
+});
+
+afterAll(async () => {
+  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
+});
+
+async function createReserveSale(id: string, stock: number): Promise<void> {
+  await controlPlane.createSale({ id, stock, deduction: "reserve", paymentTimeoutSeconds: TIMEOUT_SECONDS });
+  await waitForSale(gateway, id);
+}
+
+function pay(orderId: string, user: string): Promise<HttpResponse> {
+  return request(`${gateway.url}/api/orders/${orderId}/pay`, { method: "POST", headers: { Authorization: `Bearer ${signToken(user)}` } });
+}
+
+/** Each shopper buys one unit at once; the order id of each shopper who got one. */
+async function buyAll(saleId: string, users: string[]): Promise<Map<string, string>> {
+  const responses = await Promise.all(users.map((u) => purchase(gateway.url, saleId, signToken(u))));
+  const orders = new Map<string, string>();
+  responses.forEach((r, i) => {
+    if (r.status === 202) orders.set(users[i]!, r.json().orderId as string);
+    else expect(r.json().error).toBe("sold_out");
+  });
+  return orders;
+}
+
+async function expireDue(nowMs: number): Promise<void> {
+  await expireReservationsJob({ redis, repository, logger, now: () => nowMs }, "* * * * * *", 30_000).run();
+}
+
+async function syncStatuses(): Promise<void> {
+  await syncOrderStatusesJob({ redis, repository, logger }, "* * * * * *", 30_000).run();
+}
+
+interface Units {
+  left: number;
+  sold: number;
+  paid: number;
+}
+
+async function units(saleId: string): Promise<Units> {
+  const k = saleKeys(saleId);
+  const [left, sold, paid] = await Promise.all([redis.get(k.stock), redis.get(k.sold), redis.get(k.paid)]);
+  return { left: Number(left), sold: Number(sold ?? 0), paid: Number(paid ?? 0) };
+}
+
+/** Orders by status, from the orders hash in Redis (pending and confirmed counted as reserved). */
+async function redisStatuses(saleId: string): Promise<Record<string, number>> {
+  const fields = await redis.hgetall(saleKeys(saleId).orders);
+  const counts: Record<string, number> = {};
+  for (const [field, value] of Object.entries(fields)) {
+    if (!field.endsWith(":s")) continue;
+    const status = value === "pending" || value === "confirmed" ? "reserved" : value;
+    counts[status] = (counts[status] ?? 0) + 1;
+  }
+  return counts;
+}
+
+async function postgresStatuses(saleId: string): Promise<Record<string, number>> {
+  const result = await db.pool.query<{ status: string; n: number }>(
+    "SELECT status, count(*)::int AS n FROM orders WHERE sale_id = $1 GROUP BY status",
+    [saleId],
+  );
+  return Object.fromEntries(result.rows.map((r) => [r.status === "confirmed" ? "reserved" : r.status, r.n]));
+}
+
+test("100 units, 150 shoppers: 60 pay, 40 expire and go to later shoppers; paid + reserved + left = 100", async () => {
+  const saleId = "reserve-counted";
+  await createReserveSale(saleId, 100);
+  const users = Array.from({ length: 150 }, (_, i) => `${saleId}-shopper-${i}`);
+
+  const first = await buyAll(saleId, users);
+  expect(first.size).toBe(100);
+  expect(await units(saleId)).toEqual({ left: 0, sold: 100, paid: 0 });
+
+  const buyers = [...first.keys()];
+  const payers = buyers.slice(0, 60);
+  const unpaid = buyers.slice(60);
+  // Each payer pays twice at once: the second payment changes nothing.
+  const payments = await Promise.all(payers.flatMap((u) => [pay(first.get(u)!, u), pay(first.get(u)!, u)]));
+  for (const r of payments) expect([r.status, r.json().status]).toEqual([200, "paid"]);
+  expect(await units(saleId)).toEqual({ left: 0, sold: 100, paid: 60 });
+
+  await expireDue(afterTimeout());
+  expect(await units(saleId)).toEqual({ left: 40, sold: 60, paid: 60 });
+  await expireDue(afterTimeout()); // a second run returns nothing more
+  expect(await units(saleId)).toEqual({ left: 40, sold: 60, paid: 60 });
+
+  // A payment after the expiry is refused and writes nothing.
+  const late = await pay(first.get(unpaid[0]!)!, unpaid[0]!);
+  expect([late.status, late.json().error]).toEqual([410, "order_expired"]);
+  expect(await units(saleId)).toEqual({ left: 40, sold: 60, paid: 60 });
+  const expiredView = await request(`${gateway.url}/api/orders/${first.get(unpaid[0]!)}`, {
+    headers: { Authorization: `Bearer ${signToken(unpaid[0]!)}` },
+  });
+  expect(expiredView.json().status).toBe("expired");
+
+  // The gateways' sold-out flag clears at their next sync; the 50 turned away buy again.
+  await afterConfigSync();
+  const later = await buyAll(saleId, users.filter((u) => !first.has(u)));
+  expect(later.size).toBe(40);
+  const laterBuyers = [...later.keys()];
+  for (const r of await Promise.all(laterBuyers.slice(0, 20).map((u) => pay(later.get(u)!, u)))) expect(r.status).toBe(200);
+
+  const end = await units(saleId);
+  expect(end).toEqual({ left: 0, sold: 100, paid: 80 });
+  const reserved = end.sold - end.paid;
+  expect(end.paid + reserved + end.left).toBe(100);
+  expect(await redisStatuses(saleId)).toEqual({ paid: 80, expired: 40, reserved: 20 });
+
+  // Postgres: every order once, one per shopper, statuses as in Redis once the job copied them.
+  await waitForRows(db.pool, saleId, 140);
+  await syncStatuses();
+  expect(await postgresStatuses(saleId)).toEqual({ paid: 80, expired: 40, reserved: 20 });
+  const distinct = await db.pool.query<{ n: number }>("SELECT count(DISTINCT user_id)::int AS n FROM orders WHERE sale_id = $1", [saleId]);
+  expect(distinct.rows[0]!.n).toBe(140);
+  expect(await redis.xlen(saleKeys(saleId).statusChanges)).toBe(0);
+  expect(gateway.errorLines()).toEqual([]);
+});
+
+test("a payment racing the expiry of the same order, 300 times: exactly one wins, stock consistent", async () => {
+  const rounds = 15;
+  const perRound = 20;
+  let paidWins = 0;
+  for (let round = 0; round < rounds; round++) {
+    const saleId = `reserve-race-${round}`;
+    await createReserveSale(saleId, perRound);
+    const users = Array.from({ length: perRound }, (_, i) => `${saleId}-shopper-${i}`);
+    const orders = await buyAll(saleId, users);
+    expect(orders.size).toBe(perRound);
+
+    // The expiry script starts at a different moment of each round's payments.
+    const expiry = new Promise((r) => setTimeout(r, round % 8)).then(() => expireReservations(redis, saleId, TIMEOUT_SECONDS * 1000, afterTimeout()));
+    const [payments] = await Promise.all([Promise.all(users.map((u) => pay(orders.get(u)!, u))), expiry]);
+    const statuses = await redis.hgetall(saleKeys(saleId).orders);
+    let paid = 0;
+    payments.forEach((r, i) => {
+      const orderNo = orders.get(users[i]!)!.split(".")[1]!;
+      if (r.status === 200) {
+        paid++;
+        expect(statuses[`${orderNo}:s`]).toBe("paid");
+      } else {
+        expect([r.status, r.json().error]).toEqual([410, "order_expired"]);
+        expect(statuses[`${orderNo}:s`]).toBe("expired");
+      }
+    });
+    expect(await units(saleId)).toEqual({ left: perRound - paid, sold: paid, paid });
+    paidWins += paid;
+  }
+  // Both sides won somewhere (otherwise nothing raced).
+  expect(paidWins).toBeGreaterThan(0);
+  expect(paidWins).toBeLessThan(rounds * perRound);
+});
+
+test("refused payments write nothing", async () => {
+  const saleId = "reserve-refusals";
+  await createReserveSale(saleId, 5);
+  const orders = await buyAll(saleId, ["alice", "bob"]);
+  await controlPlane.createSale({ id: "order-mode", stock: 5 });
+  await waitForSale(gateway, "order-mode");
+  const orderMode = await buyAll("order-mode", ["alice"]);
+  await waitForRows(db.pool, saleId, 2);
+  await waitForRows(db.pool, "order-mode", 1);
+  await new Promise((r) => setTimeout(r, 300)); // the worker's confirmation after the commit
+  const before = await snapshot(redis, db.pool);
+
+  const alice = orders.get("alice")!;
+  const cases: [string, Promise<HttpResponse>, number, string][] = [
+    ["no token", request(`${gateway.url}/api/orders/${alice}/pay`, { method: "POST" }), 401, "unauthorized"],
+    ["someone else's order", pay(alice, "bob"), 404, "order_not_found"],
+    ["an order that does not exist", pay(`${saleId}.999`, "alice"), 404, "order_not_found"],
+    ["an order of an unknown sale", pay("no-such-sale.1", "alice"), 404, "order_not_found"],
+    ["a malformed order id", pay(`${saleId}.01`, "alice"), 404, "order_not_found"],
+    ["an order of a sale that takes no payment", pay(orderMode.get("alice")!, "alice"), 409, "payment_not_accepted"],
+  ];
+  for (const [, response, status, error] of cases) {
+    const r = await response;
+    expect([r.status, r.json().error]).toEqual([status, error]);
+  }
+  const get = await request(`${gateway.url}/api/orders/${alice}/pay`, { headers: { Authorization: `Bearer ${signToken("alice")}` } });
+  expect(get.status).toBe(405);
+  expect(await snapshot(redis, db.pool)).toBe(before);
+});
