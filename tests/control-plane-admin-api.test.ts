@@ -231,7 +231,20 @@ describe("validation", () => {
     ["an id starting with -", { id: "-sale" }, "id", /not starting with "-"/],
     ["an unknown deduction", { deduction: "later" }, "deduction", /must be one of "order", "payment", "reserve"/],
     ["deduction reserve without a payment timeout", { deduction: "reserve" }, "paymentTimeoutSeconds", /is required with this deduction/],
-    ["deduction payment", { deduction: "payment" }, "deduction", /"payment" is not supported yet; use "order" or "reserve"/],
+    ["deduction payment without a payment timeout", { deduction: "payment", limits: { openUnpaidOrders: 10 } }, "paymentTimeoutSeconds", /is required with this deduction/],
+    [
+      "deduction payment without a bound on open unpaid orders",
+      { deduction: "payment", paymentTimeoutSeconds: 300 },
+      "limits.openUnpaidOrders",
+      /is required with deduction "payment"/,
+    ],
+    ["a bound on open unpaid orders with deduction order", { limits: { openUnpaidOrders: 10 } }, "limits.openUnpaidOrders", /only applies to it/],
+    [
+      "a bound of 0 open unpaid orders",
+      { deduction: "payment", paymentTimeoutSeconds: 300, limits: { openUnpaidOrders: 0 } },
+      "limits.openUnpaidOrders",
+      /1 or more/,
+    ],
     ["no deduction", { deduction: undefined }, "deduction", /is required/],
     ["a challenge that is not a boolean", { challenge: "yes" }, "challenge", /true or false/],
     ["a payment timeout with deduction order", { paymentTimeoutSeconds: 300 }, "paymentTimeoutSeconds", /only applies to deduction/],
@@ -331,14 +344,14 @@ describe("GET /admin/api/sales/:id", () => {
     const res = await call("GET", "/admin/api/sales/live");
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: "live", stock: 10, deduction: "order" });
-    expect(res.body.stats).toEqual({ unitsLeft: 7, unitsSold: 3, unitsPaid: 0, ordersPersisted: 1, unitsPersisted: 1, reconciliation: null });
+    expect(res.body.stats).toEqual({ unitsLeft: 7, unitsSold: 3, unitsPaid: 0, ordersOpenUnpaid: 0, ordersPersisted: 1, unitsPersisted: 1, reconciliation: null });
   });
 
   it("shows unitsLeft null when the stock is not loaded", async () => {
     expect((await call("POST", "/admin/api/sales", { body: validSale({ id: "unloaded" }) })).status).toBe(201);
     await redis.flushdb();
     const res = await call("GET", "/admin/api/sales/unloaded");
-    expect(res.body.stats).toEqual({ unitsLeft: null, unitsSold: 0, unitsPaid: 0, ordersPersisted: 0, unitsPersisted: 0, reconciliation: null });
+    expect(res.body.stats).toEqual({ unitsLeft: null, unitsSold: 0, unitsPaid: 0, ordersOpenUnpaid: 0, ordersPersisted: 0, unitsPersisted: 0, reconciliation: null });
   });
 
   it("answers 404 sale_not_found for an unknown sale", async () => {

@@ -1,6 +1,6 @@
 /**
- * POST /payments/webhook on the control plane: the provider's signed callback pays a reserved
- * order with the same script as the gateway's pay call. Refused when unsigned, badly signed,
+ * POST /payments/webhook on the control plane: the provider's signed callback pays an order of a
+ * `reserve` or `payment` sale with the same script as the gateway's pay call. Refused when unsigned, badly signed,
  * outside the skew window or replayed; idempotent for a new delivery of the same payment.
  */
 import { createLogger, type Redis } from "@flash-sale/node-common";
@@ -148,4 +148,24 @@ test("the webhook is not reachable through the gateway", async () => {
   expect(res.status).toBeGreaterThanOrEqual(400);
   expect(res.status).toBeLessThan(500);
   expect(await snapshot(redis, db.pool)).toBe(before);
+});
+
+test("a payment sale: the webhook takes the unit, or fails the order when none is left", async () => {
+  const saleId = "webhook-payment";
+  await controlPlane.createSale({ id: saleId, stock: 1, deduction: "payment", paymentTimeoutSeconds: TIMEOUT_SECONDS, limits: { openUnpaidOrders: 5 } });
+  await waitForSale(gateway, saleId);
+  const [dan, eve] = await Promise.all(["dan", "eve"].map((u) => purchase(gateway.url, saleId, signToken(u))));
+  const k = saleKeys(saleId);
+  expect(await redis.mget(k.stock, k.paid, k.openUnpaid)).toEqual(["1", null, "2"]);
+
+  const danOrder = dan!.json().orderId as string;
+  expect(await send(delivery(danOrder))).toEqual({ status: 200, body: { orderId: danOrder, status: "paid" } });
+  const eveOrder = eve!.json().orderId as string;
+  const first = delivery(eveOrder);
+  for (const d of [first, delivery(eveOrder, Number(first.timestamp) + 1)]) {
+    const res = await send(d);
+    expect([res.status, res.body.error]).toEqual([410, "order_failed"]);
+  }
+  expect(await redis.mget(k.stock, k.sold, k.paid, k.openUnpaid)).toEqual(["0", "1", "1", "0"]);
+  expect(await redis.hget(k.orders, `${eveOrder.split(".")[1]}:s`)).toBe("failed");
 });

@@ -166,7 +166,7 @@ test("a payment racing the expiry of the same order, 300 times: exactly one wins
     expect(orders.size).toBe(perRound);
 
     // The expiry script starts at a different moment of each round's payments.
-    const expiry = new Promise((r) => setTimeout(r, round % 8)).then(() => expireReservations(redis, saleId, TIMEOUT_SECONDS * 1000, afterTimeout()));
+    const expiry = new Promise((r) => setTimeout(r, round % 8)).then(() => expireReservations(redis, { id: saleId, deduction: "reserve", paymentTimeoutMs: TIMEOUT_SECONDS * 1000 }, afterTimeout()));
     const [payments] = await Promise.all([Promise.all(users.map((u) => pay(orders.get(u)!, u))), expiry]);
     const statuses = await redis.hgetall(saleKeys(saleId).orders);
     let paid = 0;

@@ -36,6 +36,19 @@ describe("saleInputSchema", () => {
     });
   });
 
+  it("takes deduction payment with a payment timeout and a bound on open unpaid orders", () => {
+    const sale = schema.parse({ ...minimal, deduction: "payment", paymentTimeoutSeconds: 600, limits: { openUnpaidOrders: 150 } });
+    expect(sale.limits).toEqual({ userRatePerSecond: 2, userBurst: 3, admitPerSecond: 100, openUnpaidOrders: 150 });
+  });
+
+  it.each([
+    ["deduction payment without the bound", { deduction: "payment", paymentTimeoutSeconds: 600 }],
+    ["the bound with deduction reserve", { deduction: "reserve", paymentTimeoutSeconds: 600, limits: { openUnpaidOrders: 5 } }],
+  ])("refuses %s at limits.openUnpaidOrders", (_what, change) => {
+    const result = schema.safeParse({ ...minimal, ...change });
+    expect(result.error?.issues.map((i) => i.path.join("."))).toEqual(["limits.openUnpaidOrders"]);
+  });
+
   it("checks endsAt against startsAt alongside other fields' issues", () => {
     const result = schema.safeParse({ ...minimal, price: -1, endsAt: "2030-01-01T11:00:00Z" });
     expect(result.success).toBe(false);

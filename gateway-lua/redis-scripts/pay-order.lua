@@ -1,24 +1,31 @@
 --[[
-pay-order.lua — mark one reserved order paid, atomically with the reservation expiry
+pay-order.lua — mark one unpaid order paid, atomically with the order expiry
 (control-plane/redis-scripts/expire-reservations.lua): whichever runs first decides the order.
+Mode `reserve`: the order's units were taken at acceptance. Mode `payment`: the payment takes
+them now, or, when too few are left, the order fails; either way it is no longer open.
 Run by the gateway (POST /api/orders/{id}/pay, the shopper) and by the control plane (the
 payment provider's signed webhook).
 
 Validates before the first write (Redis scripts do not roll back); paying an order already
-paid writes nothing and answers as the first payment did.
+paid, or already failed, writes nothing and answers as the first payment did.
 
 KEYS[1] orders         hash: <n> -> "user\tqty\tacceptedAtMs", <n>:s -> status
 KEYS[2] paid           string: units paid
 KEYS[3] statusChanges  stream of status changes (fields: n status) for Postgres
+KEYS[4] stock          string: units left (mode `payment`)
+KEYS[5] sold           string: units taken (mode `payment`)
+KEYS[6] openUnpaid     string: open unpaid orders (mode `payment`)
 
 ARGV[1] order number
 ARGV[2] user id the order must belong to (the shopper's); empty for the signed webhook
+ARGV[3] the sale's deduction: "reserve" or "payment"
 
 Returns
   {0, qty}   paid now
   {1, qty}   already paid: nothing written
   {2}        the order expired (or is otherwise not payable): nothing written
   {3}        no such order for this user
+  {4}        mode `payment`: too few units were left, the order failed (now or before)
 ]]
 local n = ARGV[1]
 local record = redis.call('HGET', KEYS[1], n)
@@ -29,8 +36,19 @@ qty = tonumber(qty)
 
 local status = redis.call('HGET', KEYS[1], n .. ':s')
 if status == 'paid' then return {1, qty} end
+if status == 'failed' then return {4} end
 if status ~= 'pending' and status ~= 'confirmed' then return {2} end
 
+if ARGV[3] == 'payment' then
+  redis.call('DECR', KEYS[6])
+  if tonumber(redis.call('GET', KEYS[4]) or '0') < qty then
+    redis.call('HSET', KEYS[1], n .. ':s', 'failed')
+    redis.call('XADD', KEYS[3], '*', 'n', n, 'status', 'failed')
+    return {4}
+  end
+  redis.call('DECRBY', KEYS[4], qty)
+  redis.call('INCRBY', KEYS[5], qty)
+end
 redis.call('HSET', KEYS[1], n .. ':s', 'paid')
 redis.call('INCRBY', KEYS[2], qty)
 redis.call('XADD', KEYS[3], '*', 'n', n, 'status', 'paid')

@@ -1,5 +1,5 @@
 /** The public JSON API of the gateway (README, "Public contract"), same origin, cookie auth. */
-import type { PublicSaleStatus, PublicSaleView } from "@flash-sale/gateway-lua/core/sale";
+import type { Deduction, PublicSaleStatus, PublicSaleView } from "@flash-sale/gateway-lua/core/sale";
 import type { OrderStatus } from "@flash-sale/gateway-lua/core/stream";
 
 export type { OrderStatus };
@@ -12,7 +12,9 @@ export interface Order {
   status: OrderStatus;
   quantity: number;
   acceptedAt: string;
-  /** Orders of a `reserve` sale: unpaid after this, the order expires. */
+  /** The sale's; absent once the gateway no longer knows the sale. */
+  deduction?: Deduction;
+  /** Orders of a `reserve` or `payment` sale: unpaid after this, the order expires. */
   payBy?: string;
 }
 

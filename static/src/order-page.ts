@@ -1,7 +1,8 @@
 /**
  * The order page (/orders/{orderId}): the shopper's order, its status followed with backoff
- * until it settles (pending → confirmed; for a `reserve` sale then paid or expired), and the
- * demo's pay button while a reserved order waits for its payment.
+ * until it settles (pending → confirmed; for a `reserve` sale then paid or expired, for a
+ * `payment` sale paid, failed or expired), and the demo's pay button while an order waits for
+ * its payment.
  */
 import { getJson, postJson, type Order, type OrderStatus } from "./api.js";
 import { askToLogIn } from "./demo-login.js";
@@ -15,7 +16,7 @@ const MAX_DELAY_MS = 10000;
 
 /**
  * Statuses after which nothing more happens to the order, unless it awaits a payment
- * (a `reserve` sale's order, which says `payBy`, goes on to paid or expired).
+ * (an order that says `payBy` goes on to paid, expired or, for a `payment` sale, failed).
  */
 const SETTLED: readonly OrderStatus[] = ["confirmed", "paid", "expired", "failed"];
 
@@ -23,11 +24,13 @@ const STATUS_TEXT: Record<OrderStatus, string> = {
   pending: "Pending: your unit is held and the order is being recorded.",
   confirmed: "Confirmed: your order is recorded.",
   paid: "Paid: thank you.",
-  expired: "Expired: the order was not paid in time and the unit went back to the sale.",
+  expired: "Expired: the order was not paid in time; nothing was charged.",
   failed: "Failed: the order could not be completed; nothing was charged.",
 };
 
-const AWAITING_PAYMENT_TEXT = "Reserved: your unit is held until you pay.";
+/** A `reserve` sale holds the unit for the order; a `payment` sale takes it at payment. */
+const RESERVED_TEXT = "Reserved: your unit is held until you pay.";
+const AWAITING_PAYMENT_TEXT = "Awaiting payment: paying takes your unit, while any are left.";
 
 const orderId = idFromPath();
 const el = {
@@ -57,7 +60,8 @@ function render(order: Order): void {
   el.sale.href = `/sales/${encodeURIComponent(order.saleId)}`;
   el.quantity.textContent = String(order.quantity);
   el.acceptedAt.textContent = formatTime(order.acceptedAt);
-  const text = awaitsPayment(order) ? AWAITING_PAYMENT_TEXT : STATUS_TEXT[order.status];
+  const awaitingText = order.deduction === "payment" ? AWAITING_PAYMENT_TEXT : RESERVED_TEXT;
+  const text = awaitsPayment(order) ? awaitingText : STATUS_TEXT[order.status];
   if (el.status.textContent !== text) el.status.textContent = text;
   document.body.dataset.orderStatus = order.status;
   show(el.details, true);

@@ -14,7 +14,7 @@ export interface SaleInput {
   startsAt?: string;
   endsAt?: string;
   perUserLimit?: number;
-  limits?: { userRatePerSecond?: number; userBurst?: number; admitPerSecond?: number };
+  limits?: { userRatePerSecond?: number; userBurst?: number; admitPerSecond?: number; openUnpaidOrders?: number };
   [field: string]: unknown;
 }
 

@@ -23,7 +23,8 @@ export async function purchase(
   requestId: string,
 ): Promise<PurchaseReply> {
   const keys = purchaseScriptKeys(saleKeys(saleId));
-  const reply = await redis.eval(SCRIPT, keys.length, ...keys, saleId, userId, qty, limit, nowMs, requestId);
+  // Open-unpaid bound 0: the units are taken at acceptance (deductions order and reserve).
+  const reply = await redis.eval(SCRIPT, keys.length, ...keys, saleId, userId, qty, limit, nowMs, requestId, 0);
   if (!Array.isArray(reply) || !reply.every((v) => typeof v === "number")) {
     throw new Error(`purchase.lua: unexpected reply ${JSON.stringify(reply)}`);
   }

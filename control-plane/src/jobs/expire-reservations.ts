@@ -1,7 +1,8 @@
 /**
- * Job: expires the unpaid orders of `reserve` sales once their payment timeout has passed,
- * returning their units to stock; gateways clear their sold-out flag when their config sync
- * next reads units left above 0.
+ * Job: expires the unpaid orders of `reserve` and `payment` sales once their payment timeout
+ * has passed: a `reserve` order returns its units to stock (gateways clear their sold-out flag
+ * when their config sync next reads units left above 0), a `payment` order frees its place
+ * under the sale's bound on open unpaid orders.
  */
 import type { Logger, Redis } from "@flash-sale/node-common";
 import { expireReservations } from "../reservations/expiry";
@@ -26,9 +27,9 @@ export function expireReservationsJob(deps: ExpireReservationsDeps, schedule: st
     leaseMs,
     async run() {
       const t = now();
-      for (const sale of await deps.repository.publishedReservingEndingAfter(t - EXPIRE_AFTER_END_MS)) {
-        const result = await expireReservations(deps.redis, sale.id, sale.paymentTimeoutMs, t);
-        if (result.expiredOrders > 0) deps.logger.info({ saleId: sale.id, ...result }, "unpaid reservations expired");
+      for (const sale of await deps.repository.publishedTakingPaymentEndingAfter(t - EXPIRE_AFTER_END_MS)) {
+        const result = await expireReservations(deps.redis, sale, t);
+        if (result.expiredOrders > 0) deps.logger.info({ saleId: sale.id, ...result }, "unpaid orders expired");
       }
     },
   };

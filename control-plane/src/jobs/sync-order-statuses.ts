@@ -1,4 +1,7 @@
-/** Job: copies the order status changes of `reserve` sales (paid, expired) from Redis to Postgres. */
+/**
+ * Job: copies the order status changes of `reserve` and `payment` sales (paid, expired,
+ * failed) from Redis to Postgres.
+ */
 import type { Logger, Redis } from "@flash-sale/node-common";
 import { applyStatusChanges } from "../reservations/status-changes";
 import type { SaleRepository } from "../sales/repository";
@@ -21,7 +24,7 @@ export function syncOrderStatusesJob(deps: SyncOrderStatusesDeps, schedule: stri
     schedule,
     leaseMs,
     async run() {
-      for (const sale of await deps.repository.publishedReservingEndingAfter(now() - SYNC_AFTER_END_MS)) {
+      for (const sale of await deps.repository.publishedTakingPaymentEndingAfter(now() - SYNC_AFTER_END_MS)) {
         const applied = await applyStatusChanges(deps.redis, deps.repository, sale.id);
         if (applied > 0) deps.logger.debug({ saleId: sale.id, applied }, "order statuses copied to Postgres");
       }

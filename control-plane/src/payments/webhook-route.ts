@@ -56,16 +56,20 @@ export function paymentWebhook({ redis, repository, logger, secret, skewSeconds,
     if (ref === undefined) throw new ApiError("bad_request", 'The body must be {"orderId": "<sale id>.<order number>"}.');
     const sale = await repository.find(ref.saleId);
     if (sale === undefined) throw new ApiError("order_not_found");
-    if (sale.deduction !== "reserve") throw new ApiError("payment_not_accepted");
+    if (sale.deduction === "order") throw new ApiError("payment_not_accepted");
 
     // Kept while the timestamp is fresh: after that the skew check refuses the replay anyway.
     const fresh = await redis.set(webhookDeliveryKey(signature as string), "1", "EX", 2 * skewSeconds, "NX");
     if (fresh === null) throw new ApiError("unauthorized", "The payment webhook is refused: this delivery was received before.");
 
-    const outcome = await payOrder(redis, ref);
+    const outcome = await payOrder(redis, ref, sale.deduction);
     if (outcome === "expired") {
       logger.warn({ orderId }, "payment for an expired order refused: the provider must refund it");
       throw new ApiError("order_expired");
+    }
+    if (outcome === "failed") {
+      logger.warn({ orderId }, "payment for an order that found no units left: the provider must refund it");
+      throw new ApiError("order_failed");
     }
     if (outcome === "not_found") throw new ApiError("order_not_found");
     res.json({ orderId, status: "paid" });

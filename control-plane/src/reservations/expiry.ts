@@ -1,11 +1,13 @@
 /**
- * Gives back the units of a `reserve` sale's unpaid orders once their payment timeout has
- * passed (redis-scripts/expire-reservations.lua: each order once, atomic with payments).
+ * Expires a sale's unpaid orders once their payment timeout has passed, giving back the units
+ * of a `reserve` sale (redis-scripts/expire-reservations.lua: each order once, atomic with
+ * payments).
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Redis } from "@flash-sale/node-common";
 import { expiryScriptKeys, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import type { SaleTakingPayment } from "../sales/repository";
 
 // Two levels up from both src/reservations (ts-jest) and build/reservations (node).
 const SCRIPT = readFileSync(path.resolve(__dirname, "../../redis-scripts/expire-reservations.lua"), "utf8");
@@ -17,11 +19,11 @@ export interface ExpiryResult {
   unitsReturned: number;
 }
 
-export async function expireReservations(redis: Redis, saleId: string, paymentTimeoutMs: number, nowMs: number): Promise<ExpiryResult> {
-  const keys = expiryScriptKeys(saleKeys(saleId));
+export async function expireReservations(redis: Redis, sale: SaleTakingPayment, nowMs: number): Promise<ExpiryResult> {
+  const keys = expiryScriptKeys(saleKeys(sale.id));
   const total: ExpiryResult = { expiredOrders: 0, unitsReturned: 0 };
   for (;;) {
-    const reply = await redis.eval(SCRIPT, keys.length, ...keys, paymentTimeoutMs, nowMs, ORDERS_PER_CALL);
+    const reply = await redis.eval(SCRIPT, keys.length, ...keys, sale.paymentTimeoutMs, nowMs, ORDERS_PER_CALL, sale.deduction);
     if (!Array.isArray(reply) || reply.length !== 4 || !reply.every((v) => typeof v === "number")) {
       throw new Error(`expire-reservations.lua answered ${JSON.stringify(reply)}`);
     }

@@ -7,10 +7,15 @@ import type { SaleRepository } from "./repository";
 export interface LiveStats {
   /** Units left to take; null while the stock is not loaded (never published). */
   unitsLeft: number | null;
-  /** Units taken (a `reserve` sale's include the reserved ones: reserved = sold − paid). */
+  /**
+   * Units taken (a `reserve` sale's include the reserved ones: reserved = sold − paid; a
+   * `payment` sale takes them at payment, so sold = paid).
+   */
   unitsSold: number;
-  /** Units paid for (`reserve` sales; 0 otherwise). */
+  /** Units paid for (`reserve`, `payment` sales; 0 otherwise). */
   unitsPaid: number;
+  /** Orders waiting unpaid, no unit taken (`payment` sales, bounded; 0 otherwise). */
+  ordersOpenUnpaid: number;
   /** Accepted orders the order worker has written to Postgres, and their units. */
   ordersPersisted: number;
   unitsPersisted: number;
@@ -20,8 +25,8 @@ export interface LiveStats {
 
 export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRepository, saleId: string): Promise<LiveStats> {
   const keys = saleKeys(saleId);
-  const [[left, sold, paid], persisted, reconciliation] = await Promise.all([
-    redis.mget(keys.stock, keys.sold, keys.paid), // one slot: the keys carry the sale's hash tag
+  const [[left, sold, paid, openUnpaid], persisted, reconciliation] = await Promise.all([
+    redis.mget(keys.stock, keys.sold, keys.paid, keys.openUnpaid), // one slot: the keys carry the sale's hash tag
     repository.persistedOrders(saleId),
     lastReconciliation(pool, saleId),
   ]);
@@ -29,6 +34,7 @@ export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRe
     unitsLeft: left === null || left === undefined ? null : Number(left),
     unitsSold: Number(sold ?? 0),
     unitsPaid: Number(paid ?? 0),
+    ordersOpenUnpaid: Number(openUnpaid ?? 0),
     ordersPersisted: persisted.orders,
     unitsPersisted: persisted.units,
     reconciliation,

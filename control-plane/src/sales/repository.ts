@@ -34,6 +34,13 @@ export interface Sale {
   updatedAt: string;
 }
 
+/** A sale whose orders wait for payment, as the expiry and status jobs need it. */
+export interface SaleTakingPayment {
+  id: string;
+  deduction: Deduction;
+  paymentTimeoutMs: number;
+}
+
 /** Orders the order worker has written to Postgres for one sale. */
 export interface PersistedOrders {
   orders: number;
@@ -227,15 +234,18 @@ export class SaleRepository {
     return result.rows.map((r) => r.id);
   }
 
-  /** Published `reserve` sales that had not ended at sinceMs, with their payment timeout. */
-  async publishedReservingEndingAfter(sinceMs: number): Promise<{ id: string; paymentTimeoutMs: number }[]> {
-    const result = await this.pool.query<{ id: string; payment_timeout_seconds: number }>(
-      `SELECT id, payment_timeout_seconds FROM sales
-        WHERE published_version IS NOT NULL AND deduction = 'reserve' AND ends_at > $1
+  /**
+   * Published sales that take payments (`reserve`, `payment`) and had not ended at sinceMs,
+   * with their deduction and payment timeout.
+   */
+  async publishedTakingPaymentEndingAfter(sinceMs: number): Promise<SaleTakingPayment[]> {
+    const result = await this.pool.query<{ id: string; deduction: Deduction; payment_timeout_seconds: number }>(
+      `SELECT id, deduction, payment_timeout_seconds FROM sales
+        WHERE published_version IS NOT NULL AND deduction IN ('reserve', 'payment') AND ends_at > $1
         ORDER BY starts_at, id`,
       [new Date(sinceMs)],
     );
-    return result.rows.map((r) => ({ id: r.id, paymentTimeoutMs: r.payment_timeout_seconds * 1000 }));
+    return result.rows.map((r) => ({ id: r.id, deduction: r.deduction, paymentTimeoutMs: r.payment_timeout_seconds * 1000 }));
   }
 
   /**

@@ -1,14 +1,8 @@
-/**
- * A sale as an admin submits it: the one schema of the admin API, exported for the admin UI.
- * It refuses what the gateway cannot sell yet (deduction `payment`), so that nothing
- * unsellable is stored or published.
- */
+/** A sale as an admin submits it: the one schema of the admin API, exported for the admin UI. */
 import { z } from "zod";
 import { DEDUCTIONS, type Deduction, type SaleLimits } from "@flash-sale/gateway-lua/core/sale";
 import { isValidSaleId } from "@flash-sale/gateway-lua/core/ids";
 
-/** Deductions the gateway implements today. */
-export const SUPPORTED_DEDUCTIONS: readonly Deduction[] = ["order", "reserve"];
 /** Deductions that hold unpaid orders, and so have a payment timeout. */
 const DEDUCTIONS_WITH_PAYMENT_TIMEOUT: readonly Deduction[] = ["payment", "reserve"];
 
@@ -89,14 +83,7 @@ export function saleInputSchema(defaults: SaleDefaults) {
         startsAt: instant(),
         endsAt: instant(),
         perUserLimit: wholeNumber("must be a whole number of units, 1 or more", 1).default(1),
-        deduction: z
-          .enum(DEDUCTIONS, { error: unlessMissing(`must be one of ${quoted(DEDUCTIONS, ", ")}`) })
-          .superRefine((d, ctx) => {
-            if (!SUPPORTED_DEDUCTIONS.includes(d)) {
-              const message = `"${d}" is not supported yet; use ${quoted(SUPPORTED_DEDUCTIONS, " or ")}`;
-              ctx.addIssue({ code: "custom", message });
-            }
-          }),
+        deduction: z.enum(DEDUCTIONS, { error: unlessMissing(`must be one of ${quoted(DEDUCTIONS, ", ")}`) }),
         paymentTimeoutSeconds: wholeNumber("must be a whole number of seconds, 1 or more", 1).optional(),
         challenge: z.boolean({ error: "must be true or false" }).default(false),
         limits: z
@@ -113,6 +100,7 @@ export function saleInputSchema(defaults: SaleDefaults) {
               admitPerSecond: rate("must be a number of attempts per second above 0").default(
                 defaults.limits.admitPerSecond,
               ),
+              openUnpaidOrders: wholeNumber("must be a whole number of orders, 1 or more", 1).optional(),
             },
             { error: objectError },
           )
@@ -138,10 +126,17 @@ export function saleInputSchema(defaults: SaleDefaults) {
       (sale) => sale.paymentTimeoutSeconds !== undefined || !DEDUCTIONS_WITH_PAYMENT_TIMEOUT.includes(sale.deduction),
       {
         path: ["paymentTimeoutSeconds"],
-        message: "is required with this deduction: how long an unpaid order holds its units",
+        message: "is required with this deduction: how long an order may wait unpaid before it expires",
         when: noIssueIn("paymentTimeoutSeconds", "deduction"),
       },
-    );
+    )
+    // Deduction `payment` accepts orders without taking units: their number must be bounded.
+    // (`limits` is absent when the body is not an object at all: that issue is reported already.)
+    .refine((sale) => (sale.limits?.openUnpaidOrders !== undefined) === (sale.deduction === "payment"), {
+      path: ["limits", "openUnpaidOrders"],
+      message: 'is required with deduction "payment", and only applies to it: how many orders may wait unpaid at once',
+      when: noIssueIn("limits", "deduction"),
+    });
 }
 
 /** A sale as the admin sends it. */

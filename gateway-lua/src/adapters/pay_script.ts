@@ -1,13 +1,14 @@
 /**
- * Pays a reserved order in one Redis round trip: redis-scripts/pay-order.lua (its header
- * states KEYS, ARGV and the replies decoded here).
+ * Pays an order of a `reserve` or `payment` sale in one Redis round trip:
+ * redis-scripts/pay-order.lua (its header states KEYS, ARGV and the replies decoded here).
  */
 import { payScriptKeys, saleKeys } from "../core/keys";
 import type { OrderRef } from "../core/ids";
+import type { Deduction } from "../core/sale";
 import { discardRedis, openRedis, releaseRedis, type RedisConnection } from "./redis_connection";
 import { isNoScript, loadScript, type RedisScript } from "./redis_scripts";
 
-export type PayOutcome = "paid" | "already_paid" | "expired" | "not_found" | "unavailable";
+export type PayOutcome = "paid" | "already_paid" | "expired" | "not_found" | "failed" | "unavailable";
 
 export interface PayReply {
   outcome: PayOutcome;
@@ -15,7 +16,7 @@ export interface PayReply {
   error?: string;
 }
 
-const OUTCOME_BY_CODE: PayOutcome[] = ["paid", "already_paid", "expired", "not_found"];
+const OUTCOME_BY_CODE: PayOutcome[] = ["paid", "already_paid", "expired", "not_found", "failed"];
 
 let script: RedisScript | undefined;
 
@@ -24,16 +25,18 @@ export function loadPayScript(): void {
   script = loadScript("pay-order");
 }
 
-function call(red: RedisConnection, s: RedisScript, keys: string[], orderNo: string, userId: string) {
-  const [res, err] = red.evalsha(s.sha, 3, keys[0] as string, keys[1] as string, keys[2] as string, orderNo, userId);
+function call(red: RedisConnection, s: RedisScript, keys: string[], orderNo: string, userId: string, deduction: Deduction) {
+  const [k1, k2, k3, k4, k5, k6] = keys as [string, string, string, string, string, string];
+  const [res, err] = red.evalsha(s.sha, 6, k1, k2, k3, k4, k5, k6, orderNo, userId, deduction);
   if (!isNoScript(err)) return $multi(res, err);
-  return red.eval(s.source, 3, keys[0] as string, keys[1] as string, keys[2] as string, orderNo, userId);
+  return red.eval(s.source, 6, k1, k2, k3, k4, k5, k6, orderNo, userId, deduction);
 }
 
-export function payInRedis(ref: OrderRef, userId: string): PayReply {
+/** `deduction` is the sale's: `reserve` or `payment` (the script takes the units for `payment`). */
+export function payInRedis(ref: OrderRef, userId: string, deduction: Deduction): PayReply {
   const [red, connectErr] = openRedis();
   if (red === undefined) return { outcome: "unavailable", error: connectErr };
-  const [res, err] = call(red, script as RedisScript, payScriptKeys(saleKeys(ref.saleId)), ref.orderNo, userId);
+  const [res, err] = call(red, script as RedisScript, payScriptKeys(saleKeys(ref.saleId)), ref.orderNo, userId, deduction);
   if (res === undefined || res === false || err !== undefined || typeof res !== "object") {
     discardRedis(red);
     return { outcome: "unavailable", error: tostring(err) };

@@ -13,6 +13,7 @@ export type PurchaseOutcome =
   | "not_enough_left"
   | "not_loaded"
   | "challenge_used"
+  | "too_many_unpaid"
   | "unavailable";
 
 export interface PurchaseReply {
@@ -23,9 +24,17 @@ export interface PurchaseReply {
   error?: string;
 }
 
-const OUTCOME_BY_CODE: PurchaseOutcome[] = ["accepted", "sold_out", "limit_reached", "not_enough_left", "not_loaded", "challenge_used"];
+const OUTCOME_BY_CODE: PurchaseOutcome[] = [
+  "accepted",
+  "sold_out",
+  "limit_reached",
+  "not_enough_left",
+  "not_loaded",
+  "challenge_used",
+  "too_many_unpaid",
+];
 
-/** The mark a purchase sets on the challenge it used (KEYS[7], ARGV[7] of the script). */
+/** The mark a purchase sets on the challenge it used (KEYS[8], ARGV[8] of the script). */
 export interface UsedChallengeMark {
   key: string;
   ttlMs: number;
@@ -38,23 +47,33 @@ export function loadPurchaseScript(): void {
   script = loadScript("purchase");
 }
 
+/**
+ * ARGV[7] of the script: the sale's bound in mode `payment` (parsePublishedSale refuses a
+ * `payment` sale without one); 0 takes the units now.
+ */
+function openUnpaidBound(c: CachedSale): number {
+  return c.sale.deduction === "payment" ? (c.sale.limits.openUnpaidOrders as number) : 0;
+}
+
 function call(red: RedisConnection, s: RedisScript, c: CachedSale, userId: string, quantity: number, nowMs: number, requestId: string) {
   const now = string.format("%d", nowMs);
-  const [res, err] = red.evalsha(s.sha, 6, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey,
-    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId);
+  const bound = openUnpaidBound(c);
+  const [res, err] = red.evalsha(s.sha, 7, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey, c.openUnpaidKey,
+    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId, bound);
   if (!isNoScript(err)) return $multi(res, err);
-  return red.eval(s.source, 6, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey,
-    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId);
+  return red.eval(s.source, 7, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey, c.openUnpaidKey,
+    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId, bound);
 }
 
 function callWithChallenge(red: RedisConnection, s: RedisScript, c: CachedSale, userId: string, quantity: number, nowMs: number, requestId: string, mark: UsedChallengeMark) {
   const now = string.format("%d", nowMs);
   const ttl = string.format("%d", mark.ttlMs);
-  const [res, err] = red.evalsha(s.sha, 7, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey, mark.key,
-    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId, ttl);
+  const bound = openUnpaidBound(c);
+  const [res, err] = red.evalsha(s.sha, 8, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey, c.openUnpaidKey, mark.key,
+    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId, bound, ttl);
   if (!isNoScript(err)) return $multi(res, err);
-  return red.eval(s.source, 7, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey, mark.key,
-    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId, ttl);
+  return red.eval(s.source, 8, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey, c.openUnpaidKey, mark.key,
+    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId, bound, ttl);
 }
 
 /** The one round trip; `usedChallenge` is given for sales with a challenge. */

@@ -21,6 +21,7 @@ export interface CachedSale {
   orderSeqKey: string;
   ordersKey: string;
   streamKey: string;
+  openUnpaidKey: string;
   userPolicy: GcraPolicy;
   /** Units left as last read from Redis; undefined until read. */
   approxLeft: number | undefined;
@@ -51,6 +52,7 @@ function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): Cach
     orderSeqKey: k.orderSeq,
     ordersKey: k.orders,
     streamKey: k.stream,
+    openUnpaidKey: k.openUnpaid,
     userPolicy: gcraPolicy(sale.limits.userRatePerSecond, sale.limits.userBurst),
     approxLeft: previous?.approxLeft,
   };

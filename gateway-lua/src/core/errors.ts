@@ -16,11 +16,13 @@ export type ErrorCode =
   | "sold_out"
   | "sale_ended"
   | "order_expired"
+  | "order_failed"
   | "payload_too_large"
   | "not_started"
   | "rate_limited"
   | "internal_error"
   | "sale_paused"
+  | "sale_busy"
   | "unavailable";
 
 export interface CatalogueEntry {
@@ -38,15 +40,17 @@ export const ERROR_CATALOGUE: { [code in ErrorCode]: CatalogueEntry } = {
   method_not_allowed: { status: 405, message: "This method is not allowed here." },
   limit_reached: { status: 409, message: "You already have the most units this sale allows per shopper." },
   sale_conflict: { status: 409, message: "The sale's state does not allow this change." },
-  payment_not_accepted: { status: 409, message: "This order takes no payment: its sale does not reserve units." },
+  payment_not_accepted: { status: 409, message: "This order takes no payment: its sale sells each unit for good when the order is accepted." },
   sold_out: { status: 410, message: "The sale is sold out." },
   sale_ended: { status: 410, message: "The sale has ended." },
   order_expired: { status: 410, message: "The order expired unpaid and its units went back on sale; nothing was charged." },
+  order_failed: { status: 410, message: "No units were left when this order was paid: the order failed and nothing was charged." },
   payload_too_large: { status: 413, message: "The request body is too large." },
   not_started: { status: 425, message: "The sale has not started yet." },
   rate_limited: { status: 429, message: "Too many requests; retry after the given number of seconds." },
   internal_error: { status: 500, message: "An unexpected error occurred." },
   sale_paused: { status: 503, message: "The sale is paused; retry later." },
+  sale_busy: { status: 503, message: "Too many orders of this sale are waiting for payment; retry later." },
   unavailable: { status: 503, message: "The service is unavailable; nothing was sold. Retry later." },
 };
 
@@ -65,10 +69,12 @@ export const ERROR_CODES: ErrorCode[] = [
   "sold_out",
   "sale_ended",
   "order_expired",
+  "order_failed",
   "payload_too_large",
   "not_started",
   "rate_limited",
   "internal_error",
   "sale_paused",
+  "sale_busy",
   "unavailable",
 ];

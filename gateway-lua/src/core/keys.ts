@@ -19,10 +19,15 @@ export const BENCH_CEILING_KEY = "fs:bench:ceiling";
 export interface SaleKeys {
   /** String: units left to take. */
   stock: string;
-  /** String: units taken (at acceptance; `reserve` mode: an expired order gives its units back). */
+  /**
+   * String: units taken (at acceptance; `reserve` mode: an expired order gives its units back;
+   * `payment` mode: at payment).
+   */
   sold: string;
-  /** String: units paid for (`reserve` mode); units reserved = sold − paid. */
+  /** String: units paid for (`reserve`, `payment` modes); units reserved = sold − paid. */
   paid: string;
+  /** String: orders accepted and not yet paid, failed or expired (`payment` mode), bounded. */
+  openUnpaid: string;
   /** Hash: user id → units this user has been granted. */
   buyers: string;
   /** String: last order number handed out. */
@@ -47,6 +52,7 @@ export function saleKeys(saleId: string): SaleKeys {
     orders: tag + "orders",
     stream: tag + "stream",
     paid: tag + "paid",
+    openUnpaid: tag + "open-unpaid",
     expiryCursor: tag + "expiry-cursor",
     statusChanges: tag + "status-changes",
   };
@@ -54,22 +60,22 @@ export function saleKeys(saleId: string): SaleKeys {
 
 /** The purchase script's KEYS, in order; the script's header names the same list. */
 export function purchaseScriptKeys(k: SaleKeys): string[] {
-  return [k.stock, k.sold, k.buyers, k.orderSeq, k.orders, k.stream];
+  return [k.stock, k.sold, k.buyers, k.orderSeq, k.orders, k.stream, k.openUnpaid];
 }
 
 /** The pay script's KEYS (redis-scripts/pay-order.lua), in order. */
 export function payScriptKeys(k: SaleKeys): string[] {
-  return [k.orders, k.paid, k.statusChanges];
+  return [k.orders, k.paid, k.statusChanges, k.stock, k.sold, k.openUnpaid];
 }
 
 /** The reservation expiry script's KEYS (control-plane/redis-scripts/expire-reservations.lua), in order. */
 export function expiryScriptKeys(k: SaleKeys): string[] {
-  return [k.stock, k.sold, k.orderSeq, k.orders, k.expiryCursor, k.statusChanges];
+  return [k.stock, k.sold, k.orderSeq, k.orders, k.expiryCursor, k.statusChanges, k.openUnpaid];
 }
 
 /**
  * String, set when a purchase used the challenge with this nonce (see core/challenge.ts),
- * kept until the challenge expires: the purchase script's optional seventh key, so that a
+ * kept until the challenge expires: the purchase script's optional eighth key, so that a
  * solved challenge buys once across all gateways.
  */
 export function usedChallengeKey(saleId: string, nonce: string): string {

@@ -14,6 +14,8 @@ export interface SaleLimits {
   userBurst: number;
   /** Purchase attempts per second per sale that may reach Redis, per gateway. */
   admitPerSecond: number;
+  /** Deduction `payment`: most orders of the sale waiting unpaid at once (set for it only). */
+  openUnpaidOrders?: number;
 }
 
 export interface PublishedSale {
@@ -64,8 +66,10 @@ function parseLimits(v: unknown): SaleLimits | undefined {
   const rate = f["userRatePerSecond"];
   const burst = f["userBurst"];
   const admit = f["admitPerSecond"];
+  const openUnpaid = f["openUnpaidOrders"];
   if (!isPositiveNumber(rate) || !isWholeNumber(burst, 0) || !isPositiveNumber(admit)) return undefined;
-  return { userRatePerSecond: rate, userBurst: burst, admitPerSecond: admit };
+  if (openUnpaid !== undefined && !isWholeNumber(openUnpaid, 1)) return undefined;
+  return { userRatePerSecond: rate, userBurst: burst, admitPerSecond: admit, openUnpaidOrders: openUnpaid };
 }
 
 function parseDeduction(v: unknown): Deduction | undefined {
@@ -113,6 +117,7 @@ export function parsePublishedSale(v: unknown): PublishedSale | string {
   if (typeof paused !== "boolean") return "paused";
   const limits = parseLimits(f["limits"]);
   if (limits === undefined) return "limits";
+  if (deduction === "payment" && limits.openUnpaidOrders === undefined) return "limits";
   if (!isWholeNumber(version, 1)) return "version";
   return {
     id,

@@ -1,6 +1,7 @@
 /**
  * GET /api/orders/{orderId} — the caller's own order and its status; others' orders do not
- * exist. An order of a `reserve` sale also tells until when it can be paid (`payBy`).
+ * exist, with its sale's deduction (while the gateway knows the sale); an order of a `reserve`
+ * or `payment` sale also tells until when it can be paid (`payBy`).
  */
 import { parseOrderId } from "../core/ids";
 import { lookUpOrder } from "../adapters/order_lookup";
@@ -30,7 +31,7 @@ export function handleOrderStatus(this: void): void {
   }
   if (order === undefined || order.userId !== identity.userId) return sendError("order_not_found");
   const sale = cachedSale(ref.saleId)?.sale;
-  const timeoutSeconds = sale?.deduction === "reserve" ? sale.paymentTimeoutSeconds : undefined;
+  const timeoutSeconds = sale?.deduction === "order" ? undefined : sale?.paymentTimeoutSeconds;
   sendJson(
     200,
     encodeJson({
@@ -39,6 +40,7 @@ export function handleOrderStatus(this: void): void {
       status: order.status,
       quantity: order.quantity,
       acceptedAt: isoTime(order.acceptedAtMs),
+      deduction: sale?.deduction,
       payBy: timeoutSeconds === undefined ? undefined : isoTime(order.acceptedAtMs + timeoutSeconds * 1000),
     }),
   );

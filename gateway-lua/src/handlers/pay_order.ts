@@ -1,7 +1,8 @@
 /**
- * POST /api/orders/{orderId}/pay — the demo's payment simulator: the order's owner pays a
- * reserved order. One Redis script decides it against the reservation expiry; paying twice
- * answers as the first time and changes nothing. Only `reserve` sales take a payment.
+ * POST /api/orders/{orderId}/pay — the demo's payment simulator: the order's owner pays an
+ * unpaid order. One Redis script decides it against the order expiry and, for a `payment`
+ * sale, takes the units or fails the order when too few are left; paying twice answers as the
+ * first time and changes nothing. `order` sales take no payment.
  */
 import { parseOrderId } from "../core/ids";
 import { cachedSale } from "../adapters/sale_cache";
@@ -22,10 +23,10 @@ export function handlePayOrder(this: void): void {
   if (ref === undefined) return sendError("order_not_found");
   const c = cachedSale(ref.saleId);
   if (c === undefined) return sendError("order_not_found");
-  if (c.sale.deduction !== "reserve") return sendError("payment_not_accepted");
+  if (c.sale.deduction === "order") return sendError("payment_not_accepted");
 
   const redisStartedAt = redisClock();
-  const reply = payInRedis(ref, identity.userId);
+  const reply = payInRedis(ref, identity.userId, c.sale.deduction);
   observeRedis("pay", redisStartedAt, reply.outcome !== "unavailable");
   switch (reply.outcome) {
     case "paid":
@@ -33,6 +34,8 @@ export function handlePayOrder(this: void): void {
       return sendJson(200, '{"orderId":"' + orderId + '","status":"paid"}', "no-store", reply.outcome);
     case "expired":
       return sendError("order_expired");
+    case "failed":
+      return sendError("order_failed");
     case "not_found":
       return sendError("order_not_found");
     case "unavailable":

@@ -18,6 +18,9 @@ import { observeRedis, redisClock } from "../adapters/metrics";
 import { readBoundedBody, shopperToken } from "../http/request";
 import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
 
+/** Open unpaid orders free up as they are paid, fail or expire: worth a retry soon. */
+const OPEN_UNPAID_RETRY_AFTER_SECONDS = 5;
+
 export function handlePurchase(this: void): void {
   const c = cachedSale(ngx.var.fs_sale_id ?? "");
   if (c === undefined) return sendError("sale_not_found");
@@ -75,6 +78,8 @@ export function handlePurchase(this: void): void {
       return sendError("limit_reached");
     case "challenge_used":
       return sendErrorWithMessage("challenge_failed", "This challenge was used already; get a new one.");
+    case "too_many_unpaid":
+      return sendRetryLater("sale_busy", OPEN_UNPAID_RETRY_AFTER_SECONDS);
     case "not_loaded":
       ngx.log(ngx.ERR, "purchase: stock of sale '", sale.id, "' is not loaded in Redis");
       return sendError("unavailable");

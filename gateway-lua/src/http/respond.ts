@@ -41,10 +41,10 @@ export function sendErrorWithMessage(code: ErrorCode, message: string): void {
 }
 
 /**
- * 429 rate_limited / 503 sale_paused: with Retry-After, also in the body. `outcome` tells
+ * 429 rate_limited / 503 sale_paused, sale_busy: with Retry-After, also in the body. `outcome` tells
  * apart limiters that answer with the same code (the admission gate from a shopper's rate).
  */
-export function sendRetryLater(code: "rate_limited" | "sale_paused", retryAfterSec: number, outcome: string = code): void {
+export function sendRetryLater(code: "rate_limited" | "sale_paused" | "sale_busy", retryAfterSec: number, outcome: string = code): void {
   const seconds = string.format("%d", retryAfterSec);
   ngx.header["Retry-After"] = seconds;
   send(ERROR_CATALOGUE[code].status, errorBody(code, ERROR_CATALOGUE[code].message, ',"retryAfter":' + seconds), "no-store", outcome);

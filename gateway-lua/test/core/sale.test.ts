@@ -37,6 +37,18 @@ test.each([
   expect(parsePublishedSale({ ...sale, ...change })).toBe(field);
 });
 
+test("a payment sale's record parses to itself, with its bound on open unpaid orders", () => {
+  const paymentSale: PublishedSale = { ...sale, deduction: "payment", paymentTimeoutSeconds: 60, limits: { ...sale.limits, openUnpaidOrders: 150 } };
+  expect(parsePublishedSale(JSON.parse(JSON.stringify(paymentSale)))).toEqual(paymentSale);
+});
+
+test.each([
+  ["without the bound", { deduction: "payment" }],
+  ["with a bound of 0", { deduction: "payment", limits: { ...sale.limits, openUnpaidOrders: 0 } }],
+])("a payment sale %s names limits", (_what, change) => {
+  expect(parsePublishedSale({ ...sale, ...change })).toBe("limits");
+});
+
 test("not an object", () => {
   expect(parsePublishedSale(null)).toBe("record is not an object");
   expect(parsePublishedSale("x")).toBe("record is not an object");

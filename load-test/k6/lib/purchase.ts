@@ -25,9 +25,11 @@ export function purchaseAs(s: SaleScenario, userId: string, secret: string): Pur
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
     tags: { name: "purchase" },
   });
-  // No answer, or a 5xx other than the contract's 503 sale_paused.
-  const paused = res.status === 503 && typeof res.body === "string" && res.body.includes('"sale_paused"');
-  serverErrors.add(res.status === 0 || (res.status >= 500 && !paused));
+  // No answer, or a 5xx other than the contract's 503 sale_paused and sale_busy (the open
+  // unpaid orders of a `payment` sale at their bound): those two ask to retry later.
+  const retryLater =
+    res.status === 503 && typeof res.body === "string" && (res.body.includes('"sale_paused"') || res.body.includes('"sale_busy"'));
+  serverErrors.add(res.status === 0 || (res.status >= 500 && !retryLater));
   check(res, { "answer from the contract": (r) => CONTRACT_STATUSES.includes(r.status) });
   let orderId: string | undefined;
   if (res.status === 202) {
