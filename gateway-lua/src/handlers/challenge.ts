@@ -8,10 +8,9 @@ import { challengeWindowAt } from "../core/challenge";
 import { cachedSale } from "../adapters/sale_cache";
 import { isSoldOut } from "../adapters/sold_out_flags";
 import { userRateIncoming } from "../adapters/user_rate_limiter";
-import { verifyShopperToken } from "../adapters/shopper_identity";
 import { issueChallenge } from "../adapters/challenges";
 import { encodeJson } from "../adapters/json";
-import { shopperToken } from "../http/request";
+import { authenticatedShopper } from "../http/request";
 import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
 import { isoTime } from "../http/time_format";
 import { settings } from "../settings";
@@ -29,15 +28,13 @@ export function handleChallenge(this: void): void {
   if (sale.paused) return sendRetryLater("sale_paused", 5);
   if (isSoldOut(sale.id)) return sendError("sold_out");
 
-  const token = shopperToken();
-  if (token === undefined) return sendError("unauthorized");
-  const identity = verifyShopperToken(token, nowMs / 1000);
-  if (identity.userId === undefined) return sendError("unauthorized");
+  const userId = authenticatedShopper(nowMs / 1000);
+  if (userId === undefined) return sendError("unauthorized");
 
-  const rate = userRateIncoming(sale.id, identity.userId, nowMs, c.userPolicy);
+  const rate = userRateIncoming(sale.id, userId, nowMs, c.userPolicy);
   if (!rate.allowed) return sendRetryLater("rate_limited", retryAfterSeconds(rate.retryAfterMs));
 
-  const issued = issueChallenge(sale.id, identity.userId, nowMs / 1000);
+  const issued = issueChallenge(sale.id, userId, nowMs / 1000);
   if (issued === undefined) {
     ngx.log(ngx.ERR, "challenge: the random source failed");
     return sendError("unavailable");

@@ -7,17 +7,14 @@ import { parseOrderId } from "../core/ids";
 import { lookUpOrder } from "../adapters/order_lookup";
 import { cachedSale } from "../adapters/sale_cache";
 import { observeRedis, redisClock } from "../adapters/metrics";
-import { verifyShopperToken } from "../adapters/shopper_identity";
 import { encodeJson } from "../adapters/json";
-import { shopperToken } from "../http/request";
+import { authenticatedShopper } from "../http/request";
 import { sendError, sendJson } from "../http/respond";
 import { isoTime } from "../http/time_format";
 
 export function handleOrderStatus(this: void): void {
-  const token = shopperToken();
-  if (token === undefined) return sendError("unauthorized");
-  const identity = verifyShopperToken(token, ngx.now());
-  if (identity.userId === undefined) return sendError("unauthorized");
+  const userId = authenticatedShopper(ngx.now());
+  if (userId === undefined) return sendError("unauthorized");
 
   const orderId = ngx.var.fs_order_id ?? "";
   const ref = parseOrderId(orderId);
@@ -29,7 +26,7 @@ export function handleOrderStatus(this: void): void {
     ngx.log(ngx.ERR, "order status: Redis failed: ", order);
     return sendError("unavailable");
   }
-  if (order === undefined || order.userId !== identity.userId) return sendError("order_not_found");
+  if (order === undefined || order.userId !== userId) return sendError("order_not_found");
   const sale = cachedSale(ref.saleId)?.sale;
   const timeoutSeconds = sale?.deduction === "order" ? undefined : sale?.paymentTimeoutSeconds;
   sendJson(

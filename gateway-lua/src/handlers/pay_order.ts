@@ -8,15 +8,12 @@ import { parseOrderId } from "../core/ids";
 import { cachedSale } from "../adapters/sale_cache";
 import { payInRedis } from "../adapters/pay_script";
 import { observeRedis, redisClock } from "../adapters/metrics";
-import { verifyShopperToken } from "../adapters/shopper_identity";
-import { shopperToken } from "../http/request";
+import { authenticatedShopper } from "../http/request";
 import { sendError, sendJson } from "../http/respond";
 
 export function handlePayOrder(this: void): void {
-  const token = shopperToken();
-  if (token === undefined) return sendError("unauthorized");
-  const identity = verifyShopperToken(token, ngx.now());
-  if (identity.userId === undefined) return sendError("unauthorized");
+  const userId = authenticatedShopper(ngx.now());
+  if (userId === undefined) return sendError("unauthorized");
 
   const orderId = ngx.var.fs_order_id ?? "";
   const ref = parseOrderId(orderId);
@@ -26,7 +23,7 @@ export function handlePayOrder(this: void): void {
   if (c.sale.deduction === "order") return sendError("payment_not_accepted");
 
   const redisStartedAt = redisClock();
-  const reply = payInRedis(ref, identity.userId, c.sale.deduction);
+  const reply = payInRedis(ref, userId, c.sale.deduction);
   observeRedis("pay", redisStartedAt, reply.outcome !== "unavailable");
   switch (reply.outcome) {
     case "paid":

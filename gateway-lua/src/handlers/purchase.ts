@@ -13,9 +13,8 @@ import { admit } from "../adapters/admission_gate";
 import { decodeJson } from "../adapters/json";
 import { purchaseInRedis, type UsedChallengeMark } from "../adapters/purchase_script";
 import { redeemChallenge } from "../adapters/challenges";
-import { verifyShopperToken } from "../adapters/shopper_identity";
 import { observeRedis, redisClock } from "../adapters/metrics";
-import { readBoundedBody, shopperToken } from "../http/request";
+import { authenticatedShopper, readBoundedBody } from "../http/request";
 import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
 
 /** Open unpaid orders free up as they are paid, fail or expire: worth a retry soon. */
@@ -33,11 +32,8 @@ export function handlePurchase(this: void): void {
   if (window === "paused") return sendRetryLater("sale_paused", 5);
   if (isSoldOut(sale.id)) return sendError("sold_out");
 
-  const token = shopperToken();
-  if (token === undefined) return sendError("unauthorized");
-  const identity = verifyShopperToken(token, nowMs / 1000);
-  if (identity.userId === undefined) return sendError("unauthorized");
-  const userId = identity.userId;
+  const userId = authenticatedShopper(nowMs / 1000);
+  if (userId === undefined) return sendError("unauthorized");
 
   const rate = userRateIncoming(sale.id, userId, nowMs, c.userPolicy);
   if (!rate.allowed) return sendRetryLater("rate_limited", retryAfterSeconds(rate.retryAfterMs));

@@ -1,5 +1,6 @@
 /** What the handlers read from the request: the shopper's token and a bounded body. */
 import { MAX_PURCHASE_BODY_BYTES } from "../core/purchase_request";
+import { verifyShopperToken } from "../adapters/shopper_identity";
 
 /** The token from `Authorization: Bearer …`, else from the `fs_token` cookie. */
 export function shopperToken(): string | undefined {
@@ -9,6 +10,12 @@ export function shopperToken(): string | undefined {
     return undefined;
   }
   return ngx.var.cookie_fs_token;
+}
+
+/** The user id of the request's shopper token at nowSec; undefined when it is missing or bad. */
+export function authenticatedShopper(nowSec: number): string | undefined {
+  const token = shopperToken();
+  return token === undefined ? undefined : verifyShopperToken(token, nowSec).userId;
 }
 
 export type BodyProblem = "too_large" | "empty";
