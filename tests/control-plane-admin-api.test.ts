@@ -11,6 +11,7 @@ import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/
 import { createAdminApp } from "../control-plane/src/app";
 import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { NO_GATEWAY_METRICS } from "./support/control-plane";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 const DEFAULT_LIMITS = { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 };
@@ -88,6 +89,7 @@ beforeAll(async () => {
     pool: db.pool,
     redis,
     adminToken: ADMIN_TOKEN,
+    gatewayMetricsUrl: NO_GATEWAY_METRICS,
     defaults: { limits: DEFAULT_LIMITS },
     logger: createLogger("control-plane-test", "silent"),
   });

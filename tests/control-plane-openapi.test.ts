@@ -14,6 +14,8 @@ import { Gateway } from "./support/gateway";
 import { request } from "./support/http";
 import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { NO_GATEWAY_METRICS } from "./support/control-plane";
+import { ADMIN_UI_LOGIN, ADMIN_UI_LOGOUT, ADMIN_UI_PAGES } from "../control-plane/src/admin-ui/routes";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 const DOCUMENT = readFileSync(path.resolve(__dirname, "../openapi.yaml"), "utf8");
@@ -25,6 +27,8 @@ let server: Server;
 let adminUrl: string;
 let gateway: Gateway;
 let salesRouter: Router;
+/** Paths of the routes on the app itself, not in a router (the admin UI's pages, health, …). */
+let appRoutes: string[];
 
 interface Operation {
   method: string;
@@ -70,6 +74,7 @@ beforeAll(async () => {
     pool: db.pool,
     redis,
     adminToken: ADMIN_TOKEN,
+    gatewayMetricsUrl: NO_GATEWAY_METRICS,
     defaults: { limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 } },
     logger: createLogger("openapi-test", "silent"),
     paymentWebhook: { secret: "openapi-test-webhook-secret-0123456789", skewSeconds: 300 },
@@ -77,6 +82,7 @@ beforeAll(async () => {
   const routers = (app.router.stack as { handle: { stack?: unknown } }[]).filter((l) => Array.isArray(l.handle.stack));
   if (routers.length !== 1) throw new Error(`expected the sales router only under the app, found ${routers.length} routers`);
   salesRouter = routers[0]!.handle as unknown as Router;
+  appRoutes = (app.router.stack as { route?: { path: string | string[] } }[]).flatMap((l) => (l.route === undefined ? [] : [l.route.path].flat()));
   server = app.listen(0, "127.0.0.1");
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   adminUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -119,6 +125,12 @@ test("every admin route of the control plane is in the document, and nothing els
   }
   const documented = adminOperations.filter((op) => op.path.startsWith("/admin/")).map(key);
   expect(running.sort()).toEqual(documented.sort());
+});
+
+// The admin UI's HTML pages are for browsers, not part of the API: deliberately not in the document.
+test("the only routes under /admin outside the document are the admin UI's pages", () => {
+  const underAdmin = appRoutes.filter((p) => p.startsWith("/admin")).sort();
+  expect(underAdmin).toEqual([...ADMIN_UI_PAGES, ADMIN_UI_LOGIN, ADMIN_UI_LOGIN, ADMIN_UI_LOGOUT].sort());
 });
 
 test.each(adminOperations.map((op) => [op.method, op.path] as const))(

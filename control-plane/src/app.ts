@@ -1,9 +1,12 @@
 /**
- * The control plane's HTTP app: the admin API, behind the admin token, a health check, and the
- * payment provider's webhook (signed, not behind the token) when a secret is configured.
+ * The control plane's HTTP app: the admin API, behind the admin token or an admin UI session,
+ * the admin UI (/admin), a health check, and the payment provider's webhook (signed, not
+ * behind the token) when a secret is configured.
  */
 import express, { type Express } from "express";
 import type { Logger, Pool, Redis } from "@flash-sale/node-common";
+import { mountAdminUi } from "./admin-ui/routes";
+import { AdminSessions } from "./admin-ui/sessions";
 import { requireAdminToken } from "./http/admin-auth";
 import { ApiError, errorHandler, notFound } from "./http/api-error";
 import { serveOpenApi } from "./http/openapi";
@@ -18,6 +21,8 @@ export interface AdminAppDeps {
   pool: Pool;
   redis: Redis;
   adminToken: string;
+  /** The gateway's Prometheus text (FS_GATEWAY_METRICS_URL), for the live page's requests. */
+  gatewayMetricsUrl: string;
   defaults: SaleDefaults;
   logger: Logger;
   /** Absent: no webhook route. */
@@ -28,7 +33,7 @@ const BODY_LIMIT = "64kb";
 /** Where the sale routes are mounted. */
 export const SALES_PATH = "/admin/api/sales";
 
-export function createAdminApp({ pool, redis, adminToken, defaults, logger, paymentWebhook: webhook }: AdminAppDeps): Express {
+export function createAdminApp({ pool, redis, adminToken, gatewayMetricsUrl, defaults, logger, paymentWebhook: webhook }: AdminAppDeps): Express {
   const repository = new SaleRepository(pool);
   const publisher = new SalePublisher(redis, repository);
   const app = express();
@@ -59,10 +64,14 @@ export function createAdminApp({ pool, redis, adminToken, defaults, logger, paym
   // The provider signs its calls (HMAC) and holds no admin token.
   if (webhook !== undefined) app.post(WEBHOOK_PATH, webhookBody, paymentWebhook({ redis, repository, logger, ...webhook }));
 
-  // The token is checked before the body is read.
-  app.use(requireAdminToken(adminToken));
+  // Its pages ask for a login themselves; its API calls go through the check below.
+  const sessions = new AdminSessions();
+  mountAdminUi(app, adminToken, sessions);
+
+  // The token (or session) is checked before the body is read.
+  app.use(requireAdminToken(adminToken, sessions));
   app.use(express.json({ limit: BODY_LIMIT }));
-  app.use(SALES_PATH, saleRoutes({ pool, repository, publisher, redis, defaults, logger }));
+  app.use(SALES_PATH, saleRoutes({ pool, repository, publisher, redis, defaults, logger, gatewayMetricsUrl }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

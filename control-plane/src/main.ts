@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     "FS_ADMIN_TOKEN",
     "FS_ADMIN_PORT",
     "FS_ADMIN_HOST",
+    "FS_GATEWAY_METRICS_URL",
     "FS_DEFAULT_USER_RATE_PER_SECOND",
     "FS_DEFAULT_USER_BURST",
     "FS_PRELOAD_AHEAD_SECONDS",
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
     pool,
     redis,
     adminToken: env.FS_ADMIN_TOKEN,
+    gatewayMetricsUrl: env.FS_GATEWAY_METRICS_URL,
     defaults: {
       limits: {
         userRatePerSecond: env.FS_DEFAULT_USER_RATE_PER_SECOND,

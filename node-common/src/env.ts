@@ -16,6 +16,7 @@ const schema = z.object({
   FS_GATEWAY_PORT: port.default(8080),
   FS_ADMIN_PORT: port.default(3000),
   FS_ADMIN_HOST: z.string().default("127.0.0.1"),
+  FS_GATEWAY_METRICS_URL: z.url().default("http://127.0.0.1:9145/metrics"),
   FS_DEFAULT_USER_RATE_PER_SECOND: positive.default(5),
   FS_DEFAULT_USER_BURST: whole.default(5),
   FS_PRELOAD_AHEAD_SECONDS: whole.default(300),

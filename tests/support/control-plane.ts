@@ -4,6 +4,8 @@ import { createLogger, createRedis, type Pool, type Redis } from "@flash-sale/no
 import { createAdminApp } from "../../control-plane/src/app";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
+/** For control planes without a gateway: nothing listens there, so the live page shows no requests. */
+export const NO_GATEWAY_METRICS = "http://127.0.0.1:9/metrics";
 export const TEST_PAYMENT_WEBHOOK_SECRET = "test-payment-webhook-secret-0123456789";
 
 export interface SaleInput {
@@ -25,12 +27,13 @@ export class ControlPlane {
     readonly url: string,
   ) {}
 
-  static async start(pool: Pool, redisUrl: string): Promise<ControlPlane> {
+  static async start(pool: Pool, redisUrl: string, gatewayMetricsUrl = NO_GATEWAY_METRICS): Promise<ControlPlane> {
     const redis = createRedis(redisUrl, "control-plane-test");
     const app = createAdminApp({
       pool,
       redis,
       adminToken: TEST_ADMIN_TOKEN,
+      gatewayMetricsUrl,
       defaults: { limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 100000 } },
       logger: createLogger("control-plane-test", "silent"),
       paymentWebhook: { secret: TEST_PAYMENT_WEBHOOK_SECRET, skewSeconds: 300 },

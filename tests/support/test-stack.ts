@@ -48,8 +48,8 @@ export class TestStack {
     this.redisServer = await PrivateRedis.start({ persistent: this.opts.persistentRedis });
     this.redis = createRedis(this.redisServer.url(), "test");
     this.db = await createTestDatabase(this.opts.name.replace(/-/g, "_"));
-    this.controlPlane = await ControlPlane.start(this.db.pool, this.redisServer.url());
     this.gateway = await Gateway.start({ redisUrl: this.redisServer.url(), knobs: this.opts.knobs, benchListen: this.opts.benchListen });
+    this.controlPlane = await ControlPlane.start(this.db.pool, this.redisServer.url(), this.gateway.metricsUrl);
     if (this.opts.worker !== undefined) this.worker = this.startWorker();
   }
 

@@ -1,18 +1,20 @@
-/** Every admin route wants `Authorization: Bearer <FS_ADMIN_TOKEN>`. */
-import { createHash, timingSafeEqual } from "node:crypto";
+/**
+ * Every admin route wants `Authorization: Bearer <FS_ADMIN_TOKEN>`, or the admin UI's session
+ * cookie (with its CSRF token on state-changing requests).
+ */
 import type { RequestHandler } from "express";
 import { ApiError } from "./api-error";
+import { sameSecret, sessionAllows, type AdminSessions } from "../admin-ui/sessions";
 
-function sha256(text: string): Buffer {
-  return createHash("sha256").update(text, "utf8").digest();
-}
-
-export function requireAdminToken(adminToken: string): RequestHandler {
-  // Comparing digests keeps the comparison constant-time even when lengths differ.
-  const expected = sha256(adminToken);
+export function requireAdminToken(adminToken: string, sessions: AdminSessions): RequestHandler {
   return (req, res, next) => {
     const match = /^Bearer +(\S+) *$/i.exec(req.get("authorization") ?? "");
-    if (match?.[1] !== undefined && timingSafeEqual(sha256(match[1]), expected)) {
+    if (match?.[1] !== undefined && sameSecret(match[1], adminToken)) {
+      next();
+      return;
+    }
+    const session = sessions.find(req);
+    if (session !== undefined && sessionAllows(req, session)) {
       next();
       return;
     }

@@ -32,19 +32,23 @@ export function actionRefusal(action: "update" | "pause" | "resume" | "end" | "d
   return undefined;
 }
 
+/** Settings a started sale keeps. */
+type FixedField = "startsAt" | "deduction";
+
+/** The settings a started sale keeps, each with why (the admin UI shows them read-only). */
+export function fixedOnceStarted(before: Pick<Sale, FixedField>): (FieldError & { path: FixedField })[] {
+  return [
+    { path: "startsAt", message: `cannot move: the sale started at ${before.startsAt}` },
+    { path: "deduction", message: `cannot change once the sale has started (it is "${before.deduction}")` },
+  ];
+}
+
 /**
  * Changes of settings that would break a started sale. Lowering the stock below what is
  * sold or reserved is refused by the stock script, which alone sees those counts atomically.
  */
 export function startedSaleRefusals(before: Sale, after: SaleSettings): FieldError[] {
-  const refusals: FieldError[] = [];
-  if (after.startsAt !== before.startsAt) {
-    refusals.push({ path: "startsAt", message: `cannot move: the sale started at ${before.startsAt}` });
-  }
-  if (after.deduction !== before.deduction) {
-    refusals.push({ path: "deduction", message: `cannot change once the sale has started (it is "${before.deduction}")` });
-  }
-  return refusals;
+  return fixedOnceStarted(before).filter(({ path }) => after[path] !== before[path]);
 }
 
 /** The instant an ended-now sale ends: now, but always after its start (ends_at > starts_at). */

@@ -12,6 +12,7 @@ import type { Sale, SaleRepository } from "./repository";
 import { invalidSale } from "./sale-errors";
 import { saleIdsFromName } from "./sale-id";
 import { saleInputSchema, type SaleDefaults, type SaleSettings } from "./schema";
+import { readSaleTraffic } from "./traffic";
 
 export interface SaleRoutesDeps {
   pool: Pool;
@@ -20,12 +21,14 @@ export interface SaleRoutesDeps {
   redis: Redis;
   defaults: SaleDefaults;
   logger: Logger;
+  /** The gateway's Prometheus text, for a sale's requests by outcome. */
+  gatewayMetricsUrl: string;
 }
 
 /** Ids tried for a sale the admin gave none; more than one only when names repeat. */
 const GENERATED_ID_ATTEMPTS = 3;
 
-export function saleRoutes({ pool, repository, publisher, redis, defaults, logger }: SaleRoutesDeps): Router {
+export function saleRoutes({ pool, repository, publisher, redis, defaults, logger, gatewayMetricsUrl }: SaleRoutesDeps): Router {
   const schema = saleInputSchema(defaults);
   const changes = new SaleChanges({ repository, publisher, redis, schema, logger });
   const router = Router();
@@ -77,6 +80,11 @@ export function saleRoutes({ pool, repository, publisher, redis, defaults, logge
   router.get("/:id", async (req, res) => {
     const sale = await findSale(req.params.id);
     res.json({ ...changes.view(sale), stats: await readLiveStats(redis, pool, repository, sale.id) });
+  });
+
+  router.get("/:id/traffic", async (req, res) => {
+    const sale = await findSale(req.params.id);
+    res.json(await readSaleTraffic(redis, repository, gatewayMetricsUrl, sale.id));
   });
 
   router.patch("/:id", async (req, res) => {

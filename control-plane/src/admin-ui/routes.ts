@@ -1,0 +1,53 @@
+/**
+ * The admin UI at /admin: HTML pages and the browser bundle, on the control plane only. The
+ * pages call the admin JSON API with the session cookie (see http/admin-auth.ts).
+ */
+import path from "node:path";
+import express, { type Express } from "express";
+import { appShell, loginPage } from "./pages";
+import { sameSecret, sessionAllows, type AdminSessions } from "./sessions";
+
+/** The bundle and stylesheet, built by scripts/build.sh (esbuild). */
+export const ADMIN_UI_ASSETS_DIR = path.resolve(__dirname, "../../build/ui");
+/** The pages the bundle renders; anything else under /admin is the JSON API. */
+export const ADMIN_UI_PAGES = ["/admin", "/admin/sales/new", "/admin/sales/:id", "/admin/sales/:id/edit"];
+export const ADMIN_UI_LOGIN = "/admin/login";
+export const ADMIN_UI_LOGOUT = "/admin/logout";
+
+/** Only our own origin, for scripts, styles, images and fetches alike; no framing. */
+const CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+export function mountAdminUi(app: Express, adminToken: string, sessions: AdminSessions): void {
+  app.use("/admin", (_req, res, next) => {
+    res.set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+    next();
+  });
+  app.use("/admin/assets", express.static(ADMIN_UI_ASSETS_DIR, { fallthrough: false, index: false }));
+
+  app.get(ADMIN_UI_LOGIN, (_req, res) => {
+    res.type("html").send(loginPage());
+  });
+  app.post(ADMIN_UI_LOGIN, express.urlencoded({ extended: false, limit: "4kb" }), (req, res) => {
+    const token: unknown = (req.body as Record<string, unknown> | undefined)?.["token"];
+    if (typeof token !== "string" || !sameSecret(token, adminToken)) {
+      res.status(401).type("html").send(loginPage("That is not the admin token."));
+      return;
+    }
+    sessions.start(res);
+    res.redirect(303, "/admin");
+  });
+  app.post(ADMIN_UI_LOGOUT, (req, res) => {
+    const session = sessions.find(req);
+    if (session !== undefined && sessionAllows(req, session)) sessions.end(req, res);
+    res.status(204).end();
+  });
+
+  app.get(ADMIN_UI_PAGES, (req, res) => {
+    const session = sessions.find(req);
+    if (session === undefined) {
+      res.redirect(303, ADMIN_UI_LOGIN);
+      return;
+    }
+    res.set("Cache-Control", "no-store").type("html").send(appShell(session.csrfToken));
+  });
+}
