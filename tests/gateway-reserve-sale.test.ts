@@ -10,7 +10,7 @@ import { LOAD_TEST_KNOBS, afterConfigSync, waitForSale, type Gateway } from "./s
 import type { TestDatabase } from "./support/test-database";
 import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
-import { snapshot, waitForRows } from "./support/counts";
+import { snapshot, waitForRows, postgresOrderStatuses, redisOrderStatuses } from "./support/counts";
 import { purchase, request, type HttpResponse } from "./support/http";
 import { signToken } from "./support/tokens";
 import { SaleRepository } from "../control-plane/src/sales/repository";
@@ -80,25 +80,8 @@ async function units(saleId: string): Promise<Units> {
   return { left: Number(left), sold: Number(sold ?? 0), paid: Number(paid ?? 0) };
 }
 
-/** Orders by status, from the orders hash in Redis (pending and confirmed counted as reserved). */
-async function redisStatuses(saleId: string): Promise<Record<string, number>> {
-  const fields = await redis.hgetall(saleKeys(saleId).orders);
-  const counts: Record<string, number> = {};
-  for (const [field, value] of Object.entries(fields)) {
-    if (!field.endsWith(":s")) continue;
-    const status = value === "pending" || value === "confirmed" ? "reserved" : value;
-    counts[status] = (counts[status] ?? 0) + 1;
-  }
-  return counts;
-}
-
-async function postgresStatuses(saleId: string): Promise<Record<string, number>> {
-  const result = await db.pool.query<{ status: string; n: number }>(
-    "SELECT status, count(*)::int AS n FROM orders WHERE sale_id = $1 GROUP BY status",
-    [saleId],
-  );
-  return Object.fromEntries(result.rows.map((r) => [r.status === "confirmed" ? "reserved" : r.status, r.n]));
-}
+const redisStatuses = (saleId: string) => redisOrderStatuses(redis, saleId, "reserved");
+const postgresStatuses = (saleId: string) => postgresOrderStatuses(db.pool, saleId, "reserved");
 
 test("100 units, 150 shoppers: 60 pay, 40 expire and go to later shoppers; paid + reserved + left = 100", async () => {
   const saleId = "reserve-counted";

@@ -74,3 +74,24 @@ export async function snapshot(redis: Redis, pool: Pool): Promise<string> {
   parts.push(`orders=${rows.rows[0]!.n}`);
   return parts.join("\n");
 }
+
+/** Orders of a sale by status in Redis (its orders hash); pending and confirmed are counted as `openLabel`. */
+export async function redisOrderStatuses(redis: Redis, saleId: string, openLabel: string): Promise<Record<string, number>> {
+  const fields = await redis.hgetall(saleKeys(saleId).orders);
+  const counts: Record<string, number> = {};
+  for (const [field, value] of Object.entries(fields)) {
+    if (!field.endsWith(":s")) continue;
+    const status = value === "pending" || value === "confirmed" ? openLabel : value;
+    counts[status] = (counts[status] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Orders of a sale by status in Postgres; confirmed is counted as `openLabel`. */
+export async function postgresOrderStatuses(pool: Pool, saleId: string, openLabel: string): Promise<Record<string, number>> {
+  const result = await pool.query<{ status: string; n: number }>(
+    "SELECT status, count(*)::int AS n FROM orders WHERE sale_id = $1 GROUP BY status",
+    [saleId],
+  );
+  return Object.fromEntries(result.rows.map((r) => [r.status === "confirmed" ? openLabel : r.status, r.n]));
+}
