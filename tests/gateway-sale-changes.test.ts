@@ -10,7 +10,7 @@ import type { TestDatabase } from "./support/test-database";
 import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
 import type { WorkerProcess } from "./support/stream-fixtures";
-import { countSale, waitForRows } from "./support/counts";
+import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { purchase, request } from "./support/http";
 import { signToken } from "./support/tokens";
 
@@ -152,17 +152,6 @@ test("a stock raise during a sold-out sale: the new units are sold, and only the
   expect(second.get(409) ?? 0).toBeLessThanOrEqual(5);
 
   await waitForRows(db.pool, sale.id, 8);
-  expect(await countSale(redis, db.pool, sale.id)).toEqual({
-    unitsLeft: 0,
-    unitsSold: 8,
-    buyers: 8,
-    unitsGranted: 8,
-    redisOrders: 8,
-    streamEntries: 8,
-    pgRows: 8,
-    pgDistinctUsers: 8,
-    pgUnits: 8,
-    pgDuplicateUsers: 0,
-  });
+  expect(await countSale(redis, db.pool, sale.id)).toEqual(balancedCount(8, 0));
   expect(gateway.errorLines()).toEqual([]);
 });

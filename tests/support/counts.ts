@@ -95,3 +95,22 @@ export async function postgresOrderStatuses(pool: Pool, saleId: string, openLabe
   );
   return Object.fromEntries(result.rows.map((r) => [r.status === "confirmed" ? openLabel : r.status, r.n]));
 }
+
+/**
+ * The count of a balanced one-unit-per-shopper sale: `sold` units taken, each by a different
+ * shopper, each one order in Redis, in the stream and in Postgres exactly once; `left` remain.
+ */
+export function balancedCount(sold: number, left: number): SaleCount {
+  return {
+    unitsLeft: left,
+    unitsSold: sold,
+    buyers: sold,
+    unitsGranted: sold,
+    redisOrders: sold,
+    streamEntries: sold,
+    pgRows: sold,
+    pgDistinctUsers: sold,
+    pgUnits: sold,
+    pgDuplicateUsers: 0,
+  };
+}
