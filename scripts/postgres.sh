@@ -28,7 +28,10 @@ psql_admin() { runuser -u postgres -- psql -p "$pg_port" -v ON_ERROR_STOP=1 -qtA
 if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$pg_user'")" != "1" ]; then
   step "Creating Postgres role $pg_user"
   psql_admin -c "CREATE ROLE \"$pg_user\" LOGIN CREATEDB PASSWORD '$pg_password'"
-else
+elif ! PGPASSWORD="$pg_password" psql -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d postgres -qtAc 'SELECT 1' >/dev/null 2>&1; then
+  # Only when this checkout's password does not log in already: the role is this checkout's
+  # (scripts/env.sh), so setting it never locks out a stack that runs from another checkout.
+  step "Setting the password of Postgres role $pg_user (from .env.local)"
   psql_admin -c "ALTER ROLE \"$pg_user\" LOGIN CREATEDB PASSWORD '$pg_password'"
 fi
 if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$pg_db'")" != "1" ]; then

@@ -24,8 +24,13 @@ export function databaseUrl(name: string): string {
   return url.toString();
 }
 
+/**
+ * Test databases are named after the checkout's own database (scripts/env.sh makes it unique
+ * per checkout), so two checkouts running the tests on one Postgres never drop each other's.
+ */
 export async function createTestDatabase(suffix: string): Promise<TestDatabase> {
-  const name = `fs_test_${suffix.replace(/[^a-z0-9_]/g, "_")}`;
+  const own = new URL(stackDatabaseUrl()).pathname.slice(1).replace(/[^a-z0-9_]/g, "_");
+  const name = `${own}_t_${suffix.replace(/[^a-z0-9_]/g, "_")}`.slice(0, 63);
   const admin = createPool(stackDatabaseUrl(), 1);
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
