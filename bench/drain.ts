@@ -16,11 +16,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ORDER_CONSUMER_GROUP, orderStatusField, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { formatOrderId } from "@flash-sale/gateway-lua/core/ids";
+import { formatOrderRecord } from "@flash-sale/gateway-lua/core/order_record";
 import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
 import { createRedis, type Pool, type Redis } from "@flash-sale/node-common";
 import { PrivateRedis } from "../tests/support/private-redis";
-import { publishSale, REPO_ROOT, startWorker } from "../tests/support/stream-fixtures";
+import { FIXTURE_EPOCH, publishSale, REPO_ROOT, startWorker } from "../tests/support/stream-fixtures";
 import { createTestDatabase } from "../tests/support/test-database";
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 200_000);
@@ -37,13 +39,14 @@ async function prefill(redis: Redis): Promise<void> {
     const statuses: string[] = [];
     for (let n = start; n <= end; n++) {
       pipeline.xadd(keys.stream, "*",
-        ORDER_FIELDS.orderId, `${SALE_ID}.${n}`,
+        ORDER_FIELDS.orderId, formatOrderId(SALE_ID, FIXTURE_EPOCH, n),
         ORDER_FIELDS.saleId, SALE_ID,
         ORDER_FIELDS.userId, `user-${n}`,
         ORDER_FIELDS.quantity, "1",
         ORDER_FIELDS.userUnits, "1",
         ORDER_FIELDS.acceptedAtMs, at,
         ORDER_FIELDS.requestId, `bench-${n}`);
+      statuses.push(orderRecordField(String(n)), formatOrderRecord({ userId: `user-${n}`, quantity: 1, acceptedAtMs: Number(at), epoch: FIXTURE_EPOCH }));
       statuses.push(orderStatusField(String(n)), "pending");
     }
     pipeline.hset(keys.orders, ...statuses);

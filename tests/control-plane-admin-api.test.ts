@@ -196,18 +196,18 @@ describe("POST /admin/api/sales/:id/publish", () => {
 
     const res = await call("POST", "/admin/api/sales/in-progress/publish");
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ id: "in-progress", version: created.body.publishedVersion + 1, stockPreloaded: false });
+    expect(res.body).toEqual({ id: "in-progress", version: created.body.publishedVersion + 1 }); // built already: not rebuilt
     expect((await publishedRecord("in-progress")).version).toBe(res.body.version);
     expect(await redis.get(keys.stock)).toBe("99");
     const row = await db.pool.query("SELECT published_version FROM sales WHERE id = 'in-progress'");
     expect(row.rows[0].published_version).toBe(String(res.body.version));
   });
 
-  it("loads the stock again when it is missing (Redis lost it)", async () => {
+  it("rebuilds the sale's state when Redis lost it (from Postgres: no orders here, so the whole stock)", async () => {
     expect((await call("POST", "/admin/api/sales", { body: validSale({ id: "reloaded", stock: 7 }) })).status).toBe(201);
     await redis.flushdb();
     const res = await call("POST", "/admin/api/sales/reloaded/publish");
-    expect(res.body).toMatchObject({ stockPreloaded: true });
+    expect(res.body).toMatchObject({ built: "state_missing" });
     expect(await redis.get(saleKeys("reloaded").stock)).toBe("7");
     expect((await publishedRecord("reloaded")).version).toBe(res.body.version);
   });
@@ -402,7 +402,7 @@ describe("while Redis is down", () => {
       await redis.ping(); // reconnected
     }
     const published = await call("POST", "/admin/api/sales/saved-first/publish");
-    expect(published.body).toMatchObject({ id: "saved-first", stockPreloaded: true });
+    expect(published.body).toMatchObject({ id: "saved-first", built: "first_build" });
     expect((await publishedRecord("saved-first")).version).toBe(published.body.version);
   });
 });

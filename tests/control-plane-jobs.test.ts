@@ -1,18 +1,19 @@
 /**
  * The control plane's scheduled jobs against a real Redis (private) and Postgres (a fresh
  * database): two instances run each tick once (with node-cron too), a lease is released by its
- * owner only; the stock preload never resets a live count; reconciliation finds a unit and an
+ * owner only; a sale whose Redis state is lost is rebuilt, never reset; reconciliation finds a unit and an
  * order removed behind its back, in the sale's stats and in the logs.
  */
 import type { Logger } from "@flash-sale/node-common";
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { jobKeys, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { JobLock } from "../control-plane/src/jobs/job-lock";
-import { preloadStockJob } from "../control-plane/src/jobs/preload-stock";
+import { keepSalesBuiltJob } from "../control-plane/src/jobs/keep-sales-built";
 import { reconcileSalesJob } from "../control-plane/src/jobs/reconcile-sales";
 import { JobScheduler, type Job } from "../control-plane/src/jobs/scheduler";
 import { SalePublisher } from "../control-plane/src/sales/publisher";
 import { SaleRepository } from "../control-plane/src/sales/repository";
+import { SaleBuilder } from "../control-plane/src/sales/sale-builder";
 import { ControlPlane } from "./support/control-plane";
 import { PrivateRedis } from "./support/private-redis";
 import { buyAll } from "./support/purchase-script";
@@ -129,50 +130,46 @@ describe("two control-plane instances", () => {
   });
 });
 
-describe("preload-stock", () => {
-  const MINUTE = 60_000;
-
-  async function runPreload(aheadMs = 5 * MINUTE): Promise<void> {
+describe("keep-sales-built", () => {
+  async function runKeepBuilt(): Promise<void> {
     const repository = new SaleRepository(db.pool);
-    const job = preloadStockJob({ repository, publisher: new SalePublisher(redis, repository), logger: recordingLogger(), aheadMs }, "* * * * * *", 10_000);
-    await job.run();
+    const logger = recordingLogger();
+    const publisher = new SalePublisher(redis, repository, new SaleBuilder(redis, repository, logger));
+    await keepSalesBuiltJob({ redis, repository, publisher, logger }, "* * * * * *", 10_000).run();
   }
 
-  it("loads missing stock of a sale starting soon, and is idempotent", async () => {
-    const now = Date.now();
-    const sale = await controlPlane.createSale({
-      id: "soon",
-      stock: 40,
-      startsAt: new Date(now + MINUTE).toISOString(),
-      endsAt: new Date(now + 10 * MINUTE).toISOString(),
-    });
-    await redis.del(saleKeys(sale.id).stock); // Redis lost it
-    await runPreload();
-    expect(await redis.get(saleKeys(sale.id).stock)).toBe("40");
-    await redis.set(saleKeys(sale.id).stock, "39"); // whatever is there is kept
-    await runPreload();
-    expect(await redis.get(saleKeys(sale.id).stock)).toBe("39");
+  it("rebuilds a sale whose units-left key is gone from the orders Redis still has, with a new epoch", async () => {
+    const sale = await controlPlane.createSale({ id: "lost-stock", stock: 40 });
+    const bought = await buyAll(redis, sale.id, [{ userId: "a", qty: 1 }, { userId: "b", qty: 1 }], 1);
+    expect(bought).toHaveLength(2);
+    const k = saleKeys(sale.id);
+    const fenceBefore = await redis.hget(k.meta, "fence");
+    await redis.del(k.stock); // Redis lost it
+    await runKeepBuilt();
+    expect(await redis.get(k.stock)).toBe("38");
+    expect(await redis.get(k.sold)).toBe("2");
+    expect(await redis.hgetall(k.buyers)).toEqual({ a: "1", b: "1" });
+    const fenceAfter = await redis.hget(k.meta, "fence");
+    expect(fenceAfter).not.toBe(fenceBefore);
+    // The next order's id is of the new epoch and does not reuse a number.
+    const next = await buyAll(redis, sale.id, [{ userId: "c", qty: 1 }], 1);
+    expect(next[0]!.orderId).toBe(`${sale.id}.${fenceAfter!.split(":")[1]}.3`);
+    await runKeepBuilt(); // whole again: nothing changes
+    expect(await redis.get(k.stock)).toBe("37");
+    expect(await redis.hget(k.meta, "fence")).toBe(fenceAfter);
   });
 
-  it("never loads a live sale, one with units sold, or one starting after the window", async () => {
-    const now = Date.now();
-    const live = await controlPlane.createSale({ id: "live-lost", stock: 10 });
-    const sold = await controlPlane.createSale({
-      id: "sold-lost",
-      stock: 10,
-      startsAt: new Date(now + MINUTE).toISOString(),
-      endsAt: new Date(now + 10 * MINUTE).toISOString(),
-    });
-    const far = await controlPlane.createSale({
-      id: "far",
-      stock: 10,
-      startsAt: new Date(now + 60 * MINUTE).toISOString(),
-      endsAt: new Date(now + 70 * MINUTE).toISOString(),
-    });
-    for (const s of [live, sold, far]) await redis.del(saleKeys(s.id).stock);
-    await redis.set(saleKeys(sold.id).sold, "3");
-    await runPreload();
-    for (const s of [live, sold, far]) expect(await redis.get(saleKeys(s.id).stock)).toBeNull();
+  it("holds a sale whose fence is gone, and never reloads the full stock of one that sold", async () => {
+    const sale = await controlPlane.createSale({ id: "lost-fence", stock: 10 });
+    await buyAll(redis, sale.id, [{ userId: "a", qty: 1 }], 1);
+    const k = saleKeys(sale.id);
+    await redis.hdel(k.meta, "fence");
+    // Held: the purchase script sells nothing.
+    expect(await buyAll(redis, sale.id, [{ userId: "z", qty: 1 }], 1)).toEqual([]);
+    await runKeepBuilt();
+    expect(await redis.get(k.stock)).toBe("9");
+    expect(await buyAll(redis, sale.id, [{ userId: "a", qty: 1 }], 1)).toEqual([]); // still limit 1
+    expect(await buyAll(redis, sale.id, [{ userId: "z", qty: 1 }], 1)).toHaveLength(1);
   });
 });
 

@@ -12,6 +12,7 @@ import { TestStack } from "./support/test-stack";
 import { snapshot, waitForRows } from "./support/counts";
 import { purchase, request } from "./support/http";
 import { signToken } from "./support/tokens";
+import { orderNoOf } from "./support/orders";
 import { SaleRepository } from "../control-plane/src/sales/repository";
 import { expireReservationsJob } from "../control-plane/src/jobs/expire-reservations";
 import { signDelivery } from "../control-plane/src/payments/webhook-signature";
@@ -88,7 +89,7 @@ test("a signed delivery pays the order; a new delivery of it changes nothing; an
   const viaGateway = await request(`${gateway.url}/api/orders/${orderId}/pay`, { method: "POST", headers: { Authorization: `Bearer ${signToken("ann")}` } });
   expect(viaGateway.status).toBe(200);
   expect(await unitsPaid()).toBe(1);
-  expect(await redis.hget(saleKeys("webhook-reserve").orders, `${orderId.split(".")[1]}:s`)).toBe("paid");
+  expect(await redis.hget(saleKeys("webhook-reserve").orders, `${orderNoOf(orderId)}:s`)).toBe("paid");
 });
 
 test("unsigned, badly signed, stale or early deliveries are refused and write nothing", async () => {
@@ -116,25 +117,31 @@ test("unsigned, badly signed, stale or early deliveries are refused and write no
 test("an expired order, an order of a sale without payment, and a malformed or unknown order are refused", async () => {
   const repository = new SaleRepository(db.pool);
   const logger = createLogger("webhook-test", "silent");
-  const afterTimeout = Date.now() + (TIMEOUT_SECONDS + 1) * 1000;
-  await expireReservationsJob({ redis, repository, logger, now: () => afterTimeout }, "* * * * * *", 30_000).run();
-  const cat = orders.get("webhook-reserve/cat")!;
-  expect(await redis.hget(saleKeys("webhook-reserve").orders, `${cat.split(".")[1]}:s`)).toBe("expired");
+  // Due by Redis' clock: a sale of its own with a one-second payment timeout, waited out.
+  await controlPlane.createSale({ id: "webhook-expiring", stock: 5, deduction: "reserve", paymentTimeoutSeconds: 1 });
+  await waitForSale(gateway, "webhook-expiring");
+  const bought = await purchase(gateway.url, "webhook-expiring", signToken("cat"));
+  expect(bought.status).toBe(202);
+  const cat = bought.json().orderId as string;
+  await new Promise((r) => setTimeout(r, 1100));
+  await expireReservationsJob({ redis, repository, logger }, "* * * * * *", 30_000).run();
+  expect(await redis.hget(saleKeys("webhook-expiring").orders, `${orderNoOf(cat)}:s`)).toBe("expired");
 
   const cases: [string, Delivery, number, string][] = [
     ["expired", delivery(cat), 410, "order_expired"],
     ["order mode", delivery(orders.get("webhook-order/ann")!), 409, "payment_not_accepted"],
-    ["unknown sale", delivery("no-such-sale.1"), 404, "order_not_found"],
-    ["unknown order", delivery("webhook-reserve.99"), 404, "order_not_found"],
+    ["unknown sale", delivery("no-such-sale.1.1"), 404, "order_not_found"],
+    ["unknown order", delivery("webhook-reserve.1.99"), 404, "order_not_found"],
+    ["another epoch's order of that number", delivery(`webhook-reserve.999.${orderNoOf(orders.get("webhook-reserve/ben")!)}`), 404, "order_not_found"],
     ["malformed", delivery("not an order id"), 400, "bad_request"],
   ];
   for (const [name, d, status, error] of cases) {
     const res = await send(d);
     expect({ name, status: res.status, error: res.body.error }).toEqual({ name, status, error });
   }
-  // Ann's payment and nothing since: Ben's and Cat's expired units stay on sale.
+  // Ann's payment and nothing since: Cat's expired unit is on sale again.
   expect(await unitsPaid()).toBe(1);
-  expect(await redis.get(saleKeys("webhook-reserve").stock)).toBe("4");
+  expect(await redis.get(saleKeys("webhook-expiring").stock)).toBe("5");
 });
 
 test("the webhook is not reachable through the gateway", async () => {
@@ -156,7 +163,7 @@ test("a payment sale: the webhook takes the unit, or fails the order when none i
   await waitForSale(gateway, saleId);
   const [dan, eve] = await Promise.all(["dan", "eve"].map((u) => purchase(gateway.url, saleId, signToken(u))));
   const k = saleKeys(saleId);
-  expect(await redis.mget(k.stock, k.paid, k.openUnpaid)).toEqual(["1", null, "2"]);
+  expect(await redis.mget(k.stock, k.paid, k.openUnpaid)).toEqual(["1", "0", "2"]);
 
   const danOrder = dan!.json().orderId as string;
   expect(await send(delivery(danOrder))).toEqual({ status: 200, body: { orderId: danOrder, status: "paid" } });
@@ -167,5 +174,5 @@ test("a payment sale: the webhook takes the unit, or fails the order when none i
     expect([res.status, res.body.error]).toEqual([410, "order_failed"]);
   }
   expect(await redis.mget(k.stock, k.sold, k.paid, k.openUnpaid)).toEqual(["0", "1", "1", "0"]);
-  expect(await redis.hget(k.orders, `${eveOrder.split(".")[1]}:s`)).toBe("failed");
+  expect(await redis.hget(k.orders, `${orderNoOf(eveOrder)}:s`)).toBe("failed");
 });

@@ -145,11 +145,12 @@ describe("PATCH /admin/api/sales/:id", () => {
     const audit = (await call("GET", "/admin/api/sales/lamp/audit")).body.entries;
     expect(audit.map((e: any) => [e.action, e.actor])).toEqual([
       ["create", "admin"],
+      ["publish", "admin"],
       ["update", "ops@example.com"],
     ]);
-    expect(audit[1].before).toMatchObject({ name: "Lunar Lamp", stock: 100 });
-    expect(audit[1].after).toMatchObject({ name: "Lunar Lamp XL", stock: 120 });
-    expect(Date.parse(audit[1].at)).toBeGreaterThan(Date.now() - 60_000);
+    expect(audit[2].before).toMatchObject({ name: "Lunar Lamp", stock: 100 });
+    expect(audit[2].after).toMatchObject({ name: "Lunar Lamp XL", stock: 120 });
+    expect(Date.parse(audit[2].at)).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it("changes nothing (no version, no audit entry) when the patch changes nothing", async () => {
@@ -260,7 +261,7 @@ describe("pause, resume, end", () => {
     const resumed = await call("POST", "/admin/api/sales/p/resume");
     expect(resumed.body).toMatchObject({ paused: false, state: "active" });
     expect(await publishedRecord("p")).toMatchObject({ paused: false, version: resumed.body.publishedVersion });
-    expect(await auditActions("p")).toEqual(["create", "pause", "resume"]);
+    expect(await auditActions("p")).toEqual(["create", "publish", "pause", "resume"]);
   });
 
   it("ends a started sale now; it then refuses every change but another end", async () => {
@@ -286,7 +287,7 @@ describe("pause, resume, end", () => {
       expect(res.body).toEqual({ error: "sale_conflict", message: "The sale has ended; it can no longer be changed.", state: "ended" });
     }
     expect(await stateOf("e")).toEqual(frozen);
-    expect(await auditActions("e")).toEqual(["create", "end"]);
+    expect(await auditActions("e")).toEqual(["create", "publish", "end"]);
   });
 
   it("refuses to end a sale that has not started", async () => {
@@ -314,6 +315,7 @@ describe("DELETE /admin/api/sales/:id", () => {
     const audit = (await call("GET", "/admin/api/sales/gone/audit")).body.entries;
     expect(audit.map((e: any) => [e.action, e.actor, e.after])).toEqual([
       ["create", "admin", expect.objectContaining({ id: "gone" })],
+      ["publish", "admin", expect.objectContaining({ id: "gone", publishedVersion: 1 })],
       ["delete", "ops", null],
     ]);
     expect((await call("GET", "/admin/api/sales/gone")).status).toBe(404);
@@ -361,7 +363,7 @@ describe("drafts and Redis down", () => {
     expect(await publishedRecord("draft")).toBeUndefined();
 
     const published = await call("POST", "/admin/api/sales/draft/publish");
-    expect(published.body).toMatchObject({ stockPreloaded: true });
+    expect(published.body).toMatchObject({ built: "first_build" });
     expect((await call("GET", "/admin/api/sales/draft")).body.state).toBe("scheduled");
     expect(await redis.get(saleKeys("draft").stock)).toBe("7");
     expect(await auditActions("draft")).toEqual(["create", "update", "publish"]);

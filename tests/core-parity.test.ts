@@ -12,6 +12,7 @@ import * as challenge from "@flash-sale/gateway-lua/core/challenge";
 import * as gcra from "@flash-sale/gateway-lua/core/gcra";
 import * as ids from "@flash-sale/gateway-lua/core/ids";
 import * as jwt from "@flash-sale/gateway-lua/core/jwt";
+import * as orderRecord from "@flash-sale/gateway-lua/core/order_record";
 import * as purchaseRequest from "@flash-sale/gateway-lua/core/purchase_request";
 import * as redisUrl from "@flash-sale/gateway-lua/core/redis_url";
 import * as sale from "@flash-sale/gateway-lua/core/sale";
@@ -26,6 +27,7 @@ const MODULES: Record<string, Record<string, (...args: never[]) => unknown>> = {
   "core.gcra": gcra as never,
   "core.ids": ids as never,
   "core.jwt": jwt as never,
+  "core.order_record": orderRecord as never,
   "core.purchase_request": purchaseRequest as never,
   "core.redis_url": redisUrl as never,
   "core.sale": sale as never,
@@ -176,7 +178,10 @@ test("request checks, ids, URLs, GCRA and the sale window agree", async () => {
     })),
     ...["sale-1", "-x", "é", "a".repeat(64), "a".repeat(65), ""].map((id) => ({ module: "core.ids", fn: "isValidSaleId", args: [id] })),
     ...["u1", "é", "a b", ""].map((id) => ({ module: "core.ids", fn: "isValidUserId", args: [id] })),
-    ...["s.1", "s.01", "a.b.3", "s.123456789012345", "s.1234567890123456"].map((id) => ({ module: "core.ids", fn: "parseOrderId", args: [id] })),
+    ...["s.1", "s.1.1", "s.01.1", "s.1.01", "a.b.3", "s.2.123456789012345", "s.2.1234567890123456", "s.123456789012345.1"].map((id) => ({ module: "core.ids", fn: "parseOrderId", args: [id] })),
+    { module: "core.ids", fn: "formatOrderId", args: ["s", 99999999999999, 12] },
+    ...["u\t2\t1796160138574\t7", "u\t2\t17\t", "u\t2\t1\t1234567890123456"].map((t) => ({ module: "core.order_record", fn: "parseOrderRecord", args: [t] })),
+    { module: "core.order_record", fn: "formatOrderRecord", args: [{ userId: "u", quantity: 2, acceptedAtMs: 1796160138574, epoch: 7 }] },
     ...["redis://:pw@h:7000/3", "redis://h", "redis://h:0", "http://x"].map((u) => ({ module: "core.redis_url", fn: "parseRedisUrl", args: [u] })),
     { module: "core.gcra", fn: "gcraDecide", args: [1_000_500, 1_000_000, { emissionIntervalMs: 250, toleranceMs: 1000 }] },
     { module: "core.gcra", fn: "gcraDecide", args: [1_002_000, 1_000_000, { emissionIntervalMs: 250, toleranceMs: 1000 }] },

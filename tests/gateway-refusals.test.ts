@@ -173,7 +173,7 @@ describe("bad input", () => {
 test("the refusals above sold nothing, and a good request still buys", async () => {
   const res = await jsonPost(OPEN, '{"quantity":2}');
   expect(res.status).toBe(202);
-  expect(res.json()).toEqual({ orderId: expect.stringMatching(/^open-sale\.\d+$/), status: "pending" });
+  expect(res.json()).toEqual({ orderId: expect.stringMatching(/^open-sale\.\d+\.\d+$/), status: "pending" });
 });
 
 test("GET /api/time answers the server's clock, never cached", async () => {

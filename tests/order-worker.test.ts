@@ -125,10 +125,10 @@ test("malformed entries are logged, acknowledged and skipped; orders of a sale m
   const good2: AcceptedOrder[] = [];
   const now = String(Date.now());
   const malformed: string[][] = [
-    ["order", `${sale.id}.999`], // most fields missing
-    ["order", `${sale.id}.998`, "sale", sale.id, "user", "x1", "qty", "abc", "uunits", "1", "at", now, "rid", "r"],
-    ["order", "other.5", "sale", "other", "user", "x2", "qty", "1", "uunits", "1", "at", now, "rid", "r"],
-    ["order", `${sale.id}.997`, "sale", sale.id, "user", "x3", "qty", "2", "uunits", "1", "at", now, "rid", "r"],
+    ["order", `${sale.id}.1.999`], // most fields missing
+    ["order", `${sale.id}.1.998`, "sale", sale.id, "user", "x1", "qty", "abc", "uunits", "1", "at", now, "rid", "r"],
+    ["order", "other.1.5", "sale", "other", "user", "x2", "qty", "1", "uunits", "1", "at", now, "rid", "r"],
+    ["order", `${sale.id}.1.997`, "sale", sale.id, "user", "x3", "qty", "2", "uunits", "1", "at", now, "rid", "r"],
     ["foo", "bar"],
   ];
   for (const fields of malformed) {

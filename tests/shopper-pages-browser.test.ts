@@ -118,7 +118,7 @@ test("the countdown reaches zero and the button enables itself, without a reload
   expect(await focusedId(page)).toBe("login-name");
   await page.keyboard.type(SHOPPER);
   await page.keyboard.press("Enter");
-  await page.waitForURL(/\/orders\/bt-countdown\.\d+$/);
+  await page.waitForURL(/\/orders\/bt-countdown\.\d+\.\d+$/);
   await page.waitForSelector("body[data-order-status=confirmed]", { timeout: 20000 });
   expect(await page.locator("#order-status").innerText()).toMatch(/Confirmed/);
   await page.close();
@@ -142,7 +142,7 @@ test("challenge → purchase → the order page follows the order to confirmed (
   await screenshots(page, "challenge");
   await page.keyboard.press("Enter");
 
-  await page.waitForURL(/\/orders\/bt-challenge\.\d+$/);
+  await page.waitForURL(/\/orders\/bt-challenge\.\d+\.\d+$/);
   await page.waitForSelector("body[data-order-status=confirmed]", { timeout: 20000 });
   expect(await page.locator("#order-status").getAttribute("aria-live")).toBe("polite");
   expect(await page.locator("#order-details").innerText()).toMatch(/bt-challenge[\s\S]*1/);
@@ -193,7 +193,7 @@ test("a reserved order offers its payment until paid, then shows it paid", async
   const page = await open("/sales/bt-reserve");
   await page.locator("#buy:enabled").waitFor();
   await page.locator("#buy").click();
-  await page.waitForURL(/\/orders\/bt-reserve\.\d+$/);
+  await page.waitForURL(/\/orders\/bt-reserve\.\d+\.\d+$/);
   await page.locator("#order-pay").waitFor();
   expect(await page.locator("#order-status").innerText()).toMatch(/Reserved/);
   expect(await page.locator("#order-payment").innerText()).toMatch(/Pay by .+, or the unit goes back/);

@@ -2,32 +2,41 @@
 expire-reservations.lua — expire the unpaid orders that are due, each order once: mode
 `reserve` gives their units back to stock; mode `payment` (no units taken yet) frees their
 places under the bound on open unpaid orders. Orders are walked by number from a stored
-cursor; acceptance times grow with the number (up to the gateways' clock skew, which can only
-make an order expire a little late), so the walk stops at the first order not yet due. Atomic with purchases and payments
+cursor; acceptance times grow with the number (both come from this Redis, in one script), so
+the walk stops at the first order not yet due. Atomic with purchases and payments
 (redis-scripts/pay-order.lua of the gateway): an order paid first is skipped, an order expired
 first can no longer be paid.
 
 KEYS[1] stock          string: units left
 KEYS[2] sold           string: units taken
 KEYS[3] orderSeq       string: last order number
-KEYS[4] orders         hash: <n> -> "user\tqty\tacceptedAtMs", <n>:s -> status
+KEYS[4] orders         hash: <n> -> "user\tqty\tacceptedAtMs\tepoch", <n>:s -> status
 KEYS[5] expiryCursor   string: last order number walked past
-KEYS[6] statusChanges  stream of status changes (fields: n status) for Postgres
+KEYS[6] statusChanges  stream of status changes (fields: n epoch status) for Postgres
 KEYS[7] openUnpaid     string: open unpaid orders (mode `payment`)
+KEYS[8] meta           hash: fence ("<run id>:<epoch>")
 
 ARGV[1] payment timeout, ms
-ARGV[2] now, epoch ms
-ARGV[3] most orders to walk in this call (bounds the time Redis is held)
-ARGV[4] the sale's deduction: "reserve" or "payment"
+ARGV[2] most orders to walk in this call (bounds the time Redis is held)
+ARGV[3] the sale's deduction: "reserve" or "payment"
+
+Judged by Redis' clock (TIME), the one that stamped the orders' acceptance. Does nothing while
+the sale is held (its state not built on this Redis process: see purchase.lua).
 
 Returns
-  {expiredOrders, unitsReturned, cursor, more}   more = 1 when the walk stopped at ARGV[3];
+  {expiredOrders, unitsReturned, cursor, more}   more = 1 when the walk stopped at ARGV[2];
                                                  unitsReturned is 0 in mode `payment`
+  {-1}                                           held: nothing done
 ]]
+local fence = redis.call('HGET', KEYS[8], 'fence')
+local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+if not fence or string.sub(fence, 1, 40) ~= runId then return {-1} end
+
 local timeout = tonumber(ARGV[1])
-local now = tonumber(ARGV[2])
-local budget = tonumber(ARGV[3])
-local returnsUnits = ARGV[4] == 'reserve'
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local budget = tonumber(ARGV[2])
+local returnsUnits = ARGV[3] == 'reserve'
 local cursor = tonumber(redis.call('GET', KEYS[5]) or '0')
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
 
@@ -36,12 +45,12 @@ local n = cursor + 1
 while n <= last and n <= cursor + budget do
   local record = redis.call('HGET', KEYS[4], n)
   if record then
-    local qty, acceptedAt = string.match(record, '\t(%d+)\t(%d+)$')
+    local qty, acceptedAt, epoch = string.match(record, '^[^\t]+\t(%d+)\t(%d+)\t(%d+)$')
     if tonumber(acceptedAt) + timeout > now then break end
     local status = redis.call('HGET', KEYS[4], n .. ':s')
     if status == 'pending' or status == 'confirmed' then
       redis.call('HSET', KEYS[4], n .. ':s', 'expired')
-      redis.call('XADD', KEYS[6], '*', 'n', n, 'status', 'expired')
+      redis.call('XADD', KEYS[6], '*', 'n', n, 'epoch', epoch, 'status', 'expired')
       expired = expired + 1
       if returnsUnits then units = units + tonumber(qty) end
     end

@@ -11,6 +11,7 @@ import { requireAdminToken } from "./http/admin-auth";
 import { ApiError, errorHandler, notFound } from "./http/api-error";
 import { serveOpenApi } from "./http/openapi";
 import { SalePublisher } from "./sales/publisher";
+import { SaleBuilder } from "./sales/sale-builder";
 import { SaleRepository } from "./sales/repository";
 import { saleRoutes } from "./sales/routes";
 import { ControlPlaneMetrics } from "./metrics";
@@ -27,15 +28,17 @@ export interface AdminAppDeps {
   logger: Logger;
   /** Absent: no webhook route. */
   paymentWebhook?: WebhookSettings;
+  /** Shared with the jobs of the same process; made here when absent (tests). */
+  metrics?: ControlPlaneMetrics;
 }
 
 const BODY_LIMIT = "64kb";
 /** Where the sale routes are mounted. */
 export const SALES_PATH = "/admin/api/sales";
 
-export function createAdminApp({ pool, redis, adminToken, gatewayMetricsUrl, defaults, logger, paymentWebhook: webhook }: AdminAppDeps): Express {
+export function createAdminApp({ pool, redis, adminToken, gatewayMetricsUrl, defaults, logger, paymentWebhook: webhook, metrics = new ControlPlaneMetrics(redis, pool) }: AdminAppDeps): Express {
   const repository = new SaleRepository(pool);
-  const publisher = new SalePublisher(redis, repository);
+  const publisher = new SalePublisher(redis, repository, new SaleBuilder(redis, repository, logger, (sale, reason) => metrics.saleBuilt(sale, reason)));
   const app = express();
   app.disable("x-powered-by");
 
@@ -52,7 +55,6 @@ export function createAdminApp({ pool, redis, adminToken, gatewayMetricsUrl, def
 
   // Prometheus scrapes without the admin token: the admin listener is internal (127.0.0.1 by
   // default), and the metrics hold counts, never shopper data.
-  const metrics = new ControlPlaneMetrics(redis, pool);
   app.get("/metrics", async (_req, res) => {
     const text = await metrics.scrape();
     res.type(metrics.registry.contentType).send(text);

@@ -12,7 +12,9 @@ import {
 import { KNOBS_FILE, readKnobs } from "@flash-sale/nginx-conf/build/knobs";
 import { createAdminApp } from "./app";
 import { saleJobs } from "./jobs/sale-jobs";
+import { ControlPlaneMetrics } from "./metrics";
 import { SalePublisher } from "./sales/publisher";
+import { SaleBuilder } from "./sales/sale-builder";
 import { SaleRepository } from "./sales/repository";
 
 /** The per-sale admission default lives with the gateway's knobs, where the gate runs. */
@@ -49,7 +51,6 @@ async function main(): Promise<void> {
     "FS_GATEWAY_METRICS_URL",
     "FS_DEFAULT_USER_RATE_PER_SECOND",
     "FS_DEFAULT_USER_BURST",
-    "FS_PRELOAD_AHEAD_SECONDS",
     "FS_PAYMENT_WEBHOOK_SECRET",
     "FS_PAYMENT_WEBHOOK_SKEW_SECONDS",
     "FS_LOG_LEVEL",
@@ -65,9 +66,13 @@ async function main(): Promise<void> {
   const redis = createRedis(env.FS_REDIS_URL, "control-plane");
   redis.on("error", (err: unknown) => logger.warn({ err }, "redis connection error"));
 
+  const metrics = new ControlPlaneMetrics(redis, pool);
+  const repository = new SaleRepository(pool);
+  const publisher = new SalePublisher(redis, repository, new SaleBuilder(redis, repository, logger, (sale, reason) => metrics.saleBuilt(sale, reason)));
   const app = createAdminApp({
     pool,
     redis,
+    metrics,
     adminToken: env.FS_ADMIN_TOKEN,
     gatewayMetricsUrl: env.FS_GATEWAY_METRICS_URL,
     defaults: {
@@ -89,14 +94,7 @@ async function main(): Promise<void> {
   logger.info({ host: env.FS_ADMIN_HOST, port: env.FS_ADMIN_PORT }, "admin API listening");
 
   // Every instance schedules the jobs; each tick runs on one of them (a lock in Redis).
-  const repository = new SaleRepository(pool);
-  const jobs = saleJobs({
-    redis,
-    repository,
-    publisher: new SalePublisher(redis, repository),
-    logger,
-    preloadAheadMs: env.FS_PRELOAD_AHEAD_SECONDS * 1000,
-  });
+  const jobs = saleJobs({ redis, repository, publisher, logger });
   jobs.start();
 
   onShutdown(logger, async () => {

@@ -10,7 +10,8 @@
  * so the drift holds for it too; paid units are in the sale's admin stats (`unitsPaid`).
  */
 import { SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { createMetricsRegistry, Gauge, type Pool, type Redis, type Registry } from "@flash-sale/node-common";
+import { Counter, createMetricsRegistry, Gauge, type Pool, type Redis, type Registry } from "@flash-sale/node-common";
+import { readBuildState, type BuildReason } from "./sales/sale-builder";
 
 interface SaleReading {
   sale: string;
@@ -20,6 +21,8 @@ interface SaleReading {
   sold: number;
   accepted: number;
   persisted: number;
+  /** The sale's state is not built on the Redis process that answers: it sells nothing. */
+  held: boolean;
 }
 
 /** One round of readings: Redis per sale (one slot each), then one Postgres query. */
@@ -30,9 +33,9 @@ async function readSales(redis: Redis, pool: Pool): Promise<SaleReading[]> {
   const live = await Promise.all(
     sales.map(async ({ sale }) => {
       const k = saleKeys(sale);
-      const [[left, sold], orderFields] = await Promise.all([redis.mget(k.stock, k.sold), redis.hlen(k.orders)]);
+      const [[left, sold], orderFields, build] = await Promise.all([redis.mget(k.stock, k.sold), redis.hlen(k.orders), readBuildState(redis, sale)]);
       // Each order is two fields of the orders hash: its record and its status.
-      return { left: left === null || left === undefined ? null : Number(left), sold: Number(sold ?? 0), accepted: orderFields / 2 };
+      return { left: left === null || left === undefined ? null : Number(left), sold: Number(sold ?? 0), accepted: orderFields / 2, held: !build.built };
     }),
   );
   const { rows } = await pool.query<{ sale_id: string; orders: number }>(
@@ -59,6 +62,15 @@ export class ControlPlaneMetrics {
     "Accepted orders not yet in Postgres: the drain's backlog; stays above 0 if orders are lost.",
   );
 
+  private readonly held = this.gauge("fs_control_plane_sale_held", "1 while the sale sells nothing until its Redis state is rebuilt from Postgres.");
+  /** Rebuilds of a sale's Redis state from Postgres (its first build is not counted). */
+  private readonly repairs = new Counter({
+    name: "fs_control_plane_sale_repairs_total",
+    help: "Rebuilds of a sale's Redis state from Postgres, by reason (redis_process_changed, state_missing, behind_postgres).",
+    labelNames: ["sale", "reason"],
+    registers: [this.registry],
+  });
+
   constructor(
     private readonly redis: Redis,
     private readonly pool: Pool,
@@ -68,10 +80,14 @@ export class ControlPlaneMetrics {
     return new Gauge({ name, help, labelNames: ["sale"], registers: [this.registry] });
   }
 
+  saleBuilt(sale: string, reason: BuildReason): void {
+    if (reason !== "first_build") this.repairs.inc({ sale, reason });
+  }
+
   /** The text of GET /metrics, after reading every published sale afresh. */
   async scrape(): Promise<string> {
     const sales = await readSales(this.redis, this.pool);
-    for (const g of [this.total, this.left, this.sold, this.drift, this.accepted, this.persisted, this.unpersisted]) g.reset();
+    for (const g of [this.total, this.left, this.sold, this.drift, this.accepted, this.persisted, this.unpersisted, this.held]) g.reset();
     for (const s of sales) {
       const sale = { sale: s.sale };
       this.total.set(sale, s.total);
@@ -83,6 +99,7 @@ export class ControlPlaneMetrics {
       this.accepted.set(sale, s.accepted);
       this.persisted.set(sale, s.persisted);
       this.unpersisted.set(sale, s.accepted - s.persisted);
+      this.held.set(sale, s.held ? 1 : 0);
     }
     return this.registry.metrics();
   }

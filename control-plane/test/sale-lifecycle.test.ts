@@ -20,6 +20,8 @@ const sale: Sale = {
   limits: { userRatePerSecond: 1, userBurst: 1, admitPerSecond: 1 },
   paused: false,
   publishedVersion: 3,
+  epoch: 1,
+  revision: 1,
   createdAt: "2029-01-01T00:00:00.000Z",
   updatedAt: "2029-01-01T00:00:00.000Z",
 };

@@ -7,18 +7,22 @@ Run by the gateway (POST /api/orders/{id}/pay, the shopper) and by the control p
 payment provider's signed webhook).
 
 Validates before the first write (Redis scripts do not roll back); paying an order already
-paid, or already failed, writes nothing and answers as the first payment did.
+paid, or already failed, writes nothing and answers as the first payment did. Refuses while
+the sale is held (its state not built on this Redis process: see purchase.lua); a payment is
+rare, so the script reads the run id itself (INFO) rather than trusting a caller's.
 
-KEYS[1] orders         hash: <n> -> "user\tqty\tacceptedAtMs", <n>:s -> status
+KEYS[1] orders         hash: <n> -> "user\tqty\tacceptedAtMs\tepoch", <n>:s -> status
 KEYS[2] paid           string: units paid
-KEYS[3] statusChanges  stream of status changes (fields: n status) for Postgres
+KEYS[3] statusChanges  stream of status changes (fields: n epoch status) for Postgres
 KEYS[4] stock          string: units left (mode `payment`)
 KEYS[5] sold           string: units taken (mode `payment`)
 KEYS[6] openUnpaid     string: open unpaid orders (mode `payment`)
+KEYS[7] meta           hash: fence ("<run id>:<epoch>")
 
 ARGV[1] order number
 ARGV[2] user id the order must belong to (the shopper's); empty for the signed webhook
 ARGV[3] the sale's deduction: "reserve" or "payment"
+ARGV[4] the epoch of the order id: an order of this number from another epoch is another order
 
 Returns
   {0, qty}   paid now
@@ -26,11 +30,17 @@ Returns
   {2}        the order expired (or is otherwise not payable): nothing written
   {3}        no such order for this user
   {4}        mode `payment`: too few units were left, the order failed (now or before)
+  {5}        held: the sale is being rebuilt; nothing written
 ]]
+local fence = redis.call('HGET', KEYS[7], 'fence')
+local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+if not fence or string.sub(fence, 1, 40) ~= runId then return {5} end
+
 local n = ARGV[1]
 local record = redis.call('HGET', KEYS[1], n)
 if not record then return {3} end
-local user, qty = string.match(record, '^([^\t]+)\t(%d+)\t')
+local user, qty, epoch = string.match(record, '^([^\t]+)\t(%d+)\t%d+\t(%d+)$')
+if epoch ~= ARGV[4] then return {3} end
 if ARGV[2] ~= '' and user ~= ARGV[2] then return {3} end
 qty = tonumber(qty)
 
@@ -43,7 +53,7 @@ if ARGV[3] == 'payment' then
   redis.call('DECR', KEYS[6])
   if tonumber(redis.call('GET', KEYS[4]) or '0') < qty then
     redis.call('HSET', KEYS[1], n .. ':s', 'failed')
-    redis.call('XADD', KEYS[3], '*', 'n', n, 'status', 'failed')
+    redis.call('XADD', KEYS[3], '*', 'n', n, 'epoch', epoch, 'status', 'failed')
     return {4}
   end
   redis.call('DECRBY', KEYS[4], qty)
@@ -51,5 +61,5 @@ if ARGV[3] == 'payment' then
 end
 redis.call('HSET', KEYS[1], n .. ':s', 'paid')
 redis.call('INCRBY', KEYS[2], qty)
-redis.call('XADD', KEYS[3], '*', 'n', n, 'status', 'paid')
+redis.call('XADD', KEYS[3], '*', 'n', n, 'epoch', epoch, 'status', 'paid')
 return {0, qty}

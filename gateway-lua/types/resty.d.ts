@@ -11,6 +11,7 @@ interface RestyRedis {
   auth(password: string): LuaMultiReturn<[unknown, string | undefined]>;
   select(db: number): LuaMultiReturn<[unknown, string | undefined]>;
   incr(key: string): LuaMultiReturn<[number | undefined, string | undefined]>;
+  info(section: string): LuaMultiReturn<[string | undefined | false, string | undefined]>;
   get(key: string): LuaMultiReturn<[string | NgxNull | undefined | false, string | undefined]>;
   hgetall(key: string): LuaMultiReturn<[string[] | undefined | false, string | undefined]>;
   hmget(key: string, ...fields: string[]): LuaMultiReturn<[(string | NgxNull)[] | undefined | false, string | undefined]>;

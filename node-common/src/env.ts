@@ -19,7 +19,6 @@ const schema = z.object({
   FS_GATEWAY_METRICS_URL: z.url().default("http://127.0.0.1:9145/metrics"),
   FS_DEFAULT_USER_RATE_PER_SECOND: positive.default(5),
   FS_DEFAULT_USER_BURST: whole.default(5),
-  FS_PRELOAD_AHEAD_SECONDS: whole.default(300),
   // Unset (or empty): the control plane has no payment webhook.
   FS_PAYMENT_WEBHOOK_SECRET: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(32, "must be at least 32 characters").optional()),
   FS_PAYMENT_WEBHOOK_SKEW_SECONDS: z.coerce.number().int().min(1).default(300),

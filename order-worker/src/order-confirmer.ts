@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { saleKeys, orderStatusField } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import type { Redis } from "@flash-sale/node-common";
 
 const SCRIPT = readFileSync(path.resolve(__dirname, "../redis-scripts/confirm-orders.lua"), "utf8");
@@ -13,8 +13,8 @@ const SCRIPT_SHA = createHash("sha1").update(SCRIPT).digest("hex");
 
 export interface SaleAck {
   saleId: string;
-  /** Order numbers now committed to Postgres. */
-  orderNos: number[];
+  /** Orders now committed to Postgres: [epoch, number] each. */
+  orders: [epoch: number, orderNo: number][];
   /** Stream entries to acknowledge: the committed orders' and the malformed ones. */
   entryIds: string[];
 }
@@ -46,8 +46,8 @@ export class OrderConfirmer {
       keys.orders,
       keys.stream,
       this.group,
-      String(ack.orderNos.length),
-      ...ack.orderNos.map((n) => orderStatusField(String(n))),
+      String(ack.orders.length),
+      ...ack.orders.flatMap(([epoch, n]) => [String(n), String(epoch)]),
       ...ack.entryIds,
     ];
     let reply: unknown;

@@ -17,6 +17,7 @@ export interface OrderRow {
   entryId: string;
   orderId: string;
   saleId: string;
+  epoch: number;
   orderNo: number;
   userId: string;
   userUnits: number;
@@ -76,6 +77,7 @@ export function parseOrderEntry(entry: RawEntry): ParsedEntry {
       entryId: entry.id,
       orderId,
       saleId: entry.saleId,
+      epoch: Number(ref.epoch),
       orderNo: Number(ref.orderNo),
       userId,
       userUnits,

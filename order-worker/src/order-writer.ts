@@ -7,10 +7,10 @@ import type { Pool, PoolClient } from "@flash-sale/node-common";
 import type { OrderRow } from "./order-entry";
 
 const INSERT_ORDERS = `
-INSERT INTO orders (order_id, sale_id, order_no, user_id, user_units, quantity, request_id, accepted_at)
-SELECT o, s, n, u, uu, q, r, timestamptz 'epoch' + at * interval '1 millisecond'
-FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::int[], $7::text[], $8::bigint[])
-  AS t(o, s, n, u, uu, q, r, at)`;
+INSERT INTO orders (order_id, sale_id, epoch, order_no, user_id, user_units, quantity, request_id, accepted_at)
+SELECT o, s, e, n, u, uu, q, r, timestamptz 'epoch' + at * interval '1 millisecond'
+FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::int[], $7::int[], $8::text[], $9::bigint[])
+  AS t(o, s, e, n, u, uu, q, r, at)`;
 const INSERT_MISSING_ORDERS = `${INSERT_ORDERS}
 ON CONFLICT DO NOTHING`;
 const UNIQUE_VIOLATION = "23505";
@@ -51,12 +51,13 @@ export class OrderWriter {
       const batch = rows
         .filter((r) => !unknownSales.includes(r.saleId))
         // One lock order for every worker, so two writing the same claimed orders cannot deadlock.
-        .sort((a, b) => (a.saleId < b.saleId ? -1 : a.saleId > b.saleId ? 1 : a.orderNo - b.orderNo));
+        .sort((a, b) => (a.saleId < b.saleId ? -1 : a.saleId > b.saleId ? 1 : a.epoch - b.epoch || a.orderNo - b.orderNo));
       let inserted = 0;
       if (batch.length > 0) {
         const result = await client.query(insert, [
           batch.map((r) => r.orderId),
           batch.map((r) => r.saleId),
+          batch.map((r) => r.epoch),
           batch.map((r) => r.orderNo),
           batch.map((r) => r.userId),
           batch.map((r) => r.userUnits),

@@ -152,12 +152,12 @@ function groupBySale(rows: OrderRow[], skipped: RawEntry[]): SaleAck[] {
   const bySale = new Map<string, SaleAck>();
   const ackOf = (saleId: string): SaleAck => {
     let ack = bySale.get(saleId);
-    if (ack === undefined) bySale.set(saleId, (ack = { saleId, orderNos: [], entryIds: [] }));
+    if (ack === undefined) bySale.set(saleId, (ack = { saleId, orders: [], entryIds: [] }));
     return ack;
   };
   for (const r of rows) {
     const ack = ackOf(r.saleId);
-    ack.orderNos.push(r.orderNo);
+    ack.orders.push([r.epoch, r.orderNo]);
     ack.entryIds.push(r.entryId);
   }
   for (const e of skipped) ackOf(e.saleId).entryIds.push(e.id);

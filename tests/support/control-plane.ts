@@ -2,6 +2,11 @@
 import type { Server } from "node:http";
 import { createLogger, createRedis, type Pool, type Redis } from "@flash-sale/node-common";
 import { createAdminApp } from "../../control-plane/src/app";
+import { saleJobs } from "../../control-plane/src/jobs/sale-jobs";
+import type { JobScheduler } from "../../control-plane/src/jobs/scheduler";
+import { SalePublisher } from "../../control-plane/src/sales/publisher";
+import { SaleRepository } from "../../control-plane/src/sales/repository";
+import { SaleBuilder } from "../../control-plane/src/sales/sale-builder";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
 /** For control planes without a gateway: nothing listens there, so the live page shows no requests. */
@@ -21,9 +26,12 @@ export interface SaleInput {
 }
 
 export class ControlPlane {
+  private jobs: JobScheduler | undefined;
+
   private constructor(
     private readonly server: Server,
     private readonly redis: Redis,
+    private readonly pool: Pool,
     readonly url: string,
   ) {}
 
@@ -43,7 +51,16 @@ export class ControlPlane {
     });
     const address = server.address();
     const port = typeof address === "object" && address !== null ? address.port : 0;
-    return new ControlPlane(server, redis, `http://127.0.0.1:${port}`);
+    return new ControlPlane(server, redis, pool, `http://127.0.0.1:${port}`);
+  }
+
+  /** Runs the control plane's scheduled jobs (rebuilds, expiry, reconciliation) as main.ts does. */
+  startJobs(): void {
+    const logger = createLogger("control-plane-test-jobs", "silent");
+    const repository = new SaleRepository(this.pool);
+    const publisher = new SalePublisher(this.redis, repository, new SaleBuilder(this.redis, repository, logger));
+    this.jobs ??= saleJobs({ redis: this.redis, repository, publisher, logger });
+    this.jobs.start();
   }
 
   /** Creates and publishes a sale; open now for an hour unless the input says otherwise. */
@@ -79,6 +96,7 @@ export class ControlPlane {
   }
 
   async stop(): Promise<void> {
+    await this.jobs?.stop();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.redis.disconnect();
   }

@@ -7,11 +7,12 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { purchaseScriptKeys, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import type { Redis } from "@flash-sale/node-common";
+import { redisRunId } from "./stream-fixtures";
 
 const SCRIPT = readFileSync(path.resolve(__dirname, "../../gateway-lua/redis-scripts/purchase.lua"), "utf8");
 
-/** The script's reply (see its header): accepted, sold out, limit reached, too few left, no stock. */
-export type PurchaseReply = [0, number, number] | [1] | [2] | [3, number] | [4];
+/** The script's reply (see its header): accepted (with the order id), or a refusal code. */
+export type PurchaseReply = [0, string, number] | [number, ...unknown[]];
 
 export async function purchase(
   redis: Redis,
@@ -19,13 +20,13 @@ export async function purchase(
   userId: string,
   qty: number,
   limit: number,
-  nowMs: number,
   requestId: string,
+  runId: string,
 ): Promise<PurchaseReply> {
   const keys = purchaseScriptKeys(saleKeys(saleId));
   // Open-unpaid bound 0: the units are taken at acceptance (deductions order and reserve).
-  const reply = await redis.eval(SCRIPT, keys.length, ...keys, saleId, userId, qty, limit, nowMs, requestId, 0);
-  if (!Array.isArray(reply) || !reply.every((v) => typeof v === "number")) {
+  const reply = await redis.eval(SCRIPT, keys.length, ...keys, saleId, userId, qty, limit, requestId, 0, runId);
+  if (!Array.isArray(reply) || typeof reply[0] !== "number") {
     throw new Error(`purchase.lua: unexpected reply ${JSON.stringify(reply)}`);
   }
   return reply as PurchaseReply;
@@ -49,15 +50,16 @@ export interface Attempt {
  * the accepted ones.
  */
 export async function buyAll(redis: Redis, saleId: string, attempts: Attempt[], limit: number): Promise<AcceptedOrder[]> {
-  const now = Date.now();
+  const runId = await redisRunId(redis);
   const replies = await Promise.all(
-    attempts.map((a, i) => purchase(redis, saleId, a.userId, a.qty, limit, now + i, `req-${saleId}-${i}`)),
+    attempts.map((a, i) => purchase(redis, saleId, a.userId, a.qty, limit, `req-${saleId}-${i}`, runId)),
   );
   const accepted: AcceptedOrder[] = [];
   replies.forEach((reply, i) => {
     if (reply[0] !== 0) return;
     const a = attempts[i] as Attempt;
-    accepted.push({ orderId: `${saleId}.${reply[1]}`, saleId, orderNo: reply[1], userId: a.userId, qty: a.qty });
+    const orderId = reply[1] as string;
+    accepted.push({ orderId, saleId, orderNo: Number(orderId.slice(orderId.lastIndexOf(".") + 1)), userId: a.userId, qty: a.qty });
   });
   return accepted;
 }

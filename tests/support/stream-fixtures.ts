@@ -34,7 +34,20 @@ export async function insertSaleRow(pool: Pool, sale: SaleSpec): Promise<void> {
   );
 }
 
-/** The published config (the worker lists sales from this hash) and the preloaded stock. */
+/** The epoch fixtures build their sales with (the control plane's builder takes one from Postgres). */
+export const FIXTURE_EPOCH = 1;
+
+/** The run id of the Redis process `redis` is connected to (the fence names it). */
+export async function redisRunId(redis: Redis): Promise<string> {
+  const match = /run_id:([0-9a-f]+)/.exec(await redis.info("server"));
+  if (match === null) throw new Error("INFO server has no run_id");
+  return match[1]!;
+}
+
+/**
+ * The published config (the worker lists sales from this hash), the preloaded stock and the
+ * fence, window and counters the control plane's builder writes (redis-scripts/open-sale.lua).
+ */
 export async function publishSaleConfig(redis: Redis, sale: SaleSpec): Promise<void> {
   const now = Date.now();
   const record: PublishedSale = {
@@ -55,7 +68,9 @@ export async function publishSaleConfig(redis: Redis, sale: SaleSpec): Promise<v
     version: 1,
   };
   await redis.hset(SALE_CONFIGS_KEY, sale.id, JSON.stringify(record));
-  await redis.set(saleKeys(sale.id).stock, sale.stock);
+  const k = saleKeys(sale.id);
+  await redis.set(k.stock, sale.stock);
+  await redis.hset(k.meta, "fence", `${await redisRunId(redis)}:${FIXTURE_EPOCH}`, "startsAt", record.startsAtMs, "endsAt", record.endsAtMs, "paused", "0", "revision", 1);
 }
 
 export async function publishSale(pool: Pool, redis: Redis, sale: SaleSpec): Promise<void> {

@@ -28,8 +28,9 @@ export function expireReservationsJob(deps: ExpireReservationsDeps, schedule: st
     async run() {
       const t = now();
       for (const sale of await deps.repository.publishedTakingPaymentEndingAfter(t - EXPIRE_AFTER_END_MS)) {
-        const result = await expireReservations(deps.redis, sale, t);
-        if (result.expiredOrders > 0) deps.logger.info({ saleId: sale.id, ...result }, "unpaid orders expired");
+        const result = await expireReservations(deps.redis, sale);
+        if (result.held) deps.logger.info({ saleId: sale.id }, "expiry waits: the sale is held for a rebuild");
+        else if (result.expiredOrders > 0) deps.logger.info({ saleId: sale.id, ...result }, "unpaid orders expired");
       }
     },
   };

@@ -5,13 +5,13 @@ import type { SalePublisher } from "../sales/publisher";
 import type { SaleRepository } from "../sales/repository";
 import { JobLock } from "./job-lock";
 import { expireReservationsJob } from "./expire-reservations";
-import { preloadStockJob } from "./preload-stock";
+import { keepSalesBuiltJob } from "./keep-sales-built";
 import { reconcileSalesJob } from "./reconcile-sales";
 import { JobScheduler } from "./scheduler";
 import { syncOrderStatusesJob } from "./sync-order-statuses";
 
-/** Every 5 s: a sale whose stock is missing close to its start gets it within seconds. */
-const PRELOAD_SCHEDULE = "*/5 * * * * *";
+/** Every second: a sale held after Redis lost its state sells again within seconds. */
+const KEEP_BUILT_SCHEDULE = "* * * * * *";
 /** Every 2 s: an unpaid order holds its units at most this much past its payment timeout. */
 const EXPIRE_SCHEDULE = "*/2 * * * * *";
 /** Every 5 s: how far Postgres may trail Redis on paid and expired orders. */
@@ -26,12 +26,11 @@ export interface SaleJobsDeps {
   repository: SaleRepository;
   publisher: SalePublisher;
   logger: Logger;
-  preloadAheadMs: number;
 }
 
-export function saleJobs({ redis, repository, publisher, logger, preloadAheadMs }: SaleJobsDeps): JobScheduler {
+export function saleJobs({ redis, repository, publisher, logger }: SaleJobsDeps): JobScheduler {
   const jobs = [
-    preloadStockJob({ repository, publisher, logger, aheadMs: preloadAheadMs }, PRELOAD_SCHEDULE, LEASE_MS),
+    keepSalesBuiltJob({ redis, repository, publisher, logger }, KEEP_BUILT_SCHEDULE, LEASE_MS),
     reconcileSalesJob({ redis, repository, logger }, RECONCILE_SCHEDULE, LEASE_MS),
     expireReservationsJob({ redis, repository, logger }, EXPIRE_SCHEDULE, LEASE_MS),
     syncOrderStatusesJob({ redis, repository, logger }, STATUS_SYNC_SCHEDULE, LEASE_MS),

@@ -13,8 +13,8 @@ import type { Deduction } from "@flash-sale/gateway-lua/core/sale";
 // Three levels up from both control-plane/src/payments (ts-jest) and control-plane/build/payments (node).
 const SCRIPT = readFileSync(path.resolve(__dirname, "../../../gateway-lua/redis-scripts/pay-order.lua"), "utf8");
 
-export type PaymentOutcome = "paid" | "already_paid" | "expired" | "not_found" | "failed";
-const OUTCOME_BY_CODE: PaymentOutcome[] = ["paid", "already_paid", "expired", "not_found", "failed"];
+export type PaymentOutcome = "paid" | "already_paid" | "expired" | "not_found" | "failed" | "held";
+const OUTCOME_BY_CODE: PaymentOutcome[] = ["paid", "already_paid", "expired", "not_found", "failed", "held"];
 
 /**
  * Pays for whoever owns the order (the provider vouches for the payment, not for a shopper);
@@ -22,7 +22,7 @@ const OUTCOME_BY_CODE: PaymentOutcome[] = ["paid", "already_paid", "expired", "n
  */
 export async function payOrder(redis: Redis, ref: OrderRef, deduction: Deduction): Promise<PaymentOutcome> {
   const keys = payScriptKeys(saleKeys(ref.saleId));
-  const reply = await redis.eval(SCRIPT, keys.length, ...keys, ref.orderNo, "", deduction);
+  const reply = await redis.eval(SCRIPT, keys.length, ...keys, ref.orderNo, "", deduction, ref.epoch);
   const outcome = Array.isArray(reply) && typeof reply[0] === "number" ? OUTCOME_BY_CODE[reply[0]] : undefined;
   if (outcome === undefined) throw new Error(`pay-order.lua answered ${JSON.stringify(reply)}`);
   return outcome;

@@ -53,16 +53,22 @@ export function paymentWebhook({ redis, repository, logger, secret, skewSeconds,
 
     const orderId = orderIdOf(body);
     const ref = orderId === undefined ? undefined : parseOrderId(orderId);
-    if (ref === undefined) throw new ApiError("bad_request", 'The body must be {"orderId": "<sale id>.<order number>"}.');
+    if (ref === undefined) throw new ApiError("bad_request", 'The body must be {"orderId": "<sale id>.<epoch>.<order number>"}.');
     const sale = await repository.find(ref.saleId);
     if (sale === undefined) throw new ApiError("order_not_found");
     if (sale.deduction === "order") throw new ApiError("payment_not_accepted");
 
     // Kept while the timestamp is fresh: after that the skew check refuses the replay anyway.
-    const fresh = await redis.set(webhookDeliveryKey(signature as string), "1", "EX", 2 * skewSeconds, "NX");
+    const deliveryKey = webhookDeliveryKey(signature as string);
+    const fresh = await redis.set(deliveryKey, "1", "EX", 2 * skewSeconds, "NX");
     if (fresh === null) throw new ApiError("unauthorized", "The payment webhook is refused: this delivery was received before.");
 
     const outcome = await payOrder(redis, ref, sale.deduction);
+    if (outcome === "held") {
+      // Nothing was paid: the provider's retry of this same delivery must be let in.
+      await redis.del(deliveryKey);
+      throw new ApiError("unavailable", "The sale is being rebuilt after a Redis failure; retry the delivery shortly.");
+    }
     if (outcome === "expired") {
       logger.warn({ orderId }, "payment for an expired order refused: the provider must refund it");
       throw new ApiError("order_expired");

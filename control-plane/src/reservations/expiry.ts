@@ -17,13 +17,17 @@ const ORDERS_PER_CALL = 500;
 export interface ExpiryResult {
   expiredOrders: number;
   unitsReturned: number;
+  /** The sale is held for a rebuild: nothing was expired (the next run after it will). */
+  held: boolean;
 }
 
-export async function expireReservations(redis: Redis, sale: SaleTakingPayment, nowMs: number): Promise<ExpiryResult> {
+/** Due is judged by Redis' clock, the one that stamped the orders' acceptance. */
+export async function expireReservations(redis: Redis, sale: SaleTakingPayment): Promise<ExpiryResult> {
   const keys = expiryScriptKeys(saleKeys(sale.id));
-  const total: ExpiryResult = { expiredOrders: 0, unitsReturned: 0 };
+  const total: ExpiryResult = { expiredOrders: 0, unitsReturned: 0, held: false };
   for (;;) {
-    const reply = await redis.eval(SCRIPT, keys.length, ...keys, sale.paymentTimeoutMs, nowMs, ORDERS_PER_CALL, sale.deduction);
+    const reply = await redis.eval(SCRIPT, keys.length, ...keys, sale.paymentTimeoutMs, ORDERS_PER_CALL, sale.deduction);
+    if (Array.isArray(reply) && reply.length === 1 && reply[0] === -1) return { ...total, held: true };
     if (!Array.isArray(reply) || reply.length !== 4 || !reply.every((v) => typeof v === "number")) {
       throw new Error(`expire-reservations.lua answered ${JSON.stringify(reply)}`);
     }

@@ -20,11 +20,11 @@ interface StatusChange {
   status: string;
 }
 
-/** Entries are written by the pay and expiry scripts only: fields `n` and `status`. */
+/** Entries are written by the pay and expiry scripts only: fields `n`, `epoch` and `status`. */
 function parseEntry(saleId: string, [entryId, fields]: StreamEntry): StatusChange {
   const value = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) value.set(fields[i]!, fields[i + 1]!);
-  return { entryId, orderId: `${saleId}.${value.get("n") ?? ""}`, status: value.get("status") ?? "" };
+  return { entryId, orderId: `${saleId}.${value.get("epoch") ?? ""}.${value.get("n") ?? ""}`, status: value.get("status") ?? "" };
 }
 
 /** Returns how many changes reached Postgres. */

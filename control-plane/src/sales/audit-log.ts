@@ -1,7 +1,7 @@
 /** The audit trail of sales (table sale_audit): who changed what, when, from what to what. */
 import type { Pool, PoolClient } from "@flash-sale/node-common";
 
-export type AuditAction = "create" | "update" | "publish" | "pause" | "resume" | "end" | "delete";
+export type AuditAction = "create" | "update" | "publish" | "pause" | "resume" | "end" | "delete" | "repair";
 
 export interface AuditEntry {
   saleId: string;

@@ -92,7 +92,7 @@ export class SaleChanges {
   /** Publishes the sale as stored (a draft's first publish; a repair after Redis lost it). */
   async publish(id: string, actor: string): Promise<PublishResult> {
     const result = await this.deps.repository.withLockedSale(id, async (locked) => {
-      const published = await this.deps.publisher.publish(locked.sale, locked.db);
+      const published = await this.deps.publisher.publish(locked);
       await this.deps.repository.recordPublish(locked, published.version, actor);
       return published;
     });
@@ -178,7 +178,7 @@ export class SaleChanges {
   /** Publishes the changed sale in the lock's transaction; a draft stays unpublished. */
   private async republished(locked: LockedSale, changed: Sale): Promise<Sale> {
     if (locked.sale.publishedVersion === null) return changed;
-    const published = await this.deps.publisher.publish(changed, locked.db).catch((err: unknown) => {
+    const published = await this.deps.publisher.publish(locked, changed).catch((err: unknown) => {
       this.deps.logger.error({ err, saleId: changed.id }, "sale change not published; not changed");
       throw new ApiError("unavailable", "The change could not be published to Redis; the sale was not changed. Retry later.");
     });

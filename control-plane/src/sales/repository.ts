@@ -2,6 +2,7 @@
 import type { Pool, PoolClient } from "@flash-sale/node-common";
 import type { Deduction, SaleLimits } from "@flash-sale/gateway-lua/core/sale";
 import { recordAudit, type AuditAction } from "./audit-log";
+import type { KnownOrder, OrderStatus } from "./rebuilt-state";
 import type { SaleSettings } from "./schema";
 
 /** The pool, or the client of a transaction in progress. */
@@ -30,6 +31,10 @@ export interface Sale {
   paused: boolean;
   /** The config version last published to Redis; null until the first publish. */
   publishedVersion: number | null;
+  /** The epoch of the sale's current Redis build (order ids `<id>.<epoch>.<n>`); 0 before the first. */
+  epoch: number;
+  /** Bumped by every change of the record: what Redis applied is guarded by it. */
+  revision: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -62,6 +67,8 @@ interface SaleRow {
   limits: SaleLimits;
   paused: boolean;
   published_version: string | null; // bigint
+  epoch: number;
+  revision: string; // bigint
   created_at: Date;
   updated_at: Date;
 }
@@ -99,6 +106,8 @@ function toSale(row: SaleRow): Sale {
     limits: row.limits,
     paused: row.paused,
     publishedVersion: row.published_version === null ? null : Number(row.published_version),
+    epoch: row.epoch,
+    revision: Number(row.revision),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -144,7 +153,7 @@ export class SaleRepository {
     const result = await locked.db.query<SaleRow>(
       `UPDATE sales SET name = $2, price = $3, currency = $4, stock = $5, starts_at = $6, ends_at = $7,
                         per_user_limit = $8, deduction = $9, payment_timeout_seconds = $10, challenge = $11,
-                        limits = $12, updated_at = now()
+                        limits = $12, revision = revision + 1, updated_at = now()
         WHERE id = $1
         RETURNING *`,
       [locked.sale.id, ...settingsColumns(s)],
@@ -154,7 +163,7 @@ export class SaleRepository {
 
   async setPaused(locked: LockedSale, paused: boolean, actor: string): Promise<Sale> {
     const result = await locked.db.query<SaleRow>(
-      "UPDATE sales SET paused = $2, updated_at = now() WHERE id = $1 RETURNING *",
+      "UPDATE sales SET paused = $2, revision = revision + 1, updated_at = now() WHERE id = $1 RETURNING *",
       [locked.sale.id, paused],
     );
     return this.recordChange(locked, result.rows[0], paused ? "pause" : "resume", actor);
@@ -162,7 +171,7 @@ export class SaleRepository {
 
   async setEndsAt(locked: LockedSale, endsAt: Date, actor: string): Promise<Sale> {
     const result = await locked.db.query<SaleRow>(
-      "UPDATE sales SET ends_at = $2, updated_at = now() WHERE id = $1 RETURNING *",
+      "UPDATE sales SET ends_at = $2, revision = revision + 1, updated_at = now() WHERE id = $1 RETURNING *",
       [locked.sale.id, endsAt],
     );
     return this.recordChange(locked, result.rows[0], "end", actor);
@@ -172,6 +181,44 @@ export class SaleRepository {
   async recordPublish(locked: LockedSale, version: number, actor: string): Promise<void> {
     const after = { ...locked.sale, publishedVersion: version };
     await recordAudit(locked.db, { saleId: locked.sale.id, action: "publish", actor, before: locked.sale, after });
+  }
+
+  /** A new epoch for a build of a sale's Redis state: from a sequence, so never issued twice. */
+  async issueEpoch(db: Queryable): Promise<number> {
+    const result = await db.query<{ epoch: string }>("SELECT nextval('sale_epochs') AS epoch");
+    return Number(result.rows[0]!.epoch);
+  }
+
+  /** Every order of the sale in Postgres, for a rebuild (under the sale's lock: no insert slips in). */
+  async ordersOfSale(db: Queryable, saleId: string): Promise<KnownOrder[]> {
+    const result = await db.query<{ epoch: number; order_no: string; user_id: string; quantity: number; status: OrderStatus; accepted_at: Date }>(
+      "SELECT epoch, order_no, user_id, quantity, status, accepted_at FROM orders WHERE sale_id = $1",
+      [saleId],
+    );
+    return result.rows.map((r) => ({
+      epoch: r.epoch,
+      orderNo: Number(r.order_no),
+      userId: r.user_id,
+      quantity: r.quantity,
+      acceptedAtMs: r.accepted_at.getTime(),
+      status: r.status,
+    }));
+  }
+
+  /** Records a build of the locked sale's Redis state; a rebuild is audited as a repair. */
+  async recordBuild(locked: LockedSale, epoch: number, reason: string, details: object): Promise<void> {
+    await locked.db.query("UPDATE sales SET epoch = $2 WHERE id = $1", [locked.sale.id, epoch]);
+    if (reason === "first_build") return;
+    await recordAudit(locked.db, { saleId: locked.sale.id, action: "repair", actor: "control-plane", before: null, after: details });
+  }
+
+  /** The highest order number Postgres holds for each of the sales (those with orders). */
+  async highestOrderNumbers(saleIds: string[]): Promise<Map<string, number>> {
+    const result = await this.pool.query<{ sale_id: string; n: string }>(
+      "SELECT sale_id, max(order_no) AS n FROM orders WHERE sale_id = ANY($1) GROUP BY sale_id",
+      [saleIds],
+    );
+    return new Map(result.rows.map((r) => [r.sale_id, Number(r.n)]));
   }
 
   async delete(locked: LockedSale, actor: string): Promise<void> {
@@ -212,17 +259,6 @@ export class SaleRepository {
   async list(): Promise<Sale[]> {
     const result = await this.pool.query<SaleRow>("SELECT * FROM sales ORDER BY starts_at, id");
     return result.rows.map(toSale);
-  }
-
-  /** Ids of published sales that start in (fromMs, toMs]: the stock preload's sales. */
-  async publishedStartingBetween(fromMs: number, toMs: number): Promise<string[]> {
-    const result = await this.pool.query<{ id: string }>(
-      `SELECT id FROM sales
-        WHERE published_version IS NOT NULL AND starts_at > $1 AND starts_at <= $2
-        ORDER BY starts_at, id`,
-      [new Date(fromMs), new Date(toMs)],
-    );
-    return result.rows.map((r) => r.id);
   }
 
   /** Ids of published sales that had not ended at sinceMs: the sales worth reconciling. */

@@ -63,7 +63,7 @@ export function saleRoutes({ pool, repository, publisher, redis, defaults, logge
     const sale = await insertSale(parsed.data, adminActor(req));
     logger.info({ saleId: sale.id }, "sale created");
     // Postgres is the record: a sale saved but not published is published again by POST …/publish.
-    const published = await publisher.publish(sale).catch((err: unknown) => {
+    const published = await changes.publish(sale.id, adminActor(req)).catch((err: unknown) => {
       logger.error({ err, saleId: sale.id }, "sale saved but not published");
       throw new ApiError(
         "unavailable",

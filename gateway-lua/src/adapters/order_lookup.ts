@@ -23,7 +23,8 @@ export function lookUpOrder(ref: OrderRef): OrderView | undefined | string {
   const record = values[0];
   const status = values[1];
   if (record === undefined || record === ngx.null || status === undefined || status === ngx.null) return undefined;
-  const [userId, quantity, acceptedAt] = string.match(record as string, "^([^\t]+)\t(%d+)\t(%d+)$");
-  if (userId === undefined) return undefined;
+  const [userId, quantity, acceptedAt, epoch] = string.match(record as string, "^([^\t]+)\t(%d+)\t(%d+)\t(%d+)$");
+  // Another epoch's order of the same number is another order (see SaleKeys.orders).
+  if (userId === undefined || epoch !== ref.epoch) return undefined;
   return { userId, quantity: tonumber(quantity) as number, acceptedAtMs: tonumber(acceptedAt) as number, status: status as string };
 }

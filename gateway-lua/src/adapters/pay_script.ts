@@ -5,10 +5,10 @@
 import { payScriptKeys, saleKeys } from "../core/keys";
 import type { OrderRef } from "../core/ids";
 import type { Deduction } from "../core/sale";
-import { discardRedis, openRedis, releaseRedis, type RedisConnection } from "./redis_connection";
-import { isNoScript, loadScript, type RedisScript } from "./redis_scripts";
+import { discardRedis, openRedis, releaseRedis } from "./redis_connection";
+import { loadScript, runScript, type RedisScript } from "./redis_scripts";
 
-export type PayOutcome = "paid" | "already_paid" | "expired" | "not_found" | "failed" | "unavailable";
+export type PayOutcome = "paid" | "already_paid" | "expired" | "not_found" | "failed" | "held" | "unavailable";
 
 export interface PayReply {
   outcome: PayOutcome;
@@ -16,7 +16,7 @@ export interface PayReply {
   error?: string;
 }
 
-const OUTCOME_BY_CODE: PayOutcome[] = ["paid", "already_paid", "expired", "not_found", "failed"];
+const OUTCOME_BY_CODE: PayOutcome[] = ["paid", "already_paid", "expired", "not_found", "failed", "held"];
 
 let script: RedisScript | undefined;
 
@@ -25,18 +25,14 @@ export function loadPayScript(): void {
   script = loadScript("pay-order");
 }
 
-function call(red: RedisConnection, s: RedisScript, keys: string[], orderNo: string, userId: string, deduction: Deduction) {
-  const [k1, k2, k3, k4, k5, k6] = keys as [string, string, string, string, string, string];
-  const [res, err] = red.evalsha(s.sha, 6, k1, k2, k3, k4, k5, k6, orderNo, userId, deduction);
-  if (!isNoScript(err)) return $multi(res, err);
-  return red.eval(s.source, 6, k1, k2, k3, k4, k5, k6, orderNo, userId, deduction);
-}
-
 /** `deduction` is the sale's: `reserve` or `payment` (the script takes the units for `payment`). */
 export function payInRedis(ref: OrderRef, userId: string, deduction: Deduction): PayReply {
   const [red, connectErr] = openRedis();
   if (red === undefined) return { outcome: "unavailable", error: connectErr };
-  const [res, err] = call(red, script as RedisScript, payScriptKeys(saleKeys(ref.saleId)), ref.orderNo, userId, deduction);
+  const keys = payScriptKeys(saleKeys(ref.saleId));
+  const numKeys = keys.length;
+  keys.push(ref.orderNo, userId, deduction, ref.epoch);
+  const [res, err] = runScript(red, script as RedisScript, numKeys, keys);
   if (res === undefined || res === false || err !== undefined || typeof res !== "object") {
     discardRedis(red);
     return { outcome: "unavailable", error: tostring(err) };

@@ -3,8 +3,8 @@
  * states KEYS, ARGV and the replies decoded here).
  */
 import type { CachedSale } from "./sale_cache";
-import { discardRedis, openRedis, releaseRedis, type RedisConnection } from "./redis_connection";
-import { isNoScript, loadScript, type RedisScript } from "./redis_scripts";
+import { discardRedis, openRedis, redisRunId, releaseRedis } from "./redis_connection";
+import { loadScript, runScript, type RedisScript } from "./redis_scripts";
 
 export type PurchaseOutcome =
   | "accepted"
@@ -14,12 +14,16 @@ export type PurchaseOutcome =
   | "not_loaded"
   | "challenge_used"
   | "too_many_unpaid"
+  | "held"
+  | "not_open"
   | "unavailable";
 
 export interface PurchaseReply {
   outcome: PurchaseOutcome;
-  orderNo?: number;
+  orderId?: string;
   unitsLeft?: number;
+  /** For `not_open`: "upcoming", "ended" or "paused" by Redis' clock and state. */
+  window?: string;
   /** For `unavailable`: why, for the log. */
   error?: string;
 }
@@ -32,9 +36,11 @@ const OUTCOME_BY_CODE: PurchaseOutcome[] = [
   "not_loaded",
   "challenge_used",
   "too_many_unpaid",
+  "held",
+  "not_open",
 ];
 
-/** The mark a purchase sets on the challenge it used (KEYS[8], ARGV[8] of the script). */
+/** The mark a purchase sets on the challenge it used (KEYS[9], ARGV[8] of the script). */
 export interface UsedChallengeMark {
   key: string;
   ttlMs: number;
@@ -48,50 +54,52 @@ export function loadPurchaseScript(): void {
 }
 
 /**
- * ARGV[7] of the script: the sale's bound in mode `payment` (parsePublishedSale refuses a
- * `payment` sale without one); 0 takes the units now.
+ * KEYS and ARGV, written into one table per worker and call shape (with or without the
+ * challenge key): nothing is allocated per purchase. Two tables, so that neither ever shrinks
+ * (a Lua array's length is its border).
  */
-function openUnpaidBound(c: CachedSale): number {
-  return c.sale.deduction === "payment" ? (c.sale.limits.openUnpaidOrders as number) : 0;
-}
+const plainArgs: (string | number)[] = [];
+const challengeArgs: (string | number)[] = [];
 
-function call(red: RedisConnection, s: RedisScript, c: CachedSale, userId: string, quantity: number, nowMs: number, requestId: string) {
-  const now = string.format("%d", nowMs);
-  const bound = openUnpaidBound(c);
-  const [res, err] = red.evalsha(s.sha, 7, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey, c.openUnpaidKey,
-    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId, bound);
-  if (!isNoScript(err)) return $multi(res, err);
-  return red.eval(s.source, 7, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey, c.openUnpaidKey,
-    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId, bound);
-}
-
-function callWithChallenge(red: RedisConnection, s: RedisScript, c: CachedSale, userId: string, quantity: number, nowMs: number, requestId: string, mark: UsedChallengeMark) {
-  const now = string.format("%d", nowMs);
-  const ttl = string.format("%d", mark.ttlMs);
-  const bound = openUnpaidBound(c);
-  const [res, err] = red.evalsha(s.sha, 8, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey, c.openUnpaidKey, mark.key,
-    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId, bound, ttl);
-  if (!isNoScript(err)) return $multi(res, err);
-  return red.eval(s.source, 8, c.stockKey, c.soldKey, c.buyersKey, c.orderSeqKey, c.ordersKey, c.streamKey, c.openUnpaidKey, mark.key,
-    c.sale.id, userId, quantity, c.sale.perUserLimit, now, requestId, bound, ttl);
+function fill(a: (string | number)[], c: CachedSale, userId: string, quantity: number, requestId: string, mark: UsedChallengeMark | undefined): number {
+  a[0] = c.stockKey;
+  a[1] = c.soldKey;
+  a[2] = c.buyersKey;
+  a[3] = c.orderSeqKey;
+  a[4] = c.ordersKey;
+  a[5] = c.streamKey;
+  a[6] = c.openUnpaidKey;
+  a[7] = c.metaKey;
+  let i = 8;
+  if (mark !== undefined) a[i++] = mark.key;
+  a[i++] = c.sale.id;
+  a[i++] = userId;
+  a[i++] = quantity;
+  a[i++] = c.sale.perUserLimit;
+  a[i++] = requestId;
+  // ARGV[6]: the sale's bound in mode `payment` (parsePublishedSale refuses one without it); 0 takes the units now.
+  a[i++] = c.sale.deduction === "payment" ? (c.sale.limits.openUnpaidOrders as number) : 0;
+  a[i++] = redisRunId();
+  if (mark !== undefined) a[i++] = string.format("%d", mark.ttlMs);
+  return mark === undefined ? 8 : 9;
 }
 
 /** The one round trip; `usedChallenge` is given for sales with a challenge. */
-export function purchaseInRedis(c: CachedSale, userId: string, quantity: number, nowMs: number, requestId: string, usedChallenge?: UsedChallengeMark): PurchaseReply {
-  const s = script as RedisScript;
+export function purchaseInRedis(c: CachedSale, userId: string, quantity: number, requestId: string, usedChallenge?: UsedChallengeMark): PurchaseReply {
   const [red, connectErr] = openRedis();
   if (red === undefined) return { outcome: "unavailable", error: connectErr };
-  let res: unknown;
-  let err: string | undefined;
-  if (usedChallenge === undefined) [res, err] = call(red, s, c, userId, quantity, nowMs, requestId);
-  else [res, err] = callWithChallenge(red, s, c, userId, quantity, nowMs, requestId, usedChallenge);
+  const args = usedChallenge === undefined ? plainArgs : challengeArgs;
+  const numKeys = fill(args, c, userId, quantity, requestId, usedChallenge);
+  const [res, err] = runScript(red, script as RedisScript, numKeys, args);
   if (res === undefined || res === false || err !== undefined || typeof res !== "object") {
     discardRedis(red);
     return { outcome: "unavailable", error: tostring(err) };
   }
   releaseRedis(red);
-  const reply = res as number[];
+  const reply = res as unknown[];
   const outcome = OUTCOME_BY_CODE[reply[0] as number];
   if (outcome === undefined) return { outcome: "unavailable", error: "unexpected script reply " + tostring(reply[0]) };
-  return { outcome, orderNo: reply[1], unitsLeft: reply[outcome === "accepted" ? 2 : 1] };
+  if (outcome === "accepted") return { outcome, orderId: reply[1] as string, unitsLeft: reply[2] as number };
+  if (outcome === "not_open") return { outcome, window: reply[1] as string };
+  return { outcome, unitsLeft: reply[1] as number | undefined };
 }

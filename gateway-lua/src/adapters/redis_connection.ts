@@ -1,11 +1,31 @@
 /**
  * Redis connections from the keepalive pool of each nginx worker. A fresh connection is
  * authenticated and switched to the configured database once; reused ones are ready.
+ *
+ * A fresh connection also reads the run id of the Redis process it reached (INFO server). A
+ * connection never outlives its server process, so after a restart or a failover every
+ * command goes out on a fresh connection, which learns the new run id before its first
+ * script: the purchase script compares it with the sale's fence and holds the sale when the
+ * state was built on another process (redis-scripts/purchase.lua).
  */
 import * as redis from "resty.redis";
 import { settings } from "../settings";
 
 export type RedisConnection = RestyRedis;
+
+/** The run id the last fresh connection of this worker found; "" until one was made. */
+let serverRunId = "";
+
+export function redisRunId(): string {
+  return serverRunId;
+}
+
+function readRunId(red: RestyRedis): string | undefined {
+  const [info] = red.info("server");
+  if (typeof info !== "string") return undefined;
+  const [id] = string.match(info, "run_id:(%x+)");
+  return id;
+}
 
 let connectOptions: { pool: string; pool_size: number } | undefined;
 
@@ -42,6 +62,12 @@ export function openRedis(): LuaMultiReturn<[RedisConnection | undefined, string
         return $multi(undefined, "select: " + tostring(selErr));
       }
     }
+    const runId = readRunId(red);
+    if (runId === undefined) {
+      red.close();
+      return $multi(undefined, "INFO server: no run_id");
+    }
+    serverRunId = runId;
   }
   return $multi(red, undefined);
 }

@@ -20,6 +20,13 @@ export function loadScript(name: string): RedisScript {
   return { name, source, sha: to_hex(ngx.sha1_bin(source)) };
 }
 
-export function isNoScript(err: string | undefined): boolean {
+function isNoScript(err: string | undefined): boolean {
   return err !== undefined && string.sub(err, 1, 8) === "NOSCRIPT";
+}
+
+/** Runs the script: EVALSHA, and EVAL once when the server does not know it (NOSCRIPT). */
+export function runScript(red: RestyRedis, s: RedisScript, numKeys: number, keysAndArgs: (string | number)[]): LuaMultiReturn<[unknown, string | undefined]> {
+  const [res, err] = red.evalsha(s.sha, numKeys, ...keysAndArgs);
+  if (!isNoScript(err)) return $multi(res, err);
+  return red.eval(s.source, numKeys, ...keysAndArgs);
 }

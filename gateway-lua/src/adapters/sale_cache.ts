@@ -22,6 +22,7 @@ export interface CachedSale {
   ordersKey: string;
   streamKey: string;
   openUnpaidKey: string;
+  metaKey: string;
   userPolicy: GcraPolicy;
   /** Units left as last read from Redis; undefined until read. */
   approxLeft: number | undefined;
@@ -53,6 +54,7 @@ function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): Cach
     ordersKey: k.orders,
     streamKey: k.stream,
     openUnpaidKey: k.openUnpaid,
+    metaKey: k.meta,
     userPolicy: gcraPolicy(sale.limits.userRatePerSecond, sale.limits.userBurst),
     approxLeft: previous?.approxLeft,
   };
@@ -123,6 +125,10 @@ function refreshUnitsLeft(red: RestyRedis): string | undefined {
 function syncOnce(red: RestyRedis): string | undefined {
   const [version, err] = red.get(CONFIG_VERSION_KEY);
   if (version === undefined || version === false) return "GET version: " + tostring(err);
+  // No version at all while configs are known: Redis lost them (emptied, or a replica that
+  // had none). Keep serving the last ones: their purchases are held by the scripts (503) until
+  // the control plane has rebuilt the sales and published them again.
+  if (version === ngx.null && knownVersion !== undefined) return refreshUnitsLeft(red);
   const v = version === ngx.null ? "0" : (version as string);
   if (v !== knownVersion) {
     const reloadErr = reloadConfigs(red, v);

@@ -27,8 +27,8 @@ export function isValidUserId(id: string): boolean {
   return true;
 }
 
-/** True when s is a non-empty run of ASCII digits without a leading zero. */
-function isOrderNumber(s: string): boolean {
+/** True when s is a non-empty run of ASCII digits without a leading zero, at most 15 long. */
+function isWholeNumberText(s: string): boolean {
   const n = s.length;
   if (n === 0 || n > 15 || s.charCodeAt(0) === 48) return false;
   for (let i = 0; i < n; i++) {
@@ -40,15 +40,31 @@ function isOrderNumber(s: string): boolean {
 
 export interface OrderRef {
   saleId: string;
+  /** The build of the sale's Redis state that took the order (issued by Postgres). */
+  epoch: string;
+  /** The order's number: the field of the sale's orders hash. */
   orderNo: string;
 }
 
-/** An order id is `<saleId>.<orderNo>`; undefined when it is not one. */
+/**
+ * An order id is `<saleId>.<epoch>.<orderNo>`. The epoch changes whenever the sale's Redis
+ * state is rebuilt, so an id is never handed out twice, even when Redis forgot its counter.
+ * Sale ids hold no dot. Undefined when orderId is not one.
+ */
 export function parseOrderId(orderId: string): OrderRef | undefined {
-  const dot = lastIndexOfCode(orderId, 46); // "."
-  if (dot <= 0) return undefined;
-  const saleId = orderId.substring(0, dot);
-  const orderNo = orderId.substring(dot + 1);
-  if (!isValidSaleId(saleId) || !isOrderNumber(orderNo)) return undefined;
-  return { saleId, orderNo };
+  const last = lastIndexOfCode(orderId, 46); // "."
+  if (last <= 0) return undefined;
+  const head = orderId.substring(0, last);
+  const first = lastIndexOfCode(head, 46);
+  if (first <= 0) return undefined;
+  const saleId = head.substring(0, first);
+  const epoch = head.substring(first + 1);
+  const orderNo = orderId.substring(last + 1);
+  if (!isValidSaleId(saleId) || !isWholeNumberText(epoch) || !isWholeNumberText(orderNo)) return undefined;
+  return { saleId, epoch, orderNo };
+}
+
+/** The id of order `orderNo` taken in `epoch` (whole numbers below 1e14: printed exactly in Lua too). */
+export function formatOrderId(saleId: string, epoch: number, orderNo: number): string {
+  return saleId + "." + epoch + "." + orderNo;
 }

@@ -17,6 +17,15 @@ export const ORDER_CONSUMER_GROUP = "order-workers";
 export const BENCH_CEILING_KEY = "fs:bench:ceiling";
 
 export interface SaleKeys {
+  /**
+   * Hash: the sale's state in this Redis. `fence` = "<run id>:<epoch>": the Redis process
+   * (INFO run_id) the state was built on, and the epoch Postgres issued for that build; a
+   * missing fence, or one naming another process (a restart, a failover, an emptied instance),
+   * holds the sale until the control plane rebuilds it from Postgres. `startsAt`, `endsAt`
+   * (epoch ms), `paused` ("0"/"1") and `revision` (the sale's revision in Postgres they come
+   * from): the window the scripts judge by Redis' clock.
+   */
+  meta: string;
   /** String: units left to take. */
   stock: string;
   /**
@@ -32,7 +41,11 @@ export interface SaleKeys {
   buyers: string;
   /** String: last order number handed out. */
   orderSeq: string;
-  /** Hash: `<n>` → order record, `<n>:s` → order status (see orderRecordField). */
+  /**
+   * Hash: `<n>` → order record `user \t quantity \t acceptedAtMs \t epoch`, `<n>:s` → status.
+   * Numbers go on across epochs (a rebuild sets the counter to the highest known), so a field
+   * holds one known order; the epoch in the record tells it from a forgotten one of that number.
+   */
   orders: string;
   /** Stream: accepted orders waiting for the worker (see stream.ts). */
   stream: string;
@@ -48,6 +61,7 @@ export function saleKeys(saleId: string): SaleKeys {
     stock: tag + "stock",
     sold: tag + "sold",
     buyers: tag + "buyers",
+    meta: tag + "meta",
     orderSeq: tag + "seq",
     orders: tag + "orders",
     stream: tag + "stream",
@@ -60,29 +74,29 @@ export function saleKeys(saleId: string): SaleKeys {
 
 /** The purchase script's KEYS, in order; the script's header names the same list. */
 export function purchaseScriptKeys(k: SaleKeys): string[] {
-  return [k.stock, k.sold, k.buyers, k.orderSeq, k.orders, k.stream, k.openUnpaid];
+  return [k.stock, k.sold, k.buyers, k.orderSeq, k.orders, k.stream, k.openUnpaid, k.meta];
 }
 
 /** The pay script's KEYS (redis-scripts/pay-order.lua), in order. */
 export function payScriptKeys(k: SaleKeys): string[] {
-  return [k.orders, k.paid, k.statusChanges, k.stock, k.sold, k.openUnpaid];
+  return [k.orders, k.paid, k.statusChanges, k.stock, k.sold, k.openUnpaid, k.meta];
 }
 
 /** The reservation expiry script's KEYS (control-plane/redis-scripts/expire-reservations.lua), in order. */
 export function expiryScriptKeys(k: SaleKeys): string[] {
-  return [k.stock, k.sold, k.orderSeq, k.orders, k.expiryCursor, k.statusChanges, k.openUnpaid];
+  return [k.stock, k.sold, k.orderSeq, k.orders, k.expiryCursor, k.statusChanges, k.openUnpaid, k.meta];
 }
 
 /**
  * String, set when a purchase used the challenge with this nonce (see core/challenge.ts),
- * kept until the challenge expires: the purchase script's optional eighth key, so that a
+ * kept until the challenge expires: the purchase script's optional ninth key, so that a
  * solved challenge buys once across all gateways.
  */
 export function usedChallengeKey(saleId: string, nonce: string): string {
   return "fs:{sale:" + saleId + "}:challenge:" + nonce;
 }
 
-/** Field of the orders hash holding an order's record: `user \t quantity \t acceptedAtMs`. */
+/** Field of the orders hash holding an order's record (see SaleKeys.orders). */
 export function orderRecordField(orderNo: string): string {
   return orderNo;
 }

@@ -9,7 +9,7 @@ import { cachedSale } from "../adapters/sale_cache";
 import { payInRedis } from "../adapters/pay_script";
 import { observeRedis, redisClock } from "../adapters/metrics";
 import { authenticatedShopper } from "../http/request";
-import { sendError, sendJson } from "../http/respond";
+import { sendError, sendErrorWithMessage, sendJson } from "../http/respond";
 
 export function handlePayOrder(this: void): void {
   const userId = authenticatedShopper(ngx.now());
@@ -35,6 +35,8 @@ export function handlePayOrder(this: void): void {
       return sendError("order_failed");
     case "not_found":
       return sendError("order_not_found");
+    case "held":
+      return sendErrorWithMessage("unavailable", "The sale is being rebuilt after a Redis failure; nothing was paid. Retry shortly.");
     case "unavailable":
       ngx.log(ngx.ERR, "pay: Redis failed: ", tostring(reply.error));
       return sendError("unavailable");

@@ -59,12 +59,19 @@ export function handlePurchase(this: void): void {
   if (!admit(sale.id, nowMs, sale.limits.admitPerSecond)) return sendRetryLater("rate_limited", 1, "admission_limited");
 
   const redisStartedAt = redisClock();
-  const reply = purchaseInRedis(c, userId, request.quantity, nowMs, ngx.var.request_id ?? "", usedChallenge);
+  const reply = purchaseInRedis(c, userId, request.quantity, ngx.var.request_id ?? "", usedChallenge);
   observeRedis("purchase", redisStartedAt, reply.outcome !== "unavailable");
   switch (reply.outcome) {
     case "accepted":
       if (reply.unitsLeft === 0) markSoldOut(sale.id);
-      return sendJson(202, '{"orderId":"' + sale.id + "." + string.format("%d", reply.orderNo as number) + '","status":"pending"}', "no-store", "accepted");
+      return sendJson(202, '{"orderId":"' + (reply.orderId as string) + '","status":"pending"}', "no-store", "accepted");
+    case "not_open":
+      // Redis' clock and state decide; this gateway's copy was behind (a pause, an end, a skewed clock).
+      if (reply.window === "upcoming") return sendNotStarted(sale.startsAt);
+      if (reply.window === "paused") return sendRetryLater("sale_paused", 5);
+      return sendError("sale_ended");
+    case "held":
+      return sendErrorWithMessage("unavailable", "The sale is being rebuilt after a Redis failure; nothing was sold. Retry shortly.");
     case "sold_out":
       markSoldOut(sale.id);
       return sendError("sold_out");

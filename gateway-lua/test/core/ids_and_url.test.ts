@@ -1,4 +1,5 @@
-import { isValidSaleId, isValidUserId, parseOrderId } from "../../src/core/ids";
+import { formatOrderId, isValidSaleId, isValidUserId, parseOrderId } from "../../src/core/ids";
+import { formatOrderRecord, parseOrderRecord } from "../../src/core/order_record";
 import { parseRedisUrl } from "../../src/core/redis_url";
 import { lastIndexOfCode } from "../../src/core/text";
 
@@ -24,15 +25,39 @@ test.each([
 ])("user id %p → %p", (id, ok) => expect(isValidUserId(id)).toBe(ok));
 
 test.each([
-  ["sale-1.42", { saleId: "sale-1", orderNo: "42" }],
+  ["sale-1.3.42", { saleId: "sale-1", epoch: "3", orderNo: "42" }],
+  ["s.123456789012345.123456789012345", { saleId: "s", epoch: "123456789012345", orderNo: "123456789012345" }],
+  ["sale-1.42", undefined],
   ["a.b.7", undefined],
-  ["sale.07", undefined],
-  ["sale.0", undefined],
-  ["sale.", undefined],
-  [".5", undefined],
-  ["sale.1e3", undefined],
-  ["sale.9007199254740993", undefined],
+  ["a.b.c.7", undefined],
+  ["sale.1.07", undefined],
+  ["sale.01.7", undefined],
+  ["sale.0.1", undefined],
+  ["sale.1.", undefined],
+  ["sale..1", undefined],
+  [".1.5", undefined],
+  ["sale.1.1e3", undefined],
+  ["sale.1.9007199254740993", undefined],
 ])("order id %p", (id, ref) => expect(parseOrderId(id)).toEqual(ref));
+
+test.each([
+  ["sale-1", 3, 42, "sale-1.3.42"],
+  ["s", 99999999999999, 99999999999999, "s.99999999999999.99999999999999"],
+])("formatOrderId(%p, %p, %p) = %p, and parses back", (sale, epoch, n, id) => {
+  expect(formatOrderId(sale, epoch, n)).toBe(id);
+  expect(parseOrderId(id)).toEqual({ saleId: sale, epoch: String(epoch), orderNo: String(n) });
+});
+
+test.each([
+  ["u-1\t2\t1796160138574\t7", { userId: "u-1", quantity: 2, acceptedAtMs: 1796160138574, epoch: 7 }],
+  ["u-1\t2\t1796160138574", undefined],
+  ["u-1\t2\t1796160138574\t7\tx", undefined],
+  ["\t2\t1\t7", undefined],
+  ["u\tx\t1\t7", undefined],
+])("order record %p", (text, record) => {
+  expect(parseOrderRecord(text)).toEqual(record);
+  if (record !== undefined) expect(formatOrderRecord(record)).toBe(text);
+});
 
 test.each([
   ["redis://127.0.0.1:6379/0", { host: "127.0.0.1", port: 6379, db: 0, password: undefined }],

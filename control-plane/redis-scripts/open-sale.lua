@@ -1,0 +1,32 @@
+--[[
+  open-sale.lua — the last step of building a sale's state in Redis (sales/sale-builder.ts):
+  writes the counters computed from Postgres and what Redis still held, makes the order
+  stream's consumer group, and sets the fence that lets the scripts sell again. Run while the
+  fence is absent (the builder removes it first), so no purchase, payment or expiry interleaves.
+
+  KEYS[1] stock       KEYS[2] sold        KEYS[3] paid       KEYS[4] openUnpaid
+  KEYS[5] orderSeq    KEYS[6] stream      KEYS[7] meta
+
+  ARGV[1] units left      ARGV[2] units taken     ARGV[3] units paid
+  ARGV[4] open unpaid orders                      ARGV[5] highest order number known
+  ARGV[6] consumer group of the order workers
+  ARGV[7] epoch (issued by Postgres for this build)
+  ARGV[8] startsAt, ARGV[9] endsAt (epoch ms), ARGV[10] paused ("0"/"1"), ARGV[11] revision
+
+  Returns the run id of this Redis process, as written into the fence, or an error reply
+  when the consumer group cannot be made (nothing written then).
+]]
+local group = redis.pcall('XGROUP', 'CREATE', KEYS[6], ARGV[6], '0', 'MKSTREAM')
+if type(group) == 'table' and group.err and not string.find(group.err, 'BUSYGROUP', 1, true) then
+  return group
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[3])
+redis.call('SET', KEYS[4], ARGV[4])
+local seq = tonumber(redis.call('GET', KEYS[5]) or '0')
+if tonumber(ARGV[5]) > seq then redis.call('SET', KEYS[5], ARGV[5]) end
+local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+redis.call('HSET', KEYS[7], 'fence', runId .. ':' .. ARGV[7],
+  'startsAt', ARGV[8], 'endsAt', ARGV[9], 'paused', ARGV[10], 'revision', ARGV[11])
+return runId

@@ -1,0 +1,200 @@
+/**
+ * Builds a sale's state in Redis from the durable record: on its first publish, and whenever
+ * Redis has less than it had (a restart from an old AOF, a failover to a replica that missed
+ * writes, an emptied instance, lost keys). The orders are what Postgres holds together with
+ * what Redis still holds (orders accepted but not yet drained); from them come units left,
+ * taken and paid, the buyers and the counter, and a new epoch from Postgres, so that order
+ * numbers Redis forgot and hands out again make new ids.
+ *
+ * Runs under the sale's row lock (LockedSale): a concurrent admin change waits, and so do
+ * the order worker's inserts for this sale (their foreign key takes a share lock on the row),
+ * so the rows read cannot change while the state is computed. The fence is removed first:
+ * nothing sells, pays or expires until open-sale.lua sets it again.
+ *
+ * Known race, `everysec` durability only: an order the worker had read before Redis lost it
+ * and commits after the rebuild is counted by the next check (the counter is then below the
+ * highest order number in Postgres), not by this one.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Logger, Redis } from "@flash-sale/node-common";
+import { ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { formatOrderRecord, parseOrderRecord } from "@flash-sale/gateway-lua/core/order_record";
+import { laterStatus, rebuiltState, type KnownOrder, type OrderStatus, type RebuiltState } from "./rebuilt-state";
+import type { LockedSale, SaleRepository } from "./repository";
+
+// Two levels up from both src/sales (ts-jest) and build/sales (node).
+const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");
+const OPEN_SALE = readFileSync(path.join(SCRIPT_DIR, "open-sale.lua"), "utf8");
+const BUILD_STATE = readFileSync(path.join(SCRIPT_DIR, "sale-build-state.lua"), "utf8");
+/** Hash fields written per HSET while restoring: keeps each call short next to other sales' purchases. */
+const FIELDS_PER_CALL = 1000;
+const STATUSES: readonly string[] = ["pending", "confirmed", "paid", "expired", "failed"];
+
+export type BuildReason =
+  | "first_build"
+  /** The fence names another Redis process: a restart, a failover. */
+  | "redis_process_changed"
+  /** No fence: the sale's keys or the whole instance were emptied. */
+  | "state_missing"
+  /** The counter is below the highest order number in Postgres, or counters are gone. */
+  | "behind_postgres";
+
+export interface SaleBuildState {
+  built: boolean;
+  seq: number;
+  hasStock: boolean;
+  buyers: number;
+}
+
+export interface BuildResult extends RebuiltState {
+  epoch: number;
+  reason: BuildReason;
+  /** Orders Postgres holds that Redis had forgotten, written back for GET /api/orders/{id}. */
+  restoredOrders: number;
+  /** Orders that could not be written back: their number is taken by another epoch's order. */
+  unrestorable: number;
+}
+
+export async function readBuildState(redis: Redis, saleId: string): Promise<SaleBuildState> {
+  const k = saleKeys(saleId);
+  const reply = (await redis.eval(BUILD_STATE, 4, k.meta, k.orderSeq, k.stock, k.buyers)) as number[];
+  if (!Array.isArray(reply) || reply.length !== 4) throw new Error(`sale-build-state.lua answered ${JSON.stringify(reply)}`);
+  return { built: reply[0] === 1, seq: reply[1]!, hasStock: reply[2] === 1, buyers: reply[3]! };
+}
+
+/** Why the sale must be rebuilt, or undefined when its Redis state is whole. */
+export function buildReason(state: SaleBuildState, epoch: number, highestOrderNoInPostgres: number): BuildReason | undefined {
+  if (epoch === 0) return "first_build";
+  if (!state.built) return state.seq === 0 && !state.hasStock ? "state_missing" : "redis_process_changed";
+  if (!state.hasStock || state.seq < highestOrderNoInPostgres || (state.seq > 0 && state.buyers === 0)) return "behind_postgres";
+  return undefined;
+}
+
+type Orders = Map<string, KnownOrder>;
+
+const orderKey = (epoch: number, orderNo: number) => `${epoch}.${orderNo}`;
+
+function asStatus(s: string | undefined): OrderStatus | undefined {
+  return s !== undefined && STATUSES.includes(s) ? (s as OrderStatus) : undefined;
+}
+
+export class SaleBuilder {
+  constructor(
+    private readonly redis: Redis,
+    private readonly repository: SaleRepository,
+    private readonly logger: Logger,
+    private readonly onBuilt: (saleId: string, reason: BuildReason) => void = () => undefined,
+  ) {}
+
+  async build(locked: LockedSale, reason: BuildReason): Promise<BuildResult> {
+    const { sale } = locked;
+    const k = saleKeys(sale.id);
+    const epoch = await this.repository.issueEpoch(locked.db);
+    await this.redis.hdel(k.meta, "fence");
+
+    const inRedis = await this.readRedisOrders(sale.id);
+    const orders: Orders = new Map(inRedis.byKey);
+    const fromPostgres: KnownOrder[] = [];
+    for (const o of await this.repository.ordersOfSale(locked.db, sale.id)) {
+      const key = orderKey(o.epoch, o.orderNo);
+      const known = orders.get(key);
+      if (known === undefined) {
+        orders.set(key, o);
+        fromPostgres.push(o);
+      } else {
+        known.status = laterStatus(known.status, o.status);
+      }
+    }
+    const state = rebuiltState(sale.stock, sale.deduction, orders.values());
+    const restored = await this.restoreOrders(sale.id, fromPostgres, inRedis.takenNumbers);
+    await this.rewriteBuyers(sale.id, state.buyers);
+    const runId = await this.redis.eval(
+      OPEN_SALE,
+      7,
+      k.stock, k.sold, k.paid, k.openUnpaid, k.orderSeq, k.stream, k.meta,
+      state.unitsLeft, state.unitsTaken, state.unitsPaid, state.openUnpaid, state.highestOrderNo,
+      ORDER_CONSUMER_GROUP, epoch, Date.parse(sale.startsAt), Date.parse(sale.endsAt), sale.paused ? "1" : "0", sale.revision,
+    );
+    if (typeof runId !== "string") throw new Error(`open-sale.lua answered ${JSON.stringify(runId)}`);
+
+    const result: BuildResult = { ...state, epoch, reason, restoredOrders: restored, unrestorable: fromPostgres.length - restored };
+    await this.repository.recordBuild(locked, epoch, reason, summary(result, runId));
+    this.onBuilt(sale.id, reason);
+    const log = { saleId: sale.id, ...summary(result, runId) };
+    if (reason === "first_build") this.logger.info(log, "sale state built in Redis");
+    else this.logger.warn(log, "sale state rebuilt in Redis from Postgres; selling again");
+    if (state.oversold > 0) this.logger.error(log, "sale had taken more units than its total before the rebuild");
+    return result;
+  }
+
+  /** Every order record of the hash (HSCAN: never one long call), and the numbers in use. */
+  private async readRedisOrders(saleId: string): Promise<{ byKey: Orders; takenNumbers: Set<number> }> {
+    const records = new Map<string, string>();
+    const statuses = new Map<string, string>();
+    let cursor = "0";
+    do {
+      const [next, flat] = await this.redis.hscan(saleKeys(saleId).orders, cursor, "COUNT", FIELDS_PER_CALL);
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const field = flat[i]!;
+        if (field.endsWith(":s")) statuses.set(field.slice(0, -2), flat[i + 1]!);
+        else records.set(field, flat[i + 1]!);
+      }
+      cursor = next;
+    } while (cursor !== "0");
+    const byKey: Orders = new Map();
+    const takenNumbers = new Set<number>();
+    for (const [field, text] of records) {
+      const record = parseOrderRecord(text);
+      const status = asStatus(statuses.get(field));
+      const orderNo = Number(field);
+      takenNumbers.add(orderNo);
+      if (record === undefined || status === undefined) {
+        this.logger.error({ saleId, field }, "unreadable order record in Redis left out of the rebuild");
+        continue;
+      }
+      byKey.set(orderKey(record.epoch, orderNo), { epoch: record.epoch, orderNo, userId: record.userId, quantity: record.quantity, acceptedAtMs: record.acceptedAtMs, status });
+    }
+    return { byKey, takenNumbers };
+  }
+
+  private async restoreOrders(saleId: string, orders: KnownOrder[], taken: Set<number>): Promise<number> {
+    const fields: string[] = [];
+    for (const o of orders) {
+      if (taken.has(o.orderNo)) {
+        this.logger.error({ saleId, epoch: o.epoch, orderNo: o.orderNo }, "order in Postgres not written back to Redis: its number is another epoch's order there");
+        continue;
+      }
+      taken.add(o.orderNo);
+      const n = String(o.orderNo);
+      fields.push(orderRecordField(n), formatOrderRecord(o), orderStatusField(n), o.status);
+    }
+    const orderKeyName = saleKeys(saleId).orders;
+    for (let i = 0; i < fields.length; i += 2 * FIELDS_PER_CALL) await this.redis.hset(orderKeyName, ...fields.slice(i, i + 2 * FIELDS_PER_CALL));
+    return fields.length / 4;
+  }
+
+  private async rewriteBuyers(saleId: string, buyers: Map<string, number>): Promise<void> {
+    const key = saleKeys(saleId).buyers;
+    await this.redis.del(key);
+    const flat = [...buyers].flatMap(([user, units]) => [user, String(units)]);
+    for (let i = 0; i < flat.length; i += 2 * FIELDS_PER_CALL) await this.redis.hset(key, ...flat.slice(i, i + 2 * FIELDS_PER_CALL));
+  }
+}
+
+function summary(r: BuildResult, runId: string) {
+  return {
+    reason: r.reason,
+    epoch: r.epoch,
+    redisRunId: runId,
+    unitsLeft: r.unitsLeft,
+    unitsTaken: r.unitsTaken,
+    unitsPaid: r.unitsPaid,
+    openUnpaid: r.openUnpaid,
+    highestOrderNo: r.highestOrderNo,
+    buyers: r.buyers.size,
+    restoredOrders: r.restoredOrders,
+    unrestorable: r.unrestorable,
+    oversold: r.oversold,
+  };
+}

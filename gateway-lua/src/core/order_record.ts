@@ -1,0 +1,39 @@
+/**
+ * The order record in a sale's orders hash (SaleKeys.orders): `user \t quantity \t
+ * acceptedAtMs \t epoch`. Written by redis-scripts/purchase.lua and restored by the control
+ * plane's builder; the Lua scripts that read it match the same four fields.
+ */
+export interface OrderRecord {
+  userId: string;
+  quantity: number;
+  acceptedAtMs: number;
+  epoch: number;
+}
+
+export function formatOrderRecord(r: OrderRecord): string {
+  return r.userId + "\t" + r.quantity + "\t" + r.acceptedAtMs + "\t" + r.epoch;
+}
+
+/** Plain decimal digits (at most 15) as a number, else undefined; alike in Node and LuaJIT. */
+function digits(s: string | undefined): number | undefined {
+  if (s === undefined || s.length === 0 || s.length > 15) return undefined;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+    n = n * 10 + (c - 48);
+  }
+  return n;
+}
+
+/** The record, or undefined when the text is not one. */
+export function parseOrderRecord(text: string): OrderRecord | undefined {
+  const parts = text.split("\t");
+  if (parts.length !== 4) return undefined;
+  const userId = parts[0] as string;
+  const quantity = digits(parts[1]);
+  const acceptedAtMs = digits(parts[2]);
+  const epoch = digits(parts[3]);
+  if (userId.length === 0 || quantity === undefined || acceptedAtMs === undefined || epoch === undefined) return undefined;
+  return { userId, quantity, acceptedAtMs, epoch };
+}
