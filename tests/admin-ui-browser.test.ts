@@ -15,6 +15,7 @@ import { TestStack } from "./support/test-stack";
 import { countSale, waitForRows } from "./support/counts";
 import { purchase, request } from "./support/http";
 import { signToken } from "./support/tokens";
+import { waitFor } from "./support/stream-fixtures";
 import { Browser, screenshots } from "./support/browser";
 
 // A browser waits for real time (the live page's refresh, the worker's drain).
@@ -128,7 +129,7 @@ test("a valid sale is created, published after a confirmation naming it, and on 
   });
   await page.click("#action-publish");
   // Creating published it once (audited); the click is the second publish.
-  await page.waitForFunction(`[...document.querySelectorAll("#audit td")].filter((td) => td.textContent === "publish").length === 2`);
+  await waitFor("the second publish in the audit log", async () => (await page.locator("#audit td", { hasText: /^publish$/ }).count()) === 2);
   expect(confirmations).toEqual([`Publish the sale "${SALE_NAME}" (${SALE_ID})?`]);
 
   await waitForSale(gateway, SALE_ID);

@@ -2,7 +2,7 @@
  * A private redis-server for one test file, on its own port, with no persistence:
  * tests may flush it, stop it and start it again without touching the stack's Redis.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -23,9 +23,17 @@ export class PrivateRedis {
 
   static async start(opts: PrivateRedisOptions = {}): Promise<PrivateRedis> {
     const dataDir = opts.persistent ? mkdtempSync(path.join(tmpdir(), "fs-redis-")) : undefined;
-    const redis = new PrivateRedis(await freePort(), dataDir);
-    await redis.resume();
-    return redis;
+    // A free port can be taken by another checkout's test between freePort() and the bind.
+    for (let attempt = 1; ; attempt++) {
+      const redis = new PrivateRedis(await freePort(), dataDir);
+      try {
+        await redis.resume();
+        return redis;
+      } catch (err) {
+        await redis.stop();
+        if (attempt === 5) throw err;
+      }
+    }
   }
 
   url(db = 0): string {
@@ -38,10 +46,16 @@ export class PrivateRedis {
       this.dataDir !== undefined
         ? ["--dir", this.dataDir, "--appendonly", "yes", "--appendfsync", "always"]
         : ["--appendonly", "no"];
-    this.child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence], {
+    const child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence], {
       stdio: "ignore",
     });
+    this.child = child;
     await waitForPort(this.port);
+    // What answers must be this child, not a server another test started on the same port.
+    const info = execFileSync("redis-cli", ["-p", String(this.port), "INFO", "server"], { encoding: "utf8" });
+    if (child.exitCode !== null || !info.includes(`process_id:${child.pid}\r`)) {
+      throw new Error(`port ${this.port} is another process's Redis`);
+    }
   }
 
   /** Kills the server (SIGKILL: no goodbye to clients). */
