@@ -67,7 +67,7 @@ export function createAdminApp({ pool, redis, adminToken, gatewayMetricsUrl, def
   if (webhook !== undefined) app.post(WEBHOOK_PATH, webhookBody, paymentWebhook({ redis, repository, logger, ...webhook }));
 
   // Its pages ask for a login themselves; its API calls go through the check below.
-  const sessions = new AdminSessions();
+  const sessions = new AdminSessions(pool);
   mountAdminUi(app, adminToken, sessions);
 
   // The token (or session) is checked before the body is read.

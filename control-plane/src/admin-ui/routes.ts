@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import express, { type Express } from "express";
+import { ApiError } from "../http/api-error";
 import { appShell, loginPage } from "./pages";
 import { sameSecret, sessionAllows, type AdminSessions } from "./sessions";
 
@@ -27,23 +28,25 @@ export function mountAdminUi(app: Express, adminToken: string, sessions: AdminSe
   app.get(ADMIN_UI_LOGIN, (_req, res) => {
     res.type("html").send(loginPage());
   });
-  app.post(ADMIN_UI_LOGIN, express.urlencoded({ extended: false, limit: "4kb" }), (req, res) => {
+  app.post(ADMIN_UI_LOGIN, express.urlencoded({ extended: false, limit: "4kb" }), async (req, res) => {
     const token: unknown = (req.body as Record<string, unknown> | undefined)?.["token"];
     if (typeof token !== "string" || !sameSecret(token, adminToken)) {
       res.status(401).type("html").send(loginPage("That is not the admin token."));
       return;
     }
-    sessions.start(res);
+    await sessions.start(res);
     res.redirect(303, "/admin");
   });
-  app.post(ADMIN_UI_LOGOUT, (req, res) => {
-    const session = sessions.find(req);
-    if (session !== undefined && sessionAllows(req, session)) sessions.end(req, res);
+  app.post(ADMIN_UI_LOGOUT, async (req, res) => {
+    const session = await sessions.find(req);
+    // Without the page's CSRF token another site could log the operator out: refused.
+    if (session !== undefined && !sessionAllows(req, session)) throw new ApiError("unauthorized", "Logging out needs the page's CSRF token.");
+    if (session !== undefined) await sessions.end(req, res);
     res.status(204).end();
   });
 
-  app.get(ADMIN_UI_PAGES, (req, res) => {
-    const session = sessions.find(req);
+  app.get(ADMIN_UI_PAGES, async (req, res) => {
+    const session = await sessions.find(req);
     if (session === undefined) {
       res.redirect(303, ADMIN_UI_LOGIN);
       return;

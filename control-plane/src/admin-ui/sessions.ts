@@ -1,10 +1,12 @@
 /**
- * Sessions of the admin UI, in memory (one control plane; a restart asks for a new login): a
- * random id in an HttpOnly, SameSite=Strict cookie, and a per-session CSRF token that every
- * state-changing request must echo in a header.
+ * Sessions of the admin UI: a random id in an HttpOnly, SameSite=Strict cookie, and a
+ * per-session CSRF token that every state-changing request must echo in a header. Stored in
+ * Postgres (admin_sessions, by a digest of the id), so every control-plane instance knows
+ * them and a restart logs nobody out.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Request, Response } from "express";
+import type { Pool } from "@flash-sale/node-common";
 
 export const SESSION_COOKIE = "fs_admin_session";
 export const CSRF_HEADER = "x-csrf-token";
@@ -33,34 +35,38 @@ function cookieValue(req: Request, name: string): string | undefined {
 }
 
 export class AdminSessions {
-  private readonly sessions = new Map<string, AdminSession>();
+  constructor(private readonly pool: Pool) {}
 
   /** Starts a session and sets its cookie. */
-  start(res: Response): AdminSession {
+  async start(res: Response): Promise<AdminSession> {
     // Sessions never used again would otherwise stay forever.
-    for (const [id, s] of this.sessions) if (s.expiresAtMs <= Date.now()) this.sessions.delete(id);
+    await this.pool.query("DELETE FROM admin_sessions WHERE expires_at <= now()");
     const id = randomBytes(32).toString("base64url");
     const session = { csrfToken: randomBytes(32).toString("base64url"), expiresAtMs: Date.now() + SESSION_TTL_MS };
-    this.sessions.set(id, session);
+    await this.pool.query("INSERT INTO admin_sessions (id_digest, csrf_token, expires_at) VALUES ($1, $2, $3)", [
+      sha256(id),
+      session.csrfToken,
+      new Date(session.expiresAtMs),
+    ]);
     res.cookie(SESSION_COOKIE, id, { httpOnly: true, sameSite: "strict", path: "/admin", maxAge: SESSION_TTL_MS });
     return session;
   }
 
   /** The request's live session, if any. */
-  find(req: Request): AdminSession | undefined {
+  async find(req: Request): Promise<AdminSession | undefined> {
     const id = cookieValue(req, SESSION_COOKIE);
     if (id === undefined) return undefined;
-    const session = this.sessions.get(id);
-    if (session === undefined || session.expiresAtMs <= Date.now()) {
-      this.sessions.delete(id);
-      return undefined;
-    }
-    return session;
+    const { rows } = await this.pool.query<{ csrf_token: string; expires_at: Date }>(
+      "SELECT csrf_token, expires_at FROM admin_sessions WHERE id_digest = $1 AND expires_at > now()",
+      [sha256(id)],
+    );
+    const row = rows[0];
+    return row === undefined ? undefined : { csrfToken: row.csrf_token, expiresAtMs: row.expires_at.getTime() };
   }
 
-  end(req: Request, res: Response): void {
+  async end(req: Request, res: Response): Promise<void> {
     const id = cookieValue(req, SESSION_COOKIE);
-    if (id !== undefined) this.sessions.delete(id);
+    if (id !== undefined) await this.pool.query("DELETE FROM admin_sessions WHERE id_digest = $1", [sha256(id)]);
     res.clearCookie(SESSION_COOKIE, { path: "/admin" });
   }
 }

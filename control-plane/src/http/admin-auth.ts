@@ -7,13 +7,13 @@ import { ApiError } from "./api-error";
 import { sameSecret, sessionAllows, type AdminSessions } from "../admin-ui/sessions";
 
 export function requireAdminToken(adminToken: string, sessions: AdminSessions): RequestHandler {
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const match = /^Bearer +(\S+) *$/i.exec(req.get("authorization") ?? "");
     if (match?.[1] !== undefined && sameSecret(match[1], adminToken)) {
       next();
       return;
     }
-    const session = sessions.find(req);
+    const session = await sessions.find(req);
     if (session !== undefined && sessionAllows(req, session)) {
       next();
       return;

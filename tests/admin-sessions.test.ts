@@ -1,0 +1,83 @@
+/**
+ * Admin UI sessions live in Postgres: a session made on one control-plane instance is known
+ * by another and survives a restart; logout ends it everywhere; only a digest of the id is
+ * stored.
+ */
+import { createHash } from "node:crypto";
+import { ControlPlane, TEST_ADMIN_TOKEN } from "./support/control-plane";
+import { PrivateRedis } from "./support/private-redis";
+import { createTestDatabase, type TestDatabase } from "./support/test-database";
+
+let redis: PrivateRedis;
+let db: TestDatabase;
+const running: ControlPlane[] = [];
+
+async function controlPlane(): Promise<ControlPlane> {
+  const cp = await ControlPlane.start(db.pool, redis.url());
+  running.push(cp);
+  return cp;
+}
+
+beforeAll(async () => {
+  redis = await PrivateRedis.start();
+  db = await createTestDatabase("admin_sessions");
+});
+
+afterAll(async () => {
+  for (const cp of running) await cp.stop();
+  await db?.close();
+  await redis?.destroy();
+});
+
+async function login(cp: ControlPlane): Promise<string> {
+  const res = await fetch(`${cp.url}/admin/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ token: TEST_ADMIN_TOKEN }).toString(),
+    redirect: "manual",
+  });
+  expect(res.status).toBe(303);
+  const cookie = /fs_admin_session=([^;]+)/.exec(res.headers.get("set-cookie") ?? "");
+  if (cookie === null) throw new Error("no session cookie");
+  return cookie[1]!;
+}
+
+/** The CSRF token of the session, as the page gives it; undefined when the page sends to the login. */
+async function csrfOf(cp: ControlPlane, session: string): Promise<string | undefined> {
+  const res = await fetch(`${cp.url}/admin`, { headers: { Cookie: `fs_admin_session=${session}` }, redirect: "manual" });
+  if (res.status === 303) return undefined;
+  expect(res.status).toBe(200);
+  return /<meta name="csrf-token" content="([^"]+)">/.exec(await res.text())?.[1];
+}
+
+test("a session made on one instance works on another and after a restart; logout ends it everywhere", async () => {
+  const a = await controlPlane();
+  const b = await controlPlane();
+  const session = await login(a);
+  const csrf = await csrfOf(b, session);
+  expect(csrf).toEqual(expect.any(String));
+
+  // The JSON API on instance b accepts the session made on a.
+  const list = await fetch(`${b.url}/admin/api/sales`, { headers: { Cookie: `fs_admin_session=${session}` } });
+  expect(list.status).toBe(200);
+
+  // a restarts: the session is still there.
+  await a.stop();
+  running.splice(running.indexOf(a), 1);
+  const restarted = await controlPlane();
+  expect(await csrfOf(restarted, session)).toBe(csrf);
+
+  // Stored by digest only.
+  const stored = await db.pool.query<{ id_digest: Buffer }>("SELECT id_digest FROM admin_sessions");
+  expect(stored.rows.map((r) => r.id_digest.toString("hex"))).toEqual([createHash("sha256").update(session).digest("hex")]);
+
+  // Logout without the CSRF header leaves the session valid; with it, it ends on every instance.
+  const refused = await fetch(`${b.url}/admin/logout`, { method: "POST", headers: { Cookie: `fs_admin_session=${session}` } });
+  expect([refused.status, ((await refused.json()) as { error: string }).error]).toEqual([401, "unauthorized"]);
+  expect(await csrfOf(restarted, session)).toBe(csrf);
+  const out = await fetch(`${b.url}/admin/logout`, { method: "POST", headers: { Cookie: `fs_admin_session=${session}`, "X-CSRF-Token": csrf! } });
+  expect(out.status).toBe(204);
+  expect(await csrfOf(restarted, session)).toBeUndefined();
+  expect(await csrfOf(b, session)).toBeUndefined();
+  expect((await db.pool.query("SELECT 1 FROM admin_sessions")).rowCount).toBe(0);
+});
