@@ -41,7 +41,8 @@ async function main(): Promise<void> {
     // Failed commands are retried and logged by the worker; this only keeps ioredis quiet.
     r.on("error", (err: unknown) => logger.debug({ error: describeError(err) }, "redis connection error"));
   }
-  const pool = createPool(env.FS_DATABASE_URL, BATCHES_IN_FLIGHT);
+  // The query in progress fails too and its batch is retried: this only logs the cause.
+  const pool = createPool(env.FS_DATABASE_URL, BATCHES_IN_FLIGHT, (err) => logger.warn({ error: describeError(err) }, "postgres connection lost"));
 
   const reader = new StreamReader(
     readRedis,
