@@ -32,7 +32,9 @@ async function main(): Promise<void> {
   const fault = parseFault(process.env.FS_WORKER_FAULT);
   if ("error" in fault) throw new ConfigError(fault.error);
 
-  const consumer = env.FS_WORKER_NAME !== undefined && env.FS_WORKER_NAME !== "" ? env.FS_WORKER_NAME : `${os.hostname()}-${process.pid}`;
+  // Stable across restarts (no pid): a restarted worker re-reads its own pending entries at once
+  // rather than leaving them to a claim after FS_WORKER_CLAIM_IDLE_MS. Unique per instance.
+  const consumer = env.FS_WORKER_NAME !== undefined && env.FS_WORKER_NAME !== "" ? env.FS_WORKER_NAME : os.hostname();
   const logger = createLogger("order-worker", env.FS_LOG_LEVEL).child({ consumer });
   // Two connections: reads block (XREADGROUP BLOCK) while the other confirms committed batches.
   const readRedis = createRedis(env.FS_REDIS_URL, `order-worker:${consumer}:read`);
