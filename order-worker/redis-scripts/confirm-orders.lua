@@ -9,7 +9,7 @@ KEYS[2] stream   the sale's order stream
 ARGV[1]              consumer group
 ARGV[2]              k: how many status fields follow
 ARGV[3 .. 2+k]       status fields (`<n>:s`) of the orders now in Postgres
-ARGV[3+k .. #ARGV]   stream entry ids to acknowledge (committed and malformed entries)
+ARGV[3+k .. #ARGV]   stream entry ids to acknowledge (committed, set aside and malformed entries)
 
 Only a `pending` status becomes `confirmed`: a status the control plane has already moved
 on (paid, expired) is left alone, and a missing field is not created.

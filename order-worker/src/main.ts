@@ -1,7 +1,7 @@
 /**
  * The order worker: drains every published sale's order stream into Postgres.
  * Environment: FS_REDIS_URL, FS_DATABASE_URL, FS_WORKER_BATCH_SIZE, FS_WORKER_BLOCK_MS,
- * FS_WORKER_CLAIM_IDLE_MS, FS_WORKER_BACKOFF_MAX_MS, FS_WORKER_NAME, FS_LOG_LEVEL
+ * FS_WORKER_CLAIM_IDLE_MS, FS_WORKER_BACKOFF_MAX_MS, FS_WORKER_MAX_DELIVERIES, FS_WORKER_NAME, FS_LOG_LEVEL
  * (and FS_WORKER_FAULT, for the crash tests only: see faults.ts).
  * SIGTERM/SIGINT: stop reading, finish the batches in hand (commit + ack), close connections, exit 0.
  */
@@ -11,6 +11,7 @@ import { ConfigError, createLogger, createPool, createRedis, onShutdown, readEnv
 import { crashIfAt, parseFault } from "./faults";
 import { OrderConfirmer } from "./order-confirmer";
 import { OrderWriter } from "./order-writer";
+import { deliveryCounts } from "./pending-entries";
 import { describeError } from "./retry";
 import { StreamReader } from "./stream-reader";
 import { BATCHES_IN_FLIGHT, OrderWorker } from "./worker";
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     "FS_WORKER_BLOCK_MS",
     "FS_WORKER_CLAIM_IDLE_MS",
     "FS_WORKER_BACKOFF_MAX_MS",
+    "FS_WORKER_MAX_DELIVERIES",
     "FS_WORKER_NAME",
     "FS_WORKER_METRICS_HOST",
     "FS_WORKER_METRICS_PORT",
@@ -67,6 +69,8 @@ async function main(): Promise<void> {
     backoffMaxMs: env.FS_WORKER_BACKOFF_MAX_MS,
     fault: fault.point,
     metrics,
+    deliveries: (entries) => deliveryCounts(redis, ORDER_CONSUMER_GROUP, entries),
+    maxDeliveries: env.FS_WORKER_MAX_DELIVERIES,
   });
   const metricsListener = await serveMetrics(() => metrics.scrape(), metrics.registry.contentType, env.FS_WORKER_METRICS_PORT, env.FS_WORKER_METRICS_HOST);
   logger.info({ host: env.FS_WORKER_METRICS_HOST, port: metricsListener.port }, "metrics listening");
