@@ -1,8 +1,12 @@
 /**
  * A worker SIGKILLed in the middle of a batch (FS_WORKER_FAULT, see order-worker/src/faults.ts)
  * loses and duplicates nothing: its entries stay pending, another worker claims them (or the
- * same consumer re-reads them after a restart) and inserts them again as no-ops.
+ * same consumer, its name stable across restarts, re-reads them at once) and inserts them
+ * again as no-ops.
  */
+import os from "node:os";
+import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { PrivateRedis } from "./support/private-redis";
 import { buyAll, type AcceptedOrder, type Attempt } from "./support/purchase-script";
@@ -16,8 +20,9 @@ let workers: WorkerProcess[] = [];
 
 const BATCH = 100;
 
-function worker(name: string, fault?: string): WorkerProcess {
-  const env: Record<string, string> = fault === undefined ? {} : { FS_WORKER_FAULT: fault };
+/** name "": the default consumer name. */
+function worker(name: string, fault?: string, extra: Record<string, string> = {}): WorkerProcess {
+  const env: Record<string, string> = fault === undefined ? extra : { ...extra, FS_WORKER_FAULT: fault };
   const w = startWorker({ redisUrl: server.url(), databaseUrl: db.url, name, batchSize: BATCH, env });
   workers.push(w);
   return w;
@@ -49,12 +54,18 @@ async function rowCount(): Promise<number> {
   return Number((await db.pool.query<{ n: string }>("SELECT count(*) AS n FROM orders")).rows[0]?.n);
 }
 
-async function drainWith(w: WorkerProcess, orders: AcceptedOrder[]): Promise<void> {
+async function drainWith(w: WorkerProcess, orders: AcceptedOrder[], buyers = 250): Promise<void> {
   const want = JSON.stringify(drainedState(orders));
   await waitFor("the drain", async () => JSON.stringify(await drainState(db.pool, redis, orders)) === want);
   expect(await drainState(db.pool, redis, orders)).toEqual(drainedState(orders));
-  expect(drainedState(orders).distinctBuyers).toBe(250);
+  expect(drainedState(orders).distinctBuyers).toBe(buyers);
   expect(await w.stop()).toEqual({ code: 0, signal: null });
+}
+
+/** The order id a stream entry carries. */
+async function orderIdOf(stream: string, entryId: string): Promise<string> {
+  const [[, fields] = ["", []]] = await redis.xrange(stream, entryId, entryId);
+  return fields[fields.indexOf(ORDER_FIELDS.orderId) + 1] as string;
 }
 
 beforeAll(async () => {
@@ -93,7 +104,7 @@ test("SIGKILL between commit and ack: another worker claims the batch, every ord
   const orders = await buyTheRest("crash-commit", first);
   const rescuer = worker("w-rescuer");
   await drainWith(rescuer, orders);
-  expect(rescuer.logs.some((l) => l.msg === "claimed entries idle in other consumers")).toBe(true);
+  expect(rescuer.logs.some((l) => l.msg === "claimed entries left pending too long")).toBe(true);
   const skipped = rescuer.logs.filter((l) => l.msg === "redelivered orders already in Postgres: skipped");
   expect(skipped.reduce((n, l) => n + (l.orders as number), 0)).toBe(BATCH);
 });
@@ -109,18 +120,33 @@ test("SIGKILL mid-batch (before COMMIT): nothing of the batch is written, anothe
   const orders = await buyTheRest("crash-mid", first);
   const rescuer = worker("w-rescuer");
   await drainWith(rescuer, orders);
-  expect(rescuer.logs.some((l) => l.msg === "claimed entries idle in other consumers")).toBe(true);
+  expect(rescuer.logs.some((l) => l.msg === "claimed entries left pending too long")).toBe(true);
 });
 
-test("SIGKILL mid-batch, restarted under the same name: it re-reads its own pending entries first", async () => {
-  const first = await openSale("crash-same");
+test("SIGKILL mid-backlog, restarted under the default name (the host's): its pending entries move again within 5 s", async () => {
+  const id = "crash-same";
+  await publishSale(db.pool, redis, { id, stock: 3000, perUserLimit: 1 });
+  const orders = await buyAll(redis, id, Array.from({ length: 2000 }, (_, i) => ({ userId: `b${i}`, qty: 1 })), 1);
+  // No claims of idle entries: only re-reading its own pending entries can land the killed batches.
+  const noClaims = { FS_WORKER_CLAIM_IDLE_MS: "600000" };
 
-  const doomed = worker("w-same", "kill-mid-batch");
+  const doomed = worker("", "kill-mid-batch", noClaims);
   expect(await doomed.exited).toEqual({ code: null, signal: "SIGKILL" });
+  expect(doomed.logs.find((l) => l.msg === "order worker started")?.consumer).toBe(os.hostname());
   expect(await rowCount()).toBe(0);
+  const stream = saleKeys(id).stream;
+  const left = (await redis.xpending(stream, ORDER_CONSUMER_GROUP, "-", "+", 10_000, os.hostname())) as [string, ...unknown[]][];
+  expect(left.length).toBeGreaterThanOrEqual(BATCH);
+  const leftOrders = await Promise.all(left.map(async ([entryId]) => orderIdOf(stream, entryId)));
 
-  const orders = await buyTheRest("crash-same", first);
-  const again = worker("w-same");
-  await drainWith(again, orders);
+  const restartedAt = Date.now();
+  const again = worker("", undefined, noClaims);
+  await waitFor("the first row after the restart", async () => (await rowCount()) > 0, 5000);
+  await waitFor(
+    "the killed worker's pending orders in Postgres",
+    async () => Number((await db.pool.query("SELECT count(*) FROM orders WHERE order_id = ANY($1)", [leftOrders])).rows[0].count) === left.length,
+    5000 - (Date.now() - restartedAt),
+  );
   expect(again.logs.some((l) => l.msg === "re-reading this consumer's pending entries")).toBe(true);
+  await drainWith(again, orders, 2000);
 });

@@ -1,7 +1,8 @@
 /**
  * Postgres goes away mid-sale: the purchase script keeps accepting orders (Redis alone), the
  * worker keeps its batch and retries with backoff, logging each retry, and once Postgres is
- * back every accepted order lands exactly once. Uses a private Postgres it can stop.
+ * back every accepted order lands exactly once; a restart while the worker's transactions are
+ * open does not kill it. Uses a private Postgres it can stop.
  */
 import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { createPool, createRedis, migrate, type Pool, type Redis } from "@flash-sale/node-common";
@@ -84,5 +85,41 @@ test("SIGTERM while Postgres is down: exit 0 at once, the batch left pending for
   const drained = async () => JSON.stringify(await drainState(pool, redis, orders)) === JSON.stringify(drainedState(orders));
   await waitFor("the drain by the next worker", drained);
   expect(await drainState(pool, redis, orders)).toEqual(drainedState(orders));
+  expect(await worker.stop()).toEqual({ code: 0, signal: null });
+});
+
+test("Postgres restarts while the worker's transactions are open: the worker lives on and lands each order once", async () => {
+  const sale = { id: "pg-restart", stock: 3000, perUserLimit: 1 };
+  await publishSale(pool, redis, sale);
+  // A lock the worker's INSERT waits for: its transaction is open when Postgres goes down.
+  const blocker = await pool.connect();
+  await blocker.query("BEGIN");
+  await blocker.query("LOCK TABLE orders IN SHARE MODE");
+  const early = await buyAll(redis, sale.id, Array.from({ length: 1000 }, (_, i) => ({ userId: `r${i}`, qty: 1 })), 1);
+  worker = startWorker({ redisUrl: server.url(), databaseUrl: postgres.url(), name: "w-restart", batchSize: 100 });
+  const waiting = async () =>
+    (
+      await pool.query(
+        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO orders%' AND pid <> pg_backend_pid()",
+      )
+    ).rowCount! > 0;
+  await waitFor("the worker's INSERT waiting on the lock", waiting);
+
+  await postgres.stop();
+  blocker.release(true);
+  const during = await buyAll(redis, sale.id, Array.from({ length: 1000 }, (_, i) => ({ userId: `d${i}`, qty: 1 })), 1);
+  await postgres.start();
+  const all = [...early, ...during];
+  const running = worker;
+  const drained = async () => {
+    if (running.child.exitCode !== null || running.child.signalCode !== null) throw new Error(`the worker exited:\n${running.stderr()}`);
+    return JSON.stringify(await drainState(pool, redis, all)) === JSON.stringify(drainedState(all));
+  };
+  await waitFor("the drain after the restart", drained, 60_000);
+  expect(await drainState(pool, redis, all)).toEqual(drainedState(all));
+  expect(await redis.xlen(saleKeys(sale.id).stream)).toBe(all.length);
+  // The sessions Postgres ended: the queries failed (retried), the clients' 'error' was heard.
+  expect(running.logs.some((l) => l.msg === "postgres connection lost")).toBe(true);
+  expect(running.logs.some((l) => l.what === "postgres insert" && l.error === "terminating connection due to administrator command")).toBe(true);
   expect(await worker.stop()).toEqual({ code: 0, signal: null });
 });

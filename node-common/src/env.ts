@@ -26,6 +26,7 @@ const schema = z.object({
   FS_WORKER_BLOCK_MS: whole.default(1000),
   FS_WORKER_CLAIM_IDLE_MS: whole.default(30000),
   FS_WORKER_BACKOFF_MAX_MS: positive.default(5000),
+  FS_WORKER_MAX_DELIVERIES: z.coerce.number().int().min(1).default(5),
   FS_WORKER_NAME: z.string().optional(),
   FS_WORKER_METRICS_HOST: z.string().default("127.0.0.1"),
   // 0: any free port (tests); the worker logs the one it got.

@@ -9,7 +9,7 @@ KEYS[2] stream   the sale's order stream
 ARGV[1]                consumer group
 ARGV[2]                k: how many orders follow
 ARGV[3 .. 2+2k]        the orders now in Postgres: number, epoch (a pair each)
-ARGV[3+2k .. #ARGV]    stream entry ids to acknowledge (committed and malformed entries)
+ARGV[3+2k .. #ARGV]    stream entry ids to acknowledge (committed, set aside and malformed entries)
 
 Only a `pending` status becomes `confirmed`, and only when the record of that number is of
 the same epoch (the number may be another order's after a rebuild): a status the control

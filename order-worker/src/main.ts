@@ -1,7 +1,7 @@
 /**
  * The order worker: drains every published sale's order stream into Postgres.
  * Environment: FS_REDIS_URL, FS_DATABASE_URL, FS_WORKER_BATCH_SIZE, FS_WORKER_BLOCK_MS,
- * FS_WORKER_CLAIM_IDLE_MS, FS_WORKER_BACKOFF_MAX_MS, FS_WORKER_NAME, FS_LOG_LEVEL
+ * FS_WORKER_CLAIM_IDLE_MS, FS_WORKER_BACKOFF_MAX_MS, FS_WORKER_MAX_DELIVERIES, FS_WORKER_NAME, FS_LOG_LEVEL
  * (and FS_WORKER_FAULT, for the crash tests only: see faults.ts).
  * SIGTERM/SIGINT: stop reading, finish the batches in hand (commit + ack), close connections, exit 0.
  */
@@ -11,6 +11,7 @@ import { ConfigError, createLogger, createPool, createRedis, onShutdown, readEnv
 import { crashIfAt, parseFault } from "./faults";
 import { OrderConfirmer } from "./order-confirmer";
 import { OrderWriter } from "./order-writer";
+import { deliveryCounts } from "./pending-entries";
 import { describeError } from "./retry";
 import { StreamReader } from "./stream-reader";
 import { BATCHES_IN_FLIGHT, OrderWorker } from "./worker";
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     "FS_WORKER_BLOCK_MS",
     "FS_WORKER_CLAIM_IDLE_MS",
     "FS_WORKER_BACKOFF_MAX_MS",
+    "FS_WORKER_MAX_DELIVERIES",
     "FS_WORKER_NAME",
     "FS_WORKER_METRICS_HOST",
     "FS_WORKER_METRICS_PORT",
@@ -32,7 +34,9 @@ async function main(): Promise<void> {
   const fault = parseFault(process.env.FS_WORKER_FAULT);
   if ("error" in fault) throw new ConfigError(fault.error);
 
-  const consumer = env.FS_WORKER_NAME !== undefined && env.FS_WORKER_NAME !== "" ? env.FS_WORKER_NAME : `${os.hostname()}-${process.pid}`;
+  // Stable across restarts (no pid): a restarted worker re-reads its own pending entries at once
+  // rather than leaving them to a claim after FS_WORKER_CLAIM_IDLE_MS. Unique per instance.
+  const consumer = env.FS_WORKER_NAME !== undefined && env.FS_WORKER_NAME !== "" ? env.FS_WORKER_NAME : os.hostname();
   const logger = createLogger("order-worker", env.FS_LOG_LEVEL).child({ consumer });
   // Two connections: reads block (XREADGROUP BLOCK) while the other confirms committed batches.
   const readRedis = createRedis(env.FS_REDIS_URL, `order-worker:${consumer}:read`);
@@ -41,7 +45,8 @@ async function main(): Promise<void> {
     // Failed commands are retried and logged by the worker; this only keeps ioredis quiet.
     r.on("error", (err: unknown) => logger.debug({ error: describeError(err) }, "redis connection error"));
   }
-  const pool = createPool(env.FS_DATABASE_URL, BATCHES_IN_FLIGHT);
+  // The query in progress fails too and its batch is retried: this only logs the cause.
+  const pool = createPool(env.FS_DATABASE_URL, BATCHES_IN_FLIGHT, (err) => logger.warn({ error: describeError(err) }, "postgres connection lost"));
 
   const reader = new StreamReader(
     readRedis,
@@ -64,6 +69,8 @@ async function main(): Promise<void> {
     backoffMaxMs: env.FS_WORKER_BACKOFF_MAX_MS,
     fault: fault.point,
     metrics,
+    deliveries: (entries) => deliveryCounts(redis, ORDER_CONSUMER_GROUP, entries),
+    maxDeliveries: env.FS_WORKER_MAX_DELIVERIES,
   });
   const metricsListener = await serveMetrics(() => metrics.scrape(), metrics.registry.contentType, env.FS_WORKER_METRICS_PORT, env.FS_WORKER_METRICS_HOST);
   logger.info({ host: env.FS_WORKER_METRICS_HOST, port: metricsListener.port }, "metrics listening");

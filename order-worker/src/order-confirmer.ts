@@ -15,7 +15,7 @@ export interface SaleAck {
   saleId: string;
   /** Orders now committed to Postgres: [epoch, number] each. */
   orders: [epoch: number, orderNo: number][];
-  /** Stream entries to acknowledge: the committed orders' and the malformed ones. */
+  /** Stream entries to acknowledge: the committed orders', and those set aside or malformed. */
   entryIds: string[];
 }
 

@@ -1,8 +1,8 @@
 /**
  * Reads the published sales' order streams through the consumer group, in this order of
  * preference: this consumer's own pending entries (left by an earlier run under the same
- * name), entries other consumers left unacknowledged for too long (they died: XAUTOCLAIM),
- * then new entries, blocking. One call returns one batch.
+ * name), entries left unacknowledged for too long (their consumer died, or Postgres refused
+ * their row: XAUTOCLAIM), then new entries, blocking. One call returns one batch.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
@@ -116,7 +116,7 @@ export class StreamReader {
     else this.claimCursors.set(stream, reply[0]);
     const entries = this.entryList(stream, reply[1]);
     if (entries.length > 0) {
-      this.logger.info({ sale: this.streams.get(stream), entries: entries.length }, "claimed entries idle in other consumers");
+      this.logger.info({ sale: this.streams.get(stream), entries: entries.length }, "claimed entries left pending too long");
     }
     return entries;
   }

@@ -19,6 +19,18 @@ export class WorkerMetrics {
     help: "Stream entries that were not a valid order: acknowledged and skipped.",
     registers: [this.registry],
   });
+  readonly orderCollisions = new Counter({
+    name: "fs_worker_order_collisions_total",
+    help: "Orders kept out of Postgres by another order holding their order id or (sale, user, unit count), with another user or request id: set aside, not confirmed.",
+    labelNames: ["sale"],
+    registers: [this.registry],
+  });
+  readonly deadLetters = new Counter({
+    name: "fs_worker_dead_letters_total",
+    help: "Stream entries set aside in order_dead_letters and acknowledged, by reason: collision, or refused (by Postgres, FS_WORKER_MAX_DELIVERIES times).",
+    labelNames: ["sale", "reason"],
+    registers: [this.registry],
+  });
   readonly batchDuration = new Histogram({
     name: "fs_worker_batch_duration_seconds",
     help: "Time to drain one batch: Postgres write and commit, then confirm and acknowledge in Redis.",

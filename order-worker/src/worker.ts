@@ -8,7 +8,8 @@ import type { Logger } from "@flash-sale/node-common";
 import { crashIfAt, type FaultPoint } from "./faults";
 import type { OrderConfirmer, SaleAck } from "./order-confirmer";
 import { parseOrderEntry, type OrderRow, type RawEntry } from "./order-entry";
-import type { OrderWriter } from "./order-writer";
+import type { DeadLetter, OrderWriter, Refusal } from "./order-writer";
+import type { EntryRef } from "./pending-entries";
 import { withRetry } from "./retry";
 import type { StreamReader } from "./stream-reader";
 import type { WorkerMetrics } from "./worker-metrics";
@@ -21,6 +22,10 @@ export interface WorkerParts {
   backoffMaxMs: number;
   fault: FaultPoint | undefined;
   metrics: WorkerMetrics;
+  /** How often the stream has delivered each entry (see pending-entries.ts). */
+  deliveries: (entries: EntryRef[]) => Promise<number[]>;
+  /** Deliveries after which a row Postgres keeps refusing is set aside (FS_WORKER_MAX_DELIVERIES). */
+  maxDeliveries: number;
 }
 
 /**
@@ -94,40 +99,83 @@ export class OrderWorker {
 
   /** Commits the batch's well-formed orders; undefined when stopping cut the retries short. */
   private async write(entries: RawEntry[]): Promise<Committed | undefined> {
-    const { writer, logger } = this.parts;
+    const { writer, logger, metrics } = this.parts;
     const startedAt = performance.now();
     const rows: OrderRow[] = [];
-    const skipped: RawEntry[] = [];
+    const ackOnly: EntryRef[] = [];
     for (const entry of entries) {
       const parsed = parseOrderEntry(entry);
       if (parsed.ok) rows.push(parsed.row);
       else {
-        skipped.push(entry);
-        this.parts.metrics.malformedEntries.inc();
+        ackOnly.push({ saleId: entry.saleId, entryId: entry.id });
+        metrics.malformedEntries.inc();
         logger.warn({ sale: entry.saleId, entry: entry.id, reason: parsed.reason }, "malformed order entry: acknowledged and skipped");
       }
     }
 
-    let committed = rows;
+    let committed: OrderRow[] = [];
     if (rows.length > 0) {
       const written = await withRetry(() => writer.write(rows), { ...this.retry, what: "postgres insert" });
       if (!written.ok) {
         logger.warn({ entries: entries.length, error: written.error }, "stopping with a batch unwritten: its entries stay pending for the next worker");
         return undefined;
       }
-      if (written.value.alreadyWritten > 0) {
-        logger.info({ orders: written.value.alreadyWritten }, "redelivered orders already in Postgres: skipped");
+      const { inserted, collisions, refused, unknownSales } = written.value;
+      committed = written.value.written;
+      if (committed.length > inserted) {
+        logger.info({ orders: committed.length - inserted }, "redelivered orders already in Postgres: skipped");
       }
-      const unknown = written.value.unknownSales;
-      if (unknown.length > 0) {
+      for (const { row, holder } of collisions) {
+        metrics.orderCollisions.inc({ sale: row.saleId });
+        metrics.deadLetters.inc({ sale: row.saleId, reason: "collision" });
+        logger.error(
+          { sale: row.saleId, entry: row.entryId, order: row.orderId, user: row.userId, requestId: row.requestId, heldBy: holder },
+          `order collision: ${row.orderId} of user ${row.userId} meets order ${holder.orderId} of user ${holder.userId} in Postgres; set aside in order_dead_letters, not confirmed`,
+        );
+        ackOnly.push({ saleId: row.saleId, entryId: row.entryId });
+      }
+      if (refused.length > 0) ackOnly.push(...(await this.setAsideRefused(refused)));
+      if (unknownSales.length > 0) {
         // Left pending, not acknowledged: claimed and tried again once the sale's row exists.
-        committed = rows.filter((r) => !unknown.includes(r.saleId));
-        logger.error({ sales: unknown, orders: rows.length - committed.length }, "orders for sales missing in Postgres left pending");
+        const waiting = rows.filter((r) => unknownSales.includes(r.saleId)).length;
+        logger.error({ sales: unknownSales, orders: waiting }, "orders for sales missing in Postgres left pending");
       }
       crashIfAt(this.parts.fault, "after-commit", (msg) => logger.warn(msg));
     }
-    const acks = groupBySale(committed, skipped);
+    const acks = groupBySale(committed, ackOnly);
     return { acks, entries: entries.length, orders: committed.length, writeMs: performance.now() - startedAt, startedAt };
+  }
+
+  /**
+   * Rows Postgres refused on their own stay pending, to be tried again when claimed, until the
+   * stream has delivered them maxDeliveries times: then they are set aside in order_dead_letters.
+   * Returns the entries set aside, to acknowledge.
+   */
+  private async setAsideRefused(refused: Refusal[]): Promise<EntryRef[]> {
+    const { writer, logger, metrics, maxDeliveries } = this.parts;
+    const refs = refused.map(({ row }) => ({ saleId: row.saleId, entryId: row.entryId }));
+    const counts = await withRetry(() => this.parts.deliveries(refs), { ...this.retry, what: "redis delivery counts" });
+    if (!counts.ok) return [];
+    const due: DeadLetter[] = [];
+    refused.forEach(({ row, error }, i) => {
+      const deliveries = counts.value[i] ?? 0;
+      const fields = { sale: row.saleId, entry: row.entryId, order: row.orderId, deliveries, maxDeliveries, error };
+      if (deliveries < maxDeliveries) {
+        logger.warn(fields, `order ${row.orderId} refused by Postgres (${error}): left pending, delivery ${deliveries} of ${maxDeliveries}`);
+      } else {
+        due.push({ row, reason: "refused", detail: error, deliveries, conflictingOrderId: null });
+        logger.error(fields, `order ${row.orderId} refused by Postgres ${deliveries} times (${error}): set aside in order_dead_letters`);
+      }
+    });
+    if (due.length === 0) return [];
+    const stored = await withRetry(() => writer.setAside(due), { ...this.retry, what: "postgres dead letters" });
+    if (!stored.ok) return [];
+    if (stored.value !== undefined) {
+      logger.error({ entries: due.length, error: stored.value }, "dead letters refused by Postgres: entries left pending");
+      return [];
+    }
+    for (const { row } of due) metrics.deadLetters.inc({ sale: row.saleId, reason: "refused" });
+    return due.map(({ row }) => ({ saleId: row.saleId, entryId: row.entryId }));
   }
 
   private async confirm(batch: Committed): Promise<void> {
@@ -148,18 +196,19 @@ export class OrderWorker {
   }
 }
 
-function groupBySale(rows: OrderRow[], skipped: RawEntry[]): SaleAck[] {
+/** Per sale: the committed orders to confirm, and every entry to acknowledge. */
+function groupBySale(committed: OrderRow[], ackOnly: EntryRef[]): SaleAck[] {
   const bySale = new Map<string, SaleAck>();
   const ackOf = (saleId: string): SaleAck => {
     let ack = bySale.get(saleId);
     if (ack === undefined) bySale.set(saleId, (ack = { saleId, orders: [], entryIds: [] }));
     return ack;
   };
-  for (const r of rows) {
+  for (const r of committed) {
     const ack = ackOf(r.saleId);
     ack.orders.push([r.epoch, r.orderNo]);
     ack.entryIds.push(r.entryId);
   }
-  for (const e of skipped) ackOf(e.saleId).entryIds.push(e.id);
+  for (const e of ackOnly) ackOf(e.saleId).entryIds.push(e.entryId);
   return [...bySale.values()];
 }

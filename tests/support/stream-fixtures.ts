@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { SALE_CONFIGS_KEY, ORDER_CONSUMER_GROUP, orderStatusField, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import type { PublishedSale } from "@flash-sale/gateway-lua/core/sale";
+import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
 import type { Pool, Redis } from "@flash-sale/node-common";
 import type { AcceptedOrder } from "./purchase-script";
 
@@ -155,6 +156,26 @@ export function startWorker(s: WorkerSettings): WorkerProcess {
       return line === undefined ? undefined : `http://127.0.0.1:${String(line.port)}/metrics`;
     },
   };
+}
+
+export interface StreamEntry {
+  id: string;
+  fields: Record<string, string>;
+}
+
+/** The entry of the sale's stream that carries this order. */
+export async function entryOf(redis: Redis, saleId: string, orderId: string): Promise<StreamEntry> {
+  for (const [id, list] of await redis.xrange(saleKeys(saleId).stream, "-", "+")) {
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < list.length; i += 2) fields[list[i] as string] = list[i + 1] as string;
+    if (fields[ORDER_FIELDS.orderId] === orderId) return { id, fields };
+  }
+  throw new Error(`no entry of ${saleId}'s stream carries order ${orderId}`);
+}
+
+/** Appends an entry to the sale's stream (e.g. one made from another's fields); returns its id. */
+export async function appendEntry(redis: Redis, saleId: string, fields: Record<string, string>): Promise<string> {
+  return (await redis.xadd(saleKeys(saleId).stream, "*", ...Object.entries(fields).flat())) as string;
 }
 
 /** Polls until check() is true; throws naming what was awaited after timeoutMs. */
