@@ -1,15 +1,18 @@
 /**
- * A sale's traffic for the admin UI's live page: the gateway's request counters by outcome
- * (its Prometheus text; the page turns totals into rates) and the order queue's lag.
+ * A sale's traffic for the admin UI's live page: the request counters by outcome summed over
+ * every live gateway (their Prometheus text, at the URLs they register in Redis; the page turns
+ * totals into rates) and the order queue's lag.
  */
 import type { Redis } from "@flash-sale/node-common";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { GATEWAY_LIVENESS_MS, GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { REQUESTS } from "@flash-sale/gateway-lua/core/metrics";
 import type { SaleRepository } from "./repository";
 
 export interface SaleTraffic {
-  /** Requests the gateway answered for the sale since it started, by outcome; null when unreachable. */
+  /** Requests the gateways answered for the sale since they started, by outcome; null when none could be read. */
   requestsByOutcome: Record<string, number> | null;
+  /** Gateways whose counters are in the sum. */
+  gateways: number;
   /** Orders accepted in Redis and not yet written to Postgres by the order worker. */
   ordersQueued: number;
 }
@@ -40,12 +43,31 @@ async function gatewayRequests(gatewayMetricsUrl: string, saleId: string): Promi
   }
 }
 
+/** The metrics URLs the live gateways registered; the configured one when none did (an older gateway). */
+async function gatewayMetricsUrls(redis: Redis, configured: string): Promise<string[]> {
+  const live = await redis.zrangebyscore(GATEWAYS_KEY, Date.now() - GATEWAY_LIVENESS_MS, "+inf");
+  const urls = live.length === 0 ? [] : (await redis.hmget(GATEWAY_METRICS_URLS_KEY, ...live)).filter((u): u is string => u !== null);
+  return urls.length > 0 ? [...new Set(urls)] : [configured];
+}
+
+function sum(parts: Record<string, number>[]): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const part of parts) for (const [outcome, n] of Object.entries(part)) totals[outcome] = (totals[outcome] ?? 0) + n;
+  return totals;
+}
+
 export async function readSaleTraffic(redis: Redis, repository: SaleRepository, gatewayMetricsUrl: string, saleId: string): Promise<SaleTraffic> {
-  const [requests, orderFields, persisted] = await Promise.all([
-    gatewayRequests(gatewayMetricsUrl, saleId),
+  const urls = await gatewayMetricsUrls(redis, gatewayMetricsUrl);
+  const [perGateway, orderFields, persisted] = await Promise.all([
+    Promise.all(urls.map((url) => gatewayRequests(url, saleId))),
     redis.hlen(saleKeys(saleId).orders),
     repository.persistedOrders(saleId),
   ]);
-  // Each order is two fields of the orders hash: its record and its status.
-  return { requestsByOutcome: requests, ordersQueued: Math.max(0, orderFields / 2 - persisted.orders) };
+  const answered = perGateway.filter((r): r is Record<string, number> => r !== null);
+  return {
+    requestsByOutcome: answered.length === 0 ? null : sum(answered),
+    gateways: answered.length,
+    // Each order is two fields of the orders hash: its record and its status.
+    ordersQueued: Math.max(0, orderFields / 2 - persisted.orders),
+  };
 }

@@ -12,6 +12,7 @@ import { discardRedis, openRedis, releaseRedis } from "./redis_connection";
 import { clearSoldOut } from "./sold_out_flags";
 import { flagsDict } from "./shared_dict";
 import { observeRedis, redisClock } from "./metrics";
+import { checkIn } from "./gateway_registry";
 
 export interface CachedSale {
   sale: PublishedSale;
@@ -123,6 +124,8 @@ function refreshUnitsLeft(red: RestyRedis): string | undefined {
 }
 
 function syncOnce(red: RestyRedis): string | undefined {
+  const checkInErr = checkIn(red, ngx.now() * 1000);
+  if (checkInErr !== undefined) return checkInErr;
   const [version, err] = red.get(CONFIG_VERSION_KEY);
   if (version === undefined || version === false) return "GET version: " + tostring(err);
   // No version at all while configs are known: Redis lost them (emptied, or a replica that

@@ -11,6 +11,15 @@
 export const SALE_CONFIGS_KEY = "{fs:config}:sales";
 /** Counter bumped on every publish; gateways poll it to notice new configs. */
 export const CONFIG_VERSION_KEY = "{fs:config}:version";
+/**
+ * The fleet of gateways (hash tag {fs:config}): a sorted set of gateway id → when it last
+ * checked in (epoch ms), and a hash of gateway id → its metrics URL. A sale's admitPerSecond
+ * is shared by the live ones; the control plane sums their metrics for the live page.
+ */
+export const GATEWAYS_KEY = "{fs:config}:gateways";
+export const GATEWAY_METRICS_URLS_KEY = "{fs:config}:gateway-metrics";
+/** A gateway that has not checked in for this long is no longer counted. */
+export const GATEWAY_LIVENESS_MS = 5000;
 /** Consumer group the order workers read every sale's stream with. */
 export const ORDER_CONSUMER_GROUP = "order-workers";
 /** Counter the benchmark's one-Redis-round-trip ceiling increments. */

@@ -10,6 +10,7 @@ import { cachedSale } from "../adapters/sale_cache";
 import { isSoldOut, markSoldOut } from "../adapters/sold_out_flags";
 import { userRateIncoming } from "../adapters/user_rate_limiter";
 import { admit } from "../adapters/admission_gate";
+import { liveGateways } from "../adapters/gateway_registry";
 import { decodeJson } from "../adapters/json";
 import { purchaseInRedis, type UsedChallengeMark } from "../adapters/purchase_script";
 import { redeemChallenge } from "../adapters/challenges";
@@ -56,7 +57,8 @@ export function handlePurchase(this: void): void {
     usedChallenge = redeemed;
   }
 
-  if (!admit(sale.id, nowMs, sale.limits.admitPerSecond)) return sendRetryLater("rate_limited", 1, "admission_limited");
+  // admitPerSecond is the fleet's: this gateway admits its share.
+  if (!admit(sale.id, nowMs, sale.limits.admitPerSecond / liveGateways())) return sendRetryLater("rate_limited", 1, "admission_limited");
 
   const redisStartedAt = redisClock();
   const reply = purchaseInRedis(c, userId, request.quantity, ngx.var.request_id ?? "", usedChallenge);

@@ -5,6 +5,7 @@ import { loadPurchaseScript } from "../adapters/purchase_script";
 import { loadPayScript } from "../adapters/pay_script";
 import { initChallenges } from "../adapters/challenges";
 import { initDevTokens } from "../adapters/dev_tokens";
+import { loadRegistryScript } from "../adapters/gateway_registry";
 
 export function init(this: void): void {
   const s = loadSettings();
@@ -13,4 +14,5 @@ export function init(this: void): void {
   initDevTokens(s.jwtSecret);
   loadPurchaseScript();
   loadPayScript();
+  loadRegistryScript();
 }

@@ -1,0 +1,38 @@
+/**
+ * This gateway's place in the fleet: each worker checks in about once a second
+ * (redis-scripts/register-gateway.lua, piggybacked on the config sync's connection) and keeps
+ * the number of live gateways, so that a sale's admitPerSecond is the whole fleet's: each
+ * gateway admits its share. While Redis is unreachable the last count stays in force.
+ *
+ * Known race: for up to one liveness period after a gateway joins or dies, the others still
+ * divide by the old count (the fleet admits a little more, or less, than the setting).
+ */
+import { GATEWAY_LIVENESS_MS, GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY } from "../core/keys";
+import { settings } from "../settings";
+import { loadScript, runScript, type RedisScript } from "./redis_scripts";
+
+const CHECK_IN_INTERVAL_MS = 1000;
+
+let script: RedisScript | undefined;
+let live = 1;
+let lastCheckInMs = 0;
+
+export function loadRegistryScript(): void {
+  script = loadScript("register-gateway");
+}
+
+/** Gateways live in the fleet, this one included (1 until the first check-in). */
+export function liveGateways(): number {
+  return live;
+}
+
+/** Checks in when a second has passed since the last time; an error message, or undefined. */
+export function checkIn(red: RestyRedis, nowMs: number): string | undefined {
+  if (nowMs - lastCheckInMs < CHECK_IN_INTERVAL_MS) return undefined;
+  const s = settings();
+  const [count, err] = runScript(red, script as RedisScript, 2, [GATEWAYS_KEY, GATEWAY_METRICS_URLS_KEY, s.gatewayId, s.metricsUrl, GATEWAY_LIVENESS_MS]);
+  if (typeof count !== "number") return "register-gateway: " + tostring(err);
+  live = math.max(1, count);
+  lastCheckInMs = nowMs;
+  return undefined;
+}
