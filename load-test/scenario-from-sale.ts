@@ -1,11 +1,11 @@
 /**
  * Writes a k6 scenario (k6/lib/scenario.ts) from a sale's config, read from the admin API:
- * the peak is what the sale's admission gates admit (admitPerSecond × gateways) times an
+ * the peak is what the sale's admission gates admit (admitPerSecond: the whole fleet's) times an
  * overload factor, so the spike pushes past the gate as a real opening does; the ramp ends at
  * the sale's opening second; the hold stops at the sale's end.
  *
  *   FS_ADMIN_TOKEN=… npx tsx load-test/scenario-from-sale.ts --sale demo [--admin-url URL]
- *     [--gateway-url URL] [--gateways N] [--overload X] [--ramp SECONDS] [--hold SECONDS] [--out FILE]
+ *     [--gateway-url URL] [--overload X] [--ramp SECONDS] [--hold SECONDS] [--out FILE]
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -23,7 +23,6 @@ interface SaleConfig {
 
 interface ScenarioOptions {
   gatewayUrl: string;
-  gateways: number;
   overload: number;
   rampSeconds: number;
   holdSeconds: number;
@@ -34,7 +33,7 @@ interface ScenarioOptions {
 const WORST_LATENCY_SECONDS = 0.5;
 
 function scenarioFromSale(sale: SaleConfig, o: ScenarioOptions): SaleScenario {
-  const peakRate = Math.ceil(sale.limits.admitPerSecond * o.gateways * o.overload);
+  const peakRate = Math.ceil(sale.limits.admitPerSecond * o.overload);
   const openSeconds = Math.floor((Date.parse(sale.endsAt) - Math.max(o.nowMs, Date.parse(sale.startsAt))) / 1000);
   return {
     gatewayUrl: o.gatewayUrl,
@@ -57,7 +56,6 @@ async function main(): Promise<void> {
       sale: { type: "string" },
       "admin-url": { type: "string", default: `http://127.0.0.1:${process.env.FS_ADMIN_PORT ?? "3000"}` },
       "gateway-url": { type: "string", default: `http://127.0.0.1:${process.env.FS_GATEWAY_PORT ?? "8080"}` },
-      gateways: { type: "string", default: "1" },
       overload: { type: "string", default: "2" },
       ramp: { type: "string", default: "10" },
       hold: { type: "string", default: "30" },
@@ -72,17 +70,16 @@ async function main(): Promise<void> {
     headers: { Authorization: `Bearer ${token}` },
   });
   if (res.status !== 200) throw new Error(`GET sale ${values.sale}: ${res.status} ${await res.text()}`);
-  const numbers = ["gateways", "overload", "ramp", "hold"].map((k) => {
-    const n = Number(values[k as "gateways"]);
+  const numbers = ["overload", "ramp", "hold"].map((k) => {
+    const n = Number(values[k as "overload"]);
     if (!(n >= 0)) throw new Error(`--${k} must be a number >= 0`);
     return n;
   });
   const scenario = scenarioFromSale((await res.json()) as SaleConfig, {
     gatewayUrl: values["gateway-url"],
-    gateways: numbers[0]!,
-    overload: numbers[1]!,
-    rampSeconds: numbers[2]!,
-    holdSeconds: numbers[3]!,
+    overload: numbers[0]!,
+    rampSeconds: numbers[1]!,
+    holdSeconds: numbers[2]!,
     nowMs: Date.now(),
   });
   const text = JSON.stringify(scenario, null, 2) + "\n";

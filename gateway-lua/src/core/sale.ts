@@ -12,7 +12,7 @@ export interface SaleLimits {
   userRatePerSecond: number;
   /** Attempts a shopper may make at once above the sustained rate. */
   userBurst: number;
-  /** Purchase attempts per second per sale that may reach Redis, per gateway. */
+  /** Purchase attempts per second per sale that may reach Redis, over the whole fleet of gateways. */
   admitPerSecond: number;
   /** Deduction `payment`: most orders of the sale waiting unpaid at once (set for it only). */
   openUnpaidOrders?: number;
