@@ -16,8 +16,12 @@ stop_pid() {
 }
 
 stop_pid nginx "$RUN_DIR/nginx/nginx.pid" QUIT
-stop_pid control-plane "$RUN_DIR/control-plane.pid"
-stop_pid order-worker "$RUN_DIR/order-worker.pid"
+# The supervisors forward SIGTERM to their service and do not restart it.
+for name in control-plane order-worker; do
+  stop_pid "$name" "$RUN_DIR/$name.pid"
+  # Left behind only when its supervisor was killed.
+  stop_pid "$name (unsupervised)" "$RUN_DIR/$name.child.pid"
+done
 stop_pid redis "$RUN_DIR/redis.pid"
 if [ -f "$RUN_DIR/postgres.started-by-us" ]; then
   step "Stopping Postgres ($(cat "$RUN_DIR/postgres.cluster"))"

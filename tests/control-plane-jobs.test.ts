@@ -1,15 +1,18 @@
 /**
  * The control plane's scheduled jobs against a real Redis (private) and Postgres (a fresh
- * database): two instances run each tick once (with node-cron too), a lease is released by its
- * owner only; a sale whose Redis state is lost is rebuilt, never reset; reconciliation finds a unit and an
+ * database): two instances run each tick once (with node-cron too), a lease is renewed and
+ * released by its owner only, an instance killed mid-run frees its job within one lease, a run
+ * longer than its lease keeps it; a sale whose Redis state is lost is rebuilt, never reset; reconciliation finds a unit and an
  * order removed behind its back, in the sale's stats and in the logs.
  */
+import { spawn } from "node:child_process";
 import type { Logger } from "@flash-sale/node-common";
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { jobKeys, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { JobLock } from "../control-plane/src/jobs/job-lock";
 import { keepSalesBuiltJob } from "../control-plane/src/jobs/keep-sales-built";
 import { reconcileSalesJob } from "../control-plane/src/jobs/reconcile-sales";
+import { JOB_LEASE_MS } from "../control-plane/src/jobs/sale-jobs";
 import { JobScheduler, type Job } from "../control-plane/src/jobs/scheduler";
 import { SalePublisher } from "../control-plane/src/sales/publisher";
 import { SaleRepository } from "../control-plane/src/sales/repository";
@@ -17,7 +20,7 @@ import { SaleBuilder } from "../control-plane/src/sales/sale-builder";
 import { ControlPlane } from "./support/control-plane";
 import { PrivateRedis } from "./support/private-redis";
 import { buyAll } from "./support/purchase-script";
-import { startWorker, waitFor } from "./support/stream-fixtures";
+import { REPO_ROOT, startWorker, waitFor } from "./support/stream-fixtures";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
 
 jest.setTimeout(60_000);
@@ -124,9 +127,131 @@ describe("two control-plane instances", () => {
     const claimB = await lockB.claim("expiring", 2000, 10_000);
     expect([claimA.kind, claimB.kind]).toEqual(["claimed", "claimed"]);
     if (claimA.kind !== "claimed" || claimB.kind !== "claimed") return;
+    expect(await lockA.renew("expiring", claimA.token, 60_000)).toBe(false);
     expect(await lockA.release("expiring", claimA.token)).toBe(false);
     expect(await redis.get(jobKeys("expiring").lease)).toBe(claimB.token);
+    expect(await redis.pttl(jobKeys("expiring").lease)).toBeLessThanOrEqual(10_000);
+    expect(await lockB.renew("expiring", claimB.token, 60_000)).toBe(true);
+    expect(await redis.pttl(jobKeys("expiring").lease)).toBeGreaterThan(10_000);
     expect(await lockB.release("expiring", claimB.token)).toBe(true);
+  });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A control plane (the built scheduler) whose run of `JOB` never ends: it prints "running". */
+const HANGING_INSTANCE = `
+const { createRedis } = require("@flash-sale/node-common");
+const { JobLock } = require("./control-plane/build/jobs/job-lock.js");
+const { JobScheduler } = require("./control-plane/build/jobs/scheduler.js");
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const job = { name: process.env.JOB, schedule: "* * * * * *", leaseMs: Number(process.env.LEASE_MS),
+  run: () => { console.log("running"); return new Promise(() => {}); } };
+new JobScheduler([job], new JobLock(createRedis(process.env.REDIS_URL, "doomed"), "doomed"), quiet).runTick(job, 1000);
+`;
+
+describe("job leases (JOB_LEASE_MS, renewed by a heartbeat)", () => {
+  it("an instance killed mid-run holds its job about one lease, then another instance runs it", async () => {
+    const name = "killed-mid-run";
+    const lease = jobKeys(name).lease;
+    const doomed = spawn(process.execPath, ["-e", HANGING_INSTANCE], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, REDIS_URL: redisServer.url(), JOB: name, LEASE_MS: String(JOB_LEASE_MS) },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exited = new Promise((r) => doomed.once("exit", r));
+    let out = "";
+    doomed.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+    try {
+      await waitFor("the doomed run to start", () => out.includes("running"));
+      // Its heartbeat renews the lease: more time left than the first reading less the time since.
+      const t0 = Date.now();
+      const first = await redis.pttl(lease);
+      expect(first).toBeGreaterThan(0);
+      await waitFor("a heartbeat", async () => (await redis.pttl(lease)) + (Date.now() - t0) > first + 200, 2 * JOB_LEASE_MS);
+    } finally {
+      doomed.kill("SIGKILL");
+      await exited;
+    }
+    const killedAt = Date.now();
+    const left = await redis.pttl(lease);
+    expect(left).toBeGreaterThan(0); // a dead process releases nothing
+
+    let ranAt = 0;
+    const job: Job = { name, schedule: "* * * * * *", leaseMs: JOB_LEASE_MS, run: async () => void (ranAt = Date.now()) };
+    const b = instance("survivor", [job]);
+    const outcomes: string[] = [];
+    for (let tick = 2; ranAt === 0; tick++) {
+      if (Date.now() - killedAt > 30_000) throw new Error(`the job never ran again: ${outcomes.join(" ")}`);
+      outcomes.push(await b.runTick(job, tick * 1000));
+      if (ranAt === 0) await sleep(50);
+    }
+    expect(new Set(outcomes.slice(0, -1))).toEqual(new Set(["busy"]));
+    expect(outcomes[outcomes.length - 1]).toBe("ran");
+    // Free once the dead instance's lease ran out: within one lease of its death, not 30 s.
+    expect(ranAt - killedAt).toBeGreaterThanOrEqual(left - 200);
+    expect(ranAt - killedAt).toBeLessThan(left + 2000);
+    expect(ranAt - killedAt).toBeLessThan(7_000); // not the 30 s of the old lease
+  });
+
+  it("a run longer than its lease keeps it on a live instance: no other instance runs the job meanwhile", async () => {
+    const name = "long-run";
+    let aRuns = 0;
+    let aRunning = false;
+    const bRuns: string[] = [];
+    const jobA: Job = {
+      name,
+      schedule: "* * * * * *",
+      leaseMs: JOB_LEASE_MS,
+      run: async () => {
+        aRuns++;
+        aRunning = true;
+        await sleep(2.5 * JOB_LEASE_MS);
+        aRunning = false;
+      },
+    };
+    const jobB: Job = { ...jobA, run: async () => void bRuns.push(aRunning ? "during a's run" : "after") };
+    const loggerA = recordingLogger();
+    const a = instance("long-a", [jobA], loggerA);
+    const b = instance("long-b", [jobB]);
+    let finished = false;
+    const first = a.runTick(jobA, 1000).finally(() => (finished = true));
+    await waitFor("the long run to start", () => aRunning);
+    const outcomes: string[] = [];
+    for (let tick = 2; !finished; tick++) {
+      outcomes.push(await b.runTick(jobB, tick * 1000));
+      await sleep(100);
+    }
+    expect(await first).toBe("ran");
+    expect(aRuns).toBe(1);
+    // b asked all along and was refused; at most its last ask, once a released, ran.
+    expect(outcomes.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(outcomes.slice(0, -1))).toEqual(new Set(["busy"]));
+    expect(bRuns).not.toContain("during a's run");
+    expect(loggerA.lines.filter((l) => l.level === "error" || l.level === "warn")).toEqual([]);
+    // Released at the end: the next tick runs at once.
+    expect(await b.runTick(jobB, 1_000_000)).toBe("ran");
+    expect(bRuns[bRuns.length - 1]).toBe("after");
+  });
+
+  it("a run whose lease was taken away is logged as having lost it", async () => {
+    const name = "lost-lease";
+    let finish: () => void = () => undefined;
+    const logger = recordingLogger();
+    const job: Job = { name, schedule: "* * * * * *", leaseMs: 300, run: () => new Promise<void>((r) => (finish = r)) };
+    const run = instance("loser", [job], logger).runTick(job, 1000);
+    await waitFor("the run to start", async () => (await redis.exists(jobKeys(name).lease)) === 1);
+    await redis.set(jobKeys(name).lease, "someone-else", "PX", 60_000); // as if it had expired and been claimed
+    const lost = () => logger.lines.filter((l) => l.msg === "job lost its lease");
+    try {
+      await waitFor("the heartbeat to notice", () => lost().length === 1, 5000);
+    } finally {
+      finish();
+    }
+    expect(await run).toBe("ran");
+    expect(lost()).toHaveLength(1); // once, not again at release
+    expect(lost()[0]).toMatchObject({ level: "error", obj: { job: name } });
+    expect(await redis.get(jobKeys(name).lease)).toBe("someone-else");
   });
 });
 

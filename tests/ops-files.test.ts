@@ -1,10 +1,11 @@
 /**
  * The files an SRE deploys with, checked by the tools that will read them: docker-compose.yml
- * by Debian's docker-compose (`config`), the Prometheus scrape configs and the Grafana
- * dashboard's queries by promtool. No Docker engine or Prometheus server runs here.
+ * by Debian's docker-compose (`config`), the Prometheus scrape configs, the alert rules (and
+ * their unit tests) and the Grafana dashboard's queries by promtool. No Docker engine or
+ * Prometheus server runs here.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { REPO_ROOT } from "./support/stream-fixtures";
@@ -57,11 +58,71 @@ test("docker-compose config accepts docker-compose.yml with every service, and r
   expect((await run("docker-compose", ["-f", "docker-compose.yml", "config", "-q"], { FS_JWT_SECRET: "", FS_ADMIN_TOKEN: "" })).code).not.toBe(0);
 }, 30_000);
 
-test("promtool accepts both Prometheus scrape configs", async () => {
+test("promtool accepts both Prometheus scrape configs, each loading the alert rules", async () => {
   const r = await run("promtool", ["check", "config", "ops/prometheus/prometheus.yml", "ops/prometheus/prometheus.compose.yml"]);
   expect(r.output).not.toContain("FAILED");
+  expect(r.output.match(/SUCCESS: 1 rule files found/g)).toHaveLength(2);
+  expect(r.output.match(/Checking ops\/prometheus\/alerts\.yml/g)).toHaveLength(2);
   expect(r.code).toBe(0);
 });
+
+const ALERTS = readFileSync(path.join(REPO_ROOT, "ops/prometheus/alerts.yml"), "utf8");
+const ALERT_TESTS = readFileSync(path.join(REPO_ROOT, "ops/prometheus/alerts.test.yml"), "utf8");
+/** Each `- alert:` block of alerts.yml, by name. */
+const alertBlocks = new Map(ALERTS.split(/\n(?= {6}- alert: )/).slice(1).map((b) => [/- alert: (\w+)/.exec(b)![1]!, b]));
+
+test("every alert rule has a for, a severity, a summary and a description, and the metrics it must watch", async () => {
+  expect(alertBlocks.size).toBe(11);
+  for (const [name, block] of alertBlocks) {
+    expect({ name, for: /\n {8}for: \d+[smh]\n/.test(block) }).toEqual({ name, for: true });
+    expect({ name, severity: /\n {10}severity: (critical|warning)\n/.exec(block)?.[1] }).toEqual({ name, severity: expect.any(String) });
+    expect({ name, summary: /\n {10}summary: /.test(block), description: /\n {10}description: /.test(block) }).toEqual({
+      name,
+      summary: true,
+      description: true,
+    });
+  }
+  const exprs = [...alertBlocks.values()].map((b) => b.slice(b.indexOf("expr:"), b.indexOf("\n        for:"))).join("\n");
+  for (const metric of [
+    "fs_control_plane_reconcile_unit_drift",
+    "fs_control_plane_reconcile_order_drift",
+    "fs_control_plane_sale_repairs_total",
+    "fs_control_plane_sale_held",
+    "fs_worker_order_collisions_total",
+    "fs_worker_dead_letters_total",
+    "fs_worker_stream_lag_seconds",
+    'up{job="order-worker"}',
+    "fs_process_restarts_total",
+    "fs_gateway_clock_skew_seconds",
+  ]) {
+    expect(exprs).toContain(metric);
+  }
+  const r = await run("promtool", ["check", "rules", "ops/prometheus/alerts.yml"]);
+  expect(r.output).toContain(`SUCCESS: ${alertBlocks.size} rules found`);
+  expect(r.code).toBe(0);
+});
+
+test("promtool test rules: each alert fires in alerts.test.yml, and a rule that drifts from its test fails it", async () => {
+  // Every alert is shown firing at least once (a case with an expected alert), not only silent.
+  const firing = new Set([...ALERT_TESTS.matchAll(/alertname: (\w+)\n\s+exp_alerts:\n\s+- exp_labels:/g)].map((m) => m[1]));
+  expect([...firing].sort()).toEqual([...alertBlocks.keys()].sort());
+  const ok = await run("promtool", ["test", "rules", "ops/prometheus/alerts.test.yml"]);
+  expect(ok.output).toContain("SUCCESS");
+  expect(ok.code).toBe(0);
+
+  // The same tests against rules with a looser threshold and a shorter `for:` fail.
+  for (const [from, to] of [
+    ["fs_worker_stream_lag_seconds > 5", "fs_worker_stream_lag_seconds > 10"],
+    ["fs_control_plane_sale_held == 1\n        for: 30s", "fs_control_plane_sale_held == 1\n        for: 0s"],
+  ] as const) {
+    expect(ALERTS).toContain(from);
+    const dir = mkdtempSync(path.join(tmp, "alerts-"));
+    writeFileSync(path.join(dir, "alerts.yml"), ALERTS.replace(from, to));
+    copyFileSync(path.join(REPO_ROOT, "ops/prometheus/alerts.test.yml"), path.join(dir, "alerts.test.yml"));
+    const broken = await run("promtool", ["test", "rules", path.join(dir, "alerts.test.yml")]);
+    expect({ to, code: broken.code, failed: broken.output.includes("FAILED") }).toEqual({ to, code: 1, failed: true });
+  }
+}, 20_000);
 
 /** A rules file recording each query: promtool parses every expression in it. */
 function recordingRules(queries: string[]): string {

@@ -7,10 +7,10 @@
 
   ARGV[1] this instance's token (unique per claim)
   ARGV[2] the tick: its scheduled time, epoch ms
-  ARGV[3] lease, ms: how long the claim holds if its owner never releases it
+  ARGV[3] lease, ms: how long the claim holds unless its owner renews it (renew-job-lease.lua)
 
   Returns
-    1   claimed: run the job, then release with release-job-lease.lua
+    1   claimed: run the job, renewing the lease, then release with release-job-lease.lua
     0   this tick (or a later one) already ran or is running elsewhere
     -1  an earlier tick is still running elsewhere (its lease has not expired)
 ]]

@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics of a Node service (prom-client): a registry with the process and Node
- * runtime metrics, labelled with the service's name, and a plain HTTP listener for services
+ * runtime metrics and its supervisor's restart count, labelled with the service's name, and a plain HTTP listener for services
  * that have no HTTP server of their own.
  */
 import { createServer, type Server } from "node:http";
@@ -12,7 +12,18 @@ export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
+  new Counter({
+    name: "fs_process_restarts_total",
+    help: "Times the supervisor (scripts/supervise.js) restarted this service after it died, as it told this process (FS_RESTART_COUNT).",
+    registers: [registry],
+  }).inc(restartCount());
   return registry;
+}
+
+/** FS_RESTART_COUNT, set by scripts/supervise.js; 0 when the service runs without it. */
+function restartCount(): number {
+  const n = Number(process.env.FS_RESTART_COUNT ?? 0);
+  return Number.isInteger(n) && n >= 0 ? n : 0;
 }
 
 export interface MetricsListener {

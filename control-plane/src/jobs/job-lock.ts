@@ -1,6 +1,7 @@
 /**
  * One run per tick across control-plane instances, through Redis: a tick is claimed with a
- * token and a lease (redis-scripts/claim-job-tick.lua) and released by its owner only
+ * token and a short lease (redis-scripts/claim-job-tick.lua), renewed while the run lasts
+ * (redis-scripts/renew-job-lease.lua) and released by its owner only
  * (redis-scripts/release-job-lease.lua).
  */
 import { randomUUID } from "node:crypto";
@@ -12,6 +13,7 @@ import { jobKeys } from "@flash-sale/gateway-lua/core/keys";
 // Two levels up from both src/jobs (ts-jest) and build/jobs (node).
 const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");
 const CLAIM = readFileSync(path.join(SCRIPT_DIR, "claim-job-tick.lua"), "utf8");
+const RENEW = readFileSync(path.join(SCRIPT_DIR, "renew-job-lease.lua"), "utf8");
 const RELEASE = readFileSync(path.join(SCRIPT_DIR, "release-job-lease.lua"), "utf8");
 
 export type Claim =
@@ -36,6 +38,11 @@ export class JobLock {
     if (reply === 0) return { kind: "taken" };
     if (reply === -1) return { kind: "busy" };
     throw new Error(`claim-job-tick.lua answered ${JSON.stringify(reply)}`);
+  }
+
+  /** Holds the lease leaseMs from now; false when it had expired and was no longer ours. */
+  async renew(job: string, token: string, leaseMs: number): Promise<boolean> {
+    return (await this.redis.eval(RENEW, 1, jobKeys(job).lease, token, leaseMs)) === 1;
   }
 
   /** False when the lease had expired and was no longer ours. */

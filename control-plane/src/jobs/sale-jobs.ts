@@ -18,8 +18,11 @@ const EXPIRE_SCHEDULE = "*/2 * * * * *";
 const STATUS_SYNC_SCHEDULE = "*/5 * * * * *";
 /** Every minute, at second 0. */
 const RECONCILE_SCHEDULE = "0 * * * * *";
-/** A run holds its job at most this long before another instance may take a later tick. */
-const LEASE_MS = 30_000;
+/**
+ * A run's lease, renewed while it runs: a control plane that dies mid-run holds its job at most
+ * this long (reservations then expire this much late).
+ */
+export const JOB_LEASE_MS = 5_000;
 
 export interface SaleJobsDeps {
   redis: Redis;
@@ -30,10 +33,10 @@ export interface SaleJobsDeps {
 
 export function saleJobs({ redis, repository, publisher, logger }: SaleJobsDeps): JobScheduler {
   const jobs = [
-    keepSalesBuiltJob({ redis, repository, publisher, logger }, KEEP_BUILT_SCHEDULE, LEASE_MS),
-    reconcileSalesJob({ redis, repository, logger }, RECONCILE_SCHEDULE, LEASE_MS),
-    expireReservationsJob({ redis, repository, logger }, EXPIRE_SCHEDULE, LEASE_MS),
-    syncOrderStatusesJob({ redis, repository, logger }, STATUS_SYNC_SCHEDULE, LEASE_MS),
+    keepSalesBuiltJob({ redis, repository, publisher, logger }, KEEP_BUILT_SCHEDULE, JOB_LEASE_MS),
+    reconcileSalesJob({ redis, repository, logger }, RECONCILE_SCHEDULE, JOB_LEASE_MS),
+    expireReservationsJob({ redis, repository, logger }, EXPIRE_SCHEDULE, JOB_LEASE_MS),
+    syncOrderStatusesJob({ redis, repository, logger }, STATUS_SYNC_SCHEDULE, JOB_LEASE_MS),
   ];
   return new JobScheduler(jobs, new JobLock(redis, `${hostname()}:${process.pid}`), logger);
 }

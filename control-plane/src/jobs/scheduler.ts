@@ -1,6 +1,8 @@
 /**
  * The control plane's scheduled jobs (node-cron), safe with several instances: each tick of a
  * job runs on one instance only (JobLock), and a failed run is logged, never thrown at cron.
+ * A run holds a short lease, renewed every third of it while the run lasts: an instance that
+ * dies mid-run frees its job within one lease.
  */
 import cron, { type ScheduledTask } from "node-cron";
 import type { Logger } from "@flash-sale/node-common";
@@ -10,7 +12,7 @@ export interface Job {
   name: string;
   /** node-cron expression with a seconds field, e.g. "0 * * * * *" (every minute at :00). */
   schedule: string;
-  /** Longest a run may hold the job before another instance may take the next tick. */
+  /** How long a run holds the job past its last heartbeat (one every leaseMs / 3). */
   leaseMs: number;
   run(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export class JobScheduler {
     if (claim.kind === "busy") this.logger.warn({ job: job.name, tickMs }, "job skipped: the previous run still holds it");
     if (claim.kind !== "claimed") return claim.kind;
     const started = Date.now();
+    const heartbeat = this.heartbeat(job, claim.token, started);
     try {
       await job.run();
       this.logger.debug({ job: job.name, ms: Date.now() - started }, "job ran");
@@ -66,8 +69,34 @@ export class JobScheduler {
       this.logger.error({ err, job: job.name }, "job failed");
       return "failed";
     } finally {
+      const lostBefore = heartbeat.stop();
       const released = await this.lock.release(job.name, claim.token).catch(() => false);
-      if (!released) this.logger.warn({ job: job.name, ms: Date.now() - started }, "job outlived its lease");
+      if (!released && !lostBefore) this.logger.error({ job: job.name, ms: Date.now() - started }, "job lost its lease");
     }
+  }
+
+  /** Renews the lease every leaseMs / 3; stop() says whether the lease was found lost meanwhile. */
+  private heartbeat(job: Job, token: string, started: number): { stop: () => boolean } {
+    let lost = false;
+    let stopped = false;
+    const timer = setInterval(() => {
+      this.lock.renew(job.name, token, job.leaseMs).then(
+        (held) => {
+          if (held || stopped || lost) return;
+          lost = true;
+          clearInterval(timer);
+          // Another instance may take a later tick while this run goes on.
+          this.logger.error({ job: job.name, ms: Date.now() - started }, "job lost its lease");
+        },
+        (err: unknown) => this.logger.warn({ err, job: job.name }, "job lease not renewed (Redis unreachable?)"),
+      );
+    }, Math.max(1, Math.floor(job.leaseMs / 3)));
+    return {
+      stop: () => {
+        stopped = true;
+        clearInterval(timer);
+        return lost;
+      },
+    };
   }
 }
