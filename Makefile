@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make up` (whole stack + demo sale) and `make test`.
-.PHONY: up down test build bench reload compose-prepare
+.PHONY: up down test build bench reload logs-rotate compose-prepare
 
 up:        ## install what is missing, start everything, create the demo sale
 	@bash scripts/up.sh
@@ -15,6 +15,9 @@ build:     ## compile the gateway Lua and the TypeScript projects
 
 reload:    ## re-render the nginx config from nginx-conf/, check it (nginx -t), reload without downtime
 	@bash scripts/nginx.sh
+
+logs-rotate: ## rename the gateway's logs with a timestamp and make nginx reopen them (USR1): no line lost
+	@bash scripts/rotate-logs.sh
 
 bench:     ## wrk benchmark of the gateway against its ceilings, and the worker's drain rate
 	@bash scripts/bench.sh

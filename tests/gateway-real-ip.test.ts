@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 async function startGateway(trustedProxies: string): Promise<Gateway> {
-  const g = await Gateway.start({ redisUrl: redisServer.url(), knobs: { ...LIMITER_KNOBS, trusted_proxies: trustedProxies } });
+  const g = await Gateway.start({ redisUrl: redisServer.url(), knobs: { ...LIMITER_KNOBS, trusted_proxies: trustedProxies, access_log_refusals_percent: "100" } });
   gateways.push(g);
   return g;
 }

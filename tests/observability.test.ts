@@ -27,7 +27,8 @@ let gateway: Gateway;
 let worker: WorkerProcess;
 
 beforeAll(async () => {
-  stack = await TestStack.start({ name: "observability", knobs: LOAD_TEST_KNOBS, worker: {} });
+  // Every refusal in the access log (the shipped default keeps a sample).
+  stack = await TestStack.start({ name: "observability", knobs: { ...LOAD_TEST_KNOBS, access_log_refusals_percent: "100" }, worker: {} });
   ({ redisServer, redis, db, controlPlane, gateway } = stack);
   worker = stack.worker!;
 });

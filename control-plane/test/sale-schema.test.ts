@@ -49,6 +49,14 @@ describe("saleInputSchema", () => {
     expect(result.error?.issues.map((i) => i.path.join("."))).toEqual(["limits.openUnpaidOrders"]);
   });
 
+  it.each([1e-300, 0.009])("refuses a rate of %p attempts per second (its Retry-After would be days)", (rate) => {
+    const result = schema.safeParse({ ...minimal, limits: { userRatePerSecond: rate, admitPerSecond: rate } });
+    expect(result.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      ["limits.userRatePerSecond", "must be at least 0.01 attempts per second"],
+      ["limits.admitPerSecond", "must be at least 0.01 attempts per second"],
+    ]);
+  });
+
   it("checks endsAt against startsAt alongside other fields' issues", () => {
     const result = schema.safeParse({ ...minimal, price: -1, endsAt: "2030-01-01T11:00:00Z" });
     expect(result.success).toBe(false);

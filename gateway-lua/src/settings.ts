@@ -16,6 +16,8 @@ export interface GatewaySettings {
   scriptDir: string;
   /** How long before a sale's start its challenges are issued, ms (0: from the start). */
   challengeLeadMs: number;
+  /** Longest remaining lifetime of a shopper token the gateway accepts, seconds. */
+  tokenMaxLifetimeSec: number;
   /** Names this gateway in the fleet's registry (FS_GATEWAY_ID, else made at start). */
   gatewayId: string;
   /** Where the control plane reads this gateway's metrics (knob metrics_listen). */
@@ -65,6 +67,7 @@ export function readSettings(): GatewaySettings {
     redisIdleTimeoutMs: numberFromEnv("FS_REDIS_IDLE_TIMEOUT_MS", 60000),
     scriptDir: requiredFromEnv("FS_REDIS_SCRIPT_DIR"),
     challengeLeadMs: nonNegativeFromEnv("FS_CHALLENGE_LEAD_SECONDS", 0) * 1000,
+    tokenMaxLifetimeSec: numberFromEnv("FS_JWT_MAX_LIFETIME_SECONDS", 86400),
     // init_by_lua runs in the master: its pid and start time name this nginx instance.
     gatewayId: os.getenv("FS_GATEWAY_ID") ?? string.format("gw-%d-%d", ngx.worker.pid(), ngx.now() * 1000),
     metricsUrl: metricsUrlOf(os.getenv("FS_GATEWAY_METRICS_LISTEN") ?? "127.0.0.1:9145"),

@@ -27,35 +27,55 @@ export interface RenderOptions {
   knobs?: Knobs;
 }
 
-/** nginx's own errors (limit_req, body size, unknown routes, Lua failures) in catalogue form. */
-const NGINX_ERRORS: { status: number; code: ErrorCode; retryAfter?: number; outcome?: string }[] = [
-  { status: 400, code: "bad_request" },
+/**
+ * nginx's own errors (limit_req, body size, unknown routes, Lua failures, requests it cannot
+ * parse) in catalogue form. 494 is nginx's name for oversized headers: answered as 431.
+ * `unparsed`: the error can come before nginx has a usable URI (see renderErrors).
+ */
+const NGINX_ERRORS: { status: number; code: ErrorCode; retryAfter?: number; outcome?: string; unparsed?: boolean }[] = [
+  { status: 400, code: "bad_request", unparsed: true },
   { status: 404, code: "not_found" },
   { status: 405, code: "method_not_allowed" },
   { status: 413, code: "payload_too_large" },
+  { status: 414, code: "uri_too_long", unparsed: true },
   // limit_req / limit_conn per client IP: told apart from the gateway's own limiters.
   { status: 429, code: "rate_limited", retryAfter: 1, outcome: "ip_limited" },
+  { status: 494, code: "headers_too_large", unparsed: true },
   { status: 500, code: "internal_error" },
+  { status: 501, code: "not_implemented", unparsed: true },
   { status: 502, code: "unavailable" },
   { status: 503, code: "unavailable" },
   { status: 504, code: "unavailable" },
+  { status: 505, code: "http_version_not_supported", unparsed: true },
 ];
+
+/** Where the errors that can come before a usable URI have their pages (see renderErrors). */
+const ERROR_PAGE_PREFIX = "/.fs-errors/";
 
 const LUA_ALIASES = ["redis", "sha256", "string", "random"];
 
+/**
+ * A request whose line nginx cannot parse has no usable URI: an error_page to a named location
+ * then fails with nginx's own 500 page, while a redirect to an internal URI replaces the URI
+ * and works. Named locations stay for the other errors: an internal URI runs the server's
+ * rewrite phase again, which would reset the request's $fs_route.
+ */
 function renderErrors(): string {
-  return NGINX_ERRORS.map(({ status, code, retryAfter, outcome }) => {
+  return NGINX_ERRORS.map(({ status, code, retryAfter, outcome, unparsed }) => {
     const entry = ERROR_CATALOGUE[code];
     const body: Record<string, unknown> = { error: code, message: entry.message };
     if (retryAfter !== undefined) body.retryAfter = retryAfter;
     const json = JSON.stringify(body).replace(/\\/g, "\\\\").replace(/'/g, "\\'");
-    const location = `@fs_error_${status}`;
+    const location = unparsed === true ? `${ERROR_PAGE_PREFIX}${status}` : `@fs_error_${status}`;
     return [
       `error_page ${status} =${entry.status} ${location};`,
-      `location ${location} {`,
+      ...(unparsed === true ? [`location = ${location} {`, `    internal;`] : [`location ${location} {`]),
       `    set $fs_outcome ${outcome ?? code};`,
+      // No types: the content type would otherwise follow the URI's extension (a page's .html).
+      `    types { }`,
       `    default_type application/json;`,
       `    add_header Cache-Control no-store always;`,
+      `    add_header X-Content-Type-Options nosniff always;`,
       ...(retryAfter !== undefined ? [`    add_header Retry-After ${retryAfter} always;`] : []),
       `    return ${entry.status} '${json}';`,
       `}`,
@@ -87,10 +107,25 @@ const ACCESS_LOG_FORMAT = [
   `'"user_agent":"$http_user_agent"}'`,
 ].join("\n        ");
 
-function accessLog(knob: string | undefined, prefix: string): string {
+/**
+ * Answers below 400 always reach the access log; refusals as the share the knob
+ * access_log_refusals_percent keeps, chosen by request id (split_clients), so a rush of
+ * refusals does not fill the disk.
+ */
+function accessLog(knob: string | undefined, refusalsPercent: string | undefined, prefix: string): string {
   if (knob === "off") return "access_log off;";
   if (knob !== "on") throw new Error(`knob access_log must be on or off, got '${knob}'`);
-  return `log_format fs_json escape=json\n        ${ACCESS_LOG_FORMAT};\n    access_log ${prefix}/logs/access.log fs_json buffer=64k flush=1s;`;
+  const percent = Number(refusalsPercent);
+  if (refusalsPercent === undefined || !Number.isInteger(percent) || percent < 0 || percent > 100) {
+    throw new Error(`knob access_log_refusals_percent must be a whole number from 0 to 100, got '${refusalsPercent}'`);
+  }
+  const sampled = percent === 100 ? "1" : percent === 0 ? "0" : "$fs_refusal_sampled";
+  return [
+    `log_format fs_json escape=json\n        ${ACCESS_LOG_FORMAT};`,
+    ...(percent > 0 && percent < 100 ? [`    split_clients "$request_id" $fs_refusal_sampled { ${percent}% 1; * 0; }`] : []),
+    `    map $status $fs_access_logged { ~^[123] 1; default ${sampled}; }`,
+    `    access_log ${prefix}/logs/access.log fs_json buffer=64k flush=1s if=$fs_access_logged;`,
+  ].join("\n");
 }
 
 function onOff(name: string, knob: string | undefined, on: string): string {
@@ -155,7 +190,7 @@ export function renderNginxConf(template: string, opts: RenderOptions): string {
       .filter((cidr) => cidr !== "")
       .map((cidr) => `    set_real_ip_from ${cidr};`)
       .join("\n"),
-    access_log: accessLog(knobs.access_log, opts.prefix),
+    access_log: accessLog(knobs.access_log, knobs.access_log_refusals_percent, opts.prefix),
     ip_nodelay: onOff("ip_nodelay", knobs.ip_nodelay, "nodelay"),
     metrics_server: metricsServer(knobs.metrics_listen),
     bench_server: opts.benchListen !== undefined ? benchServer(opts.benchListen) : "",

@@ -34,10 +34,14 @@ function wholeNumber(text: string, min: number) {
     .max(PG_INTEGER_MAX, `must be at most ${PG_INTEGER_MAX}`);
 }
 
+/** Below one attempt in 100 s a rate is a typo: its Retry-After would be days. */
+const RATE_MIN = 0.01;
+
 function rate(text: string) {
   return z
     .number({ error: unlessMissing(text) })
     .positive(text)
+    .min(RATE_MIN, `must be at least ${RATE_MIN} attempts per second`)
     .max(LIMIT_MAX, `must be at most ${LIMIT_MAX}`);
 }
 

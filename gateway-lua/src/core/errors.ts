@@ -2,28 +2,36 @@
  * The one error catalogue: the gateway, the API and the pages answer with
  * `{"error": <code>, "message": <text>}` and the status given here.
  */
-export type ErrorCode =
-  | "bad_request"
-  | "unauthorized"
-  | "challenge_failed"
-  | "not_found"
-  | "sale_not_found"
-  | "order_not_found"
-  | "method_not_allowed"
-  | "limit_reached"
-  | "sale_conflict"
-  | "payment_not_accepted"
-  | "sold_out"
-  | "sale_ended"
-  | "order_expired"
-  | "order_failed"
-  | "payload_too_large"
-  | "not_started"
-  | "rate_limited"
-  | "internal_error"
-  | "sale_paused"
-  | "sale_busy"
-  | "unavailable";
+/** The codes, in catalogue order (Lua tables have no key order). */
+export const ERROR_CODES = [
+  "bad_request",
+  "unauthorized",
+  "challenge_failed",
+  "not_found",
+  "sale_not_found",
+  "order_not_found",
+  "method_not_allowed",
+  "limit_reached",
+  "sale_conflict",
+  "payment_not_accepted",
+  "sold_out",
+  "sale_ended",
+  "order_expired",
+  "order_failed",
+  "payload_too_large",
+  "uri_too_long",
+  "not_started",
+  "rate_limited",
+  "headers_too_large",
+  "internal_error",
+  "not_implemented",
+  "sale_paused",
+  "sale_busy",
+  "unavailable",
+  "http_version_not_supported",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface CatalogueEntry {
   status: number;
@@ -46,35 +54,14 @@ export const ERROR_CATALOGUE: { [code in ErrorCode]: CatalogueEntry } = {
   order_expired: { status: 410, message: "The order expired unpaid and its units went back on sale; nothing was charged." },
   order_failed: { status: 410, message: "No units were left when this order was paid: the order failed and nothing was charged." },
   payload_too_large: { status: 413, message: "The request body is too large." },
+  uri_too_long: { status: 414, message: "The request URI is too long." },
   not_started: { status: 425, message: "The sale has not started yet." },
   rate_limited: { status: 429, message: "Too many requests; retry after the given number of seconds." },
+  headers_too_large: { status: 431, message: "The request headers are too large." },
   internal_error: { status: 500, message: "An unexpected error occurred." },
+  not_implemented: { status: 501, message: "The request uses a feature this server does not implement." },
   sale_paused: { status: 503, message: "The sale is paused; retry later." },
   sale_busy: { status: 503, message: "Too many orders of this sale are waiting for payment; retry later." },
   unavailable: { status: 503, message: "The service is unavailable; nothing was sold. Retry later." },
+  http_version_not_supported: { status: 505, message: "This HTTP version is not supported." },
 };
-
-/** The codes, in catalogue order (Lua tables have no key order). */
-export const ERROR_CODES: ErrorCode[] = [
-  "bad_request",
-  "unauthorized",
-  "challenge_failed",
-  "not_found",
-  "sale_not_found",
-  "order_not_found",
-  "method_not_allowed",
-  "limit_reached",
-  "sale_conflict",
-  "payment_not_accepted",
-  "sold_out",
-  "sale_ended",
-  "order_expired",
-  "order_failed",
-  "payload_too_large",
-  "not_started",
-  "rate_limited",
-  "internal_error",
-  "sale_paused",
-  "sale_busy",
-  "unavailable",
-];

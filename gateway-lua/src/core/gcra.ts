@@ -34,8 +34,12 @@ export function gcraDecide(storedTatMs: number | undefined, nowMs: number, polic
   return { allowed: true, tatMs: newTat, retryAfterMs: 0 };
 }
 
-/** Whole seconds for a Retry-After header: at least 1. */
+/** The longest wait a Retry-After tells: a rate set absurdly low must not print an overflow. */
+export const MAX_RETRY_AFTER_SECONDS = 3600;
+
+/** Whole seconds for a Retry-After header: from 1 to MAX_RETRY_AFTER_SECONDS. */
 export function retryAfterSeconds(retryAfterMs: number): number {
+  if (!(retryAfterMs < MAX_RETRY_AFTER_SECONDS * 1000)) return MAX_RETRY_AFTER_SECONDS;
   const s = Math.ceil(retryAfterMs / 1000);
   return s < 1 ? 1 : s;
 }

@@ -1,5 +1,5 @@
 /**
- * HS256 JWT checks: structure, `alg`, signature, `sub` and `exp`. The platform supplies
+ * HS256 JWT checks: structure, `alg`, signature, `sub`, `exp` and `nbf`. The platform supplies
  * base64url, HMAC and JSON (ngx/resty in nginx, node:crypto in Node) through JwtPlatform.
  */
 import { isValidUserId } from "./ids";
@@ -13,13 +13,16 @@ export interface JwtPlatform {
   decodeJson(this: void, s: string): unknown;
 }
 
-export type JwtFailure = "malformed" | "bad_alg" | "bad_signature" | "bad_claims" | "expired";
+export type JwtFailure = "malformed" | "bad_alg" | "bad_signature" | "bad_claims" | "expired" | "not_yet_valid" | "lives_too_long";
 
 export interface JwtResult {
   /** The user id (`sub`) when the token is good. */
   userId?: string;
   failure?: JwtFailure;
 }
+
+/** How far `nbf` may be ahead of this clock: the platform's clock may run a little ahead. */
+export const NBF_LEEWAY_SECONDS = 30;
 
 /** Longest token accepted; a shopper token is well under 1 KB. */
 export const MAX_TOKEN_LENGTH = 2048;
@@ -43,8 +46,11 @@ function fail(failure: JwtFailure): JwtResult {
   return { failure };
 }
 
-/** Verifies an HS256 token at nowSec (epoch seconds). */
-export function verifyHs256(token: string, nowSec: number, platform: JwtPlatform): JwtResult {
+/**
+ * Verifies an HS256 token at nowSec (epoch seconds). A token whose `exp` lies more than
+ * maxLifetimeSec ahead is refused: a leaked one must not work for ever.
+ */
+export function verifyHs256(token: string, nowSec: number, platform: JwtPlatform, maxLifetimeSec = Infinity): JwtResult {
   if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return fail("malformed");
   const firstDot = token.indexOf(".");
   if (firstDot <= 0) return fail("malformed");
@@ -71,5 +77,9 @@ export function verifyHs256(token: string, nowSec: number, platform: JwtPlatform
   if (typeof sub !== "string" || !isValidUserId(sub)) return fail("bad_claims");
   if (typeof exp !== "number" || exp !== exp) return fail("bad_claims");
   if (exp <= nowSec) return fail("expired");
+  if (exp - nowSec > maxLifetimeSec) return fail("lives_too_long");
+  const nbf = field(payload, "nbf");
+  if (nbf !== undefined && (typeof nbf !== "number" || nbf !== nbf)) return fail("bad_claims");
+  if (typeof nbf === "number" && nbf > nowSec + NBF_LEEWAY_SECONDS) return fail("not_yet_valid");
   return { userId: sub };
 }

@@ -23,6 +23,7 @@ function send(status: number, body: string, cacheControl: string, outcome: strin
   ngx.status = status;
   ngx.header["Content-Type"] = "application/json";
   ngx.header["Cache-Control"] = cacheControl;
+  ngx.header["X-Content-Type-Options"] = "nosniff";
   ngx.print(body);
 }
 

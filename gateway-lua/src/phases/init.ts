@@ -9,7 +9,7 @@ import { loadRegistryScript } from "../adapters/gateway_registry";
 
 export function init(this: void): void {
   const s = loadSettings();
-  initShopperIdentity(s.jwtSecret);
+  initShopperIdentity(s.jwtSecret, s.tokenMaxLifetimeSec);
   initChallenges(s.jwtSecret);
   initDevTokens(s.jwtSecret);
   loadPurchaseScript();

@@ -32,4 +32,6 @@ test("Retry-After is whole seconds, at least 1", () => {
   expect(retryAfterSeconds(0)).toBe(1);
   expect(retryAfterSeconds(1)).toBe(1);
   expect(retryAfterSeconds(1001)).toBe(2);
+  // A rate set absurdly low: capped, never an overflowed header.
+  for (const ms of [3_600_001, 1e300, Infinity, NaN]) expect(retryAfterSeconds(ms)).toBe(3600);
 });

@@ -66,3 +66,21 @@ test("constantTimeEquals", () => {
   expect(constantTimeEquals("abc", "ab")).toBe(false);
   expect(constantTimeEquals("", "")).toBe(true);
 });
+
+test.each([
+  ["nbf in the past", { nbf: now - 10 }, { userId: "u" }],
+  ["nbf within the leeway", { nbf: now + 20 }, { userId: "u" }],
+  ["nbf ahead of the leeway", { nbf: now + 31 }, { failure: "not_yet_valid" }],
+  ["nbf not a number", { nbf: "soon" }, { failure: "bad_claims" }],
+] as const)("%s", (_n, extra, result) => {
+  const token = signToken("u", { secret: SECRET, claims: { sub: "u", exp: now + 600, ...extra } });
+  expect(verifyHs256(token, now, platform)).toEqual(result);
+});
+
+test("a token that lives longer than the bound is refused, whatever its exp", () => {
+  for (const exp of [now + 86401, 1e300]) {
+    const token = signToken("u", { secret: SECRET, claims: { sub: "u", exp } });
+    expect(verifyHs256(token, now, platform, 86400)).toEqual({ failure: "lives_too_long" });
+  }
+  expect(verifyHs256(signToken("u", { secret: SECRET, claims: { sub: "u", exp: now + 86400 } }), now, platform, 86400)).toEqual({ userId: "u" });
+});

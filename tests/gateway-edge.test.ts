@@ -1,0 +1,175 @@
+/**
+ * Clean errors at the edge, against the real nginx: requests nginx cannot parse answer the
+ * catalogue's JSON (not nginx's HTML, not a 5xx), every JSON answer says nosniff, methods are
+ * checked on every route, Retry-After is bounded, tokens honour nbf and a lifetime bound, a
+ * slow-header client is cut off, and per-IP refusals neither write [error] lines nor fill the
+ * access log.
+ */
+import net from "node:net";
+import { createRedis, type Redis } from "@flash-sale/node-common";
+import { SALE_CONFIGS_KEY } from "@flash-sale/gateway-lua/core/keys";
+import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
+import { purchase, request } from "./support/http";
+import { PrivateRedis } from "./support/private-redis";
+import { publishSaleConfig } from "./support/stream-fixtures";
+import { signToken } from "./support/tokens";
+
+jest.setTimeout(60_000);
+
+let redisServer: PrivateRedis;
+let redis: Redis;
+let gateway: Gateway;
+
+beforeAll(async () => {
+  redisServer = await PrivateRedis.start();
+  redis = createRedis(redisServer.url(), "edge-test");
+  gateway = await Gateway.start({
+    redisUrl: redisServer.url(),
+    knobs: { ...LOAD_TEST_KNOBS, client_header_timeout: "1", access_log_refusals_percent: "0" },
+  });
+});
+
+afterAll(async () => {
+  await gateway?.stop();
+  redis?.disconnect();
+  await redisServer?.destroy();
+});
+
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** ms from the last byte sent to the server closing the connection. */
+  closedAfterMs: number;
+}
+
+/** Sends bytes as they are (no client-side URL or header checks) and reads the whole answer. */
+function raw(port: number, bytes: string, keepOpenMs = 0): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1");
+    let data = "";
+    let sentAt = 0;
+    socket.on("connect", () => {
+      socket.write(bytes);
+      sentAt = Date.now();
+      if (keepOpenMs > 0) setTimeout(() => socket.destroy(), keepOpenMs);
+    });
+    socket.setEncoding("utf8").on("data", (c: string) => (data += c));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const [head = "", body = ""] = data.split("\r\n\r\n");
+      const [statusLine = "", ...lines] = head.split("\r\n");
+      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]));
+      resolve({ status: Number(statusLine.split(" ")[1] ?? 0), headers, body, closedAfterMs: Date.now() - sentAt });
+    });
+  });
+}
+
+const CLOSE = "\r\nHost: edge\r\nConnection: close\r\n\r\n";
+
+test.each([
+  ["a path escaping the root", `GET /../x HTTP/1.1${CLOSE}`, 400, "bad_request"],
+  ["OPTIONS *", `OPTIONS * HTTP/1.1${CLOSE}`, 400, "bad_request"],
+  ["a NUL in the path", `GET /a%00b HTTP/1.1${CLOSE}`, 400, "bad_request"],
+  ["a line that is no request", `garbage${CLOSE}`, 400, "bad_request"],
+  ["an unknown method on a page", `FOO / HTTP/1.1${CLOSE}`, 405, "method_not_allowed"],
+  ["DELETE /api/time", `DELETE /api/time HTTP/1.1${CLOSE}`, 405, "method_not_allowed"],
+  ["an unknown page", `GET /nope HTTP/1.1${CLOSE}`, 404, "not_found"],
+  ["a URI of 9 KB", `GET /${"a".repeat(9000)} HTTP/1.1${CLOSE}`, 414, "uri_too_long"],
+  ["a header of 9 KB", `GET / HTTP/1.1\r\nHost: edge\r\nX-Big: ${"a".repeat(9000)}\r\nConnection: close\r\n\r\n`, 431, "headers_too_large"],
+  ["an unknown transfer coding", `POST /api/sales/x/purchase HTTP/1.1\r\nHost: edge\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n`, 501, "not_implemented"],
+  ["HTTP/2.7", `GET / HTTP/2.7${CLOSE}`, 505, "http_version_not_supported"],
+])("%s → %p %s, as catalogue JSON, no [error] line", async (_what, bytes, status, code) => {
+  const errorsBefore = gateway.errorLines().length;
+  const answer = await raw(gateway.port, bytes);
+  expect(answer.status).toBe(status);
+  expect(answer.headers["content-type"]).toBe("application/json");
+  expect(answer.headers["x-content-type-options"]).toBe("nosniff");
+  expect(JSON.parse(answer.body)).toEqual({ error: code, message: expect.any(String) });
+  expect(gateway.errorLines().slice(errorsBefore)).toEqual([]);
+});
+
+test("those requests are counted as what they are, never as a 5xx", async () => {
+  const metrics = await (await fetch(gateway.metricsUrl)).text();
+  expect(metrics).toMatch(/fs_gateway_requests_total\{[^}]*outcome="bad_request"[^}]*\} [1-9]/);
+  expect(metrics).not.toMatch(/fs_gateway_requests_total\{[^}]*outcome="(internal_error|http_5\d\d)"[^}]*\} [1-9]/);
+});
+
+test("the gateway's own JSON answers say nosniff too", async () => {
+  const res = await request(`${gateway.url}/api/time`);
+  expect(res.status).toBe(200);
+  expect(res.headers["x-content-type-options"]).toBe("nosniff");
+});
+
+test("a client that sends its headers slowly is cut off after client_header_timeout", async () => {
+  const answer = await raw(gateway.port, "GET /api/time HTTP/1.1\r\nHost: edge\r\n", 10_000);
+  expect(answer.body).toBe(""); // nginx closes without an answer (408 in its log)
+  expect(answer.closedAfterMs).toBeGreaterThanOrEqual(900);
+  expect(answer.closedAfterMs).toBeLessThan(3000);
+});
+
+describe("a sale published with an absurd rate, and tokens", () => {
+  const SALE = "edge-rates";
+
+  beforeAll(async () => {
+    await publishSaleConfig(redis, { id: SALE, stock: 10, perUserLimit: 1 });
+    // The control plane's schema refuses such a rate; the gateway must still stay sane.
+    const record = JSON.parse((await redis.hget(SALE_CONFIGS_KEY, SALE))!);
+    record.limits = { userRatePerSecond: 1e-300, userBurst: 0, admitPerSecond: 1000 };
+    await redis.hset(SALE_CONFIGS_KEY, SALE, JSON.stringify(record));
+    await redis.incr("{fs:config}:version");
+    await waitForSale(gateway, SALE);
+  });
+
+  test("a 429 tells at most an hour in Retry-After", async () => {
+    const token = signToken("slow-shopper");
+    expect((await purchase(gateway.url, SALE, token, { quantity: 1 })).status).toBe(202);
+    // The next attempt would be allowed after 1e300 s.
+    const res = await purchase(gateway.url, SALE, token, { quantity: 1 });
+    expect(res.status).toBe(429);
+    expect(res.headers["retry-after"]).toBe("3600");
+    expect(res.json()).toMatchObject({ error: "rate_limited", retryAfter: 3600 });
+  });
+
+  test.each([
+    ["an exp of 1e300 (lives longer than token_max_lifetime_seconds)", { exp: 1e300 }],
+    ["an exp two days away", { exp: Math.floor(Date.now() / 1000) + 2 * 86400 }],
+    ["an nbf an hour away", { exp: Math.floor(Date.now() / 1000) + 600, nbf: Math.floor(Date.now() / 1000) + 3600 }],
+  ])("a token with %s is refused (401) and sells nothing", async (_what, claims) => {
+    const token = signToken("t", { claims: { sub: "t", ...claims } });
+    const res = await purchase(gateway.url, SALE, token, { quantity: 1 });
+    expect([res.status, res.json().error]).toEqual([401, "unauthorized"]);
+  });
+});
+
+describe("per-IP refusals under a burst", () => {
+  let tight: Gateway;
+
+  beforeAll(async () => {
+    tight = await Gateway.start({
+      redisUrl: redisServer.url(),
+      knobs: { ip_rate: "1r/s", ip_burst: "1", worker_processes: "1", access_log_refusals_percent: "0" },
+    });
+  });
+
+  afterAll(async () => {
+    await tight?.stop();
+  });
+
+  test("write no [error] line and no line at all below error_log_level, and skip the access log at 0 %", async () => {
+    const answers = await Promise.all(Array.from({ length: 60 }, () => request(`${tight.url}/api/orders/x.1.1`)));
+    const refused = answers.filter((a) => a.status === 429);
+    expect(refused.length).toBeGreaterThan(45);
+    for (const a of refused) expect(a.json().error).toBe("rate_limited");
+    const times = await Promise.all(Array.from({ length: 3 }, () => request(`${tight.url}/api/time`)));
+    expect(times.map((t) => t.status)).toEqual([200, 200, 200]);
+    await new Promise((r) => setTimeout(r, 1200)); // the access log's buffer is flushed every second
+    expect(tight.errorLines()).toEqual([]);
+    expect(tight.errorLog()).not.toMatch(/limiting (requests|connections)/);
+    const metrics = await (await fetch(tight.metricsUrl)).text();
+    expect(metrics).toMatch(new RegExp(`outcome="ip_limited"[^}]*\\} ${refused.length}\\b`));
+    // Refusals sampled at 0 %: no refusal is in the access log; the three answers below 400 are.
+    const log = tight.accessLog();
+    expect(log.map((l) => [l["route"], l["status"]])).toEqual([["time", 200], ["time", 200], ["time", 200]]);
+  });
+});
