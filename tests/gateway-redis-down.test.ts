@@ -17,6 +17,7 @@ import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { purchase } from "./support/http";
 import { signToken } from "./support/tokens";
 import { waitFor } from "./support/stream-fixtures";
+import { orderNoOf } from "./support/orders";
 
 let stack: TestStack;
 let redisServer: PrivateRedis;
@@ -79,4 +80,25 @@ test("Redis stopped → 503 unavailable and nothing sold; Redis back → held un
     expect(await worker.stop()).toEqual({ code: 0, signal: null });
   }
   expect(await countSale(redis, db.pool, sale.id)).toEqual(balancedCount(6, 14));
+});
+
+test("a burst right after the script cache is emptied (NOSCRIPT): every order is its own shopper's", async () => {
+  const sale = await controlPlane.createSale({ id: "noscript-burst", stock: 1000 });
+  await waitForSale(gateway, sale.id);
+  await redis.script("FLUSH");
+  // Redis holds every command for 200 ms (under the gateway's 500 ms timeout): the burst's EVALSHAs all wait, then all meet
+  // NOSCRIPT, and each nginx worker falls back to EVAL for many requests at once.
+  await redis.call("CLIENT", "PAUSE", "200", "ALL");
+  const shoppers = Array.from({ length: 200 }, (_, i) => `burst-${i}`);
+  const answers = await Promise.all(shoppers.map((s) => purchase(gateway.url, sale.id, signToken(s))));
+  expect(answers.map((a) => a.status)).toEqual(Array(200).fill(202));
+  const k = saleKeys(sale.id);
+  const buyers = await redis.hgetall(k.buyers);
+  expect(Object.keys(buyers).sort()).toEqual([...shoppers].sort());
+  expect(Object.values(buyers).every((units) => units === "1")).toBe(true);
+  for (const [i, a] of answers.entries()) {
+    const record = await redis.hget(k.orders, orderNoOf(a.json().orderId as string));
+    expect(record?.split("\t")[0]).toBe(shoppers[i]);
+  }
+  expect(await redis.get(k.sold)).toBe("200");
 });

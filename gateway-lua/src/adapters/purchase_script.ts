@@ -54,14 +54,11 @@ export function loadPurchaseScript(): void {
 }
 
 /**
- * KEYS and ARGV, written into one table per worker and call shape (with or without the
- * challenge key): nothing is allocated per purchase. Two tables, so that neither ever shrinks
- * (a Lua array's length is its border).
+ * KEYS and ARGV of one call, in a table of its own: a worker serves other requests while this
+ * one waits for Redis, and the NOSCRIPT fallback sends the same table again after that wait.
  */
-const plainArgs: (string | number)[] = [];
-const challengeArgs: (string | number)[] = [];
-
-function fill(a: (string | number)[], c: CachedSale, userId: string, quantity: number, requestId: string, mark: UsedChallengeMark | undefined): number {
+function scriptArgs(c: CachedSale, userId: string, quantity: number, requestId: string, mark: UsedChallengeMark | undefined): (string | number)[] {
+  const a: (string | number)[] = [];
   a[0] = c.stockKey;
   a[1] = c.soldKey;
   a[2] = c.buyersKey;
@@ -81,16 +78,15 @@ function fill(a: (string | number)[], c: CachedSale, userId: string, quantity: n
   a[i++] = c.sale.deduction === "payment" ? (c.sale.limits.openUnpaidOrders as number) : 0;
   a[i++] = redisRunId();
   if (mark !== undefined) a[i++] = string.format("%d", mark.ttlMs);
-  return mark === undefined ? 8 : 9;
+  return a;
 }
 
 /** The one round trip; `usedChallenge` is given for sales with a challenge. */
 export function purchaseInRedis(c: CachedSale, userId: string, quantity: number, requestId: string, usedChallenge?: UsedChallengeMark): PurchaseReply {
   const [red, connectErr] = openRedis();
   if (red === undefined) return { outcome: "unavailable", error: connectErr };
-  const args = usedChallenge === undefined ? plainArgs : challengeArgs;
-  const numKeys = fill(args, c, userId, quantity, requestId, usedChallenge);
-  const [res, err] = runScript(red, script as RedisScript, numKeys, args);
+  const numKeys = usedChallenge === undefined ? 8 : 9;
+  const [res, err] = runScript(red, script as RedisScript, numKeys, scriptArgs(c, userId, quantity, requestId, usedChallenge));
   if (res === undefined || res === false || err !== undefined || typeof res !== "object") {
     discardRedis(red);
     return { outcome: "unavailable", error: tostring(err) };
