@@ -52,8 +52,8 @@ describe("saleInputSchema", () => {
   it.each([1e-300, 0.009])("refuses a rate of %p attempts per second (its Retry-After would be days)", (rate) => {
     const result = schema.safeParse({ ...minimal, limits: { userRatePerSecond: rate, admitPerSecond: rate } });
     expect(result.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([
-      ["limits.userRatePerSecond", "must be at least 0.01 attempts per second"],
-      ["limits.admitPerSecond", "must be at least 0.01 attempts per second"],
+      ["limits.userRatePerSecond", "must be a number of attempts per second, at least 0.01"],
+      ["limits.admitPerSecond", "must be a number of attempts per second, at least 0.01"],
     ]);
   });
 

@@ -2,14 +2,11 @@
  * After the Postgres commit: runs redis-scripts/confirm-orders.lua once per sale of the batch
  * (pending → confirmed, then XACK), all sales' calls pipelined into one round trip.
  */
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import type { Redis } from "@flash-sale/node-common";
+import { RedisScript, type Redis } from "@flash-sale/node-common";
 
-const SCRIPT = readFileSync(path.resolve(__dirname, "../redis-scripts/confirm-orders.lua"), "utf8");
-const SCRIPT_SHA = createHash("sha1").update(SCRIPT).digest("hex");
+const SCRIPT = RedisScript.load(path.resolve(__dirname, "../redis-scripts/confirm-orders.lua"));
 
 export interface SaleAck {
   saleId: string;
@@ -42,22 +39,12 @@ export class OrderConfirmer {
 
   private async confirmSale(ack: SaleAck): Promise<ConfirmResult> {
     const keys = saleKeys(ack.saleId);
-    const args = [
-      keys.orders,
-      keys.stream,
+    const reply = await SCRIPT.run(this.redis, [keys.orders, keys.stream], [
       this.group,
       String(ack.orders.length),
       ...ack.orders.flatMap(([epoch, n]) => [String(n), String(epoch)]),
       ...ack.entryIds,
-    ];
-    let reply: unknown;
-    try {
-      reply = await this.redis.evalsha(SCRIPT_SHA, 2, ...args);
-    } catch (err) {
-      // First call on this server (or after a restart / SCRIPT FLUSH): send the body once.
-      if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
-      reply = await this.redis.eval(SCRIPT, 2, ...args);
-    }
+    ]);
     if (!Array.isArray(reply) || typeof reply[0] !== "number" || typeof reply[1] !== "number") {
       throw new Error(`confirm-orders.lua: unexpected reply ${JSON.stringify(reply)}`);
     }

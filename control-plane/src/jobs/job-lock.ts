@@ -5,16 +5,15 @@
  * (redis-scripts/release-job-lease.lua).
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Redis } from "@flash-sale/node-common";
+import { RedisScript, type Redis } from "@flash-sale/node-common";
 import { jobKeys } from "@flash-sale/gateway-lua/core/keys";
 
 // Two levels up from both src/jobs (ts-jest) and build/jobs (node).
 const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");
-const CLAIM = readFileSync(path.join(SCRIPT_DIR, "claim-job-tick.lua"), "utf8");
-const RENEW = readFileSync(path.join(SCRIPT_DIR, "renew-job-lease.lua"), "utf8");
-const RELEASE = readFileSync(path.join(SCRIPT_DIR, "release-job-lease.lua"), "utf8");
+const CLAIM = RedisScript.load(path.join(SCRIPT_DIR, "claim-job-tick.lua"));
+const RENEW = RedisScript.load(path.join(SCRIPT_DIR, "renew-job-lease.lua"));
+const RELEASE = RedisScript.load(path.join(SCRIPT_DIR, "release-job-lease.lua"));
 
 export type Claim =
   | { kind: "claimed"; token: string }
@@ -33,7 +32,7 @@ export class JobLock {
   async claim(job: string, tickMs: number, leaseMs: number): Promise<Claim> {
     const keys = jobKeys(job);
     const token = `${this.instance}:${randomUUID()}`;
-    const reply = await this.redis.eval(CLAIM, 2, keys.lease, keys.lastTick, token, tickMs, leaseMs);
+    const reply = await CLAIM.run(this.redis, [keys.lease, keys.lastTick], [token, tickMs, leaseMs]);
     if (reply === 1) return { kind: "claimed", token };
     if (reply === 0) return { kind: "taken" };
     if (reply === -1) return { kind: "busy" };
@@ -42,11 +41,11 @@ export class JobLock {
 
   /** Holds the lease leaseMs from now; false when it had expired and was no longer ours. */
   async renew(job: string, token: string, leaseMs: number): Promise<boolean> {
-    return (await this.redis.eval(RENEW, 1, jobKeys(job).lease, token, leaseMs)) === 1;
+    return (await RENEW.run(this.redis, [jobKeys(job).lease], [token, leaseMs])) === 1;
   }
 
   /** False when the lease had expired and was no longer ours. */
   async release(job: string, token: string): Promise<boolean> {
-    return (await this.redis.eval(RELEASE, 1, jobKeys(job).lease, token)) === 1;
+    return (await RELEASE.run(this.redis, [jobKeys(job).lease], [token])) === 1;
   }
 }

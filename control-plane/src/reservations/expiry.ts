@@ -3,14 +3,13 @@
  * of a `reserve` sale (redis-scripts/expire-reservations.lua: each order once, atomic with
  * payments).
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Redis } from "@flash-sale/node-common";
+import { RedisScript, type Redis } from "@flash-sale/node-common";
 import { expiryScriptKeys, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import type { SaleTakingPayment } from "../sales/repository";
 
 // Two levels up from both src/reservations (ts-jest) and build/reservations (node).
-const SCRIPT = readFileSync(path.resolve(__dirname, "../../redis-scripts/expire-reservations.lua"), "utf8");
+const SCRIPT = RedisScript.load(path.resolve(__dirname, "../../redis-scripts/expire-reservations.lua"));
 /** Orders walked per script call: keeps each call short next to the purchases it blocks. */
 const ORDERS_PER_CALL = 500;
 
@@ -26,7 +25,7 @@ export async function expireReservations(redis: Redis, sale: SaleTakingPayment):
   const keys = expiryScriptKeys(saleKeys(sale.id));
   const total: ExpiryResult = { expiredOrders: 0, unitsReturned: 0, held: false };
   for (;;) {
-    const reply = await redis.eval(SCRIPT, keys.length, ...keys, sale.paymentTimeoutMs, ORDERS_PER_CALL, sale.deduction);
+    const reply = await SCRIPT.run(redis, keys, [sale.paymentTimeoutMs, ORDERS_PER_CALL, sale.deduction]);
     if (Array.isArray(reply) && reply.length === 1 && reply[0] === -1) return { ...total, held: true };
     if (!Array.isArray(reply) || reply.length !== 4 || !reply.every((v) => typeof v === "number")) {
       throw new Error(`expire-reservations.lua answered ${JSON.stringify(reply)}`);

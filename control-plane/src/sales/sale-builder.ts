@@ -15,9 +15,8 @@
  * and commits after the rebuild is counted by the next check (the counter is then below the
  * highest order number in Postgres), not by this one.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Logger, Redis } from "@flash-sale/node-common";
+import { RedisScript, type Logger, type Redis } from "@flash-sale/node-common";
 import { ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { formatOrderRecord, parseOrderRecord } from "@flash-sale/gateway-lua/core/order_record";
 import { laterStatus, rebuiltState, type KnownOrder, type OrderStatus, type RebuiltState } from "./rebuilt-state";
@@ -25,8 +24,8 @@ import type { LockedSale, SaleRepository } from "./repository";
 
 // Two levels up from both src/sales (ts-jest) and build/sales (node).
 const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");
-const OPEN_SALE = readFileSync(path.join(SCRIPT_DIR, "open-sale.lua"), "utf8");
-const BUILD_STATE = readFileSync(path.join(SCRIPT_DIR, "sale-build-state.lua"), "utf8");
+const OPEN_SALE = RedisScript.load(path.join(SCRIPT_DIR, "open-sale.lua"));
+const BUILD_STATE = RedisScript.load(path.join(SCRIPT_DIR, "sale-build-state.lua"));
 /** Hash fields written per HSET while restoring: keeps each call short next to other sales' purchases. */
 const FIELDS_PER_CALL = 1000;
 const STATUSES: readonly string[] = ["pending", "confirmed", "paid", "expired", "failed"];
@@ -58,7 +57,7 @@ export interface BuildResult extends RebuiltState {
 
 export async function readBuildState(redis: Redis, saleId: string): Promise<SaleBuildState> {
   const k = saleKeys(saleId);
-  const reply = (await redis.eval(BUILD_STATE, 4, k.meta, k.orderSeq, k.stock, k.buyers)) as number[];
+  const reply = (await BUILD_STATE.run(redis, [k.meta, k.orderSeq, k.stock, k.buyers])) as number[];
   if (!Array.isArray(reply) || reply.length !== 4) throw new Error(`sale-build-state.lua answered ${JSON.stringify(reply)}`);
   return { built: reply[0] === 1, seq: reply[1]!, hasStock: reply[2] === 1, buyers: reply[3]! };
 }
@@ -109,12 +108,11 @@ export class SaleBuilder {
     const state = rebuiltState(sale.stock, sale.deduction, orders.values());
     const restored = await this.restoreOrders(sale.id, fromPostgres, inRedis.takenNumbers);
     await this.rewriteBuyers(sale.id, state.buyers);
-    const runId = await this.redis.eval(
-      OPEN_SALE,
-      7,
-      k.stock, k.sold, k.paid, k.openUnpaid, k.orderSeq, k.stream, k.meta,
-      state.unitsLeft, state.unitsTaken, state.unitsPaid, state.openUnpaid, state.highestOrderNo,
-      ORDER_CONSUMER_GROUP, epoch, Date.parse(sale.startsAt), Date.parse(sale.endsAt), sale.paused ? "1" : "0", sale.revision,
+    const runId = await OPEN_SALE.run(
+      this.redis,
+      [k.stock, k.sold, k.paid, k.openUnpaid, k.orderSeq, k.stream, k.meta],
+      [state.unitsLeft, state.unitsTaken, state.unitsPaid, state.openUnpaid, state.highestOrderNo,
+        ORDER_CONSUMER_GROUP, epoch, Date.parse(sale.startsAt), Date.parse(sale.endsAt), sale.paused ? "1" : "0", sale.revision],
     );
     if (typeof runId !== "string") throw new Error(`open-sale.lua answered ${JSON.stringify(runId)}`);
 

@@ -36,12 +36,12 @@ function wholeNumber(text: string, min: number) {
 
 /** Below one attempt in 100 s a rate is a typo: its Retry-After would be days. */
 const RATE_MIN = 0.01;
+const RATE_TEXT = `must be a number of attempts per second, at least ${RATE_MIN}`;
 
-function rate(text: string) {
+function rate() {
   return z
-    .number({ error: unlessMissing(text) })
-    .positive(text)
-    .min(RATE_MIN, `must be at least ${RATE_MIN} attempts per second`)
+    .number({ error: unlessMissing(RATE_TEXT) })
+    .min(RATE_MIN, RATE_TEXT)
     .max(LIMIT_MAX, `must be at most ${LIMIT_MAX}`);
 }
 
@@ -93,7 +93,7 @@ export function saleInputSchema(defaults: SaleDefaults) {
         limits: z
           .strictObject(
             {
-              userRatePerSecond: rate("must be a number of attempts per second above 0").default(
+              userRatePerSecond: rate().default(
                 defaults.limits.userRatePerSecond,
               ),
               userBurst: z
@@ -101,7 +101,7 @@ export function saleInputSchema(defaults: SaleDefaults) {
                 .min(0, "must be a whole number of attempts, 0 or more")
                 .max(LIMIT_MAX, `must be at most ${LIMIT_MAX}`)
                 .default(defaults.limits.userBurst),
-              admitPerSecond: rate("must be a number of attempts per second above 0").default(
+              admitPerSecond: rate().default(
                 defaults.limits.admitPerSecond,
               ),
               openUnpaidOrders: wholeNumber("must be a whole number of orders, 1 or more", 1).optional(),

@@ -4,19 +4,17 @@
  */
 import { payScriptKeys, saleKeys } from "../core/keys";
 import type { OrderRef } from "../core/ids";
+import { payOutcome, type PayOutcome } from "../core/pay_reply";
 import type { Deduction } from "../core/sale";
 import { discardRedis, openRedis, releaseRedis } from "./redis_connection";
 import { loadScript, runScript, type RedisScript } from "./redis_scripts";
 
-export type PayOutcome = "paid" | "already_paid" | "expired" | "not_found" | "failed" | "held" | "unavailable";
-
 export interface PayReply {
-  outcome: PayOutcome;
+  outcome: PayOutcome | "unavailable";
   /** For `unavailable`: why, for the log. */
   error?: string;
 }
 
-const OUTCOME_BY_CODE: PayOutcome[] = ["paid", "already_paid", "expired", "not_found", "failed", "held"];
 
 let script: RedisScript | undefined;
 
@@ -38,7 +36,7 @@ export function payInRedis(ref: OrderRef, userId: string, deduction: Deduction):
     return { outcome: "unavailable", error: tostring(err) };
   }
   releaseRedis(red);
-  const outcome = OUTCOME_BY_CODE[(res as number[])[0] as number];
+  const outcome = payOutcome(res);
   if (outcome === undefined) return { outcome: "unavailable", error: "unexpected script reply " + tostring((res as number[])[0]) };
   return { outcome };
 }

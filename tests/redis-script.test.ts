@@ -1,0 +1,46 @@
+/**
+ * The Node services' one script runner (node-common RedisScript) against a real Redis:
+ * EVALSHA, EVAL once the server does not know the script, and a script's own error passed on.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createRedis, RedisScript, type Redis } from "@flash-sale/node-common";
+import { PrivateRedis } from "./support/private-redis";
+
+let server: PrivateRedis;
+let redis: Redis;
+const dir = mkdtempSync(path.join(tmpdir(), "fs-scripts-"));
+
+function script(name: string, source: string): RedisScript {
+  const file = path.join(dir, `${name}.lua`);
+  writeFileSync(file, source);
+  return RedisScript.load(file);
+}
+
+beforeAll(async () => {
+  server = await PrivateRedis.start();
+  redis = createRedis(server.url(), "redis-script-test");
+});
+
+afterAll(async () => {
+  redis.disconnect();
+  await server.destroy();
+});
+
+test("runs through EVALSHA once loaded, and through EVAL when the server forgot it", async () => {
+  const incr = script("incr-by", "return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  expect(incr.name).toBe("incr-by");
+  expect(await redis.script("EXISTS", incr.sha)).toEqual([0]);
+  expect(await incr.run(redis, ["n"], [2])).toBe(2); // NOSCRIPT, then EVAL (which caches it)
+  expect(await redis.script("EXISTS", incr.sha)).toEqual([1]);
+  expect(await incr.run(redis, ["n"], [3])).toBe(5);
+  await redis.script("FLUSH");
+  expect(await incr.run(redis, ["n"], [1])).toBe(6);
+});
+
+test("a script's own error reply reaches the caller, and nothing is run twice", async () => {
+  const failing = script("failing", "redis.call('INCR', KEYS[1]); return redis.error_reply('ERR boom')");
+  await expect(failing.run(redis, ["runs"])).rejects.toThrow("boom");
+  expect(await redis.get("runs")).toBe("1");
+});
