@@ -188,11 +188,12 @@ describe("POST /admin/api/sales", () => {
 });
 
 describe("POST /admin/api/sales/:id/publish", () => {
-  it("bumps the version and keeps the stock of a sale in progress", async () => {
+  it("bumps the version and keeps the units taken of a sale in progress", async () => {
     const created = await call("POST", "/admin/api/sales", { body: validSale({ id: "in-progress" }) });
     expect(created.status).toBe(201);
     const keys = saleKeys("in-progress");
     await redis.decr(keys.stock); // a unit sold since the first publish
+    await redis.incr(keys.sold);
 
     const res = await call("POST", "/admin/api/sales/in-progress/publish");
     expect(res.status).toBe(200);
@@ -386,14 +387,14 @@ describe("the rest of the app", () => {
 });
 
 describe("while Redis is down", () => {
-  it("keeps a created sale in Postgres, answers 503, and publishes it once Redis is back", async () => {
+  it("keeps a created sale in Postgres, published, answers 503 saying so, and publishes it again once Redis is back", async () => {
     await privateRedis.stop();
     try {
       const res = await call("POST", "/admin/api/sales", { body: validSale({ id: "saved-first" }) });
       expect(res.status).toBe(503);
       expect(res.body).toEqual({
         error: "unavailable",
-        message: expect.stringContaining("POST /admin/api/sales/saved-first/publish"),
+        message: expect.stringMatching(/^The sale is saved and published \(revision 2\) but not yet applied: Redis did not answer\./),
       });
       expect(await salesInPostgres()).toBe(1);
       expect((await call("GET", "/healthz", { authorization: null })).status).toBe(503);

@@ -24,7 +24,7 @@ export function reconcileSalesJob(deps: ReconcileSalesDeps, schedule: string, le
     schedule,
     leaseMs,
     async run() {
-      for (const id of await deps.repository.publishedEndingAfter(now() - RECONCILE_AFTER_END_MS)) {
+      for (const { id } of await deps.repository.publishedEndingAfter(now() - RECONCILE_AFTER_END_MS)) {
         const result = await deps.repository.withLockedSale(id, async (locked) => {
           const r = await reconcileSale(deps.redis, deps.repository, locked, now());
           await storeReconciliation(locked, r);
