@@ -14,6 +14,7 @@
  * job publishes again, never a sale selling in Redis without its row in Postgres.
  */
 import type { Logger } from "@flash-sale/node-common";
+import { crashIfAt, type Fault } from "../faults";
 import { ApiError } from "../http/api-error";
 import { fieldErrors } from "../http/field-errors";
 import { actionRefusal, endNow, hasStarted, saleState, startedSaleRefusals, type SaleAction, type SaleState } from "./lifecycle";
@@ -30,6 +31,8 @@ export interface SaleChangesDeps {
   logger: Logger;
   /** Epoch ms; the clock the sale's state is judged by. */
   now?: () => number;
+  /** Test-only fault injection (faults.ts). */
+  fault?: Fault;
 }
 
 /** A sale with the state it is in. */
@@ -184,6 +187,7 @@ export class SaleChanges {
       return changed ?? locked.sale;
     });
     if (committed === undefined) throw new ApiError("sale_not_found");
+    crashIfAt(this.deps.fault, "after-commit", action);
     if (committed.publishedAt === null) return { sale: this.view(committed) }; // a draft: nothing in Redis
     const applied = await this.apply(committed, action);
     return { sale: this.view({ ...committed, publishedVersion: applied.version }), applied };
@@ -198,10 +202,12 @@ export class SaleChanges {
 
   /** Applies the sale as now committed (under its lock again: a rebuild needs it). */
   private async apply(committed: Sale, action: ChangeAction): Promise<ApplyResult> {
-    const { repository, publisher, logger } = this.deps;
+    const { repository, publisher, logger, fault } = this.deps;
     let applied: ApplyResult | undefined;
     try {
-      applied = await repository.withLockedSale(committed.id, (locked) => publisher.apply(locked));
+      applied = await repository.withLockedSale(committed.id, (locked) =>
+        publisher.apply(locked, () => crashIfAt(fault, "mid-apply", action)),
+      );
     } catch (err) {
       logger.error({ err, saleId: committed.id, revision: committed.revision, action }, "sale change saved but not applied to Redis");
       throw new ApiError(

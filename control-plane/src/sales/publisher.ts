@@ -76,8 +76,11 @@ export class SalePublisher {
     private readonly builder: SaleBuilder,
   ) {}
 
-  /** Applies the locked sale (its committed row) to Redis. */
-  async apply(locked: LockedSale): Promise<ApplyResult> {
+  /**
+   * Applies the locked sale (its committed row) to Redis. `afterSaleKeys` runs between the
+   * sale's keys and its config record (a fault-injection point).
+   */
+  async apply(locked: LockedSale, afterSaleKeys: () => void = () => undefined): Promise<ApplyResult> {
     const { sale } = locked;
     const record = publishedRecord(sale);
     // Gateways skip a record their parser refuses: refuse it here first, loudly.
@@ -86,6 +89,7 @@ export class SalePublisher {
 
     const built = await this.ensureBuilt(locked);
     const keys = await this.applyKeys(sale);
+    afterSaleKeys();
     const reply = await this.redis.eval(this.publishScript, 2, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, sale.id, JSON.stringify(record));
     if (!Array.isArray(reply) || typeof reply[1] !== "number") throw new Error(`publish-config.lua answered ${JSON.stringify(reply)}`);
     const version = reply[1] as number;

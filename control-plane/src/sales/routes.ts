@@ -1,6 +1,7 @@
 /** The admin API's sale routes, under /admin/api/sales. */
 import { Router } from "express";
 import type { Logger, Pool, Redis } from "@flash-sale/node-common";
+import type { Fault } from "../faults";
 import { adminActor } from "../http/admin-actor";
 import { ApiError } from "../http/api-error";
 import { fieldErrors } from "../http/field-errors";
@@ -23,14 +24,16 @@ export interface SaleRoutesDeps {
   logger: Logger;
   /** The gateway's Prometheus text, for a sale's requests by outcome. */
   gatewayMetricsUrl: string;
+  /** Test-only fault injection (faults.ts). */
+  fault?: Fault;
 }
 
 /** Ids tried for a sale the admin gave none; more than one only when names repeat. */
 const GENERATED_ID_ATTEMPTS = 3;
 
-export function saleRoutes({ pool, repository, publisher, redis, defaults, logger, gatewayMetricsUrl }: SaleRoutesDeps): Router {
+export function saleRoutes({ pool, repository, publisher, redis, defaults, logger, gatewayMetricsUrl, fault }: SaleRoutesDeps): Router {
   const schema = saleInputSchema(defaults);
-  const changes = new SaleChanges({ repository, publisher, schema, logger });
+  const changes = new SaleChanges({ repository, publisher, schema, logger, fault });
   const router = Router();
 
   async function findSale(id: string): Promise<Sale> {
