@@ -347,14 +347,14 @@ describe("GET /admin/api/sales/:id", () => {
     const res = await call("GET", "/admin/api/sales/live");
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: "live", stock: 10, deduction: "order" });
-    expect(res.body.stats).toEqual({ unitsLeft: 7, unitsSold: 3, unitsPaid: 0, ordersOpenUnpaid: 0, ordersPersisted: 1, unitsPersisted: 1, reconciliation: null });
+    expect(res.body.stats).toEqual({ unitsLeft: 7, unitsSold: 3, unitsPaid: 0, ordersOpenUnpaid: 0, ordersPersisted: 1, unitsPersisted: 1, appliedRevision: 2, reconciliation: null });
   });
 
   it("shows unitsLeft null when the stock is not loaded", async () => {
     expect((await call("POST", "/admin/api/sales", { body: validSale({ id: "unloaded" }) })).status).toBe(201);
     await redis.flushdb();
     const res = await call("GET", "/admin/api/sales/unloaded");
-    expect(res.body.stats).toEqual({ unitsLeft: null, unitsSold: 0, unitsPaid: 0, ordersOpenUnpaid: 0, ordersPersisted: 0, unitsPersisted: 0, reconciliation: null });
+    expect(res.body.stats).toEqual({ unitsLeft: null, unitsSold: 0, unitsPaid: 0, ordersOpenUnpaid: 0, ordersPersisted: 0, unitsPersisted: 0, appliedRevision: null, reconciliation: null });
   });
 
   it("answers 404 sale_not_found for an unknown sale", async () => {
