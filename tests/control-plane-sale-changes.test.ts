@@ -1,8 +1,10 @@
 /**
  * Changing sales through the admin API against a real Redis (private) and Postgres (a fresh
  * database): update (merge patch), pause, resume, end, delete; the state machine; the refusals
- * that protect a live sale; the stock moved atomically in Redis; the audit trail; and nothing
- * changed when a change is refused or Redis is down.
+ * that protect a live sale; units left set in Redis to total − taken, atomically with
+ * purchases; the audit trail; nothing changed when a change is refused; a change saved while
+ * Redis is down answered 503 and applied once Redis answers; applies ordered by revision;
+ * deletes refused while orders exist.
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,7 +12,13 @@ import { createLogger, createRedis, type Redis } from "@flash-sale/node-common";
 import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/core/sale";
 import { createAdminApp } from "../control-plane/src/app";
+import { keepSalesBuiltJob } from "../control-plane/src/jobs/keep-sales-built";
+import { SalePublisher } from "../control-plane/src/sales/publisher";
+import { SaleRepository } from "../control-plane/src/sales/repository";
+import { SaleBuilder } from "../control-plane/src/sales/sale-builder";
+import { saleInputSchema } from "../control-plane/src/sales/schema";
 import { PrivateRedis } from "./support/private-redis";
+import { buyAll } from "./support/purchase-script";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
 import { NO_GATEWAY_METRICS } from "./support/control-plane";
 
@@ -70,8 +78,29 @@ async function publishedRecord(id: string): Promise<PublishedSale | undefined> {
 }
 
 async function storedSale(id: string): Promise<any> {
-  const res = await db.pool.query("SELECT stock, paused, starts_at, ends_at, published_version FROM sales WHERE id = $1", [id]);
+  const res = await db.pool.query("SELECT stock, paused, starts_at, ends_at, published_at, published_version, revision FROM sales WHERE id = $1", [id]);
   return res.rows[0];
+}
+
+/** The revision Redis applied to the sale's own keys and to its config record. */
+async function appliedRevisions(id: string): Promise<{ meta: number; config: number | undefined }> {
+  const json = await redis.hget(SALE_CONFIGS_KEY, id);
+  return {
+    meta: Number((await redis.hget(saleKeys(id).meta, "revision")) ?? 0),
+    config: json === null ? undefined : Number(JSON.parse(json).revision),
+  };
+}
+
+const silent = createLogger("control-plane-test", "silent");
+
+function publisherOf(repository: SaleRepository): SalePublisher {
+  return new SalePublisher(redis, repository, new SaleBuilder(redis, repository, silent));
+}
+
+/** One run of the job that applies saved changes (main.ts runs it every second). */
+async function runKeepBuilt(): Promise<void> {
+  const repository = new SaleRepository(db.pool);
+  await keepSalesBuiltJob({ redis, repository, publisher: publisherOf(repository), logger: silent }, "* * * * * *", 10_000).run();
 }
 
 async function auditActions(id: string): Promise<string[]> {
@@ -80,7 +109,7 @@ async function auditActions(id: string): Promise<string[]> {
 }
 
 /** Everything a refused change must leave as it was. */
-async function stateOf(id: string): Promise<unknown> {
+async function stateOf(id: string): Promise<Record<string, unknown>> {
   return {
     row: await storedSale(id),
     record: await publishedRecord(id),
@@ -315,7 +344,7 @@ describe("DELETE /admin/api/sales/:id", () => {
     const audit = (await call("GET", "/admin/api/sales/gone/audit")).body.entries;
     expect(audit.map((e: any) => [e.action, e.actor, e.after])).toEqual([
       ["create", "admin", expect.objectContaining({ id: "gone" })],
-      ["publish", "admin", expect.objectContaining({ id: "gone", publishedVersion: 1 })],
+      ["publish", "admin", expect.objectContaining({ id: "gone", publishedAt: expect.any(String) })],
       ["delete", "ops", null],
     ]);
     expect((await call("GET", "/admin/api/sales/gone")).status).toBe(404);
@@ -340,57 +369,162 @@ describe("DELETE /admin/api/sales/:id", () => {
   });
 });
 
-describe("drafts and Redis down", () => {
-  it("a sale saved while Redis is down is a draft: changes stay unpublished until it is published", async () => {
-    await privateRedis.stop();
-    try {
-      const res = await call("POST", "/admin/api/sales", {
-        id: "draft",
-        name: "Draft",
-        price: 1,
-        stock: 5,
-        deduction: "order",
-        ...scheduled(),
-      });
-      expect(res.status).toBe(503);
-    } finally {
-      await privateRedis.resume();
-      await redis.ping();
-    }
+describe("commit first, apply after", () => {
+  it("a draft (a create that died before its publish committed) stays out of Redis until published", async () => {
+    const repository = new SaleRepository(db.pool);
+    const settings = saleInputSchema({ limits: LIMITS }).parse({ id: "draft", name: "Draft", price: 1, stock: 5, deduction: "order", ...scheduled() });
+    await repository.insert("draft", settings, "admin");
     expect((await call("GET", "/admin/api/sales/draft")).body.state).toBe("draft");
     const patched = await call("PATCH", "/admin/api/sales/draft", { stock: 7 });
-    expect(patched.body).toMatchObject({ state: "draft", stock: 7, publishedVersion: null });
-    expect(await publishedRecord("draft")).toBeUndefined();
+    expect(patched.body).toMatchObject({ state: "draft", stock: 7, publishedAt: null, publishedVersion: null });
+    expect(await redis.keys("*")).toEqual([]);
 
     const published = await call("POST", "/admin/api/sales/draft/publish");
     expect(published.body).toMatchObject({ built: "first_build" });
     expect((await call("GET", "/admin/api/sales/draft")).body.state).toBe("scheduled");
     expect(await redis.get(saleKeys("draft").stock)).toBe("7");
+    expect(await appliedRevisions("draft")).toEqual({ meta: 3, config: 3 });
     expect(await auditActions("draft")).toEqual(["create", "update", "publish"]);
   });
 
-  it("changes nothing in Postgres when Redis is down during a change", async () => {
-    await createSale("down");
-    // Redis loses its data when stopped: what must not change is the record and its trail.
-    const stored = async () => ({ row: await storedSale("down"), audit: await auditActions("down") });
-    const before = await stored();
+  it("a sale created while Redis is down is saved and published: 503 saying so, applied once Redis answers", async () => {
     await privateRedis.stop();
+    let res: ApiAnswer;
+    try {
+      res = await call("POST", "/admin/api/sales", { id: "later", name: "Later", price: 1, stock: 5, deduction: "order", ...scheduled() });
+    } finally {
+      await privateRedis.resume();
+      await redis.ping();
+    }
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({
+      error: "unavailable",
+      message:
+        "The sale is saved and published (revision 2) but not yet applied: Redis did not answer. It reaches the gateways " +
+        "when Redis answers (the control plane applies saved changes every second); repeating the call is harmless.",
+    });
+    expect((await call("GET", "/admin/api/sales/later")).body.state).toBe("scheduled");
+    expect(await auditActions("later")).toEqual(["create", "publish"]);
+    expect(await publishedRecord("later")).toBeUndefined();
+
+    await runKeepBuilt();
+    expect(await publishedRecord("later")).toMatchObject({ stock: 5 });
+    expect(await redis.get(saleKeys("later").stock)).toBe("5");
+    expect(await appliedRevisions("later")).toEqual({ meta: 2, config: 2 });
+  }, 30_000); // the client reconnects with a backoff of up to 2 s
+
+  it("saves changes while Redis is down (503 saying so), refuses a lower stock it cannot check, and applies them once Redis answers", async () => {
+    await createSale("down", { stock: 100 });
+    await buyAll(redis, "down", [{ userId: "early", qty: 1 }], 1);
+    const revision = (await storedSale("down")).revision;
+    await privateRedis.stop(); // not persistent: Redis comes back empty, so the apply is a rebuild
+    const answers: ApiAnswer[] = [];
     try {
       for (const [method, path, body] of [
         ["PATCH", "/admin/api/sales/down", { stock: 200 }],
         ["PATCH", "/admin/api/sales/down", { name: "Renamed" }],
         ["POST", "/admin/api/sales/down/pause", undefined],
+        ["PATCH", "/admin/api/sales/down", { stock: 150 }],
       ] as const) {
-        const res = await call(method, path, body);
-        expect(res.status).toBe(503);
-        expect(res.body.error).toBe("unavailable");
+        answers.push(await call(method, path, body));
       }
     } finally {
       await privateRedis.resume();
       await redis.ping();
     }
-    expect(await stored()).toEqual(before);
-  }, 30_000); // the client reconnects with a backoff of up to 2 s
+    expect(answers.map((a) => [a.status, a.body.error])).toEqual(Array(4).fill([503, "unavailable"]));
+    expect(answers.slice(0, 3).map((a) => a.body.message.split(" (")[0])).toEqual([
+      "The change is saved",
+      "The change is saved",
+      "The pause is saved",
+    ]);
+    expect(answers[3]!.body.message).toBe("Redis is unreachable; the stock was not changed. Retry later.");
+    expect(await storedSale("down")).toMatchObject({ stock: 200, paused: true, revision: String(Number(revision) + 3) });
+    expect(await auditActions("down")).toEqual(["create", "publish", "update", "update", "pause"]);
+
+    await runKeepBuilt();
+    expect(await publishedRecord("down")).toMatchObject({ name: "Renamed", stock: 200, paused: true });
+    expect(await redis.hmget(saleKeys("down").meta, "paused", "revision")).toEqual(["1", String(Number(revision) + 3)]);
+    // The order Redis forgot never reached Postgres (no worker here): the rebuild starts from Postgres.
+    expect(await redis.get(saleKeys("down").stock)).toBe("200");
+  }, 30_000);
+
+  it("sets units left to total − taken whatever Redis held, once per revision, and says when the total is below the units taken", async () => {
+    await createSale("absolute", { stock: 10 });
+    const k = saleKeys("absolute");
+    await buyAll(redis, "absolute", [{ userId: "a", qty: 1 }, { userId: "b", qty: 1 }, { userId: "c", qty: 1 }], 1);
+    await redis.decr(k.stock); // a unit lost behind the control plane's back: 6 left, 3 taken
+    expect((await call("PATCH", "/admin/api/sales/absolute", { stock: 12 })).status).toBe(200);
+    expect(await redis.mget(k.stock, k.sold)).toEqual(["9", "3"]);
+
+    // An apply of an older revision (a late or retried one) writes nothing, anywhere.
+    const repository = new SaleRepository(db.pool);
+    const publisher = publisherOf(repository);
+    const version = await redis.get(CONFIG_VERSION_KEY);
+    const old = await repository.withLockedSale("absolute", async (locked) =>
+      publisher.apply({ ...locked, sale: { ...locked.sale, stock: 4, paused: true, revision: locked.sale.revision - 1 } }),
+    );
+    expect(old).toMatchObject({ keys: { kind: "current" }, version: Number(version) });
+    expect(await redis.get(k.stock)).toBe("9");
+    expect(await publishedRecord("absolute")).toMatchObject({ stock: 12, paused: false });
+
+    // Purchases that slip in between the API's check and the apply: 0 left, reported.
+    await redis.incrby(k.sold, 10);
+    await redis.decrby(k.stock, 9);
+    await db.pool.query("UPDATE sales SET stock = 5, revision = revision + 1 WHERE id = 'absolute'");
+    const short = await repository.withLockedSale("absolute", (locked) => publisher.apply(locked));
+    expect(short?.keys).toEqual({ kind: "short", unitsTaken: 13, unitsLeftBefore: 0 });
+    expect(await redis.get(k.stock)).toBe("0");
+  });
+
+  it("re-applies a sale whose Redis revision is behind Postgres, and leaves a current one alone", async () => {
+    await createSale("behind", { stock: 10 });
+    const k = saleKeys("behind");
+    // A change committed by a control plane that died before applying it.
+    await db.pool.query("UPDATE sales SET stock = 15, paused = true, revision = revision + 1 WHERE id = 'behind'");
+    const revision = Number((await storedSale("behind")).revision);
+    await runKeepBuilt();
+    expect(await appliedRevisions("behind")).toEqual({ meta: revision, config: revision });
+    expect(await redis.hget(k.meta, "paused")).toBe("1");
+    expect(await redis.get(k.stock)).toBe("15");
+    const version = await redis.get(CONFIG_VERSION_KEY);
+    await runKeepBuilt();
+    expect(await redis.get(CONFIG_VERSION_KEY)).toBe(version);
+  });
+});
+
+describe("DELETE while orders exist", () => {
+  it("refuses while Postgres holds orders of the sale, and changes nothing", async () => {
+    await createSale("drained", scheduled());
+    await db.pool.query(
+      `INSERT INTO orders (order_id, sale_id, order_no, user_id, user_units, quantity, accepted_at, epoch)
+       VALUES ('drained.1.1', 'drained', 1, 'u1', 1, 1, now(), 1)`,
+    );
+    const before = await stateOf("drained");
+    const res = await call("DELETE", "/admin/api/sales/drained");
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual({ error: "sale_conflict", message: "Postgres holds 1 orders of the sale; it cannot be deleted.", state: "scheduled" });
+    expect(await stateOf("drained")).toEqual(before);
+  });
+
+  it("refuses while Redis holds orders not yet in Postgres (a window Redis judged open), and changes nothing", async () => {
+    await createSale("stale", scheduled());
+    const k = saleKeys("stale");
+    // Redis opened the sale already (a publish that reached Redis before its commit, in the
+    // old order of things): two orders, waiting in the stream.
+    await redis.hset(k.meta, "startsAt", Date.now() - 60_000);
+    expect(await buyAll(redis, "stale", [{ userId: "a", qty: 1 }, { userId: "b", qty: 1 }], 1)).toHaveLength(2);
+    const before = { ...(await stateOf("stale")), keys: (await redis.keys("*{sale:stale}*")).sort(), stream: await redis.xlen(k.stream) };
+    const res = await call("DELETE", "/admin/api/sales/stale");
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual({
+      error: "sale_conflict",
+      message: "Redis holds orders of the sale (2 orders, 2 order numbers handed out, 2 not yet in Postgres); it cannot be deleted.",
+      state: "scheduled",
+    });
+    expect({ ...(await stateOf("stale")), keys: (await redis.keys("*{sale:stale}*")).sort(), stream: await redis.xlen(k.stream) }).toEqual(before);
+    expect(before.stream).toBe(2);
+  });
 });
 
 describe("authentication and the actor header", () => {

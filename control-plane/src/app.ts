@@ -7,6 +7,7 @@ import express, { type Express } from "express";
 import type { Logger, Pool, Redis } from "@flash-sale/node-common";
 import { mountAdminUi } from "./admin-ui/routes";
 import { AdminSessions } from "./admin-ui/sessions";
+import type { Fault } from "./faults";
 import { requireAdminToken } from "./http/admin-auth";
 import { ApiError, errorHandler, notFound } from "./http/api-error";
 import { serveOpenApi } from "./http/openapi";
@@ -30,13 +31,15 @@ export interface AdminAppDeps {
   paymentWebhook?: WebhookSettings;
   /** Shared with the jobs of the same process; made here when absent (tests). */
   metrics?: ControlPlaneMetrics;
+  /** Test-only fault injection (faults.ts). */
+  fault?: Fault;
 }
 
 const BODY_LIMIT = "64kb";
 /** Where the sale routes are mounted. */
 export const SALES_PATH = "/admin/api/sales";
 
-export function createAdminApp({ pool, redis, adminToken, gatewayMetricsUrl, defaults, logger, paymentWebhook: webhook, metrics = new ControlPlaneMetrics(redis, pool) }: AdminAppDeps): Express {
+export function createAdminApp({ pool, redis, adminToken, gatewayMetricsUrl, defaults, logger, paymentWebhook: webhook, metrics = new ControlPlaneMetrics(redis, pool), fault }: AdminAppDeps): Express {
   const repository = new SaleRepository(pool);
   const publisher = new SalePublisher(redis, repository, new SaleBuilder(redis, repository, logger, (sale, reason) => metrics.saleBuilt(sale, reason)));
   const app = express();
@@ -73,7 +76,7 @@ export function createAdminApp({ pool, redis, adminToken, gatewayMetricsUrl, def
   // The token (or session) is checked before the body is read.
   app.use(requireAdminToken(adminToken, sessions));
   app.use(express.json({ limit: BODY_LIMIT }));
-  app.use(SALES_PATH, saleRoutes({ pool, repository, publisher, redis, defaults, logger, gatewayMetricsUrl }));
+  app.use(SALES_PATH, saleRoutes({ pool, repository, publisher, redis, defaults, logger, gatewayMetricsUrl, fault }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

@@ -11,6 +11,7 @@ import {
 } from "@flash-sale/node-common";
 import { KNOBS_FILE, readKnobs } from "@flash-sale/nginx-conf/build/knobs";
 import { createAdminApp } from "./app";
+import { parseFault } from "./faults";
 import { saleJobs } from "./jobs/sale-jobs";
 import { ControlPlaneMetrics } from "./metrics";
 import { SalePublisher } from "./sales/publisher";
@@ -55,6 +56,9 @@ async function main(): Promise<void> {
     "FS_PAYMENT_WEBHOOK_SKEW_SECONDS",
     "FS_LOG_LEVEL",
   ]);
+  const parsedFault = parseFault(process.env.FS_CONTROL_PLANE_FAULT);
+  if ("error" in parsedFault) throw new ConfigError(parsedFault.error);
+  const { fault } = parsedFault;
   const logger = createLogger("control-plane", env.FS_LOG_LEVEL);
   const admitPerSecond = defaultAdmitPerSecond();
   if (process.env.FS_DEFAULT_ADMIT_PER_SECOND !== undefined) {
@@ -87,6 +91,7 @@ async function main(): Promise<void> {
       env.FS_PAYMENT_WEBHOOK_SECRET === undefined
         ? undefined
         : { secret: env.FS_PAYMENT_WEBHOOK_SECRET, skewSeconds: env.FS_PAYMENT_WEBHOOK_SKEW_SECONDS },
+    fault,
   });
   if (env.FS_PAYMENT_WEBHOOK_SECRET === undefined) logger.warn("FS_PAYMENT_WEBHOOK_SECRET is not set: no payment webhook");
   const server = createServer(app);
@@ -94,7 +99,7 @@ async function main(): Promise<void> {
   logger.info({ host: env.FS_ADMIN_HOST, port: env.FS_ADMIN_PORT }, "admin API listening");
 
   // Every instance schedules the jobs; each tick runs on one of them (a lock in Redis).
-  const jobs = saleJobs({ redis, repository, publisher, logger });
+  const jobs = saleJobs({ redis, repository, publisher, logger, fault });
   jobs.start();
 
   onShutdown(logger, async () => {

@@ -8,9 +8,15 @@
  * read live at each scrape (the reconcile-sales job keeps its own result per minute).
  * A `reserve` sale's sold units include the reserved ones (an expiry moves them back to left),
  * so the drift holds for it too; paid units are in the sale's admin stats (`unitsPaid`).
+ *
+ * fs_control_plane_reconcile_* are the reconcile-sales job's last result per sale (from
+ * Postgres, so every instance exports the same); fs_control_plane_oldest_pending_seconds and
+ * fs_control_plane_live_workers are read from the order streams at each scrape.
  */
 import { SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { Counter, createMetricsRegistry, Gauge, type Pool, type Redis, type Registry } from "@flash-sale/node-common";
+import { readOrderStream, WORKER_IDLE_LIMIT_MS, type OrderStreamHealth } from "./sales/order-stream";
+import { lastReconciliations, type Reconciliation } from "./sales/reconciliation";
 import { readBuildState, type BuildReason } from "./sales/sale-builder";
 
 interface SaleReading {
@@ -23,19 +29,21 @@ interface SaleReading {
   persisted: number;
   /** The sale's state is not built on the Redis process that answers: it sells nothing. */
   held: boolean;
+  stream: OrderStreamHealth;
+  reconciliation: Reconciliation | undefined;
 }
 
-/** One round of readings: Redis per sale (one slot each), then one Postgres query. */
-async function readSales(redis: Redis, pool: Pool): Promise<SaleReading[]> {
+/** One round of readings: Redis per sale (one slot each), then Postgres. */
+async function readSales(redis: Redis, pool: Pool, idleLimitMs: number): Promise<SaleReading[]> {
   const configs = await redis.hgetall(SALE_CONFIGS_KEY);
   const sales = Object.entries(configs).map(([sale, json]) => ({ sale, total: Number((JSON.parse(json) as { stock: number }).stock) }));
   if (sales.length === 0) return [];
   const live = await Promise.all(
     sales.map(async ({ sale }) => {
       const k = saleKeys(sale);
-      const [[left, sold], orderFields, build] = await Promise.all([redis.mget(k.stock, k.sold), redis.hlen(k.orders), readBuildState(redis, sale)]);
+      const [orderFields, build, stream] = await Promise.all([redis.hlen(k.orders), readBuildState(redis, sale), readOrderStream(redis, sale, idleLimitMs)]);
       // Each order is two fields of the orders hash: its record and its status.
-      return { left: left === null || left === undefined ? null : Number(left), sold: Number(sold ?? 0), accepted: orderFields / 2, held: !build.built };
+      return { left: stream.unitsLeft, sold: stream.unitsSold, accepted: orderFields / 2, held: !build.built, stream };
     }),
   );
   const { rows } = await pool.query<{ sale_id: string; orders: number }>(
@@ -43,7 +51,8 @@ async function readSales(redis: Redis, pool: Pool): Promise<SaleReading[]> {
     [sales.map((s) => s.sale)],
   );
   const persisted = new Map(rows.map((r) => [r.sale_id, r.orders]));
-  return sales.map((s, i) => ({ ...s, ...live[i]!, persisted: persisted.get(s.sale) ?? 0 }));
+  const reconciliations = await lastReconciliations(pool, sales.map((s) => s.sale));
+  return sales.map((s, i) => ({ ...s, ...live[i]!, persisted: persisted.get(s.sale) ?? 0, reconciliation: reconciliations.get(s.sale) }));
 }
 
 export class ControlPlaneMetrics {
@@ -71,9 +80,31 @@ export class ControlPlaneMetrics {
     registers: [this.registry],
   });
 
+  private readonly unitDrift = this.gauge("fs_control_plane_reconcile_unit_drift", "Last reconciliation: total - (left + sold) in Redis; 0 when the units balance.");
+  private readonly takenDrift = this.gauge(
+    "fs_control_plane_reconcile_taken_drift",
+    "Last reconciliation: sold in Redis - units the orders take (Postgres and Redis); absent when orders kept changing during the check.",
+  );
+  private readonly orderDrift = this.gauge(
+    "fs_control_plane_reconcile_order_drift",
+    "Last reconciliation: orders accepted - in Postgres - in flight; above 0 accepted orders lost, below 0 rows Redis never accepted.",
+  );
+  private readonly counterBehind = this.gauge("fs_control_plane_reconcile_counter_behind", "Last reconciliation: how far the order counter is below the highest order number in Postgres.");
+  private readonly ownerMismatches = this.gauge(
+    "fs_control_plane_reconcile_owner_mismatches",
+    "Last reconciliation: orders whose user, quantity or epoch differs between Postgres and the Redis record.",
+  );
+  private readonly oldestPending = this.gauge("fs_control_plane_oldest_pending_seconds", "Age of the oldest order stream entry the workers have not acknowledged; 0 when none waits.");
+  private readonly liveWorkers = new Gauge({
+    name: "fs_control_plane_live_workers",
+    help: "Order workers (consumers of the group) that read a published sale's stream within the idle limit.",
+    registers: [this.registry],
+  });
+
   constructor(
     private readonly redis: Redis,
     private readonly pool: Pool,
+    private readonly workerIdleLimitMs = WORKER_IDLE_LIMIT_MS,
   ) {}
 
   private gauge(name: string, help: string): Gauge<"sale"> {
@@ -86,8 +117,10 @@ export class ControlPlaneMetrics {
 
   /** The text of GET /metrics, after reading every published sale afresh. */
   async scrape(): Promise<string> {
-    const sales = await readSales(this.redis, this.pool);
-    for (const g of [this.total, this.left, this.sold, this.drift, this.accepted, this.persisted, this.unpersisted, this.held]) g.reset();
+    const sales = await readSales(this.redis, this.pool, this.workerIdleLimitMs);
+    const perSale = [this.total, this.left, this.sold, this.drift, this.accepted, this.persisted, this.unpersisted, this.held];
+    const reconciled = [this.unitDrift, this.takenDrift, this.orderDrift, this.counterBehind, this.ownerMismatches, this.oldestPending];
+    for (const g of [...perSale, ...reconciled]) g.reset();
     for (const s of sales) {
       const sale = { sale: s.sale };
       this.total.set(sale, s.total);
@@ -100,7 +133,17 @@ export class ControlPlaneMetrics {
       this.persisted.set(sale, s.persisted);
       this.unpersisted.set(sale, s.accepted - s.persisted);
       this.held.set(sale, s.held ? 1 : 0);
+      this.oldestPending.set(sale, (s.stream.oldestUnacknowledgedMs ?? 0) / 1000);
+      const r = s.reconciliation;
+      if (r !== undefined) {
+        this.unitDrift.set(sale, r.unitDrift);
+        if (r.takenDrift !== null) this.takenDrift.set(sale, r.takenDrift);
+        this.orderDrift.set(sale, r.orderDrift);
+        this.counterBehind.set(sale, r.counterBehind);
+        this.ownerMismatches.set(sale, r.ownerMismatches);
+      }
     }
+    this.liveWorkers.set(new Set(sales.flatMap((s) => s.stream.liveConsumers)).size);
     return this.registry.metrics();
   }
 }

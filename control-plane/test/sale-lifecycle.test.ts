@@ -19,6 +19,7 @@ const sale: Sale = {
   challenge: false,
   limits: { userRatePerSecond: 1, userBurst: 1, admitPerSecond: 1 },
   paused: false,
+  publishedAt: "2029-06-01T00:00:00.000Z",
   publishedVersion: 3,
   epoch: 1,
   revision: 1,
@@ -34,7 +35,7 @@ describe("saleState", () => {
     ["ended", END, {}],
     ["ended", END, { paused: true }],
     ["scheduled", START - 1, { paused: true }],
-    ["draft", END + 1, { publishedVersion: null }],
+    ["draft", END + 1, { publishedAt: null }],
   ] as const)("is %s at %d with %j", (state, now, changes) => {
     expect(saleState({ ...sale, ...changes }, now)).toBe(state);
   });

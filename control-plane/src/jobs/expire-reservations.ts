@@ -5,6 +5,7 @@
  * under the sale's bound on open unpaid orders.
  */
 import type { Logger, Redis } from "@flash-sale/node-common";
+import { crashIfAt, type Fault } from "../faults";
 import { expireReservations } from "../reservations/expiry";
 import type { SaleRepository } from "../sales/repository";
 import type { Job } from "./scheduler";
@@ -17,6 +18,7 @@ export interface ExpireReservationsDeps {
   repository: SaleRepository;
   logger: Logger;
   now?: () => number;
+  fault?: Fault;
 }
 
 export function expireReservationsJob(deps: ExpireReservationsDeps, schedule: string, leaseMs: number): Job {
@@ -29,6 +31,7 @@ export function expireReservationsJob(deps: ExpireReservationsDeps, schedule: st
       const t = now();
       for (const sale of await deps.repository.publishedTakingPaymentEndingAfter(t - EXPIRE_AFTER_END_MS)) {
         const result = await expireReservations(deps.redis, sale);
+        if (result.expiredOrders > 0) crashIfAt(deps.fault, "mid-expiry");
         if (result.held) deps.logger.info({ saleId: sale.id }, "expiry waits: the sale is held for a rebuild");
         else if (result.expiredOrders > 0) deps.logger.info({ saleId: sale.id, ...result }, "unpaid orders expired");
       }

@@ -1,9 +1,12 @@
 /**
- * Job: keeps every published sale's state built in Redis. A sale whose fence names another
- * Redis process (a restart, a failover), whose state is gone (an emptied instance, lost keys)
- * or whose counter is below the highest order number in Postgres sells nothing (the scripts
- * hold it) until this job rebuilds it from Postgres and publishes its config again — within a
- * second or two, audited, logged and counted (fs_control_plane_sale_repairs_total).
+ * Job: keeps every published sale applied to Redis as committed in Postgres. A sale whose
+ * fence names another Redis process (a restart, a failover), whose state is gone (an emptied
+ * instance, lost keys) or whose counter is below the highest order number in Postgres sells
+ * nothing (the scripts hold it) until this job rebuilds it from Postgres — within a second or
+ * two, audited, logged and counted (fs_control_plane_sale_repairs_total). A sale whose applied
+ * revision (its meta, its config record) is below its revision in Postgres has a change that
+ * was saved but not applied (Redis did not answer, or the control plane died after the commit):
+ * this job applies it. A sale that fails is tried again on the next run.
  */
 import type { Logger, Redis } from "@flash-sale/node-common";
 import type { SalePublisher } from "../sales/publisher";
@@ -24,19 +27,33 @@ export interface KeepSalesBuiltDeps {
 
 export function keepSalesBuiltJob(deps: KeepSalesBuiltDeps, schedule: string, leaseMs: number): Job {
   const now = deps.now ?? Date.now;
+  const { redis, repository, publisher, logger } = deps;
+
+  /** A cheap look first; the decision to build is taken again under the sale's lock. */
+  async function needsApply(id: string, revision: number, highest: number, configRevision: number): Promise<boolean> {
+    if (configRevision < revision) return true;
+    if (buildReason(await readBuildState(redis, id), 1, highest) !== undefined) return true;
+    return (await publisher.appliedRevision(id)) < revision;
+  }
+
   return {
     name: "keep-sales-built",
     schedule,
     leaseMs,
     async run() {
-      const ids = await deps.repository.publishedEndingAfter(now() - KEEP_AFTER_END_MS);
-      if (ids.length === 0) return;
-      const highest = await deps.repository.highestOrderNumbers(ids);
-      for (const id of ids) {
-        // A cheap look first; the decision is taken again under the sale's lock.
-        if (buildReason(await readBuildState(deps.redis, id), 1, highest.get(id) ?? 0) === undefined) continue;
-        const published = await deps.repository.withLockedSale(id, (locked) => deps.publisher.publish(locked));
-        if (published?.built !== undefined) deps.logger.info({ saleId: id, ...published }, "sale rebuilt and published again");
+      const sales = await repository.publishedEndingAfter(now() - KEEP_AFTER_END_MS);
+      if (sales.length === 0) return;
+      const ids = sales.map((s) => s.id);
+      const highest = await repository.highestOrderNumbers(ids);
+      const configRevisions = await publisher.configRevisions(ids);
+      for (const { id, revision } of sales) {
+        try {
+          if (!(await needsApply(id, revision, highest.get(id) ?? 0, configRevisions.get(id) ?? 0))) continue;
+          const applied = await repository.withLockedSale(id, (locked) => publisher.apply(locked));
+          if (applied !== undefined) logger.info({ saleId: id, revision, ...applied }, "sale applied to Redis by keep-sales-built");
+        } catch (err) {
+          logger.warn({ err, saleId: id, revision }, "sale not applied to Redis; retried on the next run");
+        }
       }
     },
   };

@@ -1,9 +1,10 @@
 /**
- * Job: reconciles every published sale that has not ended long ago (Redis against Postgres),
- * keeps the result for the sale's stats, and logs any drift.
+ * Job: reconciles every published sale that has not ended long ago (Redis against Postgres,
+ * see sales/reconciliation.ts), keeps the result for the sale's stats and /metrics, and logs
+ * what it found wrong.
  */
 import type { Logger, Redis } from "@flash-sale/node-common";
-import { hasDrift, reconcileSale, storeReconciliation } from "../sales/reconciliation";
+import { problemsOf, reconcileSale, storeReconciliation } from "../sales/reconciliation";
 import type { SaleRepository } from "../sales/repository";
 import type { Job } from "./scheduler";
 
@@ -15,6 +16,8 @@ export interface ReconcileSalesDeps {
   repository: SaleRepository;
   logger: Logger;
   now?: () => number;
+  /** A consumer idle longer is not a live worker (order-stream.ts). */
+  workerIdleLimitMs?: number;
 }
 
 export function reconcileSalesJob(deps: ReconcileSalesDeps, schedule: string, leaseMs: number): Job {
@@ -24,14 +27,15 @@ export function reconcileSalesJob(deps: ReconcileSalesDeps, schedule: string, le
     schedule,
     leaseMs,
     async run() {
-      for (const id of await deps.repository.publishedEndingAfter(now() - RECONCILE_AFTER_END_MS)) {
+      for (const { id } of await deps.repository.publishedEndingAfter(now() - RECONCILE_AFTER_END_MS)) {
         const result = await deps.repository.withLockedSale(id, async (locked) => {
-          const r = await reconcileSale(deps.redis, deps.repository, locked, now());
+          const r = await reconcileSale(deps.redis, deps.repository, locked, now(), { workerIdleLimitMs: deps.workerIdleLimitMs });
           await storeReconciliation(locked, r);
           return r;
         });
         if (result === undefined) continue; // deleted meanwhile
-        if (hasDrift(result)) deps.logger.warn({ saleId: id, reconciliation: result }, "sale drift: Redis and Postgres disagree");
+        const problems = problemsOf(result);
+        if (problems.length > 0) deps.logger.warn({ saleId: id, problems, reconciliation: result }, "sale drift: Redis and Postgres disagree");
         else deps.logger.debug({ saleId: id, reconciliation: result }, "sale reconciled");
       }
     },

@@ -1,6 +1,7 @@
 /** The control plane's scheduled jobs, as every instance runs them (one run per tick overall). */
 import { hostname } from "node:os";
 import type { Logger, Redis } from "@flash-sale/node-common";
+import type { Fault } from "../faults";
 import type { SalePublisher } from "../sales/publisher";
 import type { SaleRepository } from "../sales/repository";
 import { JobLock } from "./job-lock";
@@ -29,13 +30,14 @@ export interface SaleJobsDeps {
   repository: SaleRepository;
   publisher: SalePublisher;
   logger: Logger;
+  fault?: Fault;
 }
 
-export function saleJobs({ redis, repository, publisher, logger }: SaleJobsDeps): JobScheduler {
+export function saleJobs({ redis, repository, publisher, logger, fault }: SaleJobsDeps): JobScheduler {
   const jobs = [
     keepSalesBuiltJob({ redis, repository, publisher, logger }, KEEP_BUILT_SCHEDULE, JOB_LEASE_MS),
     reconcileSalesJob({ redis, repository, logger }, RECONCILE_SCHEDULE, JOB_LEASE_MS),
-    expireReservationsJob({ redis, repository, logger }, EXPIRE_SCHEDULE, JOB_LEASE_MS),
+    expireReservationsJob({ redis, repository, logger, fault }, EXPIRE_SCHEDULE, JOB_LEASE_MS),
     syncOrderStatusesJob({ redis, repository, logger }, STATUS_SYNC_SCHEDULE, JOB_LEASE_MS),
   ];
   return new JobScheduler(jobs, new JobLock(redis, `${hostname()}:${process.pid}`), logger);

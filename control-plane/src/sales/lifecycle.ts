@@ -11,7 +11,7 @@ export type SaleState = "draft" | "scheduled" | "active" | "paused" | "ended";
 
 /** A draft was never published, so nothing of it can have been sold, whatever its times. */
 export function saleState(sale: Sale, nowMs: number): SaleState {
-  if (sale.publishedVersion === null) return "draft";
+  if (sale.publishedAt === null) return "draft";
   if (nowMs >= Date.parse(sale.endsAt)) return "ended";
   if (nowMs < Date.parse(sale.startsAt)) return "scheduled";
   return sale.paused ? "paused" : "active";
@@ -22,8 +22,11 @@ export function hasStarted(state: SaleState): boolean {
   return state === "active" || state === "paused" || state === "ended";
 }
 
-/** Why the sale cannot take `action` in its state; undefined when it can. */
-export function actionRefusal(action: "update" | "pause" | "resume" | "end" | "delete", state: SaleState): string | undefined {
+export type SaleAction = "update" | "publish" | "pause" | "resume" | "end" | "delete";
+
+/** Why the sale cannot take `action` in its state; undefined when it can (a publish always can: it repairs). */
+export function actionRefusal(action: SaleAction, state: SaleState): string | undefined {
+  if (action === "publish") return undefined;
   if (action === "delete") {
     return hasStarted(state) ? "The sale has started and may have sold units; end it instead of deleting it." : undefined;
   }
@@ -45,7 +48,7 @@ export function fixedOnceStarted(before: Pick<Sale, FixedField>): (FieldError & 
 
 /**
  * Changes of settings that would break a started sale. Lowering the stock below what is
- * sold or reserved is refused by the stock script, which alone sees those counts atomically.
+ * sold or reserved is refused by SaleChanges, which reads the units taken under the row lock.
  */
 export function startedSaleRefusals(before: Sale, after: SaleSettings): FieldError[] {
   return fixedOnceStarted(before).filter(({ path }) => after[path] !== before[path]);

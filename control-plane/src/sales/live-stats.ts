@@ -1,4 +1,8 @@
-/** How a sale is going: units in Redis (the live count) and orders already in Postgres. */
+/**
+ * How a sale is going: units in Redis (the live count), orders already in Postgres, the
+ * revision Redis applied (below the sale's `revision`: a saved change not applied yet), and
+ * the last reconciliation.
+ */
 import type { Pool, Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { lastReconciliation, type Reconciliation } from "./reconciliation";
@@ -19,14 +23,17 @@ export interface LiveStats {
   /** Accepted orders the order worker has written to Postgres, and their units. */
   ordersPersisted: number;
   unitsPersisted: number;
+  /** The sale's revision Redis applied (its meta); null while Redis holds none. */
+  appliedRevision: number | null;
   /** The reconcile job's last check of the sale (drift shows here); null before the first. */
   reconciliation: Reconciliation | null;
 }
 
 export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRepository, saleId: string): Promise<LiveStats> {
   const keys = saleKeys(saleId);
-  const [[left, sold, paid, openUnpaid], persisted, reconciliation] = await Promise.all([
+  const [[left, sold, paid, openUnpaid], applied, persisted, reconciliation] = await Promise.all([
     redis.mget(keys.stock, keys.sold, keys.paid, keys.openUnpaid), // one slot: the keys carry the sale's hash tag
+    redis.hget(keys.meta, "revision"),
     repository.persistedOrders(saleId),
     lastReconciliation(pool, saleId),
   ]);
@@ -37,6 +44,7 @@ export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRe
     ordersOpenUnpaid: Number(openUnpaid ?? 0),
     ordersPersisted: persisted.orders,
     unitsPersisted: persisted.units,
+    appliedRevision: applied === null ? null : Number(applied),
     reconciliation,
   };
 }

@@ -1,14 +1,16 @@
 /**
- * Publishes a stored sale to Redis for the gateways, in steps because the sale's keys and the
- * config keys live on different cluster slots: the sale's state is built when it is not built
- * on this Redis process (sale-builder.ts: never a reset of a sale that has orders), its window
- * applied to its own keys (redis-scripts/set-sale-window.lua), then its config record and
- * version (redis-scripts/publish-config.lua).
+ * Applies a sale as committed in Postgres to Redis, after the commit, in steps because the
+ * sale's keys and the config keys live on different cluster slots: the sale's state is built
+ * when it is not built on this Redis process (sale-builder.ts: never a reset of a sale that has
+ * orders), its window, pause and units left applied to its own keys
+ * (redis-scripts/apply-sale.lua), then its config record and version for the gateways
+ * (redis-scripts/publish-config.lua). Each step is idempotent and ordered by the sale's
+ * revision, so an apply may be repeated, interrupted or late: Redis never moves back.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Redis } from "@flash-sale/node-common";
-import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/core/sale";
 import type { LockedSale, Sale, SaleRepository } from "./repository";
 import { buildReason, readBuildState, type BuildReason, type SaleBuilder } from "./sale-builder";
@@ -16,13 +18,27 @@ import { buildReason, readBuildState, type BuildReason, type SaleBuilder } from 
 // Two levels up from both src/sales (ts-jest) and build/sales (node).
 const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");
 
-export interface PublishResult {
+/** What the sale's own keys answered (apply-sale.lua). */
+export type KeysApplied =
+  | { kind: "applied"; unitsLeft: number; unitsTaken: number; unitsLeftBefore: number }
+  /** The total is below the units taken: units left were set to 0. */
+  | { kind: "short"; unitsTaken: number; unitsLeftBefore: number }
+  /** This revision or a newer one was in place already (e.g. the build wrote it). */
+  | { kind: "current"; revision: number };
+
+export interface ApplyResult {
+  /** The config version the gateways read the sale at. */
   version: number;
-  /** Why this publish built the sale's state in Redis; undefined when it was built already. */
+  /** Why this apply built the sale's state in Redis; undefined when it was built already. */
   built: BuildReason | undefined;
+  keys: KeysApplied;
 }
-/** The gateway's record of a sale, but for `version`, which the script sets. */
-export function publishedRecord(sale: Sale): Omit<PublishedSale, "version"> {
+
+/**
+ * The gateway's record of a sale, but for `version`, which the script sets. `revision` orders
+ * the publishes (publish-config.lua); the gateway ignores it.
+ */
+export function publishedRecord(sale: Sale): Omit<PublishedSale, "version"> & { revision: number } {
   return {
     id: sale.id,
     name: sale.name,
@@ -39,12 +55,19 @@ export function publishedRecord(sale: Sale): Omit<PublishedSale, "version"> {
     challenge: sale.challenge,
     paused: sale.paused,
     limits: sale.limits,
+    revision: sale.revision,
   };
 }
 
+export type Withdrawal =
+  | { kind: "dropped" }
+  /** Redis holds orders of the sale: nothing was dropped. */
+  | { kind: "refused"; orders: number; orderNumbers: number; unacknowledged: number };
+
 export class SalePublisher {
-  private readonly windowScript = readFileSync(path.join(SCRIPT_DIR, "set-sale-window.lua"), "utf8");
+  private readonly applyScript = readFileSync(path.join(SCRIPT_DIR, "apply-sale.lua"), "utf8");
   private readonly publishScript = readFileSync(path.join(SCRIPT_DIR, "publish-config.lua"), "utf8");
+  private readonly withdrawScript = readFileSync(path.join(SCRIPT_DIR, "withdraw-sale.lua"), "utf8");
   private readonly unpublishScript = readFileSync(path.join(SCRIPT_DIR, "unpublish-config.lua"), "utf8");
 
   constructor(
@@ -53,19 +76,25 @@ export class SalePublisher {
     private readonly builder: SaleBuilder,
   ) {}
 
-  /** Publishes `sale` (the locked one, or its changed record) in the lock's transaction. */
-  async publish(locked: LockedSale, sale: Sale = locked.sale): Promise<PublishResult> {
+  /**
+   * Applies the locked sale (its committed row) to Redis. `afterSaleKeys` runs between the
+   * sale's keys and its config record (a fault-injection point).
+   */
+  async apply(locked: LockedSale, afterSaleKeys: () => void = () => undefined): Promise<ApplyResult> {
+    const { sale } = locked;
     const record = publishedRecord(sale);
     // Gateways skip a record their parser refuses: refuse it here first, loudly.
     const refused = parsePublishedSale({ ...record, version: 1 });
     if (typeof refused === "string") throw new Error(`sale ${sale.id}: the gateway would refuse field ${refused}`);
 
-    const built = await this.ensureBuilt({ sale, db: locked.db });
-    await this.applyWindow(sale);
-    const version = await this.redis.eval(this.publishScript, 2, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, sale.id, JSON.stringify(record));
-    if (typeof version !== "number") throw new Error(`publish-config.lua answered ${JSON.stringify(version)}`);
+    const built = await this.ensureBuilt(locked);
+    const keys = await this.applyKeys(sale);
+    afterSaleKeys();
+    const reply = await this.redis.eval(this.publishScript, 2, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, sale.id, JSON.stringify(record));
+    if (!Array.isArray(reply) || typeof reply[1] !== "number") throw new Error(`publish-config.lua answered ${JSON.stringify(reply)}`);
+    const version = reply[1] as number;
     await this.repository.recordPublishedVersion(sale.id, version, locked.db);
-    return { version, built };
+    return { version, built, keys };
   }
 
   /** Builds the sale's state when it is not built on this Redis process or is behind Postgres. */
@@ -77,15 +106,53 @@ export class SalePublisher {
     return reason;
   }
 
-  /** The window and pause the purchase script judges by Redis' clock; ordered by revision. */
-  private async applyWindow(sale: Sale): Promise<void> {
-    await this.redis.eval(this.windowScript, 1, saleKeys(sale.id).meta,
-      Date.parse(sale.startsAt), Date.parse(sale.endsAt), sale.paused ? "1" : "0", sale.revision);
+  private async applyKeys(sale: Sale): Promise<KeysApplied> {
+    const k = saleKeys(sale.id);
+    const reply = await this.redis.eval(this.applyScript, 3, k.meta, k.stock, k.sold,
+      sale.revision, sale.stock, Date.parse(sale.startsAt), Date.parse(sale.endsAt), sale.paused ? "1" : "0");
+    if (!Array.isArray(reply) || !reply.every((v) => typeof v === "number")) throw new Error(`apply-sale.lua answered ${JSON.stringify(reply)}`);
+    const [status, a, b, c] = reply as number[];
+    if (status === 1) return { kind: "applied", unitsLeft: a!, unitsTaken: b!, unitsLeftBefore: c! };
+    if (status === 2) return { kind: "short", unitsTaken: b!, unitsLeftBefore: c! };
+    if (status === 0) return { kind: "current", revision: a! };
+    // Redis restarted (or lost the sale) between the build and the apply: the builder applies it.
+    throw new Error(`sale ${sale.id} is held in Redis (not built on this process): not applied`);
   }
 
-  /** Withdraws a sale from the gateways, then drops its keys (stock, buyers, orders, stream). */
-  async unpublish(saleId: string): Promise<void> {
+  /** The revision of the sale Redis applied (its meta); 0 when none. */
+  async appliedRevision(saleId: string): Promise<number> {
+    return Number((await this.redis.hget(saleKeys(saleId).meta, "revision")) ?? 0);
+  }
+
+  /** The revision of each sale's config record for the gateways; absent when it has none. */
+  async configRevisions(saleIds: string[]): Promise<Map<string, number>> {
+    const revisions = new Map<string, number>();
+    if (saleIds.length === 0) return revisions;
+    const records = await this.redis.hmget(SALE_CONFIGS_KEY, ...saleIds);
+    records.forEach((json, i) => {
+      if (json !== null) revisions.set(saleIds[i]!, Number((JSON.parse(json) as { revision?: number }).revision ?? 0));
+    });
+    return revisions;
+  }
+
+  /** Units taken in Redis (the sale's `sold` key). */
+  async unitsTaken(saleId: string): Promise<number> {
+    return Number((await this.redis.get(saleKeys(saleId).sold)) ?? 0);
+  }
+
+  /** Drops the sale's keys (stock, buyers, orders, stream …) unless Redis holds orders of it. */
+  async withdrawKeys(saleId: string): Promise<Withdrawal> {
+    const k = saleKeys(saleId);
+    const reply = await this.redis.eval(this.withdrawScript, 3 + Object.keys(k).length,
+      k.orders, k.orderSeq, k.stream, ...Object.values(k), ORDER_CONSUMER_GROUP); // one slot: one hash tag
+    if (!Array.isArray(reply) || !reply.every((v) => typeof v === "number")) throw new Error(`withdraw-sale.lua answered ${JSON.stringify(reply)}`);
+    const [status, orders, orderNumbers, unacknowledged] = reply as number[];
+    if (status === 1) return { kind: "dropped" };
+    return { kind: "refused", orders: orders!, orderNumbers: orderNumbers!, unacknowledged: unacknowledged! };
+  }
+
+  /** Withdraws a sale's config record from the gateways (a new config version). */
+  async withdrawConfig(saleId: string): Promise<void> {
     await this.redis.eval(this.unpublishScript, 2, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleId);
-    await this.redis.del(...Object.values(saleKeys(saleId))); // one slot: one hash tag
   }
 }

@@ -36,9 +36,13 @@ export function laterStatus(a: OrderStatus, b: OrderStatus): OrderStatus {
   return RANK[b] > RANK[a] ? b : a;
 }
 
+/** The statuses of orders that hold units: reserved or paid (`payment` mode: paid only). */
+export function statusesTakingUnits(deduction: Deduction): OrderStatus[] {
+  return deduction === "payment" ? ["paid"] : ["pending", "confirmed", "paid"];
+}
+
 function takesUnits(deduction: Deduction, status: OrderStatus): boolean {
-  if (deduction === "payment") return status === "paid";
-  return status === "pending" || status === "confirmed" || status === "paid";
+  return statusesTakingUnits(deduction).includes(status);
 }
 
 export function rebuiltState(total: number, deduction: Deduction, orders: Iterable<KnownOrder>): RebuiltState {

@@ -1,11 +1,38 @@
 /**
- * Reconciliation of a sale, Redis against Postgres: every unit is left or sold
- * (left + sold = total), and every accepted order reached Postgres once the stream is drained.
- * The last result of each sale is kept in sale_reconciliation and shown in its stats.
+ * Reconciliation of a sale, Redis against Postgres, run under the sale's row lock (admin
+ * changes, rebuilds and the worker's inserts for the sale wait). What it checks:
+ * - units: left + sold = total (Redis against the total in Postgres);
+ * - units taken: Redis' `sold` against the units the sale's orders take — those in Postgres
+ *   together with those Redis accepted and has not drained yet, each with the later of its two
+ *   statuses, counted by the deduction mode (rebuilt-state.ts, as a rebuild would count them);
+ * - orders: accepted (the counter) = in Postgres + in flight (the stream's pending + lag);
+ * - the counter is not below the highest order number in Postgres (ids would repeat);
+ * - owners: every order in Postgres whose record Redis holds has the same user, quantity and
+ *   epoch there (a record overwritten is an order Redis would show or pay for someone else);
+ * - the drain: the age of the oldest entry waiting, and whether any worker reads the stream.
+ * The last result of each sale is kept in sale_reconciliation: the sale's stats and the
+ * control plane's /metrics show it.
  */
 import type { Pool, Redis } from "@flash-sale/node-common";
-import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { parseOrderRecord, type OrderRecord } from "@flash-sale/gateway-lua/core/order_record";
+import { readOrderStream, WORKER_IDLE_LIMIT_MS } from "./order-stream";
+import { laterStatus, rebuiltState, type KnownOrder, type OrderStatus } from "./rebuilt-state";
 import type { LockedSale, SaleRepository } from "./repository";
+
+/** Hash fields read per HSCAN call: keeps each call short next to the purchases. */
+const FIELDS_PER_CALL = 1000;
+/** Scans of the orders taken before giving up on a quiet moment for the units-taken check. */
+const SCAN_ATTEMPTS = 3;
+/** Owner mismatches kept as examples (all are counted). */
+const EXAMPLES = 10;
+
+export interface OwnerMismatch {
+  orderId: string;
+  field: "user" | "quantity" | "epoch";
+  postgres: string | number;
+  redis: string | number;
+}
 
 export interface Reconciliation {
   checkedAt: string;
@@ -16,79 +43,157 @@ export interface Reconciliation {
   unitsSold: number;
   /**
    * total − (left + sold): units gone missing (> 0) or made up (< 0); 0 when all is well, and
-   * for a sale not started yet whose stock is not loaded (the preload job loads it).
+   * for a sale not started yet whose stock is not loaded.
    */
   unitDrift: number;
+  /** Units the sale's orders take (see the header); null when orders kept changing during the check. */
+  unitsTakenByOrders: number | null;
+  /** sold − unitsTakenByOrders: > 0 units counted taken that no order holds, < 0 orders whose units are not counted. */
+  takenDrift: number | null;
   /** Orders the gateways accepted (the sale's order counter). */
   ordersAccepted: number;
   ordersPersisted: number;
-  /** Stream entries not yet acknowledged by the order worker; null when unknown. */
-  ordersInFlight: number | null;
-  /** accepted − persisted, judged only when nothing was in flight; null otherwise. */
-  orderDrift: number | null;
+  /** Stream entries not yet acknowledged by the order workers (pending + lag). */
+  ordersInFlight: number;
+  /**
+   * accepted − persisted − in flight: > 0 orders accepted that are neither in Postgres nor on
+   * their way, < 0 rows Redis never accepted. While entries are in flight, only what the
+   * readings prove is counted (a row may be committed before its entry is acknowledged).
+   */
+  orderDrift: number;
+  /** The highest order number in Postgres (over every epoch). */
+  highestOrderNo: number;
+  /** How far the counter is below highestOrderNo (order numbers would be handed out again); 0 when not. */
+  counterBehind: number;
+  ownerMismatches: number;
+  ownerMismatchExamples: OwnerMismatch[];
+  /** Age of the oldest stream entry not yet acknowledged; null when none waits. */
+  oldestPendingSeconds: number | null;
+  /** Consumers of the workers' group that read within the idle limit. */
+  liveWorkers: number;
+  /** Entries wait and no worker has read the stream within the idle limit. */
+  workerDown: boolean;
 }
 
-interface RedisCounts {
-  left: number | null;
-  sold: number;
-  accepted: number;
-  inFlight: number | null;
+export interface ReconcileOptions {
+  workerIdleLimitMs?: number;
 }
 
-/** Pending (delivered, not acknowledged) plus lag (not yet delivered) of the workers' group. */
-function inFlightOf(groups: unknown): number | null {
-  if (!Array.isArray(groups)) return null;
-  for (const g of groups as unknown[][]) {
-    const field = (name: string): unknown => g[g.indexOf(name) + 1];
-    if (field("name") !== ORDER_CONSUMER_GROUP) continue;
-    const pending = field("pending");
-    const lag = field("lag"); // null when Redis cannot tell (entries deleted)
-    return typeof pending === "number" && typeof lag === "number" ? pending + lag : null;
-  }
-  return null;
+interface RecordInRedis extends OrderRecord {
+  status: string | undefined;
 }
 
-/** One MULTI on the sale's slot: the counts are read at one instant. */
-async function readRedisCounts(redis: Redis, saleId: string): Promise<RedisCounts> {
+/** The sale's order records (HSCAN), between two readings of what changes them; stable when equal. */
+async function readOrderRecords(redis: Redis, saleId: string): Promise<{ records: Map<number, RecordInRedis>; sold: number; stable: boolean }> {
   const k = saleKeys(saleId);
-  const replies = await redis.multi().mget(k.stock, k.sold).get(k.orderSeq).xinfo("GROUPS", k.stream).exec();
-  if (replies === null) throw new Error("reconciliation: MULTI aborted");
-  const [[mgetErr, units], [seqErr, seq], [, groups]] = replies as [[Error | null, unknown], [Error | null, unknown], [Error | null, unknown]];
-  if (mgetErr !== null || seqErr !== null) throw mgetErr ?? seqErr;
-  const [left, sold] = units as (string | null)[];
-  return {
-    left: left === null || left === undefined ? null : Number(left),
-    sold: Number(sold ?? 0),
-    accepted: Number(seq ?? 0),
-    inFlight: inFlightOf(groups), // a missing stream is an error reply: unknown
+  // A purchase moves the counter; a payment or an expiry appends a status change; both move `sold` with them.
+  const stamp = async () => {
+    const replies = await redis.multi().mget(k.sold, k.orderSeq).xinfo("STREAM", k.statusChanges).exec();
+    const [[err, counts], [, info]] = replies as [[Error | null, (string | null)[]], [Error | null, unknown]];
+    if (err !== null) throw err;
+    const lastChange = Array.isArray(info) ? String(info[info.indexOf("last-generated-id") + 1]) : "none";
+    return { sold: Number(counts[0] ?? 0), text: `${counts[0]} ${counts[1]} ${lastChange}` };
   };
+  let records = new Map<number, RecordInRedis>();
+  let before = await stamp();
+  for (let attempt = 1; ; attempt++) {
+    const texts = new Map<string, string>();
+    let cursor = "0";
+    do {
+      const [next, flat] = await redis.hscan(k.orders, cursor, "COUNT", FIELDS_PER_CALL);
+      for (let i = 0; i + 1 < flat.length; i += 2) texts.set(flat[i]!, flat[i + 1]!);
+      cursor = next;
+    } while (cursor !== "0");
+    records = new Map();
+    for (const [field, text] of texts) {
+      const record = field.endsWith(":s") ? undefined : parseOrderRecord(text);
+      if (record !== undefined) records.set(Number(field), { ...record, status: texts.get(`${field}:s`) });
+    }
+    const after = await stamp();
+    if (after.text === before.text) return { records, sold: after.sold, stable: true };
+    if (attempt === SCAN_ATTEMPTS) return { records, sold: after.sold, stable: false };
+    before = after;
+  }
 }
 
-/** Reconciles a locked sale (admin changes wait, so the total cannot move meanwhile). */
-export async function reconcileSale(redis: Redis, repository: SaleRepository, locked: LockedSale, nowMs: number): Promise<Reconciliation> {
-  const saleId = locked.sale.id;
-  const before = await readRedisCounts(redis, saleId);
-  const persisted = await repository.persistedOrders(saleId);
-  const after = await readRedisCounts(redis, saleId);
-  // The worker writes Postgres before it acknowledges: with nothing in flight before and after
-  // and no new order in between, Postgres had to hold every accepted order when it was read.
-  const awaitingPreload = before.left === null && before.sold === 0 && nowMs < Date.parse(locked.sale.startsAt);
-  const settled = before.inFlight === 0 && after.inFlight === 0 && before.accepted === after.accepted;
+function ownerMismatches(saleId: string, inPostgres: KnownOrder[], inRedis: Map<number, RecordInRedis>): OwnerMismatch[] {
+  const mismatches: OwnerMismatch[] = [];
+  for (const o of inPostgres) {
+    const r = inRedis.get(o.orderNo);
+    if (r === undefined) continue; // Redis forgot it: a rebuild writes it back
+    const orderId = `${saleId}.${o.epoch}.${o.orderNo}`;
+    if (r.epoch !== o.epoch) mismatches.push({ orderId, field: "epoch", postgres: o.epoch, redis: r.epoch });
+    else if (r.userId !== o.userId) mismatches.push({ orderId, field: "user", postgres: o.userId, redis: r.userId });
+    else if (r.quantity !== o.quantity) mismatches.push({ orderId, field: "quantity", postgres: o.quantity, redis: r.quantity });
+  }
+  return mismatches;
+}
+
+/** The units the orders take: Postgres ∪ Redis, by (epoch, number), each with its later status. */
+function unitsTakenByOrders(locked: LockedSale, inPostgres: KnownOrder[], inRedis: Map<number, RecordInRedis>): number {
+  const orders = new Map<string, KnownOrder>();
+  for (const [orderNo, r] of inRedis) {
+    const status = (r.status ?? "pending") as OrderStatus;
+    orders.set(`${r.epoch}.${orderNo}`, { epoch: r.epoch, orderNo, userId: r.userId, quantity: r.quantity, acceptedAtMs: r.acceptedAtMs, status });
+  }
+  for (const o of inPostgres) {
+    const known = orders.get(`${o.epoch}.${o.orderNo}`);
+    if (known === undefined) orders.set(`${o.epoch}.${o.orderNo}`, o);
+    else known.status = laterStatus(known.status, o.status);
+  }
+  return rebuiltState(locked.sale.stock, locked.sale.deduction, orders.values()).unitsTaken;
+}
+
+export async function reconcileSale(redis: Redis, repository: SaleRepository, locked: LockedSale, nowMs: number, opts: ReconcileOptions = {}): Promise<Reconciliation> {
+  const { sale } = locked;
+  const idleLimitMs = opts.workerIdleLimitMs ?? WORKER_IDLE_LIMIT_MS;
+  const before = await readOrderStream(redis, sale.id, idleLimitMs);
+  const inPostgres = await repository.ordersOfSale(locked.db, sale.id);
+  const after = await readOrderStream(redis, sale.id, idleLimitMs);
+  const scan = await readOrderRecords(redis, sale.id);
+
+  // The worker commits before it acknowledges: what was acknowledged before Postgres was read
+  // is there; rows beyond it may belong to entries in flight, or accepted since.
+  const persisted = inPostgres.length;
+  const gap = before.orderCounter - before.unacknowledged - persisted;
+  const maybeCommitted = before.unacknowledged + (after.orderCounter - before.orderCounter);
+  const highestOrderNo = inPostgres.reduce((n, o) => Math.max(n, o.orderNo), 0);
+  const awaitingPreload = before.unitsLeft === null && before.unitsSold === 0 && nowMs < Date.parse(sale.startsAt);
+  const taken = scan.stable ? unitsTakenByOrders(locked, inPostgres, scan.records) : null;
+  const mismatches = ownerMismatches(sale.id, inPostgres, scan.records);
   return {
     checkedAt: new Date(nowMs).toISOString(),
-    total: locked.sale.stock,
-    unitsLeft: before.left,
-    unitsSold: before.sold,
-    unitDrift: awaitingPreload ? 0 : locked.sale.stock - ((before.left ?? 0) + before.sold),
-    ordersAccepted: after.accepted,
-    ordersPersisted: persisted.orders,
-    ordersInFlight: after.inFlight,
-    orderDrift: settled ? before.accepted - persisted.orders : null,
+    total: sale.stock,
+    unitsLeft: before.unitsLeft,
+    unitsSold: before.unitsSold,
+    unitDrift: awaitingPreload ? 0 : sale.stock - ((before.unitsLeft ?? 0) + before.unitsSold),
+    unitsTakenByOrders: taken,
+    takenDrift: taken === null ? null : scan.sold - taken,
+    ordersAccepted: after.orderCounter,
+    ordersPersisted: persisted,
+    ordersInFlight: after.unacknowledged,
+    orderDrift: gap > 0 ? gap : Math.min(0, gap + maybeCommitted),
+    highestOrderNo,
+    counterBehind: Math.max(0, highestOrderNo - after.orderCounter),
+    ownerMismatches: mismatches.length,
+    ownerMismatchExamples: mismatches.slice(0, EXAMPLES),
+    oldestPendingSeconds: after.oldestUnacknowledgedMs === null ? null : after.oldestUnacknowledgedMs / 1000,
+    liveWorkers: after.liveConsumers.length,
+    workerDown: after.unacknowledged > 0 && after.liveConsumers.length === 0,
   };
 }
 
-export function hasDrift(r: Reconciliation): boolean {
-  return r.unitDrift !== 0 || (r.orderDrift !== null && r.orderDrift !== 0);
+/** What is wrong, by name (empty when nothing is). */
+export function problemsOf(r: Reconciliation): string[] {
+  const problems: [string, boolean][] = [
+    ["unit_drift", r.unitDrift !== 0],
+    ["taken_drift", r.takenDrift !== null && r.takenDrift !== 0],
+    ["order_drift", r.orderDrift !== 0],
+    ["counter_behind", r.counterBehind > 0],
+    ["owner_mismatches", r.ownerMismatches > 0],
+    ["worker_down", r.workerDown],
+  ];
+  return problems.filter(([, found]) => found).map(([name]) => name);
 }
 
 interface ReconciliationRow {
@@ -97,51 +202,74 @@ interface ReconciliationRow {
   units_left: number | null;
   units_sold: number;
   unit_drift: number;
+  units_taken_by_orders: number | null;
+  taken_drift: number | null;
   orders_accepted: number;
   orders_persisted: number;
-  orders_in_flight: number | null;
-  order_drift: number | null;
+  orders_in_flight: number;
+  order_drift: number;
+  highest_order_no: string; // bigint
+  counter_behind: number;
+  owner_mismatches: number;
+  owner_mismatch_examples: OwnerMismatch[];
+  oldest_pending_seconds: number | null;
+  live_workers: number;
+  worker_down: boolean;
 }
 
+/** The columns, in the order of the values storeReconciliation writes. */
+const COLUMNS = [
+  "checked_at", "total", "units_left", "units_sold", "unit_drift", "units_taken_by_orders", "taken_drift",
+  "orders_accepted", "orders_persisted", "orders_in_flight", "order_drift", "highest_order_no", "counter_behind",
+  "owner_mismatches", "owner_mismatch_examples", "oldest_pending_seconds", "live_workers", "worker_down",
+];
+
 export async function storeReconciliation(locked: LockedSale, r: Reconciliation): Promise<void> {
+  const values = [
+    r.checkedAt, r.total, r.unitsLeft, r.unitsSold, r.unitDrift, r.unitsTakenByOrders, r.takenDrift,
+    r.ordersAccepted, r.ordersPersisted, r.ordersInFlight, r.orderDrift, r.highestOrderNo, r.counterBehind,
+    r.ownerMismatches, JSON.stringify(r.ownerMismatchExamples), r.oldestPendingSeconds, r.liveWorkers, r.workerDown,
+  ];
   await locked.db.query(
-    `INSERT INTO sale_reconciliation (sale_id, checked_at, total, units_left, units_sold, unit_drift,
-                                      orders_accepted, orders_persisted, orders_in_flight, order_drift)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-     ON CONFLICT (sale_id) DO UPDATE SET
-       checked_at = EXCLUDED.checked_at, total = EXCLUDED.total, units_left = EXCLUDED.units_left,
-       units_sold = EXCLUDED.units_sold, unit_drift = EXCLUDED.unit_drift,
-       orders_accepted = EXCLUDED.orders_accepted, orders_persisted = EXCLUDED.orders_persisted,
-       orders_in_flight = EXCLUDED.orders_in_flight, order_drift = EXCLUDED.order_drift`,
-    [
-      locked.sale.id,
-      r.checkedAt,
-      r.total,
-      r.unitsLeft,
-      r.unitsSold,
-      r.unitDrift,
-      r.ordersAccepted,
-      r.ordersPersisted,
-      r.ordersInFlight,
-      r.orderDrift,
-    ],
+    `INSERT INTO sale_reconciliation (sale_id, ${COLUMNS.join(", ")})
+     VALUES ($1, ${COLUMNS.map((_, i) => `$${i + 2}`).join(", ")})
+     ON CONFLICT (sale_id) DO UPDATE SET ${COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(", ")}`,
+    [locked.sale.id, ...values],
   );
 }
 
-/** The sale's last reconciliation; null before the first. */
-export async function lastReconciliation(pool: Pool, saleId: string): Promise<Reconciliation | null> {
-  const result = await pool.query<ReconciliationRow>("SELECT * FROM sale_reconciliation WHERE sale_id = $1", [saleId]);
-  const row = result.rows[0];
-  if (row === undefined) return null;
+function fromRow(row: ReconciliationRow): Reconciliation {
   return {
     checkedAt: row.checked_at.toISOString(),
     total: row.total,
     unitsLeft: row.units_left,
     unitsSold: row.units_sold,
     unitDrift: row.unit_drift,
+    unitsTakenByOrders: row.units_taken_by_orders,
+    takenDrift: row.taken_drift,
     ordersAccepted: row.orders_accepted,
     ordersPersisted: row.orders_persisted,
     ordersInFlight: row.orders_in_flight,
     orderDrift: row.order_drift,
+    highestOrderNo: Number(row.highest_order_no),
+    counterBehind: row.counter_behind,
+    ownerMismatches: row.owner_mismatches,
+    ownerMismatchExamples: row.owner_mismatch_examples,
+    oldestPendingSeconds: row.oldest_pending_seconds,
+    liveWorkers: row.live_workers,
+    workerDown: row.worker_down,
   };
+}
+
+/** The sale's last reconciliation; null before the first. */
+export async function lastReconciliation(pool: Pool, saleId: string): Promise<Reconciliation | null> {
+  const result = await pool.query<ReconciliationRow>("SELECT * FROM sale_reconciliation WHERE sale_id = $1", [saleId]);
+  const row = result.rows[0];
+  return row === undefined ? null : fromRow(row);
+}
+
+/** The last reconciliation of each of the sales that has one. */
+export async function lastReconciliations(pool: Pool, saleIds: string[]): Promise<Map<string, Reconciliation>> {
+  const result = await pool.query<ReconciliationRow & { sale_id: string }>("SELECT * FROM sale_reconciliation WHERE sale_id = ANY($1)", [saleIds]);
+  return new Map(result.rows.map((row) => [row.sale_id, fromRow(row)]));
 }

@@ -2,7 +2,7 @@
 import type { Pool, PoolClient } from "@flash-sale/node-common";
 import type { Deduction, SaleLimits } from "@flash-sale/gateway-lua/core/sale";
 import { recordAudit, type AuditAction } from "./audit-log";
-import type { KnownOrder, OrderStatus } from "./rebuilt-state";
+import { statusesTakingUnits, type KnownOrder, type OrderStatus } from "./rebuilt-state";
 import type { SaleSettings } from "./schema";
 
 /** The pool, or the client of a transaction in progress. */
@@ -29,7 +29,9 @@ export interface Sale {
   challenge: boolean;
   limits: SaleLimits;
   paused: boolean;
-  /** The config version last published to Redis; null until the first publish. */
+  /** When the sale was first published (committed before Redis is written); null: a draft. */
+  publishedAt: string | null;
+  /** The config version Redis last answered for the sale; null until it answered one. */
   publishedVersion: number | null;
   /** The epoch of the sale's current Redis build (order ids `<id>.<epoch>.<n>`); 0 before the first. */
   epoch: number;
@@ -66,6 +68,7 @@ interface SaleRow {
   challenge: boolean;
   limits: SaleLimits;
   paused: boolean;
+  published_at: Date | null;
   published_version: string | null; // bigint
   epoch: number;
   revision: string; // bigint
@@ -105,6 +108,7 @@ function toSale(row: SaleRow): Sale {
     challenge: row.challenge,
     limits: row.limits,
     paused: row.paused,
+    publishedAt: row.published_at === null ? null : row.published_at.toISOString(),
     publishedVersion: row.published_version === null ? null : Number(row.published_version),
     epoch: row.epoch,
     revision: Number(row.revision),
@@ -177,10 +181,26 @@ export class SaleRepository {
     return this.recordChange(locked, result.rows[0], "end", actor);
   }
 
-  /** Records a publish of the locked sale (a draft's first one moves it to scheduled). */
-  async recordPublish(locked: LockedSale, version: number, actor: string): Promise<void> {
-    const after = { ...locked.sale, publishedVersion: version };
-    await recordAudit(locked.db, { saleId: locked.sale.id, action: "publish", actor, before: locked.sale, after });
+  /**
+   * Publishes the locked sale: a draft's first publish moves it to scheduled; a publish of a
+   * published sale is a new revision, applied again in full (a repair).
+   */
+  async recordPublish(locked: LockedSale, actor: string): Promise<Sale> {
+    const result = await locked.db.query<SaleRow>(
+      `UPDATE sales SET published_at = COALESCE(published_at, now()), revision = revision + 1, updated_at = now()
+        WHERE id = $1 RETURNING *`,
+      [locked.sale.id],
+    );
+    return this.recordChange(locked, result.rows[0], "publish", actor);
+  }
+
+  /** Units the sale's orders in Postgres take, by their status (the deduction decides which). */
+  async unitsTaken(db: Queryable, sale: Pick<Sale, "id" | "deduction">): Promise<number> {
+    const result = await db.query<{ units: number }>(
+      "SELECT COALESCE(sum(quantity), 0)::int AS units FROM orders WHERE sale_id = $1 AND status = ANY($2)",
+      [sale.id, statusesTakingUnits(sale.deduction)],
+    );
+    return result.rows[0]?.units ?? 0;
   }
 
   /** A new epoch for a build of a sale's Redis state: from a sequence, so never issued twice. */
@@ -261,13 +281,13 @@ export class SaleRepository {
     return result.rows.map(toSale);
   }
 
-  /** Ids of published sales that had not ended at sinceMs: the sales worth reconciling. */
-  async publishedEndingAfter(sinceMs: number): Promise<string[]> {
-    const result = await this.pool.query<{ id: string }>(
-      "SELECT id FROM sales WHERE published_version IS NOT NULL AND ends_at > $1 ORDER BY starts_at, id",
+  /** Published sales that had not ended at sinceMs, with their revisions: the sales kept in Redis. */
+  async publishedEndingAfter(sinceMs: number): Promise<{ id: string; revision: number }[]> {
+    const result = await this.pool.query<{ id: string; revision: string }>(
+      "SELECT id, revision FROM sales WHERE published_at IS NOT NULL AND ends_at > $1 ORDER BY starts_at, id",
       [new Date(sinceMs)],
     );
-    return result.rows.map((r) => r.id);
+    return result.rows.map((r) => ({ id: r.id, revision: Number(r.revision) }));
   }
 
   /**
@@ -277,7 +297,7 @@ export class SaleRepository {
   async publishedTakingPaymentEndingAfter(sinceMs: number): Promise<SaleTakingPayment[]> {
     const result = await this.pool.query<{ id: string; deduction: Deduction; payment_timeout_seconds: number }>(
       `SELECT id, deduction, payment_timeout_seconds FROM sales
-        WHERE published_version IS NOT NULL AND deduction IN ('reserve', 'payment') AND ends_at > $1
+        WHERE published_at IS NOT NULL AND deduction IN ('reserve', 'payment') AND ends_at > $1
         ORDER BY starts_at, id`,
       [new Date(sinceMs)],
     );
@@ -307,8 +327,8 @@ export class SaleRepository {
     ]);
   }
 
-  async persistedOrders(saleId: string): Promise<PersistedOrders> {
-    const result = await this.pool.query<PersistedOrders>(
+  async persistedOrders(saleId: string, db: Queryable = this.pool): Promise<PersistedOrders> {
+    const result = await db.query<PersistedOrders>(
       "SELECT count(*)::int AS orders, COALESCE(sum(quantity), 0)::int AS units FROM orders WHERE sale_id = $1",
       [saleId],
     );

@@ -1,6 +1,7 @@
 /** The admin API's sale routes, under /admin/api/sales. */
 import { Router } from "express";
 import type { Logger, Pool, Redis } from "@flash-sale/node-common";
+import type { Fault } from "../faults";
 import { adminActor } from "../http/admin-actor";
 import { ApiError } from "../http/api-error";
 import { fieldErrors } from "../http/field-errors";
@@ -23,14 +24,16 @@ export interface SaleRoutesDeps {
   logger: Logger;
   /** The gateway's Prometheus text, for a sale's requests by outcome. */
   gatewayMetricsUrl: string;
+  /** Test-only fault injection (faults.ts). */
+  fault?: Fault;
 }
 
 /** Ids tried for a sale the admin gave none; more than one only when names repeat. */
 const GENERATED_ID_ATTEMPTS = 3;
 
-export function saleRoutes({ pool, repository, publisher, redis, defaults, logger, gatewayMetricsUrl }: SaleRoutesDeps): Router {
+export function saleRoutes({ pool, repository, publisher, redis, defaults, logger, gatewayMetricsUrl, fault }: SaleRoutesDeps): Router {
   const schema = saleInputSchema(defaults);
-  const changes = new SaleChanges({ repository, publisher, redis, schema, logger });
+  const changes = new SaleChanges({ repository, publisher, schema, logger, fault });
   const router = Router();
 
   async function findSale(id: string): Promise<Sale> {
@@ -60,21 +63,12 @@ export function saleRoutes({ pool, repository, publisher, redis, defaults, logge
   router.post("/", async (req, res) => {
     const parsed = schema.safeParse(req.body);
     if (!parsed.success) throw invalidSale(fieldErrors(parsed.error));
-    const sale = await insertSale(parsed.data, adminActor(req));
-    logger.info({ saleId: sale.id }, "sale created");
-    // Postgres is the record: a sale saved but not published is published again by POST …/publish.
-    const published = await changes.publish(sale.id, adminActor(req)).catch((err: unknown) => {
-      logger.error({ err, saleId: sale.id }, "sale saved but not published");
-      throw new ApiError(
-        "unavailable",
-        `The sale was saved but not published; retry with POST /admin/api/sales/${sale.id}/publish.`,
-      );
-    });
-    logger.info({ saleId: sale.id, ...published }, "sale published");
-    res
-      .status(201)
-      .location(`/admin/api/sales/${sale.id}`)
-      .json(changes.view({ ...sale, publishedVersion: published.version }));
+    const created = await insertSale(parsed.data, adminActor(req));
+    logger.info({ saleId: created.id }, "sale created");
+    // A 503 from here on: saved and published in Postgres, applied once Redis answers.
+    const { sale, version, built } = await changes.publish(created.id, adminActor(req));
+    logger.info({ saleId: sale.id, version, built }, "sale published");
+    res.status(201).location(`/admin/api/sales/${sale.id}`).json(sale);
   });
 
   router.get("/:id", async (req, res) => {
@@ -125,9 +119,9 @@ export function saleRoutes({ pool, repository, publisher, redis, defaults, logge
   });
 
   router.post("/:id/publish", async (req, res) => {
-    const published = await changes.publish(req.params.id, adminActor(req));
-    logger.info({ saleId: req.params.id, ...published }, "sale published");
-    res.json({ id: req.params.id, ...published });
+    const { version, built } = await changes.publish(req.params.id, adminActor(req));
+    logger.info({ saleId: req.params.id, version, built }, "sale published");
+    res.json({ id: req.params.id, version, built });
   });
 
   return router;

@@ -1,0 +1,93 @@
+/**
+ * How a sale's order stream is being drained, read from Redis at one instant (MULTI on the
+ * sale's slot): entries not yet acknowledged by the order workers' group, the age of the oldest
+ * of them, and the group's consumers with their idle time (XINFO CONSUMERS: the time since a
+ * consumer last read or claimed). A worker reads every published sale's stream each second or
+ * so, even when nothing is new, so a consumer idle longer than the limit is a dead worker.
+ */
+import type { Redis } from "@flash-sale/node-common";
+import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+
+/** A consumer idle this long is not counted as a live worker (workers read every FS_WORKER_BLOCK_MS, 1 s by default). */
+export const WORKER_IDLE_LIMIT_MS = 15_000;
+
+export interface StreamConsumer {
+  name: string;
+  idleMs: number;
+  pending: number;
+}
+
+export interface OrderStreamHealth {
+  /** The order counter (last order number handed out), read at the same instant. */
+  orderCounter: number;
+  unitsLeft: number | null;
+  unitsSold: number;
+  /** Entries delivered and not acknowledged, plus entries not yet delivered. */
+  unacknowledged: number;
+  /** Age of the oldest unacknowledged entry by Redis' clock; null when none waits. */
+  oldestUnacknowledgedMs: number | null;
+  consumers: StreamConsumer[];
+  /** Consumers idle less than the limit. */
+  liveConsumers: string[];
+}
+
+type Reply = [Error | null, unknown];
+
+/** XINFO's flat [name, value, …] lists as maps. */
+function fieldsOf(flat: unknown): Map<string, unknown> {
+  const fields = new Map<string, unknown>();
+  if (Array.isArray(flat)) for (let i = 0; i + 1 < flat.length; i += 2) fields.set(String(flat[i]), flat[i + 1]);
+  return fields;
+}
+
+const idMs = (id: string) => Number(id.split("-")[0]);
+
+export async function readOrderStream(redis: Redis, saleId: string, idleLimitMs = WORKER_IDLE_LIMIT_MS): Promise<OrderStreamHealth> {
+  const k = saleKeys(saleId);
+  const replies = (await redis
+    .multi()
+    .mget(k.stock, k.sold, k.orderSeq)
+    .xinfo("GROUPS", k.stream)
+    .xinfo("CONSUMERS", k.stream, ORDER_CONSUMER_GROUP)
+    .xpending(k.stream, ORDER_CONSUMER_GROUP)
+    .xlen(k.stream)
+    .time()
+    .exec()) as Reply[] | null;
+  if (replies === null) throw new Error("order stream: MULTI aborted");
+  const [[countsErr, counts], [, groups], [, consumerList], [, pendingSummary], [, length], [timeErr, time]] = replies as Reply[] as [Reply, Reply, Reply, Reply, Reply, Reply];
+  if (countsErr !== null || timeErr !== null) throw countsErr ?? timeErr;
+  const [left, sold, seq] = counts as (string | null)[];
+  const [seconds, micros] = time as [string, string];
+  const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+
+  // A missing stream or group is an error reply: nothing was ever delivered.
+  const group = Array.isArray(groups) ? groups.map(fieldsOf).find((g) => g.get("name") === ORDER_CONSUMER_GROUP) : undefined;
+  const pending = Number(group?.get("pending") ?? 0);
+  const lag = group?.get("lag");
+  // Redis cannot tell the lag once entries were deleted: count every entry then.
+  const unacknowledged = group !== undefined && typeof lag === "number" ? pending + lag : Number(length ?? 0);
+
+  const waitingSince: number[] = [];
+  const smallestPending = Array.isArray(pendingSummary) ? pendingSummary[1] : null;
+  if (typeof smallestPending === "string") waitingSince.push(idMs(smallestPending));
+  if (unacknowledged > pending) {
+    const from = group === undefined ? "-" : `(${String(group.get("last-delivered-id"))}`;
+    const [first] = (await redis.xrange(k.stream, from, "+", "COUNT", 1)) as [string, string[]][];
+    if (first !== undefined) waitingSince.push(idMs(first[0]));
+  }
+
+  const consumers = (Array.isArray(consumerList) ? consumerList : []).map(fieldsOf).map((c) => ({
+    name: String(c.get("name")),
+    idleMs: Number(c.get("idle")),
+    pending: Number(c.get("pending")),
+  }));
+  return {
+    orderCounter: Number(seq ?? 0),
+    unitsLeft: left === null || left === undefined ? null : Number(left),
+    unitsSold: Number(sold ?? 0),
+    unacknowledged,
+    oldestUnacknowledgedMs: waitingSince.length === 0 ? null : Math.max(0, nowMs - Math.min(...waitingSince)),
+    consumers,
+    liveConsumers: consumers.filter((c) => c.idleMs < idleLimitMs).map((c) => c.name),
+  };
+}
