@@ -3,7 +3,7 @@
  * states KEYS, ARGV and the replies decoded here).
  */
 import type { CachedSale } from "./sale_cache";
-import { discardRedis, openRedis, redisRunId, releaseRedis } from "./redis_connection";
+import { callSlot } from "./redis_connection";
 import { loadScript, runScript, type RedisScript } from "./redis_scripts";
 
 export type PurchaseOutcome =
@@ -61,7 +61,7 @@ export function loadPurchaseScript(): void {
 const plainArgs: (string | number)[] = [];
 const challengeArgs: (string | number)[] = [];
 
-function fill(a: (string | number)[], c: CachedSale, userId: string, quantity: number, requestId: string, mark: UsedChallengeMark | undefined): number {
+function fill(a: (string | number)[], c: CachedSale, userId: string, quantity: number, requestId: string, runId: string, mark: UsedChallengeMark | undefined): number {
   a[0] = c.stockKey;
   a[1] = c.soldKey;
   a[2] = c.buyersKey;
@@ -79,23 +79,32 @@ function fill(a: (string | number)[], c: CachedSale, userId: string, quantity: n
   a[i++] = requestId;
   // ARGV[6]: the sale's bound in mode `payment` (parsePublishedSale refuses one without it); 0 takes the units now.
   a[i++] = c.sale.deduction === "payment" ? (c.sale.limits.openUnpaidOrders as number) : 0;
-  a[i++] = redisRunId();
+  a[i++] = runId;
   if (mark !== undefined) a[i++] = string.format("%d", mark.ttlMs);
   return mark === undefined ? 8 : 9;
 }
 
+interface Purchase {
+  c: CachedSale;
+  userId: string;
+  quantity: number;
+  requestId: string;
+  mark: UsedChallengeMark | undefined;
+}
+
+/** Fills the arguments on the connection the script goes to, with its node's run id (no yield in between). */
+function runPurchase(this: void, red: RestyRedis, runId: string, asking: boolean, p: Purchase): LuaMultiReturn<[unknown, string | undefined]> {
+  const args = p.mark === undefined ? plainArgs : challengeArgs;
+  const numKeys = fill(args, p.c, p.userId, p.quantity, p.requestId, runId, p.mark);
+  return runScript(red, script as RedisScript, numKeys, args, asking);
+}
+
 /** The one round trip; `usedChallenge` is given for sales with a challenge. */
 export function purchaseInRedis(c: CachedSale, userId: string, quantity: number, requestId: string, usedChallenge?: UsedChallengeMark): PurchaseReply {
-  const [red, connectErr] = openRedis();
-  if (red === undefined) return { outcome: "unavailable", error: connectErr };
-  const args = usedChallenge === undefined ? plainArgs : challengeArgs;
-  const numKeys = fill(args, c, userId, quantity, requestId, usedChallenge);
-  const [res, err] = runScript(red, script as RedisScript, numKeys, args);
+  const [res, err] = callSlot(c.slot, runPurchase, { c, userId, quantity, requestId, mark: usedChallenge });
   if (res === undefined || res === false || err !== undefined || typeof res !== "object") {
-    discardRedis(red);
     return { outcome: "unavailable", error: tostring(err) };
   }
-  releaseRedis(red);
   const reply = res as unknown[];
   const outcome = OUTCOME_BY_CODE[reply[0] as number];
   if (outcome === undefined) return { outcome: "unavailable", error: "unexpected script reply " + tostring(reply[0]) };
