@@ -53,14 +53,6 @@ export function loadPurchaseScript(): void {
   script = loadScript("purchase");
 }
 
-/**
- * KEYS and ARGV, written into one table per worker and call shape (with or without the
- * challenge key): nothing is allocated per purchase. Two tables, so that neither ever shrinks
- * (a Lua array's length is its border).
- */
-const plainArgs: (string | number)[] = [];
-const challengeArgs: (string | number)[] = [];
-
 function fill(a: (string | number)[], c: CachedSale, userId: string, quantity: number, requestId: string, runId: string, mark: UsedChallengeMark | undefined): number {
   a[0] = c.stockKey;
   a[1] = c.soldKey;
@@ -92,9 +84,13 @@ interface Purchase {
   mark: UsedChallengeMark | undefined;
 }
 
-/** Fills the arguments on the connection the script goes to, with its node's run id (no yield in between). */
+/**
+ * KEYS and ARGV with the run id of the node the connection reached. A table per call, never
+ * one per worker: the EVAL after a NOSCRIPT goes out after a yield, when other purchases of
+ * this worker may have written theirs.
+ */
 function runPurchase(this: void, red: RestyRedis, runId: string, asking: boolean, p: Purchase): LuaMultiReturn<[unknown, string | undefined]> {
-  const args = p.mark === undefined ? plainArgs : challengeArgs;
+  const args: (string | number)[] = [];
   const numKeys = fill(args, p.c, p.userId, p.quantity, p.requestId, runId, p.mark);
   return runScript(red, script as RedisScript, numKeys, args, asking);
 }
