@@ -110,6 +110,8 @@ let slotMap: SlotMap | undefined;
 /** Seconds between two reads of the map, however many calls fail meanwhile. */
 const REFRESH_INTERVAL_SEC = 0.1;
 let refreshing = false;
+const MAX_MAP_WAIT_SEC = 1;
+const MAP_WAIT_STEP_SEC = 0.005;
 let refreshScheduled = false;
 let lastRefreshAt = 0;
 /** Rotates the node asked first, so that a dead one is not always asked first. */
@@ -185,7 +187,9 @@ export function nodeOfSlot(slot: number): LuaMultiReturn<[string | undefined, st
   const single = configuredNode();
   if (single !== undefined) return $multi(single, undefined);
   if (slotMap === undefined) {
-    const failure = refreshSlotMap();
+    // The first calls of a new worker: one reads the map, the others wait for it.
+    for (let waited = 0; refreshing && waited < MAX_MAP_WAIT_SEC; waited += MAP_WAIT_STEP_SEC) ngx.sleep(MAP_WAIT_STEP_SEC);
+    const failure = slotMap === undefined ? refreshSlotMap() : undefined;
     if (failure !== undefined) return $multi(undefined, "no slot map: " + failure);
   }
   const owner = slotOwner(slotMap as SlotMap, slot);

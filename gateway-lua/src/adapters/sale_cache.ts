@@ -86,14 +86,6 @@ export function restoreSnapshot(): void {
   knownVersion = snapshot.version;
 }
 
-function reloadConfigs(red: RestyRedis, version: string): string | undefined {
-  const [flat, err] = red.hgetall(SALE_CONFIGS_KEY);
-  if (flat === undefined || flat === false) return err;
-  applyConfigs(flat);
-  saveSnapshot(version, flat);
-  return undefined;
-}
-
 function applyConfigs(flat: string[]): void {
   const next = new LuaTable<string, CachedSale>();
   const ids: string[] = [];
@@ -123,8 +115,10 @@ function syncConfigs(this: void, red: RestyRedis): LuaMultiReturn<[unknown, stri
   if (version === ngx.null && knownVersion !== undefined) return $multi(true, undefined);
   const v = version === ngx.null ? "0" : (version as string);
   if (v !== knownVersion) {
-    const reloadErr = reloadConfigs(red, v);
-    if (reloadErr !== undefined) return $multi(false, reloadErr);
+    const [flat, flatErr] = red.hgetall(SALE_CONFIGS_KEY);
+    if (flat === undefined || flat === false) return $multi(flat, flatErr);
+    applyConfigs(flat);
+    saveSnapshot(v, flat);
     knownVersion = v;
   }
   return $multi(true, undefined);
@@ -139,7 +133,7 @@ function readUnitsLeft(this: void, red: RestyRedis, _runId: string, _asking: boo
   for (let i = 0; i < entries.length; i++) {
     const reply = replies[i];
     // An error reply ({false, err}) is a MOVED after a failover or a reshard: read the map again.
-    if (typeof reply === "object" && reply !== ngx.null) {
+    if (typeof reply === "object") {
       slotMapStale();
       continue;
     }
