@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Stops what `make up` started, by pid: nginx, the control plane, the order worker, and
-# Redis and Postgres when it was make up that started them.
+# Stops what `make up` or `make up-cluster` started, by pid: nginx, the control plane, the order
+# worker (each twice for the cluster), and Redis (the cluster's nodes) and Postgres when it was
+# make up that started them.
 . "$(dirname "$0")/lib.sh"
 
 stop_pid() {
@@ -19,6 +20,14 @@ stop_pid nginx "$RUN_DIR/nginx/nginx.pid" QUIT
 stop_pid control-plane "$RUN_DIR/control-plane.pid"
 stop_pid order-worker "$RUN_DIR/order-worker.pid"
 stop_pid redis "$RUN_DIR/redis.pid"
+# make up-cluster's second instances and its Redis Cluster nodes.
+stop_pid nginx-2 "$RUN_DIR/nginx-2/nginx.pid" QUIT
+stop_pid control-plane-2 "$RUN_DIR/control-plane-2.pid"
+stop_pid order-worker-2 "$RUN_DIR/order-worker-2.pid"
+for pid_file in "$RUN_DIR"/cluster/*/redis.pid; do
+  if [ -e "$pid_file" ]; then stop_pid "redis node :$(basename "$(dirname "$pid_file")")" "$pid_file"; fi
+done
+rm -f "$RUN_DIR/cluster/nodes"
 if [ -f "$RUN_DIR/postgres.started-by-us" ]; then
   step "Stopping Postgres ($(cat "$RUN_DIR/postgres.cluster"))"
   # shellcheck disable=SC2046
