@@ -3,7 +3,8 @@
  * buy through two gateways. Its replica is promoted, the gateways follow it, the sale is held
  * there (the promoted process is another one than the state was built on) until the control
  * plane's job rebuilds it from Postgres, then it sells again, under a new epoch. A sale on
- * another shard sells throughout. Everything is counted at the end.
+ * another shard sells throughout. Then a manual failover (CLUSTER FAILOVER): the demoted
+ * primary answers MOVED, which the gateways follow. Everything is counted at the end.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { keySlot } from "@flash-sale/gateway-lua/core/cluster";
@@ -31,6 +32,12 @@ let db: TestDatabase;
 let gateways: Gateway[] = [];
 let controlPlane: ControlPlane;
 let worker: WorkerProcess;
+let jobsStarted = false;
+
+function startJobsOnce(): void {
+  if (!jobsStarted) controlPlane.startJobs();
+  jobsStarted = true;
+}
 
 beforeAll(async () => {
   cluster = await PrivateCluster.start();
@@ -127,7 +134,7 @@ test("a primary SIGKILLed mid-rush: 503 during the switch, gateways follow the p
     expect(Math.max(...followedAt) - promotedAt).toBeLessThan(5000);
 
     jobsAt = Date.now();
-    controlPlane.startJobs();
+    startJobsOnce();
     await waitFor("sales resumed", () => ofA().some((t) => t.sentAt > jobsAt && t.status === 202), 30_000);
     resumedAt = ofA().find((t) => t.sentAt > jobsAt && t.status === 202)!.at;
     await waitFor("the sale sold out", () => ofA().some((t) => t.sentAt > resumedAt && t.status === 410), 60_000);
@@ -178,4 +185,55 @@ test("a primary SIGKILLed mid-rush: 503 during the switch, gateways follow the p
   for (const t of unanswered) expect(t).toMatchObject({ status: 503, sentAt: expect.any(Number) });
   for (const t of unanswered) expect(t!.sentAt).toBeLessThan(promotedAt);
   expect(ids.length - lost.length + unanswered.length).toBe(STOCK);
+});
+
+test("a manual failover (CLUSTER FAILOVER): the demoted primary answers MOVED, the gateways follow it at once to the held sale, rebuilt, selling again", async () => {
+  startJobsOnce();
+  const ranges = await cluster.slotRanges();
+  const shard = ranges.find((r) => r.replicas.length > 0)!;
+  const sale = await saleIdWhere("moved", (p) => p === shard.primary);
+  await controlPlane.createSale({ id: sale.id, stock: 100_000 });
+  for (const g of gateways) await waitForSale(g, sale.id);
+
+  const attempts: Attempt[] = [];
+  let rushing = true;
+  let shopper = 0;
+  const rush = Array.from({ length: LOOPS_PER_SALE }, async (_, loop) => {
+    while (rushing) {
+      const user = `${sale.id}-shopper-${shopper++}`;
+      const sentAt = Date.now();
+      const res = await purchase(gateways[loop % 2]!.url, sale.id, signToken(user));
+      const { orderId, error, message } = res.json() as { orderId?: string; error?: string; message?: string };
+      attempts.push({ sale: sale.id, user, gateway: loop % 2, sentAt, at: Date.now(), status: res.status, orderId, error, message });
+      await sleep(PAUSE_MS);
+    }
+  });
+  let switchedAt = 0;
+  try {
+    await waitFor("sales before the failover", () => attempts.filter((t) => t.status === 202).length >= 30);
+    const replica = shard.replicas[0]!;
+    expect(await cluster.cli(replica, "cluster", "failover")).toBe("OK");
+    await waitFor("the replica promoted", async () => (await cluster.cli(replica, "role")).startsWith("master"), 30_000);
+    switchedAt = Date.now();
+    await waitFor("sales resumed", () => attempts.some((t) => t.sentAt > switchedAt && t.status === 202), 30_000);
+    await sleep(500);
+  } finally {
+    rushing = false;
+    await Promise.all(rush);
+  }
+
+  // The demoted primary is alive and answers MOVED: every 503 is the held sale on the new
+  // primary, none a redirect the gateway failed to follow.
+  const unavailable = attempts.filter((t) => t.status === 503);
+  console.log(`manual failover: ${unavailable.length} held answers, selling again ${attempts.find((t) => t.sentAt > switchedAt && t.status === 202)!.at - switchedAt} ms after the promotion`);
+  expect(unavailable.length).toBeGreaterThan(0);
+  for (const t of attempts) expect([202, 503]).toContain(t.status);
+  for (const t of unavailable) expect(t.message).toBe(HELD_MESSAGE);
+
+  const accepted = attempts.filter((t) => t.status === 202);
+  const ids = accepted.map((t) => t.orderId!);
+  expect(new Set(ids).size).toBe(ids.length);
+  await waitForRows(db.pool, sale.id, ids.length, 30_000);
+  const count = await countSale(redis, db.pool, sale.id);
+  expect(count).toMatchObject({ unitsLeft: 100_000 - ids.length, unitsSold: ids.length, pgRows: ids.length, pgDistinctUsers: ids.length, pgDuplicateUsers: 0 });
 });
