@@ -1,10 +1,13 @@
 # The two commands a newcomer needs: `make up` (whole stack + demo sale) and `make test`.
-.PHONY: up down test build bench reload logs-rotate compose-prepare
+.PHONY: up up-cluster down test build bench reload logs-rotate compose-prepare
 
 up:        ## install what is missing, start everything, create the demo sale
 	@bash scripts/up.sh
 
-down:      ## stop what `make up` started
+up-cluster: ## the same on a six-node Redis Cluster (7001–7006), two gateways, control planes and workers
+	@bash scripts/cluster.sh
+
+down:      ## stop what `make up` or `make up-cluster` started
 	@bash scripts/down.sh
 
 test:      ## every test, against real nginx, Redis and Postgres

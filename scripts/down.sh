@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Stops what `make up` started, by pid: nginx, the control plane, the order worker, and
-# Redis and Postgres when it was make up that started them.
+# Stops what `make up` or `make up-cluster` started, by pid: nginx, the control plane, the order
+# worker (each twice for the cluster), and Redis (the cluster's nodes) and Postgres when it was
+# make up that started them.
 . "$(dirname "$0")/lib.sh"
 
 stop_pid() {
@@ -16,13 +17,20 @@ stop_pid() {
 }
 
 stop_pid nginx "$RUN_DIR/nginx/nginx.pid" QUIT
-# The supervisors forward SIGTERM to their service and do not restart it.
-for name in control-plane order-worker; do
+stop_pid nginx-2 "$RUN_DIR/nginx-2/nginx.pid" QUIT
+# The supervisors forward SIGTERM to their service and do not restart it; -2: make up-cluster's
+# second instances.
+for name in control-plane order-worker control-plane-2 order-worker-2; do
   stop_pid "$name" "$RUN_DIR/$name.pid"
   # Left behind only when its supervisor was killed.
   stop_pid "$name (unsupervised)" "$RUN_DIR/$name.child.pid"
 done
 stop_pid redis "$RUN_DIR/redis.pid"
+# make up-cluster's Redis Cluster nodes.
+for pid_file in "$RUN_DIR"/cluster/*/redis.pid; do
+  if [ -e "$pid_file" ]; then stop_pid "redis node :$(basename "$(dirname "$pid_file")")" "$pid_file"; fi
+done
+rm -f "$RUN_DIR/cluster/nodes"
 if [ -f "$RUN_DIR/postgres.started-by-us" ]; then
   step "Stopping Postgres ($(cat "$RUN_DIR/postgres.cluster"))"
   # shellcheck disable=SC2046

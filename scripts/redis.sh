@@ -2,6 +2,10 @@
 # Starts the stack's Redis (from FS_REDIS_URL) if nothing answers there; AOF on, everysec.
 . "$(dirname "$0")/lib.sh"
 load_env
+if [ -n "${FS_REDIS_CLUSTER_NODES:-}" ]; then
+  info "FS_REDIS_CLUSTER_NODES is set: the services use that Redis Cluster (make up-cluster runs one)"
+  exit 0
+fi
 
 hostport="${FS_REDIS_URL#redis://}"; hostport="${hostport##*@}"; hostport="${hostport%%/*}"
 host="${hostport%%:*}"; port="${hostport##*:}"; [ "$port" != "$hostport" ] || port=6379

@@ -3,6 +3,8 @@
 # Postgres and Redis, builds, starts nginx (gateway), the control plane and the order worker.
 . "$(dirname "$0")/lib.sh"
 S="$ROOT/scripts"
+# Its services would be reused, on the cluster.
+[ ! -f "$RUN_DIR/cluster/nodes" ] || die "the stack of 'make up-cluster' is running: 'make down' first"
 bash "$S/install.sh"
 bash "$S/env.sh"
 bash "$S/postgres.sh"

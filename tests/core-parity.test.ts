@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as challenge from "@flash-sale/gateway-lua/core/challenge";
+import * as cluster from "@flash-sale/gateway-lua/core/cluster";
 import * as gcra from "@flash-sale/gateway-lua/core/gcra";
 import * as ids from "@flash-sale/gateway-lua/core/ids";
 import * as jwt from "@flash-sale/gateway-lua/core/jwt";
@@ -24,6 +25,7 @@ import { nodeJwtPlatform } from "../gateway-lua/test/support/node-jwt-platform";
 const LUA_DIR = path.resolve(__dirname, "../gateway-lua/build/lua");
 const MODULES: Record<string, Record<string, (...args: never[]) => unknown>> = {
   "core.challenge": challenge as never,
+  "core.cluster": cluster as never,
   "core.gcra": gcra as never,
   "core.ids": ids as never,
   "core.jwt": jwt as never,
@@ -220,4 +222,30 @@ test("challenges agree: the same id from both HMACs, the same verdicts on ids ma
     ...[" 1 2 ", ""].map((a) => ({ module: "core.challenge", fn: "normalizeAnswer", args: [a] })),
   ];
   await expectSameInBoth(secret, cases);
+});
+
+test("cluster routing agrees: CRC16 and slots (bit operations are signed 32-bit in LuaJIT), CLUSTER SLOTS, redirects", async () => {
+  const slots = [
+    [10923, 16383, ["127.0.0.1", 7003, "c"], ["127.0.0.1", 7006, "f"]],
+    [0, 5460, ["127.0.0.1", 7001, "a"]],
+    [5461, 10922, ["", 7002, "b"], ["127.0.0.1", 7005, "e"]],
+  ];
+  const cases: Case[] = [
+    // Keys are ASCII; high bytes and long keys push the CRC through its high bit on every step.
+    ...["", "123456789", "\u007f~\u007f", "z".repeat(300), "fs:{sale:flash-1}:stock", "foo{}{bar}", "foo{{bar}}zap", "{fs:config}:sales"].map((k) => ({
+      module: "core.cluster",
+      fn: "keySlot",
+      args: [k],
+    })),
+    { module: "core.cluster", fn: "crc16", args: ["\u007f\u0001~"] },
+    ...["a{b}c", "{}", "a{", "x{y}z{w}"].map((k) => ({ module: "core.cluster", fn: "hashTag", args: [k] })),
+    { module: "core.cluster", fn: "parseClusterSlots", args: [slots, "10.0.0.9"] },
+    { module: "core.cluster", fn: "parseClusterSlots", args: [slots.slice(0, 2), "h"] },
+    { module: "core.cluster", fn: "parseClusterSlots", args: [[], "h"] },
+    ...["MOVED 3999 127.0.0.1:6381", "ASK 0 h:1", "MOVED 16384 h:1", "ERR x"].map((e) => ({ module: "core.cluster", fn: "parseRedirect", args: [e] })),
+    ...["h:1,h:2", "h:1,", ""].map((t) => ({ module: "core.cluster", fn: "parseClusterNodes", args: [t] })),
+  ];
+  const map = cluster.parseClusterSlots(slots, "10.0.0.9");
+  cases.push(...[0, 5460, 5461, 16383, 16384].map((slot) => ({ module: "core.cluster", fn: "slotOwner", args: [map, slot] })));
+  await expectSameInBoth("unused-secret-unused-secret-unused", cases);
 });

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
   const env = readEnv([
     "FS_DATABASE_URL",
     "FS_REDIS_URL",
+    "FS_REDIS_CLUSTER_NODES",
     "FS_ADMIN_TOKEN",
     "FS_ADMIN_PORT",
     "FS_ADMIN_HOST",
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   const pool = createPool(env.FS_DATABASE_URL);
   const applied = await migrate(pool);
   if (applied.length > 0) logger.info({ applied }, "migrations applied");
-  const redis = createRedis(env.FS_REDIS_URL, "control-plane");
+  const redis = createRedis(env.FS_REDIS_URL, "control-plane", env.FS_REDIS_CLUSTER_NODES);
   redis.on("error", (err: unknown) => logger.warn({ err }, "redis connection error"));
 
   const metrics = new ControlPlaneMetrics(redis, pool);

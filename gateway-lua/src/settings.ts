@@ -2,10 +2,13 @@
  * The gateway's settings, read once per nginx master at init_by_lua from the environment
  * (each name is listed with `env` in nginx.conf: nginx clears the rest).
  */
+import { parseClusterNodes } from "./core/cluster";
 import { parseRedisUrl, type RedisAddress } from "./core/redis_url";
 
 export interface GatewaySettings {
   redis: RedisAddress;
+  /** FS_REDIS_CLUSTER_NODES, "host:port" each: a Redis Cluster's seeds; undefined: the one Redis of `redis`. */
+  redisClusterNodes: string[] | undefined;
   jwtSecret: string;
   redisConnectTimeoutMs: number;
   /** Send and read timeout of each Redis command. */
@@ -56,10 +59,14 @@ function requiredFromEnv(name: string): string {
 export function readSettings(): GatewaySettings {
   const redis = parseRedisUrl(os.getenv("FS_REDIS_URL") ?? "redis://127.0.0.1:6379/0");
   if (typeof redis === "string") error(redis, 0);
+  const clusterText = os.getenv("FS_REDIS_CLUSTER_NODES");
+  const redisClusterNodes = clusterText === undefined || clusterText === "" ? undefined : parseClusterNodes(clusterText);
+  if (typeof redisClusterNodes === "string") error(redisClusterNodes, 0);
   const jwtSecret = requiredFromEnv("FS_JWT_SECRET");
   if (jwtSecret.length < 32) error("FS_JWT_SECRET must be at least 32 characters", 0);
   return {
     redis,
+    redisClusterNodes,
     jwtSecret,
     redisConnectTimeoutMs: numberFromEnv("FS_REDIS_CONNECT_TIMEOUT_MS", 100),
     redisTimeoutMs: numberFromEnv("FS_REDIS_TIMEOUT_MS", 500),

@@ -17,6 +17,9 @@ interface RestyRedis {
   hmget(key: string, ...fields: string[]): LuaMultiReturn<[(string | NgxNull)[] | undefined | false, string | undefined]>;
   evalsha(sha: string, numKeys: number, ...keysAndArgs: (string | number)[]): LuaMultiReturn<[unknown, string | undefined]>;
   eval(script: string, numKeys: number, ...keysAndArgs: (string | number)[]): LuaMultiReturn<[unknown, string | undefined]>;
+  /** Redis Cluster: the next command may touch a slot this node is importing (an ASK redirect). */
+  asking(): LuaMultiReturn<[unknown, string | undefined]>;
+  cluster(subcommand: "slots"): LuaMultiReturn<[unknown[] | undefined | false, string | undefined]>;
   init_pipeline(n?: number): void;
   commit_pipeline(): LuaMultiReturn<[unknown[] | undefined, string | undefined]>;
 }

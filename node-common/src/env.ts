@@ -10,6 +10,11 @@ const whole = z.coerce.number().int().min(0);
 
 const schema = z.object({
   FS_REDIS_URL: z.string().startsWith("redis://").default("redis://127.0.0.1:6379/0"),
+  // Set (host:port,…): a Redis Cluster's nodes, and FS_REDIS_URL is not used.
+  FS_REDIS_CLUSTER_NODES: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.string().regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, "must be host:port,host:port,…").optional(),
+  ),
   FS_DATABASE_URL: z.string().startsWith("postgres"),
   FS_JWT_SECRET: z.string().min(32, "must be at least 32 characters"),
   FS_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters"),

@@ -1,18 +1,40 @@
-/** The Redis client the Node services use. */
-import { Redis } from "ioredis";
+/** The Redis client the Node services use: one Redis, or a Redis Cluster. */
+import { Cluster, Redis as SingleRedis } from "ioredis";
 
-export { Redis };
+/**
+ * Either client; the commands the services send are the same on both, and every multi-key
+ * command they send stays within one hash tag (one slot).
+ */
+export type Redis = SingleRedis | Cluster;
 
 /**
  * Commands fail fast while Redis is down (callers retry with their own backoff) instead of
  * piling up in ioredis's offline queue.
  */
-export function createRedis(url: string, name: string): Redis {
-  return new Redis(url, {
-    connectionName: name,
-    maxRetriesPerRequest: 1,
+const CLIENT_OPTIONS = {
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: true,
+  retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 2000),
+  lazyConnect: false,
+};
+
+/**
+ * A client for FS_REDIS_URL, or, when `clusterNodes` (FS_REDIS_CLUSTER_NODES, "host:port,…")
+ * is given, for the Redis Cluster those nodes belong to: ioredis then routes each command to
+ * its slot's primary and follows MOVED/ASK and failovers.
+ */
+export function createRedis(url: string, name: string, clusterNodes?: string): Redis {
+  if (clusterNodes === undefined || clusterNodes === "") return new SingleRedis(url, { connectionName: name, ...CLIENT_OPTIONS });
+  const nodes = clusterNodes.split(",").map((node) => {
+    const colon = node.lastIndexOf(":");
+    return { host: node.slice(0, colon), port: Number(node.slice(colon + 1)) };
+  });
+  return new Cluster(nodes, {
+    redisOptions: { connectionName: name, ...CLIENT_OPTIONS },
+    clusterRetryStrategy: CLIENT_OPTIONS.retryStrategy,
     enableOfflineQueue: true,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
-    lazyConnect: false,
+    // A failed primary is replaced within seconds: ask for the new map soon and often.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
   });
 }

@@ -1,6 +1,6 @@
 /**
  * The order worker: drains every published sale's order stream into Postgres.
- * Environment: FS_REDIS_URL, FS_DATABASE_URL, FS_WORKER_BATCH_SIZE, FS_WORKER_BLOCK_MS,
+ * Environment: FS_REDIS_URL (or FS_REDIS_CLUSTER_NODES), FS_DATABASE_URL, FS_WORKER_BATCH_SIZE, FS_WORKER_BLOCK_MS,
  * FS_WORKER_CLAIM_IDLE_MS, FS_WORKER_BACKOFF_MAX_MS, FS_WORKER_MAX_DELIVERIES, FS_WORKER_NAME, FS_LOG_LEVEL
  * (and FS_WORKER_FAULT, for the crash tests only: see faults.ts).
  * SIGTERM/SIGINT: stop reading, finish the batches in hand (commit + ack), close connections, exit 0.
@@ -20,6 +20,7 @@ import { WorkerMetrics } from "./worker-metrics";
 async function main(): Promise<void> {
   const env = readEnv([
     "FS_REDIS_URL",
+    "FS_REDIS_CLUSTER_NODES",
     "FS_DATABASE_URL",
     "FS_WORKER_BATCH_SIZE",
     "FS_WORKER_BLOCK_MS",
@@ -39,8 +40,8 @@ async function main(): Promise<void> {
   const consumer = env.FS_WORKER_NAME !== undefined && env.FS_WORKER_NAME !== "" ? env.FS_WORKER_NAME : os.hostname();
   const logger = createLogger("order-worker", env.FS_LOG_LEVEL).child({ consumer });
   // Two connections: reads block (XREADGROUP BLOCK) while the other confirms committed batches.
-  const readRedis = createRedis(env.FS_REDIS_URL, `order-worker:${consumer}:read`);
-  const redis = createRedis(env.FS_REDIS_URL, `order-worker:${consumer}`);
+  const readRedis = createRedis(env.FS_REDIS_URL, `order-worker:${consumer}:read`, env.FS_REDIS_CLUSTER_NODES);
+  const redis = createRedis(env.FS_REDIS_URL, `order-worker:${consumer}`, env.FS_REDIS_CLUSTER_NODES);
   for (const r of [readRedis, redis]) {
     // Failed commands are retried and logged by the worker; this only keeps ioredis quiet.
     r.on("error", (err: unknown) => logger.debug({ error: describeError(err) }, "redis connection error"));

@@ -3,8 +3,12 @@
  * preference: this consumer's own pending entries (left by an earlier run under the same
  * name), entries left unacknowledged for too long (their consumer died, or Postgres refused
  * their row: XAUTOCLAIM), then new entries, blocking. One call returns one batch.
+ *
+ * On a Redis Cluster one XREADGROUP may only name streams of one slot: the reader sends one per
+ * slot (each sale has its own), and polls instead of blocking (see readNew).
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { keySlot } from "@flash-sale/gateway-lua/core/cluster";
 import { SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import type { Logger, Redis } from "@flash-sale/node-common";
 import type { RawEntry } from "./order-entry";
@@ -13,6 +17,8 @@ import type { RawEntry } from "./order-entry";
 const SALES_REFRESH_MS = 3000;
 /** Claim rounds run every FS_WORKER_CLAIM_IDLE_MS, but not on every read when it is 0. */
 const MIN_CLAIM_INTERVAL_MS = 100;
+/** Cluster: the pause after a round of reads that found nothing new, at most FS_WORKER_BLOCK_MS. */
+const CLUSTER_POLL_MS = 50;
 
 export interface ReaderOptions {
   group: string;
@@ -25,6 +31,8 @@ export interface ReaderOptions {
 export class StreamReader {
   /** Stream key → sale id, for the published sales. */
   private streams = new Map<string, string>();
+  /** The streams one XREADGROUP may name together: all of them on one Redis, one slot's on a cluster. */
+  private slotGroups: string[][] = [];
   private refreshDueAt = 0;
   /** Stream → id after which this consumer's own pending entries are still to be re-read. */
   private readonly ownPending = new Map<string, string>();
@@ -78,6 +86,7 @@ export class StreamReader {
       this.logger.info({ sale: this.streams.get(stream), stream }, "sale no longer published; stopped reading its stream");
     }
     this.streams = streams;
+    this.slotGroups = this.redis.isCluster ? groupBySlot([...streams.keys()]) : [[...streams.keys()]];
     this.refreshDueAt = Date.now() + SALES_REFRESH_MS;
   }
 
@@ -90,14 +99,10 @@ export class StreamReader {
   }
 
   private async readOwnPending(): Promise<RawEntry[]> {
-    const streams = [...this.ownPending.keys()];
-    const reply = await this.redis.call("XREADGROUP", [
-      "GROUP", this.opts.group, this.opts.consumer,
-      "COUNT", this.opts.batchSize,
-      "STREAMS", ...streams, ...streams.map((s) => this.ownPending.get(s) as string),
-    ]);
-    const entries = this.entriesOf(reply);
-    for (const stream of streams) {
+    const groups = this.slotGroups.map((g) => g.filter((s) => this.ownPending.has(s))).filter((g) => g.length > 0);
+    const replies = await Promise.all(groups.map((streams) => this.readGroup(streams, streams.map((s) => this.ownPending.get(s) as string))));
+    const entries = replies.flatMap((reply) => this.entriesOf(reply));
+    for (const stream of groups.flat()) {
       const last = entries.filter((e) => e.stream === stream).pop();
       if (last === undefined) this.ownPending.delete(stream);
       else this.ownPending.set(stream, last.id);
@@ -122,15 +127,28 @@ export class StreamReader {
   }
 
   private async readNew(): Promise<RawEntry[]> {
-    const streams = [...this.streams.keys()];
-    const reply = await this.redis.call("XREADGROUP", [
+    const [only] = this.slotGroups;
+    if (this.slotGroups.length === 1 && only !== undefined) {
+      // BLOCK 0 would wait forever: no sale refresh, no claims, no prompt shutdown.
+      return this.entriesOf(await this.readGroup(only, only.map(() => ">"), Math.max(this.opts.blockMs, 1)));
+    }
+    // A blocking read covers one slot and holds its node's connection until it returns, so the
+    // reads of the other sales on that node would wait behind it: read all without blocking,
+    // and pause when none had anything.
+    const replies = await Promise.all(this.slotGroups.map((streams) => this.readGroup(streams, streams.map(() => ">"))));
+    const entries = replies.flatMap((reply) => this.entriesOf(reply));
+    if (entries.length === 0) await sleep(Math.min(CLUSTER_POLL_MS, this.opts.blockMs));
+    return entries;
+  }
+
+  /** One XREADGROUP of `streams` (one slot's on a cluster) after `ids`, blocking `blockMs` when given. */
+  private readGroup(streams: string[], ids: string[], blockMs?: number): Promise<unknown> {
+    return this.redis.call("XREADGROUP", [
       "GROUP", this.opts.group, this.opts.consumer,
       "COUNT", this.opts.batchSize,
-      // BLOCK 0 would wait forever: no sale refresh, no claims, no prompt shutdown.
-      "BLOCK", Math.max(this.opts.blockMs, 1),
-      "STREAMS", ...streams, ...streams.map(() => ">"),
+      ...(blockMs === undefined ? [] : ["BLOCK", blockMs]),
+      "STREAMS", ...streams, ...ids,
     ]);
-    return this.entriesOf(reply);
   }
 
   /** XREADGROUP's reply: null, or [[stream, [[id, fields | null], …]], …]. */
@@ -152,4 +170,13 @@ export class StreamReader {
       return { stream, saleId, id: e[0], fields };
     });
   }
+}
+
+function groupBySlot(streams: string[]): string[][] {
+  const bySlot = new Map<number, string[]>();
+  for (const stream of streams) {
+    const slot = keySlot(stream);
+    bySlot.set(slot, [...(bySlot.get(slot) ?? []), stream]);
+  }
+  return [...bySlot.values()];
 }

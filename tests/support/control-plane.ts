@@ -35,8 +35,9 @@ export class ControlPlane {
     readonly url: string,
   ) {}
 
-  static async start(pool: Pool, redisUrl: string, gatewayMetricsUrl = NO_GATEWAY_METRICS): Promise<ControlPlane> {
-    const redis = createRedis(redisUrl, "control-plane-test");
+  /** `clusterNodes`: on this Redis Cluster (FS_REDIS_CLUSTER_NODES) instead of redisUrl's Redis. */
+  static async start(pool: Pool, redisUrl: string, gatewayMetricsUrl = NO_GATEWAY_METRICS, clusterNodes?: string): Promise<ControlPlane> {
+    const redis = createRedis(redisUrl, "control-plane-test", clusterNodes);
     const app = createAdminApp({
       pool,
       redis,

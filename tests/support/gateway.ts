@@ -1,6 +1,6 @@
 /**
  * A real nginx running the compiled gateway Lua, for one test file: its own prefix in a
- * temp dir, its own port, its own Redis (FS_REDIS_URL). Started from the same template and
+ * temp dir, its own port, its own Redis (FS_REDIS_URL, or a cluster's nodes). Started from the same template and
  * knobs as the stack, with overrides where a test needs them.
  */
 import { spawnSync } from "node:child_process";
@@ -24,6 +24,8 @@ export const LOAD_TEST_KNOBS: Record<string, string> = {
 
 export interface GatewayOptions {
   redisUrl: string;
+  /** FS_REDIS_CLUSTER_NODES: route to this Redis Cluster (redisUrl is then unused). */
+  clusterNodes?: string;
   knobs?: Record<string, string>;
   jwtSecret?: string;
   benchListen?: boolean;
@@ -69,7 +71,12 @@ export class Gateway {
       benchListen: benchPort !== undefined ? `127.0.0.1:${benchPort}` : undefined,
       knobs,
     });
-    const env = { ...process.env, FS_REDIS_URL: opts.redisUrl, FS_JWT_SECRET: opts.jwtSecret ?? TEST_JWT_SECRET };
+    const env = {
+      ...process.env,
+      FS_REDIS_URL: opts.redisUrl,
+      FS_REDIS_CLUSTER_NODES: opts.clusterNodes ?? "",
+      FS_JWT_SECRET: opts.jwtSecret ?? TEST_JWT_SECRET,
+    };
     const gateway = new Gateway(prefix, port, benchPort, metricsPort, env);
     gateway.nginx([]);
     await waitForPort(port);

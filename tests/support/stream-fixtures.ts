@@ -101,7 +101,7 @@ export interface WorkerSettings {
   databaseUrl: string;
   name: string;
   batchSize?: number;
-  /** Extra variables, e.g. FS_WORKER_FAULT. */
+  /** Extra variables, e.g. FS_WORKER_FAULT, FS_REDIS_CLUSTER_NODES. */
   env?: Record<string, string>;
 }
 
@@ -112,6 +112,7 @@ export function startWorker(s: WorkerSettings): WorkerProcess {
     env: {
       ...process.env,
       FS_REDIS_URL: s.redisUrl,
+      FS_REDIS_CLUSTER_NODES: "",
       FS_DATABASE_URL: s.databaseUrl,
       FS_WORKER_NAME: s.name,
       FS_WORKER_BATCH_SIZE: String(s.batchSize ?? 50),

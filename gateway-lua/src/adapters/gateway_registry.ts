@@ -26,12 +26,15 @@ export function liveGateways(): number {
   return live;
 }
 
-/** Checks in when a second has passed since the last time; an error message, or undefined. */
+/**
+ * Checks in when a second has passed since the last time, on the connection to the node of
+ * {fs:config}; Redis' error as it gave it (a redirect is followed by the caller), or undefined.
+ */
 export function checkIn(red: RestyRedis, nowMs: number): string | undefined {
   if (nowMs - lastCheckInMs < CHECK_IN_INTERVAL_MS) return undefined;
   const s = settings();
   const [count, err] = runScript(red, script as RedisScript, 2, [GATEWAYS_KEY, GATEWAY_METRICS_URLS_KEY, s.gatewayId, s.metricsUrl, GATEWAY_LIVENESS_MS]);
-  if (typeof count !== "number") return "register-gateway: " + tostring(err);
+  if (typeof count !== "number") return tostring(err);
   live = math.max(1, count);
   lastCheckInMs = nowMs;
   return undefined;

@@ -1,7 +1,8 @@
 /** Reads one order's record and status from its sale's orders hash (one HMGET). */
+import { keySlot } from "../core/cluster";
 import { orderRecordField, orderStatusField, saleKeys } from "../core/keys";
 import type { OrderRef } from "../core/ids";
-import { discardRedis, openRedis, releaseRedis } from "./redis_connection";
+import { callSlot } from "./redis_connection";
 
 export interface OrderView {
   userId: string;
@@ -10,16 +11,15 @@ export interface OrderView {
   status: string;
 }
 
+function readOrder(this: void, red: RestyRedis, _runId: string, _asking: boolean, ref: OrderRef): LuaMultiReturn<[unknown, string | undefined]> {
+  return red.hmget(saleKeys(ref.saleId).orders, orderRecordField(ref.orderNo), orderStatusField(ref.orderNo));
+}
+
 /** The order, undefined when there is none, or an error string when Redis failed. */
 export function lookUpOrder(ref: OrderRef): OrderView | undefined | string {
-  const [red, connectErr] = openRedis();
-  if (red === undefined) return connectErr ?? "connect failed";
-  const [values, err] = red.hmget(saleKeys(ref.saleId).orders, orderRecordField(ref.orderNo), orderStatusField(ref.orderNo));
-  if (values === undefined || values === false) {
-    discardRedis(red);
-    return "HMGET: " + tostring(err);
-  }
-  releaseRedis(red);
+  const [reply, err] = callSlot(keySlot(saleKeys(ref.saleId).orders), readOrder, ref);
+  if (reply === undefined || reply === false) return "HMGET: " + tostring(err);
+  const values = reply as (string | NgxNull)[];
   const record = values[0];
   const status = values[1];
   if (record === undefined || record === ngx.null || status === undefined || status === ngx.null) return undefined;

@@ -3,7 +3,7 @@
  * states KEYS, ARGV and the replies decoded here).
  */
 import type { CachedSale } from "./sale_cache";
-import { discardRedis, openRedis, redisRunId, releaseRedis } from "./redis_connection";
+import { callSlot } from "./redis_connection";
 import { loadScript, runScript, type RedisScript } from "./redis_scripts";
 
 export type PurchaseOutcome =
@@ -53,12 +53,7 @@ export function loadPurchaseScript(): void {
   script = loadScript("purchase");
 }
 
-/**
- * KEYS and ARGV of one call, in a table of its own: a worker serves other requests while this
- * one waits for Redis, and the NOSCRIPT fallback sends the same table again after that wait.
- */
-function scriptArgs(c: CachedSale, userId: string, quantity: number, requestId: string, mark: UsedChallengeMark | undefined): (string | number)[] {
-  const a: (string | number)[] = [];
+function fill(a: (string | number)[], c: CachedSale, userId: string, quantity: number, requestId: string, runId: string, mark: UsedChallengeMark | undefined): number {
   a[0] = c.stockKey;
   a[1] = c.soldKey;
   a[2] = c.buyersKey;
@@ -76,22 +71,36 @@ function scriptArgs(c: CachedSale, userId: string, quantity: number, requestId: 
   a[i++] = requestId;
   // ARGV[6]: the sale's bound in mode `payment` (parsePublishedSale refuses one without it); 0 takes the units now.
   a[i++] = c.sale.deduction === "payment" ? (c.sale.limits.openUnpaidOrders as number) : 0;
-  a[i++] = redisRunId();
+  a[i++] = runId;
   if (mark !== undefined) a[i++] = string.format("%d", mark.ttlMs);
-  return a;
+  return mark === undefined ? 8 : 9;
+}
+
+interface Purchase {
+  c: CachedSale;
+  userId: string;
+  quantity: number;
+  requestId: string;
+  mark: UsedChallengeMark | undefined;
+}
+
+/**
+ * KEYS and ARGV with the run id of the node the connection reached. A table per call, never
+ * one per worker: the EVAL after a NOSCRIPT goes out after a yield, when other purchases of
+ * this worker may have written theirs.
+ */
+function runPurchase(this: void, red: RestyRedis, runId: string, asking: boolean, p: Purchase): LuaMultiReturn<[unknown, string | undefined]> {
+  const args: (string | number)[] = [];
+  const numKeys = fill(args, p.c, p.userId, p.quantity, p.requestId, runId, p.mark);
+  return runScript(red, script as RedisScript, numKeys, args, asking);
 }
 
 /** The one round trip; `usedChallenge` is given for sales with a challenge. */
 export function purchaseInRedis(c: CachedSale, userId: string, quantity: number, requestId: string, usedChallenge?: UsedChallengeMark): PurchaseReply {
-  const [red, connectErr] = openRedis();
-  if (red === undefined) return { outcome: "unavailable", error: connectErr };
-  const numKeys = usedChallenge === undefined ? 8 : 9;
-  const [res, err] = runScript(red, script as RedisScript, numKeys, scriptArgs(c, userId, quantity, requestId, usedChallenge));
+  const [res, err] = callSlot(c.slot, runPurchase, { c, userId, quantity, requestId, mark: usedChallenge });
   if (res === undefined || res === false || err !== undefined || typeof res !== "object") {
-    discardRedis(red);
     return { outcome: "unavailable", error: tostring(err) };
   }
-  releaseRedis(red);
   const reply = res as unknown[];
   const outcome = OUTCOME_BY_CODE[reply[0] as number];
   if (outcome === undefined) return { outcome: "unavailable", error: "unexpected script reply " + tostring(reply[0]) };

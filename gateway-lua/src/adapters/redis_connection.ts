@@ -1,24 +1,35 @@
 /**
- * Redis connections from the keepalive pool of each nginx worker. A fresh connection is
- * authenticated and switched to the configured database once; reused ones are ready.
+ * Redis calls from each nginx worker, on keepalive pools (one per Redis node), each routed to
+ * the node that serves its key's slot.
  *
- * A fresh connection also reads the run id of the Redis process it reached (INFO server). A
- * connection never outlives its server process, so after a restart or a failover every
- * command goes out on a fresh connection, which learns the new run id before its first
+ * One Redis (FS_REDIS_URL): every call goes there. Redis Cluster (FS_REDIS_CLUSTER_NODES): the
+ * worker keeps the slot map of CLUSTER SLOTS; a MOVED or ASK reply is followed once (and a
+ * MOVED, or a node that cannot be reached, has the map read again), so a call costs one round
+ * trip until the topology changes. A failed node is not retried on the same call: until the
+ * cluster has promoted a replica nothing can serve its slots, and the caller fails closed.
+ *
+ * A fresh connection reads the run id of the Redis process it reached (INFO server), kept per
+ * node. A connection never outlives its server process, so after a restart or a failover
+ * every call goes out on a fresh connection, which learns the new run id before its first
  * script: the purchase script compares it with the sale's fence and holds the sale when the
  * state was built on another process (redis-scripts/purchase.lua).
  */
 import * as redis from "resty.redis";
+import { parseClusterSlots, parseNodeAddress, parseRedirect, slotOwner, type NodeAddress, type SlotMap } from "../core/cluster";
 import { settings } from "../settings";
 
-export type RedisConnection = RestyRedis;
+/**
+ * One call on a connection to the node serving the slot, given the run id of that node's
+ * process and whether the call follows an ASK redirect (a script's EVAL fallback must then say
+ * ASKING again: see redis_scripts.ts). Answers as lua-resty-redis does: an error reply as
+ * (false, err), a transport error as (undefined, err); the connection is then closed.
+ */
+export type RedisCall<A> = (this: void, red: RestyRedis, runId: string, asking: boolean, arg: A) => LuaMultiReturn<[unknown, string | undefined]>;
 
-/** The run id the last fresh connection of this worker found; "" until one was made. */
-let serverRunId = "";
-
-export function redisRunId(): string {
-  return serverRunId;
-}
+/** Run id of each node's process, as its last fresh connection read it. */
+const runIds = new LuaTable<string, string>();
+const addresses = new LuaTable<string, NodeAddress>();
+const poolOptions = new LuaTable<string, { pool: string; pool_size: number }>();
 
 function readRunId(red: RestyRedis): string | undefined {
   const [info] = red.info("server");
@@ -27,58 +38,210 @@ function readRunId(red: RestyRedis): string | undefined {
   return id;
 }
 
-let connectOptions: { pool: string; pool_size: number } | undefined;
+let singleNode: string | undefined;
 
-function options(): { pool: string; pool_size: number } {
-  if (connectOptions === undefined) {
-    const s = settings();
-    connectOptions = { pool: "fs:" + s.redis.host + ":" + s.redis.port + ":" + s.redis.db, pool_size: s.redisPoolSize };
+/** The node of FS_REDIS_URL; undefined in cluster mode. */
+function configuredNode(): string | undefined {
+  const s = settings();
+  if (s.redisClusterNodes !== undefined) return undefined;
+  if (singleNode === undefined) {
+    singleNode = s.redis.host + ":" + s.redis.port;
+    addresses.set(singleNode, { host: s.redis.host, port: s.redis.port });
+    poolOptions.set(singleNode, { pool: "fs:" + singleNode + ":" + s.redis.db, pool_size: s.redisPoolSize });
   }
-  return connectOptions;
+  return singleNode;
 }
 
-/** Opens (or reuses) a connection; returns it, or undefined and the reason. */
-export function openRedis(): LuaMultiReturn<[RedisConnection | undefined, string | undefined]> {
+function addressOf(node: string): NodeAddress | undefined {
+  const known: NodeAddress | undefined = addresses.get(node);
+  if (known !== undefined) return known;
+  const address = parseNodeAddress(node);
+  if (address === undefined) return undefined;
+  addresses.set(node, address);
+  poolOptions.set(node, { pool: "fs:" + node, pool_size: settings().redisPoolSize });
+  return address;
+}
+
+/** A fresh one is authenticated and switched to the database (one Redis only: a cluster has db 0). */
+function prepareFresh(red: RestyRedis, node: string): string | undefined {
   const s = settings();
-  const [red, newErr] = redis.new();
-  if (red === undefined) return $multi(undefined, newErr);
-  red.set_timeout(s.redisConnectTimeoutMs);
-  const [ok, err] = red.connect(s.redis.host, s.redis.port, options());
-  if (ok === undefined) return $multi(undefined, "connect: " + tostring(err));
-  red.set_timeout(s.redisTimeoutMs);
-  const [reused] = red.get_reused_times();
-  if (reused === 0) {
+  if (s.redisClusterNodes === undefined) {
     if (s.redis.password !== undefined) {
       const [authOk, authErr] = red.auth(s.redis.password);
-      if (authOk === undefined || authOk === false) {
-        red.close();
-        return $multi(undefined, "auth: " + tostring(authErr));
-      }
+      if (authOk === undefined || authOk === false) return "auth: " + tostring(authErr);
     }
     if (s.redis.db !== 0) {
       const [selOk, selErr] = red.select(s.redis.db);
-      if (selOk === undefined || selOk === false) {
-        red.close();
-        return $multi(undefined, "select: " + tostring(selErr));
-      }
+      if (selOk === undefined || selOk === false) return "select: " + tostring(selErr);
     }
-    const runId = readRunId(red);
-    if (runId === undefined) {
-      red.close();
-      return $multi(undefined, "INFO server: no run_id");
-    }
-    serverRunId = runId;
   }
-  return $multi(red, undefined);
+  const runId = readRunId(red);
+  if (runId === undefined) return "INFO server: no run_id";
+  runIds.set(node, runId);
+  return undefined;
 }
 
-/** Returns a healthy connection to the pool. */
-export function releaseRedis(red: RedisConnection): void {
+/** Opens (or reuses) a connection to `node`; answers it and the run id of its process, or undefined and why. */
+function openNode(node: string): LuaMultiReturn<[RestyRedis | undefined, string]> {
+  const s = settings();
+  const address = addressOf(node);
+  if (address === undefined) return $multi(undefined, "bad node address " + node);
+  const [red, newErr] = redis.new();
+  if (red === undefined) return $multi(undefined, tostring(newErr));
+  red.set_timeout(s.redisConnectTimeoutMs);
+  const [ok, err] = red.connect(address.host, address.port, poolOptions.get(node));
+  if (ok === undefined) return $multi(undefined, "connect " + node + ": " + tostring(err));
+  red.set_timeout(s.redisTimeoutMs);
+  const [reused] = red.get_reused_times();
+  if (reused === 0) {
+    const failure = prepareFresh(red, node);
+    if (failure !== undefined) {
+      red.close();
+      return $multi(undefined, failure);
+    }
+  }
+  // Set by the fresh connection the pooled ones descend from; "" holds every sale.
+  return $multi(red, runIds.get(node) ?? "");
+}
+
+// ---- the slot map (cluster mode) ----
+
+let slotMap: SlotMap | undefined;
+/** Seconds between two reads of the map, however many calls fail meanwhile. */
+const REFRESH_INTERVAL_SEC = 0.1;
+let refreshing = false;
+const MAX_MAP_WAIT_SEC = 1;
+const MAP_WAIT_STEP_SEC = 0.005;
+let refreshScheduled = false;
+let lastRefreshAt = 0;
+/** Rotates the node asked first, so that a dead one is not always asked first. */
+let askFrom = 0;
+
+function candidateNodes(): string[] {
+  const seeds = settings().redisClusterNodes as string[];
+  if (slotMap === undefined) return seeds;
+  const all = [...slotMap.nodes];
+  for (const seed of seeds) if (!all.includes(seed)) all.push(seed);
+  return all;
+}
+
+/** Reads CLUSTER SLOTS from the first node that answers; undefined, or why no map was read. */
+function refreshSlotMap(): string | undefined {
+  if (refreshing) return "slot map being read";
+  refreshing = true;
+  lastRefreshAt = ngx.now();
+  const nodes = candidateNodes();
+  askFrom = (askFrom + 1) % nodes.length;
+  let failure = "no cluster node";
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[(askFrom + i) % nodes.length] as string;
+    const [red, err] = openNode(node);
+    if (red === undefined) {
+      failure = err;
+      continue;
+    }
+    const [reply, replyErr] = red.cluster("slots");
+    if (reply === undefined) {
+      red.close();
+      failure = node + ": " + tostring(replyErr);
+      continue;
+    }
+    red.set_keepalive(settings().redisIdleTimeoutMs, settings().redisPoolSize);
+    const parsed = parseClusterSlots(reply === false ? replyErr : reply, (addressOf(node) as NodeAddress).host);
+    if (typeof parsed === "string") {
+      failure = node + ": " + parsed;
+      continue;
+    }
+    slotMap = parsed;
+    refreshing = false;
+    return undefined;
+  }
+  refreshing = false;
+  return failure;
+}
+
+function refreshTimer(this: void, premature: boolean): void {
+  refreshScheduled = false;
+  if (premature) return;
+  const failure = refreshSlotMap();
+  if (failure !== undefined) ngx.log(ngx.WARN, "redis cluster: cannot read the slot map: ", failure);
+}
+
+/**
+ * The map may be out of date (a redirect, a node that cannot be reached): read it again in
+ * the background, at most every REFRESH_INTERVAL_SEC.
+ */
+export function slotMapStale(): void {
+  if (refreshScheduled || settings().redisClusterNodes === undefined) return;
+  refreshScheduled = true;
+  const wait = Math.max(0, lastRefreshAt + REFRESH_INTERVAL_SEC - ngx.now());
+  const [ok, err] = ngx.timer.at(wait, refreshTimer);
+  if (!ok) {
+    refreshScheduled = false;
+    ngx.log(ngx.WARN, "redis cluster: cannot schedule a slot map refresh: ", tostring(err));
+  }
+}
+
+/** The node serving `slot`: the one Redis, or the slot's primary by the map (read now when there is none yet). */
+export function nodeOfSlot(slot: number): LuaMultiReturn<[string | undefined, string | undefined]> {
+  const single = configuredNode();
+  if (single !== undefined) return $multi(single, undefined);
+  if (slotMap === undefined) {
+    // The first calls of a new worker: one reads the map, the others wait for it.
+    for (let waited = 0; refreshing && waited < MAX_MAP_WAIT_SEC; waited += MAP_WAIT_STEP_SEC) ngx.sleep(MAP_WAIT_STEP_SEC);
+    const failure = slotMap === undefined ? refreshSlotMap() : undefined;
+    if (failure !== undefined) return $multi(undefined, "no slot map: " + failure);
+  }
+  const owner = slotOwner(slotMap as SlotMap, slot);
+  if (owner === undefined) return $multi(undefined, "no node serves slot " + slot);
+  return $multi(owner, undefined);
+}
+
+// ---- calls ----
+
+function release(red: RestyRedis): void {
   const s = settings();
   red.set_keepalive(s.redisIdleTimeoutMs, s.redisPoolSize);
 }
 
-/** Drops a connection whose state is unknown (after a transport error). */
-export function discardRedis(red: RedisConnection): void {
-  red.close();
+/**
+ * Runs `call` on `node`, no redirect followed (the caller sees it as the error reply). A
+ * connection whose state is unknown (a transport error) is closed, and has the map read again.
+ */
+export function callNode<A>(node: string, call: RedisCall<A>, arg: A, asking = false): LuaMultiReturn<[unknown, string | undefined]> {
+  const [red, runIdOrErr] = openNode(node);
+  if (red === undefined) {
+    slotMapStale();
+    return $multi(undefined, runIdOrErr);
+  }
+  if (asking) {
+    const [askOk, askErr] = red.asking();
+    if (askOk === undefined || askOk === false) {
+      red.close();
+      return $multi(undefined, "ASKING: " + tostring(askErr));
+    }
+  }
+  const [res, err] = call(red, runIdOrErr, asking, arg);
+  if (res === undefined) {
+    red.close();
+    slotMapStale();
+  } else {
+    release(red);
+  }
+  return $multi(res, err);
+}
+
+/** Runs `call` on the node serving `slot`, following up to two redirects (a MOVED, then an ASK while the slot migrates). */
+export function callSlot<A>(slot: number, call: RedisCall<A>, arg: A): LuaMultiReturn<[unknown, string | undefined]> {
+  const [node, noNode] = nodeOfSlot(slot);
+  if (node === undefined) return $multi(undefined, noNode);
+  let [res, err] = callNode(node, call, arg);
+  // A redirect answers before the command runs: following it never runs a call twice.
+  for (let hop = 0; hop < 2 && res === false && err !== undefined; hop++) {
+    const redirect = parseRedirect(err);
+    if (redirect === undefined) break;
+    if (!redirect.ask) slotMapStale();
+    [res, err] = callNode(redirect.node, call, arg, redirect.ask);
+  }
+  return $multi(res, err);
 }

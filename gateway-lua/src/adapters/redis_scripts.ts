@@ -24,9 +24,16 @@ function isNoScript(err: string | undefined): boolean {
   return err !== undefined && string.sub(err, 1, 8) === "NOSCRIPT";
 }
 
-/** Runs the script: EVALSHA, and EVAL once when the server does not know it (NOSCRIPT). */
-export function runScript(red: RestyRedis, s: RedisScript, numKeys: number, keysAndArgs: (string | number)[]): LuaMultiReturn<[unknown, string | undefined]> {
+/**
+ * Runs the script: EVALSHA, and EVAL once when the server does not know it (NOSCRIPT). After
+ * an ASK redirect (`asking`), the EVAL must say ASKING again: the flag lasts one command.
+ */
+export function runScript(red: RestyRedis, s: RedisScript, numKeys: number, keysAndArgs: (string | number)[], asking = false): LuaMultiReturn<[unknown, string | undefined]> {
   const [res, err] = red.evalsha(s.sha, numKeys, ...keysAndArgs);
   if (!isNoScript(err)) return $multi(res, err);
+  if (asking) {
+    const [askOk, askErr] = red.asking();
+    if (askOk === undefined) return $multi(undefined, askErr);
+  }
   return red.eval(s.source, numKeys, ...keysAndArgs);
 }

@@ -4,11 +4,12 @@
  * changes (no nginx reload), and reads each sale's units left for the public view.
  * While Redis is unreachable the last known configs stay in force.
  */
+import { keySlot } from "../core/cluster";
 import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys } from "../core/keys";
 import { parsePublishedSale, type PublishedSale } from "../core/sale";
 import { gcraPolicy, type GcraPolicy } from "../core/gcra";
 import { decodeJson, encodeJson } from "./json";
-import { discardRedis, openRedis, releaseRedis } from "./redis_connection";
+import { callNode, callSlot, nodeOfSlot, slotMapStale } from "./redis_connection";
 import { clearSoldOut } from "./sold_out_flags";
 import { flagsDict } from "./shared_dict";
 import { observeRedis, redisClock } from "./metrics";
@@ -24,6 +25,8 @@ export interface CachedSale {
   streamKey: string;
   openUnpaidKey: string;
   metaKey: string;
+  /** The Redis Cluster slot of every key of the sale (they share its hash tag). */
+  slot: number;
   userPolicy: GcraPolicy;
   /** Units left as last read from Redis; undefined until read. */
   approxLeft: number | undefined;
@@ -56,6 +59,7 @@ function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): Cach
     streamKey: k.stream,
     openUnpaidKey: k.openUnpaid,
     metaKey: k.meta,
+    slot: keySlot(k.meta),
     userPolicy: gcraPolicy(sale.limits.userRatePerSecond, sale.limits.userBurst),
     approxLeft: previous?.approxLeft,
   };
@@ -83,14 +87,6 @@ export function restoreSnapshot(): void {
   knownVersion = snapshot.version;
 }
 
-function reloadConfigs(red: RestyRedis, version: string): string | undefined {
-  const [flat, err] = red.hgetall(SALE_CONFIGS_KEY);
-  if (flat === undefined || flat === false) return "HGETALL: " + tostring(err);
-  applyConfigs(flat);
-  saveSnapshot(version, flat);
-  return undefined;
-}
-
 function applyConfigs(flat: string[]): void {
   const next = new LuaTable<string, CachedSale>();
   const ids: string[] = [];
@@ -108,37 +104,78 @@ function applyConfigs(flat: string[]): void {
   saleIds = ids;
 }
 
-function refreshUnitsLeft(red: RestyRedis): string | undefined {
-  if (saleIds.length === 0) return undefined;
-  red.init_pipeline(saleIds.length);
-  for (const id of saleIds) red.get((sales.get(id) as CachedSale).stockKey);
-  const [replies, err] = red.commit_pipeline();
-  if (replies === undefined) return "stock pipeline: " + tostring(err);
-  for (let i = 0; i < saleIds.length; i++) {
-    const entry = sales.get(saleIds[i] as string) as CachedSale;
-    const left = tonumber(replies[i]);
-    entry.approxLeft = left;
-    if (left !== undefined && left > 0) clearSoldOut(entry.sale.id);
-  }
-  return undefined;
-}
+const CONFIG_SLOT = keySlot(CONFIG_VERSION_KEY);
 
-function syncOnce(red: RestyRedis): string | undefined {
+/** On the node of {fs:config}: the version, and the configs when it moved. Errors as Redis gave them (redirects). */
+function syncConfigs(this: void, red: RestyRedis): LuaMultiReturn<[unknown, string | undefined]> {
   const checkInErr = checkIn(red, ngx.now() * 1000);
-  if (checkInErr !== undefined) return checkInErr;
+  if (checkInErr !== undefined) return $multi(undefined, checkInErr);
   const [version, err] = red.get(CONFIG_VERSION_KEY);
-  if (version === undefined || version === false) return "GET version: " + tostring(err);
+  if (version === undefined || version === false) return $multi(version, err);
   // No version at all while configs are known: Redis lost them (emptied, or a replica that
   // had none). Keep serving the last ones: their purchases are held by the scripts (503) until
   // the control plane has rebuilt the sales and published them again.
-  if (version === ngx.null && knownVersion !== undefined) return refreshUnitsLeft(red);
+  if (version === ngx.null && knownVersion !== undefined) return $multi(true, undefined);
   const v = version === ngx.null ? "0" : (version as string);
   if (v !== knownVersion) {
-    const reloadErr = reloadConfigs(red, v);
-    if (reloadErr !== undefined) return reloadErr;
+    const [flat, flatErr] = red.hgetall(SALE_CONFIGS_KEY);
+    if (flat === undefined || flat === false) return $multi(flat, flatErr);
+    applyConfigs(flat);
+    saveSnapshot(v, flat);
     knownVersion = v;
   }
-  return refreshUnitsLeft(red);
+  return $multi(true, undefined);
+}
+
+/** One pipeline of GETs on one node: the units left of its sales. */
+function readUnitsLeft(this: void, red: RestyRedis, _runId: string, _asking: boolean, entries: CachedSale[]): LuaMultiReturn<[unknown, string | undefined]> {
+  red.init_pipeline(entries.length);
+  for (const entry of entries) red.get(entry.stockKey);
+  const [replies, err] = red.commit_pipeline();
+  if (replies === undefined) return $multi(undefined, err);
+  for (let i = 0; i < entries.length; i++) {
+    const reply = replies[i];
+    // An error reply ({false, err}) is a MOVED after a failover or a reshard: read the map again.
+    if (typeof reply === "object") {
+      slotMapStale();
+      continue;
+    }
+    const entry = entries[i] as CachedSale;
+    const left = tonumber(reply);
+    entry.approxLeft = left;
+    if (left !== undefined && left > 0) clearSoldOut(entry.sale.id);
+  }
+  return $multi(true, undefined);
+}
+
+/** Units left of every sale, one pipeline per node. */
+function refreshUnitsLeft(): string | undefined {
+  const byNode = new LuaTable<string, CachedSale[]>();
+  const nodes: string[] = [];
+  for (const id of saleIds) {
+    const entry = sales.get(id) as CachedSale;
+    const [node, noNode] = nodeOfSlot(entry.slot);
+    if (node === undefined) return noNode;
+    let list = byNode.get(node);
+    if (list === undefined) {
+      list = [];
+      byNode.set(node, list);
+      nodes.push(node);
+    }
+    list.push(entry);
+  }
+  let failure: string | undefined;
+  for (const node of nodes) {
+    const [ok, err] = callNode(node, readUnitsLeft, byNode.get(node) as CachedSale[]);
+    if (ok === undefined) failure = "units left on " + node + ": " + tostring(err);
+  }
+  return failure;
+}
+
+function syncOnce(): string | undefined {
+  const [ok, err] = callSlot(CONFIG_SLOT, syncConfigs, undefined);
+  if (ok !== true) return "config: " + tostring(err);
+  return refreshUnitsLeft();
 }
 
 let lastFailure: string | undefined;
@@ -147,13 +184,7 @@ let lastFailure: string | undefined;
 export function syncSales(this: void, premature: boolean): void {
   if (premature) return;
   const startedAt = redisClock();
-  const [red, connectErr] = openRedis();
-  let failure: string | undefined = connectErr;
-  if (red !== undefined) {
-    failure = syncOnce(red);
-    if (failure === undefined) releaseRedis(red);
-    else discardRedis(red);
-  }
+  const failure = syncOnce();
   observeRedis("config_sync", startedAt, failure === undefined);
   if (failure !== undefined && failure !== lastFailure) {
     ngx.log(ngx.WARN, "sale config sync failed (keeping the last configs): ", failure);

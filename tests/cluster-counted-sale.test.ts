@@ -1,0 +1,125 @@
+/**
+ * Redis Cluster: ten sales spread over the three shards of a private six-node cluster, bought
+ * through two gateways at once, drained by two order workers in one consumer group, counted in
+ * Redis and Postgres.
+ */
+import { keySlot } from "@flash-sale/gateway-lua/core/cluster";
+import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import type { Redis } from "@flash-sale/node-common";
+import { ControlPlane } from "./support/control-plane";
+import { balancedCount, countSale, waitForRows } from "./support/counts";
+import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
+import { purchase } from "./support/http";
+import { PrivateCluster } from "./support/private-cluster";
+import { scrape } from "./support/prometheus";
+import { startWorker, waitFor, type WorkerProcess } from "./support/stream-fixtures";
+import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { signToken } from "./support/tokens";
+
+const SALES = 10;
+const UNITS = 30;
+const SHOPPERS_PER_SALE = 150;
+
+let cluster: PrivateCluster;
+let redis: Redis;
+let db: TestDatabase;
+let gateways: Gateway[] = [];
+let controlPlane: ControlPlane;
+let workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  cluster = await PrivateCluster.start();
+  redis = cluster.client("test");
+  db = await createTestDatabase("cluster_counted");
+  gateways = await Promise.all([0, 1].map(() => Gateway.start({ redisUrl: cluster.url, clusterNodes: cluster.nodes, knobs: LOAD_TEST_KNOBS })));
+  controlPlane = await ControlPlane.start(db.pool, cluster.url, gateways[0]!.metricsUrl, cluster.nodes);
+  workers = ["cluster-worker-a", "cluster-worker-b"].map((name) =>
+    startWorker({ redisUrl: cluster.url, databaseUrl: db.url, name, batchSize: 100, env: { FS_REDIS_CLUSTER_NODES: cluster.nodes } }),
+  );
+});
+
+afterAll(async () => {
+  const exits = await Promise.all(workers.map((w) => w.stop()));
+  for (const g of gateways) await g.stop();
+  await controlPlane?.stop();
+  redis?.disconnect();
+  await db?.close();
+  await cluster?.destroy();
+  expect(exits).toEqual(workers.map(() => ({ code: 0, signal: null })));
+});
+
+/** Sale ids whose slots cover every primary, at most four per shard. */
+async function idsOverShards(): Promise<{ id: string; primary: number }[]> {
+  const ranges = await cluster.slotRanges();
+  const chosen: { id: string; primary: number }[] = [];
+  const perPrimary = new Map<number, number>();
+  for (let i = 0; chosen.length < SALES; i++) {
+    const id = `shard-sale-${i}`;
+    const slot = keySlot(saleKeys(id).stock);
+    const primary = ranges.find((r) => slot >= r.start && slot <= r.end)!.primary;
+    if ((perPrimary.get(primary) ?? 0) >= 4) continue;
+    perPrimary.set(primary, (perPrimary.get(primary) ?? 0) + 1);
+    chosen.push({ id, primary });
+  }
+  return chosen;
+}
+
+test(`${SALES} sales over 3 shards, ${SALES * SHOPPERS_PER_SALE} shoppers through 2 gateways: exactly ${UNITS} sold each, drained once by 2 workers`, async () => {
+  const sales = await idsOverShards();
+  expect(new Set(sales.map((s) => s.primary)).size).toBe(3);
+  for (const { id } of sales) await controlPlane.createSale({ id, stock: UNITS });
+  for (const g of gateways) for (const { id } of sales) await waitForSale(g, id);
+
+  // Each sale's keys sit on the primary our slot says, as Redis computes the slot.
+  for (const { id, primary } of sales) {
+    const k = saleKeys(id);
+    expect(Number(await cluster.cli(primary, "cluster", "keyslot", k.stock))).toBe(keySlot(k.stock));
+    expect(await cluster.cli(primary, "get", k.stock)).toBe(String(UNITS));
+  }
+  // Both workers read every sale's stream before the rush, so that both take part.
+  await waitFor("both workers reading every sale", () =>
+    workers.every((w) => sales.every(({ id }) => w.logs.some((l) => l.msg === "reading sale's order stream" && l.sale === id))),
+  );
+
+  // Interleaved: the sales' rushes overlap on every shard.
+  const requests = Array.from({ length: SHOPPERS_PER_SALE }, (_, i) =>
+    sales.map(({ id }) => ({ id, gateway: gateways[i % 2]!, token: signToken(`${id}-shopper-${i}`) })),
+  ).flat();
+  const responses = await Promise.all(requests.map((r) => purchase(r.gateway.url, r.id, r.token).then((res) => ({ ...r, res }))));
+
+  const others = responses.filter((r) => r.res.status !== 202 && r.res.status !== 410);
+  expect(others.map((r) => `${r.id} ${r.res.status} ${r.res.text}`)).toEqual([]);
+  const orderIds = new Set<string>();
+  for (const { id } of sales) {
+    const mine = responses.filter((r) => r.id === id);
+    const accepted = mine.filter((r) => r.res.status === 202);
+    expect({ id, accepted: accepted.length, soldOut: mine.filter((r) => r.res.status === 410).length }).toEqual({
+      id,
+      accepted: UNITS,
+      soldOut: SHOPPERS_PER_SALE - UNITS,
+    });
+    for (const r of accepted) orderIds.add(r.res.json().orderId as string);
+  }
+  expect(orderIds.size).toBe(SALES * UNITS);
+  const perGateway = gateways.map((g) => responses.filter((r) => r.gateway === g && r.res.status === 202).length);
+  console.log(`units sold per gateway: ${perGateway.join(", ")}`);
+  for (const n of perGateway) expect(n).toBeGreaterThan(0);
+
+  for (const { id } of sales) {
+    await waitForRows(db.pool, id, UNITS);
+    expect({ id, ...(await countSale(redis, db.pool, id)) }).toEqual({ id, ...balancedCount(UNITS, 0) });
+  }
+  const { rows } = await db.pool.query<{ n: number; ids: number }>("SELECT count(*)::int AS n, count(DISTINCT order_id)::int AS ids FROM orders");
+  expect(rows[0]).toEqual({ n: SALES * UNITS, ids: SALES * UNITS });
+  const inPostgres = await db.pool.query<{ order_id: string }>("SELECT order_id FROM orders");
+  expect(new Set(inPostgres.rows.map((r) => r.order_id))).toEqual(orderIds);
+
+  // Each order went pending → confirmed once, by one of the two workers; both drained some.
+  const drained = await Promise.all(
+    workers.map(async (w) => (await scrape(w.metricsUrl()!)).sum("fs_worker_orders_drained_total")),
+  );
+  console.log(`orders drained per worker: ${drained.join(", ")}`);
+  expect(drained.reduce((a, b) => a + b, 0)).toBe(SALES * UNITS);
+  for (const n of drained) expect(n).toBeGreaterThan(0);
+  for (const g of gateways) expect(g.errorLines()).toEqual([]);
+});
