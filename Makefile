@@ -25,6 +25,8 @@ logs-rotate: ## rename the gateway's logs with a timestamp and make nginx reopen
 bench:     ## wrk benchmark of the gateway against its ceilings, and the worker's drain rate
 	@bash scripts/bench.sh
 
-compose-prepare: build ## build the Lua and render the nginx config for the OpenResty image (docker-compose.yml)
-	@FS_NGINX_METRICS_LISTEN=9145 node nginx-conf/build/cli.js --flavor openresty --prefix /var/lib/flash-sale --out .run/openresty \
-	  --listen 8080 --lua-dir /opt/flash-sale/lua --static-dir /opt/flash-sale/static
+compose-prepare: build ## build the Lua and render the nginx config for the OpenResty image (docker-compose.yml; a prefix per gateway)
+	@for out in openresty openresty-cluster-1 openresty-cluster-2; do \
+	  FS_NGINX_METRICS_LISTEN=9145 node nginx-conf/build/cli.js --flavor openresty --prefix /var/lib/flash-sale --out .run/$$out \
+	    --listen 8080 --lua-dir /opt/flash-sale/lua --static-dir /opt/flash-sale/static || exit 1; \
+	done

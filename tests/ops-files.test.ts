@@ -42,12 +42,14 @@ test("docker-compose config accepts docker-compose.yml with every service, and r
   expect(ok.output).toBe("");
   expect(ok.code).toBe(0);
   const services = await run("docker-compose", ["-f", "docker-compose.yml", "--profile", "observability", "config", "--services"], COMPOSE_ENV);
-  expect(services.output.trim().split("\n").sort()).toEqual(["control-plane", "gateway", "grafana", "order-worker", "postgres", "prometheus", "redis"]);
+  // docker-compose 1.29 lists the services of every profile; the cluster shape is checked below.
+  const ofCluster = (name: string) => /^redis-node-|-cluster-\d$|^redis-cluster-init$/.test(name);
+  expect(services.output.trim().split("\n").filter((n) => !ofCluster(n)).sort()).toEqual(["control-plane", "gateway", "grafana", "order-worker", "postgres", "prometheus", "redis"]);
 
-  // Every long-running service has a healthcheck.
+  // Every long-running service has a healthcheck (the cluster's one-shot join is none).
   const resolved = await run("docker-compose", ["-f", "docker-compose.yml", "--profile", "observability", "config"], COMPOSE_ENV);
-  const blocks = resolved.output.split(/\n  (?=[a-z-]+:\n)/).filter((b) => b.includes("image:"));
-  expect(blocks).toHaveLength(7);
+  const blocks = resolved.output.split(/\n  (?=[a-z0-9-]+:\n)/).filter((b) => b.includes("image:") && !b.startsWith("redis-cluster-init:"));
+  expect(blocks).toHaveLength(7 + 12);
   for (const block of blocks) expect(block).toContain("healthcheck:");
 
   const broken = path.join(tmp, "docker-compose.yml");
@@ -56,6 +58,25 @@ test("docker-compose config accepts docker-compose.yml with every service, and r
   expect(refused.code).not.toBe(0);
   // Without the secrets it refuses to start at all.
   expect((await run("docker-compose", ["-f", "docker-compose.yml", "config", "-q"], { FS_JWT_SECRET: "", FS_ADMIN_TOKEN: "" })).code).not.toBe(0);
+}, 30_000);
+
+test("the compose profile `cluster` is the scaled-out shape: six Redis nodes joined with a replica each, two of every service on them", async () => {
+  const services = await run("docker-compose", ["-f", "docker-compose.yml", "--profile", "cluster", "config", "--services"], COMPOSE_ENV);
+  expect(services.code).toBe(0);
+  const cluster = services.output.trim().split("\n").filter((s) => /^redis-node-|-cluster(-\d)?$|cluster-init/.test(s)).sort();
+  expect(cluster).toEqual([
+    "control-plane-cluster-1", "control-plane-cluster-2", "gateway-cluster-1", "gateway-cluster-2",
+    "order-worker-cluster-1", "order-worker-cluster-2", "redis-cluster-init",
+    ...[1, 2, 3, 4, 5, 6].map((n) => `redis-node-${n}`),
+  ].sort());
+  const resolved = (await run("docker-compose", ["-f", "docker-compose.yml", "--profile", "cluster", "config"], COMPOSE_ENV)).output;
+  const block = (name: string) => resolved.split(/\n  (?=[a-z0-9-]+:\n)/).find((b) => b.startsWith(`${name}:`)) ?? "";
+  for (const name of ["control-plane-cluster-1", "control-plane-cluster-2", "order-worker-cluster-1", "order-worker-cluster-2", "gateway-cluster-1", "gateway-cluster-2"]) {
+    expect(block(name)).toContain("FS_REDIS_CLUSTER_NODES: redis-node-1:6379,");
+  }
+  expect(block("redis-cluster-init")).toMatch(/--cluster create redis-node-1:6379[^\n]*(\n[^\n]*)*--cluster-replicas 1/);
+  expect(block("order-worker-cluster-1")).toContain("FS_WORKER_NAME: worker-1");
+  expect(block("order-worker-cluster-2")).toContain("FS_WORKER_NAME: worker-2");
 }, 30_000);
 
 test("promtool accepts both Prometheus scrape configs, each loading the alert rules", async () => {
