@@ -5,6 +5,7 @@
  * number formatting, Lua's 1-based tables, and HMAC computed by two different libraries.
  */
 import { spawnSync } from "node:child_process";
+import { luaModuleAliases } from "../nginx-conf/src/render";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -59,9 +60,7 @@ beforeAll(async () => {
   prefix = mkdtempSync(path.join(tmpdir(), "fs-parity-"));
   mkdirSync(path.join(prefix, "logs"));
   port = await freePort();
-  const aliases = ["redis", "sha256", "string", "random"]
-    .map((m) => `if not package.searchpath("resty.${m}", package.path) then package.preload["resty.${m}"] = function() return require("nginx.${m}") end end`)
-    .join("\n");
+  const aliases = luaModuleAliases();
   writeFileSync(
     path.join(prefix, "nginx.conf"),
     `load_module /usr/lib/nginx/modules/ndk_http_module.so;

@@ -54,6 +54,13 @@ const ERROR_PAGE_PREFIX = "/.fs-errors/";
 
 const LUA_ALIASES = ["redis", "sha256", "string", "random"];
 
+/** The Lua lines that make Debian's nginx.* modules loadable as resty.* (OpenResty's names). */
+export function luaModuleAliases(indent = ""): string {
+  return LUA_ALIASES.map(
+    (m) => `${indent}if not package.searchpath("resty.${m}", package.path) then package.preload["resty.${m}"] = function() return require("nginx.${m}") end end`,
+  ).join("\n");
+}
+
 /**
  * A request whose line nginx cannot parse has no usable URI: an error_page to a named location
  * then fails with nginx's own 500 page, while a redirect to an internal URI replaces the URI
@@ -178,13 +185,7 @@ export function renderNginxConf(template: string, opts: RenderOptions): string {
         : "",
     mime_types: flavor === "local" ? "/etc/nginx/mime.types" : "/usr/local/openresty/nginx/conf/mime.types",
     // Debian installs lua-resty-redis and lua-resty-string as nginx.*; OpenResty as resty.*.
-    lua_module_aliases:
-      flavor === "local"
-        ? LUA_ALIASES.map(
-            (m) =>
-              `        if not package.searchpath("resty.${m}", package.path) then package.preload["resty.${m}"] = function() return require("nginx.${m}") end end`,
-          ).join("\n")
-        : "",
+    lua_module_aliases: flavor === "local" ? luaModuleAliases("        ") : "",
     set_real_ip_from: (knobs.trusted_proxies ?? "")
       .split(/\s+/)
       .filter((cidr) => cidr !== "")
