@@ -3,9 +3,12 @@ purchase.lua — accept one shopper's order, all or nothing, in one round trip. 
 and `reserve` take the units now; mode `payment` (ARGV[6] > 0) takes none: it counts the
 order as open and unpaid, and pay-order.lua takes the units when the order is paid.
 
-Validates everything before the first write (Redis scripts do not roll back). The sale's
-window is judged by Redis' clock (TIME), the one clock every gateway shares, and so is the
-order's acceptance time.
+Validates everything before the first write (Redis scripts do not roll back): the only write
+that can fail (XADD: a stream key of another type, or out of memory, which Redis checks at a
+script's first write only) comes first, and every key written after it is written with SET or
+HSET, whose type a read above has established. So an error leaves nothing half-written. The
+sale's window is judged by Redis' clock (TIME), the one clock every gateway shares, and so is
+the order's acceptance time.
 
 KEYS[1] stock       string: units left
 KEYS[2] sold        string: units taken for good
@@ -54,28 +57,35 @@ if stock <= 0 then return {1} end
 
 local user = ARGV[2]
 local qty = tonumber(ARGV[3])
-local held = tonumber(redis.call('HGET', KEYS[3], user) or '0')
-if held + qty > tonumber(ARGV[4]) then return {2} end
+local units = tonumber(redis.call('HGET', KEYS[3], user) or '0') + qty
+if units > tonumber(ARGV[4]) then return {2} end
 if stock < qty then return {3, stock} end
 local openUnpaidBound = tonumber(ARGV[6])
 local takesUnitsNow = openUnpaidBound == 0
-if not takesUnitsNow and tonumber(redis.call('GET', KEYS[7]) or '0') >= openUnpaidBound then return {6} end
--- The first write, made only when every check above passed; a used challenge writes nothing.
-if KEYS[9] and not redis.call('SET', KEYS[9], '1', 'NX', 'PX', ARGV[8]) then return {5} end
+-- Every value written after XADD is computed first: these reads also establish the types of
+-- the keys written (a non-number raises here, before any write).
+local counterKey, step = KEYS[2], qty -- units taken
+if not takesUnitsNow then counterKey, step = KEYS[7], 1 end -- open unpaid orders
+local counted = tonumber(redis.call('GET', counterKey) or '0') + step
+if not takesUnitsNow and counted > openUnpaidBound then return {6} end
+local n = tonumber(redis.call('GET', KEYS[4]) or '0') + 1
+-- A taken number means the counter is behind its orders (lost alone): never overwrite one.
+if redis.call('HEXISTS', KEYS[5], n) == 1 then return redis.error_reply('ERR order number ' .. n .. ' is taken: the counter is behind') end
+if KEYS[9] and redis.call('EXISTS', KEYS[9]) == 1 then return {5} end
 
-local left = stock
-if takesUnitsNow then
-  left = redis.call('DECRBY', KEYS[1], qty)
-  redis.call('INCRBY', KEYS[2], qty)
-else
-  redis.call('INCR', KEYS[7])
-end
 local epoch = string.sub(fence, 42)
-local units = redis.call('HINCRBY', KEYS[3], user, qty)
-local n = redis.call('INCR', KEYS[4])
 local orderId = ARGV[1] .. '.' .. epoch .. '.' .. n
-redis.call('HSET', KEYS[5], n, user .. '\t' .. qty .. '\t' .. now .. '\t' .. epoch, n .. ':s', 'pending')
 redis.call('XADD', KEYS[6], '*',
   'order', orderId, 'sale', ARGV[1], 'user', user, 'qty', qty,
   'uunits', units, 'at', now, 'rid', ARGV[5])
+if KEYS[9] then redis.call('SET', KEYS[9], '1', 'PX', ARGV[8]) end
+local left = stock
+if takesUnitsNow then
+  left = stock - qty
+  redis.call('SET', KEYS[1], left)
+end
+redis.call('SET', counterKey, counted)
+redis.call('HSET', KEYS[3], user, units)
+redis.call('SET', KEYS[4], n)
+redis.call('HSET', KEYS[5], n, user .. '\t' .. qty .. '\t' .. now .. '\t' .. epoch, n .. ':s', 'pending')
 return {0, orderId, left}
