@@ -17,6 +17,8 @@ interface RestyRedis {
   hmget(key: string, ...fields: string[]): LuaMultiReturn<[(string | NgxNull)[] | undefined | false, string | undefined]>;
   evalsha(sha: string, numKeys: number, ...keysAndArgs: (string | number)[]): LuaMultiReturn<[unknown, string | undefined]>;
   eval(script: string, numKeys: number, ...keysAndArgs: (string | number)[]): LuaMultiReturn<[unknown, string | undefined]>;
+  /** Redis' clock: [seconds, microseconds], as strings. */
+  time(): LuaMultiReturn<[string[] | undefined | false, string | undefined]>;
   init_pipeline(n?: number): void;
   commit_pipeline(): LuaMultiReturn<[unknown[] | undefined, string | undefined]>;
 }

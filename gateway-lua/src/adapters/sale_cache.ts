@@ -11,7 +11,8 @@ import { decodeJson, encodeJson } from "./json";
 import { discardRedis, openRedis, releaseRedis } from "./redis_connection";
 import { clearSoldOut } from "./sold_out_flags";
 import { flagsDict } from "./shared_dict";
-import { observeRedis, redisClock } from "./metrics";
+import { observeRedis, redisClock, setClockSkew } from "./metrics";
+import { clockSkewSeconds } from "../core/metrics";
 
 export interface CachedSale {
   sale: PublishedSale;
@@ -122,9 +123,27 @@ function refreshUnitsLeft(red: RestyRedis): string | undefined {
   return undefined;
 }
 
+/** The config version, and Redis' clock for the skew gauge, in one round trip. */
+function readVersion(red: RestyRedis): LuaMultiReturn<[string | NgxNull | undefined, string | undefined]> {
+  red.init_pipeline(2);
+  red.get(CONFIG_VERSION_KEY);
+  red.time();
+  const sentAt = redisClock();
+  const [replies, err] = red.commit_pipeline();
+  if (replies === undefined) return $multi(undefined, "GET version, TIME: " + tostring(err));
+  const clock = replies[1] as unknown[];
+  const seconds = tonumber(clock[0]);
+  const micros = tonumber(clock[1]);
+  if (seconds !== undefined && micros !== undefined) setClockSkew(clockSkewSeconds(sentAt, redisClock(), seconds, micros));
+  const version = replies[0];
+  if (typeof version === "string" || version === ngx.null) return $multi(version as string | NgxNull, undefined);
+  // An error reply in a pipeline is {false, message}.
+  return $multi(undefined, "GET version: " + tostring((version as unknown[])[1]));
+}
+
 function syncOnce(red: RestyRedis): string | undefined {
-  const [version, err] = red.get(CONFIG_VERSION_KEY);
-  if (version === undefined || version === false) return "GET version: " + tostring(err);
+  const [version, err] = readVersion(red);
+  if (version === undefined) return err;
   // No version at all while configs are known: Redis lost them (emptied, or a replica that
   // had none). Keep serving the last ones: their purchases are held by the scripts (503) until
   // the control plane has rebuilt the sales and published them again.
