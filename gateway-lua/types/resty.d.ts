@@ -17,6 +17,8 @@ interface RestyRedis {
   hmget(key: string, ...fields: string[]): LuaMultiReturn<[(string | NgxNull)[] | undefined | false, string | undefined]>;
   evalsha(sha: string, numKeys: number, ...keysAndArgs: (string | number)[]): LuaMultiReturn<[unknown, string | undefined]>;
   eval(script: string, numKeys: number, ...keysAndArgs: (string | number)[]): LuaMultiReturn<[unknown, string | undefined]>;
+  /** Replicas that acknowledged this connection's writes, waiting at most timeoutMs. */
+  wait(replicas: number, timeoutMs: number): LuaMultiReturn<[number | undefined | false, string | undefined]>;
   /** Redis' clock: [seconds, microseconds], as strings. */
   time(): LuaMultiReturn<[string[] | undefined | false, string | undefined]>;
   init_pipeline(n?: number): void;

@@ -1,10 +1,12 @@
 /**
  * The one Redis round trip of an admitted purchase: redis-scripts/purchase.lua (its header
- * states KEYS, ARGV and the replies decoded here).
+ * states KEYS, ARGV and the replies decoded here). With knob redis_wait_replicas, WAIT goes out in
+ * the same pipeline: an accepted order that too few replicas acknowledged is `not_replicated`.
  */
 import type { CachedSale } from "./sale_cache";
-import { discardRedis, openRedis, redisRunId, releaseRedis } from "./redis_connection";
-import { loadScript, runScript, type RedisScript } from "./redis_scripts";
+import { discardRedis, openRedis, redisRunId, releaseRedis, type RedisConnection } from "./redis_connection";
+import { loadScript, runScript, runScriptThenWait, type RedisScript } from "./redis_scripts";
+import { settings } from "../settings";
 
 export type PurchaseOutcome =
   | "accepted"
@@ -16,6 +18,7 @@ export type PurchaseOutcome =
   | "too_many_unpaid"
   | "held"
   | "not_open"
+  | "not_replicated"
   | "unavailable";
 
 export interface PurchaseReply {
@@ -24,6 +27,8 @@ export interface PurchaseReply {
   unitsLeft?: number;
   /** For `not_open`: "upcoming", "ended" or "paused" by Redis' clock and state. */
   window?: string;
+  /** For `not_replicated`: the replicas that acknowledged the order in time. */
+  replicas?: number;
   /** For `unavailable`: why, for the log. */
   error?: string;
 }
@@ -84,13 +89,24 @@ function fill(a: (string | number)[], c: CachedSale, userId: string, quantity: n
   return mark === undefined ? 8 : 9;
 }
 
+/** The script, and WAIT when replicas must acknowledge: (reply, error, replicas that did). */
+function run(red: RedisConnection, numKeys: number, args: (string | number)[]): LuaMultiReturn<[unknown, string | undefined, number | undefined]> {
+  const s = settings();
+  if (s.redisWaitReplicas === 0) {
+    const [res, err] = runScript(red, script as RedisScript, numKeys, args);
+    return $multi(res, err, undefined);
+  }
+  red.set_timeout(s.redisTimeoutMs + s.redisWaitTimeoutMs);
+  return runScriptThenWait(red, script as RedisScript, numKeys, args, s.redisWaitReplicas, s.redisWaitTimeoutMs);
+}
+
 /** The one round trip; `usedChallenge` is given for sales with a challenge. */
 export function purchaseInRedis(c: CachedSale, userId: string, quantity: number, requestId: string, usedChallenge?: UsedChallengeMark): PurchaseReply {
   const [red, connectErr] = openRedis();
   if (red === undefined) return { outcome: "unavailable", error: connectErr };
   const args = usedChallenge === undefined ? plainArgs : challengeArgs;
   const numKeys = fill(args, c, userId, quantity, requestId, usedChallenge);
-  const [res, err] = runScript(red, script as RedisScript, numKeys, args);
+  const [res, err, acked] = run(red, numKeys, args);
   if (res === undefined || res === false || err !== undefined || typeof res !== "object") {
     discardRedis(red);
     return { outcome: "unavailable", error: tostring(err) };
@@ -99,7 +115,13 @@ export function purchaseInRedis(c: CachedSale, userId: string, quantity: number,
   const reply = res as unknown[];
   const outcome = OUTCOME_BY_CODE[reply[0] as number];
   if (outcome === undefined) return { outcome: "unavailable", error: "unexpected script reply " + tostring(reply[0]) };
-  if (outcome === "accepted") return { outcome, orderId: reply[1] as string, unitsLeft: reply[2] as number };
+  if (outcome === "accepted") {
+    const orderId = reply[1] as string;
+    const unitsLeft = reply[2] as number;
+    const wanted = settings().redisWaitReplicas;
+    if (wanted > 0 && (acked ?? 0) < wanted) return { outcome: "not_replicated", orderId, unitsLeft, replicas: acked ?? 0 };
+    return { outcome, orderId, unitsLeft };
+  }
   if (outcome === "not_open") return { outcome, window: reply[1] as string };
   return { outcome, unitsLeft: reply[1] as number | undefined };
 }

@@ -24,6 +24,46 @@ function isNoScript(err: string | undefined): boolean {
   return err !== undefined && string.sub(err, 1, 8) === "NOSCRIPT";
 }
 
+function scriptThenWait(
+  red: RestyRedis,
+  s: RedisScript,
+  bySource: boolean,
+  numKeys: number,
+  keysAndArgs: (string | number)[],
+  replicas: number,
+  timeoutMs: number,
+): LuaMultiReturn<[unknown, string | undefined, number | undefined]> {
+  red.init_pipeline(2);
+  if (bySource) red.eval(s.source, numKeys, ...keysAndArgs);
+  else red.evalsha(s.sha, numKeys, ...keysAndArgs);
+  red.wait(replicas, timeoutMs);
+  const [replies, err] = red.commit_pipeline();
+  if (replies === undefined) return $multi(undefined, err, undefined);
+  const res = replies[0];
+  const acked = replies[1];
+  // An error reply in a pipeline is {false, message}.
+  if (typeof res === "object" && (res as unknown[])[0] === false) return $multi(undefined, tostring((res as unknown[])[1]), undefined);
+  return $multi(res, undefined, typeof acked === "number" ? acked : undefined);
+}
+
+/**
+ * The script and `WAIT replicas timeoutMs` in one pipeline, one round trip: the script's reply
+ * (or error), and how many replicas acknowledged this connection's writes (undefined when WAIT
+ * failed). NOSCRIPT: both again, with EVAL.
+ */
+export function runScriptThenWait(
+  red: RestyRedis,
+  s: RedisScript,
+  numKeys: number,
+  keysAndArgs: (string | number)[],
+  replicas: number,
+  timeoutMs: number,
+): LuaMultiReturn<[unknown, string | undefined, number | undefined]> {
+  const [res, err, acked] = scriptThenWait(red, s, false, numKeys, keysAndArgs, replicas, timeoutMs);
+  if (!isNoScript(err)) return $multi(res, err, acked);
+  return scriptThenWait(red, s, true, numKeys, keysAndArgs, replicas, timeoutMs);
+}
+
 /** Runs the script: EVALSHA, and EVAL once when the server does not know it (NOSCRIPT). */
 export function runScript(red: RestyRedis, s: RedisScript, numKeys: number, keysAndArgs: (string | number)[]): LuaMultiReturn<[unknown, string | undefined]> {
   const [res, err] = red.evalsha(s.sha, numKeys, ...keysAndArgs);

@@ -16,6 +16,10 @@ import { redeemChallenge } from "../adapters/challenges";
 import { observeRedis, redisClock } from "../adapters/metrics";
 import { authenticatedShopper, readBoundedBody } from "../http/request";
 import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
+import { settings } from "../settings";
+
+const NOT_REPLICATED_MESSAGE =
+  "Your order may have been taken, but no Redis replica confirmed it in time: it shows in your orders (orderId) unless Redis fails over first. Check there before you retry.";
 
 /** Open unpaid orders free up as they are paid, fail or expire: worth a retry soon. */
 const OPEN_UNPAID_RETRY_AFTER_SECONDS = 5;
@@ -65,6 +69,11 @@ export function handlePurchase(this: void): void {
     case "accepted":
       if (reply.unitsLeft === 0) markSoldOut(sale.id);
       return sendJson(202, '{"orderId":"' + (reply.orderId as string) + '","status":"pending"}', "no-store", "accepted");
+    case "not_replicated":
+      if (reply.unitsLeft === 0) markSoldOut(sale.id);
+      ngx.log(ngx.ERR, "purchase: order ", reply.orderId ?? "", " accepted but acknowledged by ", reply.replicas ?? 0, " of ",
+        settings().redisWaitReplicas, " replicas within ", settings().redisWaitTimeoutMs, " ms: answered 503 unavailable");
+      return sendErrorWithMessage("unavailable", NOT_REPLICATED_MESSAGE, "not_replicated", ',"orderId":"' + (reply.orderId as string) + '"');
     case "not_open":
       // Redis' clock and state decide; this gateway's copy was behind (a pause, an end, a skewed clock).
       if (reply.window === "upcoming") return sendNotStarted(sale.startsAt);
