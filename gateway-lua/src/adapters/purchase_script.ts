@@ -19,7 +19,8 @@ export type PurchaseOutcome =
   | "held"
   | "not_open"
   | "not_replicated"
-  | "unavailable";
+  | "unavailable"
+  | "unknown";
 
 export interface PurchaseReply {
   outcome: PurchaseOutcome;
@@ -29,7 +30,7 @@ export interface PurchaseReply {
   window?: string;
   /** For `not_replicated`: the replicas that acknowledged the order in time. */
   replicas?: number;
-  /** For `unavailable`: why, for the log. */
+  /** For `unavailable` (nothing written) and `unknown` (sent, no answer: it may have run): why, for the log. */
   error?: string;
 }
 
@@ -107,7 +108,12 @@ export function purchaseInRedis(c: CachedSale, userId: string, quantity: number,
   const args = usedChallenge === undefined ? plainArgs : challengeArgs;
   const numKeys = fill(args, c, userId, quantity, requestId, usedChallenge);
   const [res, err, acked] = run(red, numKeys, args);
-  if (res === undefined || res === false || err !== undefined || typeof res !== "object") {
+  if (res === undefined) {
+    discardRedis(red);
+    return { outcome: "unknown", error: tostring(err) };
+  }
+  // An error reply: the script validates before it writes, so it wrote nothing.
+  if (res === false || err !== undefined || typeof res !== "object") {
     discardRedis(red);
     return { outcome: "unavailable", error: tostring(err) };
   }

@@ -41,15 +41,16 @@ function scriptThenWait(
   if (replies === undefined) return $multi(undefined, err, undefined);
   const res = replies[0];
   const acked = replies[1];
-  // An error reply in a pipeline is {false, message}.
-  if (typeof res === "object" && (res as unknown[])[0] === false) return $multi(undefined, tostring((res as unknown[])[1]), undefined);
+  // An error reply in a pipeline is {false, message}; answered as runScript does: false, message.
+  if (typeof res === "object" && (res as unknown[])[0] === false) return $multi(false, tostring((res as unknown[])[1]), undefined);
   return $multi(res, undefined, typeof acked === "number" ? acked : undefined);
 }
 
 /**
  * The script and `WAIT replicas timeoutMs` in one pipeline, one round trip: the script's reply
- * (or error), and how many replicas acknowledged this connection's writes (undefined when WAIT
- * failed). NOSCRIPT: both again, with EVAL.
+ * (undefined on a transport error, false on an error reply, as runScript), its error, and how
+ * many replicas acknowledged this connection's writes (undefined when WAIT failed).
+ * NOSCRIPT: both again, with EVAL.
  */
 export function runScriptThenWait(
   red: RestyRedis,
@@ -64,7 +65,10 @@ export function runScriptThenWait(
   return scriptThenWait(red, s, true, numKeys, keysAndArgs, replicas, timeoutMs);
 }
 
-/** Runs the script: EVALSHA, and EVAL once when the server does not know it (NOSCRIPT). */
+/**
+ * Runs the script: EVALSHA, and EVAL once when the server does not know it (NOSCRIPT). The reply
+ * is undefined on a transport error (the script may have run), false on an error reply.
+ */
 export function runScript(red: RestyRedis, s: RedisScript, numKeys: number, keysAndArgs: (string | number)[]): LuaMultiReturn<[unknown, string | undefined]> {
   const [res, err] = red.evalsha(s.sha, numKeys, ...keysAndArgs);
   if (!isNoScript(err)) return $multi(res, err);

@@ -21,6 +21,8 @@ import { settings } from "../settings";
 const NOT_REPLICATED_MESSAGE =
   "Your order may have been taken, but no Redis replica confirmed it in time: it shows in your orders (orderId) unless Redis fails over first. Check there before you retry.";
 
+const UNKNOWN_MESSAGE = "Redis did not answer: your order may have been taken. Check your orders before you retry.";
+
 /** Open unpaid orders free up as they are paid, fail or expire: worth a retry soon. */
 const OPEN_UNPAID_RETRY_AFTER_SECONDS = 5;
 
@@ -64,7 +66,7 @@ export function handlePurchase(this: void): void {
 
   const redisStartedAt = redisClock();
   const reply = purchaseInRedis(c, userId, request.quantity, ngx.var.request_id ?? "", usedChallenge);
-  observeRedis("purchase", redisStartedAt, reply.outcome !== "unavailable");
+  observeRedis("purchase", redisStartedAt, reply.outcome !== "unavailable" && reply.outcome !== "unknown");
   switch (reply.outcome) {
     case "accepted":
       if (reply.unitsLeft === 0) markSoldOut(sale.id);
@@ -98,5 +100,8 @@ export function handlePurchase(this: void): void {
     case "unavailable":
       ngx.log(ngx.ERR, "purchase: Redis failed, nothing sold: ", reply.error ?? "");
       return sendError("unavailable");
+    case "unknown":
+      ngx.log(ngx.ERR, "purchase: sent to Redis, no answer (the order may have been taken): ", reply.error ?? "");
+      return sendErrorWithMessage("unavailable", UNKNOWN_MESSAGE, "unknown");
   }
 }
