@@ -3,7 +3,8 @@
  * script writes (and the meta hash it reads), the key is replaced by one of another type, or by
  * a value that is no number, and a purchase through the real gateway answers 503 unavailable
  * while every Redis key stays byte for byte what it was. Each key is then put back and the sale
- * sells again, counted. Redis' error replies are logged by the gateway at [error], and only they.
+ * sells again, counted. The gateway logs each refusal at [error] (Redis' error reply, or the
+ * sale's state not loaded when a counter is of another type), and nothing else.
  */
 import type { Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
@@ -74,13 +75,15 @@ test("order sale: each written key of another type (or not a number) → 503, no
     ["orders of another type", k.orders, asString],
     ["meta of another type", k.meta, asString],
   ]);
-  // The counter lost on its own while its orders stay: the next number is taken, never overwritten.
+  // The counter behind its orders (reset on its own): the next number is taken, never overwritten.
   const seq = (await redis.dumpBuffer(k.orderSeq))!;
-  await redis.del(k.orderSeq);
+  await redis.set(k.orderSeq, "0");
   const before = await snapshot(redis, db.pool);
   const res = await purchase(gateway.url, sale.id, signToken("second"));
   expect([res.status, res.json().error]).toEqual([503, "unavailable"]);
   expect(await snapshot(redis, db.pool)).toEqual(before);
+  expect(gateway.errorLog()).toContain("order number 1 is taken");
+  await redis.del(k.orderSeq);
   await redis.restore(k.orderSeq, 0, seq);
 
   expect((await purchase(gateway.url, sale.id, signToken("second"))).status).toBe(202);
@@ -88,9 +91,9 @@ test("order sale: each written key of another type (or not a number) → 503, no
   expect(count).toMatchObject({ unitsLeft: 3, unitsSold: 2, buyers: 2, unitsGranted: 2, redisOrders: 2, streamEntries: 2 });
 
   const errors = gateway.errorLines();
-  // One [error] line per refused purchase above (Redis' error reply), and nothing else.
+  // One [error] line per refused purchase above, and nothing else.
   expect(errors.length).toBe(11);
-  for (const line of errors) expect(line).toMatch(/purchase: Redis failed, nothing sold: (WRONGTYPE|ERR)/);
+  for (const line of errors) expect(line).toMatch(/purchase: (Redis failed, nothing sold: (WRONGTYPE|ERR)|state of sale 'atomic-order' is not loaded)/);
 });
 
 test("payment sale: open-unpaid counter of another type (or not a number) → 503, nothing written; put back → sells", async () => {

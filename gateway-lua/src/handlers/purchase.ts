@@ -95,7 +95,7 @@ export function handlePurchase(this: void): void {
     case "too_many_unpaid":
       return sendRetryLater("sale_busy", OPEN_UNPAID_RETRY_AFTER_SECONDS);
     case "not_loaded":
-      ngx.log(ngx.ERR, "purchase: stock of sale '", sale.id, "' is not loaded in Redis");
+      ngx.log(ngx.ERR, "purchase: state of sale '", sale.id, "' is not loaded in Redis (units left, counters)");
       return sendError("unavailable");
     case "unavailable":
       ngx.log(ngx.ERR, "purchase: Redis failed, nothing sold: ", reply.error ?? "");
