@@ -2,13 +2,17 @@
  * Gateway benchmark (make bench): wrk against a real nginx running the compiled Lua, with its
  * ceilings measured in the same run on the same nginx build and worker count:
  *   - `return 200` from nginx itself            → ceiling of a purchase turned away
- *   - one Redis INCR through the gateway's pool → ceiling of a purchase admitted
+ *   - one Redis INCR through the gateway's pool → ceiling of a purchase admitted, with the AOF
+ *     fsynced everysec and again always
  * Rows: purchase turned away (sold-out sale, distinct shoppers) and purchase admitted (large
- * stock, distinct shoppers, valid JWTs). Prints progress and a table; writes
- * bench/results/gateway.json. Uses its own Redis and database, never the stack's.
+ * stock, distinct shoppers, valid JWTs) in each durability mode (README, "What a 202
+ * guarantees"): appendfsync everysec, always, and a replica acknowledging (a local replica
+ * redis-server, attached in all three, and a second gateway with redis_wait_replicas = 1), their
+ * runs alternating. Prints progress and tables; writes bench/results/gateway.json. Uses its own
+ * Redis (AOF on) and database, never the stack's.
  *
  * Each row is the median of BENCH_RUNS runs (default 3) after a one-second warm-up, since these
- * machines are shared and one run can be disturbed.
+ * machines are shared and one run can be disturbed; the durability modes' runs alternate.
  *
  * BENCH_DURATION (seconds per run, default 5), BENCH_RUNS (default 3), BENCH_CONNECTIONS
  * (default 64), BENCH_THREADS (default 1), BENCH_NGINX_WORKERS (default 1). Run: make bench (or `npx tsx bench/gateway.ts` with .env.local loaded).
@@ -17,7 +21,10 @@ import { mkdirSync, writeFileSync, rmSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { LOAD_TEST_KNOBS, waitForSale } from "../tests/support/gateway";
+import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "../tests/support/gateway";
+import { PrivateRedis } from "../tests/support/private-redis";
+import { waitFor } from "../tests/support/stream-fixtures";
+import { scrape } from "../tests/support/prometheus";
 import { TestStack } from "../tests/support/test-stack";
 import { purchase } from "../tests/support/http";
 import { signToken } from "../tests/support/tokens";
@@ -72,52 +79,122 @@ function writeTokens(dir: string, prefix: string, count: number): string {
   return file;
 }
 
+/** The durability modes of the README ("What a 202 guarantees"), each measured on its own sale. */
+type Mode = "everysec" | "always" | "replica";
+const MODES: Mode[] = ["everysec", "always", "replica"];
+const MODE_LABELS: Record<Mode, string> = {
+  everysec: "appendfsync everysec",
+  always: "appendfsync always",
+  replica: "replica acknowledging (WAIT 1, primary everysec)",
+};
+const LARGE_STOCK = 50_000_000;
+
+interface ModeRun {
+  result: WrkResult;
+  scriptUsec: number | undefined;
+}
+
 async function main(): Promise<void> {
   progress(`nginx workers ${WORKERS}, wrk ${THREADS} thread(s) × ${CONNECTIONS} connections, ${RUNS} runs × ${DURATION} s per row`);
-  const stack = await TestStack.start({
-    name: "bench_gateway",
-    knobs: { ...LOAD_TEST_KNOBS, worker_processes: WORKERS, access_log: "off" },
-    benchListen: true,
-  });
+  const knobs = { ...LOAD_TEST_KNOBS, worker_processes: WORKERS, access_log: "off" };
+  const stack = await TestStack.start({ name: "bench_gateway", knobs, benchListen: true, persistentRedis: true, appendfsync: "everysec" });
   const { redis, controlPlane, gateway } = stack;
+  // No AOF rewrite (a fork and a rewrite of the whole file) in the middle of a row.
+  await redis.config("SET", "auto-aof-rewrite-percentage", "0");
   const tmp = mkdtempSync(path.join(os.tmpdir(), "fs-bench-"));
+  let replicaServer: PrivateRedis | undefined;
+  let waitingGateway: Gateway | undefined;
   try {
-    progress("preparing a sold-out sale and a large one, and shopper tokens");
+    progress("preparing a sold-out sale, a large one per durability mode, and shopper tokens");
     const soldOut = await controlPlane.createSale({ id: "bench-sold-out", stock: 1, limits: WIDE_LIMITS });
-    const large = await controlPlane.createSale({ id: "bench-large", stock: 50_000_000, limits: WIDE_LIMITS });
+    const large = (mode: Mode) => `bench-large-${mode}`;
+    for (const mode of MODES) {
+      await controlPlane.createSale({ id: large(mode), stock: LARGE_STOCK, limits: WIDE_LIMITS });
+      await waitForSale(gateway, large(mode));
+    }
     await waitForSale(gateway, soldOut.id);
-    await waitForSale(gateway, large.id);
     await purchase(gateway.url, soldOut.id, signToken("first-and-only"));
     // Enough distinct shoppers for every run of a row at 30,000 req/s, above what one Redis
-    // round trip allows here; the admitted row's check below fails if they ran out.
+    // round trip allows here; the admitted rows' check below fails if they ran out.
     const shoppers = 30_000 * (DURATION * RUNS + 1);
     const tokens = writeTokens(tmp, "shopper", shoppers);
     const wrkEnv = { BENCH_TOKENS: tokens, BENCH_THREADS: String(THREADS) };
     const script = ["-s", path.join(BENCH_DIR, "wrk/purchase.lua")];
+    const problems: string[] = [];
 
     // The ceilings get the same requests from the same wrk script, so the client's cost is
     // the same on both sides of each ratio.
     const ceilingUrl = `http://127.0.0.1:${gateway.benchPort}`;
     progress("ceiling 1: nginx `return 200`");
     const return200 = wrk(`${ceilingUrl}/ceiling/return-200`, script, wrkEnv);
-    progress("ceiling 2: one Redis INCR through the gateway's pool");
-    const redisIncr = wrk(`${ceilingUrl}/ceiling/redis-incr`, script, wrkEnv);
+    progress("ceiling 2: one Redis INCR through the gateway's pool (appendfsync everysec)");
+    const incrEverysec = wrk(`${ceilingUrl}/ceiling/redis-incr`, script, wrkEnv);
+    await redis.config("SET", "appendfsync", "always");
+    progress("ceiling 3: one Redis INCR through the gateway's pool (appendfsync always)");
+    const incrAlways = wrk(`${ceilingUrl}/ceiling/redis-incr`, script, wrkEnv);
+    await redis.config("SET", "appendfsync", "everysec");
 
     progress(`purchase turned away (sold-out sale, ${shoppers} distinct shoppers)`);
     const turnedAway = wrk(`${gateway.url}/api/sales/${soldOut.id}/purchase`, script, wrkEnv);
-    progress(`purchase admitted (large stock, ${shoppers} distinct shoppers)`);
-    await redis.config("RESETSTAT");
-    const admitted = wrk(`${gateway.url}/api/sales/${large.id}/purchase`, script, wrkEnv);
-    const stats = /cmdstat_evalsha:calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/.exec(await redis.info("commandstats"));
-    const scriptUsec = stats === null ? undefined : Number(stats[2]);
+    if (turnedAway.non2xx !== turnedAway.requests) problems.push("some turned-away-row requests were accepted");
 
-    const sold = 50_000_000 - Number(await redis.get(saleKeys(large.id).stock));
-    const accepted = admitted.requests - admitted.non2xx;
+    // A replica is attached during every mode's runs, as in a deployment with failover; only the
+    // replica mode waits for it. The modes' runs alternate, so the machine's noise hits them alike.
+    progress("starting a replica, and a second gateway with redis_wait_replicas = 1");
+    replicaServer = await PrivateRedis.start({ replicaOf: stack.redisServer.port });
+    await waitFor("the replica in sync", async () => /slave0:.*state=online/.test(await redis.info("replication")), 120_000);
+    waitingGateway = await Gateway.start({ redisUrl: stack.redisServer.url(), knobs: { ...knobs, redis_wait_replicas: "1", redis_wait_timeout_ms: "100" } });
+    await waitForSale(waitingGateway, large("replica"));
+    const gatewayOf = (mode: Mode) => (mode === "replica" ? (waitingGateway as Gateway) : gateway);
+    const offsets: Record<Mode, number> = { everysec: 0, always: 0, replica: 0 };
+    const runs: Record<Mode, ModeRun[]> = { everysec: [], always: [], replica: [] };
+    const runMode = async (mode: Mode, seconds: number): Promise<ModeRun> => {
+      await redis.config("SET", "appendfsync", mode === "always" ? "always" : "everysec");
+      await redis.config("RESETSTAT");
+      const result = wrkOnce(`${gatewayOf(mode).url}/api/sales/${large(mode)}/purchase`, script, { ...wrkEnv, BENCH_TOKEN_OFFSET: String(offsets[mode]) }, seconds);
+      offsets[mode] += result.requests + CONNECTIONS;
+      const stats = /cmdstat_evalsha:calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/.exec(await redis.info("commandstats"));
+      return { result, scriptUsec: stats === null ? undefined : Number(stats[2]) };
+    };
+    progress(`purchase admitted in each mode, runs alternating (large stocks, ${shoppers} distinct shoppers per mode)`);
+    const warmUps = [];
+    for (const mode of MODES) warmUps.push(await runMode(mode, 1));
+    for (let i = 0; i < RUNS; i++) for (const mode of MODES) runs[mode].push(await runMode(mode, DURATION));
+
+    const modes = {} as Record<Mode, { result: WrkResult; scriptUsec: number | undefined; sold: number; accepted: number; notReplicated: number }>;
+    for (const mode of MODES) {
+      progress(`  ${mode} runs: ${runs[mode].map((r) => r.result.requestsPerSec.toFixed(0)).join(", ")} req/s`);
+      const median = [...runs[mode]].sort((a, b) => a.result.requestsPerSec - b.result.requestsPerSec)[Math.floor(RUNS / 2)]!;
+      const all = [warmUps[MODES.indexOf(mode)]!, ...runs[mode]].map((r) => r.result);
+      const requests = all.reduce((a, r) => a + r.requests, 0);
+      const non2xx = all.reduce((a, r) => a + r.non2xx, 0);
+      const usecs = runs[mode].map((r) => r.scriptUsec ?? NaN).sort((a, b) => a - b);
+      const sold = LARGE_STOCK - Number(await redis.get(saleKeys(large(mode)).stock));
+      const accepted = requests - non2xx;
+      const outcomes = await scrape(gatewayOf(mode).metricsUrl);
+      const notReplicated = outcomes.value("fs_gateway_requests_total", { route: "purchase", sale: large(mode), outcome: "not_replicated" }) ?? 0;
+      // Every admitted request is accepted, but for WAIT timeouts (their units are taken: the order may have been taken).
+      if (non2xx !== notReplicated) problems.push(`${mode}: ${non2xx - notReplicated} admitted-row requests were refused`);
+      // wrk drops the responses still in flight when it stops: at most one per connection and run.
+      const inFlight = CONNECTIONS * (RUNS + 1);
+      if (sold < accepted + notReplicated || sold > accepted + notReplicated + inFlight) {
+        problems.push(`${mode}: units taken in Redis (${sold}) do not match accepted purchases (${accepted} + ${notReplicated} not replicated, + up to ${inFlight} in flight)`);
+      }
+      console.log(`check (${mode}): units taken in Redis ${sold}, accepted purchases seen by wrk ${accepted}, not replicated in time ${notReplicated}`);
+      modes[mode] = { result: { ...median.result, requests, non2xx }, scriptUsec: usecs[Math.floor(RUNS / 2)], sold, accepted, notReplicated };
+    }
+    const everysec = modes.everysec;
+
     const rows = [
       { row: "ceiling: return 200", ...return200, ratio: 1 },
-      { row: "ceiling: one Redis INCR", ...redisIncr, ratio: 1 },
+      { row: "ceiling: one Redis INCR (everysec)", ...incrEverysec, ratio: 1 },
+      { row: "ceiling: one Redis INCR (always)", ...incrAlways, ratio: incrAlways.requestsPerSec / incrEverysec.requestsPerSec },
       { row: "purchase turned away (sold out)", ...turnedAway, ratio: turnedAway.requestsPerSec / return200.requestsPerSec },
-      { row: "purchase admitted", ...admitted, ratio: admitted.requestsPerSec / redisIncr.requestsPerSec },
+      ...MODES.map((mode) => ({
+        row: `purchase admitted, ${MODE_LABELS[mode]}`,
+        ...modes[mode].result,
+        ratio: modes[mode].result.requestsPerSec / (mode === "always" ? incrAlways : incrEverysec).requestsPerSec,
+      })),
     ];
     console.log("");
     console.log("| row | req/s | p50 ms | p99 ms | non-2xx | ratio to ceiling |");
@@ -125,28 +202,36 @@ async function main(): Promise<void> {
     for (const r of rows) {
       console.log(`| ${r.row} | ${r.requestsPerSec.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.non2xx} | ${r.ratio.toFixed(2)} |`);
     }
+    console.log("(admitted rows against the INCR ceiling of their own fsync policy; target ≥ 0.8)");
     console.log("");
-    // Checks that the rows measured what they claim: every admitted request bought a unit,
-    // every turned-away request was refused.
-    const problems: string[] = [];
-    if (admitted.non2xx !== 0) problems.push(`${admitted.non2xx} admitted-row requests were not accepted`);
-    // wrk drops the responses still in flight when it stops: at most one per connection and run.
-    const inFlight = CONNECTIONS * (RUNS + 1);
-    if (sold < accepted || sold > accepted + inFlight) {
-      problems.push(`units taken in Redis (${sold}) do not match accepted purchases (${accepted}, + up to ${inFlight} in flight)`);
+    console.log("| durability mode | admitted req/s | vs everysec | p50 ms | p99 ms | not replicated in time | Redis µs per purchase script |");
+    console.log("|---|---:|---:|---:|---:|---:|---:|");
+    for (const mode of MODES) {
+      const m = modes[mode];
+      const vs = m.result.requestsPerSec / everysec.result.requestsPerSec;
+      console.log(`| ${MODE_LABELS[mode]} | ${m.result.requestsPerSec.toFixed(0)} | ${vs.toFixed(2)} | ${m.result.p50Ms.toFixed(2)} | ${m.result.p99Ms.toFixed(2)} | ${m.notReplicated} | ${m.scriptUsec ?? "?"} |`);
     }
-    if (turnedAway.non2xx !== turnedAway.requests) problems.push("some turned-away-row requests were accepted");
-    console.log(`check: units taken in Redis ${sold}, accepted purchases seen by wrk ${accepted}; target ratio ≥ 0.8`);
-    console.log(`Redis time inside the purchase script: ${scriptUsec ?? "?"} µs per call`);
+    console.log("");
     mkdirSync(path.join(BENCH_DIR, "results"), { recursive: true });
     const result = {
       at: new Date().toISOString(),
       nginxWorkers: WORKERS,
       wrk: { threads: THREADS, connections: CONNECTIONS, durationSec: DURATION, runs: RUNS },
       rows,
-      unitsTakenInRedis: sold,
-      acceptedSeenByWrk: accepted,
-      redisScriptUsecPerCall: scriptUsec,
+      modes: Object.fromEntries(
+        MODES.map((mode) => [mode, {
+          label: MODE_LABELS[mode],
+          runsRequestsPerSec: runs[mode].map((r) => r.result.requestsPerSec),
+          requestsPerSec: modes[mode].result.requestsPerSec,
+          p50Ms: modes[mode].result.p50Ms,
+          p99Ms: modes[mode].result.p99Ms,
+          relativeToEverysec: modes[mode].result.requestsPerSec / everysec.result.requestsPerSec,
+          unitsTakenInRedis: modes[mode].sold,
+          acceptedSeenByWrk: modes[mode].accepted,
+          notReplicatedInTime: modes[mode].notReplicated,
+          redisScriptUsecPerCall: modes[mode].scriptUsec,
+        }]),
+      ),
       problems,
     };
     writeFileSync(path.join(BENCH_DIR, "results/gateway.json"), JSON.stringify(result, null, 2) + "\n");
@@ -157,6 +242,8 @@ async function main(): Promise<void> {
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    await waitingGateway?.stop();
+    await replicaServer?.destroy();
     await stack.stop();
   }
 }

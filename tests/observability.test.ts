@@ -166,6 +166,15 @@ test("an order the worker cannot write shows as backlog, lag and unpersisted", a
   expect(cp.value("fs_sale_inventory_drift_units", { sale: orphan.id })).toBe(0);
 });
 
+test("the gateway exports its clock skew against Redis' clock: present and small (same machine)", async () => {
+  await afterConfigSync();
+  const skew = (await scrape(gateway.metricsUrl)).value("fs_gateway_clock_skew_seconds", {});
+  expect(skew).toBeDefined();
+  console.log(`gateway clock skew against Redis: ${(skew! * 1000).toFixed(3)} ms`);
+  // ngx.now() has millisecond resolution; a loaded machine adds scheduling delay to half a round trip.
+  expect(Math.abs(skew!)).toBeLessThan(0.05);
+});
+
 test("Redis down: purchases answer 503 and the gateway counts Redis errors", async () => {
   const sale = await controlPlane.createSale({ id: "observed-redis-down", stock: 10 });
   await waitForSale(gateway, sale.id);

@@ -24,8 +24,9 @@ redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[3], ARGV[3])
 redis.call('SET', KEYS[4], ARGV[4])
+-- Always set, never lowered: the purchase script refuses a sale without it.
 local seq = tonumber(redis.call('GET', KEYS[5]) or '0')
-if tonumber(ARGV[5]) > seq then redis.call('SET', KEYS[5], ARGV[5]) end
+redis.call('SET', KEYS[5], math.max(seq, tonumber(ARGV[5])))
 local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
 redis.call('HSET', KEYS[7], 'fence', runId .. ':' .. ARGV[7],
   'startsAt', ARGV[8], 'endsAt', ARGV[9], 'paused', ARGV[10], 'revision', ARGV[11])

@@ -3,9 +3,12 @@ purchase.lua — accept one shopper's order, all or nothing, in one round trip. 
 and `reserve` take the units now; mode `payment` (ARGV[6] > 0) takes none: it counts the
 order as open and unpaid, and pay-order.lua takes the units when the order is paid.
 
-Validates everything before the first write (Redis scripts do not roll back). The sale's
-window is judged by Redis' clock (TIME), the one clock every gateway shares, and so is the
-order's acceptance time.
+Validates everything before the first write (Redis scripts do not roll back): the only write
+that can fail (XADD: a stream key of another type, or out of memory, which Redis checks at a
+script's first write only) comes first; after it come MSET, which overwrites any type, and
+HSETs of hashes whose type a read above has established. So an error leaves nothing
+half-written. The sale's window is judged by Redis' clock (TIME), the one clock every gateway
+shares, and so is the order's acceptance time.
 
 KEYS[1] stock       string: units left
 KEYS[2] sold        string: units taken for good
@@ -32,7 +35,8 @@ Returns
   {1}                       sold out: no units left
   {2}                       limit reached: the user would exceed the per-user limit
   {3, unitsLeft}            fewer units left than asked for
-  {4}                       stock not loaded for this sale
+  {4}                       state not loaded: units left, the counter (sold or openUnpaid) or
+                            orderSeq missing, or of another type (all three set by open-sale.lua)
   {5}                       the challenge was used already (by another gateway)
   {6}                       mode `payment`: the most open unpaid orders are waiting for payment
   {7}                       held: the sale's state was not built on this Redis process (a
@@ -48,34 +52,38 @@ if now < tonumber(meta[2]) then return {8, 'upcoming'} end
 if now >= tonumber(meta[3]) then return {8, 'ended'} end
 if meta[4] == '1' then return {8, 'paused'} end
 
-local stock = tonumber(redis.call('GET', KEYS[1]))
-if stock == nil then return {4} end
+local openUnpaidBound = tonumber(ARGV[6])
+local takesUnitsNow = openUnpaidBound == 0
+-- Mode `order`/`reserve` counts the units taken (sold); mode `payment` the open unpaid orders.
+local counterKey = takesUnitsNow and KEYS[2] or KEYS[7]
+-- MGET answers nil for a missing key and for one of another type: a built sale has all three
+-- (open-sale.lua), so a nil refuses, and a value that is no number raises, before any write.
+local counters = redis.call('MGET', KEYS[1], counterKey, KEYS[4])
+if not (counters[1] and counters[2] and counters[3]) then return {4} end
+local stock = tonumber(counters[1])
 if stock <= 0 then return {1} end
 
 local user = ARGV[2]
 local qty = tonumber(ARGV[3])
-local held = tonumber(redis.call('HGET', KEYS[3], user) or '0')
-if held + qty > tonumber(ARGV[4]) then return {2} end
+local units = tonumber(redis.call('HGET', KEYS[3], user) or '0') + qty
+if units > tonumber(ARGV[4]) then return {2} end
 if stock < qty then return {3, stock} end
-local openUnpaidBound = tonumber(ARGV[6])
-local takesUnitsNow = openUnpaidBound == 0
-if not takesUnitsNow and tonumber(redis.call('GET', KEYS[7]) or '0') >= openUnpaidBound then return {6} end
--- The first write, made only when every check above passed; a used challenge writes nothing.
-if KEYS[9] and not redis.call('SET', KEYS[9], '1', 'NX', 'PX', ARGV[8]) then return {5} end
+local counted = tonumber(counters[2]) + (takesUnitsNow and qty or 1)
+if not takesUnitsNow and counted > openUnpaidBound then return {6} end
+local n = tonumber(counters[3]) + 1
+-- A taken number means the counter is behind its orders (lost alone): never overwrite one.
+if redis.call('HEXISTS', KEYS[5], n) == 1 then return redis.error_reply('ERR order number ' .. n .. ' is taken: the counter is behind') end
+if KEYS[9] and redis.call('EXISTS', KEYS[9]) == 1 then return {5} end
 
-local left = stock
-if takesUnitsNow then
-  left = redis.call('DECRBY', KEYS[1], qty)
-  redis.call('INCRBY', KEYS[2], qty)
-else
-  redis.call('INCR', KEYS[7])
-end
 local epoch = string.sub(fence, 42)
-local units = redis.call('HINCRBY', KEYS[3], user, qty)
-local n = redis.call('INCR', KEYS[4])
 local orderId = ARGV[1] .. '.' .. epoch .. '.' .. n
-redis.call('HSET', KEYS[5], n, user .. '\t' .. qty .. '\t' .. now .. '\t' .. epoch, n .. ':s', 'pending')
 redis.call('XADD', KEYS[6], '*',
   'order', orderId, 'sale', ARGV[1], 'user', user, 'qty', qty,
   'uunits', units, 'at', now, 'rid', ARGV[5])
+if KEYS[9] then redis.call('SET', KEYS[9], '1', 'PX', ARGV[8]) end
+local left = stock
+if takesUnitsNow then left = stock - qty end
+redis.call('MSET', KEYS[1], left, counterKey, counted, KEYS[4], n)
+redis.call('HSET', KEYS[3], user, units)
+redis.call('HSET', KEYS[5], n, user .. '\t' .. qty .. '\t' .. now .. '\t' .. epoch, n .. ':s', 'pending')
 return {0, orderId, left}

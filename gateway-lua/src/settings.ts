@@ -15,6 +15,10 @@ export interface GatewaySettings {
   redisTimeoutMs: number;
   redisPoolSize: number;
   redisIdleTimeoutMs: number;
+  /** Replicas that must acknowledge an accepted order before its 202 (WAIT); 0: none asked. */
+  redisWaitReplicas: number;
+  /** How long WAIT waits for them, ms. */
+  redisWaitTimeoutMs: number;
   /** Directory holding the Redis scripts (redis-scripts/*.lua). */
   scriptDir: string;
   /** How long before a sale's start its challenges are issued, ms (0: from the start). */
@@ -72,6 +76,8 @@ export function readSettings(): GatewaySettings {
     redisTimeoutMs: numberFromEnv("FS_REDIS_TIMEOUT_MS", 500),
     redisPoolSize: numberFromEnv("FS_REDIS_POOL_SIZE", 64),
     redisIdleTimeoutMs: numberFromEnv("FS_REDIS_IDLE_TIMEOUT_MS", 60000),
+    redisWaitReplicas: nonNegativeFromEnv("FS_REDIS_WAIT_REPLICAS", 0),
+    redisWaitTimeoutMs: numberFromEnv("FS_REDIS_WAIT_TIMEOUT_MS", 100),
     scriptDir: requiredFromEnv("FS_REDIS_SCRIPT_DIR"),
     challengeLeadMs: nonNegativeFromEnv("FS_CHALLENGE_LEAD_SECONDS", 0) * 1000,
     tokenMaxLifetimeSec: numberFromEnv("FS_JWT_MAX_LIFETIME_SECONDS", 86400),

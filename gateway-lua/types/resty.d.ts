@@ -20,6 +20,10 @@ interface RestyRedis {
   /** Redis Cluster: the next command may touch a slot this node is importing (an ASK redirect). */
   asking(): LuaMultiReturn<[unknown, string | undefined]>;
   cluster(subcommand: "slots"): LuaMultiReturn<[unknown[] | undefined | false, string | undefined]>;
+  /** Replicas that acknowledged this connection's writes, waiting at most timeoutMs. */
+  wait(replicas: number, timeoutMs: number): LuaMultiReturn<[number | undefined | false, string | undefined]>;
+  /** Redis' clock: [seconds, microseconds], as strings. */
+  time(): LuaMultiReturn<[string[] | undefined | false, string | undefined]>;
   init_pipeline(n?: number): void;
   commit_pipeline(): LuaMultiReturn<[unknown[] | undefined, string | undefined]>;
 }

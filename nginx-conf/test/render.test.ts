@@ -26,6 +26,7 @@ test("every knob the issue names has a default with its unit in knobs.conf", () 
     "redis_connect_timeout_ms", "redis_timeout_ms", "redis_pool_size", "redis_idle_timeout_ms",
     "flags_dict_size", "limits_dict_size", "metrics_dict_size", "client_max_body_size", "client_body_timeout",
     "trusted_proxies", "default_admit_per_second", "metrics_listen", "access_log",
+    "redis_wait_replicas", "redis_wait_timeout_ms",
   ]) {
     expect(defaults[knob]).toBeDefined();
     // A comment says what it is and in which unit, right above it or above the knobs it is grouped with.
@@ -75,4 +76,11 @@ test("the same source renders for the OpenResty image: no module loading, its mi
   for (const knob of ["limit_req_zone", "lua_shared_dict fs_metrics", "log_format fs_json", "listen 127.0.0.1:9145;"]) {
     expect(openresty).toContain(knob);
   }
+});
+
+test("replica acknowledgement: off by default; the knobs reach the gateway's environment", () => {
+  expect(render()).toContain("env FS_REDIS_WAIT_REPLICAS=0;");
+  const conf = render({ redis_wait_replicas: "1", redis_wait_timeout_ms: "250" });
+  expect(conf).toContain("env FS_REDIS_WAIT_REPLICAS=1;");
+  expect(conf).toContain("env FS_REDIS_WAIT_TIMEOUT_MS=250;");
 });

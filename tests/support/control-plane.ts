@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import { createLogger, createRedis, type Pool, type Redis } from "@flash-sale/node-common";
 import { createAdminApp } from "../../control-plane/src/app";
 import { saleJobs } from "../../control-plane/src/jobs/sale-jobs";
+import { ControlPlaneMetrics } from "../../control-plane/src/metrics";
 import type { JobScheduler } from "../../control-plane/src/jobs/scheduler";
 import { SalePublisher } from "../../control-plane/src/sales/publisher";
 import { SaleRepository } from "../../control-plane/src/sales/repository";
@@ -33,12 +34,15 @@ export class ControlPlane {
     private readonly redis: Redis,
     private readonly pool: Pool,
     readonly url: string,
+    private readonly metrics: ControlPlaneMetrics,
   ) {}
 
   /** `clusterNodes`: on this Redis Cluster (FS_REDIS_CLUSTER_NODES) instead of redisUrl's Redis. */
   static async start(pool: Pool, redisUrl: string, gatewayMetricsUrl = NO_GATEWAY_METRICS, clusterNodes?: string): Promise<ControlPlane> {
     const redis = createRedis(redisUrl, "control-plane-test", clusterNodes);
+    const metrics = new ControlPlaneMetrics(redis, pool);
     const app = createAdminApp({
+      metrics,
       pool,
       redis,
       adminToken: TEST_ADMIN_TOKEN,
@@ -52,14 +56,15 @@ export class ControlPlane {
     });
     const address = server.address();
     const port = typeof address === "object" && address !== null ? address.port : 0;
-    return new ControlPlane(server, redis, pool, `http://127.0.0.1:${port}`);
+    return new ControlPlane(server, redis, pool, `http://127.0.0.1:${port}`, metrics);
   }
 
-  /** Runs the control plane's scheduled jobs (rebuilds, expiry, reconciliation) as main.ts does. */
+  /** Runs the control plane's scheduled jobs (rebuilds, expiry, reconciliation) as main.ts does; repairs count in its /metrics. */
   startJobs(): void {
     const logger = createLogger("control-plane-test-jobs", "silent");
     const repository = new SaleRepository(this.pool);
-    const publisher = new SalePublisher(this.redis, repository, new SaleBuilder(this.redis, repository, logger));
+    const builder = new SaleBuilder(this.redis, repository, logger, (sale, reason) => this.metrics.saleBuilt(sale, reason));
+    const publisher = new SalePublisher(this.redis, repository, builder);
     this.jobs ??= saleJobs({ redis: this.redis, repository, publisher, logger });
     this.jobs.start();
   }

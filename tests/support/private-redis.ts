@@ -1,5 +1,5 @@
 /**
- * A private redis-server for one test file, on its own port, with no persistence:
+ * A private redis-server for one test file, on its own port, with no persistence unless asked:
  * tests may flush it, stop it and start it again without touching the stack's Redis.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -8,9 +8,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort, waitForPort } from "./ports";
 
+export type AppendFsync = "always" | "everysec";
+
 export interface PrivateRedisOptions {
-  /** Keep data across stop()/resume() (AOF, fsync always), as a restarted production Redis would. */
+  /** Keep data across stop()/resume() (AOF), as a restarted production Redis would. */
   persistent?: boolean;
+  /** With `persistent`: when the AOF is fsynced (default `always`). */
+  appendfsync?: AppendFsync;
+  /** A replica of the Redis on this port. */
+  replicaOf?: number;
 }
 
 export class PrivateRedis {
@@ -18,14 +24,16 @@ export class PrivateRedis {
 
   private constructor(
     readonly port: number,
-    private readonly dataDir: string | undefined,
+    /** Its working directory: the AOF when persistent, the RDB a replica loads at a full sync. */
+    private readonly dataDir: string,
+    private readonly opts: PrivateRedisOptions,
   ) {}
 
   static async start(opts: PrivateRedisOptions = {}): Promise<PrivateRedis> {
-    const dataDir = opts.persistent ? mkdtempSync(path.join(tmpdir(), "fs-redis-")) : undefined;
+    const dataDir = mkdtempSync(path.join(tmpdir(), "fs-redis-"));
     // A free port can be taken by another checkout's test between freePort() and the bind.
     for (let attempt = 1; ; attempt++) {
-      const redis = new PrivateRedis(await freePort(), dataDir);
+      const redis = new PrivateRedis(await freePort(), dataDir, opts);
       try {
         await redis.resume();
         return redis;
@@ -40,13 +48,17 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}/${db}`;
   }
 
+  /** The AOF's directory (Redis 7: a manifest and its base and incremental files); persistent only. */
+  get aofDir(): string {
+    if (!this.opts.persistent) throw new Error("this Redis keeps no AOF");
+    return path.join(this.dataDir, "appendonlydir");
+  }
+
   /** Starts the server again on the same port (after stop()); data survives only when persistent. */
   async resume(): Promise<void> {
-    const persistence =
-      this.dataDir !== undefined
-        ? ["--dir", this.dataDir, "--appendonly", "yes", "--appendfsync", "always"]
-        : ["--appendonly", "no"];
-    const child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence], {
+    const persistence = this.opts.persistent ? ["--appendonly", "yes", "--appendfsync", this.opts.appendfsync ?? "always"] : ["--appendonly", "no"];
+    const replica = this.opts.replicaOf !== undefined ? ["--replicaof", "127.0.0.1", String(this.opts.replicaOf)] : [];
+    const child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dataDir, "--save", "", ...persistence, ...replica], {
       stdio: "ignore",
     });
     this.child = child;
@@ -72,6 +84,6 @@ export class PrivateRedis {
   /** Stops the server for good and removes its data. */
   async destroy(): Promise<void> {
     await this.stop();
-    if (this.dataDir !== undefined) rmSync(this.dataDir, { recursive: true, force: true });
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -46,8 +46,8 @@ export async function redisRunId(redis: Redis): Promise<string> {
 }
 
 /**
- * The published config (the worker lists sales from this hash), the preloaded stock and the
- * fence, window and counters the control plane's builder writes (redis-scripts/open-sale.lua).
+ * The published config (the worker lists sales from this hash), the preloaded stock, counters,
+ * fence and window the control plane's builder writes (redis-scripts/open-sale.lua).
  */
 export async function publishSaleConfig(redis: Redis, sale: SaleSpec): Promise<void> {
   const now = Date.now();
@@ -70,7 +70,7 @@ export async function publishSaleConfig(redis: Redis, sale: SaleSpec): Promise<v
   };
   await redis.hset(SALE_CONFIGS_KEY, sale.id, JSON.stringify(record));
   const k = saleKeys(sale.id);
-  await redis.set(k.stock, sale.stock);
+  await redis.mset(k.stock, sale.stock, k.sold, 0, k.orderSeq, 0);
   await redis.hset(k.meta, "fence", `${await redisRunId(redis)}:${FIXTURE_EPOCH}`, "startsAt", record.startsAtMs, "endsAt", record.endsAtMs, "paused", "0", "revision", 1);
 }
 

@@ -5,7 +5,7 @@
  */
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { Gateway } from "./gateway";
-import { PrivateRedis } from "./private-redis";
+import { PrivateRedis, type AppendFsync } from "./private-redis";
 import { createTestDatabase, type TestDatabase } from "./test-database";
 import { ControlPlane } from "./control-plane";
 import { startWorker, type WorkerExit, type WorkerProcess } from "./stream-fixtures";
@@ -17,6 +17,8 @@ export interface TestStackOptions {
   knobs?: Record<string, string>;
   /** Keep Redis data across a kill and restart (AOF). */
   persistentRedis?: boolean;
+  /** With persistentRedis: when the AOF is fsynced (default `always`). */
+  appendfsync?: AppendFsync;
   /** Start the order worker, with this batch size. */
   worker?: { batchSize?: number };
   /** Also listen for the benchmark's ceilings (Gateway.benchPort). */
@@ -45,7 +47,7 @@ export class TestStack {
   }
 
   private async startParts(): Promise<void> {
-    this.redisServer = await PrivateRedis.start({ persistent: this.opts.persistentRedis });
+    this.redisServer = await PrivateRedis.start({ persistent: this.opts.persistentRedis, appendfsync: this.opts.appendfsync });
     this.redis = createRedis(this.redisServer.url(), "test");
     this.db = await createTestDatabase(this.opts.name.replace(/-/g, "_"));
     this.gateway = await Gateway.start({ redisUrl: this.redisServer.url(), knobs: this.opts.knobs, benchListen: this.opts.benchListen });

@@ -9,6 +9,7 @@
  * and the key cannot be stored) is dropped: metrics never fail a request.
  */
 import {
+  CLOCK_SKEW,
   REDIS_BUCKETS,
   REDIS_DURATION,
   REDIS_ERRORS,
@@ -98,4 +99,9 @@ export function observeRedis(op: RedisOp, startedAt: number, ok: boolean): void 
     }
     metricsDict().incr(key, 1, 0);
   }
+}
+
+/** The clock skew against Redis (core/metrics.ts CLOCK_SKEW), last measured by any worker. */
+export function setClockSkew(seconds: number): void {
+  metricsDict().set(CLOCK_SKEW.code, seconds);
 }

@@ -1,10 +1,13 @@
 /**
  * The one Redis round trip of an admitted purchase: redis-scripts/purchase.lua (its header
- * states KEYS, ARGV and the replies decoded here).
+ * states KEYS, ARGV and the replies decoded here), on the node serving the sale's slot. With
+ * knob redis_wait_replicas, WAIT goes out in the same pipeline: an accepted order that too few
+ * replicas acknowledged is `not_replicated`.
  */
 import type { CachedSale } from "./sale_cache";
 import { callSlot } from "./redis_connection";
-import { loadScript, runScript, type RedisScript } from "./redis_scripts";
+import { loadScript, runScript, runScriptThenWait, type RedisScript } from "./redis_scripts";
+import { settings } from "../settings";
 
 export type PurchaseOutcome =
   | "accepted"
@@ -16,7 +19,9 @@ export type PurchaseOutcome =
   | "too_many_unpaid"
   | "held"
   | "not_open"
-  | "unavailable";
+  | "not_replicated"
+  | "unavailable"
+  | "unknown";
 
 export interface PurchaseReply {
   outcome: PurchaseOutcome;
@@ -24,7 +29,9 @@ export interface PurchaseReply {
   unitsLeft?: number;
   /** For `not_open`: "upcoming", "ended" or "paused" by Redis' clock and state. */
   window?: string;
-  /** For `unavailable`: why, for the log. */
+  /** For `not_replicated`: the replicas that acknowledged the order in time. */
+  replicas?: number;
+  /** For `unavailable` (nothing written) and `unknown` (sent, no answer: it may have run): why, for the log. */
   error?: string;
 }
 
@@ -82,6 +89,14 @@ interface Purchase {
   quantity: number;
   requestId: string;
   mark: UsedChallengeMark | undefined;
+  /** Set once the script went out: a transport error after that may hide an order taken. */
+  sent: boolean;
+}
+
+/** The script's reply, with the replicas that acknowledged it when WAIT went along. */
+interface Answer {
+  reply: unknown;
+  replicas: number | undefined;
 }
 
 /**
@@ -92,19 +107,42 @@ interface Purchase {
 function runPurchase(this: void, red: RestyRedis, runId: string, asking: boolean, p: Purchase): LuaMultiReturn<[unknown, string | undefined]> {
   const args: (string | number)[] = [];
   const numKeys = fill(args, p.c, p.userId, p.quantity, p.requestId, runId, p.mark);
-  return runScript(red, script as RedisScript, numKeys, args, asking);
+  const s = settings();
+  p.sent = true;
+  let res: unknown;
+  let err: string | undefined;
+  let replicas: number | undefined;
+  if (s.redisWaitReplicas === 0) {
+    [res, err] = runScript(red, script as RedisScript, numKeys, args, asking);
+  } else {
+    red.set_timeout(s.redisTimeoutMs + s.redisWaitTimeoutMs);
+    [res, err, replicas] = runScriptThenWait(red, script as RedisScript, numKeys, args, s.redisWaitReplicas, s.redisWaitTimeoutMs, asking);
+  }
+  // Error replies unchanged: callSlot follows a MOVED or an ASK.
+  if (res === undefined || res === false || err !== undefined) return $multi(res, err);
+  const answer: Answer = { reply: res, replicas };
+  return $multi(answer, undefined);
 }
 
 /** The one round trip; `usedChallenge` is given for sales with a challenge. */
 export function purchaseInRedis(c: CachedSale, userId: string, quantity: number, requestId: string, usedChallenge?: UsedChallengeMark): PurchaseReply {
-  const [res, err] = callSlot(c.slot, runPurchase, { c, userId, quantity, requestId, mark: usedChallenge });
-  if (res === undefined || res === false || err !== undefined || typeof res !== "object") {
-    return { outcome: "unavailable", error: tostring(err) };
-  }
-  const reply = res as unknown[];
+  const p: Purchase = { c, userId, quantity, requestId, mark: usedChallenge, sent: false };
+  const [res, err] = callSlot(c.slot, runPurchase, p);
+  if (res === undefined) return { outcome: p.sent ? "unknown" : "unavailable", error: tostring(err) };
+  // An error reply: the script validates before it writes, so it wrote nothing.
+  if (res === false || err !== undefined || typeof res !== "object") return { outcome: "unavailable", error: tostring(err) };
+  const answer = res as Answer;
+  const reply = answer.reply as unknown[];
+  if (typeof reply !== "object") return { outcome: "unavailable", error: "unexpected script reply " + tostring(reply) };
   const outcome = OUTCOME_BY_CODE[reply[0] as number];
   if (outcome === undefined) return { outcome: "unavailable", error: "unexpected script reply " + tostring(reply[0]) };
-  if (outcome === "accepted") return { outcome, orderId: reply[1] as string, unitsLeft: reply[2] as number };
+  if (outcome === "accepted") {
+    const orderId = reply[1] as string;
+    const unitsLeft = reply[2] as number;
+    const wanted = settings().redisWaitReplicas;
+    if (wanted > 0 && (answer.replicas ?? 0) < wanted) return { outcome: "not_replicated", orderId, unitsLeft, replicas: answer.replicas ?? 0 };
+    return { outcome, orderId, unitsLeft };
+  }
   if (outcome === "not_open") return { outcome, window: reply[1] as string };
   return { outcome, unitsLeft: reply[1] as number | undefined };
 }

@@ -24,8 +24,55 @@ function isNoScript(err: string | undefined): boolean {
   return err !== undefined && string.sub(err, 1, 8) === "NOSCRIPT";
 }
 
+function scriptThenWait(
+  red: RestyRedis,
+  s: RedisScript,
+  bySource: boolean,
+  numKeys: number,
+  keysAndArgs: (string | number)[],
+  replicas: number,
+  timeoutMs: number,
+  asking: boolean,
+): LuaMultiReturn<[unknown, string | undefined, number | undefined]> {
+  // After an ASK redirect the script must follow ASKING in the same pipeline (the flag lasts one command).
+  red.init_pipeline(asking ? 3 : 2);
+  if (asking) red.asking();
+  if (bySource) red.eval(s.source, numKeys, ...keysAndArgs);
+  else red.evalsha(s.sha, numKeys, ...keysAndArgs);
+  red.wait(replicas, timeoutMs);
+  const [replies, err] = red.commit_pipeline();
+  if (replies === undefined) return $multi(undefined, err, undefined);
+  const first = asking ? 1 : 0;
+  const res = replies[first];
+  const acked = replies[first + 1];
+  // An error reply in a pipeline is {false, message}; answered as runScript does: false, message.
+  if (typeof res === "object" && (res as unknown[])[0] === false) return $multi(false, tostring((res as unknown[])[1]), undefined);
+  return $multi(res, undefined, typeof acked === "number" ? acked : undefined);
+}
+
 /**
- * Runs the script: EVALSHA, and EVAL once when the server does not know it (NOSCRIPT). After
+ * The script and `WAIT replicas timeoutMs` in one pipeline, one round trip: the script's reply
+ * (undefined on a transport error, false on an error reply, as runScript), its error, and how
+ * many replicas acknowledged this connection's writes (undefined when WAIT failed).
+ * NOSCRIPT: both again, with EVAL.
+ */
+export function runScriptThenWait(
+  red: RestyRedis,
+  s: RedisScript,
+  numKeys: number,
+  keysAndArgs: (string | number)[],
+  replicas: number,
+  timeoutMs: number,
+  asking = false,
+): LuaMultiReturn<[unknown, string | undefined, number | undefined]> {
+  const [res, err, acked] = scriptThenWait(red, s, false, numKeys, keysAndArgs, replicas, timeoutMs, asking);
+  if (!isNoScript(err)) return $multi(res, err, acked);
+  return scriptThenWait(red, s, true, numKeys, keysAndArgs, replicas, timeoutMs, asking);
+}
+
+/**
+ * Runs the script: EVALSHA, and EVAL once when the server does not know it (NOSCRIPT). The reply
+ * is undefined on a transport error (the script may have run), false on an error reply. After
  * an ASK redirect (`asking`), the EVAL must say ASKING again: the flag lasts one command.
  */
 export function runScript(red: RestyRedis, s: RedisScript, numKeys: number, keysAndArgs: (string | number)[], asking = false): LuaMultiReturn<[unknown, string | undefined]> {

@@ -4,7 +4,7 @@
  * changes (no nginx reload), and reads each sale's units left for the public view.
  * While Redis is unreachable the last known configs stay in force.
  */
-import { keySlot } from "../core/cluster";
+import { keySlot, parseRedirect } from "../core/cluster";
 import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys } from "../core/keys";
 import { parsePublishedSale, type PublishedSale } from "../core/sale";
 import { gcraPolicy, type GcraPolicy } from "../core/gcra";
@@ -12,7 +12,8 @@ import { decodeJson, encodeJson } from "./json";
 import { callNode, callSlot, nodeOfSlot, slotMapStale } from "./redis_connection";
 import { clearSoldOut } from "./sold_out_flags";
 import { flagsDict } from "./shared_dict";
-import { observeRedis, redisClock } from "./metrics";
+import { observeRedis, redisClock, setClockSkew } from "./metrics";
+import { clockSkewSeconds } from "../core/metrics";
 import { checkIn } from "./gateway_registry";
 
 export interface CachedSale {
@@ -106,11 +107,32 @@ function applyConfigs(flat: string[]): void {
 
 const CONFIG_SLOT = keySlot(CONFIG_VERSION_KEY);
 
+/**
+ * The config version, and Redis' clock for the skew gauge, in one round trip. An error reply is
+ * (false, Redis' message) as Redis gave it, so that a redirect is followed.
+ */
+function readVersion(red: RestyRedis): LuaMultiReturn<[string | NgxNull | undefined | false, string | undefined]> {
+  red.init_pipeline(2);
+  red.get(CONFIG_VERSION_KEY);
+  red.time();
+  const sentAt = redisClock();
+  const [replies, err] = red.commit_pipeline();
+  if (replies === undefined) return $multi(undefined, "GET version, TIME: " + tostring(err));
+  const version = replies[0];
+  // An error reply in a pipeline is {false, message}.
+  if (typeof version === "object" && version !== ngx.null) return $multi(false, tostring((version as unknown[])[1]));
+  const clock = replies[1] as unknown[];
+  const seconds = typeof clock === "object" ? tonumber(clock[0]) : undefined;
+  const micros = typeof clock === "object" ? tonumber(clock[1]) : undefined;
+  if (seconds !== undefined && micros !== undefined) setClockSkew(clockSkewSeconds(sentAt, redisClock(), seconds, micros));
+  return $multi(version as string | NgxNull, undefined);
+}
+
 /** On the node of {fs:config}: the version, and the configs when it moved. Errors as Redis gave them (redirects). */
 function syncConfigs(this: void, red: RestyRedis): LuaMultiReturn<[unknown, string | undefined]> {
   const checkInErr = checkIn(red, ngx.now() * 1000);
-  if (checkInErr !== undefined) return $multi(undefined, checkInErr);
-  const [version, err] = red.get(CONFIG_VERSION_KEY);
+  if (checkInErr !== undefined) return $multi(parseRedirect(checkInErr) !== undefined ? false : undefined, checkInErr);
+  const [version, err] = readVersion(red);
   if (version === undefined || version === false) return $multi(version, err);
   // No version at all while configs are known: Redis lost them (emptied, or a replica that
   // had none). Keep serving the last ones: their purchases are held by the scripts (503) until

@@ -67,6 +67,26 @@ export const DICT_FREE: MetricFamily = {
   labels: ["dict"],
 };
 
+/**
+ * Set by the config sync, one value per gateway. The sale's window is judged by Redis' clock;
+ * the gateway's own early refusals (425, 410) by its own, so a skewed gateway refuses wrongly.
+ */
+export const CLOCK_SKEW: MetricFamily = {
+  code: "skw",
+  name: "fs_gateway_clock_skew_seconds",
+  type: "gauge",
+  help: "This gateway's clock (ngx.now) minus Redis' (TIME), read by the config sync and corrected by half its round trip.",
+  labels: [],
+};
+
+/**
+ * The gateway's clock minus Redis', in seconds, from one round trip sent at `sentAt` and answered
+ * at `receivedAt` (gateway seconds): Redis read its clock about half-way between them.
+ */
+export function clockSkewSeconds(sentAt: number, receivedAt: number, redisSeconds: number, redisMicros: number): number {
+  return (sentAt + receivedAt) / 2 - (redisSeconds + redisMicros / 1e6);
+}
+
 /** Upper bounds (seconds) of the request latency buckets; +Inf is implied. */
 export const REQUEST_BUCKETS: number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 /** Upper bounds (seconds) of the Redis round-trip buckets; +Inf is implied. */

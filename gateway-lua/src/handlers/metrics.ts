@@ -7,6 +7,7 @@
  * (a few keys per sale × outcome), so the lock is short and never blocks the limiter dicts.
  */
 import {
+  CLOCK_SKEW,
   DICT_CAPACITY,
   DICT_FREE,
   RECORDED_FAMILIES,
@@ -121,6 +122,13 @@ export function handleMetrics(this: void): void {
   for (const name of ALL_DICTS) out.push(DICT_CAPACITY.name + '{dict="' + name + '"} ' + formatNumber(sharedDict(name).capacity()) + "\n");
   header(out, DICT_FREE);
   for (const name of ALL_DICTS) out.push(DICT_FREE.name + '{dict="' + name + '"} ' + formatNumber(sharedDict(name).free_space()) + "\n");
+
+  // Absent until the first config sync has read Redis' clock.
+  const [skew] = d.get(CLOCK_SKEW.code);
+  if (typeof skew === "number") {
+    header(out, CLOCK_SKEW);
+    out.push(CLOCK_SKEW.name + " " + formatNumber(skew) + "\n");
+  }
 
   ngx.status = 200;
   ngx.header["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8";

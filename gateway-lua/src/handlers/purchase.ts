@@ -17,6 +17,12 @@ import { redeemChallenge } from "../adapters/challenges";
 import { observeRedis, redisClock } from "../adapters/metrics";
 import { authenticatedShopper, readBoundedBody } from "../http/request";
 import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
+import { settings } from "../settings";
+
+const NOT_REPLICATED_MESSAGE =
+  "Your order may have been taken, but no Redis replica confirmed it in time: it shows in your orders (orderId) unless Redis fails over first. Check there before you retry.";
+
+const UNKNOWN_MESSAGE = "Redis did not answer: your order may have been taken. Check your orders before you retry.";
 
 /** Open unpaid orders free up as they are paid, fail or expire: worth a retry soon. */
 const OPEN_UNPAID_RETRY_AFTER_SECONDS = 5;
@@ -62,11 +68,16 @@ export function handlePurchase(this: void): void {
 
   const redisStartedAt = redisClock();
   const reply = purchaseInRedis(c, userId, request.quantity, ngx.var.request_id ?? "", usedChallenge);
-  observeRedis("purchase", redisStartedAt, reply.outcome !== "unavailable");
+  observeRedis("purchase", redisStartedAt, reply.outcome !== "unavailable" && reply.outcome !== "unknown");
   switch (reply.outcome) {
     case "accepted":
       if (reply.unitsLeft === 0) markSoldOut(sale.id);
       return sendJson(202, '{"orderId":"' + (reply.orderId as string) + '","status":"pending"}', "no-store", "accepted");
+    case "not_replicated":
+      if (reply.unitsLeft === 0) markSoldOut(sale.id);
+      ngx.log(ngx.ERR, "purchase: order ", reply.orderId ?? "", " accepted but acknowledged by ", reply.replicas ?? 0, " of ",
+        settings().redisWaitReplicas, " replicas within ", settings().redisWaitTimeoutMs, " ms: answered 503 unavailable");
+      return sendErrorWithMessage("unavailable", NOT_REPLICATED_MESSAGE, "not_replicated", ',"orderId":"' + (reply.orderId as string) + '"');
     case "not_open":
       // Redis' clock and state decide; this gateway's copy was behind (a pause, an end, a skewed clock).
       if (reply.window === "upcoming") return sendNotStarted(sale.startsAt);
@@ -86,10 +97,13 @@ export function handlePurchase(this: void): void {
     case "too_many_unpaid":
       return sendRetryLater("sale_busy", OPEN_UNPAID_RETRY_AFTER_SECONDS);
     case "not_loaded":
-      ngx.log(ngx.ERR, "purchase: stock of sale '", sale.id, "' is not loaded in Redis");
+      ngx.log(ngx.ERR, "purchase: state of sale '", sale.id, "' is not loaded in Redis (units left, counters)");
       return sendError("unavailable");
     case "unavailable":
       ngx.log(ngx.ERR, "purchase: Redis failed, nothing sold: ", reply.error ?? "");
       return sendError("unavailable");
+    case "unknown":
+      ngx.log(ngx.ERR, "purchase: sent to Redis, no answer (the order may have been taken): ", reply.error ?? "");
+      return sendErrorWithMessage("unavailable", UNKNOWN_MESSAGE, "unknown");
   }
 }

@@ -36,9 +36,9 @@ export function sendError(code: ErrorCode): void {
   send(ERROR_CATALOGUE[code].status, plainBodies.get(code), "no-store", code);
 }
 
-/** An error from the catalogue with a message saying exactly what was wrong. */
-export function sendErrorWithMessage(code: ErrorCode, message: string): void {
-  send(ERROR_CATALOGUE[code].status, errorBody(code, message, ""), "no-store", code);
+/** An error from the catalogue with a message saying exactly what was wrong; `extraJson` adds fields (`,"k":v`). */
+export function sendErrorWithMessage(code: ErrorCode, message: string, outcome: string = code, extraJson = ""): void {
+  send(ERROR_CATALOGUE[code].status, errorBody(code, message, extraJson), "no-store", outcome);
 }
 
 /**

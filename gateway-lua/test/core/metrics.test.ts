@@ -1,4 +1,4 @@
-import { REDIS_BUCKETS, REQUEST_BUCKETS, REQUESTS, bucketIndex, bucketLabel, metricKey } from "../../src/core/metrics";
+import { REDIS_BUCKETS, REQUEST_BUCKETS, REQUESTS, bucketIndex, bucketLabel, clockSkewSeconds, metricKey } from "../../src/core/metrics";
 
 test("an observation falls in the first bucket whose bound it does not exceed, else +Inf", () => {
   const bounds = [0.001, 0.01, 0.1];
@@ -20,4 +20,12 @@ test("bucket bounds increase and print as Prometheus reads them", () => {
 
 test("dict keys: family code, then the labels, separated by |", () => {
   expect(metricKey(REQUESTS, "purchase", "spring|accepted")).toBe("req|purchase|spring|accepted");
+});
+
+test("clock skew: the gateway's clock at the round trip's middle minus Redis' TIME", () => {
+  // Sent at 100.000, answered at 100.010: Redis' 100.005 is no skew.
+  expect(clockSkewSeconds(100, 100.01, 100, 5000)).toBeCloseTo(0, 9);
+  // The gateway 2.5 s ahead of Redis, or 0.25 s behind it.
+  expect(clockSkewSeconds(1_800_000_002.5, 1_800_000_002.5, 1_800_000_000, 0)).toBeCloseTo(2.5, 6);
+  expect(clockSkewSeconds(1_800_000_000, 1_800_000_000.002, 1_800_000_000, 251_000)).toBeCloseTo(-0.25, 6);
 });
