@@ -12,7 +12,9 @@
  * Redis (AOF on) and database, never the stack's.
  *
  * Each row is the median of BENCH_RUNS runs (default 3) after a one-second warm-up, since these
- * machines are shared and one run can be disturbed; the durability modes' runs alternate.
+ * machines are shared and one run can be disturbed; the durability modes' runs alternate. Then
+ * the rows again with the knobs as shipped and a distinct client address per request, each
+ * against its ceiling in interleaved pairs: the median of the per-pair ratios, and their spread.
  *
  * BENCH_DURATION (seconds per run, default 5), BENCH_RUNS (default 3), BENCH_CONNECTIONS
  * (default 64), BENCH_THREADS (default 1), BENCH_NGINX_WORKERS (default 1). Run: make bench (or `npx tsx bench/gateway.ts` with .env.local loaded).
@@ -88,6 +90,19 @@ const MODE_LABELS: Record<Mode, string> = {
   replica: "replica acknowledging (WAIT 1, primary everysec)",
 };
 const LARGE_STOCK = 50_000_000;
+
+/** A row and its ceiling measured in interleaved pairs. */
+interface PairedRow {
+  label: string;
+  ceilingRps: number;
+  rowRps: number;
+  rowP99Ms: number;
+  rowNon2xx: number;
+  rowRequests: number;
+  ratios: number[];
+  ratio: number;
+  spreadPct: number;
+}
 
 interface ModeRun {
   result: WrkResult;
@@ -185,6 +200,56 @@ async function main(): Promise<void> {
     }
     const everysec = modes.everysec;
 
+    // The knobs as shipped (access log on with its refusal sample, per-IP limits on), one nginx
+    // worker, every request from its own client address: each row against its ceiling in
+    // interleaved pairs (ceiling, row, ceiling, row …) on the same gateway, the median of the
+    // per-pair ratios and their spread, so the machine's noise hits both sides of a ratio alike.
+    progress("shipped defaults: a gateway with knobs.conf as it is (one worker), a distinct client address per request");
+    const shipped = await Gateway.start({ redisUrl: stack.redisServer.url(), knobs: { worker_processes: WORKERS }, benchListen: true });
+    const shippedLarge = "bench-large-shipped";
+    await controlPlane.createSale({ id: shippedLarge, stock: LARGE_STOCK, limits: WIDE_LIMITS });
+    for (const id of [shippedLarge, soldOut.id]) await waitForSale(shipped, id);
+    const shippedCeiling = `http://127.0.0.1:${shipped.benchPort}`;
+    const xffEnv = { ...wrkEnv, BENCH_XFF: "1" };
+    let pairOffset = 0;
+    const pairRun = (url: string): WrkResult => {
+      const r = wrkOnce(url, script, { ...xffEnv, BENCH_TOKEN_OFFSET: String(pairOffset) }, DURATION);
+      pairOffset += r.requests + CONNECTIONS;
+      return r;
+    };
+    const paired = (label: string, ceilingUrl: string, rowUrl: string): PairedRow => {
+      progress(`  pairs: ${label}`);
+      pairRun(ceilingUrl); // warm-up
+      const pairs = Array.from({ length: RUNS }, () => ({ ceiling: pairRun(ceilingUrl), row: pairRun(rowUrl) }));
+      const ratios = pairs.map((p) => p.row.requestsPerSec / p.ceiling.requestsPerSec);
+      const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+      const ratio = median(ratios);
+      const spreadPct = Math.max(...ratios.map((r) => Math.abs(r / ratio - 1))) * 100;
+      progress(`    ratios: ${ratios.map((r) => r.toFixed(2)).join(", ")}`);
+      return {
+        label,
+        ceilingRps: median(pairs.map((p) => p.ceiling.requestsPerSec)),
+        rowRps: median(pairs.map((p) => p.row.requestsPerSec)),
+        rowP99Ms: median(pairs.map((p) => p.row.p99Ms)),
+        rowNon2xx: pairs.reduce((a, p) => a + p.row.non2xx, 0),
+        rowRequests: pairs.reduce((a, p) => a + p.row.requests, 0),
+        ratios,
+        ratio,
+        spreadPct,
+      };
+    };
+    const shippedRows: PairedRow[] = [];
+    await redis.config("SET", "appendfsync", "always"); // the shipped durability mode
+    shippedRows.push(paired("turned away (sold out) vs return 200", `${shippedCeiling}/ceiling/return-200`, `${shipped.url}/api/sales/${soldOut.id}/purchase`));
+    shippedRows.push(paired("admitted, drain stopped, vs one Redis INCR", `${shippedCeiling}/ceiling/redis-incr`, `${shipped.url}/api/sales/${shippedLarge}/purchase`));
+    const drain = stack.startWorker();
+    shippedRows.push(paired("admitted, drain running, vs one Redis INCR", `${shippedCeiling}/ceiling/redis-incr`, `${shipped.url}/api/sales/${shippedLarge}/purchase`));
+    await drain.stop();
+    await shipped.stop();
+    for (const r of shippedRows.slice(1)) {
+      if (r.rowNon2xx > 0) problems.push(`shipped: ${r.rowNon2xx} of ${r.rowRequests} admitted-row requests were refused (${r.label})`);
+    }
+
     const rows = [
       { row: "ceiling: return 200", ...return200, ratio: 1 },
       { row: "ceiling: one Redis INCR (everysec)", ...incrEverysec, ratio: 1 },
@@ -212,6 +277,16 @@ async function main(): Promise<void> {
       console.log(`| ${MODE_LABELS[mode]} | ${m.result.requestsPerSec.toFixed(0)} | ${vs.toFixed(2)} | ${m.result.p50Ms.toFixed(2)} | ${m.result.p99Ms.toFixed(2)} | ${m.notReplicated} | ${m.scriptUsec ?? "?"} |`);
     }
     console.log("");
+    console.log("With the knobs as shipped (access log on, per-IP limits on, appendfsync always), one nginx worker,");
+    console.log(`a distinct client address per request; ${RUNS} interleaved pairs of ${DURATION} s (ceiling, row):`);
+    console.log("| row | row req/s | ceiling req/s | ratio (median of pairs) | spread | row p99 ms |");
+    console.log("|---|---:|---:|---:|---:|---:|");
+    for (const r of shippedRows) {
+      const wide = r.spreadPct > 10 ? " (wider than ±10 %)" : "";
+      console.log(`| ${r.label} | ${r.rowRps.toFixed(0)} | ${r.ceilingRps.toFixed(0)} | ${r.ratio.toFixed(2)} | ±${r.spreadPct.toFixed(0)} %${wide} | ${r.rowP99Ms.toFixed(2)} |`);
+    }
+    console.log("(targets: turned away ≥ 0.8 × return 200, admitted ≥ 0.8 × one Redis round trip)");
+    console.log("");
     mkdirSync(path.join(BENCH_DIR, "results"), { recursive: true });
     const result = {
       at: new Date().toISOString(),
@@ -232,6 +307,7 @@ async function main(): Promise<void> {
           redisScriptUsecPerCall: modes[mode].scriptUsec,
         }]),
       ),
+      shipped: shippedRows,
       problems,
     };
     writeFileSync(path.join(BENCH_DIR, "results/gateway.json"), JSON.stringify(result, null, 2) + "\n");

@@ -5,7 +5,9 @@
 -- strings from a few sampled bytes, and requests that differed only outside those bytes would
 -- all land in one bucket of its string table. Each wrk thread takes every BENCH_THREADS-th
 -- token from BENCH_TOKEN_OFFSET on, so no two requests share a shopper while the file lasts.
-local all, width, count, step, index, prefix, suffix
+-- BENCH_XFF=1: each request also claims its own client address (X-Forwarded-For from a trusted
+-- proxy, as behind a CDN), so nginx's per-IP limits see one client per request.
+local all, width, count, step, index, prefix, suffix, xff
 
 -- wrk threads have no id of their own: number them as setup() sees them.
 local threads_set_up = 0
@@ -24,6 +26,7 @@ function init(args)
   step = tonumber(os.getenv("BENCH_THREADS") or "1")
   index = ((tonumber(os.getenv("BENCH_TOKEN_OFFSET") or "0") or 0) + (tonumber(thread_id) or 0)) % count
   local body = '{"quantity":1}'
+  xff = os.getenv("BENCH_XFF") == "1"
   prefix = "POST " .. wrk.path .. " HTTP/1.1\r\nAuthorization: Bearer "
   -- BENCH_CONNECTION_CLOSE=1: one connection per request, as distinct shoppers arrive.
   local connection = os.getenv("BENCH_CONNECTION_CLOSE") == "1" and "\r\nConnection: close" or ""
@@ -33,6 +36,12 @@ end
 
 function request()
   local start = index * width + 1
+  local client = index
   index = (index + step) % count
+  if xff then
+    return prefix .. all:sub(start, start + width - 2)
+      .. string.format("\r\nX-Forwarded-For: 10.%d.%d.%d", math.floor(client / 65536) % 256, math.floor(client / 256) % 256, client % 256)
+      .. suffix
+  end
   return prefix .. all:sub(start, start + width - 2) .. suffix
 end
