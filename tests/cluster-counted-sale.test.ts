@@ -8,18 +8,20 @@ import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import type { Redis } from "@flash-sale/node-common";
 import { ControlPlane } from "./support/control-plane";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
-import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
+import { Gateway, waitForSale } from "./support/gateway";
 import { purchase } from "./support/http";
 import { PrivateCluster } from "./support/private-cluster";
 import { scrape } from "./support/prometheus";
-import { startWorker, waitFor, type WorkerProcess } from "./support/stream-fixtures";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { waitFor, type WorkerProcess } from "./support/stream-fixtures";
+import { type TestDatabase } from "./support/test-database";
 import { signToken } from "./support/tokens";
+import { ClusterStack } from "./support/cluster-stack";
 
 const SALES = 10;
 const UNITS = 30;
 const SHOPPERS_PER_SALE = 150;
 
+let stack: ClusterStack;
 let cluster: PrivateCluster;
 let redis: Redis;
 let db: TestDatabase;
@@ -28,24 +30,12 @@ let controlPlane: ControlPlane;
 let workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
-  cluster = await PrivateCluster.start();
-  redis = cluster.client("test");
-  db = await createTestDatabase("cluster_counted");
-  gateways = await Promise.all([0, 1].map(() => Gateway.start({ redisUrl: cluster.url, clusterNodes: cluster.nodes, knobs: LOAD_TEST_KNOBS })));
-  controlPlane = await ControlPlane.start(db.pool, cluster.url, gateways[0]!.metricsUrl, cluster.nodes);
-  workers = ["cluster-worker-a", "cluster-worker-b"].map((name) =>
-    startWorker({ redisUrl: cluster.url, databaseUrl: db.url, name, batchSize: 100, env: { FS_REDIS_CLUSTER_NODES: cluster.nodes } }),
-  );
+  stack = await ClusterStack.start({ name: "cluster_counted", workers: ["cluster-worker-a", "cluster-worker-b"] });
+  ({ cluster, redis, db, gateways, controlPlane, workers } = stack);
 });
 
 afterAll(async () => {
-  const exits = await Promise.all(workers.map((w) => w.stop()));
-  for (const g of gateways) await g.stop();
-  await controlPlane?.stop();
-  redis?.disconnect();
-  await db?.close();
-  await cluster?.destroy();
-  expect(exits).toEqual(workers.map(() => ({ code: 0, signal: null })));
+  expect(await stack?.stop()).toEqual(["a", "b"].map(() => ({ code: 0, signal: null })));
 });
 
 /** Sale ids whose slots cover every primary, at most four per shard. */

@@ -13,12 +13,13 @@ import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { ControlPlane } from "./support/control-plane";
 import { countSale, waitForRows } from "./support/counts";
-import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
+import { Gateway, waitForSale } from "./support/gateway";
 import { purchase } from "./support/http";
 import { NODE_TIMEOUT_MS, PrivateCluster } from "./support/private-cluster";
-import { startWorker, waitFor, type WorkerProcess } from "./support/stream-fixtures";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { waitFor } from "./support/stream-fixtures";
+import { type TestDatabase } from "./support/test-database";
 import { signToken } from "./support/tokens";
+import { ClusterStack } from "./support/cluster-stack";
 
 const STOCK = 400;
 /** Shoppers buying at once per sale, each pausing between two attempts. */
@@ -26,12 +27,12 @@ const LOOPS_PER_SALE = 6;
 const PAUSE_MS = 40;
 const HELD_MESSAGE = "The sale is being rebuilt after a Redis failure; nothing was sold. Retry shortly.";
 
+let stack: ClusterStack;
 let cluster: PrivateCluster;
 let redis: Redis;
 let db: TestDatabase;
 let gateways: Gateway[] = [];
 let controlPlane: ControlPlane;
-let worker: WorkerProcess;
 let jobsStarted = false;
 
 function startJobsOnce(): void {
@@ -40,22 +41,12 @@ function startJobsOnce(): void {
 }
 
 beforeAll(async () => {
-  cluster = await PrivateCluster.start();
-  redis = cluster.client("test");
-  db = await createTestDatabase("cluster_failover");
-  gateways = await Promise.all([0, 1].map(() => Gateway.start({ redisUrl: cluster.url, clusterNodes: cluster.nodes, knobs: LOAD_TEST_KNOBS })));
-  controlPlane = await ControlPlane.start(db.pool, cluster.url, gateways[0]!.metricsUrl, cluster.nodes);
-  worker = startWorker({ redisUrl: cluster.url, databaseUrl: db.url, name: "failover-worker", batchSize: 100, env: { FS_REDIS_CLUSTER_NODES: cluster.nodes } });
+  stack = await ClusterStack.start({ name: "cluster_failover", workers: ["failover-worker"] });
+  ({ cluster, redis, db, gateways, controlPlane } = stack);
 });
 
 afterAll(async () => {
-  const exit = await worker?.stop();
-  for (const g of gateways) await g.stop();
-  await controlPlane?.stop();
-  redis?.disconnect();
-  await db?.close();
-  await cluster?.destroy();
-  expect(exit).toEqual({ code: 0, signal: null });
+  expect(await stack?.stop()).toEqual([{ code: 0, signal: null }]);
 });
 
 interface Attempt {

@@ -14,43 +14,34 @@ import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import type { Redis } from "@flash-sale/node-common";
 import { ControlPlane } from "./support/control-plane";
 import { countSale, waitForRows } from "./support/counts";
-import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
+import { Gateway, waitForSale } from "./support/gateway";
 import { purchase } from "./support/http";
 import { PrivateCluster } from "./support/private-cluster";
-import { startWorker, waitFor, type WorkerProcess } from "./support/stream-fixtures";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { waitFor } from "./support/stream-fixtures";
+import { type TestDatabase } from "./support/test-database";
 import { signToken } from "./support/tokens";
+import { ClusterStack } from "./support/cluster-stack";
 
 jest.setTimeout(120_000);
 
 const run = promisify(execFile);
 const STOCK = 300;
 
+let stack: ClusterStack;
 let cluster: PrivateCluster;
 let redis: Redis;
 let db: TestDatabase;
 let gateways: Gateway[] = [];
 let controlPlane: ControlPlane;
-let worker: WorkerProcess;
 
 beforeAll(async () => {
-  cluster = await PrivateCluster.start();
-  redis = cluster.client("test");
-  db = await createTestDatabase("cluster_reshard");
-  gateways = await Promise.all([0, 1].map(() => Gateway.start({ redisUrl: cluster.url, clusterNodes: cluster.nodes, knobs: LOAD_TEST_KNOBS })));
-  controlPlane = await ControlPlane.start(db.pool, cluster.url, gateways[0]!.metricsUrl, cluster.nodes);
+  stack = await ClusterStack.start({ name: "cluster_reshard", workers: ["reshard-worker"] });
+  ({ cluster, redis, db, gateways, controlPlane } = stack);
   controlPlane.startJobs();
-  worker = startWorker({ redisUrl: cluster.url, databaseUrl: db.url, name: "reshard-worker", batchSize: 100, env: { FS_REDIS_CLUSTER_NODES: cluster.nodes } });
 });
 
 afterAll(async () => {
-  const exit = await worker?.stop();
-  for (const g of gateways) await g.stop();
-  await controlPlane?.stop();
-  redis?.disconnect();
-  await db?.close();
-  await cluster?.destroy();
-  expect(exit).toEqual({ code: 0, signal: null });
+  expect(await stack?.stop()).toEqual([{ code: 0, signal: null }]);
 });
 
 async function nodeId(port: number): Promise<string> {
