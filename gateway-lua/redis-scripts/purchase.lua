@@ -15,7 +15,8 @@ KEYS[5] orders      hash: <n> -> "user\tqty\tacceptedAtMs\tepoch", <n>:s -> stat
 KEYS[6] stream      stream of accepted orders (fields: order sale user qty uunits at rid)
 KEYS[7] openUnpaid  string: open unpaid orders (mode `payment`)
 KEYS[8] meta        hash: fence ("<run id>:<epoch>"), startsAt, endsAt (epoch ms), paused
-KEYS[9] usedChallenge  (only for sales with a challenge) string set once the challenge is used
+KEYS[9] userOrders  hash: user id -> the user's order numbers, space-separated
+KEYS[10] usedChallenge (only for sales with a challenge) string set once the challenge is used
 
 ARGV[1] sale id
 ARGV[2] user id
@@ -25,7 +26,7 @@ ARGV[5] request id
 ARGV[6] most open unpaid orders (mode `payment`); 0: the units are taken now (`order`, `reserve`)
 ARGV[7] run id of the Redis process the caller's connection reached (INFO server, read when
         the connection was made: a connection never outlives its server process)
-ARGV[8] (with KEYS[9]) how long to keep the used-challenge mark, ms: the challenge's remaining life
+ARGV[8] (with KEYS[10]) how long to keep the used-challenge mark, ms: the challenge's remaining life
 
 Returns
   {0, orderId, unitsLeft}   accepted; orderId is "<sale id>.<epoch>.<n>"
@@ -61,7 +62,7 @@ local openUnpaidBound = tonumber(ARGV[6])
 local takesUnitsNow = openUnpaidBound == 0
 if not takesUnitsNow and tonumber(redis.call('GET', KEYS[7]) or '0') >= openUnpaidBound then return {6} end
 -- The first write, made only when every check above passed; a used challenge writes nothing.
-if KEYS[9] and not redis.call('SET', KEYS[9], '1', 'NX', 'PX', ARGV[8]) then return {5} end
+if KEYS[10] and not redis.call('SET', KEYS[10], '1', 'NX', 'PX', ARGV[8]) then return {5} end
 
 local left = stock
 if takesUnitsNow then
@@ -75,6 +76,8 @@ local units = redis.call('HINCRBY', KEYS[3], user, qty)
 local n = redis.call('INCR', KEYS[4])
 local orderId = ARGV[1] .. '.' .. epoch .. '.' .. n
 redis.call('HSET', KEYS[5], n, user .. '\t' .. qty .. '\t' .. now .. '\t' .. epoch, n .. ':s', 'pending')
+local mine = redis.call('HGET', KEYS[9], user)
+redis.call('HSET', KEYS[9], user, mine and (mine .. ' ' .. n) or n)
 redis.call('XADD', KEYS[6], '*',
   'order', orderId, 'sale', ARGV[1], 'user', user, 'qty', qty,
   'uunits', units, 'at', now, 'rid', ARGV[5])

@@ -24,6 +24,7 @@ export interface CachedSale {
   streamKey: string;
   openUnpaidKey: string;
   metaKey: string;
+  userOrdersKey: string;
   userPolicy: GcraPolicy;
   /** Units left as last read from Redis; undefined until read. */
   approxLeft: number | undefined;
@@ -56,6 +57,7 @@ function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): Cach
     streamKey: k.stream,
     openUnpaidKey: k.openUnpaid,
     metaKey: k.meta,
+    userOrdersKey: k.userOrders,
     userPolicy: gcraPolicy(sale.limits.userRatePerSecond, sale.limits.userBurst),
     approxLeft: previous?.approxLeft,
   };
