@@ -38,6 +38,11 @@ export function cachedSale(saleId: string): CachedSale | undefined {
   return sales.get(saleId);
 }
 
+/** False until this worker has synced the configs once: an unknown sale may then exist. */
+export function configsKnown(): boolean {
+  return knownVersion !== undefined;
+}
+
 /** Every cached sale, in a new array the caller may sort. */
 export function cachedSales(): CachedSale[] {
   const out: CachedSale[] = [];
