@@ -395,9 +395,11 @@ test("the API unreachable: the page says so, shows no buy button, tries again, a
   await page.close();
 });
 
-test("a gateway that never reached Redis: the page says the shop is not answering, not 'no such sale', and keeps trying", async () => {
-  const lost = await Gateway.start({ redisUrl: `redis://127.0.0.1:${await freePort()}/0`, knobs: { ...LOAD_TEST_KNOBS, dev_login: "on" } });
+test("a gateway that never reached Redis: the page says the shop is not answering, not 'no such sale', and keeps trying; without the demo login, it links the shop's login", async () => {
+  const lost = await Gateway.start({ redisUrl: `redis://127.0.0.1:${await freePort()}/0`, knobs: LOAD_TEST_KNOBS });
   origins.push(lost.url);
+  // Cookies do not tell ports apart: log out, so that this gateway sees a stranger.
+  await browser.context.clearCookies();
   try {
     const page = await open("/sales/bt-two-a", lost.url);
     let reads = 0;
@@ -409,6 +411,13 @@ test("a gateway that never reached Redis: the page says the shop is not answerin
     expect(await page.locator("#buy").isHidden()).toBe(true);
     await page.locator("#unreachable-text").filter({ hasText: /Trying again in [4-9]/ }).waitFor({ timeout: 15000 });
     expect(reads).toBeGreaterThanOrEqual(2);
+    // The session needs no Redis: the login is offered, as a link (dev_login is off on this gateway).
+    const link = page.locator("#login-link");
+    await link.waitFor();
+    expect(await link.innerText()).toBe("Log in on the shop's site");
+    expect(await link.getAttribute("href")).toBe(`https://shop.example/login?return=${encodeURIComponent(`${lost.url}/sales/bt-two-a`)}`);
+    expect(await page.locator("#login-form").isHidden()).toBe(true);
+    await screenshots(page, "unreachable-shop-login");
     await page.close();
   } finally {
     await lost.stop();
