@@ -180,9 +180,11 @@ async function refreshSale(): Promise<void> {
     sale = undefined;
     renderMissing();
     renderPhase("missing");
-  } else {
+  } else if (isUnreachable(res)) {
     failures++;
     renderUnreachable(res);
+  } else {
+    say(res.message);
   }
   tick();
 }
