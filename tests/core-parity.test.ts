@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import * as challenge from "@flash-sale/gateway-lua/core/challenge";
 import * as cluster from "@flash-sale/gateway-lua/core/cluster";
+import * as challengeImage from "@flash-sale/gateway-lua/core/challenge_image";
 import * as gcra from "@flash-sale/gateway-lua/core/gcra";
 import * as ids from "@flash-sale/gateway-lua/core/ids";
 import * as jwt from "@flash-sale/gateway-lua/core/jwt";
@@ -27,6 +28,7 @@ const LUA_DIR = path.resolve(__dirname, "../gateway-lua/build/lua");
 const MODULES: Record<string, Record<string, (...args: never[]) => unknown>> = {
   "core.challenge": challenge as never,
   "core.cluster": cluster as never,
+  "core.challenge_image": challengeImage as never,
   "core.gcra": gcra as never,
   "core.ids": ids as never,
   "core.jwt": jwt as never,
@@ -186,6 +188,7 @@ test("request checks, ids, URLs, GCRA and the sale window agree", async () => {
     { module: "core.ids", fn: "formatOrderId", args: ["s", 99999999999999, 12] },
     ...["u\t2\t1796160138574\t7", "u\t2\t17\t", "u\t2\t1\t1234567890123456"].map((t) => ({ module: "core.order_record", fn: "parseOrderRecord", args: [t] })),
     { module: "core.order_record", fn: "formatOrderRecord", args: [{ userId: "u", quantity: 2, acceptedAtMs: 1796160138574, epoch: 7 }] },
+    ...[["1 2 3", 2], ["7", 20], ["1  x 05 9", 20], ["12 123456789012345 1234567890123456", 5]].map((args) => ({ module: "core.order_record", fn: "newestOrderNumbers", args })),
     ...["redis://:pw@h:7000/3", "redis://h", "redis://h:0", "http://x"].map((u) => ({ module: "core.redis_url", fn: "parseRedisUrl", args: [u] })),
     { module: "core.gcra", fn: "gcraDecide", args: [1_000_500, 1_000_000, { emissionIntervalMs: 250, toleranceMs: 1000 }] },
     { module: "core.gcra", fn: "gcraDecide", args: [1_002_000, 1_000_000, { emissionIntervalMs: 250, toleranceMs: 1000 }] },
@@ -202,11 +205,13 @@ test("challenges agree: the same id from both HMACs, the same verdicts on ids ma
   const secret = "test-secret-test-secret-test-secret-0123456789";
   const mac = nodeJwtPlatform(secret);
   const nonce = "n0n0n0n0n0n0n0n0n0n0n0";
-  const id = challenge.challengeId("s1", "alice", now, nonce, "04219", mac);
+  const id = challenge.challengeId("s1", "alice", now, nonce, "294768", "picture", mac);
+  const textId = challenge.challengeId("s1", "alice", now, nonce, "294768", "text", mac);
   const opened = challenge.openChallenge(id, "s1", "alice", now, mac);
   const cases: Case[] = [
-    { module: "core.challenge", fn: "challengeId", args: ["s1", "alice", now, nonce, "04219"], platform: true },
-    { module: "core.challenge", fn: "challengeId", args: ["s1", "a|b", 0, nonce, "0"], platform: true },
+    { module: "core.challenge", fn: "challengeId", args: ["s1", "alice", now, nonce, "294768", "picture"], platform: true },
+    { module: "core.challenge", fn: "challengeId", args: ["s1", "a|b", 0, nonce, "2", "picture"], platform: true },
+    { module: "core.challenge", fn: "challengeId", args: ["s1", "alice", now, nonce, "294768", "text"], platform: true },
     ...[
       [id, "s1", "alice", now],
       [id, "s2", "alice", now],
@@ -215,9 +220,15 @@ test("challenges agree: the same id from both HMACs, the same verdicts on ids ma
       [id.replace(/^\d+/, "0"), "s1", "alice", now],
       ["", "s1", "alice", now],
       [id.slice(0, -1), "s1", "alice", now],
+      [textId, "s1", "alice", now],
+      [textId, "s1", "alice", now + challenge.TEXT_ANSWER_DELAY_SEC],
+      ["t" + id, "s1", "alice", now + 10],
+      ["t." + id.slice(id.indexOf(".") + 1), "s1", "alice", now],
     ].map((args) => ({ module: "core.challenge", fn: "openChallenge", args, platform: true })),
-    ...["04219", "04 219", "4219", "", "0"].map((answer) => ({ module: "core.challenge", fn: "isRightAnswer", args: [opened, answer], platform: true })),
-    ...["\u0000\u0009\u000a\u007f\u0031", "\u0001\u0002"].map((bytes) => ({ module: "core.challenge", fn: "digitsFromBytes", args: [bytes] })),
+    ...["294768", "294 768", "29476", "", "0"].map((answer) => ({ module: "core.challenge", fn: "isRightAnswer", args: [opened, answer], platform: true })),
+    // Bytes below 128 only: JSON carries them to Lua as the same single bytes.
+    ...["\u0000\u0009\u000a\u007f\u0031\u0006\u0007", "\u0001\u0002", "abcdef"].map((bytes) => ({ module: "core.challenge", fn: "answerFromBytes", args: [bytes] })),
+    ...["\u0000\u0001\u0002", "\u0001\u007e\u0005", "\u0002\u0003\u0004", "\u0005", ""].map((bytes) => ({ module: "core.challenge", fn: "textQuestion", args: ["294768", bytes] })),
     ...[" 1 2 ", ""].map((a) => ({ module: "core.challenge", fn: "normalizeAnswer", args: [a] })),
   ];
   await expectSameInBoth(secret, cases);
@@ -247,4 +258,16 @@ test("cluster routing agrees: CRC16 and slots (bit operations are signed 32-bit 
   const map = cluster.parseClusterSlots(slots, "10.0.0.9");
   cases.push(...[0, 5460, 5461, 16383, 16384].map((slot) => ({ module: "core.cluster", fn: "slotOwner", args: [map, slot] })));
   await expectSameInBoth("unused-secret-unused-secret-unused", cases);
+});
+
+test("the challenge picture is the same SVG in both, byte for byte, from the same random bytes", async () => {
+  // Printable bytes (JSON carries them alike); enough pictures to hit negative and edge coordinates.
+  const drawings = Array.from({ length: 40 }, (_, k) => Array.from({ length: 512 }, (_, i) => String.fromCharCode(32 + ((i * 53 + k * 97 + ((i * k) % 31)) % 95))).join(""));
+  const answers = ["234678", "999999", "272727", "864392"];
+  const cases: Case[] = drawings.map((bytes, k) => ({ module: "core.challenge_image", fn: "challengeSvgFromBytes", args: [answers[k % answers.length], bytes] }));
+  const lua = await runInNginx("unused-secret-unused-secret-unused", cases);
+  const node = runInNode("unused-secret-unused-secret-unused", cases);
+  expect(lua.length).toBe(drawings.length);
+  lua.forEach((svg, i) => expect({ i, svg }).toEqual({ i, svg: node[i] }));
+  expect(node.some((svg) => / d="M-|[ LC]-\d/.test(String(svg)))).toBe(true);
 });

@@ -1,12 +1,13 @@
 /**
  * Purchase challenges through the real gateway: issued only from the sale's start (or the
  * configured lead), bound to the user and the sale, expiring, answered once; a refused answer
- * writes nothing. A second gateway on the same Redis shows that a solved challenge buys once
+ * writes nothing. The text question answers like the picture, not before its delay; a shopper
+ * holding the limit gets no challenge (409), and nothing is written. A second gateway on the same Redis shows that a solved challenge buys once
  * across gateways. Ends by counting the sale.
  */
 import type { Redis } from "@flash-sale/node-common";
 import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/gateway-lua/core/errors";
-import { CHALLENGE_TTL_SEC } from "@flash-sale/gateway-lua/core/challenge";
+import { CHALLENGE_TTL_SEC, TEXT_ANSWER_DELAY_SEC } from "@flash-sale/gateway-lua/core/challenge";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import type { PrivateRedis } from "./support/private-redis";
 import type { TestDatabase } from "./support/test-database";
@@ -33,6 +34,8 @@ const LEAD_SEC = 60;
 const limits = { userRatePerSecond: 10000, userBurst: 10000, admitPerSecond: 100000 };
 const alice = { id: "alice", token: signToken("alice") };
 const bob = { id: "bob", token: signToken("bob") };
+const carol = { id: "carol", token: signToken("carol") };
+const dave = { id: "dave", token: signToken("dave") };
 
 beforeAll(async () => {
   const knobs = { ...LOAD_TEST_KNOBS, challenge_lead_seconds: String(LEAD_SEC) };
@@ -76,10 +79,10 @@ afterAll(async () => {
   expect(await stack?.stop()).toEqual({ code: 0, signal: null });
 });
 
-function fetchChallenge(saleId: string, token: string | undefined, g: Gateway = gateway): Promise<HttpResponse> {
+function fetchChallenge(saleId: string, token: string | undefined, g: Gateway = gateway, body = "{}"): Promise<HttpResponse> {
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;
-  return request(`${g.url}/api/sales/${saleId}/challenge`, { method: "POST", headers, body: "{}" });
+  return request(`${g.url}/api/sales/${saleId}/challenge`, { method: "POST", headers, body });
 }
 
 async function issued(saleId: string, user: { id: string; token: string }): Promise<{ challengeId: string; answer: string }> {
@@ -124,7 +127,8 @@ describe("issuing", () => {
     expect(res.status).toBe(200);
     expect(res.headers["cache-control"]).toBe("no-store");
     const body = res.json() as { challengeId: string; image: string; expiresAt: string };
-    expect(Object.keys(body).sort()).toEqual(["challengeId", "expiresAt", "image"]);
+    expect(Object.keys(body).sort()).toEqual(["challengeId", "expiresAt", "image", "kind"]);
+    expect(body).toMatchObject({ kind: "picture" });
     expect(body.image).toMatch(/^data:image\/svg\+xml;base64,/);
     const svg = Buffer.from(body.image.split(",")[1]!, "base64").toString("utf8");
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
@@ -165,6 +169,56 @@ describe("issuing", () => {
   test("only by POST: 405", async () => {
     await expectRefused(() => request(`${gateway.url}/api/sales/${SALE}/challenge`), "method_not_allowed");
   });
+
+  test("of a kind it knows: another body is 400", async () => {
+    await expectRefused(() => fetchChallenge(SALE, alice.token, gateway, '{"kind":"audio"}'), "bad_request");
+    await expectRefused(() => fetchChallenge(SALE, alice.token, gateway, "not json"), "bad_request");
+  });
+});
+
+describe("the text question, for shoppers who cannot use the picture", () => {
+  const QUESTION = /^The code is ([2-9](?:, [2-9]){7})\. Type the code without its (first and last|first two|last two) digits\.$/;
+
+  /** What a person (or a script) reads from the question. */
+  function answerOf(question: string): string {
+    const [, code, which] = QUESTION.exec(question)!;
+    const digits = code!.split(", ").join("");
+    return which === "first and last" ? digits.slice(1, -1) : which === "first two" ? digits.slice(2) : digits.slice(0, -2);
+  }
+
+  test("is text, signed like the picture, with the answer the same odds: six of seven symbols", async () => {
+    const before = Date.now();
+    const res = await fetchChallenge(OTHER_SALE, carol.token, gateway, '{"kind":"text"}');
+    expect(res.status).toBe(200);
+    const body = res.json() as { challengeId: string; kind: string; question: string; expiresAt: string; answerableAt: string };
+    expect(Object.keys(body).sort()).toEqual(["answerableAt", "challengeId", "expiresAt", "kind", "question"]);
+    expect(body.kind).toBe("text");
+    expect(body.question).toMatch(QUESTION);
+    expect(answerOf(body.question)).toBe(solveChallenge(body.challengeId, OTHER_SALE, carol.id));
+    expect(Date.parse(body.answerableAt) - Date.parse(body.expiresAt)).toBe((TEXT_ANSWER_DELAY_SEC - CHALLENGE_TTL_SEC) * 1000);
+    expect(Date.parse(body.answerableAt)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + TEXT_ANSWER_DELAY_SEC * 1000);
+  });
+
+  test("answered before its delay: refused, nothing written and nothing spent; after it, the same answer buys", async () => {
+    const res = await fetchChallenge(OTHER_SALE, carol.token, gateway, '{"kind":"text"}');
+    const { challengeId, question, answerableAt } = res.json() as { challengeId: string; question: string; answerableAt: string };
+    const early = await expectRefused(() => buy(OTHER_SALE, carol.token, challengeId, answerOf(question)), "challenge_failed");
+    expect(early.json().message).toMatch(/can be answered 3 s after/);
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(answerableAt) - Date.now()) + 50));
+    await buyAndSettle(OTHER_SALE, carol, challengeId, answerOf(question));
+  });
+});
+
+describe("eligibility before effort", () => {
+  test("a shopper who holds the sale's per-user limit hears 409 limit_reached before any challenge; nothing is written", async () => {
+    const { challengeId, answer } = await issued(OTHER_SALE, dave);
+    await buyAndSettle(OTHER_SALE, dave, challengeId, answer);
+    const res = await expectRefused(() => fetchChallenge(OTHER_SALE, dave.token), "limit_reached");
+    expect(res.json().message).toMatch(/most units this sale allows/);
+    await expectRefused(() => fetchChallenge(OTHER_SALE, dave.token, gateway, '{"kind":"text"}'), "limit_reached");
+    // In a sale where the shopper holds less than its limit, a challenge is issued as before.
+    expect((await fetchChallenge(SALE, dave.token)).status).toBe(200);
+  });
 });
 
 describe("answering", () => {
@@ -199,8 +253,8 @@ describe("answering", () => {
   });
 
   test("an expired challenge is refused, even with its answer", async () => {
-    const challengeId = mintChallenge(SALE, alice.id, Date.now() / 1000 - CHALLENGE_TTL_SEC - 1, "12345");
-    const res = await expectRefused(() => buy(SALE, alice.token, challengeId, "12345"), "challenge_failed");
+    const challengeId = mintChallenge(SALE, alice.id, Date.now() / 1000 - CHALLENGE_TTL_SEC - 1, "234678");
+    const res = await expectRefused(() => buy(SALE, alice.token, challengeId, "234678"), "challenge_failed");
     expect(res.json().message).toMatch(/expired/);
   });
 
@@ -220,9 +274,11 @@ describe("answering", () => {
   });
 });
 
-test("the sale counts: two units sold, to alice and bob, in Redis and in Postgres", async () => {
+test("the sales count: two units of one sold, to alice and bob, two of the other, to carol and dave, in Redis and in Postgres", async () => {
   await waitForRows(db.pool, SALE, 2);
   expect(await countSale(redis, db.pool, SALE)).toEqual(balancedCount(2, 8));
+  await waitForRows(db.pool, OTHER_SALE, 2);
+  expect(await countSale(redis, db.pool, OTHER_SALE)).toEqual(balancedCount(2, 8));
   const marks = await redis.keys(`fs:{sale:${SALE}}:challenge:*`);
   expect(marks).toHaveLength(2);
   for (const key of marks) {

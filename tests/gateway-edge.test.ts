@@ -74,7 +74,7 @@ test.each([
   ["a line that is no request", `garbage${CLOSE}`, 400, "bad_request"],
   ["an unknown method on a page", `FOO / HTTP/1.1${CLOSE}`, 405, "method_not_allowed"],
   ["DELETE /api/time", `DELETE /api/time HTTP/1.1${CLOSE}`, 405, "method_not_allowed"],
-  ["an unknown page", `GET /nope HTTP/1.1${CLOSE}`, 404, "not_found"],
+  ["an unknown API path", `GET /api/nope HTTP/1.1${CLOSE}`, 404, "not_found"],
   ["a URI of 9 KB", `GET /${"a".repeat(9000)} HTTP/1.1${CLOSE}`, 414, "uri_too_long"],
   ["a header of 9 KB", `GET / HTTP/1.1\r\nHost: edge\r\nX-Big: ${"a".repeat(9000)}\r\nConnection: close\r\n\r\n`, 431, "headers_too_large"],
   ["an unknown transfer coding", `POST /api/sales/x/purchase HTTP/1.1\r\nHost: edge\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n`, 501, "not_implemented"],

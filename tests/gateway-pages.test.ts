@@ -1,7 +1,8 @@
 /**
  * The shopper pages as the gateway serves them: routes, cache headers on pages (short), assets
- * (a year, content-hashed names) and JSON (per the contract), the public sale list, and the
- * development login, which exists only when the knob dev_login is on.
+ * (a year, content-hashed names) and JSON (per the contract), the 404 page for other paths, the
+ * public sale list, the session, and the development login, which exists only when the knob
+ * dev_login is on.
  */
 import { createHash } from "node:crypto";
 import type { Redis } from "@flash-sale/node-common";
@@ -51,8 +52,9 @@ describe("pages", () => {
     ["/", "index-page"],
     ["/sales/pages-open", "sale-page"],
     ["/sales/any-sale-id", "sale-page"],
-    ["/orders/pages-open.1", "order-page"],
-  ])("%s is its static page, cached for a minute, scripts from this origin only", async (url, entry) => {
+    ["/orders/pages-open.1.1", "order-page"],
+    ["/orders", "orders-page"],
+  ])("%s is its static page, cached for a minute, scripts from this origin only, with a <noscript> notice", async (url, entry) => {
     const res = await request(`${gateway.url}${url}`);
     expect(res.status).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^text\/html/);
@@ -62,6 +64,7 @@ describe("pages", () => {
     expect(res.text).toMatch(new RegExp(`<script type="module" src="/assets/${entry}\\.[0-9a-f]{12}\\.js"></script>`));
     // Nothing from elsewhere: every src and href is a path on this origin (or inline data).
     for (const [, link] of res.text.matchAll(/(?:src|href)="([^"]*)"/g)) expect(link).toMatch(/^(\/|#|data:)/);
+    expect(res.text).toMatch(/<noscript><p class="notice">[^<]*JavaScript[^<]*<\/p><\/noscript>/);
   });
 
   test("every asset a page names is served under its content hash, cached for a year", async () => {
@@ -78,11 +81,23 @@ describe("pages", () => {
     }
   });
 
-  test("any other path is the catalogue's 404, and nginx logs no error for it", async () => {
-    const res = await request(`${gateway.url}/favicon.ico`);
-    expect(res.status).toBe(404);
-    expect(res.json().error).toBe("not_found");
-    expect(gateway.errorLines()).toEqual([]);
+  test.each(["/favicon.ico", "/no/such/page", "/orders/pages-open.1", "/orders/Not.An.Order", "/sales/Bad_Id", "/404.html"])(
+    "%s is the 404 page: HTML, status 404, nothing from elsewhere, and nginx logs no error for it",
+    async (url) => {
+      const res = await request(`${gateway.url}${url}`);
+      expect(res.status).toBe(404);
+      expect(res.headers["content-type"]).toMatch(/^text\/html/);
+      expect(res.headers["content-security-policy"]).toMatch(/default-src 'self'/);
+      expect(res.headers["x-content-type-options"]).toBe("nosniff");
+      expect(res.text).toMatch(/<h1>Page not found<\/h1>/);
+      for (const [, link] of res.text.matchAll(/(?:src|href)="([^"]*)"/g)) expect(link).toMatch(/^(\/|#|data:)/);
+      expect(gateway.errorLines()).toEqual([]);
+    },
+  );
+
+  test("an unknown API path keeps the catalogue's JSON 404", async () => {
+    const res = await request(`${gateway.url}/api/no-such-route`);
+    expect([res.status, res.headers["content-type"], res.json().error]).toEqual([404, "application/json", "not_found"]);
   });
 
   test("an asset that does not exist is a 404 that nobody caches for a year", async () => {
@@ -115,6 +130,22 @@ describe("JSON", () => {
       ["pages-later", "upcoming", false, 7],
     ]);
     expect(await request(`${gateway.url}/api/sales`, { method: "POST" }).then((r) => r.status)).toBe(405);
+  });
+});
+
+describe("the session", () => {
+  test("says who is logged in and how to log in: the shop's login page while the demo login is off; never cached", async () => {
+    const anonymous = await request(`${gateway.url}/api/session`);
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.headers["cache-control"]).toBe("no-store");
+    expect(anonymous.json()).toEqual({ loggedIn: false, demoLogin: false, loginUrl: "https://shop.example/login?return={return}" });
+    const known = await request(`${gateway.url}/api/session`, { headers: { Authorization: `Bearer ${signToken("pages-shopper")}` } });
+    expect(known.json()).toEqual({ loggedIn: true, user: "pages-shopper", demoLogin: false, loginUrl: "https://shop.example/login?return={return}" });
+    expect((await request(`${gateway.url}/api/session`, { headers: { Authorization: "Bearer not.a.token" } })).json()).toMatchObject({ loggedIn: false });
+  });
+
+  test("with dev_login = on, it offers the demo login", async () => {
+    expect((await request(`${devGateway.url}/api/session`)).json()).toMatchObject({ loggedIn: false, demoLogin: true });
   });
 });
 

@@ -1,21 +1,25 @@
 /**
  * The shopper pages in a real browser (Debian's chromium via playwright-core) against a real
- * gateway, Redis, order worker and Postgres: the countdown by the server's clock enables the
- * button by itself; the demo login; challenge → purchase → order confirmed; a wrong answer is
- * refused; a sale that sells out while the page is open says so without a click; a reserved
- * order is paid from its page. Screenshots
- * at desktop and phone width go to test-artifacts/. Every sale is counted at the end.
+ * gateway, Redis, order worker and Postgres: the sale list's order and labels; the login offered
+ * during the countdown, then the button enables itself and buys at the start without another
+ * step; challenge → purchase → order confirmed; the challenge's expiry countdown, new picture and
+ * text question; a wrong answer refused; 409 before the challenge with the link to the order;
+ * My orders after two purchases in two sales; a sale that sells out under an open page; a
+ * reserved order paid from its page; the backend unreachable (requests cut, and a gateway that
+ * never reached Redis); an unknown sale; the 404 page. Screenshots at desktop and phone width go
+ * to test-artifacts/. Every sale is counted at the end.
  */
 import type { Page, Response } from "playwright-core";
 import type { Redis } from "@flash-sale/node-common";
+import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import type { PrivateRedis } from "./support/private-redis";
 import type { TestDatabase } from "./support/test-database";
 import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
-import type { WorkerProcess } from "./support/stream-fixtures";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
+import { waitFor } from "./support/stream-fixtures";
 import { purchase } from "./support/http";
+import { freePort } from "./support/ports";
 import { signToken } from "./support/tokens";
 import { solveChallenge, wrongAnswer } from "./support/challenges";
 import { Browser, PHONE, fitsWidth, focusedId, imageLoaded, screenshots } from "./support/browser";
@@ -24,38 +28,34 @@ import { Browser, PHONE, fitsWidth, focusedId, imageLoaded, screenshots } from "
 jest.setTimeout(60_000);
 
 let stack: TestStack;
-let redisServer: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
 let controlPlane: ControlPlane;
 let gateway: Gateway;
-let worker: WorkerProcess;
 let browser: Browser;
+/** Origins the pages may ask: this stack's gateway, and the one started without Redis. */
+const origins: string[] = [];
 
 const SHOPPER = "browser-shopper";
-const COUNTDOWN_SEC = 8;
-let countdownStartsAtMs: number;
 const limits = { userRatePerSecond: 50, userBurst: 50, admitPerSecond: 100000 };
+const HOUR = 3_600_000;
 
 beforeAll(async () => {
   stack = await TestStack.start({ name: "browser", knobs: { ...LOAD_TEST_KNOBS, dev_login: "on" }, worker: {} });
-  ({ redisServer, redis, db, controlPlane, gateway } = stack);
-  worker = stack.worker!;
-  countdownStartsAtMs = Math.ceil(Date.now() / 1000) * 1000 + COUNTDOWN_SEC * 1000;
-  await controlPlane.createSale({
-    id: "bt-countdown",
-    name: "Countdown sneakers",
-    price: 4999,
-    stock: 3,
-    startsAt: new Date(countdownStartsAtMs).toISOString(),
-    endsAt: new Date(countdownStartsAtMs + 3_600_000).toISOString(),
-    limits,
-  });
+  ({ redis, db, controlPlane, gateway } = stack);
+  origins.push(gateway.url);
+  const now = Date.now();
   await controlPlane.createSale({ id: "bt-challenge", name: "Challenge headphones", price: 12900, stock: 3, challenge: true, limits });
+  await controlPlane.createSale({ id: "bt-text", name: "Readable radio", price: 4500, stock: 3, challenge: true, limits });
   await controlPlane.createSale({ id: "bt-wrong", name: "Wrong-answer watch", price: 2500, stock: 3, challenge: true, limits });
   await controlPlane.createSale({ id: "bt-soldout", name: "Last-unit lamp", price: 1999, currency: "EUR", stock: 1, limits });
   await controlPlane.createSale({ id: "bt-reserve", name: "Reserved kettle", price: 3500, stock: 3, deduction: "reserve", paymentTimeoutSeconds: 600, limits });
-  for (const id of ["bt-countdown", "bt-challenge", "bt-wrong", "bt-soldout", "bt-reserve"]) await waitForSale(gateway, id);
+  await controlPlane.createSale({ id: "bt-two-a", name: "Blue mug", price: 800, stock: 3, limits });
+  await controlPlane.createSale({ id: "bt-two-b", name: "Green mug", price: 900, stock: 3, limits });
+  await controlPlane.createSale({ id: "bt-twin-1", name: "Twin lamp", price: 1500, stock: 4, limits, startsAt: new Date(now + HOUR).toISOString(), endsAt: new Date(now + 2 * HOUR).toISOString() });
+  await controlPlane.createSale({ id: "bt-twin-2", name: "Twin lamp", price: 1500, stock: 4, limits });
+  await controlPlane.createSale({ id: "bt-ended", name: "Yesterday's vase", price: 700, stock: 2, limits, startsAt: new Date(now - 2 * HOUR).toISOString(), endsAt: new Date(now - HOUR).toISOString() });
+  for (const id of ["bt-challenge", "bt-text", "bt-wrong", "bt-soldout", "bt-reserve", "bt-two-a", "bt-two-b", "bt-twin-1", "bt-twin-2", "bt-ended"]) await waitForSale(gateway, id);
   browser = await Browser.launch();
 });
 
@@ -65,64 +65,100 @@ afterAll(async () => {
   expect(await stack?.stop()).toEqual({ code: 0, signal: null });
 });
 
-async function open(path: string): Promise<Page> {
+async function open(path: string, base = gateway.url): Promise<Page> {
   const page = await browser.newPage();
-  await page.goto(`${gateway.url}${path}`);
+  await page.goto(`${base}${path}`);
   return page;
 }
 
 /** The next challenge the page fetches, read off the wire (the page never shows its id). */
-function nextChallenge(page: Page): Promise<string> {
+function nextChallenge(page: Page, status = 200): Promise<{ challengeId: string; kind: string; question?: string }> {
   return page
     .waitForResponse((r: Response) => r.url().endsWith("/challenge") && r.request().method() === "POST")
     .then(async (r) => {
-      expect(r.status()).toBe(200);
-      return ((await r.json()) as { challengeId: string }).challengeId;
+      expect(r.status()).toBe(status);
+      return (await r.json()) as { challengeId: string; kind: string; question?: string };
     });
 }
 
-test("the sale list shows every sale with its status", async () => {
+/** The user's order ids in a sale, from Redis: its user-orders index and the records it names. */
+async function redisOrderIds(saleId: string, user: string): Promise<string[]> {
+  const k = saleKeys(saleId);
+  const numbers = ((await redis.hget(k.userOrders, user)) ?? "").split(" ").filter((n) => n !== "");
+  const ids: string[] = [];
+  for (const n of numbers) ids.push(`${saleId}.${(await redis.hget(k.orders, n))!.split("\t")[3]}.${n}`);
+  return ids;
+}
+
+test("the sale list: open and coming sales first, ended last, units left, times with their zone, sales of one name told apart", async () => {
   const page = await open("/");
-  await page.locator("#sales li").nth(3).waitFor();
-  const items = await page.locator("#sales li").allInnerTexts();
-  expect(items.join("\n")).toMatch(/Countdown sneakers[\s\S]*Coming soon/);
-  expect(items.join("\n")).toMatch(/Challenge headphones[\s\S]*\$129\.00[\s\S]*On sale now/);
+  await page.locator("#sales li").nth(9).waitFor();
+  const ids = await page.locator("#sales li").evaluateAll((lis) => lis.map((li) => (li as unknown as { dataset: { saleId: string } }).dataset.saleId));
+  expect(ids.slice(-1)).toEqual(["bt-ended"]);
+  expect(ids.indexOf("bt-twin-1")).toBe(ids.length - 2); // the one upcoming sale, after every open one
+  expect(ids.indexOf("bt-soldout")).toBeLessThan(ids.indexOf("bt-twin-1"));
+  const text = (await page.locator("#sales").innerText()).replace(/\s+/g, " ");
+  expect(text).toMatch(/Challenge headphones \$129\.00 On sale now Ends .+ UTC 3 of 3 left/);
+  expect(text).toMatch(/Yesterday's vase \$7\.00 Ended Ran until .+ UTC$/);
+  expect(text).not.toMatch(/Yesterday's vase[^$]*left/);
+  // Two sales named "Twin lamp": each link names its start and id.
+  const twins = await page.locator("#sales a", { hasText: "Twin lamp" }).allInnerTexts();
+  expect(twins).toHaveLength(2);
+  expect(twins[0]).toMatch(/^Twin lamp \(from .+ UTC, sale bt-twin-2\)$/);
+  expect(twins[1]).toMatch(/^Twin lamp \(from .+ UTC, sale bt-twin-1\)$/);
+  expect(await page.locator("noscript").count()).toBe(1);
   expect(await fitsWidth(page)).toBe(true);
   await screenshots(page, "sale-list");
   await page.close();
 });
 
-test("the countdown reaches zero and the button enables itself, without a reload; the demo login buys", async () => {
+test("login offered during the countdown; at the start the button enables itself and buys without another step", async () => {
+  // Made here, so that the countdown is still running when the page opens, however slow the setup was.
+  const startsAtMs = Math.ceil(Date.now() / 1000) * 1000 + 14_000;
+  await controlPlane.createSale({ id: "bt-countdown", name: "Countdown sneakers", price: 4999, stock: 3, limits, startsAt: new Date(startsAtMs).toISOString(), endsAt: new Date(startsAtMs + HOUR).toISOString() });
+  await waitForSale(gateway, "bt-countdown");
   const page = await open("/sales/bt-countdown");
   let navigations = 0;
   page.on("framenavigated", () => navigations++);
   await page.waitForSelector("body[data-phase=upcoming]");
   expect(await page.locator("#buy").isDisabled()).toBe(true);
-  expect(await page.locator("#countdown").innerText()).toMatch(/^00:0\d$/);
+  expect(await page.locator("#countdown").innerText()).toMatch(/^00:\d\d$/);
   expect(await page.locator("#status").getAttribute("aria-live")).toBe("polite");
   expect(await page.locator("#status").innerText()).toMatch(/starts in \d+ seconds?\./);
+  expect(await page.locator("#sale-when").innerText()).toMatch(/^From .+ UTC to .+ UTC$/);
+
+  // The first view offers the demo login (the knob is on), without a click.
+  await page.locator("#login-name").waitFor();
+  expect(await page.locator("#login-why").innerText()).toMatch(/buy the moment the sale opens/);
+  expect(await page.locator("#login-elsewhere").isHidden()).toBe(true);
+  await screenshots(page, "countdown-login");
+  await page.locator("#login-name").fill(SHOPPER);
+  await page.locator("#login-name").press("Enter");
+  await page.locator("#whoami", { hasText: `Logged in as ${SHOPPER}.` }).waitFor();
+  expect(await page.locator("#login").isHidden()).toBe(true);
+  expect(Date.now()).toBeLessThan(startsAtMs);
   await screenshots(page, "countdown");
 
-  await page.locator("#buy:enabled").waitFor({ timeout: (COUNTDOWN_SEC + 10) * 1000 });
+  await page.locator("#buy:enabled").waitFor({ timeout: 20_000 });
   const enabledAt = Date.now();
   // By the server's clock (this machine's, here): not before the start, and promptly after it.
-  expect(enabledAt).toBeGreaterThanOrEqual(countdownStartsAtMs - 300);
-  expect(enabledAt).toBeLessThan(countdownStartsAtMs + 1500);
+  expect(enabledAt).toBeGreaterThanOrEqual(startsAtMs - 300);
+  expect(enabledAt).toBeLessThan(startsAtMs + 1500);
   expect(navigations).toBe(0);
   expect(await page.locator("#status").innerText()).toMatch(/open/);
   expect(await page.locator("#countdown-box").isHidden()).toBe(true);
 
-  // Not logged in yet: the purchase asks for the demo login, then goes on by itself.
+  // One click, no login step: straight to the order.
   await page.locator("#buy").click();
-  await page.locator("#login-name").waitFor();
-  expect(await focusedId(page)).toBe("login-name");
-  await page.keyboard.type(SHOPPER);
-  await page.keyboard.press("Enter");
   await page.waitForURL(/\/orders\/bt-countdown\.\d+\.\d+$/);
+  expect(navigations).toBe(1);
   await page.waitForSelector("body[data-order-status=confirmed]", { timeout: 20000 });
   expect(await page.locator("#order-status").innerText()).toMatch(/Confirmed/);
+  expect(await page.locator("#order-details").innerText()).toMatch(/Countdown sneakers[\s\S]*\$49\.99[\s\S]*1[\s\S]*UTC/);
   await page.close();
 });
+
+let challengeOrderId: string;
 
 test("challenge → purchase → the order page follows the order to confirmed (keyboard only)", async () => {
   const page = await open("/sales/bt-challenge");
@@ -130,24 +166,71 @@ test("challenge → purchase → the order page follows the order to confirmed (
   const issued = nextChallenge(page);
   await page.focus("#buy");
   await page.keyboard.press("Enter");
-  const challengeId = await issued;
+  const { challengeId } = await issued;
   await page.locator("#challenge").waitFor();
   expect(await focusedId(page)).toBe("challenge-answer");
   const answer = solveChallenge(challengeId, "bt-challenge", SHOPPER);
+  expect(answer).toMatch(/^[2346789]{6}$/);
   // The answer is nowhere in the page: not in its text, its DOM, nor the picture's markup.
   expect(await page.content()).not.toContain(answer);
   expect(await page.locator("#challenge-image").getAttribute("src")).toMatch(/^data:image\/svg\+xml;base64,/);
   expect(await imageLoaded(page, "#challenge-image")).toBe(true);
+  expect(await page.locator("#challenge-image").evaluate((img) => (img as unknown as { clientWidth: number }).clientWidth)).toBeGreaterThanOrEqual(330);
   await page.keyboard.type(answer);
   await screenshots(page, "challenge");
   await page.keyboard.press("Enter");
 
   await page.waitForURL(/\/orders\/bt-challenge\.\d+\.\d+$/);
+  challengeOrderId = page.url().split("/").pop()!;
   await page.waitForSelector("body[data-order-status=confirmed]", { timeout: 20000 });
   expect(await page.locator("#order-status").getAttribute("aria-live")).toBe("polite");
-  expect(await page.locator("#order-details").innerText()).toMatch(/bt-challenge[\s\S]*1/);
+  expect(await page.locator("#order-details").innerText()).toMatch(/Challenge headphones[\s\S]*\$129\.00[\s\S]*1/);
   expect(await fitsWidth(page)).toBe(true);
   await screenshots(page, "order-confirmed");
+  await page.close();
+});
+
+test("the challenge counts down to its expiry, gives a new picture on request, and a text question that buys", async () => {
+  const page = await open("/sales/bt-text");
+  await page.locator("#buy:enabled").waitFor();
+  const first = nextChallenge(page);
+  await page.locator("#buy").click();
+  const { challengeId } = await first;
+  await page.locator("#challenge-expiry", { hasText: /expires in 0[12]:\d\d/ }).waitFor();
+  const expiryText = () => page.locator("#challenge-expiry").innerText();
+  const before = await expiryText();
+  await page.locator("#challenge-expiry").filter({ hasNotText: before }).waitFor();
+  expect(await expiryText()).toMatch(/^This picture expires in 0[12]:\d\d\.$/);
+  expect((await expiryText()) < before).toBe(true);
+
+  const firstSrc = await page.locator("#challenge-image").getAttribute("src");
+  const renewed = nextChallenge(page);
+  await page.locator("#challenge-new").click();
+  const second = await renewed;
+  expect(second.challengeId).not.toBe(challengeId);
+  await waitFor("the new picture shown", async () => (await page.locator("#challenge-image").getAttribute("src")) !== firstSrc);
+  expect(await imageLoaded(page, "#challenge-image")).toBe(true);
+
+  // For a shopper who cannot use the picture: a text question, read out first.
+  const asked = nextChallenge(page);
+  await page.locator("#challenge-switch").click();
+  const text = await asked;
+  expect(text.kind).toBe("text");
+  await page.locator("#challenge-question:visible").waitFor();
+  expect(await focusedId(page)).toBe("challenge-question");
+  expect(await page.locator("#challenge-picture").isHidden()).toBe(true);
+  const question = await page.locator("#challenge-question").innerText();
+  expect(question).toBe(text.question);
+  expect(await page.locator("#challenge-expiry").innerText()).toMatch(/^This question expires in/);
+  await screenshots(page, "challenge-text");
+  // Answered at once, as a quick reader would: the page sends it when the question's delay is over.
+  const answer = solveChallenge(text.challengeId, "bt-text", SHOPPER);
+  expect(question.replace(/\D/g, "")).toContain(answer);
+  await page.locator("#challenge-answer").fill(answer);
+  const sent = page.waitForResponse((r) => r.url().endsWith("/purchase"));
+  await page.locator("#confirm").click();
+  expect((await sent).status()).toBe(202);
+  await page.waitForURL(/\/orders\/bt-text\.\d+\.\d+$/);
   await page.close();
 });
 
@@ -156,7 +239,7 @@ test("a wrong answer is refused, with a new picture to try again, and nothing is
   await page.locator("#buy:enabled").waitFor();
   const first = nextChallenge(page);
   await page.locator("#buy").click();
-  const challengeId = await first;
+  const { challengeId } = await first;
   await page.locator("#challenge").waitFor();
   const refused = page.waitForResponse((r) => r.url().endsWith("/purchase"));
   const second = nextChallenge(page);
@@ -165,12 +248,75 @@ test("a wrong answer is refused, with a new picture to try again, and nothing is
   const res = await refused;
   expect(res.status()).toBe(403);
   expect(((await res.json()) as { error: string }).error).toBe("challenge_failed");
-  expect(await second).not.toBe(challengeId);
+  expect((await second).challengeId).not.toBe(challengeId);
   await page.locator("#message").filter({ hasText: /wrong/ }).waitFor();
   expect(page.url()).toBe(`${gateway.url}/sales/bt-wrong`);
   expect(await page.locator("#challenge-answer").inputValue()).toBe("");
   await screenshots(page, "challenge-refused");
   await page.close();
+});
+
+test("a shopper who already holds the limit hears so before any challenge (409), with a link to their order", async () => {
+  const page = await open("/sales/bt-challenge");
+  await page.locator("#buy:enabled").waitFor();
+  const refused = nextChallenge(page, 409);
+  await page.locator("#buy").click();
+  await refused;
+  await page.locator("#message", { hasText: "You already have the most units this sale allows per shopper." }).waitFor();
+  const link = page.locator("#order-link-anchor");
+  await link.waitFor();
+  expect(await link.innerText()).toBe("See your order");
+  expect(await link.getAttribute("href")).toBe(`/orders/${challengeOrderId}`);
+  expect(await page.locator("#challenge").isHidden()).toBe(true);
+  expect(await page.locator("#buy").isDisabled()).toBe(true);
+  await screenshots(page, "limit-reached");
+  await link.click();
+  await page.waitForURL(new RegExp(`/orders/${challengeOrderId.replace(/\./g, "\\.")}$`));
+  await page.waitForSelector("body[data-order-status=confirmed]");
+  await page.close();
+});
+
+test("My orders: a new shopper's two purchases in two sales, newest first, with names, prices and statuses", async () => {
+  await browser.context.clearCookies();
+  const a = await open("/sales/bt-two-a");
+  await a.locator("#login-name").waitFor();
+  await a.locator("#login-name").fill("mug-collector");
+  await a.locator("#login-name").press("Enter");
+  await a.locator("#whoami", { hasText: "mug-collector" }).waitFor();
+  await a.locator("#buy").click();
+  await a.waitForURL(/\/orders\/bt-two-a\./);
+  await a.close();
+  const b = await open("/sales/bt-two-b");
+  await b.locator("#buy:enabled").waitFor();
+  expect(await b.locator("#login").isHidden()).toBe(true);
+  await b.locator("#buy").click();
+  await b.waitForURL(/\/orders\/bt-two-b\./);
+  await b.close();
+
+  const page = await open("/orders");
+  await page.locator("#orders li").nth(1).waitFor();
+  const ids = await page.locator("#orders li").evaluateAll((lis) => lis.map((li) => (li as unknown as { dataset: { orderId: string } }).dataset.orderId));
+  // Counted against Redis: the shopper's index names exactly these, and nobody else's order is here.
+  expect(ids).toEqual([...(await redisOrderIds("bt-two-b", "mug-collector")), ...(await redisOrderIds("bt-two-a", "mug-collector"))]);
+  expect(ids).toHaveLength(2);
+  const items = await page.locator("#orders li").allInnerTexts();
+  expect(items[0]).toMatch(/^Green mug\n+\$9\.00\n+(Pending|Confirmed)[^\n]*\n+Ordered .+ UTC · order bt-two-b\./);
+  expect(items[1]).toMatch(/^Blue mug\n+\$8\.00\n+(Pending|Confirmed)/);
+  expect(await page.locator("#orders-status").innerText()).toBe("2 orders, newest first.");
+  expect(await page.locator("#whoami").innerText()).toBe("Logged in as mug-collector.");
+  expect(await fitsWidth(page)).toBe(true);
+  await screenshots(page, "my-orders");
+  await page.locator("#orders a", { hasText: "Green mug" }).click();
+  await page.waitForURL(new RegExp(`/orders/${ids[0]!.replace(/\./g, "\\.")}$`));
+  await page.close();
+
+  // Back to the shopper of the other tests.
+  await browser.context.clearCookies();
+  const login = await open("/sales/bt-reserve");
+  await login.locator("#login-name").fill(SHOPPER);
+  await login.locator("#login-name").press("Enter");
+  await login.locator("#whoami", { hasText: SHOPPER }).waitFor();
+  await login.close();
 });
 
 test("a sale that sells out while the page is open shows sold out by itself, without a click", async () => {
@@ -189,14 +335,20 @@ test("a sale that sells out while the page is open shows sold out by itself, wit
   await page.close();
 });
 
-test("a reserved order offers its payment until paid, then shows it paid", async () => {
+test("a reserved order shows its sale, price and a live countdown to pay-by until paid, then shows it paid", async () => {
   const page = await open("/sales/bt-reserve");
   await page.locator("#buy:enabled").waitFor();
   await page.locator("#buy").click();
   await page.waitForURL(/\/orders\/bt-reserve\.\d+\.\d+$/);
   await page.locator("#order-pay").waitFor();
   expect(await page.locator("#order-status").innerText()).toMatch(/Reserved/);
-  expect(await page.locator("#order-payment").innerText()).toMatch(/Pay by .+, or the unit goes back/);
+  expect(await page.locator("#order-details").innerText()).toMatch(/Reserved kettle[\s\S]*\$35\.00[\s\S]*1/);
+  expect(await page.locator("#order-payment").innerText()).toMatch(/Pay by .+ UTC, or the unit goes back/);
+  const left = page.locator("#order-pay-left");
+  await left.filter({ hasText: /^(09:5\d|10:00) left$/ }).waitFor();
+  const first = await left.innerText();
+  await left.filter({ hasNotText: first }).waitFor();
+  expect((await left.innerText()) < first).toBe(true);
   await screenshots(page, "order-awaiting-payment");
   await page.locator("#order-pay").click();
   await page.waitForSelector("body[data-order-status=paid]", { timeout: 10000 });
@@ -205,18 +357,118 @@ test("a reserved order offers its payment until paid, then shows it paid", async
   await page.close();
 });
 
-test("the pages asked nothing of any origin but the gateway's", () => {
-  const elsewhere = browser.requested.filter((u) => !u.startsWith(`${gateway.url}/`) && !u.startsWith("data:"));
+test("the API unreachable: the page says so, shows no buy button, tries again, and recovers by itself", async () => {
+  const page = await browser.newPage();
+  let cut = 0;
+  await page.route("**/api/**", (route) => {
+    cut++;
+    return route.abort("connectionrefused");
+  });
+  await page.goto(`${gateway.url}/sales/bt-two-a`);
+  await page.waitForSelector("body[data-phase=unreachable]", { timeout: 10000 });
+  expect(await page.locator("#unreachable-text").innerText()).toMatch(/^We cannot reach the shop right now\. Trying again in \d+ s…$/);
+  expect(await page.locator("#buy").isHidden()).toBe(true);
+  expect(await page.locator("#sale-name").innerText()).not.toMatch(/No such sale/);
+  await screenshots(page, "unreachable");
+  // Tries again by itself (backing off), and at once on request.
+  const triedBefore = cut;
+  await page.locator("#unreachable-text").filter({ hasText: /Trying again in [2-9]/ }).waitFor({ timeout: 10000 });
+  expect(cut).toBeGreaterThan(triedBefore);
+  await page.unroute("**/api/**");
+  await page.locator("#retry-now").click();
+  await page.waitForSelector("body[data-phase=active]", { timeout: 10000 });
+  expect(await page.locator("#buy").isEnabled()).toBe(true);
+  expect(await page.locator("#unreachable").isHidden()).toBe(true);
+  expect(await page.locator("#sale-name").innerText()).toBe("Blue mug");
+
+  // A 503 on the purchase: said once, in the page's words, not doubled with the server's "retry later".
+  await page.route("**/purchase", (route) =>
+    route.fulfill({ status: 503, headers: { "Retry-After": "2", "Content-Type": "application/json" }, body: '{"error":"unavailable","message":"The service is unavailable; nothing was sold. Retry later."}' }),
+  );
+  await page.locator("#buy").click();
+  const message = page.locator("#message");
+  await message.filter({ hasText: /nothing was sold/ }).waitFor();
+  expect(await message.innerText()).toBe("The shop cannot take orders right now; nothing was sold. Try again in 2 s.");
+  expect(await page.locator("#buy").isDisabled()).toBe(true);
+  await message.filter({ hasText: "You can try again now." }).waitFor({ timeout: 5000 });
+  expect(await page.locator("#buy").isEnabled()).toBe(true);
+  await page.close();
+});
+
+test("a gateway that never reached Redis: the page says the shop is not answering, not 'no such sale', and keeps trying; without the demo login, it links the shop's login", async () => {
+  const lost = await Gateway.start({ redisUrl: `redis://127.0.0.1:${await freePort()}/0`, knobs: LOAD_TEST_KNOBS });
+  origins.push(lost.url);
+  // Cookies do not tell ports apart: log out, so that this gateway sees a stranger.
+  await browser.context.clearCookies();
+  try {
+    const page = await open("/sales/bt-two-a", lost.url);
+    let reads = 0;
+    page.on("request", (r) => {
+      if (r.url().endsWith("/api/sales/bt-two-a")) reads++;
+    });
+    await page.waitForSelector("body[data-phase=unreachable]", { timeout: 10000 });
+    expect(await page.locator("#unreachable-text").innerText()).toMatch(/^The shop is not answering properly right now\. Trying again in \d+ s…$/);
+    expect(await page.locator("#buy").isHidden()).toBe(true);
+    await page.locator("#unreachable-text").filter({ hasText: /Trying again in [4-9]/ }).waitFor({ timeout: 15000 });
+    expect(reads).toBeGreaterThanOrEqual(2);
+    // The session needs no Redis: the login is offered, as a link (dev_login is off on this gateway).
+    const link = page.locator("#login-link");
+    await link.waitFor();
+    expect(await link.innerText()).toBe("Log in on the shop's site");
+    expect(await link.getAttribute("href")).toBe(`https://shop.example/login?return=${encodeURIComponent(`${lost.url}/sales/bt-two-a`)}`);
+    expect(await page.locator("#login-form").isHidden()).toBe(true);
+    await screenshots(page, "unreachable-shop-login");
+    await page.close();
+  } finally {
+    await lost.stop();
+  }
+});
+
+test("an unknown sale: said so, with no buy button", async () => {
+  const page = await open("/sales/no-such-sale");
+  await page.waitForSelector("body[data-phase=missing]");
+  expect(await page.locator("#sale-name").innerText()).toBe("No such sale");
+  expect(await page.locator("#buy").isHidden()).toBe(true);
+  expect(await page.title()).toBe("No such sale — Flash sale");
+  await screenshots(page, "unknown-sale");
+  await page.close();
+});
+
+test("a 404 page for an unknown address and for what cannot be an order id; the API keeps its JSON", async () => {
+  const page = await browser.newPage();
+  for (const path of ["/no/such/page", "/orders/not-an-order", "/sales/Bad_Id"]) {
+    const res = await page.goto(`${gateway.url}${path}`);
+    expect({ path, status: res!.status(), type: res!.headers()["content-type"] }).toEqual({ path, status: 404, type: "text/html" });
+    expect(await page.locator("h1").innerText()).toBe("Page not found");
+  }
+  expect(await page.locator("main a").evaluateAll((as) => as.map((a) => a.getAttribute("href")))).toEqual(["/", "/orders"]);
+  await screenshots(page, "not-found");
+  const api = await page.goto(`${gateway.url}/api/no-such-route`);
+  expect([api!.status(), api!.headers()["content-type"], ((await api!.json()) as { error: string }).error]).toEqual([404, "application/json", "not_found"]);
+  await page.close();
+});
+
+test("the pages asked nothing of any origin but the gateways'", () => {
+  const elsewhere = browser.requested.filter((u) => !origins.some((o) => u.startsWith(`${o}/`)) && !u.startsWith("data:"));
   expect(browser.requested.length).toBeGreaterThan(10);
   expect(elsewhere).toEqual([]);
 });
 
 test("every sale counts: one unit each to the shoppers who got through, none on the wrong answer", async () => {
-  const expected = { "bt-countdown": 1, "bt-challenge": 1, "bt-wrong": 0, "bt-soldout": 1, "bt-reserve": 1 };
-  for (const [saleId, sold] of Object.entries(expected)) {
+  const expected: Record<string, [sold: number, total: number]> = {
+    "bt-countdown": [1, 3],
+    "bt-challenge": [1, 3],
+    "bt-text": [1, 3],
+    "bt-wrong": [0, 3],
+    "bt-soldout": [1, 1],
+    "bt-reserve": [1, 3],
+    "bt-two-a": [1, 3],
+    "bt-two-b": [1, 3],
+    "bt-twin-2": [0, 4],
+  };
+  for (const [saleId, [sold, total]] of Object.entries(expected)) {
     await waitForRows(db.pool, saleId, sold);
     const count = await countSale(redis, db.pool, saleId);
-    const total = saleId === "bt-soldout" ? 1 : 3;
     expect({ saleId, ...count }).toEqual({ saleId, ...balancedCount(sold, total - sold) });
   }
   expect(gateway.errorLines()).toEqual([]);

@@ -6,7 +6,7 @@ order as open and unpaid, and pay-order.lua takes the units when the order is pa
 Validates everything before the first write (Redis scripts do not roll back): the only write
 that can fail (XADD: a stream key of another type, or out of memory, which Redis checks at a
 script's first write only) comes first; after it come MSET, which overwrites any type, and
-HSETs of hashes whose type a read above has established. So an error leaves nothing
+HSETs of hashes whose type a read above has established (buyers, orders, userOrders). So an error leaves nothing
 half-written. The sale's window is judged by Redis' clock (TIME), the one clock every gateway
 shares, and so is the order's acceptance time.
 
@@ -18,7 +18,8 @@ KEYS[5] orders      hash: <n> -> "user\tqty\tacceptedAtMs\tepoch", <n>:s -> stat
 KEYS[6] stream      stream of accepted orders (fields: order sale user qty uunits at rid)
 KEYS[7] openUnpaid  string: open unpaid orders (mode `payment`)
 KEYS[8] meta        hash: fence ("<run id>:<epoch>"), startsAt, endsAt (epoch ms), paused
-KEYS[9] usedChallenge  (only for sales with a challenge) string set once the challenge is used
+KEYS[9] userOrders  hash: user id -> the user's order numbers, space-separated (GET /api/orders)
+KEYS[10] usedChallenge  (only for sales with a challenge) string set once the challenge is used
 
 ARGV[1] sale id
 ARGV[2] user id
@@ -28,7 +29,7 @@ ARGV[5] request id
 ARGV[6] most open unpaid orders (mode `payment`); 0: the units are taken now (`order`, `reserve`)
 ARGV[7] run id of the Redis process the caller's connection reached (INFO server, read when
         the connection was made: a connection never outlives its server process)
-ARGV[8] (with KEYS[9]) how long to keep the used-challenge mark, ms: the challenge's remaining life
+ARGV[8] (with KEYS[10]) how long to keep the used-challenge mark, ms: the challenge's remaining life
 
 Returns
   {0, orderId, unitsLeft}   accepted; orderId is "<sale id>.<epoch>.<n>"
@@ -73,17 +74,19 @@ if not takesUnitsNow and counted > openUnpaidBound then return {6} end
 local n = tonumber(counters[3]) + 1
 -- A taken number means the counter is behind its orders (lost alone): never overwrite one.
 if redis.call('HEXISTS', KEYS[5], n) == 1 then return redis.error_reply('ERR order number ' .. n .. ' is taken: the counter is behind') end
-if KEYS[9] and redis.call('EXISTS', KEYS[9]) == 1 then return {5} end
+if KEYS[10] and redis.call('EXISTS', KEYS[10]) == 1 then return {5} end
+local mine = redis.call('HGET', KEYS[9], user)
 
 local epoch = string.sub(fence, 42)
 local orderId = ARGV[1] .. '.' .. epoch .. '.' .. n
 redis.call('XADD', KEYS[6], '*',
   'order', orderId, 'sale', ARGV[1], 'user', user, 'qty', qty,
   'uunits', units, 'at', now, 'rid', ARGV[5])
-if KEYS[9] then redis.call('SET', KEYS[9], '1', 'PX', ARGV[8]) end
+if KEYS[10] then redis.call('SET', KEYS[10], '1', 'PX', ARGV[8]) end
 local left = stock
 if takesUnitsNow then left = stock - qty end
 redis.call('MSET', KEYS[1], left, counterKey, counted, KEYS[4], n)
 redis.call('HSET', KEYS[3], user, units)
 redis.call('HSET', KEYS[5], n, user .. '\t' .. qty .. '\t' .. now .. '\t' .. epoch, n .. ':s', 'pending')
+redis.call('HSET', KEYS[9], user, mine and (mine .. ' ' .. n) or n)
 return {0, orderId, left}

@@ -29,6 +29,10 @@ export interface GatewaySettings {
   gatewayId: string;
   /** Where the control plane reads this gateway's metrics (knob metrics_listen). */
   metricsUrl: string;
+  /** The demo login route is on (knob dev_login): the pages offer its form. */
+  devLogin: boolean;
+  /** The shop's login page for the pages' link (knob shop_login_url). */
+  shopLoginUrl: string;
 }
 
 /** The metrics listener as a URL another host can use: a wildcard address means this host's loopback. */
@@ -84,6 +88,8 @@ export function readSettings(): GatewaySettings {
     // init_by_lua runs in the master: its pid and start time name this nginx instance.
     gatewayId: os.getenv("FS_GATEWAY_ID") ?? string.format("gw-%d-%d", ngx.worker.pid(), ngx.now() * 1000),
     metricsUrl: metricsUrlOf(os.getenv("FS_GATEWAY_METRICS_LISTEN") ?? "127.0.0.1:9145"),
+    devLogin: os.getenv("FS_DEV_LOGIN") === "on",
+    shopLoginUrl: os.getenv("FS_SHOP_LOGIN_URL") ?? "",
   };
 }
 

@@ -102,6 +102,14 @@ location = /api/dev/login {
 }`;
 }
 
+/** The shop's login URL, written quoted into an `env` directive: no quotes, backslashes or spaces. */
+function shopLoginUrl(knob: string | undefined): string {
+  if (knob === undefined || !/^(https?:\/\/|\/)[^\s"\\]*$/.test(knob)) {
+    throw new Error(`knob shop_login_url must be an http(s) URL or a path without spaces or quotes, got '${knob}'`);
+  }
+  return knob;
+}
+
 /**
  * One JSON object per request (escape=json). request_id is the id the purchase script writes
  * into the order's stream entry and the worker into orders.request_id; peer is the TCP peer
@@ -179,6 +187,7 @@ export function renderNginxConf(template: string, opts: RenderOptions): string {
     lua_dir: opts.luaDir ?? path.join(REPO_ROOT, "gateway-lua/build/lua"),
     static_dir: opts.staticDir ?? path.join(REPO_ROOT, "static/build/public"),
     dev_login_location: devLoginLocation(knobs.dev_login),
+    shop_login_url: shopLoginUrl(knobs.shop_login_url),
     load_modules:
       flavor === "local"
         ? "load_module /usr/lib/nginx/modules/ndk_http_module.so;\nload_module /usr/lib/nginx/modules/ngx_http_lua_module.so;"

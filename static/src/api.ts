@@ -12,7 +12,10 @@ export interface Order {
   status: OrderStatus;
   quantity: number;
   acceptedAt: string;
-  /** The sale's; absent once the gateway no longer knows the sale. */
+  /** The sale's name, unit price (minor units), currency and deduction; absent once the gateway no longer knows the sale. */
+  saleName?: string;
+  price?: number;
+  currency?: string;
   deduction?: Deduction;
   /** Orders of a `reserve` or `payment` sale: unpaid after this, the order expires. */
   payBy?: string;
@@ -20,22 +23,38 @@ export interface Order {
 
 export interface Challenge {
   challengeId: string;
-  /** A data: URL of the picture. */
-  image: string;
+  kind: "picture" | "text";
+  /** A picture: a data: URL. */
+  image?: string;
+  /** A text question. */
+  question?: string;
   expiresAt: string;
+  /** A text question is not answered before this. */
+  answerableAt?: string;
 }
 
-/** An answer: the body when it is 2xx, else the catalogue error. */
+/** GET /api/session: who is logged in, and how to log in (the demo form, or the shop's page). */
+export interface Session {
+  loggedIn: boolean;
+  user?: string;
+  demoLogin: boolean;
+  loginUrl: string;
+}
+
+/** An answer: the body when it is 2xx, else the catalogue error (`network` when none came). */
 export type ApiResult<T> =
   | { ok: true; status: number; body: T }
   | { ok: false; status: number; error: string; message: string; retryAfterSec: number };
 
+/** A call that hangs this long counts as failed, so the page can say so and try again. */
+const TIMEOUT_MS = 8000;
+
 async function call<T>(path: string, init: RequestInit): Promise<ApiResult<T>> {
   let res: Response;
   try {
-    res = await fetch(path, { credentials: "same-origin", ...init });
+    res = await fetch(path, { credentials: "same-origin", signal: AbortSignal.timeout(TIMEOUT_MS), ...init });
   } catch {
-    return { ok: false, status: 0, error: "network", message: "The connection failed.", retryAfterSec: 2 };
+    return { ok: false, status: 0, error: "network", message: "The connection to the shop failed.", retryAfterSec: 2 };
   }
   let body: unknown;
   try {
@@ -61,4 +80,9 @@ export function getJson<T>(path: string): Promise<ApiResult<T>> {
 
 export function postJson<T>(path: string, body: unknown): Promise<ApiResult<T>> {
   return call<T>(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+}
+
+/** The backend could not answer (no connection, a 5xx): worth saying so and trying again. */
+export function isUnreachable(res: ApiResult<unknown>): boolean {
+  return !res.ok && (res.status === 0 || res.status >= 500) && res.error !== "sale_paused" && res.error !== "sale_busy";
 }

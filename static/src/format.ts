@@ -6,8 +6,10 @@ export function formatPrice(minorUnits: number, currency: string): string {
   return f.format(minorUnits / 10 ** digits);
 }
 
-export function formatTime(iso: string): string {
-  return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+/** A moment in the shopper's own time zone, naming it ("Dec 1, 2026, 9:47 PM UTC"). */
+export function formatTime(iso: string, timeZone?: string): string {
+  const parts = { year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short" } as const;
+  return new Intl.DateTimeFormat(undefined, { ...parts, timeZone }).format(new Date(iso));
 }
 
 function two(n: number): string {
@@ -47,4 +49,10 @@ export function announcementStep(ms: number): number {
   if (s > 10) return 30;
   if (s > 5) return 10;
   return s > 0 ? 5 : 0;
+}
+
+/** An order's price: the unit price, and the total when it is more than one unit. */
+export function formatOrderPrice(unitMinor: number, currency: string, quantity: number): string {
+  const unit = formatPrice(unitMinor, currency);
+  return quantity === 1 ? unit : `${quantity} × ${unit} = ${formatPrice(unitMinor * quantity, currency)}`;
 }

@@ -1,21 +1,26 @@
 /**
- * The product page (/sales/{id}): counts down to the start by the server's clock, enables the
- * buy button by itself at the start, asks the challenge where the sale has one, buys, and
- * follows the sale to sold out or ended without a reload.
+ * The product page (/sales/{id}): counts down to the start by the server's clock, offers the
+ * login from the first view so that the buy button is all that is left at the start, enables it
+ * by itself, asks the challenge where the sale has one (a picture, or its text question), buys,
+ * and follows the sale to sold out or ended without a reload. A backend it cannot reach is said
+ * so and tried again; an unknown sale has no buy button.
  */
-import { getJson, postJson, type ApiResult, type Challenge, type PublicSale } from "./api.js";
-import { askToLogIn } from "./demo-login.js";
+import { getJson, isUnreachable, postJson, type ApiResult, type Challenge, type Order, type PublicSale, type Session } from "./api.js";
+import { offerLogin, readSession, showLoggedIn } from "./demo-login.js";
 import { byId, idFromPath, show, sleep } from "./dom.js";
 import { announcementStep, countdownInWords, formatCountdown, formatPrice, formatTime } from "./format.js";
 import { serverNow, syncServerClock } from "./server-clock.js";
+import { retryDelaySec, retryText } from "./texts.js";
 
-type Phase = "loading" | "missing" | "upcoming" | "active" | "paused" | "sold_out" | "ended";
+type Phase = "loading" | "unreachable" | "missing" | "upcoming" | "active" | "paused" | "sold_out" | "ended";
 
 const TICK_MS = 250;
 /** How often the sale is read again while it is open (stock left, sold out), ms, plus jitter. */
 const OPEN_REFRESH_MS = 2000;
 /** How often before the start (a publish may move the start), ms. */
 const UPCOMING_REFRESH_MS = 30000;
+/** When a challenge has this little time left, a screen reader hears it once. */
+const CHALLENGE_WARNING_MS = 30000;
 
 const saleId = idFromPath();
 const el = {
@@ -26,24 +31,43 @@ const el = {
   countdown: byId("countdown"),
   status: byId("status"),
   stock: byId("stock"),
+  unreachable: byId("unreachable"),
+  unreachableText: byId("unreachable-text"),
+  retryNow: byId<HTMLButtonElement>("retry-now"),
   buy: byId<HTMLButtonElement>("buy"),
   message: byId("message"),
+  orderLink: byId("order-link"),
+  orderLinkAnchor: byId<HTMLAnchorElement>("order-link-anchor"),
   challenge: byId("challenge"),
   challengeForm: byId<HTMLFormElement>("challenge-form"),
+  challengePicture: byId("challenge-picture"),
   challengeImage: byId<HTMLImageElement>("challenge-image"),
+  challengeQuestion: byId("challenge-question"),
+  challengeLabel: byId("challenge-label"),
   challengeAnswer: byId<HTMLInputElement>("challenge-answer"),
   challengeNew: byId<HTMLButtonElement>("challenge-new"),
+  challengeSwitch: byId<HTMLButtonElement>("challenge-switch"),
+  challengeExpiry: byId("challenge-expiry"),
   confirm: byId<HTMLButtonElement>("confirm"),
 };
 
 let sale: PublicSale | undefined;
 let phase: Phase = "loading";
+let session: Session | undefined;
 /** A request of this page is in flight (the buttons wait for it). */
 let busy = false;
 /** The shopper may buy no more here (limit reached). */
 let done = false;
+/** After a refusal worth a retry: not before this (server clock, ms). */
+let retryAt = 0;
 let challenge: Challenge | undefined;
+let challengeKind: Challenge["kind"] = "picture";
+let challengeWarned = false;
 let lastAnnouncedStep = -1;
+/** Reads of the sale that failed in a row (the backoff), and when the next one is due. */
+let failures = 0;
+let nextReadAt = 0;
+let wake: (() => void) | undefined;
 
 function phaseNow(): Phase {
   if (sale === undefined) return phase;
@@ -59,6 +83,10 @@ function announce(text: string): void {
   if (el.status.textContent !== text) el.status.textContent = text;
 }
 
+function say(text: string): void {
+  el.message.textContent = text;
+}
+
 function renderSale(s: PublicSale): void {
   document.title = `${s.name} — Flash sale`;
   el.name.textContent = s.name;
@@ -67,15 +95,26 @@ function renderSale(s: PublicSale): void {
   el.stock.textContent = `${s.stock.left} of ${s.stock.total} left`;
 }
 
+function renderMissing(): void {
+  document.title = "No such sale — Flash sale";
+  el.name.textContent = "No such sale";
+  el.price.textContent = "";
+  el.stock.textContent = "";
+  el.when.textContent = "There is no sale at this address. It may have been removed, or the link is mistyped.";
+}
+
 function renderPhase(next: Phase): void {
   const changed = next !== phase;
   phase = next;
   document.body.dataset.phase = next;
   show(el.countdownBox, next === "upcoming");
+  show(el.unreachable, next === "unreachable");
+  // A button only for a sale the page knows.
+  show(el.buy, sale !== undefined);
   const closed = next === "sold_out" || next === "ended";
   if (closed) show(el.challenge, false);
-  el.buy.disabled = next !== "active" || busy || done;
-  el.buy.textContent = next === "sold_out" ? "Sold out" : next === "ended" ? "Sale ended" : "Buy now";
+  el.buy.disabled = next !== "active" || busy || done || serverNow() < retryAt;
+  el.buy.textContent = next === "sold_out" ? "Sold out" : next === "ended" ? "Sale ended" : done ? "Already bought" : "Buy now";
   if (!changed) return;
   if (next === "active") announce("The sale is open. You can buy now.");
   if (next === "paused") announce("The sale is paused. It will resume shortly.");
@@ -84,7 +123,24 @@ function renderPhase(next: Phase): void {
   if (next === "missing") announce("There is no such sale.");
 }
 
+function renderChallengeExpiry(): void {
+  if (challenge === undefined) return;
+  const left = Date.parse(challenge.expiresAt) - serverNow();
+  const what = challenge.kind === "text" ? "question" : "picture";
+  if (left <= 0) {
+    el.challengeExpiry.textContent = `This ${what} has expired: get a new one.`;
+    el.confirm.disabled = true;
+    return;
+  }
+  el.challengeExpiry.textContent = `This ${what} expires in ${formatCountdown(left)}.`;
+  if (left <= CHALLENGE_WARNING_MS && !challengeWarned) {
+    challengeWarned = true;
+    announce(`${countdownInWords(left)} left to answer.`);
+  }
+}
+
 function tick(): void {
+  renderChallengeExpiry();
   if (sale === undefined) return;
   const next = phaseNow();
   if (next === "upcoming") {
@@ -99,48 +155,96 @@ function tick(): void {
   renderPhase(next);
 }
 
+function renderUnreachable(res: Extract<ApiResult<unknown>, { ok: false }>): void {
+  const waitSec = retryDelaySec(failures);
+  const what = res.status === 0 ? "We cannot reach the shop right now" : "The shop is not answering properly right now";
+  el.unreachableText.textContent = `${what}. Trying again in ${waitSec} s…`;
+  if (sale === undefined) {
+    el.name.textContent = "The sale cannot be shown yet";
+    renderPhase("unreachable");
+  } else {
+    // What the page last knew stays; the buy button tells the rest when pressed.
+    announce(`${what}; showing what we last knew. Trying again in ${waitSec} s.`);
+  }
+}
+
 async function refreshSale(): Promise<void> {
   const res = await getJson<PublicSale>(`/api/sales/${encodeURIComponent(saleId)}`);
   if (res.ok) {
+    if (failures > 0 && sale !== undefined) announce("Connected again.");
+    failures = 0;
     sale = res.body;
     renderSale(sale);
   } else if (res.error === "sale_not_found" || res.error === "not_found") {
+    failures = 0;
     sale = undefined;
-    el.name.textContent = "No such sale";
+    renderMissing();
     renderPhase("missing");
+  } else if (isUnreachable(res)) {
+    failures++;
+    renderUnreachable(res);
+  } else {
+    say(res.message);
   }
   tick();
+}
+
+/** Sleeps until the next read is due, or until "Try again now" wakes it. */
+function waitForNextRead(ms: number): Promise<void> {
+  nextReadAt = Date.now() + ms;
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
 }
 
 async function followSale(): Promise<void> {
   for (;;) {
     const p = phaseNow();
     if (p === "ended" || p === "sold_out" || p === "missing") return;
-    const wait = p === "upcoming" ? Math.min(UPCOMING_REFRESH_MS, Math.max(1000, Date.parse(sale?.startsAt ?? "") - serverNow())) : OPEN_REFRESH_MS;
+    let wait: number;
+    if (failures > 0) wait = retryDelaySec(failures) * 1000;
+    else if (p === "upcoming") wait = Math.min(UPCOMING_REFRESH_MS, Math.max(1000, Date.parse(sale?.startsAt ?? "") - serverNow()));
+    else wait = OPEN_REFRESH_MS;
     // Jitter, so that a crowd that loaded the page together does not ask together.
-    await sleep(wait + Math.random() * 1000);
+    await waitForNextRead(wait + Math.random() * 1000);
+    const hadFailed = failures > 0;
     await refreshSale();
+    if (hadFailed && failures === 0) await Promise.all([syncServerClock(), learnSession()]);
   }
-}
-
-function say(text: string): void {
-  el.message.textContent = text;
 }
 
 function setBusy(b: boolean): void {
   busy = b;
   el.confirm.disabled = b;
   el.challengeNew.disabled = b;
+  el.challengeSwitch.disabled = b;
   tick();
+}
+
+/** Links the shopper's order in this sale (GET /api/orders), else their orders page. */
+async function linkOwnOrder(): Promise<void> {
+  const res = await getJson<{ orders: Order[] }>("/api/orders");
+  const mine = res.ok ? res.body.orders.find((o) => o.saleId === saleId) : undefined;
+  el.orderLinkAnchor.href = mine === undefined ? "/orders" : `/orders/${encodeURIComponent(mine.orderId)}`;
+  el.orderLinkAnchor.textContent = mine === undefined ? "See your orders" : "See your order";
+  show(el.orderLink, true);
+}
+
+async function logIn(why: string): Promise<void> {
+  const user = await offerLogin(session, why, true);
+  session = { ...(session ?? { demoLogin: true, loginUrl: "" }), loggedIn: true, user };
 }
 
 /** What a refusal means for the page; `retry` runs the step again where that makes sense. */
 async function handleRefusal(res: Extract<ApiResult<unknown>, { ok: false }>, retry: () => Promise<void>): Promise<void> {
   switch (res.error) {
     case "unauthorized":
-      say("Log in to buy.");
-      await askToLogIn();
       say("");
+      await logIn("Log in to buy.");
       return retry();
     case "sold_out":
       if (sale !== undefined) sale.status = "sold_out";
@@ -152,32 +256,54 @@ async function handleRefusal(res: Extract<ApiResult<unknown>, { ok: false }>, re
       return;
     case "limit_reached":
       done = true;
+      show(el.challenge, false);
       say("You already have the most units this sale allows per shopper.");
-      return;
+      tick();
+      return linkOwnOrder();
     case "not_started":
       say("The sale has not started yet by the server's clock; the countdown was corrected.");
       await syncServerClock();
       return;
     case "challenge_failed":
-      say(`${res.message} Here is a new picture.`);
+      say(`${res.message} Here is a new ${challengeKind === "text" ? "question" : "picture"}.`);
       return loadChallenge();
-    default:
-      say(`${res.message} Try again in ${res.retryAfterSec} s.`);
+    default: {
+      const text = retryText(res.error, res.retryAfterSec);
+      say(text ?? res.message);
+      if (text === undefined) return;
+      retryAt = serverNow() + res.retryAfterSec * 1000;
+      tick();
       await sleep(res.retryAfterSec * 1000);
-      return;
+      if (el.message.textContent === text) say("You can try again now.");
+      tick();
+    }
   }
+}
+
+function renderChallenge(c: Challenge): void {
+  const text = c.kind === "text";
+  show(el.challengePicture, !text);
+  show(el.challengeQuestion, text);
+  if (text) el.challengeQuestion.textContent = c.question ?? "";
+  else el.challengeImage.src = c.image ?? "";
+  el.challengeLabel.textContent = text ? "Your answer: six digits" : "Type the six digits in the picture";
+  el.challengeNew.textContent = text ? "New question" : "New picture";
+  el.challengeSwitch.textContent = text ? "Use a picture instead" : "I cannot use the picture: ask a text question";
+  el.challengeAnswer.value = "";
+  challengeWarned = false;
+  show(el.challenge, true);
+  renderChallengeExpiry();
+  // A text question is read out first; a picture's answer is typed at once.
+  (text ? el.challengeQuestion : el.challengeAnswer).focus();
 }
 
 async function loadChallenge(): Promise<void> {
   setBusy(true);
-  const res = await postJson<Challenge>(`/api/sales/${encodeURIComponent(saleId)}/challenge`, {});
+  const res = await postJson<Challenge>(`/api/sales/${encodeURIComponent(saleId)}/challenge`, { kind: challengeKind });
   setBusy(false);
   if (!res.ok) return handleRefusal(res, loadChallenge);
   challenge = res.body;
-  el.challengeImage.src = challenge.image;
-  el.challengeAnswer.value = "";
-  show(el.challenge, true);
-  el.challengeAnswer.focus();
+  renderChallenge(challenge);
 }
 
 async function purchase(): Promise<void> {
@@ -186,8 +312,14 @@ async function purchase(): Promise<void> {
     if (challenge === undefined) return loadChallenge();
     body.challengeId = challenge.challengeId;
     body.answer = el.challengeAnswer.value.trim();
+    const waitMs = challenge.answerableAt === undefined ? 0 : Date.parse(challenge.answerableAt) - serverNow();
     // One answer per challenge: whatever the outcome, this one is spent.
     challenge = undefined;
+    if (waitMs > 0) {
+      setBusy(true);
+      say("Sending your answer in a moment…");
+      await sleep(waitMs + 100);
+    }
   }
   setBusy(true);
   say("Sending your order…");
@@ -201,6 +333,21 @@ async function purchase(): Promise<void> {
   await handleRefusal(res, purchase);
 }
 
+/** Reads who is logged in; offers the login at once, so that the start finds the shopper ready. */
+async function learnSession(): Promise<void> {
+  const res = await readSession();
+  if (!res.ok) return;
+  session = res.body;
+  showLoggedIn(session.user);
+  const p = phaseNow();
+  if (!session.loggedIn && p !== "missing" && p !== "ended" && p !== "sold_out") {
+    const why = p === "upcoming" ? "Log in now, and buy the moment the sale opens." : "Log in to buy.";
+    void offerLogin(session, why, false).then((user) => {
+      session = { ...(session as Session), loggedIn: true, user };
+    });
+  }
+}
+
 el.buy.addEventListener("click", () => {
   say("");
   void (sale?.challenge === true ? loadChallenge() : purchase());
@@ -210,10 +357,18 @@ el.challengeForm.addEventListener("submit", (event) => {
   void purchase();
 });
 el.challengeNew.addEventListener("click", () => void loadChallenge());
+el.challengeSwitch.addEventListener("click", () => {
+  challengeKind = challengeKind === "text" ? "picture" : "text";
+  void loadChallenge();
+});
+el.retryNow.addEventListener("click", () => {
+  if (Date.now() < nextReadAt) wake?.();
+});
 
 async function main(): Promise<void> {
   await syncServerClock();
   await refreshSale();
+  await learnSession();
   setInterval(tick, TICK_MS);
   await followSale();
 }

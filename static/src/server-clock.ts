@@ -6,6 +6,8 @@
 let offsetMs = 0;
 
 const SAMPLES = 3;
+/** A sample slower than this says nothing useful about the offset, and must not hold the page. */
+const SAMPLE_TIMEOUT_MS = 3000;
 
 /** Measures the offset of the server's clock from this device's; keeps the last one on failure. */
 export async function syncServerClock(): Promise<void> {
@@ -14,7 +16,7 @@ export async function syncServerClock(): Promise<void> {
     const sent = performance.now();
     let now: unknown;
     try {
-      const res = await fetch("/api/time", { cache: "no-store" });
+      const res = await fetch("/api/time", { cache: "no-store", signal: AbortSignal.timeout(SAMPLE_TIMEOUT_MS) });
       now = ((await res.json()) as { now?: unknown }).now;
     } catch {
       continue;

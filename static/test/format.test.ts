@@ -1,4 +1,4 @@
-import { announcementStep, countdownInWords, formatCountdown, formatPrice } from "../src/format";
+import { announcementStep, countdownInWords, formatCountdown, formatOrderPrice, formatPrice, formatTime } from "../src/format";
 
 test("the countdown's face rounds up to whole seconds and grows hours and days only when needed", () => {
   expect(formatCountdown(0)).toBe("00:00");
@@ -28,4 +28,14 @@ test("prices are minor units in the currency's own digits", () => {
   expect(formatPrice(4999, "USD")).toMatch(/49\.99/);
   expect(formatPrice(500, "JPY")).toMatch(/500/);
   expect(formatPrice(500, "JPY")).not.toMatch(/5\.00/);
+});
+
+test("times name their time zone", () => {
+  expect(formatTime("2030-01-01T12:00:00.000Z", "UTC")).toMatch(/UTC$/);
+  expect(formatTime("2030-01-01T12:00:00.000Z", "Asia/Tokyo")).toMatch(/GMT\+9$/);
+});
+
+test("an order's price: the unit price, and the total beyond one unit", () => {
+  expect(formatOrderPrice(3500, "USD", 1)).toBe("$35.00");
+  expect(formatOrderPrice(3500, "USD", 2)).toBe("2 × $35.00 = $70.00");
 });

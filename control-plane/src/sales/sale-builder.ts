@@ -108,6 +108,7 @@ export class SaleBuilder {
     const state = rebuiltState(sale.stock, sale.deduction, orders.values());
     const restored = await this.restoreOrders(sale.id, fromPostgres, inRedis.takenNumbers);
     await this.rewriteBuyers(sale.id, state.buyers);
+    await this.rewriteUserOrders(sale.id, [...inRedis.byKey.values(), ...restored]);
     const runId = await OPEN_SALE.run(
       this.redis,
       [k.stock, k.sold, k.paid, k.openUnpaid, k.orderSeq, k.stream, k.meta],
@@ -116,7 +117,7 @@ export class SaleBuilder {
     );
     if (typeof runId !== "string") throw new Error(`open-sale.lua answered ${JSON.stringify(runId)}`);
 
-    const result: BuildResult = { ...state, epoch, reason, restoredOrders: restored, unrestorable: fromPostgres.length - restored };
+    const result: BuildResult = { ...state, epoch, reason, restoredOrders: restored.length, unrestorable: fromPostgres.length - restored.length };
     await this.repository.recordBuild(locked, epoch, reason, summary(result, runId));
     this.onBuilt(sale.id, reason);
     const log = { saleId: sale.id, ...summary(result, runId) };
@@ -156,26 +157,43 @@ export class SaleBuilder {
     return { byKey, takenNumbers };
   }
 
-  private async restoreOrders(saleId: string, orders: KnownOrder[], taken: Set<number>): Promise<number> {
+  /** Writes back the orders Redis forgot; answers those written (a taken number is not). */
+  private async restoreOrders(saleId: string, orders: KnownOrder[], taken: Set<number>): Promise<KnownOrder[]> {
     const fields: string[] = [];
+    const restored: KnownOrder[] = [];
     for (const o of orders) {
       if (taken.has(o.orderNo)) {
         this.logger.error({ saleId, epoch: o.epoch, orderNo: o.orderNo }, "order in Postgres not written back to Redis: its number is another epoch's order there");
         continue;
       }
       taken.add(o.orderNo);
+      restored.push(o);
       const n = String(o.orderNo);
       fields.push(orderRecordField(n), formatOrderRecord(o), orderStatusField(n), o.status);
     }
     const orderKeyName = saleKeys(saleId).orders;
     for (let i = 0; i < fields.length; i += 2 * FIELDS_PER_CALL) await this.redis.hset(orderKeyName, ...fields.slice(i, i + 2 * FIELDS_PER_CALL));
-    return fields.length / 4;
+    return restored;
   }
 
   private async rewriteBuyers(saleId: string, buyers: Map<string, number>): Promise<void> {
     const key = saleKeys(saleId).buyers;
     await this.redis.del(key);
     const flat = [...buyers].flatMap(([user, units]) => [user, String(units)]);
+    for (let i = 0; i < flat.length; i += 2 * FIELDS_PER_CALL) await this.redis.hset(key, ...flat.slice(i, i + 2 * FIELDS_PER_CALL));
+  }
+
+  /** The per-user index of the orders the orders hash holds (SaleKeys.userOrders), as the purchase script writes it. */
+  private async rewriteUserOrders(saleId: string, orders: KnownOrder[]): Promise<void> {
+    const byUser = new Map<string, number[]>();
+    for (const o of orders) {
+      const numbers = byUser.get(o.userId);
+      if (numbers === undefined) byUser.set(o.userId, [o.orderNo]);
+      else numbers.push(o.orderNo);
+    }
+    const key = saleKeys(saleId).userOrders;
+    await this.redis.del(key);
+    const flat = [...byUser].flatMap(([user, numbers]) => [user, numbers.sort((a, b) => a - b).join(" ")]);
     for (let i = 0; i < flat.length; i += 2 * FIELDS_PER_CALL) await this.redis.hset(key, ...flat.slice(i, i + 2 * FIELDS_PER_CALL));
   }
 }

@@ -1,30 +1,33 @@
 /**
  * Issuing and redeeming purchase challenges in nginx (the scheme is in core/challenge.ts):
- * random answers and nonces from OpenSSL, the SVG from core/challenge_image.ts, the HMAC of
- * the gateway's key.
+ * random answers and nonces from OpenSSL, the SVG from core/challenge_image.ts or the text
+ * question, the HMAC of the gateway's key.
  */
 import { encode_base64url } from "ngx.base64";
 import * as random from "resty.random";
 import {
   CHALLENGE_TTL_SEC,
   NONCE_BYTES,
+  TEXT_ANSWER_DELAY_SEC,
+  answerFromBytes,
   challengeId,
-  digitsFromBytes,
   isRightAnswer,
   openChallenge,
+  textQuestion,
+  type ChallengeKind,
   type ChallengeMac,
 } from "../core/challenge";
-import { challengeSvg, type Random } from "../core/challenge_image";
+import { challengeSvgFromBytes } from "../core/challenge_image";
 import { usedChallengeKey } from "../core/keys";
 import type { PurchaseRequest } from "../core/purchase_request";
 import { createJwtPlatform } from "./jwt_platform";
 import { claimChallenge } from "./challenge_claims";
 import type { UsedChallengeMark } from "./purchase_script";
 
-/** Random bytes behind one picture's noise and distortion (reused in turn if it needs more). */
+/** Random bytes behind one picture's noise and distortion, or a text question's form (reused in turn if it needs more). */
 const DRAWING_BYTES = 512;
-/** Bytes drawn for the answer: enough that skipping bytes ≥ 250 never leaves too few. */
-const ANSWER_BYTES = 16;
+/** Bytes drawn for the answer: enough that skipping bytes ≥ 252 never leaves too few. */
+const ANSWER_BYTES = 24;
 
 let mac: ChallengeMac | undefined;
 
@@ -33,34 +36,32 @@ export function initChallenges(secret: string): void {
   mac = createJwtPlatform(secret);
 }
 
-function randomFrom(bytes: string): Random {
-  let i = 0;
-  return () => {
-    i = (i % bytes.length) + 1;
-    return (string.byte(bytes, i) as number) / 256;
-  };
-}
-
 export interface IssuedChallenge {
   challengeId: string;
-  svg: string;
+  /** A picture's SVG document. */
+  svg?: string;
+  /** A text question. */
+  question?: string;
   expiresAtSec: number;
+  /** A text question: not answered before this. */
+  answerableAtSec?: number;
 }
 
-/** A new challenge for this sale and user; undefined when the random source fails. */
-export function issueChallenge(saleId: string, userId: string, nowSec: number): IssuedChallenge | undefined {
+/** A new challenge of this kind for this sale and user; undefined when the random source fails. */
+export function issueChallenge(saleId: string, userId: string, nowSec: number, kind: ChallengeKind): IssuedChallenge | undefined {
   const answerBytes = random.bytes(ANSWER_BYTES, true);
   const nonceBytes = random.bytes(NONCE_BYTES, true);
   const drawingBytes = random.bytes(DRAWING_BYTES);
   if (answerBytes === undefined || nonceBytes === undefined || drawingBytes === undefined) return undefined;
-  const answer = digitsFromBytes(answerBytes);
+  const answer = answerFromBytes(answerBytes);
   if (answer === undefined) return undefined;
   const nowWhole = math.floor(nowSec);
-  return {
-    challengeId: challengeId(saleId, userId, nowWhole, encode_base64url(nonceBytes), answer, mac as ChallengeMac),
-    svg: challengeSvg(answer, randomFrom(drawingBytes)),
-    expiresAtSec: nowWhole + CHALLENGE_TTL_SEC,
-  };
+  const id = challengeId(saleId, userId, nowWhole, encode_base64url(nonceBytes), answer, kind, mac as ChallengeMac);
+  const expiresAtSec = nowWhole + CHALLENGE_TTL_SEC;
+  if (kind === "picture") return { challengeId: id, svg: challengeSvgFromBytes(answer, drawingBytes), expiresAtSec };
+  const question = textQuestion(answer, drawingBytes);
+  if (question === undefined) return undefined;
+  return { challengeId: id, question, expiresAtSec, answerableAtSec: nowWhole + TEXT_ANSWER_DELAY_SEC };
 }
 
 /**
@@ -74,6 +75,8 @@ export function redeemChallenge(saleId: string, userId: string, request: Purchas
   const nowSec = nowMs / 1000;
   const opened = openChallenge(request.challengeId, saleId, userId, nowSec, mac as ChallengeMac);
   if (opened === "expired") return "The challenge has expired; get a new one.";
+  // Not claimed: the same answer may be sent again once the delay has passed.
+  if (opened === "too_early") return "A text question can be answered " + TEXT_ANSWER_DELAY_SEC + " s after it was issued; send the answer again.";
   if (typeof opened === "string") return "This challenge was not issued to you for this sale.";
   const ttlSec = opened.expSec - nowSec;
   if (!claimChallenge(opened.nonce, ttlSec)) return "This challenge was answered already; get a new one.";

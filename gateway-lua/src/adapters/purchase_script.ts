@@ -47,7 +47,7 @@ const OUTCOME_BY_CODE: PurchaseOutcome[] = [
   "not_open",
 ];
 
-/** The mark a purchase sets on the challenge it used (KEYS[9], ARGV[8] of the script). */
+/** The mark a purchase sets on the challenge it used (KEYS[10], ARGV[8] of the script). */
 export interface UsedChallengeMark {
   key: string;
   ttlMs: number;
@@ -69,7 +69,8 @@ function fill(a: (string | number)[], c: CachedSale, userId: string, quantity: n
   a[5] = c.streamKey;
   a[6] = c.openUnpaidKey;
   a[7] = c.metaKey;
-  let i = 8;
+  a[8] = c.userOrdersKey;
+  let i = 9;
   if (mark !== undefined) a[i++] = mark.key;
   a[i++] = c.sale.id;
   a[i++] = userId;
@@ -80,7 +81,7 @@ function fill(a: (string | number)[], c: CachedSale, userId: string, quantity: n
   a[i++] = c.sale.deduction === "payment" ? (c.sale.limits.openUnpaidOrders as number) : 0;
   a[i++] = runId;
   if (mark !== undefined) a[i++] = string.format("%d", mark.ttlMs);
-  return mark === undefined ? 8 : 9;
+  return mark === undefined ? 9 : 10;
 }
 
 interface Purchase {

@@ -28,6 +28,7 @@ export interface CachedSale {
   metaKey: string;
   /** The Redis Cluster slot of every key of the sale (they share its hash tag). */
   slot: number;
+  userOrdersKey: string;
   userPolicy: GcraPolicy;
   /** Units left as last read from Redis; undefined until read. */
   approxLeft: number | undefined;
@@ -39,6 +40,11 @@ let knownVersion: string | undefined;
 
 export function cachedSale(saleId: string): CachedSale | undefined {
   return sales.get(saleId);
+}
+
+/** False until this worker has synced the configs once: an unknown sale may then exist. */
+export function configsKnown(): boolean {
+  return knownVersion !== undefined;
 }
 
 /** Every cached sale, in a new array the caller may sort. */
@@ -61,6 +67,7 @@ function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): Cach
     openUnpaidKey: k.openUnpaid,
     metaKey: k.meta,
     slot: keySlot(k.meta),
+    userOrdersKey: k.userOrders,
     userPolicy: gcraPolicy(sale.limits.userRatePerSecond, sale.limits.userBurst),
     approxLeft: previous?.approxLeft,
   };

@@ -56,6 +56,11 @@ export interface SaleKeys {
    * holds one known order; the epoch in the record tells it from a forgotten one of that number.
    */
   orders: string;
+  /**
+   * Hash: user id → that user's order numbers in this sale, space-separated, oldest first
+   * (written with the order by the purchase script; restored by the builder): GET /api/orders.
+   */
+  userOrders: string;
   /** Stream: accepted orders waiting for the worker (see stream.ts). */
   stream: string;
   /** String: the last order number the reservation expiry has walked past. */
@@ -73,6 +78,7 @@ export function saleKeys(saleId: string): SaleKeys {
     meta: tag + "meta",
     orderSeq: tag + "seq",
     orders: tag + "orders",
+    userOrders: tag + "user-orders",
     stream: tag + "stream",
     paid: tag + "paid",
     openUnpaid: tag + "open-unpaid",
@@ -83,7 +89,7 @@ export function saleKeys(saleId: string): SaleKeys {
 
 /** The purchase script's KEYS, in order; the script's header names the same list. */
 export function purchaseScriptKeys(k: SaleKeys): string[] {
-  return [k.stock, k.sold, k.buyers, k.orderSeq, k.orders, k.stream, k.openUnpaid, k.meta];
+  return [k.stock, k.sold, k.buyers, k.orderSeq, k.orders, k.stream, k.openUnpaid, k.meta, k.userOrders];
 }
 
 /** The pay script's KEYS (redis-scripts/pay-order.lua), in order. */
@@ -98,7 +104,7 @@ export function expiryScriptKeys(k: SaleKeys): string[] {
 
 /**
  * String, set when a purchase used the challenge with this nonce (see core/challenge.ts),
- * kept until the challenge expires: the purchase script's optional ninth key, so that a
+ * kept until the challenge expires: the purchase script's optional tenth key, so that a
  * solved challenge buys once across all gateways.
  */
 export function usedChallengeKey(saleId: string, nonce: string): string {

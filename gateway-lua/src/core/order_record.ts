@@ -37,3 +37,18 @@ export function parseOrderRecord(text: string): OrderRecord | undefined {
   if (userId.length === 0 || quantity === undefined || acceptedAtMs === undefined || epoch === undefined) return undefined;
   return { userId, quantity, acceptedAtMs, epoch };
 }
+
+/**
+ * The order numbers of a user's entry in a sale's user-orders index (SaleKeys.userOrders):
+ * space-separated, oldest first. Answers the newest `max` of them, newest first; anything that
+ * is not a whole number is skipped.
+ */
+export function newestOrderNumbers(text: string, max: number): string[] {
+  const parts = text.split(" ");
+  const out: string[] = [];
+  for (let i = parts.length - 1; i >= 0 && out.length < max; i--) {
+    const part = parts[i] as string;
+    if (part.charCodeAt(0) !== 48 && digits(part) !== undefined) out.push(part);
+  }
+  return out;
+}

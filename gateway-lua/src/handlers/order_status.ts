@@ -1,7 +1,7 @@
 /**
  * GET /api/orders/{orderId} — the caller's own order and its status; others' orders do not
- * exist, with its sale's deduction (while the gateway knows the sale); an order of a `reserve`
- * or `payment` sale also tells until when it can be paid (`payBy`).
+ * exist, with its sale's name, price and deduction (while the gateway knows the sale); an order
+ * of a `reserve` or `payment` sale also tells until when it can be paid (`payBy`).
  */
 import { parseOrderId } from "../core/ids";
 import { lookUpOrder } from "../adapters/order_lookup";
@@ -10,7 +10,7 @@ import { observeRedis, redisClock } from "../adapters/metrics";
 import { encodeJson } from "../adapters/json";
 import { authenticatedShopper } from "../http/request";
 import { sendError, sendJson } from "../http/respond";
-import { isoTime } from "../http/time_format";
+import { orderView } from "../http/order_view";
 
 export function handleOrderStatus(this: void): void {
   const userId = authenticatedShopper(ngx.now());
@@ -27,18 +27,6 @@ export function handleOrderStatus(this: void): void {
     return sendError("unavailable");
   }
   if (order === undefined || order.userId !== userId) return sendError("order_not_found");
-  const sale = cachedSale(ref.saleId)?.sale;
-  const timeoutSeconds = sale?.deduction === "order" ? undefined : sale?.paymentTimeoutSeconds;
-  sendJson(
-    200,
-    encodeJson({
-      orderId,
-      saleId: ref.saleId,
-      status: order.status,
-      quantity: order.quantity,
-      acceptedAt: isoTime(order.acceptedAtMs),
-      deduction: sale?.deduction,
-      payBy: timeoutSeconds === undefined ? undefined : isoTime(order.acceptedAtMs + timeoutSeconds * 1000),
-    }),
-  );
+  const view = orderView({ orderId, saleId: ref.saleId, status: order.status, quantity: order.quantity, acceptedAtMs: order.acceptedAtMs }, cachedSale(ref.saleId)?.sale);
+  sendJson(200, encodeJson(view));
 }

@@ -6,7 +6,7 @@
 import { saleWindowAt } from "../core/sale";
 import { retryAfterSeconds } from "../core/gcra";
 import { isJsonContentType, parsePurchaseBody } from "../core/purchase_request";
-import { cachedSale } from "../adapters/sale_cache";
+import { cachedSale, configsKnown } from "../adapters/sale_cache";
 import { isSoldOut, markSoldOut } from "../adapters/sold_out_flags";
 import { userRateIncoming } from "../adapters/user_rate_limiter";
 import { admit } from "../adapters/admission_gate";
@@ -29,7 +29,8 @@ const OPEN_UNPAID_RETRY_AFTER_SECONDS = 5;
 
 export function handlePurchase(this: void): void {
   const c = cachedSale(ngx.var.fs_sale_id ?? "");
-  if (c === undefined) return sendError("sale_not_found");
+  // Before the first config sync an unknown sale may exist: say so rather than 404.
+  if (c === undefined) return sendError(configsKnown() ? "sale_not_found" : "unavailable");
   const sale = c.sale;
   const nowMs = ngx.now() * 1000;
 

@@ -1,10 +1,12 @@
 /** GET /api/sales — the public list of published sales, soonest first, from the worker's cache; cacheable for a second. */
-import { cachedSales } from "../adapters/sale_cache";
+import { cachedSales, configsKnown } from "../adapters/sale_cache";
 import { encodeJson } from "../adapters/json";
-import { sendJson } from "../http/respond";
+import { sendError, sendJson } from "../http/respond";
 import { publicSaleView } from "../http/public_sale";
 
 export function handleSaleList(this: void): void {
+  // Before the first config sync, an empty list would be a false answer.
+  if (!configsKnown()) return sendError("unavailable");
   const nowMs = ngx.now() * 1000;
   const entries = cachedSales();
   table.sort(entries, (a, b) => a.sale.startsAtMs < b.sale.startsAtMs || (a.sale.startsAtMs === b.sale.startsAtMs && a.sale.id < b.sale.id));

@@ -1,0 +1,35 @@
+/** What the pages say about refusals and where they send a shopper to log in: pure, tested in Node. */
+
+/**
+ * A refusal that is worth another try, in the page's own words: what happened, then when to try
+ * again, once (the server's message is not repeated: it says "retry later" itself). Undefined
+ * for any other refusal.
+ */
+export function retryText(error: string, retryAfterSec: number): string | undefined {
+  const when = `Try again in ${retryAfterSec} s.`;
+  switch (error) {
+    case "network":
+      return `The connection to the shop failed; nothing was sold. ${when}`;
+    case "unavailable":
+    case "internal_error":
+      return `The shop cannot take orders right now; nothing was sold. ${when}`;
+    case "rate_limited":
+      return `Too many tries at once. ${when}`;
+    case "sale_paused":
+      return `The sale is paused for a moment. ${when}`;
+    case "sale_busy":
+      return `Many orders are waiting for their payment. ${when}`;
+    default:
+      return undefined;
+  }
+}
+
+/** The shop's login page (knob shop_login_url) with `{return}` replaced by this page's URL. */
+export function loginHref(loginUrl: string, pageUrl: string): string {
+  return loginUrl.split("{return}").join(encodeURIComponent(pageUrl));
+}
+
+/** Waits between tries to reach the backend: 1, 2, 4, 8, then 15 s. */
+export function retryDelaySec(failures: number): number {
+  return Math.min(15, 2 ** Math.max(0, failures - 1));
+}
