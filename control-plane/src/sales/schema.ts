@@ -15,6 +15,8 @@ const PG_INTEGER_MAX = 2_147_483_647;
 /** Ceiling of a rate or burst: far above any real sale, well inside what gateways accept. */
 const LIMIT_MAX = 1_000_000;
 const NAME_MAX_LENGTH = 200;
+/** No C0 control (NUL, tab, line breaks …), DEL or C1 control anywhere. */
+const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;
 
 /** What the server fills in when the admin leaves a field out (from FS_DEFAULT_*). */
 export interface SaleDefaults {
@@ -81,6 +83,8 @@ export function saleInputSchema(defaults: SaleDefaults) {
             z.trim(),
             z.minLength(1, "must not be empty"),
             z.maxLength(NAME_MAX_LENGTH, `must be at most ${NAME_MAX_LENGTH} characters`),
+            // Postgres refuses a NUL outright (a 500); other controls garble pages, logs and CSV.
+            z.regex(NO_CONTROL_CHARACTERS, "must not contain control characters (such as NUL, tab or line breaks)"),
           ),
         price: wholeNumber("must be a whole number of minor units (e.g. cents), 0 or more", 0),
         currency: z._default(
