@@ -168,6 +168,16 @@ function drained(res: Response): Promise<void> {
   });
 }
 
+/** A failed read in an operator's words: which store, and what it said. */
+function whatFailed(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  // pg's DatabaseError carries Postgres' SQLSTATE; ioredis's errors their names.
+  if ("code" in err && "severity" in err) return `Postgres refused the read (${err.message})`;
+  if (err.name === "MaxRetriesPerRequestError" || /connection is closed/i.test(err.message)) return "Redis did not answer";
+  if (err.name === "ReplyError") return `Redis refused the read (${err.message})`;
+  return err.message;
+}
+
 export function consoleRoutes({ pool, redis, repository, logger }: ConsoleRoutesDeps): Router {
   const router = Router();
 
@@ -183,8 +193,7 @@ export function consoleRoutes({ pool, redis, repository, logger }: ConsoleRoutes
         return { id, stats: await readLiveStats(redis, pool, repository, id) };
       } catch (err) {
         failures.push({ saleId: id, err });
-        const reason = err instanceof Error ? err.message : String(err);
-        return { id, error: "unavailable", message: `Its live stats could not be read (${reason}).` };
+        return { id, error: "unavailable", message: `Its live stats could not be read: ${whatFailed(err)}.` };
       }
     });
     // Once per request, not per sale: a Redis outage must not write a line for every sale.
