@@ -123,6 +123,7 @@ test.each([
   ["a missing asset below a folder", "/admin/assets/a/b.css", 404, "not_found"],
   ["a bad %-encoding in an asset's name", "/admin/assets/%E0%A4%A.js", 400, "bad_request"],
   ["a bad %-encoding in a page's sale id", "/admin/sales/%E0%A4%A", 400, "bad_request"],
+  ["a bad %-encoding in an orders page", "/admin/sales/%ZZ/orders", 400, "bad_request"],
 ])("%s (%s) answers %d %s without a session, and logs no error", async (_what, path, status, code) => {
   await expectCatalogueAnswer(() => call("GET", path), status, code);
 });
