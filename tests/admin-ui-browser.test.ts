@@ -274,7 +274,8 @@ test("after a counted sale of 300 units bought through the gateway, the orders p
   await page.press("#orders-search", "Enter");
   await page.locator("#orders-summary", { hasText: "1 orders shown; that is all of them." }).waitFor();
   expect(await page.locator("tr[data-order]").getAttribute("data-order")).toBe(orderId);
-  expect(new URL(page.url()).searchParams.get("q")).toBe(userId);
+  // Read in the page: page.url() learns of history.replaceState only later.
+  expect(await page.evaluate<string>("location.search")).toBe(`?q=${encodeURIComponent(userId!)}`);
   await page.fill("#orders-search", orderId!);
   await page.press("#orders-search", "Enter");
   await page.locator(`tr[data-order="${orderId}"] td`, { hasText: userId! }).waitFor();

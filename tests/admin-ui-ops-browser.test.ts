@@ -199,7 +199,8 @@ test("ended sales are archived; the list is searched by name or id and filtered 
   await page.selectOption("#filter-state", "ended");
   expect(await rows()).toEqual([SALES.ended.id]);
   await page.fill("#filter-text", "ops");
-  expect(new URL(page.url()).search).toBe("?q=ops&state=ended");
+  // Read in the page: page.url() learns of history.replaceState only later.
+  expect(await page.evaluate<string>("location.search")).toBe("?q=ops&state=ended");
   await page.reload();
   await page.locator(`tr[data-sale="${SALES.ended.id}"]`).waitFor();
   expect(await rows()).toEqual([SALES.ended.id]);
