@@ -1,11 +1,15 @@
 /**
  * The admin UI in a real browser (Debian's chromium via playwright-core) against a TestStack:
  * an unauthenticated browser is sent to the login; the login sets an HttpOnly, SameSite=Strict
- * session cookie; an invalid sale shows the API's own message on each bad field and is not
- * saved; a valid sale is created, published (confirmed by name) and on the shopper API; during
- * a burst of purchases the live page's numbers move and end equal to Redis and Postgres; a
- * started sale's fixed fields are read-only with the reason. Screenshots go to test-artifacts/.
+ * session cookie; an invalid sale shows the API's own message on each bad field, tied to it,
+ * with the focus on the first, and is not saved; a valid sale is created, published (confirmed
+ * by name) and on the shopper API; during a burst of purchases the live page's numbers and
+ * chart move and end equal to Redis and Postgres; the list shows the sale sold out; a started
+ * sale's fixed fields are read-only with the reason; after a counted sale of 300 units bought
+ * through the gateway the orders page and its CSV hold exactly Postgres' orders; no page logs
+ * a console error. Screenshots go to test-artifacts/.
  */
+import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import type { Redis } from "@flash-sale/node-common";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
@@ -16,7 +20,8 @@ import { countSale, waitForRows } from "./support/counts";
 import { purchase, request } from "./support/http";
 import { signToken } from "./support/tokens";
 import { waitFor } from "./support/stream-fixtures";
-import { Browser, screenshots } from "./support/browser";
+import { parseCsv } from "./support/csv";
+import { Browser, fitsWidth, focusedId, PHONE, screenshots } from "./support/browser";
 
 // A browser waits for real time (the live page's refresh, the worker's drain).
 jest.setTimeout(60_000);
@@ -85,25 +90,34 @@ test("a state-changing API call with the session cookie needs the page's CSRF to
 
 test("an invalid sale shows the API's message on each bad field and is not saved", async () => {
   await page.goto(`${controlPlane.url}/admin/sales/new`);
-  const bad = { id: "bad-sale", price: "-5", currency: "usd", stock: "0", startsAt: "tomorrow", endsAt: "2030-01-01T12:00:00Z" };
+  // The start left empty: a datetime-local input takes no text that is not a time.
+  const bad = { id: "bad-sale", price: "-5", currency: "usd", stock: "0", endsAt: "2030-01-01T12:00:00" };
   for (const [field, value] of Object.entries(bad)) await page.fill(`#field-${field}`, value);
   await page.click("button[type=submit]");
   await page.locator("#form-error", { hasText: "Not saved" }).waitFor();
 
-  // The API's answer to the same input: the page must show exactly these messages.
-  const api = await controlPlane.admin("POST", "/admin/api/sales", { ...bad, price: -5, stock: 0 });
+  // The API's answer to the same input (the browser's zone is UTC): the page must show exactly these messages.
+  const api = await controlPlane.admin("POST", "/admin/api/sales", { ...bad, price: -5, stock: 0, endsAt: "2030-01-01T12:00:00Z" });
   expect(api.status).toBe(400);
   const fields = api.body.fields as { path: string; message: string }[];
   expect(fields.map((f) => f.path).sort()).toEqual(["currency", "deduction", "name", "price", "startsAt", "stock"]);
-  for (const { path, message } of fields) expect(await text(`#error-${path.replace(/\./g, "-")}`)).toBe(message);
+  for (const { path, message } of fields) {
+    const id = path.replace(/\./g, "-");
+    expect(await text(`#error-${id}`)).toBe(message);
+    expect(await page.getAttribute(`#field-${id}`, "aria-invalid")).toBe("true");
+    expect((await page.getAttribute(`#field-${id}`, "aria-describedby"))?.split(" ")).toContain(`error-${id}`);
+  }
   expect(await text("#error-endsAt")).toBe("");
+  expect(await page.getAttribute("#field-endsAt", "aria-invalid")).toBeNull();
+  // The focus is on the first bad field in the form's order.
+  expect(await focusedId(page)).toBe("field-name");
   await screenshots(page, "admin-invalid-sale");
 
   expect((await controlPlane.admin("GET", "/admin/api/sales/bad-sale")).status).toBe(404);
   expect((await db.pool.query("SELECT count(*)::int AS n FROM sales")).rows[0].n).toBe(0);
 });
 
-test("a valid sale is created, published after a confirmation naming it, and on the shopper API", async () => {
+test("a valid sale is created and published, on the shopper API, then paused and resumed after confirmations naming it", async () => {
   await page.goto(`${controlPlane.url}/admin/sales/new`);
   const now = Date.now();
   const good: Record<string, string> = {
@@ -111,8 +125,9 @@ test("a valid sale is created, published after a confirmation naming it, and on 
     name: SALE_NAME,
     price: "1999",
     stock: String(STOCK),
-    startsAt: new Date(now - 1000).toISOString(),
-    endsAt: new Date(now + 3_600_000).toISOString(),
+    // datetime-local values, in the browser's zone (UTC here).
+    startsAt: new Date(now - 1000).toISOString().slice(0, 19),
+    endsAt: new Date(now + 3_600_000).toISOString().slice(0, 19),
     "limits-userRatePerSecond": "100",
     "limits-userBurst": "100",
     "limits-admitPerSecond": "100000",
@@ -122,21 +137,33 @@ test("a valid sale is created, published after a confirmation naming it, and on 
   await page.click("button[type=submit]");
   await page.waitForURL(`${controlPlane.url}/admin/sales/${SALE_ID}`);
 
-  const confirmations: string[] = [];
-  page.once("dialog", (dialog) => {
-    confirmations.push(dialog.message());
-    void dialog.accept();
-  });
-  await page.click("#action-publish");
-  // Creating published it once (audited); the click is the second publish.
-  // A locator, not waitForFunction: its polling evaluates a string, which the page's CSP refuses.
-  await page.locator("#audit td").filter({ hasText: /^publish$/ }).nth(1).waitFor();
-  expect(confirmations).toEqual([`Publish the sale "${SALE_NAME}" (${SALE_ID})?`]);
-
+  // Creating published it (audited); a published, started sale offers no Publish and no Delete.
+  await page.locator("#audit td", { hasText: /^publish$/ }).waitFor();
+  await page.locator("#sale-state", { hasText: "active" }).waitFor();
+  expect(await page.locator("#actions > *").allInnerTexts()).toEqual(["Edit", "Pause", "End", "Orders"]);
   await waitForSale(gateway, SALE_ID);
   const shopperView = await request(`${gateway.url}/api/sales/${SALE_ID}`);
   expect(shopperView.status).toBe(200);
-  expect(shopperView.json()).toMatchObject({ id: SALE_ID, name: SALE_NAME, price: 1999 });
+  expect(shopperView.json()).toMatchObject({ id: SALE_ID, name: SALE_NAME, price: 1999, status: "active" });
+
+  // Pause and resume, each after a confirmation naming the sale; the page follows without a reload.
+  const confirmations: string[] = [];
+  page.on("dialog", (dialog) => {
+    confirmations.push(dialog.message());
+    void dialog.accept();
+  });
+  await page.click("#action-pause");
+  await page.locator("#sale-state", { hasText: "paused" }).waitFor();
+  expect(await page.locator("#actions > *").allInnerTexts()).toEqual(["Edit", "Resume", "End", "Orders"]);
+  await waitFor("the gateways to pause the sale", async () => (await request(`${gateway.url}/api/sales/${SALE_ID}`)).json().status === "paused");
+  await page.click("#action-resume");
+  await page.locator("#sale-state", { hasText: "active" }).waitFor();
+  await waitFor("the gateways to resume the sale", async () => (await request(`${gateway.url}/api/sales/${SALE_ID}`)).json().status === "active");
+  page.removeAllListeners("dialog");
+  expect(confirmations).toEqual([`Pause the sale "${SALE_NAME}" (${SALE_ID})?`, `Resume the sale "${SALE_NAME}" (${SALE_ID})?`]);
+  await page.locator("#audit li[data-field=paused]").nth(1).waitFor();
+  // Newest first, each entry as the field it changed.
+  expect((await page.locator("#audit li[data-field=paused]").allInnerTexts()).slice(0, 2)).toEqual(["paused: true → false", "paused: false → true"]);
 });
 
 test("during a burst the live page's numbers move and end equal to Redis and Postgres", async () => {
@@ -167,19 +194,33 @@ test("during a burst the live page's numbers move and end equal to Redis and Pos
   // Requests by outcome from the gateway's metrics: some accepted, the rest refused as sold out.
   await page.locator("[data-outcome]").first().waitFor();
   expect(await page.locator("[data-outcome]").count()).toBeGreaterThanOrEqual(2);
-  expect(await page.locator("#chart polyline").count()).toBe(2);
+  // The chart (uPlot): a time axis and the two series on their own scales, values on hover.
+  expect(await page.locator("#chart canvas").count()).toBeGreaterThan(0);
+  expect(await page.locator("#chart .u-legend .u-label").allInnerTexts()).toEqual(["Time (UTC)", "Units sold", "Requests/s"]);
+  const box = (await page.locator("#chart .u-over").boundingBox())!;
+  await page.hover("#chart .u-over", { position: { x: box.width - 2, y: box.height / 2 } });
+  await page.locator("#chart .u-legend .u-value", { hasText: /^\d{2}:/ }).waitFor({ timeout: 3000 });
+  const values = await page.locator("#chart .u-legend .u-value").allInnerTexts();
+  expect(values[0]).toMatch(/^\d{2}:\d{2}:\d{2}$/);
+  expect(values[1]).toBe(`${STOCK} units`);
+  expect(values[2]).toMatch(/^\d+\.\d req\/s$/);
   await screenshots(page, "admin-live-sale");
+  await page.setViewportSize(PHONE);
+  await page.waitForTimeout(300); // the chart follows its box's new width
+  expect(await fitsWidth(page)).toBe(true);
+  await page.setViewportSize({ width: 1280, height: 800 });
 });
 
-test("the list shows the sale's counts; a started sale's fixed fields are read-only with the reason", async () => {
+test("the list shows the sale's counts and the sale sold out; a started sale's fixed fields are read-only with the reason", async () => {
   await page.goto(`${controlPlane.url}/admin`);
   const row = page.locator(`tr[data-sale="${SALE_ID}"]`);
-  await row.waitFor();
+  await page.locator(`tr[data-sale="${SALE_ID}"] td.number`).nth(2).waitFor();
   expect(await row.locator("td").allInnerTexts()).toEqual([
-    `${SALE_NAME} ${SALE_ID}`,
-    "active",
-    expect.any(String),
-    expect.any(String),
+    `${SALE_NAME} ${SALE_ID} orders`,
+    "sold out",
+    expect.stringMatching(/ UTC$/),
+    expect.stringMatching(/ UTC$/),
+    "$19.99",
     String(STOCK),
     "0",
     "0",
@@ -195,6 +236,59 @@ test("the list shows the sale's counts; a started sale's fixed fields are read-o
   expect(await text("#fixed-field-deduction")).toBe('Read-only: cannot change once the sale has started (it is "order")');
   expect(await page.locator("#field-name").isDisabled()).toBe(false);
   await screenshots(page, "admin-edit-started-sale");
+});
+
+test("after a counted sale of 300 units bought through the gateway, the orders page and its CSV hold exactly Postgres' orders", async () => {
+  const saleId = "ui-counted";
+  const units = 300;
+  await controlPlane.createSale({ id: saleId, name: "UI counted", stock: units, limits: { userRatePerSecond: 100, userBurst: 100, admitPerSecond: 100000 } });
+  await waitForSale(gateway, saleId);
+  const answers = await Promise.all(Array.from({ length: 400 }, (_, i) => purchase(gateway.url, saleId, signToken(`counted-${i}`))));
+  expect(answers.filter((a) => a.status === 202)).toHaveLength(units);
+  await waitForRows(db.pool, saleId, units);
+  expect(await countSale(redis, db.pool, saleId)).toMatchObject({ unitsLeft: 0, unitsSold: units, pgRows: units });
+  const pg = (
+    await db.pool.query("SELECT order_id, user_id, quantity, status, accepted_at FROM orders WHERE sale_id = $1 ORDER BY epoch, order_no", [saleId])
+  ).rows.map((r) => [r.order_id, r.user_id, String(r.quantity), r.status, r.accepted_at.toISOString(), ""]);
+
+  await page.goto(`${controlPlane.url}/admin/sales/${saleId}/orders`);
+  await page.locator("#orders-summary", { hasText: "100 orders shown; more to load." }).waitFor();
+  await page.click("#orders-more");
+  await page.locator("#orders-summary", { hasText: "200 orders shown" }).waitFor();
+  await page.click("#orders-more");
+  await page.locator("#orders-summary", { hasText: "300 orders shown; that is all of them." }).waitFor();
+  expect(await page.locator("#orders-more").isHidden()).toBe(true);
+  const shown = await page.locator("tr[data-order]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-order")));
+  expect(shown).toEqual(pg.map((r) => r[0]).reverse());
+  await screenshots(page, "admin-orders");
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#orders-csv")]);
+  expect(download.suggestedFilename()).toBe(`${saleId}-orders.csv`);
+  const [header, ...rows] = parseCsv(readFileSync((await download.path())!, "utf8"));
+  expect(header).toEqual(["order_id", "user_id", "quantity", "status", "accepted_at", "paid_at"]);
+  expect(rows).toEqual(pg);
+
+  // Search by a user id, then by an order id; a status filter.
+  const [orderId, userId, , status] = pg[123]!;
+  await page.fill("#orders-search", userId!);
+  await page.press("#orders-search", "Enter");
+  await page.locator("#orders-summary", { hasText: "1 orders shown; that is all of them." }).waitFor();
+  expect(await page.locator("tr[data-order]").getAttribute("data-order")).toBe(orderId);
+  // Read in the page: page.url() learns of history.replaceState only later.
+  expect(await page.evaluate<string>("location.search")).toBe(`?q=${encodeURIComponent(userId!)}`);
+  await page.fill("#orders-search", orderId!);
+  await page.press("#orders-search", "Enter");
+  await page.locator(`tr[data-order="${orderId}"] td`, { hasText: userId! }).waitFor();
+  await page.fill("#orders-search", "");
+  await page.selectOption("#orders-status", "expired");
+  await page.locator("#orders-summary", { hasText: "No order matches." }).waitFor();
+  await page.selectOption("#orders-status", status!);
+  await page.locator("#orders-summary", { hasText: "100 orders shown; more to load." }).waitFor();
+  expect(await page.getAttribute("#orders-csv", "href")).toBe(`/admin/api/sales/${saleId}/orders.csv?status=${status}`);
+});
+
+test("no page logged a console error (no CSP violation, no 401 for a favicon) but the wrong token's refusal", () => {
+  expect(browser.consoleErrors).toEqual([expect.stringMatching(/\/admin\/login: Failed to load resource: the server responded with a status of 401 .*\(http:\/\/127\.0\.0\.1:\d+\/admin\/login\)$/)]);
 });
 
 test("the pages asked nothing of any other origin", () => {

@@ -10,6 +10,7 @@ import path from "node:path";
 import type { Router } from "express";
 import { createLogger, createRedis, type Redis } from "@flash-sale/node-common";
 import { createAdminApp, SALES_PATH } from "../control-plane/src/app";
+import { ADMIN_API_PATH } from "../control-plane/src/sales/console-routes";
 import { Gateway } from "./support/gateway";
 import { request } from "./support/http";
 import { PrivateRedis } from "./support/private-redis";
@@ -26,7 +27,8 @@ let db: TestDatabase;
 let server: Server;
 let adminUrl: string;
 let gateway: Gateway;
-let salesRouter: Router;
+/** The API's routers with where app.ts mounts them, in its order: the console's, the sales'. */
+let apiRouters: { mount: string; router: Router }[];
 /** Paths of the routes on the app itself, not in a router (the admin UI's pages, health, …). */
 let appRoutes: string[];
 
@@ -80,8 +82,9 @@ beforeAll(async () => {
     paymentWebhook: { secret: "openapi-test-webhook-secret-0123456789", skewSeconds: 300 },
   });
   const routers = (app.router.stack as { handle: { stack?: unknown } }[]).filter((l) => Array.isArray(l.handle.stack));
-  if (routers.length !== 1) throw new Error(`expected the sales router only under the app, found ${routers.length} routers`);
-  salesRouter = routers[0]!.handle as unknown as Router;
+  const mounts = [ADMIN_API_PATH, SALES_PATH];
+  if (routers.length !== mounts.length) throw new Error(`expected ${mounts.length} routers under the app, found ${routers.length}`);
+  apiRouters = routers.map((l, i) => ({ mount: mounts[i]!, router: l.handle as unknown as Router }));
   appRoutes = (app.router.stack as { route?: { path: string | string[] } }[]).flatMap((l) => (l.route === undefined ? [] : [l.route.path].flat()));
   server = app.listen(0, "127.0.0.1");
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
@@ -118,10 +121,12 @@ test("the control plane serves the document, without a token", async () => {
 
 test("every admin route of the control plane is in the document, and nothing else under /admin", () => {
   const running: string[] = [];
-  for (const layer of salesRouter.stack) {
-    if (layer.route === undefined) continue;
-    const route = layer.route as unknown as { path: string; methods: Record<string, boolean> };
-    for (const method of Object.keys(route.methods)) running.push(key({ method: method.toUpperCase(), path: SALES_PATH + route.path }));
+  for (const { mount, router } of apiRouters) {
+    for (const layer of router.stack) {
+      if (layer.route === undefined) continue;
+      const route = layer.route as unknown as { path: string; methods: Record<string, boolean> };
+      for (const method of Object.keys(route.methods)) running.push(key({ method: method.toUpperCase(), path: mount + route.path }));
+    }
   }
   const documented = adminOperations.filter((op) => op.path.startsWith("/admin/")).map(key);
   expect(running.sort()).toEqual(documented.sort());

@@ -11,6 +11,7 @@ import type { Fault } from "./faults";
 import { requireAdminToken } from "./http/admin-auth";
 import { ApiError, errorHandler, notFound } from "./http/api-error";
 import { serveOpenApi } from "./http/openapi";
+import { ADMIN_API_PATH, consoleRoutes } from "./sales/console-routes";
 import { SalePublisher } from "./sales/publisher";
 import { SaleBuilder } from "./sales/sale-builder";
 import { SaleRepository } from "./sales/repository";
@@ -76,6 +77,7 @@ export function createAdminApp({ pool, redis, adminToken, gatewayMetricsUrl, def
   // The token (or session) is checked before the body is read.
   app.use(requireAdminToken(adminToken, sessions));
   app.use(express.json({ limit: BODY_LIMIT }));
+  app.use(ADMIN_API_PATH, consoleRoutes({ pool, redis, repository, logger }));
   app.use(SALES_PATH, saleRoutes({ pool, repository, publisher, redis, defaults, logger, gatewayMetricsUrl, fault }));
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -57,6 +57,17 @@ describe("saleInputSchema", () => {
     ]);
   });
 
+  it.each(["Lamp\u0000", "Lu\u0000nar", "Lunar\tLamp", "Lunar\nLamp", "Lunar\u007fLamp", "Lunar\u0085Lamp"])("refuses the name %j: control characters", (name) => {
+    const result = schema.safeParse({ ...minimal, name });
+    expect(result.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      ["name", "must not contain control characters (such as NUL, tab or line breaks)"],
+    ]);
+  });
+
+  it("takes names in any script, trimmed of surrounding spaces", () => {
+    expect(schema.parse({ ...minimal, name: "  秒杀 Crème — 50 % off 🎉 " }).name).toBe("秒杀 Crème — 50 % off 🎉");
+  });
+
   it("checks endsAt against startsAt alongside other fields' issues", () => {
     const result = schema.safeParse({ ...minimal, price: -1, endsAt: "2030-01-01T11:00:00Z" });
     expect(result.success).toBe(false);

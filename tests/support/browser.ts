@@ -25,18 +25,29 @@ const FLAGS = [
   "--disable-sync",
 ];
 
+export interface BrowserOptions {
+  /** The operator's time zone (IANA); UTC unless given. */
+  timezoneId?: string;
+}
+
 export class Browser {
   /** Every URL the pages asked for, to show that nothing left the gateway's origin. */
   readonly requested: string[] = [];
+  /** Console errors (CSP violations, failed loads) and uncaught errors of every page, with the page's URL. */
+  readonly consoleErrors: string[] = [];
 
   private constructor(
     readonly context: BrowserContext,
     private readonly profileDir: string,
   ) {
     context.on("request", (r) => this.requested.push(r.url()));
+    context.on("console", (m) => {
+      if (m.type() === "error") this.consoleErrors.push(`${m.page()?.url() ?? "?"}: ${m.text()} (${m.location().url})`);
+    });
+    context.on("weberror", (e) => this.consoleErrors.push(`${e.page()?.url() ?? "?"}: uncaught ${String(e.error())}`));
   }
 
-  static async launch(): Promise<Browser> {
+  static async launch(opts: BrowserOptions = {}): Promise<Browser> {
     const profileDir = mkdtempSync(path.join(tmpdir(), "fs-chromium-"));
     const context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
@@ -44,8 +55,12 @@ export class Browser {
       args: FLAGS,
       viewport: DESKTOP,
       locale: "en-US",
-      timezoneId: "UTC",
+      timezoneId: opts.timezoneId ?? "UTC",
     });
+    // Chromium reports some CSP violations (a caught `new Function`) only as this event.
+    await context.addInitScript(
+      'document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`));',
+    );
     return new Browser(context, profileDir);
   }
 

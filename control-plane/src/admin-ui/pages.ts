@@ -12,6 +12,7 @@ function page(title: string, head: string, body: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · Flash-sale admin</title>
 <link rel="stylesheet" href="/admin/assets/admin.css">
+<link rel="icon" href="/admin/assets/favicon.svg" type="image/svg+xml">
 ${head}
 </head>
 <body>

@@ -22,11 +22,16 @@ function send(res: Response, error: ApiError): void {
   res.status(ERROR_CATALOGUE[error.code].status).json({ error: error.code, message: error.message, ...error.details });
 }
 
-/** The body parser's errors (express.json) carry a `type` and an HTTP `status`. */
-function fromBodyParser(err: unknown): ApiError | undefined {
-  if (typeof err !== "object" || err === null || !("type" in err) || !("status" in err)) return undefined;
-  if (err.type === "entity.too.large") return new ApiError("payload_too_large");
-  if (err.type === "entity.parse.failed") return new ApiError("bad_request", "The body is not valid JSON.");
+/**
+ * Errors of Express's own parts, which carry an HTTP `status`: the body parser's (with a
+ * `type`), the router's for a parameter that is not valid %-encoding (400), serve-static's
+ * for a missing file (404). They are the client's mistakes: answered, not logged.
+ */
+function fromExpress(err: unknown): ApiError | undefined {
+  if (typeof err !== "object" || err === null || !("status" in err)) return undefined;
+  if ("type" in err && err.type === "entity.too.large") return new ApiError("payload_too_large");
+  if ("type" in err && err.type === "entity.parse.failed") return new ApiError("bad_request", "The body is not valid JSON.");
+  if (err.status === 404) return new ApiError("not_found");
   if (typeof err.status === "number" && err.status >= 400 && err.status < 500) return new ApiError("bad_request");
   return undefined;
 }
@@ -41,7 +46,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       next(err);
       return;
     }
-    const known = err instanceof ApiError ? err : fromBodyParser(err);
+    const known = err instanceof ApiError ? err : fromExpress(err);
     if (known !== undefined) {
       send(res, known);
       return;

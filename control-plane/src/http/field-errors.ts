@@ -1,5 +1,5 @@
 /** zod issues as the API reports them: one `{path, message}` per bad field, path dotted. */
-import type { z } from "zod";
+import type { core } from "zod/mini";
 
 export interface FieldError {
   /** Dotted path of the field ("limits.userBurst"); "" for the body itself. */
@@ -7,7 +7,7 @@ export interface FieldError {
   message: string;
 }
 
-export function fieldErrors(error: z.ZodError): FieldError[] {
+export function fieldErrors(error: core.$ZodError): FieldError[] {
   return error.issues.flatMap((issue) => {
     const path = issue.path.map(String);
     // zod reports unknown keys once, on the object; the admin wants each key named.

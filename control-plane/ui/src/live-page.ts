@@ -1,22 +1,32 @@
 /**
- * /admin/sales/<id>: the sale live (polled every second): units, orders, queue lag, requests
- * per second by outcome, reconciliation drift, a chart of the last minutes; the actions, each
- * confirmed by name; the audit trail.
+ * /admin/sales/<id>: the sale live. Its header and actions, its stats, its traffic and its audit
+ * log are panels that load and fail on their own, so that Pause and End stay at hand when the
+ * stats or the gateways' metrics cannot be read. Only the actions its state allows are shown,
+ * each confirmed by name; the page takes the changed sale from the action's answer.
  */
-import { api, ApiFailure } from "./api";
-import { lineChart } from "./chart";
+import { api, reason } from "./api";
+import { fieldChanges } from "./audit-diff";
 import { el, render } from "./dom";
-import { unitsReserved, type RecordedAuditEntry, type SaleTraffic, type SaleWithStats } from "./types";
+import { clockText, count, instantElement, instantText, money } from "./format";
+import { LiveChart } from "./live-chart";
+import { Panel } from "./panel";
+import { readSale, salePath } from "./sale-record";
+import { allowedActions, shownState, type PageAction } from "./sale-state";
+import { unitsReserved, type RecordedAuditEntry, type SaleTraffic, type SaleView, type SaleWithStats } from "./types";
 
 const REFRESH_MS = 1000;
-/** Samples the chart keeps: five minutes at one a second. */
-const HISTORY = 300;
-const ACTIONS = ["publish", "pause", "resume", "end"] as const;
+const AUDIT_REFRESH_MS = 10_000;
+/** A reading older than this is charted as unknown: its panel is failing. */
+const FRESH_MS = 3000;
 
-interface Sample {
-  atMs: number;
-  unitsSold: number;
-  requestsPerSecond: number;
+const LABELS: Record<PageAction, string> = { publish: "Publish", edit: "Edit", pause: "Pause", resume: "Resume", end: "End", delete: "Delete" };
+const DONE: Record<Exclude<PageAction, "edit" | "delete">, string> = { publish: "Published", pause: "Paused", resume: "Resumed", end: "Ended" };
+
+/** Requests per second by outcome between two readings of the gateways' counters. */
+function rates(previous: { atMs: number; totals: Record<string, number> } | undefined, atMs: number, totals: Record<string, number>): Record<string, number> {
+  if (previous === undefined || atMs <= previous.atMs) return {};
+  const seconds = (atMs - previous.atMs) / 1000;
+  return Object.fromEntries(Object.entries(totals).map(([outcome, n]) => [outcome, Math.max(0, n - (previous.totals[outcome] ?? 0)) / seconds]));
 }
 
 function stat(id: string, label: string): HTMLElement {
@@ -28,117 +38,261 @@ function setText(id: string, text: string): void {
   if (node !== null) node.textContent = text;
 }
 
-/** Requests per second by outcome between two readings of the gateway's counters. */
-function rates(previous: { atMs: number; totals: Record<string, number> } | undefined, atMs: number, totals: Record<string, number>): Record<string, number> {
-  if (previous === undefined || atMs <= previous.atMs) return {};
-  const seconds = (atMs - previous.atMs) / 1000;
-  return Object.fromEntries(Object.entries(totals).map(([outcome, n]) => [outcome, Math.max(0, n - (previous.totals[outcome] ?? 0)) / seconds]));
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+function shownValue(v: unknown): string {
+  if (v === undefined) return "(none)";
+  if (typeof v === "string" && ISO_INSTANT.test(v)) return instantText(v);
+  return typeof v === "string" ? v : JSON.stringify(v);
 }
 
-function auditTable(entries: RecordedAuditEntry[]): HTMLElement {
+function auditRow(e: RecordedAuditEntry): HTMLElement {
+  const changes = fieldChanges(e.before, e.after);
   return el(
-    "table",
-    { id: "audit" },
-    el("thead", {}, el("tr", {}, ...["When", "Action", "By", "Change"].map((text) => el("th", { text })))),
+    "tr",
+    {},
+    el("td", { "data-label": "When" }, instantElement(e.at)),
+    el("td", { "data-label": "Action", text: e.action }),
+    el("td", { "data-label": "By", text: e.actor }),
     el(
-      "tbody",
-      {},
-      ...entries.map((e) =>
-        el("tr", {}, el("td", { text: e.at }), el("td", { text: e.action }), el("td", { text: e.actor }), el("td", {}, el("code", { text: JSON.stringify(e.after) }))),
-      ),
+      "td",
+      { "data-label": "Changes" },
+      changes.length === 0
+        ? "no field changed"
+        : el(
+            "ul",
+            { class: "changes" },
+            ...changes.map((c) =>
+              el("li", { "data-field": c.path }, el("code", { text: c.path }), ": ", el("del", { text: shownValue(c.before) }), " → ", el("ins", { text: shownValue(c.after) })),
+            ),
+          ),
     ),
   );
 }
 
 export async function livePage(saleId: string): Promise<void> {
-  const path = `/${encodeURIComponent(saleId)}`;
-  let sale = await api<SaleWithStats>("GET", path);
-  const history: Sample[] = [];
+  const path = salePath(saleId);
+  let sale: SaleView | undefined;
+  let stats: SaleWithStats["stats"] | undefined;
+  let missing = false;
   let previous: { atMs: number; totals: Record<string, number> } | undefined;
+  let lastRate: { atMs: number; perSecond: number } | undefined;
+  let statsAtMs = 0;
 
-  const actionButtons = ACTIONS.map((action) => {
-    const button = el("button", { type: "button", id: `action-${action}`, text: action[0]!.toUpperCase() + action.slice(1) });
-    button.addEventListener("click", () => {
-      if (!confirm(`${button.textContent} the sale "${sale.name}" (${sale.id})?`)) return;
-      api("POST", `${path}/${action}`).then(
-        () => Promise.all([refresh(), refreshAudit()]),
-        (err: unknown) => setText("action-error", err instanceof ApiFailure ? err.message : String(err)),
-      );
+  const title = el("h1", {}, el("span", { id: "sale-name", text: saleId }), " ", el("span", { class: "state", id: "sale-state" }));
+  const facts = el("dl", { class: "facts", id: "sale-facts" });
+  const actions = el("nav", { class: "actions", id: "actions", "aria-label": "Actions" });
+  const notice = el("p", { id: "action-notice", role: "status" });
+  const actionError = el("p", { id: "action-error", class: "error", role: "alert" });
+  const requestsBody = el("tbody", { id: "requests-body" });
+  const chartBox = el("div", { id: "chart", class: "chart" });
+  const auditBody = el("tbody");
+
+  /** What the header was last drawn from: redrawn only when it changes, so no click lands on a replaced button. */
+  let drawn = "";
+
+  function drawHeader(): void {
+    if (sale === undefined) return;
+    const s = sale;
+    const state = shownState(s, stats);
+    const key = JSON.stringify([s, state]);
+    if (key === drawn) return;
+    drawn = key;
+    setText("sale-name", s.name);
+    setText("sale-state", state);
+    document.getElementById("sale-state")!.dataset["state"] = state;
+    const fact = (label: string, value: Node | string, id: string) => [el("dt", { text: label }), el("dd", { id }, value)];
+    facts.replaceChildren(
+      ...fact("Id", s.id, "sale-id"),
+      ...fact("Price", money(s.price, s.currency) ?? `${s.price} ${s.currency}`, "sale-price"),
+      ...fact("Starts", instantElement(s.startsAt), "sale-starts"),
+      ...fact("Ends", instantElement(s.endsAt), "sale-ends"),
+      ...fact("Deduction", s.deduction, "sale-deduction"),
+      ...fact("Units per shopper", String(s.perUserLimit), "sale-per-user"),
+    );
+    const buttons = allowedActions(s).map((action) => {
+      if (action === "edit") return el("a", { class: "button", id: "action-edit", href: `/admin${path}/edit`, text: LABELS.edit });
+      const button = el("button", { type: "button", id: `action-${action}`, text: LABELS[action], ...(action === "delete" || action === "end" ? { class: "danger" } : {}) });
+      button.addEventListener("click", () => void act(action, button));
+      return button;
     });
-    return button;
+    actions.replaceChildren(...buttons, el("a", { class: "button", id: "orders-link", href: `/admin${path}/orders`, text: "Orders" }));
+  }
+
+  /** Confirms by name, runs the action, and shows the sale as the API answered it. */
+  async function act(action: Exclude<PageAction, "edit">, button: HTMLButtonElement): Promise<void> {
+    if (sale === undefined) return;
+    const { name, id } = sale;
+    if (action === "delete") {
+      const typed = prompt(`Delete the sale "${name}" (${id})? It cannot be undone. Type its name to confirm:`);
+      if (typed === null) return;
+      if (typed.trim() !== name) {
+        actionError.textContent = "Not deleted: the name typed is not the sale's name.";
+        return;
+      }
+    } else if (!confirm(`${LABELS[action]} the sale "${name}" (${id})?`)) {
+      return;
+    }
+    actionError.textContent = "";
+    button.disabled = true;
+    try {
+      if (action === "delete") {
+        await api("DELETE", path);
+        location.assign(`/admin?deleted=${encodeURIComponent(id)}`);
+        return;
+      }
+      const answer = await api<SaleView | { version: number }>("POST", `${path}/${action}`);
+      // Publish answers its version only: the sale is read again.
+      sale = "state" in answer ? answer : (await readSale(saleId))?.sale ?? sale;
+      notice.textContent = `${DONE[action]} at ${clockText(Date.now())}.`;
+      drawHeader();
+      void statsPanel.refresh();
+      void auditPanel.refresh();
+    } catch (err) {
+      actionError.textContent = `${LABELS[action]} failed: ${reason(err)}.`;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  const headerPanel = new Panel({
+    id: "header",
+    what: "the sale",
+    load: async () => {
+      const read = await readSale(saleId);
+      if (read === undefined) {
+        missing = true;
+        render(el("h1", { text: "No such sale" }), el("p", { id: "missing", text: `There is no sale with the id "${saleId}".` }), el("a", { href: "/admin", text: "All sales" }));
+        return;
+      }
+      sale = read.sale;
+      stats = read.stats ?? stats;
+      drawHeader();
+    },
   });
-  const auditSection = el("section", {}, el("h2", { text: "Audit log" }));
-  const chartBox = el("div", { id: "chart" });
+
+  const statsPanel = new Panel({
+    id: "stats",
+    what: "the live stats",
+    refreshMs: REFRESH_MS,
+    load: async () => {
+      const { stats: fresh, ...freshSale } = await api<SaleWithStats>("GET", path);
+      // A read that left before an action's answer came back must not undo what it showed.
+      if (sale === undefined || freshSale.revision >= sale.revision) sale = freshSale;
+      stats = fresh;
+      statsAtMs = Date.now();
+      drawHeader();
+      setText("units-total", count(freshSale.stock));
+      setText("units-left", fresh.unitsLeft === null ? "not loaded" : count(fresh.unitsLeft));
+      setText("units-reserved", count(unitsReserved(freshSale, fresh)));
+      setText("units-sold", count(fresh.unitsSold));
+      setText("orders-persisted", count(fresh.ordersPersisted));
+      setText("unit-drift", fresh.reconciliation === null ? "not checked yet" : String(fresh.reconciliation.unitDrift));
+      setText("order-drift", fresh.reconciliation?.orderDrift == null ? "not judged" : String(fresh.reconciliation.orderDrift));
+    },
+  });
+
+  const trafficPanel = new Panel({
+    id: "traffic",
+    what: "the traffic",
+    refreshMs: REFRESH_MS,
+    load: async () => {
+      const traffic = await api<SaleTraffic>("GET", `${path}/traffic`);
+      const atMs = Date.now();
+      setText("queue-lag", `${count(traffic.ordersQueued)} orders`);
+      if (traffic.requestsByOutcome === null) {
+        previous = undefined;
+        requestsBody.replaceChildren(
+          el("tr", {}, el("td", { class: "error", id: "requests-unknown", colspan: "3", text: "No gateway's metrics could be read: requests per second are unknown. Retrying every second." })),
+        );
+        return;
+      }
+      const totals = traffic.requestsByOutcome;
+      const perSecond = rates(previous, atMs, totals);
+      if (previous !== undefined) lastRate = { atMs, perSecond: Object.values(perSecond).reduce((a, b) => a + b, 0) };
+      previous = { atMs, totals };
+      requestsBody.replaceChildren(
+        ...Object.keys(totals)
+          .sort()
+          .map((outcome) =>
+            el(
+              "tr",
+              { "data-outcome": outcome },
+              el("th", { scope: "row", text: outcome }),
+              el("td", { id: `rps-${outcome}`, text: `${(perSecond[outcome] ?? 0).toFixed(1)}/s` }),
+              el("td", { text: `${count(totals[outcome]!)} in all` }),
+            ),
+          ),
+        el("tr", {}, el("td", { colspan: "3", class: "muted", text: `${traffic.gateways} gateway${traffic.gateways === 1 ? "" : "s"} counted` })),
+      );
+    },
+  });
+
+  const auditPanel = new Panel({
+    id: "audit",
+    what: "the audit log",
+    refreshMs: AUDIT_REFRESH_MS,
+    load: async () => {
+      const { entries } = await api<{ entries: RecordedAuditEntry[] }>("GET", `${path}/audit`);
+      // Newest first: the last change is what an operator looks for.
+      auditBody.replaceChildren(...entries.slice().reverse().map(auditRow));
+    },
+  });
 
   render(
-    el("h1", {}, el("span", { id: "sale-name", text: sale.name }), " ", el("span", { class: "state", id: "sale-state", text: sale.state })),
-    el("p", { text: `${sale.id} · ${sale.startsAt} → ${sale.endsAt} · ${sale.deduction}` }),
-    el("nav", { class: "actions" }, ...actionButtons, el("a", { href: `/admin/sales${path}/edit`, text: "Edit" })),
-    el("p", { id: "action-error", class: "error", role: "alert" }),
+    el("p", { class: "crumbs" }, el("a", { href: "/admin", text: "All sales" })),
+    title,
+    headerPanel.status,
+    facts,
+    actions,
+    notice,
+    actionError,
     el(
       "section",
-      { class: "stats" },
-      stat("units-total", "Stock"),
-      stat("units-left", "Units left"),
-      stat("units-reserved", "Reserved"),
-      stat("units-sold", "Sold"),
-      stat("orders-persisted", "Orders in Postgres"),
-      stat("queue-lag", "Order queue lag"),
-      stat("unit-drift", "Unit drift"),
-      stat("order-drift", "Order drift"),
+      { "aria-labelledby": "stats-title" },
+      el("h2", { id: "stats-title", text: "Units and orders" }),
+      statsPanel.status,
+      el(
+        "div",
+        { class: "stats" },
+        stat("units-total", "Stock"),
+        stat("units-left", "Units left"),
+        stat("units-reserved", "Reserved"),
+        stat("units-sold", "Sold"),
+        stat("orders-persisted", "Orders in Postgres"),
+        stat("queue-lag", "Order queue lag"),
+        stat("unit-drift", "Unit drift"),
+        stat("order-drift", "Order drift"),
+      ),
     ),
-    el("h2", { text: "Requests per second by outcome" }),
-    el("table", { id: "requests" }, el("tbody", { id: "requests-body" })),
-    el("h2", { text: "Last minutes: units sold (green), requests/s (blue)" }),
-    chartBox,
-    auditSection,
+    el(
+      "section",
+      { class: "live", "aria-labelledby": "traffic-title" },
+      el("h2", { id: "traffic-title", text: "Last five minutes" }),
+      trafficPanel.status,
+      el(
+        "div",
+        { class: "live-grid" },
+        chartBox,
+        el("table", { id: "requests" }, el("caption", { text: "Requests by outcome" }), el("thead", {}, el("tr", {}, ...["Outcome", "Now", "Since start"].map((text) => el("th", { scope: "col", text })))), requestsBody),
+      ),
+    ),
+    el(
+      "section",
+      { "aria-labelledby": "audit-title" },
+      el("h2", { id: "audit-title", text: "Audit log" }),
+      auditPanel.status,
+      el("table", { id: "audit", class: "cards" }, el("thead", {}, el("tr", {}, ...["When", "Action", "By", "Changes"].map((text) => el("th", { scope: "col", text })))), auditBody),
+    ),
   );
 
-  async function refresh(): Promise<void> {
-    const [fresh, traffic] = await Promise.all([api<SaleWithStats>("GET", path), api<SaleTraffic>("GET", `${path}/traffic`)]);
-    sale = fresh;
-    const atMs = Date.now();
-    const { stats } = sale;
-    setText("sale-state", sale.state);
-    setText("units-total", String(sale.stock));
-    setText("units-left", stats.unitsLeft === null ? "not loaded" : String(stats.unitsLeft));
-    setText("units-reserved", String(unitsReserved(sale)));
-    setText("units-sold", String(stats.unitsSold));
-    setText("orders-persisted", String(stats.ordersPersisted));
-    setText("queue-lag", `${traffic.ordersQueued} orders`);
-    setText("unit-drift", stats.reconciliation === null ? "not checked yet" : String(stats.reconciliation.unitDrift));
-    setText("order-drift", stats.reconciliation?.orderDrift == null ? "not judged" : String(stats.reconciliation.orderDrift));
-
-    const totals = traffic.requestsByOutcome ?? {};
-    const perSecond = rates(previous, atMs, totals);
-    previous = { atMs, totals };
-    const rows = Object.keys(totals).sort().map((outcome) =>
-      el("tr", { "data-outcome": outcome }, el("th", { text: outcome }), el("td", { id: `rps-${outcome}`, text: (perSecond[outcome] ?? 0).toFixed(1) }), el("td", { text: `${totals[outcome]} in all` })),
-    );
-    document.getElementById("requests-body")?.replaceChildren(
-      ...(traffic.requestsByOutcome === null ? [el("tr", {}, el("td", { text: "gateway metrics unreachable" }))] : rows),
-    );
-
-    history.push({ atMs, unitsSold: stats.unitsSold, requestsPerSecond: Object.values(perSecond).reduce((a, b) => a + b, 0) });
-    if (history.length > HISTORY) history.shift();
-    chartBox.replaceChildren(
-      lineChart("Units sold and requests per second, last minutes", [
-        { name: "units sold", className: "line-sold", values: history.map((h) => h.unitsSold) },
-        { name: "requests/s", className: "line-requests", values: history.map((h) => h.requestsPerSecond) },
-      ]),
-    );
-  }
-
-  async function refreshAudit(): Promise<void> {
-    const { entries } = await api<{ entries: RecordedAuditEntry[] }>("GET", `${path}/audit`);
-    auditSection.replaceChildren(el("h2", { text: "Audit log" }), auditTable(entries));
-  }
-
-  await Promise.all([refresh(), refreshAudit()]);
-  // One refresh at a time: the next waits for the last, so a slow answer never piles up.
-  const loop = async (): Promise<void> => {
-    await refresh().catch((err: unknown) => setText("action-error", `Refresh failed: ${String(err)}`));
-    setTimeout(() => void loop(), REFRESH_MS);
-  };
-  setTimeout(() => void loop(), REFRESH_MS);
+  await headerPanel.refresh();
+  if (missing) return;
+  const chart = new LiveChart(chartBox);
+  setInterval(() => {
+    const now = Date.now();
+    const fresh = (atMs: number) => now - atMs < FRESH_MS;
+    chart.push(now, stats !== undefined && fresh(statsAtMs) ? stats.unitsSold : null, lastRate !== undefined && fresh(lastRate.atMs) ? lastRate.perSecond : null);
+  }, REFRESH_MS);
+  await Promise.all([statsPanel.refresh(), trafficPanel.refresh(), auditPanel.refresh()]);
 }

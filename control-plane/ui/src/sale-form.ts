@@ -1,21 +1,27 @@
 /**
  * /admin/sales/new and /admin/sales/<id>/edit: checked in the browser by the API's own schema
- * (sales/schema.ts, bundled), each bad field's message next to it; a started sale's fixed
- * fields read-only with the reason (sales/lifecycle.ts).
+ * (sales/schema.ts, bundled), each bad field's message next to it and tied to it for screen
+ * readers, the focus on the first; times typed in the operator's zone (datetime-local) and
+ * shown in UTC as typed; the price shown in its currency; a warning before saving an end that
+ * is already past. A started sale's fixed fields are read-only with the reason; an edit sends
+ * only the fields changed.
  */
 import { fieldErrors } from "../../src/http/field-errors";
 import { fixedOnceStarted, hasStarted } from "../../src/sales/lifecycle";
 import { saleInputSchema } from "../../src/sales/schema";
 import { DEDUCTIONS } from "@flash-sale/gateway-lua/core/sale";
-import { api, ApiFailure, type FieldError } from "./api";
+import { api, ApiFailure, reason, type FieldError } from "./api";
 import { el, render } from "./dom";
+import { fromLocalInput, instantText, money, TIME_ZONE, toLocalInput } from "./format";
+import { readSale, salePath } from "./sale-record";
 import type { SaleView } from "./types";
 
 // The browser only checks: the form sends what the admin typed, and the server fills in its
 // own defaults (FS_DEFAULT_*) for the fields left empty, so these values never leave the page.
 const schema = saleInputSchema({ limits: { userRatePerSecond: 1, userBurst: 0, admitPerSecond: 1 } });
 
-type Kind = "text" | "number" | "select" | "checkbox";
+type Kind = "text" | "number" | "datetime" | "select" | "checkbox";
+type Control = HTMLInputElement | HTMLSelectElement;
 
 interface Field {
   path: string;
@@ -27,11 +33,11 @@ interface Field {
 const FIELDS: Field[] = [
   { path: "id", label: "Id", kind: "text", hint: "empty: made from the name" },
   { path: "name", label: "Name", kind: "text" },
-  { path: "price", label: "Price (minor units)", kind: "number" },
+  { path: "price", label: "Price (minor units, e.g. cents)", kind: "number" },
   { path: "currency", label: "Currency", kind: "text", hint: "empty: USD" },
   { path: "stock", label: "Stock (units)", kind: "number" },
-  { path: "startsAt", label: "Starts at (ISO 8601)", kind: "text" },
-  { path: "endsAt", label: "Ends at (ISO 8601)", kind: "text" },
+  { path: "startsAt", label: `Starts at (your time, ${TIME_ZONE})`, kind: "datetime" },
+  { path: "endsAt", label: `Ends at (your time, ${TIME_ZONE})`, kind: "datetime" },
   { path: "perUserLimit", label: "Units per shopper", kind: "number", hint: "empty: 1" },
   { path: "deduction", label: "Deduction", kind: "select" },
   { path: "paymentTimeoutSeconds", label: "Payment timeout (s)", kind: "number" },
@@ -42,109 +48,174 @@ const FIELDS: Field[] = [
   { path: "limits.openUnpaidOrders", label: "Open unpaid orders", kind: "number", hint: "deduction payment only" },
 ];
 
-/** Ids of a field's input and message, from its dotted path. */
-function inputId(path: string): string {
-  return `field-${path.replace(/\./g, "-")}`;
-}
-function errorId(path: string): string {
-  return `error-${path.replace(/\./g, "-")}`;
+/** Ids of a field's input and of the notes about it, from its dotted path. */
+function idOf(prefix: string, path: string): string {
+  return `${prefix}-${path.replace(/\./g, "-")}`;
 }
 
 function valueAt(sale: SaleView | undefined, path: string): unknown {
   return path.split(".").reduce<unknown>((obj, key) => (obj as Record<string, unknown> | undefined)?.[key], sale);
 }
 
-function fieldRow(field: Field, sale: SaleView | undefined, fixedReason: string | undefined): HTMLElement {
-  const value = valueAt(sale, field.path);
-  const id = inputId(field.path);
-  let input: HTMLInputElement | HTMLSelectElement;
-  if (field.kind === "select") {
-    input = el("select", { id, name: field.path }, el("option", { value: "", text: "(choose)" }), ...DEDUCTIONS.map((d) => el("option", { value: d, text: d })));
-    input.value = typeof value === "string" ? value : "";
-  } else if (field.kind === "checkbox") {
-    input = el("input", { id, name: field.path, type: "checkbox" });
-    input.checked = value === true;
-  } else {
-    input = el("input", { id, name: field.path, type: "text", inputmode: field.kind === "number" ? "decimal" : "text" });
-    input.value = value === undefined || value === null ? "" : String(value);
-  }
-  // The id names the sale for good once it exists.
-  if (fixedReason !== undefined || (sale !== undefined && field.path === "id")) input.disabled = true;
-  const notes: HTMLElement[] = [];
-  if (field.hint !== undefined) notes.push(el("small", { text: field.hint }));
-  if (fixedReason !== undefined) notes.push(el("p", { class: "fixed", id: `fixed-${id}`, text: `Read-only: ${fixedReason}` }));
-  return el(
-    "div",
-    { class: "field" },
-    el("label", { for: id, text: field.label }),
-    input,
-    ...notes,
-    el("p", { class: "field-error", id: errorId(field.path), role: "alert" }),
-  );
+/** What the control shows for a stored value. */
+function shownText(field: Field, value: unknown): string {
+  if (value === undefined || value === null) return "";
+  if (field.kind === "datetime" && typeof value === "string") return toLocalInput(value);
+  return String(value);
 }
 
-/** A typed number as a number; anything else as typed, for the schema to name the problem. */
-function typedValue(field: Field, input: HTMLInputElement | HTMLSelectElement): unknown {
-  if (field.kind === "checkbox") return (input as HTMLInputElement).checked;
-  const text = input.value.trim();
+/** The value as typed: a number as a number, a local time as ISO UTC; anything else as typed, for the schema to name. */
+function typedValue(field: Field, control: Control): unknown {
+  if (field.kind === "checkbox") return (control as HTMLInputElement).checked;
+  const text = control.value.trim();
   if (text === "") return undefined;
+  if (field.kind === "datetime") return fromLocalInput(text) ?? text;
   if (field.kind === "number" && /^-?\d+(\.\d+)?$/.test(text)) return Number(text);
   return text;
 }
 
-/** The form as a sale input; empty fields are left out (`editing`: null, which clears them). */
-function formInput(form: HTMLFormElement, editing: boolean): { input: Record<string, unknown>; patch: Record<string, unknown> } {
-  const input: Record<string, unknown> = {};
-  const patch: Record<string, unknown> = {};
-  for (const field of FIELDS) {
-    const control = form.querySelector<HTMLInputElement | HTMLSelectElement>(`#${inputId(field.path)}`);
-    if (control === null || (editing && field.path === "id")) continue;
-    const value = typedValue(field, control);
-    const [head, leaf] = field.path.split(".") as [string, string | undefined];
-    for (const [target, v] of [[input, value], [patch, value ?? null]] as const) {
-      if (v === undefined) continue;
-      if (leaf === undefined) target[head] = v;
-      else target[head] = { ...(target[head] as Record<string, unknown> | undefined), [leaf]: v };
-    }
-  }
-  return { input, patch };
+function controlState(field: Field, control: Control): string {
+  return field.kind === "checkbox" ? String((control as HTMLInputElement).checked) : control.value.trim();
 }
 
-function showErrors(form: HTMLFormElement, errors: FieldError[], summary: string): void {
-  for (const p of form.querySelectorAll<HTMLElement>(".field-error")) p.textContent = "";
-  const unplaced: string[] = [];
-  for (const { path, message } of errors) {
-    const target = form.querySelector<HTMLElement>(`#${errorId(path)}`);
-    if (target === null) unplaced.push(path === "" ? message : `${path} ${message}`);
-    else target.textContent = target.textContent === "" ? message : `${target.textContent}; ${message}`;
-  }
-  const formError = form.querySelector<HTMLElement>("#form-error")!;
-  formError.textContent = [summary, ...unplaced].join(" ");
+function setAt(target: Record<string, unknown>, path: string, value: unknown): void {
+  const [head, leaf] = path.split(".") as [string, string | undefined];
+  if (leaf === undefined) target[head] = value;
+  else target[head] = { ...(target[head] as Record<string, unknown> | undefined), [leaf]: value };
 }
 
 export async function saleForm(saleId: string | undefined): Promise<void> {
-  const sale = saleId === undefined ? undefined : await api<SaleView>("GET", `/${encodeURIComponent(saleId)}`);
+  const sale = saleId === undefined ? undefined : (await readSale(saleId))?.sale;
+  if (saleId !== undefined && sale === undefined) {
+    render(el("h1", { text: "No such sale" }), el("p", { text: `There is no sale with the id "${saleId}".` }));
+    return;
+  }
   const fixed = new Map<string, string>((sale !== undefined && hasStarted(sale.state) ? fixedOnceStarted(sale) : []).map((r) => [r.path, r.message]));
-  const form = el(
-    "form",
-    { id: "sale-form", novalidate: "" },
-    ...FIELDS.map((f) => fieldRow(f, sale, fixed.get(f.path))),
-    el("p", { id: "form-error", class: "error", role: "alert" }),
-    el("button", { type: "submit", text: sale === undefined ? "Create and publish" : "Save changes" }),
-  );
+  const controls = new Map<string, Control>();
+  /** What each control showed at first: an edit sends only what differs. */
+  const initial = new Map<string, string>();
+
+  function note(id: string, className: string, text = ""): HTMLElement {
+    return el("p", { class: className, id, text });
+  }
+
+  function fieldRow(field: Field): HTMLElement {
+    const value = valueAt(sale, field.path);
+    const id = idOf("field", field.path);
+    let control: Control;
+    if (field.kind === "select") {
+      control = el("select", { id, name: field.path }, el("option", { value: "", text: "(choose)" }), ...DEDUCTIONS.map((d) => el("option", { value: d, text: d })));
+      control.value = typeof value === "string" ? value : "";
+    } else if (field.kind === "checkbox") {
+      control = el("input", { id, name: field.path, type: "checkbox" });
+      control.checked = value === true;
+    } else if (field.kind === "datetime") {
+      control = el("input", { id, name: field.path, type: "datetime-local", step: "1" });
+      control.value = shownText(field, value);
+    } else {
+      control = el("input", { id, name: field.path, type: "text", inputmode: field.kind === "number" ? "decimal" : "text" });
+      control.value = shownText(field, value);
+    }
+    // The id names the sale for good once it exists.
+    const reasonFixed = fixed.get(field.path);
+    if (reasonFixed !== undefined || (sale !== undefined && field.path === "id")) control.disabled = true;
+    controls.set(field.path, control);
+    initial.set(field.path, controlState(field, control));
+
+    const notes: HTMLElement[] = [];
+    if (field.hint !== undefined) notes.push(note(idOf("hint", field.path), "hint", field.hint));
+    // Live readings of what is typed: the price in its currency, a local time in UTC.
+    if (field.path === "price" || field.kind === "datetime") notes.push(note(idOf("shown", field.path), "hint"));
+    if (field.path === "endsAt") notes.push(note(idOf("warning", field.path), "warning"));
+    if (reasonFixed !== undefined) notes.push(note(idOf("fixed", id), "fixed", `Read-only: ${reasonFixed}`));
+    notes.push(note(idOf("error", field.path), "field-error"));
+    control.setAttribute("aria-describedby", notes.map((n) => n.id).join(" "));
+    return el("div", { class: "field" }, el("label", { for: id, text: field.label }), control, ...notes);
+  }
+
+  const rows = FIELDS.map(fieldRow);
+  const formError = el("p", { id: "form-error", class: "error", role: "alert", tabindex: "-1" });
+  const form = el("form", { id: "sale-form", novalidate: "" }, ...rows, formError, el("button", { type: "submit", text: sale === undefined ? "Create and publish" : "Save changes" }));
+
+  /** The typed end, when it is a time already past. */
+  function pastEnd(): string | undefined {
+    const endsAt = typedValue(FIELDS.find((f) => f.path === "endsAt")!, controls.get("endsAt")!);
+    return typeof endsAt === "string" && Date.parse(endsAt) <= Date.now() ? endsAt : undefined;
+  }
+
+  function showReadings(): void {
+    const price = typedValue(FIELDS.find((f) => f.path === "price")!, controls.get("price")!);
+    const currency = controls.get("currency")!.value.trim() || "USD";
+    const shownPrice = typeof price === "number" && Number.isInteger(price) && price >= 0 ? money(price, currency) : undefined;
+    document.getElementById("shown-price")!.textContent =
+      shownPrice !== undefined ? `Shoppers see ${shownPrice}` : typeof price === "number" && money(0, currency) === undefined ? `"${currency}" is not a currency code` : "";
+    for (const path of ["startsAt", "endsAt"]) {
+      const at = typedValue(FIELDS.find((f) => f.path === path)!, controls.get(path)!);
+      document.getElementById(idOf("shown", path))!.textContent = typeof at === "string" && !Number.isNaN(Date.parse(at)) ? `= ${instantText(at).split(" · ")[1]}` : "";
+    }
+    const past = pastEnd();
+    document.getElementById("warning-endsAt")!.textContent = past === undefined ? "" : "This end is already past: the sale would be over as soon as it is saved.";
+  }
+  form.addEventListener("input", showReadings);
+
+  function showErrors(errors: FieldError[], summary: string): void {
+    const messages = new Map<string, string[]>();
+    const unplaced: string[] = [];
+    for (const { path, message } of errors) {
+      if (controls.has(path)) messages.set(path, [...(messages.get(path) ?? []), message]);
+      else unplaced.push(path === "" ? message : `${path} ${message}`);
+    }
+    for (const [path, control] of controls) {
+      const text = messages.get(path)?.join("; ") ?? "";
+      document.getElementById(idOf("error", path))!.textContent = text;
+      if (text === "") control.removeAttribute("aria-invalid");
+      else control.setAttribute("aria-invalid", "true");
+    }
+    formError.textContent = [summary, ...unplaced].join(" ");
+    // The first bad field in the form's order, else the summary, takes the focus.
+    const first = FIELDS.find((f) => messages.has(f.path));
+    (first === undefined ? formError : controls.get(first.path)!).focus();
+  }
+
+  /** The whole sale as the form shows it (to check), and the fields changed since it was drawn (an edit's patch). */
+  function formInput(): { input: Record<string, unknown>; patch: Record<string, unknown> } {
+    const input: Record<string, unknown> = {};
+    const patch: Record<string, unknown> = {};
+    for (const field of FIELDS) {
+      if (sale !== undefined && field.path === "id") continue;
+      const control = controls.get(field.path)!;
+      const value = typedValue(field, control);
+      if (value !== undefined) setAt(input, field.path, value);
+      // null clears an optional setting (JSON merge patch).
+      if (controlState(field, control) !== initial.get(field.path)) setAt(patch, field.path, value ?? null);
+    }
+    return { input, patch };
+  }
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const { input, patch } = formInput(form, sale !== undefined);
+    const { input, patch } = formInput();
     const checked = schema.safeParse(sale === undefined ? input : { ...input, id: sale.id });
     if (!checked.success) {
-      showErrors(form, fieldErrors(checked.error), "Not saved: fix the fields marked.");
+      showErrors(fieldErrors(checked.error), "Not saved: fix the fields marked.");
       return;
     }
-    const saved = sale === undefined ? api<SaleView>("POST", "/", input) : api<SaleView>("PATCH", `/${encodeURIComponent(sale.id)}`, patch);
+    if (sale !== undefined && Object.keys(patch).length === 0) {
+      showErrors([], "Nothing to save: no field was changed.");
+      return;
+    }
+    const past = pastEnd();
+    if (past !== undefined && !confirm(`The end (${instantText(past)}) is already past: the sale would be over as soon as it is saved. Save anyway?`)) {
+      showErrors([{ path: "endsAt", message: "is already past; not saved" }], "Not saved.");
+      return;
+    }
+    const saved = sale === undefined ? api<SaleView>("POST", "/sales", input) : api<SaleView>("PATCH", salePath(sale.id), patch);
     saved.then(
-      (s) => location.assign(`/admin/sales/${encodeURIComponent(s.id)}`),
-      (err: unknown) => showErrors(form, err instanceof ApiFailure ? err.fields : [], err instanceof Error ? `Not saved: ${err.message}` : "Not saved."),
+      (s) => location.assign(`/admin${salePath(s.id)}`),
+      (err: unknown) => showErrors(err instanceof ApiFailure ? err.fields : [], `Not saved: ${reason(err)}.`),
     );
   });
-  render(el("h1", { text: sale === undefined ? "New sale" : `Edit ${sale.name}` }), form);
+
+  render(el("p", { class: "crumbs" }, el("a", { href: "/admin", text: "All sales" })), el("h1", { text: sale === undefined ? "New sale" : `Edit ${sale.name}` }), form);
+  showReadings();
 }

@@ -1,0 +1,175 @@
+/**
+ * The admin listener's edges, without a browser: wrong tokens are throttled per client address
+ * (429 rate_limited with Retry-After, also for the right token, while another address still
+ * logs in); a missing asset and a bad %-encoding under /admin are a 404 / 400 of the catalogue,
+ * never a 500 and never a logged stack; the favicon needs no session; a sale name with a NUL or
+ * another control character is a field error, not a 500 from Postgres.
+ */
+import http from "node:http";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
+import pino from "pino";
+import { createRedis, type Redis } from "@flash-sale/node-common";
+import { createAdminApp } from "../control-plane/src/app";
+import { PrivateRedis } from "./support/private-redis";
+import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { NO_GATEWAY_METRICS, TEST_ADMIN_TOKEN } from "./support/control-plane";
+
+let privateRedis: PrivateRedis;
+let redis: Redis;
+let db: TestDatabase;
+let server: Server;
+let port: number;
+/** Every line the control plane logged. */
+const logged: string[] = [];
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+}
+
+/** A request to the control plane from `localAddress` (any 127.x address reaches it). */
+function call(method: string, path: string, opts: { headers?: Record<string, string>; body?: string; localAddress?: string } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, method, path, headers: opts.headers, localAddress: opts.localAddress }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") }));
+    });
+    req.on("error", reject);
+    req.end(opts.body);
+  });
+}
+
+function login(token: string, opts: { accept?: string; localAddress?: string } = {}): Promise<Answer> {
+  return call("POST", "/admin/login", {
+    headers: { "content-type": "application/x-www-form-urlencoded", accept: opts.accept ?? "text/html" },
+    body: new URLSearchParams({ token }).toString(),
+    localAddress: opts.localAddress,
+  });
+}
+
+function admin(method: string, path: string, body?: unknown): Promise<Answer> {
+  return call(method, path, {
+    headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+beforeAll(async () => {
+  privateRedis = await PrivateRedis.start();
+  redis = createRedis(privateRedis.url(), "admin-ui-edge-test");
+  db = await createTestDatabase("admin_ui_edge");
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logged.push(...chunk.toString("utf8").split("\n").filter((l) => l !== ""));
+      done();
+    },
+  });
+  const app = createAdminApp({
+    pool: db.pool,
+    redis,
+    adminToken: TEST_ADMIN_TOKEN,
+    gatewayMetricsUrl: NO_GATEWAY_METRICS,
+    defaults: { limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 } },
+    logger: pino({ level: "info" }, sink),
+  });
+  server = app.listen(0, "127.0.0.1");
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  redis.disconnect();
+  await db.close();
+  await privateRedis.destroy();
+});
+
+test("30 wrong tokens from one address: 10 are refused as wrong, the rest (and then the right one) with 429 and Retry-After", async () => {
+  const statuses: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const res = await login(`wrong-token-${i}`, { localAddress: "127.0.0.3" });
+    statuses.push(res.status);
+    if (res.status === 429) {
+      const retryAfter = Number(res.headers["retry-after"]);
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+    }
+  }
+  expect(statuses).toEqual([...Array(10).fill(401), ...Array(20).fill(429)]);
+
+  // The right token waits too: it would otherwise tell a guesser which guess was right.
+  const right = await login(TEST_ADMIN_TOKEN, { localAddress: "127.0.0.3" });
+  expect(right.status).toBe(429);
+  expect(right.headers["set-cookie"]).toBeUndefined();
+  expect(right.text).toMatch(/Too many wrong tokens from this address; try again in \d+ s\./);
+
+  // A script asking for JSON gets the catalogue's body.
+  const json = await login("wrong", { localAddress: "127.0.0.3", accept: "application/json" });
+  expect(json.status).toBe(429);
+  expect(JSON.parse(json.text)).toEqual({ error: "rate_limited", message: expect.stringMatching(/^Too many wrong tokens/), retryAfter: Number(json.headers["retry-after"]) });
+
+  // Another address is not held back.
+  const other = await login(TEST_ADMIN_TOKEN, { localAddress: "127.0.0.4" });
+  expect(other.status).toBe(303);
+  expect(other.headers["set-cookie"]?.[0]).toMatch(/^fs_admin_session=/);
+});
+
+test.each([
+  ["a missing asset", "/admin/assets/missing.js", 404, "not_found"],
+  ["a missing asset below a folder", "/admin/assets/a/b.css", 404, "not_found"],
+  ["a bad %-encoding in an asset's name", "/admin/assets/%E0%A4%A.js", 400, "bad_request"],
+  ["a bad %-encoding in a page's sale id", "/admin/sales/%E0%A4%A", 400, "bad_request"],
+  ["a bad %-encoding in an orders page", "/admin/sales/%ZZ/orders", 400, "bad_request"],
+])("%s (%s) answers %d %s without a session, and logs no error", async (_what, path, status, code) => {
+  await expectCatalogueAnswer(() => call("GET", path), status, code);
+});
+
+test("a bad %-encoding in the API answers 400 bad_request (after the token check), and logs no error", async () => {
+  await expectCatalogueAnswer(() => admin("GET", "/admin/api/sales/%E0%A4%A"), 400, "bad_request");
+  await expectCatalogueAnswer(() => call("GET", "/admin/api/sales/%E0%A4%A"), 401, "unauthorized");
+});
+
+async function expectCatalogueAnswer(send: () => Promise<Answer>, status: number, code: string): Promise<void> {
+  const before = logged.length;
+  const res = await send();
+  expect(res.status).toBe(status);
+  expect(res.headers["content-type"]).toMatch(/^application\/json/);
+  expect(JSON.parse(res.text)).toEqual({ error: code, message: expect.any(String) });
+  expect(res.text).not.toMatch(/at .*\.js/);
+  expect(logged.slice(before).filter((line) => /"level":(50|60)|stack/.test(line))).toEqual([]);
+}
+
+test("the favicon is served without a session (no 401 in a page's console)", async () => {
+  for (const path of ["/favicon.ico", "/admin/assets/favicon.svg"]) {
+    const res = await call("GET", path);
+    expect(res.status).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/^image\/svg\+xml/);
+    expect(res.text).toMatch(/^<svg /);
+  }
+});
+
+test.each([
+  ["a NUL", "Lunar\u0000Lamp"],
+  ["a line break", "Lunar\nLamp"],
+  ["an escape", "Lunar\u001b[31mLamp"],
+])("a sale name with %s is a field error on create and on update, and nothing is stored", async (_what, name) => {
+  const sale = { name: "Lunar Lamp", price: 100, stock: 5, startsAt: "2030-01-01T12:00:00Z", endsAt: "2030-01-01T13:00:00Z", deduction: "order" };
+  const expected = { error: "bad_request", message: expect.any(String), fields: [{ path: "name", message: "must not contain control characters (such as NUL, tab or line breaks)" }] };
+
+  const created = await admin("POST", "/admin/api/sales", { ...sale, name });
+  expect(created.status).toBe(400);
+  expect(JSON.parse(created.text)).toEqual(expected);
+  expect((await db.pool.query("SELECT count(*)::int AS n FROM sales")).rows[0].n).toBe(0);
+
+  const id = `edge-${Date.now()}`;
+  expect((await admin("POST", "/admin/api/sales", { ...sale, id })).status).toBe(201);
+  const patched = await admin("PATCH", `/admin/api/sales/${id}`, { name });
+  expect(patched.status).toBe(400);
+  expect(JSON.parse(patched.text)).toEqual(expected);
+  expect((await db.pool.query("SELECT name FROM sales WHERE id = $1", [id])).rows[0].name).toBe("Lunar Lamp");
+  await admin("DELETE", `/admin/api/sales/${id}`);
+});
