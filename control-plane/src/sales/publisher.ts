@@ -39,6 +39,7 @@ export function publishedRecord(sale: Sale): Omit<PublishedSale, "version"> {
     challenge: sale.challenge,
     paused: sale.paused,
     limits: sale.limits,
+    waitingRoom: sale.waitingRoom,
   };
 }
 

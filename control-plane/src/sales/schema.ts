@@ -11,6 +11,9 @@ const PG_INTEGER_MAX = 2_147_483_647;
 /** Ceiling of a rate or burst: far above any real sale, well inside what gateways accept. */
 const LIMIT_MAX = 1_000_000;
 const NAME_MAX_LENGTH = 200;
+/** A queue open for more than a week before its sale, or a pass for more than an hour, is a typo. */
+const WAITING_ROOM_LEAD_MAX_SECONDS = 7 * 86400;
+const PASS_MAX_SECONDS = 3600;
 
 /** What the server fills in when the admin leaves a field out (from FS_DEFAULT_*). */
 export interface SaleDefaults {
@@ -109,6 +112,22 @@ export function saleInputSchema(defaults: SaleDefaults) {
             { error: objectError },
           )
           .prefault({}),
+        waitingRoom: z
+          .strictObject(
+            {
+              opensBeforeSeconds: wholeNumber("must be a whole number of seconds, 0 or more", 0).max(
+                WAITING_ROOM_LEAD_MAX_SECONDS,
+                `must be at most ${WAITING_ROOM_LEAD_MAX_SECONDS} seconds`,
+              ),
+              admitPerSecond: rate("must be a number of shoppers per second above 0"),
+              passSeconds: wholeNumber("must be a whole number of seconds, 1 or more", 1).max(
+                PASS_MAX_SECONDS,
+                `must be at most ${PASS_MAX_SECONDS} seconds`,
+              ),
+            },
+            { error: objectError },
+          )
+          .optional(),
       },
       { error: objectError },
     )

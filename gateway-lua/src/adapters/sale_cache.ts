@@ -13,6 +13,7 @@ import { clearSoldOut } from "./sold_out_flags";
 import { flagsDict } from "./shared_dict";
 import { observeRedis, redisClock } from "./metrics";
 import { checkIn } from "./gateway_registry";
+import { queueKeysOf, syncQueues } from "./waiting_room";
 
 export interface CachedSale {
   sale: PublishedSale;
@@ -24,6 +25,9 @@ export interface CachedSale {
   streamKey: string;
   openUnpaidKey: string;
   metaKey: string;
+  /** KEYS of the waiting room's scripts (adapters/waiting_room.ts). */
+  queuePlaceKeys: string[];
+  queueTickKeys: string[];
   userPolicy: GcraPolicy;
   /** Units left as last read from Redis; undefined until read. */
   approxLeft: number | undefined;
@@ -46,6 +50,7 @@ export function cachedSales(): CachedSale[] {
 
 function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): CachedSale {
   const k = saleKeys(sale.id);
+  const queueKeys = queueKeysOf(sale.id);
   return {
     sale,
     stockKey: k.stock,
@@ -56,6 +61,8 @@ function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): Cach
     streamKey: k.stream,
     openUnpaidKey: k.openUnpaid,
     metaKey: k.meta,
+    queuePlaceKeys: queueKeys.place,
+    queueTickKeys: queueKeys.tick,
     userPolicy: gcraPolicy(sale.limits.userRatePerSecond, sale.limits.userBurst),
     approxLeft: previous?.approxLeft,
   };
@@ -138,7 +145,7 @@ function syncOnce(red: RestyRedis): string | undefined {
     if (reloadErr !== undefined) return reloadErr;
     knownVersion = v;
   }
-  return refreshUnitsLeft(red);
+  return refreshUnitsLeft(red) ?? syncQueues(red, cachedSales(), ngx.now() * 1000);
 }
 
 let lastFailure: string | undefined;

@@ -73,8 +73,8 @@ export const REQUEST_BUCKETS: number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 export const REDIS_BUCKETS: number[] = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
 /** Redis operations the gateway times; /metrics lists each one's error counter even at 0. */
-export type RedisOp = "purchase" | "order_lookup" | "pay" | "config_sync";
-export const REDIS_OPS: RedisOp[] = ["purchase", "order_lookup", "pay", "config_sync"];
+export type RedisOp = "purchase" | "order_lookup" | "pay" | "config_sync" | "queue_place";
+export const REDIS_OPS: RedisOp[] = ["purchase", "order_lookup", "pay", "config_sync", "queue_place"];
 
 /**
  * Index of the bucket a value falls in: the first bound it does not exceed, or bounds.length
