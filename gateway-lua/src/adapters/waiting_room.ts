@@ -109,36 +109,32 @@ function stateTimeKey(saleId: string): string {
   return "qt:" + saleId;
 }
 
-/** The queue's state as last synced on this gateway; undefined before the first sync. */
-export function queueState(saleId: string): QueueState | undefined {
+/** The queue's state as last synced on this gateway, and its length; undefined before the first sync. */
+export function queueState(saleId: string): (QueueState & { length: number; syncedAtMs: number }) | undefined {
   const [raw] = queueDict().get(stateKey(saleId));
   if (typeof raw !== "string") return undefined;
-  const [admitted, settled, left] = string.match(raw, "^(%d+) (%d+) (%-?%d+)");
-  if (left === undefined) return undefined;
+  const [admitted, settled, left, length, buyers, expired, at] = string.match(raw, "^(%d+) (%d+) (%-?%d+) (%d+) (%d+) (%d+) (%d+)$");
+  if (at === undefined) return undefined;
   return {
     admitted: tonumber(admitted) as number,
     settled: tonumber(settled) as number,
     unitsLeft: isSoldOut(saleId) ? 0 : (tonumber(left) as number),
+    length: tonumber(length) as number,
+    buyers: tonumber(buyers) as number,
+    expired: tonumber(expired) as number,
+    syncedAtMs: tonumber(at) as number,
   };
 }
 
-/** Every figure of the synced state, for /metrics; undefined before the first sync. */
-export function queueFigures(saleId: string): { admitted: number; length: number; buyers: number; expired: number } | undefined {
-  const [raw] = queueDict().get(stateKey(saleId));
-  if (typeof raw !== "string") return undefined;
-  const [admitted, , , length, buyers, expired] = string.match(raw, "^(%d+) (%d+) (%-?%d+) (%d+) (%d+) (%d+)$");
-  if (expired === undefined) return undefined;
-  return { admitted: tonumber(admitted) as number, length: tonumber(length) as number, buyers: tonumber(buyers) as number, expired: tonumber(expired) as number };
-}
-
 /**
- * When position p was admitted by Redis' clock; nowMs when this worker's copy has not caught
- * up with the cursor another worker synced (it is at most a sync behind).
+ * When position p was admitted by Redis' clock. When this worker's copy has not caught up with
+ * the cursor another worker synced, `syncedAtMs`, the Redis time of that sync: a little later
+ * than the admission (by less than a sync period), never earlier.
  */
-export function admissionTime(saleId: string, position: number, nowMs: number): number {
+export function admissionTime(saleId: string, position: number, syncedAtMs: number): number {
   const t = timelines.get(saleId);
-  if (t === undefined) return nowMs;
-  return admittedAt(t.cursors, t.times, position) ?? nowMs;
+  if (t === undefined) return syncedAtMs;
+  return admittedAt(t.cursors, t.times, position) ?? syncedAtMs;
 }
 
 function keepTimeline(saleId: string, reply: number[], settled: number): void {
@@ -192,7 +188,7 @@ function tickOne(red: RestyRedis, c: CachedSale): string | undefined {
   const d = queueDict();
   const [storedAt] = d.get(stateTimeKey(c.sale.id));
   if (typeof storedAt === "number" && storedAt > (now as number)) return undefined;
-  const [ok, setErr] = d.set(stateKey(c.sale.id), string.format("%d %d %d %d %d %d", admitted, settled, left, length, buyers, expired));
+  const [ok, setErr] = d.set(stateKey(c.sale.id), string.format("%d %d %d %d %d %d %d", admitted, settled, left, length, buyers, expired, now));
   if (!ok) return "fs_queue dict: " + tostring(setErr);
   d.set(stateTimeKey(c.sale.id), now as number);
   return undefined;

@@ -39,6 +39,9 @@ export interface QueueState {
   settled: number;
   /** Units left: 0 stops admission and answers sold_out. */
   unitsLeft: number;
+  /** Admitted shoppers who bought, and whose passes expired unused. */
+  buyers: number;
+  expired: number;
 }
 
 export function queueOpensAtMs(sale: { startsAtMs: number }, room: WaitingRoom): number {
@@ -54,8 +57,14 @@ export function queueWindowAt(sale: { startsAtMs: number; endsAtMs: number }, ro
   return nowMs < queueOpensAtMs(sale, room) ? "early" : "before_start";
 }
 
+/** A waiting shopper polls every 1 to 5 s, by its wait; jitter adds up to a quarter second. */
 const MIN_RETRY_MS = 1000;
 const MAX_RETRY_MS = 5000;
+/**
+ * While the passes out cover every unit left, sold out may come with any purchase: waiting
+ * shoppers poll twice as often then, so that they learn of it within a second.
+ */
+const HELD_RETRY_MS = 500;
 /** Before the start: ask again by the start, at most this long from now. */
 const MAX_EARLY_RETRY_MS = 15000;
 /** A sold-out sale may get units back (an expired reservation): look again this often. */
@@ -94,12 +103,13 @@ export function queueAnswer(
   }
   const ahead = position - 1 - state.admitted;
   const etaMs = ((ahead + 1) / room.admitPerSecond) * 1000;
+  const held = state.admitted - state.buyers - state.expired >= state.unitsLeft;
   return {
     status: "waiting",
     position,
     ahead,
     etaSeconds: Math.ceil(etaMs / 1000),
-    retryAfterMs: Math.floor(clamp(etaMs / 4, MIN_RETRY_MS, MAX_RETRY_MS) + spread / 4),
+    retryAfterMs: (held ? HELD_RETRY_MS : Math.floor(clamp(etaMs / 4, MIN_RETRY_MS, MAX_RETRY_MS))) + Math.floor(spread / 4),
   };
 }
 

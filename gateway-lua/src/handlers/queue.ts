@@ -54,7 +54,8 @@ export function handleQueue(this: void): void {
   if (userId === undefined) return sendError("unauthorized");
   if (window === "ended") return sendJson(200, '{"status":"ended"}', "no-store", "ended");
 
-  const state: QueueState = queueState(sale.id) ?? { admitted: 0, settled: 0, unitsLeft: c.approxLeft ?? sale.stock };
+  const synced = queueState(sale.id);
+  const state: QueueState = synced ?? { admitted: 0, settled: 0, unitsLeft: c.approxLeft ?? sale.stock, buyers: 0, expired: 0 };
   const joining = ngx.req.get_method() === "POST";
   // Sold out: nobody joins or moves; a sold-out sale that gets units back is joined then.
   if (state.unitsLeft <= 0 && joining) return sendJson(200, encodeJson({ status: "sold_out", retryAfterMs: SOLD_OUT_RETRY_MS }), "no-store", "sold_out");
@@ -65,7 +66,7 @@ export function handleQueue(this: void): void {
     if (position === undefined) return;
   }
   const known = position > 0 ? position : undefined;
-  const admittedAtMs = known !== undefined && known <= state.admitted ? admissionTime(sale.id, known, nowMs) : undefined;
+  const admittedAtMs = synced !== undefined && known !== undefined && known <= synced.admitted ? admissionTime(sale.id, known, synced.syncedAtMs) : undefined;
   const answer = queueAnswer(window, room, sale.startsAtMs, known, state, admittedAtMs, nowMs, math.random());
 
   const body: { [field: string]: unknown } = {
