@@ -14,6 +14,7 @@ import { purchase } from "./support/http";
 import { Shopper, joinQueue, pollQueue, sleep, spearman, type QueueReply } from "./support/queue";
 import { signToken } from "./support/tokens";
 import { waitFor } from "./support/stream-fixtures";
+import { scrape } from "./support/prometheus";
 import { SaleRepository } from "../control-plane/src/sales/repository";
 import { expireReservationsJob } from "../control-plane/src/jobs/expire-reservations";
 
@@ -249,6 +250,30 @@ test("a pass left unused expires and its place goes to the next shopper; stock b
   expect(await countSale(redis, db.pool, sale.id)).toEqual(balancedCount(2, 0));
   const state = await redis.hgetall(saleKeys(sale.id).queueState);
   expect(Number(state.expired)).toBe(3);
+  // The gateway's metrics show the same (the fleet's figures, as synced).
+  const figures = async () => {
+    const m = await scrape(gateway.metricsUrl);
+    return ["length", "admitted", "passes_used", "passes_expired", "admit_per_second"].map((f) => m.value(`fs_gateway_queue_${f}`, { sale: sale.id }));
+  };
+  await waitFor("the metrics synced", async () => JSON.stringify(await figures()) === JSON.stringify([6, 5, 2, 3, 50]), 3000);
+});
+
+test("a poll with its ticket is answered from the gateway's memory: no Redis round trip", async () => {
+  const sale: RoomSale = { id: "wr-cheap", stock: 1000, startsAtMs: Date.now() + 1500, admitPerSecond: 5, passSeconds: 60 };
+  await createRoomSale(sale);
+  await untilStart(sale.startsAtMs);
+  const shoppers = Array.from({ length: 20 }, (_, i) => new Shopper(`cheap-${i}`, sale.id, gateway.url));
+  for (const s of shoppers) await s.join();
+  const redisCalls = async () => (await scrape(gateway.metricsUrl)).value("fs_gateway_redis_duration_seconds_count", { op: "queue_place" });
+  const before = await redisCalls();
+  for (let round = 0; round < 10; round++) {
+    const replies = await Promise.all(shoppers.map((s) => s.poll()));
+    expect(replies.every((r) => r.status === "waiting" || r.status === "admitted")).toBe(true);
+  }
+  expect(await redisCalls()).toBe(before);
+  // Without its ticket a poll reads the place from Redis (once per poll).
+  await pollQueue(gateway.url, sale.id, shoppers[0]!.token);
+  expect(await redisCalls()).toBe(before! + 1);
 });
 
 test("a reserve sale: sold out stops admission; a reservation that expires reopens it for the next shopper", async () => {

@@ -67,6 +67,18 @@ export const DICT_FREE: MetricFamily = {
   labels: ["dict"],
 };
 
+/**
+ * A waiting room's figures, read at scrape time from the state the gateway synced from Redis:
+ * the fleet's, so every gateway shows the same (take max, not sum, over gateways).
+ */
+export const QUEUE_GAUGES: MetricFamily[] = [
+  { code: "", name: "fs_gateway_queue_length", type: "gauge", help: "Shoppers in the sale's waiting room.", labels: ["sale"] },
+  { code: "", name: "fs_gateway_queue_admitted", type: "gauge", help: "Shoppers admitted so far (rate() of it: the admission rate).", labels: ["sale"] },
+  { code: "", name: "fs_gateway_queue_passes_used", type: "gauge", help: "Admitted shoppers who bought with their pass.", labels: ["sale"] },
+  { code: "", name: "fs_gateway_queue_passes_expired", type: "gauge", help: "Passes that expired unused (their places went to the next shoppers).", labels: ["sale"] },
+  { code: "", name: "fs_gateway_queue_admit_per_second", type: "gauge", help: "The waiting room's admission rate setting, shoppers per second over the fleet.", labels: ["sale"] },
+];
+
 /** Upper bounds (seconds) of the request latency buckets; +Inf is implied. */
 export const REQUEST_BUCKETS: number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 /** Upper bounds (seconds) of the Redis round-trip buckets; +Inf is implied. */
