@@ -65,8 +65,9 @@ const MAX_RETRY_MS = 5000;
  * shoppers poll twice as often then, so that they learn of it within a second.
  */
 const HELD_RETRY_MS = 500;
-/** Before the start: ask again by the start, at most this long from now. */
+/** Before the start: ask again at the start, at most this long from now (at least the minimum). */
 const MAX_EARLY_RETRY_MS = 15000;
+const MIN_EARLY_RETRY_MS = 250;
 /** A sold-out sale may get units back (an expired reservation): look again this often. */
 export const SOLD_OUT_RETRY_MS = 5000;
 
@@ -93,7 +94,7 @@ export function queueAnswer(
   if (state.unitsLeft <= 0) return { status: "sold_out", position, retryAfterMs: SOLD_OUT_RETRY_MS };
   const spread = Math.floor(jitter * 1000);
   if (window === "before_start" || position === undefined) {
-    return { status: "waiting", retryAfterMs: clamp(startsAtMs - nowMs, 0, MAX_EARLY_RETRY_MS) + spread };
+    return { status: "waiting", retryAfterMs: clamp(startsAtMs - nowMs, MIN_EARLY_RETRY_MS, MAX_EARLY_RETRY_MS) + spread };
   }
   if (position <= state.settled) return { status: "ended", position };
   if (admittedAtMs !== undefined && position <= state.admitted) {
