@@ -8,7 +8,7 @@
 import type { Redis } from "@flash-sale/node-common";
 import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
 import type { TestDatabase } from "./support/test-database";
-import type { ControlPlane } from "./support/control-plane";
+import { TEST_ADMIN_TOKEN, type ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { Shopper, sleep } from "./support/queue";
@@ -130,6 +130,24 @@ test("sold out while waiting shows at once, without a click", async () => {
   expect(await page.locator("#buy").isDisabled()).toBe(true);
   expect(await page.locator("#queue-status").textContent()).toBe("Sold out. Every unit has been sold.");
   await screenshots(page, "queue-sold-out");
+  await page.close();
+});
+
+test("the admin live page shows the waiting room: length, admitted, passes used and expired, the rate and its setting", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${controlPlane.url}/admin/login`);
+  await page.fill("#token", TEST_ADMIN_TOKEN);
+  await page.click("button[type=submit]");
+  await page.waitForURL(`${controlPlane.url}/admin`);
+  await page.goto(`${controlPlane.url}/admin/sales/${QUEUE_SALE}`);
+  await page.locator("#queue-panel").waitFor();
+  // Four shoppers, all admitted (four units, one bought).
+  await page.locator("#queue-admitted", { hasText: "4" }).waitFor({ timeout: 10_000 });
+  expect(await page.locator("#queue-length").innerText()).toBe("4");
+  expect(await page.locator("#queue-passes-used").innerText()).toBe("1");
+  expect(await page.locator("#queue-passes-expired").innerText()).toBe("0");
+  await page.locator("#queue-rate", { hasText: /^\d+\.\d\/s \(setting 1\/s\)$/ }).waitFor();
+  await screenshots(page, "admin-live-queue");
   await page.close();
 });
 

@@ -6,6 +6,7 @@
 import { api, ApiFailure } from "./api";
 import { lineChart } from "./chart";
 import { el, render } from "./dom";
+import { queuePanel } from "./queue-panel";
 import { unitsReserved, type RecordedAuditEntry, type SaleTraffic, type SaleWithStats } from "./types";
 
 const REFRESH_MS = 1000;
@@ -69,6 +70,7 @@ export async function livePage(saleId: string): Promise<void> {
   });
   const auditSection = el("section", {}, el("h2", { text: "Audit log" }));
   const chartBox = el("div", { id: "chart" });
+  const queue = sale.waitingRoom === undefined ? undefined : queuePanel();
 
   render(
     el("h1", {}, el("span", { id: "sale-name", text: sale.name }), " ", el("span", { class: "state", id: "sale-state", text: sale.state })),
@@ -87,6 +89,7 @@ export async function livePage(saleId: string): Promise<void> {
       stat("unit-drift", "Unit drift"),
       stat("order-drift", "Order drift"),
     ),
+    ...(queue === undefined ? [] : [queue.element]),
     el("h2", { text: "Requests per second by outcome" }),
     el("table", { id: "requests" }, el("tbody", { id: "requests-body" })),
     el("h2", { text: "Last minutes: units sold (green), requests/s (blue)" }),
@@ -108,6 +111,7 @@ export async function livePage(saleId: string): Promise<void> {
     setText("queue-lag", `${traffic.ordersQueued} orders`);
     setText("unit-drift", stats.reconciliation === null ? "not checked yet" : String(stats.reconciliation.unitDrift));
     setText("order-drift", stats.reconciliation?.orderDrift == null ? "not judged" : String(stats.reconciliation.orderDrift));
+    queue?.update(sale, atMs);
 
     const totals = traffic.requestsByOutcome ?? {};
     const perSecond = rates(previous, atMs, totals);
