@@ -60,10 +60,13 @@ export function handleQueue(this: void): void {
   // Sold out: nobody joins or moves; a sold-out sale that gets units back is joined then.
   if (state.unitsLeft <= 0 && joining) return sendJson(200, encodeJson({ status: "sold_out", retryAfterMs: SOLD_OUT_RETRY_MS }), "no-store", "sold_out");
 
-  let position = joining ? undefined : positionFromTicket(ngx.var.arg_ticket ?? "", sale.id, userId);
+  const sent = joining ? undefined : ngx.var.arg_ticket;
+  let position = sent === undefined ? undefined : positionFromTicket(sent, sale.id, userId);
+  let ticket = position === undefined ? undefined : sent;
   if (position === undefined || (position === 0 && window === "admitting")) {
     position = placeFromRedis(c, userId, joining, nowMs);
     if (position === undefined) return;
+    ticket = ticketFor(sale.id, userId, position);
   }
   const known = position > 0 ? position : undefined;
   const admittedAtMs = synced !== undefined && known !== undefined && known <= synced.admitted ? admissionTime(sale.id, known, synced.syncedAtMs) : undefined;
@@ -75,7 +78,7 @@ export function handleQueue(this: void): void {
     ahead: answer.ahead,
     etaSeconds: answer.etaSeconds,
     retryAfterMs: answer.retryAfterMs,
-    ticket: ticketFor(sale.id, userId, position),
+    ticket,
   };
   if (answer.passExpiresAtMs !== undefined) {
     body.passExpiresAt = isoTime(answer.passExpiresAtMs);
