@@ -3,7 +3,8 @@
  * ceilings measured in the same run on the same nginx build and worker count:
  *   - `return 200` from nginx itself            → ceiling of a purchase turned away
  *   - one Redis INCR through the gateway's pool → ceiling of a purchase admitted
- * Rows: purchase turned away (sold-out sale, distinct shoppers) and purchase admitted (large
+ * Rows: purchase turned away (sold-out sale, distinct shoppers), a waiting room's queue poll
+ * (distinct shoppers with their tickets: bench/queue-poll.ts) and purchase admitted (large
  * stock, distinct shoppers, valid JWTs). Prints progress and a table; writes
  * bench/results/gateway.json. Uses its own Redis and database, never the stack's.
  *
@@ -22,6 +23,7 @@ import { TestStack } from "../tests/support/test-stack";
 import { purchase } from "../tests/support/http";
 import { signToken } from "../tests/support/tokens";
 import { wrkSync, type WrkResult } from "../tests/support/wrk";
+import { prepareQueuePoll } from "./queue-poll";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -93,6 +95,7 @@ async function main(): Promise<void> {
     const shoppers = 30_000 * (DURATION * RUNS + 1);
     const tokens = writeTokens(tmp, "shopper", shoppers);
     const wrkEnv = { BENCH_TOKENS: tokens, BENCH_THREADS: String(THREADS) };
+    const poll = await prepareQueuePoll(redis, controlPlane, gateway, tmp, WIDE_LIMITS);
     const script = ["-s", path.join(BENCH_DIR, "wrk/purchase.lua")];
 
     // The ceilings get the same requests from the same wrk script, so the client's cost is
@@ -105,6 +108,8 @@ async function main(): Promise<void> {
 
     progress(`purchase turned away (sold-out sale, ${shoppers} distinct shoppers)`);
     const turnedAway = wrk(`${gateway.url}/api/sales/${soldOut.id}/purchase`, script, wrkEnv);
+    progress("queue poll (a waiting room's GET …/queue with each shopper's ticket)");
+    const queuePoll = wrk(poll.url, poll.script, { ...poll.env, BENCH_THREADS: String(THREADS) });
     progress(`purchase admitted (large stock, ${shoppers} distinct shoppers)`);
     await redis.config("RESETSTAT");
     const admitted = wrk(`${gateway.url}/api/sales/${large.id}/purchase`, script, wrkEnv);
@@ -117,6 +122,7 @@ async function main(): Promise<void> {
       { row: "ceiling: return 200", ...return200, ratio: 1 },
       { row: "ceiling: one Redis INCR", ...redisIncr, ratio: 1 },
       { row: "purchase turned away (sold out)", ...turnedAway, ratio: turnedAway.requestsPerSec / return200.requestsPerSec },
+      { row: "queue poll (waiting room, with ticket)", ...queuePoll, ratio: queuePoll.requestsPerSec / return200.requestsPerSec },
       { row: "purchase admitted", ...admitted, ratio: admitted.requestsPerSec / redisIncr.requestsPerSec },
     ];
     console.log("");
@@ -136,6 +142,7 @@ async function main(): Promise<void> {
       problems.push(`units taken in Redis (${sold}) do not match accepted purchases (${accepted}, + up to ${inFlight} in flight)`);
     }
     if (turnedAway.non2xx !== turnedAway.requests) problems.push("some turned-away-row requests were accepted");
+    if (queuePoll.non2xx !== 0) problems.push(`${queuePoll.non2xx} queue polls were refused`);
     console.log(`check: units taken in Redis ${sold}, accepted purchases seen by wrk ${accepted}; target ratio ≥ 0.8`);
     console.log(`Redis time inside the purchase script: ${scriptUsec ?? "?"} µs per call`);
     mkdirSync(path.join(BENCH_DIR, "results"), { recursive: true });
