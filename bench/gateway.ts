@@ -90,12 +90,13 @@ async function main(): Promise<void> {
     await waitForSale(gateway, soldOut.id);
     await waitForSale(gateway, large.id);
     await purchase(gateway.url, soldOut.id, signToken("first-and-only"));
+    // Before the tokens are written: the control plane's idle connection would be closed by then.
+    const poll = await prepareQueuePoll(redis, controlPlane, gateway, tmp, WIDE_LIMITS);
     // Enough distinct shoppers for every run of a row at 30,000 req/s, above what one Redis
     // round trip allows here; the admitted row's check below fails if they ran out.
     const shoppers = 30_000 * (DURATION * RUNS + 1);
     const tokens = writeTokens(tmp, "shopper", shoppers);
     const wrkEnv = { BENCH_TOKENS: tokens, BENCH_THREADS: String(THREADS) };
-    const poll = await prepareQueuePoll(redis, controlPlane, gateway, tmp, WIDE_LIMITS);
     const script = ["-s", path.join(BENCH_DIR, "wrk/purchase.lua")];
 
     // The ceilings get the same requests from the same wrk script, so the client's cost is

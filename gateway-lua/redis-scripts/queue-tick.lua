@@ -25,7 +25,7 @@ ARGV[3] the caller's latest known cursor: admissions above it are returned
 
 Returns {admitted, length, unitsLeft, buyers, expired, settled, nowMs, cursor1, ms1, …}
         (the admissions above ARGV[3], oldest first, at most MAX_RETURNED), or {-1} when the
-        sale's state is not in this Redis (not built).
+        sale's state is not in this Redis (not built, or its stock not loaded): nothing written.
 ]]
 local SETTLE_PER_RUN = 5000   -- positions settled per run at most (bounds the time Redis is held)
 local USERS_PER_HMGET = 500
@@ -33,7 +33,8 @@ local MAX_RETURNED = 1000
 
 local meta = redis.call('HMGET', KEYS[1], 'startsAt', 'endsAt', 'paused')
 local startsAt, endsAt = tonumber(meta[1]), tonumber(meta[2])
-if not startsAt or not endsAt then return {-1} end
+local left = tonumber(redis.call('GET', KEYS[5]))
+if not startsAt or not endsAt or not left then return {-1} end
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 
@@ -43,7 +44,6 @@ local tickAt = tonumber(st[2] or startsAt)
 local settled = tonumber(st[3] or '0')
 local expired = tonumber(st[4] or '0')
 local length = redis.call('ZCARD', KEYS[3])
-local left = tonumber(redis.call('GET', KEYS[5]) or '0')
 local buyers = redis.call('HLEN', KEYS[6])
 
 if now >= startsAt then

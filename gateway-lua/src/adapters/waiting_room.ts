@@ -182,7 +182,7 @@ function tickOne(red: RestyRedis, c: CachedSale): string | undefined {
   ]);
   if (typeof res !== "object") return "queue-tick of sale '" + c.sale.id + "': " + tostring(err);
   const reply = res as number[];
-  if (reply[0] === -1) return undefined; // not built yet: the publish is on its way
+  if (reply[0] === -1) return undefined; // not built (or no stock) yet: the publish is on its way
   const [admitted, length, left, buyers, expired, settled, now] = [reply[0], reply[1], reply[2], reply[3], reply[4], reply[5], reply[6]];
   keepTimeline(c.sale.id, reply, settled as number);
   const d = queueDict();
