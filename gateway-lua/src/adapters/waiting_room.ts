@@ -31,7 +31,7 @@ import { isSoldOut } from "./sold_out_flags";
  * A pass is settled this long after it expires: a gateway stamps a pass from its copy of the
  * admissions, which may be a sync (or a slow Redis reply) behind the cursor.
  */
-export const SETTLE_GRACE_MS = 2000;
+const SETTLE_GRACE_MS = 2000;
 
 let placeScript: RedisScript | undefined;
 let tickScript: RedisScript | undefined;
@@ -62,7 +62,8 @@ export function checkPass(pass: string, saleId: string, userId: string, nowMs: n
 
 // --- joining and looking up a place: one round trip
 
-export type Place = { position: number; length: number } | "not_in_queue" | "not_built" | "unavailable";
+/** A position (0: joined before the start, drawn at it), or why there is none. */
+export type Place = number | "not_in_queue" | "not_built" | "unavailable";
 
 /** Scores below 2^48 from 6 random bytes: the pre-start order is the order of these. */
 function randomScore(): string | undefined {
@@ -73,7 +74,7 @@ function randomScore(): string | undefined {
   return string.format("%d", n);
 }
 
-/** Joins (or, with `lookOnly`, finds) the shopper's place; position 0: drawn at the start. */
+/** Joins (or, with `lookOnly`, finds) the shopper's place. */
 export function placeInQueue(c: CachedSale, userId: string, lookOnly: boolean): LuaMultiReturn<[Place, string | undefined]> {
   const score = lookOnly ? "0" : randomScore();
   if (score === undefined) return $multi("unavailable", "the random source failed");
@@ -85,11 +86,10 @@ export function placeInQueue(c: CachedSale, userId: string, lookOnly: boolean): 
     return $multi("unavailable", tostring(err));
   }
   releaseRedis(red);
-  const reply = res as number[];
-  const position = reply[0] as number;
+  const position = (res as number[])[0] as number;
   if (position === -1) return $multi("not_in_queue", undefined);
   if (position === -2) return $multi("not_built", undefined);
-  return $multi({ position, length: reply[1] as number }, undefined);
+  return $multi(position, undefined);
 }
 
 // --- the state each sync keeps

@@ -37,7 +37,7 @@ function placeFromRedis(c: CachedSale, userId: string, joining: boolean, nowMs: 
     sendError("unavailable");
     return undefined;
   }
-  return place.position;
+  return place;
 }
 
 export function handleQueue(this: void): void {
