@@ -1,6 +1,7 @@
 /** Unit tests live beside each package (…/test/); integration tests, against real nginx, Redis and Postgres, in tests/. */
 const tsJest = ["ts-jest", { tsconfig: "tsconfig.test.json" }];
-const moduleNameMapper = { "^@flash-sale/gateway-lua/core/(.*)$": "<rootDir>/gateway-lua/src/core/$1" };
+// The pages' modules import each other as the browser does ("./x.js"): jest reads the .ts.
+const moduleNameMapper = { "^@flash-sale/gateway-lua/core/(.*)$": "<rootDir>/gateway-lua/src/core/$1", "^(\\.{1,2}/.*)\\.js$": "$1" };
 
 module.exports = {
   // Jest takes testTimeout from here only; in a project's entry it is ignored (5 s would apply).

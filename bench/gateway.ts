@@ -4,7 +4,8 @@
  *   - `return 200` from nginx itself            → ceiling of a purchase turned away
  *   - one Redis INCR through the gateway's pool → ceiling of a purchase admitted, with the AOF
  *     fsynced everysec and again always
- * Rows: purchase turned away (sold-out sale, distinct shoppers) and purchase admitted (large
+ * Rows: purchase turned away (sold-out sale, distinct shoppers), a waiting room's queue poll
+ * (distinct shoppers with their tickets: bench/queue-poll.ts) and purchase admitted (large
  * stock, distinct shoppers, valid JWTs) in each durability mode (README, "What a 202
  * guarantees"): appendfsync everysec, always, and a replica acknowledging (a local replica
  * redis-server, attached in all three, and a second gateway with redis_wait_replicas = 1), their
@@ -31,6 +32,7 @@ import { TestStack } from "../tests/support/test-stack";
 import { purchase } from "../tests/support/http";
 import { signToken } from "../tests/support/tokens";
 import { wrkSync, type WrkResult } from "../tests/support/wrk";
+import { prepareQueuePoll } from "./queue-poll";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -129,6 +131,8 @@ async function main(): Promise<void> {
     }
     await waitForSale(gateway, soldOut.id);
     await purchase(gateway.url, soldOut.id, signToken("first-and-only"));
+    // Before the tokens are written: the control plane's idle connection would be closed by then.
+    const poll = await prepareQueuePoll(redis, controlPlane, gateway, tmp, WIDE_LIMITS);
     // Enough distinct shoppers for every run of a row at 30,000 req/s, above what one Redis
     // round trip allows here; the admitted rows' check below fails if they ran out.
     const shoppers = 30_000 * (DURATION * RUNS + 1);
@@ -151,6 +155,10 @@ async function main(): Promise<void> {
 
     progress(`purchase turned away (sold-out sale, ${shoppers} distinct shoppers)`);
     const turnedAway = wrk(`${gateway.url}/api/sales/${soldOut.id}/purchase`, script, wrkEnv);
+    progress("queue poll (a waiting room's GET …/queue with each shopper's ticket)");
+    const queuePoll = wrk(poll.url, poll.script, { ...poll.env, BENCH_THREADS: String(THREADS) });
+    if (queuePoll.non2xx !== 0) problems.push(`${queuePoll.non2xx} queue polls were refused`);
+
     if (turnedAway.non2xx !== turnedAway.requests) problems.push("some turned-away-row requests were accepted");
 
     // A replica is attached during every mode's runs, as in a deployment with failover; only the
@@ -255,6 +263,7 @@ async function main(): Promise<void> {
       { row: "ceiling: one Redis INCR (everysec)", ...incrEverysec, ratio: 1 },
       { row: "ceiling: one Redis INCR (always)", ...incrAlways, ratio: incrAlways.requestsPerSec / incrEverysec.requestsPerSec },
       { row: "purchase turned away (sold out)", ...turnedAway, ratio: turnedAway.requestsPerSec / return200.requestsPerSec },
+      { row: "queue poll (waiting room, with ticket)", ...queuePoll, ratio: queuePoll.requestsPerSec / return200.requestsPerSec },
       ...MODES.map((mode) => ({
         row: `purchase admitted, ${MODE_LABELS[mode]}`,
         ...modes[mode].result,

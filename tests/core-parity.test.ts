@@ -19,6 +19,7 @@ import * as orderRecord from "@flash-sale/gateway-lua/core/order_record";
 import * as purchaseRequest from "@flash-sale/gateway-lua/core/purchase_request";
 import * as redisUrl from "@flash-sale/gateway-lua/core/redis_url";
 import * as sale from "@flash-sale/gateway-lua/core/sale";
+import * as waitingRoom from "@flash-sale/gateway-lua/core/waiting_room";
 import { freePort, waitForPort } from "./support/ports";
 import { request } from "./support/http";
 import { signToken } from "./support/tokens";
@@ -36,6 +37,7 @@ const MODULES: Record<string, Record<string, (...args: never[]) => unknown>> = {
   "core.purchase_request": purchaseRequest as never,
   "core.redis_url": redisUrl as never,
   "core.sale": sale as never,
+  "core.waiting_room": waitingRoom as never,
 };
 
 // Runs the cases posted as JSON; `platform: true` appends the nginx JWT platform for `secret`.
@@ -270,4 +272,41 @@ test("the challenge picture is the same SVG in both, byte for byte, from the sam
   expect(lua.length).toBe(drawings.length);
   lua.forEach((svg, i) => expect({ i, svg }).toEqual({ i, svg: node[i] }));
   expect(node.some((svg) => / d="M-|[ LC]-\d/.test(String(svg)))).toBe(true);
+});
+
+test("waiting rooms agree: tickets and passes from both HMACs, the same verdicts and the same answers", async () => {
+  const secret = "test-secret-test-secret-test-secret-0123456789";
+  const mac = nodeJwtPlatform(secret);
+  const start = 1_796_000_000_000;
+  const exp = start + 30_000;
+  const pass = waitingRoom.queuePass("s1", "alice", 1234567, exp, mac);
+  const ticket = waitingRoom.queueTicket("s1", "a|x", 99, mac);
+  const room = { opensBeforeSeconds: 60, admitPerSecond: 0.3, passSeconds: 30 };
+  const state = { admitted: 20, settled: 3, unitsLeft: 10, buyers: 5, expired: 5 };
+  const cases: Case[] = [
+    ...[0, 1, 99, 1234567890].map((p) => ({ module: "core.waiting_room", fn: "queueTicket", args: ["s1", "a|x", p], platform: true })),
+    { module: "core.waiting_room", fn: "queuePass", args: ["s1", "alice", 1234567, exp], platform: true },
+    ...[ticket, ticket.replace(/^99/, "98"), "", "99.", "099." + ticket.split(".")[1]].map((t) => ({ module: "core.waiting_room", fn: "openQueueTicket", args: [t, "s1", "a|x"], platform: true })),
+    ...[
+      [pass, "s1", "alice", exp - 1],
+      [pass, "s1", "alice", exp],
+      [pass, "s2", "alice", start],
+      [pass, "s1", "bob", start],
+      ["1.2", "s1", "alice", start],
+      [ticket, "s1", "alice", start],
+    ].map((args) => ({ module: "core.waiting_room", fn: "openQueuePass", args, platform: true })),
+    ...[start - 60_001, start - 60_000, start, start + 3_600_000].map((t) => ({ module: "core.waiting_room", fn: "queueWindowAt", args: [{ startsAtMs: start, endsAtMs: start + 3_600_000 }, room, t] })),
+    ...[
+      ["before_start", undefined, state, undefined, start - 5000, 0.999],
+      ["admitting", 3, state, start, start + 1, 0],
+      ["admitting", 20, state, start + 1000, start + 2000, 0],
+      ["admitting", 20, state, start + 1000, start + 31_000, 0],
+      ["admitting", 21, state, undefined, start, 0.5],
+      ["admitting", 1001, { ...state, unitsLeft: 11 }, undefined, start, 0.5],
+      ["admitting", 21, { ...state, unitsLeft: 0 }, undefined, start, 0],
+      ["ended", 21, state, undefined, start, 0],
+    ].map(([w, position, st, at, now, jitter]) => ({ module: "core.waiting_room", fn: "queueAnswer", args: [w, room, start, position, st, at, now, jitter] })),
+    ...[0, 3, 4, 9, 10].map((p) => ({ module: "core.waiting_room", fn: "admittedAt", args: [[3, 5, 9], [100, 200, 300], p] })),
+  ];
+  await expectSameInBoth(secret, cases);
 });

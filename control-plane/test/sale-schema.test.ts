@@ -68,6 +68,21 @@ describe("saleInputSchema", () => {
     expect(schema.parse({ ...minimal, name: "  秒杀 Crème — 50 % off 🎉 " }).name).toBe("秒杀 Crème — 50 % off 🎉");
   });
 
+  it("takes a waiting room, and names each bad member of one", () => {
+    const room = { opensBeforeSeconds: 600, admitPerSecond: 50, passSeconds: 60 };
+    expect(schema.parse({ ...minimal, waitingRoom: room }).waitingRoom).toEqual(room);
+    expect(schema.parse(minimal).waitingRoom).toBeUndefined();
+    const unknown = schema.safeParse({ ...minimal, waitingRoom: { ...room, extra: 1 } });
+    expect(unknown.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([["waitingRoom", "is not a known field"]]);
+    const members = schema.safeParse({ ...minimal, waitingRoom: { opensBeforeSeconds: -1, admitPerSecond: 0.001, passSeconds: 3601 } });
+    expect(members.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      ["waitingRoom.opensBeforeSeconds", "must be a whole number of seconds, 0 or more"],
+      ["waitingRoom.admitPerSecond", "must be a number of attempts per second, at least 0.01"],
+      ["waitingRoom.passSeconds", "must be at most 3600 seconds"],
+    ]);
+    expect(schema.safeParse({ ...minimal, waitingRoom: { admitPerSecond: 5, passSeconds: 60 } }).error?.issues[0]?.message).toBe("is required");
+  });
+
   it("checks endsAt against startsAt alongside other fields' issues", () => {
     const result = schema.safeParse({ ...minimal, price: -1, endsAt: "2030-01-01T11:00:00Z" });
     expect(result.success).toBe(false);

@@ -11,6 +11,7 @@ import { byId, idFromPath, show, sleep } from "./dom.js";
 import { announcementStep, countdownInWords, formatCountdown, formatPrice, formatTime } from "./format.js";
 import { serverNow, syncServerClock } from "./server-clock.js";
 import { retryDelaySec, retryText } from "./texts.js";
+import { WaitingRoom } from "./waiting-room.js";
 
 type Phase = "loading" | "unreachable" | "missing" | "upcoming" | "active" | "paused" | "sold_out" | "ended";
 
@@ -68,6 +69,8 @@ let lastAnnouncedStep = -1;
 let failures = 0;
 let nextReadAt = 0;
 let wake: (() => void) | undefined;
+/** Sales with a waiting room: the buy button waits for its pass. */
+let room: WaitingRoom | undefined;
 
 function phaseNow(): Phase {
   if (sale === undefined) return phase;
@@ -93,6 +96,11 @@ function renderSale(s: PublicSale): void {
   el.price.textContent = formatPrice(s.price, s.currency);
   el.when.textContent = `From ${formatTime(s.startsAt)} to ${formatTime(s.endsAt)}`;
   el.stock.textContent = `${s.stock.left} of ${s.stock.total} left`;
+  room ??= s.waitingRoom && new WaitingRoom(s.id, s.waitingRoom.opensAt, el.buy, (q) => {
+    // The queue learns of sold out (and of units coming back) sooner than the sale's view.
+    if (sale !== undefined && (q.status === "sold_out" || sale.status === "sold_out")) sale.status = q.status === "sold_out" ? "sold_out" : "active";
+    tick();
+  });
 }
 
 function renderMissing(): void {
@@ -113,10 +121,10 @@ function renderPhase(next: Phase): void {
   show(el.buy, sale !== undefined);
   const closed = next === "sold_out" || next === "ended";
   if (closed) show(el.challenge, false);
-  el.buy.disabled = next !== "active" || busy || done || serverNow() < retryAt;
+  el.buy.disabled = next !== "active" || busy || done || serverNow() < retryAt || (room !== undefined && room.pass() === undefined);
   el.buy.textContent = next === "sold_out" ? "Sold out" : next === "ended" ? "Sale ended" : done ? "Already bought" : "Buy now";
   if (!changed) return;
-  if (next === "active") announce("The sale is open. You can buy now.");
+  if (next === "active") announce(room === undefined ? "The sale is open. You can buy now." : "The sale is open.");
   if (next === "paused") announce("The sale is paused. It will resume shortly.");
   if (next === "sold_out") announce("Sold out. Every unit has been sold.");
   if (next === "ended") announce("The sale has ended.");
@@ -267,6 +275,10 @@ async function handleRefusal(res: Extract<ApiResult<unknown>, { ok: false }>, re
     case "challenge_failed":
       say(`${res.message} Here is a new ${challengeKind === "text" ? "question" : "picture"}.`);
       return loadChallenge();
+    case "pass_required":
+      say(res.message);
+      room?.refresh();
+      return;
     default: {
       const text = retryText(res.error, res.retryAfterSec);
       say(text ?? res.message);
@@ -307,7 +319,7 @@ async function loadChallenge(): Promise<void> {
 }
 
 async function purchase(): Promise<void> {
-  const body: Record<string, unknown> = { quantity: 1 };
+  const body: Record<string, unknown> = { quantity: 1, pass: room?.pass() };
   if (sale?.challenge === true) {
     if (challenge === undefined) return loadChallenge();
     body.challengeId = challenge.challengeId;

@@ -62,10 +62,13 @@ export async function waitForRows(pool: Pool, saleId: string, expected: number, 
   }
 }
 
-/** Everything Redis and Postgres hold, to show that a refused request wrote nothing. */
-export async function snapshot(redis: Redis, pool: Pool): Promise<string> {
+/**
+ * Everything Redis and Postgres hold, to show that a refused request wrote nothing; `timerKeys`
+ * are left out too (a waiting room's admission state, which the gateways' timers move).
+ */
+export async function snapshot(redis: Redis, pool: Pool, timerKeys: string[] = []): Promise<string> {
   // The gateways' check-ins (liveness, refreshed every second) are no state a request writes.
-  const liveness = new Set([GATEWAYS_KEY, GATEWAY_METRICS_URLS_KEY]);
+  const liveness = new Set([GATEWAYS_KEY, GATEWAY_METRICS_URLS_KEY, ...timerKeys]);
   const keys = (await redis.keys("*")).filter((k) => !liveness.has(k)).sort();
   const parts: string[] = [];
   for (const key of keys) {

@@ -71,6 +71,7 @@ function settingsOf(sale: Sale): { [field: string]: unknown } {
     ...(sale.paymentTimeoutSeconds === undefined ? {} : { paymentTimeoutSeconds: sale.paymentTimeoutSeconds }),
     challenge: sale.challenge,
     limits: sale.limits,
+    ...(sale.waitingRoom === undefined ? {} : { waitingRoom: sale.waitingRoom }),
   };
 }
 

@@ -6,6 +6,7 @@
 import type { Pool, Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { lastReconciliation, type Reconciliation } from "./reconciliation";
+import { readQueueStats, type QueueStats } from "./queue-stats";
 import type { SaleRepository } from "./repository";
 
 export interface LiveStats {
@@ -27,15 +28,18 @@ export interface LiveStats {
   appliedRevision: number | null;
   /** The reconcile job's last check of the sale (drift shows here); null before the first. */
   reconciliation: Reconciliation | null;
+  /** The waiting room's figures (all 0 for a sale without one). */
+  queue: QueueStats;
 }
 
 export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRepository, saleId: string): Promise<LiveStats> {
   const keys = saleKeys(saleId);
-  const [[left, sold, paid, openUnpaid], applied, persisted, reconciliation] = await Promise.all([
+  const [[left, sold, paid, openUnpaid], applied, persisted, reconciliation, queue] = await Promise.all([
     redis.mget(keys.stock, keys.sold, keys.paid, keys.openUnpaid), // one slot: the keys carry the sale's hash tag
     redis.hget(keys.meta, "revision"),
     repository.persistedOrders(saleId),
     lastReconciliation(pool, saleId),
+    readQueueStats(redis, saleId),
   ]);
   return {
     unitsLeft: left === null || left === undefined ? null : Number(left),
@@ -46,5 +50,6 @@ export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRe
     unitsPersisted: persisted.units,
     appliedRevision: applied === null ? null : Number(applied),
     reconciliation,
+    queue,
   };
 }

@@ -56,6 +56,7 @@ export function publishedRecord(sale: Sale): Omit<PublishedSale, "version"> & { 
     paused: sale.paused,
     limits: sale.limits,
     revision: sale.revision,
+    waitingRoom: sale.waitingRoom,
   };
 }
 

@@ -1,6 +1,6 @@
 /** Sales in Postgres: the durable record the control plane publishes from. */
 import type { Pool, PoolClient } from "@flash-sale/node-common";
-import type { Deduction, SaleLimits } from "@flash-sale/gateway-lua/core/sale";
+import type { Deduction, SaleLimits, WaitingRoom } from "@flash-sale/gateway-lua/core/sale";
 import { recordAudit, type AuditAction } from "./audit-log";
 import { statusesTakingUnits, type KnownOrder, type OrderStatus } from "./rebuilt-state";
 import type { SaleSettings } from "./schema";
@@ -28,6 +28,8 @@ export interface Sale {
   paymentTimeoutSeconds?: number;
   challenge: boolean;
   limits: SaleLimits;
+  /** Absent: no waiting room. */
+  waitingRoom?: WaitingRoom;
   paused: boolean;
   /** When the sale was first published (committed before Redis is written); null: a draft. */
   publishedAt: string | null;
@@ -67,6 +69,7 @@ interface SaleRow {
   payment_timeout_seconds: number | null;
   challenge: boolean;
   limits: SaleLimits;
+  waiting_room: WaitingRoom | null;
   paused: boolean;
   published_at: Date | null;
   published_version: string | null; // bigint
@@ -76,7 +79,7 @@ interface SaleRow {
   updated_at: Date;
 }
 
-/** The columns name … limits, in the order of INSERT and UPDATE ($2 onwards). */
+/** The columns name … waiting_room, in the order of INSERT and UPDATE ($2 onwards). */
 function settingsColumns(s: SaleSettings): unknown[] {
   return [
     s.name,
@@ -90,6 +93,7 @@ function settingsColumns(s: SaleSettings): unknown[] {
     s.paymentTimeoutSeconds ?? null,
     s.challenge,
     JSON.stringify(s.limits),
+    s.waitingRoom === undefined ? null : JSON.stringify(s.waitingRoom),
   ];
 }
 
@@ -107,6 +111,7 @@ function toSale(row: SaleRow): Sale {
     ...(row.payment_timeout_seconds === null ? {} : { paymentTimeoutSeconds: row.payment_timeout_seconds }),
     challenge: row.challenge,
     limits: row.limits,
+    ...(row.waiting_room === null ? {} : { waitingRoom: row.waiting_room }),
     paused: row.paused,
     publishedAt: row.published_at === null ? null : row.published_at.toISOString(),
     publishedVersion: row.published_version === null ? null : Number(row.published_version),
@@ -125,8 +130,8 @@ export class SaleRepository {
     return this.inTransaction(async (db) => {
       const result = await db.query<SaleRow>(
         `INSERT INTO sales (id, name, price, currency, stock, starts_at, ends_at, per_user_limit,
-                            deduction, payment_timeout_seconds, challenge, limits)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                            deduction, payment_timeout_seconds, challenge, limits, waiting_room)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (id) DO NOTHING
          RETURNING *`,
         [id, ...settingsColumns(s)],
@@ -157,7 +162,7 @@ export class SaleRepository {
     const result = await locked.db.query<SaleRow>(
       `UPDATE sales SET name = $2, price = $3, currency = $4, stock = $5, starts_at = $6, ends_at = $7,
                         per_user_limit = $8, deduction = $9, payment_timeout_seconds = $10, challenge = $11,
-                        limits = $12, revision = revision + 1, updated_at = now()
+                        limits = $12, waiting_room = $13, revision = revision + 1, updated_at = now()
         WHERE id = $1
         RETURNING *`,
       [locked.sale.id, ...settingsColumns(s)],

@@ -17,6 +17,9 @@ const LIMIT_MAX = 1_000_000;
 const NAME_MAX_LENGTH = 200;
 /** No C0 control (NUL, tab, line breaks …), DEL or C1 control anywhere. */
 const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;
+/** A queue open for more than a week before its sale, or a pass for more than an hour, is a typo. */
+const WAITING_ROOM_LEAD_MAX_SECONDS = 7 * 86400;
+const PASS_MAX_SECONDS = 3600;
 
 /** What the server fills in when the admin leaves a field out (from FS_DEFAULT_*). */
 export interface SaleDefaults {
@@ -126,6 +129,20 @@ export function saleInputSchema(defaults: SaleDefaults) {
             { error: objectError },
           ),
           {},
+        ),
+        waitingRoom: z.optional(
+          z.strictObject(
+            {
+              opensBeforeSeconds: wholeNumber("must be a whole number of seconds, 0 or more", 0).check(
+                z.maximum(WAITING_ROOM_LEAD_MAX_SECONDS, `must be at most ${WAITING_ROOM_LEAD_MAX_SECONDS} seconds`),
+              ),
+              admitPerSecond: rate(),
+              passSeconds: wholeNumber("must be a whole number of seconds, 1 or more", 1).check(
+                z.maximum(PASS_MAX_SECONDS, `must be at most ${PASS_MAX_SECONDS} seconds`),
+              ),
+            },
+            { error: objectError },
+          ),
         ),
       },
       { error: objectError },

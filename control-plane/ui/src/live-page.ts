@@ -13,6 +13,7 @@ import { Panel } from "./panel";
 import { readSale, salePath } from "./sale-record";
 import { allowedActions, shownState, type PageAction } from "./sale-state";
 import { unitsReserved, type RecordedAuditEntry, type SaleTraffic, type SaleView, type SaleWithStats } from "./types";
+import { queuePanel } from "./queue-panel";
 
 const REFRESH_MS = 1000;
 const AUDIT_REFRESH_MS = 10_000;
@@ -189,6 +190,10 @@ export async function livePage(saleId: string): Promise<void> {
       setText("orders-persisted", count(fresh.ordersPersisted));
       setText("unit-drift", fresh.reconciliation === null ? "not checked yet" : String(fresh.reconciliation.unitDrift));
       setText("order-drift", fresh.reconciliation?.orderDrift == null ? "not judged" : String(fresh.reconciliation.orderDrift));
+      if (freshSale.waitingRoom !== undefined) {
+        queue.element.hidden = false;
+        queue.update({ ...freshSale, stats: fresh }, statsAtMs);
+      }
     },
   });
 
@@ -238,6 +243,9 @@ export async function livePage(saleId: string): Promise<void> {
       auditBody.replaceChildren(...entries.slice().reverse().map(auditRow));
     },
   });
+  // Shown once the sale turns out to have a waiting room.
+  const queue = queuePanel();
+  queue.element.hidden = true;
 
   render(
     el("p", { class: "crumbs" }, el("a", { href: "/admin", text: "All sales" })),
@@ -265,6 +273,7 @@ export async function livePage(saleId: string): Promise<void> {
         stat("order-drift", "Order drift"),
       ),
     ),
+    queue.element,
     el(
       "section",
       { class: "live", "aria-labelledby": "traffic-title" },

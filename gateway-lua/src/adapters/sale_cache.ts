@@ -15,6 +15,7 @@ import { flagsDict } from "./shared_dict";
 import { observeRedis, redisClock, setClockSkew } from "./metrics";
 import { clockSkewSeconds } from "../core/metrics";
 import { checkIn } from "./gateway_registry";
+import { queueKeysOf, syncQueues } from "./waiting_room";
 
 export interface CachedSale {
   sale: PublishedSale;
@@ -29,6 +30,9 @@ export interface CachedSale {
   /** The Redis Cluster slot of every key of the sale (they share its hash tag). */
   slot: number;
   userOrdersKey: string;
+  /** KEYS of the waiting room's scripts (adapters/waiting_room.ts). */
+  queuePlaceKeys: string[];
+  queueTickKeys: string[];
   userPolicy: GcraPolicy;
   /** Units left as last read from Redis; undefined until read. */
   approxLeft: number | undefined;
@@ -56,6 +60,7 @@ export function cachedSales(): CachedSale[] {
 
 function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): CachedSale {
   const k = saleKeys(sale.id);
+  const queueKeys = queueKeysOf(sale.id);
   return {
     sale,
     stockKey: k.stock,
@@ -68,6 +73,8 @@ function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): Cach
     metaKey: k.meta,
     slot: keySlot(k.meta),
     userOrdersKey: k.userOrders,
+    queuePlaceKeys: queueKeys.place,
+    queueTickKeys: queueKeys.tick,
     userPolicy: gcraPolicy(sale.limits.userRatePerSecond, sale.limits.userBurst),
     approxLeft: previous?.approxLeft,
   };
@@ -204,7 +211,7 @@ function refreshUnitsLeft(): string | undefined {
 function syncOnce(): string | undefined {
   const [ok, err] = callSlot(CONFIG_SLOT, syncConfigs, undefined);
   if (ok !== true) return "config: " + tostring(err);
-  return refreshUnitsLeft();
+  return refreshUnitsLeft() ?? syncQueues(cachedSales(), ngx.now() * 1000);
 }
 
 let lastFailure: string | undefined;

@@ -12,8 +12,10 @@ export const FLAGS_DICT = "fs_flags";
 export const LIMITS_DICT = "fs_limits";
 /** Metrics counters (see core/metrics.ts). */
 export const METRICS_DICT = "fs_metrics";
+/** Waiting rooms' state, synced from Redis (adapters/waiting_room.ts). */
+export const QUEUE_DICT = "fs_queue";
 /** Every dict of the gateway, for the fill gauges. */
-export const ALL_DICTS = [FLAGS_DICT, LIMITS_DICT, METRICS_DICT];
+export const ALL_DICTS = [FLAGS_DICT, LIMITS_DICT, METRICS_DICT, QUEUE_DICT];
 
 export function flagsDict(): NgxSharedDict {
   return dict(FLAGS_DICT);
@@ -25,6 +27,10 @@ export function limitsDict(): NgxSharedDict {
 
 export function metricsDict(): NgxSharedDict {
   return dict(METRICS_DICT);
+}
+
+export function queueDict(): NgxSharedDict {
+  return dict(QUEUE_DICT);
 }
 
 /** A declared dict by name (for the fill gauges). */

@@ -67,6 +67,23 @@ export interface SaleKeys {
   expiryCursor: string;
   /** Stream: order status changes (paid, expired) for the control plane to copy to Postgres. */
   statusChanges: string;
+  /**
+   * Sorted set, the waiting room: user id → place. Joiners before the start get a random score
+   * below 2^48 (their order is drawn by it), later ones 2^48 + their arrival number; a shopper's
+   * position is their rank + 1.
+   */
+  queue: string;
+  /**
+   * Hash, the waiting room's admission: `arrivals` (joiners since the start), `cursor` (shoppers
+   * admitted, fractional), `tickAt` (Redis ms it was last advanced), `settled` (positions whose
+   * pass time is over), `expired` (of those, passes that went unused).
+   */
+  queueState: string;
+  /**
+   * Sorted set: when the cursor passed each value, for passes' expiry: score = cursor after an
+   * advance, member = "<cursor>:<Redis ms>". Entries are dropped once settled.
+   */
+  admissions: string;
 }
 
 export function saleKeys(saleId: string): SaleKeys {
@@ -84,6 +101,9 @@ export function saleKeys(saleId: string): SaleKeys {
     openUnpaid: tag + "open-unpaid",
     expiryCursor: tag + "expiry-cursor",
     statusChanges: tag + "status-changes",
+    queue: tag + "queue",
+    queueState: tag + "queue-state",
+    admissions: tag + "admissions",
   };
 }
 
@@ -100,6 +120,16 @@ export function payScriptKeys(k: SaleKeys): string[] {
 /** The reservation expiry script's KEYS (control-plane/redis-scripts/expire-reservations.lua), in order. */
 export function expiryScriptKeys(k: SaleKeys): string[] {
   return [k.stock, k.sold, k.orderSeq, k.orders, k.expiryCursor, k.statusChanges, k.openUnpaid, k.meta];
+}
+
+/** The queue-place script's KEYS (redis-scripts/queue-place.lua), in order. */
+export function queuePlaceScriptKeys(k: SaleKeys): string[] {
+  return [k.meta, k.queue, k.queueState];
+}
+
+/** The queue-tick script's KEYS (redis-scripts/queue-tick.lua), in order. */
+export function queueTickScriptKeys(k: SaleKeys): string[] {
+  return [k.meta, k.queueState, k.queue, k.admissions, k.stock, k.buyers];
 }
 
 /**

@@ -87,14 +87,26 @@ export function clockSkewSeconds(sentAt: number, receivedAt: number, redisSecond
   return (sentAt + receivedAt) / 2 - (redisSeconds + redisMicros / 1e6);
 }
 
+/**
+ * A waiting room's figures, read at scrape time from the state the gateway synced from Redis:
+ * the fleet's, so every gateway shows the same (take max, not sum, over gateways).
+ */
+export const QUEUE_GAUGES: MetricFamily[] = [
+  { code: "", name: "fs_gateway_queue_length", type: "gauge", help: "Shoppers in the sale's waiting room.", labels: ["sale"] },
+  { code: "", name: "fs_gateway_queue_admitted", type: "gauge", help: "Shoppers admitted so far (rate() of it: the admission rate).", labels: ["sale"] },
+  { code: "", name: "fs_gateway_queue_passes_used", type: "gauge", help: "Admitted shoppers who bought with their pass.", labels: ["sale"] },
+  { code: "", name: "fs_gateway_queue_passes_expired", type: "gauge", help: "Passes that expired unused (their places went to the next shoppers).", labels: ["sale"] },
+  { code: "", name: "fs_gateway_queue_admit_per_second", type: "gauge", help: "The waiting room's admission rate setting, shoppers per second over the fleet.", labels: ["sale"] },
+];
+
 /** Upper bounds (seconds) of the request latency buckets; +Inf is implied. */
 export const REQUEST_BUCKETS: number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 /** Upper bounds (seconds) of the Redis round-trip buckets; +Inf is implied. */
 export const REDIS_BUCKETS: number[] = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
 /** Redis operations the gateway times; /metrics lists each one's error counter even at 0. */
-export type RedisOp = "purchase" | "order_lookup" | "order_list" | "eligibility" | "pay" | "config_sync";
-export const REDIS_OPS: RedisOp[] = ["purchase", "order_lookup", "order_list", "eligibility", "pay", "config_sync"];
+export type RedisOp = "purchase" | "order_lookup" | "order_list" | "eligibility" | "pay" | "config_sync" | "queue_place";
+export const REDIS_OPS: RedisOp[] = ["purchase", "order_lookup", "order_list", "eligibility", "pay", "config_sync", "queue_place"];
 
 /**
  * Index of the bucket a value falls in: the first bound it does not exceed, or bounds.length

@@ -8,6 +8,8 @@ export interface PurchaseRequest {
   quantity: number;
   challengeId?: string;
   answer?: string;
+  /** The waiting room's pass, where the sale has one. */
+  pass?: string;
 }
 
 /** `application/json`, optionally followed by parameters (`; charset=utf-8`). */
@@ -26,14 +28,14 @@ function isShortText(v: unknown): v is string {
 }
 
 /**
- * Checks a decoded body against the contract `{"quantity", "challengeId"?, "answer"?}`.
+ * Checks a decoded body against the contract `{"quantity", "challengeId"?, "answer"?, "pass"?}`.
  * Returns the request, or a message for a 400 naming what is wrong.
  */
 export function parsePurchaseBody(body: unknown, perUserLimit: number): PurchaseRequest | string {
   if (typeof body !== "object" || body === null) return "the body must be a JSON object";
   const fields = body as { [key: string]: unknown };
   for (const key in fields) {
-    if (key !== "quantity" && key !== "challengeId" && key !== "answer") {
+    if (key !== "quantity" && key !== "challengeId" && key !== "answer" && key !== "pass") {
       return "unknown field: " + key;
     }
   }
@@ -46,5 +48,7 @@ export function parsePurchaseBody(body: unknown, perUserLimit: number): Purchase
   const answer = fields["answer"];
   if (challengeId !== undefined && !isShortText(challengeId)) return "challengeId must be a short string";
   if (answer !== undefined && !isShortText(answer)) return "answer must be a short string";
-  return { quantity, challengeId, answer };
+  const pass = fields["pass"];
+  if (pass !== undefined && !isShortText(pass)) return "pass must be a short string";
+  return { quantity, challengeId, answer, pass };
 }

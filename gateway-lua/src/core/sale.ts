@@ -18,6 +18,16 @@ export interface SaleLimits {
   openUnpaidOrders?: number;
 }
 
+/** A sale's waiting room (core/waiting_room.ts): shoppers queue, then buy with a pass. */
+export interface WaitingRoom {
+  /** The queue opens this long before startsAt; joiners before the start are shuffled at it. */
+  opensBeforeSeconds: number;
+  /** Shoppers admitted per second from the start, over the whole fleet. */
+  admitPerSecond: number;
+  /** How long an admitted shopper's pass is valid. */
+  passSeconds: number;
+}
+
 export interface PublishedSale {
   id: string;
   name: string;
@@ -38,6 +48,8 @@ export interface PublishedSale {
   challenge: boolean;
   paused: boolean;
   limits: SaleLimits;
+  /** Absent: anyone may buy from the start, as without a waiting room. */
+  waitingRoom?: WaitingRoom;
   /** The publish version this record came with. */
   version: number;
 }
@@ -70,6 +82,15 @@ function parseLimits(v: unknown): SaleLimits | undefined {
   if (!isPositiveNumber(rate) || !isWholeNumber(burst, 0) || !isPositiveNumber(admit)) return undefined;
   if (openUnpaid !== undefined && !isWholeNumber(openUnpaid, 1)) return undefined;
   return { userRatePerSecond: rate, userBurst: burst, admitPerSecond: admit, openUnpaidOrders: openUnpaid };
+}
+
+function parseWaitingRoom(v: unknown): WaitingRoom | undefined {
+  if (!isRecord(v)) return undefined;
+  const opensBefore = v["opensBeforeSeconds"];
+  const admit = v["admitPerSecond"];
+  const pass = v["passSeconds"];
+  if (!isWholeNumber(opensBefore, 0) || !isPositiveNumber(admit) || !isWholeNumber(pass, 1)) return undefined;
+  return { opensBeforeSeconds: opensBefore, admitPerSecond: admit, passSeconds: pass };
 }
 
 function parseDeduction(v: unknown): Deduction | undefined {
@@ -118,6 +139,11 @@ export function parsePublishedSale(v: unknown): PublishedSale | string {
   const limits = parseLimits(f["limits"]);
   if (limits === undefined) return "limits";
   if (deduction === "payment" && limits.openUnpaidOrders === undefined) return "limits";
+  let waitingRoom: WaitingRoom | undefined;
+  if (f["waitingRoom"] !== undefined) {
+    waitingRoom = parseWaitingRoom(f["waitingRoom"]);
+    if (waitingRoom === undefined) return "waitingRoom";
+  }
   if (!isWholeNumber(version, 1)) return "version";
   return {
     id,
@@ -135,6 +161,7 @@ export function parsePublishedSale(v: unknown): PublishedSale | string {
     challenge,
     paused,
     limits,
+    waitingRoom,
     version,
   };
 }
@@ -164,6 +191,8 @@ export interface PublicSaleView {
   challenge: boolean;
   /** `left` is approximate: refreshed from Redis about every 250 ms. */
   stock: { total: number; left: number };
+  /** Present when shoppers queue first (POST /api/sales/{id}/queue): when the queue opens. */
+  waitingRoom?: { opensAt: string };
 }
 
 export function publicSaleStatus(sale: PublishedSale, nowMs: number, soldOut: boolean): PublicSaleStatus {

@@ -10,6 +10,7 @@ import {
   CLOCK_SKEW,
   DICT_CAPACITY,
   DICT_FREE,
+  QUEUE_GAUGES,
   RECORDED_FAMILIES,
   REDIS_BUCKETS,
   REDIS_DURATION,
@@ -21,6 +22,8 @@ import {
   type MetricFamily,
 } from "../core/metrics";
 import { ALL_DICTS, metricsDict, sharedDict } from "../adapters/shared_dict";
+import { cachedSales } from "../adapters/sale_cache";
+import { queueState } from "../adapters/waiting_room";
 
 /** One histogram's label value: its non-cumulative bucket counts and its sum. */
 interface Histogram {
@@ -62,6 +65,23 @@ function renderHistogram(out: string[], f: MetricFamily, bounds: number[], byLab
     }
     out.push(f.name + "_sum{" + labels + "} " + formatNumber(h.sum) + "\n");
     out.push(f.name + "_count{" + labels + "} " + formatNumber(cumulative) + "\n");
+  }
+}
+
+/** The waiting rooms' gauges (core/metrics.ts QUEUE_GAUGES, in that order), for sales synced here. */
+function renderQueues(out: string[]): void {
+  const lines: string[][] = [[], [], [], [], []];
+  for (const c of cachedSales()) {
+    const room = c.sale.waitingRoom;
+    const q = room === undefined ? undefined : queueState(c.sale.id);
+    if (room === undefined || q === undefined) continue;
+    const labels = '{sale="' + c.sale.id + '"} ';
+    const values = [q.length, q.admitted, q.buyers, q.expired, room.admitPerSecond];
+    for (let i = 0; i < values.length; i++) (lines[i] as string[]).push((QUEUE_GAUGES[i] as MetricFamily).name + labels + formatNumber(values[i] as number) + "\n");
+  }
+  for (let i = 0; i < QUEUE_GAUGES.length; i++) {
+    header(out, QUEUE_GAUGES[i] as MetricFamily);
+    for (const line of lines[i] as string[]) out.push(line);
   }
 }
 
@@ -129,6 +149,7 @@ export function handleMetrics(this: void): void {
     header(out, CLOCK_SKEW);
     out.push(CLOCK_SKEW.name + " " + formatNumber(skew) + "\n");
   }
+  renderQueues(out);
 
   ngx.status = 200;
   ngx.header["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8";

@@ -14,6 +14,7 @@ import { liveGateways } from "../adapters/gateway_registry";
 import { decodeJson } from "../adapters/json";
 import { purchaseInRedis, type UsedChallengeMark } from "../adapters/purchase_script";
 import { redeemChallenge } from "../adapters/challenges";
+import { checkPass } from "../adapters/waiting_room";
 import { observeRedis, redisClock } from "../adapters/metrics";
 import { authenticatedShopper, readBoundedBody } from "../http/request";
 import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
@@ -26,6 +27,13 @@ const UNKNOWN_MESSAGE = "Redis did not answer: your order may have been taken. C
 
 /** Open unpaid orders free up as they are paid, fail or expire: worth a retry soon. */
 const OPEN_UNPAID_RETRY_AFTER_SECONDS = 5;
+
+const PASS_REFUSALS = {
+  missing: "This sale has a waiting room: join it with POST /api/sales/{id}/queue and buy with the pass it gives you.",
+  malformed: "This is not a pass of this sale's waiting room.",
+  forged: "This pass was not issued to you for this sale.",
+  expired: "Your pass has expired; your turn went to the next shopper.",
+};
 
 export function handlePurchase(this: void): void {
   const c = cachedSale(ngx.var.fs_sale_id ?? "");
@@ -56,6 +64,11 @@ export function handlePurchase(this: void): void {
   if (decoded === undefined) return sendErrorWithMessage("bad_request", "the body is not valid JSON");
   const request = parsePurchaseBody(decoded, sale.perUserLimit);
   if (typeof request === "string") return sendErrorWithMessage("bad_request", request);
+
+  if (sale.waitingRoom !== undefined) {
+    const passed = request.pass === undefined ? "missing" : checkPass(request.pass, sale.id, userId, nowMs);
+    if (typeof passed === "string") return sendErrorWithMessage("pass_required", PASS_REFUSALS[passed]);
+  }
 
   let usedChallenge: UsedChallengeMark | undefined;
   if (sale.challenge) {

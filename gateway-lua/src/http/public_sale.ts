@@ -2,6 +2,8 @@
 import { publicSaleStatus, type PublicSaleView } from "../core/sale";
 import type { CachedSale } from "../adapters/sale_cache";
 import { isSoldOut } from "../adapters/sold_out_flags";
+import { queueOpensAtMs } from "../core/waiting_room";
+import { isoTime } from "./time_format";
 
 export function publicSaleView(c: CachedSale, nowMs: number): PublicSaleView {
   const s = c.sale;
@@ -17,5 +19,6 @@ export function publicSaleView(c: CachedSale, nowMs: number): PublicSaleView {
     status: publicSaleStatus(s, nowMs, soldOut),
     challenge: s.challenge,
     stock: { total: s.stock, left: left < 0 ? 0 : left },
+    waitingRoom: s.waitingRoom === undefined ? undefined : { opensAt: isoTime(queueOpensAtMs(s, s.waitingRoom)) },
   };
 }

@@ -52,6 +52,6 @@ export function sendRetryLater(code: "rate_limited" | "sale_paused" | "sale_busy
 }
 
 /** 425 not_started, with the sale's start so clients can count down. */
-export function sendNotStarted(startsAt: string): void {
-  send(ERROR_CATALOGUE.not_started.status, errorBody("not_started", ERROR_CATALOGUE.not_started.message, ',"startsAt":' + encodeJson(startsAt)), "no-store", "not_started");
+export function sendNotStarted(startsAt: string, message: string = ERROR_CATALOGUE.not_started.message): void {
+  send(ERROR_CATALOGUE.not_started.status, errorBody("not_started", message, ',"startsAt":' + encodeJson(startsAt)), "no-store", "not_started");
 }

@@ -6,6 +6,7 @@ import { loadPayScript } from "../adapters/pay_script";
 import { initChallenges } from "../adapters/challenges";
 import { initDevTokens } from "../adapters/dev_tokens";
 import { loadRegistryScript } from "../adapters/gateway_registry";
+import { initWaitingRoom } from "../adapters/waiting_room";
 
 export function init(this: void): void {
   const s = loadSettings();
@@ -15,4 +16,5 @@ export function init(this: void): void {
   loadPurchaseScript();
   loadPayScript();
   loadRegistryScript();
+  initWaitingRoom(s.jwtSecret);
 }

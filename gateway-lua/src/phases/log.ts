@@ -19,7 +19,7 @@ function outcomeOf(outcome: string | undefined, status: number): string {
 export function logRequest(this: void): void {
   const route = ngx.var.fs_route ?? "other";
   let sale = "";
-  if (route === "purchase" || route === "sale_view" || route === "challenge") {
+  if (route === "purchase" || route === "sale_view" || route === "challenge" || route === "queue") {
     const id = ngx.var.fs_sale_id;
     if (id !== undefined && cachedSale(id) !== undefined) sale = id;
   }

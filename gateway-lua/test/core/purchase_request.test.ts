@@ -14,6 +14,7 @@ test.each([
 
 test("a good body", () => {
   expect(parsePurchaseBody({ quantity: 2, challengeId: "c", answer: "a" }, 2)).toEqual({ quantity: 2, challengeId: "c", answer: "a" });
+  expect(parsePurchaseBody({ quantity: 1, pass: "p" }, 2)).toEqual({ quantity: 1, pass: "p" });
 });
 
 test.each([
@@ -31,6 +32,8 @@ test.each([
   ["unknown field", { quantity: 1, x: 1 }],
   ["empty challengeId", { quantity: 1, challengeId: "" }],
   ["long answer", { quantity: 1, answer: "a".repeat(129) }],
+  ["long pass", { quantity: 1, pass: "p".repeat(129) }],
+  ["pass not a string", { quantity: 1, pass: 7 }],
   ["array", [1]],
   ["null", null],
   ["number", 1],

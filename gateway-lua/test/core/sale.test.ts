@@ -68,3 +68,11 @@ test("public status", () => {
   expect(publicSaleStatus(sale, 1500, true)).toBe("sold_out");
   expect(publicSaleStatus(sale, 2500, true)).toBe("ended");
 });
+
+test("a sale with a waiting room parses to itself; a bad waiting room is named", () => {
+  const roomSale: PublishedSale = { ...sale, waitingRoom: { opensBeforeSeconds: 0, admitPerSecond: 0.5, passSeconds: 30 } };
+  expect(parsePublishedSale(JSON.parse(JSON.stringify(roomSale)))).toEqual(roomSale);
+  for (const waitingRoom of [null, {}, { opensBeforeSeconds: -1, admitPerSecond: 1, passSeconds: 1 }, { opensBeforeSeconds: 0, admitPerSecond: 0, passSeconds: 1 }, { opensBeforeSeconds: 0, admitPerSecond: 1, passSeconds: 0.5 }]) {
+    expect(parsePublishedSale({ ...sale, waitingRoom })).toBe("waitingRoom");
+  }
+});

@@ -1,0 +1,21 @@
+/** A sale's waiting room as Redis holds it (gateway-lua/redis-scripts/queue-tick.lua), for the admin live page. */
+import type { Redis } from "@flash-sale/node-common";
+import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+
+export interface QueueStats {
+  /** Shoppers in the queue. */
+  length: number;
+  /** Shoppers admitted so far (the cursor). */
+  admitted: number;
+  /** Admitted shoppers who bought (every buyer of a waiting-room sale bought with a pass). */
+  passesUsed: number;
+  /** Passes that expired unused; their places went to the next shoppers. */
+  passesExpired: number;
+}
+
+export async function readQueueStats(redis: Redis, saleId: string): Promise<QueueStats> {
+  const k = saleKeys(saleId);
+  // One slot: the keys carry the sale's hash tag.
+  const [length, [cursor, expired], buyers] = await Promise.all([redis.zcard(k.queue), redis.hmget(k.queueState, "cursor", "expired"), redis.hlen(k.buyers)]);
+  return { length, admitted: Math.floor(Number(cursor ?? 0)), passesUsed: buyers, passesExpired: Number(expired ?? 0) };
+}

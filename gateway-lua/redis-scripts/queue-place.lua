@@ -1,0 +1,42 @@
+--[[
+queue-place.lua — a shopper's place in a sale's waiting room: joins (one place per shopper:
+joining again finds the same one) or only looks. Judged by Redis' clock (TIME): before the
+sale's start a joiner gets the random score the gateway drew, so that the order of everyone who
+joined before the start is a uniform shuffle, revealed at the start; from the start a joiner
+lines up behind, in arrival order (score 2^48 + arrival number, above every random score).
+
+KEYS[1] meta        hash: startsAt (epoch ms), as the sale's build wrote it
+KEYS[2] queue       sorted set: user id -> score
+KEYS[3] queueState  hash: arrivals (joiners since the start)
+
+ARGV[1] user id
+ARGV[2] "join" or "look"
+ARGV[3] (join) random score: a whole number below 2^48, decimal
+
+Returns
+  {position, length}   the place, 1-based, and the queue's length
+  {0, length}          in the queue, before the start: the place is drawn at the start
+  {-1}                 look: not in the queue
+  {-2}                 the sale's state is not in this Redis (not built): nothing written
+]]
+local RANDOM_SCORES_BELOW = 281474976710656 -- 2^48
+local startsAt = tonumber(redis.call('HGET', KEYS[1], 'startsAt'))
+if not startsAt then return {-2} end
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+
+local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not score then
+  if ARGV[2] ~= 'join' then return {-1} end
+  if now < startsAt then
+    score = ARGV[3]
+  else
+    local n = redis.call('HINCRBY', KEYS[3], 'arrivals', 1)
+    score = string.format('%d', RANDOM_SCORES_BELOW + n)
+  end
+  redis.call('ZADD', KEYS[2], score, ARGV[1])
+end
+local length = redis.call('ZCARD', KEYS[2])
+-- Before the start the ranks of the shuffled part still change with every joiner.
+if now < startsAt then return {0, length} end
+return {redis.call('ZRANK', KEYS[2], ARGV[1]) + 1, length}

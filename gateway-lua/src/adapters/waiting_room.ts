@@ -1,0 +1,213 @@
+/**
+ * Waiting rooms in nginx (the pure part is core/waiting_room.ts). Joining is one Redis round
+ * trip (redis-scripts/queue-place.lua); a poll reads only this gateway's memory: each worker's
+ * sync timer runs redis-scripts/queue-tick.lua for every sale whose queue is open, which
+ * advances the fleet's admission cursor, and keeps
+ *   - the queue's state in the fs_queue shared dict, for every worker (newest Redis time wins,
+ *     so a poll never sees the cursor move back), and
+ *   - its own copy of when the cursor passed each value, for the passes' expiry.
+ */
+import * as random from "resty.random";
+import { queuePlaceScriptKeys, queueTickScriptKeys, saleKeys } from "../core/keys";
+import {
+  admittedAt,
+  queueOpensAtMs,
+  queuePass,
+  queueTicket,
+  openQueuePass,
+  openQueueTicket,
+  type PassFailure,
+  type QueueState,
+} from "../core/waiting_room";
+import type { ChallengeMac } from "../core/challenge";
+import type { CachedSale } from "./sale_cache";
+import { createJwtPlatform } from "./jwt_platform";
+import { callSlot } from "./redis_connection";
+import { loadScript, runScript, type RedisScript } from "./redis_scripts";
+import { queueDict } from "./shared_dict";
+import { isSoldOut } from "./sold_out_flags";
+
+/**
+ * A pass is settled this long after it expires: a gateway stamps a pass from its copy of the
+ * admissions, which may be a sync (or a slow Redis reply) behind the cursor.
+ */
+const SETTLE_GRACE_MS = 2000;
+
+let placeScript: RedisScript | undefined;
+let tickScript: RedisScript | undefined;
+let mac: ChallengeMac | undefined;
+
+/** Loads the scripts and prepares the HMAC of the gateway's key; called once at init. */
+export function initWaitingRoom(secret: string): void {
+  placeScript = loadScript("queue-place");
+  tickScript = loadScript("queue-tick");
+  mac = createJwtPlatform(secret);
+}
+
+export function ticketFor(saleId: string, userId: string, position: number): string {
+  return queueTicket(saleId, userId, position, mac as ChallengeMac);
+}
+
+export function positionFromTicket(ticket: string, saleId: string, userId: string): number | undefined {
+  return openQueueTicket(ticket, saleId, userId, mac as ChallengeMac);
+}
+
+export function passFor(saleId: string, userId: string, position: number, expiresAtMs: number): string {
+  return queuePass(saleId, userId, position, expiresAtMs, mac as ChallengeMac);
+}
+
+export function checkPass(pass: string, saleId: string, userId: string, nowMs: number): { position: number } | PassFailure {
+  return openQueuePass(pass, saleId, userId, nowMs, mac as ChallengeMac);
+}
+
+// --- joining and looking up a place: one round trip
+
+/** A position (0: joined before the start, drawn at it), or why there is none. */
+export type Place = number | "not_in_queue" | "not_built" | "unavailable";
+
+/** Scores below 2^48 from 6 random bytes: the pre-start order is the order of these. */
+function randomScore(): string | undefined {
+  const bytes = random.bytes(6, true);
+  if (bytes === undefined) return undefined;
+  let n = 0;
+  for (let i = 1; i <= 6; i++) n = n * 256 + (string.byte(bytes, i) as number);
+  return string.format("%d", n);
+}
+
+function runPlace(this: void, red: RestyRedis, _runId: string, asking: boolean, p: { keysAndArgs: string[] }): LuaMultiReturn<[unknown, string | undefined]> {
+  return runScript(red, placeScript as RedisScript, 3, p.keysAndArgs, asking);
+}
+
+/** Joins (or, with `lookOnly`, finds) the shopper's place. */
+export function placeInQueue(c: CachedSale, userId: string, lookOnly: boolean): LuaMultiReturn<[Place, string | undefined]> {
+  const score = lookOnly ? "0" : randomScore();
+  if (score === undefined) return $multi("unavailable", "the random source failed");
+  const [res, err] = callSlot(c.slot, runPlace, { keysAndArgs: [...c.queuePlaceKeys, userId, lookOnly ? "look" : "join", score] });
+  if (typeof res !== "object") return $multi("unavailable", tostring(err));
+  const position = (res as number[])[0] as number;
+  if (position === -1) return $multi("not_in_queue", undefined);
+  if (position === -2) return $multi("not_built", undefined);
+  return $multi(position, undefined);
+}
+
+// --- the state each sync keeps
+
+interface Timeline {
+  cursors: number[];
+  times: number[];
+}
+
+const timelines = new LuaTable<string, Timeline>();
+
+function stateKey(saleId: string): string {
+  return "q:" + saleId;
+}
+
+function stateTimeKey(saleId: string): string {
+  return "qt:" + saleId;
+}
+
+/** The queue's state as last synced on this gateway, and its length; undefined before the first sync. */
+export function queueState(saleId: string): (QueueState & { length: number; syncedAtMs: number }) | undefined {
+  const [raw] = queueDict().get(stateKey(saleId));
+  if (typeof raw !== "string") return undefined;
+  const [admitted, settled, left, length, buyers, expired, at] = string.match(raw, "^(%d+) (%d+) (%-?%d+) (%d+) (%d+) (%d+) (%d+)$");
+  if (at === undefined) return undefined;
+  return {
+    admitted: tonumber(admitted) as number,
+    settled: tonumber(settled) as number,
+    unitsLeft: isSoldOut(saleId) ? 0 : (tonumber(left) as number),
+    length: tonumber(length) as number,
+    buyers: tonumber(buyers) as number,
+    expired: tonumber(expired) as number,
+    syncedAtMs: tonumber(at) as number,
+  };
+}
+
+/**
+ * When position p was admitted by Redis' clock. When this worker's copy has not caught up with
+ * the cursor another worker synced, `syncedAtMs`, the Redis time of that sync: a little later
+ * than the admission (by less than a sync period), never earlier.
+ */
+export function admissionTime(saleId: string, position: number, syncedAtMs: number): number {
+  const t = timelines.get(saleId);
+  if (t === undefined) return syncedAtMs;
+  return admittedAt(t.cursors, t.times, position) ?? syncedAtMs;
+}
+
+function keepTimeline(saleId: string, reply: number[], settled: number): void {
+  let t = timelines.get(saleId);
+  if (t === undefined) {
+    t = { cursors: [], times: [] };
+    timelines.set(saleId, t);
+  }
+  if ((t.cursors[0] ?? settled + 1) <= settled) {
+    // Positions up to `settled` are over (the poll says so): their admissions are not needed.
+    const cursors: number[] = [];
+    const times: number[] = [];
+    for (let i = 0; i < t.cursors.length; i++) {
+      if ((t.cursors[i] as number) > settled) {
+        cursors.push(t.cursors[i] as number);
+        times.push(t.times[i] as number);
+      }
+    }
+    t.cursors = cursors;
+    t.times = times;
+  }
+  const last = t.cursors[t.cursors.length - 1] ?? 0;
+  for (let i = TICK_FIXED_FIELDS; i + 1 < reply.length; i += 2) {
+    const cursor = reply[i] as number;
+    if (cursor > last) {
+      t.cursors.push(cursor);
+      t.times.push(reply[i + 1] as number);
+    }
+  }
+}
+
+/** {admitted, length, unitsLeft, buyers, expired, settled, nowMs} precede the admissions. */
+const TICK_FIXED_FIELDS = 7;
+
+function runTick(this: void, red: RestyRedis, _runId: string, asking: boolean, p: { keysAndArgs: (string | number)[] }): LuaMultiReturn<[unknown, string | undefined]> {
+  return runScript(red, tickScript as RedisScript, 6, p.keysAndArgs, asking);
+}
+
+/** One queue-tick on the node serving the sale (its slot). */
+function tickOne(c: CachedSale): string | undefined {
+  const room = c.sale.waitingRoom;
+  if (room === undefined) return undefined;
+  const t = timelines.get(c.sale.id);
+  const known = t === undefined ? 0 : (t.cursors[t.cursors.length - 1] ?? 0);
+  const [res, err] = callSlot(c.slot, runTick, {
+    keysAndArgs: [...c.queueTickKeys, room.admitPerSecond, string.format("%d", room.passSeconds * 1000 + SETTLE_GRACE_MS), string.format("%d", known)],
+  });
+  if (typeof res !== "object") return "queue-tick of sale '" + c.sale.id + "': " + tostring(err);
+  const reply = res as number[];
+  if (reply[0] === -1) return undefined; // not built (or no stock) yet: the publish is on its way
+  const [admitted, length, left, buyers, expired, settled, now] = [reply[0], reply[1], reply[2], reply[3], reply[4], reply[5], reply[6]];
+  keepTimeline(c.sale.id, reply, settled as number);
+  const d = queueDict();
+  const [storedAt] = d.get(stateTimeKey(c.sale.id));
+  if (typeof storedAt === "number" && storedAt > (now as number)) return undefined;
+  const [ok, setErr] = d.set(stateKey(c.sale.id), string.format("%d %d %d %d %d %d %d", admitted, settled, left, length, buyers, expired, now));
+  if (!ok) return "fs_queue dict: " + tostring(setErr);
+  d.set(stateTimeKey(c.sale.id), now as number);
+  return undefined;
+}
+
+/** One sync round for the sales whose queue is open (from opensAt to endsAt); the first error, if any. */
+export function syncQueues(sales: CachedSale[], nowMs: number): string | undefined {
+  for (const c of sales) {
+    const room = c.sale.waitingRoom;
+    if (room !== undefined && nowMs >= queueOpensAtMs(c.sale, room) && nowMs < c.sale.endsAtMs) {
+      const err = tickOne(c);
+      if (err !== undefined) return err;
+    }
+  }
+  return undefined;
+}
+
+/** KEYS of the queue scripts, built once per cached sale. */
+export function queueKeysOf(saleId: string): { place: string[]; tick: string[] } {
+  const k = saleKeys(saleId);
+  return { place: queuePlaceScriptKeys(k), tick: queueTickScriptKeys(k) };
+}

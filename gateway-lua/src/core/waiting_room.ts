@@ -1,0 +1,195 @@
+/**
+ * A sale's waiting room, the pure part: when the queue is open, what a shopper's poll answers,
+ * and the two signed tokens that keep polls and purchases free of per-shopper state.
+ *
+ *   ticket = <position> "." tag     tag = HMAC("queue-ticket|" sale "|" len(user) ":" user "|" position)
+ *   pass   = <expMs> "." <position> "." tag
+ *                                   tag = HMAC("queue-pass|" sale "|" len(user) ":" user "|" expMs "|" position)
+ *
+ * A ticket tells the gateway the shopper's place without a Redis read (position 0: joined before
+ * the start, place drawn at the start, not read yet). A pass lets its shopper buy until expMs.
+ * Both are signed with the gateway's HS256 key; their "|" prefixes keep them from passing as a
+ * JWT, a challenge or each other. Numbers stay below 10^14, which LuaJIT prints in full.
+ */
+import type { ChallengeMac } from "./challenge";
+import { constantTimeEquals } from "./jwt";
+import type { WaitingRoom } from "./sale";
+
+export type QueueStatus = "waiting" | "admitted" | "sold_out" | "ended";
+
+/** What GET/POST …/queue answers (ticket and pass are added by the caller). */
+export interface QueueAnswer {
+  status: QueueStatus;
+  /** The shopper's place, 1-based; fixed once known. Absent before the start (not drawn yet). */
+  position?: number;
+  /** Shoppers before this one not yet admitted. */
+  ahead?: number;
+  etaSeconds?: number;
+  /** When the pass expires (admitted), or expired (ended: the turn passed unused). */
+  passExpiresAtMs?: number;
+  /** When to poll again; absent when nothing will change. */
+  retryAfterMs?: number;
+}
+
+/** What the gateway knows of a sale's queue from its last sync (kept in a shared dict). */
+export interface QueueState {
+  /** Positions 1..admitted have been admitted. */
+  admitted: number;
+  /** Positions 1..settled are over: their passes expired (or were used). */
+  settled: number;
+  /** Units left: 0 stops admission and answers sold_out. */
+  unitsLeft: number;
+  /** Admitted shoppers who bought, and whose passes expired unused. */
+  buyers: number;
+  expired: number;
+}
+
+export function queueOpensAtMs(sale: { startsAtMs: number }, room: WaitingRoom): number {
+  return sale.startsAtMs - room.opensBeforeSeconds * 1000;
+}
+
+/** Where the queue stands at nowMs: not open yet, open before the start (no positions), admitting, over. */
+export type QueueWindow = "early" | "before_start" | "admitting" | "ended";
+
+export function queueWindowAt(sale: { startsAtMs: number; endsAtMs: number }, room: WaitingRoom, nowMs: number): QueueWindow {
+  if (nowMs >= sale.endsAtMs) return "ended";
+  if (nowMs >= sale.startsAtMs) return "admitting";
+  return nowMs < queueOpensAtMs(sale, room) ? "early" : "before_start";
+}
+
+/** A waiting shopper polls every 1 to 5 s, by its wait; jitter adds up to a quarter second. */
+const MIN_RETRY_MS = 1000;
+const MAX_RETRY_MS = 5000;
+/**
+ * While the passes out cover every unit left, sold out may come with any purchase: waiting
+ * shoppers poll twice as often then, so that they learn of it within a second.
+ */
+const HELD_RETRY_MS = 500;
+/** Before the start: ask again at the start, at most this long from now (at least the minimum). */
+const MAX_EARLY_RETRY_MS = 15000;
+const MIN_EARLY_RETRY_MS = 250;
+/** A sold-out sale may get units back (an expired reservation): look again this often. */
+export const SOLD_OUT_RETRY_MS = 5000;
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/**
+ * The answer to a poll. `jitter` in [0, 1) spreads a crowd's polls over a second (the first
+ * poll after the start reads Redis once per shopper); `admittedAtMs` is given when position
+ * ≤ state.admitted.
+ */
+export function queueAnswer(
+  window: "before_start" | "admitting" | "ended",
+  room: WaitingRoom,
+  startsAtMs: number,
+  position: number | undefined,
+  state: QueueState,
+  admittedAtMs: number | undefined,
+  nowMs: number,
+  jitter: number,
+): QueueAnswer {
+  if (window === "ended") return { status: "ended" };
+  if (state.unitsLeft <= 0) return { status: "sold_out", position, retryAfterMs: SOLD_OUT_RETRY_MS };
+  const spread = Math.floor(jitter * 1000);
+  if (window === "before_start" || position === undefined) {
+    return { status: "waiting", retryAfterMs: clamp(startsAtMs - nowMs, MIN_EARLY_RETRY_MS, MAX_EARLY_RETRY_MS) + spread };
+  }
+  if (position <= state.settled) return { status: "ended", position };
+  if (admittedAtMs !== undefined && position <= state.admitted) {
+    const expiresAt = admittedAtMs + room.passSeconds * 1000;
+    if (expiresAt <= nowMs) return { status: "ended", position, passExpiresAtMs: expiresAt };
+    return { status: "admitted", position, ahead: 0, passExpiresAtMs: expiresAt, retryAfterMs: MAX_RETRY_MS };
+  }
+  const ahead = position - 1 - state.admitted;
+  const etaMs = ((ahead + 1) / room.admitPerSecond) * 1000;
+  const held = state.admitted - state.buyers - state.expired >= state.unitsLeft;
+  return {
+    status: "waiting",
+    position,
+    ahead,
+    etaSeconds: Math.ceil(etaMs / 1000),
+    retryAfterMs: (held ? HELD_RETRY_MS : Math.floor(clamp(etaMs / 4, MIN_RETRY_MS, MAX_RETRY_MS))) + Math.floor(spread / 4),
+  };
+}
+
+function numberText(n: number): string {
+  return "" + Math.floor(n);
+}
+
+/** Decimal digits only, 1 to 15 of them (every number here is below 10^15). */
+function isDigits(s: string): boolean {
+  if (s.length === 0 || s.length > 15) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+function ticketTag(saleId: string, userId: string, positionText: string, mac: ChallengeMac): string {
+  return mac.signHs256("queue-ticket|" + saleId + "|" + userId.length + ":" + userId + "|" + positionText);
+}
+
+function passTag(saleId: string, userId: string, expText: string, positionText: string, mac: ChallengeMac): string {
+  return mac.signHs256("queue-pass|" + saleId + "|" + userId.length + ":" + userId + "|" + expText + "|" + positionText);
+}
+
+/** A ticket for this sale, user and position (0: drawn at the start, not read yet). */
+export function queueTicket(saleId: string, userId: string, position: number, mac: ChallengeMac): string {
+  const p = numberText(position);
+  return p + "." + ticketTag(saleId, userId, p, mac);
+}
+
+/** The position a ticket carries, or undefined when it was not made for this sale and user. */
+export function openQueueTicket(ticket: string, saleId: string, userId: string, mac: ChallengeMac): number | undefined {
+  const dot = ticket.indexOf(".");
+  if (dot <= 0) return undefined;
+  const p = ticket.substring(0, dot);
+  if (!isDigits(p)) return undefined;
+  if (!constantTimeEquals(ticketTag(saleId, userId, p, mac), ticket.substring(dot + 1))) return undefined;
+  return Number(p);
+}
+
+export function queuePass(saleId: string, userId: string, position: number, expiresAtMs: number, mac: ChallengeMac): string {
+  const e = numberText(expiresAtMs);
+  const p = numberText(position);
+  return e + "." + p + "." + passTag(saleId, userId, e, p, mac);
+}
+
+export type PassFailure = "malformed" | "expired" | "forged";
+
+/**
+ * Checks a pass for this sale and user at nowMs. "forged" covers a pass made for another
+ * sale or user, or altered.
+ */
+export function openQueuePass(pass: string, saleId: string, userId: string, nowMs: number, mac: ChallengeMac): { position: number; expiresAtMs: number } | PassFailure {
+  const d1 = pass.indexOf(".");
+  if (d1 <= 0) return "malformed";
+  const d2 = pass.indexOf(".", d1 + 1);
+  if (d2 <= d1 + 1) return "malformed";
+  const e = pass.substring(0, d1);
+  const p = pass.substring(d1 + 1, d2);
+  if (!isDigits(e) || !isDigits(p)) return "malformed";
+  if (!constantTimeEquals(passTag(saleId, userId, e, p, mac), pass.substring(d2 + 1))) return "forged";
+  const expiresAtMs = Number(e);
+  if (expiresAtMs <= nowMs) return "expired";
+  return { position: Number(p), expiresAtMs };
+}
+
+/**
+ * Where position p was admitted, given when the admission cursor passed each value: the
+ * first entry whose cursor reached p (cursors ascending). Undefined when no entry reaches p.
+ */
+export function admittedAt(cursors: number[], times: number[], position: number): number | undefined {
+  let lo = 0;
+  let hi = cursors.length - 1;
+  if (hi < 0 || (cursors[hi] as number) < position) return undefined;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if ((cursors[mid] as number) >= position) hi = mid;
+    else lo = mid + 1;
+  }
+  return times[lo];
+}

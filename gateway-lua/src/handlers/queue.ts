@@ -1,0 +1,88 @@
+/**
+ * POST /api/sales/{id}/queue joins the sale's waiting room (one Redis round trip; joining again
+ * finds the same place). GET answers the caller's state from this gateway's memory: the place
+ * travels in the signed ticket the client sends back (`?ticket=`), so only a poll without one,
+ * or the first after the start for a shopper who joined before it, reads Redis (once).
+ * Both answer {status, position?, ahead?, etaSeconds?, pass?, passExpiresAt?, retryAfterMs?, ticket?}.
+ */
+import { retryAfterSeconds } from "../core/gcra";
+import { SOLD_OUT_RETRY_MS, queueAnswer, queueOpensAtMs, queueWindowAt, type QueueState } from "../core/waiting_room";
+import type { CachedSale } from "../adapters/sale_cache";
+import { cachedSale } from "../adapters/sale_cache";
+import { userRateIncoming } from "../adapters/user_rate_limiter";
+import { admissionTime, passFor, placeInQueue, positionFromTicket, queueState, ticketFor } from "../adapters/waiting_room";
+import { encodeJson } from "../adapters/json";
+import { observeRedis, redisClock } from "../adapters/metrics";
+import { authenticatedShopper } from "../http/request";
+import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
+import { isoTime } from "../http/time_format";
+
+/** The place from Redis: a position, 0 (drawn at the start), or an answer already sent. */
+function placeFromRedis(c: CachedSale, userId: string, joining: boolean, nowMs: number): number | undefined {
+  const rate = userRateIncoming(c.sale.id, userId, nowMs, c.userPolicy);
+  if (!rate.allowed) {
+    sendRetryLater("rate_limited", retryAfterSeconds(rate.retryAfterMs));
+    return undefined;
+  }
+  const startedAt = redisClock();
+  const [place, err] = placeInQueue(c, userId, !joining);
+  observeRedis("queue_place", startedAt, place !== "unavailable");
+  if (place === "not_in_queue") {
+    sendError("not_in_queue");
+    return undefined;
+  }
+  if (typeof place === "string") {
+    if (place === "unavailable") ngx.log(ngx.ERR, "queue: Redis failed: ", err ?? "");
+    else ngx.log(ngx.ERR, "queue: sale '", c.sale.id, "' is not built in Redis");
+    sendError("unavailable");
+    return undefined;
+  }
+  return place;
+}
+
+export function handleQueue(this: void): void {
+  const c = cachedSale(ngx.var.fs_sale_id ?? "");
+  if (c === undefined) return sendError("sale_not_found");
+  const sale = c.sale;
+  const room = sale.waitingRoom;
+  if (room === undefined) return sendErrorWithMessage("not_found", "This sale has no waiting room: buy directly.");
+  const nowMs = ngx.now() * 1000;
+  const window = queueWindowAt(sale, room, nowMs);
+  if (window === "early") return sendNotStarted(sale.startsAt, "The waiting room opens at " + isoTime(queueOpensAtMs(sale, room)) + ".");
+
+  const userId = authenticatedShopper(nowMs / 1000);
+  if (userId === undefined) return sendError("unauthorized");
+  if (window === "ended") return sendJson(200, '{"status":"ended"}', "no-store", "ended");
+
+  const synced = queueState(sale.id);
+  const state: QueueState = synced ?? { admitted: 0, settled: 0, unitsLeft: c.approxLeft ?? sale.stock, buyers: 0, expired: 0 };
+  const joining = ngx.req.get_method() === "POST";
+  // Sold out: nobody joins or moves; a sold-out sale that gets units back is joined then.
+  if (state.unitsLeft <= 0 && joining) return sendJson(200, encodeJson({ status: "sold_out", retryAfterMs: SOLD_OUT_RETRY_MS }), "no-store", "sold_out");
+
+  const sent = joining ? undefined : ngx.var.arg_ticket;
+  let position = sent === undefined ? undefined : positionFromTicket(sent, sale.id, userId);
+  let ticket = position === undefined ? undefined : sent;
+  if (position === undefined || (position === 0 && window === "admitting")) {
+    position = placeFromRedis(c, userId, joining, nowMs);
+    if (position === undefined) return;
+    ticket = ticketFor(sale.id, userId, position);
+  }
+  const known = position > 0 ? position : undefined;
+  const admittedAtMs = synced !== undefined && known !== undefined && known <= synced.admitted ? admissionTime(sale.id, known, synced.syncedAtMs) : undefined;
+  const answer = queueAnswer(window, room, sale.startsAtMs, known, state, admittedAtMs, nowMs, math.random());
+
+  const body: { [field: string]: unknown } = {
+    status: answer.status,
+    position: answer.position,
+    ahead: answer.ahead,
+    etaSeconds: answer.etaSeconds,
+    retryAfterMs: answer.retryAfterMs,
+    ticket,
+  };
+  if (answer.passExpiresAtMs !== undefined) {
+    body.passExpiresAt = isoTime(answer.passExpiresAtMs);
+    if (answer.status === "admitted") body.pass = passFor(sale.id, userId, position, answer.passExpiresAtMs);
+  }
+  sendJson(200, encodeJson(body), "no-store", answer.status);
+}

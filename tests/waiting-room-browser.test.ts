@@ -1,0 +1,160 @@
+/**
+ * The product page's waiting room in a real browser (Debian's chromium via playwright-core)
+ * against a real gateway, Redis, order worker and Postgres: join before the start (with the
+ * demo login), "the order is drawn at the start", then a place, a progress bar and a wait,
+ * then the purchase step when admitted; and sold out shown at once while waiting. Screenshots
+ * at desktop and phone width go to test-artifacts/. Every sale is counted at the end.
+ */
+import type { Redis } from "@flash-sale/node-common";
+import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
+import type { TestDatabase } from "./support/test-database";
+import { TEST_ADMIN_TOKEN, type ControlPlane } from "./support/control-plane";
+import { TestStack } from "./support/test-stack";
+import { balancedCount, countSale, waitForRows } from "./support/counts";
+import { Shopper, sleep } from "./support/queue";
+import { Browser, fitsWidth, screenshots } from "./support/browser";
+
+jest.setTimeout(90_000);
+
+let stack: TestStack;
+let redis: Redis;
+let db: TestDatabase;
+let controlPlane: ControlPlane;
+let gateway: Gateway;
+let browser: Browser;
+
+const limits = { userRatePerSecond: 50, userBurst: 50, admitPerSecond: 100000 };
+const QUEUE_SALE = "bw-queue";
+const SOLD_OUT_SALE = "bw-soldout";
+let queueStartsAtMs: number;
+
+beforeAll(async () => {
+  stack = await TestStack.start({ name: "waiting_room_browser", knobs: { ...LOAD_TEST_KNOBS, dev_login: "on" }, worker: {} });
+  ({ redis, db, controlPlane, gateway } = stack);
+  queueStartsAtMs = Math.ceil(Date.now() / 1000) * 1000 + 15_000;
+  await controlPlane.createSale({
+    id: QUEUE_SALE,
+    name: "Queued sneakers",
+    price: 4999,
+    stock: 4,
+    startsAt: new Date(queueStartsAtMs).toISOString(),
+    endsAt: new Date(queueStartsAtMs + 3_600_000).toISOString(),
+    limits,
+    deduction: "order",
+    waitingRoom: { opensBeforeSeconds: 600, admitPerSecond: 1, passSeconds: 60 },
+  });
+  await controlPlane.createSale({
+    id: SOLD_OUT_SALE,
+    name: "Last queued lamp",
+    price: 1999,
+    stock: 1,
+    limits,
+    deduction: "order",
+    waitingRoom: { opensBeforeSeconds: 0, admitPerSecond: 50, passSeconds: 60 },
+  });
+  for (const id of [QUEUE_SALE, SOLD_OUT_SALE]) await waitForSale(gateway, id);
+  browser = await Browser.launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
+});
+
+test("join before the start (logging in), the draw at the start, then a place, progress and a wait, then buy when admitted", async () => {
+  // Three others join before the start as well: the browser's shopper is drawn among four.
+  const others = ["bw-other-1", "bw-other-2", "bw-other-3"].map((u) => new Shopper(u, QUEUE_SALE, gateway.url));
+  for (const s of others) await s.join();
+
+  const page = await browser.newPage();
+  await page.goto(`${gateway.url}/sales/${QUEUE_SALE}`);
+  await page.locator("#queue-join:enabled").waitFor();
+  expect(await page.locator("#buy").isDisabled()).toBe(true);
+  expect(await page.locator("#queue-status").getAttribute("aria-live")).toBe("polite");
+  await page.locator("#queue-join").click();
+  await page.locator("#login-name").waitFor();
+  await page.keyboard.type("bw-shopper");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("body[data-queue=waiting]");
+  expect(await page.locator("#queue-headline").innerText()).toBe("You're in the waiting room.");
+  expect(await page.locator("#queue-status").textContent()).toMatch(/drawn at random when the sale starts/);
+  expect(await page.locator("#queue-join").isHidden()).toBe(true);
+  expect(Date.now()).toBeLessThan(queueStartsAtMs);
+  await screenshots(page, "queue-joined");
+
+  // At the start the page learns its place by itself.
+  await page.locator("#queue-headline", { hasText: /You are number [1-4] in the queue|It's your turn/ }).waitFor({ timeout: 20_000 });
+  const headline = await page.locator("#queue-headline").innerText();
+  if (!headline.startsWith("It's your turn")) {
+    expect(await page.locator("#queue-detail").innerText()).toMatch(/\d shoppers? ahead of you · (less than a minute|about \d+ \w+) to wait/);
+    expect(await page.locator("#queue-progress").isVisible()).toBe(true);
+    const progress = Number(await page.locator("#queue-progress").getAttribute("value"));
+    expect(progress).toBeGreaterThanOrEqual(0);
+    expect(progress).toBeLessThanOrEqual(1);
+    await screenshots(page, "queue-waiting");
+  }
+  expect(await page.locator("#buy").isDisabled()).toBe(true);
+
+  // Admitted (one per second, four units for four shoppers): the purchase step.
+  await page.waitForSelector("body[data-queue=admitted]", { timeout: 15_000 });
+  await page.locator("#buy:enabled").waitFor();
+  expect(await page.locator("#queue-status").textContent()).toBe("It's your turn. You can buy now.");
+  expect(await page.locator("#queue-detail").innerText()).toMatch(/Your pass is valid for \d\d:\d\d/);
+  expect(await fitsWidth(page)).toBe(true);
+  await screenshots(page, "queue-admitted");
+  await page.locator("#buy").click();
+  await page.waitForURL(new RegExp(`/orders/${QUEUE_SALE}\\.\\d+\\.\\d+$`));
+  await page.waitForSelector("body[data-order-status=confirmed]", { timeout: 20_000 });
+  await page.close();
+});
+
+test("sold out while waiting shows at once, without a click", async () => {
+  // Another shopper holds the one unit's pass; the browser's shopper waits behind.
+  const first = new Shopper("bw-first", SOLD_OUT_SALE, gateway.url);
+  await first.join();
+  const page = await browser.newPage();
+  await page.goto(`${gateway.url}/sales/${SOLD_OUT_SALE}`);
+  await page.locator("#queue-join:enabled").click();
+  await page.waitForSelector("body[data-queue=waiting]");
+  await page.locator("#queue-headline", { hasText: "You are number 2 in the queue." }).waitFor();
+  expect(await page.locator("#queue-status").textContent()).toBe("You're next in the queue.");
+  await sleep(1000); // the first shopper's pass is out: the page keeps waiting
+  expect(await page.evaluate<string>("document.body.dataset.queue")).toBe("waiting");
+
+  while ((await first.poll()).status !== "admitted") await sleep(100);
+  expect((await first.buy()).status).toBe(202);
+  const soldAt = Date.now();
+  await page.waitForSelector("body[data-queue=sold_out][data-phase=sold_out]", { timeout: 5000 });
+  console.log(`waiting room page: sold out shown ${Date.now() - soldAt} ms after the last unit`);
+  expect(await page.locator("#buy").innerText()).toBe("Sold out");
+  expect(await page.locator("#buy").isDisabled()).toBe(true);
+  expect(await page.locator("#queue-status").textContent()).toBe("Sold out. Every unit has been sold.");
+  await screenshots(page, "queue-sold-out");
+  await page.close();
+});
+
+test("the admin live page shows the waiting room: length, admitted, passes used and expired, the rate and its setting", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${controlPlane.url}/admin/login`);
+  await page.fill("#token", TEST_ADMIN_TOKEN);
+  await page.click("button[type=submit]");
+  await page.waitForURL(`${controlPlane.url}/admin`);
+  await page.goto(`${controlPlane.url}/admin/sales/${QUEUE_SALE}`);
+  await page.locator("#queue-panel").waitFor();
+  // Four shoppers, all admitted (four units, one bought).
+  await page.locator("#queue-admitted", { hasText: "4" }).waitFor({ timeout: 10_000 });
+  expect(await page.locator("#queue-length").innerText()).toBe("4");
+  expect(await page.locator("#queue-passes-used").innerText()).toBe("1");
+  expect(await page.locator("#queue-passes-expired").innerText()).toBe("0");
+  await page.locator("#queue-rate", { hasText: /^\d+\.\d\/s \(setting 1\/s\)$/ }).waitFor();
+  await screenshots(page, "admin-live-queue");
+  await page.close();
+});
+
+test("every sale counts: one unit to each shopper who bought", async () => {
+  for (const [saleId, sold, total] of [[QUEUE_SALE, 1, 4], [SOLD_OUT_SALE, 1, 1]] as const) {
+    await waitForRows(db.pool, saleId, sold);
+    expect({ saleId, ...(await countSale(redis, db.pool, saleId)) }).toEqual({ saleId, ...balancedCount(sold, total - sold) });
+  }
+  expect(gateway.errorLines()).toEqual([]);
+});
