@@ -22,8 +22,8 @@ export interface LiveStats {
   unitsPersisted: number;
   /** The reconcile job's last check of the sale (drift shows here); null before the first. */
   reconciliation: Reconciliation | null;
-  /** The waiting room's figures (all 0 for a sale without one). */
-  queue: QueueStats;
+  /** The waiting room's figures; absent while the sale has no queue in Redis. */
+  queue?: QueueStats;
 }
 
 export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRepository, saleId: string): Promise<LiveStats> {
@@ -42,6 +42,6 @@ export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRe
     ordersPersisted: persisted.orders,
     unitsPersisted: persisted.units,
     reconciliation,
-    queue,
+    ...(queue === undefined ? {} : { queue }),
   };
 }
