@@ -28,8 +28,8 @@ export interface LiveStats {
   appliedRevision: number | null;
   /** The reconcile job's last check of the sale (drift shows here); null before the first. */
   reconciliation: Reconciliation | null;
-  /** The waiting room's figures (all 0 for a sale without one). */
-  queue: QueueStats;
+  /** The waiting room's figures; absent while the sale has no queue in Redis. */
+  queue?: QueueStats;
 }
 
 export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRepository, saleId: string): Promise<LiveStats> {
@@ -50,6 +50,6 @@ export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRe
     unitsPersisted: persisted.units,
     appliedRevision: applied === null ? null : Number(applied),
     reconciliation,
-    queue,
+    ...(queue === undefined ? {} : { queue }),
   };
 }

@@ -13,9 +13,11 @@ export interface QueueStats {
   passesExpired: number;
 }
 
-export async function readQueueStats(redis: Redis, saleId: string): Promise<QueueStats> {
+/** Undefined when the sale has no queue in Redis (no waiting room, or nobody joined yet). */
+export async function readQueueStats(redis: Redis, saleId: string): Promise<QueueStats | undefined> {
   const k = saleKeys(saleId);
   // One slot: the keys carry the sale's hash tag.
   const [length, [cursor, expired], buyers] = await Promise.all([redis.zcard(k.queue), redis.hmget(k.queueState, "cursor", "expired"), redis.hlen(k.buyers)]);
+  if (length === 0 && cursor === null) return undefined;
   return { length, admitted: Math.floor(Number(cursor ?? 0)), passesUsed: buyers, passesExpired: Number(expired ?? 0) };
 }

@@ -37,7 +37,7 @@ export function queuePanel(): QueuePanel {
   return {
     element,
     update(sale, atMs) {
-      const q = sale.stats.queue;
+      const q = sale.stats.queue ?? { length: 0, admitted: 0, passesUsed: 0, passesExpired: 0 };
       set("queue-length", String(q.length));
       set("queue-admitted", String(q.admitted));
       set("queue-passes-used", String(q.passesUsed));
