@@ -1,17 +1,7 @@
 /** What the waiting room's panel says (waiting-room.ts): the full picture, and the coarse announcement. */
 import { countdownInWords, formatCountdown } from "./format.js";
+import type { QueueReply } from "@flash-sale/gateway-lua/core/waiting_room";
 
-/** GET/POST /api/sales/{id}/queue (openapi.yaml, QueueState). */
-export interface QueueReply {
-  status: "waiting" | "admitted" | "sold_out" | "ended";
-  position?: number;
-  ahead?: number;
-  etaSeconds?: number;
-  pass?: string;
-  passExpiresAt?: string;
-  retryAfterMs?: number;
-  ticket?: string;
-}
 
 export interface QueueDetails {
   headline: string;

@@ -8,7 +8,8 @@ import { getJson, postJson, type ApiResult } from "./api.js";
 import { offerLogin } from "./demo-login.js";
 import { show, sleep } from "./dom.js";
 import { formatTime } from "./format.js";
-import { queueAnnouncement, queueDetails, type QueueReply } from "./queue-format.js";
+import type { QueueReply } from "@flash-sale/gateway-lua/core/waiting_room";
+import { queueAnnouncement, queueDetails } from "./queue-format.js";
 import { serverNow } from "./server-clock.js";
 
 /** How long to wait after a failed poll when the answer gives no Retry-After. */

@@ -1,17 +1,8 @@
 /** A shopper in a sale's waiting room, through the gateway's API (POST/GET /api/sales/{id}/queue). */
 import { purchase, request, type HttpResponse } from "./http";
+import type { QueueReply } from "@flash-sale/gateway-lua/core/waiting_room";
 import { signToken } from "./tokens";
 
-export interface QueueReply {
-  status: "waiting" | "admitted" | "sold_out" | "ended";
-  position?: number;
-  ahead?: number;
-  etaSeconds?: number;
-  pass?: string;
-  passExpiresAt?: string;
-  retryAfterMs?: number;
-  ticket?: string;
-}
 
 export function joinQueue(gatewayUrl: string, saleId: string, token: string): Promise<HttpResponse> {
   return request(`${gatewayUrl}/api/sales/${saleId}/queue`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });

@@ -31,6 +31,19 @@ export interface QueueAnswer {
   retryAfterMs?: number;
 }
 
+/** The JSON body of GET/POST …/queue as clients read it (openapi.yaml, QueueState): the answer, with the pass and ticket. */
+export interface QueueReply {
+  status: QueueStatus;
+  position?: number;
+  ahead?: number;
+  etaSeconds?: number;
+  pass?: string;
+  /** ISO 8601 UTC. */
+  passExpiresAt?: string;
+  retryAfterMs?: number;
+  ticket?: string;
+}
+
 /** What the gateway knows of a sale's queue from its last sync (kept in a shared dict). */
 export interface QueueState {
   /** Positions 1..admitted have been admitted. */
