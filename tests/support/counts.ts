@@ -71,13 +71,26 @@ export async function snapshot(redis: Redis, pool: Pool, timerKeys: string[] = [
   const liveness = new Set([GATEWAYS_KEY, GATEWAY_METRICS_URLS_KEY, ...timerKeys]);
   const keys = (await redis.keys("*")).filter((k) => !liveness.has(k)).sort();
   const parts: string[] = [];
-  for (const key of keys) {
-    const dump = await redis.dumpBuffer(key);
-    parts.push(`${key}=${dump === null ? "" : dump.toString("base64")}`);
-  }
+  for (const key of keys) parts.push(`${key}=${await keyState(redis, key)}`);
   const rows = await pool.query<{ n: string }>("SELECT count(*) AS n FROM orders");
   parts.push(`orders=${rows.rows[0]!.n}`);
   return parts.join("\n");
+}
+
+/**
+ * A key's content. A stream's DUMP also holds its consumers' seen-times, which the worker's
+ * reads move (a read of its own pending entries, whenever it finds a new sale) without
+ * writing anything: a stream is its entries and its groups' positions instead.
+ */
+async function keyState(redis: Redis, key: string): Promise<string> {
+  if ((await redis.type(key)) !== "stream") return (await redis.dumpBuffer(key))?.toString("base64") ?? "";
+  const groups = (await redis.call("XINFO", ["GROUPS", key])) as unknown[][];
+  const positions = groups.map((g) => {
+    const info = new Map<unknown, unknown>();
+    for (let i = 0; i + 1 < g.length; i += 2) info.set(g[i], g[i + 1]);
+    return [info.get("name"), info.get("pending"), info.get("last-delivered-id"), info.get("entries-read")];
+  });
+  return JSON.stringify({ entries: await redis.xrange(key, "-", "+"), groups: positions });
 }
 
 /** Orders of a sale by status in Redis (its orders hash); pending and confirmed are counted as `openLabel`. */
