@@ -16,6 +16,7 @@ import { waitFor, type WorkerProcess } from "./support/stream-fixtures";
 import { type TestDatabase } from "./support/test-database";
 import { signToken } from "./support/tokens";
 import { ClusterStack } from "./support/cluster-stack";
+import { runTool } from "./support/run-tool";
 
 const SALES = 10;
 const UNITS = 30;
@@ -112,4 +113,12 @@ test(`${SALES} sales over 3 shards, ${SALES * SHOPPERS_PER_SALE} shoppers throug
   expect(drained.reduce((a, b) => a + b, 0)).toBe(SALES * UNITS);
   for (const n of drained) expect(n).toBeGreaterThan(0);
   for (const g of gateways) expect(g.errorLines()).toEqual([]);
+
+  // The load tester's post-run check counts a sale on the cluster as on one Redis.
+  const check = await runTool("npx", ["tsx", "load-test/post-run-check.ts", "--sale", sales[0]!.id, "--drain-timeout", "0"], {
+    FS_DATABASE_URL: db.url,
+    FS_REDIS_CLUSTER_NODES: cluster.nodes,
+  });
+  expect({ code: check.code, stderr: check.stderr }).toEqual({ code: 0, stderr: "" });
+  expect(check.stdout).toContain(`OK: ${UNITS} orders`);
 });
