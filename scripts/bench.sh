@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (not part of the tests): the gateway under wrk against its ceilings, ten sales on one
 # Redis primary against a cluster of three, a rush with the shipped knobs, then the order worker's
-# drain rate. Each uses its own
-# Redis and database; results go to bench/results/.
+# drain rate. Each uses its own Redis and database; results go to bench/results/.
 . "$(dirname "$0")/lib.sh"
 S="$ROOT/scripts"
 bash "$S/install.sh"
