@@ -50,10 +50,10 @@ interface ValueSpec<S extends Check> {
   check: S;
 }
 
-export function value<S extends Check>(spec: ValueSpec<S> & { default: Default<S> }): Value<z.ZodMiniDefault<S>>;
-export function value<S extends Check>(spec: ValueSpec<S> & { optional: true }): Value<z.ZodMiniOptional<S>>;
-export function value<S extends Check>(spec: ValueSpec<S>): Value<S>;
-export function value(spec: ValueSpec<Check> & { default?: Default<Check>; optional?: true }): Value {
+function value<S extends Check>(spec: ValueSpec<S> & { default: Default<S> }): Value<z.ZodMiniDefault<S>>;
+function value<S extends Check>(spec: ValueSpec<S> & { optional: true }): Value<z.ZodMiniOptional<S>>;
+function value<S extends Check>(spec: ValueSpec<S>): Value<S>;
+function value(spec: ValueSpec<Check> & { default?: Default<Check>; optional?: true }): Value {
   const { check, default: fallback, optional, ...form } = spec;
   return {
     ...form,
@@ -85,9 +85,9 @@ interface GroupSpec<F extends Values> {
 }
 
 /** An object of values; when left out, its fields take their defaults (or it is absent, `optional`). */
-export function group<F extends Values>(spec: GroupSpec<F> & { optional: true }): Value<z.ZodMiniOptional<Group<F>>>;
-export function group<F extends Values>(spec: GroupSpec<F>): Value<z.ZodMiniPrefault<Group<F>>>;
-export function group(spec: GroupSpec<Values> & { optional?: true }): Value {
+function group<F extends Values>(spec: GroupSpec<F> & { optional: true }): Value<z.ZodMiniOptional<Group<F>>>;
+function group<F extends Values>(spec: GroupSpec<F>): Value<z.ZodMiniPrefault<Group<F>>>;
+function group(spec: GroupSpec<Values> & { optional?: true }): Value {
   const { fields, optional, ...form } = spec;
   const object = (d: SaleDefaults) => z.strictObject(schemasOf(fields, d), { error: objectError });
   return {
@@ -100,21 +100,21 @@ export function group(spec: GroupSpec<Values> & { optional?: true }): Value {
 }
 
 /** A top-level value of a sale: one column of `sales`. */
-export interface Setting<S extends Check = Check, C extends string = string, P extends boolean = boolean> extends Value<S> {
-  column: C;
+export interface Setting<S extends Check = Check, P extends boolean = boolean> extends Value<S> {
+  column: string;
   /** In the record the gateways read (core/sale.ts parses it). */
   published: P;
   /** Why a started sale keeps the value (compared with ===: a plain value); absent when it may change. */
   fixedOnceStarted?(before: z.output<S>): string;
 }
 
-interface Storage<S extends Check, C extends string, P extends boolean> {
-  column: C;
+interface Storage<S extends Check, P extends boolean> {
+  column: string;
   published: P;
   fixedOnceStarted?: (before: z.output<S>) => string;
 }
 
-export function setting<S extends Check, const C extends string, const P extends boolean>(storage: Storage<S, C, P>, v: Value<S>): Setting<S, C, P> {
+function setting<S extends Check, const P extends boolean>(storage: Storage<S, P>, v: Value<S>): Setting<S, P> {
   return { ...v, ...storage };
 }
 
