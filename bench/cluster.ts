@@ -21,6 +21,7 @@ import { PrivateCluster } from "../tests/support/private-cluster";
 import { PrivateRedis } from "../tests/support/private-redis";
 import { createTestDatabase } from "../tests/support/test-database";
 import { wrkSync, type WrkResult } from "../tests/support/wrk";
+import { progress, reportProblems, runBench, writeResults } from "./bench-run";
 import { writeShopperTokens } from "./shopper-tokens";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -32,9 +33,6 @@ const SALES = 10;
 const STOCK = 50_000_000;
 const WIDE_LIMITS = { userRatePerSecond: 1_000_000, userBurst: 1_000_000, admitPerSecond: 1_000_000 };
 
-function progress(text: string): void {
-  console.log(`[bench] ${new Date().toISOString().slice(11, 19)} ${text}`);
-}
 
 interface Side {
   label: string;
@@ -163,10 +161,15 @@ async function main(): Promise<void> {
     }
     console.log(`3 primaries / 1 primary: ${ratio.toFixed(2)} (median of ${RUNS} pairs: ${ratios.map((r) => r.toFixed(2)).join(", ")}; spread ±${spread.toFixed(0)} %${spread > 10 ? ", wider than ±10 %" : ""})`);
     console.log(`(${os.cpus().length} cores shared by wrk, the gateway and every Redis: a Redis CPU well under 1.0 per second of load means the gateway, not Redis, set the pace)`);
-    if (problems.length > 0) {
-      console.error(`[bench] INVALID RUN: ${problems.join("; ")}`);
-      process.exitCode = 1;
-    }
+    writeResults("cluster", {
+      nginxWorkers: WORKERS,
+      sales: SALES,
+      pairs: pairs.map((p) => ({ onePrimary: p.one, threePrimaries: p.three })),
+      ratio,
+      spreadPct: spread,
+      problems,
+    });
+    reportProblems(problems);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     for (const side of sides) {
@@ -180,7 +183,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

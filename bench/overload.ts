@@ -14,7 +14,7 @@
  * BENCH_ANSWER_TIMEOUT_MS (default 10000), BENCH_STOCK.
  */
 import net from "node:net";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
@@ -23,6 +23,7 @@ import { TestStack } from "../tests/support/test-stack";
 import { countSale, waitForRows } from "../tests/support/counts";
 import { signToken } from "../tests/support/tokens";
 import { wrkSync } from "../tests/support/wrk";
+import { progress, reportProblems, runBench, writeResults } from "./bench-run";
 import { writeShopperTokens } from "./shopper-tokens";
 
 const OVERLOAD = Number(process.env.BENCH_OVERLOAD ?? 3);
@@ -31,9 +32,6 @@ const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 2000);
 const ANSWER_TIMEOUT_MS = Number(process.env.BENCH_ANSWER_TIMEOUT_MS ?? 10_000);
 const WIDE_LIMITS = { userRatePerSecond: 1_000_000, userBurst: 1_000_000, admitPerSecond: 1_000_000 };
 
-function progress(text: string): void {
-  console.log(`[bench] ${new Date().toISOString().slice(11, 19)} ${text}`);
-}
 
 interface Phase {
   name: string;
@@ -242,28 +240,17 @@ async function main(): Promise<void> {
       for (const k of p.kinds.keys()) if (k.endsWith("<not the catalogue's JSON>")) problems.push(`${p.name}: answers outside the catalogue (${k})`);
     }
     console.log(`(${OVERLOAD}× the ${capacity.toFixed(0)} req/s answered closed-loop; latency from when each request was due; ${os.cpus().length} cores shared by this driver, nginx, Redis, the worker and Postgres)`);
-    mkdirSync(path.join(__dirname, "results"), { recursive: true });
-    writeFileSync(
-      path.join(__dirname, "results/overload.json"),
-      JSON.stringify({
-        at: new Date().toISOString(),
-        closedLoopRequestsPerSec: capacity,
-        phases: phases.map((p) => ({ ...p, latenciesMs: undefined, kinds: Object.fromEntries(p.kinds) })),
-        count,
-        problems,
-      }, null, 2) + "\n",
-    );
-    if (problems.length > 0) {
-      console.error(`[bench] INVALID RUN: ${problems.join("; ")}`);
-      process.exitCode = 1;
-    }
+    writeResults("overload", {
+      closedLoopRequestsPerSec: capacity,
+      phases: phases.map((p) => ({ ...p, latenciesMs: undefined, kinds: Object.fromEntries(p.kinds) })),
+      count,
+      problems,
+    });
+    reportProblems(problems);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     await stack.stop();
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -15,7 +15,7 @@
  * BENCH_DURATION (default 5), BENCH_RUNS (pairs, default 3), BENCH_CONNECTIONS (default 64),
  * BENCH_NGINX_WORKERS (default 1).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
@@ -24,6 +24,7 @@ import { scrape } from "../tests/support/prometheus";
 import { TestStack } from "../tests/support/test-stack";
 import { waitForRows } from "../tests/support/counts";
 import { wrkSync, type WrkResult } from "../tests/support/wrk";
+import { progress, reportProblems, runBench, writeResults } from "./bench-run";
 import { writeShopperTokens } from "./shopper-tokens";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -36,9 +37,6 @@ const CONCURRENT_SALES = 100;
 const LARGE_STOCK = 50_000_000;
 const WIDE_LIMITS = { userRatePerSecond: 1_000_000, userBurst: 1_000_000, admitPerSecond: 1_000_000 };
 
-function progress(text: string): void {
-  console.log(`[bench] ${new Date().toISOString().slice(11, 19)} ${text}`);
-}
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 
@@ -138,30 +136,18 @@ async function main(): Promise<void> {
       console.log(`| admitted, first vs last run of ${SHOPPERS} shoppers | ${manyRuns[0]!.requestsPerSec.toFixed(0)} → ${manyRuns.at(-1)!.requestsPerSec.toFixed(0)} req/s |`);
     }
     console.log(`| fs_limits dict after ${offset} shoppers | ${(100 * (1 - free / capacity)).toFixed(1)} % used of ${(capacity / 1048576).toFixed(0)} MiB |`);
-    mkdirSync(path.join(__dirname, "results"), { recursive: true });
-    writeFileSync(
-      path.join(__dirname, "results/rush.json"),
-      JSON.stringify({
-        at: new Date().toISOString(),
-        nginxWorkers: WORKERS,
-        sellOut: { units: SELL_OUT_UNITS, firstToLastAcceptanceMs: sellOutMs, rushRequestsPerSec: rush.requestsPerSec, rowLagMs: { p50: t.p50, p99: t.p99, max: t.max } },
-        flatCost: { sales: CONCURRENT_SALES, ratios: flatRatios, ratio: flatRatio, spreadPct: flatSpread },
-        shoppers: { count: offset, runsRequestsPerSec: manyRuns.map((r) => r.requestsPerSec), limitsDictUsedPct: 100 * (1 - free / capacity) },
-        problems,
-      }, null, 2) + "\n",
-    );
-    progress("wrote bench/results/rush.json");
-    if (problems.length > 0) {
-      console.error(`[bench] INVALID RUN: ${problems.join("; ")}`);
-      process.exitCode = 1;
-    }
+    writeResults("rush", {
+      nginxWorkers: WORKERS,
+      sellOut: { units: SELL_OUT_UNITS, firstToLastAcceptanceMs: sellOutMs, rushRequestsPerSec: rush.requestsPerSec, rowLagMs: { p50: t.p50, p99: t.p99, max: t.max } },
+      flatCost: { sales: CONCURRENT_SALES, ratios: flatRatios, ratio: flatRatio, spreadPct: flatSpread },
+      shoppers: { count: offset, runsRequestsPerSec: manyRuns.map((r) => r.requestsPerSec), limitsDictUsedPct: 100 * (1 - free / capacity) },
+      problems,
+    });
+    reportProblems(problems);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     await stack.stop();
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);
