@@ -9,17 +9,17 @@
 import type { Pool } from "@flash-sale/node-common";
 import type { StatusRow } from "./status-entry";
 
+// The UPDATE judges which rows it sets: a concurrent apply of the same change (a claim while
+// this worker still held it) waits for the row lock, then finds the status set and skips it.
 const APPLY_STATUSES = `
 WITH c AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS c(order_id, user_id, status)),
-found AS (
-  SELECT o.order_id, c.status, o.status = c.status AS already
-    FROM orders o JOIN c ON o.order_id = c.order_id AND o.user_id = c.user_id
-),
 updated AS (
-  UPDATE orders SET status = found.status FROM found
-   WHERE orders.order_id = found.order_id AND NOT found.already
+  UPDATE orders SET status = c.status FROM c
+   WHERE orders.order_id = c.order_id AND orders.user_id = c.user_id AND orders.status <> c.status
+  RETURNING orders.order_id
 )
-SELECT order_id, already FROM found`;
+SELECT o.order_id, EXISTS (SELECT 1 FROM updated u WHERE u.order_id = o.order_id) AS set
+  FROM orders o JOIN c ON o.order_id = c.order_id AND o.user_id = c.user_id`;
 
 export interface StatusResult {
   /** Changes set on their rows now: to acknowledge. */
@@ -36,15 +36,15 @@ export class StatusWriter {
   /** Throws on a failure of Postgres itself: the changes are to be retried. */
   async apply(changes: StatusRow[]): Promise<StatusResult> {
     // One change per order ever (pay-order.lua and expire-reservations.lua decide an order once).
-    const result = await this.pool.query<{ order_id: string; already: boolean }>(APPLY_STATUSES, [
+    const result = await this.pool.query<{ order_id: string; set: boolean }>(APPLY_STATUSES, [
       changes.map((c) => c.orderId),
       changes.map((c) => c.userId),
       changes.map((c) => c.status),
     ]);
-    const found = new Map(result.rows.map((r) => [r.order_id, r.already]));
+    const found = new Map(result.rows.map((r) => [r.order_id, r.set]));
     return {
-      set: changes.filter((c) => found.get(c.orderId) === false),
-      already: changes.filter((c) => found.get(c.orderId) === true),
+      set: changes.filter((c) => found.get(c.orderId) === true),
+      already: changes.filter((c) => found.get(c.orderId) === false),
       waiting: changes.filter((c) => !found.has(c.orderId)),
     };
   }
