@@ -1,6 +1,7 @@
 /**
  * After the Postgres commit: runs redis-scripts/confirm-orders.lua once per sale of the batch
- * (pending → confirmed, then XACK), all sales' calls pipelined into one round trip.
+ * (pending → confirmed, then XACK of both of the sale's streams), all sales' calls pipelined
+ * into one round trip.
  */
 import path from "node:path";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
@@ -12,8 +13,10 @@ export interface SaleAck {
   saleId: string;
   /** Orders now committed to Postgres: [epoch, number] each. */
   orders: [epoch: number, orderNo: number][];
-  /** Stream entries to acknowledge: the committed orders', and those set aside or malformed. */
+  /** Order stream entries to acknowledge: the committed orders', and those set aside or malformed. */
   entryIds: string[];
+  /** Status change entries to acknowledge: applied in Postgres, or malformed. */
+  statusEntryIds: string[];
 }
 
 export interface ConfirmResult {
@@ -39,11 +42,13 @@ export class OrderConfirmer {
 
   private async confirmSale(ack: SaleAck): Promise<ConfirmResult> {
     const keys = saleKeys(ack.saleId);
-    const reply = await SCRIPT.run(this.redis, [keys.orders, keys.stream], [
+    const reply = await SCRIPT.run(this.redis, [keys.orders, keys.stream, keys.statusChanges], [
       this.group,
       String(ack.orders.length),
+      String(ack.entryIds.length),
       ...ack.orders.flatMap(([epoch, n]) => [String(n), String(epoch)]),
       ...ack.entryIds,
+      ...ack.statusEntryIds,
     ]);
     if (!Array.isArray(reply) || typeof reply[0] !== "number" || typeof reply[1] !== "number") {
       throw new Error(`confirm-orders.lua: unexpected reply ${JSON.stringify(reply)}`);

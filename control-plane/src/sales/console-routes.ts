@@ -32,7 +32,7 @@ export interface OrderRow {
   quantity: number;
   status: OrderStatus;
   acceptedAt: string;
-  /** Not recorded yet: the status sync keeps an order's status, not when it changed. */
+  /** Not recorded yet: the order worker applies an order's status change, not when it happened. */
   paidAt: string | null;
 }
 

@@ -279,21 +279,6 @@ export class SaleRepository {
     return result.rows.map((r) => ({ id: r.id, deduction: r.deduction, paymentTimeoutMs: r.payment_timeout_seconds * 1000 }));
   }
 
-  /**
-   * Sets the status of orders already in Postgres (a later status change: paid, expired);
-   * returns the ids of those found. Setting the same status again changes nothing.
-   */
-  async setOrderStatuses(changes: { orderId: string; status: string }[]): Promise<Set<string>> {
-    const result = await this.pool.query<{ order_id: string }>(
-      `UPDATE orders SET status = c.status
-         FROM unnest($1::text[], $2::text[]) AS c(order_id, status)
-        WHERE orders.order_id = c.order_id
-        RETURNING orders.order_id`,
-      [changes.map((c) => c.orderId), changes.map((c) => c.status)],
-    );
-    return new Set(result.rows.map((r) => r.order_id));
-  }
-
   /** Records a published version; a slower concurrent publish never moves it back. */
   async recordPublishedVersion(id: string, version: number, db: Queryable = this.pool): Promise<void> {
     await db.query("UPDATE sales SET published_version = GREATEST(published_version, $2) WHERE id = $1", [
