@@ -73,6 +73,18 @@ async function expectCounted(saleId: string, orders: number, paid: number): Prom
     pgDuplicateUsers: 0,
   });
   expect(await countStatusChanges(redis, saleId)).toEqual({ entries: orders, unacknowledged: 0 });
+  // Each row says when its status changed: the time Redis stamped the change's entry.
+  const stamped = new Map<string, number>();
+  for (const [id, fields] of await redis.xrange(saleKeys(saleId).statusChanges, "-", "+")) {
+    const f = new Map<string, string>();
+    for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
+    stamped.set(`${saleId}.${f.get("epoch")}.${f.get("n")}`, Number(id.split("-")[0]));
+  }
+  const rows = await db.pool.query<{ order_id: string; at_ms: number }>(
+    "SELECT order_id, (extract(epoch FROM status_changed_at) * 1000)::float8 AS at_ms FROM orders WHERE sale_id = $1",
+    [saleId],
+  );
+  expect(rows.rows.filter((r) => r.at_ms !== stamped.get(r.order_id)).map((r) => r.order_id)).toEqual([]);
   expect((await redis.xpending(saleKeys(saleId).stream, ORDER_CONSUMER_GROUP))[0]).toBe(0);
 }
 

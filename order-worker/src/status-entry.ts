@@ -12,6 +12,8 @@ export interface StatusRow {
   orderId: string;
   userId: string;
   status: StatusChange;
+  /** When Redis stamped the change: its entry id's milliseconds. */
+  atMs: number;
 }
 
 export type ParsedStatus = { ok: true; change: StatusRow } | { ok: false; reason: string };
@@ -29,5 +31,7 @@ export function parseStatusEntry(entry: RawEntry): ParsedStatus {
   if (userId === undefined || !isValidUserId(userId)) return { ok: false, reason: `bad ${STATUS_FIELDS.userId}` };
   const status = fields.get(STATUS_FIELDS.status);
   if (status === undefined || !STATUSES.includes(status)) return { ok: false, reason: `bad ${STATUS_FIELDS.status}` };
-  return { ok: true, change: { saleId: entry.saleId, entryId: entry.id, orderId, userId, status: status as StatusChange } };
+  const atMs = Number(entry.id.slice(0, entry.id.indexOf("-")));
+  if (!Number.isSafeInteger(atMs) || atMs <= 0) return { ok: false, reason: "bad entry id" };
+  return { ok: true, change: { saleId: entry.saleId, entryId: entry.id, orderId, userId, status: status as StatusChange, atMs } };
 }

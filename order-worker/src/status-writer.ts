@@ -12,9 +12,9 @@ import type { StatusRow } from "./status-entry";
 // The UPDATE judges which rows it sets: a concurrent apply of the same change (a claim while
 // this worker still held it) waits for the row lock, then finds the status set and skips it.
 const APPLY_STATUSES = `
-WITH c AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS c(order_id, user_id, status)),
+WITH c AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS c(order_id, user_id, status, at_ms)),
 updated AS (
-  UPDATE orders SET status = c.status FROM c
+  UPDATE orders SET status = c.status, status_changed_at = to_timestamp(c.at_ms / 1000.0) FROM c
    WHERE orders.order_id = c.order_id AND orders.user_id = c.user_id AND orders.status <> c.status
   RETURNING orders.order_id
 )
@@ -40,6 +40,7 @@ export class StatusWriter {
       changes.map((c) => c.orderId),
       changes.map((c) => c.userId),
       changes.map((c) => c.status),
+      changes.map((c) => c.atMs),
     ]);
     const found = new Map(result.rows.map((r) => [r.order_id, r.set]));
     return {

@@ -1,12 +1,13 @@
 import { parseStatusEntry } from "../src/status-entry";
 import type { RawEntry } from "../src/raw-entry";
 
-const entry = (fields: string[] | null): RawEntry => ({ saleId: "spring", source: "statuses", id: "1-0", fields });
+const entry = (fields: string[] | null, id = "1764633600123-0"): RawEntry => ({ saleId: "spring", source: "statuses", id, fields });
 
 test("a change the pay and expiry scripts write: the order id from the sale, epoch and number", () => {
   expect(parseStatusEntry(entry(["n", "7", "epoch", "2", "user", "alice", "status", "paid"]))).toEqual({
     ok: true,
-    change: { saleId: "spring", entryId: "1-0", orderId: "spring.2.7", userId: "alice", status: "paid" },
+    // When Redis stamped it: the entry id's milliseconds.
+    change: { saleId: "spring", entryId: "1764633600123-0", orderId: "spring.2.7", userId: "alice", status: "paid", atMs: 1764633600123 },
   });
   for (const status of ["expired", "failed"]) {
     expect(parseStatusEntry(entry(["n", "7", "epoch", "2", "user", "alice", "status", status])).ok).toBe(true);
@@ -26,4 +27,9 @@ test.each([
   const parsed = parseStatusEntry(entry(fields));
   expect(parsed.ok).toBe(false);
   if (!parsed.ok) expect(parsed.reason).toContain(reason);
+});
+
+test("refused: an entry id without its milliseconds", () => {
+  const parsed = parseStatusEntry(entry(["n", "7", "epoch", "2", "user", "a", "status", "paid"], "0-1"));
+  expect(parsed).toEqual({ ok: false, reason: "bad entry id" });
 });
