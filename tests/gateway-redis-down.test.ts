@@ -3,10 +3,8 @@
  * when Redis is back — including after the restart forgot the purchase script (NOSCRIPT).
  * Uses its own Redis instance, which it kills and restarts.
  */
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Redis } from "@flash-sale/node-common";
+import { RedisScript, type Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import type { PrivateRedis } from "./support/private-redis";
@@ -55,8 +53,7 @@ test("Redis stopped → 503 unavailable and nothing sold; Redis back → held un
 
   await redisServer.resume();
   // The restarted Redis has the data (AOF) but not the script: the gateway must EVAL it again.
-  const script = readFileSync(path.resolve(__dirname, "../gateway-lua/redis-scripts/purchase.lua"), "utf8");
-  const sha = createHash("sha1").update(script).digest("hex");
+  const { sha } = RedisScript.load(path.resolve(__dirname, "../gateway-lua/redis-scripts/purchase.lua"));
   expect(await redis.script("EXISTS", sha)).toEqual([0]);
   // A restarted Redis may have less than it had: the sale is held (nothing sold) until the
   // control plane has rebuilt it from Postgres on the new process.

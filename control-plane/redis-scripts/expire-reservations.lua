@@ -10,7 +10,7 @@ first can no longer be paid.
 KEYS[1] stock          string: units left
 KEYS[2] sold           string: units taken
 KEYS[3] orderSeq       string: last order number
-KEYS[4] orders         hash: <n> -> "user\tqty\tacceptedAtMs\tepoch", <n>:s -> status
+KEYS[4] orders         hash: <n> -> order record (includes/order-record.lua), <n>:s -> status
 KEYS[5] expiryCursor   string: last order number walked past
 KEYS[6] statusChanges  stream of status changes (fields: n epoch user status, core/stream.ts),
                        read by the order workers' group and applied to Postgres
@@ -29,6 +29,7 @@ Returns
                                                  unitsReturned is 0 in mode `payment`
   {-1}                                           held: nothing done
 ]]
+-- @include order-record
 local fence = redis.call('HGET', KEYS[8], 'fence')
 local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
 if not fence or string.sub(fence, 1, 40) ~= runId then return {-1} end
@@ -46,7 +47,7 @@ local n = cursor + 1
 while n <= last and n <= cursor + budget do
   local record = redis.call('HGET', KEYS[4], n)
   if record then
-    local user, qty, acceptedAt, epoch = string.match(record, '^([^\t]+)\t(%d+)\t(%d+)\t(%d+)$')
+    local user, qty, acceptedAt, epoch = parseOrderRecord(record)
     if tonumber(acceptedAt) + timeout > now then break end
     local status = redis.call('HGET', KEYS[4], n .. ':s')
     if status == 'pending' or status == 'confirmed' then

@@ -11,7 +11,7 @@ paid, or already failed, writes nothing and answers as the first payment did. Re
 the sale is held (its state not built on this Redis process: see purchase.lua); a payment is
 rare, so the script reads the run id itself (INFO) rather than trusting a caller's.
 
-KEYS[1] orders         hash: <n> -> "user\tqty\tacceptedAtMs\tepoch", <n>:s -> status
+KEYS[1] orders         hash: <n> -> order record (includes/order-record.lua), <n>:s -> status
 KEYS[2] paid           string: units paid
 KEYS[3] statusChanges  stream of status changes (fields: n epoch user status, core/stream.ts),
                        read by the order workers' group and applied to Postgres
@@ -33,6 +33,7 @@ Returns
   {4}        mode `payment`: too few units were left, the order failed (now or before)
   {5}        held: the sale is being rebuilt; nothing written
 ]]
+-- @include order-record
 local fence = redis.call('HGET', KEYS[7], 'fence')
 local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
 if not fence or string.sub(fence, 1, 40) ~= runId then return {5} end
@@ -40,7 +41,7 @@ if not fence or string.sub(fence, 1, 40) ~= runId then return {5} end
 local n = ARGV[1]
 local record = redis.call('HGET', KEYS[1], n)
 if not record then return {3} end
-local user, qty, epoch = string.match(record, '^([^\t]+)\t(%d+)\t%d+\t(%d+)$')
+local user, qty, _, epoch = parseOrderRecord(record)
 if epoch ~= ARGV[4] then return {3} end
 if ARGV[2] ~= '' and user ~= ARGV[2] then return {3} end
 qty = tonumber(qty)

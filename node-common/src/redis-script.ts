@@ -4,8 +4,12 @@
  * KEYS, so a script whose keys share one hash tag runs on Redis Cluster too.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { expandIncludes } from "@flash-sale/gateway-lua/core/script_includes";
+
+/** The includes every runtime's scripts share (gateway-lua/redis-scripts/includes), from src/ and build/ alike. */
+export const SCRIPT_INCLUDES_DIR = path.resolve(__dirname, "../../gateway-lua/redis-scripts/includes");
 
 /** What running a script needs of a client: ioredis' Redis and Cluster both have it. */
 export interface ScriptClient {
@@ -24,9 +28,14 @@ export class RedisScript {
     this.sha = createHash("sha1").update(source).digest("hex");
   }
 
-  /** Reads the script at load time, so a missing file stops the service at start. */
+  /** Reads the script (and its includes) at load time, so a missing file stops the service at start. */
   static load(file: string): RedisScript {
-    return new RedisScript(path.basename(file, ".lua"), readFileSync(file, "utf8"));
+    const expanded = expandIncludes(readFileSync(file, "utf8"), (name) => {
+      const include = path.join(SCRIPT_INCLUDES_DIR, `${name}.lua`);
+      return existsSync(include) ? readFileSync(include, "utf8") : undefined;
+    });
+    if ("error" in expanded) throw new Error(`${file}: ${expanded.error}`);
+    return new RedisScript(path.basename(file, ".lua"), expanded.text);
   }
 
   async run(redis: ScriptClient, keys: readonly string[], args: readonly (string | number)[] = []): Promise<unknown> {

@@ -3,6 +3,7 @@
  * after a Redis restart or SCRIPT FLUSH the script is unknown (NOSCRIPT): EVAL it once.
  */
 import { settings } from "../settings";
+import { expandIncludes } from "../core/script_includes";
 import { to_hex } from "resty.string";
 
 export interface RedisScript {
@@ -11,13 +12,25 @@ export interface RedisScript {
   sha: string;
 }
 
+function readFile(path: string): string | undefined {
+  const [file] = io.open(path, "r");
+  if (file === undefined) return undefined;
+  const text = file.read("*a") as string;
+  file.close();
+  return text;
+}
+
+function readInclude(this: void, name: string): string | undefined {
+  return readFile(settings().scriptDir + "/includes/" + name + ".lua");
+}
+
 export function loadScript(name: string): RedisScript {
   const path = settings().scriptDir + "/" + name + ".lua";
-  const [file, err] = io.open(path, "r");
-  if (file === undefined) error("cannot read Redis script " + path + ": " + tostring(err), 0);
-  const source = file.read("*a") as string;
-  file.close();
-  return { name, source, sha: to_hex(ngx.sha1_bin(source)) };
+  const source = readFile(path);
+  if (source === undefined) error("cannot read Redis script " + path, 0);
+  const expanded = expandIncludes(source, readInclude);
+  if ("error" in expanded) error(path + ": " + expanded.error, 0);
+  return { name, source: expanded.text, sha: to_hex(ngx.sha1_bin(expanded.text)) };
 }
 
 function isNoScript(err: string | undefined): boolean {
