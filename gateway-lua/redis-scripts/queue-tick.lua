@@ -52,7 +52,8 @@ local settled = tonumber(st[3] or '0')
 local expired = tonumber(st[4] or '0')
 local length = redis.call('ZCARD', KEYS[3])
 local allBuyers = redis.call('HLEN', KEYS[6])
-local buyersBefore = tonumber(st[5] or allBuyers)
+-- Set at the first advance; a queue that advanced before this field existed counts every buyer.
+local buyersBefore = tonumber(st[5] or (st[1] and 0) or allBuyers)
 local buyers = allBuyers - buyersBefore
 
 if now >= startsAt then
