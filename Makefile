@@ -22,7 +22,7 @@ reload:    ## re-render the nginx config from nginx-conf/, check it (nginx -t), 
 logs-rotate: ## rename the gateway's logs with a timestamp and make nginx reopen them (USR1): no line lost
 	@bash scripts/rotate-logs.sh
 
-bench:     ## wrk benchmark of the gateway against its ceilings, and the worker's drain rate
+bench:     ## wrk benchmark of the gateway against its ceilings, 1 vs 3 Redis primaries, and the worker's drain rate
 	@bash scripts/bench.sh
 
 compose-prepare: build ## build the Lua and render the nginx config for the OpenResty image (docker-compose.yml; a prefix per gateway)

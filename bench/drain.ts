@@ -84,8 +84,8 @@ async function main(): Promise<void> {
     await prefill(redis);
     console.log(`prefilled ${ORDERS} orders in ${((performance.now() - prefillStart) / 1000).toFixed(1)} s`);
 
-    // confirm-orders.lua's Redis time per call (KEYS orders, stream; ARGV[2] = orders in the call).
-    const slowlog = await ScriptSlowlog.start(redis, CONFIRM_SCRIPT, 2, 2);
+    // confirm-orders.lua's Redis time per call (KEYS orders, stream, statusChanges; ARGV[2] = orders in the call).
+    const slowlog = await ScriptSlowlog.start(redis, CONFIRM_SCRIPT, 3, 2);
     const t0 = performance.now();
     const worker = startWorker({
       redisUrl: server.url(),

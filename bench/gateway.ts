@@ -33,6 +33,7 @@ import { purchase } from "../tests/support/http";
 import { signToken } from "../tests/support/tokens";
 import { wrkSync, type WrkResult } from "../tests/support/wrk";
 import { prepareQueuePoll } from "./queue-poll";
+import { writeShopperTokens } from "./shopper-tokens";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -72,15 +73,6 @@ function wrk(url: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Wr
 
 function progress(text: string): void {
   console.log(`[bench] ${new Date().toISOString().slice(11, 19)} ${text}`);
-}
-
-function writeTokens(dir: string, prefix: string, count: number): string {
-  const file = path.join(dir, `${prefix}.tokens`);
-  const lines: string[] = [];
-  // Same-width user ids give same-length tokens, which the wrk script slices by offset.
-  for (let i = 0; i < count; i++) lines.push(signToken(`${prefix}-${String(i).padStart(9, "0")}`, { expiresInSec: 3600 }));
-  writeFileSync(file, lines.join("\n") + "\n");
-  return file;
 }
 
 /** The durability modes of the README ("What a 202 guarantees"), each measured on its own sale. */
@@ -136,7 +128,7 @@ async function main(): Promise<void> {
     // Enough distinct shoppers for every run of a row at 30,000 req/s, above what one Redis
     // round trip allows here; the admitted rows' check below fails if they ran out.
     const shoppers = 30_000 * (DURATION * RUNS + 1);
-    const tokens = writeTokens(tmp, "shopper", shoppers);
+    const tokens = writeShopperTokens(tmp, "shopper", shoppers);
     const wrkEnv = { BENCH_TOKENS: tokens, BENCH_THREADS: String(THREADS) };
     const script = ["-s", path.join(BENCH_DIR, "wrk/purchase.lua")];
     const problems: string[] = [];

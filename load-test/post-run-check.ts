@@ -5,6 +5,8 @@
  *
  *   FS_DATABASE_URL=… FS_REDIS_URL=… npx tsx load-test/post-run-check.ts --sale demo
  *     [--k6-summary summary.json] [--drain-timeout SECONDS]
+ *
+ * On a cluster, FS_REDIS_CLUSTER_NODES=host:port,… instead of FS_REDIS_URL (as the services take it).
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -21,7 +23,7 @@ interface Counts {
   /** Postgres. */
   rows: number;
   units: number;
-  /** Shoppers holding more units than perUserLimit, and order numbers written twice. */
+  /** Shoppers holding more units than perUserLimit, and order numbers written twice in one epoch. */
   overLimitShoppers: number;
   repeatedOrderNos: number;
 }
@@ -36,7 +38,7 @@ async function count(pool: Pool, redis: Redis, saleId: string): Promise<Counts> 
     `SELECT count(*)::int AS rows, COALESCE(sum(quantity), 0)::int AS units,
             (SELECT count(*)::int FROM (SELECT user_id FROM orders WHERE sale_id = $1
                                         GROUP BY user_id HAVING sum(quantity) > $2) o) AS over,
-            count(*)::int - count(DISTINCT order_no)::int AS repeated
+            count(*)::int - count(DISTINCT (epoch, order_no))::int AS repeated
        FROM orders WHERE sale_id = $1`,
     [saleId, perUserLimit],
   );
@@ -86,7 +88,7 @@ async function main(): Promise<number> {
   }
   const k6Accepted = values["k6-summary"] === undefined ? undefined : k6AcceptedFrom(values["k6-summary"]);
   const pool = createPool(databaseUrl, 1);
-  const redis = createRedis(process.env.FS_REDIS_URL ?? "redis://127.0.0.1:6379/0", "post-run-check");
+  const redis = createRedis(process.env.FS_REDIS_URL ?? "redis://127.0.0.1:6379/0", "post-run-check", process.env.FS_REDIS_CLUSTER_NODES);
   try {
     // The worker drains behind the gateway: wait until Postgres holds what Redis accepted.
     const deadline = Date.now() + Number(values["drain-timeout"]) * 1000;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Benchmarks (not part of the tests): the gateway under wrk against its ceilings, then the order
-# worker's drain rate. Each uses its own Redis and database; results go to bench/results/.
+# Benchmarks (not part of the tests): the gateway under wrk against its ceilings, ten sales on one
+# Redis primary against a cluster of three, a rush with the shipped knobs, an open-loop overload,
+# then the order worker's drain rate. Each uses its own Redis and database; results go to
+# bench/results/.
 . "$(dirname "$0")/lib.sh"
 S="$ROOT/scripts"
 bash "$S/install.sh"
@@ -13,5 +15,11 @@ step "Type-checking the benchmarks"
 npx tsc -p bench
 step "Gateway benchmark (wrk)"
 npx tsx bench/gateway.ts
+step "Cluster benchmark: ten sales on 1 Redis primary vs 3 (wrk)"
+npx tsx bench/cluster.ts
+step "Rush benchmark: a sell-out, 100 concurrent sales, a million shoppers (wrk, shipped knobs)"
+npx tsx bench/rush.ts
+step "Overload benchmark: open-loop at 3x what the gateway answers (shipped knobs)"
+npx tsx bench/overload.ts
 step "Order worker drain benchmark"
 npx tsx bench/drain.ts

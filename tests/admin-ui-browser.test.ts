@@ -5,9 +5,11 @@
  * with the focus on the first, and is not saved; a valid sale is created, published (confirmed
  * by name) and on the shopper API; during a burst of purchases the live page's numbers and
  * chart move and end equal to Redis and Postgres; the list shows the sale sold out; a started
- * sale's fixed fields are read-only with the reason; after a counted sale of 300 units bought
- * through the gateway the orders page and its CSV hold exactly Postgres' orders; no page logs
- * a console error. Screenshots go to test-artifacts/.
+ * sale's fixed fields are read-only with the reason; a sale's waiting room is set, edited (a
+ * bad value named on its field) and turned off in the form, as the API then stores it and the
+ * gateway shows it; after a counted sale of 300 units bought through the gateway the orders
+ * page and its CSV hold exactly Postgres' orders; no page logs a console error. Screenshots go
+ * to test-artifacts/.
  */
 import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
@@ -236,6 +238,83 @@ test("the list shows the sale's counts and the sale sold out; a started sale's f
   expect(await text("#fixed-field-deduction")).toBe('Read-only: cannot change once the sale has started (it is "order")');
   expect(await page.locator("#field-name").isDisabled()).toBe(false);
   await screenshots(page, "admin-edit-started-sale");
+});
+
+test("a sale with a waiting room is created, edited (a bad value refused on its field) and its waiting room turned off, as stored and published", async () => {
+  const saleId = "ui-queue";
+  const stock = 25;
+  const startsAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2 * 3_600_000);
+  const room = (f: string) => `#field-waitingRoom-${f}`;
+  const stored = async () => (await controlPlane.admin("GET", `/admin/api/sales/${saleId}`)).body.waitingRoom;
+  const shopperRoom = async () => (await request(`${gateway.url}/api/sales/${saleId}`)).json().waitingRoom;
+
+  await page.goto(`${controlPlane.url}/admin/sales/new`);
+  const sale: Record<string, string> = {
+    id: saleId,
+    name: "UI queue",
+    price: "500",
+    stock: String(stock),
+    startsAt: startsAt.toISOString().slice(0, 19),
+    endsAt: new Date(startsAt.getTime() + 3_600_000).toISOString().slice(0, 19),
+  };
+  for (const [field, value] of Object.entries(sale)) await page.fill(`#field-${field}`, value);
+  await page.selectOption("#field-deduction", "order");
+  // Off at first: its fields take no input.
+  expect(await page.isChecked("#field-waitingRoom")).toBe(false);
+  expect(await page.locator(room("admitPerSecond")).isDisabled()).toBe(true);
+  await page.check("#field-waitingRoom");
+  const typed = { opensBeforeSeconds: "600", admitPerSecond: "0", passSeconds: "120" };
+  for (const [field, value] of Object.entries(typed)) await page.fill(room(field), value);
+  await page.click("button[type=submit]");
+  await page.locator("#form-error", { hasText: "Not saved" }).waitFor();
+
+  // The page shows the API's own message for the same input, on that field alone.
+  const api = await controlPlane.admin("POST", "/admin/api/sales", {
+    ...sale, price: 500, stock, startsAt: startsAt.toISOString(), endsAt: `${sale.endsAt}Z`, deduction: "order",
+    waitingRoom: { opensBeforeSeconds: 600, admitPerSecond: 0, passSeconds: 120 },
+  });
+  expect(api.status).toBe(400);
+  expect(api.body.fields).toEqual([{ path: "waitingRoom.admitPerSecond", message: expect.stringMatching(/^must be a number of attempts per second/) }]);
+  expect(await text("#error-waitingRoom-admitPerSecond")).toBe(api.body.fields[0].message);
+  expect(await page.getAttribute(room("admitPerSecond"), "aria-invalid")).toBe("true");
+  expect((await page.getAttribute(room("admitPerSecond"), "aria-describedby"))?.split(" ")).toContain("error-waitingRoom-admitPerSecond");
+  expect(await page.getAttribute(room("passSeconds"), "aria-invalid")).toBeNull();
+  expect(await focusedId(page)).toBe("field-waitingRoom-admitPerSecond");
+  expect((await controlPlane.admin("GET", `/admin/api/sales/${saleId}`)).status).toBe(404);
+
+  await page.fill(room("admitPerSecond"), "50");
+  await page.click("button[type=submit]");
+  await page.waitForURL(`${controlPlane.url}/admin/sales/${saleId}`);
+  expect(await stored()).toEqual({ opensBeforeSeconds: 600, admitPerSecond: 50, passSeconds: 120 });
+  await waitForSale(gateway, saleId);
+  expect(await shopperRoom()).toEqual({ opensAt: new Date(startsAt.getTime() - 600_000).toISOString() });
+
+  // The edit shows the stored room; a bad pass is refused on its field; the fixed one sends that field alone.
+  await page.goto(`${controlPlane.url}/admin/sales/${saleId}/edit`);
+  expect(await page.isChecked("#field-waitingRoom")).toBe(true);
+  expect(await page.inputValue(room("passSeconds"))).toBe("120");
+  await page.fill(room("passSeconds"), "99999");
+  await page.click("button[type=submit]");
+  await page.locator("#error-waitingRoom-passSeconds", { hasText: "must be at most 3600 seconds" }).waitFor();
+  expect(await page.getAttribute(room("passSeconds"), "aria-invalid")).toBe("true");
+  await page.fill(room("passSeconds"), "300");
+  const [patch] = await Promise.all([page.waitForRequest((r) => r.method() === "PATCH"), page.click("button[type=submit]")]);
+  expect(patch.postDataJSON()).toEqual({ waitingRoom: { passSeconds: 300 } });
+  await page.waitForURL(`${controlPlane.url}/admin/sales/${saleId}`);
+  expect(await stored()).toEqual({ opensBeforeSeconds: 600, admitPerSecond: 50, passSeconds: 300 });
+  await screenshots(page, "admin-sale-waiting-room");
+
+  // Turned off: the sale has none, and the gateways sell without a queue again.
+  await page.goto(`${controlPlane.url}/admin/sales/${saleId}/edit`);
+  await page.uncheck("#field-waitingRoom");
+  expect(await page.locator(room("passSeconds")).isDisabled()).toBe(true);
+  const [off] = await Promise.all([page.waitForRequest((r) => r.method() === "PATCH"), page.click("button[type=submit]")]);
+  expect(off.postDataJSON()).toEqual({ waitingRoom: null });
+  await page.waitForURL(`${controlPlane.url}/admin/sales/${saleId}`);
+  expect(await stored()).toBeUndefined();
+  await waitFor("the gateways to drop the waiting room", async () => (await shopperRoom()) === undefined);
+
+  expect(await countSale(redis, db.pool, saleId)).toMatchObject({ unitsLeft: stock, unitsSold: 0, redisOrders: 0, buyers: 0, pgRows: 0, pgDistinctUsers: 0 });
 });
 
 test("after a counted sale of 300 units bought through the gateway, the orders page and its CSV hold exactly Postgres' orders", async () => {

@@ -1,21 +1,24 @@
 /**
  * Redis Cluster: ten sales spread over the three shards of a private six-node cluster, bought
  * through two gateways at once, drained by two order workers in one consumer group, counted in
- * Redis and Postgres.
+ * Redis and Postgres; then reserve sales over the shards, paid and expired, their status
+ * changes drained by the same workers.
  */
 import { keySlot } from "@flash-sale/gateway-lua/core/cluster";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import type { Redis } from "@flash-sale/node-common";
 import { ControlPlane } from "./support/control-plane";
-import { balancedCount, countSale, waitForRows } from "./support/counts";
+import { balancedCount, countSale, countStatusChanges, postgresOrderStatuses, redisOrderStatuses, waitForRows, waitForStatuses } from "./support/counts";
 import { Gateway, waitForSale } from "./support/gateway";
-import { purchase } from "./support/http";
+import { purchase, request } from "./support/http";
 import { PrivateCluster } from "./support/private-cluster";
 import { scrape } from "./support/prometheus";
 import { waitFor, type WorkerProcess } from "./support/stream-fixtures";
 import { type TestDatabase } from "./support/test-database";
 import { signToken } from "./support/tokens";
 import { ClusterStack } from "./support/cluster-stack";
+import { expireReservations } from "../control-plane/src/reservations/expiry";
+import { runTool } from "./support/run-tool";
 
 const SALES = 10;
 const UNITS = 30;
@@ -111,5 +114,55 @@ test(`${SALES} sales over 3 shards, ${SALES * SHOPPERS_PER_SALE} shoppers throug
   console.log(`orders drained per worker: ${drained.join(", ")}`);
   expect(drained.reduce((a, b) => a + b, 0)).toBe(SALES * UNITS);
   for (const n of drained) expect(n).toBeGreaterThan(0);
+  for (const g of gateways) expect(g.errorLines()).toEqual([]);
+
+  // The load tester's post-run check counts a sale on the cluster as on one Redis.
+  const check = await runTool("npx", ["tsx", "load-test/post-run-check.ts", "--sale", sales[0]!.id, "--drain-timeout", "0"], {
+    FS_DATABASE_URL: db.url,
+    FS_REDIS_CLUSTER_NODES: cluster.nodes,
+  });
+  expect({ code: check.code, stderr: check.stderr }).toEqual({ code: 0, stderr: "" });
+  expect(check.stdout).toContain(`OK: ${UNITS} orders`);
+});
+
+test("reserve sales over the 3 shards: payments and expiries reach Postgres through the 2 workers, each status once, counted", async () => {
+  const sales = (await idsOverShards()).map((s) => ({ ...s, id: s.id.replace("shard-sale", "shard-reserve") })).slice(0, 6);
+  for (const { id } of sales) await controlPlane.createSale({ id, stock: UNITS, deduction: "reserve", paymentTimeoutSeconds: 60 });
+  for (const g of gateways) for (const { id } of sales) await waitForSale(g, id);
+  const primaries = new Set<number>();
+  const ranges = await cluster.slotRanges();
+  for (const { id } of sales) primaries.add(ranges.find((r) => keySlot(saleKeys(id).stock) >= r.start && keySlot(saleKeys(id).stock) <= r.end)!.primary);
+  expect(primaries.size).toBe(3);
+
+  // Every unit sold; the first 20 buyers of each sale pay at once, the other 10 let it expire.
+  const bought = await Promise.all(
+    sales.flatMap(({ id }) =>
+      Array.from({ length: UNITS }, async (_, i) => {
+        const user = `${id}-shopper-${i}`;
+        const r = await purchase(gateways[i % 2]!.url, id, signToken(user));
+        expect(r.status).toBe(202);
+        return { id, user, orderId: r.json().orderId as string, pays: i < 20 };
+      }),
+    ),
+  );
+  const payments = await Promise.all(
+    bought.filter((b) => b.pays).map((b) => request(`${gateways[0]!.url}/api/orders/${b.orderId}/pay`, { method: "POST", headers: { Authorization: `Bearer ${signToken(b.user)}` } })),
+  );
+  for (const r of payments) expect(r.status).toBe(200);
+
+  // The expiry (the control plane job's script, on each sale's shard), told every order is due.
+  for (const { id } of sales) {
+    expect((await expireReservations(redis, { id, deduction: "reserve", paymentTimeoutMs: 0 })).expiredOrders).toBe(UNITS - 20);
+    expect(await redisOrderStatuses(redis, id, "reserved")).toEqual({ paid: 20, expired: UNITS - 20 });
+    await waitForRows(db.pool, id, UNITS);
+    await waitForStatuses(redis, db.pool, id, "reserved");
+    expect({ id, statuses: await postgresOrderStatuses(db.pool, id, "reserved") }).toEqual({ id, statuses: { paid: 20, expired: UNITS - 20 } });
+    expect({ id, changes: await countStatusChanges(redis, id) }).toEqual({ id, changes: { entries: UNITS, unacknowledged: 0 } });
+    expect({ id, ...(await countSale(redis, db.pool, id)) }).toEqual({ id, ...balancedCount(UNITS, UNITS - 20), unitsSold: 20 });
+  }
+  // Each change set once, by one of the two workers.
+  const applied = await Promise.all(workers.map(async (w) => (await scrape(w.metricsUrl()!)).sum("fs_worker_statuses_applied_total")));
+  console.log(`status changes applied per worker: ${applied.join(", ")}`);
+  expect(applied.reduce((a, b) => a + b, 0)).toBe(sales.length * UNITS);
   for (const g of gateways) expect(g.errorLines()).toEqual([]);
 });

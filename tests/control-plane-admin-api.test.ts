@@ -396,6 +396,7 @@ describe("while Redis is down", () => {
       expect(res.body).toEqual({
         error: "unavailable",
         message: expect.stringMatching(/^The sale is saved and published \(revision 2\) but not yet applied: Redis did not answer\./),
+        retryAfter: 2,
       });
       expect(await salesInPostgres()).toBe(1);
       expect((await call("GET", "/healthz", { authorization: null })).status).toBe(503);

@@ -43,8 +43,8 @@ async function get(path: string): Promise<{ status: number; headers: Headers; te
 /** Inserts orders as the worker writes them: (sale, epoch, n) unique, user_units counting up per user. */
 async function insertOrders(saleId: string, orders: { epoch: number; n: number; user: string; units: number; quantity: number; status: string; at: Date }[]): Promise<void> {
   await db.pool.query(
-    `INSERT INTO orders (order_id, sale_id, order_no, epoch, user_id, user_units, quantity, status, accepted_at)
-     SELECT $1 || '.' || e || '.' || n, $1, n, e, u, uu, q, s, a
+    `INSERT INTO orders (order_id, sale_id, order_no, epoch, user_id, user_units, quantity, status, accepted_at, status_changed_at)
+     SELECT $1 || '.' || e || '.' || n, $1, n, e, u, uu, q, s, a, CASE WHEN s IN ('paid', 'expired', 'failed') THEN a + interval '30 seconds' END
        FROM unnest($2::int[], $3::bigint[], $4::text[], $5::int[], $6::int[], $7::text[], $8::timestamptz[]) AS t(e, n, u, uu, q, s, a)`,
     [saleId, ...["epoch", "n", "user", "units", "quantity", "status", "at"].map((k) => orders.map((o) => (o as Record<string, unknown>)[k]))],
   );
@@ -52,10 +52,17 @@ async function insertOrders(saleId: string, orders: { epoch: number; n: number; 
 
 async function pgOrders(saleId: string, where = "", params: unknown[] = []): Promise<OrderRow[]> {
   const result = await db.pool.query(
-    `SELECT order_id, user_id, quantity, status, accepted_at FROM orders WHERE sale_id = $1 ${where} ORDER BY epoch, order_no`,
+    `SELECT order_id, user_id, quantity, status, accepted_at, status_changed_at FROM orders WHERE sale_id = $1 ${where} ORDER BY epoch, order_no`,
     [saleId, ...params],
   );
-  return result.rows.map((r) => ({ orderId: r.order_id, userId: r.user_id, quantity: r.quantity, status: r.status, acceptedAt: r.accepted_at.toISOString(), paidAt: null }));
+  return result.rows.map((r) => ({
+    orderId: r.order_id,
+    userId: r.user_id,
+    quantity: r.quantity,
+    status: r.status,
+    acceptedAt: r.accepted_at.toISOString(),
+    paidAt: r.status === "paid" ? (r.status_changed_at as Date).toISOString() : null,
+  }));
 }
 
 /** Every page of a walk, following nextCursor. */
@@ -72,7 +79,7 @@ async function walk(query: string): Promise<{ pages: OrderRow[][]; orders: Order
 }
 
 function asCsvRows(orders: OrderRow[]): string[][] {
-  return orders.map((o) => [o.orderId, o.userId, String(o.quantity), o.status, o.acceptedAt, ""]);
+  return orders.map((o) => [o.orderId, o.userId, String(o.quantity), o.status, o.acceptedAt, o.paidAt ?? ""]);
 }
 
 beforeAll(async () => {

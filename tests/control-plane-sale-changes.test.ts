@@ -402,6 +402,7 @@ describe("commit first, apply after", () => {
       message:
         "The sale is saved and published (revision 2) but not yet applied: Redis did not answer. It reaches the gateways " +
         "when Redis answers (the control plane applies saved changes every second); repeating the call is harmless.",
+      retryAfter: 2,
     });
     expect((await call("GET", "/admin/api/sales/later")).body.state).toBe("scheduled");
     expect(await auditActions("later")).toEqual(["create", "publish"]);

@@ -11,12 +11,11 @@ import { LOAD_TEST_KNOBS, afterConfigSync, waitForSale, type Gateway } from "./s
 import type { TestDatabase } from "./support/test-database";
 import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
-import { snapshot, waitForRows, postgresOrderStatuses, redisOrderStatuses } from "./support/counts";
+import { countStatusChanges, snapshot, waitForRows, waitForStatuses, postgresOrderStatuses, redisOrderStatuses } from "./support/counts";
 import { purchase, request, type HttpResponse } from "./support/http";
 import { signToken } from "./support/tokens";
 import { SaleRepository } from "../control-plane/src/sales/repository";
 import { expireReservationsJob } from "../control-plane/src/jobs/expire-reservations";
-import { syncOrderStatusesJob } from "../control-plane/src/jobs/sync-order-statuses";
 
 /** Short: orders are due by Redis' clock, so the test waits the timeout out. */
 const TIMEOUT_SECONDS = 3;
@@ -68,10 +67,6 @@ async function expireDue(since: number): Promise<void> {
   const dueAt = since + TIMEOUT_SECONDS * 1000 + 100;
   await new Promise((r) => setTimeout(r, Math.max(0, dueAt - Date.now())));
   await expireReservationsJob({ redis, repository, logger }, "* * * * * *", 30_000).run();
-}
-
-async function syncStatuses(): Promise<void> {
-  await syncOrderStatusesJob({ redis, repository, logger }, "* * * * * *", 30_000).run();
 }
 
 interface Counters {
@@ -129,13 +124,14 @@ test("100 units, 150 orders, 150 payments: 100 paid, 50 fail cleanly; paid + lef
   });
   expect((await orderView(orders.get(paidUsers[0]!)!, paidUsers[0]!)).json().status).toBe("paid");
 
-  // Postgres: every order once, one per shopper, statuses as in Redis once the job copied them.
+  // Postgres: every order once, one per shopper, statuses as in Redis once the worker applied
+  // them: one status change entry per order paid, expired or failed, each acknowledged.
   await waitForRows(db.pool, saleId, 150);
-  await syncStatuses();
+  await waitForStatuses(redis, db.pool, saleId, "open");
   expect(await postgresStatuses(saleId)).toEqual({ paid: 100, failed: 50 });
   const distinct = await db.pool.query<{ n: number }>("SELECT count(DISTINCT user_id)::int AS n FROM orders WHERE sale_id = $1", [saleId]);
   expect(distinct.rows[0]!.n).toBe(150);
-  expect(await redis.xlen(saleKeys(saleId).statusChanges)).toBe(0);
+  expect(await countStatusChanges(redis, saleId)).toEqual({ entries: 150, unacknowledged: 0 });
 
   const stats = await controlPlane.admin("GET", `/admin/api/sales/${saleId}`);
   expect(stats.body.stats).toMatchObject({ unitsLeft: 0, unitsSold: 100, unitsPaid: 100, ordersOpenUnpaid: 0, ordersPersisted: 150 });
@@ -184,7 +180,8 @@ test("the open unpaid orders are bounded: the next order is refused and writes n
   await orderAll(saleId, ["eve", "fay", "gus"]);
   expect(await counters(saleId)).toEqual({ left: 9, sold: 1, paid: 1, openUnpaid: 3 });
   await waitForRows(db.pool, saleId, 7);
-  await syncStatuses();
+  await waitForStatuses(redis, db.pool, saleId, "open");
   expect(await postgresStatuses(saleId)).toEqual({ paid: 1, expired: 3, open: 3 });
+  expect(await countStatusChanges(redis, saleId)).toEqual({ entries: 4, unacknowledged: 0 });
   expect(gateway.errorLines()).toEqual([]);
 });

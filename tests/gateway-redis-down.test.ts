@@ -47,6 +47,8 @@ test("Redis stopped → 503 unavailable and nothing sold; Redis back → held un
   for (const r of during) {
     expect(r.status).toBe(503);
     expect(r.json().error).toBe("unavailable");
+    // Told when to come back, so a rush does not hammer a backend that is down.
+    expect([r.headers["retry-after"], r.json().retryAfter]).toEqual(["2", 2]);
   }
   // The config cache keeps answering while Redis is away.
   expect((await fetch(`${gateway.url}/api/sales/${sale.id}`)).status).toBe(200);
@@ -59,7 +61,7 @@ test("Redis stopped → 503 unavailable and nothing sold; Redis back → held un
   // A restarted Redis may have less than it had: the sale is held (nothing sold) until the
   // control plane has rebuilt it from Postgres on the new process.
   const held = await purchase(gateway.url, sale.id, signToken("held-0"));
-  expect([held.status, held.json().error]).toEqual([503, "unavailable"]);
+  expect([held.status, held.json().error, held.headers["retry-after"]]).toEqual([503, "unavailable", "2"]);
   expect(await redis.hexists(saleKeys(sale.id).buyers, "held-0")).toBe(0);
   const rebuildStarted = Date.now();
   controlPlane.startJobs();

@@ -10,13 +10,12 @@ import { LOAD_TEST_KNOBS, afterConfigSync, waitForSale, type Gateway } from "./s
 import type { TestDatabase } from "./support/test-database";
 import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
-import { snapshot, waitForRows, postgresOrderStatuses, redisOrderStatuses } from "./support/counts";
+import { countStatusChanges, snapshot, waitForRows, waitForStatuses, postgresOrderStatuses, redisOrderStatuses } from "./support/counts";
 import { purchase, request, type HttpResponse } from "./support/http";
 import { signToken } from "./support/tokens";
 import { orderNoOf } from "./support/orders";
 import { SaleRepository } from "../control-plane/src/sales/repository";
 import { expireReservationsJob } from "../control-plane/src/jobs/expire-reservations";
-import { syncOrderStatusesJob } from "../control-plane/src/jobs/sync-order-statuses";
 import { expireReservations } from "../control-plane/src/reservations/expiry";
 
 /** Short: orders are due by Redis' clock, so the tests wait the timeout out. */
@@ -68,10 +67,6 @@ async function expireDue(): Promise<void> {
   const dueAt = lastPurchaseAt + TIMEOUT_SECONDS * 1000 + 100;
   await new Promise((r) => setTimeout(r, Math.max(0, dueAt - Date.now())));
   await expireReservationsJob({ redis, repository, logger }, "* * * * * *", 30_000).run();
-}
-
-async function syncStatuses(): Promise<void> {
-  await syncOrderStatusesJob({ redis, repository, logger }, "* * * * * *", 30_000).run();
 }
 
 interface Units {
@@ -133,13 +128,14 @@ test("100 units, 150 shoppers: 60 pay, 40 expire and go to later shoppers; paid 
   expect(end.paid + reserved + end.left).toBe(100);
   expect(await redisStatuses(saleId)).toEqual({ paid: 80, expired: 40, reserved: 20 });
 
-  // Postgres: every order once, one per shopper, statuses as in Redis once the job copied them.
+  // Postgres: every order once, one per shopper, statuses as in Redis once the worker applied
+  // them: one status change entry per order paid, expired or failed, each acknowledged.
   await waitForRows(db.pool, saleId, 140);
-  await syncStatuses();
+  await waitForStatuses(redis, db.pool, saleId, "reserved");
   expect(await postgresStatuses(saleId)).toEqual({ paid: 80, expired: 40, reserved: 20 });
   const distinct = await db.pool.query<{ n: number }>("SELECT count(DISTINCT user_id)::int AS n FROM orders WHERE sale_id = $1", [saleId]);
   expect(distinct.rows[0]!.n).toBe(140);
-  expect(await redis.xlen(saleKeys(saleId).statusChanges)).toBe(0);
+  expect(await countStatusChanges(redis, saleId)).toEqual({ entries: 120, unacknowledged: 0 });
   expect(gateway.errorLines()).toEqual([]);
 });
 

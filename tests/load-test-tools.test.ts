@@ -3,7 +3,6 @@
  * installed here); the scenario generator reads a real sale from the admin API; the post-run
  * check passes a counted sale and fails it once an order is lost, duplicated or oversold.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,7 +11,8 @@ import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
 import { ControlPlane, TEST_ADMIN_TOKEN } from "./support/control-plane";
-import { REPO_ROOT, startWorker, type WorkerProcess } from "./support/stream-fixtures";
+import { startWorker, type WorkerProcess } from "./support/stream-fixtures";
+import { runTool } from "./support/run-tool";
 import { countSale, waitForRows } from "./support/counts";
 import { purchase } from "./support/http";
 import { signToken } from "./support/tokens";
@@ -40,25 +40,11 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, encoding: "utf8" }, (err, stdout, stderr) =>
-      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : null, stdout, stderr }),
-    );
-  });
-}
-
 test("the k6 scripts and the Node tools type-check (tsc with @types/k6)", async () => {
-  const k6 = await run("npx", ["tsc", "-p", "load-test/k6/tsconfig.json"]);
+  const k6 = await runTool("npx", ["tsc", "-p", "load-test/k6/tsconfig.json"]);
   expect(k6.stdout + k6.stderr).toBe("");
   expect(k6.code).toBe(0);
-  const node = await run("npx", ["tsc", "-p", "load-test/tsconfig.json"]);
+  const node = await runTool("npx", ["tsc", "-p", "load-test/tsconfig.json"]);
   expect(node.stdout + node.stderr).toBe("");
   expect(node.code).toBe(0);
 }, 30_000);
@@ -75,7 +61,7 @@ test("scenario-from-sale turns a sale's config into a spike that peaks at its op
   });
   const out = path.join(tmp, "spike.json");
 
-  const r = await run(
+  const r = await runTool(
     "npx",
     ["tsx", "load-test/scenario-from-sale.ts", "--sale", sale.id, "--admin-url", controlPlane.url, "--gateway-url", "http://gw:8080", "--out", out],
     { FS_ADMIN_TOKEN: TEST_ADMIN_TOKEN },
@@ -97,7 +83,7 @@ test("scenario-from-sale turns a sale's config into a spike that peaks at its op
     maxVUs: 300,
   });
   expect(scenario.shopperPrefix).toMatch(/^k6-scenario-source-[0-9a-z]+-$/);
-  const missing = await run("npx", ["tsx", "load-test/scenario-from-sale.ts", "--sale", "no-such-sale", "--admin-url", controlPlane.url], {
+  const missing = await runTool("npx", ["tsx", "load-test/scenario-from-sale.ts", "--sale", "no-such-sale", "--admin-url", controlPlane.url], {
     FS_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
   });
   expect(missing.code).toBe(2);
@@ -118,7 +104,7 @@ test("post-run check: a counted sale passes; a lost order fails it, and so does 
     const summary = path.join(tmp, "summary.json");
     writeFileSync(summary, JSON.stringify({ metrics: { orders_accepted: { count: units } } }));
     const check = (...extra: string[]) =>
-      run("npx", ["tsx", "load-test/post-run-check.ts", "--sale", sale.id, "--k6-summary", summary, ...extra], {
+      runTool("npx", ["tsx", "load-test/post-run-check.ts", "--sale", sale.id, "--k6-summary", summary, ...extra], {
         FS_DATABASE_URL: db.url,
         FS_REDIS_URL: redisServer.url(),
       });

@@ -1,13 +1,18 @@
 /**
  * Postgres goes away mid-sale: the purchase script keeps accepting orders (Redis alone), the
  * worker keeps its batch and retries with backoff, logging each retry, and once Postgres is
- * back every accepted order lands exactly once; a restart while the worker's transactions are
- * open does not kill it. Uses a private Postgres it can stop.
+ * back every accepted order lands exactly once, and so does every status change (payments made
+ * while it was down); a restart while the worker's transactions are open does not kill it.
+ * Uses a private Postgres it can stop.
  */
+import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
 import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { createPool, createRedis, migrate, type Pool, type Redis } from "@flash-sale/node-common";
+import { payOrder } from "../control-plane/src/payments/order-payment";
+import { balancedCount, countSale, countStatusChanges, postgresOrderStatuses, waitForStatuses } from "./support/counts";
 import { PrivatePostgres } from "./support/private-postgres";
 import { PrivateRedis } from "./support/private-redis";
+import { scrape } from "./support/prometheus";
 import { buyAll } from "./support/purchase-script";
 import { drainState, drainedState, publishSale, startWorker, waitFor, type WorkerProcess } from "./support/stream-fixtures";
 
@@ -121,5 +126,30 @@ test("Postgres restarts while the worker's transactions are open: the worker liv
   // The sessions Postgres ended: the queries failed (retried), the clients' 'error' was heard.
   expect(running.logs.some((l) => l.msg === "postgres connection lost")).toBe(true);
   expect(running.logs.some((l) => l.what === "postgres insert" && l.error === "terminating connection due to administrator command")).toBe(true);
+  expect(await worker.stop()).toEqual({ code: 0, signal: null });
+});
+
+test("Postgres down while orders are paid: the status changes are kept, retried with backoff, and each set once; counted", async () => {
+  const sale = { id: "pg-down-statuses", stock: 100, perUserLimit: 1, deduction: "reserve" as const };
+  await publishSale(pool, redis, sale);
+  worker = startWorker({ redisUrl: server.url(), databaseUrl: postgres.url(), name: "w-statuses", batchSize: 50 });
+  const orders = await buyAll(redis, sale.id, Array.from({ length: 50 }, (_, i) => ({ userId: `p${i}`, qty: 1 })), 1);
+  await waitFor("the orders", async () => JSON.stringify(await drainState(pool, redis, orders)) === JSON.stringify(drainedState(orders)));
+
+  await postgres.stop();
+  for (const o of orders.slice(0, 30)) expect(await payOrder(redis, parseOrderId(o.orderId)!, "reserve")).toBe("paid");
+  const running = worker;
+  const retries = () => running.logs.filter((l) => l.what === "postgres status update" && typeof l.retryInMs === "number");
+  await waitFor("a third retry of the status changes", () => retries().some((l) => l.attempt === 3));
+  expect(await countStatusChanges(redis, sale.id)).toEqual({ entries: 30, unacknowledged: 30 });
+
+  await postgres.start();
+  await waitForStatuses(redis, pool, sale.id, "reserved");
+  expect(await postgresOrderStatuses(pool, sale.id, "reserved")).toEqual({ paid: 30, reserved: 20 });
+  expect(await countStatusChanges(redis, sale.id)).toEqual({ entries: 30, unacknowledged: 0 });
+  const count = await countSale(redis, pool, sale.id);
+  expect(count).toEqual(balancedCount(50, 50)); // reserve: the units were taken at acceptance
+  // Claimed again while the outage held them (idle past FS_WORKER_CLAIM_IDLE_MS) or not: set once each.
+  expect((await scrape(running.metricsUrl()!)).sum("fs_worker_statuses_applied_total", { sale: sale.id })).toBe(30);
   expect(await worker.stop()).toEqual({ code: 0, signal: null });
 });

@@ -195,7 +195,7 @@ test("batches of 1,000 are confirmed in short script calls: none carries more th
 
   // SLOWLOG logs every call with its arguments; what is checked is their number, not the time.
   const script = RedisScript.load(path.join(REPO_ROOT, "order-worker/redis-scripts/confirm-orders.lua"));
-  const slowlog = await ScriptSlowlog.start(redis, script, 2, 2);
+  const slowlog = await ScriptSlowlog.start(redis, script, 3, 2);
   const w = worker("w-chunks", 1000);
   await waitFor("the drain", () => drained(orders));
   expect(await drainState(db.pool, redis, orders)).toEqual(drainedState(orders));
@@ -204,7 +204,7 @@ test("batches of 1,000 are confirmed in short script calls: none carries more th
 
   const calls = slowlog.calls.map((c) => {
     const confirms = Number(c.arg);
-    return { confirms, acks: c.argvCount - 2 - 2 * confirms };
+    return { confirms, acks: c.argvCount - 3 - 2 * confirms };
   });
   for (const c of calls) expect(c.confirms * ORDER_COST + c.acks).toBeLessThanOrEqual(CONFIRM_CHUNK);
   expect(calls.reduce((n, c) => n + c.confirms, 0)).toBe(2500);

@@ -7,7 +7,8 @@
 -- token from BENCH_TOKEN_OFFSET on, so no two requests share a shopper while the file lasts.
 -- BENCH_XFF=1: each request also claims its own client address (X-Forwarded-For from a trusted
 -- proxy, as behind a CDN), so nginx's per-IP limits see one client per request.
-local all, width, count, step, index, prefix, suffix, xff
+-- BENCH_PATHS=/a,/b,…: the requests go to these paths in turn (several sales) instead of wrk's.
+local all, width, count, step, index, prefixes, paths, suffix, xff
 
 -- wrk threads have no id of their own: number them as setup() sees them.
 local threads_set_up = 0
@@ -27,7 +28,11 @@ function init(args)
   index = ((tonumber(os.getenv("BENCH_TOKEN_OFFSET") or "0") or 0) + (tonumber(thread_id) or 0)) % count
   local body = '{"quantity":1}'
   xff = os.getenv("BENCH_XFF") == "1"
-  prefix = "POST " .. wrk.path .. " HTTP/1.1\r\nAuthorization: Bearer "
+  prefixes = {}
+  for p in (os.getenv("BENCH_PATHS") or wrk.path):gmatch("[^,]+") do
+    prefixes[#prefixes + 1] = "POST " .. p .. " HTTP/1.1\r\nAuthorization: Bearer "
+  end
+  paths = #prefixes
   -- BENCH_CONNECTION_CLOSE=1: one connection per request, as distinct shoppers arrive.
   local connection = os.getenv("BENCH_CONNECTION_CLOSE") == "1" and "\r\nConnection: close" or ""
   suffix = "\r\nHost: " .. wrk.host .. ":" .. wrk.port .. connection .. "\r\nContent-Type: application/json\r\nContent-Length: "
@@ -38,6 +43,7 @@ function request()
   local start = index * width + 1
   local client = index
   index = (index + step) % count
+  local prefix = prefixes[client % paths + 1]
   if xff then
     return prefix .. all:sub(start, start + width - 2)
       .. string.format("\r\nX-Forwarded-For: 10.%d.%d.%d", math.floor(client / 65536) % 256, math.floor(client / 256) % 256, client % 256)

@@ -12,7 +12,8 @@ KEYS[2] sold           string: units taken
 KEYS[3] orderSeq       string: last order number
 KEYS[4] orders         hash: <n> -> "user\tqty\tacceptedAtMs\tepoch", <n>:s -> status
 KEYS[5] expiryCursor   string: last order number walked past
-KEYS[6] statusChanges  stream of status changes (fields: n epoch status) for Postgres
+KEYS[6] statusChanges  stream of status changes (fields: n epoch user status, core/stream.ts),
+                       read by the order workers' group and applied to Postgres
 KEYS[7] openUnpaid     string: open unpaid orders (mode `payment`)
 KEYS[8] meta           hash: fence ("<run id>:<epoch>")
 
@@ -45,12 +46,12 @@ local n = cursor + 1
 while n <= last and n <= cursor + budget do
   local record = redis.call('HGET', KEYS[4], n)
   if record then
-    local qty, acceptedAt, epoch = string.match(record, '^[^\t]+\t(%d+)\t(%d+)\t(%d+)$')
+    local user, qty, acceptedAt, epoch = string.match(record, '^([^\t]+)\t(%d+)\t(%d+)\t(%d+)$')
     if tonumber(acceptedAt) + timeout > now then break end
     local status = redis.call('HGET', KEYS[4], n .. ':s')
     if status == 'pending' or status == 'confirmed' then
       redis.call('HSET', KEYS[4], n .. ':s', 'expired')
-      redis.call('XADD', KEYS[6], '*', 'n', n, 'epoch', epoch, 'status', 'expired')
+      redis.call('XADD', KEYS[6], '*', 'n', n, 'epoch', epoch, 'user', user, 'status', 'expired')
       expired = expired + 1
       if returnsUnits then units = units + tonumber(qty) end
     end

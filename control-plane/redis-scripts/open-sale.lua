@@ -1,11 +1,11 @@
 --[[
   open-sale.lua — the last step of building a sale's state in Redis (sales/sale-builder.ts):
-  writes the counters computed from Postgres and what Redis still held, makes the order
-  stream's consumer group, and sets the fence that lets the scripts sell again. Run while the
+  writes the counters computed from Postgres and what Redis still held, makes the consumer
+  group on the order stream and on the status change stream, and sets the fence that lets the scripts sell again. Run while the
   fence is absent (the builder removes it first), so no purchase, payment or expiry interleaves.
 
   KEYS[1] stock       KEYS[2] sold        KEYS[3] paid       KEYS[4] openUnpaid
-  KEYS[5] orderSeq    KEYS[6] stream      KEYS[7] meta
+  KEYS[5] orderSeq    KEYS[6] stream      KEYS[7] meta       KEYS[8] statusChanges
 
   ARGV[1] units left      ARGV[2] units taken     ARGV[3] units paid
   ARGV[4] open unpaid orders                      ARGV[5] highest order number known
@@ -16,9 +16,12 @@
   Returns the run id of this Redis process, as written into the fence, or an error reply
   when the consumer group cannot be made (nothing written then).
 ]]
-local group = redis.pcall('XGROUP', 'CREATE', KEYS[6], ARGV[6], '0', 'MKSTREAM')
-if type(group) == 'table' and group.err and not string.find(group.err, 'BUSYGROUP', 1, true) then
-  return group
+-- From the first entry: a payment or an expiry may come before any worker has read the sale.
+for _, stream in ipairs({KEYS[6], KEYS[8]}) do
+  local group = redis.pcall('XGROUP', 'CREATE', stream, ARGV[6], '0', 'MKSTREAM')
+  if type(group) == 'table' and group.err and not string.find(group.err, 'BUSYGROUP', 1, true) then
+    return group
+  end
 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2])

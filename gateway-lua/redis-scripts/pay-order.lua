@@ -13,7 +13,8 @@ rare, so the script reads the run id itself (INFO) rather than trusting a caller
 
 KEYS[1] orders         hash: <n> -> "user\tqty\tacceptedAtMs\tepoch", <n>:s -> status
 KEYS[2] paid           string: units paid
-KEYS[3] statusChanges  stream of status changes (fields: n epoch status) for Postgres
+KEYS[3] statusChanges  stream of status changes (fields: n epoch user status, core/stream.ts),
+                       read by the order workers' group and applied to Postgres
 KEYS[4] stock          string: units left (mode `payment`)
 KEYS[5] sold           string: units taken (mode `payment`)
 KEYS[6] openUnpaid     string: open unpaid orders (mode `payment`)
@@ -53,7 +54,7 @@ if ARGV[3] == 'payment' then
   redis.call('DECR', KEYS[6])
   if tonumber(redis.call('GET', KEYS[4]) or '0') < qty then
     redis.call('HSET', KEYS[1], n .. ':s', 'failed')
-    redis.call('XADD', KEYS[3], '*', 'n', n, 'epoch', epoch, 'status', 'failed')
+    redis.call('XADD', KEYS[3], '*', 'n', n, 'epoch', epoch, 'user', user, 'status', 'failed')
     return {4}
   end
   redis.call('DECRBY', KEYS[4], qty)
@@ -61,5 +62,5 @@ if ARGV[3] == 'payment' then
 end
 redis.call('HSET', KEYS[1], n .. ':s', 'paid')
 redis.call('INCRBY', KEYS[2], qty)
-redis.call('XADD', KEYS[3], '*', 'n', n, 'epoch', epoch, 'status', 'paid')
+redis.call('XADD', KEYS[3], '*', 'n', n, 'epoch', epoch, 'user', user, 'status', 'paid')
 return {0, qty}

@@ -14,6 +14,8 @@ export interface GatewaySettings {
   /** Send and read timeout of each Redis command. */
   redisTimeoutMs: number;
   redisPoolSize: number;
+  /** Connects that queue for a pooled connection once redisPoolSize are open; 0 = no limit. */
+  redisPoolBacklog: number;
   redisIdleTimeoutMs: number;
   /** Replicas that must acknowledge an accepted order before its 202 (WAIT); 0: none asked. */
   redisWaitReplicas: number;
@@ -79,6 +81,7 @@ export function readSettings(): GatewaySettings {
     redisConnectTimeoutMs: numberFromEnv("FS_REDIS_CONNECT_TIMEOUT_MS", 100),
     redisTimeoutMs: numberFromEnv("FS_REDIS_TIMEOUT_MS", 500),
     redisPoolSize: numberFromEnv("FS_REDIS_POOL_SIZE", 64),
+    redisPoolBacklog: nonNegativeFromEnv("FS_REDIS_POOL_BACKLOG", 1024),
     redisIdleTimeoutMs: numberFromEnv("FS_REDIS_IDLE_TIMEOUT_MS", 60000),
     redisWaitReplicas: nonNegativeFromEnv("FS_REDIS_WAIT_REPLICAS", 0),
     redisWaitTimeoutMs: numberFromEnv("FS_REDIS_WAIT_TIMEOUT_MS", 100),

@@ -68,8 +68,9 @@ export function luaModuleAliases(indent = ""): string {
  * rewrite phase again, which would reset the request's $fs_route.
  */
 function renderErrors(): string {
-  return NGINX_ERRORS.map(({ status, code, retryAfter, outcome, unparsed }) => {
+  return NGINX_ERRORS.map(({ status, code, retryAfter: own, outcome, unparsed }) => {
     const entry = ERROR_CATALOGUE[code];
+    const retryAfter = own ?? entry.retryAfterSeconds;
     const body: Record<string, unknown> = { error: code, message: entry.message };
     if (retryAfter !== undefined) body.retryAfter = retryAfter;
     const json = JSON.stringify(body).replace(/\\/g, "\\\\").replace(/'/g, "\\'");

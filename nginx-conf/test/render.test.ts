@@ -1,7 +1,8 @@
 /** The rendered nginx config: every SRE knob lands where it should, for both flavors. */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { NGINX_CONF_DIR, renderNginxConf } from "../src/render";
+import { NGINX_CONF_DIR, renderInto, renderNginxConf } from "../src/render";
 import { KNOBS_FILE, readKnobs } from "../src/knobs";
 
 const template = readFileSync(path.join(NGINX_CONF_DIR, "nginx.conf.template"), "utf8");
@@ -23,7 +24,7 @@ test("every knob the issue names has a default with its unit in knobs.conf", () 
   const text = readFileSync(KNOBS_FILE, "utf8");
   for (const knob of [
     "ip_rate", "ip_burst", "ip_nodelay", "ip_connections", "worker_processes", "worker_connections",
-    "redis_connect_timeout_ms", "redis_timeout_ms", "redis_pool_size", "redis_idle_timeout_ms",
+    "redis_connect_timeout_ms", "redis_timeout_ms", "redis_pool_size", "redis_pool_backlog", "redis_idle_timeout_ms",
     "flags_dict_size", "limits_dict_size", "metrics_dict_size", "client_max_body_size", "client_body_timeout",
     "trusted_proxies", "default_admit_per_second", "metrics_listen", "access_log",
     "redis_wait_replicas", "redis_wait_timeout_ms",
@@ -83,4 +84,17 @@ test("replica acknowledgement: off by default; the knobs reach the gateway's env
   const conf = render({ redis_wait_replicas: "1", redis_wait_timeout_ms: "250" });
   expect(conf).toContain("env FS_REDIS_WAIT_REPLICAS=1;");
   expect(conf).toContain("env FS_REDIS_WAIT_TIMEOUT_MS=250;");
+});
+
+test("nginx's own 502/503/504 answer the catalogue's unavailable with its Retry-After", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "fs-render-"));
+  renderInto({ prefix: dir, listen: "8080", flavor: "local", knobs: defaults });
+  const conf = readFileSync(path.join(dir, "errors.conf"), "utf8");
+  rmSync(dir, { recursive: true, force: true });
+  for (const status of [502, 503, 504]) {
+    const block = conf.split(`location @fs_error_${status} {`)[1]!.split("\n}")[0]!;
+    expect(block).toContain("add_header Retry-After 2 always;");
+    expect(block).toContain(`"error":"unavailable"`);
+    expect(block).toContain(`"retryAfter":2`);
+  }
 });

@@ -1,5 +1,6 @@
 /**
- * The order worker: drains every published sale's order stream into Postgres.
+ * The order worker: drains every published sale's order stream into Postgres, and its status
+ * change stream (paid, expired, failed) onto the orders rows.
  * Environment: FS_REDIS_URL (or FS_REDIS_CLUSTER_NODES), FS_DATABASE_URL, FS_WORKER_BATCH_SIZE, FS_WORKER_BLOCK_MS,
  * FS_WORKER_CLAIM_IDLE_MS, FS_WORKER_BACKOFF_MAX_MS, FS_WORKER_MAX_DELIVERIES, FS_WORKER_NAME, FS_LOG_LEVEL
  * (and FS_WORKER_FAULT, for the crash tests only: see faults.ts).
@@ -12,6 +13,7 @@ import { crashIfAt, parseFault } from "./faults";
 import { OrderConfirmer } from "./order-confirmer";
 import { OrderWriter } from "./order-writer";
 import { deliveryCounts } from "./pending-entries";
+import { StatusWriter } from "./status-writer";
 import { describeError } from "./retry";
 import { StreamReader } from "./stream-reader";
 import { BATCHES_IN_FLIGHT, OrderWorker } from "./worker";
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
   const worker = new OrderWorker({
     reader,
     writer,
+    statusWriter: new StatusWriter(pool),
     confirmer: new OrderConfirmer(redis, ORDER_CONSUMER_GROUP, (sale, n) => metrics.ordersDrained.inc({ sale }, n)),
     logger,
     backoffMaxMs: env.FS_WORKER_BACKOFF_MAX_MS,

@@ -1,8 +1,8 @@
 /**
  * After the Postgres commit: runs redis-scripts/confirm-orders.lua per sale of the batch
- * (pending → confirmed, then XACK), in chunks within CONFIRM_CHUNK, one call after the
- * other, so that no call holds Redis long (purchases wait while a script runs) and other clients'
- * commands run between them. Sales are confirmed side by side.
+ * (pending → confirmed, then XACK of both of the sale's streams), in chunks within CONFIRM_CHUNK,
+ * one call after the other, so that no call holds Redis long (purchases wait while a script
+ * runs) and other clients' commands run between them. Sales are confirmed side by side.
  */
 import path from "node:path";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
@@ -11,8 +11,8 @@ import { RedisScript, type Redis } from "@flash-sale/node-common";
 const SCRIPT = RedisScript.load(path.resolve(__dirname, "../redis-scripts/confirm-orders.lua"));
 
 /**
- * A script call's budget: an order costs ORDER_COST (two hash reads and a write), an entry id 1
- * (its share of one XACK). 1,000 orders in one call held Redis 5 to 30 ms here; a call within
+ * A script call's budget: an order costs ORDER_COST (two hash reads and a write), an entry id
+ * of either stream 1 (its share of one XACK). 1,000 orders in one call held Redis 5 to 30 ms here; a call within
  * this budget (50 orders, or 200 entries) stays well under 1 ms (SLOWLOG, `make bench`, README).
  */
 export const CONFIRM_CHUNK = 200;
@@ -22,14 +22,17 @@ export interface SaleAck {
   saleId: string;
   /** Orders now committed to Postgres: [epoch, number] each. */
   orders: [epoch: number, orderNo: number][];
-  /** Stream entries to acknowledge: the committed orders', and those set aside or malformed. */
+  /** Order stream entries to acknowledge: the committed orders', and those set aside or malformed. */
   entryIds: string[];
+  /** Status change entries to acknowledge: applied in Postgres, or malformed. */
+  statusEntryIds: string[];
 }
 
 /** One script call's share of a sale's acknowledgement. */
 export interface ConfirmChunk {
   orders: [epoch: number, orderNo: number][];
   entryIds: string[];
+  statusEntryIds: string[];
 }
 
 export interface ConfirmResult {
@@ -39,26 +42,28 @@ export interface ConfirmResult {
 
 /** What a call of this chunk costs against CONFIRM_CHUNK. */
 export function chunkCost(chunk: ConfirmChunk): number {
-  return chunk.orders.length * ORDER_COST + chunk.entryIds.length;
+  return chunk.orders.length * ORDER_COST + chunk.entryIds.length + chunk.statusEntryIds.length;
 }
 
 /**
- * Splits a sale's acknowledgement into calls within the budget: every order before any entry id,
- * so an entry is acknowledged only once all orders of the batch are confirmed (a crash between
- * calls leaves entries pending, to be redelivered and confirmed again: a no-op).
+ * Splits a sale's acknowledgement into calls within the budget: every order before any entry id
+ * (then the status changes'), so an entry is acknowledged only once all orders of the batch are
+ * confirmed (a crash between calls leaves entries pending, to be redelivered and confirmed
+ * again: a no-op).
  */
 export function confirmChunks(ack: SaleAck, budget: number = CONFIRM_CHUNK): ConfirmChunk[] {
   const chunks: ConfirmChunk[] = [];
-  let current: ConfirmChunk = { orders: [], entryIds: [] };
+  let current: ConfirmChunk = { orders: [], entryIds: [], statusEntryIds: [] };
   const add = (cost: number, put: (c: ConfirmChunk) => void) => {
     if (chunkCost(current) + cost > budget && chunkCost(current) > 0) {
       chunks.push(current);
-      current = { orders: [], entryIds: [] };
+      current = { orders: [], entryIds: [], statusEntryIds: [] };
     }
     put(current);
   };
   for (const order of ack.orders) add(ORDER_COST, (c) => c.orders.push(order));
   for (const id of ack.entryIds) add(1, (c) => c.entryIds.push(id));
+  for (const id of ack.statusEntryIds) add(1, (c) => c.statusEntryIds.push(id));
   if (chunkCost(current) > 0) chunks.push(current);
   return chunks;
 }
@@ -88,11 +93,13 @@ export class OrderConfirmer {
 
   private async confirmChunk(saleId: string, chunk: ConfirmChunk): Promise<ConfirmResult> {
     const keys = saleKeys(saleId);
-    const reply = await SCRIPT.run(this.redis, [keys.orders, keys.stream], [
+    const reply = await SCRIPT.run(this.redis, [keys.orders, keys.stream, keys.statusChanges], [
       this.group,
       String(chunk.orders.length),
+      String(chunk.entryIds.length),
       ...chunk.orders.flatMap(([epoch, n]) => [String(n), String(epoch)]),
       ...chunk.entryIds,
+      ...chunk.statusEntryIds,
     ]);
     if (!Array.isArray(reply) || typeof reply[0] !== "number" || typeof reply[1] !== "number") {
       throw new Error(`confirm-orders.lua: unexpected reply ${JSON.stringify(reply)}`);

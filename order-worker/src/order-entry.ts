@@ -5,13 +5,7 @@
  */
 import { isValidUserId, parseOrderId } from "@flash-sale/gateway-lua/core/ids";
 import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
-
-/** An entry as read from a sale's stream; fields is null when the entry was deleted. */
-export interface RawEntry {
-  saleId: string;
-  id: string;
-  fields: string[] | null;
-}
+import { entryFields, wholeNumber, type RawEntry } from "./raw-entry";
 
 export interface OrderRow {
   entryId: string;
@@ -33,22 +27,9 @@ const MAX_REQUEST_ID_LENGTH = 128;
 /** Year 5138: keeps `accepted_at` well inside Postgres' timestamp range. */
 const MAX_EPOCH_MS = 99_999_999_999_999;
 
-/** A whole number in [min, max] written in plain decimal, else undefined. */
-function wholeNumber(s: string | undefined, min: number, max: number): number | undefined {
-  if (s === undefined || !/^(0|[1-9][0-9]{0,15})$/.test(s)) return undefined;
-  const n = Number(s);
-  return n >= min && n <= max ? n : undefined;
-}
-
 export function parseOrderEntry(entry: RawEntry): ParsedEntry {
-  const list = entry.fields;
-  if (list === null) return { ok: false, reason: "entry has no fields (deleted from the stream)" };
-  if (list.length % 2 !== 0) return { ok: false, reason: "odd number of field values" };
-  const fields = new Map<string, string>();
-  for (let i = 0; i < list.length; i += 2) {
-    const name = list[i] as string;
-    if (!fields.has(name)) fields.set(name, list[i + 1] as string);
-  }
+  const fields = entryFields(entry);
+  if (typeof fields === "string") return { ok: false, reason: fields };
 
   const orderId = fields.get(ORDER_FIELDS.orderId);
   if (orderId === undefined) return { ok: false, reason: `missing ${ORDER_FIELDS.orderId}` };

@@ -1,5 +1,6 @@
 /**
- * Reads the published sales' order streams through the consumer group, in this order of
+ * Reads the published sales' streams through the consumer group — each sale's order stream and
+ * its status change stream (same hash tag, same slot) — in this order of
  * preference: this consumer's own pending entries (left by an earlier run under the same
  * name), entries left unacknowledged for too long (their consumer died, or Postgres refused
  * their row: XAUTOCLAIM), then new entries, blocking. One call returns one batch.
@@ -11,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { keySlot } from "@flash-sale/gateway-lua/core/cluster";
 import { SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import type { Logger, Redis } from "@flash-sale/node-common";
-import type { RawEntry } from "./order-entry";
+import type { EntrySource, RawEntry } from "./raw-entry";
 
 /** How often the list of published sales is read again. */
 const SALES_REFRESH_MS = 3000;
@@ -29,8 +30,8 @@ export interface ReaderOptions {
 }
 
 export class StreamReader {
-  /** Stream key → sale id, for the published sales. */
-  private streams = new Map<string, string>();
+  /** Stream key → its sale and what it carries, for the published sales. */
+  private streams = new Map<string, { saleId: string; source: EntrySource }>();
   /** The streams one XREADGROUP may name together: all of them on one Redis, one slot's on a cluster. */
   private slotGroups: string[][] = [];
   private refreshDueAt = 0;
@@ -71,19 +72,24 @@ export class StreamReader {
 
   private async refresh(): Promise<void> {
     const saleIds = await this.redis.hkeys(SALE_CONFIGS_KEY);
-    const streams = new Map(saleIds.map((id) => [saleKeys(id).stream, id] as const));
+    const streams = new Map<string, { saleId: string; source: EntrySource }>();
+    for (const saleId of saleIds) {
+      const k = saleKeys(saleId);
+      streams.set(k.stream, { saleId, source: "orders" });
+      streams.set(k.statusChanges, { saleId, source: "statuses" });
+    }
     // Every time, not only for new sales: a restarted Redis has lost its groups.
     await Promise.all([...streams.keys()].map((s) => this.ensureGroup(s)));
-    for (const [stream, saleId] of streams) {
+    for (const [stream, { saleId, source }] of streams) {
       if (this.streams.has(stream)) continue;
       this.ownPending.set(stream, "0");
-      this.logger.info({ sale: saleId, stream }, "reading sale's order stream");
+      if (source === "orders") this.logger.info({ sale: saleId, stream }, "reading sale's order stream");
     }
     for (const stream of this.streams.keys()) {
       if (streams.has(stream)) continue;
       this.ownPending.delete(stream);
       this.claimCursors.delete(stream);
-      this.logger.info({ sale: this.streams.get(stream), stream }, "sale no longer published; stopped reading its stream");
+      this.logger.info({ sale: this.streams.get(stream)?.saleId, stream }, "sale no longer published; stopped reading its stream");
     }
     this.streams = streams;
     this.slotGroups = this.redis.isCluster ? groupBySlot([...streams.keys()]) : [[...streams.keys()]];
@@ -121,7 +127,7 @@ export class StreamReader {
     else this.claimCursors.set(stream, reply[0]);
     const entries = this.entryList(stream, reply[1]);
     if (entries.length > 0) {
-      this.logger.info({ sale: this.streams.get(stream), entries: entries.length }, "claimed entries left pending too long");
+      this.logger.info({ sale: this.streams.get(stream)?.saleId, stream, entries: entries.length }, "claimed entries left pending too long");
     }
     return entries;
   }
@@ -162,12 +168,13 @@ export class StreamReader {
   }
 
   private entryList(stream: string, list: unknown): (RawEntry & { stream: string })[] {
-    const saleId = this.streams.get(stream);
-    if (saleId === undefined || !Array.isArray(list)) throw new Error(`unexpected entries for ${stream}`);
+    const known = this.streams.get(stream);
+    if (known === undefined || !Array.isArray(list)) throw new Error(`unexpected entries for ${stream}`);
+    const { saleId, source } = known;
     return list.map((e: unknown) => {
       if (!Array.isArray(e) || typeof e[0] !== "string") throw new Error(`unexpected entry in ${stream}`);
       const fields = Array.isArray(e[1]) && e[1].every((f) => typeof f === "string") ? (e[1] as string[]) : null;
-      return { stream, saleId, id: e[0], fields };
+      return { stream, saleId, source, id: e[0], fields };
     });
   }
 }

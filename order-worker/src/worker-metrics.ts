@@ -14,9 +14,21 @@ export class WorkerMetrics {
     labelNames: ["sale"],
     registers: [this.registry],
   });
+  /** Each status change counts once, when it is set on its row (a redelivery finds it set). */
+  readonly statusesApplied = new Counter({
+    name: "fs_worker_statuses_applied_total",
+    help: "Order status changes (paid, expired, failed) read from a sale's status change stream and set on their orders rows in Postgres, by sale and status.",
+    labelNames: ["sale", "status"],
+    registers: [this.registry],
+  });
+  readonly statusesWaiting = new Gauge({
+    name: "fs_worker_statuses_waiting",
+    help: "Status changes this worker holds, pending, because their order has no row in Postgres yet; tried again with every batch.",
+    registers: [this.registry],
+  });
   readonly malformedEntries = new Counter({
     name: "fs_worker_malformed_entries_total",
-    help: "Stream entries that were not a valid order: acknowledged and skipped.",
+    help: "Stream entries that were not a valid order or status change: acknowledged and skipped.",
     registers: [this.registry],
   });
   readonly orderCollisions = new Counter({

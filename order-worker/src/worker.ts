@@ -1,15 +1,23 @@
 /**
- * The drain loop: read a batch, write its orders to Postgres (commit), then confirm and
- * acknowledge them in Redis, with up to BATCHES_IN_FLIGHT batches between read and ack.
- * Acknowledging only after the commit means a crash anywhere leaves the entries pending, to
- * be redelivered and inserted again as no-ops.
+ * The drain loop: read a batch, write its orders to Postgres (commit), then apply its status
+ * changes, then confirm and acknowledge them in Redis, with up to BATCHES_IN_FLIGHT batches
+ * between read and ack. Acknowledging only after the commit means a crash anywhere leaves the
+ * entries pending, to be redelivered and inserted (or applied) again as no-ops.
+ *
+ * A status change can come before its order's row: the two are on two streams, read side by
+ * side, and the order may be in the other batch in flight, on another worker, or pending on a
+ * dead one. Such a change is kept pending in Redis (not acknowledged) and in hand here, and
+ * tried again with every later batch and on every idle read until the row is there.
  */
 import type { Logger } from "@flash-sale/node-common";
 import { crashIfAt, type FaultPoint } from "./faults";
 import type { OrderConfirmer, SaleAck } from "./order-confirmer";
-import { parseOrderEntry, type OrderRow, type RawEntry } from "./order-entry";
+import { parseOrderEntry, type OrderRow } from "./order-entry";
 import type { DeadLetter, OrderWriter, Refusal } from "./order-writer";
 import type { EntryRef } from "./pending-entries";
+import type { RawEntry } from "./raw-entry";
+import { parseStatusEntry, type StatusRow } from "./status-entry";
+import type { StatusWriter } from "./status-writer";
 import { withRetry } from "./retry";
 import type { StreamReader } from "./stream-reader";
 import type { WorkerMetrics } from "./worker-metrics";
@@ -17,6 +25,7 @@ import type { WorkerMetrics } from "./worker-metrics";
 export interface WorkerParts {
   reader: StreamReader;
   writer: OrderWriter;
+  statusWriter: StatusWriter;
   confirmer: OrderConfirmer;
   logger: Logger;
   backoffMaxMs: number;
@@ -35,11 +44,15 @@ export interface WorkerParts {
  */
 export const BATCHES_IN_FLIGHT = 2;
 
+/** How often, at most, status changes waiting for their orders are tried again while no entries come. */
+const WAITING_RETRY_MS = 200;
+
 /** A batch committed to Postgres, waiting to be confirmed and acknowledged in Redis. */
 interface Committed {
   acks: SaleAck[];
   entries: number;
   orders: number;
+  statuses: number;
   writeMs: number;
   /** performance.now() when the batch's write began. */
   startedAt: number;
@@ -48,6 +61,10 @@ interface Committed {
 export class OrderWorker {
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
+  /** Status changes whose order has no row yet, by sale and entry id: still pending in Redis. */
+  private readonly waiting = new Map<string, StatusRow>();
+  /** performance.now() when the waiting changes were last tried. */
+  private waitingTriedAt = 0;
 
   constructor(private readonly parts: WorkerParts) {}
 
@@ -72,7 +89,7 @@ export class OrderWorker {
     for (;;) {
       const entries = await this.read();
       if (entries === undefined) break;
-      if (entries.length === 0) continue;
+      if (entries.length === 0 && !this.waitingDue()) continue;
       const batch: Promise<void> = this.write(entries)
         .then((committed) => committed && this.confirm(committed))
         .finally(() => inFlight.delete(batch));
@@ -80,6 +97,11 @@ export class OrderWorker {
       if (inFlight.size >= BATCHES_IN_FLIGHT) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
+  }
+
+  /** Whether an empty read should try the waiting status changes again: another worker may have committed their orders. */
+  private waitingDue(): boolean {
+    return this.waiting.size > 0 && performance.now() - this.waitingTriedAt >= WAITING_RETRY_MS;
   }
 
   /** The next batch (maybe empty), or undefined once stopping. */
@@ -102,14 +124,22 @@ export class OrderWorker {
     const { writer, logger, metrics } = this.parts;
     const startedAt = performance.now();
     const rows: OrderRow[] = [];
+    const changes: StatusRow[] = [];
     const ackOnly: EntryRef[] = [];
+    const statusAckOnly: EntryRef[] = [];
     for (const entry of entries) {
-      const parsed = parseOrderEntry(entry);
-      if (parsed.ok) rows.push(parsed.row);
-      else {
-        ackOnly.push({ saleId: entry.saleId, entryId: entry.id });
+      const ofStatus = entry.source === "statuses";
+      const parsed = ofStatus ? parseStatusEntry(entry) : parseOrderEntry(entry);
+      if (parsed.ok) {
+        if ("row" in parsed) rows.push(parsed.row);
+        else changes.push(parsed.change);
+      } else {
+        (ofStatus ? statusAckOnly : ackOnly).push({ saleId: entry.saleId, entryId: entry.id });
         metrics.malformedEntries.inc();
-        logger.warn({ sale: entry.saleId, entry: entry.id, reason: parsed.reason }, "malformed order entry: acknowledged and skipped");
+        logger.warn(
+          { sale: entry.saleId, entry: entry.id, reason: parsed.reason },
+          `malformed ${ofStatus ? "status change" : "order"} entry: acknowledged and skipped`,
+        );
       }
     }
 
@@ -140,10 +170,43 @@ export class OrderWorker {
         const waiting = rows.filter((r) => unknownSales.includes(r.saleId)).length;
         logger.error({ sales: unknownSales, orders: waiting }, "orders for sales missing in Postgres left pending");
       }
-      crashIfAt(this.parts.fault, "after-commit", (msg) => logger.warn(msg));
     }
-    const acks = groupBySale(committed, ackOnly);
-    return { acks, entries: entries.length, orders: committed.length, writeMs: performance.now() - startedAt, startedAt };
+    // After the orders' commit: a change for an order of this batch finds its row.
+    const applied = await this.applyStatuses(changes);
+    if (rows.length > 0 || applied.length > 0) crashIfAt(this.parts.fault, "after-commit", (msg) => logger.warn(msg));
+    const acks = groupBySale(committed, ackOnly, [...applied, ...statusAckOnly]);
+    return { acks, entries: entries.length, orders: committed.length, statuses: applied.length, writeMs: performance.now() - startedAt, startedAt };
+  }
+
+  /**
+   * Applies the batch's status changes and those still waiting for their orders' rows; returns
+   * those applied (to acknowledge) and keeps the others waiting.
+   */
+  private async applyStatuses(fresh: StatusRow[]): Promise<EntryRef[]> {
+    const { statusWriter, logger, metrics } = this.parts;
+    const key = (c: StatusRow) => `${c.saleId} ${c.entryId}`;
+    // A change claimed again (idle too long) is the one in hand: once.
+    const changes = new Map([...this.waiting.values(), ...fresh].map((c) => [key(c), c]));
+    this.waiting.clear();
+    if (changes.size === 0) return [];
+    this.waitingTriedAt = performance.now();
+    const all = [...changes.values()];
+    const result = await withRetry(() => statusWriter.apply(all), { ...this.retry, what: "postgres status update" });
+    if (!result.ok) {
+      logger.warn({ changes: all.length, error: result.error }, "stopping with status changes unapplied: they stay pending for the next worker");
+      return [];
+    }
+    const { set, already, waiting } = result.value;
+    for (const c of waiting) this.waiting.set(key(c), c);
+    for (const c of set) metrics.statusesApplied.inc({ sale: c.saleId, status: c.status });
+    if (already.length > 0) logger.info({ statuses: already.length }, "redelivered status changes already in Postgres: skipped");
+    const freshKeys = new Set(fresh.map(key));
+    const newlyWaiting = waiting.filter((c) => freshKeys.has(key(c))).length;
+    if (newlyWaiting > 0) {
+      logger.info({ statuses: newlyWaiting, waiting: waiting.length }, "status changes wait for their orders' rows: left pending, tried again with the next batches");
+    }
+    metrics.statusesWaiting.set(this.waiting.size);
+    return [...set, ...already].map((c) => ({ saleId: c.saleId, entryId: c.entryId }));
   }
 
   /**
@@ -190,18 +253,18 @@ export class OrderWorker {
     this.parts.metrics.batchDuration.observe((performance.now() - batch.startedAt) / 1000);
     const ms = (t: number) => Math.round(t * 10) / 10;
     logger.debug(
-      { ...confirmed.value, entries: batch.entries, orders: batch.orders, writeMs: ms(batch.writeMs), confirmMs: ms(performance.now() - startedAt) },
+      { ...confirmed.value, entries: batch.entries, orders: batch.orders, statuses: batch.statuses, writeMs: ms(batch.writeMs), confirmMs: ms(performance.now() - startedAt) },
       "batch drained",
     );
   }
 }
 
-/** Per sale: the committed orders to confirm, and every entry to acknowledge. */
-function groupBySale(committed: OrderRow[], ackOnly: EntryRef[]): SaleAck[] {
+/** Per sale: the committed orders to confirm, and every entry of its two streams to acknowledge. */
+function groupBySale(committed: OrderRow[], ackOnly: EntryRef[], statusAcks: EntryRef[]): SaleAck[] {
   const bySale = new Map<string, SaleAck>();
   const ackOf = (saleId: string): SaleAck => {
     let ack = bySale.get(saleId);
-    if (ack === undefined) bySale.set(saleId, (ack = { saleId, orders: [], entryIds: [] }));
+    if (ack === undefined) bySale.set(saleId, (ack = { saleId, orders: [], entryIds: [], statusEntryIds: [] }));
     return ack;
   };
   for (const r of committed) {
@@ -210,5 +273,6 @@ function groupBySale(committed: OrderRow[], ackOnly: EntryRef[]): SaleAck[] {
     ack.entryIds.push(r.entryId);
   }
   for (const e of ackOnly) ackOf(e.saleId).entryIds.push(e.entryId);
+  for (const e of statusAcks) ackOf(e.saleId).statusEntryIds.push(e.entryId);
   return [...bySale.values()];
 }

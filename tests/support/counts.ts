@@ -2,7 +2,7 @@
  * Counting a sale, the way every sale test ends: units left and sold, buyers, orders in
  * Redis, entries in the stream, rows and distinct buyers in Postgres.
  */
-import { GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY, ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import type { Pool, Redis } from "@flash-sale/node-common";
 
 export interface SaleCount {
@@ -112,6 +112,46 @@ export async function postgresOrderStatuses(pool: Pool, saleId: string, openLabe
     [saleId],
   );
   return Object.fromEntries(result.rows.map((r) => [r.status === "confirmed" ? openLabel : r.status, r.n]));
+}
+
+/** The sale's status change stream: its entries (one per order paid, expired or failed), and those the workers have not acknowledged. */
+export async function countStatusChanges(redis: Redis, saleId: string): Promise<{ entries: number; unacknowledged: number }> {
+  const stream = saleKeys(saleId).statusChanges;
+  const entries = await redis.xlen(stream);
+  if (entries === 0) return { entries, unacknowledged: 0 };
+  const groups = (await redis.call("XINFO", ["GROUPS", stream])) as unknown[][];
+  const info = new Map<unknown, unknown>();
+  for (const g of groups) {
+    const fields = new Map<unknown, unknown>();
+    for (let i = 0; i + 1 < g.length; i += 2) fields.set(g[i], g[i + 1]);
+    if (fields.get("name") === ORDER_CONSUMER_GROUP) for (const [k, v] of fields) info.set(k, v);
+  }
+  const lag = info.get("lag");
+  return { entries, unacknowledged: info.size === 0 ? entries : Number(info.get("pending")) + (typeof lag === "number" ? lag : entries) };
+}
+
+/**
+ * Waits until the order worker has applied every status change of the sale: Postgres holds the
+ * statuses Redis holds and the status change stream has nothing left to acknowledge; or throws.
+ */
+export async function waitForStatuses(redis: Redis, pool: Pool, saleId: string, openLabel: string, timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [inRedis, inPostgres, stream] = await Promise.all([
+      redisOrderStatuses(redis, saleId, openLabel),
+      postgresOrderStatuses(pool, saleId, openLabel),
+      countStatusChanges(redis, saleId),
+    ]);
+    if (JSON.stringify(sorted(inRedis)) === JSON.stringify(sorted(inPostgres)) && stream.unacknowledged === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`statuses of ${saleId} not applied: Redis ${JSON.stringify(inRedis)}, Postgres ${JSON.stringify(inPostgres)}, ${stream.unacknowledged} unacknowledged`);
+    }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+function sorted(counts: Record<string, number>): [string, number][] {
+  return Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : 1));
 }
 
 /**

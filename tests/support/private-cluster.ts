@@ -1,5 +1,5 @@
 /**
- * A private six-node Redis Cluster for one test file (three primaries, a replica each), on
+ * A private Redis Cluster for one test file (by default six nodes: three primaries, a replica each), on
  * free ports, with AOF, joined by `redis-cli --cluster create` as scripts/cluster.sh does.
  * A short node timeout makes a killed primary's failover take seconds.
  */
@@ -30,7 +30,7 @@ export class PrivateCluster {
     private readonly dir: string,
   ) {}
 
-  static async start(size = 6): Promise<PrivateCluster> {
+  static async start(size = 6, replicasPerPrimary = 1): Promise<PrivateCluster> {
     const ports: number[] = [];
     while (ports.length < size) {
       const port = await freePort();
@@ -40,7 +40,7 @@ export class PrivateCluster {
     try {
       for (const port of ports) cluster.spawnNode(port);
       await Promise.all(ports.map((p) => waitForPort(p)));
-      await run("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "1", "--cluster-yes"]);
+      await run("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", String(replicasPerPrimary), "--cluster-yes"]);
       await cluster.waitUntilHealthy();
     } catch (err) {
       await cluster.destroy();

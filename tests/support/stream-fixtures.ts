@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { SALE_CONFIGS_KEY, ORDER_CONSUMER_GROUP, orderStatusField, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import type { PublishedSale } from "@flash-sale/gateway-lua/core/sale";
+import type { Deduction, PublishedSale } from "@flash-sale/gateway-lua/core/sale";
 import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
 import type { Pool, Redis } from "@flash-sale/node-common";
 import type { AcceptedOrder } from "./purchase-script";
@@ -24,14 +24,22 @@ export interface SaleSpec {
   id: string;
   stock: number;
   perUserLimit: number;
+  /** `order` unless told; `reserve` and `payment` sales get a payment timeout of a minute. */
+  deduction?: Deduction;
 }
+
+const PAYMENT_TIMEOUT_SECONDS = 60;
 
 /** The sale's row in Postgres (the orders' foreign key needs it). */
 export async function insertSaleRow(pool: Pool, sale: SaleSpec): Promise<void> {
   await pool.query(
-    `INSERT INTO sales (id, name, price, currency, stock, starts_at, ends_at, per_user_limit, deduction, limits)
-     VALUES ($1, $2, 100, 'USD', $3, now() - interval '1 minute', now() + interval '1 hour', $4, 'order', $5)`,
-    [sale.id, `Sale ${sale.id}`, sale.stock, sale.perUserLimit, { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 }],
+    `INSERT INTO sales (id, name, price, currency, stock, starts_at, ends_at, per_user_limit, deduction, payment_timeout_seconds, limits)
+     VALUES ($1, $2, 100, 'USD', $3, now() - interval '1 minute', now() + interval '1 hour', $4, $5, $6, $7)`,
+    [
+      sale.id, `Sale ${sale.id}`, sale.stock, sale.perUserLimit, sale.deduction ?? "order",
+      (sale.deduction ?? "order") === "order" ? null : PAYMENT_TIMEOUT_SECONDS,
+      { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 },
+    ],
   );
 }
 
@@ -62,7 +70,8 @@ export async function publishSaleConfig(redis: Redis, sale: SaleSpec): Promise<v
     startsAtMs: now - 60_000,
     endsAtMs: now + 3_600_000,
     perUserLimit: sale.perUserLimit,
-    deduction: "order",
+    deduction: sale.deduction ?? "order",
+    ...((sale.deduction ?? "order") === "order" ? {} : { paymentTimeoutSeconds: PAYMENT_TIMEOUT_SECONDS }),
     challenge: false,
     paused: false,
     limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 },

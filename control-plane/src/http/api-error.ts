@@ -19,7 +19,10 @@ export class ApiError extends Error {
 }
 
 function send(res: Response, error: ApiError): void {
-  res.status(ERROR_CATALOGUE[error.code].status).json({ error: error.code, message: error.message, ...error.details });
+  const { status, retryAfterSeconds } = ERROR_CATALOGUE[error.code];
+  if (retryAfterSeconds !== undefined) res.set("Retry-After", String(retryAfterSeconds));
+  const retryAfter = retryAfterSeconds === undefined ? {} : { retryAfter: retryAfterSeconds };
+  res.status(status).json({ error: error.code, message: error.message, ...retryAfter, ...error.details });
 }
 
 /**

@@ -9,14 +9,11 @@ import { expireReservationsJob } from "./expire-reservations";
 import { keepSalesBuiltJob } from "./keep-sales-built";
 import { reconcileSalesJob } from "./reconcile-sales";
 import { JobScheduler } from "./scheduler";
-import { syncOrderStatusesJob } from "./sync-order-statuses";
 
 /** Every second: a sale held after Redis lost its state sells again within seconds. */
 const KEEP_BUILT_SCHEDULE = "* * * * * *";
 /** Every 2 s: an unpaid order holds its units at most this much past its payment timeout. */
 const EXPIRE_SCHEDULE = "*/2 * * * * *";
-/** Every 5 s: how far Postgres may trail Redis on paid and expired orders. */
-const STATUS_SYNC_SCHEDULE = "*/5 * * * * *";
 /** Every minute, at second 0. */
 const RECONCILE_SCHEDULE = "0 * * * * *";
 /**
@@ -38,7 +35,6 @@ export function saleJobs({ redis, repository, publisher, logger, fault }: SaleJo
     keepSalesBuiltJob({ redis, repository, publisher, logger }, KEEP_BUILT_SCHEDULE, JOB_LEASE_MS),
     reconcileSalesJob({ redis, repository, logger }, RECONCILE_SCHEDULE, JOB_LEASE_MS),
     expireReservationsJob({ redis, repository, logger, fault }, EXPIRE_SCHEDULE, JOB_LEASE_MS),
-    syncOrderStatusesJob({ redis, repository, logger }, STATUS_SYNC_SCHEDULE, JOB_LEASE_MS),
   ];
   return new JobScheduler(jobs, new JobLock(redis, `${hostname()}:${process.pid}`), logger);
 }

@@ -18,6 +18,7 @@ import { crashIfAt, type Fault } from "../faults";
 import { ApiError } from "../http/api-error";
 import { fieldErrors } from "../http/field-errors";
 import { actionRefusal, endNow, hasStarted, saleState, startedSaleRefusals, type SaleAction, type SaleState } from "./lifecycle";
+import { pickValues, SETTING_NAMES } from "./fields";
 import { mergePatch } from "./merge-patch";
 import type { ApplyResult, SalePublisher } from "./publisher";
 import type { LockedSale, Sale, SaleRepository } from "./repository";
@@ -58,21 +59,7 @@ const SAVED: Record<ChangeAction, string> = {
 
 /** The settings of a stored sale, as the schema takes them (what PATCH is applied to). */
 function settingsOf(sale: Sale): { [field: string]: unknown } {
-  return {
-    id: sale.id,
-    name: sale.name,
-    price: sale.price,
-    currency: sale.currency,
-    stock: sale.stock,
-    startsAt: sale.startsAt,
-    endsAt: sale.endsAt,
-    perUserLimit: sale.perUserLimit,
-    deduction: sale.deduction,
-    ...(sale.paymentTimeoutSeconds === undefined ? {} : { paymentTimeoutSeconds: sale.paymentTimeoutSeconds }),
-    challenge: sale.challenge,
-    limits: sale.limits,
-    ...(sale.waitingRoom === undefined ? {} : { waitingRoom: sale.waitingRoom }),
-  };
+  return { id: sale.id, ...pickValues(sale, SETTING_NAMES) };
 }
 
 /** JSON with sorted keys: Postgres jsonb does not keep the key order. */

@@ -32,7 +32,7 @@ export interface OrderRow {
   quantity: number;
   status: OrderStatus;
   acceptedAt: string;
-  /** Not recorded yet: the status sync keeps an order's status, not when it changed. */
+  /** When it was paid (Redis' clock); null unless paid. */
   paidAt: string | null;
 }
 
@@ -58,6 +58,7 @@ interface Row {
   quantity: number;
   status: OrderStatus;
   accepted_at: Date;
+  status_changed_at: Date | null;
   epoch: number;
   order_no: string; // bigint
 }
@@ -98,7 +99,7 @@ async function queryOrders(pool: Pool, saleId: string, q: OrderQuery): Promise<R
   }
   const direction = q.newestFirst ? "DESC" : "ASC";
   const result = await pool.query<Row>(
-    `SELECT order_id, user_id, quantity, status, accepted_at, epoch, order_no FROM orders
+    `SELECT order_id, user_id, quantity, status, accepted_at, status_changed_at, epoch, order_no FROM orders
       WHERE ${where.join(" AND ")}
       ORDER BY epoch ${direction}, order_no ${direction}
       LIMIT $${params.push(q.limit)}`,
@@ -114,7 +115,7 @@ function toOrder(row: Row): OrderRow {
     quantity: row.quantity,
     status: row.status,
     acceptedAt: row.accepted_at.toISOString(),
-    paidAt: null,
+    paidAt: row.status === "paid" && row.status_changed_at !== null ? row.status_changed_at.toISOString() : null,
   };
 }
 

@@ -4,6 +4,7 @@
  * gateways enforce; and what each state allows.
  */
 import type { FieldError } from "../http/field-errors";
+import { SETTINGS, type SettingName } from "./fields";
 import type { Sale } from "./repository";
 import type { SaleSettings } from "./schema";
 
@@ -35,15 +36,11 @@ export function actionRefusal(action: SaleAction, state: SaleState): string | un
   return undefined;
 }
 
-/** Settings a started sale keeps. */
-type FixedField = "startsAt" | "deduction";
-
-/** The settings a started sale keeps, each with why (the admin UI shows them read-only). */
-export function fixedOnceStarted(before: Pick<Sale, FixedField>): (FieldError & { path: FixedField })[] {
-  return [
-    { path: "startsAt", message: `cannot move: the sale started at ${before.startsAt}` },
-    { path: "deduction", message: `cannot change once the sale has started (it is "${before.deduction}")` },
-  ];
+/** The settings a started sale keeps (fields.ts), each with why (the admin UI shows them read-only). */
+export function fixedOnceStarted(before: Sale): (FieldError & { path: SettingName })[] {
+  return SETTINGS.flatMap(({ name, fixedOnceStarted }) =>
+    fixedOnceStarted === undefined ? [] : [{ path: name, message: fixedOnceStarted(before[name]) }],
+  );
 }
 
 /**

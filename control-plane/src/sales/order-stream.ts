@@ -1,7 +1,8 @@
 /**
  * How a sale's order stream is being drained, read from Redis at one instant (MULTI on the
  * sale's slot): entries not yet acknowledged by the order workers' group, the age of the oldest
- * of them, and the group's consumers with their idle time (XINFO CONSUMERS: the time since a
+ * of them, the status changes (the other stream the workers drain) not yet acknowledged, and
+ * the group's consumers with their idle time (XINFO CONSUMERS: the time since a
  * consumer last read or claimed). A worker reads every published sale's stream each second or
  * so, even when nothing is new, so a consumer idle longer than the limit is a dead worker.
  */
@@ -24,6 +25,8 @@ export interface OrderStreamHealth {
   unitsSold: number;
   /** Entries delivered and not acknowledged, plus entries not yet delivered. */
   unacknowledged: number;
+  /** Status change entries not yet applied to Postgres and acknowledged (pending + lag). */
+  statusesUnacknowledged: number;
   /** Age of the oldest unacknowledged entry by Redis' clock; null when none waits. */
   oldestUnacknowledgedMs: number | null;
   consumers: StreamConsumer[];
@@ -42,6 +45,17 @@ function fieldsOf(flat: unknown): Map<string, unknown> {
 
 const idMs = (id: string) => Number(id.split("-")[0]);
 
+/** The workers' group of a stream (XINFO GROUPS); a missing stream or group is an error reply: nothing was ever delivered. */
+function workersGroup(groups: unknown): Map<string, unknown> | undefined {
+  return Array.isArray(groups) ? groups.map(fieldsOf).find((g) => g.get("name") === ORDER_CONSUMER_GROUP) : undefined;
+}
+
+/** pending + lag; Redis cannot tell the lag once entries were deleted: every entry counts then. */
+function unacknowledgedOf(group: Map<string, unknown> | undefined, length: unknown): number {
+  const lag = group?.get("lag");
+  return group !== undefined && typeof lag === "number" ? Number(group.get("pending") ?? 0) + lag : Number(length ?? 0);
+}
+
 export async function readOrderStream(redis: Redis, saleId: string, idleLimitMs = WORKER_IDLE_LIMIT_MS): Promise<OrderStreamHealth> {
   const k = saleKeys(saleId);
   const replies = (await redis
@@ -51,21 +65,21 @@ export async function readOrderStream(redis: Redis, saleId: string, idleLimitMs 
     .xinfo("CONSUMERS", k.stream, ORDER_CONSUMER_GROUP)
     .xpending(k.stream, ORDER_CONSUMER_GROUP)
     .xlen(k.stream)
+    .xinfo("GROUPS", k.statusChanges)
+    .xlen(k.statusChanges)
     .time()
     .exec()) as Reply[] | null;
   if (replies === null) throw new Error("order stream: MULTI aborted");
-  const [[countsErr, counts], [, groups], [, consumerList], [, pendingSummary], [, length], [timeErr, time]] = replies as Reply[] as [Reply, Reply, Reply, Reply, Reply, Reply];
+  const [[countsErr, counts], [, groups], [, consumerList], [, pendingSummary], [, length], [, statusGroups], [, statusLength], [timeErr, time]] =
+    replies as Reply[] as [Reply, Reply, Reply, Reply, Reply, Reply, Reply, Reply];
   if (countsErr !== null || timeErr !== null) throw countsErr ?? timeErr;
   const [left, sold, seq] = counts as (string | null)[];
   const [seconds, micros] = time as [string, string];
   const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 
-  // A missing stream or group is an error reply: nothing was ever delivered.
-  const group = Array.isArray(groups) ? groups.map(fieldsOf).find((g) => g.get("name") === ORDER_CONSUMER_GROUP) : undefined;
+  const group = workersGroup(groups);
   const pending = Number(group?.get("pending") ?? 0);
-  const lag = group?.get("lag");
-  // Redis cannot tell the lag once entries were deleted: count every entry then.
-  const unacknowledged = group !== undefined && typeof lag === "number" ? pending + lag : Number(length ?? 0);
+  const unacknowledged = unacknowledgedOf(group, length);
 
   const waitingSince: number[] = [];
   const smallestPending = Array.isArray(pendingSummary) ? pendingSummary[1] : null;
@@ -86,6 +100,7 @@ export async function readOrderStream(redis: Redis, saleId: string, idleLimitMs 
     unitsLeft: left === null || left === undefined ? null : Number(left),
     unitsSold: Number(sold ?? 0),
     unacknowledged,
+    statusesUnacknowledged: unacknowledgedOf(workersGroup(statusGroups), statusLength),
     oldestUnacknowledgedMs: waitingSince.length === 0 ? null : Math.max(0, nowMs - Math.min(...waitingSince)),
     consumers,
     liveConsumers: consumers.filter((c) => c.idleMs < idleLimitMs).map((c) => c.name),

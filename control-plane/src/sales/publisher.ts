@@ -12,6 +12,7 @@ import path from "node:path";
 import type { Redis } from "@flash-sale/node-common";
 import { CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/core/sale";
+import { pickValues, PUBLISHED_NAMES } from "./fields";
 import type { LockedSale, Sale, SaleRepository } from "./repository";
 import { buildReason, readBuildState, type BuildReason, type SaleBuilder } from "./sale-builder";
 
@@ -35,28 +36,18 @@ export interface ApplyResult {
 }
 
 /**
- * The gateway's record of a sale, but for `version`, which the script sets. `revision` orders
- * the publishes (publish-config.lua); the gateway ignores it.
+ * The gateway's record of a sale: its published settings (fields.ts), the instants in epoch ms,
+ * the pause; but for `version`, which the script sets. `revision` orders the publishes
+ * (publish-config.lua); the gateway ignores it.
  */
 export function publishedRecord(sale: Sale): Omit<PublishedSale, "version"> & { revision: number } {
   return {
     id: sale.id,
-    name: sale.name,
-    price: sale.price,
-    currency: sale.currency,
-    stock: sale.stock,
-    startsAt: sale.startsAt,
-    endsAt: sale.endsAt,
+    ...pickValues(sale, PUBLISHED_NAMES),
     startsAtMs: Date.parse(sale.startsAt),
     endsAtMs: Date.parse(sale.endsAt),
-    perUserLimit: sale.perUserLimit,
-    deduction: sale.deduction,
-    paymentTimeoutSeconds: sale.paymentTimeoutSeconds,
-    challenge: sale.challenge,
     paused: sale.paused,
-    limits: sale.limits,
     revision: sale.revision,
-    waitingRoom: sale.waitingRoom,
   };
 }
 
@@ -84,9 +75,11 @@ export class SalePublisher {
   async apply(locked: LockedSale, afterSaleKeys: () => void = () => undefined): Promise<ApplyResult> {
     const { sale } = locked;
     const record = publishedRecord(sale);
-    // Gateways skip a record their parser refuses: refuse it here first, loudly.
-    const refused = parsePublishedSale({ ...record, version: 1 });
-    if (typeof refused === "string") throw new Error(`sale ${sale.id}: the gateway would refuse field ${refused}`);
+    // Gateways skip a record their parser refuses, and drop what it does not read: refuse both here first, loudly.
+    const read = parsePublishedSale({ ...record, version: 1 });
+    if (typeof read === "string") throw new Error(`sale ${sale.id}: the gateway would refuse field ${read}`);
+    const unread = PUBLISHED_NAMES.filter((name) => record[name] !== undefined && read[name] === undefined);
+    if (unread.length > 0) throw new Error(`sale ${sale.id}: the gateway does not read the published settings ${unread.join(", ")}`);
 
     const built = await this.ensureBuilt(locked);
     const keys = await this.applyKeys(sale);

@@ -9,7 +9,8 @@
  * - the counter is not below the highest order number in Postgres (ids would repeat);
  * - owners: every order in Postgres whose record Redis holds has the same user, quantity and
  *   epoch there (a record overwritten is an order Redis would show or pay for someone else);
- * - the drain: the age of the oldest entry waiting, and whether any worker reads the stream.
+ * - the drain: the age of the oldest entry waiting, and whether any worker reads the streams
+ *   (the order stream, and the status changes the workers apply to the orders rows).
  * The last result of each sale is kept in sale_reconciliation: the sale's stats and the
  * control plane's /metrics show it.
  */
@@ -71,7 +72,7 @@ export interface Reconciliation {
   oldestPendingSeconds: number | null;
   /** Consumers of the workers' group that read within the idle limit. */
   liveWorkers: number;
-  /** Entries wait and no worker has read the stream within the idle limit. */
+  /** Entries (orders or status changes) wait and no worker has read the streams within the idle limit. */
   workerDown: boolean;
 }
 
@@ -179,7 +180,7 @@ export async function reconcileSale(redis: Redis, repository: SaleRepository, lo
     ownerMismatchExamples: mismatches.slice(0, EXAMPLES),
     oldestPendingSeconds: after.oldestUnacknowledgedMs === null ? null : after.oldestUnacknowledgedMs / 1000,
     liveWorkers: after.liveConsumers.length,
-    workerDown: after.unacknowledged > 0 && after.liveConsumers.length === 0,
+    workerDown: after.unacknowledged + after.statusesUnacknowledged > 0 && after.liveConsumers.length === 0,
   };
 }
 

@@ -1,8 +1,9 @@
 /** Sales in Postgres: the durable record the control plane publishes from. */
 import type { Pool, PoolClient } from "@flash-sale/node-common";
-import type { Deduction, SaleLimits, WaitingRoom } from "@flash-sale/gateway-lua/core/sale";
+import type { Deduction } from "@flash-sale/gateway-lua/core/sale";
 import { recordAudit, type AuditAction } from "./audit-log";
 import { statusesTakingUnits, type KnownOrder, type OrderStatus } from "./rebuilt-state";
+import { SETTINGS, type Setting } from "./fields";
 import type { SaleSettings } from "./schema";
 
 /** The pool, or the client of a transaction in progress. */
@@ -14,22 +15,8 @@ export interface LockedSale {
   db: PoolClient;
 }
 
-/** A stored sale, as the admin API shows it. */
-export interface Sale {
-  id: string;
-  name: string;
-  price: number;
-  currency: string;
-  stock: number;
-  startsAt: string;
-  endsAt: string;
-  perUserLimit: number;
-  deduction: Deduction;
-  paymentTimeoutSeconds?: number;
-  challenge: boolean;
-  limits: SaleLimits;
-  /** Absent: no waiting room. */
-  waitingRoom?: WaitingRoom;
+/** What the record holds besides the settings: set by publishes, pauses and builds. */
+interface SaleRecordState {
   paused: boolean;
   /** When the sale was first published (committed before Redis is written); null: a draft. */
   publishedAt: string | null;
@@ -42,6 +29,9 @@ export interface Sale {
   createdAt: string;
   updatedAt: string;
 }
+
+/** A stored sale, as the admin API shows it: its id, its settings (fields.ts), its state. */
+export type Sale = { id: string } & Omit<SaleSettings, "id"> & SaleRecordState;
 
 /** A sale whose orders wait for payment, as the expiry and status jobs need it. */
 export interface SaleTakingPayment {
@@ -58,18 +48,6 @@ export interface PersistedOrders {
 
 interface SaleRow {
   id: string;
-  name: string;
-  price: number;
-  currency: string;
-  stock: number;
-  starts_at: Date;
-  ends_at: Date;
-  per_user_limit: number;
-  deduction: Deduction;
-  payment_timeout_seconds: number | null;
-  challenge: boolean;
-  limits: SaleLimits;
-  waiting_room: WaitingRoom | null;
   paused: boolean;
   published_at: Date | null;
   published_version: string | null; // bigint
@@ -77,41 +55,47 @@ interface SaleRow {
   revision: string; // bigint
   created_at: Date;
   updated_at: Date;
+  /** The settings' columns (fields.ts). */
+  [column: string]: unknown;
 }
 
-/** The columns name … waiting_room, in the order of INSERT and UPDATE ($2 onwards). */
+/** A setting as its column takes it: an object as JSON, no value as NULL. */
+function toColumn(setting: Setting, value: unknown): unknown {
+  if (value === undefined) return null;
+  return setting.type === "object" ? JSON.stringify(value) : value;
+}
+
+/** A setting as read back: a timestamp as ISO 8601 UTC, NULL as no value. */
+function fromColumn(setting: Setting, raw: unknown): unknown {
+  if (raw === null) return undefined;
+  return setting.type === "instant" && raw instanceof Date ? raw.toISOString() : raw;
+}
+
+// The columns are the list's constants, never input.
+const COLUMNS = SETTINGS.map((s) => s.column);
+const INSERT = `INSERT INTO sales (id, ${COLUMNS.join(", ")})
+  VALUES ($1, ${COLUMNS.map((_, i) => `$${i + 2}`).join(", ")})
+  ON CONFLICT (id) DO NOTHING
+  RETURNING *`;
+const UPDATE = `UPDATE sales SET ${COLUMNS.map((c, i) => `${c} = $${i + 2}`).join(", ")}, revision = revision + 1, updated_at = now()
+  WHERE id = $1
+  RETURNING *`;
+
+/** The settings' values in the order of COLUMNS ($2 onwards). */
 function settingsColumns(s: SaleSettings): unknown[] {
-  return [
-    s.name,
-    s.price,
-    s.currency,
-    s.stock,
-    s.startsAt,
-    s.endsAt,
-    s.perUserLimit,
-    s.deduction,
-    s.paymentTimeoutSeconds ?? null,
-    s.challenge,
-    JSON.stringify(s.limits),
-    s.waitingRoom === undefined ? null : JSON.stringify(s.waitingRoom),
-  ];
+  return SETTINGS.map((setting) => toColumn(setting, s[setting.name]));
 }
 
 function toSale(row: SaleRow): Sale {
+  const settings = Object.fromEntries(
+    SETTINGS.flatMap((setting) => {
+      const value = fromColumn(setting, row[setting.column]);
+      return value === undefined ? [] : [[setting.name, value]];
+    }),
+  ) as Omit<SaleSettings, "id">;
   return {
     id: row.id,
-    name: row.name,
-    price: row.price,
-    currency: row.currency,
-    stock: row.stock,
-    startsAt: row.starts_at.toISOString(),
-    endsAt: row.ends_at.toISOString(),
-    perUserLimit: row.per_user_limit,
-    deduction: row.deduction,
-    ...(row.payment_timeout_seconds === null ? {} : { paymentTimeoutSeconds: row.payment_timeout_seconds }),
-    challenge: row.challenge,
-    limits: row.limits,
-    ...(row.waiting_room === null ? {} : { waitingRoom: row.waiting_room }),
+    ...settings,
     paused: row.paused,
     publishedAt: row.published_at === null ? null : row.published_at.toISOString(),
     publishedVersion: row.published_version === null ? null : Number(row.published_version),
@@ -128,14 +112,7 @@ export class SaleRepository {
   /** Stores a new sale and its audit entry; undefined when a sale with this id already exists. */
   async insert(id: string, s: SaleSettings, actor: string): Promise<Sale | undefined> {
     return this.inTransaction(async (db) => {
-      const result = await db.query<SaleRow>(
-        `INSERT INTO sales (id, name, price, currency, stock, starts_at, ends_at, per_user_limit,
-                            deduction, payment_timeout_seconds, challenge, limits, waiting_room)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         ON CONFLICT (id) DO NOTHING
-         RETURNING *`,
-        [id, ...settingsColumns(s)],
-      );
+      const result = await db.query<SaleRow>(INSERT, [id, ...settingsColumns(s)]);
       const row = result.rows[0];
       if (row === undefined) return undefined;
       const sale = toSale(row);
@@ -159,14 +136,7 @@ export class SaleRepository {
 
   /** Replaces the settings of a locked sale and records the change; returns the sale as stored. */
   async update(locked: LockedSale, s: SaleSettings, actor: string): Promise<Sale> {
-    const result = await locked.db.query<SaleRow>(
-      `UPDATE sales SET name = $2, price = $3, currency = $4, stock = $5, starts_at = $6, ends_at = $7,
-                        per_user_limit = $8, deduction = $9, payment_timeout_seconds = $10, challenge = $11,
-                        limits = $12, waiting_room = $13, revision = revision + 1, updated_at = now()
-        WHERE id = $1
-        RETURNING *`,
-      [locked.sale.id, ...settingsColumns(s)],
-    );
+    const result = await locked.db.query<SaleRow>(UPDATE, [locked.sale.id, ...settingsColumns(s)]);
     return this.recordChange(locked, result.rows[0], "update", actor);
   }
 
@@ -307,21 +277,6 @@ export class SaleRepository {
       [new Date(sinceMs)],
     );
     return result.rows.map((r) => ({ id: r.id, deduction: r.deduction, paymentTimeoutMs: r.payment_timeout_seconds * 1000 }));
-  }
-
-  /**
-   * Sets the status of orders already in Postgres (a later status change: paid, expired);
-   * returns the ids of those found. Setting the same status again changes nothing.
-   */
-  async setOrderStatuses(changes: { orderId: string; status: string }[]): Promise<Set<string>> {
-    const result = await this.pool.query<{ order_id: string }>(
-      `UPDATE orders SET status = c.status
-         FROM unnest($1::text[], $2::text[]) AS c(order_id, status)
-        WHERE orders.order_id = c.order_id
-        RETURNING orders.order_id`,
-      [changes.map((c) => c.orderId), changes.map((c) => c.status)],
-    );
-    return new Set(result.rows.map((r) => r.order_id));
   }
 
   /** Records a published version; a slower concurrent publish never moves it back. */

@@ -117,7 +117,7 @@ export class SaleBuilder {
     await this.rewriteUserOrders(sale.id, [...inRedis.byKey.values(), ...restored]);
     const runId = await OPEN_SALE.run(
       this.redis,
-      [k.stock, k.sold, k.paid, k.openUnpaid, k.orderSeq, k.stream, k.meta],
+      [k.stock, k.sold, k.paid, k.openUnpaid, k.orderSeq, k.stream, k.meta, k.statusChanges],
       [state.unitsLeft, state.unitsTaken, state.unitsPaid, state.openUnpaid, state.highestOrderNo,
         ORDER_CONSUMER_GROUP, epoch, Date.parse(sale.startsAt), Date.parse(sale.endsAt), sale.paused ? "1" : "0", sale.revision],
     );

@@ -1,70 +1,17 @@
 /**
  * A sale as an admin submits it: the one schema of the admin API, exported for the admin UI.
- * Written with zod/mini, whose functions tree-shake: the browser bundle carries only the
- * checks used here (classic zod's methods bring all of zod, and `{ z }` every locale).
+ * Built from the list of settings (fields.ts), each with its own validator and default, plus
+ * the sale's id and the checks across settings.
  */
 import * as z from "zod/mini";
-import { DEDUCTIONS, type Deduction, type SaleLimits } from "@flash-sale/gateway-lua/core/sale";
+import type { Deduction } from "@flash-sale/gateway-lua/core/sale";
 import { isValidSaleId } from "@flash-sale/gateway-lua/core/ids";
+import { objectError, quoted, settingsShape, type SaleDefaults } from "./fields";
+
+export type { SaleDefaults } from "./fields";
 
 /** Deductions that hold unpaid orders, and so have a payment timeout. */
 const DEDUCTIONS_WITH_PAYMENT_TIMEOUT: readonly Deduction[] = ["payment", "reserve"];
-
-/** Largest value of a Postgres `integer` column. */
-const PG_INTEGER_MAX = 2_147_483_647;
-/** Ceiling of a rate or burst: far above any real sale, well inside what gateways accept. */
-const LIMIT_MAX = 1_000_000;
-const NAME_MAX_LENGTH = 200;
-/** No C0 control (NUL, tab, line breaks …), DEL or C1 control anywhere. */
-const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;
-/** A queue open for more than a week before its sale, or a pass for more than an hour, is a typo. */
-const WAITING_ROOM_LEAD_MAX_SECONDS = 7 * 86400;
-const PASS_MAX_SECONDS = 3600;
-
-/** What the server fills in when the admin leaves a field out (from FS_DEFAULT_*). */
-export interface SaleDefaults {
-  limits: SaleLimits;
-}
-
-/** `"a", "b"` joined by `sep`, for messages. */
-function quoted(values: readonly string[], sep: string): string {
-  return values.map((v) => `"${v}"`).join(sep);
-}
-
-/** "is required" when the field is missing, else `text`. */
-function unlessMissing(text: string) {
-  return (issue: { input?: unknown }) => (issue.input === undefined ? "is required" : text);
-}
-
-function wholeNumber(text: string, min: number) {
-  return z.int({ error: unlessMissing(text) }).check(z.minimum(min, text), z.maximum(PG_INTEGER_MAX, `must be at most ${PG_INTEGER_MAX}`));
-}
-
-/** Below one attempt in 100 s a rate is a typo: its Retry-After would be days. */
-const RATE_MIN = 0.01;
-const RATE_TEXT = `must be a number of attempts per second, at least ${RATE_MIN}`;
-
-function rate() {
-  return z
-    .number({ error: unlessMissing(RATE_TEXT) })
-    .check(z.minimum(RATE_MIN, RATE_TEXT), z.maximum(LIMIT_MAX, `must be at most ${LIMIT_MAX}`));
-}
-
-const INSTANT_TEXT = 'must be an ISO 8601 date-time with seconds and a zone, e.g. "2030-01-01T12:00:00Z"';
-
-/** An instant, normalised to ISO 8601 UTC (what shoppers are shown). */
-function instant() {
-  return z
-    .pipe(
-      z.iso.datetime({ offset: true, error: unlessMissing(INSTANT_TEXT) }),
-      z.transform((s: string) => new Date(s).toISOString()),
-    )
-    .check(z.refine((s) => Date.parse(s) >= 0, "must be in 1970 or later"));
-}
-
-function objectError(issue: { code?: string }): string {
-  return issue.code === "unrecognized_keys" ? "is not a known field" : "must be a JSON object";
-}
 
 /** Lets a check across fields run on valid values only, and alongside other fields' issues. */
 function noIssueIn(...fields: string[]) {
@@ -81,69 +28,7 @@ export function saleInputSchema(defaults: SaleDefaults) {
             .string({ error: "must be a text" })
             .check(z.refine(isValidSaleId, 'must be 1–64 characters of a-z, 0-9 and "-", not starting with "-"')),
         ),
-        name: z
-          .string({ error: unlessMissing("must be a text") })
-          .check(
-            z.trim(),
-            z.minLength(1, "must not be empty"),
-            z.maxLength(NAME_MAX_LENGTH, `must be at most ${NAME_MAX_LENGTH} characters`),
-            // Postgres refuses a NUL outright (a 500); other controls garble pages, logs and CSV.
-            z.regex(NO_CONTROL_CHARACTERS, "must not contain control characters (such as NUL, tab or line breaks)"),
-          ),
-        price: wholeNumber("must be a whole number of minor units (e.g. cents), 0 or more", 0),
-        currency: z._default(
-          z
-            .string({ error: "must be a text" })
-            .check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code of 3 uppercase letters, e.g. "USD"')),
-          "USD",
-        ),
-        stock: wholeNumber("must be a whole number of units, 1 or more", 1),
-        startsAt: instant(),
-        endsAt: instant(),
-        perUserLimit: z._default(wholeNumber("must be a whole number of units, 1 or more", 1), 1),
-        deduction: z.enum(DEDUCTIONS, { error: unlessMissing(`must be one of ${quoted(DEDUCTIONS, ", ")}`) }),
-        paymentTimeoutSeconds: z.optional(wholeNumber("must be a whole number of seconds, 1 or more", 1)),
-        challenge: z._default(z.boolean({ error: "must be true or false" }), false),
-        limits: z.prefault(
-          z.strictObject(
-            {
-              userRatePerSecond: z._default(
-                rate(),
-                defaults.limits.userRatePerSecond,
-              ),
-              userBurst: z._default(
-                z
-                  .int({ error: "must be a whole number of attempts, 0 or more" })
-                  .check(
-                    z.minimum(0, "must be a whole number of attempts, 0 or more"),
-                    z.maximum(LIMIT_MAX, `must be at most ${LIMIT_MAX}`),
-                  ),
-                defaults.limits.userBurst,
-              ),
-              admitPerSecond: z._default(
-                rate(),
-                defaults.limits.admitPerSecond,
-              ),
-              openUnpaidOrders: z.optional(wholeNumber("must be a whole number of orders, 1 or more", 1)),
-            },
-            { error: objectError },
-          ),
-          {},
-        ),
-        waitingRoom: z.optional(
-          z.strictObject(
-            {
-              opensBeforeSeconds: wholeNumber("must be a whole number of seconds, 0 or more", 0).check(
-                z.maximum(WAITING_ROOM_LEAD_MAX_SECONDS, `must be at most ${WAITING_ROOM_LEAD_MAX_SECONDS} seconds`),
-              ),
-              admitPerSecond: rate(),
-              passSeconds: wholeNumber("must be a whole number of seconds, 1 or more", 1).check(
-                z.maximum(PASS_MAX_SECONDS, `must be at most ${PASS_MAX_SECONDS} seconds`),
-              ),
-            },
-            { error: objectError },
-          ),
-        ),
+        ...settingsShape(defaults),
       },
       { error: objectError },
     )

@@ -23,7 +23,7 @@ function orderRow(o: OrderRow): HTMLTableRowElement {
     el("td", { "data-label": "Quantity", class: "number", text: String(o.quantity) }),
     el("td", { "data-label": "Status" }, el("span", { class: "state", "data-state": o.status, text: o.status })),
     el("td", { "data-label": "Accepted at" }, instantElement(o.acceptedAt)),
-    el("td", { "data-label": "Paid at" }, o.paidAt === null ? el("span", { class: "muted", text: "not recorded" }) : instantElement(o.paidAt)),
+    el("td", { "data-label": "Paid at" }, o.paidAt === null ? el("span", { class: "muted", text: "not paid" }) : instantElement(o.paidAt)),
   );
 }
 

@@ -1,15 +1,16 @@
 /**
- * /admin/sales/new and /admin/sales/<id>/edit: checked in the browser by the API's own schema
- * (sales/schema.ts, bundled), each bad field's message next to it and tied to it for screen
- * readers, the focus on the first; times typed in the operator's zone (datetime-local) and
- * shown in UTC as typed; the price shown in its currency; a warning before saving an end that
- * is already past. A started sale's fixed fields are read-only with the reason; an edit sends
- * only the fields changed.
+ * /admin/sales/new and /admin/sales/<id>/edit: one control for each setting of the sale's list
+ * (sales/fields.ts), checked in the browser by the API's own schema (sales/schema.ts, bundled),
+ * each bad field's message next to it and tied to it for screen readers, the focus on the first;
+ * times typed in the operator's zone (datetime-local) and shown in UTC as typed; the price shown
+ * in its currency; a warning before saving an end that is already past. An optional group of
+ * settings (the waiting room) is turned on and off by a checkbox. A started sale's fixed fields
+ * are read-only with the reason; an edit sends only the fields changed.
  */
 import { fieldErrors } from "../../src/http/field-errors";
+import { SETTINGS, type Value, type ValueType } from "../../src/sales/fields";
 import { fixedOnceStarted, hasStarted } from "../../src/sales/lifecycle";
 import { saleInputSchema } from "../../src/sales/schema";
-import { DEDUCTIONS } from "@flash-sale/gateway-lua/core/sale";
 import { api, ApiFailure, reason, type FieldError } from "./api";
 import { el, render } from "./dom";
 import { fromLocalInput, instantText, money, TIME_ZONE, toLocalInput } from "./format";
@@ -20,7 +21,8 @@ import type { SaleView } from "./types";
 // own defaults (FS_DEFAULT_*) for the fields left empty, so these values never leave the page.
 const schema = saleInputSchema({ limits: { userRatePerSecond: 1, userBurst: 0, admitPerSecond: 1 } });
 
-type Kind = "text" | "number" | "datetime" | "select" | "checkbox";
+/** `toggle`: turns an optional group on (its fields are asked) or off (the sale has none). */
+type Kind = "text" | "number" | "datetime" | "select" | "checkbox" | "toggle";
 type Control = HTMLInputElement | HTMLSelectElement;
 
 interface Field {
@@ -28,25 +30,55 @@ interface Field {
   label: string;
   kind: Kind;
   hint?: string;
+  choices?: readonly string[];
+  /** The optional group the field belongs to: asked only while its toggle is on. */
+  within?: string;
 }
 
-const FIELDS: Field[] = [
-  { path: "id", label: "Id", kind: "text", hint: "empty: made from the name" },
-  { path: "name", label: "Name", kind: "text" },
-  { path: "price", label: "Price (minor units, e.g. cents)", kind: "number" },
-  { path: "currency", label: "Currency", kind: "text", hint: "empty: USD" },
-  { path: "stock", label: "Stock (units)", kind: "number" },
-  { path: "startsAt", label: `Starts at (your time, ${TIME_ZONE})`, kind: "datetime" },
-  { path: "endsAt", label: `Ends at (your time, ${TIME_ZONE})`, kind: "datetime" },
-  { path: "perUserLimit", label: "Units per shopper", kind: "number", hint: "empty: 1" },
-  { path: "deduction", label: "Deduction", kind: "select" },
-  { path: "paymentTimeoutSeconds", label: "Payment timeout (s)", kind: "number" },
-  { path: "challenge", label: "Challenge before purchase", kind: "checkbox" },
-  { path: "limits.userRatePerSecond", label: "Attempts per shopper per second", kind: "number", hint: "empty: server default" },
-  { path: "limits.userBurst", label: "Shopper burst", kind: "number", hint: "empty: server default" },
-  { path: "limits.admitPerSecond", label: "Admitted attempts per second", kind: "number", hint: "empty: server default" },
-  { path: "limits.openUnpaidOrders", label: "Open unpaid orders", kind: "number", hint: "deduction payment only" },
+/** A group of fields under its legend; `fields` alone for the sale's top level. */
+interface Section {
+  legend?: string;
+  fields: Field[];
+}
+
+const KINDS: Record<Exclude<ValueType, "object">, Kind> = {
+  text: "text",
+  integer: "number",
+  number: "number",
+  boolean: "checkbox",
+  instant: "datetime",
+  choice: "select",
+};
+
+/** What an empty field means, from the setting's default. */
+function hintOf(v: Value): string | undefined {
+  if (v.hint !== undefined || v.default === undefined || v.type === "boolean") return v.hint;
+  return `empty: ${typeof v.default === "function" ? "server default" : String(v.default)}`;
+}
+
+function fieldOf(path: string, v: Value, within?: string): Field {
+  if (v.type === "object") throw new Error(`${path}: the sale form shows groups one level deep`);
+  const kind = KINDS[v.type];
+  const label = kind === "datetime" ? `${v.label} (your time, ${TIME_ZONE})` : v.label;
+  return { path, label, kind, hint: hintOf(v), choices: v.choices, within };
+}
+
+const SECTIONS: Section[] = [
+  { fields: [{ path: "id", label: "Id", kind: "text", hint: "empty: made from the name" }] },
+  ...SETTINGS.map((s): Section => {
+    if (s.fields === undefined) return { fields: [fieldOf(s.name, s)] };
+    const within = s.optional ? s.name : undefined;
+    const toggle: Field[] = s.optional ? [{ path: s.name, label: "On", kind: "toggle", hint: s.hint }] : [];
+    return { legend: s.label, fields: [...toggle, ...Object.entries(s.fields).map(([name, v]) => fieldOf(`${s.name}.${name}`, v, within))] };
+  }),
 ];
+const FIELDS: Field[] = SECTIONS.flatMap((s) => s.fields);
+
+function fieldAt(path: string): Field {
+  const field = FIELDS.find((f) => f.path === path);
+  if (field === undefined) throw new Error(`the sale form has no field ${path}`);
+  return field;
+}
 
 /** Ids of a field's input and of the notes about it, from its dotted path. */
 function idOf(prefix: string, path: string): string {
@@ -66,7 +98,7 @@ function shownText(field: Field, value: unknown): string {
 
 /** The value as typed: a number as a number, a local time as ISO UTC; anything else as typed, for the schema to name. */
 function typedValue(field: Field, control: Control): unknown {
-  if (field.kind === "checkbox") return (control as HTMLInputElement).checked;
+  if (field.kind === "checkbox" || field.kind === "toggle") return (control as HTMLInputElement).checked;
   const text = control.value.trim();
   if (text === "") return undefined;
   if (field.kind === "datetime") return fromLocalInput(text) ?? text;
@@ -75,7 +107,7 @@ function typedValue(field: Field, control: Control): unknown {
 }
 
 function controlState(field: Field, control: Control): string {
-  return field.kind === "checkbox" ? String((control as HTMLInputElement).checked) : control.value.trim();
+  return field.kind === "checkbox" || field.kind === "toggle" ? String((control as HTMLInputElement).checked) : control.value.trim();
 }
 
 function setAt(target: Record<string, unknown>, path: string, value: unknown): void {
@@ -104,11 +136,11 @@ export async function saleForm(saleId: string | undefined): Promise<void> {
     const id = idOf("field", field.path);
     let control: Control;
     if (field.kind === "select") {
-      control = el("select", { id, name: field.path }, el("option", { value: "", text: "(choose)" }), ...DEDUCTIONS.map((d) => el("option", { value: d, text: d })));
+      control = el("select", { id, name: field.path }, el("option", { value: "", text: "(choose)" }), ...(field.choices ?? []).map((d) => el("option", { value: d, text: d })));
       control.value = typeof value === "string" ? value : "";
-    } else if (field.kind === "checkbox") {
+    } else if (field.kind === "checkbox" || field.kind === "toggle") {
       control = el("input", { id, name: field.path, type: "checkbox" });
-      control.checked = value === true;
+      control.checked = field.kind === "toggle" ? value !== undefined : value === true;
     } else if (field.kind === "datetime") {
       control = el("input", { id, name: field.path, type: "datetime-local", step: "1" });
       control.value = shownText(field, value);
@@ -133,30 +165,43 @@ export async function saleForm(saleId: string | undefined): Promise<void> {
     return el("div", { class: "field" }, el("label", { for: id, text: field.label }), control, ...notes);
   }
 
-  const rows = FIELDS.map(fieldRow);
+  const sections = SECTIONS.map(({ legend, fields }) => {
+    const rows = fields.map(fieldRow);
+    return legend === undefined ? rows : [el("fieldset", {}, el("legend", { text: legend }), ...rows)];
+  });
   const formError = el("p", { id: "form-error", class: "error", role: "alert", tabindex: "-1" });
-  const form = el("form", { id: "sale-form", novalidate: "" }, ...rows, formError, el("button", { type: "submit", text: sale === undefined ? "Create and publish" : "Save changes" }));
+  const form = el("form", { id: "sale-form", novalidate: "" }, ...sections.flat(), formError, el("button", { type: "submit", text: sale === undefined ? "Create and publish" : "Save changes" }));
 
   /** The typed end, when it is a time already past. */
   function pastEnd(): string | undefined {
-    const endsAt = typedValue(FIELDS.find((f) => f.path === "endsAt")!, controls.get("endsAt")!);
+    const endsAt = typedValue(fieldAt("endsAt"), controls.get("endsAt")!);
     return typeof endsAt === "string" && Date.parse(endsAt) <= Date.now() ? endsAt : undefined;
   }
 
   function showReadings(): void {
-    const price = typedValue(FIELDS.find((f) => f.path === "price")!, controls.get("price")!);
+    const price = typedValue(fieldAt("price"), controls.get("price")!);
     const currency = controls.get("currency")!.value.trim() || "USD";
     const shownPrice = typeof price === "number" && Number.isInteger(price) && price >= 0 ? money(price, currency) : undefined;
     document.getElementById("shown-price")!.textContent =
       shownPrice !== undefined ? `Shoppers see ${shownPrice}` : typeof price === "number" && money(0, currency) === undefined ? `"${currency}" is not a currency code` : "";
     for (const path of ["startsAt", "endsAt"]) {
-      const at = typedValue(FIELDS.find((f) => f.path === path)!, controls.get(path)!);
+      const at = typedValue(fieldAt(path), controls.get(path)!);
       document.getElementById(idOf("shown", path))!.textContent = typeof at === "string" && !Number.isNaN(Date.parse(at)) ? `= ${instantText(at).split(" · ")[1]}` : "";
     }
     const past = pastEnd();
     document.getElementById("warning-endsAt")!.textContent = past === undefined ? "" : "This end is already past: the sale would be over as soon as it is saved.";
   }
   form.addEventListener("input", showReadings);
+
+  function isOn(group: string | undefined): boolean {
+    return group === undefined || (controls.get(group) as HTMLInputElement).checked;
+  }
+
+  /** An optional group's fields take input only while its toggle is on. */
+  function enableGroups(): void {
+    for (const field of FIELDS) if (field.within !== undefined) controls.get(field.path)!.disabled = !isOn(field.within);
+  }
+  form.addEventListener("change", enableGroups);
 
   function showErrors(errors: FieldError[], summary: string): void {
     const messages = new Map<string, string[]>();
@@ -181,13 +226,25 @@ export async function saleForm(saleId: string | undefined): Promise<void> {
   function formInput(): { input: Record<string, unknown>; patch: Record<string, unknown> } {
     const input: Record<string, unknown> = {};
     const patch: Record<string, unknown> = {};
+    /** Groups just turned on: the patch carries all their fields. */
+    const turnedOn = new Set<string>();
     for (const field of FIELDS) {
       if (sale !== undefined && field.path === "id") continue;
       const control = controls.get(field.path)!;
+      const changed = controlState(field, control) !== initial.get(field.path);
+      if (field.kind === "toggle") {
+        // On, the group is checked whole (each field left empty is named); off, null removes it (JSON merge patch).
+        const on = (control as HTMLInputElement).checked;
+        if (on) input[field.path] = {};
+        if (changed) patch[field.path] = on ? {} : null;
+        if (changed && on) turnedOn.add(field.path);
+        continue;
+      }
+      if (!isOn(field.within)) continue;
       const value = typedValue(field, control);
       if (value !== undefined) setAt(input, field.path, value);
       // null clears an optional setting (JSON merge patch).
-      if (controlState(field, control) !== initial.get(field.path)) setAt(patch, field.path, value ?? null);
+      if (changed || (field.within !== undefined && turnedOn.has(field.within))) setAt(patch, field.path, value ?? null);
     }
     return { input, patch };
   }
@@ -218,4 +275,5 @@ export async function saleForm(saleId: string | undefined): Promise<void> {
 
   render(el("p", { class: "crumbs" }, el("a", { href: "/admin", text: "All sales" })), el("h1", { text: sale === undefined ? "New sale" : `Edit ${sale.name}` }), form);
   showReadings();
+  enableGroups();
 }

@@ -29,7 +29,19 @@ export type RedisCall<A> = (this: void, red: RestyRedis, runId: string, asking: 
 /** Run id of each node's process, as its last fresh connection read it. */
 const runIds = new LuaTable<string, string>();
 const addresses = new LuaTable<string, NodeAddress>();
-const poolOptions = new LuaTable<string, { pool: string; pool_size: number }>();
+const poolOptions = new LuaTable<string, PoolOptions>();
+
+/** tcpsock:connect's pool options; `backlog` (absent = no limit) queues connects beyond pool_size. */
+interface PoolOptions {
+  pool: string;
+  pool_size: number;
+  backlog?: number;
+}
+
+function poolOptionsFor(pool: string): PoolOptions {
+  const s = settings();
+  return s.redisPoolBacklog > 0 ? { pool, pool_size: s.redisPoolSize, backlog: s.redisPoolBacklog } : { pool, pool_size: s.redisPoolSize };
+}
 
 function readRunId(red: RestyRedis): string | undefined {
   const [info] = red.info("server");
@@ -47,7 +59,7 @@ function configuredNode(): string | undefined {
   if (singleNode === undefined) {
     singleNode = s.redis.host + ":" + s.redis.port;
     addresses.set(singleNode, { host: s.redis.host, port: s.redis.port });
-    poolOptions.set(singleNode, { pool: "fs:" + singleNode + ":" + s.redis.db, pool_size: s.redisPoolSize });
+    poolOptions.set(singleNode, poolOptionsFor("fs:" + singleNode + ":" + s.redis.db));
   }
   return singleNode;
 }
@@ -58,7 +70,7 @@ function addressOf(node: string): NodeAddress | undefined {
   const address = parseNodeAddress(node);
   if (address === undefined) return undefined;
   addresses.set(node, address);
-  poolOptions.set(node, { pool: "fs:" + node, pool_size: settings().redisPoolSize });
+  poolOptions.set(node, poolOptionsFor("fs:" + node));
   return address;
 }
 

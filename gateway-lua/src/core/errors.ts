@@ -38,6 +38,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface CatalogueEntry {
   status: number;
   message: string;
+  /** Sent as Retry-After (and `retryAfter` in the body) with every answer of this code. */
+  retryAfterSeconds?: number;
 }
 
 export const ERROR_CATALOGUE: { [code in ErrorCode]: CatalogueEntry } = {
@@ -66,6 +68,7 @@ export const ERROR_CATALOGUE: { [code in ErrorCode]: CatalogueEntry } = {
   not_implemented: { status: 501, message: "The request uses a feature this server does not implement." },
   sale_paused: { status: 503, message: "The sale is paused; retry later." },
   sale_busy: { status: 503, message: "Too many orders of this sale are waiting for payment; retry later." },
-  unavailable: { status: 503, message: "The service is unavailable; nothing was sold. Retry later." },
+  // A backend down or slow: retrying at once would add to the load that caused it.
+  unavailable: { status: 503, message: "The service is unavailable; nothing was sold. Retry later.", retryAfterSeconds: 2 },
   http_version_not_supported: { status: 505, message: "This HTTP version is not supported." },
 };

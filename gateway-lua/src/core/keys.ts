@@ -65,7 +65,10 @@ export interface SaleKeys {
   stream: string;
   /** String: the last order number the reservation expiry has walked past. */
   expiryCursor: string;
-  /** Stream: order status changes (paid, expired) for the control plane to copy to Postgres. */
+  /**
+   * Stream: order status changes (paid, expired, failed; fields in stream.ts), read by the order
+   * workers through ORDER_CONSUMER_GROUP like `stream` and applied to the orders rows.
+   */
   statusChanges: string;
   /**
    * Sorted set, the waiting room: user id → place. Joiners before the start get a random score

@@ -13,5 +13,21 @@ export const ORDER_FIELDS = {
   requestId: "rid",
 } as const;
 
+/**
+ * The status change entry (stream `statusChanges` of keys.ts): the pay and expiry scripts write
+ * these fields (redis-scripts/pay-order.lua, control-plane/redis-scripts/expire-reservations.lua)
+ * and the order worker reads them. The order id is `<sale>.<epoch>.<n>`; the user guards against
+ * setting the status on another order that holds the id in Postgres.
+ */
+export const STATUS_FIELDS = {
+  orderNo: "n",
+  epoch: "epoch",
+  userId: "user",
+  status: "status",
+} as const;
+
+/** The statuses a status change entry sets: each order gets at most one of them, ever. */
+export type StatusChange = "paid" | "expired" | "failed";
+
 /** Order statuses visible through GET /api/orders/{id}. */
 export type OrderStatus = "pending" | "confirmed" | "paid" | "expired" | "failed";

@@ -11,7 +11,15 @@ for (const code of ERROR_CODES) {
 }
 
 function errorBody(code: ErrorCode, message: string, extraJson: string): string {
-  return '{"error":"' + code + '","message":' + encodeJson(message) + extraJson + "}";
+  const retryAfter = ERROR_CATALOGUE[code].retryAfterSeconds;
+  const retryJson = retryAfter === undefined ? "" : ',"retryAfter":' + string.format("%d", retryAfter);
+  return '{"error":"' + code + '","message":' + encodeJson(message) + retryJson + extraJson + "}";
+}
+
+/** Retry-After of the codes whose catalogue entry has one. */
+function sendRetryAfterOf(code: ErrorCode): void {
+  const retryAfter = ERROR_CATALOGUE[code].retryAfterSeconds;
+  if (retryAfter !== undefined) ngx.header["Retry-After"] = string.format("%d", retryAfter);
 }
 
 /**
@@ -33,11 +41,13 @@ export function sendJson(status: number, body: string, cacheControl = "no-store"
 
 /** An error from the catalogue with its own message. */
 export function sendError(code: ErrorCode): void {
+  sendRetryAfterOf(code);
   send(ERROR_CATALOGUE[code].status, plainBodies.get(code), "no-store", code);
 }
 
 /** An error from the catalogue with a message saying exactly what was wrong; `extraJson` adds fields (`,"k":v`). */
 export function sendErrorWithMessage(code: ErrorCode, message: string, outcome: string = code, extraJson = ""): void {
+  sendRetryAfterOf(code);
   send(ERROR_CATALOGUE[code].status, errorBody(code, message, extraJson), "no-store", outcome);
 }
 
