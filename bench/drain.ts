@@ -20,8 +20,9 @@ import { ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, saleKeys } fr
 import { formatOrderId } from "@flash-sale/gateway-lua/core/ids";
 import { formatOrderRecord } from "@flash-sale/gateway-lua/core/order_record";
 import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
-import { createRedis, type Pool, type Redis } from "@flash-sale/node-common";
+import { createRedis, RedisScript, type Pool, type Redis } from "@flash-sale/node-common";
 import { PrivateRedis } from "../tests/support/private-redis";
+import { ScriptSlowlog } from "../tests/support/script-slowlog";
 import { FIXTURE_EPOCH, publishSale, REPO_ROOT, startWorker } from "../tests/support/stream-fixtures";
 import { createTestDatabase } from "../tests/support/test-database";
 
@@ -29,6 +30,7 @@ const ORDERS = Number(process.env.BENCH_ORDERS ?? 200_000);
 const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 1000);
 const SALE_ID = "bench-drain";
 const PREFILL_CHUNK = 5000;
+const CONFIRM_SCRIPT = RedisScript.load(path.join(REPO_ROOT, "order-worker/redis-scripts/confirm-orders.lua"));
 
 async function prefill(redis: Redis): Promise<void> {
   const keys = saleKeys(SALE_ID);
@@ -82,6 +84,8 @@ async function main(): Promise<void> {
     await prefill(redis);
     console.log(`prefilled ${ORDERS} orders in ${((performance.now() - prefillStart) / 1000).toFixed(1)} s`);
 
+    // confirm-orders.lua's Redis time per call (KEYS orders, stream, statusChanges; ARGV[2] = orders in the call).
+    const slowlog = await ScriptSlowlog.start(redis, CONFIRM_SCRIPT, 3, 2);
     const t0 = performance.now();
     const worker = startWorker({
       redisUrl: server.url(),
@@ -99,6 +103,7 @@ async function main(): Promise<void> {
       if (worker.child.exitCode !== null) throw new Error(`worker exited: ${worker.stderr()}`);
       await sleep(250);
       rows = await rowCount(db.pool);
+      await slowlog.drain();
       if (rows > 0 && firstRowAt === undefined) firstRowAt = seconds();
       if (seconds() >= nextReport) {
         const last = progress[progress.length - 1] ?? { seconds: 0, rows: 0 };
@@ -111,6 +116,7 @@ async function main(): Promise<void> {
     while ((await pendingOrUndelivered(redis)) > 0) await sleep(10);
     const allAckedAt = seconds();
     const exit = await worker.stop();
+    const confirmScript = await slowlog.stop();
     const statuses = await redis.hvals(saleKeys(SALE_ID).orders);
     const confirmed = statuses.filter((s) => s === "confirmed").length;
 
@@ -133,6 +139,7 @@ async function main(): Promise<void> {
       ordersPerSecondAfterFirstRow: Math.round(ORDERS / (allRowsAt - (firstRowAt ?? 0))),
       workerExit: exit,
       batchTimings,
+      confirmScript,
       progress,
       machine: { cpus: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.release()}` },
       at: new Date().toISOString(),
@@ -141,6 +148,10 @@ async function main(): Promise<void> {
       `drained ${ORDERS} orders in ${result.secondsToAllRows} s: ${result.ordersPerSecond} orders/s ` +
         `(${result.ordersPerSecondAfterFirstRow}/s from the first row; all acknowledged at ${result.secondsToAllAcked} s; ` +
         `${confirmed} confirmed; batch ${BATCH_SIZE}; worker exit ${JSON.stringify(exit)})`,
+    );
+    console.log(
+      `confirm-orders.lua: max SLOWLOG ${confirmScript.maxMicros} µs per call over ${confirmScript.calls} calls ` +
+        `(p50 ${confirmScript.p50Micros} µs, p99 ${confirmScript.p99Micros} µs; at most ${confirmScript.maxArg} orders a call; batches of ${BATCH_SIZE})`,
     );
     const out = path.join(REPO_ROOT, "bench/results/drain.json");
     mkdirSync(path.dirname(out), { recursive: true });

@@ -29,6 +29,8 @@ export async function prepareQueuePoll(redis: Redis, controlPlane: ControlPlane,
   const sale = await controlPlane.createSale({ id: "bench-queue", stock: 50_000_000, limits, waitingRoom: { opensBeforeSeconds: 60, admitPerSecond: 1, passSeconds: 60 } });
   await waitForSale(gateway, sale.id);
   const queue = saleKeys(sale.id).queue;
+  // Tickets name the sale's epoch: the build's, after the run id in its fence ("<run id>:<epoch>").
+  const epoch = Number((await redis.hget(saleKeys(sale.id).meta, "fence"))?.slice(41));
   const mac = { signHs256: (data: string) => createHmac("sha256", TEST_JWT_SECRET).update(data, "latin1").digest("base64url") };
   const lines: string[] = [];
   const last = FIRST_POSITION + POLLERS - 1;
@@ -37,7 +39,7 @@ export async function prepareQueuePoll(redis: Redis, controlPlane: ControlPlane,
     for (let position = from; position < Math.min(from + ZADD_CHUNK, last + 1); position++) {
       const user = `poller-${String(position).padStart(9, "0")}`;
       members.push(2 ** 48 + position, user);
-      if (position >= FIRST_POSITION) lines.push(`${signToken(user, { expiresInSec: 3600 })} ${queueTicket(sale.id, user, position, mac)}`);
+      if (position >= FIRST_POSITION) lines.push(`${signToken(user, { expiresInSec: 3600 })} ${queueTicket(sale.id, user, epoch, position, mac)}`);
     }
     await redis.zadd(queue, ...members);
   }

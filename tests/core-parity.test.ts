@@ -279,20 +279,22 @@ test("waiting rooms agree: tickets and passes from both HMACs, the same verdicts
   const mac = nodeJwtPlatform(secret);
   const start = 1_796_000_000_000;
   const exp = start + 30_000;
-  const pass = waitingRoom.queuePass("s1", "alice", 1234567, exp, mac);
-  const ticket = waitingRoom.queueTicket("s1", "a|x", 99, mac);
+  const pass = waitingRoom.queuePass("s1", "alice", 12, 1234567, exp, mac);
+  const ticket = waitingRoom.queueTicket("s1", "a|x", 12, 99, mac);
   const room = { opensBeforeSeconds: 60, admitPerSecond: 0.3, passSeconds: 30 };
   const state = { admitted: 20, settled: 3, unitsLeft: 10, buyers: 5, expired: 5 };
   const cases: Case[] = [
-    ...[0, 1, 99, 1234567890].map((p) => ({ module: "core.waiting_room", fn: "queueTicket", args: ["s1", "a|x", p], platform: true })),
-    { module: "core.waiting_room", fn: "queuePass", args: ["s1", "alice", 1234567, exp], platform: true },
-    ...[ticket, ticket.replace(/^99/, "98"), "", "99.", "099." + ticket.split(".")[1]].map((t) => ({ module: "core.waiting_room", fn: "openQueueTicket", args: [t, "s1", "a|x"], platform: true })),
+    ...[0, 1, 99, 1234567890].map((p) => ({ module: "core.waiting_room", fn: "queueTicket", args: ["s1", "a|x", 12, p], platform: true })),
+    { module: "core.waiting_room", fn: "queuePass", args: ["s1", "alice", 12, 1234567, exp], platform: true },
+    ...[ticket, ticket.replace(/^12\.99/, "12.98"), ticket.replace(/^12\./, "13."), "", "12.99.", "12.099." + ticket.split(".")[2]].map((t) => ({ module: "core.waiting_room", fn: "openQueueTicket", args: [t, "s1", "a|x"], platform: true })),
     ...[
       [pass, "s1", "alice", exp - 1],
       [pass, "s1", "alice", exp],
       [pass, "s2", "alice", start],
       [pass, "s1", "bob", start],
       ["1.2", "s1", "alice", start],
+      ["1.2.3", "s1", "alice", start],
+      [pass.replace(/^12\./, "13."), "s1", "alice", start],
       [ticket, "s1", "alice", start],
     ].map((args) => ({ module: "core.waiting_room", fn: "openQueuePass", args, platform: true })),
     ...[start - 60_001, start - 60_000, start, start + 3_600_000].map((t) => ({ module: "core.waiting_room", fn: "queueWindowAt", args: [{ startsAtMs: start, endsAtMs: start + 3_600_000 }, room, t] })),

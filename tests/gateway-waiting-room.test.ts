@@ -195,14 +195,15 @@ test("passes: missing, malformed, forged, expired, another shopper's or another 
   const expired = aliceShort.last!.pass!;
   await sleep(Date.parse(aliceShort.last!.passExpiresAt!) - Date.now() + 100);
 
-  const [exp, position, tag] = pass.split(".") as [string, string, string];
+  const [epoch, exp, position, tag] = pass.split(".") as [string, string, string, string];
   const flipped = tag.slice(0, -1) + (tag.endsWith("A") ? "B" : "A");
   const refusals: [string, string | undefined][] = [
     ["missing", undefined],
     ["malformed", "not-a-pass"],
-    ["forged tag", `${exp}.${position}.${flipped}`],
-    ["forged expiry", `${Number(exp) + 3_600_000}.${position}.${tag}`],
-    ["forged position", `${exp}.${Number(position) + 1}.${tag}`],
+    ["forged tag", `${epoch}.${exp}.${position}.${flipped}`],
+    ["forged expiry", `${epoch}.${Number(exp) + 3_600_000}.${position}.${tag}`],
+    ["forged position", `${epoch}.${exp}.${Number(position) + 1}.${tag}`],
+    ["forged epoch", `${Number(epoch) + 1}.${exp}.${position}.${tag}`],
     ["bob's", bob.last!.pass],
     ["sale b's", aliceInB.last!.pass],
   ];

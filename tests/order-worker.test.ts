@@ -3,7 +3,9 @@
  * filled by the gateway's own purchase script, the worker runs as a child process.
  */
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { createRedis, type Redis } from "@flash-sale/node-common";
+import path from "node:path";
+import { createRedis, RedisScript, type Redis } from "@flash-sale/node-common";
+import { CONFIRM_CHUNK, ORDER_COST } from "../order-worker/src/order-confirmer";
 import { PrivateRedis } from "./support/private-redis";
 import { buyAll, type AcceptedOrder, type Attempt } from "./support/purchase-script";
 import {
@@ -12,10 +14,12 @@ import {
   insertSaleRow,
   publishSale,
   publishSaleConfig,
+  REPO_ROOT,
   startWorker,
   waitFor,
   type WorkerProcess,
 } from "./support/stream-fixtures";
+import { ScriptSlowlog } from "./support/script-slowlog";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
 
 let server: PrivateRedis;
@@ -181,4 +185,29 @@ test("Redis restarts empty: the worker retries its reads, re-creates the group a
   await waitFor("the new sale's orders", () => drained(late));
   expect(await drainState(db.pool, redis, late)).toEqual(drainedState(late));
   expect(await w.stop()).toEqual({ code: 0, signal: null });
+});
+
+test("batches of 1,000 are confirmed in short script calls: none carries more than the chunk's budget", async () => {
+  const sale = { id: "chunked", stock: 2500, perUserLimit: 1 };
+  await publishSale(db.pool, redis, sale);
+  const orders = await buyAll(redis, sale.id, users("u", 2500), 1);
+  expect(orders).toHaveLength(2500);
+
+  // SLOWLOG logs every call with its arguments; what is checked is their number, not the time.
+  const script = RedisScript.load(path.join(REPO_ROOT, "order-worker/redis-scripts/confirm-orders.lua"));
+  const slowlog = await ScriptSlowlog.start(redis, script, 3, 2);
+  const w = worker("w-chunks", 1000);
+  await waitFor("the drain", () => drained(orders));
+  expect(await drainState(db.pool, redis, orders)).toEqual(drainedState(orders));
+  expect(await w.stop()).toEqual({ code: 0, signal: null });
+  await slowlog.stop();
+
+  const calls = slowlog.calls.map((c) => {
+    const confirms = Number(c.arg);
+    return { confirms, acks: c.argvCount - 3 - 2 * confirms };
+  });
+  for (const c of calls) expect(c.confirms * ORDER_COST + c.acks).toBeLessThanOrEqual(CONFIRM_CHUNK);
+  expect(calls.reduce((n, c) => n + c.confirms, 0)).toBe(2500);
+  expect(calls.reduce((n, c) => n + c.acks, 0)).toBe(2500);
+  expect(Math.max(...calls.map((c) => c.confirms))).toBe(CONFIRM_CHUNK / ORDER_COST);
 });

@@ -2,10 +2,12 @@
  * The product page's waiting room in a real browser (Debian's chromium via playwright-core)
  * against a real gateway, Redis, order worker and Postgres: join before the start (with the
  * demo login), "the order is drawn at the start", then a place, a progress bar and a wait,
- * then the purchase step when admitted; and sold out shown at once while waiting. Screenshots
+ * then the purchase step when admitted; sold out shown at once while waiting; the queue lost
+ * with the sale's Redis state and rebuilt, and the page joining again by itself. Screenshots
  * at desktop and phone width go to test-artifacts/. Every sale is counted at the end.
  */
-import type { Redis } from "@flash-sale/node-common";
+import { createLogger, type Redis } from "@flash-sale/node-common";
+import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
 import type { TestDatabase } from "./support/test-database";
 import { TEST_ADMIN_TOKEN, type ControlPlane } from "./support/control-plane";
@@ -13,6 +15,10 @@ import { TestStack } from "./support/test-stack";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { Shopper, sleep } from "./support/queue";
 import { Browser, fitsWidth, screenshots } from "./support/browser";
+import { keepSalesBuiltJob } from "../control-plane/src/jobs/keep-sales-built";
+import { SalePublisher } from "../control-plane/src/sales/publisher";
+import { SaleRepository } from "../control-plane/src/sales/repository";
+import { SaleBuilder } from "../control-plane/src/sales/sale-builder";
 
 jest.setTimeout(90_000);
 
@@ -26,6 +32,7 @@ let browser: Browser;
 const limits = { userRatePerSecond: 50, userBurst: 50, admitPerSecond: 100000 };
 const QUEUE_SALE = "bw-queue";
 const SOLD_OUT_SALE = "bw-soldout";
+const REBUILT_SALE = "bw-rebuilt";
 let queueStartsAtMs: number;
 
 beforeAll(async () => {
@@ -52,7 +59,16 @@ beforeAll(async () => {
     deduction: "order",
     waitingRoom: { opensBeforeSeconds: 0, admitPerSecond: 50, passSeconds: 60 },
   });
-  for (const id of [QUEUE_SALE, SOLD_OUT_SALE]) await waitForSale(gateway, id);
+  await controlPlane.createSale({
+    id: REBUILT_SALE,
+    name: "Rebuilt queue kettle",
+    price: 2999,
+    stock: 5,
+    limits,
+    deduction: "order",
+    waitingRoom: { opensBeforeSeconds: 0, admitPerSecond: 1, passSeconds: 60 },
+  });
+  for (const id of [QUEUE_SALE, SOLD_OUT_SALE, REBUILT_SALE]) await waitForSale(gateway, id);
   browser = await Browser.launch();
 });
 
@@ -151,8 +167,42 @@ test("the admin live page shows the waiting room: length, admitted, passes used 
   await page.close();
 });
 
+test("the queue lost with the sale's Redis state: after the rebuild the page joins again by itself and buys", async () => {
+  // Another shopper is ahead (admitted first, one per second): the page waits as number 2.
+  const ahead = new Shopper("bw-ahead", REBUILT_SALE, gateway.url);
+  await ahead.join();
+  const page = await browser.newPage();
+  const joins: string[] = [];
+  page.on("request", (r) => {
+    if (r.method() === "POST" && r.url().endsWith(`/api/sales/${REBUILT_SALE}/queue`)) joins.push(r.url());
+  });
+  await page.goto(`${gateway.url}/sales/${REBUILT_SALE}`);
+  await page.locator("#queue-join:enabled").click();
+  await page.locator("#queue-headline", { hasText: "You are number 2 in the queue." }).waitFor();
+  const ticketBefore = await page.evaluate<string | null>(`sessionStorage.getItem("fs-queue-ticket:${REBUILT_SALE}")`);
+
+  // Every key of the sale gone (as after FLUSHALL, for this sale alone); the builder repairs it.
+  await redis.del(...(await redis.keys(`fs:{sale:${REBUILT_SALE}}:*`)));
+  const logger = createLogger("waiting-room-browser-test", "silent");
+  const repository = new SaleRepository(db.pool);
+  const publisher = new SalePublisher(redis, repository, new SaleBuilder(redis, repository, logger));
+  await keepSalesBuiltJob({ redis, repository, publisher, logger }, "* * * * * *", 10_000).run();
+  expect(await redis.hexists(saleKeys(REBUILT_SALE).meta, "fence")).toBe(1);
+
+  // The page's next poll meets not_in_queue and joins again, without a click: now number 1, admitted.
+  await page.waitForSelector("body[data-queue=admitted]", { timeout: 15_000 });
+  expect(joins).toHaveLength(2);
+  expect(await page.evaluate<string | null>(`sessionStorage.getItem("fs-queue-ticket:${REBUILT_SALE}")`)).not.toBe(ticketBefore);
+  expect(await redis.zrange(saleKeys(REBUILT_SALE).queue, 0, -1)).toEqual(["bw-shopper"]);
+  // The shopper ahead, with the old queue's ticket, hears the same.
+  expect((await ahead.poll().catch((err: Error) => err.message))).toMatch(/404 .*not_in_queue/);
+  await page.locator("#buy:enabled").click();
+  await page.waitForURL(new RegExp(`/orders/${REBUILT_SALE}\\.\\d+\\.\\d+$`));
+  await page.close();
+});
+
 test("every sale counts: one unit to each shopper who bought", async () => {
-  for (const [saleId, sold, total] of [[QUEUE_SALE, 1, 4], [SOLD_OUT_SALE, 1, 1]] as const) {
+  for (const [saleId, sold, total] of [[QUEUE_SALE, 1, 4], [SOLD_OUT_SALE, 1, 1], [REBUILT_SALE, 1, 5]] as const) {
     await waitForRows(db.pool, saleId, sold);
     expect({ saleId, ...(await countSale(redis, db.pool, saleId)) }).toEqual({ saleId, ...balancedCount(sold, total - sold) });
   }

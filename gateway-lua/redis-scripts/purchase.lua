@@ -29,7 +29,9 @@ ARGV[5] request id
 ARGV[6] most open unpaid orders (mode `payment`); 0: the units are taken now (`order`, `reserve`)
 ARGV[7] run id of the Redis process the caller's connection reached (INFO server, read when
         the connection was made: a connection never outlives its server process)
-ARGV[8] (with KEYS[10]) how long to keep the used-challenge mark, ms: the challenge's remaining life
+ARGV[8] the epoch of the waiting-room pass the purchase carries, or "" (no waiting room): a pass
+        is for the queue of one build of the sale; after a rebuild (a new epoch) it is refused
+ARGV[9] (with KEYS[10]) how long to keep the used-challenge mark, ms: the challenge's remaining life
 
 Returns
   {0, orderId, unitsLeft}   accepted; orderId is "<sale id>.<epoch>.<n>"
@@ -43,10 +45,13 @@ Returns
   {7}                       held: the sale's state was not built on this Redis process (a
                             restart, a failover, lost keys): nothing is sold until it is rebuilt
   {8, why}                  not open by Redis' clock: why is "upcoming", "ended" or "paused"
+  {9}                       the pass is of another epoch: the queue it was given in is gone
 ]]
 local meta = redis.call('HMGET', KEYS[8], 'fence', 'startsAt', 'endsAt', 'paused')
 local fence = meta[1]
 if not fence or string.sub(fence, 1, 40) ~= ARGV[7] then return {7} end
+local epoch = string.sub(fence, 42)
+if ARGV[8] and ARGV[8] ~= '' and ARGV[8] ~= epoch then return {9} end
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 if now < tonumber(meta[2]) then return {8, 'upcoming'} end
@@ -77,12 +82,11 @@ if redis.call('HEXISTS', KEYS[5], n) == 1 then return redis.error_reply('ERR ord
 if KEYS[10] and redis.call('EXISTS', KEYS[10]) == 1 then return {5} end
 local mine = redis.call('HGET', KEYS[9], user)
 
-local epoch = string.sub(fence, 42)
 local orderId = ARGV[1] .. '.' .. epoch .. '.' .. n
 redis.call('XADD', KEYS[6], '*',
   'order', orderId, 'sale', ARGV[1], 'user', user, 'qty', qty,
   'uunits', units, 'at', now, 'rid', ARGV[5])
-if KEYS[10] then redis.call('SET', KEYS[10], '1', 'PX', ARGV[8]) end
+if KEYS[10] then redis.call('SET', KEYS[10], '1', 'PX', ARGV[9]) end
 local left = stock
 if takesUnitsNow then left = stock - qty end
 redis.call('MSET', KEYS[1], left, counterKey, counted, KEYS[4], n)

@@ -4,30 +4,38 @@ joining again finds the same one) or only looks. Judged by Redis' clock (TIME): 
 sale's start a joiner gets the random score the gateway drew, so that the order of everyone who
 joined before the start is a uniform shuffle, revealed at the start; from the start a joiner
 lines up behind, in arrival order (score 2^48 + arrival number, above every random score).
+The queue is of the sale's epoch (its build's, in the fence): a rebuild empties it.
 
-KEYS[1] meta        hash: startsAt (epoch ms), as the sale's build wrote it
+KEYS[1] meta        hash: startsAt (epoch ms), fence ("<run id>:<epoch>"), as the sale's build wrote them
 KEYS[2] queue       sorted set: user id -> score
 KEYS[3] queueState  hash: arrivals (joiners since the start)
+KEYS[4] buyers      hash: user id -> units bought
 
 ARGV[1] user id
 ARGV[2] "join" or "look"
 ARGV[3] (join) random score: a whole number below 2^48, decimal
+ARGV[4] (join) the per-user limit: a shopper who holds it has nothing to queue for (after a
+        rebuild, the buyers of the old queue would otherwise take places they cannot use)
 
 Returns
-  {position, length}   the place, 1-based, and the queue's length
-  {0, length}          in the queue, before the start: the place is drawn at the start
-  {-1}                 look: not in the queue
-  {-2}                 the sale's state is not in this Redis (not built): nothing written
+  {position, length, epoch}   the place, 1-based, the queue's length and the sale's epoch
+  {0, length, epoch}          in the queue, before the start: the place is drawn at the start
+  {-1}                        look: not in the queue
+  {-2}                        the sale's state is not in this Redis, or is being built: nothing written
+  {-3}                        join: the shopper holds the per-user limit already: nothing written
 ]]
 local RANDOM_SCORES_BELOW = 281474976710656 -- 2^48
-local startsAt = tonumber(redis.call('HGET', KEYS[1], 'startsAt'))
-if not startsAt then return {-2} end
+local meta = redis.call('HMGET', KEYS[1], 'startsAt', 'fence')
+local startsAt = tonumber(meta[1])
+if not startsAt or not meta[2] then return {-2} end
+local epoch = tonumber(string.sub(meta[2], 42))
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 
 local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if not score then
   if ARGV[2] ~= 'join' then return {-1} end
+  if tonumber(redis.call('HGET', KEYS[4], ARGV[1]) or '0') >= tonumber(ARGV[4]) then return {-3} end
   if now < startsAt then
     score = ARGV[3]
   else
@@ -38,5 +46,5 @@ if not score then
 end
 local length = redis.call('ZCARD', KEYS[2])
 -- Before the start the ranks of the shuffled part still change with every joiner.
-if now < startsAt then return {0, length} end
-return {redis.call('ZRANK', KEYS[2], ARGV[1]) + 1, length}
+if now < startsAt then return {0, length, epoch} end
+return {redis.call('ZRANK', KEYS[2], ARGV[1]) + 1, length, epoch}

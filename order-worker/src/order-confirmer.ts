@@ -1,13 +1,22 @@
 /**
- * After the Postgres commit: runs redis-scripts/confirm-orders.lua once per sale of the batch
- * (pending → confirmed, then XACK of both of the sale's streams), all sales' calls pipelined
- * into one round trip.
+ * After the Postgres commit: runs redis-scripts/confirm-orders.lua per sale of the batch
+ * (pending → confirmed, then XACK of both of the sale's streams), in chunks within CONFIRM_CHUNK,
+ * one call after the other, so that no call holds Redis long (purchases wait while a script
+ * runs) and other clients' commands run between them. Sales are confirmed side by side.
  */
 import path from "node:path";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
 
 const SCRIPT = RedisScript.load(path.resolve(__dirname, "../redis-scripts/confirm-orders.lua"));
+
+/**
+ * A script call's budget: an order costs ORDER_COST (two hash reads and a write), an entry id
+ * of either stream 1 (its share of one XACK). 1,000 orders in one call held Redis 5 to 30 ms here; a call within
+ * this budget (50 orders, or 200 entries) stays well under 1 ms (SLOWLOG, `make bench`, README).
+ */
+export const CONFIRM_CHUNK = 200;
+export const ORDER_COST = 4;
 
 export interface SaleAck {
   saleId: string;
@@ -19,9 +28,44 @@ export interface SaleAck {
   statusEntryIds: string[];
 }
 
+/** One script call's share of a sale's acknowledgement. */
+export interface ConfirmChunk {
+  orders: [epoch: number, orderNo: number][];
+  entryIds: string[];
+  statusEntryIds: string[];
+}
+
 export interface ConfirmResult {
   confirmed: number;
   acked: number;
+}
+
+/** What a call of this chunk costs against CONFIRM_CHUNK. */
+export function chunkCost(chunk: ConfirmChunk): number {
+  return chunk.orders.length * ORDER_COST + chunk.entryIds.length + chunk.statusEntryIds.length;
+}
+
+/**
+ * Splits a sale's acknowledgement into calls within the budget: every order before any entry id
+ * (then the status changes'), so an entry is acknowledged only once all orders of the batch are
+ * confirmed (a crash between calls leaves entries pending, to be redelivered and confirmed
+ * again: a no-op).
+ */
+export function confirmChunks(ack: SaleAck, budget: number = CONFIRM_CHUNK): ConfirmChunk[] {
+  const chunks: ConfirmChunk[] = [];
+  let current: ConfirmChunk = { orders: [], entryIds: [], statusEntryIds: [] };
+  const add = (cost: number, put: (c: ConfirmChunk) => void) => {
+    if (chunkCost(current) + cost > budget && chunkCost(current) > 0) {
+      chunks.push(current);
+      current = { orders: [], entryIds: [], statusEntryIds: [] };
+    }
+    put(current);
+  };
+  for (const order of ack.orders) add(ORDER_COST, (c) => c.orders.push(order));
+  for (const id of ack.entryIds) add(1, (c) => c.entryIds.push(id));
+  for (const id of ack.statusEntryIds) add(1, (c) => c.statusEntryIds.push(id));
+  if (chunkCost(current) > 0) chunks.push(current);
+  return chunks;
 }
 
 export class OrderConfirmer {
@@ -34,26 +78,36 @@ export class OrderConfirmer {
 
   async confirm(acks: SaleAck[]): Promise<ConfirmResult> {
     const replies = await Promise.all(acks.map((a) => this.confirmSale(a)));
-    return replies.reduce((sum, r) => ({ confirmed: sum.confirmed + r.confirmed, acked: sum.acked + r.acked }), {
-      confirmed: 0,
-      acked: 0,
-    });
+    return replies.reduce(sum, { confirmed: 0, acked: 0 });
   }
 
   private async confirmSale(ack: SaleAck): Promise<ConfirmResult> {
-    const keys = saleKeys(ack.saleId);
+    let total: ConfirmResult = { confirmed: 0, acked: 0 };
+    for (const chunk of confirmChunks(ack)) {
+      const result = await this.confirmChunk(ack.saleId, chunk);
+      this.onConfirmed(ack.saleId, result.confirmed);
+      total = sum(total, result);
+    }
+    return total;
+  }
+
+  private async confirmChunk(saleId: string, chunk: ConfirmChunk): Promise<ConfirmResult> {
+    const keys = saleKeys(saleId);
     const reply = await SCRIPT.run(this.redis, [keys.orders, keys.stream, keys.statusChanges], [
       this.group,
-      String(ack.orders.length),
-      String(ack.entryIds.length),
-      ...ack.orders.flatMap(([epoch, n]) => [String(n), String(epoch)]),
-      ...ack.entryIds,
-      ...ack.statusEntryIds,
+      String(chunk.orders.length),
+      String(chunk.entryIds.length),
+      ...chunk.orders.flatMap(([epoch, n]) => [String(n), String(epoch)]),
+      ...chunk.entryIds,
+      ...chunk.statusEntryIds,
     ]);
     if (!Array.isArray(reply) || typeof reply[0] !== "number" || typeof reply[1] !== "number") {
       throw new Error(`confirm-orders.lua: unexpected reply ${JSON.stringify(reply)}`);
     }
-    this.onConfirmed(ack.saleId, reply[0]);
     return { confirmed: reply[0], acked: reply[1] };
   }
+}
+
+function sum(a: ConfirmResult, b: ConfirmResult): ConfirmResult {
+  return { confirmed: a.confirmed + b.confirmed, acked: a.acked + b.acked };
 }

@@ -2,7 +2,9 @@
  * The product page's waiting room, for sales that have one: a panel to join the queue (from
  * when it opens), then the shopper's place, a progress bar and the wait, polled as often as
  * the gateway says, with the signed ticket it gave (kept for a reload in sessionStorage), until
- * the shopper is admitted (the page buys with the pass), sold out, or over.
+ * the shopper is admitted (the page buys with the pass), sold out, or over. A poll answered
+ * 404 not_in_queue (the queue was restarted after a Redis failure, and the shopper's place with
+ * it) joins again at once, without a click.
  */
 import { getJson, postJson, type ApiResult } from "./api.js";
 import { offerLogin } from "./demo-login.js";
@@ -16,6 +18,8 @@ import { serverNow } from "./server-clock.js";
 const RETRY_AFTER_FAILURE_MS = 2000;
 /** The pass's time left is shown to the second. */
 const TICK_MS = 1000;
+/** Joining again on its own at most this often; past that, the join button is offered. */
+const REJOIN_EVERY_MS = 10_000;
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string>, text = ""): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -29,6 +33,7 @@ export class WaitingRoom {
   private ticket: string | undefined;
   private wake: (() => void) | undefined;
   private following = false;
+  private rejoinedAt = -Infinity;
   private readonly storageKey: string;
   private readonly el = {
     panel: element("section", { id: "queue", class: "panel queue", "aria-labelledby": "queue-title" }),
@@ -107,6 +112,10 @@ export class WaitingRoom {
         sessionStorage.removeItem(this.storageKey);
         this.ticket = undefined;
         this.following = false;
+        if (res.error === "not_in_queue" && Date.now() - this.rejoinedAt >= REJOIN_EVERY_MS) {
+          this.rejoinedAt = Date.now();
+          return this.join();
+        }
         return this.offerJoin();
       }
       if (!res.ok) {

@@ -7,7 +7,7 @@ export interface QueueStats {
   length: number;
   /** Shoppers admitted so far (the cursor). */
   admitted: number;
-  /** Admitted shoppers who bought (every buyer of a waiting-room sale bought with a pass). */
+  /** Admitted shoppers who bought (every buyer of this queue bought with a pass). */
   passesUsed: number;
   /** Passes that expired unused; their places went to the next shoppers. */
   passesExpired: number;
@@ -17,7 +17,13 @@ export interface QueueStats {
 export async function readQueueStats(redis: Redis, saleId: string): Promise<QueueStats | undefined> {
   const k = saleKeys(saleId);
   // One slot: the keys carry the sale's hash tag.
-  const [length, [cursor, expired], buyers] = await Promise.all([redis.zcard(k.queue), redis.hmget(k.queueState, "cursor", "expired"), redis.hlen(k.buyers)]);
+  const [length, [cursor, expired, buyersBefore], buyers] = await Promise.all([
+    redis.zcard(k.queue),
+    redis.hmget(k.queueState, "cursor", "expired", "buyersBefore"),
+    redis.hlen(k.buyers),
+  ]);
   if (length === 0 && cursor === null) return undefined;
-  return { length, admitted: Math.floor(Number(cursor ?? 0)), passesUsed: buyers, passesExpired: Number(expired ?? 0) };
+  // Buyers from before the queue's first advance (a sale rebuilt from Postgres) used no pass of it.
+  const passesUsed = buyers - Number(buyersBefore ?? 0);
+  return { length, admitted: Math.floor(Number(cursor ?? 0)), passesUsed, passesExpired: Number(expired ?? 0) };
 }

@@ -11,6 +11,11 @@
  * so the rows read cannot change while the state is computed. The fence is removed first:
  * nothing sells, pays or expires until open-sale.lua sets it again.
  *
+ * A rebuilt sale has a new, empty waiting room: the old queue's places, cursor and admissions
+ * are of the old epoch (tickets and passes name it, and are refused after it), and what Redis
+ * kept of them may be behind what shoppers were told. Every waiting shopper's next poll answers
+ * 404 not_in_queue and the product page joins again.
+ *
  * Known race, `everysec` durability only: an order the worker had read before Redis lost it
  * and commits after the rebuild is counted by the next check (the counter is then below the
  * highest order number in Postgres), not by this one.
@@ -91,6 +96,7 @@ export class SaleBuilder {
     const k = saleKeys(sale.id);
     const epoch = await this.repository.issueEpoch(locked.db);
     await this.redis.hdel(k.meta, "fence");
+    await this.redis.del(k.queue, k.queueState, k.admissions);
 
     const inRedis = await this.readRedisOrders(sale.id);
     const orders: Orders = new Map(inRedis.byKey);

@@ -19,6 +19,7 @@ export type PurchaseOutcome =
   | "too_many_unpaid"
   | "held"
   | "not_open"
+  | "stale_pass"
   | "not_replicated"
   | "unavailable"
   | "unknown";
@@ -45,9 +46,10 @@ const OUTCOME_BY_CODE: PurchaseOutcome[] = [
   "too_many_unpaid",
   "held",
   "not_open",
+  "stale_pass",
 ];
 
-/** The mark a purchase sets on the challenge it used (KEYS[10], ARGV[8] of the script). */
+/** The mark a purchase sets on the challenge it used (KEYS[10], ARGV[9] of the script). */
 export interface UsedChallengeMark {
   key: string;
   ttlMs: number;
@@ -60,7 +62,8 @@ export function loadPurchaseScript(): void {
   script = loadScript("purchase");
 }
 
-function fill(a: (string | number)[], c: CachedSale, userId: string, quantity: number, requestId: string, runId: string, mark: UsedChallengeMark | undefined): number {
+function fill(a: (string | number)[], c: CachedSale, p: Purchase, runId: string): number {
+  const mark = p.mark;
   a[0] = c.stockKey;
   a[1] = c.soldKey;
   a[2] = c.buyersKey;
@@ -73,13 +76,14 @@ function fill(a: (string | number)[], c: CachedSale, userId: string, quantity: n
   let i = 9;
   if (mark !== undefined) a[i++] = mark.key;
   a[i++] = c.sale.id;
-  a[i++] = userId;
-  a[i++] = quantity;
+  a[i++] = p.userId;
+  a[i++] = p.quantity;
   a[i++] = c.sale.perUserLimit;
-  a[i++] = requestId;
+  a[i++] = p.requestId;
   // ARGV[6]: the sale's bound in mode `payment` (parsePublishedSale refuses one without it); 0 takes the units now.
   a[i++] = c.sale.deduction === "payment" ? (c.sale.limits.openUnpaidOrders as number) : 0;
   a[i++] = runId;
+  a[i++] = p.passEpoch === undefined ? "" : string.format("%d", p.passEpoch);
   if (mark !== undefined) a[i++] = string.format("%d", mark.ttlMs);
   return mark === undefined ? 9 : 10;
 }
@@ -90,6 +94,8 @@ interface Purchase {
   quantity: number;
   requestId: string;
   mark: UsedChallengeMark | undefined;
+  /** The epoch of the waiting-room pass, for sales with one. */
+  passEpoch: number | undefined;
   /** Set once the script went out: a transport error after that may hide an order taken. */
   sent: boolean;
 }
@@ -107,7 +113,7 @@ interface Answer {
  */
 function runPurchase(this: void, red: RestyRedis, runId: string, asking: boolean, p: Purchase): LuaMultiReturn<[unknown, string | undefined]> {
   const args: (string | number)[] = [];
-  const numKeys = fill(args, p.c, p.userId, p.quantity, p.requestId, runId, p.mark);
+  const numKeys = fill(args, p.c, p, runId);
   const s = settings();
   p.sent = true;
   let res: unknown;
@@ -125,9 +131,9 @@ function runPurchase(this: void, red: RestyRedis, runId: string, asking: boolean
   return $multi(answer, undefined);
 }
 
-/** The one round trip; `usedChallenge` is given for sales with a challenge. */
-export function purchaseInRedis(c: CachedSale, userId: string, quantity: number, requestId: string, usedChallenge?: UsedChallengeMark): PurchaseReply {
-  const p: Purchase = { c, userId, quantity, requestId, mark: usedChallenge, sent: false };
+/** The one round trip; `usedChallenge` is given for sales with a challenge, `passEpoch` for sales with a waiting room. */
+export function purchaseInRedis(c: CachedSale, userId: string, quantity: number, requestId: string, usedChallenge: UsedChallengeMark | undefined, passEpoch: number | undefined): PurchaseReply {
+  const p: Purchase = { c, userId, quantity, requestId, mark: usedChallenge, passEpoch, sent: false };
   const [res, err] = callSlot(c.slot, runPurchase, p);
   if (res === undefined) return { outcome: p.sent ? "unknown" : "unavailable", error: tostring(err) };
   // An error reply: the script validates before it writes, so it wrote nothing.

@@ -6,6 +6,8 @@
  *   - the queue's state in the fs_queue shared dict, for every worker (newest Redis time wins,
  *     so a poll never sees the cursor move back), and
  *   - its own copy of when the cursor passed each value, for the passes' expiry.
+ * Both are of the sale's epoch that Redis answered with: a rebuild of the sale (a new epoch)
+ * starts a new queue, and the copy of the old one is dropped.
  */
 import * as random from "resty.random";
 import { queuePlaceScriptKeys, queueTickScriptKeys, saleKeys } from "../core/keys";
@@ -16,6 +18,8 @@ import {
   queueTicket,
   openQueuePass,
   openQueueTicket,
+  type OpenedPass,
+  type OpenedTicket,
   type PassFailure,
   type QueueState,
 } from "../core/waiting_room";
@@ -44,26 +48,26 @@ export function initWaitingRoom(secret: string): void {
   mac = createJwtPlatform(secret);
 }
 
-export function ticketFor(saleId: string, userId: string, position: number): string {
-  return queueTicket(saleId, userId, position, mac as ChallengeMac);
+export function ticketFor(saleId: string, userId: string, epoch: number, position: number): string {
+  return queueTicket(saleId, userId, epoch, position, mac as ChallengeMac);
 }
 
-export function positionFromTicket(ticket: string, saleId: string, userId: string): number | undefined {
+export function openTicket(ticket: string, saleId: string, userId: string): OpenedTicket | undefined {
   return openQueueTicket(ticket, saleId, userId, mac as ChallengeMac);
 }
 
-export function passFor(saleId: string, userId: string, position: number, expiresAtMs: number): string {
-  return queuePass(saleId, userId, position, expiresAtMs, mac as ChallengeMac);
+export function passFor(saleId: string, userId: string, epoch: number, position: number, expiresAtMs: number): string {
+  return queuePass(saleId, userId, epoch, position, expiresAtMs, mac as ChallengeMac);
 }
 
-export function checkPass(pass: string, saleId: string, userId: string, nowMs: number): { position: number } | PassFailure {
+export function checkPass(pass: string, saleId: string, userId: string, nowMs: number): OpenedPass | PassFailure {
   return openQueuePass(pass, saleId, userId, nowMs, mac as ChallengeMac);
 }
 
 // --- joining and looking up a place: one round trip
 
-/** A position (0: joined before the start, drawn at it), or why there is none. */
-export type Place = number | "not_in_queue" | "not_built" | "unavailable";
+/** A position (0: joined before the start, drawn at it) in the queue of an epoch, or why there is none. */
+export type Place = OpenedTicket | "not_in_queue" | "limit_reached" | "not_built" | "unavailable";
 
 /** Scores below 2^48 from 6 random bytes: the pre-start order is the order of these. */
 function randomScore(): string | undefined {
@@ -74,25 +78,27 @@ function randomScore(): string | undefined {
   return string.format("%d", n);
 }
 
-function runPlace(this: void, red: RestyRedis, _runId: string, asking: boolean, p: { keysAndArgs: string[] }): LuaMultiReturn<[unknown, string | undefined]> {
-  return runScript(red, placeScript as RedisScript, 3, p.keysAndArgs, asking);
+function runPlace(this: void, red: RestyRedis, _runId: string, asking: boolean, p: { keysAndArgs: (string | number)[] }): LuaMultiReturn<[unknown, string | undefined]> {
+  return runScript(red, placeScript as RedisScript, 4, p.keysAndArgs, asking);
 }
 
 /** Joins (or, with `lookOnly`, finds) the shopper's place. */
 export function placeInQueue(c: CachedSale, userId: string, lookOnly: boolean): LuaMultiReturn<[Place, string | undefined]> {
   const score = lookOnly ? "0" : randomScore();
   if (score === undefined) return $multi("unavailable", "the random source failed");
-  const [res, err] = callSlot(c.slot, runPlace, { keysAndArgs: [...c.queuePlaceKeys, userId, lookOnly ? "look" : "join", score] });
+  const [res, err] = callSlot(c.slot, runPlace, { keysAndArgs: [...c.queuePlaceKeys, userId, lookOnly ? "look" : "join", score, c.sale.perUserLimit] });
   if (typeof res !== "object") return $multi("unavailable", tostring(err));
   const position = (res as number[])[0] as number;
   if (position === -1) return $multi("not_in_queue", undefined);
   if (position === -2) return $multi("not_built", undefined);
-  return $multi(position, undefined);
+  if (position === -3) return $multi("limit_reached", undefined);
+  return $multi({ position, epoch: (res as number[])[2] as number }, undefined);
 }
 
 // --- the state each sync keeps
 
 interface Timeline {
+  epoch: number;
   cursors: number[];
   times: number[];
 }
@@ -107,13 +113,14 @@ function stateTimeKey(saleId: string): string {
   return "qt:" + saleId;
 }
 
-/** The queue's state as last synced on this gateway, and its length; undefined before the first sync. */
-export function queueState(saleId: string): (QueueState & { length: number; syncedAtMs: number }) | undefined {
+/** The queue's state as last synced on this gateway, its length and epoch; undefined before the first sync. */
+export function queueState(saleId: string): (QueueState & { length: number; syncedAtMs: number; epoch: number }) | undefined {
   const [raw] = queueDict().get(stateKey(saleId));
   if (typeof raw !== "string") return undefined;
-  const [admitted, settled, left, length, buyers, expired, at] = string.match(raw, "^(%d+) (%d+) (%-?%d+) (%d+) (%d+) (%d+) (%d+)$");
-  if (at === undefined) return undefined;
+  const [admitted, settled, left, length, buyers, expired, at, epoch] = string.match(raw, "^(%d+) (%d+) (%-?%d+) (%d+) (%d+) (%d+) (%d+) (%d+)$");
+  if (epoch === undefined) return undefined;
   return {
+    epoch: tonumber(epoch) as number,
     admitted: tonumber(admitted) as number,
     settled: tonumber(settled) as number,
     unitsLeft: isSoldOut(saleId) ? 0 : (tonumber(left) as number),
@@ -129,16 +136,16 @@ export function queueState(saleId: string): (QueueState & { length: number; sync
  * the cursor another worker synced, `syncedAtMs`, the Redis time of that sync: a little later
  * than the admission (by less than a sync period), never earlier.
  */
-export function admissionTime(saleId: string, position: number, syncedAtMs: number): number {
+export function admissionTime(saleId: string, epoch: number, position: number, syncedAtMs: number): number {
   const t = timelines.get(saleId);
-  if (t === undefined) return syncedAtMs;
+  if (t === undefined || t.epoch !== epoch) return syncedAtMs;
   return admittedAt(t.cursors, t.times, position) ?? syncedAtMs;
 }
 
-function keepTimeline(saleId: string, reply: number[], settled: number): void {
+function keepTimeline(saleId: string, epoch: number, reply: number[], settled: number): void {
   let t = timelines.get(saleId);
-  if (t === undefined) {
-    t = { cursors: [], times: [] };
+  if (t === undefined || t.epoch !== epoch) {
+    t = { epoch, cursors: [], times: [] };
     timelines.set(saleId, t);
   }
   if ((t.cursors[0] ?? settled + 1) <= settled) {
@@ -164,8 +171,8 @@ function keepTimeline(saleId: string, reply: number[], settled: number): void {
   }
 }
 
-/** {admitted, length, unitsLeft, buyers, expired, settled, nowMs} precede the admissions. */
-const TICK_FIXED_FIELDS = 7;
+/** {admitted, length, unitsLeft, buyers, expired, settled, nowMs, epoch} precede the admissions. */
+const TICK_FIXED_FIELDS = 8;
 
 function runTick(this: void, red: RestyRedis, _runId: string, asking: boolean, p: { keysAndArgs: (string | number)[] }): LuaMultiReturn<[unknown, string | undefined]> {
   return runScript(red, tickScript as RedisScript, 6, p.keysAndArgs, asking);
@@ -175,20 +182,22 @@ function runTick(this: void, red: RestyRedis, _runId: string, asking: boolean, p
 function tickOne(c: CachedSale): string | undefined {
   const room = c.sale.waitingRoom;
   if (room === undefined) return undefined;
+  // The admissions after the last one known, of the epoch known (all of them after a rebuild).
   const t = timelines.get(c.sale.id);
   const known = t === undefined ? 0 : (t.cursors[t.cursors.length - 1] ?? 0);
+  const knownEpoch = t === undefined ? 0 : t.epoch;
   const [res, err] = callSlot(c.slot, runTick, {
-    keysAndArgs: [...c.queueTickKeys, room.admitPerSecond, string.format("%d", room.passSeconds * 1000 + SETTLE_GRACE_MS), string.format("%d", known)],
+    keysAndArgs: [...c.queueTickKeys, room.admitPerSecond, string.format("%d", room.passSeconds * 1000 + SETTLE_GRACE_MS), string.format("%d", known), string.format("%d", knownEpoch)],
   });
   if (typeof res !== "object") return "queue-tick of sale '" + c.sale.id + "': " + tostring(err);
   const reply = res as number[];
   if (reply[0] === -1) return undefined; // not built (or no stock) yet: the publish is on its way
-  const [admitted, length, left, buyers, expired, settled, now] = [reply[0], reply[1], reply[2], reply[3], reply[4], reply[5], reply[6]];
-  keepTimeline(c.sale.id, reply, settled as number);
+  const [admitted, length, left, buyers, expired, settled, now, epoch] = [reply[0], reply[1], reply[2], reply[3], reply[4], reply[5], reply[6], reply[7]];
+  keepTimeline(c.sale.id, epoch as number, reply, settled as number);
   const d = queueDict();
   const [storedAt] = d.get(stateTimeKey(c.sale.id));
   if (typeof storedAt === "number" && storedAt > (now as number)) return undefined;
-  const [ok, setErr] = d.set(stateKey(c.sale.id), string.format("%d %d %d %d %d %d %d", admitted, settled, left, length, buyers, expired, now));
+  const [ok, setErr] = d.set(stateKey(c.sale.id), string.format("%d %d %d %d %d %d %d %d", admitted, settled, left, length, buyers, expired, now, epoch));
   if (!ok) return "fs_queue dict: " + tostring(setErr);
   d.set(stateTimeKey(c.sale.id), now as number);
   return undefined;

@@ -127,7 +127,7 @@ export function expiryScriptKeys(k: SaleKeys): string[] {
 
 /** The queue-place script's KEYS (redis-scripts/queue-place.lua), in order. */
 export function queuePlaceScriptKeys(k: SaleKeys): string[] {
-  return [k.meta, k.queue, k.queueState];
+  return [k.meta, k.queue, k.queueState, k.buyers];
 }
 
 /** The queue-tick script's KEYS (redis-scripts/queue-tick.lua), in order. */

@@ -2,12 +2,16 @@
  * A sale's waiting room, the pure part: when the queue is open, what a shopper's poll answers,
  * and the two signed tokens that keep polls and purchases free of per-shopper state.
  *
- *   ticket = <position> "." tag     tag = HMAC("queue-ticket|" sale "|" len(user) ":" user "|" position)
- *   pass   = <expMs> "." <position> "." tag
- *                                   tag = HMAC("queue-pass|" sale "|" len(user) ":" user "|" expMs "|" position)
+ *   ticket = <epoch> "." <position> "." tag
+ *                  tag = HMAC("queue-ticket|" sale "|" len(user) ":" user "|" epoch "|" position)
+ *   pass   = <epoch> "." <expMs> "." <position> "." tag
+ *                  tag = HMAC("queue-pass|" sale "|" len(user) ":" user "|" epoch "|" expMs "|" position)
  *
  * A ticket tells the gateway the shopper's place without a Redis read (position 0: joined before
  * the start, place drawn at the start, not read yet). A pass lets its shopper buy until expMs.
+ * Both name the sale's epoch (a new one with every rebuild of its Redis state): a rebuilt sale
+ * has a new, empty queue, where an old position means nothing, so tokens of another epoch are
+ * refused (the purchase script checks a pass's epoch against the sale's, atomically).
  * Both are signed with the gateway's HS256 key; their "|" prefixes keep them from passing as a
  * JWT, a challenge or each other. Numbers stay below 10^14, which LuaJIT prints in full.
  */
@@ -141,54 +145,79 @@ function isDigits(s: string): boolean {
   return true;
 }
 
-function ticketTag(saleId: string, userId: string, positionText: string, mac: ChallengeMac): string {
-  return mac.signHs256("queue-ticket|" + saleId + "|" + userId.length + ":" + userId + "|" + positionText);
+/** The dot-separated fields of a token: exactly `count` of them, each non-empty, or undefined. */
+function fields(token: string, count: number): string[] | undefined {
+  const out: string[] = [];
+  let from = 0;
+  for (let k = 1; k < count; k++) {
+    const dot = token.indexOf(".", from);
+    if (dot <= from) return undefined;
+    out.push(token.substring(from, dot));
+    from = dot + 1;
+  }
+  if (from >= token.length) return undefined;
+  out.push(token.substring(from));
+  return out;
 }
 
-function passTag(saleId: string, userId: string, expText: string, positionText: string, mac: ChallengeMac): string {
-  return mac.signHs256("queue-pass|" + saleId + "|" + userId.length + ":" + userId + "|" + expText + "|" + positionText);
+function ticketTag(saleId: string, userId: string, epochText: string, positionText: string, mac: ChallengeMac): string {
+  return mac.signHs256("queue-ticket|" + saleId + "|" + userId.length + ":" + userId + "|" + epochText + "|" + positionText);
 }
 
-/** A ticket for this sale, user and position (0: drawn at the start, not read yet). */
-export function queueTicket(saleId: string, userId: string, position: number, mac: ChallengeMac): string {
+function passTag(saleId: string, userId: string, epochText: string, expText: string, positionText: string, mac: ChallengeMac): string {
+  return mac.signHs256("queue-pass|" + saleId + "|" + userId.length + ":" + userId + "|" + epochText + "|" + expText + "|" + positionText);
+}
+
+/** A ticket for this sale (of this epoch), user and position (0: drawn at the start, not read yet). */
+export function queueTicket(saleId: string, userId: string, epoch: number, position: number, mac: ChallengeMac): string {
+  const e = numberText(epoch);
   const p = numberText(position);
-  return p + "." + ticketTag(saleId, userId, p, mac);
+  return e + "." + p + "." + ticketTag(saleId, userId, e, p, mac);
 }
 
-/** The position a ticket carries, or undefined when it was not made for this sale and user. */
-export function openQueueTicket(ticket: string, saleId: string, userId: string, mac: ChallengeMac): number | undefined {
-  const dot = ticket.indexOf(".");
-  if (dot <= 0) return undefined;
-  const p = ticket.substring(0, dot);
-  if (!isDigits(p)) return undefined;
-  if (!constantTimeEquals(ticketTag(saleId, userId, p, mac), ticket.substring(dot + 1))) return undefined;
-  return Number(p);
+export interface OpenedTicket {
+  epoch: number;
+  position: number;
 }
 
-export function queuePass(saleId: string, userId: string, position: number, expiresAtMs: number, mac: ChallengeMac): string {
+/** What a ticket carries, or undefined when it was not made for this sale and user. */
+export function openQueueTicket(ticket: string, saleId: string, userId: string, mac: ChallengeMac): OpenedTicket | undefined {
+  const f = fields(ticket, 3);
+  if (f === undefined) return undefined;
+  const [e, p, tag] = [f[0] as string, f[1] as string, f[2] as string];
+  if (!isDigits(e) || !isDigits(p)) return undefined;
+  if (!constantTimeEquals(ticketTag(saleId, userId, e, p, mac), tag)) return undefined;
+  return { epoch: Number(e), position: Number(p) };
+}
+
+export function queuePass(saleId: string, userId: string, epoch: number, position: number, expiresAtMs: number, mac: ChallengeMac): string {
+  const ep = numberText(epoch);
   const e = numberText(expiresAtMs);
   const p = numberText(position);
-  return e + "." + p + "." + passTag(saleId, userId, e, p, mac);
+  return ep + "." + e + "." + p + "." + passTag(saleId, userId, ep, e, p, mac);
 }
 
 export type PassFailure = "malformed" | "expired" | "forged";
 
+export interface OpenedPass {
+  epoch: number;
+  position: number;
+  expiresAtMs: number;
+}
+
 /**
  * Checks a pass for this sale and user at nowMs. "forged" covers a pass made for another
- * sale or user, or altered.
+ * sale or user, or altered. Its epoch is the caller's to check (against the sale's, in Redis).
  */
-export function openQueuePass(pass: string, saleId: string, userId: string, nowMs: number, mac: ChallengeMac): { position: number; expiresAtMs: number } | PassFailure {
-  const d1 = pass.indexOf(".");
-  if (d1 <= 0) return "malformed";
-  const d2 = pass.indexOf(".", d1 + 1);
-  if (d2 <= d1 + 1) return "malformed";
-  const e = pass.substring(0, d1);
-  const p = pass.substring(d1 + 1, d2);
-  if (!isDigits(e) || !isDigits(p)) return "malformed";
-  if (!constantTimeEquals(passTag(saleId, userId, e, p, mac), pass.substring(d2 + 1))) return "forged";
+export function openQueuePass(pass: string, saleId: string, userId: string, nowMs: number, mac: ChallengeMac): OpenedPass | PassFailure {
+  const f = fields(pass, 4);
+  if (f === undefined) return "malformed";
+  const [ep, e, p, tag] = [f[0] as string, f[1] as string, f[2] as string, f[3] as string];
+  if (!isDigits(ep) || !isDigits(e) || !isDigits(p)) return "malformed";
+  if (!constantTimeEquals(passTag(saleId, userId, ep, e, p, mac), tag)) return "forged";
   const expiresAtMs = Number(e);
   if (expiresAtMs <= nowMs) return "expired";
-  return { position: Number(p), expiresAtMs };
+  return { epoch: Number(ep), position: Number(p), expiresAtMs };
 }
 
 /**

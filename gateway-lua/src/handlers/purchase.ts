@@ -33,6 +33,7 @@ const PASS_REFUSALS = {
   malformed: "This is not a pass of this sale's waiting room.",
   forged: "This pass was not issued to you for this sale.",
   expired: "Your pass has expired; your turn went to the next shopper.",
+  stale: "The waiting room was restarted after a failure and your pass is from before it; join the queue again.",
 };
 
 export function handlePurchase(this: void): void {
@@ -65,9 +66,11 @@ export function handlePurchase(this: void): void {
   const request = parsePurchaseBody(decoded, sale.perUserLimit);
   if (typeof request === "string") return sendErrorWithMessage("bad_request", request);
 
+  let passEpoch: number | undefined;
   if (sale.waitingRoom !== undefined) {
     const passed = request.pass === undefined ? "missing" : checkPass(request.pass, sale.id, userId, nowMs);
     if (typeof passed === "string") return sendErrorWithMessage("pass_required", PASS_REFUSALS[passed]);
+    passEpoch = passed.epoch;
   }
 
   let usedChallenge: UsedChallengeMark | undefined;
@@ -81,7 +84,7 @@ export function handlePurchase(this: void): void {
   if (!admit(sale.id, nowMs, sale.limits.admitPerSecond / liveGateways())) return sendRetryLater("rate_limited", 1, "admission_limited");
 
   const redisStartedAt = redisClock();
-  const reply = purchaseInRedis(c, userId, request.quantity, ngx.var.request_id ?? "", usedChallenge);
+  const reply = purchaseInRedis(c, userId, request.quantity, ngx.var.request_id ?? "", usedChallenge, passEpoch);
   observeRedis("purchase", redisStartedAt, reply.outcome !== "unavailable" && reply.outcome !== "unknown");
   switch (reply.outcome) {
     case "accepted":
@@ -97,6 +100,8 @@ export function handlePurchase(this: void): void {
       if (reply.window === "upcoming") return sendNotStarted(sale.startsAt);
       if (reply.window === "paused") return sendRetryLater("sale_paused", 5);
       return sendError("sale_ended");
+    case "stale_pass":
+      return sendErrorWithMessage("pass_required", PASS_REFUSALS.stale);
     case "held":
       return sendErrorWithMessage("unavailable", "The sale is being rebuilt after a Redis failure; nothing was sold. Retry shortly.");
     case "sold_out":

@@ -4,21 +4,25 @@
  * travels in the signed ticket the client sends back (`?ticket=`), so only a poll without one,
  * or the first after the start for a shopper who joined before it, reads Redis (once).
  * Both answer {status, position?, ahead?, etaSeconds?, pass?, passExpiresAt?, retryAfterMs?, ticket?}.
+ * Tickets and passes name the sale's epoch: after a rebuild of the sale (Redis lost its state)
+ * the queue is new and empty, so a ticket of the old epoch is looked up in Redis, which answers
+ * 404 not_in_queue, and the shopper joins again.
  */
 import { retryAfterSeconds } from "../core/gcra";
 import { SOLD_OUT_RETRY_MS, queueAnswer, queueOpensAtMs, queueWindowAt, type QueueState } from "../core/waiting_room";
 import type { CachedSale } from "../adapters/sale_cache";
 import { cachedSale } from "../adapters/sale_cache";
 import { userRateIncoming } from "../adapters/user_rate_limiter";
-import { admissionTime, passFor, placeInQueue, positionFromTicket, queueState, ticketFor } from "../adapters/waiting_room";
+import { admissionTime, openTicket, passFor, placeInQueue, queueState, ticketFor } from "../adapters/waiting_room";
+import type { OpenedTicket } from "../core/waiting_room";
 import { encodeJson } from "../adapters/json";
 import { observeRedis, redisClock } from "../adapters/metrics";
 import { authenticatedShopper } from "../http/request";
 import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
 import { isoTime } from "../http/time_format";
 
-/** The place from Redis: a position, 0 (drawn at the start), or an answer already sent. */
-function placeFromRedis(c: CachedSale, userId: string, joining: boolean, nowMs: number): number | undefined {
+/** The place from Redis: a position (0: drawn at the start) and its epoch, or an answer already sent. */
+function placeFromRedis(c: CachedSale, userId: string, joining: boolean, nowMs: number): OpenedTicket | undefined {
   const rate = userRateIncoming(c.sale.id, userId, nowMs, c.userPolicy);
   if (!rate.allowed) {
     sendRetryLater("rate_limited", retryAfterSeconds(rate.retryAfterMs));
@@ -27,8 +31,8 @@ function placeFromRedis(c: CachedSale, userId: string, joining: boolean, nowMs: 
   const startedAt = redisClock();
   const [place, err] = placeInQueue(c, userId, !joining);
   observeRedis("queue_place", startedAt, place !== "unavailable");
-  if (place === "not_in_queue") {
-    sendError("not_in_queue");
+  if (place === "not_in_queue" || place === "limit_reached") {
+    sendError(place);
     return undefined;
   }
   if (typeof place === "string") {
@@ -54,22 +58,27 @@ export function handleQueue(this: void): void {
   if (userId === undefined) return sendError("unauthorized");
   if (window === "ended") return sendJson(200, '{"status":"ended"}', "no-store", "ended");
 
-  const synced = queueState(sale.id);
-  const state: QueueState = synced ?? { admitted: 0, settled: 0, unitsLeft: c.approxLeft ?? sale.stock, buyers: 0, expired: 0 };
+  let synced = queueState(sale.id);
+  const unsynced: QueueState = { admitted: 0, settled: 0, unitsLeft: c.approxLeft ?? sale.stock, buyers: 0, expired: 0 };
   const joining = ngx.req.get_method() === "POST";
   // Sold out: nobody joins or moves; a sold-out sale that gets units back is joined then.
-  if (state.unitsLeft <= 0 && joining) return sendJson(200, encodeJson({ status: "sold_out", retryAfterMs: SOLD_OUT_RETRY_MS }), "no-store", "sold_out");
+  if ((synced ?? unsynced).unitsLeft <= 0 && joining) return sendJson(200, encodeJson({ status: "sold_out", retryAfterMs: SOLD_OUT_RETRY_MS }), "no-store", "sold_out");
 
   const sent = joining ? undefined : ngx.var.arg_ticket;
-  let position = sent === undefined ? undefined : positionFromTicket(sent, sale.id, userId);
-  let ticket = position === undefined ? undefined : sent;
-  if (position === undefined || (position === 0 && window === "admitting")) {
-    position = placeFromRedis(c, userId, joining, nowMs);
-    if (position === undefined) return;
-    ticket = ticketFor(sale.id, userId, position);
+  // A ticket counts only against the state of its own epoch (the queue it was given in).
+  let place = sent === undefined ? undefined : openTicket(sent, sale.id, userId);
+  if (place !== undefined && place.epoch !== synced?.epoch) place = undefined;
+  let ticket = place === undefined ? undefined : sent;
+  if (place === undefined || (place.position === 0 && window === "admitting")) {
+    place = placeFromRedis(c, userId, joining, nowMs);
+    if (place === undefined) return;
+    ticket = ticketFor(sale.id, userId, place.epoch, place.position);
   }
-  const known = position > 0 ? position : undefined;
-  const admittedAtMs = synced !== undefined && known !== undefined && known <= synced.admitted ? admissionTime(sale.id, known, synced.syncedAtMs) : undefined;
+  // This gateway has not synced the queue of this epoch yet (a rebuild moments ago): nobody is admitted.
+  if (synced !== undefined && synced.epoch !== place.epoch) synced = undefined;
+  const state = synced ?? unsynced;
+  const known = place.position > 0 ? place.position : undefined;
+  const admittedAtMs = synced !== undefined && known !== undefined && known <= synced.admitted ? admissionTime(sale.id, place.epoch, known, synced.syncedAtMs) : undefined;
   const answer = queueAnswer(window, room, sale.startsAtMs, known, state, admittedAtMs, nowMs, math.random());
 
   const body: { [field: string]: unknown } = {
@@ -82,7 +91,7 @@ export function handleQueue(this: void): void {
   };
   if (answer.passExpiresAtMs !== undefined) {
     body.passExpiresAt = isoTime(answer.passExpiresAtMs);
-    if (answer.status === "admitted") body.pass = passFor(sale.id, userId, position, answer.passExpiresAtMs);
+    if (answer.status === "admitted") body.pass = passFor(sale.id, userId, place.epoch, place.position, answer.passExpiresAtMs);
   }
   sendJson(200, encodeJson(body), "no-store", answer.status);
 }

@@ -77,35 +77,39 @@ test("sold out (0 units left) answers everyone, admitted or not, and looks again
   expect(queueAnswer("ended", room, START, 5, state({ admitted: 20 }), START, sale.endsAtMs, 0)).toEqual({ status: "ended" });
 });
 
-test("a ticket carries the position for its sale and user only", () => {
-  const t = queueTicket("s1", "alice", 42, mac);
-  expect(t).toMatch(/^42\.[A-Za-z0-9_-]{43}$/);
-  expect(openQueueTicket(t, "s1", "alice", mac)).toBe(42);
-  expect(openQueueTicket(queueTicket("s1", "alice", 0, mac), "s1", "alice", mac)).toBe(0);
+test("a ticket carries the epoch and position for its sale and user only", () => {
+  const t = queueTicket("s1", "alice", 3, 42, mac);
+  expect(t).toMatch(/^3\.42\.[A-Za-z0-9_-]{43}$/);
+  expect(openQueueTicket(t, "s1", "alice", mac)).toEqual({ epoch: 3, position: 42 });
+  expect(openQueueTicket(queueTicket("s1", "alice", 3, 0, mac), "s1", "alice", mac)).toEqual({ epoch: 3, position: 0 });
   expect(openQueueTicket(t, "s2", "alice", mac)).toBeUndefined();
   expect(openQueueTicket(t, "s1", "bob", mac)).toBeUndefined();
-  expect(openQueueTicket(t.replace(/^42/, "41"), "s1", "alice", mac)).toBeUndefined();
-  for (const bad of ["", ".", "42", "42.", "x.abc", "-1." + t.split(".")[1], "1".repeat(16) + "." + t.split(".")[1]]) {
+  expect(openQueueTicket(t.replace(/^3\.42/, "3.41"), "s1", "alice", mac)).toBeUndefined();
+  // Another epoch's ticket (the queue before a rebuild) does not pass for this one's.
+  expect(openQueueTicket(t.replace(/^3\./, "4."), "s1", "alice", mac)).toBeUndefined();
+  const tag = t.split(".")[2]!;
+  for (const bad of ["", ".", "42", "42.", "3.42", "3.42.", "x.abc", "3.-1." + tag, "-3.1." + tag, "3." + "1".repeat(16) + "." + tag, "3..42." + tag]) {
     expect(openQueueTicket(bad, "s1", "alice", mac)).toBeUndefined();
   }
   // The separator in the signed text keeps "a|b" apart from user "b" of sale "s1|a".
-  expect(openQueueTicket(queueTicket("s1", "a|b", 1, mac), "s1|a", "b", mac)).toBeUndefined();
+  expect(openQueueTicket(queueTicket("s1", "a|b", 3, 1, mac), "s1|a", "b", mac)).toBeUndefined();
 });
 
-test("a pass opens for its sale and user until it expires; anything else is forged or malformed", () => {
+test("a pass opens for its sale and user until it expires and names its epoch; anything else is forged or malformed", () => {
   const exp = START + 30_000;
-  const p = queuePass("s1", "alice", 7, exp, mac);
+  const p = queuePass("s1", "alice", 3, 7, exp, mac);
   expect(p.length).toBeLessThanOrEqual(128); // the purchase body's field limit
-  expect(openQueuePass(p, "s1", "alice", exp - 1, mac)).toEqual({ position: 7, expiresAtMs: exp });
+  expect(openQueuePass(p, "s1", "alice", exp - 1, mac)).toEqual({ epoch: 3, position: 7, expiresAtMs: exp });
   expect(openQueuePass(p, "s1", "alice", exp, mac)).toBe("expired");
   expect(openQueuePass(p, "s2", "alice", START, mac)).toBe("forged");
   expect(openQueuePass(p, "s1", "bob", START, mac)).toBe("forged");
-  expect(openQueuePass(p.replace(/^\d+/, String(exp + 60_000)), "s1", "alice", START, mac)).toBe("forged");
+  expect(openQueuePass(p.replace(/^3\.\d+/, "3." + String(exp + 60_000)), "s1", "alice", START, mac)).toBe("forged");
   expect(openQueuePass(p.replace(/\.7\./, ".8."), "s1", "alice", START, mac)).toBe("forged");
+  expect(openQueuePass(p.replace(/^3\./, "4."), "s1", "alice", START, mac)).toBe("forged");
   // A ticket is no pass, and a pass no ticket.
-  expect(openQueuePass(queueTicket("s1", "alice", 7, mac), "s1", "alice", START, mac)).toBe("malformed");
+  expect(openQueuePass(queueTicket("s1", "alice", 3, 7, mac), "s1", "alice", START, mac)).toBe("malformed");
   expect(openQueueTicket(p, "s1", "alice", mac)).toBeUndefined();
-  for (const bad of ["", "x", "1.2", "1..x", "a.1.x", "1.a.x"]) expect(openQueuePass(bad, "s1", "alice", START, mac)).toBe("malformed");
+  for (const bad of ["", "x", "1.2", "1..x", "a.1.x", "1.a.x", "1.2.3", "1.2.a.x", "a.2.3.x", "1.2..x"]) expect(openQueuePass(bad, "s1", "alice", START, mac)).toBe("malformed");
 });
 
 test("a position's admission time is the first time the cursor reached it", () => {
