@@ -14,7 +14,7 @@ KEYS[1] stock       string: units left
 KEYS[2] sold        string: units taken for good
 KEYS[3] buyers      hash: user id -> units granted
 KEYS[4] orderSeq    string: last order number
-KEYS[5] orders      hash: <n> -> "user\tqty\tacceptedAtMs\tepoch", <n>:s -> status
+KEYS[5] orders      hash: <n> -> order record (includes/order-record.lua), <n>:s -> status
 KEYS[6] stream      stream of accepted orders (fields: order sale user qty uunits at rid)
 KEYS[7] openUnpaid  string: open unpaid orders (mode `payment`)
 KEYS[8] meta        hash: fence ("<run id>:<epoch>"), startsAt, endsAt (epoch ms), paused
@@ -47,6 +47,7 @@ Returns
   {8, why}                  not open by Redis' clock: why is "upcoming", "ended" or "paused"
   {9}                       the pass is of another epoch: the queue it was given in is gone
 ]]
+-- @include order-record
 local meta = redis.call('HMGET', KEYS[8], 'fence', 'startsAt', 'endsAt', 'paused')
 local fence = meta[1]
 if not fence or string.sub(fence, 1, 40) ~= ARGV[7] then return {7} end
@@ -91,6 +92,6 @@ local left = stock
 if takesUnitsNow then left = stock - qty end
 redis.call('MSET', KEYS[1], left, counterKey, counted, KEYS[4], n)
 redis.call('HSET', KEYS[3], user, units)
-redis.call('HSET', KEYS[5], n, user .. '\t' .. qty .. '\t' .. now .. '\t' .. epoch, n .. ':s', 'pending')
+redis.call('HSET', KEYS[5], n, formatOrderRecord(user, qty, now, epoch), n .. ':s', 'pending')
 redis.call('HSET', KEYS[9], user, mine and (mine .. ' ' .. n) or n)
 return {0, orderId, left}

@@ -5,7 +5,7 @@ in chunks (order-confirmer.ts: up to 50 orders or 200 entries a call) so that on
 Redis well under a millisecond; a chunk may carry orders, entries or both. One sale per call
 (all keys of a sale share the hash tag {sale:<id>}, so this also runs on Redis Cluster).
 
-KEYS[1] orders         hash: <n> -> "user\tqty\tacceptedAtMs\tepoch", <n>:s -> order status
+KEYS[1] orders         hash: <n> -> order record (includes/order-record.lua), <n>:s -> order status
 KEYS[2] stream         the sale's order stream
 KEYS[3] statusChanges  the sale's status change stream
 
@@ -24,6 +24,7 @@ again changes nothing (a redelivered batch, a retried call).
 Returns
   {confirmed, acked}   statuses moved pending -> confirmed, entries acknowledged (both streams)
 ]]
+-- @include order-record
 local k, j = tonumber(ARGV[2]), tonumber(ARGV[3])
 local confirmed = 0
 if k > 0 then
@@ -38,7 +39,7 @@ if k > 0 then
   local changes, seen = {}, {}
   for i = 1, k do
     local status, record = fields[2 * i - 1], found[2 * i]
-    if found[2 * i - 1] == 'pending' and not seen[status] and record and string.match(record, '\t(%d+)$') == ARGV[3 + 2 * i] then
+    if found[2 * i - 1] == 'pending' and not seen[status] and record and select(4, parseOrderRecord(record)) == ARGV[3 + 2 * i] then
       seen[status] = true
       changes[#changes + 1], changes[#changes + 2] = status, 'confirmed'
     end

@@ -3,13 +3,12 @@
  * gateway does: one EVAL with the sale's keys, so tests fill the order streams exactly as
  * production will.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { purchaseScriptKeys, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import type { Redis } from "@flash-sale/node-common";
+import { RedisScript, type Redis } from "@flash-sale/node-common";
 import { redisRunId } from "./stream-fixtures";
 
-const SCRIPT = readFileSync(path.resolve(__dirname, "../../gateway-lua/redis-scripts/purchase.lua"), "utf8");
+const SCRIPT = RedisScript.load(path.resolve(__dirname, "../../gateway-lua/redis-scripts/purchase.lua")).source;
 
 /** The script's reply (see its header): accepted (with the order id), or a refusal code. */
 export type PurchaseReply = [0, string, number] | [number, ...unknown[]];
