@@ -1,11 +1,13 @@
 /**
  * The Node services' one script runner (node-common RedisScript) against a real Redis:
- * EVALSHA, EVAL once the server does not know the script, and a script's own error passed on.
+ * EVALSHA, EVAL once the server does not know the script, and a script's own error passed on;
+ * the includes the scripts share, pasted in at load.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createRedis, RedisScript, type Redis } from "@flash-sale/node-common";
+import { formatOrderRecord, parseOrderRecord } from "@flash-sale/gateway-lua/core/order_record";
 import { PrivateRedis } from "./support/private-redis";
 
 let server: PrivateRedis;
@@ -43,4 +45,15 @@ test("a script's own error reply reaches the caller, and nothing is run twice", 
   const failing = script("failing", "redis.call('INCR', KEYS[1]); return redis.error_reply('ERR boom')");
   await expect(failing.run(redis, ["runs"])).rejects.toThrow("boom");
   expect(await redis.get("runs")).toBe("1");
+});
+
+test("includes: the order record the Lua scripts write is the one core/order_record.ts reads, and back", async () => {
+  const format = script("format-record", "-- @include order-record\nreturn formatOrderRecord(ARGV[1], ARGV[2], ARGV[3], ARGV[4])");
+  const written = (await format.run(redis, [], ["shopper-1", 2, 1764633600123, 7])) as string;
+  expect(parseOrderRecord(written)).toEqual({ userId: "shopper-1", quantity: 2, acceptedAtMs: 1764633600123, epoch: 7 });
+  const parse = script("parse-record", "-- @include order-record\nreturn {parseOrderRecord(ARGV[1])}");
+  const record = formatOrderRecord({ userId: "shopper-2", quantity: 1, acceptedAtMs: 1764633600999, epoch: 12 });
+  expect(await parse.run(redis, [], [record])).toEqual(["shopper-2", "1", "1764633600999", "12"]);
+  expect(await parse.run(redis, [], ["not a record"])).toEqual([]);
+  expect(() => script("unknown-include", "-- @include no-such-thing\nreturn 1")).toThrow("include: no includes/no-such-thing.lua");
 });
