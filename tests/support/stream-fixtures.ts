@@ -9,7 +9,7 @@ import path from "node:path";
 import { SALE_CONFIGS_KEY, ORDER_CONSUMER_GROUP, orderStatusField, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import type { Deduction, PublishedSale } from "@flash-sale/gateway-lua/core/sale";
 import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
-import type { Pool, Redis } from "@flash-sale/node-common";
+import { streamGroup, type Pool, type Redis } from "@flash-sale/node-common";
 import type { AcceptedOrder } from "./purchase-script";
 
 /** The repository root, found from here (these files also run compiled, from bench/build/). */
@@ -253,15 +253,8 @@ export async function drainState(pool: Pool, redis: Redis, expected: AcceptedOrd
 /** The worker group's pending count and last delivered id (XINFO GROUPS); undefined before the worker made it. */
 async function groupInfo(redis: Redis, stream: string): Promise<{ pending: number; lastDelivered: string } | undefined> {
   if ((await redis.exists(stream)) === 0) return undefined;
-  const groups = (await redis.call("XINFO", ["GROUPS", stream])) as unknown[][];
-  for (const g of groups) {
-    const info = new Map<unknown, unknown>();
-    for (let i = 0; i < g.length; i += 2) info.set(g[i], g[i + 1]);
-    if (info.get("name") === ORDER_CONSUMER_GROUP) {
-      return { pending: Number(info.get("pending")), lastDelivered: String(info.get("last-delivered-id")) };
-    }
-  }
-  return undefined;
+  const group = streamGroup(await redis.call("XINFO", ["GROUPS", stream]), ORDER_CONSUMER_GROUP);
+  return group === undefined ? undefined : { pending: group.pending, lastDelivered: group.lastDeliveredId };
 }
 
 /** The state a complete drain of `expected` leaves: what each test asserts at the end. */
