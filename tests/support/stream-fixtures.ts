@@ -93,10 +93,29 @@ export interface WorkerExit {
   signal: NodeJS.Signals | null;
 }
 
+/** A child's pino line, parsed (a line that is no JSON as its `msg`). */
+export type LogLine = { msg?: string; level?: number; [field: string]: unknown };
+
+/** Collects a child's stdout into `logs`, a line at a time, as it arrives. */
+export function collectLogLines(child: ChildProcess, logs: LogLine[]): void {
+  let partial = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        logs.push({ msg: line });
+      }
+    }
+  });
+}
+
 export interface WorkerProcess {
   child: ChildProcess;
   /** The worker's pino lines, parsed, as they arrive. */
-  logs: { msg?: string; level?: number; [field: string]: unknown }[];
+  logs: LogLine[];
   stderr: () => string;
   exited: Promise<WorkerExit>;
   /** Sends SIGTERM and waits for the exit. */
@@ -136,19 +155,8 @@ export function startWorker(s: WorkerSettings): WorkerProcess {
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const logs: WorkerProcess["logs"] = [];
-  let partial = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    const lines = (partial + chunk).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as WorkerProcess["logs"][number]);
-      } catch {
-        logs.push({ msg: line });
-      }
-    }
-  });
+  const logs: LogLine[] = [];
+  collectLogLines(child, logs);
   let errText = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (errText += chunk));
   const exited = new Promise<WorkerExit>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
