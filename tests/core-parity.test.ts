@@ -204,7 +204,7 @@ test("request checks, ids, URLs, GCRA and the sale window agree", async () => {
     { module: "core.sale", fn: "parsePublishedSale", args: [{ ...published, stock: -1 }] },
     ...[999, 1000, 1999, 2000].map((t) => ({ module: "core.sale", fn: "saleWindowAt", args: [published, t] })),
     // Script replies as Lua tables (1-based) and as Node arrays: the codes index from 0 in both.
-    ...[[0, "s.3.12", 4], [1], [3, 2], [8, "upcoming"], [9], [0.5], [0, 12, 4], [], "OK"].map((reply) => ({ module: "core.purchase_reply", fn: "decodePurchaseReply", args: [reply] })),
+    ...[[0, "s.3.12", 4], [1], [3, 2], [8, "upcoming"], [99], [0.5], [0, 12, 4], [], "OK"].map((reply) => ({ module: "core.purchase_reply", fn: "decodePurchaseReply", args: [reply] })),
     ...[[0], [5], [6], "OK"].map((reply) => ({ module: "core.pay_reply", fn: "payOutcome", args: [reply] })),
   ];
   await expectSameInBoth("unused-secret-unused-secret-unused", cases);

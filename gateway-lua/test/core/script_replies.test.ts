@@ -11,7 +11,7 @@ test("purchase.lua's replies decode by their code, with the values each carries"
 });
 
 test("a reply that is none of purchase.lua's decodes to undefined", () => {
-  for (const reply of [[9], [-1], [0.5], ["0", "s.3.12", 4], [0, 12, 4], [0, "s.3.12"], [], "OK", 0, null, undefined]) {
+  for (const reply of [[99], [-1], [0.5], ["0", "s.3.12", 4], [0, 12, 4], [0, "s.3.12"], [], "OK", 0, null, undefined]) {
     expect(decodePurchaseReply(reply)).toBeUndefined();
   }
 });
