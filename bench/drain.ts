@@ -20,7 +20,7 @@ import { ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, saleKeys } fr
 import { formatOrderId } from "@flash-sale/gateway-lua/core/ids";
 import { formatOrderRecord } from "@flash-sale/gateway-lua/core/order_record";
 import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
-import { createRedis, RedisScript, type Pool, type Redis } from "@flash-sale/node-common";
+import { createRedis, RedisScript, streamGroup, type Pool, type Redis } from "@flash-sale/node-common";
 import { PrivateRedis } from "../tests/support/private-redis";
 import { ScriptSlowlog } from "../tests/support/script-slowlog";
 import { FIXTURE_EPOCH, publishSale, REPO_ROOT, startWorker } from "../tests/support/stream-fixtures";
@@ -65,11 +65,9 @@ async function rowCount(pool: Pool): Promise<number> {
 
 async function pendingOrUndelivered(redis: Redis): Promise<number> {
   const stream = saleKeys(SALE_ID).stream;
-  const groups = (await redis.call("XINFO", ["GROUPS", stream])) as unknown[][];
-  const info = new Map<unknown, unknown>();
-  for (const g of groups) for (let i = 0; i < g.length; i += 2) info.set(g[i], g[i + 1]);
-  if (info.get("name") !== ORDER_CONSUMER_GROUP) return ORDERS;
-  return Number(info.get("pending")) + Number(info.get("lag") ?? 0);
+  const group = streamGroup(await redis.call("XINFO", ["GROUPS", stream]), ORDER_CONSUMER_GROUP);
+  if (group === undefined) return ORDERS;
+  return group.pending + (group.lag ?? 0);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

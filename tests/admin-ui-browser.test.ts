@@ -23,7 +23,7 @@ import { purchase, request } from "./support/http";
 import { signToken } from "./support/tokens";
 import { waitFor } from "./support/stream-fixtures";
 import { parseCsv } from "./support/csv";
-import { Browser, fitsWidth, focusedId, PHONE, screenshots } from "./support/browser";
+import { Browser, fitsPhone, focusedId, screenshots } from "./support/browser";
 
 // A browser waits for real time (the live page's refresh, the worker's drain).
 jest.setTimeout(60_000);
@@ -207,10 +207,7 @@ test("during a burst the live page's numbers move and end equal to Redis and Pos
   expect(values[1]).toBe(`${STOCK} units`);
   expect(values[2]).toMatch(/^\d+\.\d req\/s$/);
   await screenshots(page, "admin-live-sale");
-  await page.setViewportSize(PHONE);
-  await page.waitForTimeout(300); // the chart follows its box's new width
-  expect(await fitsWidth(page)).toBe(true);
-  await page.setViewportSize({ width: 1280, height: 800 });
+  expect(await fitsPhone(page, 300)).toBe(true); // the chart follows its box's new width
 });
 
 test("the list shows the sale's counts and the sale sold out; a started sale's fixed fields are read-only with the reason", async () => {

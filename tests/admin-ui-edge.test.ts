@@ -6,21 +6,18 @@
  * another control character is a field error, not a 500 from Postgres.
  */
 import http from "node:http";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { createRedis, type Redis } from "@flash-sale/node-common";
-import { createAdminApp } from "../control-plane/src/app";
 import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { NO_GATEWAY_METRICS, TEST_ADMIN_TOKEN } from "./support/control-plane";
+import { serveAdminApp, type ServedApp } from "./support/admin-app";
+import { TEST_ADMIN_TOKEN } from "./support/control-plane";
 
 let privateRedis: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
-let server: Server;
-let port: number;
+let server: ServedApp;
 /** Every line the control plane logged. */
 const logged: string[] = [];
 
@@ -33,7 +30,7 @@ interface Answer {
 /** A request to the control plane from `localAddress` (any 127.x address reaches it). */
 function call(method: string, path: string, opts: { headers?: Record<string, string>; body?: string; localAddress?: string } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, method, path, headers: opts.headers, localAddress: opts.localAddress }, (res) => {
+    const req = http.request({ host: "127.0.0.1", port: server.port, method, path, headers: opts.headers, localAddress: opts.localAddress }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") }));
@@ -68,21 +65,11 @@ beforeAll(async () => {
       done();
     },
   });
-  const app = createAdminApp({
-    pool: db.pool,
-    redis,
-    adminToken: TEST_ADMIN_TOKEN,
-    gatewayMetricsUrl: NO_GATEWAY_METRICS,
-    defaults: { limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 } },
-    logger: pino({ level: "info" }, sink),
-  });
-  server = app.listen(0, "127.0.0.1");
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  port = (server.address() as AddressInfo).port;
+  server = await serveAdminApp({ pool: db.pool, redis, logger: pino({ level: "info" }, sink) });
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
   redis.disconnect();
   await db.close();
   await privateRedis.destroy();

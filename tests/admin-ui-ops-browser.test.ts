@@ -12,11 +12,11 @@
  */
 import type { Page } from "playwright-core";
 import { createRedis, type Redis } from "@flash-sale/node-common";
-import { ControlPlane, TEST_ADMIN_TOKEN } from "./support/control-plane";
+import { ControlPlane } from "./support/control-plane";
 import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
 import { buyAll } from "./support/purchase-script";
-import { Browser, fitsWidth, focusedId, PHONE, screenshots } from "./support/browser";
+import { adminLogin, Browser, fitsPhone, focusedId, screenshots } from "./support/browser";
 
 jest.setTimeout(60_000);
 
@@ -99,10 +99,7 @@ beforeAll(async () => {
 
   browser = await Browser.launch({ timezoneId: ZONE });
   page = await browser.newPage();
-  await page.goto(url("/admin/login"));
-  await page.fill("#token", TEST_ADMIN_TOKEN);
-  await page.click("button[type=submit]");
-  await page.waitForURL(url("/admin"));
+  await adminLogin(page, cp.url);
 });
 
 afterAll(async () => {
@@ -216,9 +213,7 @@ test("one sale's stats failing for real: its row says so, the others show their 
   expect(await page.locator(`tr[data-sale="${SALES.soldOut.id}"] td[data-label=Sold]`).innerText()).toBe("1");
   expect(await page.getAttribute("#sales-stats-status", "data-state")).toBe("ok");
   await screenshots(page, "admin-ops-list-one-stats-failed");
-  await page.setViewportSize(PHONE);
-  expect(await fitsWidth(page)).toBe(true);
-  await page.setViewportSize({ width: 1280, height: 800 });
+  expect(await fitsPhone(page)).toBe(true);
 });
 
 test("the stats failing: Pause and End still work and the header follows without a reload", async () => {
@@ -267,10 +262,7 @@ test("the traffic unreadable (no gateway answers): the page says so, and Pause a
   page.removeAllListeners("dialog");
   expect(await page.getAttribute("#sale-ends time", "datetime")).toBe((await saleInPostgres(SALES.active.id))!.ends_at.toISOString());
   await screenshots(page, "admin-ops-traffic-unknown");
-  await page.setViewportSize(PHONE);
-  await page.waitForTimeout(300); // the chart follows its box's new width
-  expect(await fitsWidth(page)).toBe(true);
-  await page.setViewportSize({ width: 1280, height: 800 });
+  expect(await fitsPhone(page, 300)).toBe(true); // the chart follows its box's new width
 });
 
 test("Redis down: the list still shows every sale and says what failed; its stats come back with Redis", async () => {
@@ -353,18 +345,14 @@ test("an error the server finds takes the focus to its field, marked invalid and
   expect(await text("#form-error")).toMatch(/^Not saved: /);
   expectOnlyFailedCalls(errorsBefore, /^400$/);
   await screenshots(page, "admin-ops-server-error");
-  await page.setViewportSize(PHONE);
-  expect(await fitsWidth(page)).toBe(true);
-  await page.setViewportSize({ width: 1280, height: 800 });
+  expect(await fitsPhone(page)).toBe(true);
 });
 
 test("the orders page fits a phone", async () => {
   await page.goto(url(`/admin/sales/${SALES.soldOut.id}/orders`));
   await page.locator("#orders-summary", { hasText: "1 orders shown; that is all of them." }).waitFor();
   expect(await page.locator("tr[data-order] td[data-label=User]").innerText()).toBe("only-buyer");
-  await page.setViewportSize(PHONE);
-  expect(await fitsWidth(page)).toBe(true);
-  await page.setViewportSize({ width: 1280, height: 800 });
+  expect(await fitsPhone(page)).toBe(true);
 });
 
 test("no console error but the failed reads made on purpose", () => {

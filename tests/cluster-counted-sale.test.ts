@@ -106,6 +106,16 @@ test(`${SALES} sales over 3 shards, ${SALES * SHOPPERS_PER_SALE} shoppers throug
   expect(rows[0]).toEqual({ n: SALES * UNITS, ids: SALES * UNITS });
   const inPostgres = await db.pool.query<{ order_id: string }>("SELECT order_id FROM orders");
   expect(new Set(inPostgres.rows.map((r) => r.order_id))).toEqual(orderIds);
+  // The control plane reads each sale's counters on the sale's slot: its stats, its traffic, /metrics.
+  const metrics = await scrape(`${controlPlane.url}/metrics`);
+  for (const { id } of sales) {
+    const { stats } = (await controlPlane.admin("GET", `/admin/api/sales/${id}`)).body;
+    const { ordersQueued } = (await controlPlane.admin("GET", `/admin/api/sales/${id}/traffic`)).body;
+    const accepted = metrics.value("fs_sale_orders_accepted", { sale: id });
+    expect({ id, left: stats.unitsLeft, sold: stats.unitsSold, persisted: stats.ordersPersisted, ordersQueued, accepted }).toEqual({
+      id, left: 0, sold: UNITS, persisted: UNITS, ordersQueued: 0, accepted: UNITS,
+    });
+  }
 
   // Each order went pending → confirmed once, by one of the two workers; both drained some.
   const drained = await Promise.all(

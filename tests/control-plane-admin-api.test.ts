@@ -3,24 +3,19 @@
  * create and publish, republish without touching live stock, validation, the admin token,
  * live stats.
  */
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { createLogger, createRedis, type Redis } from "@flash-sale/node-common";
+import { createRedis, type Redis } from "@flash-sale/node-common";
 import { CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/core/sale";
-import { createAdminApp } from "../control-plane/src/app";
 import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { NO_GATEWAY_METRICS } from "./support/control-plane";
+import { serveAdminApp, TEST_LIMITS as DEFAULT_LIMITS, type ServedApp } from "./support/admin-app";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
-const DEFAULT_LIMITS = { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 };
 
 let privateRedis: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
-let server: Server;
-let baseUrl: string;
+let server: ServedApp;
 
 interface ApiAnswer {
   status: number;
@@ -41,7 +36,7 @@ async function call(method: string, path: string, opts: CallOptions = {}): Promi
   const authorization = opts.authorization === undefined ? `Bearer ${ADMIN_TOKEN}` : opts.authorization;
   if (authorization !== null) headers.authorization = authorization;
   const body = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
-  const res = await fetch(baseUrl + path, { method, headers, body });
+  const res = await fetch(server.url + path, { method, headers, body });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text === "" ? undefined : JSON.parse(text) };
 }
@@ -85,21 +80,11 @@ beforeAll(async () => {
   privateRedis = await PrivateRedis.start();
   redis = createRedis(privateRedis.url(), "control-plane-test");
   db = await createTestDatabase("control_plane_admin_api");
-  const app = createAdminApp({
-    pool: db.pool,
-    redis,
-    adminToken: ADMIN_TOKEN,
-    gatewayMetricsUrl: NO_GATEWAY_METRICS,
-    defaults: { limits: DEFAULT_LIMITS },
-    logger: createLogger("control-plane-test", "silent"),
-  });
-  server = app.listen(0, "127.0.0.1");
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await serveAdminApp({ pool: db.pool, redis, adminToken: ADMIN_TOKEN });
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
   await redis.quit();
   await db.close();
   await privateRedis.stop();

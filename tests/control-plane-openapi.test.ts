@@ -4,18 +4,16 @@
  * plane has is listed; and neither the admin API nor the payment webhook is reachable through the gateway.
  */
 import { readFileSync } from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Router } from "express";
-import { createLogger, createRedis, type Redis } from "@flash-sale/node-common";
-import { createAdminApp, SALES_PATH } from "../control-plane/src/app";
+import { createRedis, type Redis } from "@flash-sale/node-common";
+import { SALES_PATH } from "../control-plane/src/app";
 import { ADMIN_API_PATH } from "../control-plane/src/sales/console-routes";
 import { Gateway } from "./support/gateway";
 import { request } from "./support/http";
 import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { NO_GATEWAY_METRICS } from "./support/control-plane";
+import { serveAdminApp, type ServedApp } from "./support/admin-app";
 import { ADMIN_UI_LOGIN, ADMIN_UI_LOGOUT, ADMIN_UI_PAGES } from "../control-plane/src/admin-ui/routes";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
@@ -24,8 +22,7 @@ const DOCUMENT = readFileSync(path.resolve(__dirname, "../openapi.yaml"), "utf8"
 let privateRedis: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
-let server: Server;
-let adminUrl: string;
+let server: ServedApp;
 let gateway: Gateway;
 /** The API's routers with where app.ts mounts them, in its order: the console's, the sales'. */
 let apiRouters: { mount: string; router: Router }[];
@@ -72,29 +69,24 @@ beforeAll(async () => {
   privateRedis = await PrivateRedis.start();
   redis = createRedis(privateRedis.url(), "openapi-test");
   db = await createTestDatabase("control_plane_openapi");
-  const app = createAdminApp({
+  server = await serveAdminApp({
     pool: db.pool,
     redis,
     adminToken: ADMIN_TOKEN,
-    gatewayMetricsUrl: NO_GATEWAY_METRICS,
-    defaults: { limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 } },
-    logger: createLogger("openapi-test", "silent"),
     paymentWebhook: { secret: "openapi-test-webhook-secret-0123456789", skewSeconds: 300 },
   });
+  const { app } = server;
   const routers = (app.router.stack as { handle: { stack?: unknown } }[]).filter((l) => Array.isArray(l.handle.stack));
   const mounts = [ADMIN_API_PATH, SALES_PATH];
   if (routers.length !== mounts.length) throw new Error(`expected ${mounts.length} routers under the app, found ${routers.length}`);
   apiRouters = routers.map((l, i) => ({ mount: mounts[i]!, router: l.handle as unknown as Router }));
   appRoutes = (app.router.stack as { route?: { path: string | string[] } }[]).flatMap((l) => (l.route === undefined ? [] : [l.route.path].flat()));
-  server = app.listen(0, "127.0.0.1");
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  adminUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   gateway = await Gateway.start({ redisUrl: privateRedis.url() });
 });
 
 afterAll(async () => {
   await gateway.stop();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
   await redis.quit();
   await db.close();
   await privateRedis.stop();
@@ -113,7 +105,7 @@ test("the document lists operations of both APIs", () => {
 });
 
 test("the control plane serves the document, without a token", async () => {
-  const res = await fetch(`${adminUrl}/openapi.yaml`);
+  const res = await fetch(`${server.url}/openapi.yaml`);
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toMatch(/^application\/yaml/);
   expect(await res.text()).toBe(DOCUMENT);
@@ -141,7 +133,7 @@ test("the only routes under /admin outside the document are the admin UI's pages
 test.each(adminOperations.map((op) => [op.method, op.path] as const))(
   "%s %s answers on the control plane (a route, not not_found / method_not_allowed)",
   async (method, p) => {
-    const res = await fetch(adminUrl + concrete(p), {
+    const res = await fetch(server.url + concrete(p), {
       method,
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
       body: method === "GET" || method === "DELETE" ? undefined : "{}",
@@ -168,7 +160,7 @@ test.each(shopperOperations.map((op) => [op.method, op.path] as const))(
 
 test("the admin API and the payment webhook are not reachable through the gateway, even with the admin token", async () => {
   const marker = "Marker Sale 7f3a";
-  const created = await fetch(`${adminUrl}/admin/api/sales`, {
+  const created = await fetch(`${server.url}/admin/api/sales`, {
     method: "POST",
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
     body: JSON.stringify({ id: "marker", name: marker, price: 1, stock: 1, deduction: "order", startsAt: "2030-01-01T00:00:00Z", endsAt: "2030-01-02T00:00:00Z" }),
@@ -185,5 +177,5 @@ test("the admin API and the payment webhook are not reachable through the gatewa
     expect(res.status).toBeLessThan(500);
     expect(res.text).not.toContain(marker);
   }
-  expect((await fetch(`${adminUrl}/admin/api/sales/marker`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200);
+  expect((await fetch(`${server.url}/admin/api/sales/marker`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200);
 });

@@ -5,15 +5,13 @@
  * pending with no worker reading them. Each is reported in the sale's stats, in the job's log
  * and on /metrics, alone, and gone once undone; the sale ends counted.
  */
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { createLogger, createRedis, type Logger, type Redis } from "@flash-sale/node-common";
-import { createAdminApp } from "../control-plane/src/app";
+import { createRedis, type Logger, type Redis } from "@flash-sale/node-common";
 import { reconcileSalesJob } from "../control-plane/src/jobs/reconcile-sales";
 import { ControlPlaneMetrics } from "../control-plane/src/metrics";
 import { SaleRepository } from "../control-plane/src/sales/repository";
-import { NO_GATEWAY_METRICS, TEST_ADMIN_TOKEN } from "./support/control-plane";
+import { serveAdminApp, type ServedApp } from "./support/admin-app";
+import { TEST_ADMIN_TOKEN } from "./support/control-plane";
 import { countSale, waitForRows } from "./support/counts";
 import { PrivateRedis } from "./support/private-redis";
 import { scrape } from "./support/prometheus";
@@ -30,8 +28,7 @@ const SALE = "watched";
 let redisServer: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
-let server: Server;
-let baseUrl: string;
+let server: ServedApp;
 const lines: { level: string; obj: any; msg: string }[] = [];
 
 /** A logger that keeps what it is told. */
@@ -41,7 +38,7 @@ function recordingLogger(): Logger {
 }
 
 async function admin(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(baseUrl + path, {
+  const res = await fetch(server.url + path, {
     method,
     headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -53,22 +50,11 @@ beforeAll(async () => {
   redisServer = await PrivateRedis.start();
   redis = createRedis(redisServer.url(), "test");
   db = await createTestDatabase("control_plane_reconciliation");
-  const app = createAdminApp({
-    pool: db.pool,
-    redis,
-    adminToken: TEST_ADMIN_TOKEN,
-    gatewayMetricsUrl: NO_GATEWAY_METRICS,
-    defaults: { limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 } },
-    logger: createLogger("control-plane-test", "silent"),
-    metrics: new ControlPlaneMetrics(redis, db.pool, IDLE_LIMIT_MS),
-  });
-  server = app.listen(0, "127.0.0.1");
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await serveAdminApp({ pool: db.pool, redis, metrics: new ControlPlaneMetrics(redis, db.pool, IDLE_LIMIT_MS) });
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server?.close(() => resolve()));
+  await server?.close();
   redis?.disconnect();
   await db?.close();
   await redisServer?.destroy();
@@ -79,7 +65,7 @@ async function reconcile() {
   const from = lines.length;
   await reconcileSalesJob({ redis, repository: new SaleRepository(db.pool), logger: recordingLogger(), workerIdleLimitMs: IDLE_LIMIT_MS }, "0 * * * * *", 10_000).run();
   const warnings = lines.slice(from).filter((l) => l.level === "warn" && l.obj.saleId === SALE);
-  const metrics = await scrape(`${baseUrl}/metrics`);
+  const metrics = await scrape(`${server.url}/metrics`);
   const sale = { sale: SALE };
   return {
     stats: (await admin("GET", `/admin/api/sales/${SALE}`)).stats.reconciliation,

@@ -6,12 +6,9 @@
  * Redis is down answered 503 and applied once Redis answers; applies ordered by revision;
  * deletes refused while orders exist.
  */
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createLogger, createRedis, type Redis } from "@flash-sale/node-common";
 import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/core/sale";
-import { createAdminApp } from "../control-plane/src/app";
 import { keepSalesBuiltJob } from "../control-plane/src/jobs/keep-sales-built";
 import { SalePublisher } from "../control-plane/src/sales/publisher";
 import { SaleRepository } from "../control-plane/src/sales/repository";
@@ -20,17 +17,15 @@ import { saleInputSchema } from "../control-plane/src/sales/schema";
 import { PrivateRedis } from "./support/private-redis";
 import { buyAll } from "./support/purchase-script";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { NO_GATEWAY_METRICS } from "./support/control-plane";
+import { serveAdminApp, TEST_LIMITS as LIMITS, type ServedApp } from "./support/admin-app";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
-const LIMITS = { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 };
 const HOUR = 3_600_000;
 
 let privateRedis: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
-let server: Server;
-let baseUrl: string;
+let server: ServedApp;
 
 interface ApiAnswer {
   status: number;
@@ -38,7 +33,7 @@ interface ApiAnswer {
 }
 
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
-  const res = await fetch(baseUrl + path, {
+  const res = await fetch(server.url + path, {
     method,
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -123,21 +118,11 @@ beforeAll(async () => {
   privateRedis = await PrivateRedis.start();
   redis = createRedis(privateRedis.url(), "control-plane-test");
   db = await createTestDatabase("control_plane_sale_changes");
-  const app = createAdminApp({
-    pool: db.pool,
-    redis,
-    adminToken: ADMIN_TOKEN,
-    gatewayMetricsUrl: NO_GATEWAY_METRICS,
-    defaults: { limits: LIMITS },
-    logger: createLogger("control-plane-test", "silent"),
-  });
-  server = app.listen(0, "127.0.0.1");
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await serveAdminApp({ pool: db.pool, redis, adminToken: ADMIN_TOKEN });
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
   await redis.quit();
   await db.close();
   await privateRedis.stop();
@@ -540,7 +525,7 @@ describe("authentication and the actor header", () => {
       ["POST", "/admin/api/sales/guarded/end"],
       ["GET", "/admin/api/sales/guarded/audit"],
     ]) {
-      const res = await fetch(`${baseUrl}${path}`, {
+      const res = await fetch(`${server.url}${path}`, {
         method,
         headers: { authorization: "Bearer wrong", "content-type": "application/json" },
         body: method === "PATCH" ? JSON.stringify({ stock: 1 }) : undefined,

@@ -16,6 +16,8 @@ import * as gcra from "@flash-sale/gateway-lua/core/gcra";
 import * as ids from "@flash-sale/gateway-lua/core/ids";
 import * as jwt from "@flash-sale/gateway-lua/core/jwt";
 import * as orderRecord from "@flash-sale/gateway-lua/core/order_record";
+import * as payReply from "@flash-sale/gateway-lua/core/pay_reply";
+import * as purchaseReply from "@flash-sale/gateway-lua/core/purchase_reply";
 import * as purchaseRequest from "@flash-sale/gateway-lua/core/purchase_request";
 import * as redisUrl from "@flash-sale/gateway-lua/core/redis_url";
 import * as sale from "@flash-sale/gateway-lua/core/sale";
@@ -34,6 +36,8 @@ const MODULES: Record<string, Record<string, (...args: never[]) => unknown>> = {
   "core.ids": ids as never,
   "core.jwt": jwt as never,
   "core.order_record": orderRecord as never,
+  "core.pay_reply": payReply as never,
+  "core.purchase_reply": purchaseReply as never,
   "core.purchase_request": purchaseRequest as never,
   "core.redis_url": redisUrl as never,
   "core.sale": sale as never,
@@ -199,6 +203,9 @@ test("request checks, ids, URLs, GCRA and the sale window agree", async () => {
     { module: "core.sale", fn: "parsePublishedSale", args: [published] },
     { module: "core.sale", fn: "parsePublishedSale", args: [{ ...published, stock: -1 }] },
     ...[999, 1000, 1999, 2000].map((t) => ({ module: "core.sale", fn: "saleWindowAt", args: [published, t] })),
+    // Script replies as Lua tables (1-based) and as Node arrays: the codes index from 0 in both.
+    ...[[0, "s.3.12", 4], [1], [3, 2], [8, "upcoming"], [99], [0.5], [0, 12, 4], [], "OK"].map((reply) => ({ module: "core.purchase_reply", fn: "decodePurchaseReply", args: [reply] })),
+    ...[[0], [5], [6], "OK"].map((reply) => ({ module: "core.pay_reply", fn: "payOutcome", args: [reply] })),
   ];
   await expectSameInBoth("unused-secret-unused-secret-unused", cases);
 });

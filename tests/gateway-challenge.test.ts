@@ -13,7 +13,7 @@ import type { PrivateRedis } from "./support/private-redis";
 import type { TestDatabase } from "./support/test-database";
 import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
-import { waitFor, type WorkerProcess } from "./support/stream-fixtures";
+import { waitFor } from "./support/stream-fixtures";
 import { balancedCount, countSale, snapshot, waitForRows } from "./support/counts";
 import { purchase, request, type HttpResponse } from "./support/http";
 import { signToken } from "./support/tokens";
@@ -26,7 +26,6 @@ let db: TestDatabase;
 let controlPlane: ControlPlane;
 let gateway: Gateway;
 let otherGateway: Gateway;
-let worker: WorkerProcess;
 
 const SALE = "ch-open";
 const OTHER_SALE = "ch-other";
@@ -41,7 +40,6 @@ beforeAll(async () => {
   const knobs = { ...LOAD_TEST_KNOBS, challenge_lead_seconds: String(LEAD_SEC) };
   stack = await TestStack.start({ name: "challenge", knobs, worker: {} });
   ({ redisServer, redis, db, controlPlane, gateway } = stack);
-  worker = stack.worker!;
   otherGateway = await Gateway.start({ redisUrl: redisServer.url(), knobs });
   const now = Date.now();
   await controlPlane.createSale({ id: SALE, stock: 10, perUserLimit: 3, challenge: true, limits });

@@ -4,27 +4,22 @@
  */
 import type { Redis } from "@flash-sale/node-common";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import type { PrivateRedis } from "./support/private-redis";
 import type { TestDatabase } from "./support/test-database";
 import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
-import type { WorkerProcess } from "./support/stream-fixtures";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { purchase } from "./support/http";
 import { signToken } from "./support/tokens";
 
 let stack: TestStack;
-let redisServer: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
 let controlPlane: ControlPlane;
 let gateway: Gateway;
-let worker: WorkerProcess;
 
 beforeAll(async () => {
   stack = await TestStack.start({ name: "counted_sale", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 1000 } });
-  ({ redisServer, redis, db, controlPlane, gateway } = stack);
-  worker = stack.worker!;
+  ({ redis, db, controlPlane, gateway } = stack);
 });
 
 afterAll(async () => {

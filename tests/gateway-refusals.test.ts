@@ -5,7 +5,6 @@
 import type { Redis } from "@flash-sale/node-common";
 import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/gateway-lua/core/errors";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import type { PrivateRedis } from "./support/private-redis";
 import type { TestDatabase } from "./support/test-database";
 import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
@@ -14,7 +13,6 @@ import { request, type HttpRequest, type HttpResponse } from "./support/http";
 import { b64url, signToken } from "./support/tokens";
 
 let stack: TestStack;
-let redisServer: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
 let controlPlane: ControlPlane;
@@ -23,7 +21,7 @@ const OPEN = "open-sale";
 
 beforeAll(async () => {
   stack = await TestStack.start({ name: "refusals", knobs: LOAD_TEST_KNOBS });
-  ({ redisServer, redis, db, controlPlane, gateway } = stack);
+  ({ redis, db, controlPlane, gateway } = stack);
   const now = Date.now();
   const limits = { userRatePerSecond: 10000, userBurst: 10000, admitPerSecond: 100000 };
   await controlPlane.createSale({ id: OPEN, stock: 10, perUserLimit: 2, limits });

@@ -11,11 +11,10 @@ import path from "node:path";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import type { Redis } from "@flash-sale/node-common";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import type { PrivateRedis } from "./support/private-redis";
 import type { TestDatabase } from "./support/test-database";
 import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
-import { REPO_ROOT, waitFor, type WorkerProcess } from "./support/stream-fixtures";
+import { REPO_ROOT, waitFor } from "./support/stream-fixtures";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { purchase } from "./support/http";
 import { signToken } from "./support/tokens";
@@ -30,18 +29,15 @@ const SECONDS = 6;
 const SHOPPERS = 80_000;
 
 let stack: TestStack;
-let redisServer: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
 let controlPlane: ControlPlane;
 let gateway: Gateway;
-let worker: WorkerProcess;
 let tmp: string;
 
 beforeAll(async () => {
   stack = await TestStack.start({ name: "gateway_reload", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 1000 } });
-  ({ redisServer, redis, db, controlPlane, gateway } = stack);
-  worker = stack.worker!;
+  ({ redis, db, controlPlane, gateway } = stack);
   tmp = mkdtempSync(path.join(tmpdir(), "fs-reload-"));
 });
 

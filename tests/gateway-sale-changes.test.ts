@@ -5,11 +5,9 @@
  */
 import type { Redis } from "@flash-sale/node-common";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import type { PrivateRedis } from "./support/private-redis";
 import type { TestDatabase } from "./support/test-database";
 import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
-import type { WorkerProcess } from "./support/stream-fixtures";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { purchase, request } from "./support/http";
 import { signToken } from "./support/tokens";
@@ -17,12 +15,10 @@ import { signToken } from "./support/tokens";
 jest.setTimeout(60_000);
 
 let stack: TestStack;
-let redisServer: PrivateRedis;
 let redis: Redis;
 let db: TestDatabase;
 let controlPlane: ControlPlane;
 let gateway: Gateway;
-let worker: WorkerProcess;
 
 /** The gateways poll the config version every 250 ms; the contract is "within one second". */
 const APPLY_WITHIN_MS = 1000;
@@ -31,8 +27,7 @@ const PARALLEL = 6;
 
 beforeAll(async () => {
   stack = await TestStack.start({ name: "gateway_sale_changes", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 100 } });
-  ({ redisServer, redis, db, controlPlane, gateway } = stack);
-  worker = stack.worker!;
+  ({ redis, db, controlPlane, gateway } = stack);
 });
 
 afterAll(async () => {

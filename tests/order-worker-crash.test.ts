@@ -7,25 +7,17 @@
 import os from "node:os";
 import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
-import { createRedis, type Redis } from "@flash-sale/node-common";
-import { PrivateRedis } from "./support/private-redis";
 import { buyAll, type AcceptedOrder, type Attempt } from "./support/purchase-script";
-import { drainState, drainedState, publishSale, startWorker, waitFor, type WorkerProcess } from "./support/stream-fixtures";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { drainState, drainedState, publishSale, waitFor, type WorkerProcess } from "./support/stream-fixtures";
+import { useWorkerBench } from "./support/worker-bench";
 
-let server: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
-let workers: WorkerProcess[] = [];
+const bench = useWorkerBench("order-worker-crash");
 
 const BATCH = 100;
 
 /** name "": the default consumer name. */
 function worker(name: string, fault?: string, extra: Record<string, string> = {}): WorkerProcess {
-  const env: Record<string, string> = fault === undefined ? extra : { ...extra, FS_WORKER_FAULT: fault };
-  const w = startWorker({ redisUrl: server.url(), databaseUrl: db.url, name, batchSize: BATCH, env });
-  workers.push(w);
-  return w;
+  return bench.worker(name, { batchSize: BATCH, env: fault === undefined ? extra : { ...extra, FS_WORKER_FAULT: fault } });
 }
 
 /**
@@ -38,57 +30,35 @@ function attempts(from: number, to: number): Attempt[] {
 }
 
 async function openSale(id: string): Promise<AcceptedOrder[]> {
-  await publishSale(db.pool, redis, { id, stock: 1000, perUserLimit: 2 });
-  const first = await buyAll(redis, id, attempts(0, BATCH), 2);
+  await publishSale(bench.db.pool, bench.redis, { id, stock: 1000, perUserLimit: 2 });
+  const first = await buyAll(bench.redis, id, attempts(0, BATCH), 2);
   expect(first).toHaveLength(BATCH);
   return first;
 }
 
 async function buyTheRest(id: string, first: AcceptedOrder[]): Promise<AcceptedOrder[]> {
-  const rest = await buyAll(redis, id, attempts(BATCH, 300), 2);
+  const rest = await buyAll(bench.redis, id, attempts(BATCH, 300), 2);
   expect(rest).toHaveLength(300 - BATCH);
   return [...first, ...rest];
 }
 
 async function rowCount(): Promise<number> {
-  return Number((await db.pool.query<{ n: string }>("SELECT count(*) AS n FROM orders")).rows[0]?.n);
+  return Number((await bench.db.pool.query<{ n: string }>("SELECT count(*) AS n FROM orders")).rows[0]?.n);
 }
 
 async function drainWith(w: WorkerProcess, orders: AcceptedOrder[], buyers = 250): Promise<void> {
   const want = JSON.stringify(drainedState(orders));
-  await waitFor("the drain", async () => JSON.stringify(await drainState(db.pool, redis, orders)) === want);
-  expect(await drainState(db.pool, redis, orders)).toEqual(drainedState(orders));
+  await waitFor("the drain", async () => JSON.stringify(await drainState(bench.db.pool, bench.redis, orders)) === want);
+  expect(await drainState(bench.db.pool, bench.redis, orders)).toEqual(drainedState(orders));
   expect(drainedState(orders).distinctBuyers).toBe(buyers);
   expect(await w.stop()).toEqual({ code: 0, signal: null });
 }
 
 /** The order id a stream entry carries. */
 async function orderIdOf(stream: string, entryId: string): Promise<string> {
-  const [[, fields] = ["", []]] = await redis.xrange(stream, entryId, entryId);
+  const [[, fields] = ["", []]] = await bench.redis.xrange(stream, entryId, entryId);
   return fields[fields.indexOf(ORDER_FIELDS.orderId) + 1] as string;
 }
-
-beforeAll(async () => {
-  server = await PrivateRedis.start();
-  redis = createRedis(server.url(), "order-worker-crash-test");
-  db = await createTestDatabase("order_worker_crash");
-});
-
-beforeEach(async () => {
-  await redis.flushall();
-  await db.pool.query("TRUNCATE orders, sales");
-});
-
-afterEach(() => {
-  for (const w of workers) w.child.kill("SIGKILL");
-  workers = [];
-});
-
-afterAll(async () => {
-  redis.disconnect();
-  await db.close();
-  await server.stop();
-});
 
 test("SIGKILL between commit and ack: another worker claims the batch, every order lands once", async () => {
   const first = await openSale("crash-commit");
@@ -97,7 +67,7 @@ test("SIGKILL between commit and ack: another worker claims the batch, every ord
   expect(await doomed.exited).toEqual({ code: null, signal: "SIGKILL" });
   // The batch is in Postgres, but unacknowledged: still pending, still `pending` in Redis.
   expect(await rowCount()).toBe(BATCH);
-  const crashed = await drainState(db.pool, redis, first);
+  const crashed = await drainState(bench.db.pool, bench.redis, first);
   expect(crashed.pending).toBe(BATCH);
   expect(crashed.notConfirmed).toHaveLength(BATCH);
 
@@ -115,7 +85,7 @@ test("SIGKILL mid-batch (before COMMIT): nothing of the batch is written, anothe
   const doomed = worker("w-doomed", "kill-mid-batch");
   expect(await doomed.exited).toEqual({ code: null, signal: "SIGKILL" });
   expect(await rowCount()).toBe(0);
-  expect((await drainState(db.pool, redis, first)).pending).toBe(BATCH);
+  expect((await drainState(bench.db.pool, bench.redis, first)).pending).toBe(BATCH);
 
   const orders = await buyTheRest("crash-mid", first);
   const rescuer = worker("w-rescuer");
@@ -125,8 +95,8 @@ test("SIGKILL mid-batch (before COMMIT): nothing of the batch is written, anothe
 
 test("SIGKILL mid-backlog, restarted under the default name (the host's): its pending entries move again within 5 s", async () => {
   const id = "crash-same";
-  await publishSale(db.pool, redis, { id, stock: 3000, perUserLimit: 1 });
-  const orders = await buyAll(redis, id, Array.from({ length: 2000 }, (_, i) => ({ userId: `b${i}`, qty: 1 })), 1);
+  await publishSale(bench.db.pool, bench.redis, { id, stock: 3000, perUserLimit: 1 });
+  const orders = await buyAll(bench.redis, id, Array.from({ length: 2000 }, (_, i) => ({ userId: `b${i}`, qty: 1 })), 1);
   // No claims of idle entries: only re-reading its own pending entries can land the killed batches.
   const noClaims = { FS_WORKER_CLAIM_IDLE_MS: "600000" };
 
@@ -135,7 +105,7 @@ test("SIGKILL mid-backlog, restarted under the default name (the host's): its pe
   expect(doomed.logs.find((l) => l.msg === "order worker started")?.consumer).toBe(os.hostname());
   expect(await rowCount()).toBe(0);
   const stream = saleKeys(id).stream;
-  const left = (await redis.xpending(stream, ORDER_CONSUMER_GROUP, "-", "+", 10_000, os.hostname())) as [string, ...unknown[]][];
+  const left = (await bench.redis.xpending(stream, ORDER_CONSUMER_GROUP, "-", "+", 10_000, os.hostname())) as [string, ...unknown[]][];
   expect(left.length).toBeGreaterThanOrEqual(BATCH);
   const leftOrders = await Promise.all(left.map(async ([entryId]) => orderIdOf(stream, entryId)));
 
@@ -144,7 +114,7 @@ test("SIGKILL mid-backlog, restarted under the default name (the host's): its pe
   await waitFor("the first row after the restart", async () => (await rowCount()) > 0, 5000);
   await waitFor(
     "the killed worker's pending orders in Postgres",
-    async () => Number((await db.pool.query("SELECT count(*) FROM orders WHERE order_id = ANY($1)", [leftOrders])).rows[0].count) === left.length,
+    async () => Number((await bench.db.pool.query("SELECT count(*) FROM orders WHERE order_id = ANY($1)", [leftOrders])).rows[0].count) === left.length,
     5000 - (Date.now() - restartedAt),
   );
   expect(again.logs.some((l) => l.msg === "re-reading this consumer's pending entries")).toBe(true);

@@ -4,54 +4,32 @@
  * left unacknowledged.
  */
 import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { createRedis, type Redis } from "@flash-sale/node-common";
-import { PrivateRedis } from "./support/private-redis";
 import { buyAll, type AcceptedOrder } from "./support/purchase-script";
-import { drainState, drainedState, publishSale, startWorker, waitFor, type WorkerProcess } from "./support/stream-fixtures";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { drainState, drainedState, publishSale, waitFor } from "./support/stream-fixtures";
+import { useWorkerBench } from "./support/worker-bench";
 
-let server: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
-let workers: WorkerProcess[] = [];
+const bench = useWorkerBench("order-worker-group");
 
 const SALES = ["group-a", "group-b", "group-c"];
 const PER_SALE = 2000;
 
-function worker(name: string): WorkerProcess {
-  const w = startWorker({ redisUrl: server.url(), databaseUrl: db.url, name, batchSize: 100 });
-  workers.push(w);
-  return w;
-}
+const worker = (name: string) => bench.worker(name, { batchSize: 100 });
 
 async function buyRound(prefix: string): Promise<AcceptedOrder[]> {
   const orders: AcceptedOrder[] = [];
   for (const sale of SALES) {
     const users = Array.from({ length: PER_SALE / 2 }, (_, i) => ({ userId: `${prefix}${i}`, qty: 1 }));
-    orders.push(...(await buyAll(redis, sale, users, 1)));
+    orders.push(...(await buyAll(bench.redis, sale, users, 1)));
   }
   return orders;
 }
 
 async function rowCount(): Promise<number> {
-  return Number((await db.pool.query<{ n: string }>("SELECT count(*) AS n FROM orders")).rows[0]?.n);
+  return Number((await bench.db.pool.query<{ n: string }>("SELECT count(*) AS n FROM orders")).rows[0]?.n);
 }
 
-beforeAll(async () => {
-  server = await PrivateRedis.start();
-  redis = createRedis(server.url(), "order-worker-group-test");
-  db = await createTestDatabase("order_worker_group");
-});
-
-afterAll(async () => {
-  for (const w of workers) w.child.kill("SIGKILL");
-  redis.disconnect();
-  await db.close();
-  await server.stop();
-});
-
 test("two workers, one SIGKILLed half-way and restarted: rows = distinct orders = accepted entries, all acknowledged", async () => {
-  for (const id of SALES) await publishSale(db.pool, redis, { id, stock: PER_SALE, perUserLimit: 1 });
+  for (const id of SALES) await publishSale(bench.db.pool, bench.redis, { id, stock: PER_SALE, perUserLimit: 1 });
   const all = [...(await buyRound("early")), ...(await buyRound("late"))];
   expect(all).toHaveLength(SALES.length * PER_SALE);
   const a = worker("w-a");
@@ -59,17 +37,17 @@ test("two workers, one SIGKILLed half-way and restarted: rows = distinct orders 
   await waitFor("a third of the backlog written", async () => (await rowCount()) >= all.length / 3);
 
   // Hold the orders table: each worker's next batches (two in flight) wait in their INSERT.
-  const lock = await db.pool.connect();
+  const lock = await bench.db.pool.connect();
   try {
     await lock.query("BEGIN");
     await lock.query("LOCK TABLE orders IN SHARE MODE");
     const waiting = `SELECT count(*) AS n FROM pg_stat_activity
       WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO orders%'`;
     // From another session: pg_stat_activity holds still within a transaction.
-    await waitFor("four batches waiting on the lock", async () => Number((await db.pool.query<{ n: string }>(waiting)).rows[0]?.n) === 4);
+    await waitFor("four batches waiting on the lock", async () => Number((await bench.db.pool.query<{ n: string }>(waiting)).rows[0]?.n) === 4);
     const rowsAtKill = await rowCount();
     const pendingOfA = (await Promise.all(
-      SALES.map(async (s) => ((await redis.xpending(saleKeys(s).stream, ORDER_CONSUMER_GROUP, "-", "+", 10_000, "w-a")) as unknown[]).length),
+      SALES.map(async (s) => ((await bench.redis.xpending(saleKeys(s).stream, ORDER_CONSUMER_GROUP, "-", "+", 10_000, "w-a")) as unknown[]).length),
     )).reduce((x, y) => x + y, 0);
     expect(pendingOfA).toBeGreaterThan(0);
     expect(rowsAtKill).toBeLessThan(all.length);
@@ -80,19 +58,19 @@ test("two workers, one SIGKILLed half-way and restarted: rows = distinct orders 
     const restarted = worker("w-a");
 
     const want = JSON.stringify(drainedState(all));
-    await waitFor("the drain", async () => JSON.stringify(await drainState(db.pool, redis, all)) === want, 60_000);
-    expect(await drainState(db.pool, redis, all)).toEqual(drainedState(all));
+    await waitFor("the drain", async () => JSON.stringify(await drainState(bench.db.pool, bench.redis, all)) === want, 60_000);
+    expect(await drainState(bench.db.pool, bench.redis, all)).toEqual(drainedState(all));
     expect(drainedState(all).distinctBuyers).toBe(SALES.length * PER_SALE);
 
     // Every entry of the three streams accounted for: one row each, none pending in any consumer.
-    const lengths = await Promise.all(SALES.map((s) => redis.xlen(saleKeys(s).stream)));
+    const lengths = await Promise.all(SALES.map((s) => bench.redis.xlen(saleKeys(s).stream)));
     expect(lengths).toEqual(SALES.map(() => PER_SALE));
-    const perSale = await db.pool.query<{ sale_id: string; n: string; orders: string }>(
+    const perSale = await bench.db.pool.query<{ sale_id: string; n: string; orders: string }>(
       "SELECT sale_id, count(*) AS n, count(DISTINCT order_id) AS orders FROM orders GROUP BY sale_id ORDER BY sale_id",
     );
     expect(perSale.rows).toEqual(SALES.map((s) => ({ sale_id: s, n: String(PER_SALE), orders: String(PER_SALE) })));
     for (const s of SALES) {
-      expect(await redis.xpending(saleKeys(s).stream, ORDER_CONSUMER_GROUP)).toEqual([0, null, null, null]);
+      expect(await bench.redis.xpending(saleKeys(s).stream, ORDER_CONSUMER_GROUP)).toEqual([0, null, null, null]);
     }
     // The killed worker's batches were taken up: by itself, restarted, or claimed by the other.
     const reread = restarted.logs.some((l) => l.msg === "re-reading this consumer's pending entries");

@@ -8,45 +8,38 @@
  */
 import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
-import { createRedis, type Redis } from "@flash-sale/node-common";
 import { payOrder } from "../control-plane/src/payments/order-payment";
 import { expireReservations } from "../control-plane/src/reservations/expiry";
 import { countSale, countStatusChanges, postgresOrderStatuses, redisOrderStatuses, waitForStatuses } from "./support/counts";
-import { PrivateRedis } from "./support/private-redis";
 import { scrape } from "./support/prometheus";
 import { buyAll, type AcceptedOrder } from "./support/purchase-script";
-import { publishSale, startWorker, waitFor, type WorkerProcess } from "./support/stream-fixtures";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { publishSale, waitFor, type WorkerProcess } from "./support/stream-fixtures";
+import { useWorkerBench } from "./support/worker-bench";
 
-let server: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
-let workers: WorkerProcess[] = [];
+const bench = useWorkerBench("order-worker-statuses");
 
 const BATCH = 100;
 
 function worker(name: string, env: Record<string, string> = {}): WorkerProcess {
-  const w = startWorker({ redisUrl: server.url(), databaseUrl: db.url, name, batchSize: BATCH, env });
-  workers.push(w);
-  return w;
+  return bench.worker(name, { batchSize: BATCH, env });
 }
 
 async function openSale(id: string, orders: number): Promise<AcceptedOrder[]> {
-  await publishSale(db.pool, redis, { id, stock: 1000, perUserLimit: 1, deduction: "reserve" });
-  const accepted = await buyAll(redis, id, Array.from({ length: orders }, (_, i) => ({ userId: `${id}-u${i}`, qty: 1 })), 1);
+  await publishSale(bench.db.pool, bench.redis, { id, stock: 1000, perUserLimit: 1, deduction: "reserve" });
+  const accepted = await buyAll(bench.redis, id, Array.from({ length: orders }, (_, i) => ({ userId: `${id}-u${i}`, qty: 1 })), 1);
   expect(accepted).toHaveLength(orders);
   return accepted;
 }
 
 async function payAll(orders: AcceptedOrder[]): Promise<void> {
-  for (const outcome of await Promise.all(orders.map((o) => payOrder(redis, parseOrderId(o.orderId)!, "reserve")))) {
+  for (const outcome of await Promise.all(orders.map((o) => payOrder(bench.redis, parseOrderId(o.orderId)!, "reserve")))) {
     expect(outcome).toBe("paid");
   }
 }
 
 /** Expires every order not paid (a payment timeout of 0: all are due). */
 async function expireTheRest(saleId: string): Promise<number> {
-  return (await expireReservations(redis, { id: saleId, deduction: "reserve", paymentTimeoutMs: 0 })).expiredOrders;
+  return (await expireReservations(bench.redis, { id: saleId, deduction: "reserve", paymentTimeoutMs: 0 })).expiredOrders;
 }
 
 function logged(w: WorkerProcess, msg: string, field: string): number {
@@ -55,12 +48,12 @@ function logged(w: WorkerProcess, msg: string, field: string): number {
 
 /** Everything counted once the worker applied every change: `paid` of `orders` paid, the rest expired. */
 async function expectCounted(saleId: string, orders: number, paid: number): Promise<void> {
-  await waitForStatuses(redis, db.pool, saleId, "reserved");
+  await waitForStatuses(bench.redis, bench.db.pool, saleId, "reserved");
   const statuses = { paid, expired: orders - paid };
-  expect(await redisOrderStatuses(redis, saleId, "reserved")).toEqual(statuses);
-  expect(await postgresOrderStatuses(db.pool, saleId, "reserved")).toEqual(statuses);
+  expect(await redisOrderStatuses(bench.redis, saleId, "reserved")).toEqual(statuses);
+  expect(await postgresOrderStatuses(bench.db.pool, saleId, "reserved")).toEqual(statuses);
   // Expired orders gave their units back; they still count against the shoppers' limit.
-  expect(await countSale(redis, db.pool, saleId)).toEqual({
+  expect(await countSale(bench.redis, bench.db.pool, saleId)).toEqual({
     unitsLeft: 1000 - paid,
     unitsSold: paid,
     buyers: orders,
@@ -72,43 +65,21 @@ async function expectCounted(saleId: string, orders: number, paid: number): Prom
     pgUnits: orders,
     pgDuplicateUsers: 0,
   });
-  expect(await countStatusChanges(redis, saleId)).toEqual({ entries: orders, unacknowledged: 0 });
+  expect(await countStatusChanges(bench.redis, saleId)).toEqual({ entries: orders, unacknowledged: 0 });
   // Each row says when its status changed: the time Redis stamped the change's entry.
   const stamped = new Map<string, number>();
-  for (const [id, fields] of await redis.xrange(saleKeys(saleId).statusChanges, "-", "+")) {
+  for (const [id, fields] of await bench.redis.xrange(saleKeys(saleId).statusChanges, "-", "+")) {
     const f = new Map<string, string>();
     for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
     stamped.set(`${saleId}.${f.get("epoch")}.${f.get("n")}`, Number(id.split("-")[0]));
   }
-  const rows = await db.pool.query<{ order_id: string; at_ms: number }>(
+  const rows = await bench.db.pool.query<{ order_id: string; at_ms: number }>(
     "SELECT order_id, (extract(epoch FROM status_changed_at) * 1000)::float8 AS at_ms FROM orders WHERE sale_id = $1",
     [saleId],
   );
   expect(rows.rows.filter((r) => r.at_ms !== stamped.get(r.order_id)).map((r) => r.order_id)).toEqual([]);
-  expect((await redis.xpending(saleKeys(saleId).stream, ORDER_CONSUMER_GROUP))[0]).toBe(0);
+  expect((await bench.redis.xpending(saleKeys(saleId).stream, ORDER_CONSUMER_GROUP))[0]).toBe(0);
 }
-
-beforeAll(async () => {
-  server = await PrivateRedis.start();
-  redis = createRedis(server.url(), "order-worker-statuses-test");
-  db = await createTestDatabase("order_worker_statuses");
-});
-
-beforeEach(async () => {
-  await redis.flushall();
-  await db.pool.query("TRUNCATE orders, sales");
-});
-
-afterEach(() => {
-  for (const w of workers) w.child.kill("SIGKILL");
-  workers = [];
-});
-
-afterAll(async () => {
-  redis.disconnect();
-  await db.close();
-  await server.stop();
-});
 
 test("payments ahead of their orders' rows wait, pending, and land once the rows are in; then the expiries; counted", async () => {
   const id = "statuses-ahead";
@@ -118,7 +89,7 @@ test("payments ahead of their orders' rows wait, pending, and land once the rows
   await payAll(orders.slice(200));
   // No claims of idle entries: only the changes held by the worker can land.
   const w = worker("w-statuses", { FS_WORKER_CLAIM_IDLE_MS: "600000" });
-  await waitFor("the paid statuses in Postgres", async () => (await postgresOrderStatuses(db.pool, id, "reserved")).paid === 100, 10_000);
+  await waitFor("the paid statuses in Postgres", async () => (await postgresOrderStatuses(bench.db.pool, id, "reserved")).paid === 100, 10_000);
   expect(logged(w, "status changes wait for their orders' rows: left pending, tried again with the next batches", "statuses")).toBe(100);
 
   expect(await expireTheRest(id)).toBe(200);
@@ -139,12 +110,12 @@ test("SIGKILL between commit and ack: the changes are redelivered and set none a
   // Its one batch: the 100 orders and the 60 payments, committed, then the kill before the ack.
   const doomed = worker("w-doomed", { FS_WORKER_FAULT: "kill-after-commit" });
   expect(await doomed.exited).toEqual({ code: null, signal: "SIGKILL" });
-  expect(await postgresOrderStatuses(db.pool, id, "reserved")).toEqual({ paid: 60, reserved: 40 });
-  expect(await countStatusChanges(redis, id)).toEqual({ entries: 60, unacknowledged: 60 });
-  expect((await redis.xpending(saleKeys(id).stream, ORDER_CONSUMER_GROUP))[0]).toBe(BATCH);
+  expect(await postgresOrderStatuses(bench.db.pool, id, "reserved")).toEqual({ paid: 60, reserved: 40 });
+  expect(await countStatusChanges(bench.redis, id)).toEqual({ entries: 60, unacknowledged: 60 });
+  expect((await bench.redis.xpending(saleKeys(id).stream, ORDER_CONSUMER_GROUP))[0]).toBe(BATCH);
 
   const rescuer = worker("w-rescuer");
-  await waitFor("the claimed changes acknowledged", async () => (await countStatusChanges(redis, id)).unacknowledged === 0);
+  await waitFor("the claimed changes acknowledged", async () => (await countStatusChanges(bench.redis, id)).unacknowledged === 0);
   expect(await expireTheRest(id)).toBe(40);
   await expectCounted(id, BATCH, 60);
   expect(logged(rescuer, "redelivered orders already in Postgres: skipped", "orders")).toBe(BATCH);

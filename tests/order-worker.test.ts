@@ -4,85 +4,38 @@
  */
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import path from "node:path";
-import { createRedis, RedisScript, type Redis } from "@flash-sale/node-common";
+import { RedisScript } from "@flash-sale/node-common";
 import { CONFIRM_CHUNK, ORDER_COST } from "../order-worker/src/order-confirmer";
-import { PrivateRedis } from "./support/private-redis";
 import { buyAll, type AcceptedOrder, type Attempt } from "./support/purchase-script";
-import {
-  drainState,
-  drainedState,
-  insertSaleRow,
-  publishSale,
-  publishSaleConfig,
-  REPO_ROOT,
-  startWorker,
-  waitFor,
-  type WorkerProcess,
-} from "./support/stream-fixtures";
+import { drainState, drainedState, insertSaleRow, publishSale, publishSaleConfig, REPO_ROOT, waitFor } from "./support/stream-fixtures";
 import { ScriptSlowlog } from "./support/script-slowlog";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { useWorkerBench } from "./support/worker-bench";
 
-let server: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
-let workers: WorkerProcess[] = [];
-
-function worker(name: string, batchSize?: number): WorkerProcess {
-  const w = startWorker({ redisUrl: server.url(), databaseUrl: db.url, name, batchSize });
-  workers.push(w);
-  return w;
-}
+const bench = useWorkerBench("order-worker");
 
 function users(prefix: string, n: number, qty = 1): Attempt[] {
   return Array.from({ length: n }, (_, i) => ({ userId: `${prefix}${i}`, qty }));
 }
 
-async function drained(orders: AcceptedOrder[]): Promise<boolean> {
-  const state = await drainState(db.pool, redis, orders);
-  return JSON.stringify(state) === JSON.stringify(drainedState(orders));
-}
-
-beforeAll(async () => {
-  server = await PrivateRedis.start();
-  redis = createRedis(server.url(), "order-worker-test");
-  db = await createTestDatabase("order_worker");
-});
-
-beforeEach(async () => {
-  await redis.flushall();
-  await db.pool.query("TRUNCATE orders, sales");
-});
-
-afterEach(() => {
-  for (const w of workers) w.child.kill("SIGKILL");
-  workers = [];
-});
-
-afterAll(async () => {
-  redis.disconnect();
-  await db.close();
-  await server.stop();
-});
-
 test("drains every accepted order exactly once, confirms it, and exits 0 on SIGTERM", async () => {
   const a = { id: "drain-a", stock: 150, perUserLimit: 2 };
   const b = { id: "drain-b", stock: 1000, perUserLimit: 3 };
-  await publishSale(db.pool, redis, a);
-  await publishSale(db.pool, redis, b);
+  await publishSale(bench.db.pool, bench.redis, a);
+  await publishSale(bench.db.pool, bench.redis, b);
 
   // Accepted before the worker runs: 100 users once, then 50 of them a second time (sold out).
-  const before = await buyAll(redis, a.id, [...users("u", 100), ...users("u", 100)], a.perUserLimit);
+  const before = await buyAll(bench.redis, a.id, [...users("u", 100), ...users("u", 100)], a.perUserLimit);
   expect(before).toHaveLength(150);
-  const w = worker("w-drain");
+  const w = bench.worker("w-drain");
   // Accepted while it runs: 3 units each, and a 4th unit the limit refuses.
-  const during = await buyAll(redis, b.id, [...users("v", 80, 3), ...users("v", 20, 1)], b.perUserLimit);
+  const during = await buyAll(bench.redis, b.id, [...users("v", 80, 3), ...users("v", 20, 1)], b.perUserLimit);
   expect(during).toHaveLength(80);
   const all = [...before, ...during];
 
-  await waitFor("the drain", () => drained(all));
-  expect(await drainState(db.pool, redis, all)).toEqual(drainedState(all));
+  await waitFor("the drain", () => bench.drained(all));
+  expect(await drainState(bench.db.pool, bench.redis, all)).toEqual(drainedState(all));
   expect(drainedState(all).distinctBuyers).toBe(180);
-  const units = await db.pool.query<{ sale_id: string; units: string }>(
+  const units = await bench.db.pool.query<{ sale_id: string; units: string }>(
     "SELECT sale_id, sum(quantity) AS units FROM orders GROUP BY sale_id ORDER BY sale_id",
   );
   expect(units.rows).toEqual([
@@ -96,36 +49,36 @@ test("drains every accepted order exactly once, confirms it, and exits 0 on SIGT
 
 test("SIGTERM with a backlog: the batch in hand is committed and acknowledged, then exit 0", async () => {
   const sale = { id: "backlog", stock: 3000, perUserLimit: 1 };
-  await publishSale(db.pool, redis, sale);
-  const orders = await buyAll(redis, sale.id, users("u", 3000), sale.perUserLimit);
+  await publishSale(bench.db.pool, bench.redis, sale);
+  const orders = await buyAll(bench.redis, sale.id, users("u", 3000), sale.perUserLimit);
   expect(orders).toHaveLength(3000);
 
-  const first = worker("w-first", 100);
-  await waitFor("the first rows", async () => (await db.pool.query("SELECT 1 FROM orders LIMIT 1")).rowCount === 1);
+  const first = bench.worker("w-first", { batchSize: 100 });
+  await waitFor("the first rows", async () => (await bench.db.pool.query("SELECT 1 FROM orders LIMIT 1")).rowCount === 1);
   expect(await first.stop()).toEqual({ code: 0, signal: null });
 
   // Nothing the stopped worker read is left unacknowledged, and everything it read is in Postgres.
-  const state = await drainState(db.pool, redis, orders);
+  const state = await drainState(bench.db.pool, bench.redis, orders);
   expect(state.undelivered).toBeGreaterThan(0); // it did stop mid-backlog
   expect(state.pending).toBe(0);
   expect(state.unexpected).toEqual([]);
   expect(state.rows).toBe(3000 - state.undelivered);
   expect(state.notConfirmed).toHaveLength(state.undelivered);
 
-  const second = worker("w-second", 100);
-  await waitFor("the drain", () => drained(orders));
-  expect(await drainState(db.pool, redis, orders)).toEqual(drainedState(orders));
+  const second = bench.worker("w-second", { batchSize: 100 });
+  await waitFor("the drain", () => bench.drained(orders));
+  expect(await drainState(bench.db.pool, bench.redis, orders)).toEqual(drainedState(orders));
   expect(await second.stop()).toEqual({ code: 0, signal: null });
 });
 
 test("malformed entries are logged, acknowledged and skipped; orders of a sale missing in Postgres wait for it", async () => {
   const sale = { id: "mixed", stock: 100, perUserLimit: 1 };
   const ghost = { id: "ghost", stock: 100, perUserLimit: 1 };
-  await publishSale(db.pool, redis, sale);
-  await publishSaleConfig(redis, ghost); // published in Redis, but no row in Postgres yet
+  await publishSale(bench.db.pool, bench.redis, sale);
+  await publishSaleConfig(bench.redis, ghost); // published in Redis, but no row in Postgres yet
 
   const stream = saleKeys(sale.id).stream;
-  const good = await buyAll(redis, sale.id, users("u", 10), 1);
+  const good = await buyAll(bench.redis, sale.id, users("u", 10), 1);
   const good2: AcceptedOrder[] = [];
   const now = String(Date.now());
   const malformed: string[][] = [
@@ -136,16 +89,16 @@ test("malformed entries are logged, acknowledged and skipped; orders of a sale m
     ["foo", "bar"],
   ];
   for (const fields of malformed) {
-    await redis.xadd(stream, "*", ...fields);
-    good2.push(...(await buyAll(redis, sale.id, users(`after-${good2.length}-`, 2), 1)));
+    await bench.redis.xadd(stream, "*", ...fields);
+    good2.push(...(await buyAll(bench.redis, sale.id, users(`after-${good2.length}-`, 2), 1)));
   }
-  const ghostOrders = await buyAll(redis, ghost.id, users("g", 5), 1);
+  const ghostOrders = await buyAll(bench.redis, ghost.id, users("g", 5), 1);
   const orders = [...good, ...good2];
   expect(orders).toHaveLength(20);
 
-  const w = worker("w-mixed", 7);
-  await waitFor("the good orders", () => drained(orders));
-  expect(await drainState(db.pool, redis, orders)).toEqual(drainedState(orders));
+  const w = bench.worker("w-mixed", { batchSize: 7 });
+  await waitFor("the good orders", () => bench.drained(orders));
+  expect(await drainState(bench.db.pool, bench.redis, orders)).toEqual(drainedState(orders));
   const skipped = w.logs.filter((l) => l.msg === "malformed order entry: acknowledged and skipped");
   expect(skipped.map((l) => l.reason)).toEqual([
     "missing sale",
@@ -156,49 +109,49 @@ test("malformed entries are logged, acknowledged and skipped; orders of a sale m
   ]);
 
   // The ghost sale's orders are neither written nor acknowledged: nothing is lost.
-  const waiting = await drainState(db.pool, redis, ghostOrders);
+  const waiting = await drainState(bench.db.pool, bench.redis, ghostOrders);
   expect(waiting.rows).toBe(0);
   expect(waiting.pending).toBe(5);
   expect(w.logs.some((l) => l.msg === "orders for sales missing in Postgres left pending")).toBe(true);
 
   // Once the sale's row exists, the next claim round lands them.
-  await insertSaleRow(db.pool, ghost);
-  await waitFor("the ghost sale's orders", () => drained(ghostOrders));
-  expect(await drainState(db.pool, redis, ghostOrders)).toEqual(drainedState(ghostOrders));
+  await insertSaleRow(bench.db.pool, ghost);
+  await waitFor("the ghost sale's orders", () => bench.drained(ghostOrders));
+  expect(await drainState(bench.db.pool, bench.redis, ghostOrders)).toEqual(drainedState(ghostOrders));
   expect(await w.stop()).toEqual({ code: 0, signal: null });
 });
 
 test("Redis restarts empty: the worker retries its reads, re-creates the group and drains the new sale", async () => {
-  const w = worker("w-redis");
+  const w = bench.worker("w-redis");
   const before = { id: "before-restart", stock: 10, perUserLimit: 1 };
-  await publishSale(db.pool, redis, before);
-  const early = await buyAll(redis, before.id, users("u", 10), 1);
-  await waitFor("the first orders", () => drained(early));
+  await publishSale(bench.db.pool, bench.redis, before);
+  const early = await buyAll(bench.redis, before.id, users("u", 10), 1);
+  await waitFor("the first orders", () => bench.drained(early));
 
-  await server.stop();
+  await bench.server.stop();
   await waitFor("a logged read retry", () => w.logs.some((l) => l.what === "redis read" && typeof l.retryInMs === "number"));
-  await server.resume(); // no persistence: the sales, streams and the group are gone
+  await bench.server.resume(); // no persistence: the sales, streams and the group are gone
 
   const after = { id: "after-restart", stock: 10, perUserLimit: 1 };
-  await publishSale(db.pool, redis, after);
-  const late = await buyAll(redis, after.id, users("v", 10), 1);
-  await waitFor("the new sale's orders", () => drained(late));
-  expect(await drainState(db.pool, redis, late)).toEqual(drainedState(late));
+  await publishSale(bench.db.pool, bench.redis, after);
+  const late = await buyAll(bench.redis, after.id, users("v", 10), 1);
+  await waitFor("the new sale's orders", () => bench.drained(late));
+  expect(await drainState(bench.db.pool, bench.redis, late)).toEqual(drainedState(late));
   expect(await w.stop()).toEqual({ code: 0, signal: null });
 });
 
 test("batches of 1,000 are confirmed in short script calls: none carries more than the chunk's budget", async () => {
   const sale = { id: "chunked", stock: 2500, perUserLimit: 1 };
-  await publishSale(db.pool, redis, sale);
-  const orders = await buyAll(redis, sale.id, users("u", 2500), 1);
+  await publishSale(bench.db.pool, bench.redis, sale);
+  const orders = await buyAll(bench.redis, sale.id, users("u", 2500), 1);
   expect(orders).toHaveLength(2500);
 
   // SLOWLOG logs every call with its arguments; what is checked is their number, not the time.
   const script = RedisScript.load(path.join(REPO_ROOT, "order-worker/redis-scripts/confirm-orders.lua"));
-  const slowlog = await ScriptSlowlog.start(redis, script, 3, 2);
-  const w = worker("w-chunks", 1000);
-  await waitFor("the drain", () => drained(orders));
-  expect(await drainState(db.pool, redis, orders)).toEqual(drainedState(orders));
+  const slowlog = await ScriptSlowlog.start(bench.redis, script, 3, 2);
+  const w = bench.worker("w-chunks", { batchSize: 1000 });
+  await waitFor("the drain", () => bench.drained(orders));
+  expect(await drainState(bench.db.pool, bench.redis, orders)).toEqual(drainedState(orders));
   expect(await w.stop()).toEqual({ code: 0, signal: null });
   await slowlog.stop();
 

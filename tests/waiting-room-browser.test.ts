@@ -10,11 +10,11 @@ import { createLogger, type Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
 import type { TestDatabase } from "./support/test-database";
-import { TEST_ADMIN_TOKEN, type ControlPlane } from "./support/control-plane";
+import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { Shopper, sleep } from "./support/queue";
-import { Browser, fitsWidth, screenshots } from "./support/browser";
+import { adminLogin, Browser, fitsWidth, screenshots } from "./support/browser";
 import { keepSalesBuiltJob } from "../control-plane/src/jobs/keep-sales-built";
 import { SalePublisher } from "../control-plane/src/sales/publisher";
 import { SaleRepository } from "../control-plane/src/sales/repository";
@@ -151,10 +151,7 @@ test("sold out while waiting shows at once, without a click", async () => {
 
 test("the admin live page shows the waiting room: length, admitted, passes used and expired, the rate and its setting", async () => {
   const page = await browser.newPage();
-  await page.goto(`${controlPlane.url}/admin/login`);
-  await page.fill("#token", TEST_ADMIN_TOKEN);
-  await page.click("button[type=submit]");
-  await page.waitForURL(`${controlPlane.url}/admin`);
+  await adminLogin(page, controlPlane.url);
   await page.goto(`${controlPlane.url}/admin/sales/${QUEUE_SALE}`);
   await page.locator("#queue-panel").waitFor();
   // Four shoppers, all admitted (four units, one bought).

@@ -13,7 +13,7 @@
  * Postgres, so every instance exports the same); fs_control_plane_oldest_pending_seconds and
  * fs_control_plane_live_workers are read from the order streams at each scrape.
  */
-import { SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { SALE_CONFIGS_KEY } from "@flash-sale/gateway-lua/core/keys";
 import { Counter, createMetricsRegistry, Gauge, type Pool, type Redis, type Registry } from "@flash-sale/node-common";
 import { readOrderStream, WORKER_IDLE_LIMIT_MS, type OrderStreamHealth } from "./sales/order-stream";
 import { lastReconciliations, type Reconciliation } from "./sales/reconciliation";
@@ -40,10 +40,9 @@ async function readSales(redis: Redis, pool: Pool, idleLimitMs: number): Promise
   if (sales.length === 0) return [];
   const live = await Promise.all(
     sales.map(async ({ sale }) => {
-      const k = saleKeys(sale);
-      const [orderFields, build, stream] = await Promise.all([redis.hlen(k.orders), readBuildState(redis, sale), readOrderStream(redis, sale, idleLimitMs)]);
-      // Each order is two fields of the orders hash: its record and its status.
-      return { left: stream.unitsLeft, sold: stream.unitsSold, accepted: orderFields / 2, held: !build.built, stream };
+      const [build, stream] = await Promise.all([readBuildState(redis, sale), readOrderStream(redis, sale, idleLimitMs)]);
+      const { unitsLeft, unitsSold, ordersAccepted } = stream.counters;
+      return { left: unitsLeft, sold: unitsSold, accepted: ordersAccepted, held: !build.built, stream };
     }),
   );
   const { rows } = await pool.query<{ sale_id: string; orders: number }>(
@@ -64,7 +63,7 @@ export class ControlPlaneMetrics {
     "fs_sale_inventory_drift_units",
     "total - left - sold: 0 when the inventory balances; below 0 oversold, above 0 stranded.",
   );
-  private readonly accepted = this.gauge("fs_sale_orders_accepted", "Orders accepted by the purchase script, in Redis.");
+  private readonly accepted = this.gauge("fs_sale_orders_accepted", "Orders accepted by the purchase script: the sale's order counter in Redis.");
   private readonly persisted = this.gauge("fs_sale_orders_persisted", "Orders the order worker has written to Postgres.");
   private readonly unpersisted = this.gauge(
     "fs_sale_orders_unpersisted",

@@ -1,4 +1,4 @@
-/** The parts of the lua-nginx-module API the gateway uses (hand-written: no public typings exist). */
+/** The parts of the lua-nginx-module API the gateway uses, hand-written: docs/gateway-typings.md says why not openresty-lua-types. */
 
 /** A Redis nil reply and cjson's null: truthy in Lua, so compare with `=== ngx.null`. */
 declare const NgxNullBrand: unique symbol;

@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/gateway-lua/core/errors";
+import { ORDER_ID_PATTERN, SALE_ID_PATTERN } from "@flash-sale/gateway-lua/core/ids";
 import { readKnobs, type Knobs } from "./knobs";
 
 export const NGINX_CONF_DIR = path.resolve(__dirname, "..");
@@ -205,6 +206,9 @@ export function renderNginxConf(template: string, opts: RenderOptions): string {
     ip_nodelay: onOff("ip_nodelay", knobs.ip_nodelay, "nodelay"),
     metrics_server: metricsServer(knobs.metrics_listen),
     bench_server: opts.benchListen !== undefined ? benchServer(opts.benchListen) : "",
+    // The routes take only ids the gateway's core accepts.
+    sale_id_pattern: SALE_ID_PATTERN,
+    order_id_pattern: ORDER_ID_PATTERN,
   };
   return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
     const value = values[name];

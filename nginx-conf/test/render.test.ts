@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { NGINX_CONF_DIR, renderInto, renderNginxConf } from "../src/render";
 import { KNOBS_FILE, readKnobs } from "../src/knobs";
+import { ORDER_ID_PATTERN, SALE_ID_PATTERN } from "@flash-sale/gateway-lua/core/ids";
 
 const template = readFileSync(path.join(NGINX_CONF_DIR, "nginx.conf.template"), "utf8");
 const defaults = readKnobs(KNOBS_FILE, {});
@@ -97,4 +98,13 @@ test("nginx's own 502/503/504 answer the catalogue's unavailable with its Retry-
     expect(block).toContain(`"error":"unavailable"`);
     expect(block).toContain(`"retryAfter":2`);
   }
+});
+
+test("the sale and order routes take the core's id patterns, spelled in no template", () => {
+  const pagesTemplate = readFileSync(path.join(NGINX_CONF_DIR, "pages.conf.template"), "utf8");
+  for (const text of [template, pagesTemplate]) expect(text).not.toContain("[a-z0-9][a-z0-9-]");
+  expect(render()).toContain(`location ~ "^/api/sales/(?<fs_sale_id>${SALE_ID_PATTERN})/purchase$" {`);
+  const pages = renderNginxConf(pagesTemplate, { prefix: "/p", listen: "8080", knobs: defaults });
+  expect(pages).toContain(`location ~ "^/sales/${SALE_ID_PATTERN}$"`);
+  expect(pages).toContain(`location ~ "^/orders/${ORDER_ID_PATTERN}$"`);
 });

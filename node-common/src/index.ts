@@ -6,3 +6,4 @@ export { createPool, type Pool, type PoolClient } from "./postgres";
 export { migrate, MIGRATIONS_DIR } from "./migrate";
 export { onShutdown } from "./shutdown";
 export { createMetricsRegistry, serveMetrics, Counter, Gauge, Histogram, Registry, type MetricsListener } from "./metrics";
+export { streamGroup, streamGroups, xinfoFields, type StreamGroup } from "./stream-groups";

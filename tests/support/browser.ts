@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { TEST_ADMIN_TOKEN } from "./control-plane";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const ARTIFACTS_DIR = path.resolve(__dirname, "../../test-artifacts");
@@ -89,6 +90,23 @@ export async function screenshots(page: Page, name: string): Promise<void> {
 /** True when nothing on the page is wider than the viewport (no sideways scrolling on a phone). */
 export function fitsWidth(page: Page): Promise<boolean> {
   return page.evaluate<boolean>("document.documentElement.scrollWidth <= window.innerWidth");
+}
+
+/** True when the page fits a phone's width (see fitsWidth), `settleMs` after the resize; the page is left at desktop width. */
+export async function fitsPhone(page: Page, settleMs = 0): Promise<boolean> {
+  await page.setViewportSize(PHONE);
+  if (settleMs > 0) await page.waitForTimeout(settleMs);
+  const fits = await fitsWidth(page);
+  await page.setViewportSize(DESKTOP);
+  return fits;
+}
+
+/** Signs `page` in to the admin UI at `controlPlaneUrl` with the tests' admin token. */
+export async function adminLogin(page: Page, controlPlaneUrl: string): Promise<void> {
+  await page.goto(`${controlPlaneUrl}/admin/login`);
+  await page.fill("#token", TEST_ADMIN_TOKEN);
+  await page.click("button[type=submit]");
+  await page.waitForURL(`${controlPlaneUrl}/admin`);
 }
 
 /** The id of the element that has the keyboard focus. */

@@ -4,9 +4,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { NO_GATEWAY_METRICS, TEST_ADMIN_TOKEN } from "./control-plane";
+import { adminCall, NO_GATEWAY_METRICS, TEST_ADMIN_TOKEN, type AdminAnswer } from "./control-plane";
 import { freePort, waitForPort } from "./ports";
-import { REPO_ROOT, type WorkerExit } from "./stream-fixtures";
+import { collectLogLines, REPO_ROOT, type LogLine, type WorkerExit } from "./stream-fixtures";
 
 export interface ControlPlaneProcessSettings {
   redisUrl: string;
@@ -18,7 +18,7 @@ export interface ControlPlaneProcessSettings {
 
 export class ControlPlaneProcess {
   /** The process's pino lines, parsed. */
-  readonly logs: { msg?: string; level?: number; [field: string]: unknown }[] = [];
+  readonly logs: LogLine[] = [];
   private errText = "";
   readonly exited: Promise<WorkerExit>;
 
@@ -26,18 +26,7 @@ export class ControlPlaneProcess {
     readonly child: ChildProcess,
     readonly url: string,
   ) {
-    let partial = "";
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-      const lines = (partial + chunk).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) {
-        try {
-          this.logs.push(JSON.parse(line) as ControlPlaneProcess["logs"][number]);
-        } catch {
-          this.logs.push({ msg: line });
-        }
-      }
-    });
+    collectLogLines(child, this.logs);
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (this.errText += chunk));
     this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   }
@@ -77,14 +66,8 @@ export class ControlPlaneProcess {
   }
 
   /** An admin API call; rejects when the connection fails (e.g. the process died mid-call). */
-  async admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${this.url}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text === "" ? undefined : JSON.parse(text) };
+  admin(method: string, path: string, body?: unknown): Promise<AdminAnswer> {
+    return adminCall(this.url, method, path, body);
   }
 
   /** SIGTERM (a graceful stop) and the exit. */

@@ -26,6 +26,22 @@ export interface SaleInput {
   [field: string]: unknown;
 }
 
+export interface AdminAnswer {
+  status: number;
+  body: any;
+}
+
+/** An admin API call to the control plane at `url` with the tests' token; the body as JSON when there is one. */
+export async function adminCall(url: string, method: string, path: string, body?: unknown): Promise<AdminAnswer> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === "" ? undefined : JSON.parse(text) };
+}
+
 export class ControlPlane {
   private jobs: JobScheduler | undefined;
 
@@ -91,14 +107,8 @@ export class ControlPlane {
   }
 
   /** Any admin API call; the body as JSON when there is one. */
-  async admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${this.url}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text === "" ? undefined : JSON.parse(text) };
+  admin(method: string, path: string, body?: unknown): Promise<AdminAnswer> {
+    return adminCall(this.url, method, path, body);
   }
 
   async stop(): Promise<void> {

@@ -3,7 +3,7 @@
  * Redis, entries in the stream, rows and distinct buyers in Postgres.
  */
 import { GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY, ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import type { Pool, Redis } from "@flash-sale/node-common";
+import { streamGroup, streamGroups, type Pool, type Redis } from "@flash-sale/node-common";
 
 export interface SaleCount {
   unitsLeft: number;
@@ -84,12 +84,7 @@ export async function snapshot(redis: Redis, pool: Pool, timerKeys: string[] = [
  */
 async function keyState(redis: Redis, key: string): Promise<string> {
   if ((await redis.type(key)) !== "stream") return (await redis.dumpBuffer(key))?.toString("base64") ?? "";
-  const groups = (await redis.call("XINFO", ["GROUPS", key])) as unknown[][];
-  const positions = groups.map((g) => {
-    const info = new Map<unknown, unknown>();
-    for (let i = 0; i + 1 < g.length; i += 2) info.set(g[i], g[i + 1]);
-    return [info.get("name"), info.get("pending"), info.get("last-delivered-id"), info.get("entries-read")];
-  });
+  const positions = streamGroups(await redis.call("XINFO", ["GROUPS", key])).map((g) => [g.name, g.pending, g.lastDeliveredId, g.entriesRead]);
   return JSON.stringify({ entries: await redis.xrange(key, "-", "+"), groups: positions });
 }
 
@@ -119,15 +114,8 @@ export async function countStatusChanges(redis: Redis, saleId: string): Promise<
   const stream = saleKeys(saleId).statusChanges;
   const entries = await redis.xlen(stream);
   if (entries === 0) return { entries, unacknowledged: 0 };
-  const groups = (await redis.call("XINFO", ["GROUPS", stream])) as unknown[][];
-  const info = new Map<unknown, unknown>();
-  for (const g of groups) {
-    const fields = new Map<unknown, unknown>();
-    for (let i = 0; i + 1 < g.length; i += 2) fields.set(g[i], g[i + 1]);
-    if (fields.get("name") === ORDER_CONSUMER_GROUP) for (const [k, v] of fields) info.set(k, v);
-  }
-  const lag = info.get("lag");
-  return { entries, unacknowledged: info.size === 0 ? entries : Number(info.get("pending")) + (typeof lag === "number" ? lag : entries) };
+  const group = streamGroup(await redis.call("XINFO", ["GROUPS", stream]), ORDER_CONSUMER_GROUP);
+  return { entries, unacknowledged: group === undefined ? entries : group.pending + (group.lag ?? entries) };
 }
 
 /**

@@ -5,13 +5,11 @@
  */
 import path from "node:path";
 import { purchaseScriptKeys, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { decodePurchaseReply, type PurchaseScriptReply } from "@flash-sale/gateway-lua/core/purchase_reply";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
 import { redisRunId } from "./stream-fixtures";
 
 const SCRIPT = RedisScript.load(path.resolve(__dirname, "../../gateway-lua/redis-scripts/purchase.lua")).source;
-
-/** The script's reply (see its header): accepted (with the order id), or a refusal code. */
-export type PurchaseReply = [0, string, number] | [number, ...unknown[]];
 
 export async function purchase(
   redis: Redis,
@@ -21,14 +19,13 @@ export async function purchase(
   limit: number,
   requestId: string,
   runId: string,
-): Promise<PurchaseReply> {
+): Promise<PurchaseScriptReply> {
   const keys = purchaseScriptKeys(saleKeys(saleId));
   // Open-unpaid bound 0: the units are taken at acceptance (deductions order and reserve).
   const reply = await redis.eval(SCRIPT, keys.length, ...keys, saleId, userId, qty, limit, requestId, 0, runId);
-  if (!Array.isArray(reply) || typeof reply[0] !== "number") {
-    throw new Error(`purchase.lua: unexpected reply ${JSON.stringify(reply)}`);
-  }
-  return reply as PurchaseReply;
+  const decoded = decodePurchaseReply(reply);
+  if (decoded === undefined) throw new Error(`purchase.lua: unexpected reply ${JSON.stringify(reply)}`);
+  return decoded;
 }
 
 export interface AcceptedOrder {
@@ -55,9 +52,9 @@ export async function buyAll(redis: Redis, saleId: string, attempts: Attempt[], 
   );
   const accepted: AcceptedOrder[] = [];
   replies.forEach((reply, i) => {
-    if (reply[0] !== 0) return;
+    if (reply.outcome !== "accepted") return;
     const a = attempts[i] as Attempt;
-    const orderId = reply[1] as string;
+    const orderId = reply.orderId as string;
     accepted.push({ orderId, saleId, orderNo: Number(orderId.slice(orderId.lastIndexOf(".") + 1)), userId: a.userId, qty: a.qty });
   });
   return accepted;

@@ -9,7 +9,7 @@ import path from "node:path";
 import { SALE_CONFIGS_KEY, ORDER_CONSUMER_GROUP, orderStatusField, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import type { Deduction, PublishedSale } from "@flash-sale/gateway-lua/core/sale";
 import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
-import type { Pool, Redis } from "@flash-sale/node-common";
+import { streamGroup, type Pool, type Redis } from "@flash-sale/node-common";
 import type { AcceptedOrder } from "./purchase-script";
 
 /** The repository root, found from here (these files also run compiled, from bench/build/). */
@@ -93,10 +93,29 @@ export interface WorkerExit {
   signal: NodeJS.Signals | null;
 }
 
+/** A child's pino line, parsed (a line that is no JSON as its `msg`). */
+export type LogLine = { msg?: string; level?: number; [field: string]: unknown };
+
+/** Collects a child's stdout into `logs`, a line at a time, as it arrives. */
+export function collectLogLines(child: ChildProcess, logs: LogLine[]): void {
+  let partial = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        logs.push({ msg: line });
+      }
+    }
+  });
+}
+
 export interface WorkerProcess {
   child: ChildProcess;
   /** The worker's pino lines, parsed, as they arrive. */
-  logs: { msg?: string; level?: number; [field: string]: unknown }[];
+  logs: LogLine[];
   stderr: () => string;
   exited: Promise<WorkerExit>;
   /** Sends SIGTERM and waits for the exit. */
@@ -136,19 +155,8 @@ export function startWorker(s: WorkerSettings): WorkerProcess {
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const logs: WorkerProcess["logs"] = [];
-  let partial = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    const lines = (partial + chunk).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as WorkerProcess["logs"][number]);
-      } catch {
-        logs.push({ msg: line });
-      }
-    }
-  });
+  const logs: LogLine[] = [];
+  collectLogLines(child, logs);
   let errText = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (errText += chunk));
   const exited = new Promise<WorkerExit>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
@@ -253,15 +261,8 @@ export async function drainState(pool: Pool, redis: Redis, expected: AcceptedOrd
 /** The worker group's pending count and last delivered id (XINFO GROUPS); undefined before the worker made it. */
 async function groupInfo(redis: Redis, stream: string): Promise<{ pending: number; lastDelivered: string } | undefined> {
   if ((await redis.exists(stream)) === 0) return undefined;
-  const groups = (await redis.call("XINFO", ["GROUPS", stream])) as unknown[][];
-  for (const g of groups) {
-    const info = new Map<unknown, unknown>();
-    for (let i = 0; i < g.length; i += 2) info.set(g[i], g[i + 1]);
-    if (info.get("name") === ORDER_CONSUMER_GROUP) {
-      return { pending: Number(info.get("pending")), lastDelivered: String(info.get("last-delivered-id")) };
-    }
-  }
-  return undefined;
+  const group = streamGroup(await redis.call("XINFO", ["GROUPS", stream]), ORDER_CONSUMER_GROUP);
+  return group === undefined ? undefined : { pending: group.pending, lastDelivered: group.lastDeliveredId };
 }
 
 /** The state a complete drain of `expected` leaves: what each test asserts at the end. */

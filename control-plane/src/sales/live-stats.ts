@@ -7,20 +7,10 @@ import type { Pool, Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { lastReconciliation, type Reconciliation } from "./reconciliation";
 import { readQueueStats, type QueueStats } from "./queue-stats";
+import { readSaleCounters, type SaleCounters } from "./sale-counters";
 import type { SaleRepository } from "./repository";
 
-export interface LiveStats {
-  /** Units left to take; null while the stock is not loaded (never published). */
-  unitsLeft: number | null;
-  /**
-   * Units taken (a `reserve` sale's include the reserved ones: reserved = sold − paid; a
-   * `payment` sale takes them at payment, so sold = paid).
-   */
-  unitsSold: number;
-  /** Units paid for (`reserve`, `payment` sales; 0 otherwise). */
-  unitsPaid: number;
-  /** Orders waiting unpaid, no unit taken (`payment` sales, bounded; 0 otherwise). */
-  ordersOpenUnpaid: number;
+export interface LiveStats extends Omit<SaleCounters, "ordersAccepted"> {
   /** Accepted orders the order worker has written to Postgres, and their units. */
   ordersPersisted: number;
   unitsPersisted: number;
@@ -33,19 +23,18 @@ export interface LiveStats {
 }
 
 export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRepository, saleId: string): Promise<LiveStats> {
-  const keys = saleKeys(saleId);
-  const [[left, sold, paid, openUnpaid], applied, persisted, reconciliation, queue] = await Promise.all([
-    redis.mget(keys.stock, keys.sold, keys.paid, keys.openUnpaid), // one slot: the keys carry the sale's hash tag
-    redis.hget(keys.meta, "revision"),
+  const [{ unitsLeft, unitsSold, unitsPaid, ordersOpenUnpaid }, applied, persisted, reconciliation, queue] = await Promise.all([
+    readSaleCounters(redis, saleId),
+    redis.hget(saleKeys(saleId).meta, "revision"),
     repository.persistedOrders(saleId),
     lastReconciliation(pool, saleId),
     readQueueStats(redis, saleId),
   ]);
   return {
-    unitsLeft: left === null || left === undefined ? null : Number(left),
-    unitsSold: Number(sold ?? 0),
-    unitsPaid: Number(paid ?? 0),
-    ordersOpenUnpaid: Number(openUnpaid ?? 0),
+    unitsLeft,
+    unitsSold,
+    unitsPaid,
+    ordersOpenUnpaid,
     ordersPersisted: persisted.orders,
     unitsPersisted: persisted.units,
     appliedRevision: applied === null ? null : Number(applied),

@@ -6,8 +6,9 @@
  * consumer last read or claimed). A worker reads every published sale's stream each second or
  * so, even when nothing is new, so a consumer idle longer than the limit is a dead worker.
  */
-import type { Redis } from "@flash-sale/node-common";
+import { streamGroup, xinfoFields, type Redis, type StreamGroup } from "@flash-sale/node-common";
 import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleCounterKeys, saleCountersOf, type SaleCounters } from "./sale-counters";
 
 /** A consumer idle this long is not counted as a live worker (workers read every FS_WORKER_BLOCK_MS, 1 s by default). */
 export const WORKER_IDLE_LIMIT_MS = 15_000;
@@ -19,10 +20,8 @@ export interface StreamConsumer {
 }
 
 export interface OrderStreamHealth {
-  /** The order counter (last order number handed out), read at the same instant. */
-  orderCounter: number;
-  unitsLeft: number | null;
-  unitsSold: number;
+  /** The sale's counters, read at the same instant. */
+  counters: SaleCounters;
   /** Entries delivered and not acknowledged, plus entries not yet delivered. */
   unacknowledged: number;
   /** Status change entries not yet applied to Postgres and acknowledged (pending + lag). */
@@ -36,31 +35,21 @@ export interface OrderStreamHealth {
 
 type Reply = [Error | null, unknown];
 
-/** XINFO's flat [name, value, …] lists as maps. */
-function fieldsOf(flat: unknown): Map<string, unknown> {
-  const fields = new Map<string, unknown>();
-  if (Array.isArray(flat)) for (let i = 0; i + 1 < flat.length; i += 2) fields.set(String(flat[i]), flat[i + 1]);
-  return fields;
-}
-
 const idMs = (id: string) => Number(id.split("-")[0]);
 
 /** The workers' group of a stream (XINFO GROUPS); a missing stream or group is an error reply: nothing was ever delivered. */
-function workersGroup(groups: unknown): Map<string, unknown> | undefined {
-  return Array.isArray(groups) ? groups.map(fieldsOf).find((g) => g.get("name") === ORDER_CONSUMER_GROUP) : undefined;
-}
+const workersGroup = (groups: unknown) => streamGroup(groups, ORDER_CONSUMER_GROUP);
 
 /** pending + lag; Redis cannot tell the lag once entries were deleted: every entry counts then. */
-function unacknowledgedOf(group: Map<string, unknown> | undefined, length: unknown): number {
-  const lag = group?.get("lag");
-  return group !== undefined && typeof lag === "number" ? Number(group.get("pending") ?? 0) + lag : Number(length ?? 0);
+function unacknowledgedOf(group: StreamGroup | undefined, length: unknown): number {
+  return group !== undefined && group.lag !== null ? group.pending + group.lag : Number(length ?? 0);
 }
 
 export async function readOrderStream(redis: Redis, saleId: string, idleLimitMs = WORKER_IDLE_LIMIT_MS): Promise<OrderStreamHealth> {
   const k = saleKeys(saleId);
   const replies = (await redis
     .multi()
-    .mget(k.stock, k.sold, k.orderSeq)
+    .mget(saleCounterKeys(saleId))
     .xinfo("GROUPS", k.stream)
     .xinfo("CONSUMERS", k.stream, ORDER_CONSUMER_GROUP)
     .xpending(k.stream, ORDER_CONSUMER_GROUP)
@@ -73,32 +62,29 @@ export async function readOrderStream(redis: Redis, saleId: string, idleLimitMs 
   const [[countsErr, counts], [, groups], [, consumerList], [, pendingSummary], [, length], [, statusGroups], [, statusLength], [timeErr, time]] =
     replies as Reply[] as [Reply, Reply, Reply, Reply, Reply, Reply, Reply, Reply];
   if (countsErr !== null || timeErr !== null) throw countsErr ?? timeErr;
-  const [left, sold, seq] = counts as (string | null)[];
   const [seconds, micros] = time as [string, string];
   const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 
   const group = workersGroup(groups);
-  const pending = Number(group?.get("pending") ?? 0);
+  const pending = group?.pending ?? 0;
   const unacknowledged = unacknowledgedOf(group, length);
 
   const waitingSince: number[] = [];
   const smallestPending = Array.isArray(pendingSummary) ? pendingSummary[1] : null;
   if (typeof smallestPending === "string") waitingSince.push(idMs(smallestPending));
   if (unacknowledged > pending) {
-    const from = group === undefined ? "-" : `(${String(group.get("last-delivered-id"))}`;
+    const from = group === undefined ? "-" : `(${group.lastDeliveredId}`;
     const [first] = (await redis.xrange(k.stream, from, "+", "COUNT", 1)) as [string, string[]][];
     if (first !== undefined) waitingSince.push(idMs(first[0]));
   }
 
-  const consumers = (Array.isArray(consumerList) ? consumerList : []).map(fieldsOf).map((c) => ({
+  const consumers = (Array.isArray(consumerList) ? consumerList : []).map(xinfoFields).map((c) => ({
     name: String(c.get("name")),
     idleMs: Number(c.get("idle")),
     pending: Number(c.get("pending")),
   }));
   return {
-    orderCounter: Number(seq ?? 0),
-    unitsLeft: left === null || left === undefined ? null : Number(left),
-    unitsSold: Number(sold ?? 0),
+    counters: saleCountersOf(counts as (string | null)[]),
     unacknowledged,
     statusesUnacknowledged: unacknowledgedOf(workersGroup(statusGroups), statusLength),
     oldestUnacknowledgedMs: waitingSince.length === 0 ? null : Math.max(0, nowMs - Math.min(...waitingSince)),

@@ -19,6 +19,7 @@ import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { parseOrderRecord, type OrderRecord } from "@flash-sale/gateway-lua/core/order_record";
 import { readOrderStream, WORKER_IDLE_LIMIT_MS } from "./order-stream";
 import { laterStatus, rebuiltState, type KnownOrder, type OrderStatus } from "./rebuilt-state";
+import { saleCounterKeys, saleCountersOf } from "./sale-counters";
 import type { LockedSale, SaleRepository } from "./repository";
 
 /** Hash fields read per HSCAN call: keeps each call short next to the purchases. */
@@ -89,11 +90,12 @@ async function readOrderRecords(redis: Redis, saleId: string): Promise<{ records
   const k = saleKeys(saleId);
   // A purchase moves the counter; a payment or an expiry appends a status change; both move `sold` with them.
   const stamp = async () => {
-    const replies = await redis.multi().mget(k.sold, k.orderSeq).xinfo("STREAM", k.statusChanges).exec();
-    const [[err, counts], [, info]] = replies as [[Error | null, (string | null)[]], [Error | null, unknown]];
+    const replies = await redis.multi().mget(saleCounterKeys(saleId)).xinfo("STREAM", k.statusChanges).exec();
+    const [[err, values], [, info]] = replies as [[Error | null, (string | null)[]], [Error | null, unknown]];
     if (err !== null) throw err;
+    const counters = saleCountersOf(values);
     const lastChange = Array.isArray(info) ? String(info[info.indexOf("last-generated-id") + 1]) : "none";
-    return { sold: Number(counts[0] ?? 0), text: `${counts[0]} ${counts[1]} ${lastChange}` };
+    return { sold: counters.unitsSold, text: `${counters.unitsSold} ${counters.ordersAccepted} ${lastChange}` };
   };
   let records = new Map<number, RecordInRedis>();
   let before = await stamp();
@@ -156,26 +158,28 @@ export async function reconcileSale(redis: Redis, repository: SaleRepository, lo
   // The worker commits before it acknowledges: what was acknowledged before Postgres was read
   // is there; rows beyond it may belong to entries in flight, or accepted since.
   const persisted = inPostgres.length;
-  const gap = before.orderCounter - before.unacknowledged - persisted;
-  const maybeCommitted = before.unacknowledged + (after.orderCounter - before.orderCounter);
+  const first = before.counters;
+  const accepted = after.counters.ordersAccepted;
+  const gap = first.ordersAccepted - before.unacknowledged - persisted;
+  const maybeCommitted = before.unacknowledged + (accepted - first.ordersAccepted);
   const highestOrderNo = inPostgres.reduce((n, o) => Math.max(n, o.orderNo), 0);
-  const awaitingPreload = before.unitsLeft === null && before.unitsSold === 0 && nowMs < Date.parse(sale.startsAt);
+  const awaitingPreload = first.unitsLeft === null && first.unitsSold === 0 && nowMs < Date.parse(sale.startsAt);
   const taken = scan.stable ? unitsTakenByOrders(locked, inPostgres, scan.records) : null;
   const mismatches = ownerMismatches(sale.id, inPostgres, scan.records);
   return {
     checkedAt: new Date(nowMs).toISOString(),
     total: sale.stock,
-    unitsLeft: before.unitsLeft,
-    unitsSold: before.unitsSold,
-    unitDrift: awaitingPreload ? 0 : sale.stock - ((before.unitsLeft ?? 0) + before.unitsSold),
+    unitsLeft: first.unitsLeft,
+    unitsSold: first.unitsSold,
+    unitDrift: awaitingPreload ? 0 : sale.stock - ((first.unitsLeft ?? 0) + first.unitsSold),
     unitsTakenByOrders: taken,
     takenDrift: taken === null ? null : scan.sold - taken,
-    ordersAccepted: after.orderCounter,
+    ordersAccepted: accepted,
     ordersPersisted: persisted,
     ordersInFlight: after.unacknowledged,
     orderDrift: gap > 0 ? gap : Math.min(0, gap + maybeCommitted),
     highestOrderNo,
-    counterBehind: Math.max(0, highestOrderNo - after.orderCounter),
+    counterBehind: Math.max(0, highestOrderNo - accepted),
     ownerMismatches: mismatches.length,
     ownerMismatchExamples: mismatches.slice(0, EXAMPLES),
     oldestPendingSeconds: after.oldestUnacknowledgedMs === null ? null : after.oldestUnacknowledgedMs / 1000,

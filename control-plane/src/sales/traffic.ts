@@ -4,9 +4,10 @@
  * totals into rates) and the order queue's lag.
  */
 import type { Redis } from "@flash-sale/node-common";
-import { GATEWAY_LIVENESS_MS, GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { GATEWAY_LIVENESS_MS, GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY } from "@flash-sale/gateway-lua/core/keys";
 import { REQUESTS } from "@flash-sale/gateway-lua/core/metrics";
 import type { SaleRepository } from "./repository";
+import { readSaleCounters } from "./sale-counters";
 
 export interface SaleTraffic {
   /** Requests the gateways answered for the sale since they started, by outcome; null when none could be read. */
@@ -58,16 +59,15 @@ function sum(parts: Record<string, number>[]): Record<string, number> {
 
 export async function readSaleTraffic(redis: Redis, repository: SaleRepository, gatewayMetricsUrl: string, saleId: string): Promise<SaleTraffic> {
   const urls = await gatewayMetricsUrls(redis, gatewayMetricsUrl);
-  const [perGateway, orderFields, persisted] = await Promise.all([
+  const [perGateway, counters, persisted] = await Promise.all([
     Promise.all(urls.map((url) => gatewayRequests(url, saleId))),
-    redis.hlen(saleKeys(saleId).orders),
+    readSaleCounters(redis, saleId),
     repository.persistedOrders(saleId),
   ]);
   const answered = perGateway.filter((r): r is Record<string, number> => r !== null);
   return {
     requestsByOutcome: answered.length === 0 ? null : sum(answered),
     gateways: answered.length,
-    // Each order is two fields of the orders hash: its record and its status.
-    ordersQueued: Math.max(0, orderFields / 2 - persisted.orders),
+    ordersQueued: Math.max(0, counters.ordersAccepted - persisted.orders),
   };
 }

@@ -4,50 +4,22 @@
  * knob redis_wait_replicas, WAIT goes out in the same pipeline: an accepted order that too few
  * replicas acknowledged is `not_replicated`.
  */
+import { decodePurchaseReply, type PurchaseScriptOutcome, type PurchaseScriptReply } from "../core/purchase_reply";
 import type { CachedSale } from "./sale_cache";
 import { callSlot } from "./redis_connection";
 import { loadScript, runScript, runScriptThenWait, type RedisScript } from "./redis_scripts";
 import { settings } from "../settings";
 
-export type PurchaseOutcome =
-  | "accepted"
-  | "sold_out"
-  | "limit_reached"
-  | "not_enough_left"
-  | "not_loaded"
-  | "challenge_used"
-  | "too_many_unpaid"
-  | "held"
-  | "not_open"
-  | "stale_pass"
-  | "not_replicated"
-  | "unavailable"
-  | "unknown";
+/** The script's outcomes, and what the round trip itself can end in. */
+export type PurchaseOutcome = PurchaseScriptOutcome | "not_replicated" | "unavailable" | "unknown";
 
-export interface PurchaseReply {
+export interface PurchaseReply extends Omit<PurchaseScriptReply, "outcome"> {
   outcome: PurchaseOutcome;
-  orderId?: string;
-  unitsLeft?: number;
-  /** For `not_open`: "upcoming", "ended" or "paused" by Redis' clock and state. */
-  window?: string;
   /** For `not_replicated`: the replicas that acknowledged the order in time. */
   replicas?: number;
   /** For `unavailable` (nothing written) and `unknown` (sent, no answer: it may have run): why, for the log. */
   error?: string;
 }
-
-const OUTCOME_BY_CODE: PurchaseOutcome[] = [
-  "accepted",
-  "sold_out",
-  "limit_reached",
-  "not_enough_left",
-  "not_loaded",
-  "challenge_used",
-  "too_many_unpaid",
-  "held",
-  "not_open",
-  "stale_pass",
-];
 
 /** The mark a purchase sets on the challenge it used (KEYS[10], ARGV[9] of the script). */
 export interface UsedChallengeMark {
@@ -139,17 +111,17 @@ export function purchaseInRedis(c: CachedSale, userId: string, quantity: number,
   // An error reply: the script validates before it writes, so it wrote nothing.
   if (res === false || err !== undefined || typeof res !== "object") return { outcome: "unavailable", error: tostring(err) };
   const answer = res as Answer;
-  const reply = answer.reply as unknown[];
-  if (typeof reply !== "object") return { outcome: "unavailable", error: "unexpected script reply " + tostring(reply) };
-  const outcome = OUTCOME_BY_CODE[reply[0] as number];
-  if (outcome === undefined) return { outcome: "unavailable", error: "unexpected script reply " + tostring(reply[0]) };
-  if (outcome === "accepted") {
-    const orderId = reply[1] as string;
-    const unitsLeft = reply[2] as number;
-    const wanted = settings().redisWaitReplicas;
-    if (wanted > 0 && (answer.replicas ?? 0) < wanted) return { outcome: "not_replicated", orderId, unitsLeft, replicas: answer.replicas ?? 0 };
-    return { outcome, orderId, unitsLeft };
+  const decoded = decodePurchaseReply(answer.reply);
+  if (decoded === undefined) {
+    const code = typeof answer.reply === "object" ? (answer.reply as unknown[])[0] : answer.reply;
+    return { outcome: "unavailable", error: "unexpected script reply " + tostring(code) };
   }
-  if (outcome === "not_open") return { outcome, window: reply[1] as string };
-  return { outcome, unitsLeft: reply[1] as number | undefined };
+  // The decoded table is the answer: an order too few replicas acknowledged is relabelled in place.
+  const reply: PurchaseReply = decoded;
+  const wanted = settings().redisWaitReplicas;
+  if (reply.outcome === "accepted" && wanted > 0 && (answer.replicas ?? 0) < wanted) {
+    reply.outcome = "not_replicated";
+    reply.replicas = answer.replicas ?? 0;
+  }
+  return reply;
 }

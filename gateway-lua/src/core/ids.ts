@@ -4,6 +4,15 @@ import { lastIndexOfCode } from "./text";
 export const MAX_SALE_ID_LENGTH = 64;
 export const MAX_USER_ID_LENGTH = 128;
 
+/**
+ * What isValidSaleId accepts, as a regular expression's text: rendered into the nginx
+ * locations, and the OpenAPI document's pattern (a unit test holds them to it).
+ */
+export const SALE_ID_PATTERN = "[a-z0-9][a-z0-9-]{0," + (MAX_SALE_ID_LENGTH - 1) + "}";
+
+/** What parseOrderId accepts, likewise: the sale id, the epoch and the order's number (whole, up to 15 digits). */
+export const ORDER_ID_PATTERN = SALE_ID_PATTERN + "\\.[1-9][0-9]{0,14}\\.[1-9][0-9]{0,14}";
+
 /** A sale id is a slug: 1–64 of [a-z0-9-], not starting with '-'. */
 export function isValidSaleId(id: string): boolean {
   const n = id.length;

@@ -1,4 +1,4 @@
-import { formatOrderId, isValidSaleId, isValidUserId, parseOrderId } from "../../src/core/ids";
+import { formatOrderId, isValidSaleId, isValidUserId, ORDER_ID_PATTERN, parseOrderId, SALE_ID_PATTERN } from "../../src/core/ids";
 import { formatOrderRecord, parseOrderRecord } from "../../src/core/order_record";
 import { parseRedisUrl } from "../../src/core/redis_url";
 import { lastIndexOfCode } from "../../src/core/text";
@@ -74,4 +74,15 @@ test("lastIndexOfCode", () => {
   expect(lastIndexOfCode("a.b.c", 46)).toBe(3);
   expect(lastIndexOfCode("abc", 46)).toBe(-1);
   expect(lastIndexOfCode("", 46)).toBe(-1);
+});
+
+test("the id patterns (nginx routes, OpenAPI) accept what isValidSaleId and parseOrderId accept", () => {
+  const sale = new RegExp(`^${SALE_ID_PATTERN}$`);
+  const order = new RegExp(`^${ORDER_ID_PATTERN}$`);
+  for (const id of ["flash-1", "a", "0", "a-", "-a", "A", "a_b", "a.b", "", "a".repeat(64), "a".repeat(65), "é"]) {
+    expect({ id, matches: sale.test(id) }).toEqual({ id, matches: isValidSaleId(id) });
+  }
+  for (const id of ["s.1.1", "sale-1.3.42", "s.123456789012345.1", "s.1.1234567890123456", "s.0.1", "s.1.01", "s.1", "-s.1.1", "s.1.1.1", `${"a".repeat(65)}.1.1`]) {
+    expect({ id, matches: order.test(id) }).toEqual({ id, matches: parseOrderId(id) !== undefined });
+  }
 });
