@@ -1,0 +1,74 @@
+/**
+ * Script benchmark (make bench): the Redis time inside purchase.lua per call (INFO
+ * commandstats, EVALSHA), as a sale takes more orders, on a private Redis with the AOF on
+ * (everysec) as in production; beside it, in the same run, a script of one INCR (the least a
+ * script costs here). Sent from Node in bursts of 1,000, distinct shoppers, one unit each.
+ *
+ * BENCH_SCRIPT_ROUNDS (default 5) rounds of BENCH_SCRIPT_ORDERS (default 20,000) orders.
+ */
+import { purchaseScriptKeys, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { createRedis, RedisScript, type Redis } from "@flash-sale/node-common";
+import path from "node:path";
+import { PrivateRedis } from "../tests/support/private-redis";
+import { createTestDatabase } from "../tests/support/test-database";
+import { publishSale, redisRunId } from "../tests/support/stream-fixtures";
+import { progress, reportProblems, runBench, writeResults } from "./bench-run";
+
+const ROUNDS = Number(process.env.BENCH_SCRIPT_ROUNDS ?? 5);
+const ORDERS = Number(process.env.BENCH_SCRIPT_ORDERS ?? 20_000);
+const BURST = 1000;
+const SALE = "bench-script";
+const PURCHASE = RedisScript.load(path.resolve(__dirname, "../gateway-lua/redis-scripts/purchase.lua"));
+
+async function usecPerCall(redis: Redis, command: string): Promise<number> {
+  const m = new RegExp(`cmdstat_${command}:calls=\\d+,usec=\\d+,usec_per_call=([\\d.]+)`).exec(await redis.info("commandstats"));
+  return m === null ? NaN : Number(m[1]);
+}
+
+async function main(): Promise<void> {
+  const server = await PrivateRedis.start({ persistent: true, appendfsync: "everysec" });
+  const redis = createRedis(server.url(), "bench-script");
+  const db = await createTestDatabase("bench_script");
+  const problems: string[] = [];
+  try {
+    await publishSale(db.pool, redis, { id: SALE, stock: 50_000_000, perUserLimit: 1 });
+    const runId = await redisRunId(redis);
+    const keys = purchaseScriptKeys(saleKeys(SALE));
+    const incr = "return redis.call('INCR', KEYS[1])";
+    await redis.config("RESETSTAT");
+    for (let b = 0; b < ORDERS / BURST; b++) await Promise.all(Array.from({ length: BURST }, () => redis.eval(incr, 1, "bench-incr")));
+    const floor = await usecPerCall(redis, "eval");
+    const rounds: { orders: number; usecPerCall: number }[] = [];
+    let shopper = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      await redis.config("RESETSTAT");
+      for (let b = 0; b < ORDERS / BURST; b++) {
+        const replies = await Promise.all(
+          Array.from({ length: BURST }, () => {
+            const n = shopper++;
+            return PURCHASE.run(redis, keys, [SALE, `shopper-${String(n).padStart(9, "0")}`, 1, 1, `bench-${n}`, 0, runId]);
+          }),
+        );
+        const refused = replies.filter((r) => !Array.isArray(r) || r[0] !== 0).length;
+        if (refused > 0) problems.push(`${refused} purchases refused in round ${round + 1}`);
+      }
+      rounds.push({ orders: shopper, usecPerCall: await usecPerCall(redis, "evalsha") });
+      progress(`after ${shopper} orders: ${rounds.at(-1)!.usecPerCall} µs per purchase script`);
+    }
+    const taken = 50_000_000 - Number(await redis.get(saleKeys(SALE).stock));
+    if (taken !== shopper) problems.push(`${taken} units taken for ${shopper} orders`);
+    console.log("");
+    console.log("| orders the sale has taken | Redis µs per purchase script (EVALSHA) |");
+    console.log("|---:|---:|");
+    for (const r of rounds) console.log(`| ${r.orders} | ${r.usecPerCall} |`);
+    console.log(`(one INCR in a script: ${floor} µs per call in the same run; goal ≤ 8 µs per purchase, flat as orders grow)`);
+    writeResults("script-time", { incrScriptUsecPerCall: floor, rounds, problems });
+    reportProblems(problems);
+  } finally {
+    redis.disconnect();
+    await db.close();
+    await server.destroy();
+  }
+}
+
+runBench(main);
