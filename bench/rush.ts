@@ -42,16 +42,17 @@ const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   progress(`rush with the shipped knobs: nginx workers ${WORKERS}, wrk 1 thread × ${CONNECTIONS} connections, a client address per request`);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "fs-bench-rush-"));
+  // Before the stack: signing a million tokens holds Node's loop long enough for clients' connects to time out.
+  progress(`writing ${SHOPPERS} shoppers' tokens`);
+  // A run's worth of spare tokens beyond SHOPPERS (30,000 req/s is above what one gateway worker answers here).
+  const tokenCount = SHOPPERS + 30_000 * Math.max(DURATION, 10);
+  const tokens = writeShopperTokens(tmp, "rush", tokenCount);
   const stack = await TestStack.start({ name: "bench_rush", knobs: { worker_processes: WORKERS }, persistentRedis: true, worker: { batchSize: 1000 } });
   const { redis, controlPlane, gateway, db } = stack;
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "fs-bench-rush-"));
   const problems: string[] = [];
   const script = ["-s", path.join(__dirname, "wrk/purchase.lua")];
   try {
-    progress(`writing ${SHOPPERS} shoppers' tokens`);
-    // A run's worth of spare tokens beyond SHOPPERS (30,000 req/s is above what one gateway worker answers here).
-    const tokenCount = SHOPPERS + 30_000 * Math.max(DURATION, 10);
-    const tokens = writeShopperTokens(tmp, "rush", tokenCount);
     let offset = 0;
     const run = (urlPath: string, seconds: number, paths?: string[]): WrkResult => {
       const r = wrkSync({
