@@ -3,7 +3,7 @@
  * is read from Redis (XINFO GROUPS) at scrape time, for every published sale.
  */
 import { ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { Counter, Gauge, Histogram, createMetricsRegistry, type Redis, type Registry } from "@flash-sale/node-common";
+import { Counter, Gauge, Histogram, createMetricsRegistry, streamGroup, type Redis, type Registry } from "@flash-sale/node-common";
 
 export class WorkerMetrics {
   readonly registry: Registry = createMetricsRegistry("order-worker");
@@ -86,16 +86,11 @@ export class WorkerMetrics {
    */
   private async backlogOf(stream: string): Promise<Backlog> {
     if ((await this.redis.exists(stream)) === 0) return { entries: 0, oldestId: undefined };
-    const groups = (await this.redis.call("XINFO", "GROUPS", stream)) as unknown[][];
-    for (const g of groups) {
-      const info = new Map<unknown, unknown>();
-      for (let i = 0; i + 1 < g.length; i += 2) info.set(g[i], g[i + 1]);
-      if (info.get("name") !== ORDER_CONSUMER_GROUP) continue;
+    const group = streamGroup(await this.redis.call("XINFO", "GROUPS", stream), ORDER_CONSUMER_GROUP);
+    if (group !== undefined) {
       // Redis 7 reports lag; null when it cannot tell (entries deleted): the length, an upper bound.
-      const lag = info.get("lag");
-      const undelivered = typeof lag === "number" ? lag : await this.redis.xlen(stream);
-      const pending = Number(info.get("pending"));
-      return { entries: undelivered + pending, oldestId: await this.oldestUnacknowledged(stream, pending, String(info.get("last-delivered-id"))) };
+      const undelivered = group.lag ?? (await this.redis.xlen(stream));
+      return { entries: undelivered + group.pending, oldestId: await this.oldestUnacknowledged(stream, group.pending, group.lastDeliveredId) };
     }
     const [first] = await this.redis.xrange(stream, "-", "+", "COUNT", 1);
     return { entries: await this.redis.xlen(stream), oldestId: first?.[0] };

@@ -3,8 +3,9 @@
  * (re)builds the sale (sale-builder.ts). Pure, so the rules are tested on their own.
  */
 import type { Deduction } from "@flash-sale/gateway-lua/core/sale";
+import type { OrderStatus } from "@flash-sale/gateway-lua/core/stream";
 
-export type OrderStatus = "pending" | "confirmed" | "paid" | "expired" | "failed";
+export type { OrderStatus };
 
 export interface KnownOrder {
   epoch: number;
