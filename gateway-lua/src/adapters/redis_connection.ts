@@ -93,6 +93,24 @@ function prepareFresh(red: RestyRedis, node: string): string | undefined {
   return undefined;
 }
 
+/** Connects of this worker now waiting, most of them for a pooled connection (knob redis_pool_backlog). */
+let waitingConnects = 0;
+/** Until when (ngx.now(), seconds) a recent connect counts as having waited out its timeout. */
+let timedOutUntilSec = 0;
+const TIMED_OUT_HOLD_SEC = 1;
+
+/**
+ * True while the pool is overrun: a connect waited out redis_connect_timeout_ms within the
+ * last second, and as many requests wait for a connection as the pool holds. A purchase that
+ * went on would spend its checks (JWT, body) only to time out in the same wait; refusing it
+ * before them keeps the worker's CPU for the requests holding connections. A burst that the
+ * pool serves within the timeout is never refused. The count is kept around the connect
+ * alone, which returns its errors instead of raising, so no request leaves a count behind.
+ */
+export function redisSaturated(nowSec: number): boolean {
+  return waitingConnects >= settings().redisPoolSize && nowSec < timedOutUntilSec;
+}
+
 /** Opens (or reuses) a connection to `node`; answers it and the run id of its process, or undefined and why. */
 function openNode(node: string): LuaMultiReturn<[RestyRedis | undefined, string]> {
   const s = settings();
@@ -101,8 +119,14 @@ function openNode(node: string): LuaMultiReturn<[RestyRedis | undefined, string]
   const [red, newErr] = redis.new();
   if (red === undefined) return $multi(undefined, tostring(newErr));
   red.set_timeout(s.redisConnectTimeoutMs);
+  waitingConnects++;
   const [ok, err] = red.connect(address.host, address.port, poolOptions.get(node));
-  if (ok === undefined) return $multi(undefined, "connect " + node + ": " + tostring(err));
+  waitingConnects--;
+  if (ok === undefined) {
+    // A refused connect (Redis down) fails at once and says nothing about the pool.
+    if (err === "timeout" || err === "too many waiting connect operations") timedOutUntilSec = ngx.now() + TIMED_OUT_HOLD_SEC;
+    return $multi(undefined, "connect " + node + ": " + tostring(err));
+  }
   red.set_timeout(s.redisTimeoutMs);
   const [reused] = red.get_reused_times();
   if (reused === 0) {

@@ -16,12 +16,15 @@ import { purchaseInRedis, type UsedChallengeMark } from "../adapters/purchase_sc
 import { redeemChallenge } from "../adapters/challenges";
 import { checkPass } from "../adapters/waiting_room";
 import { observeRedis, redisClock } from "../adapters/metrics";
+import { redisSaturated } from "../adapters/redis_connection";
 import { authenticatedShopper, readBoundedBody } from "../http/request";
 import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
 import { settings } from "../settings";
 
 const NOT_REPLICATED_MESSAGE =
   "Your order may have been taken, but no Redis replica confirmed it in time: it shows in your orders (orderId) unless Redis fails over first. Check there before you retry.";
+
+const OVERLOADED_MESSAGE = "The gateway is overloaded: nothing was sold. Retry after the given seconds.";
 
 const UNKNOWN_MESSAGE = "Redis did not answer: your order may have been taken. Check your orders before you retry.";
 
@@ -48,6 +51,7 @@ export function handlePurchase(this: void): void {
   if (window === "ended") return sendError("sale_ended");
   if (window === "paused") return sendRetryLater("sale_paused", 5);
   if (isSoldOut(sale.id)) return sendError("sold_out");
+  if (redisSaturated(nowMs / 1000)) return sendErrorWithMessage("unavailable", OVERLOADED_MESSAGE, "overloaded");
 
   const userId = authenticatedShopper(nowMs / 1000);
   if (userId === undefined) return sendError("unauthorized");
