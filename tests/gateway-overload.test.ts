@@ -1,0 +1,68 @@
+/**
+ * Overload: a worker whose Redis pool is overrun refuses purchases before their checks (503
+ * unavailable, Retry-After, outcome `overloaded`), sells nothing it did not answer 202 for, and
+ * sells again once the pool is free. The pool is made tiny and Redis is held with CLIENT
+ * PAUSE, so the overrun is reached with a few dozen requests.
+ */
+import type { Redis } from "@flash-sale/node-common";
+import { LOAD_TEST_KNOBS, type Gateway, waitForSale } from "./support/gateway";
+import type { ControlPlane } from "./support/control-plane";
+import type { TestDatabase } from "./support/test-database";
+import { TestStack } from "./support/test-stack";
+import { balancedCount, countSale, waitForRows } from "./support/counts";
+import { purchase } from "./support/http";
+import { scrape } from "./support/prometheus";
+import { signToken } from "./support/tokens";
+
+let stack: TestStack;
+let redis: Redis;
+let db: TestDatabase;
+let controlPlane: ControlPlane;
+let gateway: Gateway;
+
+const POOL = 2;
+
+beforeAll(async () => {
+  stack = await TestStack.start({
+    name: "gateway_overload",
+    knobs: { ...LOAD_TEST_KNOBS, worker_processes: "1", redis_pool_size: String(POOL), redis_connect_timeout_ms: "50" },
+    worker: {},
+  });
+  ({ redis, db, controlPlane, gateway } = stack);
+});
+
+afterAll(async () => {
+  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
+});
+
+test("an overrun Redis pool: purchases refused before their checks with Retry-After, nothing sold without a 202, selling again once free", async () => {
+  const sale = await controlPlane.createSale({ id: "overload", stock: 100 });
+  await waitForSale(gateway, sale.id);
+  const buy = (who: string) => purchase(gateway.url, sale.id, signToken(who));
+
+  // Redis holds every command: the pool's connections stay busy, the requests behind them wait
+  // out the connect timeout (503), and the next ones find the pool overrun.
+  await redis.call("CLIENT", "PAUSE", "1500", "ALL");
+  const first = Array.from({ length: 30 }, (_, i) => buy(`first-${i}`));
+  await new Promise((r) => setTimeout(r, 300));
+  const second = await Promise.all(Array.from({ length: 30 }, (_, i) => buy(`second-${i}`)));
+  const answers = [...(await Promise.all(first)), ...second];
+
+  const shed = answers.filter((a) => a.status === 503 && a.json().message.startsWith("The gateway is overloaded"));
+  expect(shed.length).toBeGreaterThanOrEqual(20);
+  for (const a of shed) {
+    expect([a.json().error, a.headers["retry-after"], a.json().retryAfter]).toEqual(["unavailable", "2", 2]);
+  }
+  const kinds = new Set(answers.map((a) => a.status));
+  expect([...kinds].every((s) => s === 202 || s === 503)).toBe(true);
+  const metrics = await scrape(gateway.metricsUrl);
+  expect(metrics.sum("fs_gateway_requests_total", { route: "purchase", sale: sale.id, outcome: "overloaded" })).toBe(shed.length);
+
+  // Free again: the next purchases are sold, and the sale counts exactly the 202s.
+  await new Promise((r) => setTimeout(r, 1500));
+  const after = await Promise.all(Array.from({ length: 5 }, (_, i) => buy(`after-${i}`)));
+  expect(after.map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
+  const accepted = [...answers, ...after].filter((a) => a.status === 202).length;
+  await waitForRows(db.pool, sale.id, accepted);
+  expect(await countSale(redis, db.pool, sale.id)).toEqual(balancedCount(accepted, 100 - accepted));
+});
