@@ -20,6 +20,7 @@ import * as payReply from "@flash-sale/gateway-lua/core/pay_reply";
 import * as purchaseReply from "@flash-sale/gateway-lua/core/purchase_reply";
 import * as purchaseRequest from "@flash-sale/gateway-lua/core/purchase_request";
 import * as redisUrl from "@flash-sale/gateway-lua/core/redis_url";
+import * as text from "@flash-sale/gateway-lua/core/text";
 import * as sale from "@flash-sale/gateway-lua/core/sale";
 import * as waitingRoom from "@flash-sale/gateway-lua/core/waiting_room";
 import { freePort, waitForPort } from "./support/ports";
@@ -41,6 +42,7 @@ const MODULES: Record<string, Record<string, (...args: never[]) => unknown>> = {
   "core.purchase_request": purchaseRequest as never,
   "core.redis_url": redisUrl as never,
   "core.sale": sale as never,
+  "core.text": text as never,
   "core.waiting_room": waitingRoom as never,
 };
 
@@ -192,6 +194,7 @@ test("request checks, ids, URLs, GCRA and the sale window agree", async () => {
     ...["u1", "é", "a b", ""].map((id) => ({ module: "core.ids", fn: "isValidUserId", args: [id] })),
     ...["s.1", "s.1.1", "s.01.1", "s.1.01", "a.b.3", "s.2.123456789012345", "s.2.1234567890123456", "s.123456789012345.1"].map((id) => ({ module: "core.ids", fn: "parseOrderId", args: [id] })),
     { module: "core.ids", fn: "formatOrderId", args: ["s", 99999999999999, 12] },
+    ...["0", "65535", "123456", "", "-1", "1.0", "1e3", " 1"].map((t) => ({ module: "core.text", fn: "decimalValue", args: [t, 5] })),
     ...["u\t2\t1796160138574\t7", "u\t2\t17\t", "u\t2\t1\t1234567890123456"].map((t) => ({ module: "core.order_record", fn: "parseOrderRecord", args: [t] })),
     { module: "core.order_record", fn: "formatOrderRecord", args: [{ userId: "u", quantity: 2, acceptedAtMs: 1796160138574, epoch: 7 }] },
     ...[["1 2 3", 2], ["7", 20], ["1  x 05 9", 20], ["12 123456789012345 1234567890123456", 5]].map((args) => ({ module: "core.order_record", fn: "newestOrderNumbers", args })),

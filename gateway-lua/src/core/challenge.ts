@@ -16,6 +16,7 @@
  */
 import { constantTimeEquals } from "./jwt";
 import type { PublishedSale } from "./sale";
+import { decimalValue } from "./text";
 
 export interface ChallengeMac {
   /** base64url (unpadded) of HMAC-SHA256 with the gateway's key. */
@@ -76,12 +77,7 @@ export function challengeId(saleId: string, userId: string, nowSec: number, nonc
 }
 
 function isDigits(s: string): boolean {
-  if (s.length === 0 || s.length > 10) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
+  return decimalValue(s, 10) !== undefined;
 }
 
 /**

@@ -3,7 +3,7 @@
  * it), the slot map read from CLUSTER SLOTS, and the MOVED/ASK redirects. Keys are ASCII (sale
  * ids are slugs: ids.ts), so a character code is the byte Redis hashes in both runtimes.
  */
-import { lastIndexOfCode } from "./text";
+import { decimalValue, lastIndexOfCode } from "./text";
 
 export const SLOT_COUNT = 16384;
 
@@ -144,15 +144,9 @@ export function parseRedirect(err: string): Redirect | undefined {
   return { ask, slot, node };
 }
 
+/** A slot or a port: at most 5 digits. */
 function wholeNumber(s: string): number | undefined {
-  if (s.length === 0 || s.length > 5) return undefined;
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
-    n = n * 10 + (c - 48);
-  }
-  return n;
+  return decimalValue(s, 5);
 }
 
 export interface NodeAddress {

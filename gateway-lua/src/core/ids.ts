@@ -1,5 +1,5 @@
 /** Identifiers that reach Redis keys and URLs: checked byte by byte (no RegExp in Lua). */
-import { lastIndexOfCode } from "./text";
+import { decimalValue, lastIndexOfCode } from "./text";
 
 export const MAX_SALE_ID_LENGTH = 64;
 export const MAX_USER_ID_LENGTH = 128;
@@ -38,13 +38,7 @@ export function isValidUserId(id: string): boolean {
 
 /** True when s is a non-empty run of ASCII digits without a leading zero, at most 15 long. */
 function isWholeNumberText(s: string): boolean {
-  const n = s.length;
-  if (n === 0 || n > 15 || s.charCodeAt(0) === 48) return false;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
+  return s.charCodeAt(0) !== 48 && decimalValue(s, 15) !== undefined;
 }
 
 export interface OrderRef {

@@ -1,8 +1,10 @@
 /**
  * The order record in a sale's orders hash (SaleKeys.orders): `user \t quantity \t
  * acceptedAtMs \t epoch`. Written by redis-scripts/purchase.lua and restored by the control
- * plane's builder; the Lua scripts that read it match the same four fields.
+ * plane's builder; the Lua scripts format and read it through redis-scripts/includes/order-record.lua.
  */
+import { decimalValue } from "./text";
+
 export interface OrderRecord {
   userId: string;
   quantity: number;
@@ -14,16 +16,8 @@ export function formatOrderRecord(r: OrderRecord): string {
   return r.userId + "\t" + r.quantity + "\t" + r.acceptedAtMs + "\t" + r.epoch;
 }
 
-/** Plain decimal digits (at most 15) as a number, else undefined; alike in Node and LuaJIT. */
 function digits(s: string | undefined): number | undefined {
-  if (s === undefined || s.length === 0 || s.length > 15) return undefined;
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
-    n = n * 10 + (c - 48);
-  }
-  return n;
+  return s === undefined ? undefined : decimalValue(s, 15);
 }
 
 /** The record, or undefined when the text is not one. */

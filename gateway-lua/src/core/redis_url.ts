@@ -1,5 +1,5 @@
 /** Parses FS_REDIS_URL: `redis://[[user]:password@]host[:port][/db]`. */
-import { lastIndexOfCode } from "./text";
+import { decimalValue, lastIndexOfCode } from "./text";
 
 export interface RedisAddress {
   host: string;
@@ -9,14 +9,8 @@ export interface RedisAddress {
 }
 
 function parseWhole(s: string, max: number): number | undefined {
-  if (s.length === 0 || s.length > 5) return undefined;
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
-    n = n * 10 + (c - 48);
-  }
-  return n <= max ? n : undefined;
+  const n = decimalValue(s, 5);
+  return n !== undefined && n <= max ? n : undefined;
 }
 
 /** Returns the address, or a message saying what is wrong with the URL. */

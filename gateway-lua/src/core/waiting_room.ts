@@ -18,6 +18,7 @@
 import type { ChallengeMac } from "./challenge";
 import { constantTimeEquals } from "./jwt";
 import type { WaitingRoom } from "./sale";
+import { decimalValue } from "./text";
 
 export type QueueStatus = "waiting" | "admitted" | "sold_out" | "ended";
 
@@ -137,12 +138,7 @@ function numberText(n: number): string {
 
 /** Decimal digits only, 1 to 15 of them (every number here is below 10^15). */
 function isDigits(s: string): boolean {
-  if (s.length === 0 || s.length > 15) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
+  return decimalValue(s, 15) !== undefined;
 }
 
 /** The dot-separated fields of a token: exactly `count` of them, each non-empty, or undefined. */

@@ -1,7 +1,7 @@
 import { formatOrderId, isValidSaleId, isValidUserId, ORDER_ID_PATTERN, parseOrderId, SALE_ID_PATTERN } from "../../src/core/ids";
 import { formatOrderRecord, parseOrderRecord } from "../../src/core/order_record";
 import { parseRedisUrl } from "../../src/core/redis_url";
-import { lastIndexOfCode } from "../../src/core/text";
+import { decimalValue, lastIndexOfCode } from "../../src/core/text";
 
 test.each([
   ["flash-1", true],
@@ -85,4 +85,11 @@ test("the id patterns (nginx routes, OpenAPI) accept what isValidSaleId and pars
   for (const id of ["s.1.1", "sale-1.3.42", "s.123456789012345.1", "s.1.1234567890123456", "s.0.1", "s.1.01", "s.1", "-s.1.1", "s.1.1.1", `${"a".repeat(65)}.1.1`]) {
     expect({ id, matches: order.test(id) }).toEqual({ id, matches: parseOrderId(id) !== undefined });
   }
+});
+
+test("decimalValue: plain digits only, within the length, the same in Node and Lua", () => {
+  expect(decimalValue("0", 5)).toBe(0);
+  expect(decimalValue("65535", 5)).toBe(65535);
+  expect(decimalValue("999999999999999", 15)).toBe(999999999999999);
+  for (const s of ["", "123456", "-1", "+1", " 1", "1.0", "1e3", "0x1f", "１"]) expect(decimalValue(s, 5)).toBeUndefined();
 });
