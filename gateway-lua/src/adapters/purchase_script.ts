@@ -70,11 +70,7 @@ interface Purchase {
   passEpoch: number | undefined;
   /** Set once the script went out: a transport error after that may hide an order taken. */
   sent: boolean;
-}
-
-/** The script's reply, with the replicas that acknowledged it when WAIT went along. */
-interface Answer {
-  reply: unknown;
+  /** With WAIT in the pipeline: the replicas that acknowledged the order in time. */
   replicas: number | undefined;
 }
 
@@ -88,40 +84,33 @@ function runPurchase(this: void, red: RestyRedis, runId: string, asking: boolean
   const numKeys = fill(args, p.c, p, runId);
   const s = settings();
   p.sent = true;
-  let res: unknown;
-  let err: string | undefined;
-  let replicas: number | undefined;
-  if (s.redisWaitReplicas === 0) {
-    [res, err] = runScript(red, script as RedisScript, numKeys, args, asking);
-  } else {
-    red.set_timeout(s.redisTimeoutMs + s.redisWaitTimeoutMs);
-    [res, err, replicas] = runScriptThenWait(red, script as RedisScript, numKeys, args, s.redisWaitReplicas, s.redisWaitTimeoutMs, asking);
-  }
-  // Error replies unchanged: callSlot follows a MOVED or an ASK.
-  if (res === undefined || res === false || err !== undefined) return $multi(res, err);
-  const answer: Answer = { reply: res, replicas };
-  return $multi(answer, undefined);
+  if (s.redisWaitReplicas === 0) return runScript(red, script as RedisScript, numKeys, args, asking);
+  red.set_timeout(s.redisTimeoutMs + s.redisWaitTimeoutMs);
+  const [res, err, replicas] = runScriptThenWait(red, script as RedisScript, numKeys, args, s.redisWaitReplicas, s.redisWaitTimeoutMs, asking);
+  // Kept on the purchase (a table already), not in a second one; error replies go back as they
+  // are: callSlot follows a MOVED or an ASK.
+  p.replicas = replicas;
+  return $multi(res, err);
 }
 
 /** The one round trip; `usedChallenge` is given for sales with a challenge, `passEpoch` for sales with a waiting room. */
 export function purchaseInRedis(c: CachedSale, userId: string, quantity: number, requestId: string, usedChallenge: UsedChallengeMark | undefined, passEpoch: number | undefined): PurchaseReply {
-  const p: Purchase = { c, userId, quantity, requestId, mark: usedChallenge, passEpoch, sent: false };
+  const p: Purchase = { c, userId, quantity, requestId, mark: usedChallenge, passEpoch, sent: false, replicas: undefined };
   const [res, err] = callSlot(c.slot, runPurchase, p);
   if (res === undefined) return { outcome: p.sent ? "unknown" : "unavailable", error: tostring(err) };
   // An error reply: the script validates before it writes, so it wrote nothing.
   if (res === false || err !== undefined || typeof res !== "object") return { outcome: "unavailable", error: tostring(err) };
-  const answer = res as Answer;
-  const decoded = decodePurchaseReply(answer.reply);
+  const decoded = decodePurchaseReply(res);
   if (decoded === undefined) {
-    const code = typeof answer.reply === "object" ? (answer.reply as unknown[])[0] : answer.reply;
+    const code = (res as unknown[])[0];
     return { outcome: "unavailable", error: "unexpected script reply " + tostring(code) };
   }
   // The decoded table is the answer: an order too few replicas acknowledged is relabelled in place.
   const reply: PurchaseReply = decoded;
   const wanted = settings().redisWaitReplicas;
-  if (reply.outcome === "accepted" && wanted > 0 && (answer.replicas ?? 0) < wanted) {
+  if (reply.outcome === "accepted" && wanted > 0 && (p.replicas ?? 0) < wanted) {
     reply.outcome = "not_replicated";
-    reply.replicas = answer.replicas ?? 0;
+    reply.replicas = p.replicas ?? 0;
   }
   return reply;
 }
