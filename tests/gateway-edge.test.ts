@@ -140,6 +140,17 @@ describe("a sale published with an absurd rate, and tokens", () => {
     const res = await purchase(gateway.url, SALE, token, { quantity: 1 });
     expect([res.status, res.json().error]).toEqual([401, "unauthorized"]);
   });
+
+  test("a token the workers remember having read (signature_memo_size) still expires on time", async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const headers = { authorization: `Bearer ${signToken("memo-shopper", { claims: { sub: "memo-shopper", exp } })}` };
+    for (let i = 0; i < 4; i++) expect((await request(`${gateway.url}/api/orders`, { headers })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 100));
+    for (let i = 0; i < 4; i++) {
+      const res = await request(`${gateway.url}/api/orders`, { headers });
+      expect([res.status, res.json().error]).toEqual([401, "unauthorized"]);
+    }
+  });
 });
 
 describe("per-IP refusals under a burst", () => {

@@ -27,6 +27,8 @@ export interface GatewaySettings {
   challengeLeadMs: number;
   /** Longest remaining lifetime of a shopper token the gateway accepts, seconds. */
   tokenMaxLifetimeSec: number;
+  /** Signatures each worker remembers per kind (adapters/jwt_platform.ts); 0: none. */
+  signatureMemoSize: number;
   /** Names this gateway in the fleet's registry (FS_GATEWAY_ID, else made at start). */
   gatewayId: string;
   /** Where the control plane reads this gateway's metrics (knob metrics_listen). */
@@ -88,6 +90,7 @@ export function readSettings(): GatewaySettings {
     scriptDir: requiredFromEnv("FS_REDIS_SCRIPT_DIR"),
     challengeLeadMs: nonNegativeFromEnv("FS_CHALLENGE_LEAD_SECONDS", 0) * 1000,
     tokenMaxLifetimeSec: numberFromEnv("FS_JWT_MAX_LIFETIME_SECONDS", 86400),
+    signatureMemoSize: nonNegativeFromEnv("FS_SIGNATURE_MEMO_SIZE", 50000),
     // init_by_lua runs in the master: its pid and start time name this nginx instance.
     gatewayId: os.getenv("FS_GATEWAY_ID") ?? string.format("gw-%d-%d", ngx.worker.pid(), ngx.now() * 1000),
     metricsUrl: metricsUrlOf(os.getenv("FS_GATEWAY_METRICS_LISTEN") ?? "127.0.0.1:9145"),

@@ -26,6 +26,7 @@ import {
 import type { ChallengeMac } from "../core/challenge";
 import type { CachedSale } from "./sale_cache";
 import { createJwtPlatform } from "./jwt_platform";
+import { newMemo } from "./memo";
 import { callSlot } from "./redis_connection";
 import { loadScript, runScript, type RedisScript } from "./redis_scripts";
 import { queueDict } from "./shared_dict";
@@ -40,20 +41,32 @@ const SETTLE_GRACE_MS = 2000;
 let placeScript: RedisScript | undefined;
 let tickScript: RedisScript | undefined;
 let mac: ChallengeMac | undefined;
+/** Tickets this worker opened: a shopper polls with the same one each time. */
+let openedTickets: RestyLruCache<{ saleId: string; userId: string; opened: OpenedTicket }> | undefined;
 
-/** Loads the scripts and prepares the HMAC of the gateway's key; called once at init. */
-export function initWaitingRoom(secret: string): void {
+/** Loads the scripts, prepares the HMAC of the gateway's key and the memo of tickets; called once at init. */
+export function initWaitingRoom(secret: string, memoSize: number): void {
   placeScript = loadScript("queue-place");
   tickScript = loadScript("queue-tick");
   mac = createJwtPlatform(secret);
+  openedTickets = newMemo(memoSize);
 }
 
 export function ticketFor(saleId: string, userId: string, epoch: number, position: number): string {
   return queueTicket(saleId, userId, epoch, position, mac as ChallengeMac);
 }
 
+/**
+ * What the ticket carries, or undefined when it was not made for this sale and user. A ticket
+ * this worker opened before is not checked again: its tag names the sale and user it was opened
+ * for, so it is good for them and for no one else.
+ */
 export function openTicket(ticket: string, saleId: string, userId: string): OpenedTicket | undefined {
-  return openQueueTicket(ticket, saleId, userId, mac as ChallengeMac);
+  const known = openedTickets?.get(ticket);
+  if (known !== undefined) return known.saleId === saleId && known.userId === userId ? known.opened : undefined;
+  const opened = openQueueTicket(ticket, saleId, userId, mac as ChallengeMac);
+  if (opened !== undefined) openedTickets?.set(ticket, { saleId, userId, opened });
+  return opened;
 }
 
 export function passFor(saleId: string, userId: string, epoch: number, position: number, expiresAtMs: number): string {
@@ -113,22 +126,40 @@ function stateTimeKey(saleId: string): string {
   return "qt:" + saleId;
 }
 
-/** The queue's state as last synced on this gateway, its length and epoch; undefined before the first sync. */
-export function queueState(saleId: string): (QueueState & { length: number; syncedAtMs: number; epoch: number }) | undefined {
-  const [raw] = queueDict().get(stateKey(saleId));
-  if (typeof raw !== "string") return undefined;
+export type SyncedQueueState = QueueState & { length: number; syncedAtMs: number; epoch: number };
+
+/** Per sale, the last state text this worker parsed and what it said: polls between syncs read the same text. */
+const parsedStates = new LuaTable<string, { raw: string; state: SyncedQueueState }>();
+
+function parseState(raw: string): SyncedQueueState | undefined {
   const [admitted, settled, left, length, buyers, expired, at, epoch] = string.match(raw, "^(%d+) (%d+) (%-?%d+) (%d+) (%d+) (%d+) (%d+) (%d+)$");
   if (epoch === undefined) return undefined;
   return {
     epoch: tonumber(epoch) as number,
     admitted: tonumber(admitted) as number,
     settled: tonumber(settled) as number,
-    unitsLeft: isSoldOut(saleId) ? 0 : (tonumber(left) as number),
+    unitsLeft: tonumber(left) as number,
     length: tonumber(length) as number,
     buyers: tonumber(buyers) as number,
     expired: tonumber(expired) as number,
     syncedAtMs: tonumber(at) as number,
   };
+}
+
+/** The queue's state as last synced on this gateway, its length and epoch (read-only); undefined before the first sync. */
+export function queueState(saleId: string): SyncedQueueState | undefined {
+  const [raw] = queueDict().get(stateKey(saleId));
+  if (typeof raw !== "string") return undefined;
+  let parsed = parsedStates.get(saleId);
+  if (parsed === undefined || parsed.raw !== raw) {
+    const state = parseState(raw);
+    if (state === undefined) return undefined;
+    parsed = { raw, state };
+    parsedStates.set(saleId, parsed);
+  }
+  // The sold-out flag is newer than the last sync when a purchase just took the last unit.
+  if (parsed.state.unitsLeft !== 0 && isSoldOut(saleId)) return { ...parsed.state, unitsLeft: 0 };
+  return parsed.state;
 }
 
 /**

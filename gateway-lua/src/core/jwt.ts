@@ -46,40 +46,61 @@ function fail(failure: JwtFailure): JwtResult {
   return { failure };
 }
 
+/** What a well-signed token claims: who, until when (`exp`) and from when (`nbf`, optional). */
+export interface ShopperClaims {
+  userId: string;
+  exp: number;
+  nbf: number | undefined;
+}
+
 /**
- * Verifies an HS256 token at nowSec (epoch seconds). A token whose `exp` lies more than
- * maxLifetimeSec ahead is refused: a leaked one must not work for ever.
+ * Reads an HS256 token: structure, `alg`, signature and the claims' types; not yet judged
+ * against a clock (judgeClaims), so a caller may keep the claims of a token it has read.
  */
-export function verifyHs256(token: string, nowSec: number, platform: JwtPlatform, maxLifetimeSec = Infinity): JwtResult {
-  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return fail("malformed");
+export function readHs256(token: string, platform: JwtPlatform): ShopperClaims | JwtFailure {
+  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return "malformed";
   const firstDot = token.indexOf(".");
-  if (firstDot <= 0) return fail("malformed");
+  if (firstDot <= 0) return "malformed";
   const secondDot = token.indexOf(".", firstDot + 1);
-  if (secondDot <= firstDot + 1 || secondDot === token.length - 1) return fail("malformed");
-  if (token.indexOf(".", secondDot + 1) !== -1) return fail("malformed");
+  if (secondDot <= firstDot + 1 || secondDot === token.length - 1) return "malformed";
+  if (token.indexOf(".", secondDot + 1) !== -1) return "malformed";
 
   const headerJson = platform.base64UrlDecode(token.substring(0, firstDot));
-  if (headerJson === undefined) return fail("malformed");
+  if (headerJson === undefined) return "malformed";
   const header = platform.decodeJson(headerJson);
-  if (typeof header !== "object" || header === null) return fail("malformed");
-  if (field(header, "alg") !== "HS256") return fail("bad_alg");
+  if (typeof header !== "object" || header === null) return "malformed";
+  if (field(header, "alg") !== "HS256") return "bad_alg";
 
   const signed = token.substring(0, secondDot);
-  if (!constantTimeEquals(platform.signHs256(signed), token.substring(secondDot + 1))) {
-    return fail("bad_signature");
-  }
+  if (!constantTimeEquals(platform.signHs256(signed), token.substring(secondDot + 1))) return "bad_signature";
 
   const payloadJson = platform.base64UrlDecode(token.substring(firstDot + 1, secondDot));
-  if (payloadJson === undefined) return fail("malformed");
+  if (payloadJson === undefined) return "malformed";
   const payload = platform.decodeJson(payloadJson);
   const sub = field(payload, "sub");
   const exp = field(payload, "exp");
-  if (typeof sub !== "string" || !isValidUserId(sub)) return fail("bad_claims");
-  if (typeof exp !== "number" || exp !== exp) return fail("bad_claims");
-  if (exp <= nowSec) return fail("expired");
-  if (exp - nowSec > maxLifetimeSec) return fail("lives_too_long");
+  if (typeof sub !== "string" || !isValidUserId(sub)) return "bad_claims";
+  if (typeof exp !== "number" || exp !== exp) return "bad_claims";
   const nbf = field(payload, "nbf");
-  if (nbf !== undefined && (typeof nbf !== "number" || nbf !== nbf)) return fail("bad_claims");
-  if (typeof nbf === "number" && nbf > nowSec + NBF_LEEWAY_SECONDS) return fail("not_yet_valid");
-  return { userId: sub };
+  if (nbf !== undefined && (typeof nbf !== "number" || nbf !== nbf)) return "bad_claims";
+  return { userId: sub, exp, nbf: nbf as number | undefined };
+}
+
+/**
+ * Judges claims at nowSec (epoch seconds). A token whose `exp` lies more than maxLifetimeSec
+ * ahead is refused: a leaked one must not work for ever.
+ */
+export function judgeClaims(claims: ShopperClaims, nowSec: number, maxLifetimeSec = Infinity): JwtFailure | undefined {
+  if (claims.exp <= nowSec) return "expired";
+  if (claims.exp - nowSec > maxLifetimeSec) return "lives_too_long";
+  if (claims.nbf !== undefined && claims.nbf > nowSec + NBF_LEEWAY_SECONDS) return "not_yet_valid";
+  return undefined;
+}
+
+/** Reads and judges an HS256 token at nowSec (readHs256, then judgeClaims). */
+export function verifyHs256(token: string, nowSec: number, platform: JwtPlatform, maxLifetimeSec = Infinity): JwtResult {
+  const claims = readHs256(token, platform);
+  if (typeof claims === "string") return fail(claims);
+  const failure = judgeClaims(claims, nowSec, maxLifetimeSec);
+  return failure === undefined ? { userId: claims.userId } : fail(failure);
 }

@@ -136,6 +136,23 @@ function numberText(n: number): string {
   return "" + Math.floor(n);
 }
 
+/**
+ * A poll's JSON body (openapi.yaml, QueueState), written directly rather than through a JSON
+ * encoder: a poll is the gateway's most frequent request. The ticket and pass are this gateway's
+ * own (digits, dots and base64url) and the time an ISO string, so nothing needs escaping.
+ */
+export function queueAnswerJson(a: QueueAnswer, ticket: string | undefined, pass: string | undefined, passExpiresAt: string | undefined): string {
+  let json = '{"status":"' + a.status + '"';
+  if (a.position !== undefined) json += ',"position":' + numberText(a.position);
+  if (a.ahead !== undefined) json += ',"ahead":' + numberText(a.ahead);
+  if (a.etaSeconds !== undefined) json += ',"etaSeconds":' + numberText(a.etaSeconds);
+  if (a.retryAfterMs !== undefined) json += ',"retryAfterMs":' + numberText(a.retryAfterMs);
+  if (ticket !== undefined) json += ',"ticket":"' + ticket + '"';
+  if (pass !== undefined) json += ',"pass":"' + pass + '"';
+  if (passExpiresAt !== undefined) json += ',"passExpiresAt":"' + passExpiresAt + '"';
+  return json + "}";
+}
+
 /** Decimal digits only, 1 to 15 of them (every number here is below 10^15). */
 function isDigits(s: string): boolean {
   return decimalValue(s, 15) !== undefined;

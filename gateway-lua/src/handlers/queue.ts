@@ -9,13 +9,12 @@
  * 404 not_in_queue, and the shopper joins again.
  */
 import { retryAfterSeconds } from "../core/gcra";
-import { SOLD_OUT_RETRY_MS, queueAnswer, queueOpensAtMs, queueWindowAt, type QueueState } from "../core/waiting_room";
+import { SOLD_OUT_RETRY_MS, queueAnswer, queueAnswerJson, queueOpensAtMs, queueWindowAt, type QueueState } from "../core/waiting_room";
 import type { CachedSale } from "../adapters/sale_cache";
 import { cachedSale } from "../adapters/sale_cache";
 import { userRateIncoming } from "../adapters/user_rate_limiter";
 import { admissionTime, openTicket, passFor, placeInQueue, queueState, ticketFor } from "../adapters/waiting_room";
 import type { OpenedTicket } from "../core/waiting_room";
-import { encodeJson } from "../adapters/json";
 import { observeRedis, redisClock } from "../adapters/metrics";
 import { authenticatedShopper } from "../http/request";
 import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
@@ -59,10 +58,11 @@ export function handleQueue(this: void): void {
   if (window === "ended") return sendJson(200, '{"status":"ended"}', "no-store", "ended");
 
   let synced = queueState(sale.id);
-  const unsynced: QueueState = { admitted: 0, settled: 0, unitsLeft: c.approxLeft ?? sale.stock, buyers: 0, expired: 0 };
   const joining = ngx.req.get_method() === "POST";
   // Sold out: nobody joins or moves; a sold-out sale that gets units back is joined then.
-  if ((synced ?? unsynced).unitsLeft <= 0 && joining) return sendJson(200, encodeJson({ status: "sold_out", retryAfterMs: SOLD_OUT_RETRY_MS }), "no-store", "sold_out");
+  if ((synced?.unitsLeft ?? c.approxLeft ?? sale.stock) <= 0 && joining) {
+    return sendJson(200, queueAnswerJson({ status: "sold_out", retryAfterMs: SOLD_OUT_RETRY_MS }, undefined, undefined, undefined), "no-store", "sold_out");
+  }
 
   const sent = joining ? undefined : ngx.var.arg_ticket;
   // A ticket counts only against the state of its own epoch (the queue it was given in).
@@ -76,22 +76,12 @@ export function handleQueue(this: void): void {
   }
   // This gateway has not synced the queue of this epoch yet (a rebuild moments ago): nobody is admitted.
   if (synced !== undefined && synced.epoch !== place.epoch) synced = undefined;
-  const state = synced ?? unsynced;
+  const state: QueueState = synced ?? { admitted: 0, settled: 0, unitsLeft: c.approxLeft ?? sale.stock, buyers: 0, expired: 0 };
   const known = place.position > 0 ? place.position : undefined;
   const admittedAtMs = synced !== undefined && known !== undefined && known <= synced.admitted ? admissionTime(sale.id, place.epoch, known, synced.syncedAtMs) : undefined;
   const answer = queueAnswer(window, room, sale.startsAtMs, known, state, admittedAtMs, nowMs, math.random());
 
-  const body: { [field: string]: unknown } = {
-    status: answer.status,
-    position: answer.position,
-    ahead: answer.ahead,
-    etaSeconds: answer.etaSeconds,
-    retryAfterMs: answer.retryAfterMs,
-    ticket,
-  };
-  if (answer.passExpiresAtMs !== undefined) {
-    body.passExpiresAt = isoTime(answer.passExpiresAtMs);
-    if (answer.status === "admitted") body.pass = passFor(sale.id, userId, place.epoch, place.position, answer.passExpiresAtMs);
-  }
-  sendJson(200, encodeJson(body), "no-store", answer.status);
+  const expiresAt = answer.passExpiresAtMs;
+  const pass = expiresAt !== undefined && answer.status === "admitted" ? passFor(sale.id, userId, place.epoch, place.position, expiresAt) : undefined;
+  sendJson(200, queueAnswerJson(answer, ticket, pass, expiresAt === undefined ? undefined : isoTime(expiresAt)), "no-store", answer.status);
 }

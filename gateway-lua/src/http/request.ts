@@ -1,6 +1,6 @@
 /** What the handlers read from the request: the shopper's token and a bounded body. */
 import { MAX_PURCHASE_BODY_BYTES } from "../core/purchase_request";
-import { verifyShopperToken } from "../adapters/shopper_identity";
+import { shopperOfToken } from "../adapters/shopper_identity";
 
 /** The token from `Authorization: Bearer …`, else from the `fs_token` cookie. */
 export function shopperToken(): string | undefined {
@@ -15,7 +15,7 @@ export function shopperToken(): string | undefined {
 /** The user id of the request's shopper token at nowSec; undefined when it is missing or bad. */
 export function authenticatedShopper(nowSec: number): string | undefined {
   const token = shopperToken();
-  return token === undefined ? undefined : verifyShopperToken(token, nowSec).userId;
+  return token === undefined ? undefined : shopperOfToken(token, nowSec);
 }
 
 export type BodyProblem = "too_large" | "empty";

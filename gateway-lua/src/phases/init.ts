@@ -10,11 +10,11 @@ import { initWaitingRoom } from "../adapters/waiting_room";
 
 export function init(this: void): void {
   const s = loadSettings();
-  initShopperIdentity(s.jwtSecret, s.tokenMaxLifetimeSec);
+  initShopperIdentity(s.jwtSecret, s.tokenMaxLifetimeSec, s.signatureMemoSize);
   initChallenges(s.jwtSecret);
   initDevTokens(s.jwtSecret);
   loadPurchaseScript();
   loadPayScript();
   loadRegistryScript();
-  initWaitingRoom(s.jwtSecret);
+  initWaitingRoom(s.jwtSecret, s.signatureMemoSize);
 }

@@ -1,4 +1,4 @@
-import { constantTimeEquals, verifyHs256 } from "../../src/core/jwt";
+import { constantTimeEquals, judgeClaims, readHs256, verifyHs256 } from "../../src/core/jwt";
 import { nodeJwtPlatform } from "../support/node-jwt-platform";
 import { signToken, b64url } from "../../../tests/support/tokens";
 
@@ -83,4 +83,15 @@ test("a token that lives longer than the bound is refused, whatever its exp", ()
     expect(verifyHs256(token, now, platform, 86400)).toEqual({ failure: "lives_too_long" });
   }
   expect(verifyHs256(signToken("u", { secret: SECRET, claims: { sub: "u", exp: now + 86400 } }), now, platform, 86400)).toEqual({ userId: "u" });
+});
+
+test("claims read once are judged at each time they are used: a kept token still expires and starts on time", () => {
+  const claims = readHs256(signToken("u", { secret: SECRET, claims: { sub: "u", exp: now + 60, nbf: now + 40 } }), platform);
+  expect(claims).toEqual({ userId: "u", exp: now + 60, nbf: now + 40 });
+  if (typeof claims === "string") return;
+  expect(judgeClaims(claims, now)).toBe("not_yet_valid");
+  expect(judgeClaims(claims, now + 10)).toBeUndefined();
+  expect(judgeClaims(claims, now + 60)).toBe("expired");
+  expect(judgeClaims(claims, now - 10, 60)).toBe("lives_too_long");
+  expect(readHs256(signToken("u", { secret: "x".repeat(40) }), platform)).toBe("bad_signature");
 });

@@ -4,6 +4,7 @@ import {
   openQueuePass,
   openQueueTicket,
   queueAnswer,
+  queueAnswerJson,
   queuePass,
   queueTicket,
   queueWindowAt,
@@ -118,4 +119,24 @@ test("a position's admission time is the first time the cursor reached it", () =
   expect([1, 3, 4, 5, 6, 9].map((p) => admittedAt(cursors, times, p))).toEqual([100, 100, 200, 200, 300, 300]);
   expect(admittedAt(cursors, times, 10)).toBeUndefined();
   expect(admittedAt([], [], 1)).toBeUndefined();
+});
+
+test("a poll's body is the JSON of the answer, the ticket and the pass, with whole numbers", () => {
+  const ticket = queueTicket("s1", "alice", 3, 42, mac);
+  const waiting = queueAnswer("admitting", room, START, 42, state({ admitted: 10 }), undefined, START + 5_000, 0.5);
+  expect(JSON.parse(queueAnswerJson(waiting, ticket, undefined, undefined))).toEqual({ ...waiting, ticket });
+  const admitted = { status: "admitted" as const, position: 7, ahead: 0, passExpiresAtMs: START + 30_000, retryAfterMs: 5_000 };
+  const pass = queuePass("s1", "alice", 3, 7, START + 30_000, mac);
+  expect(JSON.parse(queueAnswerJson(admitted, ticket, pass, "2027-01-15T08:00:30.000Z"))).toEqual({
+    status: "admitted",
+    position: 7,
+    ahead: 0,
+    retryAfterMs: 5_000,
+    ticket,
+    pass,
+    passExpiresAt: "2027-01-15T08:00:30.000Z",
+  });
+  // Before the start the retry time comes from a clock with a fraction of a millisecond.
+  expect(JSON.parse(queueAnswerJson({ status: "waiting", retryAfterMs: 1234.7 }, undefined, undefined, undefined))).toEqual({ status: "waiting", retryAfterMs: 1234 });
+  expect(JSON.parse(queueAnswerJson({ status: "sold_out", retryAfterMs: SOLD_OUT_RETRY_MS }, undefined, undefined, undefined))).toEqual({ status: "sold_out", retryAfterMs: SOLD_OUT_RETRY_MS });
 });
