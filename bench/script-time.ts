@@ -1,8 +1,11 @@
 /**
  * Script benchmark (make bench): the Redis time inside purchase.lua per call (INFO
  * commandstats, EVALSHA), as a sale takes more orders, on a private Redis with the AOF on
- * (everysec) as in production; beside it, in the same run, a script of one INCR (the least a
- * script costs here). Sent from Node in bursts of 1,000, distinct shoppers, one unit each.
+ * (everysec) as in production; beside it, in the same run, what the calls a purchase makes cost
+ * inside a script (one INCR: the least a script costs here; ten GETs; ten INCRs; an XADD of the
+ * order stream's seven fields and of one field carrying the same text; an HSET into a growing
+ * hash), so the purchase's time can be read as the sum of its calls. Sent from Node in bursts of
+ * 1,000, distinct shoppers, one unit each.
  *
  * BENCH_SCRIPT_ROUNDS (default 5) rounds of BENCH_SCRIPT_ORDERS (default 20,000) orders.
  */
@@ -34,10 +37,21 @@ async function main(): Promise<void> {
     await publishSale(db.pool, redis, { id: SALE, stock: 50_000_000, perUserLimit: 1 });
     const runId = await redisRunId(redis);
     const keys = purchaseScriptKeys(saleKeys(SALE));
-    const incr = "return redis.call('INCR', KEYS[1])";
-    await redis.config("RESETSTAT");
-    for (let b = 0; b < ORDERS / BURST; b++) await Promise.all(Array.from({ length: BURST }, () => redis.eval(incr, 1, "bench-incr")));
-    const floor = await usecPerCall(redis, "eval");
+    const probes: { label: string; script: string }[] = [
+      { label: "one INCR", script: "return redis.call('INCR', KEYS[1])" },
+      { label: "ten GETs", script: "for i = 1, 10 do redis.call('GET', KEYS[1]) end return 1" },
+      { label: "ten INCRs", script: "for i = 1, 10 do redis.call('INCR', KEYS[1]) end return 1" },
+      { label: "one XADD, the order stream's 7 fields", script: "return redis.call('XADD', KEYS[1], '*', 'order', 's.1.1', 'sale', 's', 'user', 'shopper-000000001', 'qty', 1, 'uunits', 1, 'at', 1700000000000, 'rid', '0123456789abcdef')" },
+      { label: "one XADD, the same text in 1 field", script: "return redis.call('XADD', KEYS[1], '*', 'o', 's.1.1 s shopper-000000001 1 1 1700000000000 0123456789abcdef')" },
+      { label: "INCR, then HSET of a new field into a growing hash", script: "local n = redis.call('INCR', KEYS[1]) return redis.call('HSET', KEYS[2], n, 'shopper-000000001\t1\t1700000000000\t1')" },
+    ];
+    const callCosts: { label: string; usecPerScript: number }[] = [];
+    for (const [i, probe] of probes.entries()) {
+      await redis.config("RESETSTAT");
+      for (let b = 0; b < ORDERS / BURST; b++) await Promise.all(Array.from({ length: BURST }, () => redis.eval(probe.script, 2, `bench-probe-${i}`, `bench-probe-${i}-hash`)));
+      callCosts.push({ label: probe.label, usecPerScript: await usecPerCall(redis, "eval") });
+    }
+    const floor = callCosts[0]!.usecPerScript;
     const rounds: { orders: number; usecPerCall: number }[] = [];
     let shopper = 0;
     for (let round = 0; round < ROUNDS; round++) {
@@ -62,7 +76,11 @@ async function main(): Promise<void> {
     console.log("|---:|---:|");
     for (const r of rounds) console.log(`| ${r.orders} | ${r.usecPerCall} |`);
     console.log(`(one INCR in a script: ${floor} µs per call in the same run; goal ≤ 8 µs per purchase, flat as orders grow)`);
-    writeResults("script-time", { incrScriptUsecPerCall: floor, rounds, problems });
+    console.log("");
+    console.log("| a script of | Redis µs per script |");
+    console.log("|---|---:|");
+    for (const c of callCosts) console.log(`| ${c.label} | ${c.usecPerScript} |`);
+    writeResults("script-time", { incrScriptUsecPerCall: floor, callCosts, rounds, problems });
     reportProblems(problems);
   } finally {
     redis.disconnect();
