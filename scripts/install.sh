@@ -4,7 +4,7 @@
 
 # docker-compose and prometheus (for promtool) only check files in the tests: docker-compose.yml,
 # the scrape configs, the dashboard's queries and /metrics. Neither runs a service here.
-PACKAGES=(nginx libnginx-mod-http-lua lua-nginx-redis lua-resty-core lua-resty-lrucache lua-nginx-string lua-cjson redis-server postgresql wrk
+PACKAGES=(nginx libnginx-mod-http-lua lua-nginx-redis lua-resty-core lua-nginx-string lua-cjson redis-server postgresql wrk
   docker-compose prometheus
   chromium)  # the shopper pages' real-browser tests (driven by playwright-core)
 

@@ -153,6 +153,33 @@ describe("a sale published with an absurd rate, and tokens", () => {
   });
 });
 
+describe("the workers' memo of checked tokens (signature_memo_size)", () => {
+  let small: Gateway;
+
+  beforeAll(async () => {
+    small = await Gateway.start({ redisUrl: redisServer.url(), knobs: { signature_memo_size: "2", worker_processes: "1" } });
+  });
+
+  afterAll(async () => {
+    await small?.stop();
+  });
+
+  test("past its size, tokens are checked again and every shopper stays who they are", async () => {
+    const shoppers = Array.from({ length: 7 }, (_, i) => `memo-round-${i}`);
+    const tokens = shoppers.map((s) => signToken(s));
+    // All seven in turn (each forgotten before it comes back), then three in turn (each found in
+    // the older generation and kept).
+    const order = [...Array.from({ length: 21 }, (_, k) => k % 7), ...Array.from({ length: 12 }, (_, k) => k % 3)];
+    for (const i of order) {
+      const res = await request(`${small.url}/api/session`, { headers: { authorization: `Bearer ${tokens[i]}` } });
+      expect([res.status, res.json().user]).toEqual([200, shoppers[i]]);
+    }
+    const forged = tokens[0]!.slice(0, -2) + (tokens[0]!.endsWith("AA") ? "BB" : "AA");
+    expect((await request(`${small.url}/api/session`, { headers: { authorization: `Bearer ${forged}` } })).json().loggedIn).toBe(false);
+    expect(small.errorLines()).toEqual([]);
+  });
+});
+
 describe("per-IP refusals under a burst", () => {
   let tight: Gateway;
 

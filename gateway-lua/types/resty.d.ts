@@ -53,21 +53,6 @@ declare module "resty.sha256" {
   export { _new as new };
 }
 
-/** A lua-resty-lrucache cache: one per worker (each Lua VM has its own). */
-interface RestyLruCache<V> {
-  /** The value, or undefined when absent (or expired). */
-  get(key: string): V | undefined;
-  /** ttl in seconds; without one the entry stays until evicted. */
-  set(key: string, value: V, ttl?: number): void;
-}
-
-/** @noResolution */
-declare module "resty.lrucache" {
-  /** A cache of at most `size` entries (least recently used evicted), or an error. */
-  function _new<V>(this: void, size: number): LuaMultiReturn<[RestyLruCache<V> | undefined, string | undefined]>;
-  export { _new as new };
-}
-
 /** @noResolution */
 declare module "resty.string" {
   export function to_hex(this: void, s: string): string;

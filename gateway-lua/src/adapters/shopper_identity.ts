@@ -7,11 +7,11 @@
  */
 import { judgeClaims, readHs256, type JwtPlatform, type ShopperClaims } from "../core/jwt";
 import { createJwtPlatform } from "./jwt_platform";
-import { newMemo } from "./memo";
+import { newMemo, type Memo } from "./memo";
 
 let platform: JwtPlatform | undefined;
 let maxLifetimeSec = 0;
-let known: RestyLruCache<ShopperClaims> | undefined;
+let known: Memo<ShopperClaims> | undefined;
 
 /** Prepares the HMAC pads of the secret and the memo of claims; called once at init. */
 export function initShopperIdentity(secret: string, tokenMaxLifetimeSec: number, memoSize: number): void {

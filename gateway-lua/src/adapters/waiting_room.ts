@@ -26,7 +26,7 @@ import {
 import type { ChallengeMac } from "../core/challenge";
 import type { CachedSale } from "./sale_cache";
 import { createJwtPlatform } from "./jwt_platform";
-import { newMemo } from "./memo";
+import { newMemo, type Memo } from "./memo";
 import { callSlot } from "./redis_connection";
 import { loadScript, runScript, type RedisScript } from "./redis_scripts";
 import { queueDict } from "./shared_dict";
@@ -42,7 +42,7 @@ let placeScript: RedisScript | undefined;
 let tickScript: RedisScript | undefined;
 let mac: ChallengeMac | undefined;
 /** Tickets this worker opened: a shopper polls with the same one each time. */
-let openedTickets: RestyLruCache<{ saleId: string; userId: string; opened: OpenedTicket }> | undefined;
+let openedTickets: Memo<{ saleId: string; userId: string; opened: OpenedTicket }> | undefined;
 
 /** Loads the scripts, prepares the HMAC of the gateway's key and the memo of tickets; called once at init. */
 export function initWaitingRoom(secret: string, memoSize: number): void {

@@ -20,6 +20,10 @@ import { authenticatedShopper } from "../http/request";
 import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
 import { isoTime } from "../http/time_format";
 
+function integerText(this: void, n: number): string {
+  return string.format("%d", n);
+}
+
 /** The place from Redis: a position (0: drawn at the start) and its epoch, or an answer already sent. */
 function placeFromRedis(c: CachedSale, userId: string, joining: boolean, nowMs: number): OpenedTicket | undefined {
   const rate = userRateIncoming(c.sale.id, userId, nowMs, c.userPolicy);
@@ -61,7 +65,7 @@ export function handleQueue(this: void): void {
   const joining = ngx.req.get_method() === "POST";
   // Sold out: nobody joins or moves; a sold-out sale that gets units back is joined then.
   if ((synced?.unitsLeft ?? c.approxLeft ?? sale.stock) <= 0 && joining) {
-    return sendJson(200, queueAnswerJson({ status: "sold_out", retryAfterMs: SOLD_OUT_RETRY_MS }, undefined, undefined, undefined), "no-store", "sold_out");
+    return sendJson(200, queueAnswerJson({ status: "sold_out", retryAfterMs: SOLD_OUT_RETRY_MS }, undefined, undefined, undefined, integerText), "no-store", "sold_out");
   }
 
   const sent = joining ? undefined : ngx.var.arg_ticket;
@@ -83,5 +87,5 @@ export function handleQueue(this: void): void {
 
   const expiresAt = answer.passExpiresAtMs;
   const pass = expiresAt !== undefined && answer.status === "admitted" ? passFor(sale.id, userId, place.epoch, place.position, expiresAt) : undefined;
-  sendJson(200, queueAnswerJson(answer, ticket, pass, expiresAt === undefined ? undefined : isoTime(expiresAt)), "no-store", answer.status);
+  sendJson(200, queueAnswerJson(answer, ticket, pass, expiresAt === undefined ? undefined : isoTime(expiresAt), integerText), "no-store", answer.status);
 }

@@ -124,10 +124,10 @@ test("a position's admission time is the first time the cursor reached it", () =
 test("a poll's body is the JSON of the answer, the ticket and the pass, with whole numbers", () => {
   const ticket = queueTicket("s1", "alice", 3, 42, mac);
   const waiting = queueAnswer("admitting", room, START, 42, state({ admitted: 10 }), undefined, START + 5_000, 0.5);
-  expect(JSON.parse(queueAnswerJson(waiting, ticket, undefined, undefined))).toEqual({ ...waiting, ticket });
+  expect(JSON.parse(queueAnswerJson(waiting, ticket, undefined, undefined, String))).toEqual({ ...waiting, ticket });
   const admitted = { status: "admitted" as const, position: 7, ahead: 0, passExpiresAtMs: START + 30_000, retryAfterMs: 5_000 };
   const pass = queuePass("s1", "alice", 3, 7, START + 30_000, mac);
-  expect(JSON.parse(queueAnswerJson(admitted, ticket, pass, "2027-01-15T08:00:30.000Z"))).toEqual({
+  expect(JSON.parse(queueAnswerJson(admitted, ticket, pass, "2027-01-15T08:00:30.000Z", String))).toEqual({
     status: "admitted",
     position: 7,
     ahead: 0,
@@ -137,6 +137,6 @@ test("a poll's body is the JSON of the answer, the ticket and the pass, with who
     passExpiresAt: "2027-01-15T08:00:30.000Z",
   });
   // Before the start the retry time comes from a clock with a fraction of a millisecond.
-  expect(JSON.parse(queueAnswerJson({ status: "waiting", retryAfterMs: 1234.7 }, undefined, undefined, undefined))).toEqual({ status: "waiting", retryAfterMs: 1234 });
-  expect(JSON.parse(queueAnswerJson({ status: "sold_out", retryAfterMs: SOLD_OUT_RETRY_MS }, undefined, undefined, undefined))).toEqual({ status: "sold_out", retryAfterMs: SOLD_OUT_RETRY_MS });
+  expect(JSON.parse(queueAnswerJson({ status: "waiting", retryAfterMs: 1234.7 }, undefined, undefined, undefined, String))).toEqual({ status: "waiting", retryAfterMs: 1234 });
+  expect(JSON.parse(queueAnswerJson({ status: "sold_out", retryAfterMs: SOLD_OUT_RETRY_MS }, undefined, undefined, undefined, String))).toEqual({ status: "sold_out", retryAfterMs: SOLD_OUT_RETRY_MS });
 });
