@@ -1,12 +1,14 @@
 /**
  * Queue poll cost (make bench): a waiting room's poll (GET …/queue?ticket=…, distinct shoppers,
- * each polling in turn with their own token and ticket) against a purchase turned away (a
- * sold-out sale, distinct shoppers), in interleaved pairs on one gateway with one nginx worker:
- * the median of the per-pair ratios and their spread, of requests per second and of the nginx
- * worker's CPU time per request (bench/nginx-cpu.ts: steadier than req/s on a busy machine). The
- * goal (issue "A stock-aware waiting room"): a poll costs about what a turned-away purchase costs.
+ * each polling in turn with their own token and ticket) against two purchases turned away, by
+ * distinct shoppers: one of a sold-out sale (refused before its token is read, the cheapest
+ * refusal) and one of the waiting room's own sale without a pass (403 pass_required, after the
+ * token, the shopper's rate and the body). Interleaved rounds on one gateway with one nginx
+ * worker: the median of the per-round ratios and their spread, of requests per second and of the
+ * nginx worker's CPU time per request (bench/nginx-cpu.ts: steadier than req/s on a busy machine).
+ * The goal (issue "A stock-aware waiting room"): a poll costs about what a turned-away purchase costs.
  *
- * BENCH_DURATION (seconds per run, default 5), BENCH_RUNS (pairs, default 5), BENCH_CONNECTIONS
+ * BENCH_DURATION (seconds per run, default 5), BENCH_RUNS (rounds, default 5), BENCH_CONNECTIONS
  * (default 64), BENCH_MEMO (the knob signature_memo_size; 0 shows the cost without the memo). Run: `npx tsx bench/queue-poll-cost.ts` with .env.local loaded.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -38,38 +40,47 @@ async function main(): Promise<void> {
     await purchase(gateway.url, soldOut.id, signToken("first-and-only"));
     const poll = await prepareQueuePoll(stack.redis, controlPlane, gateway, tmp, WIDE_LIMITS);
     const tokens = writeShopperTokens(tmp, "shopper", 40_000);
-    const turnedAway = { url: `${gateway.url}/api/sales/${soldOut.id}/purchase`, args: ["-s", path.join(__dirname, "wrk/purchase.lua")], env: { BENCH_TOKENS: tokens } };
-    const run = (r: { url: string; args: string[]; env: NodeJS.ProcessEnv }, seconds: number): WrkResult & { cpuUsPerRequest: number } => {
+    const purchaseScript = ["-s", path.join(__dirname, "wrk/purchase.lua")];
+    const rows = {
+      soldOut: { label: "purchase turned away: sold out (before the token is read)", url: `${gateway.url}/api/sales/${soldOut.id}/purchase`, args: purchaseScript, env: { BENCH_TOKENS: tokens } },
+      noPass: { label: "purchase turned away: no pass (403 pass_required, the waiting room's sale)", url: poll.url.replace(/\/queue$/, "/purchase"), args: purchaseScript, env: { BENCH_TOKENS: tokens } },
+      poll: { label: "queue poll (with ticket)", url: poll.url, args: poll.script, env: poll.env },
+    };
+    type Row = keyof typeof rows;
+    const run = (row: Row, seconds: number): WrkResult & { cpuUsPerRequest: number } => {
+      const r = rows[row];
       const before = nginxWorkersCpuNs(gateway);
       const result = wrkSync({ url: r.url, threads: 1, connections: CONNECTIONS, seconds, args: r.args, env: r.env });
       return { ...result, cpuUsPerRequest: (nginxWorkersCpuNs(gateway) - before) / 1000 / result.requests };
     };
-    const pollRow = { url: poll.url, args: poll.script, env: poll.env };
-    progress(`warm-up, then ${RUNS} pairs (turned away, poll) of ${DURATION} s, ${CONNECTIONS} connections, one nginx worker`);
-    run(turnedAway, 1);
-    run(pollRow, 1);
-    const pairs = Array.from({ length: RUNS }, () => ({ away: run(turnedAway, DURATION), poll: run(pollRow, DURATION) }));
-    for (const p of pairs) {
-      if (p.poll.non2xx > 0) problems.push(`${p.poll.non2xx} polls were refused`);
-      if (p.away.non2xx !== p.away.requests) problems.push("a turned-away purchase was accepted");
+    progress(`warm-up, then ${RUNS} rounds (sold out, no pass, poll) of ${DURATION} s each, ${CONNECTIONS} connections, one nginx worker`);
+    for (const row of Object.keys(rows) as Row[]) run(row, 1);
+    const rounds = Array.from({ length: RUNS }, () => ({ soldOut: run("soldOut", DURATION), noPass: run("noPass", DURATION), poll: run("poll", DURATION) }));
+    for (const r of rounds) {
+      if (r.poll.non2xx > 0) problems.push(`${r.poll.non2xx} polls were refused`);
+      if (r.soldOut.non2xx !== r.soldOut.requests || r.noPass.non2xx !== r.noPass.requests) problems.push("a turned-away purchase was accepted");
     }
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     const summary = (label: string, ratios: number[]) => {
       const ratio = median(ratios);
       const spreadPct = Math.max(...ratios.map((r) => Math.abs(r / ratio - 1))) * 100;
-      console.log(`${label}: ${ratio.toFixed(2)} (pairs: ${ratios.map((r) => r.toFixed(2)).join(", ")}; spread ±${spreadPct.toFixed(0)} %${spreadPct > 10 ? ", wider than ±10 %" : ""})`);
+      console.log(`${label}: ${ratio.toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")}; spread ±${spreadPct.toFixed(0)} %${spreadPct > 10 ? ", wider than ±10 %" : ""})`);
       return { ratios, ratio, spreadPct };
     };
     console.log("");
     console.log("| row | req/s (median) | p99 ms (median) | nginx CPU µs per request (median) |");
     console.log("|---|---:|---:|---:|");
-    for (const [label, side] of [["purchase turned away (sold out)", "away"], ["queue poll (with ticket)", "poll"]] as const) {
-      const rows = pairs.map((p) => p[side]);
-      console.log(`| ${label} | ${median(rows.map((r) => r.requestsPerSec)).toFixed(0)} | ${median(rows.map((r) => r.p99Ms)).toFixed(2)} | ${median(rows.map((r) => r.cpuUsPerRequest)).toFixed(1)} |`);
+    for (const row of Object.keys(rows) as Row[]) {
+      const runs = rounds.map((r) => r[row]);
+      console.log(`| ${rows[row].label} | ${median(runs.map((r) => r.requestsPerSec)).toFixed(0)} | ${median(runs.map((r) => r.p99Ms)).toFixed(2)} | ${median(runs.map((r) => r.cpuUsPerRequest)).toFixed(1)} |`);
     }
-    const throughput = summary("poll req/s ÷ turned-away req/s", pairs.map((p) => p.poll.requestsPerSec / p.away.requestsPerSec));
-    const cpu = summary("turned-away CPU ÷ poll CPU, per request", pairs.map((p) => p.away.cpuUsPerRequest / p.poll.cpuUsPerRequest));
-    writeResults("queue-poll-cost", { pairs, throughput, cpu, problems });
+    const ratios = {
+      soldOutCpu: summary("sold-out refusal CPU ÷ poll CPU, per request", rounds.map((r) => r.soldOut.cpuUsPerRequest / r.poll.cpuUsPerRequest)),
+      soldOutThroughput: summary("poll req/s ÷ sold-out refusal req/s", rounds.map((r) => r.poll.requestsPerSec / r.soldOut.requestsPerSec)),
+      noPassCpu: summary("no-pass refusal CPU ÷ poll CPU, per request", rounds.map((r) => r.noPass.cpuUsPerRequest / r.poll.cpuUsPerRequest)),
+      noPassThroughput: summary("poll req/s ÷ no-pass refusal req/s", rounds.map((r) => r.poll.requestsPerSec / r.noPass.requestsPerSec)),
+    };
+    writeResults("queue-poll-cost", { rounds, ratios, problems });
     reportProblems(problems);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
