@@ -28,6 +28,8 @@ const OVERLOADED_MESSAGE = "The gateway is overloaded: nothing was sold. Retry a
 
 const UNKNOWN_MESSAGE = "Redis did not answer: your order may have been taken. Check your orders before you retry.";
 
+const BUCKET_EMPTY_MESSAGE = "Units of this sale are being moved to where your purchase is served; nothing was sold. Retry after the given seconds.";
+
 /** Open unpaid orders free up as they are paid, fail or expire: worth a retry soon. */
 const OPEN_UNPAID_RETRY_AFTER_SECONDS = 5;
 
@@ -113,6 +115,9 @@ export function handlePurchase(this: void): void {
       return sendError("sold_out");
     case "not_enough_left":
       return sendErrorWithMessage("sold_out", "Fewer units are left than the quantity asked for.");
+    case "bucket_empty":
+      // Not sold out: units wait in another bucket of the sale and are being moved to this one.
+      return sendErrorWithMessage("unavailable", BUCKET_EMPTY_MESSAGE, "bucket_empty");
     case "limit_reached":
       return sendError("limit_reached");
     case "challenge_used":
