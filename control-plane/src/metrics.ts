@@ -36,13 +36,16 @@ interface SaleReading {
 /** One round of readings: Redis per sale (one slot each), then Postgres. */
 async function readSales(redis: Redis, pool: Pool, idleLimitMs: number): Promise<SaleReading[]> {
   const configs = await redis.hgetall(SALE_CONFIGS_KEY);
-  const sales = Object.entries(configs).map(([sale, json]) => ({ sale, total: Number((JSON.parse(json) as { stock: number }).stock) }));
+  const sales = Object.entries(configs).map(([sale, json]) => {
+    const record = JSON.parse(json) as { stock: number; stockBuckets?: number };
+    return { sale, total: Number(record.stock), buckets: record.stockBuckets ?? 1 };
+  });
   if (sales.length === 0) return [];
   const live = await Promise.all(
-    sales.map(async ({ sale }) => {
-      const [build, stream] = await Promise.all([readBuildState(redis, sale), readOrderStream(redis, sale, idleLimitMs)]);
+    sales.map(async ({ sale, buckets }) => {
+      const [build, stream] = await Promise.all([readBuildState(redis, sale, buckets), readOrderStream(redis, sale, idleLimitMs, buckets)]);
       const { unitsLeft, unitsSold, ordersAccepted } = stream.counters;
-      return { left: unitsLeft, sold: unitsSold, accepted: ordersAccepted, held: !build.built, stream };
+      return { left: unitsLeft, sold: unitsSold, accepted: ordersAccepted, held: !build.every((b) => b.built), stream };
     }),
   );
   const { rows } = await pool.query<{ sale_id: string; orders: number }>(

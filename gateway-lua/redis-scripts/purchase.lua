@@ -3,7 +3,8 @@ purchase.lua — accept one shopper's order, all or nothing, in one round trip. 
 and `reserve` take the units now; mode `payment` (ARGV[6] > 0) takes none: it counts the
 order as open and unpaid, and pay-order.lua takes the units when the order is paid.
 
-Validates everything before the first write (Redis scripts do not roll back): the only write
+Validates everything before the first write (Redis scripts do not roll back; refusal {10} counts
+itself in the meta hash, whose type the first read established, and writes nothing else): the only write
 that can fail (XADD: a stream key of another type, or out of memory, which Redis checks at a
 script's first write only) comes first; after it come MSET, which overwrites any type, and
 HSETs of hashes whose type a read above has established (buyers, orders, userOrders). So an error leaves nothing
@@ -19,7 +20,9 @@ KEYS[6] stream      stream of accepted orders (fields: order sale user qty uunit
 KEYS[7] openUnpaid  string: open unpaid orders (mode `payment`)
 KEYS[8] meta        hash: fence ("<run id>:<epoch>"), startsAt, endsAt (epoch ms), paused; for a
                     sale in stock buckets (core/buckets.ts) also step (K), first (the bucket's
-                    first order number) and shared ("1" while another bucket may hold units)
+                    first order number), shared ("1" while another bucket may hold units) and
+                    wants (refusals {10} counted for the control plane, which moves units to
+                    the buckets where shoppers wait)
 KEYS[9] userOrders  hash: user id -> the user's order numbers, space-separated (GET /api/orders)
 KEYS[10] usedChallenge  (only for sales with a challenge) string set once the challenge is used
 
@@ -73,13 +76,18 @@ local counters = redis.call('MGET', KEYS[1], counterKey, KEYS[4])
 if not (counters[1] and counters[2] and counters[3]) then return {4} end
 local stock = tonumber(counters[1])
 local shared = meta[7] == '1'
-if stock <= 0 then return shared and {10} or {1} end
+-- The one write of a refusal: counted demand tells the control plane where to move units.
+local function bucketEmpty()
+  redis.call('HINCRBY', KEYS[8], 'wants', 1)
+  return {10}
+end
+if stock <= 0 then return shared and bucketEmpty() or {1} end
 
 local user = ARGV[2]
 local qty = tonumber(ARGV[3])
 local units = tonumber(redis.call('HGET', KEYS[3], user) or '0') + qty
 if units > tonumber(ARGV[4]) then return {2} end
-if stock < qty then return shared and {10} or {3, stock} end
+if stock < qty then return shared and bucketEmpty() or {3, stock} end
 local counted = tonumber(counters[2]) + (takesUnitsNow and qty or 1)
 if not takesUnitsNow and counted > openUnpaidBound then return {6} end
 -- One bucket (no step): 1, 2, 3 …; bucket b of K: b + 1, then every K-th.

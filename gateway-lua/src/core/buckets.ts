@@ -48,3 +48,9 @@ export function bucketTag(saleId: string, bucket: number, buckets: number): stri
   }
   return prefix + "0";
 }
+
+/** Orders a bucket's counter has handed out: its numbers from firstOrderNo(bucket) up to `counter`, every buckets-th (0: none). */
+export function ordersOfCounter(counter: number, bucket: number, buckets: number): number {
+  if (counter <= 0) return 0;
+  return buckets <= 1 ? counter : Math.floor((counter - firstOrderNo(bucket)) / buckets) + 1;
+}

@@ -122,6 +122,13 @@ export function saleKeys(saleId: string, bucket = 0, buckets = 1): SaleKeys {
   };
 }
 
+/** The keys of every bucket of a sale split in `buckets`, bucket 0 first. */
+export function bucketKeysOf(saleId: string, buckets: number): SaleKeys[] {
+  const all: SaleKeys[] = [];
+  for (let b = 0; b < Math.max(buckets, 1); b++) all.push(saleKeys(saleId, b, buckets));
+  return all;
+}
+
 /** The purchase script's KEYS, in order; the script's header names the same list. */
 export function purchaseScriptKeys(k: SaleKeys): string[] {
   return [k.stock, k.sold, k.buyers, k.orderSeq, k.orders, k.stream, k.openUnpaid, k.meta, k.userOrders];

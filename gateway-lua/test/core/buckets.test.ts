@@ -1,6 +1,6 @@
-import { bucketOfOrderNo, bucketOfUser, bucketTag, firstOrderNo, MAX_STOCK_BUCKETS } from "../../src/core/buckets";
+import { bucketOfOrderNo, bucketOfUser, bucketTag, firstOrderNo, MAX_STOCK_BUCKETS, ordersOfCounter } from "../../src/core/buckets";
 import { keySlot, SLOT_COUNT } from "../../src/core/cluster";
-import { saleKeys, usedChallengeKey } from "../../src/core/keys";
+import { bucketKeysOf, saleKeys, usedChallengeKey } from "../../src/core/keys";
 
 test("one bucket is the sale as it always was: the same keys, tag and numbers", () => {
   expect(saleKeys("flash-1")).toEqual(saleKeys("flash-1", 0, 1));
@@ -52,4 +52,14 @@ test("bucket b hands out the numbers n with (n - 1) % K == b, so a number names 
     }
   }
   expect(seen.size).toBe(29);
+});
+
+test("a bucket's counter tells how many orders it handed out", () => {
+  expect(ordersOfCounter(0, 0, 1)).toBe(0);
+  expect(ordersOfCounter(7, 0, 1)).toBe(7);
+  expect(ordersOfCounter(0, 2, 3)).toBe(0);
+  expect(ordersOfCounter(3, 2, 3)).toBe(1);
+  expect(ordersOfCounter(9, 2, 3)).toBe(3);
+  expect(ordersOfCounter(7, 0, 3)).toBe(3);
+  expect(bucketKeysOf("hot", 3).map((k) => k.stock)).toEqual([0, 1, 2].map((b) => saleKeys("hot", b, 3).stock));
 });
