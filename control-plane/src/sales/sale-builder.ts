@@ -27,7 +27,7 @@
  */
 import path from "node:path";
 import { RedisScript, type Logger, type Redis } from "@flash-sale/node-common";
-import { bucketOfOrderNo, firstOrderNo } from "@flash-sale/gateway-lua/core/buckets";
+import { bucketOfOrderNo, evenShares, firstOrderNo } from "@flash-sale/gateway-lua/core/buckets";
 import { bucketKeysOf, ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, type SaleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { formatOrderRecord, parseOrderRecord } from "@flash-sale/gateway-lua/core/order_record";
 import { laterStatus, rebuiltState, type KnownOrder, type OrderStatus, type RebuiltState } from "./rebuilt-state";
@@ -90,11 +90,6 @@ export function buildReason(states: SaleBuildState[], epoch: number, highestInPo
     if (!state.hasStock || state.seq < (highestInPostgres[b] ?? 0) || (state.seq > 0 && state.buyers === 0)) return "behind_postgres";
   }
   return undefined;
-}
-
-/** `total` units split over `buckets`: the first ones get one more when it does not divide. */
-export function evenShares(total: number, buckets: number): number[] {
-  return Array.from({ length: buckets }, (_, b) => Math.floor(total / buckets) + (b < total % buckets ? 1 : 0));
 }
 
 type Orders = Map<string, KnownOrder>;

@@ -54,3 +54,10 @@ export function ordersOfCounter(counter: number, bucket: number, buckets: number
   if (counter <= 0) return 0;
   return buckets <= 1 ? counter : Math.floor((counter - firstOrderNo(bucket)) / buckets) + 1;
 }
+
+/** `total` units split over `buckets`: the first ones get one more when it does not divide. */
+export function evenShares(total: number, buckets: number): number[] {
+  const shares: number[] = [];
+  for (let b = 0; b < buckets; b++) shares.push(Math.floor(total / buckets) + (b < total % buckets ? 1 : 0));
+  return shares;
+}

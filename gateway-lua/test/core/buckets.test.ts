@@ -1,4 +1,4 @@
-import { bucketOfOrderNo, bucketOfUser, bucketTag, firstOrderNo, MAX_STOCK_BUCKETS, ordersOfCounter } from "../../src/core/buckets";
+import { bucketOfOrderNo, bucketOfUser, bucketTag, evenShares, firstOrderNo, MAX_STOCK_BUCKETS, ordersOfCounter } from "../../src/core/buckets";
 import { keySlot, SLOT_COUNT } from "../../src/core/cluster";
 import { bucketKeysOf, saleKeys, usedChallengeKey } from "../../src/core/keys";
 
@@ -62,4 +62,10 @@ test("a bucket's counter tells how many orders it handed out", () => {
   expect(ordersOfCounter(9, 2, 3)).toBe(3);
   expect(ordersOfCounter(7, 0, 3)).toBe(3);
   expect(bucketKeysOf("hot", 3).map((k) => k.stock)).toEqual([0, 1, 2].map((b) => saleKeys("hot", b, 3).stock));
+});
+
+test("units split evenly over buckets, the first ones taking what does not divide", () => {
+  expect(evenShares(10, 3)).toEqual([4, 3, 3]);
+  expect(evenShares(2, 3)).toEqual([1, 1, 0]);
+  expect(evenShares(0, 2)).toEqual([0, 0]);
 });
