@@ -194,3 +194,58 @@ test("the per-user limit stays exact: one shopper 30 times at once on a split sa
   expect(((await list.json()) as { orders: { orderId: string }[] }).orders.map((o) => o.orderId)).toEqual([orderId]);
   expect(await countSale(redis, db.pool, sale.id, K)).toEqual(balancedCount(1, 29));
 });
+
+/** Buys until answered 202 or 410 (a held or empty bucket answers 503): the answer's status and order id. */
+async function buyPatiently(saleId: string, user: string, deadline = Date.now() + 30_000): Promise<{ status: number; orderId?: string }> {
+  while (Date.now() < deadline) {
+    const r = await purchase(gateway.url, saleId, signToken(user));
+    if (r.status === 202) return { status: 202, orderId: r.json().orderId as string };
+    if (r.status !== 503) return { status: r.status };
+    await new Promise((res) => setTimeout(res, 150));
+  }
+  return { status: 0 };
+}
+
+test("a split sale whose keys are all lost is rebuilt from Postgres bucket by bucket: each counter in its class, buyers where they bought, no id reused, the rest sells, counted", async () => {
+  const saleId = "buckets-rebuild";
+  await controlPlane.createSale({ id: saleId, stock: 30, stockBuckets: K, limits: FAST });
+  await waitForSale(gateway, saleId);
+  controlPlane.startJobs();
+  const firstUsers = Array.from({ length: 12 }, (_, i) => `rebuild-first-${i}`);
+  const first = await Promise.all(firstUsers.map((u) => buyPatiently(saleId, u)));
+  expect(first.map((r) => r.status)).toEqual(firstUsers.map(() => 202));
+  await waitForRows(db.pool, saleId, 12);
+
+  for (const k of bucketKeysOf(saleId, K)) await redis.del(...Object.values(k));
+  // Held until the job rebuilds it; then the first shoppers are at their limit in their own bucket.
+  const again = await Promise.all(firstUsers.map((u) => buyPatiently(saleId, u)));
+  expect(again.map((r) => r.status)).toEqual(firstUsers.map(() => 409));
+  const { rows } = await db.pool.query<{ b: number; n: string }>(
+    "SELECT ((order_no - 1) % $2)::int AS b, max(order_no) AS n FROM orders WHERE sale_id = $1 GROUP BY 1",
+    [saleId, K],
+  );
+  const seqs = await Promise.all(bucketKeysOf(saleId, K).map(async (k) => Number(await redis.get(k.orderSeq))));
+  for (const r of rows) expect(seqs[r.b]).toBe(Number(r.n));
+  expect((await bucketStocks(saleId)).reduce((a, b) => a + b, 0)).toBe(18);
+
+  const laterUsers = Array.from({ length: 40 }, (_, i) => `rebuild-later-${i}`);
+  const later = await Promise.all(laterUsers.map((u) => buyPatiently(saleId, u)));
+  const accepted = later.filter((r) => r.status === 202);
+  expect(accepted).toHaveLength(18);
+  expect(later.filter((r) => r.status === 410)).toHaveLength(22);
+  const epochBefore = parseOrderId(first[0]!.orderId!)!.epoch;
+  const all = [...first, ...accepted].map((r) => r.orderId!);
+  expect(new Set(all).size).toBe(30);
+  for (const r of accepted) expect(parseOrderId(r.orderId!)!.epoch).not.toBe(epochBefore);
+  laterUsers.forEach((u, i) => {
+    if (later[i]!.status === 202) expect(bucketOfOrderNo(Number(parseOrderId(later[i]!.orderId!)!.orderNo), K)).toBe(bucketOfUser(u, K));
+  });
+  // The orders Redis lost are back where their numbers say, for their shoppers.
+  for (const [i, u] of firstUsers.entries()) {
+    const own = await fetch(`${gateway.url}/api/orders/${first[i]!.orderId}`, { headers: { Authorization: `Bearer ${signToken(u)}` } });
+    expect(own.status).toBe(200);
+  }
+  await waitForRows(db.pool, saleId, 30);
+  // The first 12 orders' stream entries went with the keys (drained before): the streams hold the 18 since.
+  expect(await countSale(redis, db.pool, saleId, K)).toEqual({ ...balancedCount(30, 0), streamEntries: 18 });
+});
