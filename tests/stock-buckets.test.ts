@@ -16,6 +16,7 @@ import type { TestDatabase } from "./support/test-database";
 import { TestStack } from "./support/test-stack";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { purchase } from "./support/http";
+import { scrape } from "./support/prometheus";
 import { signToken } from "./support/tokens";
 
 const K = 3;
@@ -171,6 +172,8 @@ test(`a hot sale in ${K} buckets, most shoppers on one bucket: exactly the stock
   const rows = await db.pool.query<{ id: string }>("SELECT sale_id || '.' || epoch || '.' || order_no AS id FROM orders WHERE sale_id = $1", [sale.id]);
   expect(new Set(rows.rows.map((r) => r.id))).toEqual(new Set(orderIds));
   expect(await unitsInFlight(redis, sale.id, K)).toBe(0);
+  // The job's moves are counted on the control plane's /metrics.
+  expect((await scrape(`${controlPlane.url}/metrics`)).value("fs_control_plane_bucket_units_moved_total", { sale: sale.id })).toBeGreaterThan(0);
   expect(gateway.errorLines()).toEqual([]);
 });
 

@@ -82,6 +82,13 @@ export class ControlPlaneMetrics {
     registers: [this.registry],
   });
 
+  private readonly bucketMoves = new Counter({
+    name: "fs_control_plane_bucket_units_moved_total",
+    help: "Units moved between a sale's stock buckets, to the buckets whose shoppers were turned away.",
+    labelNames: ["sale"],
+    registers: [this.registry],
+  });
+
   private readonly unitDrift = this.gauge("fs_control_plane_reconcile_unit_drift", "Last reconciliation: total - (left + sold) in Redis; 0 when the units balance.");
   private readonly takenDrift = this.gauge(
     "fs_control_plane_reconcile_taken_drift",
@@ -115,6 +122,10 @@ export class ControlPlaneMetrics {
 
   saleBuilt(sale: string, reason: BuildReason): void {
     if (reason !== "first_build") this.repairs.inc({ sale, reason });
+  }
+
+  unitsMovedBetweenBuckets(sale: string, units: number): void {
+    this.bucketMoves.inc({ sale }, units);
   }
 
   /** The text of GET /metrics, after reading every published sale afresh. */

@@ -32,14 +32,16 @@ export interface SaleJobsDeps {
   publisher: SalePublisher;
   logger: Logger;
   fault?: Fault;
+  /** Units the rebalance-buckets job moved between a sale's stock buckets (for /metrics). */
+  onUnitsMoved?: (saleId: string, units: number) => void;
 }
 
-export function saleJobs({ redis, repository, publisher, logger, fault }: SaleJobsDeps): JobScheduler {
+export function saleJobs({ redis, repository, publisher, logger, fault, onUnitsMoved }: SaleJobsDeps): JobScheduler {
   const jobs = [
     keepSalesBuiltJob({ redis, repository, publisher, logger }, KEEP_BUILT_SCHEDULE, JOB_LEASE_MS),
     reconcileSalesJob({ redis, repository, logger }, RECONCILE_SCHEDULE, JOB_LEASE_MS),
     expireReservationsJob({ redis, repository, logger, fault }, EXPIRE_SCHEDULE, JOB_LEASE_MS),
-    rebalanceBucketsJob({ repository, rebalancer: new BucketRebalancer(redis, logger), logger }, REBALANCE_SCHEDULE, JOB_LEASE_MS),
+    rebalanceBucketsJob({ repository, rebalancer: new BucketRebalancer(redis, logger, onUnitsMoved), logger }, REBALANCE_SCHEDULE, JOB_LEASE_MS),
   ];
   return new JobScheduler(jobs, new JobLock(redis, `${hostname()}:${process.pid}`), logger);
 }

@@ -115,8 +115,8 @@ export class BucketRebalancer {
   constructor(
     private readonly redis: Redis,
     private readonly logger: Logger,
-    /** Between a move's two steps: a crash there is what the next run finishes (fault injection). */
-    private readonly betweenSteps: () => void = () => undefined,
+    /** Units moved between a sale's buckets by a run (fs_control_plane_bucket_units_moved_total). */
+    private readonly onMoved: (saleId: string, units: number) => void = () => undefined,
   ) {}
 
   async rebalance(sale: BucketedSale): Promise<RebalanceResult> {
@@ -152,7 +152,10 @@ export class BucketRebalancer {
     }
     // The demand this run answered; refusals counted since then stay for the next run.
     await Promise.all(all.map((k, b) => (readings[b]!.wants > 0 ? this.redis.hincrby(k.meta, "wants", -readings[b]!.wants) : undefined)));
-    if (result.unitsMoved > 0) this.logger.info({ saleId: sale.id, moves: result.moves }, "units moved between stock buckets");
+    if (result.unitsMoved > 0) {
+      this.onMoved(sale.id, result.unitsMoved);
+      this.logger.info({ saleId: sale.id, moves: result.moves }, "units moved between stock buckets");
+    }
     return result;
   }
 
@@ -168,7 +171,6 @@ export class BucketRebalancer {
     const reply = (await TRANSFER_OUT.run(this.redis, [source.meta, source.stock, source.transfers], [id, move.to, move.units])) as number[];
     if (reply[0] === -1) return undefined;
     if (reply[0] === 0) return 0;
-    this.betweenSteps();
     const units = reply[1]!;
     const done = await this.finish(all, { id, from: move.from, to: move.to, units, epoch: String(reply[2]) });
     return done ? units : undefined;
