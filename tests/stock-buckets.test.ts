@@ -118,6 +118,27 @@ test("a move interrupted between its two steps is finished once by the next run:
   expect(await countSale(redis, db.pool, sale.id, K)).toEqual(balancedCount(9, 0));
 });
 
+// Before the jobs start (the rush test starts them): keep-sales-built would rebuild the held bucket.
+test("nothing is judged while a bucket is held: the sale is marked sold out only once every bucket is built and empty", async () => {
+  const saleId = "buckets-held";
+  await controlPlane.createSale({ id: saleId, stock: K, stockBuckets: K, limits: FAST });
+  await waitForSale(gateway, saleId);
+  const all = bucketKeysOf(saleId, K);
+  // One shopper per bucket takes its one unit.
+  const users = [0, 1, 2].map((b) => Array.from({ length: 100 }, (_, i) => `held-${i}`).find((u) => bucketOfUser(u, K) === b)!);
+  for (const u of users) expect((await buyPatiently(saleId, u)).status).toBe(202);
+  const fence = (await redis.hget(all[1]!.meta, "fence"))!;
+  await redis.hdel(all[1]!.meta, "fence");
+  const rebalancer = new BucketRebalancer(redis, createLogger("test-rebalancer", "silent"));
+  expect(await rebalancer.rebalance({ id: saleId, stockBuckets: K, perUserLimit: 1 })).toMatchObject({ held: true, soldOut: false });
+  expect(await Promise.all(all.map((k) => redis.hget(k.meta, "shared")))).toEqual(["1", "1", "1"]);
+  await redis.hset(all[1]!.meta, "fence", fence);
+  expect(await rebalancer.rebalance({ id: saleId, stockBuckets: K, perUserLimit: 1 })).toMatchObject({ held: false, soldOut: true });
+  expect((await buyPatiently(saleId, "held-late")).status).toBe(410);
+  await waitForRows(db.pool, saleId, K);
+  expect(await countSale(redis, db.pool, saleId, K)).toEqual(balancedCount(K, 0));
+});
+
 test(`a hot sale in ${K} buckets, most shoppers on one bucket: exactly the stock sold, none stranded, no sold out while units were left, counted`, async () => {
   const units = 60;
   const sale = await controlPlane.createSale({ id: "buckets-rush", stock: units, stockBuckets: K, limits: FAST });

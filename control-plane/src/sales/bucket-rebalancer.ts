@@ -17,6 +17,7 @@ import path from "node:path";
 import { RedisScript, type Logger, type Redis } from "@flash-sale/node-common";
 import { evenShares } from "@flash-sale/gateway-lua/core/buckets";
 import { bucketKeysOf, type SaleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { readBuildState } from "./sale-builder";
 
 // Two levels up from both src/sales (ts-jest) and build/sales (node).
 const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");
@@ -126,7 +127,9 @@ export class BucketRebalancer {
       if (!(await this.finish(all, t))) result.held = true;
       else result.finished += 1;
     }
-    if (result.held) return result;
+    // A bucket not built on the process that answers (a failover, lost keys) may show units it
+    // no longer has, or none it will have once rebuilt: nothing is judged until it is rebuilt.
+    if (result.held || !(await readBuildState(this.redis, sale.id, sale.stockBuckets)).every((b) => b.built)) return { ...result, held: true };
 
     const readings = await Promise.all(all.map((k) => this.read(k)));
     const left = readings.reduce((n, b) => n + b.stock, 0);
