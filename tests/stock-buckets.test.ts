@@ -15,7 +15,7 @@ import type { ControlPlane } from "./support/control-plane";
 import type { TestDatabase } from "./support/test-database";
 import { TestStack } from "./support/test-stack";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
-import { purchase } from "./support/http";
+import { purchase, request } from "./support/http";
 import { scrape } from "./support/prometheus";
 import { signToken } from "./support/tokens";
 
@@ -193,6 +193,9 @@ test(`a hot sale in ${K} buckets, most shoppers on one bucket: exactly the stock
   const rows = await db.pool.query<{ id: string }>("SELECT sale_id || '.' || epoch || '.' || order_no AS id FROM orders WHERE sale_id = $1", [sale.id]);
   expect(new Set(rows.rows.map((r) => r.id))).toEqual(new Set(orderIds));
   expect(await unitsInFlight(redis, sale.id, K)).toBe(0);
+  // The public view sums the buckets.
+  const view = (await request(`${gateway.url}/api/sales/${sale.id}`)).json();
+  expect({ status: view.status, stock: view.stock }).toEqual({ status: "sold_out", stock: { total: units, left: 0 } });
   // The job's moves are counted on the control plane's /metrics.
   expect((await scrape(`${controlPlane.url}/metrics`)).value("fs_control_plane_bucket_units_moved_total", { sale: sale.id })).toBeGreaterThan(0);
   expect(gateway.errorLines()).toEqual([]);
