@@ -5,7 +5,7 @@
  * While Redis is unreachable the last known configs stay in force.
  */
 import { keySlot, parseRedirect } from "../core/cluster";
-import { bucketKeysOf, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY } from "../core/keys";
+import { bucketKeysOf, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, type SaleKeys } from "../core/keys";
 import { bucketOfUser } from "../core/buckets";
 import { parsePublishedSale, type PublishedSale } from "../core/sale";
 import { gcraPolicy, type GcraPolicy } from "../core/gcra";
@@ -87,11 +87,11 @@ export function shopperBucket(c: CachedSale, userId: string): CachedBucket {
 
 function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): CachedSale {
   const all = bucketKeysOf(sale.id, sale.stockBuckets);
-  const k = all[0] as (typeof all)[0];
+  const k = all[0] as SaleKeys;
   const queueKeys = queueKeysOf(sale.id);
   const buckets: CachedBucket[] = [];
   for (let b = 0; b < all.length; b++) {
-    const bk = all[b] as (typeof all)[0];
+    const bk = all[b] as SaleKeys;
     const before = previous !== undefined && previous.buckets.length === all.length ? previous.buckets[b] : undefined;
     buckets.push({
       stockKey: bk.stock,
