@@ -10,6 +10,8 @@ import { bucketOfOrderNo, bucketOfUser } from "@flash-sale/gateway-lua/core/buck
 import { bucketKeysOf } from "@flash-sale/gateway-lua/core/keys";
 import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
 import { BucketRebalancer, unitsInFlight } from "../control-plane/src/sales/bucket-rebalancer";
+import { problemsOf, reconcileSale, type Reconciliation } from "../control-plane/src/sales/reconciliation";
+import { SaleRepository } from "../control-plane/src/sales/repository";
 import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
 import type { ControlPlane } from "./support/control-plane";
 import type { TestDatabase } from "./support/test-database";
@@ -43,6 +45,12 @@ async function bucketStocks(saleId: string): Promise<number[]> {
   return Promise.all(bucketKeysOf(saleId, K).map(async (k) => Number(await redis.get(k.stock))));
 }
 
+/** The reconciliation of the sale over its buckets, as the job runs it (under the row lock). */
+async function reconcile(saleId: string): Promise<Reconciliation> {
+  const repository = new SaleRepository(db.pool);
+  return (await repository.withLockedSale(saleId, (locked) => reconcileSale(redis, repository, locked, Date.now())))!;
+}
+
 /** `n` user ids, `hot` of them on bucket 0 and the others spread over the rest. */
 function skewedShoppers(prefix: string, n: number, hot: number): string[] {
   const onHot: string[] = [];
@@ -68,6 +76,8 @@ test("a move interrupted between its two steps is finished once by the next run:
   expect(out[1]).toBe(2);
   expect(await bucketStocks(sale.id)).toEqual([3, 1, 3]);
   expect(await unitsInFlight(redis, sale.id, K)).toBe(2);
+  // The units in flight are the sale's: no drift.
+  expect(await reconcile(sale.id)).toMatchObject({ unitsLeft: 7, unitDrift: 0 });
 
   const rebalancer = new BucketRebalancer(redis, createLogger("test-rebalancer", "silent"));
   const first = await rebalancer.rebalance({ id: sale.id, stockBuckets: K, perUserLimit: 1 });
@@ -193,6 +203,10 @@ test(`a hot sale in ${K} buckets, most shoppers on one bucket: exactly the stock
   const rows = await db.pool.query<{ id: string }>("SELECT sale_id || '.' || epoch || '.' || order_no AS id FROM orders WHERE sale_id = $1", [sale.id]);
   expect(new Set(rows.rows.map((r) => r.id))).toEqual(new Set(orderIds));
   expect(await unitsInFlight(redis, sale.id, K)).toBe(0);
+  // The reconciliation over the buckets finds nothing wrong.
+  const checked = await reconcile(sale.id);
+  expect(problemsOf(checked)).toEqual([]);
+  expect(checked).toMatchObject({ unitsLeft: 0, unitsSold: units, ordersAccepted: units, ordersPersisted: units, counterBehind: 0, takenDrift: 0 });
   // The public view sums the buckets.
   const view = (await request(`${gateway.url}/api/sales/${sale.id}`)).json();
   expect({ status: view.status, stock: view.stock }).toEqual({ status: "sold_out", stock: { total: units, left: 0 } });
