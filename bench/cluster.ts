@@ -4,7 +4,9 @@
  * on both), through one gateway each with the same knobs. Runs alternate (one, three, one,
  * three …); the table gives each side's median, the median of the per-pair ratios and their
  * spread, and the CPU each side's Redis used per second of load, which says whether Redis or
- * the gateway was the limit. Uses its own Redis servers and database, never the stack's.
+ * the gateway was the limit. Then, on the cluster, one hot sale alone: in 1 stock bucket (one
+ * slot, one primary) against 3 buckets (three slots on the three primaries), alternated the same
+ * way. Uses its own Redis servers and database, never the stack's.
  *
  * BENCH_DURATION (seconds per run, default 5), BENCH_RUNS (pairs, default 3),
  * BENCH_CONNECTIONS (default 64), BENCH_THREADS (default 1), BENCH_NGINX_WORKERS (default 1).
@@ -13,7 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { keySlot } from "@flash-sale/gateway-lua/core/cluster";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { bucketKeysOf, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { ControlPlane } from "../tests/support/control-plane";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "../tests/support/gateway";
@@ -161,12 +163,51 @@ async function main(): Promise<void> {
     }
     console.log(`3 primaries / 1 primary: ${ratio.toFixed(2)} (median of ${RUNS} pairs: ${ratios.map((r) => r.toFixed(2)).join(", ")}; spread ±${spread.toFixed(0)} %${spread > 10 ? ", wider than ±10 %" : ""})`);
     console.log(`(${os.cpus().length} cores shared by wrk, the gateway and every Redis: a Redis CPU well under 1.0 per second of load means the gateway, not Redis, set the pace)`);
+
+    // One hot sale on the 3 primaries: 1 stock bucket against 3 (units never run out: no moves).
+    progress(`one hot sale on 3 primaries: 1 stock bucket vs 3, ${RUNS} pairs × ${DURATION} s`);
+    const hot = (buckets: number): Side => ({ ...sides[1]!, label: `${buckets} bucket${buckets > 1 ? "s" : ""}`, saleIds: [`hot-${buckets}-buckets`], offset: 0 });
+    const hotSides = [hot(1), hot(3)];
+    for (const [i, side] of hotSides.entries()) {
+      await side.controlPlane.createSale({ id: side.saleIds[0]!, stock: STOCK, stockBuckets: i === 0 ? 1 : 3, limits: WIDE_LIMITS });
+      await waitForSale(side.gateway, side.saleIds[0]!);
+      await run(side, 1); // warm-up
+    }
+    const hotPairs: { one: SideRun; three: SideRun }[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const one = await run(hotSides[0]!, DURATION);
+      const three = await run(hotSides[1]!, DURATION);
+      progress(`  pair ${i + 1}: ${one.result.requestsPerSec.toFixed(0)} vs ${three.result.requestsPerSec.toFixed(0)} req/s`);
+      hotPairs.push({ one, three });
+    }
+    const counter = cluster.client("bench-count");
+    for (const [i, side] of hotSides.entries()) {
+      const runs = hotPairs.map((p) => (i === 0 ? p.one : p.three).result);
+      const refused = runs.reduce((a, r) => a + r.non2xx, 0);
+      if (refused > 0) problems.push(`${side.label}: ${refused} purchases refused`);
+      let sold = 0;
+      for (const k of bucketKeysOf(side.saleIds[0]!, i === 0 ? 1 : 3)) sold += Number(await counter.get(k.sold));
+      if (sold > side.offset) problems.push(`${side.label}: ${sold} units taken, more than the ${side.offset} requests sent`);
+      console.log(`check (hot sale, ${side.label}): units taken in Redis ${sold}, requests sent ${side.offset}`);
+    }
+    counter.disconnect();
+    const hotRatios = hotPairs.map((p) => p.three.result.requestsPerSec / p.one.result.requestsPerSec);
+    const hotRatio = median(hotRatios);
+    const hotSpread = Math.max(...hotRatios.map((r) => Math.abs(r / hotRatio - 1))) * 100;
+    console.log("");
+    console.log(`| one hot sale on 3 primaries | admitted req/s (median) | p99 ms | Redis CPU per s of load (all primaries) |`);
+    console.log("|---|---:|---:|---:|");
+    for (const [label, runs] of [["1 stock bucket", hotPairs.map((p) => p.one)], ["3 stock buckets", hotPairs.map((p) => p.three)]] as const) {
+      console.log(`| ${label} | ${median(runs.map((r) => r.result.requestsPerSec)).toFixed(0)} | ${median(runs.map((r) => r.result.p99Ms)).toFixed(2)} | ${median(runs.map((r) => r.redisCpu)).toFixed(2)} |`);
+    }
+    console.log(`3 buckets / 1 bucket: ${hotRatio.toFixed(2)} (median of ${RUNS} pairs: ${hotRatios.map((r) => r.toFixed(2)).join(", ")}; spread ±${hotSpread.toFixed(0)} %${hotSpread > 10 ? ", wider than ±10 %" : ""})`);
     writeResults("cluster", {
       nginxWorkers: WORKERS,
       sales: SALES,
       pairs: pairs.map((p) => ({ onePrimary: p.one, threePrimaries: p.three })),
       ratio,
       spreadPct: spread,
+      hotSale: { pairs: hotPairs.map((p) => ({ oneBucket: p.one, threeBuckets: p.three })), ratio: hotRatio, spreadPct: hotSpread },
       problems,
     });
     reportProblems(problems);

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { bucketKeysOf } from "@flash-sale/gateway-lua/core/keys";
 import { createPool, createRedis, type Pool, type Redis } from "@flash-sale/node-common";
 
 interface Counts {
@@ -29,11 +29,19 @@ interface Counts {
 }
 
 async function count(pool: Pool, redis: Redis, saleId: string): Promise<Counts> {
-  const sale = await pool.query<{ stock: number; per_user_limit: number }>("SELECT stock, per_user_limit FROM sales WHERE id = $1", [saleId]);
+  const sale = await pool.query<{ stock: number; per_user_limit: number; stock_buckets: number }>(
+    "SELECT stock, per_user_limit, stock_buckets FROM sales WHERE id = $1",
+    [saleId],
+  );
   if (sale.rows[0] === undefined) throw new Error(`no sale ${saleId} in Postgres`);
-  const { stock, per_user_limit: perUserLimit } = sale.rows[0];
-  const k = saleKeys(saleId);
-  const [[left, sold], orderFields] = await Promise.all([redis.mget(k.stock, k.sold), redis.hlen(k.orders)]);
+  const { stock, per_user_limit: perUserLimit, stock_buckets: buckets } = sale.rows[0];
+  // Summed over the sale's stock buckets (one MGET and one HLEN per bucket: one slot each).
+  const parts = await Promise.all(
+    bucketKeysOf(saleId, buckets).map(async (k) => Promise.all([redis.mget(k.stock, k.sold), redis.hlen(k.orders)])),
+  );
+  const left = parts.reduce((n, [[l]]) => n + Number(l ?? 0), 0);
+  const sold = parts.reduce((n, [[, s]]) => n + Number(s ?? 0), 0);
+  const orderFields = parts.reduce((n, [, f]) => n + f, 0);
   const pg = await pool.query<{ rows: number; units: number; over: number; repeated: number }>(
     `SELECT count(*)::int AS rows, COALESCE(sum(quantity), 0)::int AS units,
             (SELECT count(*)::int FROM (SELECT user_id FROM orders WHERE sale_id = $1

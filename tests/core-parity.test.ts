@@ -9,6 +9,7 @@ import { luaModuleAliases } from "../nginx-conf/src/render";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import * as buckets from "@flash-sale/gateway-lua/core/buckets";
 import * as challenge from "@flash-sale/gateway-lua/core/challenge";
 import * as cluster from "@flash-sale/gateway-lua/core/cluster";
 import * as challengeImage from "@flash-sale/gateway-lua/core/challenge_image";
@@ -30,6 +31,7 @@ import { nodeJwtPlatform } from "../gateway-lua/test/support/node-jwt-platform";
 
 const LUA_DIR = path.resolve(__dirname, "../gateway-lua/build/lua");
 const MODULES: Record<string, Record<string, (...args: never[]) => unknown>> = {
+  "core.buckets": buckets as never,
   "core.challenge": challenge as never,
   "core.cluster": cluster as never,
   "core.challenge_image": challengeImage as never,
@@ -269,6 +271,12 @@ test("cluster routing agrees: CRC16 and slots (bit operations are signed 32-bit 
   ];
   const map = cluster.parseClusterSlots(slots, "10.0.0.9");
   cases.push(...[0, 5460, 5461, 16383, 16384].map((slot) => ({ module: "core.cluster", fn: "slotOwner", args: [map, slot] })));
+  // Stock buckets: the gateway and the control plane must agree on a shopper's bucket and a bucket's keys.
+  cases.push(
+    ...["u1", "user-42", "~!\u007f", "z".repeat(128)].flatMap((u) => [1, 3, 16].map((k) => ({ module: "core.buckets", fn: "bucketOfUser", args: [u, k] }))),
+    ...[[1, 3], [2, 3], [3, 3], [123456789012345, 7], [5, 1]].map((args) => ({ module: "core.buckets", fn: "bucketOfOrderNo", args })),
+    ...[["hot", 0, 3], ["hot", 1, 3], ["hot", 2, 3], ["flash-1", 15, 16], ["s", 1, 2]].map((args) => ({ module: "core.buckets", fn: "bucketTag", args })),
+  );
   await expectSameInBoth("unused-secret-unused-secret-unused", cases);
 });
 

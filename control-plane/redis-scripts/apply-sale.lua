@@ -10,7 +10,8 @@
   KEYS[3] sold    string: units taken (reserved and paid; `payment` mode: paid)
 
   ARGV[1] revision (of the sale's row in Postgres)
-  ARGV[2] total units (the sale's stock in Postgres)
+  ARGV[2] total units (the sale's stock in Postgres), or "" for a bucket of a sale in stock
+          buckets (its units are set by the build and moved between buckets, never by an apply)
   ARGV[3] startsAt, ARGV[4] endsAt (epoch ms), ARGV[5] paused ("0"/"1")
 
   Units left become total − taken. Refuses nothing silently: a total below the units taken
@@ -30,9 +31,9 @@ if not fence or string.sub(fence, 1, 40) ~= runId then return {-1} end
 local applied = tonumber(redis.call('HGET', KEYS[1], 'revision') or '0')
 if tonumber(ARGV[1]) <= applied then return {0, applied} end
 
-local total = tonumber(ARGV[2])
 local taken = tonumber(redis.call('GET', KEYS[3]) or '0')
 local leftBefore = tonumber(redis.call('GET', KEYS[2]) or '0')
+local total = tonumber(ARGV[2]) or (leftBefore + taken)
 local left = math.max(total - taken, 0)
 redis.call('SET', KEYS[2], left)
 redis.call('HSET', KEYS[1], 'startsAt', ARGV[3], 'endsAt', ARGV[4], 'paused', ARGV[5], 'revision', ARGV[1])

@@ -12,6 +12,8 @@
   ARGV[6] consumer group of the order workers
   ARGV[7] epoch (issued by Postgres for this build)
   ARGV[8] startsAt, ARGV[9] endsAt (epoch ms), ARGV[10] paused ("0"/"1"), ARGV[11] revision
+  ARGV[12..14] (a sale in stock buckets only) step (the number of buckets), first (this
+          bucket's first order number), shared ("1" while units are left in some bucket)
 
   Returns the run id of this Redis process, as written into the fence, or an error reply
   when the consumer group cannot be made (nothing written then).
@@ -31,6 +33,7 @@ redis.call('SET', KEYS[4], ARGV[4])
 local seq = tonumber(redis.call('GET', KEYS[5]) or '0')
 redis.call('SET', KEYS[5], math.max(seq, tonumber(ARGV[5])))
 local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+if ARGV[12] then redis.call('HSET', KEYS[7], 'step', ARGV[12], 'first', ARGV[13], 'shared', ARGV[14]) end
 redis.call('HSET', KEYS[7], 'fence', runId .. ':' .. ARGV[7],
   'startsAt', ARGV[8], 'endsAt', ARGV[9], 'paused', ARGV[10], 'revision', ARGV[11])
 return runId

@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   logger.info({ host: env.FS_ADMIN_HOST, port: env.FS_ADMIN_PORT }, "admin API listening");
 
   // Every instance schedules the jobs; each tick runs on one of them (a lock in Redis).
-  const jobs = saleJobs({ redis, repository, publisher, logger, fault });
+  const jobs = saleJobs({ redis, repository, publisher, logger, fault, onUnitsMoved: (sale, units) => metrics.unitsMovedBetweenBuckets(sale, units) });
   jobs.start();
 
   onShutdown(logger, async () => {

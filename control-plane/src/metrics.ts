@@ -36,13 +36,16 @@ interface SaleReading {
 /** One round of readings: Redis per sale (one slot each), then Postgres. */
 async function readSales(redis: Redis, pool: Pool, idleLimitMs: number): Promise<SaleReading[]> {
   const configs = await redis.hgetall(SALE_CONFIGS_KEY);
-  const sales = Object.entries(configs).map(([sale, json]) => ({ sale, total: Number((JSON.parse(json) as { stock: number }).stock) }));
+  const sales = Object.entries(configs).map(([sale, json]) => {
+    const record = JSON.parse(json) as { stock: number; stockBuckets?: number };
+    return { sale, total: Number(record.stock), buckets: record.stockBuckets ?? 1 };
+  });
   if (sales.length === 0) return [];
   const live = await Promise.all(
-    sales.map(async ({ sale }) => {
-      const [build, stream] = await Promise.all([readBuildState(redis, sale), readOrderStream(redis, sale, idleLimitMs)]);
+    sales.map(async ({ sale, buckets }) => {
+      const [build, stream] = await Promise.all([readBuildState(redis, sale, buckets), readOrderStream(redis, sale, idleLimitMs, buckets)]);
       const { unitsLeft, unitsSold, ordersAccepted } = stream.counters;
-      return { left: unitsLeft, sold: unitsSold, accepted: ordersAccepted, held: !build.built, stream };
+      return { left: unitsLeft, sold: unitsSold, accepted: ordersAccepted, held: !build.every((b) => b.built), stream };
     }),
   );
   const { rows } = await pool.query<{ sale_id: string; orders: number }>(
@@ -79,6 +82,13 @@ export class ControlPlaneMetrics {
     registers: [this.registry],
   });
 
+  private readonly bucketMoves = new Counter({
+    name: "fs_control_plane_bucket_units_moved_total",
+    help: "Units moved between a sale's stock buckets, to the buckets whose shoppers were turned away.",
+    labelNames: ["sale"],
+    registers: [this.registry],
+  });
+
   private readonly unitDrift = this.gauge("fs_control_plane_reconcile_unit_drift", "Last reconciliation: total - (left + sold) in Redis; 0 when the units balance.");
   private readonly takenDrift = this.gauge(
     "fs_control_plane_reconcile_taken_drift",
@@ -112,6 +122,10 @@ export class ControlPlaneMetrics {
 
   saleBuilt(sale: string, reason: BuildReason): void {
     if (reason !== "first_build") this.repairs.inc({ sale, reason });
+  }
+
+  unitsMovedBetweenBuckets(sale: string, units: number): void {
+    this.bucketMoves.inc({ sale }, units);
   }
 
   /** The text of GET /metrics, after reading every published sale afresh. */

@@ -16,6 +16,7 @@ const sale: Sale = {
   endsAt: new Date(END).toISOString(),
   perUserLimit: 1,
   deduction: "order",
+  stockBuckets: 1,
   challenge: false,
   limits: { userRatePerSecond: 1, userBurst: 1, admitPerSecond: 1 },
   paused: false,

@@ -25,7 +25,18 @@ describe("saleInputSchema", () => {
       deduction: "order",
       challenge: false,
       limits: { userRatePerSecond: 2, userBurst: 3, admitPerSecond: 100 },
+      stockBuckets: 1,
     });
+  });
+
+  it("takes stock buckets from 1 to 16 for deduction order without a waiting room, and says why not otherwise", () => {
+    expect(schema.parse({ ...minimal, stockBuckets: 3 }).stockBuckets).toBe(3);
+    const issues = (input: object) => schema.safeParse({ ...minimal, ...input }).error?.issues.map((i) => [i.path.join("."), i.message]);
+    expect(issues({ stockBuckets: 0 })).toEqual([["stockBuckets", "must be a whole number from 1 to 16"]]);
+    expect(issues({ stockBuckets: 17 })).toEqual([["stockBuckets", "must be a whole number from 1 to 16"]]);
+    expect(issues({ stockBuckets: 2.5 })).toEqual([["stockBuckets", "must be a whole number from 1 to 16"]]);
+    expect(issues({ stockBuckets: 2, deduction: "reserve", paymentTimeoutSeconds: 60 })).toEqual([["stockBuckets", 'above 1 only applies to deduction "order"']]);
+    expect(issues({ stockBuckets: 2, waitingRoom: { opensBeforeSeconds: 60, admitPerSecond: 10, passSeconds: 30 } })).toEqual([["stockBuckets", "above 1 does not go with a waiting room"]]);
   });
 
   it("keeps the limits it is given and defaults the others", () => {

@@ -3,7 +3,8 @@ purchase.lua — accept one shopper's order, all or nothing, in one round trip. 
 and `reserve` take the units now; mode `payment` (ARGV[6] > 0) takes none: it counts the
 order as open and unpaid, and pay-order.lua takes the units when the order is paid.
 
-Validates everything before the first write (Redis scripts do not roll back): the only write
+Validates everything before the first write (Redis scripts do not roll back; refusal {10} counts
+itself in the meta hash, whose type the first read established, and writes nothing else): the only write
 that can fail (XADD: a stream key of another type, or out of memory, which Redis checks at a
 script's first write only) comes first; after it come MSET, which overwrites any type, and
 HSETs of hashes whose type a read above has established (buyers, orders, userOrders). So an error leaves nothing
@@ -17,7 +18,11 @@ KEYS[4] orderSeq    string: last order number
 KEYS[5] orders      hash: <n> -> order record (includes/order-record.lua), <n>:s -> status
 KEYS[6] stream      stream of accepted orders (fields: order sale user qty uunits at rid)
 KEYS[7] openUnpaid  string: open unpaid orders (mode `payment`)
-KEYS[8] meta        hash: fence ("<run id>:<epoch>"), startsAt, endsAt (epoch ms), paused
+KEYS[8] meta        hash: fence ("<run id>:<epoch>"), startsAt, endsAt (epoch ms), paused; for a
+                    sale in stock buckets (core/buckets.ts) also step (K), first (the bucket's
+                    first order number), shared ("1" while another bucket may hold units) and
+                    wants (refusals {10} counted for the control plane, which moves units to
+                    the buckets where shoppers wait)
 KEYS[9] userOrders  hash: user id -> the user's order numbers, space-separated (GET /api/orders)
 KEYS[10] usedChallenge  (only for sales with a challenge) string set once the challenge is used
 
@@ -46,9 +51,11 @@ Returns
                             restart, a failover, lost keys): nothing is sold until it is rebuilt
   {8, why}                  not open by Redis' clock: why is "upcoming", "ended" or "paused"
   {9}                       the pass is of another epoch: the queue it was given in is gone
+  {10}                      stock buckets: this bucket has fewer units than asked for, and another
+                            bucket may have some (not sold out: the control plane moves units here)
 ]]
 -- @include order-record
-local meta = redis.call('HMGET', KEYS[8], 'fence', 'startsAt', 'endsAt', 'paused')
+local meta = redis.call('HMGET', KEYS[8], 'fence', 'startsAt', 'endsAt', 'paused', 'step', 'first', 'shared')
 local fence = meta[1]
 if not fence or string.sub(fence, 1, 40) ~= ARGV[7] then return {7} end
 local epoch = string.sub(fence, 42)
@@ -68,16 +75,24 @@ local counterKey = takesUnitsNow and KEYS[2] or KEYS[7]
 local counters = redis.call('MGET', KEYS[1], counterKey, KEYS[4])
 if not (counters[1] and counters[2] and counters[3]) then return {4} end
 local stock = tonumber(counters[1])
-if stock <= 0 then return {1} end
+local shared = meta[7] == '1'
+-- The one write of a refusal: counted demand tells the control plane where to move units.
+local function bucketEmpty()
+  redis.call('HINCRBY', KEYS[8], 'wants', 1)
+  return {10}
+end
+if stock <= 0 then return shared and bucketEmpty() or {1} end
 
 local user = ARGV[2]
 local qty = tonumber(ARGV[3])
 local units = tonumber(redis.call('HGET', KEYS[3], user) or '0') + qty
 if units > tonumber(ARGV[4]) then return {2} end
-if stock < qty then return {3, stock} end
+if stock < qty then return shared and bucketEmpty() or {3, stock} end
 local counted = tonumber(counters[2]) + (takesUnitsNow and qty or 1)
 if not takesUnitsNow and counted > openUnpaidBound then return {6} end
-local n = tonumber(counters[3]) + 1
+-- One bucket (no step): 1, 2, 3 …; bucket b of K: b + 1, then every K-th.
+local seq = tonumber(counters[3])
+local n = seq > 0 and seq + tonumber(meta[5] or '1') or tonumber(meta[6] or '1')
 -- A taken number means the counter is behind its orders (lost alone): never overwrite one.
 if redis.call('HEXISTS', KEYS[5], n) == 1 then return redis.error_reply('ERR order number ' .. n .. ' is taken: the counter is behind') end
 if KEYS[10] and redis.call('EXISTS', KEYS[10]) == 1 then return {5} end

@@ -7,6 +7,7 @@
 import path from "node:path";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
+import type { BucketRef } from "./raw-entry";
 
 const SCRIPT = RedisScript.load(path.resolve(__dirname, "../redis-scripts/confirm-orders.lua"));
 
@@ -18,7 +19,7 @@ const SCRIPT = RedisScript.load(path.resolve(__dirname, "../redis-scripts/confir
 export const CONFIRM_CHUNK = 200;
 export const ORDER_COST = 4;
 
-export interface SaleAck {
+export interface SaleAck extends BucketRef {
   saleId: string;
   /** Orders now committed to Postgres: [epoch, number] each. */
   orders: [epoch: number, orderNo: number][];
@@ -84,15 +85,15 @@ export class OrderConfirmer {
   private async confirmSale(ack: SaleAck): Promise<ConfirmResult> {
     let total: ConfirmResult = { confirmed: 0, acked: 0 };
     for (const chunk of confirmChunks(ack)) {
-      const result = await this.confirmChunk(ack.saleId, chunk);
+      const result = await this.confirmChunk(ack, chunk);
       this.onConfirmed(ack.saleId, result.confirmed);
       total = sum(total, result);
     }
     return total;
   }
 
-  private async confirmChunk(saleId: string, chunk: ConfirmChunk): Promise<ConfirmResult> {
-    const keys = saleKeys(saleId);
+  private async confirmChunk(ack: SaleAck, chunk: ConfirmChunk): Promise<ConfirmResult> {
+    const keys = saleKeys(ack.saleId, ack.bucket, ack.buckets);
     const reply = await SCRIPT.run(this.redis, [keys.orders, keys.stream, keys.statusChanges], [
       this.group,
       String(chunk.orders.length),

@@ -5,9 +5,9 @@
  */
 import { isValidUserId, parseOrderId } from "@flash-sale/gateway-lua/core/ids";
 import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
-import { entryFields, wholeNumber, type RawEntry } from "./raw-entry";
+import { entryFields, wholeNumber, type BucketRef, type RawEntry } from "./raw-entry";
 
-export interface OrderRow {
+export interface OrderRow extends BucketRef {
   entryId: string;
   orderId: string;
   saleId: string;
@@ -58,6 +58,8 @@ export function parseOrderEntry(entry: RawEntry): ParsedEntry {
       entryId: entry.id,
       orderId,
       saleId: entry.saleId,
+      bucket: entry.bucket,
+      buckets: entry.buckets,
       epoch: Number(ref.epoch),
       orderNo: Number(ref.orderNo),
       userId,

@@ -6,8 +6,17 @@
 /** Which of a sale's streams an entry comes from: accepted orders, or later status changes. */
 export type EntrySource = "orders" | "statuses";
 
+/**
+ * Which stock bucket of its sale an entry's stream belongs to (core/buckets.ts): each bucket has
+ * its own streams and orders hash. Absent: bucket 0 of 1, the sale's own keys.
+ */
+export interface BucketRef {
+  bucket?: number;
+  buckets?: number;
+}
+
 /** An entry as read from one of a sale's streams; fields is null when the entry was deleted. */
-export interface RawEntry {
+export interface RawEntry extends BucketRef {
   saleId: string;
   source: EntrySource;
   id: string;

@@ -4,9 +4,9 @@
  */
 import { isValidUserId, parseOrderId } from "@flash-sale/gateway-lua/core/ids";
 import { STATUS_FIELDS, type StatusChange } from "@flash-sale/gateway-lua/core/stream";
-import { entryFields, type RawEntry } from "./raw-entry";
+import { entryFields, type BucketRef, type RawEntry } from "./raw-entry";
 
-export interface StatusRow {
+export interface StatusRow extends BucketRef {
   saleId: string;
   entryId: string;
   orderId: string;
@@ -33,5 +33,5 @@ export function parseStatusEntry(entry: RawEntry): ParsedStatus {
   if (status === undefined || !STATUSES.includes(status)) return { ok: false, reason: `bad ${STATUS_FIELDS.status}` };
   const atMs = Number(entry.id.slice(0, entry.id.indexOf("-")));
   if (!Number.isSafeInteger(atMs) || atMs <= 0) return { ok: false, reason: "bad entry id" };
-  return { ok: true, change: { saleId: entry.saleId, entryId: entry.id, orderId, userId, status: status as StatusChange, atMs } };
+  return { ok: true, change: { saleId: entry.saleId, bucket: entry.bucket, buckets: entry.buckets, entryId: entry.id, orderId, userId, status: status as StatusChange, atMs } };
 }

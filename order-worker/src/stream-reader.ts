@@ -6,11 +6,12 @@
  * their row: XAUTOCLAIM), then new entries, blocking. One call returns one batch.
  *
  * On a Redis Cluster one XREADGROUP may only name streams of one slot: the reader sends one per
- * slot (each sale has its own), and polls instead of blocking (see readNew).
+ * slot (each sale has its own), and polls instead of blocking (see readNew). A sale in stock
+ * buckets has a pair of streams per bucket, each on its bucket's slot.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { keySlot } from "@flash-sale/gateway-lua/core/cluster";
-import { SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { bucketKeysOf, SALE_CONFIGS_KEY } from "@flash-sale/gateway-lua/core/keys";
 import type { Logger, Redis } from "@flash-sale/node-common";
 import type { EntrySource, RawEntry } from "./raw-entry";
 
@@ -30,8 +31,8 @@ export interface ReaderOptions {
 }
 
 export class StreamReader {
-  /** Stream key → its sale and what it carries, for the published sales. */
-  private streams = new Map<string, { saleId: string; source: EntrySource }>();
+  /** Stream key → its sale (and stock bucket) and what it carries, for the published sales. */
+  private streams = new Map<string, StreamOwner>();
   /** The streams one XREADGROUP may name together: all of them on one Redis, one slot's on a cluster. */
   private slotGroups: string[][] = [];
   private refreshDueAt = 0;
@@ -71,12 +72,14 @@ export class StreamReader {
   }
 
   private async refresh(): Promise<void> {
-    const saleIds = await this.redis.hkeys(SALE_CONFIGS_KEY);
-    const streams = new Map<string, { saleId: string; source: EntrySource }>();
-    for (const saleId of saleIds) {
-      const k = saleKeys(saleId);
-      streams.set(k.stream, { saleId, source: "orders" });
-      streams.set(k.statusChanges, { saleId, source: "statuses" });
+    const configs = await this.redis.hgetall(SALE_CONFIGS_KEY);
+    const streams = new Map<string, StreamOwner>();
+    for (const [saleId, json] of Object.entries(configs)) {
+      const buckets = bucketsOf(json);
+      bucketKeysOf(saleId, buckets).forEach((k, bucket) => {
+        streams.set(k.stream, { saleId, source: "orders", bucket, buckets });
+        streams.set(k.statusChanges, { saleId, source: "statuses", bucket, buckets });
+      });
     }
     // Every time, not only for new sales: a restarted Redis has lost its groups.
     await Promise.all([...streams.keys()].map((s) => this.ensureGroup(s)));
@@ -170,12 +173,29 @@ export class StreamReader {
   private entryList(stream: string, list: unknown): (RawEntry & { stream: string })[] {
     const known = this.streams.get(stream);
     if (known === undefined || !Array.isArray(list)) throw new Error(`unexpected entries for ${stream}`);
-    const { saleId, source } = known;
+    const { saleId, source, bucket, buckets } = known;
     return list.map((e: unknown) => {
       if (!Array.isArray(e) || typeof e[0] !== "string") throw new Error(`unexpected entry in ${stream}`);
       const fields = Array.isArray(e[1]) && e[1].every((f) => typeof f === "string") ? (e[1] as string[]) : null;
-      return { stream, saleId, source, id: e[0], fields };
+      return { stream, saleId, source, bucket, buckets, id: e[0], fields };
     });
+  }
+}
+
+interface StreamOwner {
+  saleId: string;
+  source: EntrySource;
+  bucket: number;
+  buckets: number;
+}
+
+/** The stock buckets of a published config record (core/sale.ts); 1 when it names none or cannot be read. */
+function bucketsOf(json: string): number {
+  try {
+    const n = (JSON.parse(json) as { stockBuckets?: unknown }).stockBuckets;
+    return typeof n === "number" && Number.isInteger(n) && n >= 1 ? n : 1;
+  } catch {
+    return 1;
   }
 }
 

@@ -2,7 +2,7 @@
  * The order worker's Prometheus metrics. Counters move as batches drain; the stream backlog
  * is read from Redis (XINFO GROUPS) at scrape time, for every published sale.
  */
-import { ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { bucketKeysOf, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY } from "@flash-sale/gateway-lua/core/keys";
 import { Counter, Gauge, Histogram, createMetricsRegistry, streamGroup, type Redis, type Registry } from "@flash-sale/node-common";
 
 export class WorkerMetrics {
@@ -67,8 +67,9 @@ export class WorkerMetrics {
 
   /** The text of GET /metrics, with the backlog read afresh. */
   async scrape(): Promise<string> {
-    const saleIds = await this.redis.hkeys(SALE_CONFIGS_KEY);
-    const backlogs = await Promise.all(saleIds.map((id) => this.backlogOf(saleKeys(id).stream)));
+    const configs = await this.redis.hgetall(SALE_CONFIGS_KEY);
+    const saleIds = Object.keys(configs);
+    const backlogs = await Promise.all(saleIds.map((id) => this.saleBacklog(id, Number((JSON.parse(configs[id]!) as { stockBuckets?: number }).stockBuckets ?? 1))));
     this.backlog.reset();
     this.lagSeconds.reset();
     const now = Date.now();
@@ -78,6 +79,13 @@ export class WorkerMetrics {
       this.lagSeconds.set({ sale }, b.oldestId === undefined ? 0 : Math.max(0, now - entryTimeMs(b.oldestId)) / 1000);
     });
     return this.registry.metrics();
+  }
+
+  /** Over the sale's stock buckets: their entries summed, the oldest of their oldest. */
+  private async saleBacklog(saleId: string, buckets: number): Promise<Backlog> {
+    const parts = await Promise.all(bucketKeysOf(saleId, buckets).map((k) => this.backlogOf(k.stream)));
+    const oldest = parts.map((p) => p.oldestId).filter((id): id is string => id !== undefined).sort((a, b) => entryTimeMs(a) - entryTimeMs(b))[0];
+    return { entries: parts.reduce((n, p) => n + p.entries, 0), oldestId: oldest };
   }
 
   /**

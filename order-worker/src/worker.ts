@@ -134,7 +134,7 @@ export class OrderWorker {
         if ("row" in parsed) rows.push(parsed.row);
         else changes.push(parsed.change);
       } else {
-        (ofStatus ? statusAckOnly : ackOnly).push({ saleId: entry.saleId, entryId: entry.id });
+        (ofStatus ? statusAckOnly : ackOnly).push({ saleId: entry.saleId, entryId: entry.id, bucket: entry.bucket, buckets: entry.buckets });
         metrics.malformedEntries.inc();
         logger.warn(
           { sale: entry.saleId, entry: entry.id, reason: parsed.reason },
@@ -162,7 +162,7 @@ export class OrderWorker {
           { sale: row.saleId, entry: row.entryId, order: row.orderId, user: row.userId, requestId: row.requestId, heldBy: holder },
           `order collision: ${row.orderId} of user ${row.userId} meets order ${holder.orderId} of user ${holder.userId} in Postgres; set aside in order_dead_letters, not confirmed`,
         );
-        ackOnly.push({ saleId: row.saleId, entryId: row.entryId });
+        ackOnly.push({ saleId: row.saleId, entryId: row.entryId, bucket: row.bucket, buckets: row.buckets });
       }
       if (refused.length > 0) ackOnly.push(...(await this.setAsideRefused(refused)));
       if (unknownSales.length > 0) {
@@ -206,7 +206,7 @@ export class OrderWorker {
       logger.info({ statuses: newlyWaiting, waiting: waiting.length }, "status changes wait for their orders' rows: left pending, tried again with the next batches");
     }
     metrics.statusesWaiting.set(this.waiting.size);
-    return [...set, ...already].map((c) => ({ saleId: c.saleId, entryId: c.entryId }));
+    return [...set, ...already].map((c) => ({ saleId: c.saleId, entryId: c.entryId, bucket: c.bucket, buckets: c.buckets }));
   }
 
   /**
@@ -216,7 +216,7 @@ export class OrderWorker {
    */
   private async setAsideRefused(refused: Refusal[]): Promise<EntryRef[]> {
     const { writer, logger, metrics, maxDeliveries } = this.parts;
-    const refs = refused.map(({ row }) => ({ saleId: row.saleId, entryId: row.entryId }));
+    const refs = refused.map(({ row }) => ({ saleId: row.saleId, entryId: row.entryId, bucket: row.bucket, buckets: row.buckets }));
     const counts = await withRetry(() => this.parts.deliveries(refs), { ...this.retry, what: "redis delivery counts" });
     if (!counts.ok) return [];
     const due: DeadLetter[] = [];
@@ -238,7 +238,7 @@ export class OrderWorker {
       return [];
     }
     for (const { row } of due) metrics.deadLetters.inc({ sale: row.saleId, reason: "refused" });
-    return due.map(({ row }) => ({ saleId: row.saleId, entryId: row.entryId }));
+    return due.map(({ row }) => ({ saleId: row.saleId, entryId: row.entryId, bucket: row.bucket, buckets: row.buckets }));
   }
 
   private async confirm(batch: Committed): Promise<void> {
@@ -259,20 +259,21 @@ export class OrderWorker {
   }
 }
 
-/** Per sale: the committed orders to confirm, and every entry of its two streams to acknowledge. */
+/** Per sale (per stock bucket): the committed orders to confirm, and every entry of its two streams to acknowledge. */
 function groupBySale(committed: OrderRow[], ackOnly: EntryRef[], statusAcks: EntryRef[]): SaleAck[] {
   const bySale = new Map<string, SaleAck>();
-  const ackOf = (saleId: string): SaleAck => {
-    let ack = bySale.get(saleId);
-    if (ack === undefined) bySale.set(saleId, (ack = { saleId, orders: [], entryIds: [], statusEntryIds: [] }));
+  const ackOf = ({ saleId, bucket, buckets }: EntryRef): SaleAck => {
+    const key = `${saleId} ${bucket ?? 0}`;
+    let ack = bySale.get(key);
+    if (ack === undefined) bySale.set(key, (ack = { saleId, bucket, buckets, orders: [], entryIds: [], statusEntryIds: [] }));
     return ack;
   };
   for (const r of committed) {
-    const ack = ackOf(r.saleId);
+    const ack = ackOf(r);
     ack.orders.push([r.epoch, r.orderNo]);
     ack.entryIds.push(r.entryId);
   }
-  for (const e of ackOnly) ackOf(e.saleId).entryIds.push(e.entryId);
-  for (const e of statusAcks) ackOf(e.saleId).statusEntryIds.push(e.entryId);
+  for (const e of ackOnly) ackOf(e).entryIds.push(e.entryId);
+  for (const e of statusAcks) ackOf(e).statusEntryIds.push(e.entryId);
   return [...bySale.values()];
 }

@@ -81,7 +81,7 @@ export class ControlPlane {
     const repository = new SaleRepository(this.pool);
     const builder = new SaleBuilder(this.redis, repository, logger, (sale, reason) => this.metrics.saleBuilt(sale, reason));
     const publisher = new SalePublisher(this.redis, repository, builder);
-    this.jobs ??= saleJobs({ redis: this.redis, repository, publisher, logger });
+    this.jobs ??= saleJobs({ redis: this.redis, repository, publisher, logger, onUnitsMoved: (sale, units) => this.metrics.unitsMovedBetweenBuckets(sale, units) });
     this.jobs.start();
   }
 

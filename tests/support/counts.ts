@@ -2,7 +2,7 @@
  * Counting a sale, the way every sale test ends: units left and sold, buyers, orders in
  * Redis, entries in the stream, rows and distinct buyers in Postgres.
  */
-import { GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY, ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { bucketKeysOf, GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY, ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { streamGroup, streamGroups, type Pool, type Redis } from "@flash-sale/node-common";
 
 export interface SaleCount {
@@ -18,15 +18,18 @@ export interface SaleCount {
   pgDuplicateUsers: number;
 }
 
-export async function countSale(redis: Redis, pool: Pool, saleId: string): Promise<SaleCount> {
-  const k = saleKeys(saleId);
-  const [left, sold, buyers, orderFields, streamEntries] = await Promise.all([
-    redis.get(k.stock),
-    redis.get(k.sold),
-    redis.hgetall(k.buyers),
-    redis.hlen(k.orders),
-    redis.xlen(k.stream),
-  ]);
+/** Redis' side summed over the sale's stock buckets (one bucket: the sale's own keys). */
+export async function countSale(redis: Redis, pool: Pool, saleId: string, stockBuckets = 1): Promise<SaleCount> {
+  const parts = await Promise.all(
+    bucketKeysOf(saleId, stockBuckets).map((k) =>
+      Promise.all([redis.get(k.stock), redis.get(k.sold), redis.hgetall(k.buyers), redis.hlen(k.orders), redis.xlen(k.stream)]),
+    ),
+  );
+  const left = stockBuckets === 1 ? parts[0]![0] : parts.reduce((n, p) => n + Number(p[0]), 0);
+  const sold = parts.reduce((n, p) => n + Number(p[1] ?? 0), 0);
+  const buyers: Record<string, string> = Object.assign({}, ...parts.map((p) => p[2]));
+  const orderFields = parts.reduce((n, p) => n + p[3], 0);
+  const streamEntries = parts.reduce((n, p) => n + p[4], 0);
   const pg = await pool.query<{ rows: string; users: string; units: string | null; dup: string }>(
     `SELECT count(*) AS rows, count(DISTINCT user_id) AS users, sum(quantity) AS units,
             (SELECT count(*) FROM (SELECT user_id FROM orders WHERE sale_id = $1

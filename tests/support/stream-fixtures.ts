@@ -75,6 +75,7 @@ export async function publishSaleConfig(redis: Redis, sale: SaleSpec): Promise<v
     challenge: false,
     paused: false,
     limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 },
+    stockBuckets: 1,
     version: 1,
   };
   await redis.hset(SALE_CONFIGS_KEY, sale.id, JSON.stringify(record));

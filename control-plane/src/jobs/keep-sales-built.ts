@@ -30,10 +30,11 @@ export function keepSalesBuiltJob(deps: KeepSalesBuiltDeps, schedule: string, le
   const { redis, repository, publisher, logger } = deps;
 
   /** A cheap look first; the decision to build is taken again under the sale's lock. */
-  async function needsApply(id: string, revision: number, highest: number, configRevision: number): Promise<boolean> {
+  async function needsApply(id: string, revision: number, stockBuckets: number, highest: number, configRevision: number): Promise<boolean> {
     if (configRevision < revision) return true;
-    if (buildReason(await readBuildState(redis, id), 1, highest) !== undefined) return true;
-    return (await publisher.appliedRevision(id)) < revision;
+    const highestByBucket = stockBuckets === 1 ? [highest] : await repository.highestOrderNumbersByBucket(id, stockBuckets);
+    if (buildReason(await readBuildState(redis, id, stockBuckets), 1, highestByBucket) !== undefined) return true;
+    return (await publisher.appliedRevision(id, stockBuckets)) < revision;
   }
 
   return {
@@ -46,9 +47,9 @@ export function keepSalesBuiltJob(deps: KeepSalesBuiltDeps, schedule: string, le
       const ids = sales.map((s) => s.id);
       const highest = await repository.highestOrderNumbers(ids);
       const configRevisions = await publisher.configRevisions(ids);
-      for (const { id, revision } of sales) {
+      for (const { id, revision, stockBuckets } of sales) {
         try {
-          if (!(await needsApply(id, revision, highest.get(id) ?? 0, configRevisions.get(id) ?? 0))) continue;
+          if (!(await needsApply(id, revision, stockBuckets, highest.get(id) ?? 0, configRevisions.get(id) ?? 0))) continue;
           const applied = await repository.withLockedSale(id, (locked) => publisher.apply(locked));
           if (applied !== undefined) logger.info({ saleId: id, revision, ...applied }, "sale applied to Redis by keep-sales-built");
         } catch (err) {

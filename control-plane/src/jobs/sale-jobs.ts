@@ -7,6 +7,8 @@ import type { SaleRepository } from "../sales/repository";
 import { JobLock } from "./job-lock";
 import { expireReservationsJob } from "./expire-reservations";
 import { keepSalesBuiltJob } from "./keep-sales-built";
+import { rebalanceBucketsJob } from "./rebalance-buckets";
+import { BucketRebalancer } from "../sales/bucket-rebalancer";
 import { reconcileSalesJob } from "./reconcile-sales";
 import { JobScheduler } from "./scheduler";
 
@@ -14,6 +16,8 @@ import { JobScheduler } from "./scheduler";
 const KEEP_BUILT_SCHEDULE = "* * * * * *";
 /** Every 2 s: an unpaid order holds its units at most this much past its payment timeout. */
 const EXPIRE_SCHEDULE = "*/2 * * * * *";
+/** Every second: a stock bucket whose shoppers are refused while others hold units gets some within a second or two. */
+const REBALANCE_SCHEDULE = "* * * * * *";
 /** Every minute, at second 0. */
 const RECONCILE_SCHEDULE = "0 * * * * *";
 /**
@@ -28,13 +32,16 @@ export interface SaleJobsDeps {
   publisher: SalePublisher;
   logger: Logger;
   fault?: Fault;
+  /** Units the rebalance-buckets job moved between a sale's stock buckets (for /metrics). */
+  onUnitsMoved?: (saleId: string, units: number) => void;
 }
 
-export function saleJobs({ redis, repository, publisher, logger, fault }: SaleJobsDeps): JobScheduler {
+export function saleJobs({ redis, repository, publisher, logger, fault, onUnitsMoved }: SaleJobsDeps): JobScheduler {
   const jobs = [
     keepSalesBuiltJob({ redis, repository, publisher, logger }, KEEP_BUILT_SCHEDULE, JOB_LEASE_MS),
     reconcileSalesJob({ redis, repository, logger }, RECONCILE_SCHEDULE, JOB_LEASE_MS),
     expireReservationsJob({ redis, repository, logger, fault }, EXPIRE_SCHEDULE, JOB_LEASE_MS),
+    rebalanceBucketsJob({ repository, rebalancer: new BucketRebalancer(redis, logger, onUnitsMoved), logger }, REBALANCE_SCHEDULE, JOB_LEASE_MS),
   ];
   return new JobScheduler(jobs, new JobLock(redis, `${hostname()}:${process.pid}`), logger);
 }

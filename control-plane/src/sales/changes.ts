@@ -17,7 +17,7 @@ import type { Logger } from "@flash-sale/node-common";
 import { crashIfAt, type Fault } from "../faults";
 import { ApiError } from "../http/api-error";
 import { fieldErrors } from "../http/field-errors";
-import { actionRefusal, endNow, hasStarted, saleState, startedSaleRefusals, type SaleAction, type SaleState } from "./lifecycle";
+import { actionRefusal, endNow, hasStarted, publishedBucketRefusals, saleState, startedSaleRefusals, type SaleAction, type SaleState } from "./lifecycle";
 import { pickValues, SETTING_NAMES } from "./fields";
 import { mergePatch } from "./merge-patch";
 import type { ApplyResult, SalePublisher } from "./publisher";
@@ -98,6 +98,10 @@ export class SaleChanges {
         const refusals = startedSaleRefusals(locked.sale, settings);
         if (refusals.length > 0) throw conflictingChange(refusals);
       }
+      if (locked.sale.publishedAt !== null) {
+        const refusals = publishedBucketRefusals(locked.sale, settings);
+        if (refusals.length > 0) throw conflictingChange(refusals);
+      }
       if (canonical(settingsOf(locked.sale)) === canonical({ ...settings, id })) return undefined;
       if (settings.stock < locked.sale.stock && locked.sale.publishedAt !== null) await this.refuseBelowTaken(locked, settings.stock);
       return this.deps.repository.update(locked, settings, actor);
@@ -140,7 +144,7 @@ export class SaleChanges {
       if (persisted.orders > 0) {
         throw refusedInState(`Postgres holds ${persisted.orders} orders of the sale; it cannot be deleted.`, state);
       }
-      const withdrawn = await publisher.withdrawKeys(id).catch((err: unknown) => {
+      const withdrawn = await publisher.withdrawKeys(id, locked.sale.stockBuckets).catch((err: unknown) => {
         logger.error({ err, saleId: id }, "sale not withdrawn from Redis; not deleted");
         throw new ApiError("unavailable", "Redis is unreachable; the sale was not deleted. Retry later.");
       });
@@ -220,7 +224,7 @@ export class SaleChanges {
    * units left and says so.
    */
   private async refuseBelowTaken(locked: LockedSale, total: number): Promise<void> {
-    const inRedis = await this.deps.publisher.unitsTaken(locked.sale.id).catch((err: unknown) => {
+    const inRedis = await this.deps.publisher.unitsTaken(locked.sale.id, locked.sale.stockBuckets).catch((err: unknown) => {
       this.deps.logger.error({ err, saleId: locked.sale.id }, "units taken not read from Redis; stock not lowered");
       throw new ApiError("unavailable", "Redis is unreachable; the stock was not changed. Retry later.");
     });

@@ -189,9 +189,9 @@ export function consoleRoutes({ pool, redis, repository, logger }: ConsoleRoutes
   router.get("/sales-stats", async (_req, res) => {
     const sales = await repository.list();
     const failures: { saleId: string; err: unknown }[] = [];
-    const entries = await mapLimited(sales, STATS_CONCURRENCY, async ({ id }): Promise<SaleStatsEntry> => {
+    const entries = await mapLimited(sales, STATS_CONCURRENCY, async ({ id, stockBuckets }): Promise<SaleStatsEntry> => {
       try {
-        return { id, stats: await readLiveStats(redis, pool, repository, id) };
+        return { id, stats: await readLiveStats(redis, pool, repository, id, stockBuckets) };
       } catch (err) {
         failures.push({ saleId: id, err });
         return { id, error: "unavailable", message: `Its live stats could not be read: ${whatFailed(err)}.` };

@@ -11,6 +11,7 @@
  */
 import * as z from "zod/mini";
 import { DEDUCTIONS, type SaleLimits } from "@flash-sale/gateway-lua/core/sale";
+import { MAX_STOCK_BUCKETS } from "@flash-sale/gateway-lua/core/buckets";
 
 /** What the server fills in when the admin leaves a field out (from FS_DEFAULT_*). */
 export interface SaleDefaults {
@@ -276,6 +277,18 @@ export const SALE_SETTINGS = {
           ),
         }),
       },
+    }),
+  ),
+  stockBuckets: setting(
+    { column: "stock_buckets", published: true, fixedOnceStarted: (before) => `cannot change once the sale has started (it is ${before})` },
+    value({
+      type: "integer",
+      label: "Stock buckets",
+      hint: "a hot sale's stock split over this many Redis Cluster slots; deduction order only, no waiting room",
+      default: 1,
+      check: z
+        .int({ error: `must be a whole number from 1 to ${MAX_STOCK_BUCKETS}` })
+        .check(z.minimum(1, `must be a whole number from 1 to ${MAX_STOCK_BUCKETS}`), z.maximum(MAX_STOCK_BUCKETS, `must be a whole number from 1 to ${MAX_STOCK_BUCKETS}`)),
     }),
   ),
 };

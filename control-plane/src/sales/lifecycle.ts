@@ -51,6 +51,18 @@ export function startedSaleRefusals(before: Sale, after: SaleSettings): FieldErr
   return fixedOnceStarted(before).filter(({ path }) => after[path] !== before[path]);
 }
 
+/**
+ * Stock buckets are laid out in Redis by the first publish: their number stays, and so does the
+ * stock of a sale split in several (its units are spread over the buckets and moved between them;
+ * a new total would have to be split across slots that no script reaches at once).
+ */
+export function publishedBucketRefusals(before: Sale, after: SaleSettings): FieldError[] {
+  const refusals: FieldError[] = [];
+  if (after.stockBuckets !== before.stockBuckets) refusals.push({ path: "stockBuckets", message: `cannot change once the sale is published (it is ${before.stockBuckets})` });
+  if (before.stockBuckets > 1 && after.stock !== before.stock) refusals.push({ path: "stock", message: `cannot change once a sale in ${before.stockBuckets} stock buckets is published` });
+  return refusals;
+}
+
 /** The instant an ended-now sale ends: now, but always after its start (ends_at > starts_at). */
 export function endNow(sale: Sale, nowMs: number): Date {
   return new Date(Math.max(nowMs, Date.parse(sale.startsAt) + 1));

@@ -22,9 +22,9 @@ export interface LiveStats extends Omit<SaleCounters, "ordersAccepted"> {
   queue?: QueueStats;
 }
 
-export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRepository, saleId: string): Promise<LiveStats> {
+export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRepository, saleId: string, buckets = 1): Promise<LiveStats> {
   const [{ unitsLeft, unitsSold, unitsPaid, ordersOpenUnpaid }, applied, persisted, reconciliation, queue] = await Promise.all([
-    readSaleCounters(redis, saleId),
+    readSaleCounters(redis, saleId, buckets),
     redis.hget(saleKeys(saleId).meta, "revision"),
     repository.persistedOrders(saleId),
     lastReconciliation(pool, saleId),

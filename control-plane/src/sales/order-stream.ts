@@ -7,8 +7,8 @@
  * so, even when nothing is new, so a consumer idle longer than the limit is a dead worker.
  */
 import { streamGroup, xinfoFields, type Redis, type StreamGroup } from "@flash-sale/node-common";
-import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { saleCounterKeys, saleCountersOf, type SaleCounters } from "./sale-counters";
+import { bucketKeysOf, ORDER_CONSUMER_GROUP, type SaleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { addCounters, saleCounterKeys, saleCountersOf, type SaleCounters } from "./sale-counters";
 
 /** A consumer idle this long is not counted as a live worker (workers read every FS_WORKER_BLOCK_MS, 1 s by default). */
 export const WORKER_IDLE_LIMIT_MS = 15_000;
@@ -45,11 +45,30 @@ function unacknowledgedOf(group: StreamGroup | undefined, length: unknown): numb
   return group !== undefined && group.lag !== null ? group.pending + group.lag : Number(length ?? 0);
 }
 
-export async function readOrderStream(redis: Redis, saleId: string, idleLimitMs = WORKER_IDLE_LIMIT_MS): Promise<OrderStreamHealth> {
-  const k = saleKeys(saleId);
+/** The sale's streams and counters, over its buckets (each bucket's read at one instant). */
+export async function readOrderStream(redis: Redis, saleId: string, idleLimitMs = WORKER_IDLE_LIMIT_MS, buckets = 1): Promise<OrderStreamHealth> {
+  const parts = await Promise.all(bucketKeysOf(saleId, buckets).map((k, b) => readBucketStream(redis, k, idleLimitMs, b, buckets)));
+  if (parts.length === 1) return parts[0]!;
+  const consumers = new Map<string, StreamConsumer>();
+  for (const c of parts.flatMap((p) => p.consumers)) {
+    const seen = consumers.get(c.name);
+    consumers.set(c.name, seen === undefined ? { ...c } : { name: c.name, idleMs: Math.min(seen.idleMs, c.idleMs), pending: seen.pending + c.pending });
+  }
+  const oldest = parts.map((p) => p.oldestUnacknowledgedMs).filter((ms): ms is number => ms !== null);
+  return {
+    counters: parts.map((p) => p.counters).reduce(addCounters),
+    unacknowledged: parts.reduce((n, p) => n + p.unacknowledged, 0),
+    statusesUnacknowledged: parts.reduce((n, p) => n + p.statusesUnacknowledged, 0),
+    oldestUnacknowledgedMs: oldest.length === 0 ? null : Math.max(...oldest),
+    consumers: [...consumers.values()],
+    liveConsumers: [...new Set(parts.flatMap((p) => p.liveConsumers))],
+  };
+}
+
+async function readBucketStream(redis: Redis, k: SaleKeys, idleLimitMs: number, bucket: number, buckets: number): Promise<OrderStreamHealth> {
   const replies = (await redis
     .multi()
-    .mget(saleCounterKeys(saleId))
+    .mget(saleCounterKeys(k))
     .xinfo("GROUPS", k.stream)
     .xinfo("CONSUMERS", k.stream, ORDER_CONSUMER_GROUP)
     .xpending(k.stream, ORDER_CONSUMER_GROUP)
@@ -84,7 +103,7 @@ export async function readOrderStream(redis: Redis, saleId: string, idleLimitMs 
     pending: Number(c.get("pending")),
   }));
   return {
-    counters: saleCountersOf(counts as (string | null)[]),
+    counters: saleCountersOf(counts as (string | null)[], bucket, buckets),
     unacknowledged,
     statusesUnacknowledged: unacknowledgedOf(workersGroup(statusGroups), statusLength),
     oldestUnacknowledgedMs: waitingSince.length === 0 ? null : Math.max(0, nowMs - Math.min(...waitingSince)),

@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Redis } from "@flash-sale/node-common";
-import { CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { bucketKeysOf, CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY } from "@flash-sale/gateway-lua/core/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/core/sale";
 import { pickValues, PUBLISHED_NAMES } from "./fields";
 import type { LockedSale, Sale, SaleRepository } from "./repository";
@@ -93,29 +93,39 @@ export class SalePublisher {
 
   /** Builds the sale's state when it is not built on this Redis process or is behind Postgres. */
   async ensureBuilt(locked: LockedSale): Promise<BuildReason | undefined> {
-    const state = await readBuildState(this.redis, locked.sale.id);
-    const highest = (await this.repository.highestOrderNumbers([locked.sale.id])).get(locked.sale.id) ?? 0;
+    const { id, stockBuckets } = locked.sale;
+    const state = await readBuildState(this.redis, id, stockBuckets);
+    const highest = stockBuckets === 1
+      ? [(await this.repository.highestOrderNumbers([id])).get(id) ?? 0]
+      : await this.repository.highestOrderNumbersByBucket(id, stockBuckets);
     const reason = buildReason(state, locked.sale.epoch, highest);
     if (reason !== undefined) await this.builder.build(locked, reason);
     return reason;
   }
 
+  /** Every bucket's keys (one bucket: the sale's); the answer is the sale's, summed over its buckets. */
   private async applyKeys(sale: Sale): Promise<KeysApplied> {
-    const k = saleKeys(sale.id);
-    const reply = await this.redis.eval(this.applyScript, 3, k.meta, k.stock, k.sold,
-      sale.revision, sale.stock, Date.parse(sale.startsAt), Date.parse(sale.endsAt), sale.paused ? "1" : "0");
-    if (!Array.isArray(reply) || !reply.every((v) => typeof v === "number")) throw new Error(`apply-sale.lua answered ${JSON.stringify(reply)}`);
-    const [status, a, b, c] = reply as number[];
-    if (status === 1) return { kind: "applied", unitsLeft: a!, unitsTaken: b!, unitsLeftBefore: c! };
-    if (status === 2) return { kind: "short", unitsTaken: b!, unitsLeftBefore: c! };
-    if (status === 0) return { kind: "current", revision: a! };
-    // Redis restarted (or lost the sale) between the build and the apply: the builder applies it.
-    throw new Error(`sale ${sale.id} is held in Redis (not built on this process): not applied`);
+    const split = sale.stockBuckets > 1;
+    const replies: number[][] = [];
+    for (const k of bucketKeysOf(sale.id, sale.stockBuckets)) {
+      const reply = await this.redis.eval(this.applyScript, 3, k.meta, k.stock, k.sold,
+        sale.revision, split ? "" : sale.stock, Date.parse(sale.startsAt), Date.parse(sale.endsAt), sale.paused ? "1" : "0");
+      if (!Array.isArray(reply) || !reply.every((v) => typeof v === "number")) throw new Error(`apply-sale.lua answered ${JSON.stringify(reply)}`);
+      // Redis restarted (or lost the sale) between the build and the apply: the builder applies it.
+      if (reply[0] === -1) throw new Error(`sale ${sale.id} is held in Redis (not built on this process): not applied`);
+      replies.push(reply as number[]);
+    }
+    const [status, a] = replies[0]!;
+    const sum = (i: number) => replies.reduce((n, r) => n + (r[i] ?? 0), 0);
+    if (status === 1) return { kind: "applied", unitsLeft: sum(1), unitsTaken: sum(2), unitsLeftBefore: sum(3) };
+    if (status === 2) return { kind: "short", unitsTaken: sum(2), unitsLeftBefore: sum(3) };
+    return { kind: "current", revision: a! };
   }
 
-  /** The revision of the sale Redis applied (its meta); 0 when none. */
-  async appliedRevision(saleId: string): Promise<number> {
-    return Number((await this.redis.hget(saleKeys(saleId).meta, "revision")) ?? 0);
+  /** The revision of the sale Redis applied (its meta; the lowest of its buckets'); 0 when none. */
+  async appliedRevision(saleId: string, buckets = 1): Promise<number> {
+    const revisions = await Promise.all(bucketKeysOf(saleId, buckets).map((k) => this.redis.hget(k.meta, "revision")));
+    return Math.min(...revisions.map((r) => Number(r ?? 0)));
   }
 
   /** The revision of each sale's config record for the gateways; absent when it has none. */
@@ -129,20 +139,22 @@ export class SalePublisher {
     return revisions;
   }
 
-  /** Units taken in Redis (the sale's `sold` key). */
-  async unitsTaken(saleId: string): Promise<number> {
-    return Number((await this.redis.get(saleKeys(saleId).sold)) ?? 0);
+  /** Units taken in Redis (the sale's `sold` keys). */
+  async unitsTaken(saleId: string, buckets = 1): Promise<number> {
+    const sold = await Promise.all(bucketKeysOf(saleId, buckets).map((k) => this.redis.get(k.sold)));
+    return sold.reduce((n, v) => n + Number(v ?? 0), 0);
   }
 
-  /** Drops the sale's keys (stock, buyers, orders, stream …) unless Redis holds orders of it. */
-  async withdrawKeys(saleId: string): Promise<Withdrawal> {
-    const k = saleKeys(saleId);
-    const reply = await this.redis.eval(this.withdrawScript, 3 + Object.keys(k).length,
-      k.orders, k.orderSeq, k.stream, ...Object.values(k), ORDER_CONSUMER_GROUP); // one slot: one hash tag
-    if (!Array.isArray(reply) || !reply.every((v) => typeof v === "number")) throw new Error(`withdraw-sale.lua answered ${JSON.stringify(reply)}`);
-    const [status, orders, orderNumbers, unacknowledged] = reply as number[];
-    if (status === 1) return { kind: "dropped" };
-    return { kind: "refused", orders: orders!, orderNumbers: orderNumbers!, unacknowledged: unacknowledged! };
+  /** Drops the sale's keys (stock, buyers, orders, stream …; each bucket's) unless Redis holds orders of it. */
+  async withdrawKeys(saleId: string, buckets = 1): Promise<Withdrawal> {
+    for (const k of bucketKeysOf(saleId, buckets)) {
+      const reply = await this.redis.eval(this.withdrawScript, 3 + Object.keys(k).length,
+        k.orders, k.orderSeq, k.stream, ...Object.values(k), ORDER_CONSUMER_GROUP); // one slot: one hash tag
+      if (!Array.isArray(reply) || !reply.every((v) => typeof v === "number")) throw new Error(`withdraw-sale.lua answered ${JSON.stringify(reply)}`);
+      const [status, orders, orderNumbers, unacknowledged] = reply as number[];
+      if (status !== 1) return { kind: "refused", orders: orders!, orderNumbers: orderNumbers!, unacknowledged: unacknowledged! };
+    }
+    return { kind: "dropped" };
   }
 
   /** Withdraws a sale's config record from the gateways (a new config version). */

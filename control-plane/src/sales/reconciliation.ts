@@ -11,15 +11,20 @@
  *   epoch there (a record overwritten is an order Redis would show or pay for someone else);
  * - the drain: the age of the oldest entry waiting, and whether any worker reads the streams
  *   (the order stream, and the status changes the workers apply to the orders rows).
+ * A sale in stock buckets is checked over all of its buckets: units moved between buckets and not
+ * yet arrived count as left (bucket-rebalancer.ts), and each bucket's counter against the
+ * highest order number of its class.
  * The last result of each sale is kept in sale_reconciliation: the sale's stats and the
  * control plane's /metrics show it.
  */
 import type { Pool, Redis } from "@flash-sale/node-common";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { bucketOfOrderNo } from "@flash-sale/gateway-lua/core/buckets";
+import { bucketKeysOf } from "@flash-sale/gateway-lua/core/keys";
+import { unitsInFlight } from "./bucket-rebalancer";
 import { parseOrderRecord, type OrderRecord } from "@flash-sale/gateway-lua/core/order_record";
 import { readOrderStream, WORKER_IDLE_LIMIT_MS } from "./order-stream";
 import { laterStatus, rebuiltState, type KnownOrder, type OrderStatus } from "./rebuilt-state";
-import { saleCounterKeys, saleCountersOf } from "./sale-counters";
+import { addCounters, saleCounterKeys, saleCountersOf } from "./sale-counters";
 import type { LockedSale, SaleRepository } from "./repository";
 
 /** Hash fields read per HSCAN call: keeps each call short next to the purchases. */
@@ -85,38 +90,55 @@ interface RecordInRedis extends OrderRecord {
   status: string | undefined;
 }
 
-/** The sale's order records (HSCAN), between two readings of what changes them; stable when equal. */
-async function readOrderRecords(redis: Redis, saleId: string): Promise<{ records: Map<number, RecordInRedis>; sold: number; stable: boolean }> {
-  const k = saleKeys(saleId);
+/** The sale's order records (HSCAN; every bucket's), between two readings of what changes them; stable when equal. */
+async function readOrderRecords(redis: Redis, saleId: string, buckets: number): Promise<{ records: Map<number, RecordInRedis>; sold: number; stable: boolean }> {
+  const all = bucketKeysOf(saleId, buckets);
   // A purchase moves the counter; a payment or an expiry appends a status change; both move `sold` with them.
   const stamp = async () => {
-    const replies = await redis.multi().mget(saleCounterKeys(saleId)).xinfo("STREAM", k.statusChanges).exec();
-    const [[err, values], [, info]] = replies as [[Error | null, (string | null)[]], [Error | null, unknown]];
-    if (err !== null) throw err;
-    const counters = saleCountersOf(values);
-    const lastChange = Array.isArray(info) ? String(info[info.indexOf("last-generated-id") + 1]) : "none";
-    return { sold: counters.unitsSold, text: `${counters.unitsSold} ${counters.ordersAccepted} ${lastChange}` };
+    const parts = await Promise.all(all.map(async (k, b) => {
+      const replies = await redis.multi().mget(saleCounterKeys(k)).xinfo("STREAM", k.statusChanges).exec();
+      const [[err, values], [, info]] = replies as [[Error | null, (string | null)[]], [Error | null, unknown]];
+      if (err !== null) throw err;
+      const lastChange = Array.isArray(info) ? String(info[info.indexOf("last-generated-id") + 1]) : "none";
+      return { counters: saleCountersOf(values, b, buckets), lastChange };
+    }));
+    const counters = parts.map((p) => p.counters).reduce(addCounters);
+    return { sold: counters.unitsSold, text: `${counters.unitsSold} ${counters.ordersAccepted} ${parts.map((p) => p.lastChange).join(" ")}` };
   };
   let records = new Map<number, RecordInRedis>();
   let before = await stamp();
   for (let attempt = 1; ; attempt++) {
-    const texts = new Map<string, string>();
-    let cursor = "0";
-    do {
-      const [next, flat] = await redis.hscan(k.orders, cursor, "COUNT", FIELDS_PER_CALL);
-      for (let i = 0; i + 1 < flat.length; i += 2) texts.set(flat[i]!, flat[i + 1]!);
-      cursor = next;
-    } while (cursor !== "0");
     records = new Map();
-    for (const [field, text] of texts) {
-      const record = field.endsWith(":s") ? undefined : parseOrderRecord(text);
-      if (record !== undefined) records.set(Number(field), { ...record, status: texts.get(`${field}:s`) });
+    for (const k of all) {
+      const texts = new Map<string, string>();
+      let cursor = "0";
+      do {
+        const [next, flat] = await redis.hscan(k.orders, cursor, "COUNT", FIELDS_PER_CALL);
+        for (let i = 0; i + 1 < flat.length; i += 2) texts.set(flat[i]!, flat[i + 1]!);
+        cursor = next;
+      } while (cursor !== "0");
+      for (const [field, text] of texts) {
+        const record = field.endsWith(":s") ? undefined : parseOrderRecord(text);
+        if (record !== undefined) records.set(Number(field), { ...record, status: texts.get(`${field}:s`) });
+      }
     }
     const after = await stamp();
     if (after.text === before.text) return { records, sold: after.sold, stable: true };
     if (attempt === SCAN_ATTEMPTS) return { records, sold: after.sold, stable: false };
     before = after;
   }
+}
+
+/** How far the counters are below the highest order number in Postgres (each bucket's of its class). */
+async function counterBehindOf(redis: Redis, saleId: string, buckets: number, inPostgres: KnownOrder[], accepted: number): Promise<number> {
+  const highest = Array.from({ length: buckets }, () => 0);
+  for (const o of inPostgres) {
+    const b = bucketOfOrderNo(o.orderNo, buckets);
+    highest[b] = Math.max(highest[b]!, o.orderNo);
+  }
+  if (buckets === 1) return Math.max(0, highest[0]! - accepted);
+  const seqs = await Promise.all(bucketKeysOf(saleId, buckets).map((k) => redis.get(k.orderSeq)));
+  return Math.max(0, ...highest.map((h, b) => h - Number(seqs[b] ?? 0)));
 }
 
 function ownerMismatches(saleId: string, inPostgres: KnownOrder[], inRedis: Map<number, RecordInRedis>): OwnerMismatch[] {
@@ -150,10 +172,12 @@ function unitsTakenByOrders(locked: LockedSale, inPostgres: KnownOrder[], inRedi
 export async function reconcileSale(redis: Redis, repository: SaleRepository, locked: LockedSale, nowMs: number, opts: ReconcileOptions = {}): Promise<Reconciliation> {
   const { sale } = locked;
   const idleLimitMs = opts.workerIdleLimitMs ?? WORKER_IDLE_LIMIT_MS;
-  const before = await readOrderStream(redis, sale.id, idleLimitMs);
+  const buckets = sale.stockBuckets;
+  const before = await readOrderStream(redis, sale.id, idleLimitMs, buckets);
+  const inFlight = await unitsInFlight(redis, sale.id, buckets);
   const inPostgres = await repository.ordersOfSale(locked.db, sale.id);
-  const after = await readOrderStream(redis, sale.id, idleLimitMs);
-  const scan = await readOrderRecords(redis, sale.id);
+  const after = await readOrderStream(redis, sale.id, idleLimitMs, buckets);
+  const scan = await readOrderRecords(redis, sale.id, buckets);
 
   // The worker commits before it acknowledges: what was acknowledged before Postgres was read
   // is there; rows beyond it may belong to entries in flight, or accepted since.
@@ -166,12 +190,13 @@ export async function reconcileSale(redis: Redis, repository: SaleRepository, lo
   const awaitingPreload = first.unitsLeft === null && first.unitsSold === 0 && nowMs < Date.parse(sale.startsAt);
   const taken = scan.stable ? unitsTakenByOrders(locked, inPostgres, scan.records) : null;
   const mismatches = ownerMismatches(sale.id, inPostgres, scan.records);
+  const counterBehind = await counterBehindOf(redis, sale.id, buckets, inPostgres, accepted);
   return {
     checkedAt: new Date(nowMs).toISOString(),
     total: sale.stock,
     unitsLeft: first.unitsLeft,
     unitsSold: first.unitsSold,
-    unitDrift: awaitingPreload ? 0 : sale.stock - ((first.unitsLeft ?? 0) + first.unitsSold),
+    unitDrift: awaitingPreload ? 0 : sale.stock - ((first.unitsLeft ?? 0) + first.unitsSold + inFlight),
     unitsTakenByOrders: taken,
     takenDrift: taken === null ? null : scan.sold - taken,
     ordersAccepted: accepted,
@@ -179,7 +204,7 @@ export async function reconcileSale(redis: Redis, repository: SaleRepository, lo
     ordersInFlight: after.unacknowledged,
     orderDrift: gap > 0 ? gap : Math.min(0, gap + maybeCommitted),
     highestOrderNo,
-    counterBehind: Math.max(0, highestOrderNo - accepted),
+    counterBehind,
     ownerMismatches: mismatches.length,
     ownerMismatchExamples: mismatches.slice(0, EXAMPLES),
     oldestPendingSeconds: after.oldestUnacknowledgedMs === null ? null : after.oldestUnacknowledgedMs / 1000,

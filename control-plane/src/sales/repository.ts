@@ -216,6 +216,17 @@ export class SaleRepository {
     return new Map(result.rows.map((r) => [r.sale_id, Number(r.n)]));
   }
 
+  /** The highest order number in Postgres of each bucket's class (core/buckets.ts), bucket 0 first; 0 where none. */
+  async highestOrderNumbersByBucket(saleId: string, buckets: number): Promise<number[]> {
+    const result = await this.pool.query<{ b: number; n: string }>(
+      "SELECT ((order_no - 1) % $2)::int AS b, max(order_no) AS n FROM orders WHERE sale_id = $1 GROUP BY 1",
+      [saleId, buckets],
+    );
+    const highest = Array.from({ length: buckets }, () => 0);
+    for (const r of result.rows) highest[r.b] = Number(r.n);
+    return highest;
+  }
+
   async delete(locked: LockedSale, actor: string): Promise<void> {
     await locked.db.query("DELETE FROM sales WHERE id = $1", [locked.sale.id]);
     await locked.db.query("DELETE FROM sale_reconciliation WHERE sale_id = $1", [locked.sale.id]);
@@ -257,12 +268,12 @@ export class SaleRepository {
   }
 
   /** Published sales that had not ended at sinceMs, with their revisions: the sales kept in Redis. */
-  async publishedEndingAfter(sinceMs: number): Promise<{ id: string; revision: number }[]> {
-    const result = await this.pool.query<{ id: string; revision: string }>(
-      "SELECT id, revision FROM sales WHERE published_at IS NOT NULL AND ends_at > $1 ORDER BY starts_at, id",
+  async publishedEndingAfter(sinceMs: number): Promise<{ id: string; revision: number; stockBuckets: number }[]> {
+    const result = await this.pool.query<{ id: string; revision: string; stock_buckets: number }>(
+      "SELECT id, revision, stock_buckets FROM sales WHERE published_at IS NOT NULL AND ends_at > $1 ORDER BY starts_at, id",
       [new Date(sinceMs)],
     );
-    return result.rows.map((r) => ({ id: r.id, revision: Number(r.revision) }));
+    return result.rows.map((r) => ({ id: r.id, revision: Number(r.revision), stockBuckets: r.stock_buckets }));
   }
 
   /**

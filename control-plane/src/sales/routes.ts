@@ -73,12 +73,12 @@ export function saleRoutes({ pool, repository, publisher, redis, defaults, logge
 
   router.get("/:id", async (req, res) => {
     const sale = await findSale(req.params.id);
-    res.json({ ...changes.view(sale), stats: await readLiveStats(redis, pool, repository, sale.id) });
+    res.json({ ...changes.view(sale), stats: await readLiveStats(redis, pool, repository, sale.id, sale.stockBuckets) });
   });
 
   router.get("/:id/traffic", async (req, res) => {
     const sale = await findSale(req.params.id);
-    res.json(await readSaleTraffic(redis, repository, gatewayMetricsUrl, sale.id));
+    res.json(await readSaleTraffic(redis, repository, gatewayMetricsUrl, sale.id, sale.stockBuckets));
   });
 
   router.patch("/:id", async (req, res) => {

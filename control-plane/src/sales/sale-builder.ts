@@ -16,13 +16,19 @@
  * kept of them may be behind what shoppers were told. Every waiting shopper's next poll answers
  * 404 not_in_queue and the product page joins again.
  *
+ * A sale in stock buckets (core/buckets.ts) is built bucket by bucket: each bucket gets its own
+ * orders, buyers and counter (the highest number of its class), and the units left are split
+ * evenly over the buckets; moves between buckets in flight are dropped (their units are counted
+ * again from the orders), and a move's second step refuses the old epoch.
+ *
  * Known race, `everysec` durability only: an order the worker had read before Redis lost it
  * and commits after the rebuild is counted by the next check (the counter is then below the
  * highest order number in Postgres), not by this one.
  */
 import path from "node:path";
 import { RedisScript, type Logger, type Redis } from "@flash-sale/node-common";
-import { ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { bucketOfOrderNo, evenShares, firstOrderNo } from "@flash-sale/gateway-lua/core/buckets";
+import { bucketKeysOf, ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, type SaleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { formatOrderRecord, parseOrderRecord } from "@flash-sale/gateway-lua/core/order_record";
 import { laterStatus, rebuiltState, type KnownOrder, type OrderStatus, type RebuiltState } from "./rebuilt-state";
 import type { LockedSale, SaleRepository } from "./repository";
@@ -60,18 +66,29 @@ export interface BuildResult extends RebuiltState {
   unrestorable: number;
 }
 
-export async function readBuildState(redis: Redis, saleId: string): Promise<SaleBuildState> {
-  const k = saleKeys(saleId);
-  const reply = (await BUILD_STATE.run(redis, [k.meta, k.orderSeq, k.stock, k.buyers])) as number[];
-  if (!Array.isArray(reply) || reply.length !== 4) throw new Error(`sale-build-state.lua answered ${JSON.stringify(reply)}`);
-  return { built: reply[0] === 1, seq: reply[1]!, hasStock: reply[2] === 1, buyers: reply[3]! };
+/** Each bucket's build state, bucket 0 first (one bucket: the sale's). */
+export async function readBuildState(redis: Redis, saleId: string, buckets = 1): Promise<SaleBuildState[]> {
+  return Promise.all(
+    bucketKeysOf(saleId, buckets).map(async (k) => {
+      const reply = (await BUILD_STATE.run(redis, [k.meta, k.orderSeq, k.stock, k.buyers])) as number[];
+      if (!Array.isArray(reply) || reply.length !== 4) throw new Error(`sale-build-state.lua answered ${JSON.stringify(reply)}`);
+      return { built: reply[0] === 1, seq: reply[1]!, hasStock: reply[2] === 1, buyers: reply[3]! };
+    }),
+  );
 }
 
-/** Why the sale must be rebuilt, or undefined when its Redis state is whole. */
-export function buildReason(state: SaleBuildState, epoch: number, highestOrderNoInPostgres: number): BuildReason | undefined {
+/**
+ * Why the sale must be rebuilt, or undefined when its Redis state is whole: every bucket's,
+ * each against the highest order number of its class in Postgres (`highestInPostgres[b]`).
+ */
+export function buildReason(states: SaleBuildState[], epoch: number, highestInPostgres: readonly number[]): BuildReason | undefined {
   if (epoch === 0) return "first_build";
-  if (!state.built) return state.seq === 0 && !state.hasStock ? "state_missing" : "redis_process_changed";
-  if (!state.hasStock || state.seq < highestOrderNoInPostgres || (state.seq > 0 && state.buyers === 0)) return "behind_postgres";
+  for (const state of states) {
+    if (!state.built) return state.seq === 0 && !state.hasStock ? "state_missing" : "redis_process_changed";
+  }
+  for (const [b, state] of states.entries()) {
+    if (!state.hasStock || state.seq < (highestInPostgres[b] ?? 0) || (state.seq > 0 && state.buyers === 0)) return "behind_postgres";
+  }
   return undefined;
 }
 
@@ -93,13 +110,16 @@ export class SaleBuilder {
 
   async build(locked: LockedSale, reason: BuildReason): Promise<BuildResult> {
     const { sale } = locked;
-    const k = saleKeys(sale.id);
+    const buckets = sale.stockBuckets;
+    const all = bucketKeysOf(sale.id, buckets);
+    const k0 = all[0]!;
     const epoch = await this.repository.issueEpoch(locked.db);
-    await this.redis.hdel(k.meta, "fence");
-    await this.redis.del(k.queue, k.queueState, k.admissions);
+    for (const k of all) await this.redis.hdel(k.meta, "fence");
+    await this.redis.del(k0.queue, k0.queueState, k0.admissions);
+    if (buckets > 1) for (const k of all) await this.redis.del(k.transfers);
 
-    const inRedis = await this.readRedisOrders(sale.id);
-    const orders: Orders = new Map(inRedis.byKey);
+    const inRedis = await Promise.all(all.map((k) => this.readRedisOrders(sale.id, k)));
+    const orders: Orders = new Map(inRedis.flatMap((r) => [...r.byKey]));
     const fromPostgres: KnownOrder[] = [];
     for (const o of await this.repository.ordersOfSale(locked.db, sale.id)) {
       const key = orderKey(o.epoch, o.orderNo);
@@ -112,21 +132,32 @@ export class SaleBuilder {
       }
     }
     const state = rebuiltState(sale.stock, sale.deduction, orders.values());
-    const restored = await this.restoreOrders(sale.id, fromPostgres, inRedis.takenNumbers);
-    await this.rewriteBuyers(sale.id, state.buyers);
-    await this.rewriteUserOrders(sale.id, [...inRedis.byKey.values(), ...restored]);
-    const runId = await OPEN_SALE.run(
-      this.redis,
-      [k.stock, k.sold, k.paid, k.openUnpaid, k.orderSeq, k.stream, k.meta, k.statusChanges],
-      [state.unitsLeft, state.unitsTaken, state.unitsPaid, state.openUnpaid, state.highestOrderNo,
-        ORDER_CONSUMER_GROUP, epoch, Date.parse(sale.startsAt), Date.parse(sale.endsAt), sale.paused ? "1" : "0", sale.revision],
-    );
-    if (typeof runId !== "string") throw new Error(`open-sale.lua answered ${JSON.stringify(runId)}`);
+    const shares = evenShares(state.unitsLeft, buckets);
+    const ofBucket = (b: number) => (o: KnownOrder) => bucketOfOrderNo(o.orderNo, buckets) === b;
+    let restoredOrders = 0;
+    let runId: unknown;
+    for (const [b, k] of all.entries()) {
+      const mine = [...orders.values()].filter(ofBucket(b));
+      // The bucket's own counters; its units left are its share of the sale's (rebuiltState's total is unused here).
+      const part = buckets === 1 ? state : rebuiltState(0, sale.deduction, mine);
+      const restored = await this.restoreOrders(sale.id, k, fromPostgres.filter(ofBucket(b)), inRedis[b]!.takenNumbers);
+      restoredOrders += restored.length;
+      await this.rewriteBuyers(k, part.buyers);
+      await this.rewriteUserOrders(k, [...inRedis[b]!.byKey.values(), ...restored]);
+      const bucketArgs = buckets === 1 ? [] : [buckets, firstOrderNo(b), state.unitsLeft > 0 ? "1" : "0"];
+      runId = await OPEN_SALE.run(
+        this.redis,
+        [k.stock, k.sold, k.paid, k.openUnpaid, k.orderSeq, k.stream, k.meta, k.statusChanges],
+        [shares[b]!, part.unitsTaken, part.unitsPaid, part.openUnpaid, part.highestOrderNo,
+          ORDER_CONSUMER_GROUP, epoch, Date.parse(sale.startsAt), Date.parse(sale.endsAt), sale.paused ? "1" : "0", sale.revision, ...bucketArgs],
+      );
+      if (typeof runId !== "string") throw new Error(`open-sale.lua answered ${JSON.stringify(runId)}`);
+    }
 
-    const result: BuildResult = { ...state, epoch, reason, restoredOrders: restored.length, unrestorable: fromPostgres.length - restored.length };
-    await this.repository.recordBuild(locked, epoch, reason, summary(result, runId));
+    const result: BuildResult = { ...state, epoch, reason, restoredOrders, unrestorable: fromPostgres.length - restoredOrders };
+    await this.repository.recordBuild(locked, epoch, reason, summary(result, runId as string));
     this.onBuilt(sale.id, reason);
-    const log = { saleId: sale.id, ...summary(result, runId) };
+    const log = { saleId: sale.id, stockBuckets: buckets, ...summary(result, runId as string) };
     if (reason === "first_build") this.logger.info(log, "sale state built in Redis");
     else this.logger.warn(log, "sale state rebuilt in Redis from Postgres; selling again");
     if (state.oversold > 0) this.logger.error(log, "sale had taken more units than its total before the rebuild");
@@ -134,12 +165,12 @@ export class SaleBuilder {
   }
 
   /** Every order record of the hash (HSCAN: never one long call), and the numbers in use. */
-  private async readRedisOrders(saleId: string): Promise<{ byKey: Orders; takenNumbers: Set<number> }> {
+  private async readRedisOrders(saleId: string, k: SaleKeys): Promise<{ byKey: Orders; takenNumbers: Set<number> }> {
     const records = new Map<string, string>();
     const statuses = new Map<string, string>();
     let cursor = "0";
     do {
-      const [next, flat] = await this.redis.hscan(saleKeys(saleId).orders, cursor, "COUNT", FIELDS_PER_CALL);
+      const [next, flat] = await this.redis.hscan(k.orders, cursor, "COUNT", FIELDS_PER_CALL);
       for (let i = 0; i + 1 < flat.length; i += 2) {
         const field = flat[i]!;
         if (field.endsWith(":s")) statuses.set(field.slice(0, -2), flat[i + 1]!);
@@ -164,7 +195,7 @@ export class SaleBuilder {
   }
 
   /** Writes back the orders Redis forgot; answers those written (a taken number is not). */
-  private async restoreOrders(saleId: string, orders: KnownOrder[], taken: Set<number>): Promise<KnownOrder[]> {
+  private async restoreOrders(saleId: string, k: SaleKeys, orders: KnownOrder[], taken: Set<number>): Promise<KnownOrder[]> {
     const fields: string[] = [];
     const restored: KnownOrder[] = [];
     for (const o of orders) {
@@ -177,27 +208,27 @@ export class SaleBuilder {
       const n = String(o.orderNo);
       fields.push(orderRecordField(n), formatOrderRecord(o), orderStatusField(n), o.status);
     }
-    const orderKeyName = saleKeys(saleId).orders;
+    const orderKeyName = k.orders;
     for (let i = 0; i < fields.length; i += 2 * FIELDS_PER_CALL) await this.redis.hset(orderKeyName, ...fields.slice(i, i + 2 * FIELDS_PER_CALL));
     return restored;
   }
 
-  private async rewriteBuyers(saleId: string, buyers: Map<string, number>): Promise<void> {
-    const key = saleKeys(saleId).buyers;
+  private async rewriteBuyers(k: SaleKeys, buyers: Map<string, number>): Promise<void> {
+    const key = k.buyers;
     await this.redis.del(key);
     const flat = [...buyers].flatMap(([user, units]) => [user, String(units)]);
     for (let i = 0; i < flat.length; i += 2 * FIELDS_PER_CALL) await this.redis.hset(key, ...flat.slice(i, i + 2 * FIELDS_PER_CALL));
   }
 
   /** The per-user index of the orders the orders hash holds (SaleKeys.userOrders), as the purchase script writes it. */
-  private async rewriteUserOrders(saleId: string, orders: KnownOrder[]): Promise<void> {
+  private async rewriteUserOrders(k: SaleKeys, orders: KnownOrder[]): Promise<void> {
     const byUser = new Map<string, number[]>();
     for (const o of orders) {
       const numbers = byUser.get(o.userId);
       if (numbers === undefined) byUser.set(o.userId, [o.orderNo]);
       else numbers.push(o.orderNo);
     }
-    const key = saleKeys(saleId).userOrders;
+    const key = k.userOrders;
     await this.redis.del(key);
     const flat = [...byUser].flatMap(([user, numbers]) => [user, numbers.sort((a, b) => a - b).join(" ")]);
     for (let i = 0; i < flat.length; i += 2 * FIELDS_PER_CALL) await this.redis.hset(key, ...flat.slice(i, i + 2 * FIELDS_PER_CALL));

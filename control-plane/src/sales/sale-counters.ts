@@ -6,7 +6,8 @@
  * order never accepted).
  */
 import type { Redis } from "@flash-sale/node-common";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { ordersOfCounter } from "@flash-sale/gateway-lua/core/buckets";
+import { bucketKeysOf, type SaleKeys } from "@flash-sale/gateway-lua/core/keys";
 
 export interface SaleCounters {
   /** Units left to take; null while the stock is not loaded (never published). */
@@ -20,28 +21,40 @@ export interface SaleCounters {
   unitsPaid: number;
   /** Orders waiting unpaid, no unit taken (`payment` sales, bounded; 0 otherwise). */
   ordersOpenUnpaid: number;
-  /** Orders the gateways accepted: the order counter (the last order number handed out). */
+  /** Orders the gateways accepted: the order counter (the last order number handed out; stock buckets: summed over their counters). */
   ordersAccepted: number;
 }
 
-/** The keys of one MGET (one slot: they carry the sale's hash tag), in the order saleCountersOf reads them. */
-export function saleCounterKeys(saleId: string): string[] {
-  const k = saleKeys(saleId);
+/** The keys of one MGET (one slot: they carry one bucket's hash tag), in the order saleCountersOf reads them. */
+export function saleCounterKeys(k: SaleKeys): string[] {
   return [k.stock, k.sold, k.paid, k.openUnpaid, k.orderSeq];
 }
 
-/** The counters from MGET saleCounterKeys's values (alone, or at one instant in a MULTI with other readings). */
-export function saleCountersOf(values: (string | null)[]): SaleCounters {
+/** Bucket `bucket`'s counters from MGET saleCounterKeys's values (alone, or at one instant in a MULTI with other readings). */
+export function saleCountersOf(values: (string | null)[], bucket = 0, buckets = 1): SaleCounters {
   const [left, sold, paid, openUnpaid, seq] = values;
   return {
     unitsLeft: left === null || left === undefined ? null : Number(left),
     unitsSold: Number(sold ?? 0),
     unitsPaid: Number(paid ?? 0),
     ordersOpenUnpaid: Number(openUnpaid ?? 0),
-    ordersAccepted: Number(seq ?? 0),
+    ordersAccepted: ordersOfCounter(Number(seq ?? 0), bucket, buckets),
   };
 }
 
-export async function readSaleCounters(redis: Redis, saleId: string): Promise<SaleCounters> {
-  return saleCountersOf(await redis.mget(saleCounterKeys(saleId)));
+/** The sale's counters from its buckets'; units left are null when a bucket holds none. */
+export function addCounters(a: SaleCounters, b: SaleCounters): SaleCounters {
+  return {
+    unitsLeft: a.unitsLeft === null || b.unitsLeft === null ? null : a.unitsLeft + b.unitsLeft,
+    unitsSold: a.unitsSold + b.unitsSold,
+    unitsPaid: a.unitsPaid + b.unitsPaid,
+    ordersOpenUnpaid: a.ordersOpenUnpaid + b.ordersOpenUnpaid,
+    ordersAccepted: a.ordersAccepted + b.ordersAccepted,
+  };
+}
+
+/** Summed over the sale's buckets (one MGET each: one slot each); one bucket: the sale's own. */
+export async function readSaleCounters(redis: Redis, saleId: string, buckets = 1): Promise<SaleCounters> {
+  const all = await Promise.all(bucketKeysOf(saleId, buckets).map(async (k, b) => saleCountersOf(await redis.mget(saleCounterKeys(k)), b, buckets)));
+  return all.reduce(addCounters);
 }

@@ -62,6 +62,18 @@ export function saleInputSchema(defaults: SaleDefaults) {
         message: 'is required with deduction "payment", and only applies to it: how many orders may wait unpaid at once',
         when: noIssueIn("limits", "deduction"),
       }),
+      // Stock buckets: the refunds of modes `reserve` and `payment` and the waiting room's
+      // admission read one slot's stock; they are not split over buckets (README).
+      z.refine((sale) => sale.stockBuckets === 1 || sale.deduction === "order", {
+        path: ["stockBuckets"],
+        message: 'above 1 only applies to deduction "order"',
+        when: noIssueIn("stockBuckets", "deduction"),
+      }),
+      z.refine((sale) => sale.stockBuckets === 1 || sale.waitingRoom === undefined, {
+        path: ["stockBuckets"],
+        message: "above 1 does not go with a waiting room",
+        when: noIssueIn("stockBuckets", "waitingRoom"),
+      }),
     );
 }
 

@@ -57,11 +57,11 @@ function sum(parts: Record<string, number>[]): Record<string, number> {
   return totals;
 }
 
-export async function readSaleTraffic(redis: Redis, repository: SaleRepository, gatewayMetricsUrl: string, saleId: string): Promise<SaleTraffic> {
+export async function readSaleTraffic(redis: Redis, repository: SaleRepository, gatewayMetricsUrl: string, saleId: string, buckets = 1): Promise<SaleTraffic> {
   const urls = await gatewayMetricsUrls(redis, gatewayMetricsUrl);
   const [perGateway, counters, persisted] = await Promise.all([
     Promise.all(urls.map((url) => gatewayRequests(url, saleId))),
-    readSaleCounters(redis, saleId),
+    readSaleCounters(redis, saleId, buckets),
     repository.persistedOrders(saleId),
   ]);
   const answered = perGateway.filter((r): r is Record<string, number> => r !== null);

@@ -19,6 +19,7 @@ import {
 } from "../core/challenge";
 import { challengeSvgFromBytes } from "../core/challenge_image";
 import { usedChallengeKey } from "../core/keys";
+import { bucketOfUser } from "../core/buckets";
 import type { PurchaseRequest } from "../core/purchase_request";
 import { createJwtPlatform } from "./jwt_platform";
 import { claimChallenge } from "./challenge_claims";
@@ -68,7 +69,7 @@ export function issueChallenge(saleId: string, userId: string, nowSec: number, k
  * Checks the answer of a purchase and spends the challenge. Returns what the purchase script
  * must mark, or a message for 403 challenge_failed.
  */
-export function redeemChallenge(saleId: string, userId: string, request: PurchaseRequest, nowMs: number): UsedChallengeMark | string {
+export function redeemChallenge(saleId: string, userId: string, request: PurchaseRequest, nowMs: number, buckets: number): UsedChallengeMark | string {
   if (request.challengeId === undefined || request.answer === undefined) {
     return "This sale asks for a challenge: get one with POST /api/sales/" + saleId + "/challenge and send challengeId and answer.";
   }
@@ -81,5 +82,6 @@ export function redeemChallenge(saleId: string, userId: string, request: Purchas
   const ttlSec = opened.expSec - nowSec;
   if (!claimChallenge(opened.nonce, ttlSec)) return "This challenge was answered already; get a new one.";
   if (!isRightAnswer(opened, request.answer, mac as ChallengeMac)) return "The answer is wrong; get a new challenge.";
-  return { key: usedChallengeKey(saleId, opened.nonce), ttlMs: math.ceil(ttlSec * 1000) };
+  // On the shopper's stock bucket, beside the keys the purchase script writes (one slot).
+  return { key: usedChallengeKey(saleId, opened.nonce, bucketOfUser(userId, buckets), buckets), ttlMs: math.ceil(ttlSec * 1000) };
 }

@@ -3,11 +3,12 @@
  * node (one on a single Redis): an HGET of each sale's user-orders index (SaleKeys.userOrders),
  * then one HMGET of record and status per order in the sales where the shopper has any. Cost
  * per call: S + M commands for S known sales and M of the shopper's sales with orders, at most
- * MAX_ORDERS_PER_SALE orders each.
+ * MAX_ORDERS_PER_SALE orders each. A sale in stock buckets is read in the shopper's bucket, where
+ * all of their orders are.
  */
 import { orderRecordField, orderStatusField } from "../core/keys";
 import { newestOrderNumbers, parseOrderRecord } from "../core/order_record";
-import type { CachedSale } from "./sale_cache";
+import { shopperBucket, type CachedSale } from "./sale_cache";
 import { callNode, nodeOfSlot, slotMapStale } from "./redis_connection";
 
 type RedisConnection = RestyRedis;
@@ -31,7 +32,7 @@ interface SaleNumbers {
 
 function indexEntries(red: RedisConnection, userId: string, sales: CachedSale[]): SaleNumbers[] | string {
   red.init_pipeline(sales.length);
-  for (const c of sales) red.hget(c.userOrdersKey, userId);
+  for (const c of sales) red.hget(shopperBucket(c, userId).userOrdersKey, userId);
   const [replies, err] = red.commit_pipeline();
   if (replies === undefined) return "user-orders pipeline: " + tostring(err);
   const found: SaleNumbers[] = [];
@@ -48,7 +49,7 @@ function records(red: RedisConnection, userId: string, found: SaleNumbers[]): Li
   for (const f of found) {
     const fields: string[] = [];
     for (const n of f.numbers) fields.push(orderRecordField(n), orderStatusField(n));
-    red.hmget(f.sale.ordersKey, ...fields);
+    red.hmget(shopperBucket(f.sale, userId).ordersKey, ...fields);
   }
   const [replies, err] = red.commit_pipeline();
   if (replies === undefined) return "orders pipeline: " + tostring(err);
@@ -90,7 +91,7 @@ export function listOrders(userId: string, sales: CachedSale[]): ListedOrder[] |
   const byNode = new LuaTable<string, CachedSale[]>();
   const nodes: string[] = [];
   for (const c of sales) {
-    const [node, noNode] = nodeOfSlot(c.slot);
+    const [node, noNode] = nodeOfSlot(shopperBucket(c, userId).slot);
     if (node === undefined) return noNode ?? "no node for a sale";
     let list = byNode.get(node);
     if (list === undefined) {

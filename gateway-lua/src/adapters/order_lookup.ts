@@ -1,6 +1,7 @@
 /** Reads one order's record and status from its sale's orders hash (one HMGET). */
 import { keySlot } from "../core/cluster";
 import { orderRecordField, orderStatusField, saleKeys } from "../core/keys";
+import { bucketOfOrderNo } from "../core/buckets";
 import type { OrderRef } from "../core/ids";
 import { callSlot } from "./redis_connection";
 
@@ -11,13 +12,14 @@ export interface OrderView {
   status: string;
 }
 
-function readOrder(this: void, red: RestyRedis, _runId: string, _asking: boolean, ref: OrderRef): LuaMultiReturn<[unknown, string | undefined]> {
-  return red.hmget(saleKeys(ref.saleId).orders, orderRecordField(ref.orderNo), orderStatusField(ref.orderNo));
+function readOrder(this: void, red: RestyRedis, _runId: string, _asking: boolean, p: { ref: OrderRef; key: string }): LuaMultiReturn<[unknown, string | undefined]> {
+  return red.hmget(p.key, orderRecordField(p.ref.orderNo), orderStatusField(p.ref.orderNo));
 }
 
-/** The order, undefined when there is none, or an error string when Redis failed. */
-export function lookUpOrder(ref: OrderRef): OrderView | undefined | string {
-  const [reply, err] = callSlot(keySlot(saleKeys(ref.saleId).orders), readOrder, ref);
+/** The order (in the stock bucket its number names), undefined when there is none, or an error string when Redis failed. */
+export function lookUpOrder(ref: OrderRef, buckets: number): OrderView | undefined | string {
+  const key = saleKeys(ref.saleId, bucketOfOrderNo(tonumber(ref.orderNo) as number, buckets), buckets).orders;
+  const [reply, err] = callSlot(keySlot(key), readOrder, { ref, key });
   if (reply === undefined || reply === false) return "HMGET: " + tostring(err);
   const values = reply as (string | NgxNull)[];
   const record = values[0];

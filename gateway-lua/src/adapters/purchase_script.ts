@@ -5,7 +5,7 @@
  * replicas acknowledged is `not_replicated`.
  */
 import { decodePurchaseReply, type PurchaseScriptOutcome, type PurchaseScriptReply } from "../core/purchase_reply";
-import type { CachedSale } from "./sale_cache";
+import type { CachedBucket, CachedSale } from "./sale_cache";
 import { callSlot } from "./redis_connection";
 import { loadScript, runScript, runScriptThenWait, type RedisScript } from "./redis_scripts";
 import { settings } from "../settings";
@@ -36,15 +36,16 @@ export function loadPurchaseScript(): void {
 
 function fill(a: (string | number)[], c: CachedSale, p: Purchase, runId: string): number {
   const mark = p.mark;
-  a[0] = c.stockKey;
-  a[1] = c.soldKey;
-  a[2] = c.buyersKey;
-  a[3] = c.orderSeqKey;
-  a[4] = c.ordersKey;
-  a[5] = c.streamKey;
-  a[6] = c.openUnpaidKey;
-  a[7] = c.metaKey;
-  a[8] = c.userOrdersKey;
+  const k = p.bucket;
+  a[0] = k.stockKey;
+  a[1] = k.soldKey;
+  a[2] = k.buyersKey;
+  a[3] = k.orderSeqKey;
+  a[4] = k.ordersKey;
+  a[5] = k.streamKey;
+  a[6] = k.openUnpaidKey;
+  a[7] = k.metaKey;
+  a[8] = k.userOrdersKey;
   let i = 9;
   if (mark !== undefined) a[i++] = mark.key;
   a[i++] = c.sale.id;
@@ -62,6 +63,8 @@ function fill(a: (string | number)[], c: CachedSale, p: Purchase, runId: string)
 
 interface Purchase {
   c: CachedSale;
+  /** The shopper's stock bucket (the sale's keys when it has one). */
+  bucket: CachedBucket;
   userId: string;
   quantity: number;
   requestId: string;
@@ -93,10 +96,10 @@ function runPurchase(this: void, red: RestyRedis, runId: string, asking: boolean
   return $multi(res, err);
 }
 
-/** The one round trip; `usedChallenge` is given for sales with a challenge, `passEpoch` for sales with a waiting room. */
-export function purchaseInRedis(c: CachedSale, userId: string, quantity: number, requestId: string, usedChallenge: UsedChallengeMark | undefined, passEpoch: number | undefined): PurchaseReply {
-  const p: Purchase = { c, userId, quantity, requestId, mark: usedChallenge, passEpoch, sent: false, replicas: undefined };
-  const [res, err] = callSlot(c.slot, runPurchase, p);
+/** The one round trip, on the shopper's bucket; `usedChallenge` is given for sales with a challenge, `passEpoch` for sales with a waiting room. */
+export function purchaseInRedis(c: CachedSale, bucket: CachedBucket, userId: string, quantity: number, requestId: string, usedChallenge: UsedChallengeMark | undefined, passEpoch: number | undefined): PurchaseReply {
+  const p: Purchase = { c, bucket, userId, quantity, requestId, mark: usedChallenge, passEpoch, sent: false, replicas: undefined };
+  const [res, err] = callSlot(bucket.slot, runPurchase, p);
   if (res === undefined) return { outcome: p.sent ? "unknown" : "unavailable", error: tostring(err) };
   // An error reply: the script validates before it writes, so it wrote nothing.
   if (res === false || err !== undefined || typeof res !== "object") return { outcome: "unavailable", error: tostring(err) };

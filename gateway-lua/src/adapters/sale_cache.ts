@@ -5,7 +5,8 @@
  * While Redis is unreachable the last known configs stay in force.
  */
 import { keySlot, parseRedirect } from "../core/cluster";
-import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys } from "../core/keys";
+import { bucketKeysOf, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, type SaleKeys } from "../core/keys";
+import { bucketOfUser } from "../core/buckets";
 import { parsePublishedSale, type PublishedSale } from "../core/sale";
 import { gcraPolicy, type GcraPolicy } from "../core/gcra";
 import { decodeJson, encodeJson } from "./json";
@@ -17,8 +18,29 @@ import { clockSkewSeconds } from "../core/metrics";
 import { checkIn } from "./gateway_registry";
 import { queueKeysOf, syncQueues } from "./waiting_room";
 
+/** The keys of one stock bucket of a sale (core/buckets.ts), and their slot. */
+export interface CachedBucket {
+  stockKey: string;
+  soldKey: string;
+  buyersKey: string;
+  orderSeqKey: string;
+  ordersKey: string;
+  streamKey: string;
+  openUnpaidKey: string;
+  metaKey: string;
+  userOrdersKey: string;
+  slot: number;
+  /** Units left in this bucket as last read from Redis; undefined until read. */
+  approxLeft: number | undefined;
+}
+
+/**
+ * A sale's config and, for bucket 0 (the whole sale when it has one bucket), its keys; `buckets`
+ * holds every bucket's, bucket 0 first.
+ */
 export interface CachedSale {
   sale: PublishedSale;
+  buckets: CachedBucket[];
   stockKey: string;
   soldKey: string;
   buyersKey: string;
@@ -34,7 +56,7 @@ export interface CachedSale {
   queuePlaceKeys: string[];
   queueTickKeys: string[];
   userPolicy: GcraPolicy;
-  /** Units left as last read from Redis; undefined until read. */
+  /** Units left as last read from Redis (over all buckets); undefined until read. */
   approxLeft: number | undefined;
 }
 
@@ -58,11 +80,36 @@ export function cachedSales(): CachedSale[] {
   return out;
 }
 
+/** The bucket a shopper buys from, and whose orders are theirs. */
+export function shopperBucket(c: CachedSale, userId: string): CachedBucket {
+  return c.buckets.length === 1 ? (c.buckets[0] as CachedBucket) : (c.buckets[bucketOfUser(userId, c.buckets.length)] as CachedBucket);
+}
+
 function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): CachedSale {
-  const k = saleKeys(sale.id);
+  const all = bucketKeysOf(sale.id, sale.stockBuckets);
+  const k = all[0] as SaleKeys;
   const queueKeys = queueKeysOf(sale.id);
+  const buckets: CachedBucket[] = [];
+  for (let b = 0; b < all.length; b++) {
+    const bk = all[b] as SaleKeys;
+    const before = previous !== undefined && previous.buckets.length === all.length ? previous.buckets[b] : undefined;
+    buckets.push({
+      stockKey: bk.stock,
+      soldKey: bk.sold,
+      buyersKey: bk.buyers,
+      orderSeqKey: bk.orderSeq,
+      ordersKey: bk.orders,
+      streamKey: bk.stream,
+      openUnpaidKey: bk.openUnpaid,
+      metaKey: bk.meta,
+      userOrdersKey: bk.userOrders,
+      slot: keySlot(bk.meta),
+      approxLeft: before?.approxLeft,
+    });
+  }
   return {
     sale,
+    buckets,
     stockKey: k.stock,
     soldKey: k.sold,
     buyersKey: k.buyers,
@@ -163,8 +210,8 @@ function syncConfigs(this: void, red: RestyRedis): LuaMultiReturn<[unknown, stri
   return $multi(true, undefined);
 }
 
-/** One pipeline of GETs on one node: the units left of its sales. */
-function readUnitsLeft(this: void, red: RestyRedis, _runId: string, _asking: boolean, entries: CachedSale[]): LuaMultiReturn<[unknown, string | undefined]> {
+/** One pipeline of GETs on one node: the units left of its sales' buckets. */
+function readUnitsLeft(this: void, red: RestyRedis, _runId: string, _asking: boolean, entries: CachedBucket[]): LuaMultiReturn<[unknown, string | undefined]> {
   red.init_pipeline(entries.length);
   for (const entry of entries) red.get(entry.stockKey);
   const [replies, err] = red.commit_pipeline();
@@ -176,34 +223,39 @@ function readUnitsLeft(this: void, red: RestyRedis, _runId: string, _asking: boo
       slotMapStale();
       continue;
     }
-    const entry = entries[i] as CachedSale;
-    const left = tonumber(reply);
-    entry.approxLeft = left;
-    if (left !== undefined && left > 0) clearSoldOut(entry.sale.id);
+    (entries[i] as CachedBucket).approxLeft = tonumber(reply);
   }
   return $multi(true, undefined);
 }
 
-/** Units left of every sale, one pipeline per node. */
+/** Units left of every sale (summed over its buckets), one pipeline per node. */
 function refreshUnitsLeft(): string | undefined {
-  const byNode = new LuaTable<string, CachedSale[]>();
+  const byNode = new LuaTable<string, CachedBucket[]>();
   const nodes: string[] = [];
   for (const id of saleIds) {
-    const entry = sales.get(id) as CachedSale;
-    const [node, noNode] = nodeOfSlot(entry.slot);
-    if (node === undefined) return noNode;
-    let list = byNode.get(node);
-    if (list === undefined) {
-      list = [];
-      byNode.set(node, list);
-      nodes.push(node);
+    for (const bucket of (sales.get(id) as CachedSale).buckets) {
+      const [node, noNode] = nodeOfSlot(bucket.slot);
+      if (node === undefined) return noNode;
+      let list = byNode.get(node);
+      if (list === undefined) {
+        list = [];
+        byNode.set(node, list);
+        nodes.push(node);
+      }
+      list.push(bucket);
     }
-    list.push(entry);
   }
   let failure: string | undefined;
   for (const node of nodes) {
-    const [ok, err] = callNode(node, readUnitsLeft, byNode.get(node) as CachedSale[]);
+    const [ok, err] = callNode(node, readUnitsLeft, byNode.get(node) as CachedBucket[]);
     if (ok === undefined) failure = "units left on " + node + ": " + tostring(err);
+  }
+  for (const id of saleIds) {
+    const entry = sales.get(id) as CachedSale;
+    let left: number | undefined = 0;
+    for (const bucket of entry.buckets) left = left === undefined || bucket.approxLeft === undefined ? undefined : left + bucket.approxLeft;
+    entry.approxLeft = left;
+    if (left !== undefined && left > 0) clearSoldOut(entry.sale.id);
   }
   return failure;
 }

@@ -1,14 +1,15 @@
-/** Units a shopper holds in a sale: one HGET of its buyers hash (what the purchase script checks the limit against). */
-import type { CachedSale } from "./sale_cache";
+/** Units a shopper holds in a sale: one HGET of its buyers hash (what the purchase script checks the limit against; the shopper's stock bucket's). */
+import { shopperBucket, type CachedBucket, type CachedSale } from "./sale_cache";
 import { callSlot } from "./redis_connection";
 
-function readUnits(this: void, red: RestyRedis, _runId: string, _asking: boolean, p: { c: CachedSale; userId: string }): LuaMultiReturn<[unknown, string | undefined]> {
-  return red.hget(p.c.buyersKey, p.userId);
+function readUnits(this: void, red: RestyRedis, _runId: string, _asking: boolean, p: { bucket: CachedBucket; userId: string }): LuaMultiReturn<[unknown, string | undefined]> {
+  return red.hget(p.bucket.buyersKey, p.userId);
 }
 
 /** The units, or an error string when Redis failed. */
 export function unitsHeld(c: CachedSale, userId: string): number | string {
-  const [value, err] = callSlot(c.slot, readUnits, { c, userId });
+  const bucket = shopperBucket(c, userId);
+  const [value, err] = callSlot(bucket.slot, readUnits, { bucket, userId });
   if (value === undefined || value === false) return "HGET buyers: " + tostring(err);
   return value === ngx.null ? 0 : (tonumber(value as string) ?? 0);
 }

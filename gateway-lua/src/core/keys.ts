@@ -1,8 +1,11 @@
 /**
  * The Redis key layout, defined once for the gateway (through TSTL) and the Node services.
  * Every key of a sale carries the hash tag {sale:<id>} so the whole sale sits on one
- * Redis Cluster slot and the purchase script may touch all of them atomically.
+ * Redis Cluster slot and the purchase script may touch all of them atomically. A sale split in
+ * stock buckets (buckets.ts) has one such set of keys per bucket, each on its bucket's tag;
+ * bucket 0 is the sale's own and the only one whose waiting-room keys are used.
  */
+import { bucketTag } from "./buckets";
 
 /**
  * Hash: sale id → published config JSON (see PublishedSale). It shares the hash tag
@@ -87,10 +90,18 @@ export interface SaleKeys {
    * advance, member = "<cursor>:<Redis ms>". Entries are dropped once settled.
    */
   admissions: string;
+  /**
+   * Hash, stock buckets only: the bucket's side of the units moved between buckets
+   * (control-plane/redis-scripts/bucket-transfer-*.lua). `out:<id>` → "<to bucket> <units>
+   * <epoch>" on the bucket they left, until the move is finished; `in:<id>` → units on the
+   * bucket they reached, kept so a move is applied once.
+   */
+  transfers: string;
 }
 
-export function saleKeys(saleId: string): SaleKeys {
-  const tag = "fs:{sale:" + saleId + "}:";
+/** The keys of bucket `bucket` (0 ≤ bucket < buckets) of a sale; bucket 0 of 1 is the whole sale. */
+export function saleKeys(saleId: string, bucket = 0, buckets = 1): SaleKeys {
+  const tag = "fs:{" + bucketTag(saleId, bucket, buckets) + "}:";
   return {
     stock: tag + "stock",
     sold: tag + "sold",
@@ -107,7 +118,15 @@ export function saleKeys(saleId: string): SaleKeys {
     queue: tag + "queue",
     queueState: tag + "queue-state",
     admissions: tag + "admissions",
+    transfers: tag + "transfers",
   };
+}
+
+/** The keys of every bucket of a sale split in `buckets`, bucket 0 first. */
+export function bucketKeysOf(saleId: string, buckets: number): SaleKeys[] {
+  const all: SaleKeys[] = [];
+  for (let b = 0; b < Math.max(buckets, 1); b++) all.push(saleKeys(saleId, b, buckets));
+  return all;
 }
 
 /** The purchase script's KEYS, in order; the script's header names the same list. */
@@ -140,8 +159,8 @@ export function queueTickScriptKeys(k: SaleKeys): string[] {
  * kept until the challenge expires: the purchase script's optional tenth key, so that a
  * solved challenge buys once across all gateways.
  */
-export function usedChallengeKey(saleId: string, nonce: string): string {
-  return "fs:{sale:" + saleId + "}:challenge:" + nonce;
+export function usedChallengeKey(saleId: string, nonce: string, bucket = 0, buckets = 1): string {
+  return "fs:{" + bucketTag(saleId, bucket, buckets) + "}:challenge:" + nonce;
 }
 
 /** Field of the orders hash holding an order's record (see SaleKeys.orders). */

@@ -12,7 +12,9 @@ export type PurchaseScriptOutcome =
   | "too_many_unpaid"
   | "held"
   | "not_open"
-  | "stale_pass";
+  | "stale_pass"
+  /** Stock buckets: the shopper's bucket is empty and another may hold units (not sold out). */
+  | "bucket_empty";
 
 /** By reply code: the script's first element. */
 const OUTCOME_BY_CODE: PurchaseScriptOutcome[] = [
@@ -26,6 +28,7 @@ const OUTCOME_BY_CODE: PurchaseScriptOutcome[] = [
   "held",
   "not_open",
   "stale_pass",
+  "bucket_empty",
 ];
 
 export interface PurchaseScriptReply {

@@ -2,6 +2,7 @@
  * The sale record as published to gateways (JSON in the SALE_CONFIGS_KEY hash), and the
  * sale window read from it by the server's clock.
  */
+import { MAX_STOCK_BUCKETS } from "./buckets";
 import { isValidSaleId } from "./ids";
 
 export type Deduction = "order" | "payment" | "reserve";
@@ -50,6 +51,8 @@ export interface PublishedSale {
   limits: SaleLimits;
   /** Absent: anyone may buy from the start, as without a waiting room. */
   waitingRoom?: WaitingRoom;
+  /** Slots the stock is split over (core/buckets.ts); 1: the whole sale on one slot. */
+  stockBuckets: number;
   /** The publish version this record came with. */
   version: number;
 }
@@ -144,6 +147,9 @@ export function parsePublishedSale(v: unknown): PublishedSale | string {
     waitingRoom = parseWaitingRoom(f["waitingRoom"]);
     if (waitingRoom === undefined) return "waitingRoom";
   }
+  // Records published before the setting existed have none: one bucket.
+  const stockBuckets = f["stockBuckets"] ?? 1;
+  if (!isWholeNumber(stockBuckets, 1) || stockBuckets > MAX_STOCK_BUCKETS) return "stockBuckets";
   if (!isWholeNumber(version, 1)) return "version";
   return {
     id,
@@ -162,6 +168,7 @@ export function parsePublishedSale(v: unknown): PublishedSale | string {
     paused,
     limits,
     waitingRoom,
+    stockBuckets,
     version,
   };
 }

@@ -19,14 +19,15 @@ export function handleOrderStatus(this: void): void {
   const orderId = ngx.var.fs_order_id ?? "";
   const ref = parseOrderId(orderId);
   if (ref === undefined) return sendError("order_not_found");
+  const known = cachedSale(ref.saleId);
   const redisStartedAt = redisClock();
-  const order = lookUpOrder(ref);
+  const order = lookUpOrder(ref, known === undefined ? 1 : known.sale.stockBuckets);
   observeRedis("order_lookup", redisStartedAt, typeof order !== "string");
   if (typeof order === "string") {
     ngx.log(ngx.ERR, "order status: Redis failed: ", order);
     return sendError("unavailable");
   }
   if (order === undefined || order.userId !== userId) return sendError("order_not_found");
-  const view = orderView({ orderId, saleId: ref.saleId, status: order.status, quantity: order.quantity, acceptedAtMs: order.acceptedAtMs }, cachedSale(ref.saleId)?.sale);
+  const view = orderView({ orderId, saleId: ref.saleId, status: order.status, quantity: order.quantity, acceptedAtMs: order.acceptedAtMs }, known?.sale);
   sendJson(200, encodeJson(view));
 }

@@ -6,7 +6,7 @@
 import { saleWindowAt } from "../core/sale";
 import { retryAfterSeconds } from "../core/gcra";
 import { isJsonContentType, parsePurchaseBody } from "../core/purchase_request";
-import { cachedSale, configsKnown } from "../adapters/sale_cache";
+import { cachedSale, configsKnown, shopperBucket } from "../adapters/sale_cache";
 import { isSoldOut, markSoldOut } from "../adapters/sold_out_flags";
 import { userRateIncoming } from "../adapters/user_rate_limiter";
 import { admit } from "../adapters/admission_gate";
@@ -27,6 +27,8 @@ const NOT_REPLICATED_MESSAGE =
 const OVERLOADED_MESSAGE = "The gateway is overloaded: nothing was sold. Retry after the given seconds.";
 
 const UNKNOWN_MESSAGE = "Redis did not answer: your order may have been taken. Check your orders before you retry.";
+
+const BUCKET_EMPTY_MESSAGE = "Units of this sale are being moved to where your purchase is served; nothing was sold. Retry after the given seconds.";
 
 /** Open unpaid orders free up as they are paid, fail or expire: worth a retry soon. */
 const OPEN_UNPAID_RETRY_AFTER_SECONDS = 5;
@@ -79,7 +81,7 @@ export function handlePurchase(this: void): void {
 
   let usedChallenge: UsedChallengeMark | undefined;
   if (sale.challenge) {
-    const redeemed = redeemChallenge(sale.id, userId, request, nowMs);
+    const redeemed = redeemChallenge(sale.id, userId, request, nowMs, sale.stockBuckets);
     if (typeof redeemed === "string") return sendErrorWithMessage("challenge_failed", redeemed);
     usedChallenge = redeemed;
   }
@@ -88,14 +90,16 @@ export function handlePurchase(this: void): void {
   if (!admit(sale.id, nowMs, sale.limits.admitPerSecond / liveGateways())) return sendRetryLater("rate_limited", 1, "admission_limited");
 
   const redisStartedAt = redisClock();
-  const reply = purchaseInRedis(c, userId, request.quantity, ngx.var.request_id ?? "", usedChallenge, passEpoch);
+  const reply = purchaseInRedis(c, shopperBucket(c, userId), userId, request.quantity, ngx.var.request_id ?? "", usedChallenge, passEpoch);
+  // One bucket empty is not the sale sold out (its siblings may hold units): only a sold_out reply says so then.
+  const lastUnit = reply.unitsLeft === 0 && sale.stockBuckets === 1;
   observeRedis("purchase", redisStartedAt, reply.outcome !== "unavailable" && reply.outcome !== "unknown");
   switch (reply.outcome) {
     case "accepted":
-      if (reply.unitsLeft === 0) markSoldOut(sale.id);
+      if (lastUnit) markSoldOut(sale.id);
       return sendJson(202, '{"orderId":"' + (reply.orderId as string) + '","status":"pending"}', "no-store", "accepted");
     case "not_replicated":
-      if (reply.unitsLeft === 0) markSoldOut(sale.id);
+      if (lastUnit) markSoldOut(sale.id);
       ngx.log(ngx.ERR, "purchase: order ", reply.orderId ?? "", " accepted but acknowledged by ", reply.replicas ?? 0, " of ",
         settings().redisWaitReplicas, " replicas within ", settings().redisWaitTimeoutMs, " ms: answered 503 unavailable");
       return sendErrorWithMessage("unavailable", NOT_REPLICATED_MESSAGE, "not_replicated", ',"orderId":"' + (reply.orderId as string) + '"');
@@ -113,6 +117,9 @@ export function handlePurchase(this: void): void {
       return sendError("sold_out");
     case "not_enough_left":
       return sendErrorWithMessage("sold_out", "Fewer units are left than the quantity asked for.");
+    case "bucket_empty":
+      // Not sold out: units wait in another bucket of the sale and are being moved to this one.
+      return sendErrorWithMessage("unavailable", BUCKET_EMPTY_MESSAGE, "bucket_empty");
     case "limit_reached":
       return sendError("limit_reached");
     case "challenge_used":

@@ -12,6 +12,7 @@ const sale: PublishedSale = {
   endsAtMs: 2000,
   perUserLimit: 1,
   deduction: "order",
+  stockBuckets: 1,
   challenge: false,
   paused: false,
   limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 100 },

@@ -8,10 +8,11 @@ test("purchase.lua's replies decode by their code, with the values each carries"
   expect(decodePurchaseReply([7])).toEqual({ outcome: "held", unitsLeft: undefined });
   expect(decodePurchaseReply([8, "paused"])).toEqual({ outcome: "not_open", window: "paused" });
   expect(decodePurchaseReply([9])).toEqual({ outcome: "stale_pass", unitsLeft: undefined });
+  expect(decodePurchaseReply([10])).toEqual({ outcome: "bucket_empty", unitsLeft: undefined });
 });
 
 test("a reply that is none of purchase.lua's decodes to undefined", () => {
-  for (const reply of [[99], [-1], [0.5], ["0", "s.3.12", 4], [0, 12, 4], [0, "s.3.12"], [], "OK", 0, null, undefined]) {
+  for (const reply of [[11], [99], [-1], [0.5], ["0", "s.3.12", 4], [0, 12, 4], [0, "s.3.12"], [], "OK", 0, null, undefined]) {
     expect(decodePurchaseReply(reply)).toBeUndefined();
   }
 });

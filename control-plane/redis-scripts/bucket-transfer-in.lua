@@ -1,0 +1,27 @@
+--[[
+  bucket-transfer-in.lua — the second step of a move between stock buckets (see
+  bucket-transfer-out.lua): adds the units to this bucket once per transfer id, whatever the
+  number of tries (a crash before the source's record is dropped repeats this step).
+
+  KEYS[1] meta       hash: fence ("<run id>:<epoch>")
+  KEYS[2] stock      string: units left in this bucket
+  KEYS[3] transfers  hash: in:<id> -> units, kept: the mark that the move was applied
+
+  ARGV[1] transfer id
+  ARGV[2] units
+  ARGV[3] the epoch the units were taken in
+
+  Returns
+    {1}    applied now
+    {0}    applied before: nothing written
+    {-1}   held: the bucket is not built on this Redis process; nothing written (try again)
+    {-2}   the bucket was rebuilt since (another epoch): the rebuild counted the units from the
+           orders already; nothing written, the move is void
+]]
+local fence = redis.call('HGET', KEYS[1], 'fence')
+local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+if not fence or string.sub(fence, 1, 40) ~= runId then return {-1} end
+if string.sub(fence, 42) ~= ARGV[3] then return {-2} end
+if redis.call('HSETNX', KEYS[3], 'in:' .. ARGV[1], ARGV[2]) == 0 then return {0} end
+redis.call('INCRBY', KEYS[2], ARGV[2])
+return {1}
