@@ -15,6 +15,7 @@ import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
 import { serveAdminApp, type ServedApp } from "./support/admin-app";
 import { ADMIN_UI_LOGIN, ADMIN_UI_LOGOUT, ADMIN_UI_PAGES } from "../control-plane/src/admin-ui/routes";
+import { SETTING_NAMES } from "../control-plane/src/sales/fields";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 const DOCUMENT = readFileSync(path.resolve(__dirname, "../openapi.yaml"), "utf8");
@@ -102,6 +103,23 @@ test("the document lists operations of both APIs", () => {
   expect(adminOperations.length).toBeGreaterThanOrEqual(10);
   expect(shopperOperations.length).toBeGreaterThanOrEqual(4);
   expect(adminOperations.length + shopperOperations.length).toBe(operations.length);
+});
+
+/** The property names of a schema under `components: schemas:` (four-space name, eight-space properties). */
+function schemaProperties(doc: string, schema: string): string[] {
+  const lines = doc.split("\n");
+  const start = lines.indexOf(`    ${schema}:`);
+  const names: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (/^ {0,4}\S/.test(line)) break;
+    const name = /^ {8}([A-Za-z]+):/.exec(line);
+    if (name) names.push(name[1]!);
+  }
+  return names;
+}
+
+test("SaleInput lists the sale's settings (control-plane/src/sales/fields.ts) and the id, nothing else", () => {
+  expect(schemaProperties(DOCUMENT, "SaleInput").sort()).toEqual(["id", ...SETTING_NAMES].sort());
 });
 
 test("the control plane serves the document, without a token", async () => {
