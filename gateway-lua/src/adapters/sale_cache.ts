@@ -38,20 +38,9 @@ export interface CachedBucket {
  * A sale's config and, for bucket 0 (the whole sale when it has one bucket), its keys; `buckets`
  * holds every bucket's, bucket 0 first.
  */
-export interface CachedSale {
+export interface CachedSale extends Omit<CachedBucket, "approxLeft"> {
   sale: PublishedSale;
   buckets: CachedBucket[];
-  stockKey: string;
-  soldKey: string;
-  buyersKey: string;
-  orderSeqKey: string;
-  ordersKey: string;
-  streamKey: string;
-  openUnpaidKey: string;
-  metaKey: string;
-  /** The Redis Cluster slot of every key of the sale (they share its hash tag). */
-  slot: number;
-  userOrdersKey: string;
   /** KEYS of the waiting room's scripts (adapters/waiting_room.ts). */
   queuePlaceKeys: string[];
   queueTickKeys: string[];
@@ -87,7 +76,6 @@ export function shopperBucket(c: CachedSale, userId: string): CachedBucket {
 
 function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): CachedSale {
   const all = bucketKeysOf(sale.id, sale.stockBuckets);
-  const k = all[0] as SaleKeys;
   const queueKeys = queueKeysOf(sale.id);
   const buckets: CachedBucket[] = [];
   for (let b = 0; b < all.length; b++) {
@@ -108,18 +96,9 @@ function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): Cach
     });
   }
   return {
+    ...(buckets[0] as CachedBucket),
     sale,
     buckets,
-    stockKey: k.stock,
-    soldKey: k.sold,
-    buyersKey: k.buyers,
-    orderSeqKey: k.orderSeq,
-    ordersKey: k.orders,
-    streamKey: k.stream,
-    openUnpaidKey: k.openUnpaid,
-    metaKey: k.meta,
-    slot: keySlot(k.meta),
-    userOrdersKey: k.userOrders,
     queuePlaceKeys: queueKeys.place,
     queueTickKeys: queueKeys.tick,
     userPolicy: gcraPolicy(sale.limits.userRatePerSecond, sale.limits.userBurst),
