@@ -1,9 +1,10 @@
 /**
  * Admin UI sessions live in Postgres: a session made on one control-plane instance is known
  * by another and survives a restart; logout ends it everywhere; only a digest of the id is
- * stored.
+ * stored. So do the login throttle's failures: every instance counts the same ones.
  */
 import { createHash } from "node:crypto";
+import { LoginThrottle } from "../control-plane/src/admin-ui/login-throttle";
 import { ControlPlane, TEST_ADMIN_TOKEN } from "./support/control-plane";
 import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
@@ -80,4 +81,49 @@ test("a session made on one instance works on another and after a restart; logou
   expect(await csrfOf(restarted, session)).toBeUndefined();
   expect(await csrfOf(b, session)).toBeUndefined();
   expect((await db.pool.query("SELECT 1 FROM admin_sessions")).rowCount).toBe(0);
+});
+
+async function loginWith(cp: ControlPlane, token: string): Promise<Response> {
+  return fetch(`${cp.url}/admin/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+    body: new URLSearchParams({ token }).toString(),
+    redirect: "manual",
+  });
+}
+
+test("wrong tokens are counted across instances: ten spread over two hold the address back on both", async () => {
+  const a = await controlPlane();
+  const b = await controlPlane();
+  await db.pool.query("DELETE FROM admin_login_failures");
+  for (let i = 0; i < 10; i++) expect((await loginWith(i % 2 === 0 ? a : b, "wrong-token")).status).toBe(401);
+  for (const cp of [a, b]) {
+    const refused = await loginWith(cp, TEST_ADMIN_TOKEN);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(50);
+    expect(await refused.json()).toMatchObject({ error: "rate_limited" });
+  }
+  // Another address is not held back, and its right token clears its own count only.
+  await db.pool.query("UPDATE admin_login_failures SET address = 'elsewhere'");
+  expect((await loginWith(b, TEST_ADMIN_TOKEN)).status).toBe(303);
+  const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM admin_login_failures WHERE address = 'elsewhere'");
+  expect(rows[0].n).toBe(10);
+});
+
+test("the throttle by Postgres' clock: held back at the most failures, free once the oldest leaves the window, cleared by a right token", async () => {
+  const throttle = new LoginThrottle(db.pool, { maxFailures: 3, windowMs: 1500 });
+  await db.pool.query("DELETE FROM admin_login_failures");
+  for (let i = 0; i < 2; i++) await throttle.recordFailure("10.0.0.1");
+  expect(await throttle.retryAfterSeconds("10.0.0.1")).toBe(0);
+  await throttle.recordFailure("10.0.0.1");
+  expect(await throttle.retryAfterSeconds("10.0.0.1")).toBe(2);
+  expect(await throttle.retryAfterSeconds("10.0.0.2")).toBe(0);
+  await new Promise((r) => setTimeout(r, 1600));
+  expect(await throttle.retryAfterSeconds("10.0.0.1")).toBe(0);
+  // Old rows go as new ones come.
+  await throttle.recordFailure("10.0.0.2");
+  const { rows } = await db.pool.query("SELECT address FROM admin_login_failures");
+  expect(rows).toEqual([{ address: "10.0.0.2" }]);
+  await throttle.recordSuccess("10.0.0.2");
+  expect((await db.pool.query("SELECT count(*)::int AS n FROM admin_login_failures")).rows[0].n).toBe(0);
 });

@@ -6,6 +6,7 @@
 import express, { type Express } from "express";
 import type { Logger, Pool, Redis } from "@flash-sale/node-common";
 import { mountAdminUi } from "./admin-ui/routes";
+import { LoginThrottle } from "./admin-ui/login-throttle";
 import { AdminSessions } from "./admin-ui/sessions";
 import type { Fault } from "./faults";
 import { requireAdminToken } from "./http/admin-auth";
@@ -72,7 +73,7 @@ export function createAdminApp({ pool, redis, adminToken, gatewayMetricsUrl, def
 
   // Its pages ask for a login themselves; its API calls go through the check below.
   const sessions = new AdminSessions(pool);
-  mountAdminUi(app, adminToken, sessions);
+  mountAdminUi(app, adminToken, sessions, new LoginThrottle(pool));
 
   // The token (or session) is checked before the body is read.
   app.use(requireAdminToken(adminToken, sessions));

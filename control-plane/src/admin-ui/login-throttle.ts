@@ -1,51 +1,53 @@
 /**
- * Wrong admin tokens per client address: after `maxFailures` within `windowMs` the address
- * may not try again until the oldest of them is older than the window. Kept in this process:
- * each control-plane instance counts on its own, so N instances allow N times as many guesses,
- * still far too few for a token of FS_ADMIN_TOKEN's length.
+ * Wrong admin tokens per client address: after `maxFailures` within `windowMs` the address may
+ * not try again until the oldest of them is older than the window. Kept in Postgres
+ * (admin_login_failures) and judged by its clock, so every control-plane instance counts the
+ * same failures: N instances allow no more guesses than one.
  */
+import type { Pool } from "@flash-sale/node-common";
 
 export interface LoginThrottleOptions {
   maxFailures: number;
   windowMs: number;
-  /** Addresses tracked at once; the one seen least recently is forgotten first. */
-  maxAddresses: number;
-  now?: () => number;
 }
 
-export const LOGIN_THROTTLE_DEFAULTS: LoginThrottleOptions = { maxFailures: 10, windowMs: 60_000, maxAddresses: 10_000 };
+export const LOGIN_THROTTLE_DEFAULTS: LoginThrottleOptions = { maxFailures: 10, windowMs: 60_000 };
+
+/**
+ * Seconds an address must wait, from its last failures within the window (at most maxFailures
+ * of them counted) and how long ago the oldest of those was; 0 when it may try now.
+ */
+export function waitSeconds(recentFailures: number, oldestAgeMs: number, opts: LoginThrottleOptions): number {
+  if (recentFailures < opts.maxFailures) return 0;
+  return Math.max(1, Math.ceil((opts.windowMs - oldestAgeMs) / 1000));
+}
 
 export class LoginThrottle {
-  /** Address → times of its recent failures, oldest first; Map order is least recently seen first. */
-  private readonly failures = new Map<string, number[]>();
-  private readonly now: () => number;
-
-  constructor(private readonly opts: LoginThrottleOptions = LOGIN_THROTTLE_DEFAULTS) {
-    this.now = opts.now ?? Date.now;
-  }
+  constructor(
+    private readonly pool: Pool,
+    private readonly opts: LoginThrottleOptions = LOGIN_THROTTLE_DEFAULTS,
+  ) {}
 
   /** Seconds the address must wait before trying again; 0 when it may try now. */
-  retryAfterSeconds(address: string): number {
-    const recent = this.recent(address);
-    if (recent.length < this.opts.maxFailures) return 0;
-    return Math.max(1, Math.ceil((recent[0]! + this.opts.windowMs - this.now()) / 1000));
+  async retryAfterSeconds(address: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number; oldest_age_ms: number | null }>(
+      `SELECT count(*)::int AS n, (EXTRACT(EPOCH FROM now() - min(failed_at)) * 1000)::float8 AS oldest_age_ms
+         FROM (SELECT failed_at FROM admin_login_failures
+                WHERE address = $1 AND failed_at > now() - make_interval(secs => $2)
+                ORDER BY failed_at DESC LIMIT $3) recent`,
+      [address, this.opts.windowMs / 1000, this.opts.maxFailures],
+    );
+    const row = rows[0]!;
+    return waitSeconds(row.n, row.oldest_age_ms ?? 0, this.opts);
   }
 
-  recordFailure(address: string): void {
-    const recent = this.recent(address);
-    recent.push(this.now());
-    this.failures.delete(address);
-    this.failures.set(address, recent.slice(-this.opts.maxFailures));
-    if (this.failures.size > this.opts.maxAddresses) this.failures.delete(this.failures.keys().next().value!);
+  async recordFailure(address: string): Promise<void> {
+    await this.pool.query("DELETE FROM admin_login_failures WHERE failed_at <= now() - make_interval(secs => $1)", [this.opts.windowMs / 1000]);
+    await this.pool.query("INSERT INTO admin_login_failures (address) VALUES ($1)", [address]);
   }
 
   /** A correct token clears the address's count. */
-  recordSuccess(address: string): void {
-    this.failures.delete(address);
-  }
-
-  private recent(address: string): number[] {
-    const since = this.now() - this.opts.windowMs;
-    return (this.failures.get(address) ?? []).filter((at) => at > since);
+  async recordSuccess(address: string): Promise<void> {
+    await this.pool.query("DELETE FROM admin_login_failures WHERE address = $1", [address]);
   }
 }

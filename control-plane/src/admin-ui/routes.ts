@@ -21,7 +21,7 @@ export const FAVICON = "/favicon.ico";
 /** Only our own origin, for scripts, styles, images and fetches alike; no framing. */
 const CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
-export function mountAdminUi(app: Express, adminToken: string, sessions: AdminSessions, throttle = new LoginThrottle()): void {
+export function mountAdminUi(app: Express, adminToken: string, sessions: AdminSessions, throttle: LoginThrottle): void {
   app.use("/admin", (_req, res, next) => {
     res.set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
     next();
@@ -37,7 +37,7 @@ export function mountAdminUi(app: Express, adminToken: string, sessions: AdminSe
   });
   app.post(ADMIN_UI_LOGIN, express.urlencoded({ extended: false, limit: "4kb" }), async (req, res) => {
     const address = req.ip ?? "";
-    const retryAfter = throttle.retryAfterSeconds(address);
+    const retryAfter = await throttle.retryAfterSeconds(address);
     if (retryAfter > 0) {
       const message = `Too many wrong tokens from this address; try again in ${retryAfter} s.`;
       res.set("Retry-After", String(retryAfter));
@@ -48,11 +48,11 @@ export function mountAdminUi(app: Express, adminToken: string, sessions: AdminSe
     }
     const token: unknown = (req.body as Record<string, unknown> | undefined)?.["token"];
     if (typeof token !== "string" || !sameSecret(token, adminToken)) {
-      throttle.recordFailure(address);
+      await throttle.recordFailure(address);
       res.status(401).type("html").send(loginPage("That is not the admin token."));
       return;
     }
-    throttle.recordSuccess(address);
+    await throttle.recordSuccess(address);
     await sessions.start(res);
     res.redirect(303, "/admin");
   });
