@@ -355,6 +355,18 @@ test("the orders page fits a phone", async () => {
   expect(await fitsPhone(page)).toBe(true);
 });
 
+test("a sale in stock buckets shows each bucket's units left on its live page; a sale of one bucket does not", async () => {
+  await cp.createSale({ id: "ops-split", name: "Ops split", stock: 10, stockBuckets: 3 });
+  await page.goto(url("/admin/sales/ops-split"));
+  await page.locator("#bucket-units-left", { hasText: "·" }).waitFor();
+  // The units start in even shares, the first buckets one more.
+  expect(await text("#bucket-units-left")).toBe("4 · 3 · 3");
+  expect(await text("#units-left")).toBe("10");
+  await page.goto(url(`/admin/sales/${SALES.scheduled.id}`));
+  await page.locator("#units-left", { hasText: "10" }).waitFor();
+  expect(await page.locator("#units-per-bucket").isHidden()).toBe(true);
+});
+
 test("no console error but the failed reads made on purpose", () => {
   expect(browser.consoleErrors).toEqual([]);
 });

@@ -129,6 +129,18 @@ test("a move interrupted between its two steps is finished once by the next run:
 });
 
 // Before the jobs start (the rush test starts them): keep-sales-built would rebuild the held bucket.
+test("the admin stats show each bucket's units left, which add up to the sale's; a sale of one bucket has no such list", async () => {
+  const split = await controlPlane.createSale({ id: "buckets-stats", stock: 10, stockBuckets: K, limits: FAST });
+  const whole = await controlPlane.createSale({ id: "buckets-stats-whole", stock: 10, limits: FAST });
+  await waitForSale(gateway, split.id);
+  const { stats } = (await controlPlane.admin("GET", `/admin/api/sales/${split.id}`)).body as { stats: { unitsLeft: number; bucketUnitsLeft: number[] } };
+  expect(stats.bucketUnitsLeft).toEqual(await bucketStocks(split.id));
+  expect(stats.bucketUnitsLeft.reduce((a, b) => a + b, 0)).toBe(stats.unitsLeft);
+  expect(stats.unitsLeft).toBe(10);
+  const one = (await controlPlane.admin("GET", `/admin/api/sales/${whole.id}`)).body as { stats: Record<string, unknown> };
+  expect(one.stats).not.toHaveProperty("bucketUnitsLeft");
+});
+
 test("nothing is judged while a bucket is held: the sale is marked sold out only once every bucket is built and empty", async () => {
   const saleId = "buckets-held";
   await controlPlane.createSale({ id: saleId, stock: K, stockBuckets: K, limits: FAST });

@@ -7,7 +7,7 @@ import type { Pool, Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { lastReconciliation, type Reconciliation } from "./reconciliation";
 import { readQueueStats, type QueueStats } from "./queue-stats";
-import { readSaleCounters, type SaleCounters } from "./sale-counters";
+import { addCounters, readBucketCounters, type SaleCounters } from "./sale-counters";
 import type { SaleRepository } from "./repository";
 
 export interface LiveStats extends Omit<SaleCounters, "ordersAccepted"> {
@@ -20,16 +20,19 @@ export interface LiveStats extends Omit<SaleCounters, "ordersAccepted"> {
   reconciliation: Reconciliation | null;
   /** The waiting room's figures; absent while the sale has no queue in Redis. */
   queue?: QueueStats;
+  /** A sale in stock buckets: each bucket's units left, bucket 0 first (null: not loaded); absent with one bucket. */
+  bucketUnitsLeft?: (number | null)[];
 }
 
 export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRepository, saleId: string, buckets = 1): Promise<LiveStats> {
-  const [{ unitsLeft, unitsSold, unitsPaid, ordersOpenUnpaid }, applied, persisted, reconciliation, queue] = await Promise.all([
-    readSaleCounters(redis, saleId, buckets),
+  const [perBucket, applied, persisted, reconciliation, queue] = await Promise.all([
+    readBucketCounters(redis, saleId, buckets),
     redis.hget(saleKeys(saleId).meta, "revision"),
     repository.persistedOrders(saleId),
     lastReconciliation(pool, saleId),
     readQueueStats(redis, saleId),
   ]);
+  const { unitsLeft, unitsSold, unitsPaid, ordersOpenUnpaid } = perBucket.reduce(addCounters);
   return {
     unitsLeft,
     unitsSold,
@@ -40,5 +43,6 @@ export async function readLiveStats(redis: Redis, pool: Pool, repository: SaleRe
     appliedRevision: applied === null ? null : Number(applied),
     reconciliation,
     ...(queue === undefined ? {} : { queue }),
+    ...(buckets > 1 ? { bucketUnitsLeft: perBucket.map((c) => c.unitsLeft) } : {}),
   };
 }

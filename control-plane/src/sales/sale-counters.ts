@@ -53,8 +53,12 @@ export function addCounters(a: SaleCounters, b: SaleCounters): SaleCounters {
   };
 }
 
-/** Summed over the sale's buckets (one MGET each: one slot each); one bucket: the sale's own. */
+/** Each bucket's counters, bucket 0 first (one MGET each: one slot each); one bucket: the sale's own. */
+export function readBucketCounters(redis: Redis, saleId: string, buckets = 1): Promise<SaleCounters[]> {
+  return Promise.all(bucketKeysOf(saleId, buckets).map(async (k, b) => saleCountersOf(await redis.mget(saleCounterKeys(k)), b, buckets)));
+}
+
+/** Summed over the sale's buckets. */
 export async function readSaleCounters(redis: Redis, saleId: string, buckets = 1): Promise<SaleCounters> {
-  const all = await Promise.all(bucketKeysOf(saleId, buckets).map(async (k, b) => saleCountersOf(await redis.mget(saleCounterKeys(k)), b, buckets)));
-  return all.reduce(addCounters);
+  return (await readBucketCounters(redis, saleId, buckets)).reduce(addCounters);
 }

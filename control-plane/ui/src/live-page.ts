@@ -34,6 +34,14 @@ function stat(id: string, label: string): HTMLElement {
   return el("div", { class: "stat" }, el("span", { class: "stat-label", text: label }), el("span", { class: "stat-value", id, text: "…" }));
 }
 
+/** A stat shown only for some sales (its wrapper unhidden when it applies). */
+function hiddenStat(wrapperId: string, id: string, label: string): HTMLElement {
+  const wrapper = stat(id, label);
+  wrapper.id = wrapperId;
+  wrapper.hidden = true;
+  return wrapper;
+}
+
 function setText(id: string, text: string): void {
   const node = document.getElementById(id);
   if (node !== null) node.textContent = text;
@@ -185,6 +193,11 @@ export async function livePage(saleId: string): Promise<void> {
       drawHeader();
       setText("units-total", count(freshSale.stock));
       setText("units-left", fresh.unitsLeft === null ? "not loaded" : count(fresh.unitsLeft));
+      const perBucket = document.getElementById("units-per-bucket");
+      if (perBucket !== null && fresh.bucketUnitsLeft !== undefined) {
+        perBucket.hidden = false;
+        setText("bucket-units-left", fresh.bucketUnitsLeft.map((n) => (n === null ? "not loaded" : count(n))).join(" · "));
+      }
       setText("units-reserved", count(unitsReserved(freshSale, fresh)));
       setText("units-sold", count(fresh.unitsSold));
       setText("orders-persisted", count(fresh.ordersPersisted));
@@ -265,6 +278,7 @@ export async function livePage(saleId: string): Promise<void> {
         { class: "stats" },
         stat("units-total", "Stock"),
         stat("units-left", "Units left"),
+        hiddenStat("units-per-bucket", "bucket-units-left", "Left per stock bucket"),
         stat("units-reserved", "Reserved"),
         stat("units-sold", "Sold"),
         stat("orders-persisted", "Orders in Postgres"),
