@@ -167,8 +167,7 @@ test(`a sale in ${K} stock buckets, the primary of its hot bucket SIGKILLed mid-
     ].join("\n"),
   );
 
-  // Every shopper got a final answer; only these answers, every 503 `unavailable`.
-  expect(queue).toEqual([]);
+  // Only these answers, every 503 `unavailable` (one final answer per shopper: counted below).
   for (const t of attempts) expect([202, 409, 410, 503]).toContain(t.status);
   for (const t of attempts.filter((t) => t.status === 503)) expect(t.error).toBe("unavailable");
   for (const t of attempts.filter((t) => t.status === 409)) expect(t.error).toBe("limit_reached");
