@@ -15,6 +15,8 @@ export interface ClusterStackOptions {
   name: string;
   /** Consumer names of the order workers to start. */
   workers: string[];
+  /** Gateway knobs on top of LOAD_TEST_KNOBS (e.g. redis_wait_replicas for the replica-acknowledged mode). */
+  knobs?: Record<string, string>;
 }
 
 export class ClusterStack {
@@ -32,7 +34,7 @@ export class ClusterStack {
       stack.redis = stack.cluster.client("test");
       stack.db = await createTestDatabase(opts.name);
       const { url, nodes } = stack.cluster;
-      stack.gateways = await Promise.all([0, 1].map(() => Gateway.start({ redisUrl: url, clusterNodes: nodes, knobs: LOAD_TEST_KNOBS })));
+      stack.gateways = await Promise.all([0, 1].map(() => Gateway.start({ redisUrl: url, clusterNodes: nodes, knobs: { ...LOAD_TEST_KNOBS, ...opts.knobs } })));
       stack.controlPlane = await ControlPlane.start(stack.db.pool, url, stack.gateways[0]!.metricsUrl, nodes);
       stack.workers = opts.workers.map((name) =>
         startWorker({ redisUrl: url, databaseUrl: stack.db.url, name, batchSize: 100, env: { FS_REDIS_CLUSTER_NODES: nodes } }),

@@ -130,6 +130,20 @@ export class PrivateCluster {
     });
   }
 
+  /** Starts a killed node again on its port, AOF and cluster config, as a supervisor would: a primary failed over rejoins as a replica. */
+  async restart(port: number): Promise<void> {
+    this.spawnNode(port);
+    await waitForPort(port);
+  }
+
+  /** The node is a replica of `primary` with its link up (in sync). */
+  async waitForReplicaOf(port: number, primary: number, timeoutMs = 30_000): Promise<void> {
+    await waitFor(`:${port} a replica of :${primary}`, async () => {
+      const info = await this.cli(port, "info", "replication").catch(() => "");
+      return info.includes("role:slave") && info.includes(`master_port:${primary}`) && info.includes("master_link_status:up");
+    }, timeoutMs);
+  }
+
   async destroy(): Promise<void> {
     await Promise.all(this.ports.map((p) => this.kill(p)));
     rmSync(this.dir, { recursive: true, force: true });

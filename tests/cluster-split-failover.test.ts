@@ -1,0 +1,238 @@
+/**
+ * Redis Cluster failover of a sale split in stock buckets: a hot sale in 3 buckets on the 3
+ * primaries of a private six-node cluster, bought through two gateways by distinct shoppers, most
+ * of them on bucket 0 (so the control plane's job keeps moving units to it), in the
+ * replica-acknowledged mode (redis_wait_replicas = 1). Mid-rush, as a move is seen between its
+ * two steps when one is, bucket 0's primary is SIGKILLed. Its replica is promoted, the sale is
+ * rebuilt from Postgres (all buckets, a new epoch, units counted again from the orders, moves in
+ * flight dropped), sells again and its units move again. Each attempt is recorded with the time
+ * it was sent and answered, and everything is counted once the rush is over and drained.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { keySlot } from "@flash-sale/gateway-lua/core/cluster";
+import { bucketOfOrderNo, bucketOfUser } from "@flash-sale/gateway-lua/core/buckets";
+import { bucketKeysOf } from "@flash-sale/gateway-lua/core/keys";
+import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
+import { createRedis, type Redis } from "@flash-sale/node-common";
+import { unitsInFlight } from "../control-plane/src/sales/bucket-rebalancer";
+import { ControlPlane } from "./support/control-plane";
+import { balancedCount, countSale, waitForRows } from "./support/counts";
+import { Gateway, waitForSale } from "./support/gateway";
+import { purchase } from "./support/http";
+import { NODE_TIMEOUT_MS, PrivateCluster } from "./support/private-cluster";
+import { scrape } from "./support/prometheus";
+import { waitFor } from "./support/stream-fixtures";
+import { type TestDatabase } from "./support/test-database";
+import { signToken } from "./support/tokens";
+import { ClusterStack } from "./support/cluster-stack";
+import { runTool } from "./support/run-tool";
+
+const K = 3;
+const STOCK = 600;
+/** Distinct shoppers, one unit each: every tenth on bucket 1 or 2, the others on bucket 0. */
+const SHOPPERS = 1500;
+/** Shoppers buying at once, each pausing between two attempts. */
+const LOOPS = 8;
+const PAUSE_MS = 20;
+const MAYBE_TAKEN = /may have been taken/;
+const MOVED = "fs_control_plane_bucket_units_moved_total";
+
+let stack: ClusterStack;
+let cluster: PrivateCluster;
+let redis: Redis;
+let db: TestDatabase;
+let gateways: Gateway[] = [];
+let controlPlane: ControlPlane;
+
+beforeAll(async () => {
+  stack = await ClusterStack.start({
+    name: "cluster_split_failover",
+    workers: ["split-failover-worker"],
+    knobs: { redis_wait_replicas: "1", redis_wait_timeout_ms: "500" },
+  });
+  ({ cluster, redis, db, gateways, controlPlane } = stack);
+});
+
+afterAll(async () => {
+  expect(await stack?.stop()).toEqual([{ code: 0, signal: null }]);
+});
+
+interface Attempt {
+  user: string;
+  bucket: number;
+  sentAt: number;
+  at: number;
+  status: number;
+  error?: string;
+  message?: string;
+  orderId?: string;
+}
+
+async function unitsMoved(id: string): Promise<number> {
+  return (await scrape(`${controlPlane.url}/metrics`)).value(MOVED, { sale: id }) ?? 0;
+}
+
+test(`a sale in ${K} stock buckets, the primary of its hot bucket SIGKILLed mid-rush (replica-acknowledged): 0 of the 202s lost, exactly ${STOCK} sold once each, 503 during the switch, rebuilt, moving and selling again`, async () => {
+  const id = "split-failover";
+  await controlPlane.createSale({ id, stock: STOCK, stockBuckets: K, limits: { userRatePerSecond: 1000, userBurst: 1000, admitPerSecond: 100000 } });
+  for (const g of gateways) await waitForSale(g, id);
+  controlPlane.startJobs();
+
+  const all = bucketKeysOf(id, K);
+  const primaries = await Promise.all(all.map((k) => cluster.primaryOf(keySlot(k.stock))));
+  expect(new Set(primaries).size).toBe(K);
+  const killed = primaries[0]!;
+  const newPrimary = (await cluster.slotRanges()).find((r) => r.primary === killed)!.replicas[0]!;
+
+  const queue: string[] = [];
+  let cold = 0;
+  for (let i = 0; queue.length < SHOPPERS; i++) {
+    const user = `split-${i}`;
+    const wantCold = queue.length % 10 === 9;
+    if ((bucketOfUser(user, K) !== 0) !== wantCold) continue;
+    if (wantCold) cold += 1;
+    queue.push(user);
+  }
+  expect(cold).toBe(SHOPPERS / 10);
+
+  const attempts: Attempt[] = [];
+  let soldOutWhileLeft = 0;
+  const rushDeadline = Date.now() + 150_000;
+  // A shopper answered 503 goes to the back of the queue and tries again; 202, 409 and 410 are final.
+  const rush = Array.from({ length: LOOPS }, async (_, loop) => {
+    while (queue.length > 0 && Date.now() < rushDeadline) {
+      const user = queue.shift()!;
+      const sentAt = Date.now();
+      const res = await purchase(gateways[loop % 2]!.url, id, signToken(user));
+      const { orderId, error, message } = res.json() as { orderId?: string; error?: string; message?: string };
+      attempts.push({ user, bucket: bucketOfUser(user, K), sentAt, at: Date.now(), status: res.status, orderId, error, message });
+      if (res.status === 410) {
+        const left = await Promise.all(all.map(async (k) => Number(await redis.get(k.stock))));
+        if (left.some((n) => n > 0)) soldOutWhileLeft += 1;
+      }
+      if (res.status === 503) queue.push(user);
+      await sleep(PAUSE_MS);
+    }
+  });
+  const accepted = () => attempts.filter((t) => t.status === 202);
+
+  let killedAt = 0, promotedAt = 0, replicaBackAt = 0, rebuiltAt = 0, movedBeforeKill = 0;
+  let moveInFlight: string | undefined;
+  try {
+    await waitFor("sales and moves before the kill", async () => accepted().length >= 100 && (await unitsMoved(id)) > 0, 60_000);
+    movedBeforeKill = await unitsMoved(id);
+    // A move to bucket 0 between its two steps is recorded on its source: kill as soon as one is seen (for 5 s at most).
+    const lookUntil = Date.now() + 5000;
+    while (moveInFlight === undefined && Date.now() < lookUntil) {
+      const records = await Promise.all([1, 2].map((b) => redis.hgetall(all[b]!.transfers)));
+      moveInFlight = records.flatMap((r) => Object.entries(r)).find(([f, v]) => f.startsWith("out:") && v.startsWith("0 "))?.join(" = ");
+    }
+    killedAt = Date.now();
+    await cluster.kill(killed);
+    const replica = createRedis(`redis://127.0.0.1:${newPrimary}/0`, "split-failover-probe");
+    try {
+      while ((await replica.role())[0] !== "master") {
+        if (Date.now() - killedAt > 30_000) throw new Error(`replica :${newPrimary} not promoted after 30 s`);
+        await sleep(10);
+      }
+      promotedAt = Date.now();
+    } finally {
+      replica.disconnect();
+    }
+    // Restarted as a supervisor would: it rejoins as the promoted node's replica, which WAIT needs again.
+    await cluster.restart(killed);
+    await cluster.waitForReplicaOf(killed, newPrimary);
+    replicaBackAt = Date.now();
+    // The repair's audit time is its transaction's start (now()): the sale opens again a little later.
+    await waitFor("the rebuild", async () => {
+      const { rows } = await db.pool.query<{ at: Date }>("SELECT at FROM sale_audit WHERE sale_id = $1 AND action = 'repair' ORDER BY id", [id]);
+      rebuiltAt = rows[0]?.at.getTime() ?? 0;
+      return rows.length > 0;
+    }, 30_000);
+    await Promise.all(rush);
+  } finally {
+    queue.length = 0;
+    await Promise.all(rush);
+  }
+  const movedAfter = await unitsMoved(id);
+
+  const attemptsOf = (bucket: number) => attempts.filter((t) => t.bucket === bucket);
+  // Sent after the kill and answered before the rebuild began: nothing on bucket 0 could sell then.
+  const duringSwitch = (t: Attempt) => t.sentAt > killedAt && t.at < rebuiltAt;
+  console.log(
+    [
+      `killed :${killed} (bucket 0) ${moveInFlight === undefined ? "with no move seen in flight" : `with a move in flight (${moveInFlight})`}; :${newPrimary} primary ${promotedAt - killedAt} ms later (cluster-node-timeout ${NODE_TIMEOUT_MS} ms); rebuilt ${rebuiltAt - killedAt} ms after the kill; the killed node restarted and its replica, in sync, ${replicaBackAt - killedAt} ms after the kill`,
+      `${attempts.length} attempts; during the switch bucket 0: ${attemptsOf(0).filter(duringSwitch).length} (all 503), buckets 1-2: ${attempts.filter((t) => t.bucket !== 0 && duringSwitch(t) && t.status === 202).length} sold`,
+      `units moved between buckets: ${movedBeforeKill} before the kill, ${movedAfter} in all`,
+    ].join("\n"),
+  );
+
+  // Only these answers, every 503 `unavailable` (one final answer per shopper: counted below).
+  for (const t of attempts) expect([202, 409, 410, 503]).toContain(t.status);
+  for (const t of attempts.filter((t) => t.status === 503)) expect(t.error).toBe("unavailable");
+  for (const t of attempts.filter((t) => t.status === 409)) expect(t.error).toBe("limit_reached");
+  // Sold out only once no bucket held a unit.
+  expect(soldOutWhileLeft).toBe(0);
+  // The switch: bucket 0's shoppers told 503 (unreachable, then held), never sold out; the other shards sold throughout.
+  const bucket0InSwitch = attemptsOf(0).filter(duringSwitch);
+  expect(bucket0InSwitch.length).toBeGreaterThan(0);
+  for (const t of bucket0InSwitch) expect(t.status).toBe(503);
+  const reasons = new Map<string, number>();
+  for (const t of bucket0InSwitch) reasons.set(t.message ?? "", (reasons.get(t.message ?? "") ?? 0) + 1);
+  console.log(`bucket 0's 503s during the switch: ${JSON.stringify(Object.fromEntries(reasons))}`);
+  expect(attempts.filter((t) => t.bucket !== 0 && duringSwitch(t) && t.status === 202).length).toBeGreaterThan(0);
+
+  // Ids: none twice; bucket 0 sold nothing between the kill and the rebuild; after it, a new epoch everywhere.
+  const ids = accepted().map((t) => t.orderId!);
+  expect(new Set(ids).size).toBe(ids.length);
+  const epochOf = (orderId: string) => Number(parseOrderId(orderId)!.epoch);
+  const epochBefore = Math.max(...accepted().filter((t) => t.at < killedAt).map((t) => epochOf(t.orderId!)));
+  const bucketOf = (orderId: string) => bucketOfOrderNo(Number(parseOrderId(orderId)!.orderNo), K);
+  for (const t of accepted()) expect(bucketOf(t.orderId!)).toBe(t.bucket);
+  // (An order id also comes with a 503 "may have been taken": the order is real.)
+  for (const t of attemptsOf(0).filter((t) => t.orderId !== undefined && t.sentAt > killedAt)) expect(epochOf(t.orderId!)).toBeGreaterThan(epochBefore);
+  for (const t of accepted().filter((t) => t.sentAt > rebuiltAt)) expect(epochOf(t.orderId!)).toBeGreaterThan(epochBefore);
+  // Rebuilt, bucket 0's primary has no replica until the killed node is back: WAIT 1 cannot be met, so
+  // each purchase there takes its unit and answers 503 "may have been taken" (a real order, counted
+  // below). With its replica back in sync it answers 202 again, and units moved again.
+  const unconfirmed = attemptsOf(0).filter((t) => t.status === 503 && t.error === "unavailable" && t.orderId !== undefined);
+  console.log(
+    `bucket 0, 503 "may have been taken" with an order id: ${unconfirmed.filter((t) => t.sentAt < killedAt).length} before the kill, ` +
+      `${unconfirmed.filter((t) => t.sentAt >= rebuiltAt && t.at <= replicaBackAt).length} between the rebuild and its replica's return, ` +
+      `${unconfirmed.filter((t) => t.sentAt > replicaBackAt).length} after; 202 after its return: ${accepted().filter((t) => t.bucket === 0 && t.sentAt > replicaBackAt).length}`,
+  );
+  expect(unconfirmed.filter((t) => t.sentAt > replicaBackAt)).toEqual([]);
+  expect(accepted().filter((t) => t.bucket === 0 && t.sentAt > Math.max(rebuiltAt, replicaBackAt)).length).toBeGreaterThan(0);
+  expect(movedAfter).toBeGreaterThan(movedBeforeKill);
+
+  // Drained: exactly the stock sold, each unit once, to distinct shoppers; every 202 in Postgres.
+  await waitForRows(db.pool, id, STOCK, 30_000);
+  expect(await countSale(redis, db.pool, id, K)).toEqual(balancedCount(STOCK, 0));
+  expect(await unitsInFlight(redis, id, K)).toBe(0);
+  for (const k of all) expect((await redis.hkeys(k.transfers)).filter((f) => f.startsWith("out:"))).toEqual([]);
+  const { rows } = await db.pool.query<{ order_id: string; user_id: string }>("SELECT order_id, user_id FROM orders WHERE sale_id = $1", [id]);
+  const inPostgres = new Set(rows.map((r) => r.order_id));
+  expect(inPostgres.size).toBe(STOCK);
+  const lost = ids.filter((o) => !inPostgres.has(o));
+  // An order without a 202 is one whose shopper was told it may have been taken (the kill cut its answer or its WAIT).
+  const unanswered = rows.filter((r) => !ids.includes(r.order_id));
+  console.log(`${ids.length} orders answered 202: ${lost.length} lost; ${unanswered.length} orders taken whose answer was a 503 "may have been taken"`);
+  expect(lost).toEqual([]);
+  for (const r of unanswered) expect(attempts.some((t) => t.user === r.user_id && t.status === 503 && MAYBE_TAKEN.test(t.message ?? ""))).toBe(true);
+  expect(ids.length + unanswered.length).toBe(STOCK);
+  // Every shopper told 409 holds an order: one of those taken without a 202.
+  const limited = new Set(attempts.filter((t) => t.status === 409).map((t) => t.user));
+  for (const user of limited) expect(unanswered.some((r) => r.user_id === user)).toBe(true);
+  // One final answer per shopper: 202, 409 or 410.
+  const finals = attempts.filter((t) => t.status !== 503);
+  expect(new Set(finals.map((t) => t.user)).size).toBe(SHOPPERS);
+  expect(finals.length).toBe(SHOPPERS);
+  expect(finals.filter((t) => t.status === 410).length).toBe(SHOPPERS - ids.length - limited.size);
+
+  const check = await runTool("npx", ["tsx", "load-test/post-run-check.ts", "--sale", id, "--drain-timeout", "0"], {
+    FS_DATABASE_URL: db.url,
+    FS_REDIS_CLUSTER_NODES: cluster.nodes,
+  });
+  expect({ code: check.code, stderr: check.stderr }).toEqual({ code: 0, stderr: "" });
+  expect(check.stdout).toContain(`OK: ${STOCK} orders`);
+});
