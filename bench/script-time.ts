@@ -2,9 +2,10 @@
  * Script benchmark (make bench): the Redis time inside purchase.lua per call (INFO
  * commandstats, EVALSHA), as a sale takes more orders, on a private Redis with the AOF on
  * (everysec) as in production; beside it, in the same run, what the calls a purchase makes cost
- * inside a script (one INCR: the least a script costs here; ten GETs; ten INCRs; an XADD of the
+ * inside a script (one INCR: the least a script costs here; the same with a purchase's 9 KEYS and
+ * 7 ARGV, and answering a table as a purchase does; TIME; ten GETs; ten INCRs; an XADD of the
  * order stream's seven fields and of one field carrying the same text; an HSET into a growing
- * hash), so the purchase's time can be read as the sum of its calls. Sent from Node in bursts of
+ * hash), so the purchase's time can be read as the sum of its parts. Sent from Node in bursts of
  * 1,000, distinct shoppers, one unit each.
  *
  * BENCH_SCRIPT_ROUNDS (default 5) rounds of BENCH_SCRIPT_ORDERS (default 20,000) orders.
@@ -37,8 +38,12 @@ async function main(): Promise<void> {
     await publishSale(db.pool, redis, { id: SALE, stock: 50_000_000, perUserLimit: 1 });
     const runId = await redisRunId(redis);
     const keys = purchaseScriptKeys(saleKeys(SALE));
-    const probes: { label: string; script: string }[] = [
+    // `wide`: called with as many KEYS and ARGV as a purchase (9 and 7), not 2 and none.
+    const probes: { label: string; script: string; wide?: boolean }[] = [
       { label: "one INCR", script: "return redis.call('INCR', KEYS[1])" },
+      { label: "one INCR, with a purchase's 9 KEYS and 7 ARGV", script: "return redis.call('INCR', KEYS[1])", wide: true },
+      { label: "one INCR, 9 KEYS and 7 ARGV, answering {0, id, n} as a purchase does", script: "local n = redis.call('INCR', KEYS[1]) return {0, ARGV[1] .. '.1.' .. n, n}", wide: true },
+      { label: "TIME and one INCR", script: "local t = redis.call('TIME') return redis.call('INCR', KEYS[1])" },
       { label: "ten GETs", script: "for i = 1, 10 do redis.call('GET', KEYS[1]) end return 1" },
       { label: "ten INCRs", script: "for i = 1, 10 do redis.call('INCR', KEYS[1]) end return 1" },
       { label: "one XADD, the order stream's 7 fields", script: "return redis.call('XADD', KEYS[1], '*', 'order', 's.1.1', 'sale', 's', 'user', 'shopper-000000001', 'qty', 1, 'uunits', 1, 'at', 1700000000000, 'rid', '0123456789abcdef')" },
@@ -48,7 +53,9 @@ async function main(): Promise<void> {
     const callCosts: { label: string; usecPerScript: number }[] = [];
     for (const [i, probe] of probes.entries()) {
       await redis.config("RESETSTAT");
-      for (let b = 0; b < ORDERS / BURST; b++) await Promise.all(Array.from({ length: BURST }, () => redis.eval(probe.script, 2, `bench-probe-${i}`, `bench-probe-${i}-hash`)));
+      const keys = [`bench-probe-${i}`, `bench-probe-${i}-hash`, ...(probe.wide ? purchaseScriptKeys(saleKeys(`bench-probe-${i}`)).slice(2) : [])];
+      const args = probe.wide ? [SALE, "shopper-000000001", 1, 1, "0123456789abcdef0123456789abcdef", 0, runId] : [];
+      for (let b = 0; b < ORDERS / BURST; b++) await Promise.all(Array.from({ length: BURST }, () => redis.eval(probe.script, keys.length, ...keys, ...args)));
       callCosts.push({ label: probe.label, usecPerScript: await usecPerCall(redis, "eval") });
     }
     const floor = callCosts[0]!.usecPerScript;
