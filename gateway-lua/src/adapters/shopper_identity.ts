@@ -1,6 +1,6 @@
 /**
  * Who the shopper is: the HS256 token checked with the gateway's secret. Each worker remembers
- * the claims of the last tokens it read well (least recently used forgotten first), so a shopper
+ * the claims of the last tokens it read well (adapters/memo.ts: the oldest forgotten first), so a shopper
  * who polls or retries with the same token skips the hashes and the decoding; the claims are
  * judged against the clock on every request all the same. Only a token string read well before
  * is remembered, so nothing is accepted that reading it again would refuse.
