@@ -9,7 +9,10 @@
  * The goal (issue "A stock-aware waiting room"): a poll costs about what a turned-away purchase costs.
  *
  * BENCH_DURATION (seconds per run, default 5), BENCH_RUNS (rounds, default 5), BENCH_CONNECTIONS
- * (default 64), BENCH_MEMO (the knob signature_memo_size; 0 shows the cost without the memo). Run: `npx tsx bench/queue-poll-cost.ts` with .env.local loaded.
+ * (default 64), BENCH_MEMO (the knob signature_memo_size; 0 shows the cost without the memo),
+ * BENCH_SHIPPED=1: the knobs as shipped (knobs.conf: access log, per-IP limits) with one nginx
+ * worker, each shopper from its own client address through the trusted proxy; else the lab knobs
+ * (access log off, per-IP limits wide). Run: `npx tsx bench/queue-poll-cost.ts` with .env.local loaded.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -27,10 +30,15 @@ import { nginxWorkersCpuNs } from "./nginx-cpu";
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const SHIPPED = process.env.BENCH_SHIPPED === "1";
+/** Per shopper: its own client address when the knobs are as shipped (per-IP limits on). */
+const CLIENT_ENV = SHIPPED ? { BENCH_XFF: "1" } : {};
 const WIDE_LIMITS = { userRatePerSecond: 1_000_000, userBurst: 1_000_000, admitPerSecond: 1_000_000 };
 
 async function main(): Promise<void> {
-  const stack = await TestStack.start({ name: "bench_queue_poll", knobs: { ...LOAD_TEST_KNOBS, worker_processes: "1", access_log: "off", ...(process.env.BENCH_MEMO !== undefined ? { signature_memo_size: process.env.BENCH_MEMO } : {}) } });
+  const knobs = SHIPPED ? { worker_processes: "1" } : { ...LOAD_TEST_KNOBS, worker_processes: "1", access_log: "off" };
+  if (process.env.BENCH_MEMO !== undefined) Object.assign(knobs, { signature_memo_size: process.env.BENCH_MEMO });
+  const stack = await TestStack.start({ name: "bench_queue_poll", knobs });
   const tmp = mkdtempSync(path.join(os.tmpdir(), "fs-bench-poll-"));
   const problems: string[] = [];
   try {
@@ -42,9 +50,9 @@ async function main(): Promise<void> {
     const tokens = writeShopperTokens(tmp, "shopper", 40_000);
     const purchaseScript = ["-s", path.join(__dirname, "wrk/purchase.lua")];
     const rows = {
-      soldOut: { label: "purchase turned away: sold out (before the token is read)", url: `${gateway.url}/api/sales/${soldOut.id}/purchase`, args: purchaseScript, env: { BENCH_TOKENS: tokens } },
-      noPass: { label: "purchase turned away: no pass (403 pass_required, the waiting room's sale)", url: poll.url.replace(/\/queue$/, "/purchase"), args: purchaseScript, env: { BENCH_TOKENS: tokens } },
-      poll: { label: "queue poll (with ticket)", url: poll.url, args: poll.script, env: poll.env },
+      soldOut: { label: "purchase turned away: sold out (before the token is read)", url: `${gateway.url}/api/sales/${soldOut.id}/purchase`, args: purchaseScript, env: { BENCH_TOKENS: tokens, ...CLIENT_ENV } },
+      noPass: { label: "purchase turned away: no pass (403 pass_required, the waiting room's sale)", url: poll.url.replace(/\/queue$/, "/purchase"), args: purchaseScript, env: { BENCH_TOKENS: tokens, ...CLIENT_ENV } },
+      poll: { label: "queue poll (with ticket)", url: poll.url, args: poll.script, env: { ...poll.env, ...CLIENT_ENV } },
     };
     type Row = keyof typeof rows;
     const run = (row: Row, seconds: number): WrkResult & { cpuUsPerRequest: number } => {
@@ -53,7 +61,7 @@ async function main(): Promise<void> {
       const result = wrkSync({ url: r.url, threads: 1, connections: CONNECTIONS, seconds, args: r.args, env: r.env });
       return { ...result, cpuUsPerRequest: (nginxWorkersCpuNs(gateway) - before) / 1000 / result.requests };
     };
-    progress(`warm-up, then ${RUNS} rounds (sold out, no pass, poll) of ${DURATION} s each, ${CONNECTIONS} connections, one nginx worker`);
+    progress(`${SHIPPED ? "knobs as shipped, a client address per shopper" : "lab knobs"}; warm-up, then ${RUNS} rounds (sold out, no pass, poll) of ${DURATION} s each, ${CONNECTIONS} connections, one nginx worker`);
     for (const row of Object.keys(rows) as Row[]) run(row, 1);
     const rounds = Array.from({ length: RUNS }, () => ({ soldOut: run("soldOut", DURATION), noPass: run("noPass", DURATION), poll: run("poll", DURATION) }));
     for (const r of rounds) {
@@ -80,7 +88,7 @@ async function main(): Promise<void> {
       noPassCpu: summary("no-pass refusal CPU ÷ poll CPU, per request", rounds.map((r) => r.noPass.cpuUsPerRequest / r.poll.cpuUsPerRequest)),
       noPassThroughput: summary("poll req/s ÷ no-pass refusal req/s", rounds.map((r) => r.poll.requestsPerSec / r.noPass.requestsPerSec)),
     };
-    writeResults("queue-poll-cost", { rounds, ratios, problems });
+    writeResults(SHIPPED ? "queue-poll-cost-shipped" : "queue-poll-cost", { shipped: SHIPPED, rounds, ratios, problems });
     reportProblems(problems);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -17,6 +17,7 @@ step "Gateway benchmark (wrk)"
 npx tsx bench/gateway.ts
 step "Queue poll cost: a waiting room's poll against a turned-away purchase (pairs, nginx CPU per request)"
 npx tsx bench/queue-poll-cost.ts
+BENCH_SHIPPED=1 npx tsx bench/queue-poll-cost.ts
 step "Script benchmark: Redis time inside purchase.lua as a sale takes orders"
 npx tsx bench/script-time.ts
 step "Cluster benchmark: ten sales on 1 Redis primary vs 3 (wrk)"

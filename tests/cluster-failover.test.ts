@@ -14,11 +14,10 @@ import { createRedis, type Redis } from "@flash-sale/node-common";
 import { ControlPlane } from "./support/control-plane";
 import { countSale, waitForRows } from "./support/counts";
 import { Gateway, waitForSale } from "./support/gateway";
-import { purchase } from "./support/http";
+import { attemptPurchase, type PurchaseAttempt } from "./support/http";
 import { NODE_TIMEOUT_MS, PrivateCluster } from "./support/private-cluster";
 import { waitFor } from "./support/stream-fixtures";
 import { type TestDatabase } from "./support/test-database";
-import { signToken } from "./support/tokens";
 import { ClusterStack } from "./support/cluster-stack";
 
 const STOCK = 400;
@@ -49,16 +48,9 @@ afterAll(async () => {
   expect(await stack?.stop()).toEqual([{ code: 0, signal: null }]);
 });
 
-interface Attempt {
+interface Attempt extends PurchaseAttempt {
   sale: string;
-  user: string;
   gateway: number;
-  sentAt: number;
-  at: number;
-  status: number;
-  error?: string;
-  message?: string;
-  orderId?: string;
 }
 
 /** The first id `<stem>-<n>` whose slot `wanted` accepts. */
@@ -85,11 +77,8 @@ test("a primary SIGKILLed mid-rush: 503 during the switch, gateways follow the p
     Array.from({ length: LOOPS_PER_SALE }, async (_, loop) => {
       while (rushing) {
         const gateway = loop % 2;
-        const sentAt = Date.now();
         const user = `${sale}-shopper-${shopper++}`;
-        const res = await purchase(gateways[gateway]!.url, sale, signToken(user));
-        const { orderId, error, message } = res.json() as { orderId?: string; error?: string; message?: string };
-        attempts.push({ sale, user, gateway, sentAt, at: Date.now(), status: res.status, orderId, error, message });
+        attempts.push({ ...(await attemptPurchase(gateways[gateway]!.url, sale, user)), sale, gateway });
         await sleep(PAUSE_MS);
       }
     }),
@@ -192,10 +181,7 @@ test("a manual failover (CLUSTER FAILOVER): the demoted primary answers MOVED, t
   const rush = Array.from({ length: LOOPS_PER_SALE }, async (_, loop) => {
     while (rushing) {
       const user = `${sale.id}-shopper-${shopper++}`;
-      const sentAt = Date.now();
-      const res = await purchase(gateways[loop % 2]!.url, sale.id, signToken(user));
-      const { orderId, error, message } = res.json() as { orderId?: string; error?: string; message?: string };
-      attempts.push({ sale: sale.id, user, gateway: loop % 2, sentAt, at: Date.now(), status: res.status, orderId, error, message });
+      attempts.push({ ...(await attemptPurchase(gateways[loop % 2]!.url, sale.id, user)), sale: sale.id, gateway: loop % 2 });
       await sleep(PAUSE_MS);
     }
   });

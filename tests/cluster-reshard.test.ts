@@ -15,11 +15,10 @@ import type { Redis } from "@flash-sale/node-common";
 import { ControlPlane } from "./support/control-plane";
 import { countSale, waitForRows } from "./support/counts";
 import { Gateway, waitForSale } from "./support/gateway";
-import { purchase } from "./support/http";
+import { attemptPurchase, type PurchaseAttempt } from "./support/http";
 import { PrivateCluster } from "./support/private-cluster";
 import { waitFor } from "./support/stream-fixtures";
 import { type TestDatabase } from "./support/test-database";
-import { signToken } from "./support/tokens";
 import { ClusterStack } from "./support/cluster-stack";
 
 jest.setTimeout(120_000);
@@ -48,14 +47,6 @@ async function nodeId(port: number): Promise<string> {
   return cluster.cli(port, "cluster", "myid");
 }
 
-interface Attempt {
-  user: string;
-  sentAt: number;
-  status: number;
-  error?: string;
-  orderId?: string;
-}
-
 test("a sale's slot resharded to another primary mid-rush: only 503s during the move, nothing sold twice, the stock sold exactly once", async () => {
   // reshard takes a source's lowest slots first: a sale on the first slot of a primary moves with --cluster-slots 1.
   const ranges = await cluster.slotRanges();
@@ -66,16 +57,13 @@ test("a sale's slot resharded to another primary mid-rush: only 503s during the 
   await controlPlane.createSale({ id: saleId, stock: STOCK });
   for (const g of gateways) await waitForSale(g, saleId);
 
-  const attempts: Attempt[] = [];
+  const attempts: PurchaseAttempt[] = [];
   let rushing = true;
   let shopper = 0;
   const rush = Array.from({ length: 8 }, async (_, loop) => {
     while (rushing) {
       const user = `reshard-shopper-${shopper++}`;
-      const sentAt = Date.now();
-      const res = await purchase(gateways[loop % 2]!.url, saleId, signToken(user));
-      const { orderId, error } = res.json() as { orderId?: string; error?: string };
-      attempts.push({ user, sentAt, status: res.status, orderId, error });
+      attempts.push(await attemptPurchase(gateways[loop % 2]!.url, saleId, user));
       await sleep(30);
     }
   });

@@ -20,12 +20,11 @@ import { unitsInFlight } from "../control-plane/src/sales/bucket-rebalancer";
 import { ControlPlane } from "./support/control-plane";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { Gateway, waitForSale } from "./support/gateway";
-import { purchase } from "./support/http";
+import { attemptPurchase, type PurchaseAttempt } from "./support/http";
 import { NODE_TIMEOUT_MS, PrivateCluster } from "./support/private-cluster";
 import { scrape } from "./support/prometheus";
 import { waitFor } from "./support/stream-fixtures";
 import { type TestDatabase } from "./support/test-database";
-import { signToken } from "./support/tokens";
 import { ClusterStack } from "./support/cluster-stack";
 import { runTool } from "./support/run-tool";
 
@@ -59,15 +58,8 @@ afterAll(async () => {
   expect(await stack?.stop()).toEqual([{ code: 0, signal: null }]);
 });
 
-interface Attempt {
-  user: string;
+interface Attempt extends PurchaseAttempt {
   bucket: number;
-  sentAt: number;
-  at: number;
-  status: number;
-  error?: string;
-  message?: string;
-  orderId?: string;
 }
 
 async function unitsMoved(id: string): Promise<number> {
@@ -110,15 +102,13 @@ test(`a sale in ${K} stock buckets, the primary of its hot bucket SIGKILLed mid-
   const rush = Array.from({ length: LOOPS }, async (_, loop) => {
     while (queue.length > 0 && Date.now() < rushDeadline) {
       const user = queue.shift()!;
-      const sentAt = Date.now();
-      const res = await purchase(gateways[loop % 2]!.url, id, signToken(user));
-      const { orderId, error, message } = res.json() as { orderId?: string; error?: string; message?: string };
-      attempts.push({ user, bucket: bucketOfUser(user, K), sentAt, at: Date.now(), status: res.status, orderId, error, message });
-      if (res.status === 410) {
+      const t = { ...(await attemptPurchase(gateways[loop % 2]!.url, id, user)), bucket: bucketOfUser(user, K) };
+      attempts.push(t);
+      if (t.status === 410) {
         const left = await Promise.all(all.map(async (k) => Number(await redis.get(k.stock))));
         if (left.some((n) => n > 0)) soldOutWhileLeft += 1;
       }
-      if (res.status === 503) queue.push(user);
+      if (t.status === 503) queue.push(user);
       await sleep(PAUSE_MS);
     }
   });

@@ -1,5 +1,6 @@
 /** HTTP calls for tests: keepalive sockets, bounded concurrency, raw control over headers and body. */
 import http from "node:http";
+import { signToken } from "./tokens";
 
 export const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -50,4 +51,23 @@ export function purchase(gatewayUrl: string, saleId: string, token: string | und
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;
   return request(`${gatewayUrl}/api/sales/${saleId}/purchase`, { method: "POST", headers, body: JSON.stringify(body) });
+}
+
+/** One purchase as a rush records it: who, when it was sent and answered (epoch ms), and the answer. */
+export interface PurchaseAttempt {
+  user: string;
+  sentAt: number;
+  at: number;
+  status: number;
+  error?: string;
+  message?: string;
+  orderId?: string;
+}
+
+/** One unit bought by `user` (with a token signed for them), timed. */
+export async function attemptPurchase(gatewayUrl: string, saleId: string, user: string): Promise<PurchaseAttempt> {
+  const sentAt = Date.now();
+  const res = await purchase(gatewayUrl, saleId, signToken(user));
+  const { orderId, error, message } = res.json() as { orderId?: string; error?: string; message?: string };
+  return { user, sentAt, at: Date.now(), status: res.status, orderId, error, message };
 }

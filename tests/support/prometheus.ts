@@ -37,10 +37,12 @@ function parseLabels(text: string, line: string): Record<string, string> {
   return labels;
 }
 
+/** Values as Prometheus reads them (Go's ParseFloat: NaN and Inf in any case; prom-client writes "Nan"). */
 function parseValue(text: string, line: string): number {
-  if (text === "+Inf") return Infinity;
-  if (text === "-Inf") return -Infinity;
-  if (text === "NaN") return NaN;
+  const word = text.toLowerCase();
+  if (word === "+inf" || word === "inf") return Infinity;
+  if (word === "-inf") return -Infinity;
+  if (word === "nan") return NaN;
   const n = Number(text);
   if (text === "" || Number.isNaN(n)) throw new Error(`bad value in: ${line}`);
   return n;
