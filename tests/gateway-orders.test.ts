@@ -185,5 +185,8 @@ test("a gateway that never reached Redis answers 503 unavailable: not an empty l
 });
 
 test("the gateway logged no error but the order list's while Redis was down", () => {
-  expect(gateway.errorLines().filter((l) => !l.includes("order list: Redis failed"))).toEqual([]);
+  // A SIGKILLed Redis resets a connection whose command it had not read yet; nginx itself logs that recv()
+  // at [error] whatever lua_socket_log_errors says (a sync timer hit it once in CI).
+  const killTrace = /recv\(\) failed \(104: Connection reset by peer\)/;
+  expect(gateway.errorLines().filter((l) => !l.includes("order list: Redis failed") && !killTrace.test(l))).toEqual([]);
 });
