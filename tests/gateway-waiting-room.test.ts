@@ -33,9 +33,10 @@ let second: Gateway;
 const limits = { userRatePerSecond: 100, userBurst: 100, admitPerSecond: 100000 };
 
 beforeAll(async () => {
-  stack = await TestStack.start({ name: "waiting_room", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 500 } });
+  // The access log keeps every poll on the first gateway and none on the second (knob access_log_polls_percent).
+  stack = await TestStack.start({ name: "waiting_room", knobs: { ...LOAD_TEST_KNOBS, access_log_polls_percent: "100" }, worker: { batchSize: 500 } });
   ({ redis, db, controlPlane, gateway } = stack);
-  second = await Gateway.start({ redisUrl: stack.redisServer.url(), knobs: LOAD_TEST_KNOBS });
+  second = await Gateway.start({ redisUrl: stack.redisServer.url(), knobs: { ...LOAD_TEST_KNOBS, access_log_polls_percent: "0" } });
 });
 
 afterAll(async () => {
@@ -278,6 +279,23 @@ test("a poll with its ticket is answered from the gateway's memory: no Redis rou
   // Without its ticket a poll reads the place from Redis (once per poll).
   await pollQueue(gateway.url, sale.id, shoppers[0]!.token);
   expect(await redisCalls()).toBe(before! + 1);
+});
+
+test("the access log keeps the share of polls access_log_polls_percent says (100 and 0 here), and every join", async () => {
+  const sale: RoomSale = { id: "wr-logged", stock: 1000, startsAtMs: Date.now() + 1000, admitPerSecond: 5, passSeconds: 60 };
+  await createRoomSale(sale);
+  await waitForSale(second, sale.id);
+  await untilStart(sale.startsAtMs);
+  const shoppers = Array.from({ length: 6 }, (_, i) => new Shopper(`logged-${i}`, sale.id, second.url));
+  for (const s of shoppers) await s.join();
+  for (let round = 0; round < 3; round++) {
+    for (const s of shoppers) await s.via(second.url).poll();
+    for (const s of shoppers) await s.via(gateway.url).poll();
+  }
+  await sleep(1200); // the access log's buffer is flushed every second
+  const lines = (g: Gateway) => g.accessLog().filter((l) => l["sale"] === sale.id && l["route"] === "queue").map((l) => `${l["method"]} ${l["status"]}`);
+  expect(lines(second)).toEqual(Array(6).fill("POST 200"));
+  expect(lines(gateway)).toEqual(Array(18).fill("GET 200"));
 });
 
 test("a reserve sale: sold out stops admission; a reservation that expires reopens it for the next shopper", async () => {

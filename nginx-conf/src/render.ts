@@ -124,23 +124,39 @@ const ACCESS_LOG_FORMAT = [
   `'"user_agent":"$http_user_agent"}'`,
 ].join("\n        ");
 
-/**
- * Answers below 400 always reach the access log; refusals as the share the knob
- * access_log_refusals_percent keeps, chosen by request id (split_clients), so a rush of
- * refusals does not fill the disk.
- */
-function accessLog(knob: string | undefined, refusalsPercent: string | undefined, prefix: string): string {
-  if (knob === "off") return "access_log off;";
-  if (knob !== "on") throw new Error(`knob access_log must be on or off, got '${knob}'`);
-  const percent = Number(refusalsPercent);
-  if (refusalsPercent === undefined || !Number.isInteger(percent) || percent < 0 || percent > 100) {
-    throw new Error(`knob access_log_refusals_percent must be a whole number from 0 to 100, got '${refusalsPercent}'`);
+/** A knob that is a share in percent, 0-100. */
+function percentKnob(name: string, value: string | undefined): number {
+  const percent = Number(value);
+  if (value === undefined || !Number.isInteger(percent) || percent < 0 || percent > 100) {
+    throw new Error(`knob ${name} must be a whole number from 0 to 100, got '${value}'`);
   }
-  const sampled = percent === 100 ? "1" : percent === 0 ? "0" : "$fs_refusal_sampled";
+  return percent;
+}
+
+/** `1` (keep all), `0` (none), or a split_clients variable keeping `percent` of the requests by request id. */
+function sampler(variable: string, percent: number, lines: string[]): string {
+  if (percent === 100) return "1";
+  if (percent === 0) return "0";
+  lines.push(`    split_clients "$request_id" ${variable} { ${percent}% 1; * 0; }`);
+  return variable;
+}
+
+/**
+ * Answers below 400 always reach the access log, but for waiting-room polls (GET of the queue:
+ * every waiting shopper, every few seconds), kept as the share access_log_polls_percent says;
+ * refusals as the share access_log_refusals_percent keeps. Both chosen by request id
+ * (split_clients), so a rush of refusals or a crowd in the queue does not fill the disk.
+ */
+function accessLog(knobs: Knobs, prefix: string): string {
+  if (knobs.access_log === "off") return "access_log off;";
+  if (knobs.access_log !== "on") throw new Error(`knob access_log must be on or off, got '${knobs.access_log}'`);
+  const samplers: string[] = [];
+  const refusals = sampler("$fs_refusal_sampled", percentKnob("access_log_refusals_percent", knobs.access_log_refusals_percent), samplers);
+  const polls = sampler("$fs_poll_sampled", percentKnob("access_log_polls_percent", knobs.access_log_polls_percent), samplers);
   return [
     `log_format fs_json escape=json\n        ${ACCESS_LOG_FORMAT};`,
-    ...(percent > 0 && percent < 100 ? [`    split_clients "$request_id" $fs_refusal_sampled { ${percent}% 1; * 0; }`] : []),
-    `    map $status $fs_access_logged { ~^[123] 1; default ${sampled}; }`,
+    ...samplers,
+    `    map "$status $fs_route $request_method" $fs_access_logged { "~^[123].. queue GET$" ${polls}; ~^[123] 1; default ${refusals}; }`,
     `    access_log ${prefix}/logs/access.log fs_json buffer=64k flush=1s if=$fs_access_logged;`,
   ].join("\n");
 }
@@ -202,7 +218,7 @@ export function renderNginxConf(template: string, opts: RenderOptions): string {
       .filter((cidr) => cidr !== "")
       .map((cidr) => `    set_real_ip_from ${cidr};`)
       .join("\n"),
-    access_log: accessLog(knobs.access_log, knobs.access_log_refusals_percent, opts.prefix),
+    access_log: accessLog(knobs, opts.prefix),
     ip_nodelay: onOff("ip_nodelay", knobs.ip_nodelay, "nodelay"),
     metrics_server: metricsServer(knobs.metrics_listen),
     bench_server: opts.benchListen !== undefined ? benchServer(opts.benchListen) : "",

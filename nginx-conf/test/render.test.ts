@@ -27,7 +27,7 @@ test("every knob the issue names has a default with its unit in knobs.conf", () 
     "ip_rate", "ip_burst", "ip_nodelay", "ip_connections", "worker_processes", "worker_connections",
     "redis_connect_timeout_ms", "redis_timeout_ms", "redis_pool_size", "redis_pool_backlog", "redis_idle_timeout_ms",
     "flags_dict_size", "limits_dict_size", "metrics_dict_size", "client_max_body_size", "client_body_timeout",
-    "trusted_proxies", "default_admit_per_second", "metrics_listen", "access_log",
+    "trusted_proxies", "default_admit_per_second", "metrics_listen", "access_log", "access_log_refusals_percent", "access_log_polls_percent",
     "redis_wait_replicas", "redis_wait_timeout_ms",
   ]) {
     expect(defaults[knob]).toBeDefined();
@@ -55,6 +55,19 @@ test("the access log is JSON with the request id, route, sale and outcome; off w
   expect(conf).toContain("access_log /p/logs/access.log fs_json");
   expect(render({ access_log: "off" })).toContain("access_log off;");
   expect(() => render({ access_log: "json" })).toThrow("access_log must be on or off");
+});
+
+test("the access log keeps every answer below 400 but polls, and samples refusals and polls by request id", () => {
+  const conf = render();
+  expect(conf).toContain(`split_clients "$request_id" $fs_refusal_sampled { 10% 1; * 0; }`);
+  expect(conf).toContain(`split_clients "$request_id" $fs_poll_sampled { 10% 1; * 0; }`);
+  expect(conf).toContain(`map "$status $fs_route $request_method" $fs_access_logged { "~^[123].. queue GET$" $fs_poll_sampled; ~^[123] 1; default $fs_refusal_sampled; }`);
+  expect(conf).toContain("if=$fs_access_logged;");
+  const all = render({ access_log_refusals_percent: "100", access_log_polls_percent: "0" });
+  expect(all).toContain(`{ "~^[123].. queue GET$" 0; ~^[123] 1; default 1; }`);
+  expect(all).not.toContain("split_clients");
+  expect(() => render({ access_log_polls_percent: "12.5" })).toThrow("access_log_polls_percent must be a whole number from 0 to 100, got '12.5'");
+  expect(() => render({ access_log_refusals_percent: "101" })).toThrow("access_log_refusals_percent must be a whole number from 0 to 100");
 });
 
 test("per-IP limiter: rate, burst, nodelay on or off, connections; trusted proxies only", () => {
