@@ -133,19 +133,25 @@ function percentKnob(name: string, value: string | undefined): number {
   return percent;
 }
 
-/** `1` (keep all), `0` (none), or a split_clients variable keeping `percent` of the requests by request id. */
+/**
+ * `1` (keep all), `0` (none), or a split_clients variable keeping `percent` of the requests. It
+ * hashes the connection's serial number and the request's number on it, which are distinct per
+ * request and cost nothing to read; hashing $request_id would make nginx generate an id for
+ * every refusal, also for the nine in ten it does not log.
+ */
 function sampler(variable: string, percent: number, lines: string[]): string {
   if (percent === 100) return "1";
   if (percent === 0) return "0";
-  lines.push(`    split_clients "$request_id" ${variable} { ${percent}% 1; * 0; }`);
+  lines.push(`    split_clients "$connection.$connection_requests" ${variable} { ${percent}% 1; * 0; }`);
   return variable;
 }
 
 /**
  * Answers below 400 always reach the access log, but for waiting-room polls (GET of the queue:
  * every waiting shopper, every few seconds), kept as the share access_log_polls_percent says;
- * refusals as the share access_log_refusals_percent keeps. Both chosen by request id
- * (split_clients), so a rush of refusals or a crowd in the queue does not fill the disk.
+ * refusals as the share access_log_refusals_percent keeps, so a rush of refusals or a crowd in
+ * the queue does not fill the disk. The maps are nested so that a refusal reads $status and its
+ * sample only: nginx evaluates a map when its variable is first read.
  */
 function accessLog(knobs: Knobs, prefix: string): string {
   if (knobs.access_log === "off") return "access_log off;";
@@ -156,7 +162,9 @@ function accessLog(knobs: Knobs, prefix: string): string {
   return [
     `log_format fs_json escape=json\n        ${ACCESS_LOG_FORMAT};`,
     ...samplers,
-    `    map "$status $fs_route $request_method" $fs_access_logged { "~^[123].. queue GET$" ${polls}; ~^[123] 1; default ${refusals}; }`,
+    `    map $request_method $fs_queue_answer_logged { GET ${polls}; default 1; }`,
+    `    map $fs_route $fs_answer_logged { queue $fs_queue_answer_logged; default 1; }`,
+    `    map $status $fs_access_logged { ~^[123] $fs_answer_logged; default ${refusals}; }`,
     `    access_log ${prefix}/logs/access.log fs_json buffer=64k flush=1s if=$fs_access_logged;`,
   ].join("\n");
 }

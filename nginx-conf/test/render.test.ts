@@ -57,14 +57,17 @@ test("the access log is JSON with the request id, route, sale and outcome; off w
   expect(() => render({ access_log: "json" })).toThrow("access_log must be on or off");
 });
 
-test("the access log keeps every answer below 400 but polls, and samples refusals and polls by request id", () => {
+test("the access log keeps every answer below 400 but polls, and samples refusals and polls per request", () => {
   const conf = render();
-  expect(conf).toContain(`split_clients "$request_id" $fs_refusal_sampled { 10% 1; * 0; }`);
-  expect(conf).toContain(`split_clients "$request_id" $fs_poll_sampled { 10% 1; * 0; }`);
-  expect(conf).toContain(`map "$status $fs_route $request_method" $fs_access_logged { "~^[123].. queue GET$" $fs_poll_sampled; ~^[123] 1; default $fs_refusal_sampled; }`);
+  expect(conf).toContain(`split_clients "$connection.$connection_requests" $fs_refusal_sampled { 10% 1; * 0; }`);
+  expect(conf).toContain(`split_clients "$connection.$connection_requests" $fs_poll_sampled { 10% 1; * 0; }`);
+  expect(conf).toContain("map $request_method $fs_queue_answer_logged { GET $fs_poll_sampled; default 1; }");
+  expect(conf).toContain("map $fs_route $fs_answer_logged { queue $fs_queue_answer_logged; default 1; }");
+  expect(conf).toContain("map $status $fs_access_logged { ~^[123] $fs_answer_logged; default $fs_refusal_sampled; }");
   expect(conf).toContain("if=$fs_access_logged;");
   const all = render({ access_log_refusals_percent: "100", access_log_polls_percent: "0" });
-  expect(all).toContain(`{ "~^[123].. queue GET$" 0; ~^[123] 1; default 1; }`);
+  expect(all).toContain("{ GET 0; default 1; }");
+  expect(all).toContain("default 1; }\n    access_log");
   expect(all).not.toContain("split_clients");
   expect(() => render({ access_log_polls_percent: "12.5" })).toThrow("access_log_polls_percent must be a whole number from 0 to 100, got '12.5'");
   expect(() => render({ access_log_refusals_percent: "101" })).toThrow("access_log_refusals_percent must be a whole number from 0 to 100");
