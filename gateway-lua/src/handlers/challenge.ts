@@ -33,7 +33,7 @@ export function handleChallenge(this: void): void {
   if (sale.paused) return sendRetryLater("sale_paused", 5);
   if (isSoldOut(sale.id)) return sendError("sold_out");
 
-  const userId = authenticatedShopper(nowMs / 1000);
+  const userId = authenticatedShopper(nowMs / 1000, true);
   if (userId === undefined) return sendError("unauthorized");
   const kind = requestedKind();
   if (kind === "too_large") return sendError("payload_too_large");

@@ -55,7 +55,7 @@ export function handlePurchase(this: void): void {
   if (isSoldOut(sale.id)) return sendError("sold_out");
   if (redisSaturated(nowMs / 1000)) return sendErrorWithMessage("unavailable", OVERLOADED_MESSAGE, "overloaded");
 
-  const userId = authenticatedShopper(nowMs / 1000);
+  const userId = authenticatedShopper(nowMs / 1000, true);
   if (userId === undefined) return sendError("unauthorized");
 
   const rate = userRateIncoming(sale.id, userId, nowMs, c.userPolicy);

@@ -12,10 +12,14 @@ export function shopperToken(): string | undefined {
   return ngx.var.cookie_fs_token;
 }
 
-/** The user id of the request's shopper token at nowSec; undefined when it is missing or bad. */
-export function authenticatedShopper(nowSec: number): string | undefined {
+/**
+ * The user id of the request's shopper token at nowSec; undefined when it is missing or bad.
+ * `oneShot`: a request a shopper seldom repeats (a purchase, a challenge), whose token is not
+ * added to the workers' memo (adapters/shopper_identity.ts).
+ */
+export function authenticatedShopper(nowSec: number, oneShot = false): string | undefined {
   const token = shopperToken();
-  return token === undefined ? undefined : shopperOfToken(token, nowSec);
+  return token === undefined ? undefined : shopperOfToken(token, nowSec, !oneShot);
 }
 
 export type BodyProblem = "too_large" | "empty";
