@@ -34,6 +34,7 @@ import { signToken } from "../tests/support/tokens";
 import { wrkSync, type WrkResult } from "../tests/support/wrk";
 import { prepareQueuePoll } from "./queue-poll";
 import { writeShopperTokens } from "./shopper-tokens";
+import { nginxWorkersCpuNs } from "./nginx-cpu";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -96,7 +97,17 @@ interface PairedRow {
   ratios: number[];
   ratio: number;
   spreadPct: number;
+  /** The nginx worker's CPU time per request (bench/nginx-cpu.ts), medians over the pairs. */
+  ceilingCpuUs: number;
+  rowCpuUs: number;
+  /** Ceiling's CPU per request over the row's, per pair: what the ratio is where cores are not shared. */
+  cpuRatios: number[];
+  cpuRatio: number;
+  cpuSpreadPct: number;
 }
+
+const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+const spreadPctOf = (xs: number[], mid: number): number => Math.max(...xs.map((x) => Math.abs(x / mid - 1))) * 100;
 
 interface ModeRun {
   result: WrkResult;
@@ -212,20 +223,22 @@ async function main(): Promise<void> {
     const shippedCeiling = `http://127.0.0.1:${shipped.benchPort}`;
     const xffEnv = { ...wrkEnv, BENCH_XFF: "1" };
     let pairOffset = 0;
-    const pairRun = (url: string): WrkResult => {
+    // Only admitted rows use up shoppers: the ceilings and a sold-out sale never read the token.
+    const pairRun = (url: string, usesShoppers: boolean): WrkResult & { cpuUs: number } => {
+      const cpuBefore = nginxWorkersCpuNs(shipped);
       const r = wrkOnce(url, script, { ...xffEnv, BENCH_TOKEN_OFFSET: String(pairOffset) }, DURATION);
-      pairOffset += r.requests + CONNECTIONS;
-      return r;
+      if (usesShoppers) pairOffset += r.requests + CONNECTIONS;
+      return { ...r, cpuUs: (nginxWorkersCpuNs(shipped) - cpuBefore) / 1000 / r.requests };
     };
-    const paired = (label: string, ceilingUrl: string, rowUrl: string): PairedRow => {
+    const paired = (label: string, ceilingUrl: string, rowUrl: string, admits: boolean): PairedRow => {
       progress(`  pairs: ${label}`);
-      pairRun(ceilingUrl); // warm-up
-      const pairs = Array.from({ length: RUNS }, () => ({ ceiling: pairRun(ceilingUrl), row: pairRun(rowUrl) }));
+      pairRun(ceilingUrl, false); // warm-up
+      const pairs = Array.from({ length: RUNS }, () => ({ ceiling: pairRun(ceilingUrl, false), row: pairRun(rowUrl, admits) }));
       const ratios = pairs.map((p) => p.row.requestsPerSec / p.ceiling.requestsPerSec);
-      const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+      const cpuRatios = pairs.map((p) => p.ceiling.cpuUs / p.row.cpuUs);
       const ratio = median(ratios);
-      const spreadPct = Math.max(...ratios.map((r) => Math.abs(r / ratio - 1))) * 100;
-      progress(`    ratios: ${ratios.map((r) => r.toFixed(2)).join(", ")}`);
+      const cpuRatio = median(cpuRatios);
+      progress(`    ratios: ${ratios.map((r) => r.toFixed(2)).join(", ")}; by CPU per request: ${cpuRatios.map((r) => r.toFixed(2)).join(", ")}`);
       return {
         label,
         ceilingRps: median(pairs.map((p) => p.ceiling.requestsPerSec)),
@@ -235,15 +248,20 @@ async function main(): Promise<void> {
         rowRequests: pairs.reduce((a, p) => a + p.row.requests, 0),
         ratios,
         ratio,
-        spreadPct,
+        spreadPct: spreadPctOf(ratios, ratio),
+        ceilingCpuUs: median(pairs.map((p) => p.ceiling.cpuUs)),
+        rowCpuUs: median(pairs.map((p) => p.row.cpuUs)),
+        cpuRatios,
+        cpuRatio,
+        cpuSpreadPct: spreadPctOf(cpuRatios, cpuRatio),
       };
     };
     const shippedRows: PairedRow[] = [];
     await redis.config("SET", "appendfsync", "always"); // the shipped durability mode
-    shippedRows.push(paired("turned away (sold out) vs return 200", `${shippedCeiling}/ceiling/return-200`, `${shipped.url}/api/sales/${soldOut.id}/purchase`));
-    shippedRows.push(paired("admitted, drain stopped, vs one Redis INCR", `${shippedCeiling}/ceiling/redis-incr`, `${shipped.url}/api/sales/${shippedLarge}/purchase`));
+    shippedRows.push(paired("turned away (sold out) vs return 200", `${shippedCeiling}/ceiling/return-200`, `${shipped.url}/api/sales/${soldOut.id}/purchase`, false));
+    shippedRows.push(paired("admitted, drain stopped, vs one Redis INCR", `${shippedCeiling}/ceiling/redis-incr`, `${shipped.url}/api/sales/${shippedLarge}/purchase`, true));
     const drain = stack.startWorker();
-    shippedRows.push(paired("admitted, drain running, vs one Redis INCR", `${shippedCeiling}/ceiling/redis-incr`, `${shipped.url}/api/sales/${shippedLarge}/purchase`));
+    shippedRows.push(paired("admitted, drain running, vs one Redis INCR", `${shippedCeiling}/ceiling/redis-incr`, `${shipped.url}/api/sales/${shippedLarge}/purchase`, true));
     await drain.stop();
     await shipped.stop();
     for (const r of shippedRows.slice(1)) {
@@ -280,12 +298,13 @@ async function main(): Promise<void> {
     console.log("");
     console.log("With the knobs as shipped (access log on, per-IP limits on, appendfsync always), one nginx worker,");
     console.log(`a distinct client address per request; ${RUNS} interleaved pairs of ${DURATION} s (ceiling, row):`);
-    console.log("| row | row req/s | ceiling req/s | ratio (median of pairs) | spread | row p99 ms |");
-    console.log("|---|---:|---:|---:|---:|---:|");
+    console.log("| row | row req/s | ceiling req/s | ratio (median of pairs) | spread | row p99 ms | nginx CPU µs per request, row / ceiling | ratio by CPU | spread |");
+    console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    const wide = (pct: number) => `±${pct.toFixed(0)} %${pct > 10 ? " (wider than ±10 %)" : ""}`;
     for (const r of shippedRows) {
-      const wide = r.spreadPct > 10 ? " (wider than ±10 %)" : "";
-      console.log(`| ${r.label} | ${r.rowRps.toFixed(0)} | ${r.ceilingRps.toFixed(0)} | ${r.ratio.toFixed(2)} | ±${r.spreadPct.toFixed(0)} %${wide} | ${r.rowP99Ms.toFixed(2)} |`);
+      console.log(`| ${r.label} | ${r.rowRps.toFixed(0)} | ${r.ceilingRps.toFixed(0)} | ${r.ratio.toFixed(2)} | ${wide(r.spreadPct)} | ${r.rowP99Ms.toFixed(2)} | ${r.rowCpuUs.toFixed(1)} / ${r.ceilingCpuUs.toFixed(1)} | ${r.cpuRatio.toFixed(2)} | ${wide(r.cpuSpreadPct)} |`);
     }
+    console.log("(ratio by CPU: the ceiling's nginx CPU per request over the row's, which wrk and Redis sharing the cores disturb less; it is the gateway's own cost, and for the admitted rows Redis' time per script is apart, in the table above)");
     console.log("(targets: turned away ≥ 0.8 × return 200, admitted ≥ 0.8 × one Redis round trip)");
     console.log("");
     mkdirSync(path.join(BENCH_DIR, "results"), { recursive: true });
