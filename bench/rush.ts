@@ -7,8 +7,10 @@
  *   2. Flat cost: admitted purchases spread over 100 concurrent sales against one sale, in
  *      interleaved pairs (median of the per-pair ratios and their spread).
  *   3. Many shoppers: BENCH_SHOPPERS (1,000,000) distinct shoppers buy in runs of
- *      BENCH_DURATION seconds; req/s of the first and the last run, and how full the limiter
- *      dict is (fs_gateway_shared_dict_free_bytes against its capacity) when all have bought.
+ *      BENCH_DURATION seconds, on a sale with the default per-shopper rate and burst (so each
+ *      shopper's limiter entry lives as long as it would in a real sale); req/s of the first
+ *      and the last run, and how full the limiter dict is (fs_gateway_shared_dict_free_bytes
+ *      against its capacity) right after the last run.
  * Every part ends counted: units left, orders, rows, distinct buyers against the 202s wrk saw.
  * Uses its own Redis and database, never the stack's. Writes bench/results/rush.json.
  *
@@ -45,8 +47,9 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), "fs-bench-rush-"));
   // Before the stack: signing a million tokens holds Node's loop long enough for clients' connects to time out.
   progress(`writing ${SHOPPERS} shoppers' tokens`);
-  // A run's worth of spare tokens beyond SHOPPERS (30,000 req/s is above what one gateway worker answers here).
-  const tokenCount = SHOPPERS + 30_000 * Math.max(DURATION, 10);
+  // Spare tokens beyond SHOPPERS for the sell-out run and part 3's last two runs (30,000 req/s is
+  // above what one gateway worker answers here).
+  const tokenCount = SHOPPERS + 30_000 * (Math.max(DURATION, 10) + 2 * DURATION);
   const tokens = writeShopperTokens(tmp, "rush", tokenCount);
   const stack = await TestStack.start({ name: "bench_rush", knobs: { worker_processes: WORKERS }, persistentRedis: true, worker: { batchSize: 1000 } });
   const { redis, controlPlane, gateway, db } = stack;
@@ -108,15 +111,19 @@ async function main(): Promise<void> {
     const refused = pairs.reduce((a, p) => a + p.one.non2xx + p.many.non2xx, 0);
     if (refused > 0) problems.push(`${refused} admitted-row purchases refused`);
 
-    // 3. Every remaining shopper buys once, on one sale.
-    progress(`3. ${Math.max(0, SHOPPERS - offset)} more distinct shoppers buy (${SHOPPERS} in all)`);
+    // 3. Every remaining shopper buys once, on one sale with the default per-shopper limits: at
+    // least two runs, for a first and a last.
+    const crowd = await controlPlane.createSale({ id: "rush-crowd", stock: LARGE_STOCK, limits: { admitPerSecond: WIDE_LIMITS.admitPerSecond } });
+    await waitForSale(gateway, crowd.id);
+    const crowdLimits = crowd["limits"] as { userRatePerSecond: number; userBurst: number };
+    progress(`3. ${Math.max(0, SHOPPERS - offset)} more distinct shoppers buy (${SHOPPERS} in all), per-shopper rate ${crowdLimits.userRatePerSecond}/s, burst ${crowdLimits.userBurst}`);
     const manyRuns: WrkResult[] = [];
-    while (offset < SHOPPERS) {
-      manyRuns.push(run(purchasePath(one.id), DURATION));
+    while (offset < SHOPPERS || manyRuns.length < 2) {
+      manyRuns.push(run(purchasePath(crowd.id), DURATION));
       progress(`  ${offset} shoppers so far, ${manyRuns.at(-1)!.requestsPerSec.toFixed(0)} req/s`);
     }
     let taken = 0;
-    for (const id of [one.id, ...many]) taken += LARGE_STOCK - Number(await redis.get(saleKeys(id).stock));
+    for (const id of [one.id, ...many, crowd.id]) taken += LARGE_STOCK - Number(await redis.get(saleKeys(id).stock));
     const runs = [warmUp, ...pairs.flatMap((p) => [p.one, p.many]), ...manyRuns];
     const seen = runs.reduce((a, r) => a + r.requests - r.non2xx, 0);
     // wrk drops the responses still in flight when it stops: at most one per connection and run.
@@ -133,10 +140,8 @@ async function main(): Promise<void> {
     console.log(`| sell-out of ${SELL_OUT_UNITS} units: first to last acceptance | ${sellOutMs} ms (rush ${rush.requestsPerSec.toFixed(0)} req/s, p99 ${rush.p99Ms.toFixed(1)} ms) |`);
     console.log(`| 202 → row in Postgres | p50 ${t.p50.toFixed(0)} ms, p99 ${t.p99.toFixed(0)} ms, max ${t.max.toFixed(0)} ms (goal p99 ≤ 1000) |`);
     console.log(`| admitted over ${CONCURRENT_SALES} sales / over one | ${flatRatio.toFixed(2)} (pairs ${flatRatios.map((r) => r.toFixed(2)).join(", ")}; spread ±${flatSpread.toFixed(0)} %${flatSpread > 10 ? ", wider than ±10 %" : ""}) |`);
-    if (manyRuns.length > 0) {
-      console.log(`| admitted, first vs last run of ${SHOPPERS} shoppers | ${manyRuns[0]!.requestsPerSec.toFixed(0)} → ${manyRuns.at(-1)!.requestsPerSec.toFixed(0)} req/s |`);
-    }
-    console.log(`| fs_limits dict after ${offset} shoppers | ${(100 * (1 - free / capacity)).toFixed(1)} % used of ${(capacity / 1048576).toFixed(0)} MiB |`);
+    console.log(`| admitted, first vs last run of ${offset} shoppers | ${manyRuns[0]!.requestsPerSec.toFixed(0)} → ${manyRuns.at(-1)!.requestsPerSec.toFixed(0)} req/s |`);
+    console.log(`| fs_limits dict right after ${offset} shoppers (default per-shopper limits) | ${(100 * (1 - free / capacity)).toFixed(1)} % used of ${(capacity / 1048576).toFixed(0)} MiB |`);
     writeResults("rush", {
       nginxWorkers: WORKERS,
       sellOut: { units: SELL_OUT_UNITS, firstToLastAcceptanceMs: sellOutMs, rushRequestsPerSec: rush.requestsPerSec, rowLagMs: { p50: t.p50, p99: t.p99, max: t.max } },
