@@ -28,6 +28,12 @@ import { Rush, type Accepted } from "./support/rush";
 import { redisRunId, waitFor } from "./support/stream-fixtures";
 
 const STOCK = 3000;
+/**
+ * The rush's pace before the crash: the steps up to the SIGKILL take about 2 s here, so about
+ * 800 units sell before it and the crash is mid-rush on a machine of any speed (unpaced, a fast
+ * one sold all 3000 first).
+ */
+const RUSH_PER_SECOND = 400;
 /** How long before the SIGKILL the everysec copy is taken: within the second everysec may lose. */
 const EVERYSEC_COPY_BEFORE_KILL_MS = 700;
 
@@ -57,7 +63,7 @@ async function crashMidRush(appendfsync: AppendFsync): Promise<CrashOutcome> {
   const rowCount = async () => Number((await db.pool.query<{ n: string }>("SELECT count(*) AS n FROM orders WHERE sale_id = $1", [sale.id])).rows[0]!.n);
 
   let worker = stack.startWorker();
-  const rush = new Rush(gateway.url, sale.id, "shopper").start();
+  const rush = new Rush(gateway.url, sale.id, "shopper", 8, { perSecond: RUSH_PER_SECOND }).start();
   await rush.until("a first part sold and drained", async () => rush.accepted.length >= 300 && (await rowCount()) >= 100);
 
   const copy = mkdtempSync(path.join(tmpdir(), "fs-aof-copy-"));

@@ -69,14 +69,15 @@ async function loseStateMidSale(saleId: string, lose: () => Promise<unknown>): P
   await waitForSale(gateway, saleId);
   const repairsBefore = await repairs(saleId);
 
-  const first = new Rush(gateway.url, saleId, `${saleId}-first`).start();
+  // Bounded, not stopped in time: units must be left for the retries below, however fast the machine.
+  const first = new Rush(gateway.url, saleId, `${saleId}-first`, 8, { maxAccepted: 80 }).start();
   await first.until("part of the stock sold", () => first.accepted.length >= 80);
   await first.stop();
   const before: Accepted[] = first.accepted;
   await waitForRows(db.pool, saleId, before.length);
 
   await lose();
-  const second = new Rush(gateway.url, saleId, `${saleId}-second`, 2).start();
+  const second = new Rush(gateway.url, saleId, `${saleId}-second`, 2, { maxAccepted: SECOND_RUSH_UNITS }).start();
   await second.until("sales again after the repair", () => second.accepted.length >= SECOND_RUSH_UNITS);
   await second.stop();
   // Units are left: a first-rush shopper is refused for the limit, not for the stock.

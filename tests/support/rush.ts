@@ -4,8 +4,12 @@
  * may have been taken (a 503 whose outcome Redis did not tell), so a test can count afterwards
  * what survived in Redis and Postgres. Each shopper tries once; a loop stops at the first
  * sold_out (410) it sees, or when stopped.
+ *
+ * A test that stops a rush, or injects a fault, at a count must not depend on how fast this
+ * machine is: `maxAccepted` holds new purchases while the 202s and the purchases in flight reach
+ * it, and `perSecond` paces the starts of all loops together.
  */
-import { purchase } from "./http";
+import { purchase, type HttpResponse } from "./http";
 import { signToken } from "./tokens";
 
 export interface Accepted {
@@ -18,6 +22,18 @@ export interface Accepted {
 /** After an answer that is neither 202 nor 410 (a 503 while Redis is away or the sale held). */
 const PAUSE_AFTER_REFUSAL_MS = 20;
 
+/** While held at maxAccepted: a purchase in flight may still be refused and free its place. */
+const HELD_RECHECK_MS = 5;
+
+export interface RushBounds {
+  /** At most this many 202s: no purchase starts while the 202s and those in flight reach it. */
+  maxAccepted?: number;
+  /** Purchases started per second, over all loops. */
+  perSecond?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export class Rush {
   readonly accepted: Accepted[] = [];
   /** Shoppers answered 503 "may have been taken": their order may exist. */
@@ -27,12 +43,16 @@ export class Rush {
   private next = 0;
   private stopped = false;
   private loops: Promise<void>[] = [];
+  private inFlight = 0;
+  /** Date.now() at which the next paced purchase may start. */
+  private nextStartAt = 0;
 
   constructor(
     private readonly gatewayUrl: string,
     private readonly saleId: string,
     private readonly userPrefix: string,
     private readonly concurrency = 8,
+    private readonly bounds: RushBounds = {},
   ) {}
 
   start(): this {
@@ -59,24 +79,48 @@ export class Rush {
     }
   }
 
+  /** Waits for the pace; false while maxAccepted holds new purchases. */
+  private async mayStart(): Promise<boolean> {
+    const { maxAccepted, perSecond } = this.bounds;
+    if (maxAccepted !== undefined && this.accepted.length + this.inFlight >= maxAccepted) {
+      await sleep(HELD_RECHECK_MS);
+      return false;
+    }
+    if (perSecond !== undefined) {
+      const now = Date.now();
+      const startAt = Math.max(now, this.nextStartAt);
+      this.nextStartAt = startAt + 1000 / perSecond;
+      if (startAt > now) await sleep(startAt - now);
+    }
+    return !this.stopped;
+  }
+
   private async loop(): Promise<void> {
     while (!this.stopped) {
+      if (!(await this.mayStart())) continue;
       const user = `${this.userPrefix}-${this.next++}`;
-      let status = 0;
+      this.inFlight++;
+      let res: HttpResponse | undefined;
       try {
-        const res = await purchase(this.gatewayUrl, this.saleId, signToken(user));
-        status = res.status;
-        if (status === 202) {
-          this.accepted.push({ user, orderId: res.json().orderId as string, at: Date.now() });
-          continue;
-        }
-        if (status === 410 && res.json().error === "sold_out") return;
-        if (status === 503 && /may have been taken/.test(String(res.json().message))) this.maybeTaken.add(user);
+        res = await purchase(this.gatewayUrl, this.saleId, signToken(user));
       } catch {
         // A connection the gateway dropped: counted as status 0.
       }
+      // No await between here and the 202's count: another loop sees both at once.
+      this.inFlight--;
+      let status = res?.status ?? 0;
+      try {
+        if (res !== undefined && status === 202) {
+          this.accepted.push({ user, orderId: res.json().orderId as string, at: Date.now() });
+          continue;
+        }
+        if (res !== undefined && status === 410 && res.json().error === "sold_out") return;
+        if (res !== undefined && status === 503 && /may have been taken/.test(String(res.json().message))) this.maybeTaken.add(user);
+      } catch {
+        status = 0; // not JSON
+      }
       this.refused.set(status, (this.refused.get(status) ?? 0) + 1);
-      await new Promise((r) => setTimeout(r, PAUSE_AFTER_REFUSAL_MS));
+      await sleep(PAUSE_AFTER_REFUSAL_MS);
     }
   }
 }
