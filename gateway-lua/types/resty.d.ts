@@ -45,6 +45,7 @@ declare module "ngx.base64" {
 interface RestySha256 {
   update(s: string): boolean;
   final(): string;
+  reset(): boolean;
 }
 
 /** @noResolution */

@@ -1,7 +1,9 @@
 /**
  * The JWT core's platform in nginx: base64url from lua-resty-core, HMAC-SHA256 built on
  * lua-resty-string's SHA-256 (lua-nginx-module has HMAC-SHA1 only), cjson.safe.
- * The secret's inner and outer pads are computed once, so a signature costs two hashes.
+ * The secret's inner and outer pads are computed once, so a signature costs two hashes, on two
+ * hashers per worker that are reset for each signature (signing never yields, so no two
+ * requests use them at once).
  */
 import { decode_base64url, encode_base64url } from "ngx.base64";
 import * as sha256 from "resty.sha256";
@@ -10,10 +12,17 @@ import { decodeJson } from "./json";
 
 const BLOCK_SIZE = 64;
 
-function sha256Of(...parts: string[]): string {
+function newHasher(): RestySha256 {
   const h = sha256.new();
   if (h === undefined) error("resty.sha256 unavailable", 0);
-  for (const p of parts) h.update(p);
+  return h;
+}
+
+/** SHA-256 of `first` then `second`, on `h` from its start. */
+function hashOf(h: RestySha256, first: string, second: string): string {
+  h.reset();
+  h.update(first);
+  h.update(second);
   return h.final();
 }
 
@@ -27,12 +36,14 @@ function pad(key: string, byte: number): string {
 }
 
 export function createJwtPlatform(secret: string): JwtPlatform {
-  const key = secret.length > BLOCK_SIZE ? sha256Of(secret) : secret;
+  const inner = newHasher();
+  const outer = newHasher();
+  const key = secret.length > BLOCK_SIZE ? hashOf(inner, secret, "") : secret;
   const innerPad = pad(key, 0x36);
   const outerPad = pad(key, 0x5c);
   return {
     base64UrlDecode: (s) => decode_base64url(s) ?? undefined,
-    signHs256: (data) => encode_base64url(sha256Of(outerPad, sha256Of(innerPad, data))),
+    signHs256: (data) => encode_base64url(hashOf(outer, outerPad, hashOf(inner, innerPad, data))),
     decodeJson,
   };
 }

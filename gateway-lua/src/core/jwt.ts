@@ -54,6 +54,12 @@ export interface ShopperClaims {
 }
 
 /**
+ * The last header part found to say HS256. An issuer sends one header for all its tokens, so
+ * it is decoded once, not per token; a different one is decoded as before.
+ */
+let goodHeaderPart: string | undefined;
+
+/**
  * Reads an HS256 token: structure, `alg`, signature and the claims' types; not yet judged
  * against a clock (judgeClaims), so a caller may keep the claims of a token it has read.
  */
@@ -65,11 +71,15 @@ export function readHs256(token: string, platform: JwtPlatform): ShopperClaims |
   if (secondDot <= firstDot + 1 || secondDot === token.length - 1) return "malformed";
   if (token.indexOf(".", secondDot + 1) !== -1) return "malformed";
 
-  const headerJson = platform.base64UrlDecode(token.substring(0, firstDot));
-  if (headerJson === undefined) return "malformed";
-  const header = platform.decodeJson(headerJson);
-  if (typeof header !== "object" || header === null) return "malformed";
-  if (field(header, "alg") !== "HS256") return "bad_alg";
+  const headerPart = token.substring(0, firstDot);
+  if (headerPart !== goodHeaderPart) {
+    const headerJson = platform.base64UrlDecode(headerPart);
+    if (headerJson === undefined) return "malformed";
+    const header = platform.decodeJson(headerJson);
+    if (typeof header !== "object" || header === null) return "malformed";
+    if (field(header, "alg") !== "HS256") return "bad_alg";
+    goodHeaderPart = headerPart;
+  }
 
   const signed = token.substring(0, secondDot);
   if (!constantTimeEquals(platform.signHs256(signed), token.substring(secondDot + 1))) return "bad_signature";

@@ -31,6 +31,17 @@ test.each([
   expect(verifyHs256(signToken("u", { secret: SECRET, header }), now, platform)).toEqual({ failure });
 });
 
+test("the header part remembered as HS256 lets no other header through, and another HS256 header is read", () => {
+  const good = signToken("alice", { secret: SECRET });
+  expect(verifyHs256(good, now, platform)).toEqual({ userId: "alice" });
+  expect(verifyHs256(signToken("u", { secret: SECRET, header: { alg: "none" } }), now, platform)).toEqual({ failure: "bad_alg" });
+  expect(verifyHs256(signToken("u", { secret: SECRET, header: { alg: "HS256", kid: "k2" } }), now, platform)).toEqual({ userId: "u" });
+  expect(verifyHs256(signToken("u", { secret: SECRET, header: { alg: "HS512" } }), now, platform)).toEqual({ failure: "bad_alg" });
+  expect(verifyHs256(good, now, platform)).toEqual({ userId: "alice" });
+  const [, p, sig] = good.split(".");
+  expect(verifyHs256(`${b64url(JSON.stringify({ alg: "none" }))}.${p}.${sig}`, now, platform)).toEqual({ failure: "bad_alg" });
+});
+
 test("another secret → bad_signature", () => {
   expect(verifyHs256(signToken("u", { secret: "x".repeat(40) }), now, platform)).toEqual({ failure: "bad_signature" });
 });
