@@ -29,9 +29,9 @@ import { redisRunId, waitFor } from "./support/stream-fixtures";
 
 const STOCK = 3000;
 /**
- * The rush's pace before the crash: the steps up to the SIGKILL take about 2 s here, so about
- * 800 units sell before it and the crash is mid-rush on a machine of any speed (unpaced, a fast
- * one sold all 3000 first).
+ * The rush's pace before the crash. At this pace the stock would last 7.5 s, far longer than
+ * the steps up to the SIGKILL wait (a few hundred 202s, two drains, 0.7 s), so the crash is
+ * mid-rush on a machine of any speed; unpaced, a fast one sold all 3000 first.
  */
 const RUSH_PER_SECOND = 400;
 /** How long before the SIGKILL the everysec copy is taken: within the second everysec may lose. */
