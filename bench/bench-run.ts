@@ -20,6 +20,21 @@ export function reportProblems(problems: string[]): void {
   process.exitCode = 1;
 }
 
+/** The middle value (the upper one of an even count). */
+export function median(xs: number[]): number {
+  return [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+}
+
+/** How far the farthest of `xs` lies from `mid`, in percent of it. */
+export function spreadPct(xs: number[], mid: number): number {
+  return Math.max(...xs.map((x) => Math.abs(x / mid - 1))) * 100;
+}
+
+/** `±N %`, flagged when wider than ±10 %: a ratio that spread is not to be trusted. */
+export function spreadText(pct: number): string {
+  return `±${pct.toFixed(0)} %${pct > 10 ? ", wider than ±10 %" : ""}`;
+}
+
 export function runBench(main: () => Promise<void>): void {
   main().catch((err: unknown) => {
     console.error(err);

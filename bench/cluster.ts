@@ -23,7 +23,7 @@ import { PrivateCluster } from "../tests/support/private-cluster";
 import { PrivateRedis } from "../tests/support/private-redis";
 import { createTestDatabase } from "../tests/support/test-database";
 import { wrkSync, type WrkResult } from "../tests/support/wrk";
-import { progress, reportProblems, runBench, writeResults } from "./bench-run";
+import { median, progress, reportProblems, runBench, spreadPct, spreadText, writeResults } from "./bench-run";
 import { writeShopperTokens } from "./shopper-tokens";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -151,17 +151,16 @@ async function main(): Promise<void> {
       if (sold > side.offset) problems.push(`${side.label}: ${sold} units taken, more than the ${side.offset} requests sent`);
       console.log(`check (${side.label}): units taken in Redis over ${SALES} sales ${sold}, requests sent ${side.offset}`);
     }
-    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     const ratios = pairs.map((p) => p.three.result.requestsPerSec / p.one.result.requestsPerSec);
     const ratio = median(ratios);
-    const spread = Math.max(...ratios.map((r) => Math.abs(r / ratio - 1))) * 100;
+    const spread = spreadPct(ratios, ratio);
     console.log("");
     console.log(`| side | admitted req/s (median) | p99 ms | Redis CPU per s of load (all primaries) |`);
     console.log("|---|---:|---:|---:|");
     for (const [label, runs] of [["1 primary", pairs.map((p) => p.one)], ["3 primaries", pairs.map((p) => p.three)]] as const) {
       console.log(`| ${label} | ${median(runs.map((r) => r.result.requestsPerSec)).toFixed(0)} | ${median(runs.map((r) => r.result.p99Ms)).toFixed(2)} | ${median(runs.map((r) => r.redisCpu)).toFixed(2)} |`);
     }
-    console.log(`3 primaries / 1 primary: ${ratio.toFixed(2)} (median of ${RUNS} pairs: ${ratios.map((r) => r.toFixed(2)).join(", ")}; spread ±${spread.toFixed(0)} %${spread > 10 ? ", wider than ±10 %" : ""})`);
+    console.log(`3 primaries / 1 primary: ${ratio.toFixed(2)} (median of ${RUNS} pairs: ${ratios.map((r) => r.toFixed(2)).join(", ")}; spread ${spreadText(spread)})`);
     console.log(`(${os.cpus().length} cores shared by wrk, the gateway and every Redis: a Redis CPU well under 1.0 per second of load means the gateway, not Redis, set the pace)`);
 
     // One hot sale on the 3 primaries: 1 stock bucket against 3 (units never run out: no moves).
@@ -193,14 +192,14 @@ async function main(): Promise<void> {
     counter.disconnect();
     const hotRatios = hotPairs.map((p) => p.three.result.requestsPerSec / p.one.result.requestsPerSec);
     const hotRatio = median(hotRatios);
-    const hotSpread = Math.max(...hotRatios.map((r) => Math.abs(r / hotRatio - 1))) * 100;
+    const hotSpread = spreadPct(hotRatios, hotRatio);
     console.log("");
     console.log(`| one hot sale on 3 primaries | admitted req/s (median) | p99 ms | Redis CPU per s of load (all primaries) |`);
     console.log("|---|---:|---:|---:|");
     for (const [label, runs] of [["1 stock bucket", hotPairs.map((p) => p.one)], ["3 stock buckets", hotPairs.map((p) => p.three)]] as const) {
       console.log(`| ${label} | ${median(runs.map((r) => r.result.requestsPerSec)).toFixed(0)} | ${median(runs.map((r) => r.result.p99Ms)).toFixed(2)} | ${median(runs.map((r) => r.redisCpu)).toFixed(2)} |`);
     }
-    console.log(`3 buckets / 1 bucket: ${hotRatio.toFixed(2)} (median of ${RUNS} pairs: ${hotRatios.map((r) => r.toFixed(2)).join(", ")}; spread ±${hotSpread.toFixed(0)} %${hotSpread > 10 ? ", wider than ±10 %" : ""})`);
+    console.log(`3 buckets / 1 bucket: ${hotRatio.toFixed(2)} (median of ${RUNS} pairs: ${hotRatios.map((r) => r.toFixed(2)).join(", ")}; spread ${spreadText(hotSpread)})`);
     writeResults("cluster", {
       nginxWorkers: WORKERS,
       sales: SALES,

@@ -23,7 +23,7 @@
  * BENCH_DURATION (seconds per run, default 5), BENCH_RUNS (default 3), BENCH_CONNECTIONS
  * (default 64), BENCH_THREADS (default 1), BENCH_NGINX_WORKERS (default 1). Run: make bench (or `npx tsx bench/gateway.ts` with .env.local loaded).
  */
-import { mkdirSync, writeFileSync, rmSync, mkdtempSync } from "node:fs";
+import { rmSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
@@ -38,6 +38,7 @@ import { wrkSync, type WrkResult } from "../tests/support/wrk";
 import { prepareQueuePoll } from "./queue-poll";
 import { writeShopperTokens } from "./shopper-tokens";
 import { nginxWorkersCpuNs } from "./nginx-cpu";
+import { median, progress, reportProblems, runBench, spreadPct, spreadText, writeResults } from "./bench-run";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -64,19 +65,15 @@ function wrk(url: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Wr
   };
   const warmUp = run(1);
   const runs = Array.from({ length: RUNS }, () => run(DURATION));
-  const median = [...runs].sort((a, b) => a.requestsPerSec - b.requestsPerSec)[Math.floor(RUNS / 2)]!;
+  const middle = [...runs].sort((a, b) => a.requestsPerSec - b.requestsPerSec)[Math.floor(RUNS / 2)]!;
   progress(`  runs: ${runs.map((r) => r.requestsPerSec.toFixed(0)).join(", ")} req/s`);
   const all = [warmUp, ...runs];
   return {
-    ...median,
+    ...middle,
     requests: all.reduce((a, r) => a + r.requests, 0),
     non2xx: all.reduce((a, r) => a + r.non2xx, 0),
     socketErrors: all.reduce((a, r) => a + r.socketErrors, 0),
   };
-}
-
-function progress(text: string): void {
-  console.log(`[bench] ${new Date().toISOString().slice(11, 19)} ${text}`);
 }
 
 /** The durability modes of the README ("What a 202 guarantees"), each measured on its own sale. */
@@ -110,8 +107,6 @@ interface PairedRow {
   cpuSpreadPct: number;
 }
 
-const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-const spreadPctOf = (xs: number[], mid: number): number => Math.max(...xs.map((x) => Math.abs(x / mid - 1))) * 100;
 
 /** One side of a pair: a URL and its wrk script and environment; `usesShoppers` if it admits (each shopper buys once). */
 interface Side {
@@ -153,18 +148,16 @@ function pairsOn(gateway: Gateway): (label: string, ceiling: Side, row: Side) =>
       rowRequests: pairs.reduce((a, p) => a + p.row.requests, 0),
       ratios,
       ratio,
-      spreadPct: spreadPctOf(ratios, ratio),
+      spreadPct: spreadPct(ratios, ratio),
       ceilingCpuUs: median(pairs.map((p) => p.ceiling.cpuUs)),
       rowCpuUs: median(pairs.map((p) => p.row.cpuUs)),
       cpuRatios,
       cpuRatio,
-      cpuSpreadPct: spreadPctOf(cpuRatios, cpuRatio),
+      cpuSpreadPct: spreadPct(cpuRatios, cpuRatio),
     };
   };
 }
 
-/** `±N %`, flagged when wider than ±10 %. */
-const spreadText = (pct: number): string => `±${pct.toFixed(0)} %${pct > 10 ? " (wider than ±10 %)" : ""}`;
 
 interface ModeRun {
   result: WrkResult;
@@ -307,11 +300,11 @@ async function main(): Promise<void> {
       { row: "ceiling: one Redis INCR (always)", ...incrAlways },
     ];
     const rows = [
-      { row: "purchase turned away (sold out)", rps: turnedAway.rowRps, p50: turnedAway.rowP50Ms, p99: turnedAway.rowP99Ms, non2xx: turnedAway.rowNon2xx, ratio: turnedAway.ratio, spread: spreadPctOf(turnedAway.ratios, turnedAway.ratio) },
-      { row: "queue poll (waiting room, with ticket)", rps: queuePoll.rowRps, p50: queuePoll.rowP50Ms, p99: queuePoll.rowP99Ms, non2xx: queuePoll.rowNon2xx, ratio: queuePoll.ratio, spread: spreadPctOf(queuePoll.ratios, queuePoll.ratio) },
+      { row: "purchase turned away (sold out)", rps: turnedAway.rowRps, p50: turnedAway.rowP50Ms, p99: turnedAway.rowP99Ms, non2xx: turnedAway.rowNon2xx, ratio: turnedAway.ratio, spread: spreadPct(turnedAway.ratios, turnedAway.ratio) },
+      { row: "queue poll (waiting room, with ticket)", rps: queuePoll.rowRps, p50: queuePoll.rowP50Ms, p99: queuePoll.rowP99Ms, non2xx: queuePoll.rowNon2xx, ratio: queuePoll.ratio, spread: spreadPct(queuePoll.ratios, queuePoll.ratio) },
       ...MODES.map((mode) => {
         const m = modes[mode];
-        return { row: `purchase admitted, ${MODE_LABELS[mode]}`, rps: m.result.requestsPerSec, p50: m.result.p50Ms, p99: m.result.p99Ms, non2xx: m.result.non2xx, ratio: m.ratio, spread: spreadPctOf(m.ratios, m.ratio) };
+        return { row: `purchase admitted, ${MODE_LABELS[mode]}`, rps: m.result.requestsPerSec, p50: m.result.p50Ms, p99: m.result.p99Ms, non2xx: m.result.non2xx, ratio: m.ratio, spread: spreadPct(m.ratios, m.ratio) };
       }),
     ];
     console.log("");
@@ -344,9 +337,7 @@ async function main(): Promise<void> {
     console.log("(ratio by CPU: the ceiling's nginx CPU per request over the row's, which wrk and Redis sharing the cores disturb less; it is the gateway's own cost, and for the admitted rows Redis' time per script is apart, in the table above)");
     console.log("(targets: turned away ≥ 0.8 × return 200, admitted ≥ 0.8 × one Redis round trip)");
     console.log("");
-    mkdirSync(path.join(BENCH_DIR, "results"), { recursive: true });
-    const result = {
-      at: new Date().toISOString(),
+    writeResults("gateway", {
       nginxWorkers: WORKERS,
       wrk: { threads: THREADS, connections: CONNECTIONS, durationSec: DURATION, runs: RUNS },
       ceilings,
@@ -368,13 +359,8 @@ async function main(): Promise<void> {
       ),
       shipped: shippedRows,
       problems,
-    };
-    writeFileSync(path.join(BENCH_DIR, "results/gateway.json"), JSON.stringify(result, null, 2) + "\n");
-    progress("wrote bench/results/gateway.json");
-    if (problems.length > 0) {
-      console.error(`[bench] INVALID RUN: ${problems.join("; ")}`);
-      process.exitCode = 1;
-    }
+    });
+    reportProblems(problems);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     await waitingGateway?.stop();
@@ -383,7 +369,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -22,7 +22,7 @@ import { TestStack } from "../tests/support/test-stack";
 import { signToken } from "../tests/support/tokens";
 import { purchase } from "../tests/support/http";
 import { wrkSync, type WrkResult } from "../tests/support/wrk";
-import { progress, reportProblems, runBench, writeResults } from "./bench-run";
+import { median, progress, reportProblems, runBench, spreadPct, spreadText, writeResults } from "./bench-run";
 import { prepareQueuePoll } from "./queue-poll";
 import { writeShopperTokens } from "./shopper-tokens";
 import { nginxWorkersCpuNs } from "./nginx-cpu";
@@ -68,12 +68,11 @@ async function main(): Promise<void> {
       if (r.poll.non2xx > 0) problems.push(`${r.poll.non2xx} polls were refused`);
       if (r.soldOut.non2xx !== r.soldOut.requests || r.noPass.non2xx !== r.noPass.requests) problems.push("a turned-away purchase was accepted");
     }
-    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     const summary = (label: string, ratios: number[]) => {
       const ratio = median(ratios);
-      const spreadPct = Math.max(...ratios.map((r) => Math.abs(r / ratio - 1))) * 100;
-      console.log(`${label}: ${ratio.toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")}; spread ±${spreadPct.toFixed(0)} %${spreadPct > 10 ? ", wider than ±10 %" : ""})`);
-      return { ratios, ratio, spreadPct };
+      const spread = spreadPct(ratios, ratio);
+      console.log(`${label}: ${ratio.toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")}; spread ${spreadText(spread)})`);
+      return { ratios, ratio, spreadPct: spread };
     };
     console.log("");
     console.log("| row | req/s (median) | p99 ms (median) | nginx CPU µs per request (median) |");

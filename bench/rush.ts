@@ -26,7 +26,7 @@ import { scrape } from "../tests/support/prometheus";
 import { TestStack } from "../tests/support/test-stack";
 import { waitForRows } from "../tests/support/counts";
 import { wrkSync, type WrkResult } from "../tests/support/wrk";
-import { progress, reportProblems, runBench, writeResults } from "./bench-run";
+import { median, progress, reportProblems, runBench, spreadPct, spreadText, writeResults } from "./bench-run";
 import { writeShopperTokens } from "./shopper-tokens";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -40,7 +40,6 @@ const LARGE_STOCK = 50_000_000;
 const WIDE_LIMITS = { userRatePerSecond: 1_000_000, userBurst: 1_000_000, admitPerSecond: 1_000_000 };
 
 
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   progress(`rush with the shipped knobs: nginx workers ${WORKERS}, wrk 1 thread × ${CONNECTIONS} connections, a client address per request`);
@@ -107,7 +106,7 @@ async function main(): Promise<void> {
     }));
     const flatRatios = pairs.map((p) => p.many.requestsPerSec / p.one.requestsPerSec);
     const flatRatio = median(flatRatios);
-    const flatSpread = Math.max(...flatRatios.map((r) => Math.abs(r / flatRatio - 1))) * 100;
+    const flatSpread = spreadPct(flatRatios, flatRatio);
     const refused = pairs.reduce((a, p) => a + p.one.non2xx + p.many.non2xx, 0);
     if (refused > 0) problems.push(`${refused} admitted-row purchases refused`);
 
@@ -139,7 +138,7 @@ async function main(): Promise<void> {
     console.log("|---|---:|");
     console.log(`| sell-out of ${SELL_OUT_UNITS} units: first to last acceptance | ${sellOutMs} ms (rush ${rush.requestsPerSec.toFixed(0)} req/s, p99 ${rush.p99Ms.toFixed(1)} ms) |`);
     console.log(`| 202 → row in Postgres | p50 ${t.p50.toFixed(0)} ms, p99 ${t.p99.toFixed(0)} ms, max ${t.max.toFixed(0)} ms (goal p99 ≤ 1000) |`);
-    console.log(`| admitted over ${CONCURRENT_SALES} sales / over one | ${flatRatio.toFixed(2)} (pairs ${flatRatios.map((r) => r.toFixed(2)).join(", ")}; spread ±${flatSpread.toFixed(0)} %${flatSpread > 10 ? ", wider than ±10 %" : ""}) |`);
+    console.log(`| admitted over ${CONCURRENT_SALES} sales / over one | ${flatRatio.toFixed(2)} (pairs ${flatRatios.map((r) => r.toFixed(2)).join(", ")}; spread ${spreadText(flatSpread)}) |`);
     console.log(`| admitted, first vs last run of ${offset} shoppers | ${manyRuns[0]!.requestsPerSec.toFixed(0)} → ${manyRuns.at(-1)!.requestsPerSec.toFixed(0)} req/s |`);
     console.log(`| fs_limits dict right after ${offset} shoppers (default per-shopper limits) | ${(100 * (1 - free / capacity)).toFixed(1)} % used of ${(capacity / 1048576).toFixed(0)} MiB |`);
     writeResults("rush", {
