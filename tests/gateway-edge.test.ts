@@ -153,6 +153,35 @@ describe("a sale published with an absurd rate, and tokens", () => {
   });
 });
 
+describe("the access log's refusal sample as shipped (access_log_refusals_percent = 10)", () => {
+  let sampled: Gateway;
+
+  beforeAll(async () => {
+    sampled = await Gateway.start({ redisUrl: redisServer.url(), knobs: { ...LOAD_TEST_KNOBS, worker_processes: "1" } });
+  });
+
+  afterAll(async () => {
+    await sampled?.stop();
+  });
+
+  test("keeps about a tenth of 2,000 refusals, chosen per request, and every answer below 400", async () => {
+    const REFUSALS = 2000;
+    for (let sent = 0; sent < REFUSALS; sent += 50) {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => request(`${sampled.url}/api/orders`)));
+      expect(answers.every((a) => a.status === 401)).toBe(true);
+    }
+    for (let i = 0; i < 20; i++) expect((await request(`${sampled.url}/api/time`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1200)); // the access log's buffer is flushed every second
+    const log = sampled.accessLog();
+    const kept = log.filter((l) => l["status"] === 401).length;
+    // Binomial(2000, 0.1): mean 200, standard deviation 13.4; six of them either side.
+    expect(kept).toBeGreaterThan(120);
+    expect(kept).toBeLessThan(280);
+    expect(log.filter((l) => l["route"] === "time" && l["status"] === 200)).toHaveLength(20);
+    expect(sampled.errorLines()).toEqual([]);
+  });
+});
+
 describe("the workers' memo of checked tokens (signature_memo_size)", () => {
   let small: Gateway;
 
