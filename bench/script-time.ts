@@ -5,8 +5,10 @@
  * inside a script (one INCR: the least a script costs here; the same with a purchase's 9 KEYS and
  * 7 ARGV, and answering a table as a purchase does; TIME; ten GETs; ten INCRs; an XADD of the
  * order stream's seven fields and of one field carrying the same text; an HSET into a growing
- * hash), so the purchase's time can be read as the sum of its parts. Sent from Node in bursts of
- * 1,000, distinct shoppers, one unit each.
+ * hash), so the purchase's time can be read as the sum of its parts. Then where the purchase's
+ * own time goes: the real script cut after each of its calls (answering as an acceptance does),
+ * each cut on a sale of its own, interleaved over BENCH_SCRIPT_STEP_REPEATS (default 3) repeats,
+ * medians. Sent from Node in bursts of 1,000, distinct shoppers, one unit each.
  *
  * BENCH_SCRIPT_ROUNDS (default 5) rounds of BENCH_SCRIPT_ORDERS (default 20,000) orders.
  */
@@ -16,10 +18,11 @@ import path from "node:path";
 import { PrivateRedis } from "../tests/support/private-redis";
 import { createTestDatabase } from "../tests/support/test-database";
 import { publishSale, redisRunId } from "../tests/support/stream-fixtures";
-import { progress, reportProblems, runBench, writeResults } from "./bench-run";
+import { median, progress, reportProblems, runBench, spreadPct, spreadText, writeResults } from "./bench-run";
 
 const ROUNDS = Number(process.env.BENCH_SCRIPT_ROUNDS ?? 5);
 const ORDERS = Number(process.env.BENCH_SCRIPT_ORDERS ?? 20_000);
+const STEP_REPEATS = Number(process.env.BENCH_SCRIPT_STEP_REPEATS ?? 3);
 const BURST = 1000;
 const SALE = "bench-script";
 const PURCHASE = RedisScript.load(path.resolve(__dirname, "../gateway-lua/redis-scripts/purchase.lua"));
@@ -27,6 +30,29 @@ const PURCHASE = RedisScript.load(path.resolve(__dirname, "../gateway-lua/redis-
 async function usecPerCall(redis: Redis, command: string): Promise<number> {
   const m = new RegExp(`cmdstat_${command}:calls=\\d+,usec=\\d+,usec_per_call=([\\d.]+)`).exec(await redis.info("commandstats"));
   return m === null ? NaN : Number(m[1]);
+}
+
+/** The purchase script's calls in order, each named by a text found only on its line. */
+const PURCHASE_STEPS: { label: string; line: string }[] = [
+  { label: "the sale's meta (HMGET)", line: "'HMGET', KEYS[8]" },
+  { label: "Redis' clock (TIME)", line: "'TIME'" },
+  { label: "the counters (MGET)", line: "'MGET'" },
+  { label: "the buyer's units (HGET)", line: "'HGET', KEYS[3]" },
+  { label: "the order number is free (HEXISTS)", line: "'HEXISTS'" },
+  { label: "the buyer's order list (HGET)", line: "'HGET', KEYS[9]" },
+  { label: "the stream entry (XADD, its last line)", line: "'rid', ARGV[5])" },
+  { label: "the counters written (MSET)", line: "'MSET'" },
+  { label: "the buyer's units written (HSET)", line: "'HSET', KEYS[3]" },
+  { label: "the order record written (HSET)", line: "'HSET', KEYS[5]" },
+];
+
+/** The script's text ending right after the line that holds `line`, answering as an acceptance. */
+function purchaseCutAfter(line: string): string {
+  const lines = PURCHASE.source.split("\n");
+  const body = lines.indexOf("]]") + 1;
+  const at = lines.findIndex((l, i) => i >= body && l.includes(line));
+  if (body === 0 || at < 0) throw new Error(`purchase.lua has no line with ${line}: update PURCHASE_STEPS`);
+  return [...lines.slice(0, at + 1), "do return {0, ARGV[1] .. '.1.1', 1} end", ...lines.slice(at + 1)].join("\n");
 }
 
 async function main(): Promise<void> {
@@ -78,6 +104,33 @@ async function main(): Promise<void> {
     }
     const taken = 50_000_000 - Number(await redis.get(saleKeys(SALE).stock));
     if (taken !== shopper) problems.push(`${taken} units taken for ${shopper} orders`);
+
+    const cuts = [...PURCHASE_STEPS.map((step) => ({ label: step.label, script: purchaseCutAfter(step.line) })), { label: "the whole script (the answer)", script: PURCHASE.source }];
+    const stepRuns: number[][] = cuts.map(() => []);
+    for (let repeat = 0; repeat < STEP_REPEATS; repeat++) {
+      for (const [i, cut] of cuts.entries()) {
+        const sale = `bench-script-step-${repeat}-${i}`;
+        await publishSale(db.pool, redis, { id: sale, stock: 50_000_000, perUserLimit: 1 });
+        const stepKeys = purchaseScriptKeys(saleKeys(sale));
+        await redis.config("RESETSTAT");
+        for (let b = 0; b < ORDERS / BURST; b++) {
+          const replies = await Promise.all(
+            Array.from({ length: BURST }, () => {
+              const n = shopper++;
+              return redis.eval(cut.script, stepKeys.length, ...stepKeys, sale, `shopper-${String(n).padStart(9, "0")}`, 1, 1, `bench-${n}`, 0, runId);
+            }),
+          );
+          const refused = replies.filter((r) => !Array.isArray(r) || r[0] !== 0).length;
+          if (refused > 0) problems.push(`${refused} calls refused, script cut after ${cut.label}`);
+        }
+        stepRuns[i]!.push(await usecPerCall(redis, "eval"));
+      }
+      progress(`purchase script's steps: repeat ${repeat + 1} of ${STEP_REPEATS}`);
+    }
+    const steps = cuts.map((cut, i) => {
+      const usecUpTo = median(stepRuns[i]!);
+      return { label: cut.label, usecUpTo, spreadPct: spreadPct(stepRuns[i]!, usecUpTo), runs: stepRuns[i]! };
+    });
     console.log("");
     console.log("| orders the sale has taken | Redis µs per purchase script (EVALSHA) |");
     console.log("|---:|---:|");
@@ -87,7 +140,15 @@ async function main(): Promise<void> {
     console.log("| a script of | Redis µs per script |");
     console.log("|---|---:|");
     for (const c of callCosts) console.log(`| ${c.label} | ${c.usecPerScript} |`);
-    writeResults("script-time", { incrScriptUsecPerCall: floor, callCosts, rounds, problems });
+    console.log("");
+    console.log(`| purchase.lua up to and including | Redis µs per script (median of ${STEP_REPEATS}) | this step adds |`);
+    console.log("|---|---:|---:|");
+    for (const [i, step] of steps.entries()) {
+      const adds = i === 0 ? step.usecUpTo : step.usecUpTo - steps[i - 1]!.usecUpTo;
+      console.log(`| ${step.label} | ${step.usecUpTo.toFixed(2)} (${spreadText(step.spreadPct)}) | ${adds.toFixed(2)} |`);
+    }
+    console.log("(each cut answers {0, id, n} as an acceptance does; a step's share is a difference of two medians, so noise can make it negative)");
+    writeResults("script-time", { incrScriptUsecPerCall: floor, callCosts, rounds, steps, problems });
     reportProblems(problems);
   } finally {
     redis.disconnect();
