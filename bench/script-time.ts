@@ -55,6 +55,10 @@ function purchaseCutAfter(line: string): string {
   return [...lines.slice(0, at + 1), "do return {0, ARGV[1] .. '.1.1', 1} end", ...lines.slice(at + 1)].join("\n");
 }
 
+function shopperId(n: number): string {
+  return `shopper-${String(n).padStart(9, "0")}`;
+}
+
 async function main(): Promise<void> {
   const server = await PrivateRedis.start({ persistent: true, appendfsync: "everysec" });
   const redis = createRedis(server.url(), "bench-script");
@@ -87,18 +91,19 @@ async function main(): Promise<void> {
     const floor = callCosts[0]!.usecPerScript;
     const rounds: { orders: number; usecPerCall: number }[] = [];
     let shopper = 0;
+    // ORDERS calls in bursts of BURST, each by a shopper never seen before; answers the refusals.
+    const buyInBursts = async (buy: (n: number) => Promise<unknown>): Promise<number> => {
+      let refused = 0;
+      for (let b = 0; b < ORDERS / BURST; b++) {
+        const replies = await Promise.all(Array.from({ length: BURST }, () => buy(shopper++)));
+        refused += replies.filter((r) => !Array.isArray(r) || r[0] !== 0).length;
+      }
+      return refused;
+    };
     for (let round = 0; round < ROUNDS; round++) {
       await redis.config("RESETSTAT");
-      for (let b = 0; b < ORDERS / BURST; b++) {
-        const replies = await Promise.all(
-          Array.from({ length: BURST }, () => {
-            const n = shopper++;
-            return PURCHASE.run(redis, keys, [SALE, `shopper-${String(n).padStart(9, "0")}`, 1, 1, `bench-${n}`, 0, runId]);
-          }),
-        );
-        const refused = replies.filter((r) => !Array.isArray(r) || r[0] !== 0).length;
-        if (refused > 0) problems.push(`${refused} purchases refused in round ${round + 1}`);
-      }
+      const refused = await buyInBursts((n) => PURCHASE.run(redis, keys, [SALE, shopperId(n), 1, 1, `bench-${n}`, 0, runId]));
+      if (refused > 0) problems.push(`${refused} purchases refused in round ${round + 1}`);
       rounds.push({ orders: shopper, usecPerCall: await usecPerCall(redis, "evalsha") });
       progress(`after ${shopper} orders: ${rounds.at(-1)!.usecPerCall} µs per purchase script`);
     }
@@ -113,16 +118,8 @@ async function main(): Promise<void> {
         await publishSale(db.pool, redis, { id: sale, stock: 50_000_000, perUserLimit: 1 });
         const stepKeys = purchaseScriptKeys(saleKeys(sale));
         await redis.config("RESETSTAT");
-        for (let b = 0; b < ORDERS / BURST; b++) {
-          const replies = await Promise.all(
-            Array.from({ length: BURST }, () => {
-              const n = shopper++;
-              return redis.eval(cut.script, stepKeys.length, ...stepKeys, sale, `shopper-${String(n).padStart(9, "0")}`, 1, 1, `bench-${n}`, 0, runId);
-            }),
-          );
-          const refused = replies.filter((r) => !Array.isArray(r) || r[0] !== 0).length;
-          if (refused > 0) problems.push(`${refused} calls refused, script cut after ${cut.label}`);
-        }
+        const refused = await buyInBursts((n) => redis.eval(cut.script, stepKeys.length, ...stepKeys, sale, shopperId(n), 1, 1, `bench-${n}`, 0, runId));
+        if (refused > 0) problems.push(`${refused} calls refused, script cut after ${cut.label}`);
         stepRuns[i]!.push(await usecPerCall(redis, "eval"));
       }
       progress(`purchase script's steps: repeat ${repeat + 1} of ${STEP_REPEATS}`);
