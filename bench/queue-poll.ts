@@ -13,6 +13,7 @@ import { queueTicket } from "@flash-sale/gateway-lua/core/waiting_room";
 import { waitForSale, type Gateway } from "../tests/support/gateway";
 import type { ControlPlane } from "../tests/support/control-plane";
 import { TEST_JWT_SECRET, signToken } from "../tests/support/tokens";
+import { benchUserId } from "./shopper-tokens";
 
 /** Shoppers polling in turn; positions 10,000..29,999 make tickets of one width. */
 const FIRST_POSITION = 10_000;
@@ -37,7 +38,7 @@ export async function prepareQueuePoll(redis: Redis, controlPlane: ControlPlane,
   for (let from = 1; from <= last; from += ZADD_CHUNK) {
     const members: (string | number)[] = [];
     for (let position = from; position < Math.min(from + ZADD_CHUNK, last + 1); position++) {
-      const user = `poller-${String(position).padStart(9, "0")}`;
+      const user = benchUserId("poller", position);
       members.push(2 ** 48 + position, user);
       if (position >= FIRST_POSITION) lines.push(`${signToken(user, { expiresInSec: 3600 })} ${queueTicket(sale.id, user, epoch, position, mac)}`);
     }

@@ -18,6 +18,7 @@ import path from "node:path";
 import { PrivateRedis } from "../tests/support/private-redis";
 import { createTestDatabase } from "../tests/support/test-database";
 import { publishSale, redisRunId } from "../tests/support/stream-fixtures";
+import { benchUserId } from "./shopper-tokens";
 import { median, progress, reportProblems, runBench, spreadPct, spreadText, writeResults } from "./bench-run";
 
 const ROUNDS = Number(process.env.BENCH_SCRIPT_ROUNDS ?? 5);
@@ -53,10 +54,6 @@ function purchaseCutAfter(line: string): string {
   const at = lines.findIndex((l, i) => i >= body && l.includes(line));
   if (body === 0 || at < 0) throw new Error(`purchase.lua has no line with ${line}: update PURCHASE_STEPS`);
   return [...lines.slice(0, at + 1), "do return {0, ARGV[1] .. '.1.1', 1} end", ...lines.slice(at + 1)].join("\n");
-}
-
-function shopperId(n: number): string {
-  return `shopper-${String(n).padStart(9, "0")}`;
 }
 
 async function main(): Promise<void> {
@@ -102,7 +99,7 @@ async function main(): Promise<void> {
     };
     for (let round = 0; round < ROUNDS; round++) {
       await redis.config("RESETSTAT");
-      const refused = await buyInBursts((n) => PURCHASE.run(redis, keys, [SALE, shopperId(n), 1, 1, `bench-${n}`, 0, runId]));
+      const refused = await buyInBursts((n) => PURCHASE.run(redis, keys, [SALE, benchUserId("shopper", n), 1, 1, `bench-${n}`, 0, runId]));
       if (refused > 0) problems.push(`${refused} purchases refused in round ${round + 1}`);
       rounds.push({ orders: shopper, usecPerCall: await usecPerCall(redis, "evalsha") });
       progress(`after ${shopper} orders: ${rounds.at(-1)!.usecPerCall} µs per purchase script`);
@@ -118,7 +115,7 @@ async function main(): Promise<void> {
         await publishSale(db.pool, redis, { id: sale, stock: 50_000_000, perUserLimit: 1 });
         const stepKeys = purchaseScriptKeys(saleKeys(sale));
         await redis.config("RESETSTAT");
-        const refused = await buyInBursts((n) => redis.eval(cut.script, stepKeys.length, ...stepKeys, sale, shopperId(n), 1, 1, `bench-${n}`, 0, runId));
+        const refused = await buyInBursts((n) => redis.eval(cut.script, stepKeys.length, ...stepKeys, sale, benchUserId("shopper", n), 1, 1, `bench-${n}`, 0, runId));
         if (refused > 0) problems.push(`${refused} calls refused, script cut after ${cut.label}`);
         stepRuns[i]!.push(await usecPerCall(redis, "eval"));
       }
