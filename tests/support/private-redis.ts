@@ -81,6 +81,16 @@ export class PrivateRedis {
     });
   }
 
+  /** Freezes the server (SIGSTOP), as a stalled host does: connects still complete, nothing is answered. */
+  freeze(): void {
+    if (this.child?.kill("SIGSTOP") !== true) throw new Error("no Redis process to freeze");
+  }
+
+  /** Lets a frozen server go on (SIGCONT): it reads and runs what its clients sent meanwhile. */
+  thaw(): void {
+    if (this.child?.kill("SIGCONT") !== true) throw new Error("no Redis process to thaw");
+  }
+
   /** Stops the server for good and removes its data. */
   async destroy(): Promise<void> {
     await this.stop();

@@ -40,6 +40,8 @@ export class Rush {
   readonly maybeTaken = new Set<string>();
   /** Answers other than 202 by status (0: the request failed). */
   readonly refused = new Map<number, number>();
+  /** The longest a purchase waited for its answer (or its failure), ms. */
+  slowestMs = 0;
   private next = 0;
   private stopped = false;
   private loops: Promise<void>[] = [];
@@ -101,11 +103,13 @@ export class Rush {
       const user = `${this.userPrefix}-${this.next++}`;
       this.inFlight++;
       let res: HttpResponse | undefined;
+      const startedAt = Date.now();
       try {
         res = await purchase(this.gatewayUrl, this.saleId, signToken(user));
       } catch {
         // A connection the gateway dropped: counted as status 0.
       }
+      this.slowestMs = Math.max(this.slowestMs, Date.now() - startedAt);
       // No await between here and the 202's count: another loop sees both at once.
       this.inFlight--;
       let status = res?.status ?? 0;
