@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
@@ -46,21 +46,6 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** The master's worker processes, from /proc. */
-function workerPids(masterPid: number): number[] {
-  return readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]!.split(" ")[1] === String(masterPid);
-      } catch {
-        return false; // gone meanwhile
-      }
-    })
-    .map(Number)
-    .sort();
-}
-
 function writeTokens(count: number): string {
   const file = path.join(tmp, "shoppers.tokens");
   const lines: string[] = [];
@@ -75,7 +60,7 @@ test("nginx -s reload three times under wrk: no failed request, and the counted 
   await waitForSale(gateway, sale.id);
   const tokens = writeTokens(SHOPPERS);
   const master = gateway.masterPid();
-  const workersBefore = workerPids(master);
+  const workersBefore = gateway.workerPids();
 
   const run = wrkAsync({
     url: `${gateway.url}/api/sales/${sale.id}/purchase`,
@@ -96,7 +81,7 @@ test("nginx -s reload three times under wrk: no failed request, and the counted 
 
   // The reloads happened: the same master, new workers.
   expect(gateway.masterPid()).toBe(master);
-  await waitFor("the old workers to exit", () => workerPids(master).every((p) => !workersBefore.includes(p)), 5000);
+  await waitFor("the old workers to exit", () => gateway.workerPids().every((p) => !workersBefore.includes(p)), 5000);
   expect(result.requests).toBeGreaterThan(1000);
   expect(result.requests).toBeLessThan(SHOPPERS);
   expect({ non2xx: result.non2xx, socketErrors: result.socketErrors }).toEqual({ non2xx: 0, socketErrors: 0 });
@@ -140,7 +125,7 @@ test("make reload refuses a broken knob and the old config keeps serving; a good
   const sale = await controlPlane.createSale({ id: "reload-refused", stock: 100 });
   await waitForSale(gateway, sale.id);
   const master = gateway.masterPid();
-  const workers = workerPids(master);
+  const workers = gateway.workerPids();
   const hash = confHash();
 
   const refused = await makeReload({ ip_rate: "plenty" });
@@ -149,14 +134,14 @@ test("make reload refuses a broken knob and the old config keeps serving; a good
   // Nothing changed: the files on disk, the processes, the answers.
   expect(confHash()).toBe(hash);
   expect(gateway.masterPid()).toBe(master);
-  expect(workerPids(master)).toEqual(workers);
+  expect(gateway.workerPids()).toEqual(workers);
   expect((await purchase(gateway.url, sale.id, signToken("after-refusal"))).status).toBe(202);
 
   const applied = await makeReload({ ip_burst: "4321" });
   expect(applied.output).toContain("Reloading nginx");
   expect(applied.status).toBe(0);
   expect(readFileSync(path.join(gateway.prefix, "nginx.conf"), "utf8")).toContain("burst=4321");
-  await waitFor("new workers", () => workerPids(master).every((p) => !workers.includes(p)), 5000);
+  await waitFor("new workers", () => gateway.workerPids().every((p) => !workers.includes(p)), 5000);
   expect((await purchase(gateway.url, sale.id, signToken("after-reload"))).status).toBe(202);
   // A refused render is just as harmless: ip_nodelay takes on/off only.
   const hashAfter = confHash();

@@ -4,7 +4,7 @@
  * knobs as the stack, with overrides where a test needs them.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { renderInto } from "../../nginx-conf/src/render";
@@ -103,6 +103,22 @@ export class Gateway {
 
   masterPid(): number {
     return Number(readFileSync(path.join(this.prefix, "nginx.pid"), "utf8").trim());
+  }
+
+  /** The master's worker processes, from /proc. */
+  workerPids(): number[] {
+    const master = String(this.masterPid());
+    return readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]!.split(" ")[1] === master;
+        } catch {
+          return false; // gone meanwhile
+        }
+      })
+      .map(Number)
+      .sort();
   }
 
   /** `nginx -s reload` (SIGHUP to the master), with this gateway's environment. */

@@ -53,6 +53,13 @@ export function purchase(gatewayUrl: string, saleId: string, token: string | und
   return request(`${gatewayUrl}/api/sales/${saleId}/purchase`, { method: "POST", headers, body: JSON.stringify(body) });
 }
 
+/** The ids of the shopper's orders, as GET /api/orders lists them (newest first); throws on any answer but 200. */
+export async function orderIdsOf(gatewayUrl: string, token: string): Promise<string[]> {
+  const res = await request(`${gatewayUrl}/api/orders`, { headers: { Authorization: `Bearer ${token}` } });
+  if (res.status !== 200) throw new Error(`GET /api/orders answered ${res.status}: ${res.text}`);
+  return (res.json().orders as { orderId: string }[]).map((o) => o.orderId);
+}
+
 /** One purchase as a rush records it: who, when it was sent and answered (epoch ms), and the answer. */
 export interface PurchaseAttempt {
   user: string;

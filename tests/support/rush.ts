@@ -38,6 +38,8 @@ export class Rush {
   readonly accepted: Accepted[] = [];
   /** Shoppers answered 503 "may have been taken": their order may exist. */
   readonly maybeTaken = new Set<string>();
+  /** Shoppers whose request failed without an answer (a connection dropped): their order may exist too. */
+  readonly dropped = new Set<string>();
   /** Answers other than 202 by status (0: the request failed). */
   readonly refused = new Map<number, number>();
   /** The longest a purchase waited for its answer (or its failure), ms. */
@@ -119,6 +121,7 @@ export class Rush {
           continue;
         }
         if (res !== undefined && status === 410 && res.json().error === "sold_out") return;
+        if (res === undefined) this.dropped.add(user);
         if (res !== undefined && status === 503 && /may have been taken/.test(String(res.json().message))) this.maybeTaken.add(user);
       } catch {
         status = 0; // not JSON
