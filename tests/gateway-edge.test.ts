@@ -86,6 +86,7 @@ test.each([
   expect(answer.headers["content-type"]).toBe("application/json");
   expect(answer.headers["x-content-type-options"]).toBe("nosniff");
   expect(JSON.parse(answer.body)).toEqual({ error: code, message: expect.any(String) });
+  expect([answer.headers["transfer-encoding"], Number(answer.headers["content-length"])]).toEqual([undefined, Buffer.byteLength(answer.body)]);
   expect(gateway.errorLines().slice(errorsBefore)).toEqual([]);
 });
 
@@ -95,10 +96,14 @@ test("those requests are counted as what they are, never as a 5xx", async () => 
   expect(metrics).not.toMatch(/fs_gateway_requests_total\{[^}]*outcome="(internal_error|http_5\d\d)"[^}]*\} [1-9]/);
 });
 
-test("the gateway's own JSON answers say nosniff too", async () => {
-  const res = await request(`${gateway.url}/api/time`);
-  expect(res.status).toBe(200);
-  expect(res.headers["x-content-type-options"]).toBe("nosniff");
+test("the gateway's own JSON answers say nosniff too, and their length (never chunked)", async () => {
+  const time = await request(`${gateway.url}/api/time`);
+  const refused = await request(`${gateway.url}/api/sales/nope/purchase`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+  expect([time.status, refused.status]).toEqual([200, 404]);
+  for (const res of [time, refused]) {
+    expect(res.headers["x-content-type-options"]).toBe("nosniff");
+    expect([res.headers["transfer-encoding"], Number(res.headers["content-length"])]).toEqual([undefined, Buffer.byteLength(res.text)]);
+  }
 });
 
 test("a client that sends its headers slowly is cut off after client_header_timeout", async () => {

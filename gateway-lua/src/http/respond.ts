@@ -32,6 +32,8 @@ function send(status: number, body: string, cacheControl: string, outcome: strin
   ngx.header["Content-Type"] = "application/json";
   ngx.header["Cache-Control"] = cacheControl;
   ngx.header["X-Content-Type-Options"] = "nosniff";
+  // A known length: never chunked, and an HTTP/1.0 client keeps its connection.
+  ngx.header["Content-Length"] = body.length;
   ngx.print(body);
 }
 
