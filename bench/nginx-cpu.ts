@@ -6,12 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { Gateway } from "../tests/support/gateway";
 
-function workerPids(gateway: Gateway): number[] {
-  const master = gateway.masterPid();
-  return readFileSync(`/proc/${master}/task/${master}/children`, "utf8").trim().split(/\s+/).filter((s) => s !== "").map(Number);
-}
-
 /** Nanoseconds on a CPU, summed over the workers (a worker that exits drops out: read around one run). */
 export function nginxWorkersCpuNs(gateway: Gateway): number {
-  return workerPids(gateway).reduce((sum, pid) => sum + Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]), 0);
+  return gateway.workerPids().reduce((sum, pid) => sum + Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]), 0);
 }

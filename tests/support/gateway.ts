@@ -4,7 +4,7 @@
  * knobs as the stack, with overrides where a test needs them.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { renderInto } from "../../nginx-conf/src/render";
@@ -29,6 +29,8 @@ export interface GatewayOptions {
   knobs?: Record<string, string>;
   jwtSecret?: string;
   benchListen?: boolean;
+  /** The compiled gateway Lua to run (default this checkout's gateway-lua/build/lua): bench/gateway-ab.ts runs an older build beside it. */
+  luaDir?: string;
 }
 
 export class Gateway {
@@ -70,6 +72,7 @@ export class Gateway {
       listen: `127.0.0.1:${port}`,
       benchListen: benchPort !== undefined ? `127.0.0.1:${benchPort}` : undefined,
       knobs,
+      luaDir: opts.luaDir,
     });
     const env = {
       ...process.env,
@@ -105,20 +108,10 @@ export class Gateway {
     return Number(readFileSync(path.join(this.prefix, "nginx.pid"), "utf8").trim());
   }
 
-  /** The master's worker processes, from /proc. */
+  /** The master's worker processes, from /proc, in pid order. */
   workerPids(): number[] {
-    const master = String(this.masterPid());
-    return readdirSync("/proc")
-      .filter((d) => /^\d+$/.test(d))
-      .filter((d) => {
-        try {
-          return readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]!.split(" ")[1] === master;
-        } catch {
-          return false; // gone meanwhile
-        }
-      })
-      .map(Number)
-      .sort();
+    const master = this.masterPid();
+    return readFileSync(`/proc/${master}/task/${master}/children`, "utf8").trim().split(/\s+/).filter((s) => s !== "").map(Number).sort((a, b) => a - b);
   }
 
   /** `nginx -s reload` (SIGHUP to the master), with this gateway's environment. */
