@@ -9,7 +9,8 @@
  * machine is: `maxAccepted` holds new purchases while the 202s and the purchases in flight reach
  * it, and `perSecond` paces the starts of all loops together.
  */
-import { purchase, type HttpResponse } from "./http";
+import type { Pool } from "@flash-sale/node-common";
+import { orderIdsOf, purchase, type HttpResponse } from "./http";
 import { signToken } from "./tokens";
 
 export interface Accepted {
@@ -18,6 +19,12 @@ export interface Accepted {
   /** Date.now() when the 202 arrived. */
   at: number;
 }
+
+/**
+ * A pace for a fault test's rush: a sale of 2,000 units lasts 5 s at it, so a fault injected after
+ * a few hundred 202s comes mid-rush on a machine of any speed (unpaced, a fast one sells out first).
+ */
+export const MID_RUSH_PER_SECOND = 400;
 
 /** After an answer that is neither 202 nor 410 (a 503 while Redis is away or the sale held). */
 const PAUSE_AFTER_REFUSAL_MS = 20;
@@ -130,4 +137,39 @@ export class Rush {
       await sleep(PAUSE_AFTER_REFUSAL_MS);
     }
   }
+}
+
+/** A sale's orders in Postgres against what its rush's shoppers were told (tallyRush). */
+export interface RushTally {
+  /** 202s whose order is not in Postgres as their shopper's. */
+  lost: Accepted[];
+  /** Order ids answered 202 to more than one purchase. */
+  reusedIds: string[];
+  /** Orders in Postgres without a 202. */
+  untold: { orderId: string; user: string }[];
+  /** Those whose shopper was told nothing was sold: neither "may have been taken" nor a lost answer. */
+  unexplained: { orderId: string; user: string }[];
+  /** Untold orders that their shopper's GET /api/orders does not list as their only one. */
+  unlisted: { orderId: string; user: string; listed: string[] }[];
+}
+
+/** Counts the way Jepsen does, after the drain: every 202 against what survived, and every order without one. */
+export async function tallyRush(pool: Pool, saleId: string, rush: Rush, gatewayUrl: string): Promise<RushTally> {
+  const { rows } = await pool.query<{ order_id: string; user_id: string }>("SELECT order_id, user_id FROM orders WHERE sale_id = $1", [saleId]);
+  const owners = new Map(rows.map((r) => [r.order_id, r.user_id]));
+  const seen = new Set<string>();
+  const reusedIds = rush.accepted.filter((a) => seen.has(a.orderId) || !seen.add(a.orderId)).map((a) => a.orderId);
+  const untold = rows.filter((r) => !seen.has(r.order_id)).map((r) => ({ orderId: r.order_id, user: r.user_id }));
+  const unlisted: RushTally["unlisted"] = [];
+  for (const o of untold) {
+    const listed = await orderIdsOf(gatewayUrl, signToken(o.user));
+    if (listed.length !== 1 || listed[0] !== o.orderId) unlisted.push({ ...o, listed });
+  }
+  return {
+    lost: rush.accepted.filter((a) => owners.get(a.orderId) !== a.user),
+    reusedIds,
+    untold,
+    unexplained: untold.filter((o) => !rush.maybeTaken.has(o.user) && !rush.dropped.has(o.user)),
+    unlisted,
+  };
 }
