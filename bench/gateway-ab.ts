@@ -71,13 +71,17 @@ async function main(): Promise<void> {
   progress(`A: the gateway built at ${BASE} (${rev}); B: this working tree's build; ${ROUNDS} rounds of A,B,B,A × ${DURATION} s`);
   execFileSync("npm", ["run", "build", "--workspace", "gateway-lua"], { cwd: REPO, stdio: "ignore" });
   const base = buildAt(BASE);
-  const stack = await TestStack.start({ name: "bench_ab", knobs: SHIPPED, persistentRedis: true, appendfsync: "always" });
   const tmp = mkdtempSync(path.join(os.tmpdir(), "fs-bench-ab-"));
+  const gateways: Gateway[] = [];
+  let stack: TestStack | undefined;
   try {
+    stack = await TestStack.start({ name: "bench_ab", knobs: SHIPPED, persistentRedis: true, appendfsync: "always" });
     const { controlPlane, redis } = stack;
     await redis.config("SET", "auto-aof-rewrite-percentage", "0");
     const a = await Gateway.start({ redisUrl: stack.redisServer.url(), knobs: SHIPPED, luaDir: base.luaDir });
+    gateways.push(a);
     const b = await Gateway.start({ redisUrl: stack.redisServer.url(), knobs: SHIPPED });
+    gateways.push(b);
     const soldOut = await controlPlane.createSale({ id: "ab-sold-out", stock: 1, limits: WIDE_LIMITS });
     const large = await controlPlane.createSale({ id: "ab-large", stock: 50_000_000, limits: WIDE_LIMITS });
     for (const g of [a, b]) for (const id of [soldOut.id, large.id]) await waitForSale(g, id);
@@ -123,8 +127,6 @@ async function main(): Promise<void> {
         spreadPct: spreadPct(ratios, ratio),
       });
     }
-    await a.stop();
-    await b.stop();
     console.log(`\nA = ${BASE} (${rev}), B = working tree; knobs as shipped, one nginx worker each, a client address per request`);
     console.log("| row | A µs/request | B µs/request | A req/s | B req/s | B/A by CPU (median of rounds) |");
     console.log("|---|---:|---:|---:|---:|---:|");
@@ -134,7 +136,8 @@ async function main(): Promise<void> {
     writeResults("gateway-ab", { base: BASE, baseRev: rev, rounds: ROUNDS, durationSec: DURATION, rows });
     reportProblems(problems);
   } finally {
-    await stack.stop();
+    for (const g of gateways) await g.stop();
+    await stack?.stop();
     rmSync(tmp, { recursive: true, force: true });
     base.remove();
   }
