@@ -83,6 +83,7 @@ test("replica up → 202 with the order on the replica; replica gone → 503 'ma
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(WAIT_TIMEOUT_MS - 5);
     expect([res.status, res.json().error]).toEqual([503, "unavailable"]);
     expect(res.json().message).toMatch(/may have been taken/);
+    expect(res.json().orderMayExist).toBe(true);
     unconfirmed.set(user, res.json().orderId as string);
   }
   const after = await scrape(gateway.metricsUrl);

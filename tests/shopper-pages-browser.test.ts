@@ -5,7 +5,8 @@
  * step; challenge → purchase → order confirmed; the challenge's expiry countdown, new picture and
  * text question; a wrong answer refused; 409 before the challenge with the link to the order;
  * My orders after two purchases in two sales; a sale that sells out under an open page; a
- * reserved order paid from its page; the backend unreachable (requests cut, and a gateway that
+ * reserved order paid from its page; a purchase whose answer was lost (the order found in the
+ * shopper's orders) and a 503 that says the order may have been taken; the backend unreachable (requests cut, and a gateway that
  * never reached Redis); an unknown sale; the 404 page. Screenshots at desktop and phone width go
  * to test-artifacts/. Every sale is counted at the end.
  */
@@ -50,12 +51,14 @@ beforeAll(async () => {
   await controlPlane.createSale({ id: "bt-wrong", name: "Wrong-answer watch", price: 2500, stock: 3, challenge: true, limits });
   await controlPlane.createSale({ id: "bt-soldout", name: "Last-unit lamp", price: 1999, currency: "EUR", stock: 1, limits });
   await controlPlane.createSale({ id: "bt-reserve", name: "Reserved kettle", price: 3500, stock: 3, deduction: "reserve", paymentTimeoutSeconds: 600, limits });
+  await controlPlane.createSale({ id: "bt-lost", name: "Lost-answer lantern", price: 2200, stock: 3, limits });
+  await controlPlane.createSale({ id: "bt-uncertain", name: "Uncertain umbrella", price: 1800, stock: 3, limits });
   await controlPlane.createSale({ id: "bt-two-a", name: "Blue mug", price: 800, stock: 3, limits });
   await controlPlane.createSale({ id: "bt-two-b", name: "Green mug", price: 900, stock: 3, limits });
   await controlPlane.createSale({ id: "bt-twin-1", name: "Twin lamp", price: 1500, stock: 4, limits, startsAt: new Date(now + HOUR).toISOString(), endsAt: new Date(now + 2 * HOUR).toISOString() });
   await controlPlane.createSale({ id: "bt-twin-2", name: "Twin lamp", price: 1500, stock: 4, limits });
   await controlPlane.createSale({ id: "bt-ended", name: "Yesterday's vase", price: 700, stock: 2, limits, startsAt: new Date(now - 2 * HOUR).toISOString(), endsAt: new Date(now - HOUR).toISOString() });
-  for (const id of ["bt-challenge", "bt-text", "bt-wrong", "bt-soldout", "bt-reserve", "bt-two-a", "bt-two-b", "bt-twin-1", "bt-twin-2", "bt-ended"]) await waitForSale(gateway, id);
+  for (const id of ["bt-challenge", "bt-text", "bt-wrong", "bt-soldout", "bt-reserve", "bt-lost", "bt-uncertain", "bt-two-a", "bt-two-b", "bt-twin-1", "bt-twin-2", "bt-ended"]) await waitForSale(gateway, id);
   browser = await Browser.launch();
 });
 
@@ -357,6 +360,48 @@ test("a reserved order shows its sale, price and a live countdown to pay-by unti
   await page.close();
 });
 
+test("a purchase whose answer is lost after the order was taken: the page finds the order in the shopper's orders and goes to it", async () => {
+  const page = await open("/sales/bt-lost");
+  await page.locator("#buy:enabled").waitFor();
+  // The gateway takes the order; the connection is then cut before the page reads the 202.
+  let taken: string | undefined;
+  await page.route("**/purchase", async (route) => {
+    const real = await route.fetch();
+    taken = ((await real.json()) as { orderId: string }).orderId;
+    await route.abort("connectionreset");
+  });
+  await page.locator("#buy").click();
+  await page.locator("#message", { hasText: "We could not confirm your order: it may have been taken. Looking in your orders…" }).waitFor();
+  await page.waitForURL(/\/orders\/bt-lost\.\d+\.\d+$/);
+  expect(page.url()).toBe(`${gateway.url}/orders/${taken}`);
+  await page.close();
+});
+
+test("a 503 saying the order may have been taken, with none in the orders: never 'nothing was sold', the orders linked, the button back", async () => {
+  const page = await open("/sales/bt-uncertain");
+  await page.locator("#buy:enabled").waitFor();
+  let sent = 0;
+  await page.route("**/purchase", (route) => {
+    sent++;
+    return route.fulfill({
+      status: 503,
+      headers: { "Retry-After": "2", "Content-Type": "application/json" },
+      body: '{"error":"unavailable","message":"Redis did not answer: your order may have been taken. Check your orders before you retry.","retryAfter":2,"orderMayExist":true}',
+    });
+  });
+  await page.locator("#buy").click();
+  const message = page.locator("#message");
+  await message.filter({ hasText: "Looking in your orders" }).waitFor();
+  expect(await page.locator("#buy").isDisabled()).toBe(true);
+  await message.filter({ hasText: "No new order of yours shows in this sale" }).waitFor({ timeout: 15_000 });
+  expect(await message.innerText()).toBe("No new order of yours shows in this sale, so it was probably not taken. Check your orders before you try again.");
+  expect(await page.locator("#order-link-anchor").innerText()).toBe("See your orders");
+  expect(await page.locator("#buy").isEnabled()).toBe(true);
+  expect(sent).toBe(1);
+  await screenshots(page, "order-uncertain");
+  await page.close();
+});
+
 test("the API unreachable: the page says so, shows no buy button, tries again, and recovers by itself", async () => {
   const page = await browser.newPage();
   let cut = 0;
@@ -462,6 +507,8 @@ test("every sale counts: one unit each to the shoppers who got through, none on 
     "bt-wrong": [0, 3],
     "bt-soldout": [1, 1],
     "bt-reserve": [1, 3],
+    "bt-lost": [1, 3],
+    "bt-uncertain": [0, 3],
     "bt-two-a": [1, 3],
     "bt-two-b": [1, 3],
     "bt-twin-2": [0, 4],

@@ -41,10 +41,13 @@ export interface Session {
   loginUrl: string;
 }
 
-/** An answer: the body when it is 2xx, else the catalogue error (`network` when none came). */
+/**
+ * An answer: the body when it is 2xx, else the catalogue error (`network` when none came: for a
+ * purchase, that too may hide an order).
+ */
 export type ApiResult<T> =
   | { ok: true; status: number; body: T }
-  | { ok: false; status: number; error: string; message: string; retryAfterSec: number };
+  | { ok: false; status: number; error: string; message: string; retryAfterSec: number; orderMayExist: boolean };
 
 /** A call that hangs this long counts as failed, so the page can say so and try again. */
 const TIMEOUT_MS = 8000;
@@ -54,7 +57,7 @@ async function call<T>(path: string, init: RequestInit): Promise<ApiResult<T>> {
   try {
     res = await fetch(path, { credentials: "same-origin", signal: AbortSignal.timeout(TIMEOUT_MS), ...init });
   } catch {
-    return { ok: false, status: 0, error: "network", message: "The connection to the shop failed.", retryAfterSec: 2 };
+    return { ok: false, status: 0, error: "network", message: "The connection to the shop failed.", retryAfterSec: 2, orderMayExist: false };
   }
   let body: unknown;
   try {
@@ -63,7 +66,7 @@ async function call<T>(path: string, init: RequestInit): Promise<ApiResult<T>> {
     body = undefined;
   }
   if (res.ok) return { ok: true, status: res.status, body: body as T };
-  const err = (body ?? {}) as { error?: unknown; message?: unknown };
+  const err = (body ?? {}) as { error?: unknown; message?: unknown; orderMayExist?: unknown };
   const retryAfter = Number(res.headers.get("Retry-After"));
   return {
     ok: false,
@@ -71,6 +74,8 @@ async function call<T>(path: string, init: RequestInit): Promise<ApiResult<T>> {
     error: typeof err.error === "string" ? err.error : "unavailable",
     message: typeof err.message === "string" ? err.message : `The server answered ${res.status}.`,
     retryAfterSec: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : 1,
+    // A purchase that may have sold (README, "What a 202 guarantees"): any other error sold nothing.
+    orderMayExist: err.orderMayExist === true,
   };
 }
 

@@ -20,6 +20,11 @@ const TICK_MS = 250;
 const OPEN_REFRESH_MS = 2000;
 /** How often before the start (a publish may move the start), ms. */
 const UPCOMING_REFRESH_MS = 30000;
+/** After a purchase that may have sold unanswered: how often, and how far apart, the orders are read. */
+const UNCONFIRMED_LOOKS = 4;
+const UNCONFIRMED_LOOK_MS = 1500;
+/** The page's server clock against Redis' acceptedAt: how far apart they may be. */
+const CLOCK_SLACK_MS = 2000;
 /** When a challenge has this little time left, a screen reader hears it once. */
 const CHALLENGE_WARNING_MS = 30000;
 
@@ -335,14 +340,39 @@ async function purchase(): Promise<void> {
   }
   setBusy(true);
   say("Sending your order…");
+  const sentAt = serverNow();
   const res = await postJson<{ orderId: string }>(`/api/sales/${encodeURIComponent(saleId)}/purchase`, body);
   if (res.ok) {
     say("Order accepted.");
     location.assign(`/orders/${encodeURIComponent(res.body.orderId)}`);
     return;
   }
+  if (res.status === 0 || res.orderMayExist) return lookForUnconfirmedOrder(sentAt);
   setBusy(false);
   await handleRefusal(res, purchase);
+}
+
+/**
+ * After a purchase whose answer was lost (no connection) or said the order may have been taken:
+ * whether it sold shows in the shopper's orders, maybe only a moment later (Redis may run a
+ * script it had not answered yet), so look there a few times before saying anything. An order
+ * of this sale accepted before the purchase was sent is an earlier one, not this.
+ */
+async function lookForUnconfirmedOrder(sentAt: number): Promise<void> {
+  say("We could not confirm your order: it may have been taken. Looking in your orders…");
+  for (let look = 1; look <= UNCONFIRMED_LOOKS; look++) {
+    await sleep(UNCONFIRMED_LOOK_MS);
+    const res = await getJson<{ orders: Order[] }>("/api/orders");
+    const mine = res.ok ? res.body.orders.find((o) => o.saleId === saleId && Date.parse(o.acceptedAt) >= sentAt - CLOCK_SLACK_MS) : undefined;
+    if (mine !== undefined) {
+      say("Order accepted.");
+      location.assign(`/orders/${encodeURIComponent(mine.orderId)}`);
+      return;
+    }
+  }
+  setBusy(false);
+  say("No new order of yours shows in this sale, so it was probably not taken. Check your orders before you try again.");
+  await linkOwnOrder();
 }
 
 /** Reads who is logged in; offers the login at once, so that the start finds the shopper ready. */

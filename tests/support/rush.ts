@@ -1,7 +1,7 @@
 /**
  * A rush of distinct shoppers through the real gateway, counted the Jepsen way: every 202 the
  * client saw is recorded (shopper, order id, when), and every shopper told that their order
- * may have been taken (a 503 whose outcome Redis did not tell), so a test can count afterwards
+ * may have been taken (a 503 with orderMayExist) or who got no answer, so a test can count afterwards
  * what survived in Redis and Postgres. Each shopper tries once; a loop stops at the first
  * sold_out (410) it sees, or when stopped.
  *
@@ -43,7 +43,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Rush {
   readonly accepted: Accepted[] = [];
-  /** Shoppers answered 503 "may have been taken": their order may exist. */
+  /** Shoppers answered 503 with orderMayExist ("may have been taken"): their order may exist. */
   readonly maybeTaken = new Set<string>();
   /** Shoppers whose request failed without an answer (a connection dropped): their order may exist too. */
   readonly dropped = new Set<string>();
@@ -129,7 +129,7 @@ export class Rush {
         }
         if (res !== undefined && status === 410 && res.json().error === "sold_out") return;
         if (res === undefined) this.dropped.add(user);
-        if (res !== undefined && status === 503 && /may have been taken/.test(String(res.json().message))) this.maybeTaken.add(user);
+        if (res !== undefined && status === 503 && res.json().orderMayExist === true) this.maybeTaken.add(user);
       } catch {
         status = 0; // not JSON
       }

@@ -28,6 +28,9 @@ const OVERLOADED_MESSAGE = "The gateway is overloaded: nothing was sold. Retry a
 
 const UNKNOWN_MESSAGE = "Redis did not answer: your order may have been taken. Check your orders before you retry.";
 
+/** The one 503 field that says a purchase may have sold (README, "What a 202 guarantees"); any other 503 sold nothing. */
+const ORDER_MAY_EXIST = ',"orderMayExist":true';
+
 const BUCKET_EMPTY_MESSAGE = "Units of this sale are being moved to where your purchase is served; nothing was sold. Retry after the given seconds.";
 
 /** Open unpaid orders free up as they are paid, fail or expire: worth a retry soon. */
@@ -102,7 +105,7 @@ export function handlePurchase(this: void): void {
       if (lastUnit) markSoldOut(sale.id);
       ngx.log(ngx.ERR, "purchase: order ", reply.orderId ?? "", " accepted but acknowledged by ", reply.replicas ?? 0, " of ",
         settings().redisWaitReplicas, " replicas within ", settings().redisWaitTimeoutMs, " ms: answered 503 unavailable");
-      return sendErrorWithMessage("unavailable", NOT_REPLICATED_MESSAGE, "not_replicated", ',"orderId":"' + (reply.orderId as string) + '"');
+      return sendErrorWithMessage("unavailable", NOT_REPLICATED_MESSAGE, "not_replicated", ORDER_MAY_EXIST + ',"orderId":"' + (reply.orderId as string) + '"');
     case "not_open":
       // Redis' clock and state decide; this gateway's copy was behind (a pause, an end, a skewed clock).
       if (reply.window === "upcoming") return sendNotStarted(sale.startsAt);
@@ -134,6 +137,6 @@ export function handlePurchase(this: void): void {
       return sendError("unavailable");
     case "unknown":
       ngx.log(ngx.ERR, "purchase: sent to Redis, no answer (the order may have been taken): ", reply.error ?? "");
-      return sendErrorWithMessage("unavailable", UNKNOWN_MESSAGE, "unknown");
+      return sendErrorWithMessage("unavailable", UNKNOWN_MESSAGE, "unknown", ORDER_MAY_EXIST);
   }
 }
