@@ -255,6 +255,38 @@ describe("job leases (JOB_LEASE_MS, renewed by a heartbeat)", () => {
   });
 });
 
+describe("node-cron's messages", () => {
+  it("a run outliving its next ticks is said once, and its end counts the ticks skipped; nothing on the console", async () => {
+    const name = "stalled-run";
+    let finish: () => void = () => undefined;
+    let runs = 0;
+    const job: Job = { name, schedule: "* * * * * *", leaseMs: JOB_LEASE_MS, run: () => (runs++, new Promise<void>((r) => (finish = r))) };
+    const logger = recordingLogger();
+    const consoleWarn = jest.spyOn(console, "warn");
+    const scheduler = instance("stalled", [job], logger);
+    try {
+      scheduler.start();
+      await waitFor("the run to start", () => runs === 1, 5000);
+      const stillRunning = () => logger.lines.filter((l) => l.msg === "job still running at its next tick: ticks are skipped until it ends");
+      await waitFor("the next tick to find it running", () => stillRunning().length === 1, 5000);
+      await sleep(3000);
+      finish();
+      const ended = () => logger.lines.filter((l) => l.msg === "job's long run ended; its ticks meanwhile were skipped");
+      await waitFor("the run's end", () => ended().length === 1, 5000);
+      expect(stillRunning()).toHaveLength(1);
+      expect(stillRunning()[0]).toMatchObject({ level: "warn", obj: { job: name } });
+      expect(ended()[0]).toMatchObject({ level: "warn", obj: { job: name } });
+      expect((ended()[0]!.obj as { skipped: number }).skipped).toBeGreaterThanOrEqual(3);
+      expect(runs).toBe(1);
+      expect(consoleWarn.mock.calls.filter((c) => String(c[0]).includes("NODE-CRON"))).toEqual([]);
+    } finally {
+      finish();
+      await scheduler.stop();
+      consoleWarn.mockRestore();
+    }
+  });
+});
+
 describe("keep-sales-built", () => {
   async function runKeepBuilt(): Promise<void> {
     const repository = new SaleRepository(db.pool);

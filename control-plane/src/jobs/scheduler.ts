@@ -4,7 +4,7 @@
  * A run holds a short lease, renewed every third of it while the run lasts: an instance that
  * dies mid-run frees its job within one lease.
  */
-import cron, { type ScheduledTask } from "node-cron";
+import cron, { type Logger as CronLogger, type ScheduledTask } from "node-cron";
 import type { Logger } from "@flash-sale/node-common";
 import type { JobLock } from "./job-lock";
 
@@ -21,6 +21,8 @@ export type TickOutcome = "ran" | "failed" | "taken" | "busy";
 
 export class JobScheduler {
   private readonly tasks: ScheduledTask[] = [];
+  /** Each job's scheduled run in progress: when it started, and the ticks skipped meanwhile. */
+  private readonly scheduledRuns = new Map<string, { startedAt: number; skipped: number }>();
 
   constructor(
     private readonly jobs: readonly Job[],
@@ -35,12 +37,45 @@ export class JobScheduler {
   start(): void {
     for (const job of this.jobs) {
       // The scheduled time, not the time the callback fires, names the tick on every instance.
-      const task = cron.schedule(job.schedule, (ctx) => this.runTick(job, ctx.date.getTime()).then(() => undefined), {
+      const task = cron.schedule(job.schedule, (ctx) => this.runScheduled(job, ctx.date.getTime()), {
         name: job.name,
         noOverlap: true,
+        logger: this.cronLogger(job),
       });
       this.tasks.push(task);
     }
+  }
+
+  /** A scheduled tick; a run that outlived its next ticks says at its end how many it skipped. */
+  private async runScheduled(job: Job, tickMs: number): Promise<void> {
+    const run = { startedAt: Date.now(), skipped: 0 };
+    this.scheduledRuns.set(job.name, run);
+    try {
+      await this.runTick(job, tickMs);
+    } finally {
+      this.scheduledRuns.delete(job.name);
+      if (run.skipped > 0) this.logger.warn({ job: job.name, ms: Date.now() - run.startedAt, skipped: run.skipped }, "job's long run ended; its ticks meanwhile were skipped");
+    }
+  }
+
+  /**
+   * node-cron's own messages go to this logger with the job's name, not to the console. A tick
+   * skipped while the job's run goes on (a backend that stalls) is said once per run, not on
+   * every tick: node-cron would print a line a second per job.
+   */
+  private cronLogger(job: Job): CronLogger {
+    const fields = { job: job.name };
+    return {
+      debug: (message) => this.logger.debug(fields, `node-cron: ${String(message)}`),
+      info: (message) => this.logger.info(fields, `node-cron: ${message}`),
+      error: (message, err) => this.logger.error({ ...fields, err: err ?? message }, "node-cron failed"),
+      warn: (message) => {
+        const run = this.scheduledRuns.get(job.name);
+        if (run === undefined || !message.includes("overlap")) return this.logger.warn(fields, `node-cron: ${message}`);
+        run.skipped++;
+        if (run.skipped === 1) this.logger.warn({ ...fields, runningMs: Date.now() - run.startedAt }, "job still running at its next tick: ticks are skipped until it ends");
+      },
+    };
   }
 
   async stop(): Promise<void> {
