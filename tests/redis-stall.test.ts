@@ -9,33 +9,43 @@
  * answered 503 with nothing sold. Every request is answered within a bounded time, never held
  * for the stall. Afterwards the sale sells on without a rebuild (a stall loses no state), and
  * the count holds: every 202 survives, no id twice, every order without a 202 is a shopper's
- * told "may have been taken", exactly the stock sold once per shopper.
+ * told "may have been taken", exactly the stock sold once per shopper. An admin change made
+ * during the stall answers 503 "saved but not yet applied" within the control plane's Redis
+ * command timeout, not after the stall, and is applied once Redis goes on.
  */
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from "@flash-sale/node-common";
 import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { TestStack } from "./support/test-stack";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { scrape } from "./support/prometheus";
 import { MID_RUSH_PER_SECOND, Rush, tallyRush } from "./support/rush";
+import { request } from "./support/http";
+import { waitFor } from "./support/stream-fixtures";
 
 const STOCK = 2000;
-/** Eight times the shipped redis_timeout_ms (500). */
-const STALL_MS = 4000;
+/** Longer than the services' Redis command timeout (5 s as shipped), and 14 times the gateway's (500 ms). */
+const STALL_MS = 7000;
 /** The longest any purchase may wait: the timeout and a connect, with room for a loaded machine; far below the stall. */
 const ANSWER_BOUND_MS = 2000;
 
 let stack: TestStack | undefined;
 
+async function publicSale(gatewayUrl: string, id: string): Promise<{ status: string }> {
+  return (await request(`${gatewayUrl}/api/sales/${id}`)).json() as { status: string };
+}
+
 afterAll(async () => {
   expect(await stack?.stop()).toEqual({ code: 0, signal: null });
 });
 
-test("Redis frozen mid-rush past the gateway's timeout, then thawed: answered within the bound, no rebuild, every 202 kept, nothing sold untold", async () => {
+test("Redis frozen mid-rush past the gateway's timeout, then thawed: answered within the bound, no rebuild, every 202 kept, nothing sold untold, an admin change answered in time", async () => {
   stack = await TestStack.start({ name: "redis_stall", knobs: LOAD_TEST_KNOBS, persistentRedis: true, worker: {} });
   const { redisServer, redis, db, controlPlane, gateway } = stack;
   controlPlane.startJobs();
   const sale = await controlPlane.createSale({ id: "stall", stock: STOCK });
-  await waitForSale(gateway, sale.id);
+  const other = await controlPlane.createSale({ id: "stall-admin", stock: 10 });
+  for (const id of [sale.id, other.id]) await waitForSale(gateway, id);
   const fenceBefore = await redis.hget(saleKeys(sale.id).meta, "fence");
   const rowCount = async () => Number((await db.pool.query<{ n: string }>("SELECT count(*) AS n FROM orders WHERE sale_id = $1", [sale.id])).rows[0]!.n);
 
@@ -45,7 +55,9 @@ test("Redis frozen mid-rush past the gateway's timeout, then thawed: answered wi
   redisServer.freeze();
   const frozenAt = Date.now();
   const acceptedAtFreeze = rush.accepted.length;
+  const pause = controlPlane.admin("POST", `/admin/api/sales/${other.id}/pause`).then((answer) => ({ ...answer, ms: Date.now() - frozenAt }));
   await new Promise((r) => setTimeout(r, STALL_MS));
+  const pauseAnswer = await Promise.race([pause, "not answered during the stall"]);
   // 202s that arrived during the stall were answered before it (in flight at the SIGSTOP).
   const acceptedDuringStall = rush.accepted.filter((a) => a.at > frozenAt + ANSWER_BOUND_MS).length;
   const refusedDuringStall = [...rush.refused.values()].reduce((a, b) => a + b, 0);
@@ -54,6 +66,11 @@ test("Redis frozen mid-rush past the gateway's timeout, then thawed: answered wi
   const acceptedAtThaw = rush.accepted.length;
   await rush.until("selling again after the thaw", () => rush.accepted.length >= acceptedAtThaw + 100, 15_000);
   await rush.finished();
+
+  // The admin change: saved, said so within the command timeout, and applied after the thaw.
+  expect(pauseAnswer).toMatchObject({ status: 503, body: { error: "unavailable", message: expect.stringMatching(/^The pause is saved \(revision \d+\) but not yet applied/) } });
+  expect((pauseAnswer as { ms: number }).ms).toBeGreaterThanOrEqual(DEFAULT_REDIS_COMMAND_TIMEOUT_MS - 100);
+  await waitFor("the pause applied after the thaw", async () => (await publicSale(gateway.url, other.id)).status === "paused", 10_000);
 
   // Bounded answers: none waited out the stall, none was dropped, and every refusal was a 503.
   expect(acceptedDuringStall).toBe(0);
@@ -82,6 +99,6 @@ test("Redis frozen mid-rush past the gateway's timeout, then thawed: answered wi
   expect(tally.untold.every((o) => rush.maybeTaken.has(o.user))).toBe(true);
   console.log(
     `stall of ${STALL_MS} ms: ${rush.accepted.length} 202s; ${rush.maybeTaken.size} told "may have been taken", ${tally.untold.length} of them with an order; ` +
-      `${refusedDuringStall} refusals during the stall; slowest answer ${rush.slowestMs} ms`,
+      `${refusedDuringStall} refusals during the stall; slowest answer ${rush.slowestMs} ms; the admin pause answered 503 after ${(pauseAnswer as { ms: number }).ms} ms`,
   );
 }, 120_000);

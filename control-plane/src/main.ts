@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     "FS_DATABASE_URL",
     "FS_REDIS_URL",
     "FS_REDIS_CLUSTER_NODES",
+    "FS_REDIS_COMMAND_TIMEOUT_MS",
     "FS_ADMIN_TOKEN",
     "FS_ADMIN_PORT",
     "FS_ADMIN_HOST",
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   const pool = createPool(env.FS_DATABASE_URL);
   const applied = await migrate(pool);
   if (applied.length > 0) logger.info({ applied }, "migrations applied");
-  const redis = createRedis(env.FS_REDIS_URL, "control-plane", env.FS_REDIS_CLUSTER_NODES);
+  const redis = createRedis(env.FS_REDIS_URL, "control-plane", env.FS_REDIS_CLUSTER_NODES, env.FS_REDIS_COMMAND_TIMEOUT_MS);
   redis.on("error", (err: unknown) => logger.warn({ err }, "redis connection error"));
 
   const metrics = new ControlPlaneMetrics(redis, pool);

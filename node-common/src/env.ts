@@ -3,6 +3,7 @@
  * Each service reads what it needs; a bad or missing value stops it with a message naming it.
  */
 import { z } from "zod";
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from "./redis";
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positive = z.coerce.number().positive();
@@ -15,6 +16,8 @@ const schema = z.object({
     (v) => (v === "" ? undefined : v),
     z.string().regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, "must be host:port,host:port,…").optional(),
   ),
+  // How long the services wait for one Redis reply before the call fails (a stalled Redis).
+  FS_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(1).default(DEFAULT_REDIS_COMMAND_TIMEOUT_MS),
   FS_DATABASE_URL: z.string().startsWith("postgres"),
   FS_JWT_SECRET: z.string().min(32, "must be at least 32 characters"),
   FS_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters"),

@@ -1,6 +1,6 @@
 export { readEnv, ConfigError, type Env, type EnvName } from "./env";
 export { createLogger, type Logger } from "./logger";
-export { createRedis, type Redis } from "./redis";
+export { createRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, type Redis } from "./redis";
 export { RedisScript, type ScriptClient } from "./redis-script";
 export { createPool, type Pool, type PoolClient } from "./postgres";
 export { migrate, MIGRATIONS_DIR } from "./migrate";

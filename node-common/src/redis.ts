@@ -18,19 +18,27 @@ const CLIENT_OPTIONS = {
   lazyConnect: false,
 };
 
+/** FS_REDIS_COMMAND_TIMEOUT_MS as shipped: the services' bound on one command's reply. */
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 5000;
+
 /**
  * A client for FS_REDIS_URL, or, when `clusterNodes` (FS_REDIS_CLUSTER_NODES, "host:port,…")
  * is given, for the Redis Cluster those nodes belong to: ioredis then routes each command to
  * its slot's primary and follows MOVED/ASK and failovers.
+ *
+ * `commandTimeoutMs` bounds the wait for each reply, so a Redis that stalls (a frozen host)
+ * fails the call rather than holding it until Redis goes on. A command that timed out may
+ * still run later: the services only send commands that are idempotent or ordered by revision.
  */
-export function createRedis(url: string, name: string, clusterNodes?: string): Redis {
-  if (clusterNodes === undefined || clusterNodes === "") return new SingleRedis(url, { connectionName: name, ...CLIENT_OPTIONS });
+export function createRedis(url: string, name: string, clusterNodes?: string, commandTimeoutMs?: number): Redis {
+  const options = { connectionName: name, ...CLIENT_OPTIONS, ...(commandTimeoutMs === undefined ? {} : { commandTimeout: commandTimeoutMs }) };
+  if (clusterNodes === undefined || clusterNodes === "") return new SingleRedis(url, options);
   const nodes = clusterNodes.split(",").map((node) => {
     const colon = node.lastIndexOf(":");
     return { host: node.slice(0, colon), port: Number(node.slice(colon + 1)) };
   });
   return new Cluster(nodes, {
-    redisOptions: { connectionName: name, ...CLIENT_OPTIONS },
+    redisOptions: options,
     clusterRetryStrategy: CLIENT_OPTIONS.retryStrategy,
     enableOfflineQueue: true,
     // A failed primary is replaced within seconds: ask for the new map soon and often.

@@ -1,7 +1,7 @@
 /**
  * The order worker: drains every published sale's order stream into Postgres, and its status
  * change stream (paid, expired, failed) onto the orders rows.
- * Environment: FS_REDIS_URL (or FS_REDIS_CLUSTER_NODES), FS_DATABASE_URL, FS_WORKER_BATCH_SIZE, FS_WORKER_BLOCK_MS,
+ * Environment: FS_REDIS_URL (or FS_REDIS_CLUSTER_NODES), FS_REDIS_COMMAND_TIMEOUT_MS, FS_DATABASE_URL, FS_WORKER_BATCH_SIZE, FS_WORKER_BLOCK_MS,
  * FS_WORKER_CLAIM_IDLE_MS, FS_WORKER_BACKOFF_MAX_MS, FS_WORKER_MAX_DELIVERIES, FS_WORKER_NAME, FS_LOG_LEVEL
  * (and FS_WORKER_FAULT, for the crash tests only: see faults.ts).
  * SIGTERM/SIGINT: stop reading, finish the batches in hand (commit + ack), close connections, exit 0.
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   const env = readEnv([
     "FS_REDIS_URL",
     "FS_REDIS_CLUSTER_NODES",
+    "FS_REDIS_COMMAND_TIMEOUT_MS",
     "FS_DATABASE_URL",
     "FS_WORKER_BATCH_SIZE",
     "FS_WORKER_BLOCK_MS",
@@ -42,8 +43,9 @@ async function main(): Promise<void> {
   const consumer = env.FS_WORKER_NAME !== undefined && env.FS_WORKER_NAME !== "" ? env.FS_WORKER_NAME : os.hostname();
   const logger = createLogger("order-worker", env.FS_LOG_LEVEL).child({ consumer });
   // Two connections: reads block (XREADGROUP BLOCK) while the other confirms committed batches.
-  const readRedis = createRedis(env.FS_REDIS_URL, `order-worker:${consumer}:read`, env.FS_REDIS_CLUSTER_NODES);
-  const redis = createRedis(env.FS_REDIS_URL, `order-worker:${consumer}`, env.FS_REDIS_CLUSTER_NODES);
+  // A read's timeout comes on top of its block, so that only a Redis that stalls fails it.
+  const readRedis = createRedis(env.FS_REDIS_URL, `order-worker:${consumer}:read`, env.FS_REDIS_CLUSTER_NODES, env.FS_REDIS_COMMAND_TIMEOUT_MS + env.FS_WORKER_BLOCK_MS);
+  const redis = createRedis(env.FS_REDIS_URL, `order-worker:${consumer}`, env.FS_REDIS_CLUSTER_NODES, env.FS_REDIS_COMMAND_TIMEOUT_MS);
   for (const r of [readRedis, redis]) {
     // Failed commands are retried and logged by the worker; this only keeps ioredis quiet.
     r.on("error", (err: unknown) => logger.debug({ error: describeError(err) }, "redis connection error"));

@@ -1,6 +1,6 @@
 /** The real control plane (Express admin API) in-process on a free port, for publishing sales in tests. */
 import type { Server } from "node:http";
-import { createLogger, createRedis, type Pool, type Redis } from "@flash-sale/node-common";
+import { createLogger, createRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, type Pool, type Redis } from "@flash-sale/node-common";
 import { createAdminApp } from "../../control-plane/src/app";
 import { saleJobs } from "../../control-plane/src/jobs/sale-jobs";
 import { ControlPlaneMetrics } from "../../control-plane/src/metrics";
@@ -53,9 +53,9 @@ export class ControlPlane {
     private readonly metrics: ControlPlaneMetrics,
   ) {}
 
-  /** `clusterNodes`: on this Redis Cluster (FS_REDIS_CLUSTER_NODES) instead of redisUrl's Redis. */
+  /** `clusterNodes`: on this Redis Cluster (FS_REDIS_CLUSTER_NODES) instead of redisUrl's Redis. Redis commands time out as the service's do by default. */
   static async start(pool: Pool, redisUrl: string, gatewayMetricsUrl = NO_GATEWAY_METRICS, clusterNodes?: string): Promise<ControlPlane> {
-    const redis = createRedis(redisUrl, "control-plane-test", clusterNodes);
+    const redis = createRedis(redisUrl, "control-plane-test", clusterNodes, DEFAULT_REDIS_COMMAND_TIMEOUT_MS);
     const metrics = new ControlPlaneMetrics(redis, pool);
     const app = createAdminApp({
       metrics,
