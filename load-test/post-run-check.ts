@@ -1,7 +1,8 @@
 /**
  * After a load run: counts the sale's orders in Postgres against its stock and against what
- * Redis accepted (and, given a k6 summary, what k6 saw accepted), once the order worker has
- * drained. Exits 0 when the sale balances, 1 on oversell, duplicates or loss, 2 on bad usage.
+ * Redis accepted (and, given a k6 summary, what k6 saw accepted and what it was told may have
+ * been taken), once the order worker has drained. Exits 0 when the sale balances, 1 on oversell,
+ * duplicates, loss or an order nobody was told of, 2 on bad usage.
  *
  *   FS_DATABASE_URL=… FS_REDIS_URL=… npx tsx load-test/post-run-check.ts --sale demo
  *     [--k6-summary summary.json] [--drain-timeout SECONDS]
@@ -66,7 +67,7 @@ async function count(pool: Pool, redis: Redis, saleId: string): Promise<Counts> 
 }
 
 /** What is wrong with the sale, in words; empty when it balances. */
-function problems(c: Counts, k6Accepted: number | undefined): string[] {
+function problems(c: Counts, k6: K6Counts | undefined): string[] {
   const found: string[] = [];
   if (c.units > c.stock) found.push(`oversell: ${c.units} units in Postgres, stock ${c.stock}`);
   if (c.sold > c.stock || c.left < 0) found.push(`oversell in Redis: sold ${c.sold}, left ${c.left}, stock ${c.stock}`);
@@ -75,14 +76,23 @@ function problems(c: Counts, k6Accepted: number | undefined): string[] {
   if (c.repeatedOrderNos > 0) found.push(`duplicates: ${c.repeatedOrderNos} order number(s) written twice`);
   if (c.rows < c.accepted) found.push(`loss: ${c.accepted - c.rows} order(s) accepted in Redis are not in Postgres`);
   if (c.rows > c.accepted) found.push(`${c.rows - c.accepted} order(s) in Postgres that Redis never accepted`);
-  if (k6Accepted !== undefined && c.rows < k6Accepted) found.push(`loss: k6 saw ${k6Accepted} accepted, Postgres holds ${c.rows}`);
+  if (k6 !== undefined && c.rows < k6.accepted) found.push(`loss: k6 saw ${k6.accepted} accepted, Postgres holds ${c.rows}`);
+  if (k6 !== undefined && c.rows > k6.accepted + k6.uncertain) {
+    found.push(`untold: ${c.rows - k6.accepted - k6.uncertain} order(s) in Postgres that k6 was never told of (${k6.accepted} answered 202, ${k6.uncertain} may have been taken)`);
+  }
   return found;
 }
 
-/** orders_accepted from `k6 run --summary-export=FILE`. */
-function k6AcceptedFrom(file: string): number {
+/** What k6 was told: 202s, and answers that may hide an order (load-test/k6/lib/purchase.ts). */
+interface K6Counts {
+  accepted: number;
+  uncertain: number;
+}
+
+/** orders_accepted and orders_uncertain from `k6 run --summary-export=FILE`. */
+function k6CountsFrom(file: string): K6Counts {
   const summary = JSON.parse(readFileSync(file, "utf8")) as { metrics?: Record<string, { count?: number }> };
-  return summary.metrics?.orders_accepted?.count ?? 0;
+  return { accepted: summary.metrics?.orders_accepted?.count ?? 0, uncertain: summary.metrics?.orders_uncertain?.count ?? 0 };
 }
 
 async function main(): Promise<number> {
@@ -94,7 +104,7 @@ async function main(): Promise<number> {
     console.error("usage: FS_DATABASE_URL=… FS_REDIS_URL=… post-run-check.ts --sale ID [--k6-summary FILE] [--drain-timeout SECONDS]");
     return 2;
   }
-  const k6Accepted = values["k6-summary"] === undefined ? undefined : k6AcceptedFrom(values["k6-summary"]);
+  const k6 = values["k6-summary"] === undefined ? undefined : k6CountsFrom(values["k6-summary"]);
   const pool = createPool(databaseUrl, 1);
   const redis = createRedis(process.env.FS_REDIS_URL ?? "redis://127.0.0.1:6379/0", "post-run-check", process.env.FS_REDIS_CLUSTER_NODES);
   try {
@@ -105,8 +115,8 @@ async function main(): Promise<number> {
       await new Promise((r) => setTimeout(r, 500));
       c = await count(pool, redis, values.sale);
     }
-    console.log(JSON.stringify({ sale: values.sale, ...c, k6Accepted }, null, 2));
-    const found = problems(c, k6Accepted);
+    console.log(JSON.stringify({ sale: values.sale, ...c, k6Accepted: k6?.accepted, k6Uncertain: k6?.uncertain }, null, 2));
+    const found = problems(c, k6);
     for (const p of found) console.error(`FAIL ${p}`);
     if (found.length === 0) console.log(`OK: ${c.rows} orders, ${c.units} of ${c.stock} units, no duplicates, nothing lost`);
     return found.length === 0 ? 0 : 1;

@@ -90,7 +90,7 @@ test("scenario-from-sale turns a sale's config into a spike that peaks at its op
   expect(missing.stderr).toContain("404");
 }, 20_000);
 
-test("post-run check: a counted sale passes; a lost order fails it, and so does a second unit for one shopper (duplicate, oversell)", async () => {
+test("post-run check: a counted sale passes; a lost order fails it, so does one k6 was never told of, and a second unit for one shopper (duplicate, oversell)", async () => {
   const gateway = await Gateway.start({ redisUrl: redisServer.url(), knobs: LOAD_TEST_KNOBS });
   const worker: WorkerProcess = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "post-run-check" });
   const units = 20;
@@ -113,6 +113,15 @@ test("post-run check: a counted sale passes; a lost order fails it, and so does 
     expect(balanced.stderr).toBe("");
     expect(balanced.stdout).toContain(`OK: ${units} orders`);
     expect(balanced.code).toBe(0);
+
+    // k6 saw one 202 fewer: an order nobody was told of fails it, unless k6 was told it may have been taken.
+    writeFileSync(summary, JSON.stringify({ metrics: { orders_accepted: { count: units - 1 } } }));
+    const untold = await check();
+    expect(untold.code).toBe(1);
+    expect(untold.stderr).toContain(`untold: 1 order(s) in Postgres that k6 was never told of (${units - 1} answered 202, 0 may have been taken)`);
+    writeFileSync(summary, JSON.stringify({ metrics: { orders_accepted: { count: units - 1 }, orders_uncertain: { count: 1 } } }));
+    expect((await check()).code).toBe(0);
+    writeFileSync(summary, JSON.stringify({ metrics: { orders_accepted: { count: units } } }));
 
     // A lost order: accepted (Redis, k6) but not in Postgres.
     const { rows } = await db.pool.query<{ order_id: string; user_id: string; order_no: string }>(

@@ -7,6 +7,11 @@ import type { SaleScenario } from "./scenario.ts";
 
 /** 202s: must never exceed the sale's stock (a threshold of the spike). */
 export const ordersAccepted = new Counter("orders_accepted");
+/**
+ * Answers that may hide an order: no answer at all, or a 503 with orderMayExist (README, "What a
+ * 202 guarantees"). Postgres may hold up to this many orders more than orders_accepted.
+ */
+export const ordersUncertain = new Counter("orders_uncertain");
 /** Share of answers that are 5xx or no answer at all. */
 export const serverErrors = new Rate("server_errors");
 
@@ -31,6 +36,7 @@ export function purchaseAs(s: SaleScenario, userId: string, secret: string): Pur
     res.status === 503 && typeof res.body === "string" && (res.body.includes('"sale_paused"') || res.body.includes('"sale_busy"'));
   serverErrors.add(res.status === 0 || (res.status >= 500 && !retryLater));
   check(res, { "answer from the contract": (r) => CONTRACT_STATUSES.includes(r.status) });
+  if (res.status === 0 || (res.status === 503 && typeof res.body === "string" && res.body.includes('"orderMayExist":true'))) ordersUncertain.add(1);
   let orderId: string | undefined;
   if (res.status === 202) {
     ordersAccepted.add(1);
