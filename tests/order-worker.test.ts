@@ -2,7 +2,7 @@
  * The order worker against a real Redis (private) and Postgres (a test database): streams are
  * filled by the gateway's own purchase script, the worker runs as a child process.
  */
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import path from "node:path";
 import { RedisScript } from "@flash-sale/node-common";
 import { CONFIRM_CHUNK, ORDER_COST } from "../order-worker/src/order-confirmer";
@@ -45,6 +45,34 @@ test("drains every accepted order exactly once, confirms it, and exits 0 on SIGT
 
   expect(await w.stop()).toEqual({ code: 0, signal: null });
   expect(w.logs.map((l) => l.msg)).toContain("stopped");
+});
+
+test("a batch held by a slow Postgres past the claim idle time is not claimed back by its own worker: written once", async () => {
+  const sale = { id: "slow-pg", stock: 100, perUserLimit: 1 };
+  await publishSale(bench.db.pool, bench.redis, sale);
+  const w = bench.worker("w-slow-pg");
+  // Postgres holds every insert into orders until the lock goes: 6 claim idle times (500 ms).
+  const locker = await bench.db.pool.connect();
+  let orders: AcceptedOrder[] = [];
+  try {
+    await locker.query("BEGIN");
+    await locker.query("LOCK TABLE orders IN SHARE ROW EXCLUSIVE MODE");
+    orders = await buyAll(bench.redis, sale.id, users("slow", 30), sale.perUserLimit);
+    // Delivered to the worker (its group may not exist yet: the worker creates it).
+    const pending = () => bench.redis.xpending(saleKeys(sale.id).stream, ORDER_CONSUMER_GROUP).then((p) => Number(p[0]), () => 0);
+    await waitFor("the batch read", async () => (await pending()) === 30);
+    await new Promise((r) => setTimeout(r, 3000));
+  } finally {
+    await locker.query("COMMIT");
+    locker.release();
+  }
+  await waitFor("the drain", () => bench.drained(orders));
+  expect(await drainState(bench.db.pool, bench.redis, orders)).toEqual(drainedState(orders));
+  // No claim round while the batch is held; one that raced that check leaves what it took to the batch.
+  const entriesOf = (msg: string) => w.logs.filter((l) => l.msg === msg).reduce((n, l) => n + Number(l.entries), 0);
+  expect(entriesOf("claimed entries already in hand: left to their batch")).toBe(entriesOf("claimed entries left pending too long"));
+  expect(w.logs.map((l) => l.msg)).not.toContain("redelivered orders already in Postgres: skipped");
+  expect(await w.stop()).toEqual({ code: 0, signal: null });
 });
 
 test("SIGTERM with a backlog: the batch in hand is committed and acknowledged, then exit 0", async () => {

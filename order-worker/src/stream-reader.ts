@@ -55,7 +55,12 @@ export class StreamReader {
     this.refreshDueAt = 0;
   }
 
-  async next(): Promise<RawEntry[]> {
+  /**
+   * `heldForMs`: how long the oldest batch this consumer still has in hand was read ago. While it
+   * is past the claim idle time, no claim round runs: it would take that batch's own entries
+   * back (counting a delivery each time) and write them a second time alongside.
+   */
+  async next(heldForMs = 0): Promise<RawEntry[]> {
     const now = Date.now();
     if (now >= this.refreshDueAt) await this.refresh();
     if (this.streams.size === 0) {
@@ -63,11 +68,13 @@ export class StreamReader {
       return [];
     }
     if (this.ownPending.size > 0) return this.readOwnPending();
-    if (this.claimCursors.size === 0 && now >= this.claimDueAt) {
-      for (const stream of this.streams.keys()) this.claimCursors.set(stream, "0-0");
-      this.claimDueAt = now + Math.max(this.opts.claimIdleMs, MIN_CLAIM_INTERVAL_MS);
+    if (heldForMs < this.opts.claimIdleMs) {
+      if (this.claimCursors.size === 0 && now >= this.claimDueAt) {
+        for (const stream of this.streams.keys()) this.claimCursors.set(stream, "0-0");
+        this.claimDueAt = now + Math.max(this.opts.claimIdleMs, MIN_CLAIM_INTERVAL_MS);
+      }
+      if (this.claimCursors.size > 0) return this.claimIdle();
     }
-    if (this.claimCursors.size > 0) return this.claimIdle();
     return this.readNew();
   }
 

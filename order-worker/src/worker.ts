@@ -85,18 +85,29 @@ export class OrderWorker {
   }
 
   private async run(): Promise<void> {
-    const inFlight = new Set<Promise<void>>();
+    /** Batches in hand, with when the read that brought each was sent (performance.now()). */
+    const inFlight = new Map<Promise<void>, number>();
+    /** Their entries: a claim that races the check in read() may bring one back, never to be written twice. */
+    const inHand = new Set<string>();
     for (;;) {
-      const entries = await this.read();
-      if (entries === undefined) break;
+      const readAt = performance.now();
+      const read = await this.read(Math.min(...inFlight.values()));
+      if (read === undefined) break;
+      const entries = read.filter((e) => !inHand.has(entryKey(e)));
+      if (entries.length < read.length) this.parts.logger.info({ entries: read.length - entries.length }, "claimed entries already in hand: left to their batch");
       if (entries.length === 0 && !this.waitingDue()) continue;
+      const keys = entries.map(entryKey);
+      for (const k of keys) inHand.add(k);
       const batch: Promise<void> = this.write(entries)
         .then((committed) => committed && this.confirm(committed))
-        .finally(() => inFlight.delete(batch));
-      inFlight.add(batch);
-      if (inFlight.size >= BATCHES_IN_FLIGHT) await Promise.race(inFlight);
+        .finally(() => {
+          inFlight.delete(batch);
+          for (const k of keys) inHand.delete(k);
+        });
+      inFlight.set(batch, readAt);
+      if (inFlight.size >= BATCHES_IN_FLIGHT) await Promise.race(inFlight.keys());
     }
-    await Promise.all(inFlight);
+    await Promise.all(inFlight.keys());
   }
 
   /** Whether an empty read should try the waiting status changes again: another worker may have committed their orders. */
@@ -104,13 +115,16 @@ export class OrderWorker {
     return this.waiting.size > 0 && performance.now() - this.waitingTriedAt >= WAITING_RETRY_MS;
   }
 
-  /** The next batch (maybe empty), or undefined once stopping. */
-  private async read(): Promise<RawEntry[] | undefined> {
+  /**
+   * The next batch (maybe empty), or undefined once stopping. `heldSince`: when the oldest batch
+   * in hand was read (Infinity: none), so that the reader claims no entry of its own.
+   */
+  private async read(heldSince: number): Promise<RawEntry[] | undefined> {
     if (this.stopping.signal.aborted) return undefined;
     const { reader } = this.parts;
     const read = await withRetry(async () => {
       try {
-        return await reader.next();
+        return await reader.next(performance.now() - heldSince);
       } catch (err) {
         reader.invalidate();
         throw err;
@@ -257,6 +271,11 @@ export class OrderWorker {
       "batch drained",
     );
   }
+}
+
+/** An entry's identity across the sales' streams. */
+function entryKey(e: RawEntry): string {
+  return `${e.saleId} ${e.bucket ?? 0} ${e.source} ${e.id}`;
 }
 
 /** Per sale (per stock bucket): the committed orders to confirm, and every entry of its two streams to acknowledge. */
