@@ -28,7 +28,8 @@ export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 5000;
  *
  * `commandTimeoutMs` bounds the wait for each reply, so a Redis that stalls (a frozen host)
  * fails the call rather than holding it until Redis goes on. A command that timed out may
- * still run later: the services only send commands that are idempotent or ordered by revision.
+ * still run later, which leaves what a service killed right after sending it would: the
+ * services recover from that (changes ordered by revision, repeats harmless, leases expire).
  */
 export function createRedis(url: string, name: string, clusterNodes?: string, commandTimeoutMs?: number): Redis {
   const options = { connectionName: name, ...CLIENT_OPTIONS, ...(commandTimeoutMs === undefined ? {} : { commandTimeout: commandTimeoutMs }) };
