@@ -24,16 +24,11 @@ import { TestStack } from "./support/test-stack";
 import { countSale, waitForRows } from "./support/counts";
 import { purchase, request } from "./support/http";
 import { signToken } from "./support/tokens";
-import { Rush, type Accepted } from "./support/rush";
+import { MID_RUSH_PER_SECOND, Rush, type Accepted } from "./support/rush";
 import { redisRunId, waitFor } from "./support/stream-fixtures";
 
+/** At MID_RUSH_PER_SECOND it lasts 7.5 s, far longer than the steps up to the SIGKILL wait (a few hundred 202s, two drains, 0.7 s). */
 const STOCK = 3000;
-/**
- * The rush's pace before the crash. At this pace the stock would last 7.5 s, far longer than
- * the steps up to the SIGKILL wait (a few hundred 202s, two drains, 0.7 s), so the crash is
- * mid-rush on a machine of any speed; unpaced, a fast one sold all 3000 first.
- */
-const RUSH_PER_SECOND = 400;
 /** How long before the SIGKILL the everysec copy is taken: within the second everysec may lose. */
 const EVERYSEC_COPY_BEFORE_KILL_MS = 700;
 
@@ -63,7 +58,7 @@ async function crashMidRush(appendfsync: AppendFsync): Promise<CrashOutcome> {
   const rowCount = async () => Number((await db.pool.query<{ n: string }>("SELECT count(*) AS n FROM orders WHERE sale_id = $1", [sale.id])).rows[0]!.n);
 
   let worker = stack.startWorker();
-  const rush = new Rush(gateway.url, sale.id, "shopper", 8, { perSecond: RUSH_PER_SECOND }).start();
+  const rush = new Rush(gateway.url, sale.id, "shopper", 8, { perSecond: MID_RUSH_PER_SECOND }).start();
   await rush.until("a first part sold and drained", async () => rush.accepted.length >= 300 && (await rowCount()) >= 100);
 
   const copy = mkdtempSync(path.join(tmpdir(), "fs-aof-copy-"));

@@ -69,12 +69,14 @@ export interface PurchaseAttempt {
   error?: string;
   message?: string;
   orderId?: string;
+  /** A 503 that says the order may exist (orderMayExist). */
+  orderMayExist?: boolean;
 }
 
 /** One unit bought by `user` (with a token signed for them), timed. */
 export async function attemptPurchase(gatewayUrl: string, saleId: string, user: string): Promise<PurchaseAttempt> {
   const sentAt = Date.now();
   const res = await purchase(gatewayUrl, saleId, signToken(user));
-  const { orderId, error, message } = res.json() as { orderId?: string; error?: string; message?: string };
-  return { user, sentAt, at: Date.now(), status: res.status, orderId, error, message };
+  const { orderId, error, message, orderMayExist } = res.json() as { orderId?: string; error?: string; message?: string; orderMayExist?: boolean };
+  return { user, sentAt, at: Date.now(), status: res.status, orderId, error, message, orderMayExist };
 }

@@ -21,8 +21,9 @@ export interface Accepted {
 }
 
 /**
- * A pace for a fault test's rush: a sale of 2,000 units lasts 5 s at it, so a fault injected after
- * a few hundred 202s comes mid-rush on a machine of any speed (unpaced, a fast one sells out first).
+ * A pace for a fault test's rush: a sale of 2,000–3,000 units lasts 5–7.5 s at it, so a fault
+ * injected after a few hundred 202s comes mid-rush on a machine of any speed (unpaced, a fast one
+ * sells out first).
  */
 export const MID_RUSH_PER_SECOND = 400;
 
