@@ -5,12 +5,15 @@
  * repair; then the first rush's shoppers retry, and a third rush buys the rest. Counted: no order id reused, every first-rush shopper
  * sees their own order again (the builder restores it from Postgres) and is refused a second
  * unit, the rest of the stock sells (exactly `stock` units), Postgres rows = units sold, and the
- * repair is counted in the control plane's /metrics and audited.
+ * repair is counted in the control plane's /metrics and audited. And the gateway never forgets a
+ * sale Redis lost: while another sale is published before the rebuild, the lost one answers 503
+ * (held, nothing sold), never 404, until it is rebuilt; a sale deleted through the admin API,
+ * also during the loss, is forgotten (404).
  */
 import type { Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
-import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
+import { afterConfigSync, LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
 import type { TestDatabase } from "./support/test-database";
 import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
@@ -80,6 +83,8 @@ async function loseStateMidSale(saleId: string, lose: () => Promise<unknown>): P
   const second = new Rush(gateway.url, saleId, `${saleId}-second`, 2, { maxAccepted: SECOND_RUSH_UNITS }).start();
   await second.until("sales again after the repair", () => second.accepted.length >= SECOND_RUSH_UNITS);
   await second.stop();
+  // Held until repaired: 503, never 404.
+  expect(second.refused.has(404)).toBe(false);
   // Units are left: a first-rush shopper is refused for the limit, not for the stock.
   await Promise.all(before.map((a) => buyAgain(saleId, a.user)));
   const third = new Rush(gateway.url, saleId, `${saleId}-third`).start();
@@ -125,4 +130,74 @@ test("all of a sale's keys deleted after part sold → held, rebuilt from Postgr
 
 test("FLUSHALL after part sold → held, rebuilt and published again; no id reused, no second unit, the rest sells", async () => {
   await loseStateMidSale("flushed", () => redis.flushall());
+});
+
+/** Scheduled an hour from now, so that it may be deleted. */
+function upcoming(id: string) {
+  const now = Date.now();
+  return { id, stock: 10, startsAt: new Date(now + 3_600_000).toISOString(), endsAt: new Date(now + 7_200_000).toISOString() };
+}
+
+async function saleViewStatus(saleId: string): Promise<number> {
+  return (await request(`${gateway.url}/api/sales/${saleId}`)).status;
+}
+
+test("a sale deleted through the admin API is forgotten by the gateway (404)", async () => {
+  await controlPlane.createSale(upcoming("withdrawn"));
+  await waitForSale(gateway, "withdrawn");
+  expect((await controlPlane.admin("DELETE", "/admin/api/sales/withdrawn")).status).toBe(204);
+  await waitFor("the deleted sale forgotten", async () => (await saleViewStatus("withdrawn")) === 404);
+  const res = await purchase(gateway.url, "withdrawn", signToken("withdrawn-shopper"));
+  expect([res.status, res.json().error]).toEqual([404, "sale_not_found"]);
+});
+
+test("FLUSHALL, then another sale published before the rebuild: the live sale answers 503 (never 404) until it is rebuilt; a sale deleted meanwhile 404s", async () => {
+  const saleId = "never-forgotten";
+  await controlPlane.createSale({ id: saleId, stock: STOCK });
+  await controlPlane.createSale(upcoming("deleted-while-lost"));
+  await waitForSale(gateway, saleId);
+  await waitForSale(gateway, "deleted-while-lost");
+  const first = new Rush(gateway.url, saleId, `${saleId}-first`, 4, { maxAccepted: 40 }).start();
+  await first.until("part of the stock sold", () => first.accepted.length >= 40);
+  await first.stop();
+  await waitForRows(db.pool, saleId, first.accepted.length);
+
+  // Nothing rebuilds the sale until the jobs run again.
+  await controlPlane.stopJobs();
+  await redis.flushall();
+  const second = new Rush(gateway.url, saleId, `${saleId}-second`, 2, { maxAccepted: SECOND_RUSH_UNITS }).start();
+  try {
+    // A new config counter: its first version is below the one the gateway knew, and it has one sale only.
+    await controlPlane.createSale({ id: "published-after-loss", stock: 10 });
+    await waitForSale(gateway, "published-after-loss");
+    await afterConfigSync();
+    const held = await purchase(gateway.url, saleId, signToken(`${saleId}-probe`));
+    expect([held.status, held.headers["retry-after"], held.json().error, held.json().orderMayExist]).toEqual([503, "2", "unavailable", undefined]);
+    expect(await saleViewStatus(saleId)).toBe(503);
+
+    // A withdrawal during the loss is told apart from the loss.
+    expect((await controlPlane.admin("DELETE", "/admin/api/sales/deleted-while-lost")).status).toBe(204);
+    await waitFor("the deleted sale forgotten", async () => (await saleViewStatus("deleted-while-lost")) === 404);
+    expect(await saleViewStatus(saleId)).toBe(503);
+    expect(second.accepted).toEqual([]);
+  } catch (err) {
+    await second.stop();
+    throw err;
+  } finally {
+    controlPlane.startJobs();
+  }
+  await second.until("sales again after the rebuild", () => second.accepted.length >= SECOND_RUSH_UNITS);
+  await second.stop();
+
+  // Only 503s before the rebuild: no 404 at any moment, nothing that may have sold.
+  expect([...second.refused.keys()]).toEqual([503]);
+  expect([second.maybeTaken.size, second.dropped.size]).toEqual([0, 0]);
+  const gatewayMetrics = await scrape(gateway.metricsUrl);
+  expect(gatewayMetrics.value("fs_gateway_requests_total", { route: "purchase", sale: saleId, outcome: "held" })).toBeGreaterThan(0);
+  // Every 202 kept, each order id once, and no order without one.
+  const all = [...first.accepted, ...second.accepted];
+  expect(new Set(all.map((a) => a.orderId)).size).toBe(all.length);
+  await waitForRows(db.pool, saleId, all.length);
+  const { rows } = await db.pool.query<{ order_id: string; user_id: string }>("SELECT order_id, user_id FROM orders WHERE sale_id = $1", [saleId]);
+  expect(new Map(rows.map((r) => [r.order_id, r.user_id]))).toEqual(new Map(all.map((a) => [a.orderId, a.user])));
 });

@@ -13,6 +13,7 @@ interface RestyRedis {
   incr(key: string): LuaMultiReturn<[number | undefined, string | undefined]>;
   info(section: string): LuaMultiReturn<[string | undefined | false, string | undefined]>;
   get(key: string): LuaMultiReturn<[string | NgxNull | undefined | false, string | undefined]>;
+  mget(...keys: string[]): LuaMultiReturn<[(string | NgxNull)[] | undefined | false, string | undefined]>;
   hget(key: string, field: string): LuaMultiReturn<[string | NgxNull | undefined | false, string | undefined]>;
   hgetall(key: string): LuaMultiReturn<[string[] | undefined | false, string | undefined]>;
   hmget(key: string, ...fields: string[]): LuaMultiReturn<[(string | NgxNull)[] | undefined | false, string | undefined]>;

@@ -85,6 +85,11 @@ export class ControlPlane {
     this.jobs.start();
   }
 
+  /** Stops the scheduled jobs (startJobs starts them again): nothing rebuilds a sale meanwhile. */
+  async stopJobs(): Promise<void> {
+    await this.jobs?.stop();
+  }
+
   /** Creates and publishes a sale; open now for an hour unless the input says otherwise. */
   async createSale(input: SaleInput): Promise<{ id: string; [field: string]: unknown }> {
     const now = Date.now();

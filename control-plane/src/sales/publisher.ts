@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Redis } from "@flash-sale/node-common";
-import { bucketKeysOf, CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY } from "@flash-sale/gateway-lua/core/keys";
+import { bucketKeysOf, CONFIG_EPOCH_KEY, CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, SALE_WITHDRAWALS_KEY } from "@flash-sale/gateway-lua/core/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/core/sale";
 import { pickValues, PUBLISHED_NAMES } from "./fields";
 import type { LockedSale, Sale, SaleRepository } from "./repository";
@@ -18,6 +18,9 @@ import { buildReason, readBuildState, type BuildReason, type SaleBuilder } from 
 
 // Two levels up from both src/sales (ts-jest) and build/sales (node).
 const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");
+
+/** KEYS of publish-config.lua and unpublish-config.lua. */
+const CONFIG_KEYS = [CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, CONFIG_EPOCH_KEY, SALE_WITHDRAWALS_KEY];
 
 /** What the sale's own keys answered (apply-sale.lua). */
 export type KeysApplied =
@@ -84,7 +87,7 @@ export class SalePublisher {
     const built = await this.ensureBuilt(locked);
     const keys = await this.applyKeys(sale);
     afterSaleKeys();
-    const reply = await this.redis.eval(this.publishScript, 2, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, sale.id, JSON.stringify(record));
+    const reply = await this.redis.eval(this.publishScript, CONFIG_KEYS.length, ...CONFIG_KEYS, sale.id, JSON.stringify(record));
     if (!Array.isArray(reply) || typeof reply[1] !== "number") throw new Error(`publish-config.lua answered ${JSON.stringify(reply)}`);
     const version = reply[1] as number;
     await this.repository.recordPublishedVersion(sale.id, version, locked.db);
@@ -159,6 +162,6 @@ export class SalePublisher {
 
   /** Withdraws a sale's config record from the gateways (a new config version). */
   async withdrawConfig(saleId: string): Promise<void> {
-    await this.redis.eval(this.unpublishScript, 2, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleId);
+    await this.redis.eval(this.unpublishScript, CONFIG_KEYS.length, ...CONFIG_KEYS, saleId);
   }
 }

@@ -1,11 +1,23 @@
 /**
  * Sale configs as published by the control plane, cached in each nginx worker and kept in
- * step with Redis by a timer: it polls the config version and reloads the records when it
- * changes (no nginx reload), and reads each sale's units left for the public view.
+ * step with Redis by a timer: it polls the config version and epoch and reloads the records
+ * when either changes (no nginx reload), and reads each sale's units left for the public view.
  * While Redis is unreachable the last known configs stay in force.
+ *
+ * A sale is forgotten (404) only when it was withdrawn: unpublish-config.lua records each
+ * withdrawal in SALE_WITHDRAWALS_KEY. A record gone without one was lost by Redis (emptied,
+ * restarted from less, a replica promoted without it, the keys deleted): the sale is held, each
+ * of its calls answered 503, until the control plane has rebuilt it and published it again. The
+ * version alone cannot tell the two apart: after a loss the control plane republishes the sales
+ * one by one from a new counter, which soon passes the number a gateway knew while some sales
+ * are still to come.
+ *
+ * Known race: a withdrawal that Redis loses before this worker has synced it (a delete, then
+ * FLUSHALL within one sync period) leaves the sale held rather than forgotten: 503, nothing
+ * sold, until nginx restarts (the control plane never publishes a deleted sale again).
  */
 import { keySlot, parseRedirect } from "../core/cluster";
-import { bucketKeysOf, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, type SaleKeys } from "../core/keys";
+import { bucketKeysOf, CONFIG_EPOCH_KEY, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, SALE_WITHDRAWALS_KEY, type SaleKeys } from "../core/keys";
 import { bucketOfUser } from "../core/buckets";
 import { parsePublishedSale, type PublishedSale } from "../core/sale";
 import { gcraPolicy, type GcraPolicy } from "../core/gcra";
@@ -47,11 +59,16 @@ export interface CachedSale extends Omit<CachedBucket, "approxLeft"> {
   userPolicy: GcraPolicy;
   /** Units left as last read from Redis (over all buckets); undefined until read. */
   approxLeft: number | undefined;
+  /** Redis lost its record, not withdrawn: its calls answer 503 until it is published again. */
+  held: boolean;
 }
 
 let sales = new LuaTable<string, CachedSale>();
 let saleIds: string[] = [];
-let knownVersion: string | undefined;
+/** Each cached sale's record as published (JSON); a held sale's is the last one seen. */
+let records = new LuaTable<string, string>();
+/** The config version and epoch last synced; undefined until the first sync. */
+let knownStamp: string | undefined;
 
 export function cachedSale(saleId: string): CachedSale | undefined {
   return sales.get(saleId);
@@ -59,7 +76,7 @@ export function cachedSale(saleId: string): CachedSale | undefined {
 
 /** False until this worker has synced the configs once: an unknown sale may then exist. */
 export function configsKnown(): boolean {
-  return knownVersion !== undefined;
+  return knownStamp !== undefined;
 }
 
 /** Every cached sale, in a new array the caller may sort. */
@@ -74,7 +91,7 @@ export function shopperBucket(c: CachedSale, userId: string): CachedBucket {
   return c.buckets.length === 1 ? (c.buckets[0] as CachedBucket) : (c.buckets[bucketOfUser(userId, c.buckets.length)] as CachedBucket);
 }
 
-function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): CachedSale {
+function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined, held: boolean): CachedSale {
   const all = bucketKeysOf(sale.id, sale.stockBuckets);
   const queueKeys = queueKeysOf(sale.id);
   const buckets: CachedBucket[] = [];
@@ -103,18 +120,32 @@ function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined): Cach
     queueTickKeys: queueKeys.tick,
     userPolicy: gcraPolicy(sale.limits.userRatePerSecond, sale.limits.userBurst),
     approxLeft: previous?.approxLeft,
+    held,
   };
+}
+
+/** A record as the gateway read it, and whether Redis lost it (the last one seen). */
+interface Published {
+  sale: PublishedSale;
+  json: string;
+  held: boolean;
 }
 
 /**
  * The configs last synced, kept in the flags dict (shared dicts outlive a reload) so that the
  * workers a reload starts serve every live sale from their first request, not 404 until
- * their first sync. JSON: {"version": …, "configs": [id, json, id, json, …]}.
+ * their first sync, and hold the sales held. JSON: {"stamp": …, "configs": [id, json, …], "held": [id, …]}.
  */
 const SNAPSHOT_KEY = "cfg:snapshot";
 
-function saveSnapshot(version: string, flat: string[]): void {
-  const [ok, err] = flagsDict().set(SNAPSHOT_KEY, encodeJson({ version, configs: flat }));
+function saveSnapshot(stamp: string): void {
+  const flat: string[] = [];
+  const held: string[] = [];
+  for (const id of saleIds) {
+    flat.push(id, records.get(id) as string);
+    if ((sales.get(id) as CachedSale).held) held.push(id);
+  }
+  const [ok, err] = flagsDict().set(SNAPSHOT_KEY, encodeJson({ stamp, configs: flat, held }));
   if (!ok) ngx.log(ngx.WARN, "sale config sync: cannot keep the configs for new workers (flags_dict_size?): ", tostring(err));
 }
 
@@ -122,70 +153,113 @@ function saveSnapshot(version: string, flat: string[]): void {
 export function restoreSnapshot(): void {
   const [raw] = flagsDict().get(SNAPSHOT_KEY);
   if (typeof raw !== "string") return;
-  const snapshot = decodeJson(raw) as { version?: unknown; configs?: unknown } | undefined;
-  if (snapshot === undefined || typeof snapshot.version !== "string" || typeof snapshot.configs !== "object") return;
-  applyConfigs(snapshot.configs as string[]);
-  knownVersion = snapshot.version;
+  const snapshot = decodeJson(raw) as { stamp?: unknown; configs?: unknown; held?: unknown } | undefined;
+  if (snapshot === undefined || typeof snapshot.stamp !== "string" || typeof snapshot.configs !== "object" || typeof snapshot.held !== "object") return;
+  const held = new LuaTable<string, boolean>();
+  for (const id of snapshot.held as string[]) held.set(id, true);
+  const published = parseConfigs(snapshot.configs as string[]);
+  for (const p of published) p.held = held.has(p.sale.id);
+  applyConfigs(published);
+  knownStamp = snapshot.stamp;
 }
 
-function applyConfigs(flat: string[]): void {
-  const next = new LuaTable<string, CachedSale>();
-  const ids: string[] = [];
+/** The records of a flat HGETALL reply the gateway can read; the others are logged and skipped. */
+function parseConfigs(flat: string[]): Published[] {
+  const published: Published[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) {
-    const id = flat[i] as string;
-    const parsed = parsePublishedSale(decodeJson(flat[i + 1] as string));
+    const json = flat[i + 1] as string;
+    const parsed = parsePublishedSale(decodeJson(json));
     if (typeof parsed === "string") {
-      ngx.log(ngx.WARN, "sale config sync: skipping sale '", id, "': bad field ", parsed);
+      ngx.log(ngx.WARN, "sale config sync: skipping sale '", flat[i] as string, "': bad field ", parsed);
     } else {
-      next.set(parsed.id, cacheEntry(parsed, sales.get(parsed.id)));
-      ids.push(parsed.id);
+      published.push({ sale: parsed, json, held: false });
     }
   }
+  return published;
+}
+
+function applyConfigs(published: Published[]): void {
+  const next = new LuaTable<string, CachedSale>();
+  const nextRecords = new LuaTable<string, string>();
+  const ids: string[] = [];
+  for (const p of published) {
+    const before = sales.get(p.sale.id);
+    if (before !== undefined && before.held !== p.held) {
+      if (p.held) ngx.log(ngx.WARN, "sale config sync: Redis lost the config of sale '", p.sale.id, "' (not withdrawn): held, 503, until it is published again");
+      else ngx.log(ngx.NOTICE, "sale config sync: sale '", p.sale.id, "' is published again: no longer held");
+    }
+    next.set(p.sale.id, cacheEntry(p.sale, before, p.held));
+    nextRecords.set(p.sale.id, p.json);
+    ids.push(p.sale.id);
+  }
   sales = next;
+  records = nextRecords;
   saleIds = ids;
+}
+
+/** The cached sales missing from `published`. */
+function missingFrom(published: Published[]): string[] {
+  const present = new LuaTable<string, boolean>();
+  for (const p of published) present.set(p.sale.id, true);
+  const missing: string[] = [];
+  for (const id of saleIds) if (!present.has(id)) missing.push(id);
+  return missing;
+}
+
+/** Of the sales whose records are gone, those not withdrawn (Redis lost them). Errors as Redis gave them. */
+function notWithdrawn(red: RestyRedis, gone: string[]): LuaMultiReturn<[string[] | undefined | false, string | undefined]> {
+  if (gone.length === 0) return $multi(gone, undefined);
+  const [marks, err] = red.hmget(SALE_WITHDRAWALS_KEY, ...gone);
+  if (marks === undefined || marks === false) return $multi(marks, err);
+  const lost: string[] = [];
+  for (let i = 0; i < gone.length; i++) if (marks[i] === ngx.null) lost.push(gone[i] as string);
+  return $multi(lost, undefined);
 }
 
 const CONFIG_SLOT = keySlot(CONFIG_VERSION_KEY);
 
 /**
- * The config version, and Redis' clock for the skew gauge, in one round trip. An error reply is
- * (false, Redis' message) as Redis gave it, so that a redirect is followed.
+ * The config version and epoch as one stamp, and Redis' clock for the skew gauge, in one round
+ * trip. An error reply is (false, Redis' message) as Redis gave it, so that a redirect is followed.
  */
-function readVersion(red: RestyRedis): LuaMultiReturn<[string | NgxNull | undefined | false, string | undefined]> {
+function readStamp(red: RestyRedis): LuaMultiReturn<[string | undefined | false, string | undefined]> {
   red.init_pipeline(2);
-  red.get(CONFIG_VERSION_KEY);
+  red.mget(CONFIG_VERSION_KEY, CONFIG_EPOCH_KEY);
   red.time();
   const sentAt = redisClock();
   const [replies, err] = red.commit_pipeline();
-  if (replies === undefined) return $multi(undefined, "GET version, TIME: " + tostring(err));
-  const version = replies[0];
+  if (replies === undefined) return $multi(undefined, "MGET version, TIME: " + tostring(err));
+  const stamp = replies[0] as unknown[];
   // An error reply in a pipeline is {false, message}.
-  if (typeof version === "object" && version !== ngx.null) return $multi(false, tostring((version as unknown[])[1]));
+  if (stamp[0] === false) return $multi(false, tostring(stamp[1]));
   const clock = replies[1] as unknown[];
   const seconds = typeof clock === "object" ? tonumber(clock[0]) : undefined;
   const micros = typeof clock === "object" ? tonumber(clock[1]) : undefined;
   if (seconds !== undefined && micros !== undefined) setClockSkew(clockSkewSeconds(sentAt, redisClock(), seconds, micros));
-  return $multi(version as string | NgxNull, undefined);
+  // No version (yet, or any more) and no epoch read as "-".
+  return $multi(tostring(stamp[0] === ngx.null ? "-" : stamp[0]) + "@" + tostring(stamp[1] === ngx.null ? "-" : stamp[1]), undefined);
 }
 
-/** On the node of {fs:config}: the version, and the configs when it moved. Errors as Redis gave them (redirects). */
+/**
+ * On the node of {fs:config}: the stamp, and the configs when it moved. Errors as Redis gave them
+ * (redirects). Each read may race a publish or a loss; the stamp then moves again and the next
+ * round reads once more.
+ */
 function syncConfigs(this: void, red: RestyRedis): LuaMultiReturn<[unknown, string | undefined]> {
   const checkInErr = checkIn(red, ngx.now() * 1000);
   if (checkInErr !== undefined) return $multi(parseRedirect(checkInErr) !== undefined ? false : undefined, checkInErr);
-  const [version, err] = readVersion(red);
-  if (version === undefined || version === false) return $multi(version, err);
-  // No version at all while configs are known: Redis lost them (emptied, or a replica that
-  // had none). Keep serving the last ones: their purchases are held by the scripts (503) until
-  // the control plane has rebuilt the sales and published them again.
-  if (version === ngx.null && knownVersion !== undefined) return $multi(true, undefined);
-  const v = version === ngx.null ? "0" : (version as string);
-  if (v !== knownVersion) {
-    const [flat, flatErr] = red.hgetall(SALE_CONFIGS_KEY);
-    if (flat === undefined || flat === false) return $multi(flat, flatErr);
-    applyConfigs(flat);
-    saveSnapshot(v, flat);
-    knownVersion = v;
-  }
+  const [stamp, err] = readStamp(red);
+  if (stamp === undefined || stamp === false) return $multi(stamp, err);
+  if (stamp === knownStamp) return $multi(true, undefined);
+  const [flat, flatErr] = red.hgetall(SALE_CONFIGS_KEY);
+  if (flat === undefined || flat === false) return $multi(flat, flatErr);
+  const published = parseConfigs(flat);
+  const [lost, lostErr] = notWithdrawn(red, missingFrom(published));
+  if (lost === undefined || lost === false) return $multi(lost, lostErr);
+  for (const id of lost) published.push({ sale: (sales.get(id) as CachedSale).sale, json: records.get(id) as string, held: true });
+  applyConfigs(published);
+  knownStamp = stamp;
+  saveSnapshot(stamp);
   return $multi(true, undefined);
 }
 

@@ -15,6 +15,18 @@ export const SALE_CONFIGS_KEY = "{fs:config}:sales";
 /** Counter bumped on every publish; gateways poll it to notice new configs. */
 export const CONFIG_VERSION_KEY = "{fs:config}:version";
 /**
+ * When the version counter was started (Redis TIME, written by the script that creates it): a new
+ * one tells the gateways that Redis lost the configs, even where the new counter has come back
+ * to the number they knew.
+ */
+export const CONFIG_EPOCH_KEY = "{fs:config}:epoch";
+/**
+ * Hash: sale id → the config version that withdrew its record (a delete), until it is published
+ * again. A record gone without one was lost by Redis: the gateways hold that sale (503) until it
+ * is published again, instead of forgetting it (404).
+ */
+export const SALE_WITHDRAWALS_KEY = "{fs:config}:withdrawn";
+/**
  * The fleet of gateways (hash tag {fs:config}): a sorted set of gateway id → when it last
  * checked in (epoch ms), and a hash of gateway id → its metrics URL. A sale's admitPerSecond
  * is shared by the live ones; the control plane sums their metrics for the live page.

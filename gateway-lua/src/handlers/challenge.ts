@@ -15,7 +15,7 @@ import { unitsHeld } from "../adapters/units_held";
 import { observeRedis, redisClock } from "../adapters/metrics";
 import { decodeJson, encodeJson } from "../adapters/json";
 import { authenticatedShopper, readBoundedBody } from "../http/request";
-import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
+import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater, sendSaleHeld } from "../http/respond";
 import { isoTime } from "../http/time_format";
 import { settings } from "../settings";
 
@@ -31,6 +31,7 @@ export function handleChallenge(this: void): void {
   if (window === "early") return sendNotStarted(sale.startsAt);
   if (window === "ended") return sendError("sale_ended");
   if (sale.paused) return sendRetryLater("sale_paused", 5);
+  if (c.held) return sendSaleHeld();
   if (isSoldOut(sale.id)) return sendError("sold_out");
 
   const userId = authenticatedShopper(nowMs / 1000, true);

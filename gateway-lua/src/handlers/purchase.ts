@@ -18,7 +18,7 @@ import { checkPass } from "../adapters/waiting_room";
 import { observeRedis, redisClock } from "../adapters/metrics";
 import { redisSaturated } from "../adapters/redis_connection";
 import { authenticatedShopper, readBoundedBody } from "../http/request";
-import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
+import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater, sendSaleHeld } from "../http/respond";
 import { settings } from "../settings";
 
 const NOT_REPLICATED_MESSAGE =
@@ -55,6 +55,8 @@ export function handlePurchase(this: void): void {
   if (window === "upcoming") return sendNotStarted(sale.startsAt);
   if (window === "ended") return sendError("sale_ended");
   if (window === "paused") return sendRetryLater("sale_paused", 5);
+  // Its units left are unknown until it is rebuilt (a sold-out flag may be stale then).
+  if (c.held) return sendSaleHeld();
   if (isSoldOut(sale.id)) return sendError("sold_out");
   if (redisSaturated(nowMs / 1000)) return sendErrorWithMessage("unavailable", OVERLOADED_MESSAGE, "overloaded");
 
@@ -114,7 +116,7 @@ export function handlePurchase(this: void): void {
     case "stale_pass":
       return sendErrorWithMessage("pass_required", PASS_REFUSALS.stale);
     case "held":
-      return sendErrorWithMessage("unavailable", "The sale is being rebuilt after a Redis failure; nothing was sold. Retry shortly.");
+      return sendSaleHeld();
     case "sold_out":
       markSoldOut(sale.id);
       return sendError("sold_out");

@@ -17,7 +17,7 @@ import { admissionTime, openTicket, passFor, placeInQueue, queueState, ticketFor
 import type { OpenedTicket } from "../core/waiting_room";
 import { observeRedis, redisClock } from "../adapters/metrics";
 import { authenticatedShopper } from "../http/request";
-import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater } from "../http/respond";
+import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater, sendSaleHeld } from "../http/respond";
 import { isoTime } from "../http/time_format";
 
 function integerText(this: void, n: number): string {
@@ -60,6 +60,7 @@ export function handleQueue(this: void): void {
   const userId = authenticatedShopper(nowMs / 1000);
   if (userId === undefined) return sendError("unauthorized");
   if (window === "ended") return sendJson(200, '{"status":"ended"}', "no-store", "ended");
+  if (c.held) return sendSaleHeld();
 
   let synced = queueState(sale.id);
   const joining = ngx.req.get_method() === "POST";

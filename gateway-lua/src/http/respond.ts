@@ -63,6 +63,11 @@ export function sendRetryLater(code: "rate_limited" | "sale_paused" | "sale_busy
   send(ERROR_CATALOGUE[code].status, errorBody(code, ERROR_CATALOGUE[code].message, ',"retryAfter":' + seconds), "no-store", outcome);
 }
 
+/** 503 unavailable for a sale Redis lost: nothing sells until the control plane has rebuilt it from Postgres. */
+export function sendSaleHeld(): void {
+  sendErrorWithMessage("unavailable", "The sale is being rebuilt after a Redis failure; nothing was sold. Retry shortly.", "held");
+}
+
 /** 425 not_started, with the sale's start so clients can count down. */
 export function sendNotStarted(startsAt: string, message: string = ERROR_CATALOGUE.not_started.message): void {
   send(ERROR_CATALOGUE.not_started.status, errorBody("not_started", message, ',"startsAt":' + encodeJson(startsAt)), "no-store", "not_started");
