@@ -1,8 +1,9 @@
 /**
  * The control plane's scheduled jobs against a real Redis (private) and Postgres (a fresh
  * database): two instances run each tick once (with node-cron too), a lease is renewed and
- * released by its owner only, an instance killed mid-run frees its job within one lease, a run
- * longer than its lease keeps it; a sale whose Redis state is lost is rebuilt, never reset; reconciliation finds a unit and an
+ * released by its owner only, an instance killed mid-run frees its job within one lease, a claim
+ * that timed out in a Redis stall holds nothing once Redis runs it, a run longer than its lease
+ * keeps it; a sale whose Redis state is lost is rebuilt, never reset; reconciliation finds a unit and an
  * order removed behind its back, in the sale's stats and in the logs.
  */
 import { spawn } from "node:child_process";
@@ -232,6 +233,27 @@ describe("job leases (JOB_LEASE_MS, renewed by a heartbeat)", () => {
     // Released at the end: the next tick runs at once.
     expect(await b.runTick(jobB, 1_000_000)).toBe("ran");
     expect(bRuns[bRuns.length - 1]).toBe("after");
+  });
+
+  it("a claim that timed out while Redis stalled holds nothing once Redis runs it: the next tick runs at once", async () => {
+    const name = "stalled-claim";
+    const client = createRedis(redisServer.url(), "stalled-claim", undefined, 300);
+    extraClients.push(client);
+    await client.ping();
+    const job: Job = { name, schedule: "* * * * * *", leaseMs: JOB_LEASE_MS, run: async () => undefined };
+    const scheduler = new JobScheduler([job], new JobLock(client, "stalled"), recordingLogger());
+    expect(await scheduler.runTick(job, 500)).toBe("ran"); // Redis knows the scripts: EVALSHA runs at the thaw
+    redisServer.freeze();
+    let outcome: string;
+    try {
+      outcome = await scheduler.runTick(job, 1000);
+    } finally {
+      redisServer.thaw();
+    }
+    expect(outcome).toBe("failed");
+    // Redis ran the late claim at the thaw: it took the tick, and its lease went with it.
+    await waitFor("the late claim to run", async () => (await redis.get(jobKeys(name).lastTick)) === "1000");
+    expect(await scheduler.runTick(job, 2000)).toBe("ran");
   });
 
   it("a run whose lease was taken away is logged as having lost it", async () => {

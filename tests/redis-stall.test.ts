@@ -9,9 +9,11 @@
  * answered 503 with nothing sold. Every request is answered within a bounded time, never held
  * for the stall. Afterwards the sale sells on without a rebuild (a stall loses no state), and
  * the count holds: every 202 survives, no id twice, every order without a 202 is a shopper's
- * told "may have been taken", exactly the stock sold once per shopper. An admin change made
+ * told "may have been taken", exactly the stock sold once per shopper. An admin pause made
  * during the stall answers 503 "saved but not yet applied" within the control plane's Redis
- * command timeout, not after the stall, and is applied once Redis goes on.
+ * command timeout, not after the stall, and is in force within a second of the thaw: the
+ * gateway shows the sale paused and its shoppers get no 202 (the jobs' claims that timed out
+ * during the stall hold no lease once Redis runs them).
  */
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from "@flash-sale/node-common";
@@ -28,14 +30,18 @@ const STOCK = 2000;
 const STALL_MS = 7000;
 /** The longest any purchase may wait: the timeout and a connect, with room for a loaded machine; far below the stall. */
 const ANSWER_BOUND_MS = 2000;
+/** How soon after the thaw a pause sent during the stall is in force. */
+const PAUSE_BOUND_MS = 1000;
 
 let stack: TestStack | undefined;
+let pausedRush: Rush | undefined;
 
 async function publicSale(gatewayUrl: string, id: string): Promise<{ status: string }> {
   return (await request(`${gatewayUrl}/api/sales/${id}`)).json() as { status: string };
 }
 
 afterAll(async () => {
+  await pausedRush?.stop();
   expect(await stack?.stop()).toEqual({ code: 0, signal: null });
 });
 
@@ -44,13 +50,16 @@ test("Redis frozen mid-rush past the gateway's timeout, then thawed: answered wi
   const { redisServer, redis, db, controlPlane, gateway } = stack;
   controlPlane.startJobs();
   const sale = await controlPlane.createSale({ id: "stall", stock: STOCK });
-  const other = await controlPlane.createSale({ id: "stall-admin", stock: 10 });
+  const other = await controlPlane.createSale({ id: "stall-admin", stock: 5000 });
   for (const id of [sale.id, other.id]) await waitForSale(gateway, id);
   const fenceBefore = await redis.hget(saleKeys(sale.id).meta, "fence");
   const rowCount = async () => Number((await db.pool.query<{ n: string }>("SELECT count(*) AS n FROM orders WHERE sale_id = $1", [sale.id])).rows[0]!.n);
 
   const rush = new Rush(gateway.url, sale.id, "shopper", 8, { perSecond: MID_RUSH_PER_SECOND }).start();
+  // Shoppers of the sale paused during the stall, slower: they see when the pause is in force.
+  pausedRush = new Rush(gateway.url, other.id, "paused-shopper", 2, { perSecond: 50 }).start();
   await rush.until("a first part sold and drained", async () => rush.accepted.length >= 200 && (await rowCount()) >= 50);
+  expect(pausedRush.accepted.length).toBeGreaterThan(0);
 
   redisServer.freeze();
   const frozenAt = Date.now();
@@ -62,15 +71,23 @@ test("Redis frozen mid-rush past the gateway's timeout, then thawed: answered wi
   const acceptedDuringStall = rush.accepted.filter((a) => a.at > frozenAt + ANSWER_BOUND_MS).length;
   const refusedDuringStall = [...rush.refused.values()].reduce((a, b) => a + b, 0);
   redisServer.thaw();
+  const thawedAt = Date.now();
+  // Watched while the rush goes on; never shown reads as an endless wait.
+  const pauseShown = waitFor("the pause shown by the gateway", async () => (await publicSale(gateway.url, other.id)).status === "paused", 10_000)
+    .then(() => Date.now() - thawedAt, () => Infinity);
 
   const acceptedAtThaw = rush.accepted.length;
   await rush.until("selling again after the thaw", () => rush.accepted.length >= acceptedAtThaw + 100, 15_000);
   await rush.finished();
+  const pauseShownMs = await pauseShown;
+  await pausedRush.stop();
 
-  // The admin change: saved, said so within the command timeout, and applied after the thaw.
+  // The admin change: saved, said so within the command timeout, and in force within a second of the thaw.
   expect(pauseAnswer).toMatchObject({ status: 503, body: { error: "unavailable", message: expect.stringMatching(/^The pause is saved \(revision \d+\) but not yet applied/) } });
   expect((pauseAnswer as { ms: number }).ms).toBeGreaterThanOrEqual(DEFAULT_REDIS_COMMAND_TIMEOUT_MS - 100);
-  await waitFor("the pause applied after the thaw", async () => (await publicSale(gateway.url, other.id)).status === "paused", 10_000);
+  expect(pauseShownMs).toBeLessThanOrEqual(PAUSE_BOUND_MS);
+  expect(pausedRush.accepted.filter((a) => a.at > thawedAt + PAUSE_BOUND_MS)).toEqual([]);
+  expect(pausedRush.refused.get(503)).toBeGreaterThan(0);
 
   // Bounded answers: none waited out the stall, none was dropped, and every refusal was a 503.
   expect(acceptedDuringStall).toBe(0);
@@ -99,6 +116,7 @@ test("Redis frozen mid-rush past the gateway's timeout, then thawed: answered wi
   expect(tally.untold.every((o) => rush.maybeTaken.has(o.user))).toBe(true);
   console.log(
     `stall of ${STALL_MS} ms: ${rush.accepted.length} 202s; ${rush.maybeTaken.size} told "may have been taken", ${tally.untold.length} of them with an order; ` +
-      `${refusedDuringStall} refusals during the stall; slowest answer ${rush.slowestMs} ms; the admin pause answered 503 after ${(pauseAnswer as { ms: number }).ms} ms`,
+      `${refusedDuringStall} refusals during the stall; slowest answer ${rush.slowestMs} ms; the admin pause answered 503 after ${(pauseAnswer as { ms: number }).ms} ms ` +
+      `and was shown by the gateway ${pauseShownMs} ms after the thaw`,
   );
 }, 120_000);

@@ -2,7 +2,9 @@
  * One run per tick across control-plane instances, through Redis: a tick is claimed with a
  * token and a short lease (redis-scripts/claim-job-tick.lua), renewed while the run lasts
  * (redis-scripts/renew-job-lease.lua) and released by its owner only
- * (redis-scripts/release-job-lease.lua).
+ * (redis-scripts/release-job-lease.lua). A claim that failed is released too: one that timed
+ * out during a stall still runs when Redis goes on, and would hold the job for a lease on
+ * behalf of a run that never started.
  */
 import { randomUUID } from "node:crypto";
 import path from "node:path";
@@ -32,7 +34,14 @@ export class JobLock {
   async claim(job: string, tickMs: number, leaseMs: number): Promise<Claim> {
     const keys = jobKeys(job);
     const token = `${this.instance}:${randomUUID()}`;
-    const reply = await CLAIM.run(this.redis, [keys.lease, keys.lastTick], [token, tickMs, leaseMs]);
+    let reply: unknown;
+    try {
+      reply = await CLAIM.run(this.redis, [keys.lease, keys.lastTick], [token, tickMs, leaseMs]);
+    } catch (err) {
+      // Sent on the same connection after the claim, so Redis runs it right after a late claim.
+      this.release(job, token).catch(() => undefined);
+      throw err;
+    }
     if (reply === 1) return { kind: "claimed", token };
     if (reply === 0) return { kind: "taken" };
     if (reply === -1) return { kind: "busy" };
