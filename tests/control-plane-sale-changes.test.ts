@@ -6,7 +6,8 @@
  * Redis is down answered 503 and applied once Redis answers; applies ordered by revision;
  * deletes refused while orders exist.
  */
-import { createLogger, createRedis, type Redis } from "@flash-sale/node-common";
+import path from "node:path";
+import { createLogger, createRedis, RedisScript, type Redis } from "@flash-sale/node-common";
 import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/core/sale";
 import { keepSalesBuiltJob } from "../control-plane/src/jobs/keep-sales-built";
@@ -20,6 +21,10 @@ import { createTestDatabase, type TestDatabase } from "./support/test-database";
 import { serveAdminApp, TEST_LIMITS as LIMITS, type ServedApp } from "./support/admin-app";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+const SCRIPTS = path.resolve(__dirname, "../control-plane/redis-scripts");
+/** Run directly to stand for a command Redis runs late (its caller timed out and went on). */
+const LOWER_STOCK = RedisScript.load(path.join(SCRIPTS, "lower-stock.lua"));
+const APPLY_SALE = RedisScript.load(path.join(SCRIPTS, "apply-sale.lua"));
 const HOUR = 3_600_000;
 
 let privateRedis: PrivateRedis;
@@ -185,10 +190,13 @@ describe("PATCH /admin/api/sales/:id", () => {
     const refused = await call("PATCH", "/admin/api/sales/live", { stock: 29 });
     expect(refused.status).toBe(409);
     expect(refused.body).toEqual({
-      error: "sale_conflict",
-      message: "The change would break the sale in progress: stock: must be at least 30: that many units are sold or reserved.",
-      fields: [{ path: "stock", message: "must be at least 30: that many units are sold or reserved" }],
+      error: "stock_below_taken",
+      message: "The stock cannot be lowered to 29: 30 units are sold or reserved and 70 are left.",
+      fields: [{ path: "stock", message: "must be at least 30: that many units are sold or reserved (70 left)" }],
+      unitsLeft: 70,
+      unitsTaken: 30,
     });
+    expect(await redis.hget(keys.meta, "lowerIntent")).toBeNull();
     expect(await stateOf("live")).toEqual(before);
 
     expect((await call("PATCH", "/admin/api/sales/live", { stock: 150 })).status).toBe(200);
@@ -463,6 +471,63 @@ describe("commit first, apply after", () => {
     expect(await redis.get(k.stock)).toBe("0");
   });
 
+  it("takes a lower stock out of Redis before the commit; a lowering that never committed is undone, and no late command undoes or overruns a newer one", async () => {
+    await createSale("lowering", { stock: 100 });
+    const k = saleKeys("lowering");
+    await buyAll(redis, "lowering", Array.from({ length: 10 }, (_, i) => ({ userId: `u${i}`, qty: 1 })), 1);
+    const repository = new SaleRepository(db.pool);
+    const publisher = publisherOf(repository);
+    const r = Number((await storedSale("lowering")).revision);
+    const intent = async () => redis.hmget(k.meta, "lowerIntent", "lowerTotal", "lowerRevision");
+
+    // Taken out, not committed (its control plane died): Redis sells on 50, Postgres holds 100.
+    const first = await repository.withLockedSale("lowering", (locked) => publisher.lowerStock(locked, 50));
+    expect(first).toEqual({ kind: "lowered", intent: expect.any(String), unitsLeft: 40, unitsTaken: 10 });
+    const i1 = (first as { intent: string }).intent;
+    expect(await intent()).toEqual([i1, "50", String(r + 1)]);
+    expect((await storedSale("lowering")).stock).toBe(100);
+    // The repair undoes it under the row lock: its revision never committed.
+    await runKeepBuilt();
+    expect(await redis.get(k.stock)).toBe("90");
+    expect(await intent()).toEqual([null, null, null]);
+
+    // Another lowering; then the first one's command, run late by Redis: refused, nothing written.
+    const second = await repository.withLockedSale("lowering", (locked) => publisher.lowerStock(locked, 60));
+    const i2 = (second as { intent: string }).intent;
+    expect(await redis.get(k.stock)).toBe("50");
+    expect(await LOWER_STOCK.run(redis, [k.meta, k.stock, k.sold], [20, r + 1, i1])).toEqual([2, i2, r + 1]);
+    // A late apply naming the first intent undoes nothing: the second is not named.
+    expect(await APPLY_SALE.run(redis, [k.meta, k.stock, k.sold], [r, 100, 0, 9e12, "0", i1])).toEqual([0, r]);
+    expect(await redis.get(k.stock)).toBe("50");
+
+    // The API lowers to 70: the second intent (never committed) is undone under the lock, then 70 taken out and committed.
+    expect((await call("PATCH", "/admin/api/sales/lowering", { stock: 70 })).status).toBe(200);
+    expect(await redis.mget(k.stock, k.sold)).toEqual(["60", "10"]);
+    expect(await intent()).toEqual([null, null, null]);
+    expect(await appliedRevisions("lowering")).toEqual({ meta: r + 1, config: r + 1 });
+    // Its own command run again late: that revision is applied, nothing written.
+    expect(await LOWER_STOCK.run(redis, [k.meta, k.stock, k.sold], [20, r + 1, "late"])).toEqual([3, r + 1]);
+
+    // A change committed but not yet applied (revision r+2), then a lowering from it (r+3): the
+    // late apply of r+2 keeps units left within the lowering; the apply of r+3 clears it.
+    await db.pool.query("UPDATE sales SET paused = true, revision = revision + 1 WHERE id = 'lowering'");
+    const third = await repository.withLockedSale("lowering", (locked) => publisher.lowerStock(locked, 30));
+    expect(third).toMatchObject({ kind: "lowered", unitsLeft: 20 });
+    expect(await APPLY_SALE.run(redis, [k.meta, k.stock, k.sold], [r + 2, 70, 0, 9e12, "1", ""])).toEqual([1, 20, 10, 20]);
+    expect(await redis.hmget(k.meta, "paused", "revision", "lowerTotal")).toEqual(["1", String(r + 2), "30"]);
+    expect(await APPLY_SALE.run(redis, [k.meta, k.stock, k.sold], [r + 3, 30, 0, 9e12, "1", ""])).toEqual([1, 20, 10, 20]);
+    expect(await intent()).toEqual([null, null, null]);
+
+    // Below the units taken: 409 with how many are left and taken, nothing written.
+    await db.pool.query("UPDATE sales SET stock = 30, revision = revision + 1 WHERE id = 'lowering'");
+    await runKeepBuilt();
+    const before = await stateOf("lowering");
+    const refused = await call("PATCH", "/admin/api/sales/lowering", { stock: 9 });
+    expect(refused).toMatchObject({ status: 409, body: { error: "stock_below_taken", unitsLeft: 20, unitsTaken: 10 } });
+    expect(await stateOf("lowering")).toEqual(before);
+    expect(await intent()).toEqual([null, null, null]);
+  });
+
   it("re-applies a sale whose Redis revision is behind Postgres, and leaves a current one alone", async () => {
     await createSale("behind", { stock: 10 });
     const k = saleKeys("behind");
@@ -483,8 +548,8 @@ describe("DELETE while orders exist", () => {
   it("refuses while Postgres holds orders of the sale, and changes nothing", async () => {
     await createSale("drained", scheduled());
     await db.pool.query(
-      `INSERT INTO orders (order_id, sale_id, order_no, user_id, user_units, quantity, accepted_at, epoch)
-       VALUES ('drained.1.1', 'drained', 1, 'u1', 1, 1, now(), 1)`,
+      `INSERT INTO orders (order_id, sale_id, order_no, user_id, user_units, quantity, accepted_at, epoch, price, currency)
+       VALUES ('drained.1.1', 'drained', 1, 'u1', 1, 1, now(), 1, 199, 'USD')`,
     );
     const before = await stateOf("drained");
     const res = await call("DELETE", "/admin/api/sales/drained");

@@ -6,7 +6,9 @@
  * two, audited, logged and counted (fs_control_plane_sale_repairs_total). A sale whose applied
  * revision (its meta, its config record) is below its revision in Postgres has a change that
  * was saved but not applied (Redis did not answer, or the control plane died after the commit):
- * this job applies it. A sale that fails is tried again on the next run.
+ * this job applies it. A stock lowering taken out of Redis whose commit never came (the change
+ * failed, or its control plane died between the two) is undone the same way. A sale that fails
+ * is tried again on the next run.
  */
 import type { Logger, Redis } from "@flash-sale/node-common";
 import type { SalePublisher } from "../sales/publisher";
@@ -34,7 +36,10 @@ export function keepSalesBuiltJob(deps: KeepSalesBuiltDeps, schedule: string, le
     if (configRevision < revision) return true;
     const highestByBucket = stockBuckets === 1 ? [highest] : await repository.highestOrderNumbersByBucket(id, stockBuckets);
     if (buildReason(await readBuildState(redis, id, stockBuckets), 1, highestByBucket) !== undefined) return true;
-    return (await publisher.appliedRevision(id, stockBuckets)) < revision;
+    if ((await publisher.appliedRevision(id, stockBuckets)) < revision) return true;
+    // A lowering taken out of Redis whose commit never came (see SalePublisher.lowerStock): undone by the apply.
+    const lowering = stockBuckets === 1 ? await publisher.loweringIntent(id) : undefined;
+    return lowering !== undefined && lowering.revision > revision;
   }
 
   return {

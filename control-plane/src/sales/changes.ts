@@ -9,9 +9,14 @@
  * and the keep-sales-built job applies it once Redis answers. A control plane killed between
  * the commit and the apply leaves Redis behind Postgres, never ahead of it.
  *
- * A delete is the exception, for the same reason: it drops the sale from Redis first (refused
- * while Redis holds orders of it), then commits, so that a killed delete leaves a sale that the
- * job publishes again, never a sale selling in Redis without its row in Postgres.
+ * Two changes are the exception, for the same reason. Lowering the stock of a published sale
+ * takes the units out of Redis first (SalePublisher.lowerStock: only if the new total still
+ * covers the units taken, else 409 `stock_below_taken` with how many are left and taken), then
+ * commits, so that Redis never sells on a total Postgres no longer holds; a failure or a kill in
+ * between leaves an intent in Redis that the next apply under the row lock undoes. A delete drops
+ * the sale from Redis first (refused while Redis holds orders of it), then commits, so that a
+ * killed delete leaves a sale that the job publishes again, never a sale selling in Redis without
+ * its row in Postgres.
  */
 import type { Logger } from "@flash-sale/node-common";
 import { crashIfAt, type Fault } from "../faults";
@@ -22,7 +27,7 @@ import { pickValues, SETTING_NAMES } from "./fields";
 import { mergePatch } from "./merge-patch";
 import type { ApplyResult, SalePublisher } from "./publisher";
 import type { LockedSale, Sale, SaleRepository } from "./repository";
-import { conflictingChange, invalidSale, refusedInState } from "./sale-errors";
+import { conflictingChange, invalidSale, refusedInState, stockBelowTaken } from "./sale-errors";
 import type { saleInputSchema } from "./schema";
 
 export interface SaleChangesDeps {
@@ -90,6 +95,7 @@ export class SaleChanges {
   async update(id: string, patch: unknown, actor: string): Promise<SaleView> {
     if (!isObject(patch)) throw invalidSale([{ path: "", message: "must be a JSON object" }]);
     if (patch["id"] !== undefined && patch["id"] !== id) throw invalidSale([{ path: "id", message: "cannot be changed" }]);
+    let lowered = false;
     const { sale } = await this.change(id, "update", async (locked, state) => {
       const parsed = this.deps.schema.safeParse(mergePatch(settingsOf(locked.sale), patch));
       if (!parsed.success) throw invalidSale(fieldErrors(parsed.error));
@@ -103,8 +109,15 @@ export class SaleChanges {
         if (refusals.length > 0) throw conflictingChange(refusals);
       }
       if (canonical(settingsOf(locked.sale)) === canonical({ ...settings, id })) return undefined;
-      if (settings.stock < locked.sale.stock && locked.sale.publishedAt !== null) await this.refuseBelowTaken(locked, settings.stock);
+      if (settings.stock < locked.sale.stock && locked.sale.publishedAt !== null) {
+        await this.lowerStock(locked, settings.stock);
+        lowered = true;
+        crashIfAt(this.deps.fault, "after-take", "update");
+      }
       return this.deps.repository.update(locked, settings, actor);
+    }).catch(async (err: unknown) => {
+      if (lowered) await this.settleLowering(id);
+      throw err;
     });
     return sale;
   }
@@ -211,7 +224,8 @@ export class SaleChanges {
     if (applied === undefined) throw new ApiError("sale_not_found"); // deleted since the commit
     const { keys } = applied;
     if (keys.kind === "short") {
-      // Purchases took units between the check under the lock and the apply (see refuseBelowTaken).
+      // Redis had taken more than the committed total (a lowering takes its units out first, so
+      // this is Redis ahead of Postgres for another reason): say so loudly.
       logger.error({ saleId: committed.id, total: committed.stock, unitsTaken: keys.unitsTaken }, "sale total below the units taken: units left set to 0");
     }
     logger.info({ saleId: committed.id, action, revision: committed.revision, version: applied.version, built: applied.built, keys }, "sale applied to Redis");
@@ -219,18 +233,34 @@ export class SaleChanges {
   }
 
   /**
-   * Refuses a total below the units taken, read under the row lock from Redis and Postgres
-   * (the larger). Purchases may still take units before the apply: the apply then leaves 0
-   * units left and says so.
+   * After a lowering whose commit failed (or whose answer was lost): the apply under the row lock
+   * undoes it if it never committed, or applies it if it did. Failing that, keep-sales-built does.
    */
-  private async refuseBelowTaken(locked: LockedSale, total: number): Promise<void> {
-    const inRedis = await this.deps.publisher.unitsTaken(locked.sale.id, locked.sale.stockBuckets).catch((err: unknown) => {
-      this.deps.logger.error({ err, saleId: locked.sale.id }, "units taken not read from Redis; stock not lowered");
+  private async settleLowering(id: string): Promise<void> {
+    const { repository, publisher, logger } = this.deps;
+    try {
+      const applied = await repository.withLockedSale(id, (locked) => publisher.apply(locked));
+      logger.warn({ saleId: id, keys: applied?.keys }, "stock lowering not committed: settled in Redis");
+    } catch (err) {
+      logger.error({ err, saleId: id }, "stock lowering not committed and not settled in Redis; keep-sales-built settles it");
+    }
+  }
+
+  /**
+   * Takes the units of a lower total out of Redis before the commit (under the row lock). Refused
+   * when the total is below the units taken, in Postgres (its orders by status) or in Redis.
+   * A sale held in Redis sells nothing until it is rebuilt from the committed total.
+   */
+  private async lowerStock(locked: LockedSale, total: number): Promise<void> {
+    const { repository, publisher, logger } = this.deps;
+    const { id } = locked.sale;
+    const takenInPostgres = await repository.unitsTaken(locked.db, locked.sale);
+    if (total < takenInPostgres) throw stockBelowTaken(total, { unitsTaken: takenInPostgres, unitsLeft: locked.sale.stock - takenInPostgres });
+    const lowered = await publisher.lowerStock(locked, total).catch((err: unknown) => {
+      logger.error({ err, saleId: id }, "units not taken out of Redis; stock not lowered");
       throw new ApiError("unavailable", "Redis is unreachable; the stock was not changed. Retry later.");
     });
-    const taken = Math.max(inRedis, await this.deps.repository.unitsTaken(locked.db, locked.sale));
-    if (total < taken) {
-      throw conflictingChange([{ path: "stock", message: `must be at least ${taken}: that many units are sold or reserved` }]);
-    }
+    if (lowered.kind === "refused") throw stockBelowTaken(total, lowered);
+    logger.info({ saleId: id, total, ...lowered }, "units taken out of Redis before the stock is lowered");
   }
 }

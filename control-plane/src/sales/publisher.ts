@@ -6,10 +6,16 @@
  * (redis-scripts/apply-sale.lua), then its config record and version for the gateways
  * (redis-scripts/publish-config.lua). Each step is idempotent and ordered by the sale's
  * revision, so an apply may be repeated, interrupted or late: Redis never moves back.
+ *
+ * Lowering the stock is the one change taken out of Redis before its commit
+ * (redis-scripts/lower-stock.lua, with an intent in the sale's meta): the apply of its revision
+ * clears the intent, and an apply under the row lock that finds an intent above the committed
+ * revision undoes it (that lowering never committed).
  */
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Redis } from "@flash-sale/node-common";
+import { RedisScript, type Redis } from "@flash-sale/node-common";
 import { bucketKeysOf, CONFIG_EPOCH_KEY, CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, SALE_WITHDRAWALS_KEY } from "@flash-sale/gateway-lua/core/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/core/sale";
 import { pickValues, PUBLISHED_NAMES } from "./fields";
@@ -21,6 +27,8 @@ const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");
 
 /** KEYS of publish-config.lua and unpublish-config.lua. */
 const CONFIG_KEYS = [CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, CONFIG_EPOCH_KEY, SALE_WITHDRAWALS_KEY];
+const APPLY_SALE = RedisScript.load(path.join(SCRIPT_DIR, "apply-sale.lua"));
+const LOWER_STOCK = RedisScript.load(path.join(SCRIPT_DIR, "lower-stock.lua"));
 
 /** What the sale's own keys answered (apply-sale.lua). */
 export type KeysApplied =
@@ -28,7 +36,25 @@ export type KeysApplied =
   /** The total is below the units taken: units left were set to 0. */
   | { kind: "short"; unitsTaken: number; unitsLeftBefore: number }
   /** This revision or a newer one was in place already (e.g. the build wrote it). */
-  | { kind: "current"; revision: number };
+  | { kind: "current"; revision: number }
+  /** A lowering that never committed was undone: units left are the committed total − taken. */
+  | { kind: "undone"; intent: string; unitsLeft: number; unitsTaken: number; unitsLeftBefore: number };
+
+/** What lowering the stock in Redis answered (lower-stock.lua). */
+export type StockLowering =
+  /** Taken out: units left are the new total − taken; the intent is recorded until applied or undone. */
+  | { kind: "lowered"; intent: string; unitsLeft: number; unitsTaken: number }
+  /** The new total is below the units taken: nothing written. */
+  | { kind: "refused"; unitsLeft: number; unitsTaken: number }
+  /** The sale is held in Redis (not built on this process): nothing sells until it is rebuilt from Postgres. */
+  | { kind: "held" };
+
+/** A lowering of the stock taken out in Redis whose revision is not yet applied (lower-stock.lua). */
+export interface LoweringIntent {
+  intent: string;
+  total: number;
+  revision: number;
+}
 
 export interface ApplyResult {
   /** The config version the gateways read the sale at. */
@@ -60,7 +86,6 @@ export type Withdrawal =
   | { kind: "refused"; orders: number; orderNumbers: number; unacknowledged: number };
 
 export class SalePublisher {
-  private readonly applyScript = readFileSync(path.join(SCRIPT_DIR, "apply-sale.lua"), "utf8");
   private readonly publishScript = readFileSync(path.join(SCRIPT_DIR, "publish-config.lua"), "utf8");
   private readonly withdrawScript = readFileSync(path.join(SCRIPT_DIR, "withdraw-sale.lua"), "utf8");
   private readonly unpublishScript = readFileSync(path.join(SCRIPT_DIR, "unpublish-config.lua"), "utf8");
@@ -85,7 +110,7 @@ export class SalePublisher {
     if (unread.length > 0) throw new Error(`sale ${sale.id}: the gateway does not read the published settings ${unread.join(", ")}`);
 
     const built = await this.ensureBuilt(locked);
-    const keys = await this.applyKeys(sale);
+    const keys = await this.applyKeys(sale, await this.abandonedLowering(locked));
     afterSaleKeys();
     const reply = await this.redis.eval(this.publishScript, CONFIG_KEYS.length, ...CONFIG_KEYS, sale.id, JSON.stringify(record));
     if (!Array.isArray(reply) || typeof reply[1] !== "number") throw new Error(`publish-config.lua answered ${JSON.stringify(reply)}`);
@@ -106,13 +131,55 @@ export class SalePublisher {
     return reason;
   }
 
-  /** Every bucket's keys (one bucket: the sale's); the answer is the sale's, summed over its buckets. */
-  private async applyKeys(sale: Sale): Promise<KeysApplied> {
+  /**
+   * Takes units out of Redis before a lower total is committed (under the row lock, see
+   * changes.ts): units left become `total` − taken, only if `total` covers the units taken. A
+   * lowering of an earlier change that never committed is undone first.
+   */
+  async lowerStock(locked: LockedSale, total: number): Promise<StockLowering> {
+    const { id, revision } = locked.sale;
+    const k = bucketKeysOf(id, 1)[0]!;
+    const intent = randomUUID();
+    for (let attempt = 0; ; attempt++) {
+      const reply = await LOWER_STOCK.run(this.redis, [k.meta, k.stock, k.sold], [total, revision + 1, intent]);
+      if (!Array.isArray(reply)) throw new Error(`lower-stock.lua answered ${JSON.stringify(reply)}`);
+      const [status, a, b] = reply as [number, number | string, number];
+      if (status === 1) return { kind: "lowered", intent, unitsLeft: Number(a), unitsTaken: b };
+      if (status === 0) return { kind: "refused", unitsLeft: Number(a), unitsTaken: b };
+      if (status === -1) return { kind: "held" };
+      // Another lowering's intent: above the committed revision it never committed (we hold the
+      // lock), so undo it; at or below, it committed unapplied, so apply it. Then try once more.
+      if (status === 2 && attempt === 0) {
+        await this.applyKeys(locked.sale, b > revision ? String(a) : "");
+        continue;
+      }
+      throw new Error(`sale ${id}: lower-stock.lua answered ${JSON.stringify(reply)} at revision ${revision}`);
+    }
+  }
+
+  /** The lowering intent in the sale's meta, if any (one bucket: stock buckets are never lowered). */
+  async loweringIntent(saleId: string): Promise<LoweringIntent | undefined> {
+    const [intent, total, revision] = await this.redis.hmget(bucketKeysOf(saleId, 1)[0]!.meta, "lowerIntent", "lowerTotal", "lowerRevision");
+    return intent === null || intent === undefined ? undefined : { intent, total: Number(total), revision: Number(revision) };
+  }
+
+  /** The intent of a lowering that never committed: its revision is above the locked row's. */
+  private async abandonedLowering(locked: LockedSale): Promise<string> {
+    if (locked.sale.stockBuckets > 1) return "";
+    const pending = await this.loweringIntent(locked.sale.id);
+    return pending !== undefined && pending.revision > locked.sale.revision ? pending.intent : "";
+  }
+
+  /**
+   * Every bucket's keys (one bucket: the sale's); the answer is the sale's, summed over its
+   * buckets. `undo`: a lowering's intent to undo (see apply-sale.lua), or "".
+   */
+  private async applyKeys(sale: Sale, undo: string): Promise<KeysApplied> {
     const split = sale.stockBuckets > 1;
     const replies: number[][] = [];
     for (const k of bucketKeysOf(sale.id, sale.stockBuckets)) {
-      const reply = await this.redis.eval(this.applyScript, 3, k.meta, k.stock, k.sold,
-        sale.revision, split ? "" : sale.stock, Date.parse(sale.startsAt), Date.parse(sale.endsAt), sale.paused ? "1" : "0");
+      const reply = await APPLY_SALE.run(this.redis, [k.meta, k.stock, k.sold],
+        [sale.revision, split ? "" : sale.stock, Date.parse(sale.startsAt), Date.parse(sale.endsAt), sale.paused ? "1" : "0", undo]);
       if (!Array.isArray(reply) || !reply.every((v) => typeof v === "number")) throw new Error(`apply-sale.lua answered ${JSON.stringify(reply)}`);
       // Redis restarted (or lost the sale) between the build and the apply: the builder applies it.
       if (reply[0] === -1) throw new Error(`sale ${sale.id} is held in Redis (not built on this process): not applied`);
@@ -122,6 +189,7 @@ export class SalePublisher {
     const sum = (i: number) => replies.reduce((n, r) => n + (r[i] ?? 0), 0);
     if (status === 1) return { kind: "applied", unitsLeft: sum(1), unitsTaken: sum(2), unitsLeftBefore: sum(3) };
     if (status === 2) return { kind: "short", unitsTaken: sum(2), unitsLeftBefore: sum(3) };
+    if (status === 3) return { kind: "undone", intent: undo, unitsLeft: sum(1), unitsTaken: sum(2), unitsLeftBefore: sum(3) };
     return { kind: "current", revision: a! };
   }
 

@@ -20,3 +20,14 @@ export function conflictingChange(fields: FieldError[]): ApiError {
 export function refusedInState(message: string, state: string): ApiError {
   return new ApiError("sale_conflict", message, { state });
 }
+
+/** 409: the stock cannot go below the units sold or reserved; says how many are left and taken. */
+export function stockBelowTaken(total: number, units: { unitsLeft: number; unitsTaken: number }): ApiError {
+  const { unitsLeft, unitsTaken } = units;
+  const message = `must be at least ${unitsTaken}: that many units are sold or reserved (${unitsLeft} left)`;
+  return new ApiError("stock_below_taken", `The stock cannot be lowered to ${total}: ${unitsTaken} units are sold or reserved and ${unitsLeft} are left.`, {
+    fields: [{ path: "stock", message }],
+    unitsLeft,
+    unitsTaken,
+  });
+}
