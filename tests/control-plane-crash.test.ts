@@ -202,6 +202,41 @@ test("killed during a stock change, after the commit and between the sale's keys
   await expectNothingStranded();
 });
 
+test("killed while lowering the stock, after the units were taken out of Redis and after the commit: never sold beyond the stock Postgres holds, counted", async () => {
+  const k = saleKeys("lower");
+  let cp = await restartControlPlane("kill-after-take:update");
+  expect((await cp.admin("POST", "/admin/api/sales", saleInput("lower", 40))).status).toBe(201);
+  await waitForSale(gateway, "lower");
+  expect((await shop("lower", 10)).get(202)).toBe(10);
+
+  // Taken out of Redis, never committed: Redis sells on 20 while Postgres still holds 40.
+  const before = (await storedSale("lower"))!;
+  await expectKilledDuring(cp, cp.admin("PATCH", "/admin/api/sales/lower", { stock: 20 }), "after-take of update");
+  expect(await storedSale("lower")).toEqual(before);
+  expect(await auditActions("lower")).toEqual(["create", "publish"]);
+  expect(await redis.mget(k.stock, k.sold)).toEqual(["10", "10"]);
+  expect((await shop("lower", 5)).get(202)).toBe(5);
+  // The restarted control plane undoes it: its revision never committed.
+  cp = await restartControlPlane("kill-after-commit:update");
+  await waitFor("the lowering that never committed undone", async () => (await redis.hget(k.meta, "lowerIntent")) === null, REAPPLY_WITHIN_MS);
+  expect(await redis.mget(k.stock, k.sold)).toEqual(["25", "15"]);
+
+  // Taken out of Redis, committed, killed before the apply: Redis already sells on the new total.
+  await expectKilledDuring(cp, cp.admin("PATCH", "/admin/api/sales/lower", { stock: 30 }), "after-commit of update");
+  expect(await storedSale("lower")).toEqual({ stock: 30, revision: before.revision + 1, published: true });
+  expect(await appliedRevisions("lower")).toEqual({ meta: before.revision, config: before.revision, configStock: 40 });
+  expect(await redis.mget(k.stock, k.sold)).toEqual(["15", "15"]);
+  const round = await shop("lower", 20);
+  expect([round.get(202), round.get(410)]).toEqual([15, 5]);
+  expect(Number(await redis.get(k.sold))).toBe((await storedSale("lower"))!.stock);
+
+  await restartControlPlane();
+  await waitUntilApplied("lower");
+  expect(await redis.hget(k.meta, "lowerIntent")).toBeNull();
+  await expectCounted("lower", 30);
+  expect(await auditActions("lower")).toEqual(["create", "publish", "update"]);
+});
+
 test("killed during a publish, after the commit and between the sale's keys and its config: published, never a draft, counted", async () => {
   // After the commit: the sale is published in Postgres, Redis has nothing of it.
   let cp = await restartControlPlane("kill-after-commit:publish");
