@@ -47,8 +47,10 @@ async function prefill(redis: Redis): Promise<void> {
         ORDER_FIELDS.quantity, "1",
         ORDER_FIELDS.userUnits, "1",
         ORDER_FIELDS.acceptedAtMs, at,
-        ORDER_FIELDS.requestId, `bench-${n}`);
-      statuses.push(orderRecordField(String(n)), formatOrderRecord({ userId: `user-${n}`, quantity: 1, acceptedAtMs: Number(at), epoch: FIXTURE_EPOCH }));
+        ORDER_FIELDS.requestId, `bench-${n}`,
+        ORDER_FIELDS.price, "100",
+        ORDER_FIELDS.currency, "USD");
+      statuses.push(orderRecordField(String(n)), formatOrderRecord({ userId: `user-${n}`, quantity: 1, acceptedAtMs: Number(at), epoch: FIXTURE_EPOCH, price: 100, currency: "USD" }));
       statuses.push(orderStatusField(String(n)), "pending");
     }
     pipeline.hset(keys.orders, ...statuses);

@@ -3,8 +3,8 @@
  * commandstats, EVALSHA), as a sale takes more orders, on a private Redis with the AOF on
  * (everysec) as in production; beside it, in the same run, what the calls a purchase makes cost
  * inside a script (one INCR: the least a script costs here; the same with a purchase's 9 KEYS and
- * 7 ARGV, and answering a table as a purchase does; TIME; ten GETs; ten INCRs; an XADD of the
- * order stream's seven fields and of one field carrying the same text; an HSET into a growing
+ * 10 ARGV, and answering a table as a purchase does; TIME; ten GETs; ten INCRs; an XADD of the
+ * order stream's nine fields and of one field carrying the same text; an HSET into a growing
  * hash), so the purchase's time can be read as the sum of its parts. Then where the purchase's
  * own time goes: the real script cut after each of its calls (answering as an acceptance does),
  * each cut on a sale of its own, interleaved over BENCH_SCRIPT_STEP_REPEATS (default 3) repeats,
@@ -41,7 +41,7 @@ const PURCHASE_STEPS: { label: string; line: string }[] = [
   { label: "the buyer's units (HGET)", line: "'HGET', KEYS[3]" },
   { label: "the order number is free (HEXISTS)", line: "'HEXISTS'" },
   { label: "the buyer's order list (HGET)", line: "'HGET', KEYS[9]" },
-  { label: "the stream entry (XADD, its last line)", line: "'rid', ARGV[5])" },
+  { label: "the stream entry (XADD, its last line)", line: "'cur', ARGV[10])" },
   { label: "the counters written (MSET)", line: "'MSET'" },
   { label: "the buyer's units written (HSET)", line: "'HSET', KEYS[3]" },
   { label: "the order record written (HSET)", line: "'HSET', KEYS[5]" },
@@ -65,23 +65,23 @@ async function main(): Promise<void> {
     await publishSale(db.pool, redis, { id: SALE, stock: 50_000_000, perUserLimit: 1 });
     const runId = await redisRunId(redis);
     const keys = purchaseScriptKeys(saleKeys(SALE));
-    // `wide`: called with as many KEYS and ARGV as a purchase (9 and 7), not 2 and none.
+    // `wide`: called with as many KEYS and ARGV as a purchase (9 and 10), not 2 and none.
     const probes: { label: string; script: string; wide?: boolean }[] = [
       { label: "one INCR", script: "return redis.call('INCR', KEYS[1])" },
-      { label: "one INCR, with a purchase's 9 KEYS and 7 ARGV", script: "return redis.call('INCR', KEYS[1])", wide: true },
-      { label: "one INCR, 9 KEYS and 7 ARGV, answering {0, id, n} as a purchase does", script: "local n = redis.call('INCR', KEYS[1]) return {0, ARGV[1] .. '.1.' .. n, n}", wide: true },
+      { label: "one INCR, with a purchase's 9 KEYS and 10 ARGV", script: "return redis.call('INCR', KEYS[1])", wide: true },
+      { label: "one INCR, 9 KEYS and 10 ARGV, answering {0, id, n} as a purchase does", script: "local n = redis.call('INCR', KEYS[1]) return {0, ARGV[1] .. '.1.' .. n, n}", wide: true },
       { label: "TIME and one INCR", script: "local t = redis.call('TIME') return redis.call('INCR', KEYS[1])" },
       { label: "ten GETs", script: "for i = 1, 10 do redis.call('GET', KEYS[1]) end return 1" },
       { label: "ten INCRs", script: "for i = 1, 10 do redis.call('INCR', KEYS[1]) end return 1" },
-      { label: "one XADD, the order stream's 7 fields", script: "return redis.call('XADD', KEYS[1], '*', 'order', 's.1.1', 'sale', 's', 'user', 'shopper-000000001', 'qty', 1, 'uunits', 1, 'at', 1700000000000, 'rid', '0123456789abcdef')" },
-      { label: "one XADD, the same text in 1 field", script: "return redis.call('XADD', KEYS[1], '*', 'o', 's.1.1 s shopper-000000001 1 1 1700000000000 0123456789abcdef')" },
-      { label: "INCR, then HSET of a new field into a growing hash", script: "local n = redis.call('INCR', KEYS[1]) return redis.call('HSET', KEYS[2], n, 'shopper-000000001\t1\t1700000000000\t1')" },
+      { label: "one XADD, the order stream's 9 fields", script: "return redis.call('XADD', KEYS[1], '*', 'order', 's.1.1', 'sale', 's', 'user', 'shopper-000000001', 'qty', 1, 'uunits', 1, 'at', 1700000000000, 'rid', '0123456789abcdef', 'price', '100', 'cur', 'USD')" },
+      { label: "one XADD, the same text in 1 field", script: "return redis.call('XADD', KEYS[1], '*', 'o', 's.1.1 s shopper-000000001 1 1 1700000000000 0123456789abcdef 100 USD')" },
+      { label: "INCR, then HSET of a new field into a growing hash", script: "local n = redis.call('INCR', KEYS[1]) return redis.call('HSET', KEYS[2], n, 'shopper-000000001\t1\t1700000000000\t1\t100\tUSD')" },
     ];
     const callCosts: { label: string; usecPerScript: number }[] = [];
     for (const [i, probe] of probes.entries()) {
       await redis.config("RESETSTAT");
       const keys = [`bench-probe-${i}`, `bench-probe-${i}-hash`, ...(probe.wide ? purchaseScriptKeys(saleKeys(`bench-probe-${i}`)).slice(2) : [])];
-      const args = probe.wide ? [SALE, "shopper-000000001", 1, 1, "0123456789abcdef0123456789abcdef", 0, runId] : [];
+      const args = probe.wide ? [SALE, "shopper-000000001", 1, 1, "0123456789abcdef0123456789abcdef", 0, runId, "", 100, "USD"] : [];
       for (let b = 0; b < ORDERS / BURST; b++) await Promise.all(Array.from({ length: BURST }, () => redis.eval(probe.script, keys.length, ...keys, ...args)));
       callCosts.push({ label: probe.label, usecPerScript: await usecPerCall(redis, "eval") });
     }
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     };
     for (let round = 0; round < ROUNDS; round++) {
       await redis.config("RESETSTAT");
-      const refused = await buyInBursts((n) => PURCHASE.run(redis, keys, [SALE, benchUserId("shopper", n), 1, 1, `bench-${n}`, 0, runId]));
+      const refused = await buyInBursts((n) => PURCHASE.run(redis, keys, [SALE, benchUserId("shopper", n), 1, 1, `bench-${n}`, 0, runId, "", 100, "USD"]));
       if (refused > 0) problems.push(`${refused} purchases refused in round ${round + 1}`);
       rounds.push({ orders: shopper, usecPerCall: await usecPerCall(redis, "evalsha") });
       progress(`after ${shopper} orders: ${rounds.at(-1)!.usecPerCall} µs per purchase script`);
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
         await publishSale(db.pool, redis, { id: sale, stock: 50_000_000, perUserLimit: 1 });
         const stepKeys = purchaseScriptKeys(saleKeys(sale));
         await redis.config("RESETSTAT");
-        const refused = await buyInBursts((n) => redis.eval(cut.script, stepKeys.length, ...stepKeys, sale, benchUserId("shopper", n), 1, 1, `bench-${n}`, 0, runId));
+        const refused = await buyInBursts((n) => redis.eval(cut.script, stepKeys.length, ...stepKeys, sale, benchUserId("shopper", n), 1, 1, `bench-${n}`, 0, runId, "", 100, "USD"));
         if (refused > 0) problems.push(`${refused} calls refused, script cut after ${cut.label}`);
         stepRuns[i]!.push(await usecPerCall(redis, "eval"));
       }

@@ -324,8 +324,8 @@ test("after a counted sale of 300 units bought through the gateway, the orders p
   await waitForRows(db.pool, saleId, units);
   expect(await countSale(redis, db.pool, saleId)).toMatchObject({ unitsLeft: 0, unitsSold: units, pgRows: units });
   const pg = (
-    await db.pool.query("SELECT order_id, user_id, quantity, status, accepted_at FROM orders WHERE sale_id = $1 ORDER BY epoch, order_no", [saleId])
-  ).rows.map((r) => [r.order_id, r.user_id, String(r.quantity), r.status, r.accepted_at.toISOString(), ""]);
+    await db.pool.query("SELECT order_id, user_id, quantity, price, currency, status, accepted_at FROM orders WHERE sale_id = $1 ORDER BY epoch, order_no", [saleId])
+  ).rows.map((r) => [r.order_id, r.user_id, String(r.quantity), r.price, r.currency, r.status, r.accepted_at.toISOString(), ""]);
 
   await page.goto(`${controlPlane.url}/admin/sales/${saleId}/orders`);
   await page.locator("#orders-summary", { hasText: "100 orders shown; more to load." }).waitFor();
@@ -336,16 +336,18 @@ test("after a counted sale of 300 units bought through the gateway, the orders p
   expect(await page.locator("#orders-more").isHidden()).toBe(true);
   const shown = await page.locator("tr[data-order]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-order")));
   expect(shown).toEqual(pg.map((r) => r[0]).reverse());
+  // The price each order was bought at: the test control plane's default, 199 cents.
+  expect(await page.locator(`tr[data-order="${pg[0]![0]}"] td[data-label="Unit price"]`).innerText()).toBe("$1.99");
   await screenshots(page, "admin-orders");
 
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#orders-csv")]);
   expect(download.suggestedFilename()).toBe(`${saleId}-orders.csv`);
   const [header, ...rows] = parseCsv(readFileSync((await download.path())!, "utf8"));
-  expect(header).toEqual(["order_id", "user_id", "quantity", "status", "accepted_at", "paid_at"]);
+  expect(header).toEqual(["order_id", "user_id", "quantity", "price", "currency", "status", "accepted_at", "paid_at"]);
   expect(rows).toEqual(pg);
 
   // Search by a user id, then by an order id; a status filter.
-  const [orderId, userId, , status] = pg[123]!;
+  const [orderId, userId, , , , status] = pg[123]!;
   await page.fill("#orders-search", userId!);
   await page.press("#orders-search", "Enter");
   await page.locator("#orders-summary", { hasText: "1 orders shown; that is all of them." }).waitFor();

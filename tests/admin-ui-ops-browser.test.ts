@@ -78,7 +78,7 @@ beforeAll(async () => {
   const [bought] = await buyAll(redis, SALES.soldOut.id, [{ userId: "only-buyer", qty: 1 }], 1);
   // As the order worker (not running here) would write it.
   await db.pool.query(
-    "INSERT INTO orders (order_id, sale_id, order_no, epoch, user_id, user_units, quantity, accepted_at) VALUES ($1, $2, $3, 1, 'only-buyer', 1, 1, now())",
+    "INSERT INTO orders (order_id, sale_id, order_no, epoch, user_id, user_units, quantity, accepted_at, price, currency) VALUES ($1, $2, $3, 1, 'only-buyer', 1, 1, now(), 199, 'USD')",
     [bought!.orderId, SALES.soldOut.id, bought!.orderNo],
   );
   await cp.createSale({ ...SALES.paused, stock: 10 });
@@ -87,8 +87,8 @@ beforeAll(async () => {
   await cp.createSale({ ...SALES.broken, stock: 10, perUserLimit: 2 });
   // Units over Postgres' integer: the stats read of this sale fails in Postgres itself.
   await db.pool.query(
-    `INSERT INTO orders (order_id, sale_id, order_no, epoch, user_id, user_units, quantity, accepted_at)
-     VALUES ('ops-broken.1.1', 'ops-broken', 1, 1, 'whale', 1, 2147483647, now()), ('ops-broken.1.2', 'ops-broken', 2, 1, 'whale', 2, 2147483647, now())`,
+    `INSERT INTO orders (order_id, sale_id, order_no, epoch, user_id, user_units, quantity, accepted_at, price, currency)
+     VALUES ('ops-broken.1.1', 'ops-broken', 1, 1, 'whale', 1, 2147483647, now(), 199, 'USD'), ('ops-broken.1.2', 'ops-broken', 2, 1, 'whale', 2, 2147483647, now(), 199, 'USD')`,
   );
   // A draft is a sale saved but never published (e.g. while Redis was down).
   await db.pool.query(

@@ -326,8 +326,8 @@ describe("GET /admin/api/sales/:id", () => {
     await redis.decrby(keys.stock, 3);
     await redis.incrby(keys.sold, 3);
     await db.pool.query(
-      `INSERT INTO orders (order_id, sale_id, order_no, user_id, user_units, quantity, accepted_at)
-       VALUES ('live.1', 'live', 1, 'alice', 1, 1, now())`,
+      `INSERT INTO orders (order_id, sale_id, order_no, user_id, user_units, quantity, accepted_at, price, currency)
+       VALUES ('live.1', 'live', 1, 'alice', 1, 1, now(), 1999, 'USD')`,
     );
 
     const res = await call("GET", "/admin/api/sales/live");

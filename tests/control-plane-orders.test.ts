@@ -2,8 +2,9 @@
  * The ops console's read routes against a real Postgres and Redis: a sale's orders in cursor
  * pages (every row exactly once, newest first, orders arriving mid-walk not mixed in), filtered
  * by status, searched by user id or order id; the CSV of them (every row, equal to Postgres,
- * over several batches, quoted where needed); bad parameters as field errors; and every sale's
- * stats in one request, where a sale whose read fails is reported on its own.
+ * over several batches, quoted where needed); each order with the price and currency it was
+ * accepted at, not its sale's now; bad parameters as field errors; and every sale's stats in one
+ * request, where a sale whose read fails is reported on its own.
  */
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { PrivateRedis } from "./support/private-redis";
@@ -29,6 +30,8 @@ interface OrderRow {
   orderId: string;
   userId: string;
   quantity: number;
+  price: number;
+  currency: string;
   status: string;
   acceptedAt: string;
   paidAt: string | null;
@@ -40,25 +43,35 @@ async function get(path: string): Promise<{ status: number; headers: Headers; te
   return { status: res.status, headers: res.headers, text, json: res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : undefined };
 }
 
-/** Inserts orders as the worker writes them: (sale, epoch, n) unique, user_units counting up per user. */
-async function insertOrders(saleId: string, orders: { epoch: number; n: number; user: string; units: number; quantity: number; status: string; at: Date }[]): Promise<void> {
+/** The sale's price as created; its orders were accepted at others (the price changed twice). */
+const SALE_PRICE = 199;
+const priceOfEpoch = (epoch: number) => (epoch === 1 ? 150 : 120);
+
+/** Inserts orders as the worker writes them: (sale, epoch, n) unique, user_units counting up per user; at the sale's price unless said. */
+async function insertOrders(
+  saleId: string,
+  orders: { epoch: number; n: number; user: string; units: number; quantity: number; status: string; at: Date; price?: number }[],
+): Promise<void> {
+  const priced = orders.map((o) => ({ ...o, price: o.price ?? SALE_PRICE }));
   await db.pool.query(
-    `INSERT INTO orders (order_id, sale_id, order_no, epoch, user_id, user_units, quantity, status, accepted_at, status_changed_at)
-     SELECT $1 || '.' || e || '.' || n, $1, n, e, u, uu, q, s, a, CASE WHEN s IN ('paid', 'expired', 'failed') THEN a + interval '30 seconds' END
-       FROM unnest($2::int[], $3::bigint[], $4::text[], $5::int[], $6::int[], $7::text[], $8::timestamptz[]) AS t(e, n, u, uu, q, s, a)`,
-    [saleId, ...["epoch", "n", "user", "units", "quantity", "status", "at"].map((k) => orders.map((o) => (o as Record<string, unknown>)[k]))],
+    `INSERT INTO orders (order_id, sale_id, order_no, epoch, user_id, user_units, quantity, status, accepted_at, status_changed_at, price, currency)
+     SELECT $1 || '.' || e || '.' || n, $1, n, e, u, uu, q, s, a, CASE WHEN s IN ('paid', 'expired', 'failed') THEN a + interval '30 seconds' END, p, 'USD'
+       FROM unnest($2::int[], $3::bigint[], $4::text[], $5::int[], $6::int[], $7::text[], $8::timestamptz[], $9::bigint[]) AS t(e, n, u, uu, q, s, a, p)`,
+    [saleId, ...["epoch", "n", "user", "units", "quantity", "status", "at", "price"].map((k) => priced.map((o) => (o as Record<string, unknown>)[k]))],
   );
 }
 
 async function pgOrders(saleId: string, where = "", params: unknown[] = []): Promise<OrderRow[]> {
   const result = await db.pool.query(
-    `SELECT order_id, user_id, quantity, status, accepted_at, status_changed_at FROM orders WHERE sale_id = $1 ${where} ORDER BY epoch, order_no`,
+    `SELECT order_id, user_id, quantity, price, currency, status, accepted_at, status_changed_at FROM orders WHERE sale_id = $1 ${where} ORDER BY epoch, order_no`,
     [saleId, ...params],
   );
   return result.rows.map((r) => ({
     orderId: r.order_id,
     userId: r.user_id,
     quantity: r.quantity,
+    price: Number(r.price),
+    currency: r.currency,
     status: r.status,
     acceptedAt: r.accepted_at.toISOString(),
     paidAt: r.status === "paid" ? (r.status_changed_at as Date).toISOString() : null,
@@ -79,7 +92,7 @@ async function walk(query: string): Promise<{ pages: OrderRow[][]; orders: Order
 }
 
 function asCsvRows(orders: OrderRow[]): string[][] {
-  return orders.map((o) => [o.orderId, o.userId, String(o.quantity), o.status, o.acceptedAt, o.paidAt ?? ""]);
+  return orders.map((o) => [o.orderId, o.userId, String(o.quantity), String(o.price), o.currency, o.status, o.acceptedAt, o.paidAt ?? ""]);
 }
 
 beforeAll(async () => {
@@ -87,7 +100,7 @@ beforeAll(async () => {
   redis = createRedis(privateRedis.url(), "orders-test");
   db = await createTestDatabase("control_plane_orders");
   cp = await ControlPlane.start(db.pool, privateRedis.url());
-  for (const id of [SALE, OTHER]) await cp.createSale({ id, stock: 10_000, perUserLimit: 2 });
+  for (const id of [SALE, OTHER]) await cp.createSale({ id, price: SALE_PRICE, stock: 10_000, perUserLimit: 2 });
 
   const start = Date.parse("2030-01-01T12:00:00Z");
   await insertOrders(
@@ -96,7 +109,8 @@ beforeAll(async () => {
       const n = i + 1;
       // Every 7th shopper buys twice: user 7k holds orders n and n+1.
       const user = n === 42 ? ODD_USER : `user-${n % 7 === 1 && n > 1 ? n - 1 : n}`;
-      return { epoch: n <= EPOCH_ONE ? 1 : 2, n, user, units: n % 7 === 1 && n > 1 ? 2 : 1, quantity: 1 + (n % 3), status: STATUSES[n % STATUSES.length]!, at: new Date(start + n * 3) };
+      const epoch = n <= EPOCH_ONE ? 1 : 2;
+      return { epoch, n, user, units: n % 7 === 1 && n > 1 ? 2 : 1, quantity: 1 + (n % 3), status: STATUSES[n % STATUSES.length]!, at: new Date(start + n * 3), price: priceOfEpoch(epoch) };
     }),
   );
   await insertOrders(OTHER, [{ epoch: 1, n: 1, user: "user-1", units: 1, quantity: 1, status: "confirmed", at: new Date(start) }]);
@@ -196,10 +210,18 @@ test("the CSV holds every order, equal to Postgres, in the order of acceptance, 
   expect(res.headers.get("transfer-encoding")).toBe("chunked");
 
   const [header, ...rows] = parseCsv(res.text);
-  expect(header).toEqual(["order_id", "user_id", "quantity", "status", "accepted_at", "paid_at"]);
+  expect(header).toEqual(["order_id", "user_id", "quantity", "price", "currency", "status", "accepted_at", "paid_at"]);
   expect(rows).toHaveLength(TOTAL);
   expect(rows).toEqual(asCsvRows(await pgOrders(SALE)));
   expect(res.text).toContain(`,"user,with ""quotes""",`);
+  // Each order's own price, not the sale's now.
+  expect(new Set(rows.map((r) => `${r[3]} ${r[4]}`))).toEqual(new Set(["150 USD", "120 USD"]));
+});
+
+test("orders show the price and currency they were accepted at, not their sale's now", async () => {
+  const { orders } = await walk("limit=500");
+  expect(orders.map((o) => `${o.price} ${o.currency}`)).toEqual(orders.map((o) => `${priceOfEpoch(Number(o.orderId.split(".")[1]))} USD`));
+  expect((await get(`/admin/api/sales/${SALE}`)).json.price).toBe(SALE_PRICE);
 });
 
 test("the CSV takes the same filters", async () => {

@@ -3,15 +3,20 @@
  * with sale name, price, quantity, status and pay-by, each as GET /api/orders/{id} shows it;
  * nobody else's. The per-user index it reads is counted against the orders hash, and after
  * Redis forgot everything the control plane's rebuild restores it from Postgres. A gateway that
- * never reached Redis says 503, not "no orders".
+ * never reached Redis says 503, not "no orders". An order keeps the price and currency it was
+ * accepted at when the sale's change afterwards: in both views, the admin list, orders.csv,
+ * Postgres and through the rebuild; an order recorded before orders carried a price is still
+ * shown, at its sale's.
  */
 import type { Redis } from "@flash-sale/node-common";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { orderRecordField, orderStatusField, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
 import { parseOrderRecord } from "@flash-sale/gateway-lua/core/order_record";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import type { PrivateRedis } from "./support/private-redis";
 import type { TestDatabase } from "./support/test-database";
-import type { ControlPlane } from "./support/control-plane";
+import { TEST_ADMIN_TOKEN, type ControlPlane } from "./support/control-plane";
+import { parseCsv } from "./support/csv";
 import { TestStack } from "./support/test-stack";
 import { countSale, waitForRows } from "./support/counts";
 import { purchase, request, type HttpResponse } from "./support/http";
@@ -28,8 +33,13 @@ let gateway: Gateway;
 
 const limits = { userRatePerSecond: 1000, userBurst: 1000, admitPerSecond: 100000 };
 const SALES = ["or-shoes", "or-shoes-later", "or-kettle", "or-untouched"];
+/** Sales of the price tests: their shoppers (dave, erin) are not alice's or bob's, so the counts above hold. */
+const REPRICED = "or-repriced";
+const UPGRADED = "or-upgraded";
 const alice = signToken("alice");
 const bob = signToken("bob");
+const dave = signToken("dave");
+const erin = signToken("erin");
 
 interface ListedOrder {
   orderId: string;
@@ -149,6 +159,88 @@ test("counted against Redis: every order in the orders hashes is in its user's i
   ]);
 });
 
+const repriced: { first: string; second: string } = { first: "", second: "" };
+
+function orderOf(orderId: string, token: string): Promise<HttpResponse> {
+  return request(`${gateway.url}/api/orders/${orderId}`, { headers: { Authorization: `Bearer ${token}` } });
+}
+
+async function ordersCsv(saleId: string): Promise<string[][]> {
+  const res = await fetch(`${controlPlane.url}/admin/api/sales/${saleId}/orders.csv`, { headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+  expect(res.status).toBe(200);
+  return parseCsv(await res.text());
+}
+
+test("an order keeps the price and currency it was accepted at: bought at 100 EUR, the sale changed to 1 USD, bought again; each shows its own everywhere", async () => {
+  await controlPlane.createSale({ id: REPRICED, name: "Repriced lamp", price: 100, currency: "EUR", stock: 10, perUserLimit: 2, limits });
+  await waitForSale(gateway, REPRICED);
+  repriced.first = await buy(REPRICED, dave);
+  const changed = await controlPlane.admin("PATCH", `/admin/api/sales/${REPRICED}`, { price: 1, currency: "USD" });
+  expect([changed.status, changed.body.price, changed.body.currency]).toEqual([200, 1, "USD"]);
+  await waitFor("the new price shown by the gateway", async () => (await request(`${gateway.url}/api/sales/${REPRICED}`)).json().price === 1, 5000);
+  repriced.second = await buy(REPRICED, dave);
+  const { first, second } = repriced;
+
+  expect([(await orderOf(first, dave)).json(), (await orderOf(second, dave)).json()].map((o) => [o.orderId, o.price, o.currency])).toEqual([
+    [first, 100, "EUR"],
+    [second, 1, "USD"],
+  ]);
+  const listed = (await myOrders(dave)).json().orders as ListedOrder[];
+  expect(listed.map((o) => [o.orderId, o.price, o.currency])).toEqual([
+    [second, 1, "USD"],
+    [first, 100, "EUR"],
+  ]);
+
+  await waitForRows(db.pool, REPRICED, 2);
+  const rows = await db.pool.query("SELECT order_id, price, currency FROM orders WHERE sale_id = $1 ORDER BY order_no", [REPRICED]);
+  expect(rows.rows).toEqual([
+    { order_id: first, price: "100", currency: "EUR" },
+    { order_id: second, price: "1", currency: "USD" },
+  ]);
+  const page = await controlPlane.admin("GET", `/admin/api/sales/${REPRICED}/orders`);
+  expect(page.body.orders.map((o: ListedOrder) => [o.orderId, o.price, o.currency])).toEqual([
+    [second, 1, "USD"],
+    [first, 100, "EUR"],
+  ]);
+  const [header, ...csv] = await ordersCsv(REPRICED);
+  const column = (name: string) => header!.indexOf(name);
+  expect(csv.map((r) => [r[column("order_id")], r[column("price")], r[column("currency")]])).toEqual([
+    [first, "100", "EUR"],
+    [second, "1", "USD"],
+  ]);
+});
+
+/** An order as the purchase script wrote it before orders carried their price: a record of four parts, a stream entry without price and currency. */
+async function orderWrittenBeforeTheUpgrade(saleId: string, userId: string): Promise<string> {
+  const k = saleKeys(saleId);
+  const epoch = (await redis.hget(k.meta, "fence"))!.split(":")[1]!;
+  const n = String(await redis.incr(k.orderSeq));
+  const at = String(Date.now());
+  const orderId = `${saleId}.${epoch}.${n}`;
+  await redis
+    .multi()
+    .xadd(k.stream, "*", ORDER_FIELDS.orderId, orderId, ORDER_FIELDS.saleId, saleId, ORDER_FIELDS.userId, userId, ORDER_FIELDS.quantity, "1",
+      ORDER_FIELDS.userUnits, "1", ORDER_FIELDS.acceptedAtMs, at, ORDER_FIELDS.requestId, "before-the-upgrade")
+    .decr(k.stock)
+    .incr(k.sold)
+    .hset(k.buyers, userId, "1")
+    .hset(k.orders, orderRecordField(n), `${userId}	1	${at}	${epoch}`, orderStatusField(n), "pending")
+    .hset(k.userOrders, userId, n)
+    .exec();
+  return orderId;
+}
+
+test("an order recorded before orders carried their price is still shown, at its sale's price, and stored at it", async () => {
+  await controlPlane.createSale({ id: UPGRADED, name: "Upgraded kettle", price: 300, stock: 10, limits });
+  await waitForSale(gateway, UPGRADED);
+  const orderId = await orderWrittenBeforeTheUpgrade(UPGRADED, "erin");
+  expect((await orderOf(orderId, erin)).json()).toMatchObject({ orderId, price: 300, currency: "USD", quantity: 1 });
+  expect(((await myOrders(erin)).json().orders as ListedOrder[]).map((o) => [o.orderId, o.price, o.currency])).toEqual([[orderId, 300, "USD"]]);
+  await waitForRows(db.pool, UPGRADED, 1);
+  const rows = await db.pool.query("SELECT order_id, price, currency FROM orders WHERE sale_id = $1", [UPGRADED]);
+  expect(rows.rows).toEqual([{ order_id: orderId, price: "300", currency: "USD" }]);
+});
+
 test("after Redis forgot everything, the rebuild from Postgres restores the index: the same orders are listed, confirmed", async () => {
   await waitForRows(db.pool, "or-shoes", 3);
   await waitForRows(db.pool, "or-shoes-later", 1);
@@ -161,7 +253,7 @@ test("after Redis forgot everything, the rebuild from Postgres restores the inde
 
   controlPlane.startJobs();
   const runId = /run_id:([0-9a-f]+)/.exec(await redis.info("server"))![1]!;
-  for (const id of SALES) await waitFor(`${id} rebuilt`, async () => (await redis.hget(saleKeys(id).meta, "fence"))?.startsWith(runId) === true, 15000);
+  for (const id of [...SALES, REPRICED, UPGRADED]) await waitFor(`${id} rebuilt`, async () => (await redis.hget(saleKeys(id).meta, "fence"))?.startsWith(runId) === true, 15000);
   // The sales are published again one by one: a gateway lists the orders of those it has read.
   await waitFor("every sale read again", async () => ((await myOrders(alice)).json().orders as unknown[]).length === placed.alice.length, 5000);
 
@@ -169,6 +261,20 @@ test("after Redis forgot everything, the rebuild from Postgres restores the inde
   expect(orders.map((o) => [o.orderId, o.status])).toEqual([...placed.alice].reverse().map((id) => [id, "confirmed"]));
   expect(((await myOrders(bob)).json().orders as ListedOrder[]).map((o) => o.orderId)).toEqual(placed.bob);
   for (const id of SALES) await indexMatchesOrders(id);
+
+  // The prices come back with the orders, from Postgres: each the one it was accepted at.
+  await waitFor("dave's orders listed again", async () => ((await myOrders(dave)).json().orders as unknown[]).length === 2, 5000);
+  expect(((await myOrders(dave)).json().orders as ListedOrder[]).map((o) => [o.orderId, o.price, o.currency])).toEqual([
+    [repriced.second, 1, "USD"],
+    [repriced.first, 100, "EUR"],
+  ]);
+  expect((await orderOf(repriced.first, dave)).json()).toMatchObject({ price: 100, currency: "EUR" });
+  const restored = Object.entries(await redis.hgetall(saleKeys(REPRICED).orders)).filter(([field]) => !field.endsWith(":s"));
+  restored.sort(([a], [b]) => Number(a) - Number(b));
+  expect(restored.map(([, text]) => parseOrderRecord(text)).map((r) => [r?.userId, r?.price, r?.currency])).toEqual([
+    ["dave", 100, "EUR"],
+    ["dave", 1, "USD"],
+  ]);
 });
 
 test("a gateway that never reached Redis answers 503 unavailable: not an empty list, not 'no such sale'", async () => {

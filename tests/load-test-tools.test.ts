@@ -135,8 +135,8 @@ test("post-run check: a counted sale passes; a lost order fails it, so does one 
 
     // The same order back, plus a second unit for its shopper: a duplicate.
     const removed = rows[0]!;
-    const insert = `INSERT INTO orders (order_id, sale_id, order_no, user_id, user_units, quantity, accepted_at)
-                    VALUES ($1, $2, $3, $4, $5, 1, now())`;
+    const insert = `INSERT INTO orders (order_id, sale_id, order_no, user_id, user_units, quantity, accepted_at, price, currency)
+                    VALUES ($1, $2, $3, $4, $5, 1, now(), 199, 'USD')`;
     await db.pool.query(insert, [removed.order_id, sale.id, removed.order_no, removed.user_id, 1]);
     await db.pool.query(insert, [`${sale.id}.9001`, sale.id, 9001, removed.user_id, 2]);
     const duplicated = await check("--drain-timeout", "0");

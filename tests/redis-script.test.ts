@@ -48,12 +48,16 @@ test("a script's own error reply reaches the caller, and nothing is run twice", 
 });
 
 test("includes: the order record the Lua scripts write is the one core/order_record.ts reads, and back", async () => {
-  const format = script("format-record", "-- @include order-record\nreturn formatOrderRecord(ARGV[1], ARGV[2], ARGV[3], ARGV[4])");
-  const written = (await format.run(redis, [], ["shopper-1", 2, 1764633600123, 7])) as string;
-  expect(parseOrderRecord(written)).toEqual({ userId: "shopper-1", quantity: 2, acceptedAtMs: 1764633600123, epoch: 7 });
+  const format = script("format-record", "-- @include order-record\nreturn formatOrderRecord(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])");
+  const written = (await format.run(redis, [], ["shopper-1", 2, 1764633600123, 7, 5999, "EUR"])) as string;
+  expect(parseOrderRecord(written)).toEqual({ userId: "shopper-1", quantity: 2, acceptedAtMs: 1764633600123, epoch: 7, price: 5999, currency: "EUR" });
   const parse = script("parse-record", "-- @include order-record\nreturn {parseOrderRecord(ARGV[1])}");
-  const record = formatOrderRecord({ userId: "shopper-2", quantity: 1, acceptedAtMs: 1764633600999, epoch: 12 });
-  expect(await parse.run(redis, [], [record])).toEqual(["shopper-2", "1", "1764633600999", "12"]);
-  expect(await parse.run(redis, [], ["not a record"])).toEqual([]);
+  const record = formatOrderRecord({ userId: "shopper-2", quantity: 1, acceptedAtMs: 1764633600999, epoch: 12, price: 0, currency: "USD" });
+  expect(await parse.run(redis, [], [record])).toEqual(["shopper-2", "1", "1764633600999", "12", "0", "USD"]);
+  // A record written before orders carried their price: read, the price unknown.
+  expect(await parse.run(redis, [], ["shopper-3\t1\t1764633600999\t12"])).toEqual(["shopper-3", "1", "1764633600999", "12"]);
+  for (const bad of ["not a record", "shopper-3\t1\t1764633600999\t12\t100", "shopper-3\t1\t1764633600999\t12\tx\tUSD", "shopper-3\t1\t1764633600999\t12\t100\t"]) {
+    expect(await parse.run(redis, [], [bad])).toEqual([]);
+  }
   expect(() => script("unknown-include", "-- @include no-such-thing\nreturn 1")).toThrow("include: no includes/no-such-thing.lua");
 });

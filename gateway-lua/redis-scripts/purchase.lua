@@ -16,7 +16,7 @@ KEYS[2] sold        string: units taken for good
 KEYS[3] buyers      hash: user id -> units granted
 KEYS[4] orderSeq    string: last order number
 KEYS[5] orders      hash: <n> -> order record (includes/order-record.lua), <n>:s -> status
-KEYS[6] stream      stream of accepted orders (fields: order sale user qty uunits at rid)
+KEYS[6] stream      stream of accepted orders (fields: order sale user qty uunits at rid price cur)
 KEYS[7] openUnpaid  string: open unpaid orders (mode `payment`)
 KEYS[8] meta        hash: fence ("<run id>:<epoch>"), startsAt, endsAt (epoch ms), paused; for a
                     sale in stock buckets (core/buckets.ts) also step (K), first (the bucket's
@@ -36,7 +36,10 @@ ARGV[7] run id of the Redis process the caller's connection reached (INFO server
         the connection was made: a connection never outlives its server process)
 ARGV[8] the epoch of the waiting-room pass the purchase carries, or "" (no waiting room): a pass
         is for the queue of one build of the sale; after a rebuild (a new epoch) it is refused
-ARGV[9] (with KEYS[10]) how long to keep the used-challenge mark, ms: the challenge's remaining life
+ARGV[9] price per unit, minor units (whole, >= 0): the sale's as the caller has it published
+        (what GET /api/sales/{id} shows); the order keeps it, whatever the sale's price becomes
+ARGV[10] currency of the price (ISO 4217, e.g. "USD")
+ARGV[11] (with KEYS[10]) how long to keep the used-challenge mark, ms: the challenge's remaining life
 
 Returns
   {0, orderId, unitsLeft}   accepted; orderId is "<sale id>.<epoch>.<n>"
@@ -99,14 +102,16 @@ if KEYS[10] and redis.call('EXISTS', KEYS[10]) == 1 then return {5} end
 local mine = redis.call('HGET', KEYS[9], user)
 
 local orderId = ARGV[1] .. '.' .. epoch .. '.' .. n
+-- Before the first write: a price or currency missing raises here, with nothing written.
+local record = formatOrderRecord(user, qty, now, epoch, ARGV[9], ARGV[10])
 redis.call('XADD', KEYS[6], '*',
   'order', orderId, 'sale', ARGV[1], 'user', user, 'qty', qty,
-  'uunits', units, 'at', now, 'rid', ARGV[5])
-if KEYS[10] then redis.call('SET', KEYS[10], '1', 'PX', ARGV[9]) end
+  'uunits', units, 'at', now, 'rid', ARGV[5], 'price', ARGV[9], 'cur', ARGV[10])
+if KEYS[10] then redis.call('SET', KEYS[10], '1', 'PX', ARGV[11]) end
 local left = stock
 if takesUnitsNow then left = stock - qty end
 redis.call('MSET', KEYS[1], left, counterKey, counted, KEYS[4], n)
 redis.call('HSET', KEYS[3], user, units)
-redis.call('HSET', KEYS[5], n, formatOrderRecord(user, qty, now, epoch), n .. ':s', 'pending')
+redis.call('HSET', KEYS[5], n, record, n .. ':s', 'pending')
 redis.call('HSET', KEYS[9], user, mine and (mine .. ' ' .. n) or n)
 return {0, orderId, left}

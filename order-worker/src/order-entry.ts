@@ -18,6 +18,9 @@ export interface OrderRow extends BucketRef {
   quantity: number;
   requestId: string | null;
   acceptedAtMs: number;
+  /** Price per unit (minor units) and currency the order was accepted at; null in an entry written before orders carried them: the insert takes its sale's. */
+  price: number | null;
+  currency: string | null;
 }
 
 export type ParsedEntry = { ok: true; row: OrderRow } | { ok: false; reason: string };
@@ -26,6 +29,8 @@ const MAX_INT4 = 2147483647;
 const MAX_REQUEST_ID_LENGTH = 128;
 /** Year 5138: keeps `accepted_at` well inside Postgres' timestamp range. */
 const MAX_EPOCH_MS = 99_999_999_999_999;
+/** A sale's currency as the control plane takes it (sales/fields.ts): an ISO 4217 code. */
+const CURRENCY = /^[A-Z]{3}$/;
 
 export function parseOrderEntry(entry: RawEntry): ParsedEntry {
   const fields = entryFields(entry);
@@ -47,6 +52,13 @@ export function parseOrderEntry(entry: RawEntry): ParsedEntry {
   const acceptedAtMs = wholeNumber(fields.get(ORDER_FIELDS.acceptedAtMs), 0, MAX_EPOCH_MS);
   if (acceptedAtMs === undefined) return { ok: false, reason: `bad ${ORDER_FIELDS.acceptedAtMs}` };
 
+  const priceText = fields.get(ORDER_FIELDS.price);
+  const currency = fields.get(ORDER_FIELDS.currency) ?? null;
+  if ((priceText === undefined) !== (currency === null)) return { ok: false, reason: `${ORDER_FIELDS.price} without ${ORDER_FIELDS.currency} or the reverse` };
+  const price = priceText === undefined ? null : wholeNumber(priceText, 0, Number.MAX_SAFE_INTEGER);
+  if (price === undefined) return { ok: false, reason: `bad ${ORDER_FIELDS.price}` };
+  if (currency !== null && !CURRENCY.test(currency)) return { ok: false, reason: `bad ${ORDER_FIELDS.currency}` };
+
   // The request id only helps tracing: an odd one is dropped, the order is kept.
   const rid = fields.get(ORDER_FIELDS.requestId);
   const requestId =
@@ -67,6 +79,8 @@ export function parseOrderEntry(entry: RawEntry): ParsedEntry {
       quantity,
       requestId,
       acceptedAtMs,
+      price,
+      currency,
     },
   };
 }

@@ -12,8 +12,9 @@ export interface Order {
   status: OrderStatus;
   quantity: number;
   acceptedAt: string;
-  /** The sale's name, unit price (minor units), currency and deduction; absent once the gateway no longer knows the sale. */
+  /** The sale's name and deduction; absent once the gateway no longer knows the sale. */
   saleName?: string;
+  /** The unit price (minor units) and currency the order was accepted at, whatever the sale's are now. */
   price?: number;
   currency?: string;
   deduction?: Deduction;

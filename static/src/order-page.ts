@@ -1,8 +1,9 @@
 /**
- * The order page (/orders/{orderId}): the shopper's order with its sale's name, price and
- * quantity, its status followed with backoff until it settles (pending → confirmed; for a
- * `reserve` sale then paid or expired, for a `payment` sale paid, failed or expired), and while
- * it waits for its payment a live countdown to the deadline and the demo's pay button.
+ * The order page (/orders/{orderId}): the shopper's order with its sale's name, the price it was
+ * bought at and quantity, its status followed with backoff until it settles (pending →
+ * confirmed; for a `reserve` sale then paid or expired, for a `payment` sale paid, failed or
+ * expired), and while it waits for its payment a live countdown to the deadline and the demo's
+ * pay button.
  */
 import { getJson, isUnreachable, postJson, type Order } from "./api.js";
 import { offerLogin, readSession, showLoggedIn } from "./demo-login.js";

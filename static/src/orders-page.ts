@@ -1,7 +1,7 @@
 /**
  * My orders (/orders): the shopper's orders in every sale (GET /api/orders), newest first, each
- * with its sale's name, price, quantity, status and, while it waits for its payment, the time
- * left to pay; read again now and then while any order may still change.
+ * with its sale's name, the price it was bought at, quantity, status and, while it waits for its
+ * payment, the time left to pay; read again now and then while any order may still change.
  */
 import { getJson, isUnreachable, type Order } from "./api.js";
 import { offerLogin, readSession, showLoggedIn } from "./demo-login.js";

@@ -1,15 +1,28 @@
 /**
  * Runs the gateway's real purchase script (gateway-lua/redis-scripts/purchase.lua) the way the
- * gateway does: one EVAL with the sale's keys, so tests fill the order streams exactly as
- * production will.
+ * gateway does: one EVAL with the sale's keys and the price of its published record, so tests
+ * fill the order streams exactly as production will.
  */
 import path from "node:path";
-import { purchaseScriptKeys, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { purchaseScriptKeys, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { decodePurchaseReply, type PurchaseScriptReply } from "@flash-sale/gateway-lua/core/purchase_reply";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
 import { redisRunId } from "./stream-fixtures";
 
 const SCRIPT = RedisScript.load(path.resolve(__dirname, "../../gateway-lua/redis-scripts/purchase.lua")).source;
+
+/** The price and currency of the sale's published record, which the gateway passes on. */
+export interface Shown {
+  price: number;
+  currency: string;
+}
+
+async function shownPrice(redis: Redis, saleId: string): Promise<Shown> {
+  const record = await redis.hget(SALE_CONFIGS_KEY, saleId);
+  if (record === null) throw new Error(`sale ${saleId} is not published`);
+  const { price, currency } = JSON.parse(record) as Shown;
+  return { price, currency };
+}
 
 export async function purchase(
   redis: Redis,
@@ -19,10 +32,11 @@ export async function purchase(
   limit: number,
   requestId: string,
   runId: string,
+  shown: Shown,
 ): Promise<PurchaseScriptReply> {
   const keys = purchaseScriptKeys(saleKeys(saleId));
-  // Open-unpaid bound 0: the units are taken at acceptance (deductions order and reserve).
-  const reply = await redis.eval(SCRIPT, keys.length, ...keys, saleId, userId, qty, limit, requestId, 0, runId);
+  // Open-unpaid bound 0: the units are taken at acceptance (deductions order and reserve); no waiting-room pass.
+  const reply = await redis.eval(SCRIPT, keys.length, ...keys, saleId, userId, qty, limit, requestId, 0, runId, "", shown.price, shown.currency);
   const decoded = decodePurchaseReply(reply);
   if (decoded === undefined) throw new Error(`purchase.lua: unexpected reply ${JSON.stringify(reply)}`);
   return decoded;
@@ -47,8 +61,9 @@ export interface Attempt {
  */
 export async function buyAll(redis: Redis, saleId: string, attempts: Attempt[], limit: number): Promise<AcceptedOrder[]> {
   const runId = await redisRunId(redis);
+  const shown = await shownPrice(redis, saleId);
   const replies = await Promise.all(
-    attempts.map((a, i) => purchase(redis, saleId, a.userId, a.qty, limit, `req-${saleId}-${i}`, runId)),
+    attempts.map((a, i) => purchase(redis, saleId, a.userId, a.qty, limit, `req-${saleId}-${i}`, runId, shown)),
   );
   const accepted: AcceptedOrder[] = [];
   replies.forEach((reply, i) => {

@@ -30,6 +30,9 @@ export interface OrderRow {
   orderId: string;
   userId: string;
   quantity: number;
+  /** Per unit, minor units: the order's own, as it was accepted (not the sale's now). */
+  price: number;
+  currency: string;
   status: OrderStatus;
   acceptedAt: string;
   /** When it was paid (Redis' clock); null unless paid. */
@@ -56,6 +59,8 @@ interface Row {
   order_id: string;
   user_id: string;
   quantity: number;
+  price: string; // bigint
+  currency: string;
   status: OrderStatus;
   accepted_at: Date;
   status_changed_at: Date | null;
@@ -99,7 +104,7 @@ async function queryOrders(pool: Pool, saleId: string, q: OrderQuery): Promise<R
   }
   const direction = q.newestFirst ? "DESC" : "ASC";
   const result = await pool.query<Row>(
-    `SELECT order_id, user_id, quantity, status, accepted_at, status_changed_at, epoch, order_no FROM orders
+    `SELECT order_id, user_id, quantity, price, currency, status, accepted_at, status_changed_at, epoch, order_no FROM orders
       WHERE ${where.join(" AND ")}
       ORDER BY epoch ${direction}, order_no ${direction}
       LIMIT $${params.push(q.limit)}`,
@@ -113,6 +118,8 @@ function toOrder(row: Row): OrderRow {
     orderId: row.order_id,
     userId: row.user_id,
     quantity: row.quantity,
+    price: Number(row.price),
+    currency: row.currency,
     status: row.status,
     acceptedAt: row.accepted_at.toISOString(),
     paidAt: row.status === "paid" && row.status_changed_at !== null ? row.status_changed_at.toISOString() : null,
@@ -150,10 +157,10 @@ function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-const CSV_HEADER = "order_id,user_id,quantity,status,accepted_at,paid_at\r\n";
+const CSV_HEADER = "order_id,user_id,quantity,price,currency,status,accepted_at,paid_at\r\n";
 
 function csvLine(o: OrderRow): string {
-  return `${[o.orderId, o.userId, String(o.quantity), o.status, o.acceptedAt, o.paidAt ?? ""].map(csvField).join(",")}\r\n`;
+  return `${[o.orderId, o.userId, String(o.quantity), String(o.price), o.currency, o.status, o.acceptedAt, o.paidAt ?? ""].map(csvField).join(",")}\r\n`;
 }
 
 /** Resolves once the client has taken what was written, or has gone. */

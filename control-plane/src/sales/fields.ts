@@ -186,7 +186,13 @@ export const SALE_SETTINGS = {
   ),
   price: setting(
     { column: "price", published: true },
-    value({ type: "integer", label: "Price (minor units, e.g. cents)", check: wholeNumber("must be a whole number of minor units (e.g. cents), 0 or more", 0) }),
+    // Not fixed once started (a shop may correct a mistake): each order keeps the price it was accepted at.
+    value({
+      type: "integer",
+      label: "Price (minor units, e.g. cents)",
+      hint: "a change reaches purchases once gateways have it; orders keep the price they were bought at",
+      check: wholeNumber("must be a whole number of minor units (e.g. cents), 0 or more", 0),
+    }),
   ),
   currency: setting(
     { column: "currency", published: true },

@@ -14,6 +14,15 @@ export interface KnownOrder {
   quantity: number;
   acceptedAtMs: number;
   status: OrderStatus;
+  /** Price per unit (minor units) and currency it was accepted at; undefined for a record Redis holds from before orders carried them. */
+  price?: number;
+  currency?: string;
+}
+
+/** An order as Postgres stores it: always with its price and currency. */
+export interface StoredOrder extends KnownOrder {
+  price: number;
+  currency: string;
 }
 
 export interface RebuiltState {

@@ -2,7 +2,7 @@
 import type { Pool, PoolClient } from "@flash-sale/node-common";
 import type { Deduction } from "@flash-sale/gateway-lua/core/sale";
 import { recordAudit, type AuditAction } from "./audit-log";
-import { statusesTakingUnits, type KnownOrder, type OrderStatus } from "./rebuilt-state";
+import { statusesTakingUnits, type OrderStatus, type StoredOrder } from "./rebuilt-state";
 import { SETTINGS, type Setting } from "./fields";
 import type { SaleSettings } from "./schema";
 
@@ -185,9 +185,9 @@ export class SaleRepository {
   }
 
   /** Every order of the sale in Postgres, for a rebuild (under the sale's lock: no insert slips in). */
-  async ordersOfSale(db: Queryable, saleId: string): Promise<KnownOrder[]> {
-    const result = await db.query<{ epoch: number; order_no: string; user_id: string; quantity: number; status: OrderStatus; accepted_at: Date }>(
-      "SELECT epoch, order_no, user_id, quantity, status, accepted_at FROM orders WHERE sale_id = $1",
+  async ordersOfSale(db: Queryable, saleId: string): Promise<StoredOrder[]> {
+    const result = await db.query<{ epoch: number; order_no: string; user_id: string; quantity: number; status: OrderStatus; accepted_at: Date; price: string; currency: string }>(
+      "SELECT epoch, order_no, user_id, quantity, status, accepted_at, price, currency FROM orders WHERE sale_id = $1",
       [saleId],
     );
     return result.rows.map((r) => ({
@@ -197,6 +197,8 @@ export class SaleRepository {
       quantity: r.quantity,
       acceptedAtMs: r.accepted_at.getTime(),
       status: r.status,
+      price: Number(r.price),
+      currency: r.currency,
     }));
   }
 

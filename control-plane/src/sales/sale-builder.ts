@@ -30,7 +30,7 @@ import { RedisScript, type Logger, type Redis } from "@flash-sale/node-common";
 import { bucketOfOrderNo, evenShares, firstOrderNo } from "@flash-sale/gateway-lua/core/buckets";
 import { bucketKeysOf, ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, type SaleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { formatOrderRecord, parseOrderRecord } from "@flash-sale/gateway-lua/core/order_record";
-import { laterStatus, rebuiltState, type KnownOrder, type OrderStatus, type RebuiltState } from "./rebuilt-state";
+import { laterStatus, rebuiltState, type KnownOrder, type OrderStatus, type RebuiltState, type StoredOrder } from "./rebuilt-state";
 import type { LockedSale, SaleRepository } from "./repository";
 
 // Two levels up from both src/sales (ts-jest) and build/sales (node).
@@ -120,7 +120,7 @@ export class SaleBuilder {
 
     const inRedis = await Promise.all(all.map((k) => this.readRedisOrders(sale.id, k)));
     const orders: Orders = new Map(inRedis.flatMap((r) => [...r.byKey]));
-    const fromPostgres: KnownOrder[] = [];
+    const fromPostgres: StoredOrder[] = [];
     for (const o of await this.repository.ordersOfSale(locked.db, sale.id)) {
       const key = orderKey(o.epoch, o.orderNo);
       const known = orders.get(key);
@@ -189,13 +189,13 @@ export class SaleBuilder {
         this.logger.error({ saleId, field }, "unreadable order record in Redis left out of the rebuild");
         continue;
       }
-      byKey.set(orderKey(record.epoch, orderNo), { epoch: record.epoch, orderNo, userId: record.userId, quantity: record.quantity, acceptedAtMs: record.acceptedAtMs, status });
+      byKey.set(orderKey(record.epoch, orderNo), { ...record, orderNo, status });
     }
     return { byKey, takenNumbers };
   }
 
-  /** Writes back the orders Redis forgot; answers those written (a taken number is not). */
-  private async restoreOrders(saleId: string, k: SaleKeys, orders: KnownOrder[], taken: Set<number>): Promise<KnownOrder[]> {
+  /** Writes back the orders Redis forgot, with the price each was accepted at; answers those written (a taken number is not). */
+  private async restoreOrders(saleId: string, k: SaleKeys, orders: StoredOrder[], taken: Set<number>): Promise<KnownOrder[]> {
     const fields: string[] = [];
     const restored: KnownOrder[] = [];
     for (const o of orders) {

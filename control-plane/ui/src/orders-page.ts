@@ -1,18 +1,19 @@
 /**
  * /admin/sales/<id>/orders: the sale's orders in Postgres, newest first, a page at a time
  * ("Load more" follows the API's cursor), filtered by status, searched by user id or order id;
- * the same filters download as CSV (every order).
+ * the same filters download as CSV (every order). Each order shows the unit price it was
+ * accepted at, which a later change of the sale's price does not touch.
  */
 import { api } from "./api";
 import { el, render } from "./dom";
-import { count, instantElement } from "./format";
+import { count, instantElement, money } from "./format";
 import { Panel } from "./panel";
 import { readSale, salePath } from "./sale-record";
 import type { OrderRow, OrdersPage } from "./types";
 
 const STATUSES = ["pending", "confirmed", "paid", "expired", "failed"];
 const PAGE = 100;
-const COLUMNS = ["Order", "User", "Quantity", "Status", "Accepted at", "Paid at"];
+const COLUMNS = ["Order", "User", "Quantity", "Unit price", "Status", "Accepted at", "Paid at"];
 
 function orderRow(o: OrderRow): HTMLTableRowElement {
   return el(
@@ -21,6 +22,7 @@ function orderRow(o: OrderRow): HTMLTableRowElement {
     el("td", { "data-label": "Order" }, el("code", { text: o.orderId })),
     el("td", { "data-label": "User", text: o.userId }),
     el("td", { "data-label": "Quantity", class: "number", text: String(o.quantity) }),
+    el("td", { "data-label": "Unit price", class: "number", text: money(o.price, o.currency) ?? `${o.price} ${o.currency}` }),
     el("td", { "data-label": "Status" }, el("span", { class: "state", "data-state": o.status, text: o.status })),
     el("td", { "data-label": "Accepted at" }, instantElement(o.acceptedAt)),
     el("td", { "data-label": "Paid at" }, o.paidAt === null ? el("span", { class: "muted", text: "not paid" }) : instantElement(o.paidAt)),

@@ -7,7 +7,7 @@
  * all of their orders are.
  */
 import { orderRecordField, orderStatusField } from "../core/keys";
-import { newestOrderNumbers, parseOrderRecord } from "../core/order_record";
+import { newestOrderNumbers, parseOrderRecord, type OrderRecord } from "../core/order_record";
 import { shopperBucket, type CachedSale } from "./sale_cache";
 import { callNode, nodeOfSlot, slotMapStale } from "./redis_connection";
 
@@ -19,9 +19,7 @@ const MAX_ORDERS_PER_SALE = 20;
 export interface ListedOrder {
   sale: CachedSale;
   orderNo: string;
-  epoch: number;
-  quantity: number;
-  acceptedAtMs: number;
+  record: OrderRecord;
   status: string;
 }
 
@@ -66,7 +64,7 @@ function records(red: RedisConnection, userId: string, found: SaleNumbers[]): Li
       const record = parseOrderRecord(text);
       // The index names the shopper's own orders; the check keeps it so if the two ever disagree.
       if (record === undefined || record.userId !== userId) continue;
-      orders.push({ sale: f.sale, orderNo: f.numbers[j] as string, epoch: record.epoch, quantity: record.quantity, acceptedAtMs: record.acceptedAtMs, status });
+      orders.push({ sale: f.sale, orderNo: f.numbers[j] as string, record, status });
     }
   }
   return orders;

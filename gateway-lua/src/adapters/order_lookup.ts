@@ -3,12 +3,11 @@ import { keySlot } from "../core/cluster";
 import { orderRecordField, orderStatusField, saleKeys } from "../core/keys";
 import { bucketOfOrderNo } from "../core/buckets";
 import type { OrderRef } from "../core/ids";
+import { parseOrderRecord, type OrderRecord } from "../core/order_record";
 import { callSlot } from "./redis_connection";
 
 export interface OrderView {
-  userId: string;
-  quantity: number;
-  acceptedAtMs: number;
+  record: OrderRecord;
   status: string;
 }
 
@@ -22,11 +21,11 @@ export function lookUpOrder(ref: OrderRef, buckets: number): OrderView | undefin
   const [reply, err] = callSlot(keySlot(key), readOrder, { ref, key });
   if (reply === undefined || reply === false) return "HMGET: " + tostring(err);
   const values = reply as (string | NgxNull)[];
-  const record = values[0];
+  const text = values[0];
   const status = values[1];
-  if (record === undefined || record === ngx.null || status === undefined || status === ngx.null) return undefined;
-  const [userId, quantity, acceptedAt, epoch] = string.match(record as string, "^([^\t]+)\t(%d+)\t(%d+)\t(%d+)$");
+  if (typeof text !== "string" || typeof status !== "string") return undefined;
+  const record = parseOrderRecord(text);
   // Another epoch's order of the same number is another order (see SaleKeys.orders).
-  if (userId === undefined || epoch !== ref.epoch) return undefined;
-  return { userId, quantity: tonumber(quantity) as number, acceptedAtMs: tonumber(acceptedAt) as number, status: status as string };
+  if (record === undefined || record.epoch !== tonumber(ref.epoch)) return undefined;
+  return { record, status };
 }

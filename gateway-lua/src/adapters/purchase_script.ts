@@ -21,7 +21,7 @@ export interface PurchaseReply extends Omit<PurchaseScriptReply, "outcome"> {
   error?: string;
 }
 
-/** The mark a purchase sets on the challenge it used (KEYS[10], ARGV[9] of the script). */
+/** The mark a purchase sets on the challenge it used (KEYS[10], ARGV[11] of the script). */
 export interface UsedChallengeMark {
   key: string;
   ttlMs: number;
@@ -57,6 +57,9 @@ function fill(a: (string | number)[], c: CachedSale, p: Purchase, runId: string)
   a[i++] = c.sale.deduction === "payment" ? (c.sale.limits.openUnpaidOrders as number) : 0;
   a[i++] = runId;
   a[i++] = p.passEpoch === undefined ? "" : string.format("%d", p.passEpoch);
+  // ARGV[9], ARGV[10]: the price and currency the shopper is shown (GET /api/sales/{id}); the order keeps them.
+  a[i++] = c.sale.price;
+  a[i++] = c.sale.currency;
   if (mark !== undefined) a[i++] = string.format("%d", mark.ttlMs);
   return mark === undefined ? 9 : 10;
 }

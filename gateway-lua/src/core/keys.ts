@@ -66,7 +66,7 @@ export interface SaleKeys {
   /** String: last order number handed out. */
   orderSeq: string;
   /**
-   * Hash: `<n>` → order record `user \t quantity \t acceptedAtMs \t epoch`, `<n>:s` → status.
+   * Hash: `<n>` → order record (core/order_record.ts: user, quantity, acceptedAtMs, epoch, price, currency), `<n>:s` → status.
    * Numbers go on across epochs (a rebuild sets the counter to the highest known), so a field
    * holds one known order; the epoch in the record tells it from a forgotten one of that number.
    */

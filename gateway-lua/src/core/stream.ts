@@ -11,6 +11,9 @@ export const ORDER_FIELDS = {
   userUnits: "uunits",
   acceptedAtMs: "at",
   requestId: "rid",
+  /** Price per unit (minor units) and currency the order was accepted at; absent in entries written before orders carried them. */
+  price: "price",
+  currency: "cur",
 } as const;
 
 /**

@@ -13,7 +13,7 @@ import { sendError, sendJson } from "../http/respond";
 import { orderView } from "../http/order_view";
 
 function newerFirst(this: void, a: ListedOrder, b: ListedOrder): boolean {
-  if (a.acceptedAtMs !== b.acceptedAtMs) return a.acceptedAtMs > b.acceptedAtMs;
+  if (a.record.acceptedAtMs !== b.record.acceptedAtMs) return a.record.acceptedAtMs > b.record.acceptedAtMs;
   if (a.sale.sale.id !== b.sale.sale.id) return a.sale.sale.id > b.sale.sale.id;
   return (tonumber(a.orderNo) as number) > (tonumber(b.orderNo) as number);
 }
@@ -36,8 +36,8 @@ export function handleOrderList(this: void): void {
   const views: object[] = [];
   for (const o of orders) {
     const s = o.sale.sale;
-    const orderId = formatOrderId(s.id, o.epoch, tonumber(o.orderNo) as number);
-    views.push(orderView({ orderId, saleId: s.id, status: o.status, quantity: o.quantity, acceptedAtMs: o.acceptedAtMs }, s));
+    const orderId = formatOrderId(s.id, o.record.epoch, tonumber(o.orderNo) as number);
+    views.push(orderView(orderId, s.id, o.record, o.status, s));
   }
   sendJson(200, '{"orders":' + encodeJson(views) + "}");
 }

@@ -1,7 +1,8 @@
 /**
  * GET /api/orders/{orderId} — the caller's own order and its status; others' orders do not
- * exist, with its sale's name, price and deduction (while the gateway knows the sale); an order
- * of a `reserve` or `payment` sale also tells until when it can be paid (`payBy`).
+ * exist, with the price it was accepted at and its sale's name and deduction (while the gateway
+ * knows the sale); an order of a `reserve` or `payment` sale also tells until when it can be
+ * paid (`payBy`).
  */
 import { parseOrderId } from "../core/ids";
 import { lookUpOrder } from "../adapters/order_lookup";
@@ -27,7 +28,7 @@ export function handleOrderStatus(this: void): void {
     ngx.log(ngx.ERR, "order status: Redis failed: ", order);
     return sendError("unavailable");
   }
-  if (order === undefined || order.userId !== userId) return sendError("order_not_found");
-  const view = orderView({ orderId, saleId: ref.saleId, status: order.status, quantity: order.quantity, acceptedAtMs: order.acceptedAtMs }, known?.sale);
+  if (order === undefined || order.record.userId !== userId) return sendError("order_not_found");
+  const view = orderView(orderId, ref.saleId, order.record, order.status, known?.sale);
   sendJson(200, encodeJson(view));
 }

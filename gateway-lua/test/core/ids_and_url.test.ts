@@ -49,14 +49,25 @@ test.each([
 });
 
 test.each([
-  ["u-1\t2\t1796160138574\t7", { userId: "u-1", quantity: 2, acceptedAtMs: 1796160138574, epoch: 7 }],
+  ["u-1\t2\t1796160138574\t7\t5999\tEUR", { userId: "u-1", quantity: 2, acceptedAtMs: 1796160138574, epoch: 7, price: 5999, currency: "EUR" }],
+  ["u-1\t2\t1796160138574\t7\t0\tJPY", { userId: "u-1", quantity: 2, acceptedAtMs: 1796160138574, epoch: 7, price: 0, currency: "JPY" }],
   ["u-1\t2\t1796160138574", undefined],
   ["u-1\t2\t1796160138574\t7\tx", undefined],
-  ["\t2\t1\t7", undefined],
-  ["u\tx\t1\t7", undefined],
+  ["u-1\t2\t1796160138574\t7\t100", undefined],
+  ["u-1\t2\t1796160138574\t7\tx\tUSD", undefined],
+  ["u-1\t2\t1796160138574\t7\t100\t", undefined],
+  ["u-1\t2\t1796160138574\t7\t100\tUSD\tx", undefined],
+  ["\t2\t1\t7\t100\tUSD", undefined],
+  ["u\tx\t1\t7\t100\tUSD", undefined],
 ])("order record %p", (text, record) => {
   expect(parseOrderRecord(text)).toEqual(record);
   if (record !== undefined) expect(formatOrderRecord(record)).toBe(text);
+});
+
+test("an order record of four parts (written before orders carried their price) reads with the price unknown", () => {
+  expect(parseOrderRecord("u-1\t2\t1796160138574\t7")).toEqual({ userId: "u-1", quantity: 2, acceptedAtMs: 1796160138574, epoch: 7 });
+  expect(parseOrderRecord("\t2\t1\t7")).toBeUndefined();
+  expect(parseOrderRecord("u\tx\t1\t7")).toBeUndefined();
 });
 
 test.each([

@@ -1,7 +1,8 @@
 import { formatOrderRecord, newestOrderNumbers, parseOrderRecord } from "../../src/core/order_record";
 
-test("an order record reads back as written", () => {
-  const r = { userId: "u\u00e9", quantity: 2, acceptedAtMs: 1_796_160_138_574, epoch: 7 };
+test("an order record reads back as written, with its price and currency", () => {
+  const r = { userId: "u\u00e9", quantity: 2, acceptedAtMs: 1_796_160_138_574, epoch: 7, price: 199, currency: "USD" };
+  expect(formatOrderRecord(r)).toBe("u\u00e9\t2\t1796160138574\t7\t199\tUSD");
   expect(parseOrderRecord(formatOrderRecord(r))).toEqual(r);
   expect(parseOrderRecord("u\t2\t17\t")).toBeUndefined();
 });
