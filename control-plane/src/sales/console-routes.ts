@@ -152,9 +152,14 @@ function orderFilters(req: Request): Pick<OrderQuery, "status" | "search"> {
   return { status: status as OrderStatus | undefined, search: search === "" ? undefined : search };
 }
 
-/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
+/**
+ * RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. A field a
+ * spreadsheet would read as a formula (OWASP, CSV injection: starting with =, +, -, @, tab or
+ * carriage return) gets a leading single quote first: shoppers choose their user ids.
+ */
 function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 const CSV_HEADER = "order_id,user_id,quantity,price,currency,status,accepted_at,paid_at\r\n";
