@@ -1,7 +1,8 @@
 /**
  * POST /payments/webhook on the control plane: the provider's signed callback pays an order of a
  * `reserve` or `payment` sale with the same script as the gateway's pay call. Refused when unsigned, badly signed,
- * outside the skew window or replayed; idempotent for a new delivery of the same payment.
+ * outside the skew window or replayed; idempotent for a new delivery of the same payment. It answers
+ * what the order costs: its own price × quantity, whatever its sale's price has become.
  */
 import { createLogger, type Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
@@ -66,7 +67,7 @@ async function send(d: Delivery, headers: Record<string, string> = {}) {
     headers: { "Content-Type": "application/json", "X-Payment-Timestamp": d.timestamp, "X-Payment-Signature": d.signature, ...headers },
     body: d.body,
   });
-  return { status: res.status, body: (await res.json()) as { error?: string; message?: string; status?: string } };
+  return { status: res.status, body: (await res.json()) as { error?: string; message?: string; status?: string; amount?: number; currency?: string } };
 }
 
 async function unitsPaid(): Promise<number> {
@@ -76,11 +77,12 @@ async function unitsPaid(): Promise<number> {
 test("a signed delivery pays the order; a new delivery of it changes nothing; an exact replay is refused", async () => {
   const orderId = orders.get("webhook-reserve/ann")!;
   const first = delivery(orderId);
-  expect(await send(first)).toEqual({ status: 200, body: { orderId, status: "paid" } });
+  // The test control plane's default price: 199 (support/control-plane.ts).
+  expect(await send(first)).toEqual({ status: 200, body: { orderId, status: "paid", amount: 199, currency: "USD" } });
   expect(await unitsPaid()).toBe(1);
 
   const again = delivery(orderId, Number(first.timestamp) + 1);
-  expect(await send(again)).toEqual({ status: 200, body: { orderId, status: "paid" } });
+  expect(await send(again)).toEqual({ status: 200, body: { orderId, status: "paid", amount: 199, currency: "USD" } });
   expect(await unitsPaid()).toBe(1);
 
   const replay = await send(first);
@@ -90,6 +92,17 @@ test("a signed delivery pays the order; a new delivery of it changes nothing; an
   expect(viaGateway.status).toBe(200);
   expect(await unitsPaid()).toBe(1);
   expect(await redis.hget(saleKeys("webhook-reserve").orders, `${orderNoOf(orderId)}:s`)).toBe("paid");
+});
+
+test("the amount is the order's own price times its quantity, not its sale's price after a change", async () => {
+  await controlPlane.createSale({ id: "webhook-repriced", price: 250, currency: "EUR", stock: 5, perUserLimit: 2, deduction: "reserve", paymentTimeoutSeconds: TIMEOUT_SECONDS });
+  await waitForSale(gateway, "webhook-repriced");
+  const bought = await purchase(gateway.url, "webhook-repriced", signToken("fay"), { quantity: 2 });
+  expect(bought.status).toBe(202);
+  const orderId = bought.json().orderId as string;
+  const changed = await controlPlane.admin("PATCH", "/admin/api/sales/webhook-repriced", { price: 1, currency: "USD" });
+  expect(changed.status).toBe(200);
+  expect(await send(delivery(orderId))).toEqual({ status: 200, body: { orderId, status: "paid", amount: 500, currency: "EUR" } });
 });
 
 test("unsigned, badly signed, stale or early deliveries are refused and write nothing", async () => {
@@ -166,7 +179,7 @@ test("a payment sale: the webhook takes the unit, or fails the order when none i
   expect(await redis.mget(k.stock, k.paid, k.openUnpaid)).toEqual(["1", "0", "2"]);
 
   const danOrder = dan!.json().orderId as string;
-  expect(await send(delivery(danOrder))).toEqual({ status: 200, body: { orderId: danOrder, status: "paid" } });
+  expect(await send(delivery(danOrder))).toEqual({ status: 200, body: { orderId: danOrder, status: "paid", amount: 199, currency: "USD" } });
   const eveOrder = eve!.json().orderId as string;
   const first = delivery(eveOrder);
   for (const d of [first, delivery(eveOrder, Number(first.timestamp) + 1)]) {

@@ -137,7 +137,7 @@ test("Postgres down while orders are paid: the status changes are kept, retried 
   await waitFor("the orders", async () => JSON.stringify(await drainState(pool, redis, orders)) === JSON.stringify(drainedState(orders)));
 
   await postgres.stop();
-  for (const o of orders.slice(0, 30)) expect(await payOrder(redis, parseOrderId(o.orderId)!, "reserve")).toBe("paid");
+  for (const o of orders.slice(0, 30)) expect((await payOrder(redis, parseOrderId(o.orderId)!, "reserve")).outcome).toBe("paid");
   const running = worker;
   const retries = () => running.logs.filter((l) => l.what === "postgres status update" && typeof l.retryInMs === "number");
   await waitFor("a third retry of the status changes", () => retries().some((l) => l.attempt === 3));

@@ -32,8 +32,8 @@ async function openSale(id: string, orders: number): Promise<AcceptedOrder[]> {
 }
 
 async function payAll(orders: AcceptedOrder[]): Promise<void> {
-  for (const outcome of await Promise.all(orders.map((o) => payOrder(bench.redis, parseOrderId(o.orderId)!, "reserve")))) {
-    expect(outcome).toBe("paid");
+  for (const payment of await Promise.all(orders.map((o) => payOrder(bench.redis, parseOrderId(o.orderId)!, "reserve")))) {
+    expect(payment.outcome).toBe("paid");
   }
 }
 

@@ -26,12 +26,13 @@ ARGV[3] the sale's deduction: "reserve" or "payment"
 ARGV[4] the epoch of the order id: an order of this number from another epoch is another order
 
 Returns
-  {0, qty}   paid now
-  {1, qty}   already paid: nothing written
-  {2}        the order expired (or is otherwise not payable): nothing written
-  {3}        no such order for this user
-  {4}        mode `payment`: too few units were left, the order failed (now or before)
-  {5}        held: the sale is being rebuilt; nothing written
+  {0, qty, price, currency}   paid now; price per unit (minor units) and currency are the order's
+                              own (absent for a record written before orders carried them)
+  {1, qty, price, currency}   already paid: nothing written
+  {2}                         the order expired (or is otherwise not payable): nothing written
+  {3}                         no such order for this user
+  {4}                         mode `payment`: too few units were left, the order failed (now or before)
+  {5}                         held: the sale is being rebuilt; nothing written
 ]]
 -- @include order-record
 local fence = redis.call('HGET', KEYS[7], 'fence')
@@ -41,13 +42,13 @@ if not fence or string.sub(fence, 1, 40) ~= runId then return {5} end
 local n = ARGV[1]
 local record = redis.call('HGET', KEYS[1], n)
 if not record then return {3} end
-local user, qty, _, epoch = parseOrderRecord(record)
+local user, qty, _, epoch, price, currency = parseOrderRecord(record)
 if epoch ~= ARGV[4] then return {3} end
 if ARGV[2] ~= '' and user ~= ARGV[2] then return {3} end
 qty = tonumber(qty)
 
 local status = redis.call('HGET', KEYS[1], n .. ':s')
-if status == 'paid' then return {1, qty} end
+if status == 'paid' then return {1, qty, price, currency} end
 if status == 'failed' then return {4} end
 if status ~= 'pending' and status ~= 'confirmed' then return {2} end
 
@@ -64,4 +65,4 @@ end
 redis.call('HSET', KEYS[1], n .. ':s', 'paid')
 redis.call('INCRBY', KEYS[2], qty)
 redis.call('XADD', KEYS[3], '*', 'n', n, 'epoch', epoch, 'user', user, 'status', 'paid')
-return {0, qty}
+return {0, qty, price, currency}

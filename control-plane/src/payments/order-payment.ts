@@ -13,13 +13,43 @@ import type { Deduction } from "@flash-sale/gateway-lua/core/sale";
 // Three levels up from both control-plane/src/payments (ts-jest) and control-plane/build/payments (node).
 const SCRIPT = RedisScript.load(path.resolve(__dirname, "../../../gateway-lua/redis-scripts/pay-order.lua"));
 
+/** An order paid now or before: its units, and its own price per unit (minor units) and currency. */
+export interface PaidOrder {
+  outcome: "paid" | "already_paid";
+  quantity: number;
+  /** Undefined for an order recorded before orders carried their price. */
+  price?: number;
+  currency?: string;
+}
+
+type UnpaidOutcome = Exclude<PayOutcome, PaidOrder["outcome"]>;
+/** One member per outcome, so that each check of the outcome narrows. */
+export type Payment = PaidOrder | { [O in UnpaidOutcome]: { outcome: O } }[UnpaidOutcome];
+
+/**
+ * What the order costs, in minor units: its own price × its quantity. An order recorded before
+ * orders carried a price is charged its sale's, as the order worker stores it.
+ */
+export function chargeOf(p: PaidOrder, sale: { price: number; currency: string }): { amount: number; currency: string } {
+  if (p.price === undefined || p.currency === undefined) return { amount: sale.price * p.quantity, currency: sale.currency };
+  return { amount: p.price * p.quantity, currency: p.currency };
+}
+
+function paidOrder(outcome: PaidOrder["outcome"], reply: unknown[]): PaidOrder {
+  const [, quantity, price, currency] = reply;
+  if (typeof quantity !== "number") throw new Error(`pay-order.lua answered ${JSON.stringify(reply)}`);
+  if (typeof price !== "string" || !/^\d{1,15}$/.test(price) || typeof currency !== "string") return { outcome, quantity };
+  return { outcome, quantity, price: Number(price), currency };
+}
+
 /**
  * Pays for whoever owns the order (the provider vouches for the payment, not for a shopper);
  * `deduction` is the sale's: `reserve` or `payment`.
  */
-export async function payOrder(redis: Redis, ref: OrderRef, deduction: Deduction): Promise<PayOutcome> {
+export async function payOrder(redis: Redis, ref: OrderRef, deduction: Deduction): Promise<Payment> {
   const reply = await SCRIPT.run(redis, payScriptKeys(saleKeys(ref.saleId)), [ref.orderNo, "", deduction, ref.epoch]);
   const outcome = payOutcome(reply);
   if (outcome === undefined) throw new Error(`pay-order.lua answered ${JSON.stringify(reply)}`);
-  return outcome;
+  if (outcome === "paid" || outcome === "already_paid") return paidOrder(outcome, reply as unknown[]);
+  return { outcome };
 }

@@ -11,7 +11,7 @@ import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
 import { webhookDeliveryKey } from "@flash-sale/gateway-lua/core/keys";
 import { ApiError } from "../http/api-error";
 import type { SaleRepository } from "../sales/repository";
-import { payOrder } from "./order-payment";
+import { chargeOf, payOrder } from "./order-payment";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, checkDelivery } from "./webhook-signature";
 
 export const WEBHOOK_PATH = "/payments/webhook";
@@ -63,21 +63,22 @@ export function paymentWebhook({ redis, repository, logger, secret, skewSeconds,
     const fresh = await redis.set(deliveryKey, "1", "EX", 2 * skewSeconds, "NX");
     if (fresh === null) throw new ApiError("unauthorized", "The payment webhook is refused: this delivery was received before.");
 
-    const outcome = await payOrder(redis, ref, sale.deduction);
-    if (outcome === "held") {
+    const payment = await payOrder(redis, ref, sale.deduction);
+    if (payment.outcome === "held") {
       // Nothing was paid: the provider's retry of this same delivery must be let in.
       await redis.del(deliveryKey);
       throw new ApiError("unavailable", "The sale is being rebuilt after a Redis failure; retry the delivery shortly.");
     }
-    if (outcome === "expired") {
+    if (payment.outcome === "expired") {
       logger.warn({ orderId }, "payment for an expired order refused: the provider must refund it");
       throw new ApiError("order_expired");
     }
-    if (outcome === "failed") {
+    if (payment.outcome === "failed") {
       logger.warn({ orderId }, "payment for an order that found no units left: the provider must refund it");
       throw new ApiError("order_failed");
     }
-    if (outcome === "not_found") throw new ApiError("order_not_found");
-    res.json({ orderId, status: "paid" });
+    if (payment.outcome === "not_found") throw new ApiError("order_not_found");
+    // What the provider must have charged: the order's own price, whatever the sale's is now.
+    res.json({ orderId, status: "paid", ...chargeOf(payment, sale) });
   };
 }
