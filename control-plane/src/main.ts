@@ -45,6 +45,8 @@ function close(server: Server): Promise<void> {
 async function main(): Promise<void> {
   const env = readEnv([
     "FS_DATABASE_URL",
+    "FS_PG_LOCK_TIMEOUT_MS",
+    "FS_PG_STATEMENT_TIMEOUT_MS",
     "FS_REDIS_URL",
     "FS_REDIS_CLUSTER_NODES",
     "FS_REDIS_COMMAND_TIMEOUT_MS",
@@ -66,7 +68,11 @@ async function main(): Promise<void> {
   if (process.env.FS_DEFAULT_ADMIT_PER_SECOND !== undefined) {
     logger.warn("FS_DEFAULT_ADMIT_PER_SECOND is ignored: set knob default_admit_per_second (nginx-conf/knobs.conf) or FS_NGINX_DEFAULT_ADMIT_PER_SECOND");
   }
-  const pool = createPool(env.FS_DATABASE_URL);
+  // No idle-in-transaction bound: a sale's transaction waits on Redis (its command timeout) before it commits.
+  const pool = createPool(env.FS_DATABASE_URL, undefined, undefined, {
+    lockTimeoutMs: env.FS_PG_LOCK_TIMEOUT_MS,
+    statementTimeoutMs: env.FS_PG_STATEMENT_TIMEOUT_MS,
+  });
   const applied = await migrate(pool);
   if (applied.length > 0) logger.info({ applied }, "migrations applied");
   const redis = createRedis(env.FS_REDIS_URL, "control-plane", env.FS_REDIS_CLUSTER_NODES, env.FS_REDIS_COMMAND_TIMEOUT_MS);

@@ -3,6 +3,7 @@
  * Each service reads what it needs; a bad or missing value stops it with a message naming it.
  */
 import { z } from "zod";
+import { DEFAULT_PG_TIMEOUTS } from "./postgres";
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from "./redis";
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -19,6 +20,10 @@ const schema = z.object({
   // How long the services wait for one Redis reply before the call fails (a stalled Redis).
   FS_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(1).default(DEFAULT_REDIS_COMMAND_TIMEOUT_MS),
   FS_DATABASE_URL: z.string().startsWith("postgres"),
+  // Bounds on the services' Postgres sessions (postgres.ts), in ms; 0: none.
+  FS_PG_LOCK_TIMEOUT_MS: whole.default(DEFAULT_PG_TIMEOUTS.lockTimeoutMs),
+  FS_PG_STATEMENT_TIMEOUT_MS: whole.default(DEFAULT_PG_TIMEOUTS.statementTimeoutMs),
+  FS_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: whole.default(DEFAULT_PG_TIMEOUTS.idleInTransactionMs),
   FS_JWT_SECRET: z.string().min(32, "must be at least 32 characters"),
   FS_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters"),
   FS_GATEWAY_PORT: port.default(8080),

@@ -13,6 +13,9 @@ export async function migrate(pool: pg.Pool, dir: string = MIGRATIONS_DIR): Prom
   const client = await pool.connect();
   const applied: string[] = [];
   try {
+    // A migration may rewrite a large table, and waits for the services' transactions: the
+    // pool's session bounds are not for it (RESET gives them back to the session).
+    await client.query("SET lock_timeout = 0; SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0");
     await client.query("SELECT pg_advisory_lock($1)", [LOCK_ID]);
     await client.query(
       "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
@@ -34,6 +37,7 @@ export async function migrate(pool: pg.Pool, dir: string = MIGRATIONS_DIR): Prom
     }
   } finally {
     await client.query("SELECT pg_advisory_unlock($1)", [LOCK_ID]).catch(() => undefined);
+    await client.query("RESET lock_timeout; RESET statement_timeout; RESET idle_in_transaction_session_timeout").catch(() => undefined);
     client.release();
   }
   return applied;

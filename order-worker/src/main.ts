@@ -1,7 +1,8 @@
 /**
  * The order worker: drains every published sale's order stream into Postgres, and its status
  * change stream (paid, expired, failed) onto the orders rows.
- * Environment: FS_REDIS_URL (or FS_REDIS_CLUSTER_NODES), FS_REDIS_COMMAND_TIMEOUT_MS, FS_DATABASE_URL, FS_WORKER_BATCH_SIZE, FS_WORKER_BLOCK_MS,
+ * Environment: FS_REDIS_URL (or FS_REDIS_CLUSTER_NODES), FS_REDIS_COMMAND_TIMEOUT_MS, FS_DATABASE_URL, FS_PG_LOCK_TIMEOUT_MS,
+ * FS_PG_STATEMENT_TIMEOUT_MS, FS_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS, FS_WORKER_BATCH_SIZE, FS_WORKER_BLOCK_MS,
  * FS_WORKER_CLAIM_IDLE_MS, FS_WORKER_BACKOFF_MAX_MS, FS_WORKER_MAX_DELIVERIES, FS_WORKER_NAME, FS_LOG_LEVEL
  * (and FS_WORKER_FAULT, for the crash tests only: see faults.ts).
  * SIGTERM/SIGINT: stop reading, finish the batches in hand (commit + ack), close connections, exit 0.
@@ -25,6 +26,9 @@ async function main(): Promise<void> {
     "FS_REDIS_CLUSTER_NODES",
     "FS_REDIS_COMMAND_TIMEOUT_MS",
     "FS_DATABASE_URL",
+    "FS_PG_LOCK_TIMEOUT_MS",
+    "FS_PG_STATEMENT_TIMEOUT_MS",
+    "FS_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS",
     "FS_WORKER_BATCH_SIZE",
     "FS_WORKER_BLOCK_MS",
     "FS_WORKER_CLAIM_IDLE_MS",
@@ -35,8 +39,9 @@ async function main(): Promise<void> {
     "FS_WORKER_METRICS_PORT",
     "FS_LOG_LEVEL",
   ]);
-  const fault = parseFault(process.env.FS_WORKER_FAULT);
-  if ("error" in fault) throw new ConfigError(fault.error);
+  const parsedFault = parseFault(process.env.FS_WORKER_FAULT);
+  if ("error" in parsedFault) throw new ConfigError(parsedFault.error);
+  const { fault } = parsedFault;
 
   // Stable across restarts (no pid): a restarted worker re-reads its own pending entries at once
   // rather than leaving them to a claim after FS_WORKER_CLAIM_IDLE_MS. Unique per instance.
@@ -51,7 +56,13 @@ async function main(): Promise<void> {
     r.on("error", (err: unknown) => logger.debug({ error: describeError(err) }, "redis connection error"));
   }
   // The query in progress fails too and its batch is retried: this only logs the cause.
-  const pool = createPool(env.FS_DATABASE_URL, BATCHES_IN_FLIGHT, (err) => logger.warn({ error: describeError(err) }, "postgres connection lost"));
+  // A worker frozen inside a batch's transaction holds its sales' rows (the orders' foreign key)
+  // until Postgres ends its session: a repair of those sales waits that long at most.
+  const pool = createPool(env.FS_DATABASE_URL, BATCHES_IN_FLIGHT, (err) => logger.warn({ error: describeError(err) }, "postgres connection lost"), {
+    lockTimeoutMs: env.FS_PG_LOCK_TIMEOUT_MS,
+    statementTimeoutMs: env.FS_PG_STATEMENT_TIMEOUT_MS,
+    idleInTransactionMs: env.FS_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  });
 
   const reader = new StreamReader(
     readRedis,
@@ -65,7 +76,7 @@ async function main(): Promise<void> {
     logger,
   );
   const metrics = new WorkerMetrics(redis);
-  const writer = new OrderWriter(pool, () => crashIfAt(fault.point, "mid-batch", (msg) => logger.warn(msg)));
+  const writer = new OrderWriter(pool, () => crashIfAt(fault, "mid-batch", (msg) => logger.warn(msg)));
   const worker = new OrderWorker({
     reader,
     writer,
@@ -73,7 +84,7 @@ async function main(): Promise<void> {
     confirmer: new OrderConfirmer(redis, ORDER_CONSUMER_GROUP, (sale, n) => metrics.ordersDrained.inc({ sale }, n)),
     logger,
     backoffMaxMs: env.FS_WORKER_BACKOFF_MAX_MS,
-    fault: fault.point,
+    fault,
     metrics,
     deliveries: (entries) => deliveryCounts(redis, ORDER_CONSUMER_GROUP, entries),
     maxDeliveries: env.FS_WORKER_MAX_DELIVERIES,
@@ -86,7 +97,7 @@ async function main(): Promise<void> {
     metricsListener.server.close();
     await Promise.allSettled([readRedis.quit(), redis.quit(), pool.end()]);
   });
-  logger.info({ batchSize: env.FS_WORKER_BATCH_SIZE, fault: fault.point }, "order worker started");
+  logger.info({ batchSize: env.FS_WORKER_BATCH_SIZE, fault }, "order worker started");
   worker.start().catch((err: unknown) => {
     logger.fatal({ err }, "order worker failed");
     process.exit(1);

@@ -10,7 +10,7 @@
  * tried again with every later batch and on every idle read until the row is there.
  */
 import type { Logger } from "@flash-sale/node-common";
-import { crashIfAt, type FaultPoint } from "./faults";
+import { crashIfAt, type Fault } from "./faults";
 import type { OrderConfirmer, SaleAck } from "./order-confirmer";
 import { parseOrderEntry, type OrderRow } from "./order-entry";
 import type { DeadLetter, OrderWriter, Refusal } from "./order-writer";
@@ -29,7 +29,7 @@ export interface WorkerParts {
   confirmer: OrderConfirmer;
   logger: Logger;
   backoffMaxMs: number;
-  fault: FaultPoint | undefined;
+  fault: Fault | undefined;
   metrics: WorkerMetrics;
   /** How often the stream has delivered each entry (see pending-entries.ts). */
   deliveries: (entries: EntryRef[]) => Promise<number[]>;

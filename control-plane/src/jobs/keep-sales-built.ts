@@ -7,14 +7,15 @@
  * revision (its meta, its config record) is below its revision in Postgres has a change that
  * was saved but not applied (Redis did not answer, or the control plane died after the commit):
  * this job applies it. A stock lowering taken out of Redis whose commit never came (the change
- * failed, or its control plane died between the two) is undone the same way. A sale that fails
- * is tried again on the next run.
+ * failed, or its control plane died between the two) is undone the same way. A sale that fails,
+ * or whose row another transaction holds past SALE_LOCK_WAIT_MS (an order worker frozen
+ * mid-insert), is tried again on the next run; the others go on meanwhile.
  */
 import type { Logger, Redis } from "@flash-sale/node-common";
 import type { SalePublisher } from "../sales/publisher";
 import type { SaleRepository } from "../sales/repository";
 import { buildReason, readBuildState } from "../sales/sale-builder";
-import type { Job } from "./scheduler";
+import { SALE_LOCK_WAIT_MS, type Job } from "./scheduler";
 
 /** Ended sales are kept built this long: payments, expiries and order lookups still need them. */
 const KEEP_AFTER_END_MS = 24 * 3600_000;
@@ -55,7 +56,7 @@ export function keepSalesBuiltJob(deps: KeepSalesBuiltDeps, schedule: string, le
       for (const { id, revision, stockBuckets } of sales) {
         try {
           if (!(await needsApply(id, revision, stockBuckets, highest.get(id) ?? 0, configRevisions.get(id) ?? 0))) continue;
-          const applied = await repository.withLockedSale(id, (locked) => publisher.apply(locked));
+          const applied = await repository.withLockedSale(id, (locked) => publisher.apply(locked), SALE_LOCK_WAIT_MS);
           if (applied !== undefined) logger.info({ saleId: id, revision, ...applied }, "sale applied to Redis by keep-sales-built");
         } catch (err) {
           logger.warn({ err, saleId: id, revision }, "sale not applied to Redis; retried on the next run");

@@ -7,7 +7,7 @@
 import type { Logger } from "@flash-sale/node-common";
 import type { BucketRebalancer } from "../sales/bucket-rebalancer";
 import type { SaleRepository } from "../sales/repository";
-import type { Job } from "./scheduler";
+import { SALE_LOCK_WAIT_MS, type Job } from "./scheduler";
 
 export interface RebalanceBucketsDeps {
   repository: SaleRepository;
@@ -27,7 +27,7 @@ export function rebalanceBucketsJob(deps: RebalanceBucketsDeps, schedule: string
       const sales = (await repository.publishedEndingAfter(now())).filter((s) => s.stockBuckets > 1);
       for (const { id } of sales) {
         try {
-          await repository.withLockedSale(id, (locked) => rebalancer.rebalance(locked.sale));
+          await repository.withLockedSale(id, (locked) => rebalancer.rebalance(locked.sale), SALE_LOCK_WAIT_MS);
         } catch (err) {
           logger.warn({ err, saleId: id }, "stock buckets not rebalanced; tried again on the next run");
         }

@@ -1,12 +1,13 @@
 /**
  * Job: reconciles every published sale that has not ended long ago (Redis against Postgres,
  * see sales/reconciliation.ts), keeps the result for the sale's stats and /metrics, and logs
- * what it found wrong.
+ * what it found wrong. A sale that fails, or whose row is held past SALE_LOCK_WAIT_MS, is left
+ * to the next run; the others go on.
  */
 import type { Logger, Redis } from "@flash-sale/node-common";
 import { problemsOf, reconcileSale, storeReconciliation } from "../sales/reconciliation";
 import type { SaleRepository } from "../sales/repository";
-import type { Job } from "./scheduler";
+import { SALE_LOCK_WAIT_MS, type Job } from "./scheduler";
 
 /** Ended sales stay under watch this long: late worker drains, refunds. */
 const RECONCILE_AFTER_END_MS = 24 * 3_600_000;
@@ -28,11 +29,17 @@ export function reconcileSalesJob(deps: ReconcileSalesDeps, schedule: string, le
     leaseMs,
     async run() {
       for (const { id } of await deps.repository.publishedEndingAfter(now() - RECONCILE_AFTER_END_MS)) {
-        const result = await deps.repository.withLockedSale(id, async (locked) => {
-          const r = await reconcileSale(deps.redis, deps.repository, locked, now(), { workerIdleLimitMs: deps.workerIdleLimitMs });
-          await storeReconciliation(locked, r);
-          return r;
-        });
+        let result;
+        try {
+          result = await deps.repository.withLockedSale(id, async (locked) => {
+            const r = await reconcileSale(deps.redis, deps.repository, locked, now(), { workerIdleLimitMs: deps.workerIdleLimitMs });
+            await storeReconciliation(locked, r);
+            return r;
+          }, SALE_LOCK_WAIT_MS);
+        } catch (err) {
+          deps.logger.warn({ err, saleId: id }, "sale not reconciled; tried again on the next run");
+          continue;
+        }
         if (result === undefined) continue; // deleted meanwhile
         const problems = problemsOf(result);
         if (problems.length > 0) deps.logger.warn({ saleId: id, problems, reconciliation: result }, "sale drift: Redis and Postgres disagree");

@@ -19,6 +19,13 @@ export interface Job {
 
 export type TickOutcome = "ran" | "failed" | "taken" | "busy";
 
+/**
+ * How long a job that goes over the sales one by one waits for one sale's row lock, then goes
+ * on to the next and tries that one again on its next run: a transaction holds the row for
+ * milliseconds, but a process frozen inside one holds it until Postgres ends its session.
+ */
+export const SALE_LOCK_WAIT_MS = 500;
+
 export class JobScheduler {
   private readonly tasks: ScheduledTask[] = [];
   /** Each job's scheduled run in progress: when it started, and the ticks skipped meanwhile. */

@@ -124,10 +124,12 @@ export class SaleRepository {
   /**
    * Runs `change` on the sale locked FOR UPDATE in one transaction, so that changes of one
    * sale (and their publishes) happen one after the other; commits unless `change` throws.
-   * Undefined when there is no such sale.
+   * Undefined when there is no such sale. `lockWaitMs`, shorter than the session's lock
+   * timeout: the longest wait for the row (then a lock_not_available error, SQLSTATE 55P03).
    */
-  async withLockedSale<T>(id: string, change: (locked: LockedSale) => Promise<T>): Promise<T | undefined> {
+  async withLockedSale<T>(id: string, change: (locked: LockedSale) => Promise<T>, lockWaitMs?: number): Promise<T | undefined> {
     return this.inTransaction(async (db) => {
+      if (lockWaitMs !== undefined) await db.query("SELECT set_config('lock_timeout', $1, true)", [`${lockWaitMs}ms`]);
       const result = await db.query<SaleRow>("SELECT * FROM sales WHERE id = $1 FOR UPDATE", [id]);
       const row = result.rows[0];
       return row === undefined ? undefined : change({ sale: toSale(row), db });
