@@ -1,9 +1,9 @@
 /**
  * Clean errors at the edge, against the real nginx: requests nginx cannot parse answer the
  * catalogue's JSON (not nginx's HTML, not a 5xx), every JSON answer says nosniff, methods are
- * checked on every route, Retry-After is bounded, tokens honour nbf and a lifetime bound, a
- * slow-header client is cut off, and per-IP refusals neither write [error] lines nor fill the
- * access log.
+ * checked on every route (405 with Allow, TRACE too, and a flood of them writes nothing to the
+ * error log), Retry-After is bounded, tokens honour nbf and a lifetime bound, a slow-header
+ * client is cut off, and per-IP refusals neither write [error] lines nor fill the access log.
  */
 import net from "node:net";
 import { createRedis, type Redis } from "@flash-sale/node-common";
@@ -39,6 +39,8 @@ interface RawAnswer {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** Everything the server sent (several answers, when requests were pipelined). */
+  all: string;
   /** ms from the last byte sent to the server closing the connection. */
   closedAfterMs: number;
 }
@@ -60,7 +62,7 @@ function raw(port: number, bytes: string, keepOpenMs = 0): Promise<RawAnswer> {
       const [head = "", body = ""] = data.split("\r\n\r\n");
       const [statusLine = "", ...lines] = head.split("\r\n");
       const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]));
-      resolve({ status: Number(statusLine.split(" ")[1] ?? 0), headers, body, closedAfterMs: Date.now() - sentAt });
+      resolve({ status: Number(statusLine.split(" ")[1] ?? 0), headers, body, all: data, closedAfterMs: Date.now() - sentAt });
     });
   });
 }
@@ -94,6 +96,52 @@ test("those requests are counted as what they are, never as a 5xx", async () => 
   const metrics = await (await fetch(gateway.metricsUrl)).text();
   expect(metrics).toMatch(/fs_gateway_requests_total\{[^}]*outcome="bad_request"[^}]*\} [1-9]/);
   expect(metrics).not.toMatch(/fs_gateway_requests_total\{[^}]*outcome="(internal_error|http_5\d\d)"[^}]*\} [1-9]/);
+});
+
+/** Each route and the methods it takes; the Allow header of its 405 lists exactly those. */
+const ROUTE_METHODS: [string, string[]][] = [
+  ["/api/time", ["GET", "HEAD"]],
+  ["/api/sales", ["GET", "HEAD"]],
+  ["/api/session", ["GET", "HEAD"]],
+  ["/api/sales/edge-x", ["GET", "HEAD"]],
+  ["/api/sales/edge-x/purchase", ["POST"]],
+  ["/api/sales/edge-x/challenge", ["POST"]],
+  ["/api/sales/edge-x/queue", ["GET", "POST"]],
+  ["/api/orders", ["GET", "HEAD"]],
+  ["/api/orders/edge-x.1.1", ["GET", "HEAD"]],
+  ["/api/orders/edge-x.1.1/pay", ["POST"]],
+  ["/", ["GET", "HEAD"]],
+  ["/sales/edge-x", ["GET", "HEAD"]],
+];
+
+test.each(ROUTE_METHODS)("%s: TRACE and the methods it does not take → 405 method_not_allowed with Allow; those it takes are not refused so", async (route, methods) => {
+  for (const method of ["TRACE", "PUT", "DELETE", "PATCH", "OPTIONS", "FOO", ...["GET", "HEAD", "POST"].filter((m) => !methods.includes(m))]) {
+    const answer = await raw(gateway.port, `${method} ${route} HTTP/1.1${CLOSE}`);
+    expect([method, answer.status, answer.headers["allow"], answer.headers["content-type"]]).toEqual([method, 405, methods.join(", "), "application/json"]);
+    if (method !== "HEAD") expect(JSON.parse(answer.body)).toEqual({ error: "method_not_allowed", message: expect.any(String) });
+  }
+  for (const method of methods) {
+    const answer = await raw(gateway.port, `${method} ${route} HTTP/1.1\r\nHost: edge\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    expect([method, answer.status]).not.toEqual([method, 405]);
+  }
+});
+
+test("a flood of TRACE and other methods no route takes leaves the error log as it was", async () => {
+  await new Promise((r) => setTimeout(r, 300)); // the config sync's first lines, if any
+  const before = gateway.errorLog();
+  const tried = ["PUT /api/sales/edge-x", "DELETE /api/sales/edge-x/purchase", "FOO /api/orders", "PROPPATCH /", "GET /api/orders/edge-x.1.1/pay"];
+  let refused = 0;
+  // nginx closes the connection after refusing TRACE: one connection each. The others, pipelined.
+  for (let round = 0; round < 20; round++) {
+    const answers = await Promise.all([
+      ...Array.from({ length: 50 }, (_, i) => raw(gateway.port, `TRACE ${i % 2 === 0 ? "/" : "/api/sales/edge-x/purchase"} HTTP/1.1${CLOSE}`)),
+      raw(gateway.port, Array.from({ length: 50 }, (_, i) => `${tried[i % tried.length]} HTTP/1.1\r\nHost: edge\r\n${i === 49 ? "Connection: close\r\n" : ""}\r\n`).join("")),
+    ]);
+    for (const a of answers) refused += (a.all.match(/HTTP\/1\.1 405 /g) ?? []).length;
+  }
+  expect(refused).toBe(2000);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(gateway.errorLog()).toBe(before);
 });
 
 test("the gateway's own JSON answers say nosniff too, and their length (never chunked)", async () => {

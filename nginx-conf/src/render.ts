@@ -33,10 +33,11 @@ export interface RenderOptions {
  * parse) in catalogue form. 494 is nginx's name for oversized headers: answered as 431.
  * `unparsed`: the error can come before nginx has a usable URI (see renderErrors).
  */
-const NGINX_ERRORS: { status: number; code: ErrorCode; retryAfter?: number; outcome?: string; unparsed?: boolean }[] = [
+const NGINX_ERRORS: { status: number; code: ErrorCode; retryAfter?: number; outcome?: string; unparsed?: boolean; header?: string }[] = [
   { status: 400, code: "bad_request", unparsed: true },
   { status: 404, code: "not_found" },
-  { status: 405, code: "method_not_allowed" },
+  // The methods the URI takes (nginx.conf.template: $fs_allow).
+  { status: 405, code: "method_not_allowed", header: "Allow $fs_allow" },
   { status: 413, code: "payload_too_large" },
   { status: 414, code: "uri_too_long", unparsed: true },
   // limit_req / limit_conn per client IP: told apart from the gateway's own limiters.
@@ -69,7 +70,7 @@ export function luaModuleAliases(indent = ""): string {
  * rewrite phase again, which would reset the request's $fs_route.
  */
 function renderErrors(): string {
-  return NGINX_ERRORS.map(({ status, code, retryAfter: own, outcome, unparsed }) => {
+  return NGINX_ERRORS.map(({ status, code, retryAfter: own, outcome, unparsed, header }) => {
     const entry = ERROR_CATALOGUE[code];
     const retryAfter = own ?? entry.retryAfterSeconds;
     const body: Record<string, unknown> = { error: code, message: entry.message };
@@ -86,6 +87,7 @@ function renderErrors(): string {
       `    add_header Cache-Control no-store always;`,
       `    add_header X-Content-Type-Options nosniff always;`,
       ...(retryAfter !== undefined ? [`    add_header Retry-After ${retryAfter} always;`] : []),
+      ...(header !== undefined ? [`    add_header ${header} always;`] : []),
       `    return ${entry.status} '${json}';`,
       `}`,
     ].join("\n");

@@ -116,6 +116,19 @@ test("nginx's own 502/503/504 answer the catalogue's unavailable with its Retry-
   }
 });
 
+test("a 405 names the methods its URI takes (Allow), also for TRACE, which nginx refuses before routing", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "fs-render-"));
+  renderInto({ prefix: dir, listen: "8080", flavor: "local", knobs: defaults });
+  const errors = readFileSync(path.join(dir, "errors.conf"), "utf8");
+  rmSync(dir, { recursive: true, force: true });
+  expect(errors.split("location @fs_error_405 {")[1]!.split("\n}")[0]).toContain("add_header Allow $fs_allow always;");
+  const conf = render();
+  expect(conf).toContain("map $uri $fs_allow {");
+  expect(conf).toContain('map "" $fs_route { default other; }');
+  // The route's default is the map's: no `set` that TRACE would skip.
+  expect(conf).not.toContain("set $fs_route other;");
+});
+
 test("the sale and order routes take the core's id patterns, spelled in no template", () => {
   const pagesTemplate = readFileSync(path.join(NGINX_CONF_DIR, "pages.conf.template"), "utf8");
   for (const text of [template, pagesTemplate]) expect(text).not.toContain("[a-z0-9][a-z0-9-]");
