@@ -3,11 +3,12 @@
  * catalogue's JSON (not nginx's HTML, not a 5xx), every JSON answer says nosniff, methods are
  * checked on every route (405 with Allow, TRACE too, and a flood of them writes nothing to the
  * error log), Retry-After is bounded, tokens honour nbf and a lifetime bound, a slow-header
- * client is cut off, and per-IP refusals neither write [error] lines nor fill the access log.
+ * client is cut off, reads have their own per-IP limit, and per-IP refusals neither write
+ * [error] lines nor fill the access log, nor do reads.
  */
 import net from "node:net";
 import { createRedis, type Redis } from "@flash-sale/node-common";
-import { SALE_CONFIGS_KEY } from "@flash-sale/gateway-lua/core/keys";
+import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY } from "@flash-sale/gateway-lua/core/keys";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { purchase, request } from "./support/http";
 import { PrivateRedis } from "./support/private-redis";
@@ -206,32 +207,77 @@ describe("a sale published with an absurd rate, and tokens", () => {
   });
 });
 
-describe("the access log's refusal sample as shipped (access_log_refusals_percent = 10)", () => {
+describe("the access log's samples as shipped (access_log_refusals_percent and access_log_reads_percent = 10)", () => {
+  const SALE = "edge-sampled";
   let sampled: Gateway;
 
   beforeAll(async () => {
     sampled = await Gateway.start({ redisUrl: redisServer.url(), knobs: { ...LOAD_TEST_KNOBS, worker_processes: "1" } });
+    await publishSaleConfig(redis, { id: SALE, stock: 100, perUserLimit: 1 });
+    await redis.incr(CONFIG_VERSION_KEY);
+    await waitForSale(sampled, SALE);
   });
 
   afterAll(async () => {
     await sampled?.stop();
   });
 
-  test("keeps about a tenth of 2,000 refusals, chosen per request, and every answer below 400", async () => {
-    const REFUSALS = 2000;
-    for (let sent = 0; sent < REFUSALS; sent += 50) {
-      const answers = await Promise.all(Array.from({ length: 50 }, () => request(`${sampled.url}/api/orders`)));
-      expect(answers.every((a) => a.status === 401)).toBe(true);
+  /** 2,000 requests, 50 at a time, each answered `status`. */
+  async function send(url: string, status: number): Promise<void> {
+    for (let sent = 0; sent < 2000; sent += 50) {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => request(url)));
+      expect(answers.every((a) => a.status === status)).toBe(true);
     }
-    for (let i = 0; i < 20; i++) expect((await request(`${sampled.url}/api/time`)).status).toBe(200);
+  }
+
+  test("keeps about a tenth of 2,000 refusals and of 2,000 reads, chosen per request, and every accepted purchase", async () => {
+    const linesBefore = sampled.accessLog().length;
+    await send(`${sampled.url}/api/orders`, 401);
+    await send(`${sampled.url}/api/sales/${SALE}`, 200);
+    for (let i = 0; i < 20; i++) expect((await purchase(sampled.url, SALE, signToken(`sampled-${i}`))).status).toBe(202);
     await new Promise((r) => setTimeout(r, 1200)); // the access log's buffer is flushed every second
-    const log = sampled.accessLog();
-    const kept = log.filter((l) => l["status"] === 401).length;
+    const log = sampled.accessLog().slice(linesBefore);
     // Binomial(2000, 0.1): mean 200, standard deviation 13.4; six of them either side.
-    expect(kept).toBeGreaterThan(120);
-    expect(kept).toBeLessThan(280);
-    expect(log.filter((l) => l["route"] === "time" && l["status"] === 200)).toHaveLength(20);
+    for (const route of ["order_list", "sale_view"]) {
+      const kept = log.filter((l) => l["route"] === route).length;
+      expect([route, kept]).toEqual([route, expect.any(Number)]);
+      expect(kept).toBeGreaterThan(120);
+      expect(kept).toBeLessThan(280);
+    }
+    expect(log.filter((l) => l["route"] === "purchase" && l["status"] === 202)).toHaveLength(20);
     expect(sampled.errorLines()).toEqual([]);
+  });
+});
+
+describe("the per-IP limit on reads (ip_read_rate, ip_read_burst)", () => {
+  let reads: Gateway;
+
+  beforeAll(async () => {
+    reads = await Gateway.start({
+      redisUrl: redisServer.url(),
+      knobs: { ...LOAD_TEST_KNOBS, ip_read_rate: "1r/m", ip_read_burst: "3", worker_processes: "1", access_log_refusals_percent: "0" },
+    });
+  });
+
+  afterAll(async () => {
+    await reads?.stop();
+  });
+
+  test("refuses reads past the burst with 429 rate_limited and Retry-After, every read route and the pages alike; writes have their own", async () => {
+    const paths = ["/api/time", "/api/sales", "/api/session", "/api/sales/edge-rates", "/", "/sales/edge-rates"];
+    const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => request(`${reads.url}${paths[i % paths.length]}`)));
+    const refused = answers.filter((a) => a.status === 429);
+    // The first and the burst, then nothing for a minute.
+    expect(answers.length - refused.length).toBe(1 + 3);
+    for (const a of refused) {
+      expect([a.headers["retry-after"], a.json()]).toEqual(["1", { error: "rate_limited", message: expect.any(String), retryAfter: 1 }]);
+    }
+    expect((await request(`${reads.url}/api/time`)).status).toBe(429);
+    // A purchase is under the purchases' limit (LOAD_TEST_KNOBS: ample), not the reads'.
+    expect((await purchase(reads.url, "edge-rates", signToken("reads-shopper"))).status).not.toBe(429);
+    const metrics = await (await fetch(reads.metricsUrl)).text();
+    expect(metrics).toMatch(/route="time"[^}]*outcome="ip_limited"[^}]*\} [1-9]/);
+    expect(reads.errorLines()).toEqual([]);
   });
 });
 
@@ -268,7 +314,7 @@ describe("per-IP refusals under a burst", () => {
   beforeAll(async () => {
     tight = await Gateway.start({
       redisUrl: redisServer.url(),
-      knobs: { ip_rate: "1r/s", ip_burst: "1", worker_processes: "1", access_log_refusals_percent: "0" },
+      knobs: { ip_rate: "1r/s", ip_burst: "1", worker_processes: "1", access_log_refusals_percent: "0", access_log_reads_percent: "100" },
     });
   });
 

@@ -149,11 +149,13 @@ function sampler(variable: string, percent: number, lines: string[]): string {
 }
 
 /**
- * Answers below 400 always reach the access log, but for waiting-room polls (GET of the queue:
- * every waiting shopper, every few seconds), kept as the share access_log_polls_percent says;
- * refusals as the share access_log_refusals_percent keeps, so a rush of refusals or a crowd in
- * the queue does not fill the disk. The maps are nested so that a refusal reads $status and its
- * sample only: nginx evaluates a map when its variable is first read.
+ * Answers below 400 to writes (purchases, joins, payments) always reach the access log; reads
+ * (GET, HEAD: a sale, the time, the pages, orders) as the share access_log_reads_percent says,
+ * waiting-room polls (GET of the queue: every waiting shopper, every few seconds) as
+ * access_log_polls_percent says; refusals as the share access_log_refusals_percent keeps, so a
+ * rush of refusals, a client polling a sale or a crowd in the queue does not fill the disk. The
+ * maps are nested so that a request reads only $status and the sample it needs: nginx evaluates
+ * a map when its variable is first read.
  */
 function accessLog(knobs: Knobs, prefix: string): string {
   if (knobs.access_log === "off") return "access_log off;";
@@ -161,11 +163,13 @@ function accessLog(knobs: Knobs, prefix: string): string {
   const samplers: string[] = [];
   const refusals = sampler("$fs_refusal_sampled", percentKnob("access_log_refusals_percent", knobs.access_log_refusals_percent), samplers);
   const polls = sampler("$fs_poll_sampled", percentKnob("access_log_polls_percent", knobs.access_log_polls_percent), samplers);
+  const reads = sampler("$fs_read_sampled", percentKnob("access_log_reads_percent", knobs.access_log_reads_percent), samplers);
   return [
     `log_format fs_json escape=json\n        ${ACCESS_LOG_FORMAT};`,
     ...samplers,
     `    map $request_method $fs_queue_answer_logged { GET ${polls}; default 1; }`,
-    `    map $fs_route $fs_answer_logged { queue $fs_queue_answer_logged; default 1; }`,
+    `    map $request_method $fs_read_answer_logged { GET ${reads}; HEAD ${reads}; default 1; }`,
+    `    map $fs_route $fs_answer_logged { queue $fs_queue_answer_logged; default $fs_read_answer_logged; }`,
     `    map $status $fs_access_logged { ~^[123] $fs_answer_logged; default ${refusals}; }`,
     `    access_log ${prefix}/logs/access.log fs_json buffer=64k flush=1s if=$fs_access_logged;`,
   ].join("\n");

@@ -28,7 +28,7 @@ test("every knob the issue names has a default with its unit in knobs.conf", () 
     "redis_connect_timeout_ms", "redis_timeout_ms", "redis_pool_size", "redis_pool_backlog", "redis_idle_timeout_ms",
     "flags_dict_size", "limits_dict_size", "metrics_dict_size", "client_max_body_size", "client_body_timeout",
     "trusted_proxies", "default_admit_per_second", "metrics_listen", "access_log", "access_log_refusals_percent", "access_log_polls_percent",
-    "redis_wait_replicas", "redis_wait_timeout_ms",
+    "redis_wait_replicas", "redis_wait_timeout_ms", "ip_read_rate", "ip_read_burst", "access_log_reads_percent",
   ]) {
     expect(defaults[knob]).toBeDefined();
     // A comment says what it is and in which unit, right above it or above the knobs it is grouped with.
@@ -57,20 +57,24 @@ test("the access log is JSON with the request id, route, sale and outcome; off w
   expect(() => render({ access_log: "json" })).toThrow("access_log must be on or off");
 });
 
-test("the access log keeps every answer below 400 but polls, and samples refusals and polls per request", () => {
+test("the access log keeps every answer below 400 to a write, and samples refusals, reads and polls per request", () => {
   const conf = render();
   expect(conf).toContain(`split_clients "$connection.$connection_requests" $fs_refusal_sampled { 10% 1; * 0; }`);
   expect(conf).toContain(`split_clients "$connection.$connection_requests" $fs_poll_sampled { 10% 1; * 0; }`);
+  expect(conf).toContain(`split_clients "$connection.$connection_requests" $fs_read_sampled { 10% 1; * 0; }`);
   expect(conf).toContain("map $request_method $fs_queue_answer_logged { GET $fs_poll_sampled; default 1; }");
-  expect(conf).toContain("map $fs_route $fs_answer_logged { queue $fs_queue_answer_logged; default 1; }");
+  expect(conf).toContain("map $request_method $fs_read_answer_logged { GET $fs_read_sampled; HEAD $fs_read_sampled; default 1; }");
+  expect(conf).toContain("map $fs_route $fs_answer_logged { queue $fs_queue_answer_logged; default $fs_read_answer_logged; }");
   expect(conf).toContain("map $status $fs_access_logged { ~^[123] $fs_answer_logged; default $fs_refusal_sampled; }");
   expect(conf).toContain("if=$fs_access_logged;");
-  const all = render({ access_log_refusals_percent: "100", access_log_polls_percent: "0" });
+  const all = render({ access_log_refusals_percent: "100", access_log_polls_percent: "0", access_log_reads_percent: "100" });
   expect(all).toContain("{ GET 0; default 1; }");
+  expect(all).toContain("{ GET 1; HEAD 1; default 1; }");
   expect(all).toContain("default 1; }\n    access_log");
   expect(all).not.toContain("split_clients");
   expect(() => render({ access_log_polls_percent: "12.5" })).toThrow("access_log_polls_percent must be a whole number from 0 to 100, got '12.5'");
   expect(() => render({ access_log_refusals_percent: "101" })).toThrow("access_log_refusals_percent must be a whole number from 0 to 100");
+  expect(() => render({ access_log_reads_percent: "-1" })).toThrow("access_log_reads_percent must be a whole number from 0 to 100");
 });
 
 test("per-IP limiter: rate, burst, nodelay on or off, connections; trusted proxies only", () => {
@@ -81,6 +85,12 @@ test("per-IP limiter: rate, burst, nodelay on or off, connections; trusted proxi
   expect(conf).toContain("    set_real_ip_from 10.0.0.0/8;\n    set_real_ip_from 192.168.0.0/16;");
   expect(conf).not.toContain("set_real_ip_from 127.0.0.1");
   expect(render({ ip_nodelay: "off" })).toContain("limit_req zone=fs_per_ip burst=40 ;");
+  // Reads: their own zone and knobs, on every read route.
+  const reads = render({ ip_read_rate: "5r/s", ip_read_burst: "6" });
+  expect(reads).toContain("limit_req_zone $binary_remote_addr zone=fs_reads_per_ip:20m rate=5r/s;");
+  for (const route of ["time", "sale_list", "session", "sale_view"]) {
+    expect(reads.split(`set $fs_route ${route};`)[1]!.split("}\n")[1]).toContain("limit_req zone=fs_reads_per_ip burst=6 nodelay;");
+  }
   expect(() => render({ ip_nodelay: "yes" })).toThrow("ip_nodelay must be on or off");
 });
 

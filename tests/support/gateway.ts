@@ -19,6 +19,8 @@ export const LOAD_TEST_KNOBS: Record<string, string> = {
   ip_rate: "1000000r/s",
   ip_burst: "1000000",
   ip_connections: "60000",
+  ip_read_rate: "1000000r/s",
+  ip_read_burst: "1000000",
   worker_processes: "2",
 };
 
