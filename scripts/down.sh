@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Stops what `make up` or `make up-cluster` started, by pid: nginx, the control plane, the order
-# worker (each twice for the cluster), and Redis (the cluster's nodes) and Postgres when it was
-# make up that started them.
+# Stops what `make up` or `make up-cluster` started, by pid: nginx and its log rotation, the
+# control plane, the order worker (each twice for the cluster), and Redis (the cluster's nodes)
+# and Postgres when it was make up that started them.
 . "$(dirname "$0")/lib.sh"
 
 stop_pid() {
@@ -16,6 +16,11 @@ stop_pid() {
   rm -f "$pid_file"
 }
 
+# The log rotation beside each gateway (scripts/nginx.sh), supervised like the services below.
+for gw in nginx nginx-2; do
+  stop_pid "$gw log rotation" "$RUN_DIR/$gw/log-rotation.pid"
+  stop_pid "$gw log rotation (unsupervised)" "$RUN_DIR/$gw/log-rotation.child.pid"
+done
 stop_pid nginx "$RUN_DIR/nginx/nginx.pid" QUIT
 stop_pid nginx-2 "$RUN_DIR/nginx-2/nginx.pid" QUIT
 # The supervisors forward SIGTERM to their service and do not restart it; -2: make up-cluster's

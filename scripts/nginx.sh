@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Renders the gateway's nginx config into .run/nginx and starts nginx, or reloads it when it
-# runs already. The new config must pass `nginx -t` first: a broken one is refused, the files
+# runs already, and the rotation of its logs when that does not run. The new config must pass `nginx -t` first: a broken one is refused, the files
 # in force are put back, and the running nginx keeps serving the old config.
 # FS_NGINX_PREFIX and FS_NGINX_LISTEN point it at another gateway (the reload tests do).
 . "$(dirname "$0")/lib.sh"
@@ -46,3 +46,15 @@ else
   nginx -p "$PREFIX" -c "$CONF"
 fi
 wait_until curl -fsS "http://127.0.0.1:$PORT/api/time" || die "the gateway does not answer (see $ERROR_LOG)"
+
+# Rotation by size beside this gateway (nginx-conf/src/log-rotation.ts), supervised; it stops by
+# itself when this gateway stops, and `make down` stops it. Its pid files live in the prefix, so
+# each gateway, and each checkout, has its own.
+ROTATION_PID_FILE="$PREFIX/log-rotation.pid"
+if ! { [ -f "$ROTATION_PID_FILE" ] && kill -0 "$(cat "$ROTATION_PID_FILE")" 2>/dev/null; }; then
+  step "Starting the log rotation (log: $PREFIX/logs/log-rotation.log)"
+  nohup node "$ROOT/scripts/supervise.js" --name log-rotation --log "$PREFIX/logs/log-rotation.log" \
+    --child-pid-file "$PREFIX/log-rotation.child.pid" -- node "$ROOT/nginx-conf/build/log-rotation-cli.js" --prefix "$PREFIX" \
+    </dev/null >>"$PREFIX/logs/log-rotation.log" 2>&1 &
+  echo $! >"$ROTATION_PID_FILE"
+fi

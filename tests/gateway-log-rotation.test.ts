@@ -2,15 +2,19 @@
  * Log rotation under load loses no line: while shoppers buy, `make logs-rotate`'s script
  * (scripts/rotate-logs.sh) renames the logs three times and nginx reopens them on USR1; every
  * accepted purchase's line is in exactly one of the files, with its request id, counted
- * against the 202s the client saw and the units taken in Redis.
+ * against the 202s the client saw and the units taken in Redis. And the stack rotates by itself:
+ * scripts/nginx.sh starts the rotation beside its gateway, which rotates at log_rotate_size,
+ * keeps log_rotate_keep files and stops with its gateway; scripts/down.sh stops it too.
  */
-import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import { purchase } from "./support/http";
-import { REPO_ROOT } from "./support/stream-fixtures";
+import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
+import { purchase, request } from "./support/http";
+import { REPO_ROOT, waitFor } from "./support/stream-fixtures";
 import { TestStack } from "./support/test-stack";
 import { signToken } from "./support/tokens";
 
@@ -73,5 +77,84 @@ test("three rotations during a rush: every accepted purchase's line is in exactl
   expect(lines.length).toBe(accepted);
   expect(requestIds.size).toBe(accepted);
   expect(Number(await stack.redis.get(saleKeys(sale.id).sold))).toBe(accepted);
-  expect(stack.gateway.errorLines()).toEqual([]);
+  // nginx reopened its logs each time: the purchases after the last rotation are in the new file,
+  // and no error log, current or rotated, says a reopen failed.
+  expect(readFileSync(path.join(dir, "access.log"), "utf8")).toMatch(/"outcome":"accepted"/);
+  const errorLogs = readdirSync(dir).filter((f) => f.startsWith("error.log"));
+  expect(errorLogs.flatMap((f) => readFileSync(path.join(dir, f), "utf8").split("\n").filter((l) => /\[(error|crit|alert|emerg)\]/.test(l)))).toEqual([]);
+});
+
+/** Whether a process runs (a zombie, exited but not reaped, does not). */
+function running(pid: number): boolean {
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return false;
+  return readFileSync(stat, "utf8").split(") ")[1]?.[0] !== "Z";
+}
+
+/** scripts/nginx.sh (make up, make reload) against a test gateway, with its knobs and these overrides. */
+function nginxScript(gateway: Gateway, knobs: Record<string, string>): Promise<{ status: number | null; output: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, FS_NGINX_PREFIX: gateway.prefix, FS_NGINX_LISTEN: `127.0.0.1:${gateway.port}` };
+  for (const [name, value] of Object.entries({ ...knobs, metrics_listen: `127.0.0.1:${gateway.metricsPort}` })) env[`FS_NGINX_${name.toUpperCase()}`] = value;
+  return new Promise((resolve) => {
+    const child = spawn("bash", [path.join(REPO_ROOT, "scripts/nginx.sh")], { env });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("close", (status) => resolve({ status, output }));
+  });
+}
+
+test("the gateway's own rotation: started with it, rotates at log_rotate_size, keeps log_rotate_keep, stops with it", async () => {
+  const knobs = { ...LOAD_TEST_KNOBS, access_log_reads_percent: "100", log_rotate_size: "16k", log_rotate_keep: "2", log_rotate_check_seconds: "0.2" };
+  const gateway = await Gateway.start({ redisUrl: stack.redisServer.url(), knobs });
+  let supervisor: number | undefined;
+  try {
+    const started = await nginxScript(gateway, knobs);
+    expect([started.status, started.output]).toEqual([0, expect.stringContaining("Starting the log rotation")]);
+    supervisor = Number(readFileSync(path.join(gateway.prefix, "log-rotation.pid"), "utf8"));
+    expect(running(supervisor)).toBe(true);
+    // Run again (make reload), it keeps the one that runs.
+    expect((await nginxScript(gateway, knobs)).output).not.toContain("Starting the log rotation");
+
+    // Reads of about 300 bytes a line: several times the size.
+    const logs = path.join(gateway.prefix, "logs");
+    const rotated = () => readdirSync(logs).filter((f) => f.startsWith("access.log.")).sort();
+    const seen = new Set<string>();
+    for (let round = 0; round < 40 && seen.size < 4; round++) {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => request(`${gateway.url}/api/time`)));
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      await new Promise((r) => setTimeout(r, 300));
+      for (const f of rotated()) seen.add(f);
+    }
+    expect(seen.size).toBeGreaterThanOrEqual(4);
+    // The oldest are deleted: at most log_rotate_keep, the newest.
+    await waitFor("the oldest rotated logs deleted", async () => rotated().length <= 2, 3000);
+    expect(rotated()).toEqual([...seen].sort().slice(-rotated().length));
+    expect(readFileSync(path.join(logs, "log-rotation.log"), "utf8")).toMatch(/access\.log reached 16384 bytes: rotated/);
+    expect(gateway.errorLines()).toEqual([]);
+  } finally {
+    await gateway.stop();
+  }
+  await waitFor("the rotation stopped with its gateway", async () => !running(supervisor!), 5000);
+});
+
+test("make down stops the gateways' log rotation (scripts/down.sh, by its pid file)", async () => {
+  // A root of its own: down.sh acts on the .run beside its scripts only, never on this checkout's stack.
+  const root = mkdtempSync(path.join(tmpdir(), "fs-down-"));
+  try {
+    mkdirSync(path.join(root, "scripts"));
+    for (const f of ["lib.sh", "down.sh"]) copyFileSync(path.join(REPO_ROOT, "scripts", f), path.join(root, "scripts", f));
+    const rotations = ["nginx", "nginx-2"].map((gw) => {
+      mkdirSync(path.join(root, ".run", gw), { recursive: true });
+      const proc = spawn("sleep", ["60"], { stdio: "ignore" });
+      writeFileSync(path.join(root, ".run", gw, "log-rotation.pid"), `${proc.pid}\n`);
+      return new Promise<NodeJS.Signals | null>((resolve) => proc.on("exit", (_code, signal) => resolve(signal)));
+    });
+    // Not execFileSync: this process must reap the stopped ones while down.sh waits for them.
+    await promisify(execFile)("bash", [path.join(root, "scripts/down.sh")]);
+    expect(await Promise.all(rotations)).toEqual(["SIGTERM", "SIGTERM"]);
+    expect(existsSync(path.join(root, ".run/nginx/log-rotation.pid"))).toBe(false);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

@@ -29,6 +29,7 @@ test("every knob the issue names has a default with its unit in knobs.conf", () 
     "flags_dict_size", "limits_dict_size", "metrics_dict_size", "client_max_body_size", "client_body_timeout",
     "trusted_proxies", "default_admit_per_second", "metrics_listen", "access_log", "access_log_refusals_percent", "access_log_polls_percent",
     "redis_wait_replicas", "redis_wait_timeout_ms", "ip_read_rate", "ip_read_burst", "access_log_reads_percent",
+    "log_rotate_size", "log_rotate_keep", "log_rotate_check_seconds",
   ]) {
     expect(defaults[knob]).toBeDefined();
     // A comment says what it is and in which unit, right above it or above the knobs it is grouped with.

@@ -4,7 +4,7 @@
  * knobs as the stack, with overrides where a test needs them.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { renderInto } from "../../nginx-conf/src/render";
@@ -58,6 +58,9 @@ export class Gateway {
 
   private static async startOnce(opts: GatewayOptions): Promise<Gateway> {
     const prefix = mkdtempSync(path.join(tmpdir(), "fs-gateway-"));
+    // On USR1 (log rotation) each worker reopens the logs itself, as nginx's `user` when the
+    // master runs as root: it must reach them (mkdtemp makes the folder 0700).
+    chmodSync(prefix, 0o755);
     const port = await freePort();
     const benchPort = opts.benchListen ? await freePort() : undefined;
     const metricsPort = await freePort();
