@@ -5,6 +5,7 @@
  * number formatting, Lua's 1-based tables, and HMAC computed by two different libraries.
  */
 import { spawnSync } from "node:child_process";
+import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { luaModuleAliases } from "../nginx-conf/src/render";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ import * as cluster from "@flash-sale/gateway-lua/core/cluster";
 import * as challengeImage from "@flash-sale/gateway-lua/core/challenge_image";
 import * as gcra from "@flash-sale/gateway-lua/core/gcra";
 import * as ids from "@flash-sale/gateway-lua/core/ids";
+import * as jwk from "@flash-sale/gateway-lua/core/jwk";
 import * as jwt from "@flash-sale/gateway-lua/core/jwt";
 import * as orderRecord from "@flash-sale/gateway-lua/core/order_record";
 import * as payReply from "@flash-sale/gateway-lua/core/pay_reply";
@@ -26,8 +28,8 @@ import * as sale from "@flash-sale/gateway-lua/core/sale";
 import * as waitingRoom from "@flash-sale/gateway-lua/core/waiting_room";
 import { freePort, waitForPort } from "./support/ports";
 import { request } from "./support/http";
-import { signToken } from "./support/tokens";
-import { nodeJwtPlatform } from "../gateway-lua/test/support/node-jwt-platform";
+import { b64url, signToken } from "./support/tokens";
+import { nodeJwtPlatform, nodeKeyPlatform } from "../gateway-lua/test/support/node-jwt-platform";
 
 const LUA_DIR = path.resolve(__dirname, "../gateway-lua/build/lua");
 const MODULES: Record<string, Record<string, (...args: never[]) => unknown>> = {
@@ -37,6 +39,7 @@ const MODULES: Record<string, Record<string, (...args: never[]) => unknown>> = {
   "core.challenge_image": challengeImage as never,
   "core.gcra": gcra as never,
   "core.ids": ids as never,
+  "core.jwk": jwk as never,
   "core.jwt": jwt as never,
   "core.order_record": orderRecord as never,
   "core.pay_reply": payReply as never,
@@ -48,16 +51,22 @@ const MODULES: Record<string, Record<string, (...args: never[]) => unknown>> = {
   "core.waiting_room": waitingRoom as never,
 };
 
-// Runs the cases posted as JSON; `platform: true` appends the nginx JWT platform for `secret`.
+// Runs the cases posted as JSON; `platform: true` appends the nginx JWT platform for `secret`,
+// then the args of after, where "$keys" stands for the key set of jwks loaded into libcrypto.
 const HARNESS = `
 local cjson = require("cjson.safe")
 ngx.req.read_body()
 local req = cjson.decode(ngx.req.get_body_data())
 local platform = require("adapters.jwt_platform").createJwtPlatform(req.secret)
+local keyPlatform = { base64UrlDecode = platform.base64UrlDecode, loadPublicKey = require("adapters.libcrypto").loadPublicKey }
 local out = {}
 for i, c in ipairs(req.cases) do
   local args = c.args
   if c.platform then args[#args + 1] = platform end
+  for _, a in ipairs(c.after or {}) do
+    if a == "$keys" then a = require("core.jwk").readKeySet(c.jwks, keyPlatform).set end
+    args[#args + 1] = a
+  end
   local r = require(c.module)[c.fn](unpack(args))
   if r == nil then r = cjson.null end
   out[i] = r
@@ -111,6 +120,9 @@ interface Case {
   fn: string;
   args: unknown[];
   platform?: boolean;
+  /** Args after the platform; "$keys": the key set of `jwks`. */
+  after?: unknown[];
+  jwks?: unknown;
 }
 
 async function runInNginx(secret: string, cases: Case[]): Promise<unknown[]> {
@@ -122,7 +134,9 @@ async function runInNginx(secret: string, cases: Case[]): Promise<unknown[]> {
 function runInNode(secret: string, cases: Case[]): unknown[] {
   const platform = nodeJwtPlatform(secret);
   return cases.map((c) => {
-    const args = c.platform ? [...c.args, platform] : c.args;
+    const keys = c.jwks === undefined ? undefined : (jwk.readKeySet(c.jwks, nodeKeyPlatform) as { set: unknown }).set;
+    const after = (c.after ?? []).map((a) => (a === "$keys" ? keys : a));
+    const args = c.platform ? [...c.args, platform, ...after] : c.args;
     const result = MODULES[c.module]![c.fn]!(...(args as never[]));
     return JSON.parse(JSON.stringify(result ?? null));
   });
@@ -163,6 +177,48 @@ test.each([
     secret,
     tokens.map((t) => ({ module: "core.jwt", fn: "verifyHs256", args: [t, now], platform: true })),
   );
+});
+
+test("tokens of a key set (RS256, ES256, EdDSA through libcrypto and node:crypto) agree", async () => {
+  const secret = "test-secret-test-secret-test-secret-0123456789";
+  const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const ed = generateKeyPairSync("ed25519");
+  const other = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const pub = (k: KeyObject, kid: string) => ({ ...k.export({ format: "jwk" }), kid });
+  const jwks = { keys: [pub(rsa.publicKey, "r1"), pub(ec.publicKey, "e1"), pub(ed.publicKey, "d1")] };
+  const expectations = { issuer: "https://idp.example", audience: "fs" };
+  const jws = (alg: string, key: KeyObject, header: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+    const signed = `${b64url(JSON.stringify({ alg, ...header }))}.${b64url(JSON.stringify({ sub: "alice", exp: now + 600, iss: expectations.issuer, aud: ["x", "fs"], ...extra }))}`;
+    const data = Buffer.from(signed);
+    const sig = alg === "ES256" ? sign("sha256", data, { key, dsaEncoding: "ieee-p1363" }) : sign(alg === "EdDSA" ? null : "sha256", data, key);
+    return `${signed}.${sig.toString("base64url")}`;
+  };
+  const good = jws("ES256", ec.privateKey, { kid: "e1" });
+  const [h, p, sg] = good.split(".");
+  const tokens = [
+    jws("RS256", rsa.privateKey, { kid: "r1" }),
+    good,
+    jws("EdDSA", ed.privateKey, { kid: "d1" }),
+    jws("ES256", other.privateKey, { kid: "e1" }),
+    jws("ES256", ec.privateKey, { kid: "zz" }),
+    jws("ES256", ec.privateKey, {}),
+    jws("RS256", rsa.privateKey, { kid: "e1" }),
+    jws("ES256", ec.privateKey, { kid: "e1" }, { iss: "https://evil.example" }),
+    jws("ES256", ec.privateKey, { kid: "e1" }, { aud: "other" }),
+    jws("ES256", ec.privateKey, { kid: "e1" }, { exp: now - 5 }),
+    jws("ES256", ec.privateKey, { kid: "e1" }, { exp: now - 50 }),
+    `${h}.${p}.${sg!.slice(0, -4)}AAAA`,
+    `${h}.${b64url(JSON.stringify({ sub: "mallory", exp: now + 600 }))}.${sg}`,
+    `${h}.${p}.${Buffer.from(sg!, "base64url").subarray(0, 63).toString("base64url")}`,
+    signToken("bob", { secret }),
+    signToken("u", { secret: rsa.publicKey.export({ format: "pem", type: "spki" }) as string, header: { alg: "HS256", kid: "r1" } }),
+  ];
+  await expectSameInBoth(
+    secret,
+    tokens.map((t) => ({ module: "core.jwt", fn: "verifyToken", args: [t, now], platform: true, after: [86400, "$keys", expectations, 10], jwks })),
+  );
+  expect(runInNode(secret, [{ module: "core.jwt", fn: "verifyToken", args: [good, now], platform: true, after: [86400, "$keys", expectations, 10], jwks }])).toEqual([{ userId: "alice" }]);
 });
 
 test("request checks, ids, URLs, GCRA and the sale window agree", async () => {

@@ -35,6 +35,16 @@ export const GATEWAYS_KEY = "{fs:config}:gateways";
 export const GATEWAY_METRICS_URLS_KEY = "{fs:config}:gateway-metrics";
 /** A gateway that has not checked in for this long is no longer counted. */
 export const GATEWAY_LIVENESS_MS = 5000;
+/**
+ * Hash: the shop's identity provider's key set as the control plane last fetched and validated
+ * it (control-plane/src/auth/jwks-refresher.ts): `set` = {"keys": [JWK…], "issuer", "audience",
+ * "leewaySeconds"} as JSON, `stamp` = its SHA-256 (hex), which the gateways poll. Rewritten after
+ * each fetch, so a Redis that lost it has it back within a refresh; until then the gateways keep
+ * the set they hold.
+ */
+export const JWKS_KEY = "{fs:config}:jwks";
+/** String, with a time to live: a gateway saw a token whose `kid` the set lacks; the control plane fetches the set soon (rate-limited). */
+export const JWKS_UNKNOWN_KID_KEY = "{fs:config}:jwks-unknown-kid";
 /** Consumer group the order workers read every sale's stream with. */
 export const ORDER_CONSUMER_GROUP = "order-workers";
 /** Counter the benchmark's one-Redis-round-trip ceiling increments. */
