@@ -12,6 +12,7 @@ import {
 import { KNOBS_FILE, readKnobs } from "@flash-sale/nginx-conf/build/knobs";
 import { createAdminApp } from "./app";
 import { parseFault } from "./faults";
+import { JwksRefresher } from "./auth/jwks-refresher";
 import { saleJobs } from "./jobs/sale-jobs";
 import { ControlPlaneMetrics } from "./metrics";
 import { SalePublisher } from "./sales/publisher";
@@ -58,6 +59,12 @@ async function main(): Promise<void> {
     "FS_DEFAULT_USER_BURST",
     "FS_PAYMENT_WEBHOOK_SECRET",
     "FS_PAYMENT_WEBHOOK_SKEW_SECONDS",
+    "FS_JWT_JWKS_URL",
+    "FS_JWT_ISSUER",
+    "FS_JWT_AUDIENCE",
+    "FS_JWT_LEEWAY_SECONDS",
+    "FS_JWT_JWKS_REFRESH_SECONDS",
+    "FS_JWT_JWKS_MIN_REFRESH_SECONDS",
     "FS_LOG_LEVEL",
   ]);
   const parsedFault = parseFault(process.env.FS_CONTROL_PLANE_FAULT);
@@ -109,8 +116,23 @@ async function main(): Promise<void> {
   // Every instance schedules the jobs; each tick runs on one of them (a lock in Redis).
   const jobs = saleJobs({ redis, repository, publisher, logger, fault, onUnitsMoved: (sale, units) => metrics.unitsMovedBetweenBuckets(sale, units) });
   jobs.start();
+  const jwks = new JwksRefresher(
+    redis,
+    {
+      url: env.FS_JWT_JWKS_URL,
+      issuer: env.FS_JWT_ISSUER,
+      audience: env.FS_JWT_AUDIENCE,
+      leewaySeconds: env.FS_JWT_LEEWAY_SECONDS,
+      refreshSeconds: env.FS_JWT_JWKS_REFRESH_SECONDS,
+      minRefreshSeconds: env.FS_JWT_JWKS_MIN_REFRESH_SECONDS,
+    },
+    logger,
+    metrics.registry,
+  );
+  jwks.start();
 
   onShutdown(logger, async () => {
+    await jwks.stop();
     await jobs.stop();
     await close(server);
     await redis.quit();

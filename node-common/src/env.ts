@@ -25,6 +25,15 @@ const schema = z.object({
   FS_PG_STATEMENT_TIMEOUT_MS: whole.default(DEFAULT_PG_TIMEOUTS.statementTimeoutMs),
   FS_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: whole.default(DEFAULT_PG_TIMEOUTS.idleInTransactionMs),
   FS_JWT_SECRET: z.string().min(32, "must be at least 32 characters"),
+  // The shop's identity provider (control plane): its JWKS, and what its tokens must claim. Empty: unset.
+  FS_JWT_JWKS_URL: z.preprocess((v) => (v === "" ? undefined : v), z.url().optional()),
+  FS_JWT_ISSUER: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
+  FS_JWT_AUDIENCE: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
+  // Clock skew allowed on exp and nbf, seconds (nbf gets at least 30).
+  FS_JWT_LEEWAY_SECONDS: whole.default(0),
+  // The key set is fetched at least this often (60 at most), and at most once per the minimum.
+  FS_JWT_JWKS_REFRESH_SECONDS: z.coerce.number().int().min(1).max(60).default(60),
+  FS_JWT_JWKS_MIN_REFRESH_SECONDS: z.coerce.number().int().min(1).default(5),
   FS_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters"),
   FS_GATEWAY_PORT: port.default(8080),
   FS_ADMIN_PORT: port.default(3000),
