@@ -9,7 +9,7 @@
  * an unknown `kid` (JWKS_UNKNOWN_KID_KEY), at most once per `minRefreshSeconds`: so a key added
  * or removed at the provider counts within refreshSeconds plus a second. A fetch that fails or
  * brings a set the gateway would refuse publishes nothing: the last good set stays in force, and
- * the failure is logged and counted (alert JwksRefreshFailing). Each good fetch is published
+ * the failure is logged and counted. Each good fetch is published
  * again even when unchanged (ETag → 304), so a Redis that lost the set has it back.
  *
  * Without a URL only the leeway is published, for the HS256 tokens.
