@@ -9,18 +9,28 @@
  */
 import type { Pool, PoolClient } from "@flash-sale/node-common";
 import type { OrderRow } from "./order-entry";
+import { eventColumns, insertOrderEvents } from "./order-events";
 
 const ROWS = `
 FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::int[], $7::int[], $8::text[], $9::bigint[],
   $10::bigint[], $11::text[])
   AS t(o, s, e, n, u, uu, q, r, at, p, c)`;
-/** An entry written before orders carried their price takes its sale's (COALESCE reads the sale only for those). */
-const INSERT_ORDERS = `
+/**
+ * An entry written before orders carried their price takes its sale's (COALESCE reads the sale
+ * only for those). Each row inserted gets its order.confirmed event in the webhook outbox by
+ * the same statement; the row count is the orders inserted.
+ */
+function insertOrders(onConflict: string): string {
+  return `
+WITH inserted AS (
 INSERT INTO orders (order_id, sale_id, epoch, order_no, user_id, user_units, quantity, request_id, accepted_at, price, currency)
 SELECT o, s, e, n, u, uu, q, r, timestamptz 'epoch' + at * interval '1 millisecond',
-  COALESCE(p, (SELECT price FROM sales WHERE id = s)), COALESCE(c, (SELECT currency FROM sales WHERE id = s)) ${ROWS}`;
-const INSERT_MISSING_ORDERS = `${INSERT_ORDERS}
-ON CONFLICT DO NOTHING`;
+  COALESCE(p, (SELECT price FROM sales WHERE id = s)), COALESCE(c, (SELECT currency FROM sales WHERE id = s)) ${ROWS}
+${onConflict} RETURNING ${eventColumns("orders")})
+${insertOrderEvents("inserted")}`;
+}
+const INSERT_ORDERS = insertOrders("");
+const INSERT_MISSING_ORDERS = insertOrders("ON CONFLICT DO NOTHING");
 /** The orders holding a unique key of the rows: their order id, (sale, user, user_units) or (sale, epoch, order_no). */
 const COLUMNS = "o.order_id, o.sale_id, o.epoch, o.order_no, o.user_id, o.user_units, o.request_id";
 const HOLDERS = `

@@ -7,8 +7,11 @@
  * The user must match: a change never lands on another order that holds the id in Postgres.
  */
 import type { Pool } from "@flash-sale/node-common";
+import { eventColumns, insertOrderEvents } from "./order-events";
 import type { StatusRow } from "./status-entry";
 
+// Each change set gets its order.<status> event in the webhook outbox by the same statement (an
+// order changes status once; were one set twice, its second event would not stop the batch).
 // The UPDATE judges which rows it sets: a concurrent apply of the same change (a claim while
 // this worker still held it) waits for the row lock, then finds the status set and skips it.
 const APPLY_STATUSES = `
@@ -16,8 +19,9 @@ WITH c AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]
 updated AS (
   UPDATE orders SET status = c.status, status_changed_at = to_timestamp(c.at_ms / 1000.0) FROM c
    WHERE orders.order_id = c.order_id AND orders.user_id = c.user_id AND orders.status <> c.status
-  RETURNING orders.order_id
-)
+  RETURNING ${eventColumns("orders")}
+),
+events AS (${insertOrderEvents("updated", "ON CONFLICT (type, subject) DO NOTHING")})
 SELECT o.order_id, EXISTS (SELECT 1 FROM updated u WHERE u.order_id = o.order_id) AS set
   FROM orders o JOIN c ON o.order_id = c.order_id AND o.user_id = c.user_id`;
 
