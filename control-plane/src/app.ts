@@ -20,6 +20,7 @@ import { saleRoutes } from "./sales/routes";
 import { ControlPlaneMetrics } from "./metrics";
 import { WEBHOOK_PATH, paymentWebhook, webhookBody, type WebhookSettings } from "./payments/webhook-route";
 import type { SaleDefaults } from "./sales/schema";
+import { WEBHOOKS_PATH, webhookRoutes } from "./webhooks/routes";
 
 export interface AdminAppDeps {
   pool: Pool;
@@ -35,13 +36,15 @@ export interface AdminAppDeps {
   metrics?: ControlPlaneMetrics;
   /** Test-only fault injection (faults.ts). */
   fault?: Fault;
+  /** The shop's webhook endpoints (FS_WEBHOOK_ALLOW_PRIVATE_URLS); private addresses refused when absent. */
+  webhooks?: { allowPrivateUrls: boolean };
 }
 
 const BODY_LIMIT = "64kb";
 /** Where the sale routes are mounted. */
 export const SALES_PATH = "/admin/api/sales";
 
-export function createAdminApp({ pool, redis, adminToken, gatewayMetricsUrl, defaults, logger, paymentWebhook: webhook, metrics = new ControlPlaneMetrics(redis, pool), fault }: AdminAppDeps): Express {
+export function createAdminApp({ pool, redis, adminToken, gatewayMetricsUrl, defaults, logger, paymentWebhook: webhook, metrics = new ControlPlaneMetrics(redis, pool), fault, webhooks }: AdminAppDeps): Express {
   const repository = new SaleRepository(pool);
   const publisher = new SalePublisher(redis, repository, new SaleBuilder(redis, repository, logger, (sale, reason) => metrics.saleBuilt(sale, reason)));
   const app = express();
@@ -80,6 +83,7 @@ export function createAdminApp({ pool, redis, adminToken, gatewayMetricsUrl, def
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(ADMIN_API_PATH, consoleRoutes({ pool, redis, repository, logger }));
   app.use(SALES_PATH, saleRoutes({ pool, repository, publisher, redis, defaults, logger, gatewayMetricsUrl, fault }));
+  app.use(WEBHOOKS_PATH, webhookRoutes({ pool, logger, allowPrivateUrls: webhooks?.allowPrivateUrls ?? false }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

@@ -18,6 +18,9 @@ import { ControlPlaneMetrics } from "./metrics";
 import { SalePublisher } from "./sales/publisher";
 import { SaleBuilder } from "./sales/sale-builder";
 import { SaleRepository } from "./sales/repository";
+import { WebhookDispatcher } from "./webhooks/dispatcher";
+import { WebhookMetrics } from "./webhooks/metrics";
+import { dispatcherSettings, WEBHOOK_ENV } from "./webhooks/settings";
 
 /** The per-sale admission default lives with the gateway's knobs, where the gate runs. */
 function defaultAdmitPerSecond(): number {
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
     "FS_JWT_JWKS_REFRESH_SECONDS",
     "FS_JWT_JWKS_MIN_REFRESH_SECONDS",
     "FS_LOG_LEVEL",
+    ...WEBHOOK_ENV,
   ]);
   const parsedFault = parseFault(process.env.FS_CONTROL_PLANE_FAULT);
   if ("error" in parsedFault) throw new ConfigError(parsedFault.error);
@@ -107,6 +111,7 @@ async function main(): Promise<void> {
         ? undefined
         : { secret: env.FS_PAYMENT_WEBHOOK_SECRET, skewSeconds: env.FS_PAYMENT_WEBHOOK_SKEW_SECONDS },
     fault,
+    webhooks: { allowPrivateUrls: env.FS_WEBHOOK_ALLOW_PRIVATE_URLS },
   });
   if (env.FS_PAYMENT_WEBHOOK_SECRET === undefined) logger.warn("FS_PAYMENT_WEBHOOK_SECRET is not set: no payment webhook");
   const server = createServer(app);
@@ -130,8 +135,12 @@ async function main(): Promise<void> {
     metrics.registry,
   );
   jwks.start();
+  // Every instance delivers the webhook outbox too; they share it (webhooks/dispatcher.ts).
+  const dispatcher = new WebhookDispatcher({ pool, logger, settings: dispatcherSettings(env), metrics: new WebhookMetrics(metrics.registry, pool) });
+  dispatcher.start();
 
   onShutdown(logger, async () => {
+    await dispatcher.stop();
     await jwks.stop();
     await jobs.stop();
     await close(server);
