@@ -93,7 +93,7 @@ const ALERT_TESTS = readFileSync(path.join(REPO_ROOT, "ops/prometheus/alerts.tes
 const alertBlocks = new Map(ALERTS.split(/\n(?= {6}- alert: )/).slice(1).map((b) => [/- alert: (\w+)/.exec(b)![1]!, b]));
 
 test("every alert rule has a for, a severity, a summary and a description, and the metrics it must watch", async () => {
-  expect(alertBlocks.size).toBe(12);
+  expect(alertBlocks.size).toBe(14);
   for (const [name, block] of alertBlocks) {
     expect({ name, for: /\n {8}for: \d+[smh]\n/.test(block) }).toEqual({ name, for: true });
     expect({ name, severity: /\n {10}severity: (critical|warning)\n/.exec(block)?.[1] }).toEqual({ name, severity: expect.any(String) });
@@ -116,6 +116,8 @@ test("every alert rule has a for, a severity, a summary and a description, and t
     'up{job="order-worker"}',
     "fs_process_restarts_total",
     "fs_gateway_clock_skew_seconds",
+    "fs_webhook_endpoint_disabled",
+    "fs_webhook_oldest_undelivered_seconds",
   ]) {
     expect(exprs).toContain(metric);
   }
