@@ -38,6 +38,8 @@ export interface DispatcherSettings {
 
 /** Serialises the fan-out across dispatchers: its order is the order of an endpoint's deliveries. */
 const FAN_OUT_LOCK = 7_342_013;
+/** How often the sale events are looked for (each look sums the orders of the sales selling). */
+const SALE_EVENTS_EVERY_MS = 1000;
 const FAN_OUT_BATCH = 1000;
 /** A lease outlives the send it covers by this much (recording the answer). */
 const LEASE_MARGIN_MS = 5000;
@@ -115,6 +117,7 @@ export class WebhookDispatcher {
   private running = false;
   private loop: Promise<void> | undefined;
   private inFlight = 0;
+  private saleEventsAt = 0;
   private readonly sends = new Set<Promise<void>>();
   /** Resolves the loop's wait early: a send finished (an order's next event may be due). */
   private wake: (() => void) | undefined;
@@ -174,8 +177,11 @@ export class WebhookDispatcher {
       await client.query("BEGIN");
       const locked = await client.query<{ got: boolean }>("SELECT pg_try_advisory_xact_lock($1) AS got", [FAN_OUT_LOCK]);
       if (locked.rows[0]?.got === true) {
-        const saleEvents = await writeSaleEvents(client);
-        if (saleEvents > 0) this.deps.logger.info({ events: saleEvents }, "sale events written to the webhook outbox");
+        if (Date.now() - this.saleEventsAt >= SALE_EVENTS_EVERY_MS) {
+          const saleEvents = await writeSaleEvents(client);
+          this.saleEventsAt = Date.now();
+          if (saleEvents > 0) this.deps.logger.info({ events: saleEvents }, "sale events written to the webhook outbox");
+        }
         let fanned = FAN_OUT_BATCH;
         while (fanned === FAN_OUT_BATCH) fanned = (await client.query(FAN_OUT)).rowCount ?? 0;
       }
