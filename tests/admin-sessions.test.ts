@@ -1,9 +1,11 @@
 /**
  * Admin UI sessions live in Postgres: a session made on one control-plane instance is known
  * by another and survives a restart; logout ends it everywhere; only a digest of the id is
- * stored. So do the login throttle's failures: every instance counts the same ones.
+ * stored. So do the sign-in throttle's failures: every instance counts the same ones, and a
+ * browser that signed in before is not held back by them.
  */
 import { createHash } from "node:crypto";
+import type { Request as ExpressRequest, Response as ExpressResponse } from "express";
 import { LoginThrottle } from "../control-plane/src/admin-ui/login-throttle";
 import { ControlPlane, TEST_ADMIN_TOKEN } from "./support/control-plane";
 import { PrivateRedis } from "./support/private-redis";
@@ -83,25 +85,29 @@ test("a session made on one instance works on another and after a restart; logou
   expect((await db.pool.query("SELECT 1 FROM admin_sessions")).rowCount).toBe(0);
 });
 
-async function loginWith(cp: ControlPlane, token: string): Promise<Response> {
+async function loginWith(cp: ControlPlane, token: string, device?: string): Promise<Response> {
   return fetch(`${cp.url}/admin/login`, {
     method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json", ...(device === undefined ? {} : { Cookie: `fs_admin_device=${device}` }) },
     body: new URLSearchParams({ token }).toString(),
     redirect: "manual",
   });
 }
 
-test("wrong tokens are counted across instances: ten spread over two hold the address back on both", async () => {
+test("wrong tokens are counted across instances: ten spread over two hold the address back on both, but not a browser that signed in before", async () => {
   const a = await controlPlane();
   const b = await controlPlane();
   await db.pool.query("DELETE FROM admin_login_failures");
+  const before = await loginWith(a, TEST_ADMIN_TOKEN);
+  const device = /fs_admin_device=([^;]+)/.exec(before.headers.get("set-cookie") ?? "")![1]!;
   for (let i = 0; i < 10; i++) expect((await loginWith(i % 2 === 0 ? a : b, "wrong-token")).status).toBe(401);
   for (const cp of [a, b]) {
     const refused = await loginWith(cp, TEST_ADMIN_TOKEN);
     expect(refused.status).toBe(429);
-    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(50);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(await refused.json()).toMatchObject({ error: "rate_limited" });
+    // The browser that signed in before still gets in with the right token.
+    expect((await loginWith(cp, TEST_ADMIN_TOKEN, device)).status).toBe(303);
   }
   // Another address is not held back, and its right token clears its own count only.
   await db.pool.query("UPDATE admin_login_failures SET address = 'elsewhere'");
@@ -110,20 +116,22 @@ test("wrong tokens are counted across instances: ten spread over two hold the ad
   expect(rows[0].n).toBe(10);
 });
 
-test("the throttle by Postgres' clock: held back at the most failures, free once the oldest leaves the window, cleared by a right token", async () => {
-  const throttle = new LoginThrottle(db.pool, { maxFailures: 3, windowMs: 1500 });
+test("the throttle by Postgres' clock: held back past the threshold, each failure doubling the wait from the latest, cleared by a right credential", async () => {
+  const throttle = new LoginThrottle(db.pool, { addressThreshold: 10, accountThreshold: 2, baseWaitMs: 1000, maxWaitMs: 2000, windowMs: 60_000 });
+  const req = { get: () => undefined } as unknown as ExpressRequest;
   await db.pool.query("DELETE FROM admin_login_failures");
-  for (let i = 0; i < 2; i++) await throttle.recordFailure("10.0.0.1");
-  expect(await throttle.retryAfterSeconds("10.0.0.1")).toBe(0);
-  await throttle.recordFailure("10.0.0.1");
-  expect(await throttle.retryAfterSeconds("10.0.0.1")).toBe(2);
-  expect(await throttle.retryAfterSeconds("10.0.0.2")).toBe(0);
-  await new Promise((r) => setTimeout(r, 1600));
-  expect(await throttle.retryAfterSeconds("10.0.0.1")).toBe(0);
-  // Old rows go as new ones come.
-  await throttle.recordFailure("10.0.0.2");
-  const { rows } = await db.pool.query("SELECT address FROM admin_login_failures");
-  expect(rows).toEqual([{ address: "10.0.0.2" }]);
-  await throttle.recordSuccess("10.0.0.2");
-  expect((await db.pool.query("SELECT count(*)::int AS n FROM admin_login_failures")).rows[0].n).toBe(0);
+  await throttle.recordFailure(req, "10.0.0.1", "dave");
+  expect(await throttle.retryAfterSeconds(req, "10.0.0.1", "dave")).toBe(0);
+  await throttle.recordFailure(req, "10.0.0.2", "dave");
+  // By account, from any address.
+  expect(await throttle.retryAfterSeconds(req, "10.0.0.3", "dave")).toBe(1);
+  expect(await throttle.retryAfterSeconds(req, "10.0.0.3", "erin")).toBe(0);
+  await throttle.recordFailure(req, "10.0.0.2", "dave");
+  expect(await throttle.retryAfterSeconds(req, "10.0.0.3", "dave")).toBe(2);
+  await new Promise((r) => setTimeout(r, 2100));
+  expect(await throttle.retryAfterSeconds(req, "10.0.0.3", "dave")).toBe(0);
+  const res = { cookie: () => res } as unknown as ExpressResponse;
+  await throttle.recordSuccess(req, res, "10.0.0.2", "dave");
+  const { rows } = await db.pool.query("SELECT address FROM admin_login_failures ORDER BY address");
+  expect(rows).toEqual([{ address: "10.0.0.1" }]);
 });

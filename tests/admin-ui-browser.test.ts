@@ -70,7 +70,7 @@ test("an unauthenticated browser is sent to the login, and the API refuses it", 
 test("a wrong token is refused; the admin token logs in with an HttpOnly, SameSite=Strict cookie", async () => {
   await page.fill("#token", "not-the-admin-token");
   await page.click("button[type=submit]");
-  expect(await text("[role=alert]")).toBe("That is not the admin token.");
+  expect(await text("[role=alert]")).toBe("That token is not valid.");
   expect(await browser.context.cookies()).toEqual([]);
 
   await page.fill("#token", TEST_ADMIN_TOKEN);

@@ -26,7 +26,7 @@ let redis: Redis;
 let db: TestDatabase;
 let server: ServedApp;
 let gateway: Gateway;
-/** The API's routers with where app.ts mounts them, in its order: the console's, the sales', the webhooks'. */
+/** The API's routers with where app.ts mounts them, in its order: the identities', the console's, the sales', the webhooks'. */
 let apiRouters: { mount: string; router: Router }[];
 /** Paths of the routes on the app itself, not in a router (the admin UI's pages, health, …). */
 let appRoutes: string[];
@@ -79,7 +79,7 @@ beforeAll(async () => {
   });
   const { app } = server;
   const routers = (app.router.stack as { handle: { stack?: unknown } }[]).filter((l) => Array.isArray(l.handle.stack));
-  const mounts = [ADMIN_API_PATH, SALES_PATH, WEBHOOKS_PATH];
+  const mounts = [ADMIN_API_PATH, ADMIN_API_PATH, SALES_PATH, WEBHOOKS_PATH];
   if (routers.length !== mounts.length) throw new Error(`expected ${mounts.length} routers under the app, found ${routers.length}`);
   apiRouters = routers.map((l, i) => ({ mount: mounts[i]!, router: l.handle as unknown as Router }));
   appRoutes = (app.router.stack as { route?: { path: string | string[] } }[]).flatMap((l) => (l.route === undefined ? [] : [l.route.path].flat()));

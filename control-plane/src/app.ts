@@ -1,15 +1,17 @@
 /**
- * The control plane's HTTP app: the admin API, behind the admin token or an admin UI session,
+ * The control plane's HTTP app: the admin API, behind an operator's session, an API token or the
+ * bootstrap token, each route for the roles operators/route-roles.ts allows it,
  * the admin UI (/admin), a health check, and the payment provider's webhook (signed, not
  * behind the token) when a secret is configured.
  */
 import express, { type Express } from "express";
 import type { Logger, Pool, Redis } from "@flash-sale/node-common";
 import { mountAdminUi } from "./admin-ui/routes";
-import { LoginThrottle } from "./admin-ui/login-throttle";
+import { LOGIN_THROTTLE_DEFAULTS, LoginThrottle, type LoginThrottleOptions } from "./admin-ui/login-throttle";
+import { AdminOidc, type AdminOidcSettings } from "./admin-ui/oidc";
 import { AdminSessions } from "./admin-ui/sessions";
 import type { Fault } from "./faults";
-import { requireAdminToken } from "./http/admin-auth";
+import { requireAdmin } from "./http/admin-auth";
 import { ApiError, errorHandler, notFound } from "./http/api-error";
 import { serveOpenApi } from "./http/openapi";
 import { ADMIN_API_PATH, consoleRoutes } from "./sales/console-routes";
@@ -18,6 +20,9 @@ import { SaleBuilder } from "./sales/sale-builder";
 import { SaleRepository } from "./sales/repository";
 import { saleRoutes } from "./sales/routes";
 import { ControlPlaneMetrics } from "./metrics";
+import { ApiTokens } from "./operators/api-tokens";
+import { OperatorStore } from "./operators/operator-store";
+import { identityRoutes } from "./operators/routes";
 import { WEBHOOK_PATH, paymentWebhook, webhookBody, type WebhookSettings } from "./payments/webhook-route";
 import type { SaleDefaults } from "./sales/schema";
 import { WEBHOOKS_PATH, webhookRoutes } from "./webhooks/routes";
@@ -25,7 +30,14 @@ import { WEBHOOKS_PATH, webhookRoutes } from "./webhooks/routes";
 export interface AdminAppDeps {
   pool: Pool;
   redis: Redis;
-  adminToken: string;
+  /** FS_ADMIN_TOKEN, the bootstrap credential; undefined: turned off. */
+  adminToken: string | undefined;
+  /** FS_ADMIN_COOKIE_SECURE: the admin UI is served over TLS (a proxy in front). */
+  secureCookies?: boolean;
+  /** Sign-in through the shop's OpenID provider (FS_ADMIN_OIDC_*); absent: none. */
+  oidc?: Omit<AdminOidcSettings, "secureCookies">;
+  /** The sign-in throttle's thresholds and waits (tests); its defaults when absent. */
+  loginThrottle?: LoginThrottleOptions;
   /** The gateway's Prometheus text (FS_GATEWAY_METRICS_URL), for the live page's requests. */
   gatewayMetricsUrl: string;
   defaults: SaleDefaults;
@@ -44,7 +56,21 @@ const BODY_LIMIT = "64kb";
 /** Where the sale routes are mounted. */
 export const SALES_PATH = "/admin/api/sales";
 
-export function createAdminApp({ pool, redis, adminToken, gatewayMetricsUrl, defaults, logger, paymentWebhook: webhook, metrics = new ControlPlaneMetrics(redis, pool), fault, webhooks }: AdminAppDeps): Express {
+export function createAdminApp({
+  pool,
+  redis,
+  adminToken,
+  secureCookies = false,
+  oidc,
+  loginThrottle = LOGIN_THROTTLE_DEFAULTS,
+  gatewayMetricsUrl,
+  defaults,
+  logger,
+  paymentWebhook: webhook,
+  metrics = new ControlPlaneMetrics(redis, pool),
+  fault,
+  webhooks,
+}: AdminAppDeps): Express {
   const repository = new SaleRepository(pool);
   const publisher = new SalePublisher(redis, repository, new SaleBuilder(redis, repository, logger, (sale, reason) => metrics.saleBuilt(sale, reason)));
   const app = express();
@@ -75,12 +101,20 @@ export function createAdminApp({ pool, redis, adminToken, gatewayMetricsUrl, def
   if (webhook !== undefined) app.post(WEBHOOK_PATH, webhookBody, paymentWebhook({ redis, repository, logger, ...webhook }));
 
   // Its pages ask for a login themselves; its API calls go through the check below.
-  const sessions = new AdminSessions(pool);
-  mountAdminUi(app, adminToken, sessions, new LoginThrottle(pool));
+  const credentials = { bootstrapToken: adminToken, tokens: new ApiTokens(pool), sessions: new AdminSessions(pool, adminToken !== undefined, secureCookies) };
+  const operators = new OperatorStore(pool);
+  mountAdminUi(app, {
+    credentials,
+    operators,
+    throttle: new LoginThrottle(pool, loginThrottle, secureCookies),
+    oidc: oidc === undefined ? undefined : new AdminOidc({ ...oidc, secureCookies }),
+    logger,
+  });
 
-  // The token (or session) is checked before the body is read.
-  app.use(requireAdminToken(adminToken, sessions));
+  // The identity and its role (operators/route-roles.ts) are checked before the body is read.
+  app.use(requireAdmin(credentials));
   app.use(express.json({ limit: BODY_LIMIT }));
+  app.use(ADMIN_API_PATH, identityRoutes({ operators, tokens: credentials.tokens, sessions: credentials.sessions, logger }));
   app.use(ADMIN_API_PATH, consoleRoutes({ pool, redis, repository, logger }));
   app.use(SALES_PATH, saleRoutes({ pool, repository, publisher, redis, defaults, logger, gatewayMetricsUrl, fault }));
   app.use(WEBHOOKS_PATH, webhookRoutes({ pool, logger, allowPrivateUrls: webhooks?.allowPrivateUrls ?? false }));

@@ -8,9 +8,10 @@ import {
   migrate,
   onShutdown,
   readEnv,
+  type Env,
 } from "@flash-sale/node-common";
 import { KNOBS_FILE, readKnobs } from "@flash-sale/nginx-conf/build/knobs";
-import { createAdminApp } from "./app";
+import { createAdminApp, type AdminAppDeps } from "./app";
 import { parseFault } from "./faults";
 import { JwksRefresher } from "./auth/jwks-refresher";
 import { saleJobs } from "./jobs/sale-jobs";
@@ -46,6 +47,15 @@ function close(server: Server): Promise<void> {
   return new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
 }
 
+/** The admin UI's OpenID sign-in: all of issuer, client id, secret and redirect URL, or none. */
+function adminOidc(env: Pick<Env, "FS_ADMIN_OIDC_ISSUER" | "FS_ADMIN_OIDC_CLIENT_ID" | "FS_ADMIN_OIDC_CLIENT_SECRET" | "FS_ADMIN_OIDC_REDIRECT_URL" | "FS_ADMIN_OIDC_ROLE_CLAIM">): AdminAppDeps["oidc"] {
+  const { FS_ADMIN_OIDC_ISSUER: issuer, FS_ADMIN_OIDC_CLIENT_ID: clientId, FS_ADMIN_OIDC_CLIENT_SECRET: clientSecret, FS_ADMIN_OIDC_REDIRECT_URL: redirectUrl } = env;
+  const set = [issuer, clientId, clientSecret, redirectUrl].filter((v) => v !== undefined).length;
+  if (set === 0) return undefined;
+  if (set < 4) throw new ConfigError("FS_ADMIN_OIDC_ISSUER, FS_ADMIN_OIDC_CLIENT_ID, FS_ADMIN_OIDC_CLIENT_SECRET and FS_ADMIN_OIDC_REDIRECT_URL: set all four or none");
+  return { issuer: issuer!, clientId: clientId!, clientSecret: clientSecret!, redirectUrl: redirectUrl!, roleClaim: env.FS_ADMIN_OIDC_ROLE_CLAIM };
+}
+
 async function main(): Promise<void> {
   const env = readEnv([
     "FS_DATABASE_URL",
@@ -55,6 +65,12 @@ async function main(): Promise<void> {
     "FS_REDIS_CLUSTER_NODES",
     "FS_REDIS_COMMAND_TIMEOUT_MS",
     "FS_ADMIN_TOKEN",
+    "FS_ADMIN_COOKIE_SECURE",
+    "FS_ADMIN_OIDC_ISSUER",
+    "FS_ADMIN_OIDC_CLIENT_ID",
+    "FS_ADMIN_OIDC_CLIENT_SECRET",
+    "FS_ADMIN_OIDC_REDIRECT_URL",
+    "FS_ADMIN_OIDC_ROLE_CLAIM",
     "FS_ADMIN_PORT",
     "FS_ADMIN_HOST",
     "FS_GATEWAY_METRICS_URL",
@@ -97,6 +113,8 @@ async function main(): Promise<void> {
     redis,
     metrics,
     adminToken: env.FS_ADMIN_TOKEN,
+    secureCookies: env.FS_ADMIN_COOKIE_SECURE,
+    oidc: adminOidc(env),
     gatewayMetricsUrl: env.FS_GATEWAY_METRICS_URL,
     defaults: {
       limits: {

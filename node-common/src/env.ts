@@ -34,7 +34,18 @@ const schema = z.object({
   // The key set is fetched at least this often (60 at most), and at most once per the minimum.
   FS_JWT_JWKS_REFRESH_SECONDS: z.coerce.number().int().min(1).max(60).default(60),
   FS_JWT_JWKS_MIN_REFRESH_SECONDS: z.coerce.number().int().min(1).default(5),
-  FS_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters"),
+  // The admin API's bootstrap credential (acts as the admin "bootstrap"); empty, unset or "off": none.
+  FS_ADMIN_TOKEN: z.preprocess((v) => (v === "" || v === "off" ? undefined : v), z.string().min(16, "must be at least 16 characters, or off").optional()),
+  // The admin UI is served over TLS (a proxy in front): its cookies are Secure.
+  FS_ADMIN_COOKIE_SECURE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  // Sign-in to the admin UI through the shop's OpenID provider (all four set) or not (all unset);
+  // the redirect URL is this control plane's /admin/oidc/callback as browsers reach it. With a
+  // role claim, the claim names each operator's role at sign-in.
+  FS_ADMIN_OIDC_ISSUER: z.preprocess((v) => (v === "" ? undefined : v), z.url().optional()),
+  FS_ADMIN_OIDC_CLIENT_ID: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
+  FS_ADMIN_OIDC_CLIENT_SECRET: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
+  FS_ADMIN_OIDC_REDIRECT_URL: z.preprocess((v) => (v === "" ? undefined : v), z.url().optional()),
+  FS_ADMIN_OIDC_ROLE_CLAIM: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
   FS_GATEWAY_PORT: port.default(8080),
   FS_ADMIN_PORT: port.default(3000),
   FS_ADMIN_HOST: z.string().default("127.0.0.1"),

@@ -1,4 +1,5 @@
-/** The admin UI's HTML: a login form, and one shell that the browser bundle fills in by path. */
+/** The admin UI's HTML: the login forms, and one shell that the browser bundle fills in by path. */
+import { actorOf, type Identity } from "../operators/identity";
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -22,30 +23,42 @@ ${body}
 `;
 }
 
-export function loginPage(error?: string): string {
+/** Sign-in by token (bootstrap or API), by local account, and through the provider where there is one. */
+export function loginPage(oidc: boolean, error?: string): string {
   const alert = error === undefined ? "" : `<p class="error" role="alert">${escapeHtml(error)}</p>`;
+  const provider = oidc ? `<p><a class="button" id="oidc-sign-in" href="/admin/oidc/start">Sign in with the shop's account</a></p>\n` : "";
   return page(
     "Log in",
     "",
     `<main class="login">
 <h1>Flash-sale admin</h1>
-${alert}
-<form method="post" action="/admin/login">
-<label for="token">Admin token</label>
+${alert}${provider}<form method="post" action="/admin/login">
+<label for="token">Token</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
-<button type="submit">Log in</button>
+<button id="token-submit" type="submit">Log in with a token</button>
+</form>
+<form method="post" action="/admin/login">
+<label for="login">Name or email</label>
+<input id="login" name="login" autocomplete="username" required>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<label for="code">Authenticator code</label>
+<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}">
+<button id="account-submit" type="submit">Log in</button>
 </form>
 </main>`,
   );
 }
 
-/** Every page after the login: the bundle reads the CSRF token from the meta tag. */
-export function appShell(csrfToken: string): string {
+/** Every page after the login: the bundle reads the CSRF token and the role from the meta tags. */
+export function appShell(csrfToken: string, identity: Identity): string {
+  const admin = identity.role === "admin";
   return page(
     "Sales",
     `<meta name="csrf-token" content="${escapeHtml(csrfToken)}">
+<meta name="admin-role" content="${identity.role}">
 <script type="module" src="/admin/assets/admin.js"></script>`,
-    `<header><nav><a href="/admin">Sales</a> <a href="/admin/sales/new">New sale</a></nav><button id="logout" type="button">Log out</button></header>
+    `<header><nav><a href="/admin">Sales</a>${identity.role === "viewer" ? "" : ` <a href="/admin/sales/new">New sale</a>`} <a href="/admin/tokens">Tokens</a>${admin ? ` <a href="/admin/operators">Operators</a> <a href="/admin/sessions">Sessions</a>` : ""}</nav><span id="whoami">${escapeHtml(actorOf(identity))} · ${identity.role}</span><button id="logout" type="button">Log out</button></header>
 <main id="app"></main>`,
   );
 }

@@ -92,7 +92,8 @@ export class SaleChanges {
   }
 
   /** Applies a JSON merge patch to the sale's settings; the result is validated as a whole. */
-  async update(id: string, patch: unknown, actor: string): Promise<SaleView> {
+  /** `mayChangeStarted`: the caller's role lets it change a sale that has started (admins). */
+  async update(id: string, patch: unknown, actor: string, mayChangeStarted = true): Promise<SaleView> {
     if (!isObject(patch)) throw invalidSale([{ path: "", message: "must be a JSON object" }]);
     if (patch["id"] !== undefined && patch["id"] !== id) throw invalidSale([{ path: "id", message: "cannot be changed" }]);
     let lowered = false;
@@ -101,6 +102,7 @@ export class SaleChanges {
       if (!parsed.success) throw invalidSale(fieldErrors(parsed.error));
       const settings = parsed.data;
       if (hasStarted(state)) {
+        if (!mayChangeStarted) throw new ApiError("forbidden", "Only an admin changes a sale that has started.");
         const refusals = startedSaleRefusals(locked.sale, settings);
         if (refusals.length > 0) throw conflictingChange(refusals);
       }

@@ -5,6 +5,8 @@ import type { Fault } from "../faults";
 import { adminActor } from "../http/admin-actor";
 import { ApiError } from "../http/api-error";
 import { fieldErrors } from "../http/field-errors";
+import { identityOf } from "../operators/identity";
+import { atLeast } from "../operators/roles";
 import { readAudit } from "./audit-log";
 import { SaleChanges } from "./changes";
 import { readLiveStats } from "./live-stats";
@@ -82,7 +84,7 @@ export function saleRoutes({ pool, repository, publisher, redis, defaults, logge
   });
 
   router.patch("/:id", async (req, res) => {
-    const sale = await changes.update(req.params.id, req.body, adminActor(req));
+    const sale = await changes.update(req.params.id, req.body, adminActor(req), atLeast(identityOf(req).role, "admin"));
     logger.info({ saleId: sale.id, state: sale.state }, "sale updated");
     res.json(sale);
   });

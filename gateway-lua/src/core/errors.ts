@@ -6,6 +6,7 @@
 export const ERROR_CODES = [
   "bad_request",
   "unauthorized",
+  "forbidden",
   "challenge_failed",
   "pass_required",
   "not_found",
@@ -46,6 +47,7 @@ export interface CatalogueEntry {
 export const ERROR_CATALOGUE: { [code in ErrorCode]: CatalogueEntry } = {
   bad_request: { status: 400, message: "The request is malformed." },
   unauthorized: { status: 401, message: "A valid shopper token is required." },
+  forbidden: { status: 403, message: "Your role does not allow this." },
   challenge_failed: { status: 403, message: "The challenge answer is wrong, expired or already used." },
   pass_required: { status: 403, message: "This sale has a waiting room: buy with the pass it gave you when your turn came." },
   not_found: { status: 404, message: "No such resource." },
