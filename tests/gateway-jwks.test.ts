@@ -60,7 +60,7 @@ class Provider {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (child === undefined || child.exitCode !== null) return;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise((r) => {
       child.once("exit", r);
       child.kill();
@@ -243,5 +243,11 @@ test("an unreachable provider: the last good set stays in force and the failures
   expect(await published()).toEqual(["r2", "e1"]);
   const failures = (await registry.getSingleMetric("fs_control_plane_jwks_refresh_failures_total")!.get()).values;
   expect(failures.find((v) => v.labels.reason === "fetch")?.value).toBeGreaterThan(0);
+  // What IdentityKeySetStale watches: the last success stays behind; without a provider there is none to watch.
+  const [lastSuccess] = (await registry.getSingleMetric("fs_control_plane_jwks_last_success_timestamp_seconds")!.get()).values;
+  expect(Date.now() / 1000 - lastSuccess!.value).toBeGreaterThan(3);
+  const hsOnly = new Registry();
+  new JwksRefresher(stack.redis, { url: undefined, issuer: undefined, audience: undefined, leewaySeconds: 0, refreshSeconds: 60, minRefreshSeconds: 1 }, createLogger("jwks-test", "silent"), hsOnly);
+  expect(hsOnly.getSingleMetric("fs_control_plane_jwks_last_success_timestamp_seconds")).toBeUndefined();
   await provider.start([r2, e1]);
 });

@@ -93,7 +93,7 @@ const ALERT_TESTS = readFileSync(path.join(REPO_ROOT, "ops/prometheus/alerts.tes
 const alertBlocks = new Map(ALERTS.split(/\n(?= {6}- alert: )/).slice(1).map((b) => [/- alert: (\w+)/.exec(b)![1]!, b]));
 
 test("every alert rule has a for, a severity, a summary and a description, and the metrics it must watch", async () => {
-  expect(alertBlocks.size).toBe(14);
+  expect(alertBlocks.size).toBe(15);
   for (const [name, block] of alertBlocks) {
     expect({ name, for: /\n {8}for: \d+[smh]\n/.test(block) }).toEqual({ name, for: true });
     expect({ name, severity: /\n {10}severity: (critical|warning)\n/.exec(block)?.[1] }).toEqual({ name, severity: expect.any(String) });
@@ -118,6 +118,7 @@ test("every alert rule has a for, a severity, a summary and a description, and t
     "fs_gateway_clock_skew_seconds",
     "fs_webhook_endpoint_disabled",
     "fs_webhook_oldest_undelivered_seconds",
+    "fs_control_plane_jwks_last_success_timestamp_seconds",
   ]) {
     expect(exprs).toContain(metric);
   }
@@ -138,6 +139,7 @@ test("promtool test rules: each alert fires in alerts.test.yml, and a rule that 
   for (const [from, to] of [
     ["fs_worker_stream_lag_seconds > 5", "fs_worker_stream_lag_seconds > 10"],
     ["fs_control_plane_sale_held == 1\n        for: 30s", "fs_control_plane_sale_held == 1\n        for: 0s"],
+    ["fs_control_plane_jwks_last_success_timestamp_seconds > 120", "fs_control_plane_jwks_last_success_timestamp_seconds > 300"],
   ] as const) {
     expect(ALERTS).toContain(from);
     const dir = mkdtempSync(path.join(tmp, "alerts-"));

@@ -96,10 +96,11 @@ export class JwksRefresher {
       labelNames: ["reason"],
       registers: [registry],
     });
+    // Only where there is a provider: the IdentityKeySetStale alert watches it (0 until the first success).
     this.lastSuccess = new Gauge({
       name: "fs_control_plane_jwks_last_success_timestamp_seconds",
-      help: "When the identity provider's key set was last fetched and published (epoch seconds).",
-      registers: [registry],
+      help: "When the identity provider's key set was last fetched and published (epoch seconds; 0: not yet since the start).",
+      registers: settings.url === undefined ? [] : [registry],
     });
     this.keyCount = new Gauge({ name: "fs_control_plane_jwks_keys", help: "Keys of the identity provider's set the gateways use.", registers: [registry] });
   }
