@@ -3,7 +3,8 @@
  * its status change stream (same hash tag, same slot) — in this order of
  * preference: this consumer's own pending entries (left by an earlier run under the same
  * name), entries left unacknowledged for too long (their consumer died, or Postgres refused
- * their row: XAUTOCLAIM), then new entries, blocking. One call returns one batch.
+ * their row: XAUTOCLAIM; every pending entry at once after the connection came back, a Redis
+ * restarted from its AOF), then new entries, blocking. One call returns one batch.
  *
  * On a Redis Cluster one XREADGROUP may only name streams of one slot: the reader sends one per
  * slot (each sale has its own), and polls instead of blocking (see readNew). A sale in stock
@@ -40,7 +41,11 @@ export class StreamReader {
   private readonly ownPending = new Map<string, string>();
   /** Stream → XAUTOCLAIM cursor, while a claim round is in progress. */
   private readonly claimCursors = new Map<string, string>();
+  /** The claim round in progress takes entries idle this long. */
+  private claimMinIdleMs = 0;
   private claimDueAt: number;
+  /** The connection came back since the last claim of every pending entry. */
+  private reconnected = false;
 
   constructor(
     private readonly redis: Redis,
@@ -48,6 +53,14 @@ export class StreamReader {
     private readonly logger: Logger,
   ) {
     this.claimDueAt = Date.now() + opts.claimIdleMs;
+    // A Redis restarted from its AOF holds pending entries that no worker has in hand any more
+    // (read, or acknowledged, by replies the old process never sent): they are claimed at once,
+    // not claimIdleMs after their last delivery. The first connection is no return.
+    let connected = redis.status === "ready";
+    redis.on("ready", () => {
+      if (connected) this.reconnected = true;
+      connected = true;
+    });
   }
 
   /** After a failed read: list the sales and create their groups again (Redis may have restarted empty). */
@@ -56,9 +69,11 @@ export class StreamReader {
   }
 
   /**
-   * `heldForMs`: how long the oldest batch this consumer still has in hand was read ago. While it
-   * is past the claim idle time, no claim round runs: it would take that batch's own entries
-   * back (counting a delivery each time) and write them a second time alongside.
+   * `heldForMs`: how long the oldest batch this consumer still has in hand was read ago
+   * (negative: none in hand). While it is past the claim idle time, no claim round runs: it
+   * would take that batch's own entries back (counting a delivery each time) and write them a
+   * second time alongside. After the connection came back, every pending entry is claimed, once
+   * no batch is in hand.
    */
   async next(heldForMs = 0): Promise<RawEntry[]> {
     const now = Date.now();
@@ -68,14 +83,23 @@ export class StreamReader {
       return [];
     }
     if (this.ownPending.size > 0) return this.readOwnPending();
+    if (this.reconnected && heldForMs < 0) {
+      this.reconnected = false;
+      this.logger.info("Redis connection back: claiming the group's pending entries at once");
+      this.startClaimRound(0, now);
+    }
     if (heldForMs < this.opts.claimIdleMs) {
-      if (this.claimCursors.size === 0 && now >= this.claimDueAt) {
-        for (const stream of this.streams.keys()) this.claimCursors.set(stream, "0-0");
-        this.claimDueAt = now + Math.max(this.opts.claimIdleMs, MIN_CLAIM_INTERVAL_MS);
-      }
+      if (this.claimCursors.size === 0 && now >= this.claimDueAt) this.startClaimRound(this.opts.claimIdleMs, now);
       if (this.claimCursors.size > 0) return this.claimIdle();
     }
     return this.readNew();
+  }
+
+  /** A claim round over every stream, from its start, of the entries idle `minIdleMs`. */
+  private startClaimRound(minIdleMs: number, now: number): void {
+    for (const stream of this.streams.keys()) this.claimCursors.set(stream, "0-0");
+    this.claimMinIdleMs = minIdleMs;
+    this.claimDueAt = now + Math.max(this.opts.claimIdleMs, MIN_CLAIM_INTERVAL_MS);
   }
 
   private async refresh(): Promise<void> {
@@ -130,7 +154,7 @@ export class StreamReader {
   private async claimIdle(): Promise<RawEntry[]> {
     const [stream, cursor] = this.claimCursors.entries().next().value as [string, string];
     const reply = await this.redis.call("XAUTOCLAIM", [
-      stream, this.opts.group, this.opts.consumer, this.opts.claimIdleMs, cursor, "COUNT", this.opts.batchSize,
+      stream, this.opts.group, this.opts.consumer, this.claimMinIdleMs, cursor, "COUNT", this.opts.batchSize,
     ]);
     if (!Array.isArray(reply) || typeof reply[0] !== "string") throw new Error("XAUTOCLAIM: unexpected reply");
     if (reply[0] === "0-0") this.claimCursors.delete(stream);
