@@ -1,5 +1,6 @@
 /** The admin UI's one bundle: renders the page its path names. */
 import { logout, reason } from "./api";
+import { operatorsPage, sessionsPage, tokensPage } from "./identities-page";
 import { livePage } from "./live-page";
 import { ordersPage } from "./orders-page";
 import { saleForm } from "./sale-form";
@@ -8,6 +9,9 @@ import { salesList } from "./sales-list";
 function page(): Promise<void> {
   // The server refused a path that is not valid %-encoding (400) before serving this page.
   const parts = location.pathname.split("/").filter((p) => p !== "").map(decodeURIComponent);
+  if (parts[1] === "tokens") return tokensPage();
+  if (parts[1] === "operators") return operatorsPage();
+  if (parts[1] === "sessions") return sessionsPage();
   // ["admin"], ["admin", "sales", "new"], ["admin", "sales", id], ["admin", "sales", id, "edit" | "orders"]
   if (parts[2] === "new" && parts.length === 3) return saleForm(undefined);
   if (parts[2] !== undefined && parts[3] === "edit") return saleForm(parts[2]);
