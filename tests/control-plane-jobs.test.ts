@@ -4,7 +4,7 @@
  * released by its owner only, an instance killed mid-run frees its job within one lease, a claim
  * that timed out in a Redis stall holds nothing once Redis runs it, a run longer than its lease
  * keeps it; a sale whose Redis state is lost is rebuilt, never reset; reconciliation finds a unit and an
- * order removed behind its back, in the sale's stats and in the logs.
+ * order removed behind its back, in the sale's stats and in the logs, and no drift in a sale held for a rebuild.
  */
 import { spawn } from "node:child_process";
 import type { Logger } from "@flash-sale/node-common";
@@ -424,6 +424,26 @@ describe("reconcile-sales", () => {
     expect(await stats()).toMatchObject({ unitsLeft: null, unitDrift: 0 });
     await reconcileAt(now + 3_600_000 + 1000); // started, and still no stock: 8 units unaccounted for
     expect(await stats()).toMatchObject({ unitsLeft: null, unitDrift: 8 });
+  });
+
+  it("raises no drift from a sale held for a rebuild, says it is held, and keeps its last result", async () => {
+    const sale = await controlPlane.createSale({ id: "held-for-rebuild", stock: 6 });
+    const logger = recordingLogger();
+    const job = reconcileSalesJob({ redis, repository: new SaleRepository(db.pool), logger }, "0 * * * * *", 10_000);
+    const stats = async () => (await controlPlane.admin("GET", `/admin/api/sales/${sale.id}`)).body.stats.reconciliation;
+    await job.run();
+    const before = await stats();
+    expect(before).toMatchObject({ unitsLeft: 6, unitDrift: 0 });
+
+    // Redis loses the sale's state (an emptied instance, a replica that missed it): held until keep-sales-built rebuilds it.
+    await redis.del(...Object.values(saleKeys(sale.id)));
+    await job.run();
+    const linesOf = (level: string) => logger.lines.filter((l) => l.level === level && (l.obj as { saleId?: string }).saleId === sale.id);
+    expect(linesOf("warn")).toEqual([]);
+    expect(linesOf("info")).toEqual([
+      { level: "info", msg: "sale held for a rebuild: not reconciled, its last result stands", obj: { saleId: sale.id, held: "state_missing" } },
+    ]);
+    expect(await stats()).toEqual(before);
   });
 
   it("judges orders still in flight to the worker: none is missing", async () => {

@@ -15,7 +15,8 @@
  * yet arrived count as left (bucket-rebalancer.ts), and each bucket's counter against the
  * highest order number of its class.
  * The last result of each sale is kept in sale_reconciliation: the sale's stats and the
- * control plane's /metrics show it.
+ * control plane's /metrics show it. A sale held for a rebuild (heldForRebuild) is not
+ * reconciled: its last result stands until the rebuild.
  */
 import type { Pool, Redis } from "@flash-sale/node-common";
 import { bucketOfOrderNo } from "@flash-sale/gateway-lua/core/buckets";
@@ -25,7 +26,8 @@ import { parseOrderRecord, type OrderRecord } from "@flash-sale/gateway-lua/core
 import { readOrderStream, WORKER_IDLE_LIMIT_MS } from "./order-stream";
 import { laterStatus, rebuiltState, type KnownOrder, type OrderStatus } from "./rebuilt-state";
 import { addCounters, saleCounterKeys, saleCountersOf } from "./sale-counters";
-import type { LockedSale, SaleRepository } from "./repository";
+import type { LockedSale, Sale, SaleRepository } from "./repository";
+import { buildReason, readBuildState, type BuildReason } from "./sale-builder";
 
 /** Hash fields read per HSCAN call: keeps each call short next to the purchases. */
 const FIELDS_PER_CALL = 1000;
@@ -167,6 +169,17 @@ function unitsTakenByOrders(locked: LockedSale, inPostgres: KnownOrder[], inRedi
     else known.status = laterStatus(known.status, o.status);
   }
   return rebuiltState(locked.sale.stock, locked.sale.deduction, orders.values()).unitsTaken;
+}
+
+/**
+ * Why the sale is held until keep-sales-built rebuilds it (never built, or its state is not
+ * built on this Redis process: lost, or from before a restart or a failover); undefined when it
+ * is built. Its Redis state then measures no drift: the rebuild sets it from Postgres.
+ */
+export async function heldForRebuild(redis: Redis, sale: Pick<Sale, "id" | "epoch" | "stockBuckets">): Promise<BuildReason | undefined> {
+  if (sale.epoch === 0) return "first_build";
+  const states = await readBuildState(redis, sale.id, sale.stockBuckets);
+  return states.every((s) => s.built) ? undefined : buildReason(states, sale.epoch, []);
 }
 
 export async function reconcileSale(redis: Redis, repository: SaleRepository, locked: LockedSale, nowMs: number, opts: ReconcileOptions = {}): Promise<Reconciliation> {
