@@ -7,6 +7,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type JsonWebKey } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createLogger, Registry } from "@flash-sale/node-common";
@@ -250,4 +252,49 @@ test("an unreachable provider: the last good set stays in force and the failures
   new JwksRefresher(stack.redis, { url: undefined, issuer: undefined, audience: undefined, leewaySeconds: 0, refreshSeconds: 60, minRefreshSeconds: 1 }, createLogger("jwks-test", "silent"), hsOnly);
   expect(hsOnly.getSingleMetric("fs_control_plane_jwks_last_success_timestamp_seconds")).toBeUndefined();
   await provider.start([r2, e1]);
+});
+
+test("two control planes: a set one fetched earlier but publishes later never replaces the other's newer one, nor brings back a removed key", async () => {
+  await refresher!.stop();
+  const publicJwk = (k: JsonWebKey) => ({ ...createPublicKey({ key: k, format: "jwk" }).export({ format: "jwk" }), kid: k.kid, alg: k.alg, use: "sig" });
+  let served = [publicJwk(r1), publicJwk(e1)];
+  // The slow control plane's answer: its headers at once, its body (the set as it was asked) when released.
+  let release: (() => void) | undefined;
+  const held = new Promise<void>((r) => (release = r));
+  let holdNext = true;
+  const server = createServer((_req, res) => {
+    const body = JSON.stringify({ keys: served });
+    const hold = holdNext ? held : Promise.resolve();
+    holdNext = false;
+    res.writeHead(200, { "content-type": "application/json" });
+    res.flushHeaders();
+    void hold.then(() => res.end(body));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+  const controlPlane = () =>
+    new JwksRefresher(stack.redis, { url, issuer: provider.issuer, audience: AUDIENCE, leewaySeconds: 10, refreshSeconds: 60, minRefreshSeconds: 1 }, createLogger("jwks-test", "silent"), new Registry());
+  try {
+    const fetchesBefore = Number(await stack.redis.hget(JWKS_KEY, "fetches"));
+    const slow = controlPlane();
+    const slowRefresh = slow.refresh();
+    // The slow one has its answer's headers (and its number): the provider then drops r1.
+    for (let i = 0; i < 50 && Number(await stack.redis.hget(JWKS_KEY, "fetches")) === fetchesBefore; i++) await new Promise((r) => setTimeout(r, 20));
+    served = [publicJwk(r2), publicJwk(e1)];
+    await controlPlane().refresh();
+    expect(await published()).toEqual(["r2", "e1"]);
+
+    release!();
+    await slowRefresh;
+    expect(await published()).toEqual(["r2", "e1"]);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(await ordersStatus(forge(r1, {}))).toEqual({ status: 401, body: expect.objectContaining({ error: "unauthorized" }) });
+
+    // Its next fetch is later than every one written: published as usual.
+    served = [publicJwk(r2)];
+    await slow.refresh();
+    expect(await published()).toEqual(["r2"]);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
 });

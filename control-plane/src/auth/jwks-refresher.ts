@@ -12,10 +12,15 @@
  * the failure is logged and counted. Each good fetch is published
  * again even when unchanged (ETag → 304), so a Redis that lost the set has it back.
  *
+ * Every control plane refreshes: the publishes are ordered by when the provider answered (a
+ * number taken from Redis as the answer arrives, redis-scripts/publish-jwks.lua), so one that
+ * held an older answer never replaces a newer set, nor puts back a key the provider removed.
+ *
  * Without a URL only the leeway is published, for the HS256 tokens.
  */
 import { createHash, createPublicKey } from "node:crypto";
-import { Counter, Gauge, type Redis, type Registry } from "@flash-sale/node-common";
+import path from "node:path";
+import { Counter, Gauge, RedisScript, type Redis, type Registry } from "@flash-sale/node-common";
 import { JWKS_KEY, JWKS_UNKNOWN_KID_KEY } from "@flash-sale/gateway-lua/core/keys";
 import { jwkToDer, readKeySet, type KeyPlatform } from "@flash-sale/gateway-lua/core/jwk";
 
@@ -43,6 +48,9 @@ const REPORT_POLL_MS = 1000;
 const PUBLIC_MEMBERS = ["kty", "kid", "use", "alg", "n", "e", "crv", "x", "y"];
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+// Two levels up from both src/auth (ts-jest) and build/auth (node).
+const PUBLISH_JWKS = RedisScript.load(path.resolve(__dirname, "../../redis-scripts/publish-jwks.lua"));
 
 const nodeKeys: KeyPlatform = {
   base64UrlDecode: (s) => (BASE64URL.test(s) && s.length % 4 !== 1 ? Buffer.from(s, "base64url").toString("latin1") : undefined),
@@ -145,7 +153,9 @@ export class JwksRefresher {
     const { url, refreshSeconds, minRefreshSeconds } = this.settings;
     this.lastFetchAt = Date.now();
     if (url === undefined) {
-      await this.publish([]).catch((err: unknown) => this.fail("redis", err));
+      await this.takeNumber()
+        .then((fetchNumber) => this.publish([], fetchNumber))
+        .catch((err: unknown) => this.fail("redis", err));
       return refreshSeconds;
     }
     let res: Response;
@@ -160,12 +170,22 @@ export class JwksRefresher {
     }
     const maxAge = maxAgeOf(res.headers.get("cache-control"));
     const next = Math.min(refreshSeconds, Math.max(minRefreshSeconds, maxAge ?? refreshSeconds));
-    let keys: Record<string, unknown>[];
-    if (res.status === 304 && this.lastGood !== undefined) {
-      keys = this.lastGood;
-    } else if (res.status !== 200) {
+    const notModified = res.status === 304 && this.lastGood !== undefined;
+    if (!notModified && res.status !== 200) {
       this.fail("status", new Error(`the provider answered ${res.status}`));
       return minRefreshSeconds;
+    }
+    // Numbered as the answer arrives, before its body is read: the order of the provider's answers.
+    let fetchNumber: number;
+    try {
+      fetchNumber = await this.takeNumber();
+    } catch (err) {
+      this.fail("redis", err);
+      return minRefreshSeconds;
+    }
+    let keys: Record<string, unknown>[];
+    if (notModified) {
+      keys = this.lastGood!;
     } else {
       const body: unknown = await res.json().catch(() => undefined);
       const usable = usableKeys(body);
@@ -177,13 +197,16 @@ export class JwksRefresher {
       keys = usable.keys;
       this.etag = res.headers.get("etag") ?? undefined;
     }
+    let written: boolean;
     try {
-      await this.publish(keys);
+      written = await this.publish(keys, fetchNumber);
     } catch (err) {
       this.fail("redis", err);
       return minRefreshSeconds;
     }
-    if (this.lastGood === undefined || JSON.stringify(this.lastGood) !== JSON.stringify(keys)) {
+    if (!written) {
+      this.logger.info({ fetchNumber }, "a later fetch of the key set (another control plane's) is published already: this one is not");
+    } else if (this.lastGood === undefined || JSON.stringify(this.lastGood) !== JSON.stringify(keys)) {
       this.logger.info({ kids: keys.map((k) => k.kid ?? null) }, "identity provider's key set published");
     }
     this.lastGood = keys;
@@ -192,10 +215,17 @@ export class JwksRefresher {
     return next;
   }
 
-  private async publish(keys: Record<string, unknown>[]): Promise<void> {
+  private takeNumber(): Promise<number> {
+    return this.redis.hincrby(JWKS_KEY, "fetches", 1);
+  }
+
+  /** Writes the set unless a later fetch was written; answers whether it was. */
+  private async publish(keys: Record<string, unknown>[], fetchNumber: number): Promise<boolean> {
     const { issuer, audience, leewaySeconds } = this.settings;
     const set = JSON.stringify({ keys, ...(issuer === undefined ? {} : { issuer }), ...(audience === undefined ? {} : { audience }), leewaySeconds });
-    await this.redis.hset(JWKS_KEY, "stamp", createHash("sha256").update(set).digest("hex"), "set", set);
+    const reply = await PUBLISH_JWKS.run(this.redis, [JWKS_KEY], [fetchNumber, createHash("sha256").update(set).digest("hex"), set]);
+    if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1)) throw new Error(`publish-jwks.lua answered ${JSON.stringify(reply)}`);
+    return reply[0] === 1;
   }
 
   private fail(reason: string, err: unknown): void {

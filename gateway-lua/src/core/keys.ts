@@ -40,7 +40,8 @@ export const GATEWAY_LIVENESS_MS = 5000;
  * it (control-plane/src/auth/jwks-refresher.ts): `set` = {"keys": [JWK…], "issuer", "audience",
  * "leewaySeconds"} as JSON, `stamp` = its SHA-256 (hex), which the gateways poll. Rewritten after
  * each fetch, so a Redis that lost it has it back within a refresh; until then the gateways keep
- * the set they hold.
+ * the set they hold. `fetches` numbers the control planes' fetches and `fetch` is the number of
+ * the one written: a set fetched earlier never replaces it (redis-scripts/publish-jwks.lua).
  */
 export const JWKS_KEY = "{fs:config}:jwks";
 /** String, with a time to live: a gateway saw a token whose `kid` the set lacks; the control plane fetches the set soon (rate-limited). */
