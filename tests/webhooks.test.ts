@@ -317,7 +317,7 @@ test("a reserve sale's every order and sale event, through 500s, timeouts, slow 
     await d.stop();
   }
   expect((await call("DELETE", `/admin/api/webhooks/${endpoint}`)).status).toBe(204);
-  expect((await call("GET", `/admin/api/webhooks/${endpoint}`)).body.error).toBe("not_found");
+  expect((await call("GET", `/admin/api/webhooks/${endpoint}`)).body.error).toBe("webhook_not_found");
 });
 
 test("the dispatcher SIGKILLed with deliveries in flight: another sends them again after their lease; none lost", async () => {

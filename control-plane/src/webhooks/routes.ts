@@ -64,7 +64,7 @@ function parse<T>(schema: z.ZodMiniType<T>, req: Request): T {
 }
 
 function notFound(): ApiError {
-  return new ApiError("not_found", "No such webhook endpoint.");
+  return new ApiError("webhook_not_found");
 }
 
 export function webhookRoutes({ pool, logger, allowPrivateUrls }: WebhookRoutesDeps): Router {
