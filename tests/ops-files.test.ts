@@ -79,6 +79,25 @@ test("the compose profile `cluster` is the scaled-out shape: six Redis nodes joi
   expect(block("order-worker-cluster-2")).toContain("FS_WORKER_NAME: worker-2");
 }, 30_000);
 
+test("the control planes get the shop's identity provider settings from the shell or the env file (the shell first); unset ones stay unset", async () => {
+  const envFile = path.join(tmp, "identity.env");
+  writeFileSync(envFile, "FS_JWT_JWKS_URL=https://file.example/jwks\nFS_JWT_ISSUER=https://file.example\n");
+  const args = ["-f", "docker-compose.yml", "--env-file", envFile, "--profile", "cluster", "config"];
+  const r = await run("docker-compose", args, { ...COMPOSE_ENV, FS_JWT_JWKS_URL: "https://idp.example/jwks", FS_JWT_LEEWAY_SECONDS: "5" });
+  expect(r.code).toBe(0);
+  const block = (name: string) => r.output.split(/\n  (?=[a-z0-9-]+:\n)/).find((b) => b.startsWith(`${name}:`)) ?? "";
+  for (const name of ["control-plane", "control-plane-cluster-1", "control-plane-cluster-2"]) {
+    expect({ name, url: /FS_JWT_JWKS_URL: (.*)/.exec(block(name))?.[1], issuer: /FS_JWT_ISSUER: (.*)/.exec(block(name))?.[1] }).toEqual({
+      name,
+      url: "https://idp.example/jwks",
+      issuer: "https://file.example",
+    });
+    expect(block(name)).toContain("FS_JWT_LEEWAY_SECONDS: '5'");
+    // null: not passed, so the control plane's default (60 s) holds, not an empty value it refuses.
+    expect(block(name)).toContain("FS_JWT_JWKS_REFRESH_SECONDS: null");
+  }
+}, 30_000);
+
 test("promtool accepts both Prometheus scrape configs, each loading the alert rules", async () => {
   const r = await run("promtool", ["check", "config", "ops/prometheus/prometheus.yml", "ops/prometheus/prometheus.compose.yml"]);
   expect(r.output).not.toContain("FAILED");
