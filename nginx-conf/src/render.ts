@@ -185,12 +185,16 @@ function onOff(name: string, knob: string | undefined, on: string): string {
 function metricsServer(listen: string | undefined): string {
   if (listen === undefined || listen === "") throw new Error("knob metrics_listen is missing (knobs.conf)");
   return `
-    # Prometheus metrics (knob metrics_listen): internal only.
+    # Prometheus metrics and readiness (knob metrics_listen): internal only.
     server {
         listen ${listen};
         access_log off;
         location = /metrics {
             content_by_lua_block { require("handlers.metrics").handleMetrics() }
+        }
+        # Readiness: 200 once the sale configs are synced (a fresh gateway would 404 live sales).
+        location = /ready {
+            content_by_lua_block { require("handlers.ready").handleReady() }
         }
         location / { return 404; }
     }`;

@@ -29,7 +29,7 @@ test("every knob the issue names has a default with its unit in knobs.conf", () 
     "flags_dict_size", "limits_dict_size", "metrics_dict_size", "client_max_body_size", "client_body_timeout",
     "trusted_proxies", "default_admit_per_second", "metrics_listen", "access_log", "access_log_refusals_percent", "access_log_polls_percent",
     "redis_wait_replicas", "redis_wait_timeout_ms", "ip_read_rate", "ip_read_burst", "access_log_reads_percent",
-    "log_rotate_size", "log_rotate_keep", "log_rotate_check_seconds",
+    "log_rotate_size", "log_rotate_keep", "log_rotate_check_seconds", "worker_shutdown_timeout",
   ]) {
     expect(defaults[knob]).toBeDefined();
     // A comment says what it is and in which unit, right above it or above the knobs it is grouped with.
@@ -43,6 +43,10 @@ test("metrics: their own server on loopback by default, never in the public one"
   const conf = render();
   const metrics = serverListening(conf, "127.0.0.1:9145;");
   expect(metrics).toContain("location = /metrics");
+  expect(metrics).toContain("location = /ready");
+  expect(serverListening(conf, "8080 reuseport;")).not.toContain("handlers.ready");
+  // A stopping gateway's drain is bounded (deploy/kubernetes: within the termination grace period).
+  expect(conf).toContain("\nworker_shutdown_timeout 10s;\n");
   expect(serverListening(conf, "8080 reuseport;")).not.toContain("handlers.metrics");
   expect(render({ metrics_listen: "10.1.2.3:9999" })).toContain("listen 10.1.2.3:9999;");
 });
