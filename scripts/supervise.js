@@ -6,8 +6,10 @@
  *   node scripts/supervise.js --name NAME --log FILE --child-pid-file FILE -- COMMAND [ARGS...]
  *
  * - An abnormal exit (a signal, or a code other than 0) restarts the service after a delay that
- *   doubles from FS_SUPERVISOR_BACKOFF_MIN_MS (500) up to FS_SUPERVISOR_BACKOFF_MAX_MS (30000),
- *   back to the minimum once a run lasted FS_SUPERVISOR_STABLE_MS (60000).
+ *   doubles from FS_SUPERVISOR_BACKOFF_MIN_MS (500) up to FS_SUPERVISOR_BACKOFF_MAX_MS (4000),
+ *   back to the minimum once a run lasted FS_SUPERVISOR_STABLE_MS (10000). A few seconds at
+ *   most: while no control plane runs, unpaid reservations past their payment timeout keep their
+ *   units (shoppers are told sold out) and lost Redis state is not rebuilt.
  * - The service gets FS_RESTART_COUNT (restarts so far) and exports it as
  *   fs_process_restarts_total (node-common/src/metrics.ts).
  * - SIGTERM/SIGINT: forwarded to the service, which shuts down gracefully; SIGKILL after
@@ -43,8 +45,8 @@ function msEnv(name, fallback) {
 
 const { name, log, childPidFile, command } = parseArgs(process.argv.slice(2));
 const BACKOFF_MIN_MS = msEnv("FS_SUPERVISOR_BACKOFF_MIN_MS", 500);
-const BACKOFF_MAX_MS = msEnv("FS_SUPERVISOR_BACKOFF_MAX_MS", 30_000);
-const STABLE_MS = msEnv("FS_SUPERVISOR_STABLE_MS", 60_000);
+const BACKOFF_MAX_MS = msEnv("FS_SUPERVISOR_BACKOFF_MAX_MS", 4_000);
+const STABLE_MS = msEnv("FS_SUPERVISOR_STABLE_MS", 10_000);
 const STOP_GRACE_MS = msEnv("FS_SUPERVISOR_STOP_GRACE_MS", 20_000);
 
 const logFd = fs.openSync(log, "a");

@@ -2,7 +2,7 @@
  * scripts/supervise.js (what `make up` runs the Node services under) around the real order
  * worker, on a private Redis and a fresh database: a killed worker is restarted with its count
  * in the log and in fs_process_restarts_total, the delay doubles up to its cap and starts over
- * after a stable run, orders accepted meanwhile are drained; SIGTERM stops the worker gracefully
+ * after a stable run (as shipped: 4 s at most, over after 10 s), orders accepted meanwhile are drained; SIGTERM stops the worker gracefully
  * and nothing restarts it, also while waiting to restart; a clean exit on its own is not restarted.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -55,7 +55,8 @@ interface Supervised {
   childPid: () => number | undefined;
 }
 
-async function supervise(name: string, backoff: { minMs: number; maxMs: number; stableMs: number }): Promise<Supervised> {
+/** `backoff` undefined: the supervisor's shipped delays. */
+async function supervise(name: string, backoff: { minMs: number; maxMs: number; stableMs: number } | undefined): Promise<Supervised> {
   const log = path.join(tmp, `${name}.log`);
   const pidFile = path.join(tmp, `${name}.child.pid`);
   const port = await freePort();
@@ -74,9 +75,9 @@ async function supervise(name: string, backoff: { minMs: number; maxMs: number; 
         FS_WORKER_METRICS_PORT: String(port),
         FS_WORKER_FAULT: "",
         FS_LOG_LEVEL: "info",
-        FS_SUPERVISOR_BACKOFF_MIN_MS: String(backoff.minMs),
-        FS_SUPERVISOR_BACKOFF_MAX_MS: String(backoff.maxMs),
-        FS_SUPERVISOR_STABLE_MS: String(backoff.stableMs),
+        FS_SUPERVISOR_BACKOFF_MIN_MS: backoff === undefined ? undefined : String(backoff.minMs),
+        FS_SUPERVISOR_BACKOFF_MAX_MS: backoff === undefined ? undefined : String(backoff.maxMs),
+        FS_SUPERVISOR_STABLE_MS: backoff === undefined ? undefined : String(backoff.stableMs),
       },
       stdio: "inherit",
     },
@@ -174,6 +175,18 @@ test("a killed worker is restarted with its count, later and later up to the cap
   expect(msgs).toEqual(expect.arrayContaining(["shutting down", "stopped"]));
   expect(s.lines().filter((l) => STARTED.test(l.text))).toHaveLength(8);
   expect(s.lines().filter((l) => RESTART.test(l.text))).toHaveLength(7);
+});
+
+test("as shipped, the delay stops at 4 s however often the service dies, and a 10 s run starts it over", async () => {
+  const s = await supervise("order-worker-shipped", undefined);
+  const delays: number[] = [];
+  for (let restarts = 0; restarts < 5; restarts++) delays.push((await killWorker(s, restarts)).delayMs);
+  expect(delays).toEqual([500, 1000, 2000, 4000, 4000]);
+  await waitFor("a healthy run", async () => (await restartsMetric(s)) === 5 && Date.now() - s.lines().at(-1)!.atMs > 10_500, 30_000);
+  expect((await killWorker(s, 5)).delayMs).toBe(500);
+  await waitFor("the worker serving restart count 6", async () => (await restartsMetric(s)) === 6);
+  s.proc.kill("SIGTERM");
+  expect(await s.exited).toEqual({ code: 0, signal: null });
 });
 
 test("SIGTERM while it waits to restart stops it at once; a clean exit of the service on its own is not restarted", async () => {
