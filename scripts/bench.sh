@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Benchmarks (not part of the tests): the gateway under wrk against its ceilings, ten sales on one
-# Redis primary against a cluster of three, a rush with the shipped knobs, an open-loop overload,
-# then the order worker's drain rate. Each uses its own Redis and database; results go to
-# bench/results/.
+# Benchmarks (not part of the tests): the gateway under wrk against its ceilings (and by shoppers'
+# token algorithm), ten sales on one Redis primary against a cluster of three, a rush with the
+# shipped knobs, an open-loop overload, then the order worker's drain rate. Each uses its own
+# Redis and database; results go to bench/results/.
 . "$(dirname "$0")/lib.sh"
 S="$ROOT/scripts"
 bash "$S/install.sh"
@@ -15,6 +15,8 @@ step "Type-checking the benchmarks"
 npx tsc -p bench
 step "Gateway benchmark (wrk)"
 npx tsx bench/gateway.ts
+step "Shoppers' tokens: a purchase admitted with HS256, RS256 and ES256 tokens, first sight and remembered (wrk)"
+npx tsx bench/token-algorithms.ts
 step "Queue poll cost: a waiting room's poll against a turned-away purchase (pairs, nginx CPU per request)"
 npx tsx bench/queue-poll-cost.ts
 BENCH_SHIPPED=1 npx tsx bench/queue-poll-cost.ts
