@@ -51,6 +51,7 @@ export class ControlPlane {
     private readonly pool: Pool,
     readonly url: string,
     private readonly metrics: ControlPlaneMetrics,
+    private readonly gatewayMetricsUrl: string,
   ) {}
 
   /** `clusterNodes`: on this Redis Cluster (FS_REDIS_CLUSTER_NODES) instead of redisUrl's Redis. Redis commands time out as the service's do by default. */
@@ -72,7 +73,7 @@ export class ControlPlane {
     });
     const address = server.address();
     const port = typeof address === "object" && address !== null ? address.port : 0;
-    return new ControlPlane(server, redis, pool, `http://127.0.0.1:${port}`, metrics);
+    return new ControlPlane(server, redis, pool, `http://127.0.0.1:${port}`, metrics, gatewayMetricsUrl);
   }
 
   /** Runs the control plane's scheduled jobs (rebuilds, expiry, reconciliation) as main.ts does; repairs count in its /metrics. */
@@ -81,7 +82,7 @@ export class ControlPlane {
     const repository = new SaleRepository(this.pool);
     const builder = new SaleBuilder(this.redis, repository, logger, (sale, reason) => this.metrics.saleBuilt(sale, reason));
     const publisher = new SalePublisher(this.redis, repository, builder);
-    this.jobs ??= saleJobs({ redis: this.redis, repository, publisher, logger, onUnitsMoved: (sale, units) => this.metrics.unitsMovedBetweenBuckets(sale, units) });
+    this.jobs ??= saleJobs({ redis: this.redis, pool: this.pool, repository, publisher, logger, gatewayMetricsUrl: this.gatewayMetricsUrl, onUnitsMoved: (sale, units) => this.metrics.unitsMovedBetweenBuckets(sale, units) });
     this.jobs.start();
   }
 

@@ -1,12 +1,13 @@
 /** The control plane's scheduled jobs, as every instance runs them (one run per tick overall). */
 import { hostname } from "node:os";
-import type { Logger, Redis } from "@flash-sale/node-common";
+import type { Logger, Pool, Redis } from "@flash-sale/node-common";
 import type { Fault } from "../faults";
 import type { SalePublisher } from "../sales/publisher";
 import type { SaleRepository } from "../sales/repository";
 import { JobLock } from "./job-lock";
 import { expireReservationsJob } from "./expire-reservations";
 import { keepSalesBuiltJob } from "./keep-sales-built";
+import { keepTrafficJob } from "./keep-traffic";
 import { rebalanceBucketsJob } from "./rebalance-buckets";
 import { BucketRebalancer } from "../sales/bucket-rebalancer";
 import { reconcileSalesJob } from "./reconcile-sales";
@@ -18,6 +19,8 @@ const KEEP_BUILT_SCHEDULE = "* * * * * *";
 const EXPIRE_SCHEDULE = "*/2 * * * * *";
 /** Every second: a stock bucket whose shoppers are refused while others hold units gets some within a second or two. */
 const REBALANCE_SCHEDULE = "* * * * * *";
+/** Every second: the live page and the report draw each second of a sale's traffic. */
+const KEEP_TRAFFIC_SCHEDULE = "* * * * * *";
 /** Every minute, at second 0. */
 const RECONCILE_SCHEDULE = "0 * * * * *";
 /**
@@ -28,19 +31,23 @@ export const JOB_LEASE_MS = 5_000;
 
 export interface SaleJobsDeps {
   redis: Redis;
+  pool: Pool;
   repository: SaleRepository;
   publisher: SalePublisher;
   logger: Logger;
+  /** The gateway's metrics, where no live gateway registered its own (sales/traffic.ts). */
+  gatewayMetricsUrl: string;
   fault?: Fault;
   /** Units the rebalance-buckets job moved between a sale's stock buckets (for /metrics). */
   onUnitsMoved?: (saleId: string, units: number) => void;
 }
 
-export function saleJobs({ redis, repository, publisher, logger, fault, onUnitsMoved }: SaleJobsDeps): JobScheduler {
+export function saleJobs({ redis, pool, repository, publisher, logger, gatewayMetricsUrl, fault, onUnitsMoved }: SaleJobsDeps): JobScheduler {
   const jobs = [
     keepSalesBuiltJob({ redis, repository, publisher, logger }, KEEP_BUILT_SCHEDULE, JOB_LEASE_MS),
     reconcileSalesJob({ redis, repository, logger }, RECONCILE_SCHEDULE, JOB_LEASE_MS),
     expireReservationsJob({ redis, repository, logger, fault }, EXPIRE_SCHEDULE, JOB_LEASE_MS),
+    keepTrafficJob({ pool, redis, gatewayMetricsUrl, logger }, KEEP_TRAFFIC_SCHEDULE, JOB_LEASE_MS),
     rebalanceBucketsJob({ repository, rebalancer: new BucketRebalancer(redis, logger, onUnitsMoved), logger }, REBALANCE_SCHEDULE, JOB_LEASE_MS),
   ];
   return new JobScheduler(jobs, new JobLock(redis, `${hostname()}:${process.pid}`), logger);
