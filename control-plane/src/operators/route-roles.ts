@@ -22,6 +22,8 @@ export const ROUTE_ROLES: readonly RouteRule[] = [
   { method: "GET", path: "/admin/api/sales/:id/audit", role: "viewer" },
   { method: "GET", path: "/admin/api/sales/:id/orders", role: "viewer" },
   { method: "GET", path: "/admin/api/sales/:id/orders.csv", role: "viewer" },
+  { method: "GET", path: "/admin/api/sales/:id/report", role: "viewer" },
+  { method: "GET", path: "/admin/api/sales/:id/report.csv", role: "viewer" },
   // A new sale is one not yet started; once started, only an admin changes it (sales/routes.ts).
   { method: "POST", path: "/admin/api/sales", role: "operator" },
   { method: "PATCH", path: "/admin/api/sales/:id", role: "operator" },

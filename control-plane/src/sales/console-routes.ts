@@ -1,14 +1,16 @@
 /**
  * Read-only routes of the ops console beside the sale routes, under /admin/api: every sale's
  * live stats in one request (each sale's read succeeds or fails on its own), and a sale's
- * orders from Postgres, in cursor pages or all of them as CSV (streamed in batches).
+ * orders from Postgres, in cursor pages or all of them as CSV (streamed in batches), and its
+ * report (report.ts) as JSON or its per-second traffic as CSV.
  */
 import { Router, type Request, type Response } from "express";
 import type { Logger, Pool, Redis } from "@flash-sale/node-common";
 import { ApiError } from "../http/api-error";
 import { readLiveStats, type LiveStats } from "./live-stats";
 import type { OrderStatus } from "./rebuilt-state";
-import type { SaleRepository } from "./repository";
+import { saleReport, seriesCsv } from "./report";
+import type { Sale, SaleRepository } from "./repository";
 
 /** Where these routes are mounted (their paths start with /sales). */
 export const ADMIN_API_PATH = "/admin/api";
@@ -194,8 +196,10 @@ function whatFailed(err: unknown): string {
 export function consoleRoutes({ pool, redis, repository, logger }: ConsoleRoutesDeps): Router {
   const router = Router();
 
-  async function existingSale(id: string): Promise<void> {
-    if ((await repository.find(id)) === undefined) throw new ApiError("sale_not_found");
+  async function existingSale(id: string): Promise<Sale> {
+    const sale = await repository.find(id);
+    if (sale === undefined) throw new ApiError("sale_not_found");
+    return sale;
   }
 
   router.get("/sales-stats", async (_req, res) => {
@@ -257,6 +261,16 @@ export function consoleRoutes({ pool, redis, repository, logger }: ConsoleRoutes
       logger.error({ err, saleId }, "orders CSV cut short");
       res.destroy();
     }
+  });
+
+  router.get("/sales/:id/report", async (req, res) => {
+    res.json(await saleReport(pool, await existingSale(req.params.id)));
+  });
+
+  router.get("/sales/:id/report.csv", async (req, res) => {
+    const { saleId, series } = await saleReport(pool, await existingSale(req.params.id));
+    res.status(200).type("text/csv; charset=utf-8").set("Content-Disposition", `attachment; filename="${saleId}-traffic.csv"`);
+    res.send(seriesCsv(series, csvField));
   });
 
   return router;
