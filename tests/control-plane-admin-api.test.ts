@@ -306,7 +306,7 @@ describe("the admin token", () => {
     ] as const) {
       const res = await call(method, path, { authorization, body: method === "POST" ? validSale() : undefined });
       expect(res.status).toBe(401);
-      expect(res.body).toEqual({ error: "unauthorized", message: expect.stringMatching(/admin token/) });
+      expect(res.body).toEqual({ error: "unauthorized", message: expect.stringMatching(/admin credential is required/) });
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
     }
     await expectNothingWritten();
