@@ -5,7 +5,7 @@
  * Prometheus server runs here.
  */
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { REPO_ROOT } from "./support/stream-fixtures";
@@ -112,7 +112,7 @@ const ALERT_TESTS = readFileSync(path.join(REPO_ROOT, "ops/prometheus/alerts.tes
 const alertBlocks = new Map(ALERTS.split(/\n(?= {6}- alert: )/).slice(1).map((b) => [/- alert: (\w+)/.exec(b)![1]!, b]));
 
 test("every alert rule has a for, a severity, a summary and a description, and the metrics it must watch", async () => {
-  expect(alertBlocks.size).toBe(15);
+  expect(alertBlocks.size).toBe(23);
   for (const [name, block] of alertBlocks) {
     expect({ name, for: /\n {8}for: \d+[smh]\n/.test(block) }).toEqual({ name, for: true });
     expect({ name, severity: /\n {10}severity: (critical|warning)\n/.exec(block)?.[1] }).toEqual({ name, severity: expect.any(String) });
@@ -138,11 +138,18 @@ test("every alert rule has a for, a severity, a summary and a description, and t
     "fs_webhook_endpoint_disabled",
     "fs_webhook_oldest_undelivered_seconds",
     "fs_control_plane_jwks_last_success_timestamp_seconds",
+    'up{job="gateway"}',
+    "fs_gateway_redis_errors_total",
+    "fs_gateway_shared_dict_free_bytes",
+    "fs_gateway_queue_admitted",
+    "fs:purchase_errors:ratio_rate1h",
+    "fs:purchase_slow:ratio_rate3d",
   ]) {
     expect(exprs).toContain(metric);
   }
   const r = await run("promtool", ["check", "rules", "ops/prometheus/alerts.yml"]);
-  expect(r.output).toContain(`SUCCESS: ${alertBlocks.size} rules found`);
+  // The alerts and the SLOs' recording rules (two ratios over five windows).
+  expect(r.output).toContain(`SUCCESS: ${alertBlocks.size + 10} rules found`);
   expect(r.code).toBe(0);
 });
 
@@ -150,6 +157,9 @@ test("promtool test rules: each alert fires in alerts.test.yml, and a rule that 
   // Every alert is shown firing at least once (a case with an expected alert), not only silent.
   const firing = new Set([...ALERT_TESTS.matchAll(/alertname: (\w+)\n\s+exp_alerts:\n\s+- exp_labels:/g)].map((m) => m[1]));
   expect([...firing].sort()).toEqual([...alertBlocks.keys()].sort());
+  // …and silent at least once (before its `for:` has passed, or on a healthy series).
+  const silent = new Set([...ALERT_TESTS.matchAll(/alertname: (\w+)\n\s+exp_alerts: \[\]/g)].map((m) => m[1]));
+  expect([...silent].sort()).toEqual([...alertBlocks.keys()].sort());
   const ok = await run("promtool", ["test", "rules", "ops/prometheus/alerts.test.yml"]);
   expect(ok.output).toContain("SUCCESS");
   expect(ok.code).toBe(0);
@@ -159,6 +169,11 @@ test("promtool test rules: each alert fires in alerts.test.yml, and a rule that 
     ["fs_worker_stream_lag_seconds > 5", "fs_worker_stream_lag_seconds > 10"],
     ["fs_control_plane_sale_held == 1\n        for: 30s", "fs_control_plane_sale_held == 1\n        for: 0s"],
     ["fs_control_plane_jwks_last_success_timestamp_seconds > 120", "fs_control_plane_jwks_last_success_timestamp_seconds > 300"],
+    // The page's short windows at 10x the workbook's multipliers (both pairs: either alone still fires).
+    [
+      "ratio_rate5m > 14.4 * 0.001)\n          or (fs:purchase_errors:ratio_rate6h > 6 * 0.001",
+      "ratio_rate5m > 144 * 0.001)\n          or (fs:purchase_errors:ratio_rate6h > 60 * 0.001",
+    ],
   ] as const) {
     expect(ALERTS).toContain(from);
     const dir = mkdtempSync(path.join(tmp, "alerts-"));
@@ -167,7 +182,7 @@ test("promtool test rules: each alert fires in alerts.test.yml, and a rule that 
     const broken = await run("promtool", ["test", "rules", path.join(dir, "alerts.test.yml")]);
     expect({ to, code: broken.code, failed: broken.output.includes("FAILED") }).toEqual({ to, code: 1, failed: true });
   }
-}, 20_000);
+}, 60_000);
 
 /** A rules file recording each query: promtool parses every expression in it. */
 function recordingRules(queries: string[]): string {
@@ -190,3 +205,16 @@ test("every query of the Grafana dashboard is valid PromQL (promtool check rules
   writeFileSync(file, recordingRules([`${promql[0]!})`, ...promql.slice(1)]));
   expect((await run("promtool", ["check", "rules", file])).code).not.toBe(0);
 }, 20_000);
+
+test("every alert has a runbook in docs/runbooks/: what it means, how to confirm, what to do, how to tell it is over", () => {
+  for (const [name, block] of alertBlocks) {
+    expect({ name, runbook: /\n {10}runbook_url: (\S+)\n/.exec(block)?.[1] }).toEqual({ name, runbook: `docs/runbooks/${name}.md` });
+    const file = path.join(REPO_ROOT, "docs/runbooks", `${name}.md`);
+    expect({ name, exists: existsSync(file) }).toEqual({ name, exists: true });
+    const text = readFileSync(file, "utf8");
+    expect(text.startsWith(`# ${name}\n`)).toBe(true);
+    for (const section of ["## What it means", "## How to confirm", "## What to do", "## How to tell it is over"]) {
+      expect({ name, section, present: text.includes(`\n${section}\n\n`) }).toEqual({ name, section, present: true });
+    }
+  }
+});
