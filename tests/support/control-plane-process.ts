@@ -14,6 +14,8 @@ export interface ControlPlaneProcessSettings {
   gatewayMetricsUrl?: string;
   /** Extra variables, e.g. FS_CONTROL_PLANE_FAULT. */
   env?: Record<string, string>;
+  /** Where its admin API listens, when a test must name it beforehand (an OpenID redirect URL); a free port else. */
+  port?: number;
 }
 
 export class ControlPlaneProcess {
@@ -33,7 +35,7 @@ export class ControlPlaneProcess {
 
   /** Starts it and resolves once its admin API listens (migrations have run by then). */
   static async start(s: ControlPlaneProcessSettings): Promise<ControlPlaneProcess> {
-    const port = await freePort();
+    const port = s.port ?? (await freePort());
     const child = spawn(process.execPath, [path.join(REPO_ROOT, "control-plane/build/main.js")], {
       cwd: REPO_ROOT,
       env: {

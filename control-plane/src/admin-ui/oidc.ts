@@ -1,8 +1,8 @@
 /**
  * Sign-in to the admin UI through the shop's OpenID Connect provider: authorization code with
  * PKCE (openid-client), state and nonce checked; the ID token's issuer, audience, expiry and
- * signature are checked by openid-client. The PKCE verifier, state and nonce wait in a
- * short-lived HttpOnly cookie. The operator is matched by subject, or by email the first time;
+ * signature are checked by openid-client; claims the ID token lacks come from the userinfo
+ * endpoint. The PKCE verifier, state and nonce wait in a short-lived HttpOnly cookie. The operator is matched by subject, or by email the first time;
  * with a role claim configured, the claim's role is written to the operator at each sign-in.
  */
 import type { Request, Response } from "express";
@@ -106,18 +106,24 @@ export class AdminOidc {
     const current = new URL(this.settings.redirectUrl);
     current.search = new URL(req.originalUrl, current).search;
     const client = await openIdClient();
-    const tokens = await client.authorizationCodeGrant(await this.configuration(), current, {
+    const config = await this.configuration();
+    const tokens = await client.authorizationCodeGrant(config, current, {
       pkceCodeVerifier: flow.verifier,
       expectedState: flow.state,
       expectedNonce: flow.nonce,
       idTokenExpected: true,
     });
-    const claims = tokens.claims()!;
+    const idClaims = tokens.claims()!;
+    const { roleClaim } = this.settings;
+    // A provider may give the scopes' claims at its userinfo endpoint only (OpenID Connect Core
+    // 5.4; oidc-provider does): asked there, for the same subject, the ID token's own winning.
+    const missing = idClaims.email === undefined || (roleClaim !== undefined && idClaims[roleClaim] === undefined);
+    const claims = missing ? { ...(await client.fetchUserInfo(config, tokens.access_token, idClaims.sub)), ...idClaims } : idClaims;
     const email = typeof claims.email === "string" && claims.email_verified !== false ? claims.email : undefined;
     return {
       subject: claims.sub,
       email,
-      role: this.settings.roleClaim === undefined ? undefined : roleOf(claims[this.settings.roleClaim]),
+      role: roleClaim === undefined ? undefined : roleOf(claims[roleClaim]),
     };
   }
 }

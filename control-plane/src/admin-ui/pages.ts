@@ -50,6 +50,16 @@ ${alert}${provider}<form method="post" action="/admin/login">
   );
 }
 
+/**
+ * After the provider's sign-in: a page of ours that goes on to `href`. A redirect would not do:
+ * the chain began on the provider's site, so the browser would hold back the SameSite=Strict
+ * session cookie just set, and the admin UI would answer with the login.
+ */
+export function continuePage(href: string): string {
+  const target = escapeHtml(href);
+  return page("Signed in", `<meta http-equiv="refresh" content="0; url=${target}">`, `<main class="login"><p><a id="continue" href="${target}">Continue to the admin UI</a></p></main>`);
+}
+
 /** Every page after the login: the bundle reads the CSRF token and the role from the meta tags. */
 export function appShell(csrfToken: string, identity: Identity): string {
   const admin = identity.role === "admin";

@@ -7,7 +7,7 @@ import express, { type Express } from "express";
 import type { Logger } from "@flash-sale/node-common";
 import { ApiError } from "../http/api-error";
 import { LoginThrottle } from "./login-throttle";
-import { appShell, loginPage } from "./pages";
+import { appShell, continuePage, loginPage } from "./pages";
 import { tokenIdentity, type AdminCredentials } from "../http/admin-auth";
 import { passwordMatches, totpMatches } from "../operators/credentials";
 import type { OperatorStore } from "../operators/operator-store";
@@ -118,7 +118,7 @@ export function mountAdminUi(app: Express, { credentials, operators, throttle, o
       }
       if (claims.role !== undefined && claims.role !== operator.role) await operators.setRole(operator.id, claims.role);
       await sessions.start(res, { kind: "operator", operatorId: Number(operator.id) }, req.ip ?? "");
-      res.redirect(303, "/admin");
+      res.type("html").send(continuePage("/admin"));
     });
   }
   app.post(ADMIN_UI_LOGOUT, async (req, res) => {
