@@ -1,5 +1,6 @@
 /**
- * /admin/sales/<id>: the sale live. Its header and actions, its stats, its traffic and its audit
+ * /admin/sales/<id>: the sale live. Its header and actions, its stats, its traffic (charted from the
+ * sale's start: the seconds the control plane kept, then the page's readings) and its audit
  * log are panels that load and fail on their own, so that Pause and End stay at hand when the
  * stats or the gateways' metrics cannot be read. Only the actions its state allows are shown,
  * each confirmed by name; the page takes the changed sale from the action's answer.
@@ -12,7 +13,7 @@ import { LiveChart } from "./live-chart";
 import { Panel } from "./panel";
 import { readSale, salePath } from "./sale-record";
 import { allowedActions, shownState, type PageAction } from "./sale-state";
-import { unitsReserved, type RecordedAuditEntry, type SaleTraffic, type SaleView, type SaleWithStats } from "./types";
+import { unitsReserved, type RecordedAuditEntry, type SaleReport, type SaleTraffic, type SaleView, type SaleWithStats } from "./types";
 import { queuePanel } from "./queue-panel";
 
 const REFRESH_MS = 1000;
@@ -125,7 +126,11 @@ export async function livePage(saleId: string): Promise<void> {
       button.addEventListener("click", () => void act(action, button));
       return button;
     });
-    actions.replaceChildren(...buttons, el("a", { class: "button", id: "orders-link", href: `/admin${path}/orders`, text: "Orders" }));
+    actions.replaceChildren(
+      ...buttons,
+      el("a", { class: "button", id: "orders-link", href: `/admin${path}/orders`, text: "Orders" }),
+      el("a", { class: "button", id: "report-link", href: `/admin${path}/report`, text: "Report" }),
+    );
   }
 
   /** Confirms by name, runs the action, and shows the sale as the API answered it. */
@@ -291,7 +296,7 @@ export async function livePage(saleId: string): Promise<void> {
     el(
       "section",
       { class: "live", "aria-labelledby": "traffic-title" },
-      el("h2", { id: "traffic-title", text: "Last five minutes" }),
+      el("h2", { id: "traffic-title", text: "Traffic over the sale" }),
       trafficPanel.status,
       el(
         "div",
@@ -312,6 +317,11 @@ export async function livePage(saleId: string): Promise<void> {
   await headerPanel.refresh();
   if (missing) return;
   const chart = new LiveChart(chartBox);
+  // The seconds the control plane kept before the page opened; the chart starts empty without them.
+  api<SaleReport>("GET", `${path}/report`).then(
+    (report) => chart.history(report.series.map((s) => ({ atMs: Date.parse(s.at), requests: s.total }))),
+    (err: unknown) => console.warn(`the sale's kept traffic could not be read: ${reason(err)}`),
+  );
   setInterval(() => {
     const now = Date.now();
     const fresh = (atMs: number) => now - atMs < FRESH_MS;

@@ -3,6 +3,7 @@ import { logout, reason } from "./api";
 import { operatorsPage, sessionsPage, tokensPage } from "./identities-page";
 import { livePage } from "./live-page";
 import { ordersPage } from "./orders-page";
+import { reportPage } from "./report-page";
 import { saleForm } from "./sale-form";
 import { salesList } from "./sales-list";
 
@@ -12,10 +13,11 @@ function page(): Promise<void> {
   if (parts[1] === "tokens") return tokensPage();
   if (parts[1] === "operators") return operatorsPage();
   if (parts[1] === "sessions") return sessionsPage();
-  // ["admin"], ["admin", "sales", "new"], ["admin", "sales", id], ["admin", "sales", id, "edit" | "orders"]
+  // ["admin"], ["admin", "sales", "new"], ["admin", "sales", id], ["admin", "sales", id, "edit" | "orders" | "report"]
   if (parts[2] === "new" && parts.length === 3) return saleForm(undefined);
   if (parts[2] !== undefined && parts[3] === "edit") return saleForm(parts[2]);
   if (parts[2] !== undefined && parts[3] === "orders") return ordersPage(parts[2]);
+  if (parts[2] !== undefined && parts[3] === "report") return reportPage(parts[2]);
   if (parts[2] !== undefined) return livePage(parts[2]);
   return salesList();
 }

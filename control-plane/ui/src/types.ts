@@ -4,6 +4,7 @@ import type { LiveStats } from "../../src/sales/live-stats";
 import type { Sale } from "../../src/sales/repository";
 
 export type { SaleTraffic } from "../../src/sales/traffic";
+export type { SaleReport } from "../../src/sales/report";
 export type { RecordedAuditEntry } from "../../src/sales/audit-log";
 export type { OrderRow, OrdersPage, SaleStatsEntry } from "../../src/sales/console-routes";
 
