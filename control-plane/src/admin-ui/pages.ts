@@ -1,5 +1,7 @@
 /** The admin UI's HTML: the login forms, and one shell that the browser bundle fills in by path. */
 import { actorOf, type Identity } from "../operators/identity";
+import { ruleFor } from "../operators/route-roles";
+import { atLeast } from "../operators/roles";
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -63,12 +65,13 @@ export function continuePage(href: string): string {
 /** Every page after the login: the bundle reads the CSRF token and the role from the meta tags. */
 export function appShell(csrfToken: string, identity: Identity): string {
   const admin = identity.role === "admin";
+  const mayCreate = atLeast(identity.role, ruleFor("POST", "/admin/api/sales")?.role ?? "admin");
   return page(
     "Sales",
     `<meta name="csrf-token" content="${escapeHtml(csrfToken)}">
 <meta name="admin-role" content="${identity.role}">
 <script type="module" src="/admin/assets/admin.js"></script>`,
-    `<header><nav><a href="/admin">Sales</a>${identity.role === "viewer" ? "" : ` <a href="/admin/sales/new">New sale</a>`} <a href="/admin/tokens">Tokens</a>${admin ? ` <a href="/admin/operators">Operators</a> <a href="/admin/sessions">Sessions</a>` : ""}</nav><span id="whoami">${escapeHtml(actorOf(identity))} · ${identity.role}</span><button id="logout" type="button">Log out</button></header>
+    `<header><nav><a href="/admin">Sales</a>${mayCreate ? ` <a href="/admin/sales/new">New sale</a>` : ""} <a href="/admin/tokens">Tokens</a>${admin ? ` <a href="/admin/operators">Operators</a> <a href="/admin/sessions">Sessions</a>` : ""}</nav><span id="whoami">${escapeHtml(actorOf(identity))} · ${identity.role}</span><button id="logout" type="button">Log out</button></header>
 <main id="app"></main>`,
   );
 }

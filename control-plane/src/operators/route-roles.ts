@@ -52,6 +52,9 @@ export const ROUTE_ROLES: readonly RouteRule[] = [
   { method: "DELETE", path: "/admin/api/sessions/:id", role: "admin" },
 ];
 
+/** The least role that changes a sale that has started; PATCH's rule above is for one not yet started. */
+export const CHANGE_STARTED_SALE_ROLE: Role = "admin";
+
 function pattern(path: string): RegExp {
   const source = path
     .split("/")

@@ -6,6 +6,7 @@ import { adminActor } from "../http/admin-actor";
 import { ApiError } from "../http/api-error";
 import { fieldErrors } from "../http/field-errors";
 import { identityOf } from "../operators/identity";
+import { CHANGE_STARTED_SALE_ROLE } from "../operators/route-roles";
 import { atLeast } from "../operators/roles";
 import { readAudit } from "./audit-log";
 import { SaleChanges } from "./changes";
@@ -84,7 +85,7 @@ export function saleRoutes({ pool, repository, publisher, redis, defaults, logge
   });
 
   router.patch("/:id", async (req, res) => {
-    const sale = await changes.update(req.params.id, req.body, adminActor(req), atLeast(identityOf(req).role, "admin"));
+    const sale = await changes.update(req.params.id, req.body, adminActor(req), atLeast(identityOf(req).role, CHANGE_STARTED_SALE_ROLE));
     logger.info({ saleId: sale.id, state: sale.state }, "sale updated");
     res.json(sale);
   });

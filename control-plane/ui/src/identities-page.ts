@@ -3,16 +3,10 @@
  * (admins: revoke). Buttons appear only for a role that may use them (the page's meta tag; the
  * API checks the role anyway).
  */
+import { ROLES, type Role } from "../../src/operators/roles";
 import { api, reason } from "./api";
 import { el, render } from "./dom";
-
-type Role = "viewer" | "operator" | "admin";
-const ROLES: Role[] = ["viewer", "operator", "admin"];
-
-export function myRole(): Role {
-  const role = document.querySelector<HTMLMetaElement>('meta[name="admin-role"]')?.content;
-  return ROLES.includes(role as Role) ? (role as Role) : "viewer";
-}
+import { myRole } from "./role";
 
 function table(head: string[], rows: Node[][]): HTMLTableElement {
   return el("table", {}, el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { text: h })))), el("tbody", {}, ...rows.map((r) => el("tr", {}, ...r.map((c) => el("td", {}, c))))));

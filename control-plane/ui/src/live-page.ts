@@ -11,6 +11,7 @@ import { el, render } from "./dom";
 import { clockText, count, instantElement, instantText, money } from "./format";
 import { LiveChart } from "./live-chart";
 import { Panel } from "./panel";
+import { myRole } from "./role";
 import { readSale, salePath } from "./sale-record";
 import { allowedActions, shownState, type PageAction } from "./sale-state";
 import { unitsReserved, type RecordedAuditEntry, type SaleReport, type SaleTraffic, type SaleView, type SaleWithStats } from "./types";
@@ -100,6 +101,7 @@ export async function livePage(saleId: string): Promise<void> {
 
   /** What the header was last drawn from: redrawn only when it changes, so no click lands on a replaced button. */
   let drawn = "";
+  const role = myRole();
 
   function drawHeader(): void {
     if (sale === undefined) return;
@@ -120,7 +122,7 @@ export async function livePage(saleId: string): Promise<void> {
       ...fact("Deduction", s.deduction, "sale-deduction"),
       ...fact("Units per shopper", String(s.perUserLimit), "sale-per-user"),
     );
-    const buttons = allowedActions(s).map((action) => {
+    const buttons = allowedActions(s, role).map((action) => {
       if (action === "edit") return el("a", { class: "button", id: "action-edit", href: `/admin${path}/edit`, text: LABELS.edit });
       const button = el("button", { type: "button", id: `action-${action}`, text: LABELS[action], ...(action === "delete" || action === "end" ? { class: "danger" } : {}) });
       button.addEventListener("click", () => void act(action, button));

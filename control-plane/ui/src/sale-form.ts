@@ -5,7 +5,8 @@
  * times typed in the operator's zone (datetime-local) and shown in UTC as typed; the price shown
  * in its currency; a warning before saving an end that is already past. An optional group of
  * settings (the waiting room) is turned on and off by a checkbox. A started sale's fixed fields
- * are read-only with the reason; an edit sends only the fields changed.
+ * are read-only with the reason; an edit sends only the fields changed. A role that may not save
+ * (a viewer; below admin, a started sale) is told so instead of given a form.
  */
 import { fieldErrors } from "../../src/http/field-errors";
 import { SETTINGS, type Value, type ValueType } from "../../src/sales/fields";
@@ -14,7 +15,9 @@ import { saleInputSchema } from "../../src/sales/schema";
 import { api, ApiFailure, reason, type FieldError } from "./api";
 import { el, render } from "./dom";
 import { fromLocalInput, instantText, money, TIME_ZONE, toLocalInput } from "./format";
+import { mayCall, myRole } from "./role";
 import { readSale, salePath } from "./sale-record";
+import { mayEdit } from "./sale-state";
 import type { SaleView } from "./types";
 
 // The browser only checks: the form sends what the admin typed, and the server fills in its
@@ -120,6 +123,12 @@ export async function saleForm(saleId: string | undefined): Promise<void> {
   const sale = saleId === undefined ? undefined : (await readSale(saleId))?.sale;
   if (saleId !== undefined && sale === undefined) {
     render(el("h1", { text: "No such sale" }), el("p", { text: `There is no sale with the id "${saleId}".` }));
+    return;
+  }
+  const role = myRole();
+  if (sale === undefined ? !mayCall(role, "POST", "/sales") : !mayEdit(sale, role)) {
+    const what = sale === undefined ? "create sales" : hasStarted(sale.state) ? "change a sale that has started" : "change sales";
+    render(el("h1", { text: sale === undefined ? "New sale" : sale.name }), el("p", { id: "form-refused", role: "status", text: `Your role (${role}) cannot ${what}.` }));
     return;
   }
   const fixed = new Map<string, string>((sale !== undefined && hasStarted(sale.state) ? fixedOnceStarted(sale) : []).map((r) => [r.path, r.message]));
