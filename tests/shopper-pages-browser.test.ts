@@ -333,6 +333,8 @@ test("a sale that sells out while the page is open shows sold out by itself, wit
   expect(await page.locator("#buy").isDisabled()).toBe(true);
   expect(await page.locator("#buy").innerText()).toBe("Sold out");
   expect(await page.locator("#status").innerText()).toMatch(/Sold out/);
+  // Not "1 of 1 left" beside it.
+  expect(await page.locator("#stock").innerText()).toBe("All 1 sold");
   expect(await fitsWidth(page)).toBe(true);
   await screenshots(page, "sold-out");
   await page.close();

@@ -128,6 +128,8 @@ function renderPhase(next: Phase): void {
   if (closed) show(el.challenge, false);
   el.buy.disabled = next !== "active" || busy || done || serverNow() < retryAt || (room !== undefined && room.pass() === undefined);
   el.buy.textContent = next === "sold_out" ? "Sold out" : next === "ended" ? "Sale ended" : done ? "Already bought" : "Buy now";
+  // The page learns of sold out (a refusal, the queue) before the sale's view drops its "left".
+  if (next === "sold_out" && sale !== undefined) el.stock.textContent = `All ${sale.stock.total} sold`;
   if (!changed) return;
   if (next === "active") announce(room === undefined ? "The sale is open. You can buy now." : "The sale is open.");
   if (next === "paused") announce("The sale is paused. It will resume shortly.");
