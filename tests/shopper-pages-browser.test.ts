@@ -340,6 +340,17 @@ test("a sale that sells out while the page is open shows sold out by itself, wit
   await page.close();
 });
 
+test("a paused sale says so without promising when it resumes", async () => {
+  await controlPlane.createSale({ id: "bt-paused", name: "Paused pot", price: 1200, stock: 3, limits });
+  expect((await controlPlane.admin("POST", "/admin/api/sales/bt-paused/pause")).status).toBe(200);
+  await waitForSale(gateway, "bt-paused");
+  const page = await open("/sales/bt-paused");
+  await page.waitForSelector("body[data-phase=paused]", { timeout: 10000 });
+  expect(await page.locator("#buy").isDisabled()).toBe(true);
+  expect(await page.locator("#status").innerText()).toBe("The sale is paused by the shop. This page goes on by itself if it resumes.");
+  await page.close();
+});
+
 test("a reserved order shows its sale, price and a live countdown to pay-by until paid, then shows it paid", async () => {
   const page = await open("/sales/bt-reserve");
   await page.locator("#buy:enabled").waitFor();

@@ -132,7 +132,8 @@ function renderPhase(next: Phase): void {
   if (next === "sold_out" && sale !== undefined) el.stock.textContent = `All ${sale.stock.total} sold`;
   if (!changed) return;
   if (next === "active") announce(room === undefined ? "The sale is open. You can buy now." : "The sale is open.");
-  if (next === "paused") announce("The sale is paused. It will resume shortly.");
+  // No promise of when: the shop resumes it, or ends it.
+  if (next === "paused") announce("The sale is paused by the shop. This page goes on by itself if it resumes.");
   if (next === "sold_out") announce("Sold out. Every unit has been sold.");
   if (next === "ended") announce("The sale has ended.");
   if (next === "missing") announce("There is no such sale.");
