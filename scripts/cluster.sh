@@ -65,6 +65,7 @@ bash "$S/build.sh"
 echo "$FS_REDIS_CLUSTER_NODES" >"$MARKER"
 FS_SERVICE_INSTANCE=1 bash "$S/services.sh"
 FS_SERVICE_INSTANCE=2 bash "$S/services.sh"
+bash "$S/exporters.sh"
 metrics=${FS_GATEWAY_METRICS_URL#http://}; metrics=${metrics%%/*}
 gw1=${FS_GATEWAY_PORT:-8080}
 gw2=$((gw1 + 1))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stops what `make up` or `make up-cluster` started, by pid: nginx and its log rotation, the
-# control plane, the order worker (each twice for the cluster), and Redis (the cluster's nodes)
-# and Postgres when it was make up that started them.
+# control plane, the order worker (each twice for the cluster), the Redis and Postgres exporters,
+# and Redis (the cluster's nodes) and Postgres when it was make up that started them.
 . "$(dirname "$0")/lib.sh"
 
 stop_pid() {
@@ -24,8 +24,8 @@ done
 stop_pid nginx "$RUN_DIR/nginx/nginx.pid" QUIT
 stop_pid nginx-2 "$RUN_DIR/nginx-2/nginx.pid" QUIT
 # The supervisors forward SIGTERM to their service and do not restart it; -2: make up-cluster's
-# second instances.
-for name in control-plane order-worker control-plane-2 order-worker-2; do
+# second instances; the exporters of scripts/exporters.sh.
+for name in control-plane order-worker control-plane-2 order-worker-2 redis-exporter postgres-exporter; do
   stop_pid "$name" "$RUN_DIR/$name.pid"
   # Left behind only when its supervisor was killed.
   stop_pid "$name (unsupervised)" "$RUN_DIR/$name.child.pid"

@@ -3,10 +3,14 @@
 . "$(dirname "$0")/lib.sh"
 
 # docker-compose and prometheus (for promtool) only check files in the tests: docker-compose.yml,
-# the scrape configs, the dashboard's queries and /metrics. Neither runs a service here.
+# the scrape configs, the dashboard's queries and /metrics. Neither runs a service here. The
+# exporters run under the stack's supervisor (scripts/exporters.sh), not as the package's units.
 PACKAGES=(nginx libnginx-mod-http-lua lua-nginx-redis lua-resty-core lua-nginx-string lua-cjson redis-server postgresql wrk
   docker-compose prometheus
+  prometheus-redis-exporter prometheus-postgres-exporter
   chromium)  # the shopper pages' real-browser tests (driven by playwright-core)
+# Units the packages enable at boot, on the ports the stack's own would take.
+PACKAGE_UNITS=(prometheus-redis-exporter prometheus-postgres-exporter)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -21,6 +25,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
   rm -f /usr/sbin/policy-rc.d
+  systemctl disable --quiet "${PACKAGE_UNITS[@]}" 2>/dev/null || true
 else
   info "Debian packages present"
 fi

@@ -33,3 +33,23 @@ wait_until() {
     sleep 0.2
   done
 }
+
+# Starts "$@" in the background under scripts/supervise.js (restarted when it dies) as NAME,
+# unless it runs: its log in .run/logs/NAME.log, the supervisor's pid in .run/NAME.pid and the
+# service's in .run/NAME.child.pid (scripts/down.sh stops both).
+start_supervised() {
+  local name=$1; shift
+  local pid_file="$RUN_DIR/$name.pid" child_pid_file="$RUN_DIR/$name.child.pid"
+  if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+    info "$name is running (supervisor pid $(cat "$pid_file"))"
+    return
+  fi
+  # A service left running by a supervisor that was killed would hold the ports of a new one.
+  if [ -f "$child_pid_file" ] && kill -0 "$(cat "$child_pid_file")" 2>/dev/null; then
+    die "$name runs without its supervisor (pid $(cat "$child_pid_file")): make down first"
+  fi
+  step "Starting $name, supervised (log: .run/logs/$name.log)"
+  nohup node "$ROOT/scripts/supervise.js" --name "$name" --log "$RUN_DIR/logs/$name.log" \
+    --child-pid-file "$child_pid_file" -- "$@" >>"$RUN_DIR/logs/$name.log" 2>&1 &
+  echo $! >"$pid_file"
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the whole stack on this machine with a demo sale: installs what is missing, starts
-# Postgres and Redis, builds, starts nginx (gateway), the control plane and the order worker.
+# Postgres and Redis, builds, starts the control plane, the order worker, the Redis and Postgres
+# exporters and nginx (gateway).
 . "$(dirname "$0")/lib.sh"
 S="$ROOT/scripts"
 # Its services would be reused, on the cluster.
@@ -11,6 +12,7 @@ bash "$S/postgres.sh"
 bash "$S/redis.sh"
 bash "$S/build.sh"
 bash "$S/services.sh"
+bash "$S/exporters.sh"
 bash "$S/nginx.sh"
 bash "$S/demo-sale.sh"
 load_env

@@ -44,12 +44,14 @@ test("docker-compose config accepts docker-compose.yml with every service, and r
   const services = await run("docker-compose", ["-f", "docker-compose.yml", "--profile", "observability", "config", "--services"], COMPOSE_ENV);
   // docker-compose 1.29 lists the services of every profile; the cluster shape is checked below.
   const ofCluster = (name: string) => /^redis-node-|-cluster-\d$|^redis-cluster-init$/.test(name);
-  expect(services.output.trim().split("\n").filter((n) => !ofCluster(n)).sort()).toEqual(["control-plane", "gateway", "grafana", "order-worker", "postgres", "prometheus", "redis"]);
+  expect(services.output.trim().split("\n").filter((n) => !ofCluster(n)).sort()).toEqual([
+    "control-plane", "gateway", "grafana", "order-worker", "postgres", "postgres-exporter", "prometheus", "redis", "redis-exporter",
+  ]);
 
   // Every long-running service has a healthcheck (the cluster's one-shot join is none).
   const resolved = await run("docker-compose", ["-f", "docker-compose.yml", "--profile", "observability", "config"], COMPOSE_ENV);
   const blocks = resolved.output.split(/\n  (?=[a-z0-9-]+:\n)/).filter((b) => b.includes("image:") && !b.startsWith("redis-cluster-init:"));
-  expect(blocks).toHaveLength(7 + 12);
+  expect(blocks).toHaveLength(9 + 12);
   for (const block of blocks) expect(block).toContain("healthcheck:");
 
   const broken = path.join(tmp, "docker-compose.yml");
@@ -104,6 +106,19 @@ test("promtool accepts both Prometheus scrape configs, each loading the alert ru
   expect(r.output.match(/SUCCESS: 1 rule files found/g)).toHaveLength(2);
   expect(r.output.match(/Checking ops\/prometheus\/alerts\.yml/g)).toHaveLength(2);
   expect(r.code).toBe(0);
+  // Both scrape Redis and Postgres through their exporters: the local stack's on the ports
+  // .env.example gives scripts/exporters.sh, compose's by service name.
+  const env = readFileSync(path.join(REPO_ROOT, ".env.example"), "utf8");
+  const port = (name: string) => new RegExp(`^${name}=(\\d+)$`, "m").exec(env)?.[1];
+  const jobs = (file: string) => {
+    const text = readFileSync(path.join(REPO_ROOT, "ops/prometheus", file), "utf8");
+    return [...text.matchAll(/- job_name: ([\w-]+)\n\s+static_configs:\n\s+- targets: \["([^"]+)"\]/g)].map((m) => [m[1], m[2]]);
+  };
+  expect(jobs("prometheus.yml")).toEqual(expect.arrayContaining([
+    ["redis", `127.0.0.1:${port("FS_REDIS_EXPORTER_PORT")}`],
+    ["postgres", `127.0.0.1:${port("FS_POSTGRES_EXPORTER_PORT")}`],
+  ]));
+  expect(jobs("prometheus.compose.yml")).toEqual(expect.arrayContaining([["redis", "redis-exporter:9121"], ["postgres", "postgres-exporter:9187"]]));
 });
 
 const ALERTS = readFileSync(path.join(REPO_ROOT, "ops/prometheus/alerts.yml"), "utf8");
