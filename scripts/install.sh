@@ -2,15 +2,17 @@
 # Installs what is missing: Debian packages (as root) and npm packages from the lock file.
 . "$(dirname "$0")/lib.sh"
 
-# docker-compose and prometheus (for promtool) only check files in the tests: docker-compose.yml,
-# the scrape configs, the dashboard's queries and /metrics. Neither runs a service here. The
+# docker-compose, prometheus (for promtool) and prometheus-alertmanager (for amtool) only check
+# files in the tests: docker-compose.yml, the scrape configs, the dashboard's queries, /metrics and
+# the Alertmanager route. None runs a service here. The
 # exporters run under the stack's supervisor (scripts/exporters.sh), not as the package's units.
 PACKAGES=(nginx libnginx-mod-http-lua lua-nginx-redis lua-resty-core lua-nginx-string lua-cjson redis-server postgresql wrk
-  docker-compose prometheus
+  docker-compose prometheus prometheus-alertmanager
   prometheus-redis-exporter prometheus-postgres-exporter
   chromium)  # the shopper pages' real-browser tests (driven by playwright-core)
-# Units the packages enable at boot, on the ports the stack's own would take.
-PACKAGE_UNITS=(prometheus-redis-exporter prometheus-postgres-exporter)
+# Units the packages enable at boot: the stack runs its own exporters on their ports, and no
+# Alertmanager.
+PACKAGE_UNITS=(prometheus-alertmanager prometheus-redis-exporter prometheus-postgres-exporter)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

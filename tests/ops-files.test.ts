@@ -1,8 +1,8 @@
 /**
  * The files an SRE deploys with, checked by the tools that will read them: docker-compose.yml
  * by Debian's docker-compose (`config`), the Prometheus scrape configs, the alert rules (and
- * their unit tests) and the Grafana dashboard's queries by promtool. No Docker engine or
- * Prometheus server runs here.
+ * their unit tests) and the Grafana dashboard's queries by promtool, the Alertmanager route by
+ * amtool. No Docker engine, Prometheus or Alertmanager server runs here.
  */
 import { execFile } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -198,6 +198,30 @@ test("promtool test rules: each alert fires in alerts.test.yml, and a rule that 
     expect({ to, code: broken.code, failed: broken.output.includes("FAILED") }).toEqual({ to, code: 1, failed: true });
   }
 }, 60_000);
+
+test("amtool accepts the example Alertmanager route: critical alerts page, warnings and anything else open a ticket", async () => {
+  const config = "ops/alertmanager/alertmanager.yml";
+  const ok = await run("amtool", ["check-config", config]);
+  expect(ok.output).toContain("SUCCESS");
+  expect(ok.code).toBe(0);
+  const receiver = async (...labels: string[]) => (await run("amtool", ["config", "routes", "test", `--config.file=${config}`, ...labels])).output.split("\n")[0];
+  // Each alert as Prometheus sends it, by its own labels.
+  for (const [name, block] of alertBlocks) {
+    const severity = /\n {10}severity: (\w+)\n/.exec(block)![1]!;
+    expect({ name, receiver: await receiver(`alertname=${name}`, `severity=${severity}`, "sale=demo") }).toEqual({
+      name,
+      receiver: severity === "critical" ? "page" : "ticket",
+    });
+  }
+  expect(await receiver("alertname=Unlabelled")).toBe("ticket");
+
+  // A route to a receiver that does not exist is refused.
+  const broken = path.join(tmp, "alertmanager.yml");
+  writeFileSync(broken, readFileSync(path.join(REPO_ROOT, config), "utf8").replace("receiver: page", "receiver: pager"));
+  const refused = await run("amtool", ["check-config", broken]);
+  expect(refused.output).toContain("FAILED");
+  expect(refused.code).not.toBe(0);
+}, 30_000);
 
 /** A rules file recording each query: promtool parses every expression in it. */
 function recordingRules(queries: string[]): string {
