@@ -9,7 +9,7 @@ import { ApiError } from "../http/api-error";
 import { LoginThrottle } from "./login-throttle";
 import { appShell, continuePage, loginPage } from "./pages";
 import { tokenIdentity, type AdminCredentials } from "../http/admin-auth";
-import { passwordMatches, totpMatches } from "../operators/credentials";
+import { decoyHash, noPasswordMatches, passwordMatches, totpStep } from "../operators/credentials";
 import type { OperatorStore } from "../operators/operator-store";
 import { OIDC_CALLBACK, OIDC_START, type AdminOidc } from "./oidc";
 import { sessionAllows, type SessionOwner } from "./sessions";
@@ -40,6 +40,8 @@ export interface AdminUiDeps {
 
 export function mountAdminUi(app: Express, { credentials, operators, throttle, oidc, logger }: AdminUiDeps): void {
   const { sessions } = credentials;
+  // Made now, so that the first sign-in of no account does not take a hash longer.
+  void decoyHash();
 
   async function tokenOwner(token: string): Promise<SessionOwner | undefined> {
     const identity = token === "" ? undefined : await tokenIdentity(token, credentials);
@@ -47,12 +49,21 @@ export function mountAdminUi(app: Express, { credentials, operators, throttle, o
     return identity.kind === "token" ? { kind: "token", tokenId: identity.tokenId } : { kind: "bootstrap" };
   }
 
-  /** A local account: enabled, its password, and its TOTP code where it has one (every admin). */
+  /**
+   * A local account: enabled, its password, and its TOTP code where it has one (every admin), a
+   * code taken once. Whatever is missing, a password is checked: no timing tells names apart.
+   */
   async function localOwner(login: string, password: string, code: string): Promise<SessionOwner | undefined> {
     const operator = login === "" ? undefined : await operators.findByLogin(login);
-    if (operator === undefined || operator.disabled || operator.passwordHash === null) return undefined;
+    if (operator === undefined || operator.disabled || operator.passwordHash === null) {
+      await noPasswordMatches(password);
+      return undefined;
+    }
     if (!(await passwordMatches(operator.passwordHash, password))) return undefined;
-    if (operator.totpSecret !== null && !totpMatches(operator.totpSecret, code)) return undefined;
+    if (operator.totpSecret !== null) {
+      const step = totpStep(operator.totpSecret, code);
+      if (step === undefined || !(await operators.takeTotpStep(operator.id, step))) return undefined;
+    }
     return { kind: "operator", operatorId: Number(operator.id) };
   }
 

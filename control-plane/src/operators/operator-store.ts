@@ -1,7 +1,8 @@
 /**
  * Operators (table operators): a name, an optional email, a role, disabled or not, and how they
  * sign in: the shop's OpenID provider (matched by subject, or by email the first time) or a
- * local account (an argon2id password hash and, required for admins, a TOTP secret).
+ * local account (an argon2id password hash and, required for admins, a TOTP secret, each of its
+ * codes taken once).
  */
 import type { Pool } from "@flash-sale/node-common";
 import type { Role } from "./roles";
@@ -119,7 +120,10 @@ export class OperatorStore {
   async update(id: string, fields: Omit<OperatorFields, "name">): Promise<OperatorRecord | undefined> {
     try {
       const { rows } = await this.pool.query<Row>(
-        "UPDATE operators SET email = $2, role = $3, disabled = $4, password_hash = $5, totp_secret = $6 WHERE id = $1 RETURNING *",
+        // A new TOTP secret starts with no step taken.
+        `UPDATE operators SET email = $2, role = $3, disabled = $4, password_hash = $5, totp_secret = $6,
+           totp_last_step = CASE WHEN totp_secret IS DISTINCT FROM $6 THEN NULL ELSE totp_last_step END
+         WHERE id = $1 RETURNING *`,
         [id, fields.email, fields.role, fields.disabled, fields.passwordHash, fields.totpSecret],
       );
       if (fields.disabled) await this.pool.query("DELETE FROM admin_sessions WHERE operator_id = $1", [id]);
@@ -128,6 +132,15 @@ export class OperatorStore {
       if ((err as { code?: string }).code === UNIQUE_VIOLATION) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * Records that the operator signed in with a TOTP code of `step`: false when it did with one of
+   * that step or a later one before (a code seen, replayed), on any instance.
+   */
+  async takeTotpStep(id: string, step: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query("UPDATE operators SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)", [id, step]);
+    return (rowCount ?? 0) > 0;
   }
 
   /** The role a provider's claim names, written at sign-in. */
