@@ -8,9 +8,6 @@
  * order delivered at least once, its signature verified by the standardwebhooks library, an
  * order's events in order, none lost; and the admin API's refusals write nothing.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
-import { Webhook } from "standardwebhooks";
 import { createLogger } from "@flash-sale/node-common";
 import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { TestStack } from "./support/test-stack";
@@ -21,6 +18,7 @@ import { purchase, request } from "./support/http";
 import { scrape } from "./support/prometheus";
 import { signToken } from "./support/tokens";
 import { waitFor } from "./support/stream-fixtures";
+import { outOfOrder, Receiver, unverified } from "./support/webhook-receiver";
 import { ControlPlaneMetrics } from "../control-plane/src/metrics";
 import { expireReservations } from "../control-plane/src/reservations/expiry";
 import { WebhookDispatcher, type DispatcherSettings } from "../control-plane/src/webhooks/dispatcher";
@@ -36,108 +34,6 @@ const SETTINGS: DispatcherSettings = {
   pollMs: 50,
 };
 const logger = createLogger("webhooks-test", "silent");
-
-type Mode = "ok" | "error" | "hang" | "slow";
-
-interface Received {
-  id: string;
-  type: string;
-  data: { orderId?: string; saleId: string; [k: string]: unknown };
-  at: number;
-  /** Verified with each secret the receiver holds. */
-  verified: boolean[];
-  mode: Mode;
-  /** When a 2xx was sent; undefined otherwise. */
-  okAt?: number;
-}
-
-/** A shop's endpoint: node:http, answering each request as `mode` says, recording everything. */
-class Receiver {
-  readonly received: Received[] = [];
-  mode: (id: string, attempt: number) => Mode = () => "ok";
-  secrets: string[] = [];
-  private readonly sockets = new Set<Socket>();
-  private server: Server;
-  port = 0;
-
-  constructor() {
-    this.server = this.makeServer();
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/hooks`;
-  }
-
-  private makeServer(): Server {
-    const server = createServer((req, res) => this.handle(req, res));
-    server.on("connection", (s) => {
-      this.sockets.add(s);
-      s.on("close", () => this.sockets.delete(s));
-    });
-    return server;
-  }
-
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(this.port, "127.0.0.1", resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  /** Down: nothing listens (connections refused), and the requests held are cut. */
-  async down(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
-    await closed;
-    this.server = this.makeServer();
-  }
-
-  /** Cuts the requests held (hang mode) without stopping to listen. */
-  dropHeld(): void {
-    for (const s of this.sockets) s.destroy();
-  }
-
-  attempts(id: string): number {
-    return this.received.filter((r) => r.id === id).length;
-  }
-
-  /** Webhook ids answered 2xx at least once. */
-  accepted(): Set<string> {
-    return new Set(this.received.filter((r) => r.okAt !== undefined).map((r) => r.id));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
-      const headers = {
-        "webhook-id": String(req.headers["webhook-id"]),
-        "webhook-timestamp": String(req.headers["webhook-timestamp"]),
-        "webhook-signature": String(req.headers["webhook-signature"]),
-      };
-      const verified = this.secrets.map((secret) => {
-        try {
-          new Webhook(secret).verify(body, headers);
-          return true;
-        } catch {
-          return false;
-        }
-      });
-      const parsed = JSON.parse(body) as { type: string; data: Received["data"] };
-      const id = headers["webhook-id"];
-      const mode = this.mode(id, this.attempts(id));
-      const r: Received = { id, type: parsed.type, data: parsed.data, at: Date.now(), verified, mode };
-      this.received.push(r);
-      const ok = () => {
-        r.okAt = Date.now();
-        res.writeHead(204).end();
-      };
-      if (mode === "ok") ok();
-      else if (mode === "error") res.writeHead(500).end("boom");
-      else if (mode === "slow") setTimeout(ok, 300);
-      // hang: no answer; the dispatcher's timeout (or a cut) ends it.
-    });
-  }
-}
 
 let stack: TestStack;
 let admin: ServedApp;
@@ -193,22 +89,6 @@ async function outboxIds(saleId: string, types?: string[]): Promise<Set<string>>
     [saleId, types ?? null],
   );
   return new Set(rows.map((r) => `evt_${r.seq}`));
-}
-
-/** For each order: no request of a later event before its earlier event was answered 2xx. */
-function outOfOrder(r: Receiver, orderIds: Iterable<string>): string[] {
-  const late: string[] = [];
-  for (const orderId of orderIds) {
-    const mine = r.received.filter((x) => x.data.orderId === orderId);
-    const confirmedOk = mine.filter((x) => x.type === "order.confirmed" && x.okAt !== undefined).map((x) => x.okAt!);
-    const firstOk = Math.min(...confirmedOk);
-    for (const x of mine) if (x.type !== "order.confirmed" && !(x.at >= firstOk)) late.push(`${orderId} ${x.type}`);
-  }
-  return late;
-}
-
-function unverified(r: Receiver): Received[] {
-  return r.received.filter((x) => !x.verified.every(Boolean));
 }
 
 beforeAll(async () => {
