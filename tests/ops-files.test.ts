@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { REPO_ROOT } from "./support/stream-fixtures";
-import { dashboardQueries } from "./support/dashboard";
+import { dashboardPanels, dashboardQueries } from "./support/dashboard";
 
 let tmp: string;
 
@@ -163,8 +163,8 @@ test("every alert rule has a for, a severity, a summary and a description, and t
     expect(exprs).toContain(metric);
   }
   const r = await run("promtool", ["check", "rules", "ops/prometheus/alerts.yml"]);
-  // The alerts and the SLOs' recording rules (two ratios over five windows).
-  expect(r.output).toContain(`SUCCESS: ${alertBlocks.size + 10} rules found`);
+  // The alerts and the SLOs' recording rules (two ratios over five windows, and over 30 days).
+  expect(r.output).toContain(`SUCCESS: ${alertBlocks.size + 12} rules found`);
   expect(r.code).toBe(0);
 });
 
@@ -244,6 +244,31 @@ test("every query of the Grafana dashboard is valid PromQL (promtool check rules
   writeFileSync(file, recordingRules([`${promql[0]!})`, ...promql.slice(1)]));
   expect((await run("promtool", ["check", "rules", file])).code).not.toBe(0);
 }, 20_000);
+
+test("the dashboard's rows: the waiting room, and the error budget read from the SLOs' recording rules", () => {
+  const panels = dashboardPanels();
+  const rows = panels.filter((p) => p.type === "row");
+  expect(rows.map((r) => r.title)).toEqual(["Waiting room", expect.stringMatching(/^Error budget /)]);
+  /** The queries of the panels under a row, down to the next row. */
+  const under = (row: (typeof panels)[number]) => {
+    const next = rows.find((r) => r.gridPos.y > row.gridPos.y)?.gridPos.y ?? Infinity;
+    return panels.filter((p) => p.type !== "row" && p.gridPos.y > row.gridPos.y && p.gridPos.y < next).flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+  };
+  const room = under(rows[0]!).join("\n");
+  for (const name of ["fs_gateway_queue_length", "fs_gateway_queue_admitted", "fs_gateway_queue_admit_per_second", "fs_gateway_queue_passes_used", "fs_gateway_queue_passes_expired"]) {
+    expect(room).toContain(`${name}{sale="$sale"}`);
+  }
+  // The budget: the burn rates the alerts fire on, over their windows, and what is left of 30 days.
+  const budget = under(rows[1]!);
+  const read = new Set(budget.flatMap((q) => [...q.matchAll(/\bfs:[a-z_]+:ratio_rate\w+/g)].map((m) => m[0])));
+  const recorded = new Set([...ALERTS.matchAll(/- record: (\S+)/g)].map((m) => m[1]));
+  expect([...read].filter((name) => !recorded.has(name))).toEqual([]);
+  for (const sli of ["purchase_errors", "purchase_slow"]) {
+    for (const window of ["5m", "1h", "6h", "3d", "30d"]) expect(read).toContain(`fs:${sli}:ratio_rate${window}`);
+  }
+  // Each ratio over its objective's budget (docs/slo.md: 0.1 % failed, 1 % over 250 ms).
+  for (const q of budget) expect(q).toMatch(/fs:purchase_errors:\w+( \/ 0\.001)?$|fs:purchase_slow:\w+( \/ 0\.01)?$/);
+});
 
 test("every alert has a runbook in docs/runbooks/: what it means, how to confirm, what to do, how to tell it is over", () => {
   for (const [name, block] of alertBlocks) {

@@ -4,14 +4,23 @@ import path from "node:path";
 
 const DASHBOARD = path.resolve(__dirname, "../../ops/grafana/dashboards/flash-sale.json");
 
-interface Dashboard {
-  panels: { title: string; targets: { expr: string }[] }[];
+export interface Panel {
+  type: string;
+  title: string;
+  gridPos: { y: number };
+  /** None on a row. */
+  targets?: { expr: string }[];
+}
+
+/** The panels, top to bottom (a row's panels follow it). */
+export function dashboardPanels(): Panel[] {
+  const d = JSON.parse(readFileSync(DASHBOARD, "utf8")) as { panels: Panel[] };
+  return d.panels;
 }
 
 /** Every panel query (PromQL with Grafana's $variables). */
 export function dashboardQueries(): string[] {
-  const d = JSON.parse(readFileSync(DASHBOARD, "utf8")) as Dashboard;
-  return d.panels.flatMap((p) => p.targets.map((t) => t.expr));
+  return dashboardPanels().flatMap((p) => (p.targets ?? []).map((t) => t.expr));
 }
 
 /** The metric families the queries read (a histogram's _bucket series by its family name). */
