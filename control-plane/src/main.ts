@@ -137,7 +137,17 @@ async function main(): Promise<void> {
   logger.info({ host: env.FS_ADMIN_HOST, port: env.FS_ADMIN_PORT }, "admin API listening");
 
   // Every instance schedules the jobs; each tick runs on one of them (a lock in Redis).
-  const jobs = saleJobs({ redis, pool, repository, publisher, logger, gatewayMetricsUrl: env.FS_GATEWAY_METRICS_URL, fault, onUnitsMoved: (sale, units) => metrics.unitsMovedBetweenBuckets(sale, units) });
+  const jobs = saleJobs({
+    redis,
+    pool,
+    repository,
+    publisher,
+    logger,
+    gatewayMetricsUrl: env.FS_GATEWAY_METRICS_URL,
+    fault,
+    onUnitsMoved: (sale, units) => metrics.unitsMovedBetweenBuckets(sale, units),
+    webhookRetentionMs: env.FS_WEBHOOK_RETENTION_DAYS * 86_400_000,
+  });
   jobs.start();
   const jwks = new JwksRefresher(
     redis,

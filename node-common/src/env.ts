@@ -57,7 +57,8 @@ const schema = z.object({
   FS_PAYMENT_WEBHOOK_SKEW_SECONDS: z.coerce.number().int().min(1).default(300),
   // The shop's webhooks (control-plane/src/webhooks): endpoints on private addresses allowed,
   // how long a failing delivery is retried before its endpoint is disabled, its backoff, one
-  // attempt's timeout, deliveries in flight per control plane, the outbox poll when idle.
+  // attempt's timeout, deliveries in flight per control plane, the outbox poll when idle, how
+  // long a delivered event stays in the outbox.
   FS_WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
   FS_WEBHOOK_RETRY_FOR_SECONDS: z.coerce.number().int().min(1).default(86400),
   FS_WEBHOOK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(5000),
@@ -65,6 +66,7 @@ const schema = z.object({
   FS_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(1).default(10000),
   FS_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
   FS_WEBHOOK_POLL_MS: z.coerce.number().int().min(1).default(250),
+  FS_WEBHOOK_RETENTION_DAYS: positive.default(7),
   FS_WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(1000),
   FS_WORKER_BLOCK_MS: whole.default(1000),
   FS_WORKER_CLAIM_IDLE_MS: whole.default(30000),

@@ -8,6 +8,7 @@ import { JobLock } from "./job-lock";
 import { expireReservationsJob } from "./expire-reservations";
 import { keepSalesBuiltJob } from "./keep-sales-built";
 import { keepTrafficJob } from "./keep-traffic";
+import { pruneWebhookOutboxJob } from "./prune-webhook-outbox";
 import { rebalanceBucketsJob } from "./rebalance-buckets";
 import { BucketRebalancer } from "../sales/bucket-rebalancer";
 import { reconcileSalesJob } from "./reconcile-sales";
@@ -23,6 +24,8 @@ const REBALANCE_SCHEDULE = "* * * * * *";
 const KEEP_TRAFFIC_SCHEDULE = "* * * * * *";
 /** Every minute, at second 0. */
 const RECONCILE_SCHEDULE = "0 * * * * *";
+/** Every minute, at second 30: the retention is counted in days. */
+const PRUNE_WEBHOOKS_SCHEDULE = "30 * * * * *";
 /**
  * A run's lease, renewed while it runs: a control plane that dies mid-run holds its job at most
  * this long (reservations then expire this much late).
@@ -40,9 +43,11 @@ export interface SaleJobsDeps {
   fault?: Fault;
   /** Units the rebalance-buckets job moved between a sale's stock buckets (for /metrics). */
   onUnitsMoved?: (saleId: string, units: number) => void;
+  /** How long delivered webhook events are kept (FS_WEBHOOK_RETENTION_DAYS); absent, the outbox is not pruned. */
+  webhookRetentionMs?: number;
 }
 
-export function saleJobs({ redis, pool, repository, publisher, logger, gatewayMetricsUrl, fault, onUnitsMoved }: SaleJobsDeps): JobScheduler {
+export function saleJobs({ redis, pool, repository, publisher, logger, gatewayMetricsUrl, fault, onUnitsMoved, webhookRetentionMs }: SaleJobsDeps): JobScheduler {
   const jobs = [
     keepSalesBuiltJob({ redis, repository, publisher, logger }, KEEP_BUILT_SCHEDULE, JOB_LEASE_MS),
     reconcileSalesJob({ redis, repository, logger }, RECONCILE_SCHEDULE, JOB_LEASE_MS),
@@ -50,5 +55,6 @@ export function saleJobs({ redis, pool, repository, publisher, logger, gatewayMe
     keepTrafficJob({ pool, redis, gatewayMetricsUrl, logger }, KEEP_TRAFFIC_SCHEDULE, JOB_LEASE_MS),
     rebalanceBucketsJob({ repository, rebalancer: new BucketRebalancer(redis, logger, onUnitsMoved), logger }, REBALANCE_SCHEDULE, JOB_LEASE_MS),
   ];
+  if (webhookRetentionMs !== undefined) jobs.push(pruneWebhookOutboxJob({ pool, retentionMs: webhookRetentionMs, logger }, PRUNE_WEBHOOKS_SCHEDULE, JOB_LEASE_MS));
   return new JobScheduler(jobs, new JobLock(redis, `${hostname()}:${process.pid}`), logger);
 }

@@ -10,6 +10,7 @@ export const WEBHOOK_ENV = [
   "FS_WEBHOOK_TIMEOUT_MS",
   "FS_WEBHOOK_CONCURRENCY",
   "FS_WEBHOOK_POLL_MS",
+  "FS_WEBHOOK_RETENTION_DAYS",
 ] as const;
 
 export function dispatcherSettings(env: Pick<Env, (typeof WEBHOOK_ENV)[number]>): DispatcherSettings {
