@@ -4,11 +4,12 @@
 
 # docker-compose, prometheus (for promtool) and prometheus-alertmanager (for amtool) only check
 # files in the tests: docker-compose.yml, the scrape configs, the dashboard's queries, /metrics and
-# the Alertmanager route. None runs a service here. The
-# exporters run under the stack's supervisor (scripts/exporters.sh), not as the package's units.
+# the Alertmanager route. None runs a service here. The exporters run under the stack's
+# supervisor (scripts/exporters.sh), not as the packages' units.
 PACKAGES=(nginx libnginx-mod-http-lua lua-nginx-redis lua-resty-core lua-nginx-string lua-cjson redis-server postgresql wrk
   docker-compose prometheus prometheus-alertmanager
   prometheus-redis-exporter prometheus-postgres-exporter
+  systemd  # systemd-analyze verify checks ops/systemd's units
   chromium)  # the shopper pages' real-browser tests (driven by playwright-core)
 # Units the packages enable at boot: the stack runs its own exporters on their ports, and no
 # Alertmanager.

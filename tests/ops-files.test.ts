@@ -2,7 +2,8 @@
  * The files an SRE deploys with, checked by the tools that will read them: docker-compose.yml
  * by Debian's docker-compose (`config`), the Prometheus scrape configs, the alert rules (and
  * their unit tests) and the Grafana dashboard's queries by promtool, the Alertmanager route by
- * amtool. No Docker engine, Prometheus or Alertmanager server runs here.
+ * amtool, the systemd units by systemd-analyze. No Docker engine, Prometheus, Alertmanager or
+ * systemd (as init) runs here.
  */
 import { execFile } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -221,6 +222,32 @@ test("amtool accepts the example Alertmanager route: critical alerts page, warni
   const refused = await run("amtool", ["check-config", broken]);
   expect(refused.output).toContain("FAILED");
   expect(refused.code).not.toBe(0);
+}, 30_000);
+
+test("systemd-analyze verify accepts the bare-machine units; each stops gracefully like the supervisor and restarts only a failure", async () => {
+  const units = ["flash-sale-control-plane", "flash-sale-order-worker"].map((name) => path.join(REPO_ROOT, "ops/systemd", `${name}.service`));
+  // verify exits 0 on an unknown key too: only its silence means a clean unit.
+  const ok = await run("systemd-analyze", ["verify", ...units]);
+  expect(ok.output).toBe("");
+  expect(ok.code).toBe(0);
+  for (const [unit, main] of units.map((u, i) => [u, ["control-plane", "order-worker"][i]!] as const)) {
+    const text = readFileSync(unit, "utf8");
+    const key = (name: string) => new RegExp(`^${name}=(.*)$`, "m").exec(text)?.[1];
+    expect({ unit: main, exec: key("ExecStart"), env: key("EnvironmentFile"), restart: key("Restart"), kill: key("KillSignal"), mode: key("KillMode") }).toEqual({
+      unit: main,
+      exec: `/usr/bin/node ${main}/build/main.js`,
+      env: "/etc/flash-sale/flash-sale.env",
+      restart: "on-failure",
+      kill: "SIGTERM",
+      mode: "mixed",
+    });
+    // Longer than the services' own 10 s to stop (node-common/src/shutdown.ts), as supervise.js's 20 s.
+    expect(key("TimeoutStopSec")).toBe("20");
+    expect(key("StartLimitIntervalSec")).toBe("0");
+  }
+  const broken = path.join(tmp, "flash-sale-control-plane.service");
+  writeFileSync(broken, readFileSync(units[0]!, "utf8").replace("KillMode=mixed", "KillMode=gently"));
+  expect((await run("systemd-analyze", ["verify", broken])).output).toMatch(/kill mode.*gently/);
 }, 30_000);
 
 /** A rules file recording each query: promtool parses every expression in it. */
