@@ -448,7 +448,9 @@ test("the API unreachable: the page says so, shows no buy button, tries again, a
   await message.filter({ hasText: /nothing was sold/ }).waitFor();
   expect(await message.innerText()).toBe("The shop cannot take orders right now; nothing was sold. Try again in 2 s.");
   expect(await page.locator("#buy").isDisabled()).toBe(true);
+  // The wait over: the explanation stays, the hint beside it.
   await message.filter({ hasText: "You can try again now." }).waitFor({ timeout: 5000 });
+  expect(await message.innerText()).toBe("The shop cannot take orders right now; nothing was sold. You can try again now.");
   expect(await page.locator("#buy").isEnabled()).toBe(true);
   await page.close();
 });

@@ -294,7 +294,7 @@ async function handleRefusal(res: Extract<ApiResult<unknown>, { ok: false }>, re
       retryAt = serverNow() + res.retryAfterSec * 1000;
       tick();
       await sleep(res.retryAfterSec * 1000);
-      if (el.message.textContent === text) say("You can try again now.");
+      if (el.message.textContent === text) say(retryText(res.error, 0)!);
       tick();
     }
   }

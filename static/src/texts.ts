@@ -2,11 +2,11 @@
 
 /**
  * A refusal that is worth another try, in the page's own words: what happened, then when to try
- * again, once (the server's message is not repeated: it says "retry later" itself). Undefined
- * for any other refusal.
+ * again, once (the server's message is not repeated: it says "retry later" itself); with no wait
+ * left, that it may be tried now, the explanation kept. Undefined for any other refusal.
  */
 export function retryText(error: string, retryAfterSec: number): string | undefined {
-  const when = `Try again in ${retryAfterSec} s.`;
+  const when = retryAfterSec > 0 ? `Try again in ${retryAfterSec} s.` : "You can try again now.";
   switch (error) {
     case "network":
       return `The connection to the shop failed; nothing was sold. ${when}`;

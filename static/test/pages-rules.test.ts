@@ -31,6 +31,8 @@ test("a refusal worth a retry says what happened and when to try again, once", (
   expect(text.match(/[Tt]ry again/g)).toHaveLength(1);
   for (const code of ["network", "rate_limited", "sale_paused", "sale_busy"]) expect(retryText(code, 3)?.match(/[Tt]ry again/g)).toHaveLength(1);
   expect(retryText("bad_request", 1)).toBeUndefined();
+  // The wait over: the explanation stays, with the hint beside it.
+  expect(retryText("unavailable", 0)).toBe("The shop cannot take orders right now; nothing was sold. You can try again now.");
 });
 
 test("the shop's login link carries the page to come back to, where the knob asks for it", () => {
