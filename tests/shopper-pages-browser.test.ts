@@ -279,6 +279,16 @@ test("a shopper who already holds the limit hears so before any challenge (409),
   await page.close();
 });
 
+test("an order that is not among the shopper's: said so, without the order's empty labels", async () => {
+  const page = await open(`/orders/${challengeOrderId.replace(/\.\d+$/, ".999999")}`);
+  await page.locator("#order-title", { hasText: "Order not found" }).waitFor();
+  expect(await page.locator("#order-status").innerText()).toMatch(/^There is no such order among yours\./);
+  expect(await page.locator("#order-details").isHidden()).toBe(true);
+  expect(await page.locator("main").innerText()).not.toMatch(/Sale|Price|Quantity/);
+  await screenshots(page, "order-not-found");
+  await page.close();
+});
+
 test("My orders: a new shopper's two purchases in two sales, newest first, with names, prices and statuses", async () => {
   await browser.context.clearCookies();
   const a = await open("/sales/bt-two-a");
