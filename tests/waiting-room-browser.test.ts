@@ -102,7 +102,10 @@ test("join before the start (logging in), the draw at the start, then a place, p
   await page.locator("#queue-headline", { hasText: /You are number [1-4] in the queue|It's your turn/ }).waitFor({ timeout: 20_000 });
   const headline = await page.locator("#queue-headline").innerText();
   if (!headline.startsWith("It's your turn")) {
-    expect(await page.locator("#queue-detail").innerText()).toMatch(/\d shoppers? ahead of you · (less than a minute|about \d+ \w+) to wait/);
+    const detail = await page.locator("#queue-detail").innerText();
+    expect(detail).toMatch(/\d shoppers? ahead of you · (less than a minute|about \d+ \w+) to wait/);
+    // One place: the number is those ahead plus one, not the join position.
+    expect(Number(/number (\d)/.exec(headline)![1])).toBe(Number(/^(\d)/.exec(detail)![1]) + 1);
     expect(await page.locator("#queue-progress").isVisible()).toBe(true);
     const progress = Number(await page.locator("#queue-progress").getAttribute("value"));
     expect(progress).toBeGreaterThanOrEqual(0);
@@ -132,7 +135,9 @@ test("sold out while waiting shows at once, without a click", async () => {
   await page.goto(`${gateway.url}/sales/${SOLD_OUT_SALE}`);
   await page.locator("#queue-join:enabled").click();
   await page.waitForSelector("body[data-queue=waiting]");
-  await page.locator("#queue-headline", { hasText: "You are number 2 in the queue." }).waitFor();
+  // Joined second, but the first holds a pass: next in line, said one way.
+  await page.locator("#queue-headline", { hasText: "You are number 1 in the queue." }).waitFor();
+  expect(await page.locator("#queue-detail").innerText()).toMatch(/^0 shoppers ahead of you/);
   expect(await page.locator("#queue-status").textContent()).toBe("You're next in the queue.");
   await sleep(1000); // the first shopper's pass is out: the page keeps waiting
   expect(await page.evaluate<string>("document.body.dataset.queue")).toBe("waiting");
@@ -175,7 +180,7 @@ test("the queue lost with the sale's Redis state: after the rebuild the page joi
   });
   await page.goto(`${gateway.url}/sales/${REBUILT_SALE}`);
   await page.locator("#queue-join:enabled").click();
-  await page.locator("#queue-headline", { hasText: "You are number 2 in the queue." }).waitFor();
+  await page.locator("#queue-headline", { hasText: /^You are number [12] in the queue\.$/ }).waitFor();
   const ticketBefore = await page.evaluate<string | null>(`sessionStorage.getItem("fs-queue-ticket:${REBUILT_SALE}")`);
 
   // Every key of the sale gone (as after FLUSHALL, for this sale alone); the builder repairs it.

@@ -32,8 +32,9 @@ export function queueDetails(q: QueueReply, nowMs: number): QueueDetails {
       if (q.position === undefined) {
         return { headline: "You're in the waiting room.", detail: "The order is drawn at random when the sale starts: everyone who joined before then has the same chance.", progress: undefined };
       }
+      // The place counts those still ahead (the join position stays put while they are admitted).
       return {
-        headline: `You are number ${count(q.position)} in the queue.`,
+        headline: `You are number ${count((q.ahead ?? 0) + 1)} in the queue.`,
         detail: `${plural(q.ahead ?? 0, "shopper", "shoppers")} ahead of you · ${waitInWords(q.etaSeconds ?? 0)} to wait`,
         progress: q.position <= 1 ? 1 : (q.position - 1 - (q.ahead ?? 0)) / (q.position - 1),
       };

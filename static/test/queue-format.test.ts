@@ -5,7 +5,8 @@ const NOW = Date.parse("2030-01-01T12:00:00Z");
 test("before the draw, a place with its progress, the turn, sold out and a passed turn", () => {
   expect(queueDetails({ status: "waiting" }, NOW)).toMatchObject({ headline: "You're in the waiting room.", progress: undefined });
   expect(queueDetails({ status: "waiting", position: 1201, ahead: 300, etaSeconds: 150 }, NOW)).toEqual({
-    headline: "You are number 1,201 in the queue.",
+    // The place is counted from those still ahead, not the join position.
+    headline: "You are number 301 in the queue.",
     detail: "300 shoppers ahead of you · about 2 minutes to wait",
     progress: 0.75,
   });
