@@ -118,6 +118,8 @@ test("join before the start (logging in), the draw at the start, then a place, p
   await page.waitForSelector("body[data-queue=admitted]", { timeout: 15_000 });
   await page.locator("#buy:enabled").waitFor();
   expect(await page.locator("#queue-status").textContent()).toBe("It's your turn. You can buy now.");
+  // Seen from another tab too.
+  expect(await page.title()).toBe("Your turn to buy: Queued sneakers — Flash sale");
   expect(await page.locator("#queue-detail").innerText()).toMatch(/Your pass is valid for \d\d:\d\d/);
   expect(await fitsWidth(page)).toBe(true);
   await screenshots(page, "queue-admitted");

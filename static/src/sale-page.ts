@@ -95,8 +95,13 @@ function say(text: string): void {
   el.message.textContent = text;
 }
 
+/** A shopper admitted from the queue sees it in the tab's title too, should they have looked away. */
+function renderTitle(): void {
+  if (sale !== undefined) document.title = `${room?.pass() === undefined ? "" : "Your turn to buy: "}${sale.name} — Flash sale`;
+}
+
 function renderSale(s: PublicSale): void {
-  document.title = `${s.name} — Flash sale`;
+  renderTitle();
   el.name.textContent = s.name;
   el.price.textContent = formatPrice(s.price, s.currency);
   el.when.textContent = `From ${formatTime(s.startsAt)} to ${formatTime(s.endsAt)}`;
@@ -104,6 +109,7 @@ function renderSale(s: PublicSale): void {
   room ??= s.waitingRoom && new WaitingRoom(s.id, s.waitingRoom.opensAt, el.buy, (q) => {
     // The queue learns of sold out (and of units coming back) sooner than the sale's view.
     if (sale !== undefined && (q.status === "sold_out" || sale.status === "sold_out")) sale.status = q.status === "sold_out" ? "sold_out" : "active";
+    renderTitle();
     tick();
   });
 }
