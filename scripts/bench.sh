@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks (not part of the tests): the gateway under wrk against its ceilings (and by shoppers'
 # token algorithm), ten sales on one Redis primary against a cluster of three, a rush with the
-# shipped knobs, an open-loop overload, then the order worker's drain rate. Each uses its own
-# Redis and database; results go to bench/results/.
+# shipped knobs, an open-loop overload, then the order worker's drain rate and the webhooks'
+# delivery rate and lag. Each uses its own Redis and database; results go to bench/results/.
 . "$(dirname "$0")/lib.sh"
 S="$ROOT/scripts"
 bash "$S/install.sh"
@@ -30,3 +30,5 @@ step "Overload benchmark: open-loop at 3x what the gateway answers (shipped knob
 npx tsx bench/overload.ts
 step "Order worker drain benchmark"
 npx tsx bench/drain.ts
+step "Webhooks: events per second to a local receiver, and a 202's lag to its order.confirmed at the drain rate"
+npx tsx bench/webhooks.ts
