@@ -144,7 +144,7 @@ test("a valid sale is created and published, on the shopper API, then paused and
   // Creating published it (audited); a published, started sale offers no Publish and no Delete.
   await page.locator("#audit td", { hasText: /^publish$/ }).waitFor();
   await page.locator("#sale-state", { hasText: "active" }).waitFor();
-  expect(await page.locator("#actions > *").allInnerTexts()).toEqual(["Edit", "Pause", "End", "Orders"]);
+  expect(await page.locator("#actions > *").allInnerTexts()).toEqual(["Edit", "Pause", "End", "Orders", "Report"]);
   await waitForSale(gateway, SALE_ID);
   const shopperView = await request(`${gateway.url}/api/sales/${SALE_ID}`);
   expect(shopperView.status).toBe(200);
@@ -158,7 +158,7 @@ test("a valid sale is created and published, on the shopper API, then paused and
   });
   await page.click("#action-pause");
   await page.locator("#sale-state", { hasText: "paused" }).waitFor();
-  expect(await page.locator("#actions > *").allInnerTexts()).toEqual(["Edit", "Resume", "End", "Orders"]);
+  expect(await page.locator("#actions > *").allInnerTexts()).toEqual(["Edit", "Resume", "End", "Orders", "Report"]);
   await waitFor("the gateways to pause the sale", async () => (await request(`${gateway.url}/api/sales/${SALE_ID}`)).json().status === "paused");
   await page.click("#action-resume");
   await page.locator("#sale-state", { hasText: "active" }).waitFor();

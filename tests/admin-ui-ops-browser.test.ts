@@ -136,12 +136,12 @@ test("times are shown in the operator's zone with UTC beside them, and typed in 
 });
 
 test.each([
-  ["draft", SALES.draft.id, "draft", ["Publish", "Edit", "Pause", "Delete", "Orders"], ["end"]],
-  ["scheduled", SALES.scheduled.id, "scheduled", ["Edit", "Pause", "Delete", "Orders"], ["end"]],
-  ["active", SALES.active.id, "active", ["Edit", "Pause", "End", "Orders"], ["delete"]],
-  ["sold out", SALES.soldOut.id, "sold out", ["Edit", "Pause", "End", "Orders"], ["delete"]],
-  ["paused", SALES.paused.id, "paused", ["Edit", "Resume", "End", "Orders"], ["delete"]],
-  ["ended", SALES.ended.id, "ended", ["Orders"], ["update", "pause", "resume", "delete"]],
+  ["draft", SALES.draft.id, "draft", ["Publish", "Edit", "Pause", "Delete", "Orders", "Report"], ["end"]],
+  ["scheduled", SALES.scheduled.id, "scheduled", ["Edit", "Pause", "Delete", "Orders", "Report"], ["end"]],
+  ["active", SALES.active.id, "active", ["Edit", "Pause", "End", "Orders", "Report"], ["delete"]],
+  ["sold out", SALES.soldOut.id, "sold out", ["Edit", "Pause", "End", "Orders", "Report"], ["delete"]],
+  ["paused", SALES.paused.id, "paused", ["Edit", "Resume", "End", "Orders", "Report"], ["delete"]],
+  ["ended", SALES.ended.id, "ended", ["Orders", "Report"], ["update", "pause", "resume", "delete"]],
 ])("a %s sale offers only the actions its state allows", async (_what, id, state, shown, refused) => {
   await page.goto(url(`/admin/sales/${id}`));
   await page.locator("#sale-state", { hasText: state }).waitFor();
@@ -223,12 +223,12 @@ test("the stats failing: Pause and End still work and the header follows without
   expect(await text("#stats-status")).toMatch(/^Could not load the live stats: An unexpected error occurred \(HTTP 500\)\. Retrying in \d+ s\.$/);
   // The header came from the list (Postgres only).
   expect(await text("#sale-name")).toBe(SALES.broken.name);
-  expect(await actions()).toEqual(["Edit", "Pause", "End", "Orders"]);
+  expect(await actions()).toEqual(["Edit", "Pause", "End", "Orders", "Report"]);
 
   page.on("dialog", (d) => void d.accept());
   await page.click("#action-pause");
   await page.locator("#sale-state", { hasText: "paused" }).waitFor();
-  expect(await actions()).toEqual(["Edit", "Resume", "End", "Orders"]);
+  expect(await actions()).toEqual(["Edit", "Resume", "End", "Orders", "Report"]);
   expect((await saleInPostgres(SALES.broken.id))?.paused).toBe(true);
 
   const endsBefore = await text("#sale-ends .local-time");
@@ -240,7 +240,7 @@ test("the stats failing: Pause and End still work and the header follows without
   expect(await page.getAttribute("#sale-ends time", "datetime")).toBe(endedAt.toISOString());
   expect(await text("#sale-ends .local-time")).not.toBe(endsBefore);
   expect(await text("#sale-ends .local-time")).toMatch(/ GMT\+5:30$/);
-  expect(await actions()).toEqual(["Orders"]);
+  expect(await actions()).toEqual(["Orders", "Report"]);
   // Newest first: the end's entry, then the create's.
   await page.locator("#audit li[data-field=endsAt]").nth(1).waitFor();
   expect(await page.locator("#audit li[data-field=endsAt]").first().innerText()).toMatch(/^endsAt: .* GMT\+5:30 · .* UTC → .* GMT\+5:30 · .* UTC$/);
