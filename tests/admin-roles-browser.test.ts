@@ -106,7 +106,7 @@ describe("a viewer", () => {
 describe("an operator", () => {
   it("sees edit and pause of a sale not yet started, pause and end of a started one, and no admin's action", async () => {
     await signInWith(await mint("shift-lead", "operator"));
-    expect(await headerLinks()).toEqual(["Sales", "New sale", "Tokens"]);
+    expect(await headerLinks()).toEqual(["Sales", "New sale", "Tokens", "Webhooks"]);
     expect(await actionsOf("upcoming")).toEqual(["action-edit", "action-pause"]);
     expect(await formPage("/sales/upcoming/edit")).toBe("form");
     expect(await formPage("/sales/new")).toBe("form");

@@ -65,13 +65,14 @@ export function continuePage(href: string): string {
 /** Every page after the login: the bundle reads the CSRF token and the role from the meta tags. */
 export function appShell(csrfToken: string, identity: Identity): string {
   const admin = identity.role === "admin";
-  const mayCreate = atLeast(identity.role, ruleFor("POST", "/admin/api/sales")?.role ?? "admin");
+  const may = (method: string, path: string): boolean => atLeast(identity.role, ruleFor(method, path)?.role ?? "admin");
+  const mayCreate = may("POST", "/admin/api/sales");
   return page(
     "Sales",
     `<meta name="csrf-token" content="${escapeHtml(csrfToken)}">
 <meta name="admin-role" content="${identity.role}">
 <script type="module" src="/admin/assets/admin.js"></script>`,
-    `<header><nav><a href="/admin">Sales</a>${mayCreate ? ` <a href="/admin/sales/new">New sale</a>` : ""} <a href="/admin/tokens">Tokens</a>${admin ? ` <a href="/admin/operators">Operators</a> <a href="/admin/sessions">Sessions</a>` : ""}</nav><span id="whoami">${escapeHtml(actorOf(identity))} · ${identity.role}</span><button id="logout" type="button">Log out</button></header>
+    `<header><nav><a href="/admin">Sales</a>${mayCreate ? ` <a href="/admin/sales/new">New sale</a>` : ""} <a href="/admin/tokens">Tokens</a>${may("GET", "/admin/api/webhooks") ? ` <a href="/admin/webhooks">Webhooks</a>` : ""}${admin ? ` <a href="/admin/operators">Operators</a> <a href="/admin/sessions">Sessions</a>` : ""}</nav><span id="whoami">${escapeHtml(actorOf(identity))} · ${identity.role}</span><button id="logout" type="button">Log out</button></header>
 <main id="app"></main>`,
   );
 }

@@ -17,7 +17,7 @@ import { sessionAllows, type SessionOwner } from "./sessions";
 /** The bundle and stylesheet, built by scripts/build.sh (esbuild). */
 export const ADMIN_UI_ASSETS_DIR = path.resolve(__dirname, "../../build/ui");
 /** The pages the bundle renders; anything else under /admin is the JSON API. */
-export const ADMIN_UI_PAGES = ["/admin", "/admin/sales/new", "/admin/sales/:id", "/admin/sales/:id/edit", "/admin/sales/:id/orders", "/admin/sales/:id/report", "/admin/tokens", "/admin/operators", "/admin/sessions"];
+export const ADMIN_UI_PAGES = ["/admin", "/admin/sales/new", "/admin/sales/:id", "/admin/sales/:id/edit", "/admin/sales/:id/orders", "/admin/sales/:id/report", "/admin/tokens", "/admin/operators", "/admin/sessions", "/admin/webhooks"];
 export const ADMIN_UI_LOGIN = "/admin/login";
 export const ADMIN_UI_LOGOUT = "/admin/logout";
 /** Browsers ask for it on their own; answered without a session so that no page logs a 401. */

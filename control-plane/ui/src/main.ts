@@ -6,6 +6,7 @@ import { ordersPage } from "./orders-page";
 import { reportPage } from "./report-page";
 import { saleForm } from "./sale-form";
 import { salesList } from "./sales-list";
+import { webhooksPage } from "./webhooks-page";
 
 function page(): Promise<void> {
   // The server refused a path that is not valid %-encoding (400) before serving this page.
@@ -13,6 +14,7 @@ function page(): Promise<void> {
   if (parts[1] === "tokens") return tokensPage();
   if (parts[1] === "operators") return operatorsPage();
   if (parts[1] === "sessions") return sessionsPage();
+  if (parts[1] === "webhooks") return webhooksPage();
   // ["admin"], ["admin", "sales", "new"], ["admin", "sales", id], ["admin", "sales", id, "edit" | "orders" | "report"]
   if (parts[2] === "new" && parts.length === 3) return saleForm(undefined);
   if (parts[2] !== undefined && parts[3] === "edit") return saleForm(parts[2]);
