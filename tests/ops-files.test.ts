@@ -86,7 +86,9 @@ test("the control planes get the shop's identity provider settings from the shel
   const envFile = path.join(tmp, "identity.env");
   writeFileSync(envFile, "FS_JWT_JWKS_URL=https://file.example/jwks\nFS_JWT_ISSUER=https://file.example\n");
   const args = ["-f", "docker-compose.yml", "--env-file", envFile, "--profile", "cluster", "config"];
-  const r = await run("docker-compose", args, { ...COMPOSE_ENV, FS_JWT_JWKS_URL: "https://idp.example/jwks", FS_JWT_LEEWAY_SECONDS: "5" });
+  // make test exports .env.local's identity settings (empty where unset): this shell has only the test's.
+  const inherited = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith("FS_JWT_")).map((k) => [k, undefined]));
+  const r = await run("docker-compose", args, { ...inherited, ...COMPOSE_ENV, FS_JWT_JWKS_URL: "https://idp.example/jwks", FS_JWT_LEEWAY_SECONDS: "5" });
   expect(r.code).toBe(0);
   const block = (name: string) => r.output.split(/\n  (?=[a-z0-9-]+:\n)/).find((b) => b.startsWith(`${name}:`)) ?? "";
   for (const name of ["control-plane", "control-plane-cluster-1", "control-plane-cluster-2"]) {
