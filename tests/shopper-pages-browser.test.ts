@@ -55,10 +55,11 @@ beforeAll(async () => {
   await controlPlane.createSale({ id: "bt-uncertain", name: "Uncertain umbrella", price: 1800, stock: 3, limits });
   await controlPlane.createSale({ id: "bt-two-a", name: "Blue mug", price: 800, stock: 3, limits });
   await controlPlane.createSale({ id: "bt-two-b", name: "Green mug", price: 900, stock: 3, limits });
+  await controlPlane.createSale({ id: "bt-pair", name: "Pair of socks", price: 600, stock: 5, perUserLimit: 2, limits });
   await controlPlane.createSale({ id: "bt-twin-1", name: "Twin lamp", price: 1500, stock: 4, limits, startsAt: new Date(now + HOUR).toISOString(), endsAt: new Date(now + 2 * HOUR).toISOString() });
   await controlPlane.createSale({ id: "bt-twin-2", name: "Twin lamp", price: 1500, stock: 4, limits });
   await controlPlane.createSale({ id: "bt-ended", name: "Yesterday's vase", price: 700, stock: 2, limits, startsAt: new Date(now - 2 * HOUR).toISOString(), endsAt: new Date(now - HOUR).toISOString() });
-  for (const id of ["bt-challenge", "bt-text", "bt-wrong", "bt-soldout", "bt-reserve", "bt-lost", "bt-uncertain", "bt-two-a", "bt-two-b", "bt-twin-1", "bt-twin-2", "bt-ended"]) await waitForSale(gateway, id);
+  for (const id of ["bt-challenge", "bt-text", "bt-wrong", "bt-soldout", "bt-reserve", "bt-lost", "bt-uncertain", "bt-two-a", "bt-two-b", "bt-pair", "bt-twin-1", "bt-twin-2", "bt-ended"]) await waitForSale(gateway, id);
   browser = await Browser.launch();
 });
 
@@ -166,6 +167,9 @@ let challengeOrderId: string;
 test("challenge → purchase → the order page follows the order to confirmed (keyboard only)", async () => {
   const page = await open("/sales/bt-challenge");
   await page.locator("#buy:enabled").waitFor();
+  // Told before the click: the limit and the step ahead; no quantity to choose with a limit of one.
+  expect(await page.locator("#sale-terms").innerText()).toBe("One per shopper. Before buying you type six digits from a picture (or answer a text question).");
+  expect(await page.locator("#quantity-box").isHidden()).toBe(true);
   const issued = nextChallenge(page);
   await page.focus("#buy");
   await page.keyboard.press("Enter");
@@ -330,6 +334,29 @@ test("My orders: a new shopper's two purchases in two sales, newest first, with 
   await login.locator("#login-name").press("Enter");
   await login.locator("#whoami", { hasText: SHOPPER }).waitFor();
   await login.close();
+});
+
+test("a limit of two: told before the click, a quantity to choose, and asking for 2 while holding 1 says 1 more may be bought", async () => {
+  expect((await purchase(gateway.url, "bt-pair", signToken(SHOPPER))).status).toBe(202);
+  const page = await open("/sales/bt-pair");
+  await page.locator("#buy:enabled").waitFor();
+  expect(await page.locator("#sale-terms").innerText()).toBe("Up to 2 per shopper.");
+  expect(await page.locator("#quantity").getAttribute("max")).toBe("2");
+  await page.locator("#quantity").fill("2");
+  const refused = page.waitForResponse((r) => r.url().endsWith("/purchase"));
+  await page.locator("#buy").click();
+  expect((await refused).status()).toBe(409);
+  const message = page.locator("#message");
+  await message.filter({ hasText: "more" }).waitFor();
+  expect(await message.innerText()).toBe("You hold 1 of the 2 allowed per shopper: you may buy 1 more.");
+  expect(await page.locator("#quantity").inputValue()).toBe("1");
+  expect(await page.locator("#buy").isEnabled()).toBe(true);
+  await screenshots(page, "limit-one-more");
+  await page.locator("#buy").click();
+  await page.waitForURL(/\/orders\/bt-pair\.\d+\.\d+$/);
+  await page.waitForSelector("body[data-order-status]");
+  expect(await page.locator("#order-quantity").innerText()).toBe("1");
+  await page.close();
 });
 
 test("a sale that sells out while the page is open shows sold out by itself, without a click", async () => {
@@ -543,5 +570,8 @@ test("every sale counts: one unit each to the shoppers who got through, none on 
     const count = await countSale(redis, db.pool, saleId);
     expect({ saleId, ...count }).toEqual({ saleId, ...balancedCount(sold, total - sold) });
   }
+  // Two units, one order each, to one shopper (a limit of two).
+  await waitForRows(db.pool, "bt-pair", 2);
+  expect(await countSale(redis, db.pool, "bt-pair")).toEqual({ ...balancedCount(2, 3), buyers: 1, pgDistinctUsers: 1, pgDuplicateUsers: 1 });
   expect(gateway.errorLines()).toEqual([]);
 });

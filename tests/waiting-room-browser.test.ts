@@ -86,6 +86,7 @@ test("join before the start (logging in), the draw at the start, then a place, p
   await page.goto(`${gateway.url}/sales/${QUEUE_SALE}`);
   await page.locator("#queue-join:enabled").waitFor();
   expect(await page.locator("#buy").isDisabled()).toBe(true);
+  expect(await page.locator("#sale-terms").innerText()).toBe("One per shopper. You join a waiting room first, and buy when it is your turn.");
   expect(await page.locator("#queue-status").getAttribute("aria-live")).toBe("polite");
   await page.locator("#queue-join").click();
   await page.locator("#login-name").waitFor();
@@ -100,12 +101,12 @@ test("join before the start (logging in), the draw at the start, then a place, p
 
   // At the start the page learns its place by itself.
   await page.locator("#queue-headline", { hasText: /You are number [1-4] in the queue|It's your turn/ }).waitFor({ timeout: 20_000 });
-  const headline = await page.locator("#queue-headline").innerText();
-  if (!headline.startsWith("It's your turn")) {
-    const detail = await page.locator("#queue-detail").innerText();
+  // Read together: a poll may change both between two reads.
+  const [headline, detail] = await page.evaluate<string[]>('["queue-headline", "queue-detail"].map((id) => document.getElementById(id).textContent)');
+  if (!headline!.startsWith("It's your turn")) {
     expect(detail).toMatch(/\d shoppers? ahead of you · (less than a minute|about \d+ \w+) to wait/);
     // One place: the number is those ahead plus one, not the join position.
-    expect(Number(/number (\d)/.exec(headline)![1])).toBe(Number(/^(\d)/.exec(detail)![1]) + 1);
+    expect(Number(/number (\d)/.exec(headline!)![1])).toBe(Number(/^(\d)/.exec(detail!)![1]) + 1);
     expect(await page.locator("#queue-progress").isVisible()).toBe(true);
     const progress = Number(await page.locator("#queue-progress").getAttribute("value"));
     expect(progress).toBeGreaterThanOrEqual(0);

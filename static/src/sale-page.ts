@@ -10,7 +10,7 @@ import { offerLogin, readSession, showLoggedIn } from "./demo-login.js";
 import { byId, idFromPath, show, sleep } from "./dom.js";
 import { announcementStep, countdownInWords, formatCountdown, formatPrice, formatTime } from "./format.js";
 import { serverNow, syncServerClock } from "./server-clock.js";
-import { retryDelaySec, retryText } from "./texts.js";
+import { limitText, retryDelaySec, retryText, saleTerms } from "./texts.js";
 import { WaitingRoom } from "./waiting-room.js";
 
 type Phase = "loading" | "unreachable" | "missing" | "upcoming" | "active" | "paused" | "sold_out" | "ended";
@@ -37,6 +37,9 @@ const el = {
   countdown: byId("countdown"),
   status: byId("status"),
   stock: byId("stock"),
+  terms: byId("sale-terms"),
+  quantityBox: byId("quantity-box"),
+  quantity: byId<HTMLInputElement>("quantity"),
   unreachable: byId("unreachable"),
   unreachableText: byId("unreachable-text"),
   retryNow: byId<HTMLButtonElement>("retry-now"),
@@ -64,6 +67,8 @@ let session: Session | undefined;
 let busy = false;
 /** The shopper may buy no more here (limit reached). */
 let done = false;
+/** Units the shopper holds here, once a refusal at the limit made the page count them. */
+let held = 0;
 /** After a refusal worth a retry: not before this (server clock, ms). */
 let retryAt = 0;
 let challenge: Challenge | undefined;
@@ -106,6 +111,8 @@ function renderSale(s: PublicSale): void {
   el.price.textContent = formatPrice(s.price, s.currency);
   el.when.textContent = `From ${formatTime(s.startsAt)} to ${formatTime(s.endsAt)}`;
   el.stock.textContent = `${s.stock.left} of ${s.stock.total} left`;
+  el.terms.textContent = saleTerms(s);
+  el.quantity.max = String(s.perUserLimit - held);
   room ??= s.waitingRoom && new WaitingRoom(s.id, s.waitingRoom.opensAt, el.buy, (q) => {
     // The queue learns of sold out (and of units coming back) sooner than the sale's view.
     if (sale !== undefined && (q.status === "sold_out" || sale.status === "sold_out")) sale.status = q.status === "sold_out" ? "sold_out" : "active";
@@ -132,6 +139,7 @@ function renderPhase(next: Phase): void {
   show(el.buy, sale !== undefined);
   const closed = next === "sold_out" || next === "ended";
   if (closed) show(el.challenge, false);
+  show(el.quantityBox, sale !== undefined && sale.perUserLimit > 1 && !closed && !done);
   el.buy.disabled = next !== "active" || busy || done || serverNow() < retryAt || (room !== undefined && room.pass() === undefined);
   el.buy.textContent = next === "sold_out" ? "Sold out" : next === "ended" ? "Sale ended" : done ? "Already bought" : "Buy now";
   // The page learns of sold out (a refusal, the queue) before the sale's view drops its "left".
@@ -247,10 +255,15 @@ function setBusy(b: boolean): void {
   tick();
 }
 
-/** Links the shopper's order in this sale (GET /api/orders), else their orders page. */
-async function linkOwnOrder(): Promise<void> {
+/** The shopper's orders in this sale, newest first (GET /api/orders); undefined if unread. */
+async function ownOrders(): Promise<Order[] | undefined> {
   const res = await getJson<{ orders: Order[] }>("/api/orders");
-  const mine = res.ok ? res.body.orders.find((o) => o.saleId === saleId) : undefined;
+  return res.ok ? res.body.orders.filter((o) => o.saleId === saleId) : undefined;
+}
+
+/** Links the shopper's order in this sale, else their orders page. */
+async function linkOwnOrder(orders?: Order[]): Promise<void> {
+  const mine = (orders ?? (await ownOrders()))?.[0];
   el.orderLinkAnchor.href = mine === undefined ? "/orders" : `/orders/${encodeURIComponent(mine.orderId)}`;
   el.orderLinkAnchor.textContent = mine === undefined ? "See your orders" : "See your order";
   show(el.orderLink, true);
@@ -276,12 +289,19 @@ async function handleRefusal(res: Extract<ApiResult<unknown>, { ok: false }>, re
       if (sale !== undefined) sale.status = "ended";
       say("");
       return;
-    case "limit_reached":
-      done = true;
+    case "limit_reached": {
       show(el.challenge, false);
-      say("You already have the most units this sale allows per shopper.");
+      // Asked for more than is left to them: say how many more they may buy (every order counts, expired too).
+      const orders = await ownOrders();
+      const limit = sale?.perUserLimit ?? 1;
+      held = orders === undefined ? limit : Math.min(limit, orders.reduce((n, o) => n + o.quantity, 0));
+      done = held >= limit;
+      el.quantity.max = String(limit - held);
+      el.quantity.value = el.quantity.max;
+      say(limitText(limit, held));
       tick();
-      return linkOwnOrder();
+      return linkOwnOrder(orders);
+    }
     case "not_started":
       say("The sale has not started yet by the server's clock; the countdown was corrected.");
       await syncServerClock();
@@ -332,8 +352,14 @@ async function loadChallenge(): Promise<void> {
   renderChallenge(challenge);
 }
 
+/** The quantity chosen, or undefined when it is not a whole number from 1 to the most allowed. */
+function chosenQuantity(): number | undefined {
+  const q = el.quantity.valueAsNumber;
+  return Number.isInteger(q) && q >= 1 && q <= Number(el.quantity.max) ? q : undefined;
+}
+
 async function purchase(): Promise<void> {
-  const body: Record<string, unknown> = { quantity: 1, pass: room?.pass() };
+  const body: Record<string, unknown> = { quantity: chosenQuantity() ?? 1, pass: room?.pass() };
   if (sale?.challenge === true) {
     if (challenge === undefined) return loadChallenge();
     body.challengeId = challenge.challengeId;
@@ -400,6 +426,7 @@ async function learnSession(): Promise<void> {
 }
 
 el.buy.addEventListener("click", () => {
+  if (chosenQuantity() === undefined) return say(`Choose how many, from 1 to ${el.quantity.max}.`);
   say("");
   void (sale?.challenge === true ? loadChallenge() : purchase());
 });

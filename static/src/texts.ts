@@ -1,4 +1,19 @@
-/** What the pages say about refusals and where they send a shopper to log in: pure, tested in Node. */
+/** What the pages say about a sale, refusals and where they send a shopper to log in: pure, tested in Node. */
+import type { PublicSaleView } from "@flash-sale/gateway-lua/core/sale";
+
+/** What a shopper should know before the click: the limit, and the step or queue before buying. */
+export function saleTerms(s: Pick<PublicSaleView, "perUserLimit" | "challenge" | "waitingRoom">): string {
+  const terms = [s.perUserLimit === 1 ? "One per shopper." : `Up to ${s.perUserLimit} per shopper.`];
+  if (s.waitingRoom !== undefined) terms.push("You join a waiting room first, and buy when it is your turn.");
+  if (s.challenge) terms.push("Before buying you type six digits from a picture (or answer a text question).");
+  return terms.join(" ");
+}
+
+/** A purchase refused at the limit, told from the units the shopper already holds there. */
+export function limitText(perUserLimit: number, held: number): string {
+  if (held >= perUserLimit) return "You already have the most units this sale allows per shopper.";
+  return `You hold ${held} of the ${perUserLimit} allowed per shopper: you may buy ${perUserLimit - held} more.`;
+}
 
 /**
  * A refusal that is worth another try, in the page's own words: what happened, then when to try

@@ -1,11 +1,11 @@
 import type { PublicSaleView } from "@flash-sale/gateway-lua/core/sale";
 import { orderedSales, sharedNames } from "../src/listing";
-import { loginHref, retryDelaySec, retryText } from "../src/texts";
+import { limitText, loginHref, retryDelaySec, retryText, saleTerms } from "../src/texts";
 import { awaitsPayment, isSettled, saleLabel, statusText } from "../src/order-view";
 import type { Order } from "../src/api";
 
 function sale(id: string, status: PublicSaleView["status"], startsAt: string, endsAt: string, name = id): PublicSaleView {
-  return { id, name, price: 100, currency: "USD", startsAt, endsAt, status, challenge: false, stock: { total: 5, left: 2 } };
+  return { id, name, price: 100, currency: "USD", startsAt, endsAt, status, challenge: false, perUserLimit: 1, stock: { total: 5, left: 2 } };
 }
 
 test("the list: open sales ending soonest, then upcoming starting soonest, sold out, ended last (latest ended first)", () => {
@@ -33,6 +33,18 @@ test("a refusal worth a retry says what happened and when to try again, once", (
   expect(retryText("bad_request", 1)).toBeUndefined();
   // The wait over: the explanation stays, with the hint beside it.
   expect(retryText("unavailable", 0)).toBe("The shop cannot take orders right now; nothing was sold. You can try again now.");
+});
+
+test("before the click: the limit per shopper, then the queue and the challenge ahead", () => {
+  expect(saleTerms({ perUserLimit: 1, challenge: false })).toBe("One per shopper.");
+  expect(saleTerms({ perUserLimit: 3, challenge: true, waitingRoom: { opensAt: "2030-01-01T12:00:00Z" } })).toBe(
+    "Up to 3 per shopper. You join a waiting room first, and buy when it is your turn. Before buying you type six digits from a picture (or answer a text question).",
+  );
+});
+
+test("a purchase past the limit says how many more the shopper may buy, or that they have the most", () => {
+  expect(limitText(2, 1)).toBe("You hold 1 of the 2 allowed per shopper: you may buy 1 more.");
+  expect(limitText(2, 2)).toBe("You already have the most units this sale allows per shopper.");
 });
 
 test("the shop's login link carries the page to come back to, where the knob asks for it", () => {

@@ -196,6 +196,8 @@ export interface PublicSaleView {
   endsAt: string;
   status: PublicSaleStatus;
   challenge: boolean;
+  /** The most units one shopper may hold in the sale, for the page to tell before the click. */
+  perUserLimit: number;
   /** `left` is approximate: refreshed from Redis about every 250 ms. */
   stock: { total: number; left: number };
   /** Present when shoppers queue first (POST /api/sales/{id}/queue): when the queue opens. */

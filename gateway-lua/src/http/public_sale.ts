@@ -18,6 +18,7 @@ export function publicSaleView(c: CachedSale, nowMs: number): PublicSaleView {
     endsAt: s.endsAt,
     status: publicSaleStatus(s, nowMs, soldOut),
     challenge: s.challenge,
+    perUserLimit: s.perUserLimit,
     stock: { total: s.stock, left: left < 0 ? 0 : left },
     waitingRoom: s.waitingRoom === undefined ? undefined : { opensAt: isoTime(queueOpensAtMs(s, s.waitingRoom)) },
   };
