@@ -197,6 +197,7 @@ test("GET /api/sales/{id} is the public view, briefly cacheable", async () => {
     endsAt: expect.any(String),
     status: "upcoming",
     challenge: false,
+    perUserLimit: 1,
     stock: { total: 10, left: 10 },
   });
   expect((await request(`${gateway.url}/api/sales/ended-sale`)).json().status).toBe("ended");
