@@ -51,6 +51,9 @@ describe("a sale's report", () => {
     });
     expect((await stack.controlPlane.admin("POST", `/admin/api/sales/${sale.id}/pause`)).status).toBe(200);
     expect((await stack.controlPlane.admin("POST", `/admin/api/sales/${sale.id}/resume`)).status).toBe(200);
+    // Every gateway worker knows the sale before the rush (an unknown one would answer 404): each
+    // syncs the configs every 250 ms. Not by reading the sale, which the report would count.
+    await new Promise((r) => setTimeout(r, 1000));
 
     const rush = new Rush(stack.gateway.url, sale.id, "report", 6, { perSecond: 40 }).start();
     await rush.finished();
