@@ -147,6 +147,17 @@ describe("the session", () => {
   test("with dev_login = on, it offers the demo login", async () => {
     expect((await request(`${devGateway.url}/api/session`)).json()).toMatchObject({ loggedIn: false, demoLogin: true });
   });
+
+  test("DELETE logs out: the fs_token cookie is cleared, and the session says logged out", async () => {
+    const login = await request(`${devGateway.url}/api/dev/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"user":"leaving-shopper"}' });
+    const cookie = login.headers["set-cookie"]![0]!.split(";")[0]!;
+    expect((await request(`${devGateway.url}/api/session`, { headers: { Cookie: cookie } })).json()).toMatchObject({ loggedIn: true, user: "leaving-shopper" });
+    const out = await request(`${devGateway.url}/api/session`, { method: "DELETE", headers: { Cookie: cookie } });
+    expect(out.status).toBe(200);
+    expect(out.headers["cache-control"]).toBe("no-store");
+    expect(out.headers["set-cookie"]).toEqual(["fs_token=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"]);
+    expect(out.json()).toEqual({ loggedIn: false, demoLogin: true, loginUrl: expect.any(String) });
+  });
 });
 
 describe("development login", () => {

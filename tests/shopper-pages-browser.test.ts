@@ -492,6 +492,18 @@ test("the API unreachable: the page says so, shows no buy button, tries again, a
   await page.close();
 });
 
+test("log out: the button beside the name clears the session, and the page offers the login again", async () => {
+  const page = await open("/orders");
+  await page.locator("#whoami", { hasText: `Logged in as ${SHOPPER}.` }).waitFor();
+  await page.locator("#logout").click();
+  await page.locator("#login-name").waitFor();
+  expect(await page.locator("#whoami").isHidden()).toBe(true);
+  expect(await page.locator("#logout").isHidden()).toBe(true);
+  expect((await browser.context.cookies()).filter((c) => c.name === "fs_token")).toEqual([]);
+  await screenshots(page, "logged-out");
+  await page.close();
+});
+
 test("a gateway that never reached Redis: the page says the shop is not answering, not 'no such sale', and keeps trying; without the demo login, it links the shop's login", async () => {
   const lost = await Gateway.start({ redisUrl: `redis://127.0.0.1:${await freePort()}/0`, knobs: LOAD_TEST_KNOBS });
   origins.push(lost.url);

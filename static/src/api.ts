@@ -88,6 +88,10 @@ export function postJson<T>(path: string, body: unknown): Promise<ApiResult<T>> 
   return call<T>(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 }
 
+export function deleteJson<T>(path: string): Promise<ApiResult<T>> {
+  return call<T>(path, { method: "DELETE" });
+}
+
 /** The backend could not answer (no connection, a 5xx): worth saying so and trying again. */
 export function isUnreachable(res: ApiResult<unknown>): boolean {
   return !res.ok && (res.status === 0 || res.status >= 500) && res.error !== "sale_paused" && res.error !== "sale_busy";

@@ -3,7 +3,7 @@
  * the gateway's demo login on (development only), a form that signs in by name
  * (POST /api/dev/login sets the fs_token cookie); without it, a link to the shop's login page.
  */
-import { getJson, postJson, type ApiResult, type Session } from "./api.js";
+import { deleteJson, getJson, postJson, type ApiResult, type Session } from "./api.js";
 import { byId, show } from "./dom.js";
 import { loginHref } from "./texts.js";
 
@@ -11,11 +11,28 @@ export function readSession(): Promise<ApiResult<Session>> {
   return getJson<Session>("/api/session");
 }
 
-/** Shows who is logged in, in the page's #whoami line. */
+/** Shows who is logged in, in the page's #whoami line, with a log-out button beside it. */
 export function showLoggedIn(user: string | undefined): void {
   const line = byId("whoami");
   line.textContent = user === undefined ? "" : `Logged in as ${user}.`;
   show(line, user !== undefined);
+  let button = document.getElementById("logout");
+  if (button === null) {
+    button = document.createElement("button");
+    button.id = "logout";
+    button.setAttribute("type", "button");
+    button.textContent = "Log out";
+    button.addEventListener("click", () => void logOut());
+    line.after(button);
+  }
+  show(button, user !== undefined);
+}
+
+/** DELETE /api/session clears the cookie; the page starts again as a stranger's. */
+async function logOut(): Promise<void> {
+  const res = await deleteJson<Session>("/api/session");
+  if (res.ok) location.reload();
+  else byId("whoami").textContent = `Logging out failed: ${res.message}`;
 }
 
 /**
