@@ -340,6 +340,9 @@ test("after a counted sale of 300 units bought through the gateway, the orders p
   expect(shown).toEqual(pg.map((r) => r[0]).reverse());
   // The price each order was bought at: the test control plane's default, 199 cents.
   expect(await page.locator(`tr[data-order="${pg[0]![0]}"] td[data-label="Unit price"]`).innerText()).toBe("$1.99");
+  // A sale of deduction `order` takes no payment: no "Paid at" column, no "not paid" on every order.
+  expect(await page.locator("#orders thead").innerText()).not.toMatch(/Paid at/);
+  expect(await page.locator("#orders-body").innerText()).not.toMatch(/not paid/);
   await screenshots(page, "admin-orders");
 
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#orders-csv")]);

@@ -15,7 +15,8 @@ const STATUSES = ["pending", "confirmed", "paid", "expired", "failed"];
 const PAGE = 100;
 const COLUMNS = ["Order", "User", "Quantity", "Unit price", "Status", "Accepted at", "Paid at"];
 
-function orderRow(o: OrderRow): HTMLTableRowElement {
+/** `paid`: the sale takes payments (deduction other than `order`), so the row says when it was paid. */
+function orderRow(o: OrderRow, paid: boolean): HTMLTableRowElement {
   return el(
     "tr",
     { "data-order": o.orderId },
@@ -25,19 +26,23 @@ function orderRow(o: OrderRow): HTMLTableRowElement {
     el("td", { "data-label": "Unit price", class: "number", text: money(o.price, o.currency) ?? `${o.price} ${o.currency}` }),
     el("td", { "data-label": "Status" }, el("span", { class: "state", "data-state": o.status, text: o.status })),
     el("td", { "data-label": "Accepted at" }, instantElement(o.acceptedAt)),
-    el("td", { "data-label": "Paid at" }, o.paidAt === null ? el("span", { class: "muted", text: "not paid" }) : instantElement(o.paidAt)),
+    ...(paid ? [el("td", { "data-label": "Paid at" }, o.paidAt === null ? el("span", { class: "muted", text: "not paid" }) : instantElement(o.paidAt))] : []),
   );
 }
 
 export async function ordersPage(saleId: string): Promise<void> {
   const path = salePath(saleId);
+  // The name is a nicety: the orders are listed whether or not the sale's read works.
+  const read = await readSale(saleId).catch(() => undefined);
+  // An `order` sale takes no payment: no "Paid at" column saying "not paid" on every order.
+  const paid = read?.sale.deduction !== "order";
   const params = new URLSearchParams(location.search);
   let cursor: string | null | undefined;
   let shown = 0;
   /** Bumped by a restart: a page read for the filters before it is dropped. */
   let generation = 0;
 
-  const heading = el("h1", {}, "Orders of ", el("span", { id: "sale-name", text: saleId }));
+  const heading = el("h1", {}, "Orders of ", el("span", { id: "sale-name", text: read?.sale.name ?? saleId }));
   const status = el("select", { id: "orders-status", name: "status" }, el("option", { value: "", text: "any status" }), ...STATUSES.map((s) => el("option", { value: s, text: s })));
   status.value = params.get("status") ?? "";
   const search = el("input", { type: "search", id: "orders-search", name: "q", placeholder: "User id or order id", autocomplete: "off" });
@@ -64,7 +69,7 @@ export async function ordersPage(saleId: string): Promise<void> {
       const started = generation;
       const page = await api<OrdersPage>("GET", `${path}/orders?${query}`);
       if (started !== generation) return;
-      body.append(...page.orders.map(orderRow));
+      body.append(...page.orders.map((o) => orderRow(o, paid)));
       shown += page.orders.length;
       cursor = page.nextCursor;
       more.hidden = cursor === null;
@@ -108,11 +113,8 @@ export async function ordersPage(saleId: string): Promise<void> {
     el("p", {}, csv),
     panel.status,
     summary,
-    el("table", { id: "orders", class: "cards" }, el("thead", {}, el("tr", {}, ...COLUMNS.map((text) => el("th", { scope: "col", text })))), body),
+    el("table", { id: "orders", class: "cards" }, el("thead", {}, el("tr", {}, ...COLUMNS.filter((c) => paid || c !== "Paid at").map((text) => el("th", { scope: "col", text })))), body),
     more,
   );
   restart();
-  // The name is a nicety: the orders are listed whether or not the sale's read works.
-  const read = await readSale(saleId).catch(() => undefined);
-  if (read !== undefined) document.getElementById("sale-name")!.textContent = read.sale.name;
 }
