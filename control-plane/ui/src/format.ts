@@ -30,24 +30,25 @@ function parts(format: Intl.DateTimeFormat, ms: number): { dateTime: string; zon
   return { dateTime: `${p["year"]}-${p["month"]}-${p["day"]} ${p["hour"]}:${p["minute"]}:${p["second"]}`, zone: p["timeZoneName"] ?? "" };
 }
 
-/** "2030-01-01 17:30:00 GMT+5:30 · 2030-01-01 12:00:00 UTC". */
-export function instantText(iso: string): string {
-  const ms = Date.parse(iso);
+/** The instant in the operator's zone, and in UTC; no local one where they read the same (GMT+0 beside UTC). */
+function localAndUtc(ms: number): { local?: string; utc: string } {
   const local = parts(LOCAL, ms);
-  return `${local.dateTime} ${local.zone} · ${parts(UTC, ms).dateTime} UTC`;
+  const utc = parts(UTC, ms).dateTime;
+  return local.dateTime === utc ? { utc: `${utc} UTC` } : { local: `${local.dateTime} ${local.zone}`, utc: `${utc} UTC` };
 }
 
-/** An instant as a <time>: local time, UTC beside it in smaller print. */
+/** "2030-01-01 17:30:00 GMT+5:30 · 2030-01-01 12:00:00 UTC", or the UTC one alone. */
+export function instantText(iso: string): string {
+  const { local, utc } = localAndUtc(Date.parse(iso));
+  return local === undefined ? utc : `${local} · ${utc}`;
+}
+
+/** An instant as a <time>: local time, UTC beside it in smaller print; UTC alone where they agree. */
 export function instantElement(iso: string, id?: string): HTMLTimeElement {
-  const ms = Date.parse(iso);
-  const local = parts(LOCAL, ms);
-  return el(
-    "time",
-    { datetime: iso, ...(id === undefined ? {} : { id }) },
-    el("span", { class: "local-time", text: `${local.dateTime} ${local.zone}` }),
-    " ",
-    el("small", { class: "utc-time", text: `${parts(UTC, ms).dateTime} UTC` }),
-  );
+  const { local, utc } = localAndUtc(Date.parse(iso));
+  const attrs = { datetime: iso, ...(id === undefined ? {} : { id }) };
+  if (local === undefined) return el("time", attrs, el("span", { class: "local-time", text: utc }));
+  return el("time", attrs, el("span", { class: "local-time", text: local }), " ", el("small", { class: "utc-time", text: utc }));
 }
 
 /** A clock time in the operator's zone, "17:30:05". */
