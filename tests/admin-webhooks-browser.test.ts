@@ -9,7 +9,7 @@ import type { Page } from "playwright-core";
 import type { Redis } from "@flash-sale/node-common";
 import { createLogger, createRedis } from "@flash-sale/node-common";
 import { serveAdminApp, type ServedApp } from "./support/admin-app";
-import { Browser } from "./support/browser";
+import { Browser, adminLogin } from "./support/browser";
 import { adminCall, TEST_ADMIN_TOKEN } from "./support/control-plane";
 import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
@@ -62,10 +62,7 @@ afterAll(async () => {
 
 async function signInWith(token: string): Promise<void> {
   await browser.context.clearCookies();
-  await page.goto(`${server.url}/admin/login`);
-  await page.fill("#token", token);
-  await page.click("#token-submit");
-  await page.waitForURL(`${server.url}/admin`);
+  await adminLogin(page, server.url, token);
 }
 
 async function mint(name: string, role: string): Promise<string> {

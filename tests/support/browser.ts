@@ -101,11 +101,11 @@ export async function fitsPhone(page: Page, settleMs = 0): Promise<boolean> {
   return fits;
 }
 
-/** Signs `page` in to the admin UI at `controlPlaneUrl` with the tests' admin token. */
-export async function adminLogin(page: Page, controlPlaneUrl: string): Promise<void> {
+/** Signs `page` in to the admin UI at `controlPlaneUrl` with a token (the tests' admin token by default). */
+export async function adminLogin(page: Page, controlPlaneUrl: string, token = TEST_ADMIN_TOKEN): Promise<void> {
   await page.goto(`${controlPlaneUrl}/admin/login`);
-  await page.fill("#token", TEST_ADMIN_TOKEN);
-  await page.click("button[type=submit]");
+  await page.fill("#token", token);
+  await page.click("#token-submit");
   await page.waitForURL(`${controlPlaneUrl}/admin`);
 }
 
