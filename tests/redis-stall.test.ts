@@ -11,7 +11,7 @@
  * the count holds: every 202 survives, no id twice, every order without a 202 is a shopper's
  * told "may have been taken", exactly the stock sold once per shopper. An admin pause made
  * during the stall answers 503 "saved but not yet applied" within the control plane's Redis
- * command timeout, not after the stall, and is in force within a second of the thaw: the
+ * command timeout, not after the stall, and is in force soon after the thaw (PAUSE_BOUND_MS): the
  * gateway shows the sale paused and its shoppers get no 202 (the jobs' claims that timed out
  * during the stall hold no lease once Redis runs them).
  */
@@ -30,10 +30,13 @@ const STOCK = 2000;
 const STALL_MS = 7000;
 /** The longest any purchase may wait: the timeout and a connect, with room for a loaded machine; far below the stall. */
 const ANSWER_BOUND_MS = 2000;
-/** How soon after the thaw a pause sent during the stall is in force. */
-const PAUSE_BOUND_MS = 1000;
-/** The gateways show it one config sync (250 ms each worker) later, read by a 100 ms poll: never a 202 meanwhile (below). */
-const PAUSE_SHOWN_BOUND_MS = PAUSE_BOUND_MS + 500;
+/**
+ * How soon after the thaw a pause sent during the stall is in force and shown. Worst case: the
+ * claim sent at the thaw loses the race with its late twin, so keep-sales-built's next tick (1 s)
+ * applies the pause; then one config sync (250 ms) and the test's 100 ms poll. Typically
+ * 0.1-0.4 s (the run at the thaw applies it).
+ */
+const PAUSE_BOUND_MS = 1500;
 
 let stack: TestStack | undefined;
 let pausedRush: Rush | undefined;
@@ -87,7 +90,7 @@ test("Redis frozen mid-rush past the gateway's timeout, then thawed: answered wi
   // The admin change: saved, said so within the command timeout, and in force within a second of the thaw.
   expect(pauseAnswer).toMatchObject({ status: 503, body: { error: "unavailable", message: expect.stringMatching(/^The pause is saved \(revision \d+\) but not yet applied/) } });
   expect((pauseAnswer as { ms: number }).ms).toBeGreaterThanOrEqual(DEFAULT_REDIS_COMMAND_TIMEOUT_MS - 100);
-  expect(pauseShownMs).toBeLessThanOrEqual(PAUSE_SHOWN_BOUND_MS);
+  expect(pauseShownMs).toBeLessThanOrEqual(PAUSE_BOUND_MS);
   expect(pausedRush.accepted.filter((a) => a.at > thawedAt + PAUSE_BOUND_MS)).toEqual([]);
   expect(pausedRush.refused.get(503)).toBeGreaterThan(0);
 
