@@ -82,13 +82,20 @@ test("the compose profile `cluster` is the scaled-out shape: six Redis nodes joi
   expect(block("order-worker-cluster-2")).toContain("FS_WORKER_NAME: worker-2");
 }, 30_000);
 
-test("the control planes get the shop's identity provider settings from the shell or the env file (the shell first); unset ones stay unset", async () => {
+test("the control planes get the shop's identity provider, operators' sign-in and webhook settings from the shell or the env file (the shell first); unset ones stay unset", async () => {
   const envFile = path.join(tmp, "identity.env");
   writeFileSync(envFile, "FS_JWT_JWKS_URL=https://file.example/jwks\nFS_JWT_ISSUER=https://file.example\n");
   const args = ["-f", "docker-compose.yml", "--env-file", envFile, "--profile", "cluster", "config"];
   // make test exports .env.local's identity settings (empty where unset): this shell has only the test's.
-  const inherited = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith("FS_JWT_")).map((k) => [k, undefined]));
-  const r = await run("docker-compose", args, { ...inherited, ...COMPOSE_ENV, FS_JWT_JWKS_URL: "https://idp.example/jwks", FS_JWT_LEEWAY_SECONDS: "5" });
+  const passed = /^FS_(JWT|ADMIN_OIDC|ADMIN_COOKIE|WEBHOOK)_/;
+  const inherited = Object.fromEntries(Object.keys(process.env).filter((k) => passed.test(k)).map((k) => [k, undefined]));
+  const r = await run("docker-compose", args, {
+    ...inherited,
+    ...COMPOSE_ENV,
+    FS_JWT_JWKS_URL: "https://idp.example/jwks",
+    FS_JWT_LEEWAY_SECONDS: "5",
+    FS_WEBHOOK_ALLOW_PRIVATE_URLS: "true",
+  });
   expect(r.code).toBe(0);
   const block = (name: string) => r.output.split(/\n  (?=[a-z0-9-]+:\n)/).find((b) => b.startsWith(`${name}:`)) ?? "";
   for (const name of ["control-plane", "control-plane-cluster-1", "control-plane-cluster-2"]) {
@@ -100,6 +107,9 @@ test("the control planes get the shop's identity provider settings from the shel
     expect(block(name)).toContain("FS_JWT_LEEWAY_SECONDS: '5'");
     // null: not passed, so the control plane's default (60 s) holds, not an empty value it refuses.
     expect(block(name)).toContain("FS_JWT_JWKS_REFRESH_SECONDS: null");
+    // The operators' sign-in and webhook settings pass the same way.
+    expect(block(name)).toContain('FS_WEBHOOK_ALLOW_PRIVATE_URLS: "true"');
+    expect(block(name)).toContain("FS_ADMIN_OIDC_ISSUER: null");
   }
 }, 30_000);
 
