@@ -37,10 +37,10 @@ export function keepSalesBuiltJob(deps: KeepSalesBuiltDeps, schedule: string, le
     if (configRevision < revision) return true;
     const highestByBucket = stockBuckets === 1 ? [highest] : await repository.highestOrderNumbersByBucket(id, stockBuckets);
     if (buildReason(await readBuildState(redis, id, stockBuckets), 1, highestByBucket) !== undefined) return true;
-    if ((await publisher.appliedRevision(id, stockBuckets)) < revision) return true;
-    // A lowering taken out of Redis whose commit never came (see SalePublisher.lowerStock): undone by the apply.
-    const lowering = stockBuckets === 1 ? await publisher.loweringIntent(id) : undefined;
-    return lowering !== undefined && lowering.revision > revision;
+    const applied = await publisher.appliedState(id, stockBuckets);
+    // Behind Postgres, or a lowering taken out of Redis whose commit never came (see
+    // SalePublisher.lowerStock): the apply catches it up or undoes it.
+    return applied.revision < revision || (applied.lowering !== undefined && applied.lowering.revision > revision);
   }
 
   return {

@@ -16,7 +16,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
-import { bucketKeysOf, CONFIG_EPOCH_KEY, CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, SALE_WITHDRAWALS_KEY } from "@flash-sale/gateway-lua/core/keys";
+import { bucketKeysOf, CONFIG_EPOCH_KEY, CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, SALE_WITHDRAWALS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/core/sale";
 import { pickValues, PUBLISHED_NAMES } from "./fields";
 import type { LockedSale, Sale, SaleRepository } from "./repository";
@@ -138,7 +138,7 @@ export class SalePublisher {
    */
   async lowerStock(locked: LockedSale, total: number): Promise<StockLowering> {
     const { id, revision } = locked.sale;
-    const k = bucketKeysOf(id, 1)[0]!;
+    const k = saleKeys(id);
     const intent = randomUUID();
     for (let attempt = 0; ; attempt++) {
       const reply = await LOWER_STOCK.run(this.redis, [k.meta, k.stock, k.sold], [total, revision + 1, intent]);
@@ -157,16 +157,10 @@ export class SalePublisher {
     }
   }
 
-  /** The lowering intent in the sale's meta, if any (one bucket: stock buckets are never lowered). */
-  async loweringIntent(saleId: string): Promise<LoweringIntent | undefined> {
-    const [intent, total, revision] = await this.redis.hmget(bucketKeysOf(saleId, 1)[0]!.meta, "lowerIntent", "lowerTotal", "lowerRevision");
-    return intent === null || intent === undefined ? undefined : { intent, total: Number(total), revision: Number(revision) };
-  }
-
   /** The intent of a lowering that never committed: its revision is above the locked row's. */
   private async abandonedLowering(locked: LockedSale): Promise<string> {
     if (locked.sale.stockBuckets > 1) return "";
-    const pending = await this.loweringIntent(locked.sale.id);
+    const { lowering: pending } = await this.appliedState(locked.sale.id);
     return pending !== undefined && pending.revision > locked.sale.revision ? pending.intent : "";
   }
 
@@ -193,10 +187,19 @@ export class SalePublisher {
     return { kind: "current", revision: a! };
   }
 
-  /** The revision of the sale Redis applied (its meta; the lowest of its buckets'); 0 when none. */
-  async appliedRevision(saleId: string, buckets = 1): Promise<number> {
-    const revisions = await Promise.all(bucketKeysOf(saleId, buckets).map((k) => this.redis.hget(k.meta, "revision")));
-    return Math.min(...revisions.map((r) => Number(r ?? 0)));
+  /**
+   * What the sale's meta holds, one read per bucket: the revision Redis applied (the lowest of its
+   * buckets'; 0 when none) and a lowering's intent, if any (stock buckets are never lowered).
+   */
+  async appliedState(saleId: string, buckets = 1): Promise<{ revision: number; lowering: LoweringIntent | undefined }> {
+    const metas = await Promise.all(
+      bucketKeysOf(saleId, buckets).map((k) => this.redis.hmget(k.meta, "revision", "lowerIntent", "lowerTotal", "lowerRevision")),
+    );
+    const [, intent, total, revision] = metas[0]!;
+    return {
+      revision: Math.min(...metas.map(([applied]) => Number(applied ?? 0))),
+      lowering: intent === null || intent === undefined ? undefined : { intent, total: Number(total), revision: Number(revision) },
+    };
   }
 
   /** The revision of each sale's config record for the gateways; absent when it has none. */
