@@ -213,12 +213,6 @@ export class SalePublisher {
     return revisions;
   }
 
-  /** Units taken in Redis (the sale's `sold` keys). */
-  async unitsTaken(saleId: string, buckets = 1): Promise<number> {
-    const sold = await Promise.all(bucketKeysOf(saleId, buckets).map((k) => this.redis.get(k.sold)));
-    return sold.reduce((n, v) => n + Number(v ?? 0), 0);
-  }
-
   /** Drops the sale's keys (stock, buyers, orders, stream …; each bucket's) unless Redis holds orders of it. */
   async withdrawKeys(saleId: string, buckets = 1): Promise<Withdrawal> {
     for (const k of bucketKeysOf(saleId, buckets)) {
