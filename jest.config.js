@@ -1,7 +1,7 @@
 /** Unit tests live beside each package (…/test/); integration tests, against real nginx, Redis and Postgres, in tests/. */
 const tsJest = ["ts-jest", { tsconfig: "tsconfig.test.json" }];
 // The pages' modules import each other as the browser does ("./x.js"): jest reads the .ts.
-const moduleNameMapper = { "^@flash-sale/gateway-lua/core/(.*)$": "<rootDir>/gateway-lua/src/core/$1", "^(\\.{1,2}/.*)\\.js$": "$1" };
+const moduleNameMapper = { "^@flash-sale/contract/(.*)$": "<rootDir>/contract/src/$1", "^(\\.{1,2}/.*)\\.js$": "$1" };
 
 module.exports = {
   // Jest takes testTimeout from here only; in a project's entry it is ignored (5 s would apply).
@@ -12,7 +12,7 @@ module.exports = {
       testEnvironment: "node",
       transform: { "^.+\\.ts$": tsJest },
       moduleNameMapper,
-      testMatch: ["<rootDir>/{gateway-lua,control-plane,order-worker,node-common,nginx-conf,static}/test/**/*.test.ts"],
+      testMatch: ["<rootDir>/{contract,gateway-lua,control-plane,order-worker,node-common,nginx-conf,static}/test/**/*.test.ts"],
     },
     {
       displayName: "integration",

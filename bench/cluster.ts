@@ -14,8 +14,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { keySlot } from "@flash-sale/gateway-lua/core/cluster";
-import { bucketKeysOf, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { keySlot } from "@flash-sale/contract/cluster";
+import { bucketKeysOf, saleKeys } from "@flash-sale/contract/keys";
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { ControlPlane } from "../tests/support/control-plane";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "../tests/support/gateway";

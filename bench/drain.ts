@@ -16,10 +16,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { formatOrderId } from "@flash-sale/gateway-lua/core/ids";
-import { formatOrderRecord } from "@flash-sale/gateway-lua/core/order_record";
-import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
+import { ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, saleKeys } from "@flash-sale/contract/keys";
+import { formatOrderId } from "@flash-sale/contract/ids";
+import { formatOrderRecord } from "@flash-sale/contract/order_record";
+import { ORDER_FIELDS } from "@flash-sale/contract/stream";
 import { createRedis, RedisScript, streamGroup, type Pool, type Redis } from "@flash-sale/node-common";
 import { PrivateRedis } from "../tests/support/private-redis";
 import { ScriptSlowlog } from "../tests/support/script-slowlog";

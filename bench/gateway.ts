@@ -26,7 +26,7 @@
 import { rmSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "../tests/support/gateway";
 import { PrivateRedis } from "../tests/support/private-redis";
 import { waitFor } from "../tests/support/stream-fixtures";

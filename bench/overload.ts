@@ -17,7 +17,7 @@ import net from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import { waitForSale } from "../tests/support/gateway";
 import { TestStack } from "../tests/support/test-stack";
 import { countSale, waitForRows } from "../tests/support/counts";

@@ -20,7 +20,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import { waitForSale } from "../tests/support/gateway";
 import { scrape } from "../tests/support/prometheus";
 import { TestStack } from "../tests/support/test-stack";

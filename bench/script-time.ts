@@ -12,7 +12,7 @@
  *
  * BENCH_SCRIPT_ROUNDS (default 5) rounds of BENCH_SCRIPT_ORDERS (default 20,000) orders.
  */
-import { purchaseScriptKeys, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { purchaseScriptKeys, saleKeys } from "@flash-sale/contract/keys";
 import { createRedis, RedisScript, type Redis } from "@flash-sale/node-common";
 import path from "node:path";
 import { PrivateRedis } from "../tests/support/private-redis";

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { bucketKeysOf } from "@flash-sale/gateway-lua/core/keys";
+import { bucketKeysOf } from "@flash-sale/contract/keys";
 import { createPool, createRedis, type Pool, type Redis } from "@flash-sale/node-common";
 
 interface Counts {

@@ -4,8 +4,8 @@
  * Redis and Postgres; then reserve sales over the shards, paid and expired, their status
  * changes drained by the same workers.
  */
-import { keySlot } from "@flash-sale/gateway-lua/core/cluster";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { keySlot } from "@flash-sale/contract/cluster";
+import { saleKeys } from "@flash-sale/contract/keys";
 import type { Redis } from "@flash-sale/node-common";
 import { ControlPlane } from "./support/control-plane";
 import { balancedCount, countSale, countStatusChanges, postgresOrderStatuses, redisOrderStatuses, waitForRows, waitForStatuses } from "./support/counts";

@@ -7,9 +7,9 @@
  * primary answers MOVED, which the gateways follow. Everything is counted at the end.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { keySlot } from "@flash-sale/gateway-lua/core/cluster";
-import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { keySlot } from "@flash-sale/contract/cluster";
+import { parseOrderId } from "@flash-sale/contract/ids";
+import { saleKeys } from "@flash-sale/contract/keys";
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { ControlPlane } from "./support/control-plane";
 import { countSale, waitForRows } from "./support/counts";

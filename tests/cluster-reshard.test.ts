@@ -9,8 +9,8 @@
 import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { keySlot } from "@flash-sale/gateway-lua/core/cluster";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { keySlot } from "@flash-sale/contract/cluster";
+import { saleKeys } from "@flash-sale/contract/keys";
 import type { Redis } from "@flash-sale/node-common";
 import { ControlPlane } from "./support/control-plane";
 import { countSale, waitForRows } from "./support/counts";

@@ -11,10 +11,10 @@
  * it was sent and answered, and everything is counted once the rush is over and drained.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { keySlot } from "@flash-sale/gateway-lua/core/cluster";
-import { bucketOfOrderNo, bucketOfUser } from "@flash-sale/gateway-lua/core/buckets";
-import { bucketKeysOf } from "@flash-sale/gateway-lua/core/keys";
-import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
+import { keySlot } from "@flash-sale/contract/cluster";
+import { bucketOfOrderNo, bucketOfUser } from "@flash-sale/contract/buckets";
+import { bucketKeysOf } from "@flash-sale/contract/keys";
+import { parseOrderId } from "@flash-sale/contract/ids";
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { unitsInFlight } from "../control-plane/src/sales/bucket-rebalancer";
 import { ControlPlane } from "./support/control-plane";

@@ -4,10 +4,10 @@
  * its units moved between the shards by the control plane's job, drained by two workers.
  * Counted in Redis and Postgres.
  */
-import { keySlot } from "@flash-sale/gateway-lua/core/cluster";
-import { bucketOfOrderNo, bucketOfUser } from "@flash-sale/gateway-lua/core/buckets";
-import { bucketKeysOf } from "@flash-sale/gateway-lua/core/keys";
-import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
+import { keySlot } from "@flash-sale/contract/cluster";
+import { bucketOfOrderNo, bucketOfUser } from "@flash-sale/contract/buckets";
+import { bucketKeysOf } from "@flash-sale/contract/keys";
+import { parseOrderId } from "@flash-sale/contract/ids";
 import type { Redis } from "@flash-sale/node-common";
 import { ControlPlane } from "./support/control-plane";
 import { balancedCount, countSale, waitForRows } from "./support/counts";

@@ -4,8 +4,8 @@
  * live stats.
  */
 import { createRedis, type Redis } from "@flash-sale/node-common";
-import { CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/core/sale";
+import { CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/contract/keys";
+import { parsePublishedSale, type PublishedSale } from "@flash-sale/contract/sale";
 import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
 import { serveAdminApp, TEST_LIMITS as DEFAULT_LIMITS, type ServedApp } from "./support/admin-app";

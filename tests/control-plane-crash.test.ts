@@ -7,7 +7,7 @@
  * the revision applied, the audit rows there, every 202 a shopper saw in Postgres once,
  * nothing created or stranded.
  */
-import { SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/contract/keys";
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { ControlPlaneProcess } from "./support/control-plane-process";
 import { balancedCount, countSale, postgresOrderStatuses, redisOrderStatuses, waitForRows } from "./support/counts";

@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import type { Logger } from "@flash-sale/node-common";
 import { createRedis, type Redis } from "@flash-sale/node-common";
-import { jobKeys, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { jobKeys, saleKeys } from "@flash-sale/contract/keys";
 import { JobLock } from "../control-plane/src/jobs/job-lock";
 import { keepSalesBuiltJob } from "../control-plane/src/jobs/keep-sales-built";
 import { reconcileSalesJob } from "../control-plane/src/jobs/reconcile-sales";

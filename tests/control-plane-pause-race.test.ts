@@ -4,8 +4,8 @@
  * is accepted — in Redis or in Postgres — after the call returned, whatever the gateways'
  * configs (synced every 250 ms) still say. Counted to the order.
  */
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { parseOrderRecord } from "@flash-sale/gateway-lua/core/order_record";
+import { saleKeys } from "@flash-sale/contract/keys";
+import { parseOrderRecord } from "@flash-sale/contract/order_record";
 import type { Redis } from "@flash-sale/node-common";
 import type { ControlPlane } from "./support/control-plane";
 import { countSale, waitForRows } from "./support/counts";

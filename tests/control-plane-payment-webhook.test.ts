@@ -5,7 +5,7 @@
  * what the order costs: its own price × quantity, whatever its sale's price has become.
  */
 import { createLogger, type Redis } from "@flash-sale/node-common";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
 import { TEST_PAYMENT_WEBHOOK_SECRET, type ControlPlane } from "./support/control-plane";
 import type { TestDatabase } from "./support/test-database";

@@ -5,7 +5,7 @@
  * pending with no worker reading them. Each is reported in the sale's stats, in the job's log
  * and on /metrics, alone, and gone once undone; the sale ends counted.
  */
-import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/contract/keys";
 import { createRedis, type Logger, type Redis } from "@flash-sale/node-common";
 import { reconcileSalesJob } from "../control-plane/src/jobs/reconcile-sales";
 import { ControlPlaneMetrics } from "../control-plane/src/metrics";

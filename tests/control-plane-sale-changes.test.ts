@@ -8,8 +8,8 @@
  */
 import path from "node:path";
 import { createLogger, createRedis, RedisScript, type Redis } from "@flash-sale/node-common";
-import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { parsePublishedSale, type PublishedSale } from "@flash-sale/gateway-lua/core/sale";
+import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/contract/keys";
+import { parsePublishedSale, type PublishedSale } from "@flash-sale/contract/sale";
 import { keepSalesBuiltJob } from "../control-plane/src/jobs/keep-sales-built";
 import { SalePublisher } from "../control-plane/src/sales/publisher";
 import { SaleRepository } from "../control-plane/src/sales/repository";

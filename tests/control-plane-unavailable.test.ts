@@ -6,7 +6,7 @@
  * Private Redis and Postgres, which the test stops.
  */
 import { DEFAULT_PG_TIMEOUTS, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, createPool, migrate, type Pool } from "@flash-sale/node-common";
-import { ERROR_CATALOGUE } from "@flash-sale/gateway-lua/core/errors";
+import { ERROR_CATALOGUE } from "@flash-sale/contract/errors";
 import { ControlPlane, TEST_ADMIN_TOKEN } from "./support/control-plane";
 import { PrivatePostgres } from "./support/private-postgres";
 import { PrivateRedis } from "./support/private-redis";

@@ -10,45 +10,45 @@ import { luaModuleAliases } from "../nginx-conf/src/render";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import * as buckets from "@flash-sale/gateway-lua/core/buckets";
-import * as challenge from "@flash-sale/gateway-lua/core/challenge";
-import * as cluster from "@flash-sale/gateway-lua/core/cluster";
-import * as challengeImage from "@flash-sale/gateway-lua/core/challenge_image";
-import * as gcra from "@flash-sale/gateway-lua/core/gcra";
-import * as ids from "@flash-sale/gateway-lua/core/ids";
-import * as jwk from "@flash-sale/gateway-lua/core/jwk";
-import * as jwt from "@flash-sale/gateway-lua/core/jwt";
-import * as orderRecord from "@flash-sale/gateway-lua/core/order_record";
-import * as payReply from "@flash-sale/gateway-lua/core/pay_reply";
-import * as purchaseReply from "@flash-sale/gateway-lua/core/purchase_reply";
-import * as purchaseRequest from "@flash-sale/gateway-lua/core/purchase_request";
-import * as redisUrl from "@flash-sale/gateway-lua/core/redis_url";
-import * as text from "@flash-sale/gateway-lua/core/text";
-import * as sale from "@flash-sale/gateway-lua/core/sale";
-import * as waitingRoom from "@flash-sale/gateway-lua/core/waiting_room";
+import * as buckets from "@flash-sale/contract/buckets";
+import * as challenge from "@flash-sale/contract/challenge";
+import * as cluster from "@flash-sale/contract/cluster";
+import * as challengeImage from "@flash-sale/contract/challenge_image";
+import * as gcra from "@flash-sale/contract/gcra";
+import * as ids from "@flash-sale/contract/ids";
+import * as jwk from "@flash-sale/contract/jwk";
+import * as jwt from "@flash-sale/contract/jwt";
+import * as orderRecord from "@flash-sale/contract/order_record";
+import * as payReply from "@flash-sale/contract/pay_reply";
+import * as purchaseReply from "@flash-sale/contract/purchase_reply";
+import * as purchaseRequest from "@flash-sale/contract/purchase_request";
+import * as redisUrl from "@flash-sale/contract/redis_url";
+import * as text from "@flash-sale/contract/text";
+import * as sale from "@flash-sale/contract/sale";
+import * as waitingRoom from "@flash-sale/contract/waiting_room";
 import { freePort, waitForPort } from "./support/ports";
 import { request } from "./support/http";
 import { b64url, signToken } from "./support/tokens";
-import { nodeJwtPlatform, nodeKeyPlatform } from "../gateway-lua/test/support/node-jwt-platform";
+import { nodeJwtPlatform, nodeKeyPlatform } from "../contract/test/support/node-jwt-platform";
 
 const LUA_DIR = path.resolve(__dirname, "../gateway-lua/build/lua");
 const MODULES: Record<string, Record<string, (...args: never[]) => unknown>> = {
-  "core.buckets": buckets as never,
-  "core.challenge": challenge as never,
-  "core.cluster": cluster as never,
-  "core.challenge_image": challengeImage as never,
-  "core.gcra": gcra as never,
-  "core.ids": ids as never,
-  "core.jwk": jwk as never,
-  "core.jwt": jwt as never,
-  "core.order_record": orderRecord as never,
-  "core.pay_reply": payReply as never,
-  "core.purchase_reply": purchaseReply as never,
-  "core.purchase_request": purchaseRequest as never,
-  "core.redis_url": redisUrl as never,
-  "core.sale": sale as never,
-  "core.text": text as never,
-  "core.waiting_room": waitingRoom as never,
+  "contract.buckets": buckets as never,
+  "contract.challenge": challenge as never,
+  "contract.cluster": cluster as never,
+  "contract.challenge_image": challengeImage as never,
+  "contract.gcra": gcra as never,
+  "contract.ids": ids as never,
+  "contract.jwk": jwk as never,
+  "contract.jwt": jwt as never,
+  "contract.order_record": orderRecord as never,
+  "contract.pay_reply": payReply as never,
+  "contract.purchase_reply": purchaseReply as never,
+  "contract.purchase_request": purchaseRequest as never,
+  "contract.redis_url": redisUrl as never,
+  "contract.sale": sale as never,
+  "contract.text": text as never,
+  "contract.waiting_room": waitingRoom as never,
 };
 
 // Runs the cases posted as JSON; `platform: true` appends the nginx JWT platform for `secret`,
@@ -64,7 +64,7 @@ for i, c in ipairs(req.cases) do
   local args = c.args
   if c.platform then args[#args + 1] = platform end
   for _, a in ipairs(c.after or {}) do
-    if a == "$keys" then a = require("core.jwk").readKeySet(c.jwks, keyPlatform).set end
+    if a == "$keys" then a = require("contract.jwk").readKeySet(c.jwks, keyPlatform).set end
     args[#args + 1] = a
   end
   local r = require(c.module)[c.fn](unpack(args))
@@ -175,7 +175,7 @@ test.each([
   ];
   await expectSameInBoth(
     secret,
-    tokens.map((t) => ({ module: "core.jwt", fn: "verifyHs256", args: [t, now], platform: true })),
+    tokens.map((t) => ({ module: "contract.jwt", fn: "verifyHs256", args: [t, now], platform: true })),
   );
 });
 
@@ -216,9 +216,9 @@ test("tokens of a key set (RS256, ES256, EdDSA through libcrypto and node:crypto
   ];
   await expectSameInBoth(
     secret,
-    tokens.map((t) => ({ module: "core.jwt", fn: "verifyToken", args: [t, now], platform: true, after: [86400, "$keys", expectations, 10], jwks })),
+    tokens.map((t) => ({ module: "contract.jwt", fn: "verifyToken", args: [t, now], platform: true, after: [86400, "$keys", expectations, 10], jwks })),
   );
-  expect(runInNode(secret, [{ module: "core.jwt", fn: "verifyToken", args: [good, now], platform: true, after: [86400, "$keys", expectations, 10], jwks }])).toEqual([{ userId: "alice" }]);
+  expect(runInNode(secret, [{ module: "contract.jwt", fn: "verifyToken", args: [good, now], platform: true, after: [86400, "$keys", expectations, 10], jwks }])).toEqual([{ userId: "alice" }]);
 });
 
 test("request checks, ids, URLs, GCRA and the sale window agree", async () => {
@@ -241,18 +241,18 @@ test("request checks, ids, URLs, GCRA and the sale window agree", async () => {
   };
   const cases: Case[] = [
     ...[{ quantity: 1 }, { quantity: 0 }, { quantity: -1 }, { quantity: 1.5 }, { quantity: 1e9 }, { quantity: "x" }, { quantity: "" }, {}, { quantity: 1, other: 1 }, { quantity: 2, answer: "" }].map(
-      (body) => ({ module: "core.purchase_request", fn: "parsePurchaseBody", args: [body, 2] }),
+      (body) => ({ module: "contract.purchase_request", fn: "parsePurchaseBody", args: [body, 2] }),
     ),
     ...["application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "application/jsonp", ""].map((ct) => ({
-      module: "core.purchase_request",
+      module: "contract.purchase_request",
       fn: "isJsonContentType",
       args: [ct],
     })),
-    ...["sale-1", "-x", "é", "a".repeat(64), "a".repeat(65), ""].map((id) => ({ module: "core.ids", fn: "isValidSaleId", args: [id] })),
-    ...["u1", "é", "a b", ""].map((id) => ({ module: "core.ids", fn: "isValidUserId", args: [id] })),
-    ...["s.1", "s.1.1", "s.01.1", "s.1.01", "a.b.3", "s.2.123456789012345", "s.2.1234567890123456", "s.123456789012345.1"].map((id) => ({ module: "core.ids", fn: "parseOrderId", args: [id] })),
-    { module: "core.ids", fn: "formatOrderId", args: ["s", 99999999999999, 12] },
-    ...["0", "65535", "123456", "", "-1", "1.0", "1e3", " 1"].map((t) => ({ module: "core.text", fn: "decimalValue", args: [t, 5] })),
+    ...["sale-1", "-x", "é", "a".repeat(64), "a".repeat(65), ""].map((id) => ({ module: "contract.ids", fn: "isValidSaleId", args: [id] })),
+    ...["u1", "é", "a b", ""].map((id) => ({ module: "contract.ids", fn: "isValidUserId", args: [id] })),
+    ...["s.1", "s.1.1", "s.01.1", "s.1.01", "a.b.3", "s.2.123456789012345", "s.2.1234567890123456", "s.123456789012345.1"].map((id) => ({ module: "contract.ids", fn: "parseOrderId", args: [id] })),
+    { module: "contract.ids", fn: "formatOrderId", args: ["s", 99999999999999, 12] },
+    ...["0", "65535", "123456", "", "-1", "1.0", "1e3", " 1"].map((t) => ({ module: "contract.text", fn: "decimalValue", args: [t, 5] })),
     ...[
       "u\t2\t1796160138574\t7",
       "u\t2\t17\t",
@@ -263,21 +263,21 @@ test("request checks, ids, URLs, GCRA and the sale window agree", async () => {
       "u\t2\t1\t7\t100\t",
       "u\t2\t1\t7\t100",
       "u\t2\t1\t7\t100\tUSD\t",
-    ].map((t) => ({ module: "core.order_record", fn: "parseOrderRecord", args: [t] })),
-    { module: "core.order_record", fn: "formatOrderRecord", args: [{ userId: "u", quantity: 2, acceptedAtMs: 1796160138574, epoch: 7, price: 0, currency: "USD" }] },
-    { module: "core.order_record", fn: "formatOrderRecord", args: [{ userId: "é", quantity: 2, acceptedAtMs: 1796160138574, epoch: 7, price: 2147483647, currency: "EUR" }] },
-    ...[["1 2 3", 2], ["7", 20], ["1  x 05 9", 20], ["12 123456789012345 1234567890123456", 5]].map((args) => ({ module: "core.order_record", fn: "newestOrderNumbers", args })),
-    ...["redis://:pw@h:7000/3", "redis://h", "redis://h:0", "http://x"].map((u) => ({ module: "core.redis_url", fn: "parseRedisUrl", args: [u] })),
-    { module: "core.gcra", fn: "gcraDecide", args: [1_000_500, 1_000_000, { emissionIntervalMs: 250, toleranceMs: 1000 }] },
-    { module: "core.gcra", fn: "gcraDecide", args: [1_002_000, 1_000_000, { emissionIntervalMs: 250, toleranceMs: 1000 }] },
-    { module: "core.gcra", fn: "retryAfterSeconds", args: [1001] },
-    { module: "core.gcra", fn: "retryAfterSeconds", args: [1e300] },
-    { module: "core.sale", fn: "parsePublishedSale", args: [published] },
-    { module: "core.sale", fn: "parsePublishedSale", args: [{ ...published, stock: -1 }] },
-    ...[999, 1000, 1999, 2000].map((t) => ({ module: "core.sale", fn: "saleWindowAt", args: [published, t] })),
+    ].map((t) => ({ module: "contract.order_record", fn: "parseOrderRecord", args: [t] })),
+    { module: "contract.order_record", fn: "formatOrderRecord", args: [{ userId: "u", quantity: 2, acceptedAtMs: 1796160138574, epoch: 7, price: 0, currency: "USD" }] },
+    { module: "contract.order_record", fn: "formatOrderRecord", args: [{ userId: "é", quantity: 2, acceptedAtMs: 1796160138574, epoch: 7, price: 2147483647, currency: "EUR" }] },
+    ...[["1 2 3", 2], ["7", 20], ["1  x 05 9", 20], ["12 123456789012345 1234567890123456", 5]].map((args) => ({ module: "contract.order_record", fn: "newestOrderNumbers", args })),
+    ...["redis://:pw@h:7000/3", "redis://h", "redis://h:0", "http://x"].map((u) => ({ module: "contract.redis_url", fn: "parseRedisUrl", args: [u] })),
+    { module: "contract.gcra", fn: "gcraDecide", args: [1_000_500, 1_000_000, { emissionIntervalMs: 250, toleranceMs: 1000 }] },
+    { module: "contract.gcra", fn: "gcraDecide", args: [1_002_000, 1_000_000, { emissionIntervalMs: 250, toleranceMs: 1000 }] },
+    { module: "contract.gcra", fn: "retryAfterSeconds", args: [1001] },
+    { module: "contract.gcra", fn: "retryAfterSeconds", args: [1e300] },
+    { module: "contract.sale", fn: "parsePublishedSale", args: [published] },
+    { module: "contract.sale", fn: "parsePublishedSale", args: [{ ...published, stock: -1 }] },
+    ...[999, 1000, 1999, 2000].map((t) => ({ module: "contract.sale", fn: "saleWindowAt", args: [published, t] })),
     // Script replies as Lua tables (1-based) and as Node arrays: the codes index from 0 in both.
-    ...[[0, "s.3.12", 4], [1], [3, 2], [8, "upcoming"], [99], [0.5], [0, 12, 4], [], "OK"].map((reply) => ({ module: "core.purchase_reply", fn: "decodePurchaseReply", args: [reply] })),
-    ...[[0], [5], [6], "OK"].map((reply) => ({ module: "core.pay_reply", fn: "payOutcome", args: [reply] })),
+    ...[[0, "s.3.12", 4], [1], [3, 2], [8, "upcoming"], [99], [0.5], [0, 12, 4], [], "OK"].map((reply) => ({ module: "contract.purchase_reply", fn: "decodePurchaseReply", args: [reply] })),
+    ...[[0], [5], [6], "OK"].map((reply) => ({ module: "contract.pay_reply", fn: "payOutcome", args: [reply] })),
   ];
   await expectSameInBoth("unused-secret-unused-secret-unused", cases);
 });
@@ -290,9 +290,9 @@ test("challenges agree: the same id from both HMACs, the same verdicts on ids ma
   const textId = challenge.challengeId("s1", "alice", now, nonce, "294768", "text", mac);
   const opened = challenge.openChallenge(id, "s1", "alice", now, mac);
   const cases: Case[] = [
-    { module: "core.challenge", fn: "challengeId", args: ["s1", "alice", now, nonce, "294768", "picture"], platform: true },
-    { module: "core.challenge", fn: "challengeId", args: ["s1", "a|b", 0, nonce, "2", "picture"], platform: true },
-    { module: "core.challenge", fn: "challengeId", args: ["s1", "alice", now, nonce, "294768", "text"], platform: true },
+    { module: "contract.challenge", fn: "challengeId", args: ["s1", "alice", now, nonce, "294768", "picture"], platform: true },
+    { module: "contract.challenge", fn: "challengeId", args: ["s1", "a|b", 0, nonce, "2", "picture"], platform: true },
+    { module: "contract.challenge", fn: "challengeId", args: ["s1", "alice", now, nonce, "294768", "text"], platform: true },
     ...[
       [id, "s1", "alice", now],
       [id, "s2", "alice", now],
@@ -305,12 +305,12 @@ test("challenges agree: the same id from both HMACs, the same verdicts on ids ma
       [textId, "s1", "alice", now + challenge.TEXT_ANSWER_DELAY_SEC],
       ["t" + id, "s1", "alice", now + 10],
       ["t." + id.slice(id.indexOf(".") + 1), "s1", "alice", now],
-    ].map((args) => ({ module: "core.challenge", fn: "openChallenge", args, platform: true })),
-    ...["294768", "294 768", "29476", "", "0"].map((answer) => ({ module: "core.challenge", fn: "isRightAnswer", args: [opened, answer], platform: true })),
+    ].map((args) => ({ module: "contract.challenge", fn: "openChallenge", args, platform: true })),
+    ...["294768", "294 768", "29476", "", "0"].map((answer) => ({ module: "contract.challenge", fn: "isRightAnswer", args: [opened, answer], platform: true })),
     // Bytes below 128 only: JSON carries them to Lua as the same single bytes.
-    ...["\u0000\u0009\u000a\u007f\u0031\u0006\u0007", "\u0001\u0002", "abcdef"].map((bytes) => ({ module: "core.challenge", fn: "answerFromBytes", args: [bytes] })),
-    ...["\u0000\u0001\u0002", "\u0001\u007e\u0005", "\u0002\u0003\u0004", "\u0005", ""].map((bytes) => ({ module: "core.challenge", fn: "textQuestion", args: ["294768", bytes] })),
-    ...[" 1 2 ", ""].map((a) => ({ module: "core.challenge", fn: "normalizeAnswer", args: [a] })),
+    ...["\u0000\u0009\u000a\u007f\u0031\u0006\u0007", "\u0001\u0002", "abcdef"].map((bytes) => ({ module: "contract.challenge", fn: "answerFromBytes", args: [bytes] })),
+    ...["\u0000\u0001\u0002", "\u0001\u007e\u0005", "\u0002\u0003\u0004", "\u0005", ""].map((bytes) => ({ module: "contract.challenge", fn: "textQuestion", args: ["294768", bytes] })),
+    ...[" 1 2 ", ""].map((a) => ({ module: "contract.challenge", fn: "normalizeAnswer", args: [a] })),
   ];
   await expectSameInBoth(secret, cases);
 });
@@ -324,25 +324,25 @@ test("cluster routing agrees: CRC16 and slots (bit operations are signed 32-bit 
   const cases: Case[] = [
     // Keys are ASCII; high bytes and long keys push the CRC through its high bit on every step.
     ...["", "123456789", "\u007f~\u007f", "z".repeat(300), "fs:{sale:flash-1}:stock", "foo{}{bar}", "foo{{bar}}zap", "{fs:config}:sales"].map((k) => ({
-      module: "core.cluster",
+      module: "contract.cluster",
       fn: "keySlot",
       args: [k],
     })),
-    { module: "core.cluster", fn: "crc16", args: ["\u007f\u0001~"] },
-    ...["a{b}c", "{}", "a{", "x{y}z{w}"].map((k) => ({ module: "core.cluster", fn: "hashTag", args: [k] })),
-    { module: "core.cluster", fn: "parseClusterSlots", args: [slots, "10.0.0.9"] },
-    { module: "core.cluster", fn: "parseClusterSlots", args: [slots.slice(0, 2), "h"] },
-    { module: "core.cluster", fn: "parseClusterSlots", args: [[], "h"] },
-    ...["MOVED 3999 127.0.0.1:6381", "ASK 0 h:1", "MOVED 16384 h:1", "ERR x"].map((e) => ({ module: "core.cluster", fn: "parseRedirect", args: [e] })),
-    ...["h:1,h:2", "h:1,", ""].map((t) => ({ module: "core.cluster", fn: "parseClusterNodes", args: [t] })),
+    { module: "contract.cluster", fn: "crc16", args: ["\u007f\u0001~"] },
+    ...["a{b}c", "{}", "a{", "x{y}z{w}"].map((k) => ({ module: "contract.cluster", fn: "hashTag", args: [k] })),
+    { module: "contract.cluster", fn: "parseClusterSlots", args: [slots, "10.0.0.9"] },
+    { module: "contract.cluster", fn: "parseClusterSlots", args: [slots.slice(0, 2), "h"] },
+    { module: "contract.cluster", fn: "parseClusterSlots", args: [[], "h"] },
+    ...["MOVED 3999 127.0.0.1:6381", "ASK 0 h:1", "MOVED 16384 h:1", "ERR x"].map((e) => ({ module: "contract.cluster", fn: "parseRedirect", args: [e] })),
+    ...["h:1,h:2", "h:1,", ""].map((t) => ({ module: "contract.cluster", fn: "parseClusterNodes", args: [t] })),
   ];
   const map = cluster.parseClusterSlots(slots, "10.0.0.9");
-  cases.push(...[0, 5460, 5461, 16383, 16384].map((slot) => ({ module: "core.cluster", fn: "slotOwner", args: [map, slot] })));
+  cases.push(...[0, 5460, 5461, 16383, 16384].map((slot) => ({ module: "contract.cluster", fn: "slotOwner", args: [map, slot] })));
   // Stock buckets: the gateway and the control plane must agree on a shopper's bucket and a bucket's keys.
   cases.push(
-    ...["u1", "user-42", "~!\u007f", "z".repeat(128)].flatMap((u) => [1, 3, 16].map((k) => ({ module: "core.buckets", fn: "bucketOfUser", args: [u, k] }))),
-    ...[[1, 3], [2, 3], [3, 3], [123456789012345, 7], [5, 1]].map((args) => ({ module: "core.buckets", fn: "bucketOfOrderNo", args })),
-    ...[["hot", 0, 3], ["hot", 1, 3], ["hot", 2, 3], ["flash-1", 15, 16], ["s", 1, 2]].map((args) => ({ module: "core.buckets", fn: "bucketTag", args })),
+    ...["u1", "user-42", "~!\u007f", "z".repeat(128)].flatMap((u) => [1, 3, 16].map((k) => ({ module: "contract.buckets", fn: "bucketOfUser", args: [u, k] }))),
+    ...[[1, 3], [2, 3], [3, 3], [123456789012345, 7], [5, 1]].map((args) => ({ module: "contract.buckets", fn: "bucketOfOrderNo", args })),
+    ...[["hot", 0, 3], ["hot", 1, 3], ["hot", 2, 3], ["flash-1", 15, 16], ["s", 1, 2]].map((args) => ({ module: "contract.buckets", fn: "bucketTag", args })),
   );
   await expectSameInBoth("unused-secret-unused-secret-unused", cases);
 });
@@ -351,7 +351,7 @@ test("the challenge picture is the same SVG in both, byte for byte, from the sam
   // Printable bytes (JSON carries them alike); enough pictures to hit negative and edge coordinates.
   const drawings = Array.from({ length: 40 }, (_, k) => Array.from({ length: 512 }, (_, i) => String.fromCharCode(32 + ((i * 53 + k * 97 + ((i * k) % 31)) % 95))).join(""));
   const answers = ["234678", "999999", "272727", "864392"];
-  const cases: Case[] = drawings.map((bytes, k) => ({ module: "core.challenge_image", fn: "challengeSvgFromBytes", args: [answers[k % answers.length], bytes] }));
+  const cases: Case[] = drawings.map((bytes, k) => ({ module: "contract.challenge_image", fn: "challengeSvgFromBytes", args: [answers[k % answers.length], bytes] }));
   const lua = await runInNginx("unused-secret-unused-secret-unused", cases);
   const node = runInNode("unused-secret-unused-secret-unused", cases);
   expect(lua.length).toBe(drawings.length);
@@ -369,9 +369,9 @@ test("waiting rooms agree: tickets and passes from both HMACs, the same verdicts
   const room = { opensBeforeSeconds: 60, admitPerSecond: 0.3, passSeconds: 30 };
   const state = { admitted: 20, settled: 3, unitsLeft: 10, buyers: 5, expired: 5 };
   const cases: Case[] = [
-    ...[0, 1, 99, 1234567890].map((p) => ({ module: "core.waiting_room", fn: "queueTicket", args: ["s1", "a|x", 12, p], platform: true })),
-    { module: "core.waiting_room", fn: "queuePass", args: ["s1", "alice", 12, 1234567, exp], platform: true },
-    ...[ticket, ticket.replace(/^12\.99/, "12.98"), ticket.replace(/^12\./, "13."), "", "12.99.", "12.099." + ticket.split(".")[2]].map((t) => ({ module: "core.waiting_room", fn: "openQueueTicket", args: [t, "s1", "a|x"], platform: true })),
+    ...[0, 1, 99, 1234567890].map((p) => ({ module: "contract.waiting_room", fn: "queueTicket", args: ["s1", "a|x", 12, p], platform: true })),
+    { module: "contract.waiting_room", fn: "queuePass", args: ["s1", "alice", 12, 1234567, exp], platform: true },
+    ...[ticket, ticket.replace(/^12\.99/, "12.98"), ticket.replace(/^12\./, "13."), "", "12.99.", "12.099." + ticket.split(".")[2]].map((t) => ({ module: "contract.waiting_room", fn: "openQueueTicket", args: [t, "s1", "a|x"], platform: true })),
     ...[
       [pass, "s1", "alice", exp - 1],
       [pass, "s1", "alice", exp],
@@ -381,8 +381,8 @@ test("waiting rooms agree: tickets and passes from both HMACs, the same verdicts
       ["1.2.3", "s1", "alice", start],
       [pass.replace(/^12\./, "13."), "s1", "alice", start],
       [ticket, "s1", "alice", start],
-    ].map((args) => ({ module: "core.waiting_room", fn: "openQueuePass", args, platform: true })),
-    ...[start - 60_001, start - 60_000, start, start + 3_600_000].map((t) => ({ module: "core.waiting_room", fn: "queueWindowAt", args: [{ startsAtMs: start, endsAtMs: start + 3_600_000 }, room, t] })),
+    ].map((args) => ({ module: "contract.waiting_room", fn: "openQueuePass", args, platform: true })),
+    ...[start - 60_001, start - 60_000, start, start + 3_600_000].map((t) => ({ module: "contract.waiting_room", fn: "queueWindowAt", args: [{ startsAtMs: start, endsAtMs: start + 3_600_000 }, room, t] })),
     ...[
       ["before_start", undefined, state, undefined, start - 5000, 0.999],
       ["admitting", 3, state, start, start + 1, 0],
@@ -392,8 +392,8 @@ test("waiting rooms agree: tickets and passes from both HMACs, the same verdicts
       ["admitting", 1001, { ...state, unitsLeft: 11 }, undefined, start, 0.5],
       ["admitting", 21, { ...state, unitsLeft: 0 }, undefined, start, 0],
       ["ended", 21, state, undefined, start, 0],
-    ].map(([w, position, st, at, now, jitter]) => ({ module: "core.waiting_room", fn: "queueAnswer", args: [w, room, start, position, st, at, now, jitter] })),
-    ...[0, 3, 4, 9, 10].map((p) => ({ module: "core.waiting_room", fn: "admittedAt", args: [[3, 5, 9], [100, 200, 300], p] })),
+    ].map(([w, position, st, at, now, jitter]) => ({ module: "contract.waiting_room", fn: "queueAnswer", args: [w, room, start, position, st, at, now, jitter] })),
+    ...[0, 3, 4, 9, 10].map((p) => ({ module: "contract.waiting_room", fn: "admittedAt", args: [[3, 5, 9], [100, 200, 300], p] })),
   ];
   await expectSameInBoth(secret, cases);
 });

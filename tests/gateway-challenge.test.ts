@@ -6,8 +6,8 @@
  * across gateways. Ends by counting the sale.
  */
 import type { Redis } from "@flash-sale/node-common";
-import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/gateway-lua/core/errors";
-import { CHALLENGE_TTL_SEC, TEXT_ANSWER_DELAY_SEC } from "@flash-sale/gateway-lua/core/challenge";
+import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/contract/errors";
+import { CHALLENGE_TTL_SEC, TEXT_ANSWER_DELAY_SEC } from "@flash-sale/contract/challenge";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import type { PrivateRedis } from "./support/private-redis";
 import type { TestDatabase } from "./support/test-database";

@@ -8,7 +8,7 @@
  */
 import net from "node:net";
 import { createRedis, type Redis } from "@flash-sale/node-common";
-import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY } from "@flash-sale/gateway-lua/core/keys";
+import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY } from "@flash-sale/contract/keys";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { purchase, request } from "./support/http";
 import { PrivateRedis } from "./support/private-redis";

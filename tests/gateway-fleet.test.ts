@@ -4,7 +4,7 @@
  * (each gateway admits its share), within 10 %.
  */
 import { createRedis, type Redis } from "@flash-sale/node-common";
-import { GATEWAYS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { GATEWAYS_KEY, saleKeys } from "@flash-sale/contract/keys";
 import { requestsByOutcome } from "../control-plane/src/sales/traffic";
 import { ControlPlane } from "./support/control-plane";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";

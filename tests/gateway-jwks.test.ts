@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createLogger, Registry } from "@flash-sale/node-common";
-import { JWKS_KEY } from "@flash-sale/gateway-lua/core/keys";
+import { JWKS_KEY } from "@flash-sale/contract/keys";
 import { JwksRefresher, type JwksSettings } from "../control-plane/src/auth/jwks-refresher";
 import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { freePort } from "./support/ports";

@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { purchase, request } from "./support/http";
 import { REPO_ROOT, waitFor } from "./support/stream-fixtures";

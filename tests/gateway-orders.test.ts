@@ -9,9 +9,9 @@
  * shown, at its sale's.
  */
 import type { Redis } from "@flash-sale/node-common";
-import { orderRecordField, orderStatusField, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
-import { parseOrderRecord } from "@flash-sale/gateway-lua/core/order_record";
+import { orderRecordField, orderStatusField, saleKeys } from "@flash-sale/contract/keys";
+import { ORDER_FIELDS } from "@flash-sale/contract/stream";
+import { parseOrderRecord } from "@flash-sale/contract/order_record";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import type { PrivateRedis } from "./support/private-redis";
 import type { TestDatabase } from "./support/test-database";

@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import type { PrivateRedis } from "./support/private-redis";
 import type { TestDatabase } from "./support/test-database";

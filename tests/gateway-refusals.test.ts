@@ -3,7 +3,7 @@
  * changed, no stream entry, no row — and the nginx error log has no [error] line.
  */
 import type { Redis } from "@flash-sale/node-common";
-import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/gateway-lua/core/errors";
+import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/contract/errors";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import type { TestDatabase } from "./support/test-database";
 import type { ControlPlane } from "./support/control-plane";

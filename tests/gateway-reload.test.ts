@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import type { Redis } from "@flash-sale/node-common";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import type { TestDatabase } from "./support/test-database";

@@ -7,8 +7,8 @@
  * and it reaches Postgres. Counted at the end.
  */
 import { createRedis, type Redis } from "@flash-sale/node-common";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
+import { saleKeys } from "@flash-sale/contract/keys";
+import { parseOrderId } from "@flash-sale/contract/ids";
 import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
 import { PrivateRedis } from "./support/private-redis";
 import type { TestDatabase } from "./support/test-database";

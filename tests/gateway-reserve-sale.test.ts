@@ -5,7 +5,7 @@
  * The jobs run directly, with a clock past the payment timeout, instead of waiting for it.
  */
 import { createLogger, type Redis } from "@flash-sale/node-common";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import { LOAD_TEST_KNOBS, afterConfigSync, waitForSale, type Gateway } from "./support/gateway";
 import type { TestDatabase } from "./support/test-database";
 import type { ControlPlane } from "./support/control-plane";

@@ -4,14 +4,14 @@
  * (stock-aware), and buy with their pass; every sale is counted at the end.
  */
 import { createLogger, type Redis } from "@flash-sale/node-common";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import type { ControlPlane } from "./support/control-plane";
 import type { TestDatabase } from "./support/test-database";
 import { TestStack } from "./support/test-stack";
 import { balancedCount, countSale, snapshot, waitForRows } from "./support/counts";
 import { purchase } from "./support/http";
-import type { QueueReply } from "@flash-sale/gateway-lua/core/waiting_room";
+import type { QueueReply } from "@flash-sale/contract/waiting_room";
 import { Shopper, joinQueue, pollQueue, sleep, spearman } from "./support/queue";
 import { signToken } from "./support/tokens";
 import { waitFor } from "./support/stream-fixtures";

@@ -4,7 +4,7 @@
  * the JSON access log's request id is the one in orders.request_id.
  */
 import { execFile } from "node:child_process";
-import { CONFIG_VERSION_KEY } from "@flash-sale/gateway-lua/core/keys";
+import { CONFIG_VERSION_KEY } from "@flash-sale/contract/keys";
 import type { Redis } from "@flash-sale/node-common";
 import { Gateway, LOAD_TEST_KNOBS, afterConfigSync, waitForSale } from "./support/gateway";
 import type { PrivateRedis } from "./support/private-redis";

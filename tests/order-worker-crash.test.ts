@@ -5,8 +5,8 @@
  * again as no-ops.
  */
 import os from "node:os";
-import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
+import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/contract/keys";
+import { ORDER_FIELDS } from "@flash-sale/contract/stream";
 import { buyAll, type AcceptedOrder, type Attempt } from "./support/purchase-script";
 import { drainState, drainedState, publishSale, waitFor, type WorkerProcess } from "./support/stream-fixtures";
 import { useWorkerBench } from "./support/worker-bench";

@@ -5,8 +5,8 @@
  * deliveries. Either way the entry is acknowledged, its order is not confirmed in Redis, and
  * the other entries of its batch land. Conflicting entries are written to the stream directly.
  */
-import { ORDER_CONSUMER_GROUP, orderStatusField, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
+import { ORDER_CONSUMER_GROUP, orderStatusField, saleKeys } from "@flash-sale/contract/keys";
+import { ORDER_FIELDS } from "@flash-sale/contract/stream";
 import { scrape } from "./support/prometheus";
 import { buyAll, type AcceptedOrder, type Attempt } from "./support/purchase-script";
 import { appendEntry, drainState, drainedState, entryOf, publishSale, waitFor, type WorkerProcess } from "./support/stream-fixtures";

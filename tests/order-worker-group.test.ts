@@ -3,7 +3,7 @@
  * while its batches wait on Postgres, then restarted under its name. Nothing is written twice or
  * left unacknowledged.
  */
-import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/contract/keys";
 import { buyAll, type AcceptedOrder } from "./support/purchase-script";
 import { drainState, drainedState, publishSale, waitFor } from "./support/stream-fixtures";
 import { useWorkerBench } from "./support/worker-bench";

@@ -5,8 +5,8 @@
  * while it was down); a restart while the worker's transactions are open does not kill it.
  * Uses a private Postgres it can stop.
  */
-import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
-import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { parseOrderId } from "@flash-sale/contract/ids";
+import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/contract/keys";
 import { createPool, createRedis, migrate, type Pool, type Redis } from "@flash-sale/node-common";
 import { payOrder } from "../control-plane/src/payments/order-payment";
 import { balancedCount, countSale, countStatusChanges, postgresOrderStatuses, waitForStatuses } from "./support/counts";

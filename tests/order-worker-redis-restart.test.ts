@@ -4,7 +4,7 @@
  * worker claims them as soon as its connection is back, not FS_WORKER_CLAIM_IDLE_MS (30 s as
  * shipped) after their last delivery; every order lands once and is confirmed.
  */
-import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/contract/keys";
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { PrivateRedis } from "./support/private-redis";
 import { buyAll, type Attempt } from "./support/purchase-script";

@@ -6,8 +6,8 @@
  * and the acknowledgement leaves them pending, and the redelivery sets none a second time.
  * Counted at the end: Redis and Postgres statuses, units, buyers, rows, stream entries.
  */
-import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
+import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/contract/keys";
+import { parseOrderId } from "@flash-sale/contract/ids";
 import { payOrder } from "../control-plane/src/payments/order-payment";
 import { expireReservations } from "../control-plane/src/reservations/expiry";
 import { countSale, countStatusChanges, postgresOrderStatuses, redisOrderStatuses, waitForStatuses } from "./support/counts";

@@ -2,7 +2,7 @@
  * The order worker against a real Redis (private) and Postgres (a test database): streams are
  * filled by the gateway's own purchase script, the worker runs as a child process.
  */
-import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/contract/keys";
 import path from "node:path";
 import { RedisScript } from "@flash-sale/node-common";
 import { CONFIRM_CHUNK, ORDER_COST } from "../order-worker/src/order-confirmer";

@@ -17,7 +17,7 @@
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import type { AppendFsync } from "./support/private-redis";
 import { TestStack } from "./support/test-stack";

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createRedis, RedisScript, type Redis } from "@flash-sale/node-common";
-import { formatOrderRecord, parseOrderRecord } from "@flash-sale/gateway-lua/core/order_record";
+import { formatOrderRecord, parseOrderRecord } from "@flash-sale/contract/order_record";
 import { PrivateRedis } from "./support/private-redis";
 
 let server: PrivateRedis;

@@ -15,7 +15,7 @@
  * gateway shows the sale paused and its shoppers get no 202 (the jobs' claims that timed out
  * during the stall hold no lease once Redis runs them).
  */
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from "@flash-sale/node-common";
 import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { TestStack } from "./support/test-stack";

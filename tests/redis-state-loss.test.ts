@@ -11,8 +11,8 @@
  * also during the loss, is forgotten (404).
  */
 import type { Redis } from "@flash-sale/node-common";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
+import { saleKeys } from "@flash-sale/contract/keys";
+import { parseOrderId } from "@flash-sale/contract/ids";
 import { afterConfigSync, LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
 import type { TestDatabase } from "./support/test-database";
 import type { ControlPlane } from "./support/control-plane";

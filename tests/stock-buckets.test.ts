@@ -6,9 +6,9 @@
  */
 import path from "node:path";
 import { createLogger, RedisScript, type Redis } from "@flash-sale/node-common";
-import { bucketOfOrderNo, bucketOfUser } from "@flash-sale/gateway-lua/core/buckets";
-import { bucketKeysOf } from "@flash-sale/gateway-lua/core/keys";
-import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
+import { bucketOfOrderNo, bucketOfUser } from "@flash-sale/contract/buckets";
+import { bucketKeysOf } from "@flash-sale/contract/keys";
+import { parseOrderId } from "@flash-sale/contract/ids";
 import { BucketRebalancer, unitsInFlight } from "../control-plane/src/sales/bucket-rebalancer";
 import { problemsOf, reconcileSale, type Reconciliation } from "../control-plane/src/sales/reconciliation";
 import { SaleRepository } from "../control-plane/src/sales/repository";

@@ -11,7 +11,7 @@
  * - Redis frozen (SIGSTOP) as the PATCH arrives: answered 503, stock not changed; the lowering's
  *   script, run by Redis at the thaw after its caller gave up, is undone by keep-sales-built.
  */
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { MID_RUSH_PER_SECOND, Rush, tallyRush } from "./support/rush";

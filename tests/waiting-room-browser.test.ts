@@ -7,7 +7,7 @@
  * at desktop and phone width go to test-artifacts/. Every sale is counted at the end.
  */
 import { createLogger, type Redis } from "@flash-sale/node-common";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
 import type { TestDatabase } from "./support/test-database";
 import type { ControlPlane } from "./support/control-plane";

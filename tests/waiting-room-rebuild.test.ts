@@ -6,8 +6,8 @@
  * again within the stock, and the sale is counted.
  */
 import type { Redis } from "@flash-sale/node-common";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import type { QueueReply } from "@flash-sale/gateway-lua/core/waiting_room";
+import { saleKeys } from "@flash-sale/contract/keys";
+import type { QueueReply } from "@flash-sale/contract/waiting_room";
 import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
 import type { ControlPlane } from "./support/control-plane";
 import type { TestDatabase } from "./support/test-database";

@@ -13,7 +13,7 @@
  * Postgres, so every instance exports the same); fs_control_plane_oldest_pending_seconds and
  * fs_control_plane_live_workers are read from the order streams at each scrape.
  */
-import { SALE_CONFIGS_KEY } from "@flash-sale/gateway-lua/core/keys";
+import { SALE_CONFIGS_KEY } from "@flash-sale/contract/keys";
 import { Counter, createMetricsRegistry, Gauge, type Pool, type Redis, type Registry } from "@flash-sale/node-common";
 import { readOrderStream, WORKER_IDLE_LIMIT_MS, type OrderStreamHealth } from "./sales/order-stream";
 import { lastReconciliations, type Reconciliation } from "./sales/reconciliation";

@@ -1,6 +1,6 @@
 /** The OpenAPI document spells the sale id's pattern by hand (YAML): held to the core's. */
 import { readFileSync } from "node:fs";
-import { SALE_ID_PATTERN } from "@flash-sale/gateway-lua/core/ids";
+import { SALE_ID_PATTERN } from "@flash-sale/contract/ids";
 import { OPENAPI_FILE } from "../src/http/openapi";
 
 test("every sale id in openapi.yaml has the core's pattern", () => {

@@ -1,4 +1,4 @@
-import { parsePublishedSale } from "@flash-sale/gateway-lua/core/sale";
+import { parsePublishedSale } from "@flash-sale/contract/sale";
 import { pickValues, PUBLISHED_NAMES, SETTING_NAMES, SETTINGS } from "../src/sales/fields";
 import { publishedRecord } from "../src/sales/publisher";
 import type { Sale } from "../src/sales/repository";

@@ -1,6 +1,6 @@
 import { saleInputSchema } from "../src/sales/schema";
 import { saleIdsFromName } from "../src/sales/sale-id";
-import { isValidSaleId } from "@flash-sale/gateway-lua/core/ids";
+import { isValidSaleId } from "@flash-sale/contract/ids";
 
 const schema = saleInputSchema({ limits: { userRatePerSecond: 2, userBurst: 3, admitPerSecond: 100 } });
 const minimal = {

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { verifyHs256, type JwtPlatform } from "@flash-sale/gateway-lua/core/jwt";
+import { verifyHs256, type JwtPlatform } from "@flash-sale/contract/jwt";
 import { signShopperToken } from "../src/auth/shopper-token";
 
 const SECRET = "unit-test-secret-unit-test-secret-0123";

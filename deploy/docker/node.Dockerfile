@@ -5,6 +5,7 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY contract/package.json contract/
 COPY gateway-lua/package.json gateway-lua/
 COPY node-common/package.json node-common/
 COPY nginx-conf/package.json nginx-conf/
@@ -12,7 +13,7 @@ COPY control-plane/package.json control-plane/
 COPY order-worker/package.json order-worker/
 COPY static/package.json static/
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
-COPY gateway-lua/build gateway-lua/build
+COPY contract/build contract/build
 COPY gateway-lua/redis-scripts gateway-lua/redis-scripts
 COPY node-common/build node-common/build
 COPY control-plane/build control-plane/build

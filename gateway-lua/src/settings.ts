@@ -2,8 +2,8 @@
  * The gateway's settings, read once per nginx master at init_by_lua from the environment
  * (each name is listed with `env` in nginx.conf: nginx clears the rest).
  */
-import { parseClusterNodes } from "./core/cluster";
-import { parseRedisUrl, type RedisAddress } from "./core/redis_url";
+import { parseClusterNodes } from "@flash-sale/contract/cluster";
+import { parseRedisUrl, type RedisAddress } from "@flash-sale/contract/redis_url";
 
 export interface GatewaySettings {
   redis: RedisAddress;

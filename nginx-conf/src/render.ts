@@ -4,8 +4,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/gateway-lua/core/errors";
-import { ORDER_ID_PATTERN, SALE_ID_PATTERN } from "@flash-sale/gateway-lua/core/ids";
+import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/contract/errors";
+import { ORDER_ID_PATTERN, SALE_ID_PATTERN } from "@flash-sale/contract/ids";
 import { readKnobs, type Knobs } from "./knobs";
 
 export const NGINX_CONF_DIR = path.resolve(__dirname, "..");

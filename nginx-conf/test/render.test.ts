@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { NGINX_CONF_DIR, renderInto, renderNginxConf } from "../src/render";
 import { KNOBS_FILE, readKnobs } from "../src/knobs";
-import { ORDER_ID_PATTERN, SALE_ID_PATTERN } from "@flash-sale/gateway-lua/core/ids";
+import { ORDER_ID_PATTERN, SALE_ID_PATTERN } from "@flash-sale/contract/ids";
 
 const template = readFileSync(path.join(NGINX_CONF_DIR, "nginx.conf.template"), "utf8");
 const defaults = readKnobs(KNOBS_FILE, {});

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { expandIncludes } from "@flash-sale/gateway-lua/core/script_includes";
+import { expandIncludes } from "@flash-sale/contract/script_includes";
 
 /** The includes every runtime's scripts share (gateway-lua/redis-scripts/includes), from src/ and build/ alike. */
 export const SCRIPT_INCLUDES_DIR = path.resolve(__dirname, "../../gateway-lua/redis-scripts/includes");

@@ -8,7 +8,7 @@
  * SIGTERM/SIGINT: stop reading, finish the batches in hand (commit + ack), close connections, exit 0.
  */
 import os from "node:os";
-import { ORDER_CONSUMER_GROUP } from "@flash-sale/gateway-lua/core/keys";
+import { ORDER_CONSUMER_GROUP } from "@flash-sale/contract/keys";
 import { ConfigError, createLogger, createPool, createRedis, onShutdown, readEnv, serveMetrics } from "@flash-sale/node-common";
 import { crashIfAt, parseFault } from "./faults";
 import { OrderConfirmer } from "./order-confirmer";

@@ -5,7 +5,7 @@
  * runs) and other clients' commands run between them. Sales are confirmed side by side.
  */
 import path from "node:path";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
 import type { BucketRef } from "./raw-entry";
 

@@ -3,8 +3,8 @@
  * reported (and then acknowledged and skipped by the worker) rather than allowed to block the
  * stream or to fail a whole Postgres batch.
  */
-import { isValidUserId, parseOrderId } from "@flash-sale/gateway-lua/core/ids";
-import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
+import { isValidUserId, parseOrderId } from "@flash-sale/contract/ids";
+import { ORDER_FIELDS } from "@flash-sale/contract/stream";
 import { entryFields, wholeNumber, type BucketRef, type RawEntry } from "./raw-entry";
 
 export interface OrderRow extends BucketRef {

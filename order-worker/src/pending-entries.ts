@@ -1,5 +1,5 @@
 /** The consumer group's pending entries list (XPENDING), which Redis keeps across worker restarts. */
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import type { Redis } from "@flash-sale/node-common";
 import type { BucketRef } from "./raw-entry";
 

@@ -2,8 +2,8 @@
  * Turns a raw entry of a sale's status change stream into the change to apply, checking every
  * field: like an order entry, one that fails is reported, acknowledged and skipped.
  */
-import { isValidUserId, parseOrderId } from "@flash-sale/gateway-lua/core/ids";
-import { STATUS_FIELDS, type StatusChange } from "@flash-sale/gateway-lua/core/stream";
+import { isValidUserId, parseOrderId } from "@flash-sale/contract/ids";
+import { STATUS_FIELDS, type StatusChange } from "@flash-sale/contract/stream";
 import { entryFields, type BucketRef, type RawEntry } from "./raw-entry";
 
 export interface StatusRow extends BucketRef {

@@ -11,8 +11,8 @@
  * buckets has a pair of streams per bucket, each on its bucket's slot.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { keySlot } from "@flash-sale/gateway-lua/core/cluster";
-import { bucketKeysOf, SALE_CONFIGS_KEY } from "@flash-sale/gateway-lua/core/keys";
+import { keySlot } from "@flash-sale/contract/cluster";
+import { bucketKeysOf, SALE_CONFIGS_KEY } from "@flash-sale/contract/keys";
 import type { Logger, Redis } from "@flash-sale/node-common";
 import type { EntrySource, RawEntry } from "./raw-entry";
 

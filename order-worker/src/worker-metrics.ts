@@ -2,7 +2,7 @@
  * The order worker's Prometheus metrics. Counters move as batches drain; the stream backlog
  * is read from Redis (XINFO GROUPS) at scrape time, for every published sale.
  */
-import { bucketKeysOf, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY } from "@flash-sale/gateway-lua/core/keys";
+import { bucketKeysOf, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY } from "@flash-sale/contract/keys";
 import { Counter, Gauge, Histogram, createMetricsRegistry, streamGroup, type Redis, type Registry } from "@flash-sale/node-common";
 
 export class WorkerMetrics {

@@ -1,6 +1,6 @@
 /** The public JSON API of the gateway (README, "Public contract"), same origin, cookie auth. */
-import type { Deduction, PublicSaleStatus, PublicSaleView } from "@flash-sale/gateway-lua/core/sale";
-import type { OrderStatus } from "@flash-sale/gateway-lua/core/stream";
+import type { Deduction, PublicSaleStatus, PublicSaleView } from "@flash-sale/contract/sale";
+import type { OrderStatus } from "@flash-sale/contract/stream";
 
 export type { OrderStatus };
 export type SaleStatus = PublicSaleStatus;

@@ -1,5 +1,5 @@
 /** The sale list's order and labels: pure, tested in Node. */
-import type { PublicSaleView, PublicSaleStatus } from "@flash-sale/gateway-lua/core/sale";
+import type { PublicSaleView, PublicSaleStatus } from "@flash-sale/contract/sale";
 
 /** On sale now first, then coming, then sold out; ended last. */
 const RANK: Record<PublicSaleStatus, number> = { active: 0, paused: 0, upcoming: 1, sold_out: 2, ended: 3 };

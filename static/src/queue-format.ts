@@ -1,6 +1,6 @@
 /** What the waiting room's panel says (waiting-room.ts): the full picture, and the coarse announcement. */
 import { countdownInWords, formatCountdown } from "./format.js";
-import type { QueueReply } from "@flash-sale/gateway-lua/core/waiting_room";
+import type { QueueReply } from "@flash-sale/contract/waiting_room";
 
 
 export interface QueueDetails {

@@ -1,5 +1,5 @@
 /** What the pages say about a sale, refusals and where they send a shopper to log in: pure, tested in Node. */
-import type { PublicSaleView } from "@flash-sale/gateway-lua/core/sale";
+import type { PublicSaleView } from "@flash-sale/contract/sale";
 
 /** What a shopper should know before the click: the limit, and the step or queue before buying. */
 export function saleTerms(s: Pick<PublicSaleView, "perUserLimit" | "challenge" | "waitingRoom">): string {

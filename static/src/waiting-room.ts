@@ -10,7 +10,7 @@ import { getJson, postJson, type ApiResult } from "./api.js";
 import { offerLogin } from "./demo-login.js";
 import { show, sleep } from "./dom.js";
 import { formatTime } from "./format.js";
-import type { QueueReply } from "@flash-sale/gateway-lua/core/waiting_room";
+import type { QueueReply } from "@flash-sale/contract/waiting_room";
 import { queueAnnouncement, queueDetails } from "./queue-format.js";
 import { serverNow } from "./server-clock.js";
 

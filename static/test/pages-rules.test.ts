@@ -1,4 +1,4 @@
-import type { PublicSaleView } from "@flash-sale/gateway-lua/core/sale";
+import type { PublicSaleView } from "@flash-sale/contract/sale";
 import { orderedSales, sharedNames } from "../src/listing";
 import { limitText, loginHref, retryDelaySec, retryText, saleTerms } from "../src/texts";
 import { awaitsPayment, isSettled, saleLabel, statusText } from "../src/order-view";

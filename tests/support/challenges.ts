@@ -4,8 +4,8 @@
  * whose keyed hash the challenge id carries. Also mints challenges directly, as the gateway
  * would have at another time.
  */
-import { ALPHABET, ANSWER_LENGTH, CHALLENGE_TTL_SEC, TEXT_ANSWER_DELAY_SEC, challengeId, isRightAnswer, openChallenge, type ChallengeKind } from "@flash-sale/gateway-lua/core/challenge";
-import { nodeJwtPlatform } from "../../gateway-lua/test/support/node-jwt-platform";
+import { ALPHABET, ANSWER_LENGTH, CHALLENGE_TTL_SEC, TEXT_ANSWER_DELAY_SEC, challengeId, isRightAnswer, openChallenge, type ChallengeKind } from "@flash-sale/contract/challenge";
+import { nodeJwtPlatform } from "../../contract/test/support/node-jwt-platform";
 import { TEST_JWT_SECRET } from "./tokens";
 
 /** The n-th answer of all ALPHABET^ANSWER_LENGTH. */

@@ -2,7 +2,7 @@
  * Counting a sale, the way every sale test ends: units left and sold, buyers, orders in
  * Redis, entries in the stream, rows and distinct buyers in Postgres.
  */
-import { bucketKeysOf, GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY, ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { bucketKeysOf, GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY, ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/contract/keys";
 import { streamGroup, streamGroups, type Pool, type Redis } from "@flash-sale/node-common";
 
 export interface SaleCount {

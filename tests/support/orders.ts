@@ -1,5 +1,5 @@
-/** Order ids as tests take them apart: `<sale>.<epoch>.<n>` (gateway-lua/src/core/ids.ts). */
-import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
+/** Order ids as tests take them apart: `<sale>.<epoch>.<n>` (contract/src/ids.ts). */
+import { parseOrderId } from "@flash-sale/contract/ids";
 
 function refOf(orderId: string) {
   const ref = parseOrderId(orderId);

@@ -4,8 +4,8 @@
  * fill the order streams exactly as production will.
  */
 import path from "node:path";
-import { purchaseScriptKeys, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { decodePurchaseReply, type PurchaseScriptReply } from "@flash-sale/gateway-lua/core/purchase_reply";
+import { purchaseScriptKeys, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/contract/keys";
+import { decodePurchaseReply, type PurchaseScriptReply } from "@flash-sale/contract/purchase_reply";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
 import { redisRunId } from "./stream-fixtures";
 

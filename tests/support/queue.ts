@@ -1,6 +1,6 @@
 /** A shopper in a sale's waiting room, through the gateway's API (POST/GET /api/sales/{id}/queue). */
 import { purchase, request, type HttpResponse } from "./http";
-import type { QueueReply } from "@flash-sale/gateway-lua/core/waiting_room";
+import type { QueueReply } from "@flash-sale/contract/waiting_room";
 import { signToken } from "./tokens";
 
 

@@ -6,9 +6,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { SALE_CONFIGS_KEY, ORDER_CONSUMER_GROUP, orderStatusField, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import type { Deduction, PublishedSale } from "@flash-sale/gateway-lua/core/sale";
-import { ORDER_FIELDS } from "@flash-sale/gateway-lua/core/stream";
+import { SALE_CONFIGS_KEY, ORDER_CONSUMER_GROUP, orderStatusField, saleKeys } from "@flash-sale/contract/keys";
+import type { Deduction, PublishedSale } from "@flash-sale/contract/sale";
+import { ORDER_FIELDS } from "@flash-sale/contract/stream";
 import { streamGroup, type Pool, type Redis } from "@flash-sale/node-common";
 import type { AcceptedOrder } from "./purchase-script";
 

@@ -21,8 +21,8 @@
 import { createHash, createPublicKey } from "node:crypto";
 import path from "node:path";
 import { Counter, Gauge, RedisScript, type Redis, type Registry } from "@flash-sale/node-common";
-import { JWKS_KEY, JWKS_UNKNOWN_KID_KEY } from "@flash-sale/gateway-lua/core/keys";
-import { jwkToDer, readKeySet, type KeyPlatform } from "@flash-sale/gateway-lua/core/jwk";
+import { JWKS_KEY, JWKS_UNKNOWN_KID_KEY } from "@flash-sale/contract/keys";
+import { jwkToDer, readKeySet, type KeyPlatform } from "@flash-sale/contract/jwk";
 
 export interface JwksSettings {
   /** FS_JWT_JWKS_URL; undefined: HS256 only. */

@@ -4,7 +4,7 @@
  * shoppers in.
  */
 import { createHmac } from "node:crypto";
-import { isValidUserId } from "@flash-sale/gateway-lua/core/ids";
+import { isValidUserId } from "@flash-sale/contract/ids";
 
 function base64Url(json: object): string {
   return Buffer.from(JSON.stringify(json)).toString("base64url");

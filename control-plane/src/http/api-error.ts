@@ -4,7 +4,7 @@
  * Retry-After), anything else `internal_error`; both are logged.
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from "express";
-import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/gateway-lua/core/errors";
+import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/contract/errors";
 import type { Logger } from "@flash-sale/node-common";
 
 export class ApiError extends Error {

@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
-import { jobKeys } from "@flash-sale/gateway-lua/core/keys";
+import { jobKeys } from "@flash-sale/contract/keys";
 
 // Two levels up from both src/jobs (ts-jest) and build/jobs (node).
 const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");

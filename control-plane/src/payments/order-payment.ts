@@ -5,10 +5,10 @@
  */
 import path from "node:path";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
-import { payScriptKeys, saleKeys } from "@flash-sale/gateway-lua/core/keys";
-import type { OrderRef } from "@flash-sale/gateway-lua/core/ids";
-import { payOutcome, type PayOutcome } from "@flash-sale/gateway-lua/core/pay_reply";
-import type { Deduction } from "@flash-sale/gateway-lua/core/sale";
+import { payScriptKeys, saleKeys } from "@flash-sale/contract/keys";
+import type { OrderRef } from "@flash-sale/contract/ids";
+import { payOutcome, type PayOutcome } from "@flash-sale/contract/pay_reply";
+import type { Deduction } from "@flash-sale/contract/sale";
 
 // Three levels up from both control-plane/src/payments (ts-jest) and control-plane/build/payments (node).
 const SCRIPT = RedisScript.load(path.resolve(__dirname, "../../../gateway-lua/redis-scripts/pay-order.lua"));

@@ -7,8 +7,8 @@
  */
 import express, { type RequestHandler } from "express";
 import type { Logger, Redis } from "@flash-sale/node-common";
-import { parseOrderId } from "@flash-sale/gateway-lua/core/ids";
-import { webhookDeliveryKey } from "@flash-sale/gateway-lua/core/keys";
+import { parseOrderId } from "@flash-sale/contract/ids";
+import { webhookDeliveryKey } from "@flash-sale/contract/keys";
 import { ApiError } from "../http/api-error";
 import type { SaleRepository } from "../sales/repository";
 import { chargeOf, payOrder } from "./order-payment";

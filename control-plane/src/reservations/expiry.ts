@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
-import { expiryScriptKeys, saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { expiryScriptKeys, saleKeys } from "@flash-sale/contract/keys";
 import type { SaleTakingPayment } from "../sales/repository";
 
 // Two levels up from both src/reservations (ts-jest) and build/reservations (node).

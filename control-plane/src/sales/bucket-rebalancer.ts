@@ -15,8 +15,8 @@
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { RedisScript, type Logger, type Redis } from "@flash-sale/node-common";
-import { evenShares } from "@flash-sale/gateway-lua/core/buckets";
-import { bucketKeysOf, type SaleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { evenShares } from "@flash-sale/contract/buckets";
+import { bucketKeysOf, type SaleKeys } from "@flash-sale/contract/keys";
 import { readBuildState } from "./sale-builder";
 
 // Two levels up from both src/sales (ts-jest) and build/sales (node).

@@ -10,8 +10,8 @@
  * carries only the checks used here (classic zod's methods bring all of zod).
  */
 import * as z from "zod/mini";
-import { DEDUCTIONS, type SaleLimits } from "@flash-sale/gateway-lua/core/sale";
-import { MAX_STOCK_BUCKETS } from "@flash-sale/gateway-lua/core/buckets";
+import { DEDUCTIONS, type SaleLimits } from "@flash-sale/contract/sale";
+import { MAX_STOCK_BUCKETS } from "@flash-sale/contract/buckets";
 
 /** What the server fills in when the admin leaves a field out (from FS_DEFAULT_*). */
 export interface SaleDefaults {

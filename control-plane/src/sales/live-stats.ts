@@ -4,7 +4,7 @@
  * the last reconciliation.
  */
 import type { Pool, Redis } from "@flash-sale/node-common";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import { lastReconciliation, type Reconciliation } from "./reconciliation";
 import { readQueueStats, type QueueStats } from "./queue-stats";
 import { addCounters, readBucketCounters, type SaleCounters } from "./sale-counters";

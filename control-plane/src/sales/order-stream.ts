@@ -7,7 +7,7 @@
  * so, even when nothing is new, so a consumer idle longer than the limit is a dead worker.
  */
 import { streamGroup, xinfoFields, type Redis, type StreamGroup } from "@flash-sale/node-common";
-import { bucketKeysOf, ORDER_CONSUMER_GROUP, type SaleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { bucketKeysOf, ORDER_CONSUMER_GROUP, type SaleKeys } from "@flash-sale/contract/keys";
 import { addCounters, saleCounterKeys, saleCountersOf, type SaleCounters } from "./sale-counters";
 
 /** A consumer idle this long is not counted as a live worker (workers read every FS_WORKER_BLOCK_MS, 1 s by default). */

@@ -1,6 +1,6 @@
 /** A sale's waiting room as Redis holds it (gateway-lua/redis-scripts/queue-tick.lua), for the admin live page. */
 import type { Redis } from "@flash-sale/node-common";
-import { saleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 
 export interface QueueStats {
   /** Shoppers in the queue. */

@@ -2,8 +2,8 @@
  * A sale's counters in Redis, computed from its orders: what the builder writes when it
  * (re)builds the sale (sale-builder.ts). Pure, so the rules are tested on their own.
  */
-import type { Deduction } from "@flash-sale/gateway-lua/core/sale";
-import type { OrderStatus } from "@flash-sale/gateway-lua/core/stream";
+import type { Deduction } from "@flash-sale/contract/sale";
+import type { OrderStatus } from "@flash-sale/contract/stream";
 
 export type { OrderStatus };
 

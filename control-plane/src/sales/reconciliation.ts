@@ -19,10 +19,10 @@
  * reconciled: its last result stands until the rebuild.
  */
 import type { Pool, Redis } from "@flash-sale/node-common";
-import { bucketOfOrderNo } from "@flash-sale/gateway-lua/core/buckets";
-import { bucketKeysOf } from "@flash-sale/gateway-lua/core/keys";
+import { bucketOfOrderNo } from "@flash-sale/contract/buckets";
+import { bucketKeysOf } from "@flash-sale/contract/keys";
 import { unitsInFlight } from "./bucket-rebalancer";
-import { parseOrderRecord, type OrderRecord } from "@flash-sale/gateway-lua/core/order_record";
+import { parseOrderRecord, type OrderRecord } from "@flash-sale/contract/order_record";
 import { readOrderStream, WORKER_IDLE_LIMIT_MS } from "./order-stream";
 import { laterStatus, rebuiltState, type KnownOrder, type OrderStatus } from "./rebuilt-state";
 import { addCounters, saleCounterKeys, saleCountersOf } from "./sale-counters";

@@ -1,6 +1,6 @@
 /** Sales in Postgres: the durable record the control plane publishes from. */
 import type { Pool, PoolClient } from "@flash-sale/node-common";
-import type { Deduction } from "@flash-sale/gateway-lua/core/sale";
+import type { Deduction } from "@flash-sale/contract/sale";
 import { recordAudit, type AuditAction } from "./audit-log";
 import { statusesTakingUnits, type OrderStatus, type StoredOrder } from "./rebuilt-state";
 import { SETTINGS, type Setting } from "./fields";

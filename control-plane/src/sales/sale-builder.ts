@@ -27,9 +27,9 @@
  */
 import path from "node:path";
 import { RedisScript, type Logger, type Redis } from "@flash-sale/node-common";
-import { bucketOfOrderNo, evenShares, firstOrderNo } from "@flash-sale/gateway-lua/core/buckets";
-import { bucketKeysOf, ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, type SaleKeys } from "@flash-sale/gateway-lua/core/keys";
-import { formatOrderRecord, parseOrderRecord } from "@flash-sale/gateway-lua/core/order_record";
+import { bucketOfOrderNo, evenShares, firstOrderNo } from "@flash-sale/contract/buckets";
+import { bucketKeysOf, ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, type SaleKeys } from "@flash-sale/contract/keys";
+import { formatOrderRecord, parseOrderRecord } from "@flash-sale/contract/order_record";
 import { laterStatus, rebuiltState, type KnownOrder, type OrderStatus, type RebuiltState, type StoredOrder } from "./rebuilt-state";
 import type { LockedSale, SaleRepository } from "./repository";
 

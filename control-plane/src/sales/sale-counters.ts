@@ -6,8 +6,8 @@
  * order never accepted).
  */
 import type { Redis } from "@flash-sale/node-common";
-import { ordersOfCounter } from "@flash-sale/gateway-lua/core/buckets";
-import { bucketKeysOf, type SaleKeys } from "@flash-sale/gateway-lua/core/keys";
+import { ordersOfCounter } from "@flash-sale/contract/buckets";
+import { bucketKeysOf, type SaleKeys } from "@flash-sale/contract/keys";
 
 export interface SaleCounters {
   /** Units left to take; null while the stock is not loaded (never published). */

@@ -1,5 +1,5 @@
 /** Ids for a sale the admin gave none: a slug of its name. */
-import { MAX_SALE_ID_LENGTH } from "@flash-sale/gateway-lua/core/ids";
+import { MAX_SALE_ID_LENGTH } from "@flash-sale/contract/ids";
 
 const SUFFIX_LENGTH = 6;
 

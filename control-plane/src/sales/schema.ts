@@ -4,8 +4,8 @@
  * the sale's id and the checks across settings.
  */
 import * as z from "zod/mini";
-import type { Deduction } from "@flash-sale/gateway-lua/core/sale";
-import { isValidSaleId } from "@flash-sale/gateway-lua/core/ids";
+import type { Deduction } from "@flash-sale/contract/sale";
+import { isValidSaleId } from "@flash-sale/contract/ids";
 import { objectError, quoted, settingsShape, type SaleDefaults } from "./fields";
 
 export type { SaleDefaults } from "./fields";

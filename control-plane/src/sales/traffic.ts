@@ -4,8 +4,8 @@
  * totals into rates) and the order queue's lag.
  */
 import type { Redis } from "@flash-sale/node-common";
-import { GATEWAY_LIVENESS_MS, GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY } from "@flash-sale/gateway-lua/core/keys";
-import { QUEUE_GAUGES, REQUESTS } from "@flash-sale/gateway-lua/core/metrics";
+import { GATEWAY_LIVENESS_MS, GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY } from "@flash-sale/contract/keys";
+import { QUEUE_GAUGES, REQUESTS } from "@flash-sale/contract/metrics";
 import type { SaleRepository } from "./repository";
 import { readSaleCounters } from "./sale-counters";
 

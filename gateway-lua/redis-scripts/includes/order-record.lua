@@ -1,4 +1,4 @@
--- The order record in a sale's orders hash, field <n> (gateway-lua/src/core/order_record.ts):
+-- The order record in a sale's orders hash, field <n> (contract/src/order_record.ts):
 -- "user \t quantity \t acceptedAtMs \t epoch \t price \t currency".
 local function formatOrderRecord(user, qty, acceptedAtMs, epoch, price, currency)
   return user .. '\t' .. qty .. '\t' .. acceptedAtMs .. '\t' .. epoch .. '\t' .. price .. '\t' .. currency

@@ -16,11 +16,11 @@ import {
   textQuestion,
   type ChallengeKind,
   type ChallengeMac,
-} from "../core/challenge";
-import { challengeSvgFromBytes } from "../core/challenge_image";
-import { usedChallengeKey } from "../core/keys";
-import { bucketOfUser } from "../core/buckets";
-import type { PurchaseRequest } from "../core/purchase_request";
+} from "@flash-sale/contract/challenge";
+import { challengeSvgFromBytes } from "@flash-sale/contract/challenge_image";
+import { usedChallengeKey } from "@flash-sale/contract/keys";
+import { bucketOfUser } from "@flash-sale/contract/buckets";
+import type { PurchaseRequest } from "@flash-sale/contract/purchase_request";
 import { createJwtPlatform } from "./jwt_platform";
 import { claimChallenge } from "./challenge_claims";
 import type { UsedChallengeMark } from "./purchase_script";

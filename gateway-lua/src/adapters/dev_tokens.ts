@@ -1,6 +1,6 @@
 /** Shopper tokens signed in the gateway, for the development login only (handlers/dev_login.ts). */
 import { encode_base64url } from "ngx.base64";
-import type { JwtPlatform } from "../core/jwt";
+import type { JwtPlatform } from "@flash-sale/contract/jwt";
 import { createJwtPlatform } from "./jwt_platform";
 import { encodeJson } from "./json";
 

@@ -7,7 +7,7 @@
  * Known race: for up to one liveness period after a gateway joins or dies, the others still
  * divide by the old count (the fleet admits a little more, or less, than the setting).
  */
-import { GATEWAY_LIVENESS_MS, GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY } from "../core/keys";
+import { GATEWAY_LIVENESS_MS, GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY } from "@flash-sale/contract/keys";
 import { settings } from "../settings";
 import { loadScript, runScript, type RedisScript } from "./redis_scripts";
 

@@ -7,7 +7,7 @@
  */
 import { decode_base64url, encode_base64url } from "ngx.base64";
 import * as sha256 from "resty.sha256";
-import type { JwtPlatform } from "../core/jwt";
+import type { JwtPlatform } from "@flash-sale/contract/jwt";
 import { decodeJson } from "./json";
 import { verifySignature } from "./libcrypto";
 

@@ -10,10 +10,10 @@
  * the next sync, at most once per REPORT_INTERVAL_SEC per worker, never from the request.
  */
 import { decode_base64url } from "ngx.base64";
-import { readKeySet, type KeyPlatform, type KeySet } from "../core/jwk";
-import type { TokenExpectations } from "../core/jwt";
-import { keySlot } from "../core/cluster";
-import { JWKS_KEY, JWKS_UNKNOWN_KID_KEY } from "../core/keys";
+import { readKeySet, type KeyPlatform, type KeySet } from "@flash-sale/contract/jwk";
+import type { TokenExpectations } from "@flash-sale/contract/jwt";
+import { keySlot } from "@flash-sale/contract/cluster";
+import { JWKS_KEY, JWKS_UNKNOWN_KID_KEY } from "@flash-sale/contract/keys";
 import { decodeJson } from "./json";
 import { loadPublicKey } from "./libcrypto";
 import { callSlot } from "./redis_connection";

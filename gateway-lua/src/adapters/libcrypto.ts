@@ -6,7 +6,7 @@
  * are values; OpenSSL's error queue is cleared after each so it never reaches nginx's TLS.
  */
 import * as ffi from "ffi";
-import type { KeyAlg } from "../core/jwk";
+import type { KeyAlg } from "@flash-sale/contract/jwk";
 
 ffi.cdef(`
 typedef struct evp_pkey_st EVP_PKEY;

@@ -20,7 +20,7 @@ import {
   metricKey,
   type MetricFamily,
   type RedisOp,
-} from "../core/metrics";
+} from "@flash-sale/contract/metrics";
 import { metricsDict } from "./shared_dict";
 
 /** Keys of one histogram label value: bucket keys (0-based like bucketIndex) and the sum key. */

@@ -6,8 +6,8 @@
  * MAX_ORDERS_PER_SALE orders each. A sale in stock buckets is read in the shopper's bucket, where
  * all of their orders are.
  */
-import { orderRecordField, orderStatusField } from "../core/keys";
-import { newestOrderNumbers, parseOrderRecord, type OrderRecord } from "../core/order_record";
+import { orderRecordField, orderStatusField } from "@flash-sale/contract/keys";
+import { newestOrderNumbers, parseOrderRecord, type OrderRecord } from "@flash-sale/contract/order_record";
 import { shopperBucket, type CachedSale } from "./sale_cache";
 import { callNode, nodeOfSlot, slotMapStale } from "./redis_connection";
 

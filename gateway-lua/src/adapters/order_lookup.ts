@@ -1,9 +1,9 @@
 /** Reads one order's record and status from its sale's orders hash (one HMGET). */
-import { keySlot } from "../core/cluster";
-import { orderRecordField, orderStatusField, saleKeys } from "../core/keys";
-import { bucketOfOrderNo } from "../core/buckets";
-import type { OrderRef } from "../core/ids";
-import { parseOrderRecord, type OrderRecord } from "../core/order_record";
+import { keySlot } from "@flash-sale/contract/cluster";
+import { orderRecordField, orderStatusField, saleKeys } from "@flash-sale/contract/keys";
+import { bucketOfOrderNo } from "@flash-sale/contract/buckets";
+import type { OrderRef } from "@flash-sale/contract/ids";
+import { parseOrderRecord, type OrderRecord } from "@flash-sale/contract/order_record";
 import { callSlot } from "./redis_connection";
 
 export interface OrderView {

@@ -2,11 +2,11 @@
  * Pays an order of a `reserve` or `payment` sale in one Redis round trip:
  * redis-scripts/pay-order.lua (its header states KEYS, ARGV and the replies decoded here).
  */
-import { keySlot } from "../core/cluster";
-import { payScriptKeys, saleKeys } from "../core/keys";
-import type { OrderRef } from "../core/ids";
-import { payOutcome, type PayOutcome } from "../core/pay_reply";
-import type { Deduction } from "../core/sale";
+import { keySlot } from "@flash-sale/contract/cluster";
+import { payScriptKeys, saleKeys } from "@flash-sale/contract/keys";
+import type { OrderRef } from "@flash-sale/contract/ids";
+import { payOutcome, type PayOutcome } from "@flash-sale/contract/pay_reply";
+import type { Deduction } from "@flash-sale/contract/sale";
 import { callSlot } from "./redis_connection";
 import { loadScript, runScript, type RedisScript } from "./redis_scripts";
 

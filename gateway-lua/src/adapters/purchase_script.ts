@@ -4,7 +4,7 @@
  * knob redis_wait_replicas, WAIT goes out in the same pipeline: an accepted order that too few
  * replicas acknowledged is `not_replicated`.
  */
-import { decodePurchaseReply, type PurchaseScriptOutcome, type PurchaseScriptReply } from "../core/purchase_reply";
+import { decodePurchaseReply, type PurchaseScriptOutcome, type PurchaseScriptReply } from "@flash-sale/contract/purchase_reply";
 import type { CachedBucket, CachedSale } from "./sale_cache";
 import { callSlot } from "./redis_connection";
 import { loadScript, runScript, runScriptThenWait, type RedisScript } from "./redis_scripts";

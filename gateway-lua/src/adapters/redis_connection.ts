@@ -15,7 +15,7 @@
  * state was built on another process (redis-scripts/purchase.lua).
  */
 import * as redis from "resty.redis";
-import { parseClusterSlots, parseNodeAddress, parseRedirect, slotOwner, type NodeAddress, type SlotMap } from "../core/cluster";
+import { parseClusterSlots, parseNodeAddress, parseRedirect, slotOwner, type NodeAddress, type SlotMap } from "@flash-sale/contract/cluster";
 import { settings } from "../settings";
 
 /**

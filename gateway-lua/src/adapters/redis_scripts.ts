@@ -3,7 +3,7 @@
  * after a Redis restart or SCRIPT FLUSH the script is unknown (NOSCRIPT): EVAL it once.
  */
 import { settings } from "../settings";
-import { expandIncludes } from "../core/script_includes";
+import { expandIncludes } from "@flash-sale/contract/script_includes";
 import { to_hex } from "resty.string";
 
 export interface RedisScript {

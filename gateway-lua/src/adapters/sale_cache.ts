@@ -16,17 +16,17 @@
  * FLUSHALL within one sync period) leaves the sale held rather than forgotten: 503, nothing
  * sold, until nginx restarts (the control plane never publishes a deleted sale again).
  */
-import { keySlot, parseRedirect } from "../core/cluster";
-import { bucketKeysOf, CONFIG_EPOCH_KEY, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, SALE_WITHDRAWALS_KEY, type SaleKeys } from "../core/keys";
-import { bucketOfUser } from "../core/buckets";
-import { parsePublishedSale, type PublishedSale } from "../core/sale";
-import { gcraPolicy, type GcraPolicy } from "../core/gcra";
+import { keySlot, parseRedirect } from "@flash-sale/contract/cluster";
+import { bucketKeysOf, CONFIG_EPOCH_KEY, CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, SALE_WITHDRAWALS_KEY, type SaleKeys } from "@flash-sale/contract/keys";
+import { bucketOfUser } from "@flash-sale/contract/buckets";
+import { parsePublishedSale, type PublishedSale } from "@flash-sale/contract/sale";
+import { gcraPolicy, type GcraPolicy } from "@flash-sale/contract/gcra";
 import { decodeJson, encodeJson } from "./json";
 import { callNode, callSlot, nodeOfSlot, slotMapStale } from "./redis_connection";
 import { clearSoldOut } from "./sold_out_flags";
 import { flagsDict } from "./shared_dict";
 import { observeRedis, redisClock, setClockSkew } from "./metrics";
-import { clockSkewSeconds } from "../core/metrics";
+import { clockSkewSeconds } from "@flash-sale/contract/metrics";
 import { checkIn } from "./gateway_registry";
 import { queueKeysOf, syncQueues } from "./waiting_room";
 

@@ -12,7 +12,7 @@
  * remembering every one-shot token cost more than checking it: 62 against 45 µs of nginx CPU
  * per admitted purchase of distinct shoppers, in interleaved runs on one worker.
  */
-import { judgeClaims, readToken, type JwtPlatform, type ShopperClaims } from "../core/jwt";
+import { judgeClaims, readToken, type JwtPlatform, type ShopperClaims } from "@flash-sale/contract/jwt";
 import { createJwtPlatform } from "./jwt_platform";
 import { currentKeySet, keySetGeneration, tokenExpectations, tokenLeewaySec, unknownKidSeenNow } from "./key_set";
 import { newMemo, type Memo } from "./memo";

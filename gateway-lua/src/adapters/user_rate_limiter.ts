@@ -5,7 +5,7 @@
  * in the same instant may both pass. The limiter is approximate by design; stock and the
  * per-user limit are decided in Redis, never here.
  */
-import { gcraDecide, type GcraDecision, type GcraPolicy } from "../core/gcra";
+import { gcraDecide, type GcraDecision, type GcraPolicy } from "@flash-sale/contract/gcra";
 import { limitsDict } from "./shared_dict";
 
 export function userRateIncoming(saleId: string, userId: string, nowMs: number, policy: GcraPolicy): GcraDecision {

@@ -10,7 +10,7 @@
  * starts a new queue, and the copy of the old one is dropped.
  */
 import * as random from "resty.random";
-import { queuePlaceScriptKeys, queueTickScriptKeys, saleKeys } from "../core/keys";
+import { queuePlaceScriptKeys, queueTickScriptKeys, saleKeys } from "@flash-sale/contract/keys";
 import {
   admittedAt,
   queueOpensAtMs,
@@ -22,8 +22,8 @@ import {
   type OpenedTicket,
   type PassFailure,
   type QueueState,
-} from "../core/waiting_room";
-import type { ChallengeMac } from "../core/challenge";
+} from "@flash-sale/contract/waiting_room";
+import type { ChallengeMac } from "@flash-sale/contract/challenge";
 import type { CachedSale } from "./sale_cache";
 import { createJwtPlatform } from "./jwt_platform";
 import { newMemo, type Memo } from "./memo";

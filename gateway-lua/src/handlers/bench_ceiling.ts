@@ -2,8 +2,8 @@
  * The benchmark's second ceiling: one Redis round trip (INCR) through the same connection
  * pool as a purchase. Served only on the internal bench listener (see make bench).
  */
-import { keySlot } from "../core/cluster";
-import { BENCH_CEILING_KEY } from "../core/keys";
+import { keySlot } from "@flash-sale/contract/cluster";
+import { BENCH_CEILING_KEY } from "@flash-sale/contract/keys";
 import { callSlot } from "../adapters/redis_connection";
 import { sendError, sendJson } from "../http/respond";
 

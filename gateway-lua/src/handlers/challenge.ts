@@ -5,8 +5,8 @@
  * Redis call is an HGET of the sale's buyers, so that a shopper who already holds the per-user
  * limit hears 409 limit_reached before solving anything (nothing is written either way).
  */
-import { retryAfterSeconds } from "../core/gcra";
-import { challengeWindowAt, type ChallengeKind } from "../core/challenge";
+import { retryAfterSeconds } from "@flash-sale/contract/gcra";
+import { challengeWindowAt, type ChallengeKind } from "@flash-sale/contract/challenge";
 import { cachedSale, configsKnown } from "../adapters/sale_cache";
 import { isSoldOut } from "../adapters/sold_out_flags";
 import { userRateIncoming } from "../adapters/user_rate_limiter";

@@ -4,8 +4,8 @@
  * nginx routes here only when the knob dev_login is on (off by default; see knobs.conf): in
  * production the platform logs shoppers in.
  */
-import { isValidUserId } from "../core/ids";
-import { isJsonContentType } from "../core/purchase_request";
+import { isValidUserId } from "@flash-sale/contract/ids";
+import { isJsonContentType } from "@flash-sale/contract/purchase_request";
 import { decodeJson, encodeJson } from "../adapters/json";
 import { devShopperToken } from "../adapters/dev_tokens";
 import { readBoundedBody } from "../http/request";

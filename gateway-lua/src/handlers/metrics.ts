@@ -20,7 +20,7 @@ import {
   REQUEST_DURATION,
   bucketLabel,
   type MetricFamily,
-} from "../core/metrics";
+} from "@flash-sale/contract/metrics";
 import { ALL_DICTS, metricsDict, sharedDict } from "../adapters/shared_dict";
 import { cachedSales } from "../adapters/sale_cache";
 import { queueState } from "../adapters/waiting_room";

@@ -3,7 +3,7 @@
  * GET /api/orders/{id} shows it. Two pipelined Redis round trips (adapters/order_list.ts); a sale
  * the gateway no longer knows (unpublished) is not searched.
  */
-import { formatOrderId } from "../core/ids";
+import { formatOrderId } from "@flash-sale/contract/ids";
 import { cachedSales, configsKnown } from "../adapters/sale_cache";
 import { listOrders, type ListedOrder } from "../adapters/order_list";
 import { observeRedis, redisClock } from "../adapters/metrics";

@@ -4,7 +4,7 @@
  * knows the sale); an order of a `reserve` or `payment` sale also tells until when it can be
  * paid (`payBy`).
  */
-import { parseOrderId } from "../core/ids";
+import { parseOrderId } from "@flash-sale/contract/ids";
 import { lookUpOrder } from "../adapters/order_lookup";
 import { cachedSale } from "../adapters/sale_cache";
 import { observeRedis, redisClock } from "../adapters/metrics";

@@ -4,7 +4,7 @@
  * sale, takes the units or fails the order when too few are left; paying twice answers as the
  * first time and changes nothing. `order` sales take no payment.
  */
-import { parseOrderId } from "../core/ids";
+import { parseOrderId } from "@flash-sale/contract/ids";
 import { cachedSale } from "../adapters/sale_cache";
 import { payInRedis } from "../adapters/pay_script";
 import { observeRedis, redisClock } from "../adapters/metrics";

@@ -3,9 +3,9 @@
  * network (DESIGN.md, "The purchase path"); an admitted attempt costs one Redis round trip.
  * nginx's limit_req per client IP has already run.
  */
-import { saleWindowAt } from "../core/sale";
-import { retryAfterSeconds } from "../core/gcra";
-import { isJsonContentType, parsePurchaseBody } from "../core/purchase_request";
+import { saleWindowAt } from "@flash-sale/contract/sale";
+import { retryAfterSeconds } from "@flash-sale/contract/gcra";
+import { isJsonContentType, parsePurchaseBody } from "@flash-sale/contract/purchase_request";
 import { cachedSale, configsKnown, shopperBucket } from "../adapters/sale_cache";
 import { isSoldOut, markSoldOut } from "../adapters/sold_out_flags";
 import { userRateIncoming } from "../adapters/user_rate_limiter";

@@ -8,13 +8,13 @@
  * the queue is new and empty, so a ticket of the old epoch is looked up in Redis, which answers
  * 404 not_in_queue, and the shopper joins again.
  */
-import { retryAfterSeconds } from "../core/gcra";
-import { SOLD_OUT_RETRY_MS, queueAnswer, queueAnswerJson, queueOpensAtMs, queueWindowAt, type QueueState } from "../core/waiting_room";
+import { retryAfterSeconds } from "@flash-sale/contract/gcra";
+import { SOLD_OUT_RETRY_MS, queueAnswer, queueAnswerJson, queueOpensAtMs, queueWindowAt, type QueueState } from "@flash-sale/contract/waiting_room";
 import type { CachedSale } from "../adapters/sale_cache";
 import { cachedSale } from "../adapters/sale_cache";
 import { userRateIncoming } from "../adapters/user_rate_limiter";
 import { admissionTime, openTicket, passFor, placeInQueue, queueState, ticketFor } from "../adapters/waiting_room";
-import type { OpenedTicket } from "../core/waiting_room";
+import type { OpenedTicket } from "@flash-sale/contract/waiting_room";
 import { observeRedis, redisClock } from "../adapters/metrics";
 import { authenticatedShopper } from "../http/request";
 import { sendError, sendErrorWithMessage, sendJson, sendNotStarted, sendRetryLater, sendSaleHeld } from "../http/respond";

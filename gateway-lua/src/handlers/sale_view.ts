@@ -1,5 +1,5 @@
 /** GET /api/sales/{id} — the public view of a sale, from the worker's cache; cacheable for a second. */
-import { saleWindowAt } from "../core/sale";
+import { saleWindowAt } from "@flash-sale/contract/sale";
 import { cachedSale, configsKnown } from "../adapters/sale_cache";
 import { encodeJson } from "../adapters/json";
 import { sendError, sendJson, sendSaleHeld } from "../http/respond";

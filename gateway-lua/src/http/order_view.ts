@@ -1,6 +1,6 @@
 /** An order as GET /api/orders and GET /api/orders/{id} answer it, with what the gateway knows of its sale. */
-import type { OrderRecord } from "../core/order_record";
-import type { PublishedSale } from "../core/sale";
+import type { OrderRecord } from "@flash-sale/contract/order_record";
+import type { PublishedSale } from "@flash-sale/contract/sale";
 import { isoTime } from "./time_format";
 
 /**

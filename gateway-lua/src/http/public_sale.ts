@@ -1,8 +1,8 @@
 /** The public view of a sale (GET /api/sales and /api/sales/{id}), with its status by the server's clock. */
-import { publicSaleStatus, type PublicSaleView } from "../core/sale";
+import { publicSaleStatus, type PublicSaleView } from "@flash-sale/contract/sale";
 import type { CachedSale } from "../adapters/sale_cache";
 import { isSoldOut } from "../adapters/sold_out_flags";
-import { queueOpensAtMs } from "../core/waiting_room";
+import { queueOpensAtMs } from "@flash-sale/contract/waiting_room";
 import { isoTime } from "./time_format";
 
 export function publicSaleView(c: CachedSale, nowMs: number): PublicSaleView {

@@ -1,5 +1,5 @@
 /** What the handlers read from the request: the shopper's token and a bounded body. */
-import { MAX_PURCHASE_BODY_BYTES } from "../core/purchase_request";
+import { MAX_PURCHASE_BODY_BYTES } from "@flash-sale/contract/purchase_request";
 import { shopperOfToken } from "../adapters/shopper_identity";
 
 /** The token from `Authorization: Bearer …`, else from the `fs_token` cookie. */

@@ -2,7 +2,7 @@
  * JSON answers of the public API. Error bodies come from the one catalogue; the plain ones
  * are rendered once per worker so a refusal allocates nothing.
  */
-import { ERROR_CATALOGUE, ERROR_CODES, type ErrorCode } from "../core/errors";
+import { ERROR_CATALOGUE, ERROR_CODES, type ErrorCode } from "@flash-sale/contract/errors";
 import { encodeJson } from "../adapters/json";
 
 const plainBodies = new LuaTable<ErrorCode, string>();

@@ -1,4 +1,4 @@
-import { REDIS_BUCKETS, REQUEST_BUCKETS, REQUESTS, bucketIndex, bucketLabel, clockSkewSeconds, metricKey } from "../../src/core/metrics";
+import { REDIS_BUCKETS, REQUEST_BUCKETS, REQUESTS, bucketIndex, bucketLabel, clockSkewSeconds, metricKey } from "../src/metrics";
 
 test("an observation falls in the first bucket whose bound it does not exceed, else +Inf", () => {
   const bounds = [0.001, 0.01, 0.1];

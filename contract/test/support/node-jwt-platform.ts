@@ -1,7 +1,7 @@
 /** The JWT core's platform in Node (the nginx one is adapters/jwt_platform.ts). */
 import { createHmac, createPublicKey, verify, type KeyObject } from "node:crypto";
-import type { JwtPlatform } from "../../src/core/jwt";
-import type { KeyPlatform } from "../../src/core/jwk";
+import type { JwtPlatform } from "../../src/jwt";
+import type { KeyPlatform } from "../../src/jwk";
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 

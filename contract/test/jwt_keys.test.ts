@@ -1,9 +1,9 @@
 /** Tokens of the shop's identity provider: RS256, ES256 and EdDSA checked with a JWKS (core/jwk.ts). */
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
-import { ecdsaSignatureToDer, jwkToDer, readKeySet, type KeySet } from "../../src/core/jwk";
-import { verifyToken, type TokenExpectations } from "../../src/core/jwt";
-import { nodeJwtPlatform, nodeKeyPlatform } from "../support/node-jwt-platform";
-import { b64url } from "../../../tests/support/tokens";
+import { ecdsaSignatureToDer, jwkToDer, readKeySet, type KeySet } from "../src/jwk";
+import { verifyToken, type TokenExpectations } from "../src/jwt";
+import { nodeJwtPlatform, nodeKeyPlatform } from "./support/node-jwt-platform";
+import { b64url } from "../../tests/support/tokens";
 
 const SECRET = "test-secret-test-secret-test-secret-0123456789";
 const platform = nodeJwtPlatform(SECRET);

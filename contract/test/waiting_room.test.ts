@@ -9,9 +9,9 @@ import {
   queueTicket,
   queueWindowAt,
   type QueueState,
-} from "../../src/core/waiting_room";
-import type { WaitingRoom } from "../../src/core/sale";
-import { nodeJwtPlatform } from "../support/node-jwt-platform";
+} from "../src/waiting_room";
+import type { WaitingRoom } from "../src/sale";
+import { nodeJwtPlatform } from "./support/node-jwt-platform";
 
 const mac = nodeJwtPlatform("test-secret-test-secret-test-secret-0123456789");
 const room: WaitingRoom = { opensBeforeSeconds: 60, admitPerSecond: 10, passSeconds: 30 };

@@ -1,4 +1,4 @@
-import { isJsonContentType, parsePurchaseBody } from "../../src/core/purchase_request";
+import { isJsonContentType, parsePurchaseBody } from "../src/purchase_request";
 
 test.each([
   ["application/json", true],

@@ -1,4 +1,4 @@
-import { parsePublishedSale, publicSaleStatus, saleWindowAt, type PublishedSale } from "../../src/core/sale";
+import { parsePublishedSale, publicSaleStatus, saleWindowAt, type PublishedSale } from "../src/sale";
 
 const sale: PublishedSale = {
   id: "s1",

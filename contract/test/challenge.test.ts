@@ -11,10 +11,10 @@ import {
   openChallenge,
   textQuestion,
   type OpenedChallenge,
-} from "../../src/core/challenge";
-import { challengeSvg, challengeSvgFromBytes, randomFromBytes } from "../../src/core/challenge_image";
-import type { PublishedSale } from "../../src/core/sale";
-import { nodeJwtPlatform } from "../support/node-jwt-platform";
+} from "../src/challenge";
+import { challengeSvg, challengeSvgFromBytes, randomFromBytes } from "../src/challenge_image";
+import type { PublishedSale } from "../src/sale";
+import { nodeJwtPlatform } from "./support/node-jwt-platform";
 
 const mac = nodeJwtPlatform("test-secret-test-secret-test-secret-0123456789");
 const NONCE = "AAAAAAAAAAAAAAAAAAAAAA";

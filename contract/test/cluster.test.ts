@@ -1,5 +1,5 @@
-import { crc16, hashTag, keySlot, parseClusterNodes, parseClusterSlots, parseNodeAddress, parseRedirect, slotOwner, type SlotMap } from "../../src/core/cluster";
-import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys, usedChallengeKey } from "../../src/core/keys";
+import { crc16, hashTag, keySlot, parseClusterNodes, parseClusterSlots, parseNodeAddress, parseRedirect, slotOwner, type SlotMap } from "../src/cluster";
+import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys, usedChallengeKey } from "../src/keys";
 
 test("CRC16 is XMODEM, as Redis Cluster's (check value of '123456789' is 0x31C3)", () => {
   expect(crc16("123456789")).toBe(0x31c3);

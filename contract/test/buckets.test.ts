@@ -1,6 +1,6 @@
-import { bucketOfOrderNo, bucketOfUser, bucketTag, evenShares, firstOrderNo, MAX_STOCK_BUCKETS, ordersOfCounter } from "../../src/core/buckets";
-import { keySlot, SLOT_COUNT } from "../../src/core/cluster";
-import { bucketKeysOf, saleKeys, usedChallengeKey } from "../../src/core/keys";
+import { bucketOfOrderNo, bucketOfUser, bucketTag, evenShares, firstOrderNo, MAX_STOCK_BUCKETS, ordersOfCounter } from "../src/buckets";
+import { keySlot, SLOT_COUNT } from "../src/cluster";
+import { bucketKeysOf, saleKeys, usedChallengeKey } from "../src/keys";
 
 test("one bucket is the sale as it always was: the same keys, tag and numbers", () => {
   expect(saleKeys("flash-1")).toEqual(saleKeys("flash-1", 0, 1));

@@ -1,4 +1,4 @@
-import { gcraDecide, gcraPolicy, retryAfterSeconds } from "../../src/core/gcra";
+import { gcraDecide, gcraPolicy, retryAfterSeconds } from "../src/gcra";
 
 test("a burst of `burst + 1` passes at once, the next is refused with the time to wait", () => {
   const policy = gcraPolicy(2, 3); // 500 ms apart, 3 extra at once

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseDocument } from "yaml";
-import { ERROR_CATALOGUE, ERROR_CODES } from "../../src/core/errors";
+import { ERROR_CATALOGUE, ERROR_CODES } from "../src/errors";
 
 test("every catalogue code is listed once, in order, with a 4xx/5xx status and a message", () => {
   expect(ERROR_CODES).toEqual(Object.keys(ERROR_CATALOGUE));
@@ -15,7 +15,7 @@ test("every catalogue code is listed once, in order, with a 4xx/5xx status and a
 
 /** openapi.yaml read by a real YAML parser, strictly: Swagger UI, Redocly and client generators read it so. */
 function openApiDocument(): any {
-  const doc = parseDocument(readFileSync(path.resolve(__dirname, "../../../openapi.yaml"), "utf8"), { uniqueKeys: true, strict: true });
+  const doc = parseDocument(readFileSync(path.resolve(__dirname, "../../openapi.yaml"), "utf8"), { uniqueKeys: true, strict: true });
   expect(doc.errors.map((e) => e.message)).toEqual([]);
   return doc.toJS();
 }

@@ -1,6 +1,6 @@
-import { constantTimeEquals, judgeClaims, readHs256, verifyHs256 } from "../../src/core/jwt";
-import { nodeJwtPlatform } from "../support/node-jwt-platform";
-import { signToken, b64url } from "../../../tests/support/tokens";
+import { constantTimeEquals, judgeClaims, readHs256, verifyHs256 } from "../src/jwt";
+import { nodeJwtPlatform } from "./support/node-jwt-platform";
+import { signToken, b64url } from "../../tests/support/tokens";
 
 const SECRET = "test-secret-test-secret-test-secret-0123456789";
 const platform = nodeJwtPlatform(SECRET);

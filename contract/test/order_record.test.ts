@@ -1,4 +1,4 @@
-import { formatOrderRecord, newestOrderNumbers, parseOrderRecord } from "../../src/core/order_record";
+import { formatOrderRecord, newestOrderNumbers, parseOrderRecord } from "../src/order_record";
 
 test("an order record reads back as written, with its price and currency", () => {
   const r = { userId: "u\u00e9", quantity: 2, acceptedAtMs: 1_796_160_138_574, epoch: 7, price: 199, currency: "USD" };

@@ -1,5 +1,5 @@
-import { payOutcome } from "../../src/core/pay_reply";
-import { decodePurchaseReply } from "../../src/core/purchase_reply";
+import { payOutcome } from "../src/pay_reply";
+import { decodePurchaseReply } from "../src/purchase_reply";
 
 test("purchase.lua's replies decode by their code, with the values each carries", () => {
   expect(decodePurchaseReply([0, "s.3.12", 4])).toEqual({ outcome: "accepted", orderId: "s.3.12", unitsLeft: 4 });

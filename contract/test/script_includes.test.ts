@@ -1,4 +1,4 @@
-import { expandIncludes } from "../../src/core/script_includes";
+import { expandIncludes } from "../src/script_includes";
 
 const includes: Record<string, string> = { "order-record": "local function f() end\n" };
 const read = (name: string) => includes[name];

@@ -1,7 +1,7 @@
-import { formatOrderId, isValidSaleId, isValidUserId, ORDER_ID_PATTERN, parseOrderId, SALE_ID_PATTERN } from "../../src/core/ids";
-import { formatOrderRecord, parseOrderRecord } from "../../src/core/order_record";
-import { parseRedisUrl } from "../../src/core/redis_url";
-import { decimalValue, lastIndexOfCode } from "../../src/core/text";
+import { formatOrderId, isValidSaleId, isValidUserId, ORDER_ID_PATTERN, parseOrderId, SALE_ID_PATTERN } from "../src/ids";
+import { formatOrderRecord, parseOrderRecord } from "../src/order_record";
+import { parseRedisUrl } from "../src/redis_url";
+import { decimalValue, lastIndexOfCode } from "../src/text";
 
 test.each([
   ["flash-1", true],
