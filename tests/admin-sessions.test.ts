@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Request as ExpressRequest, Response as ExpressResponse } from "express";
-import { LoginThrottle } from "../control-plane/src/admin-ui/login-throttle";
+import { LoginThrottle } from "../control-plane/src/auth/login-throttle";
 import { ControlPlane, TEST_ADMIN_TOKEN } from "./support/control-plane";
 import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";

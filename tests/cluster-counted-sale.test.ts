@@ -17,7 +17,7 @@ import { waitFor, type WorkerProcess } from "./support/stream-fixtures";
 import { type TestDatabase } from "./support/test-database";
 import { signToken } from "./support/tokens";
 import { ClusterStack } from "./support/cluster-stack";
-import { expireReservations } from "../control-plane/src/reservations/expiry";
+import { expireReservations } from "../control-plane/src/payments/reservation-expiry";
 import { runTool } from "./support/run-tool";
 
 const SALES = 10;

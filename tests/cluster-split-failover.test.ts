@@ -16,7 +16,7 @@ import { bucketOfOrderNo, bucketOfUser } from "@flash-sale/contract/buckets";
 import { bucketKeysOf } from "@flash-sale/contract/keys";
 import { parseOrderId } from "@flash-sale/contract/ids";
 import { createRedis, type Redis } from "@flash-sale/node-common";
-import { unitsInFlight } from "../control-plane/src/sales/bucket-rebalancer";
+import { unitsInFlight } from "../control-plane/src/projection/bucket-rebalancer";
 import { ControlPlane } from "./support/control-plane";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { Gateway, waitForSale } from "./support/gateway";

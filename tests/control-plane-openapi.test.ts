@@ -7,16 +7,16 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Router } from "express";
 import { createRedis, type Redis } from "@flash-sale/node-common";
-import { SALES_PATH } from "../control-plane/src/app";
-import { ADMIN_API_PATH } from "../control-plane/src/sales/console-routes";
+import { SALES_PATH } from "../control-plane/src/api/app";
+import { ADMIN_API_PATH } from "../control-plane/src/api/console-routes";
 import { Gateway } from "./support/gateway";
 import { request } from "./support/http";
 import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
 import { serveAdminApp, type ServedApp } from "./support/admin-app";
-import { ADMIN_UI_LOGIN, ADMIN_UI_LOGOUT, ADMIN_UI_PAGES } from "../control-plane/src/admin-ui/routes";
+import { ADMIN_UI_LOGIN, ADMIN_UI_LOGOUT, ADMIN_UI_PAGES } from "../control-plane/src/api/admin-ui-routes";
 import { SETTING_NAMES } from "../control-plane/src/sales/fields";
-import { WEBHOOKS_PATH } from "../control-plane/src/webhooks/routes";
+import { WEBHOOKS_PATH } from "../control-plane/src/api/webhook-routes";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 const DOCUMENT = readFileSync(path.resolve(__dirname, "../openapi.yaml"), "utf8");
@@ -26,7 +26,7 @@ let redis: Redis;
 let db: TestDatabase;
 let server: ServedApp;
 let gateway: Gateway;
-/** The API's routers with where app.ts mounts them, in its order: the identities', the console's, the sales', the webhooks'. */
+/** The API's routers with where api/app.ts mounts them, in its order: the identities', the console's, the sales', the webhooks'. */
 let apiRouters: { mount: string; router: Router }[];
 /** Paths of the routes on the app itself, not in a router (the admin UI's pages, health, …). */
 let appRoutes: string[];

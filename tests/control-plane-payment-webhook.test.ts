@@ -14,7 +14,7 @@ import { snapshot, waitForRows } from "./support/counts";
 import { purchase, request } from "./support/http";
 import { signToken } from "./support/tokens";
 import { orderNoOf } from "./support/orders";
-import { SaleRepository } from "../control-plane/src/sales/repository";
+import { SaleRepository } from "../control-plane/src/store/sale-repository";
 import { expireReservationsJob } from "../control-plane/src/jobs/expire-reservations";
 import { signDelivery } from "../control-plane/src/payments/webhook-signature";
 

@@ -9,7 +9,7 @@ import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/contract/keys";
 import { createRedis, type Logger, type Redis } from "@flash-sale/node-common";
 import { reconcileSalesJob } from "../control-plane/src/jobs/reconcile-sales";
 import { ControlPlaneMetrics } from "../control-plane/src/metrics";
-import { SaleRepository } from "../control-plane/src/sales/repository";
+import { SaleRepository } from "../control-plane/src/store/sale-repository";
 import { serveAdminApp, type ServedApp } from "./support/admin-app";
 import { TEST_ADMIN_TOKEN } from "./support/control-plane";
 import { countSale, waitForRows } from "./support/counts";

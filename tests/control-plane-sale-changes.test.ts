@@ -11,9 +11,9 @@ import { createLogger, createRedis, RedisScript, type Redis } from "@flash-sale/
 import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/contract/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/contract/sale";
 import { keepSalesBuiltJob } from "../control-plane/src/jobs/keep-sales-built";
-import { SalePublisher } from "../control-plane/src/sales/publisher";
-import { SaleRepository } from "../control-plane/src/sales/repository";
-import { SaleBuilder } from "../control-plane/src/sales/sale-builder";
+import { SalePublisher } from "../control-plane/src/projection/publisher";
+import { SaleRepository } from "../control-plane/src/store/sale-repository";
+import { SaleBuilder } from "../control-plane/src/projection/sale-builder";
 import { saleInputSchema } from "../control-plane/src/sales/schema";
 import { PrivateRedis } from "./support/private-redis";
 import { buyAll } from "./support/purchase-script";

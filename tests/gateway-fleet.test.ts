@@ -5,7 +5,7 @@
  */
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { GATEWAYS_KEY, saleKeys } from "@flash-sale/contract/keys";
-import { requestsByOutcome } from "../control-plane/src/sales/traffic";
+import { requestsByOutcome } from "../control-plane/src/projection/traffic";
 import { ControlPlane } from "./support/control-plane";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { purchase } from "./support/http";

@@ -14,7 +14,7 @@ import { TestStack } from "./support/test-stack";
 import { countStatusChanges, snapshot, waitForRows, waitForStatuses, postgresOrderStatuses, redisOrderStatuses } from "./support/counts";
 import { purchase, request, type HttpResponse } from "./support/http";
 import { signToken } from "./support/tokens";
-import { SaleRepository } from "../control-plane/src/sales/repository";
+import { SaleRepository } from "../control-plane/src/store/sale-repository";
 import { expireReservationsJob } from "../control-plane/src/jobs/expire-reservations";
 
 /** Short: orders are due by Redis' clock, so the test waits the timeout out. */

@@ -14,9 +14,9 @@ import { countStatusChanges, snapshot, waitForRows, waitForStatuses, postgresOrd
 import { purchase, request, type HttpResponse } from "./support/http";
 import { signToken } from "./support/tokens";
 import { orderNoOf } from "./support/orders";
-import { SaleRepository } from "../control-plane/src/sales/repository";
+import { SaleRepository } from "../control-plane/src/store/sale-repository";
 import { expireReservationsJob } from "../control-plane/src/jobs/expire-reservations";
-import { expireReservations } from "../control-plane/src/reservations/expiry";
+import { expireReservations } from "../control-plane/src/payments/reservation-expiry";
 
 /** Short: orders are due by Redis' clock, so the tests wait the timeout out. */
 const TIMEOUT_SECONDS = 4;

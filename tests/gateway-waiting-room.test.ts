@@ -16,7 +16,7 @@ import { Shopper, joinQueue, pollQueue, sleep, spearman } from "./support/queue"
 import { signToken } from "./support/tokens";
 import { waitFor } from "./support/stream-fixtures";
 import { scrape } from "./support/prometheus";
-import { SaleRepository } from "../control-plane/src/sales/repository";
+import { SaleRepository } from "../control-plane/src/store/sale-repository";
 import { expireReservationsJob } from "../control-plane/src/jobs/expire-reservations";
 
 jest.setTimeout(180_000);

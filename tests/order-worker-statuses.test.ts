@@ -9,7 +9,7 @@
 import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/contract/keys";
 import { parseOrderId } from "@flash-sale/contract/ids";
 import { payOrder } from "../control-plane/src/payments/order-payment";
-import { expireReservations } from "../control-plane/src/reservations/expiry";
+import { expireReservations } from "../control-plane/src/payments/reservation-expiry";
 import { countSale, countStatusChanges, postgresOrderStatuses, redisOrderStatuses, waitForStatuses } from "./support/counts";
 import { scrape } from "./support/prometheus";
 import { buyAll, type AcceptedOrder } from "./support/purchase-script";

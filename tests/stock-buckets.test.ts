@@ -1,7 +1,7 @@
 /**
  * A hot sale split in stock buckets (core/buckets.ts) through the real gateway, Redis, order
  * worker, control plane jobs and Postgres: shoppers buy from their own bucket, units follow
- * them between buckets (sales/bucket-rebalancer.ts), nothing is stranded nor sold twice, and
+ * them between buckets (projection/bucket-rebalancer.ts), nothing is stranded nor sold twice, and
  * the sale is answered sold out only once every bucket is empty. Counted.
  */
 import path from "node:path";
@@ -9,9 +9,9 @@ import { createLogger, RedisScript, type Redis } from "@flash-sale/node-common";
 import { bucketOfOrderNo, bucketOfUser } from "@flash-sale/contract/buckets";
 import { bucketKeysOf } from "@flash-sale/contract/keys";
 import { parseOrderId } from "@flash-sale/contract/ids";
-import { BucketRebalancer, unitsInFlight } from "../control-plane/src/sales/bucket-rebalancer";
-import { problemsOf, reconcileSale, type Reconciliation } from "../control-plane/src/sales/reconciliation";
-import { SaleRepository } from "../control-plane/src/sales/repository";
+import { BucketRebalancer, unitsInFlight } from "../control-plane/src/projection/bucket-rebalancer";
+import { problemsOf, reconcileSale, type Reconciliation } from "../control-plane/src/projection/reconciliation";
+import { SaleRepository } from "../control-plane/src/store/sale-repository";
 import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
 import type { ControlPlane } from "./support/control-plane";
 import type { TestDatabase } from "./support/test-database";

@@ -16,9 +16,9 @@ import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { Shopper, sleep } from "./support/queue";
 import { adminLogin, Browser, fitsWidth, screenshots } from "./support/browser";
 import { keepSalesBuiltJob } from "../control-plane/src/jobs/keep-sales-built";
-import { SalePublisher } from "../control-plane/src/sales/publisher";
-import { SaleRepository } from "../control-plane/src/sales/repository";
-import { SaleBuilder } from "../control-plane/src/sales/sale-builder";
+import { SalePublisher } from "../control-plane/src/projection/publisher";
+import { SaleRepository } from "../control-plane/src/store/sale-repository";
+import { SaleBuilder } from "../control-plane/src/projection/sale-builder";
 
 jest.setTimeout(90_000);
 

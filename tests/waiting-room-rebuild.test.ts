@@ -15,7 +15,7 @@ import { TestStack } from "./support/test-stack";
 import { countSale, waitForRows } from "./support/counts";
 import { joinQueue, pollQueue, Shopper, sleep } from "./support/queue";
 import { waitFor } from "./support/stream-fixtures";
-import { readQueueStats } from "../control-plane/src/sales/queue-stats";
+import { readQueueStats } from "../control-plane/src/projection/queue-stats";
 
 jest.setTimeout(180_000);
 

@@ -8,7 +8,7 @@
  * order, the accepted ids equal to the outbox's. A private Postgres, which the test stops.
  */
 import { createPool, createRedis, migrate, type Pool, type Redis } from "@flash-sale/node-common";
-import { expireReservations } from "../control-plane/src/reservations/expiry";
+import { expireReservations } from "../control-plane/src/payments/reservation-expiry";
 import { ControlPlaneProcess } from "./support/control-plane-process";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { purchase, request } from "./support/http";

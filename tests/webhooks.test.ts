@@ -20,7 +20,7 @@ import { signToken } from "./support/tokens";
 import { waitFor } from "./support/stream-fixtures";
 import { outOfOrder, Receiver, unverified } from "./support/webhook-receiver";
 import { ControlPlaneMetrics } from "../control-plane/src/metrics";
-import { expireReservations } from "../control-plane/src/reservations/expiry";
+import { expireReservations } from "../control-plane/src/payments/reservation-expiry";
 import { WebhookDispatcher, type DispatcherSettings } from "../control-plane/src/webhooks/dispatcher";
 import { WebhookMetrics } from "../control-plane/src/webhooks/metrics";
 

@@ -1,6 +1,6 @@
 --[[
   bucket-transfer-out.lua — the first step of moving units between two stock buckets of a sale
-  (sales/bucket-rebalancer.ts): takes them from this bucket and records the move, in one step,
+  (projection/bucket-rebalancer.ts): takes them from this bucket and records the move, in one step,
   so a crash after it leaves a record the next run finishes (bucket-transfer-in.lua on the
   target, then the record is dropped). The buckets are on different slots: no script reaches both.
 

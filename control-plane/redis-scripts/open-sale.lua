@@ -1,5 +1,5 @@
 --[[
-  open-sale.lua — the last step of building a sale's state in Redis (sales/sale-builder.ts):
+  open-sale.lua — the last step of building a sale's state in Redis (projection/sale-builder.ts):
   writes the counters computed from Postgres and what Redis still held, makes the consumer
   group on the order stream and on the status change stream, and sets the fence that lets the scripts sell again. Run while the
   fence is absent (the builder removes it first), so no purchase, payment or expiry interleaves.

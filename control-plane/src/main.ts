@@ -11,14 +11,14 @@ import {
   type Env,
 } from "@flash-sale/node-common";
 import { KNOBS_FILE, readKnobs } from "@flash-sale/nginx-conf/build/knobs";
-import { createAdminApp, type AdminAppDeps } from "./app";
+import { createAdminApp, type AdminAppDeps } from "./api/app";
 import { parseFault } from "./faults";
 import { JwksRefresher } from "./auth/jwks-refresher";
 import { saleJobs } from "./jobs/sale-jobs";
 import { ControlPlaneMetrics } from "./metrics";
-import { SalePublisher } from "./sales/publisher";
-import { SaleBuilder } from "./sales/sale-builder";
-import { SaleRepository } from "./sales/repository";
+import { SalePublisher } from "./projection/publisher";
+import { SaleBuilder } from "./projection/sale-builder";
+import { SaleRepository } from "./store/sale-repository";
 import { WebhookDispatcher } from "./webhooks/dispatcher";
 import { WebhookMetrics } from "./webhooks/metrics";
 import { dispatcherSettings, WEBHOOK_ENV } from "./webhooks/settings";

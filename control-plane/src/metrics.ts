@@ -15,9 +15,9 @@
  */
 import { SALE_CONFIGS_KEY } from "@flash-sale/contract/keys";
 import { Counter, createMetricsRegistry, Gauge, type Pool, type Redis, type Registry } from "@flash-sale/node-common";
-import { readOrderStream, WORKER_IDLE_LIMIT_MS, type OrderStreamHealth } from "./sales/order-stream";
-import { lastReconciliations, type Reconciliation } from "./sales/reconciliation";
-import { readBuildState, type BuildReason } from "./sales/sale-builder";
+import { readOrderStream, WORKER_IDLE_LIMIT_MS, type OrderStreamHealth } from "./projection/order-stream";
+import { lastReconciliations, type Reconciliation } from "./projection/reconciliation";
+import { readBuildState, type BuildReason } from "./projection/sale-builder";
 
 interface SaleReading {
   sale: string;

@@ -1,4 +1,4 @@
-import { planMoves } from "../src/sales/bucket-rebalancer";
+import { planMoves } from "../src/projection/bucket-rebalancer";
 
 const b = (stock: number, wants = 0) => ({ stock, wants, shared: true });
 

@@ -1,4 +1,4 @@
-import { LOGIN_THROTTLE_DEFAULTS, waitSeconds } from "../src/admin-ui/login-throttle";
+import { LOGIN_THROTTLE_DEFAULTS, waitSeconds } from "../src/auth/login-throttle";
 
 const opts = { ...LOGIN_THROTTLE_DEFAULTS, baseWaitMs: 1000, maxWaitMs: 60_000 };
 

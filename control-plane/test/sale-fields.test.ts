@@ -1,7 +1,7 @@
 import { parsePublishedSale } from "@flash-sale/contract/sale";
 import { pickValues, PUBLISHED_NAMES, SETTING_NAMES, SETTINGS } from "../src/sales/fields";
-import { publishedRecord } from "../src/sales/publisher";
-import type { Sale } from "../src/sales/repository";
+import { publishedRecord } from "../src/projection/publisher";
+import type { Sale } from "../src/store/sale-repository";
 import { saleInputSchema } from "../src/sales/schema";
 
 const schema = saleInputSchema({ limits: { userRatePerSecond: 2, userBurst: 3, admitPerSecond: 100 } });

@@ -1,6 +1,6 @@
 import { actionRefusal, endNow, hasStarted, saleState, startedSaleRefusals } from "../src/sales/lifecycle";
 import { mergePatch } from "../src/sales/merge-patch";
-import type { Sale } from "../src/sales/repository";
+import type { Sale } from "../src/store/sale-repository";
 import { saleInputSchema } from "../src/sales/schema";
 
 const START = Date.parse("2030-01-01T12:00:00Z");

@@ -6,7 +6,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import { createLogger } from "@flash-sale/node-common";
-import { createAdminApp, type AdminAppDeps } from "../../control-plane/src/app";
+import { createAdminApp, type AdminAppDeps } from "../../control-plane/src/api/app";
 import { NO_GATEWAY_METRICS, TEST_ADMIN_TOKEN } from "./control-plane";
 
 export const TEST_LIMITS = { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 5000 };

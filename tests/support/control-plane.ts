@@ -1,13 +1,13 @@
 /** The real control plane (Express admin API) in-process on a free port, for publishing sales in tests. */
 import type { Server } from "node:http";
 import { createLogger, createRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, type Pool, type Redis } from "@flash-sale/node-common";
-import { createAdminApp } from "../../control-plane/src/app";
+import { createAdminApp } from "../../control-plane/src/api/app";
 import { saleJobs } from "../../control-plane/src/jobs/sale-jobs";
 import { ControlPlaneMetrics } from "../../control-plane/src/metrics";
 import type { JobScheduler } from "../../control-plane/src/jobs/scheduler";
-import { SalePublisher } from "../../control-plane/src/sales/publisher";
-import { SaleRepository } from "../../control-plane/src/sales/repository";
-import { SaleBuilder } from "../../control-plane/src/sales/sale-builder";
+import { SalePublisher } from "../../control-plane/src/projection/publisher";
+import { SaleRepository } from "../../control-plane/src/store/sale-repository";
+import { SaleBuilder } from "../../control-plane/src/projection/sale-builder";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
 /** For control planes without a gateway: nothing listens there, so the live page shows no requests. */

@@ -6,8 +6,8 @@
  */
 import type { Logger, Redis } from "@flash-sale/node-common";
 import { crashIfAt, type Fault } from "../faults";
-import { expireReservations } from "../reservations/expiry";
-import type { SaleRepository } from "../sales/repository";
+import { expireReservations } from "../payments/reservation-expiry";
+import type { SaleRepository } from "../store/sale-repository";
 import type { Job } from "./scheduler";
 
 /** Reservations outlive the sale's end by at most the payment timeout; a day is ample. */

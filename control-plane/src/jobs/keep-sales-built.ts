@@ -12,9 +12,9 @@
  * mid-insert), is tried again on the next run; the others go on meanwhile.
  */
 import type { Logger, Redis } from "@flash-sale/node-common";
-import type { SalePublisher } from "../sales/publisher";
-import type { SaleRepository } from "../sales/repository";
-import { buildReason, readBuildState } from "../sales/sale-builder";
+import type { SalePublisher } from "../projection/publisher";
+import type { SaleRepository } from "../store/sale-repository";
+import { buildReason, readBuildState } from "../projection/sale-builder";
 import { SALE_LOCK_WAIT_MS, type Job } from "./scheduler";
 
 /** Ended sales are kept built this long: payments, expiries and order lookups still need them. */

@@ -1,12 +1,12 @@
 /**
- * Job: keeps each live sale's traffic, one row per second (sales/traffic-series.ts), from one
+ * Job: keeps each live sale's traffic, one row per second (store/traffic-series.ts), from one
  * read of every gateway's metrics. One instance runs each tick; a row already written for the
  * second is left alone, so two instances never write a second twice. When no gateway answers
  * the second is not written: readers see the gap, not zeros.
  */
 import type { Logger, Pool, Redis } from "@flash-sale/node-common";
-import { readFleetSamples } from "../sales/traffic";
-import { recordSecond, salesKeptAt } from "../sales/traffic-series";
+import { readFleetSamples } from "../projection/traffic";
+import { recordSecond, salesKeptAt } from "../store/traffic-series";
 import type { Job } from "./scheduler";
 
 export interface KeepTrafficDeps {

@@ -1,12 +1,12 @@
 /**
  * Job: every second, for each open sale split in stock buckets, moves units to the buckets whose
  * shoppers were refused and marks the sale sold out once every bucket is empty
- * (sales/bucket-rebalancer.ts). Under the sale's row lock, so that a rebuild (which also
+ * (projection/bucket-rebalancer.ts). Under the sale's row lock, so that a rebuild (which also
  * sets the buckets' units) or a reconciliation never meets a move half done.
  */
 import type { Logger } from "@flash-sale/node-common";
-import type { BucketRebalancer } from "../sales/bucket-rebalancer";
-import type { SaleRepository } from "../sales/repository";
+import type { BucketRebalancer } from "../projection/bucket-rebalancer";
+import type { SaleRepository } from "../store/sale-repository";
 import { SALE_LOCK_WAIT_MS, type Job } from "./scheduler";
 
 export interface RebalanceBucketsDeps {

@@ -1,12 +1,12 @@
 /**
  * Job: reconciles every published sale that has not ended long ago (Redis against Postgres,
- * see sales/reconciliation.ts), keeps the result for the sale's stats and /metrics, and logs
+ * see projection/reconciliation.ts), keeps the result for the sale's stats and /metrics, and logs
  * what it found wrong. A sale held for a rebuild is said to be, not reconciled; a sale that
  * fails, or whose row is held past SALE_LOCK_WAIT_MS, is left to the next run; the others go on.
  */
 import type { Logger, Redis } from "@flash-sale/node-common";
-import { heldForRebuild, problemsOf, reconcileSale, storeReconciliation } from "../sales/reconciliation";
-import type { SaleRepository } from "../sales/repository";
+import { heldForRebuild, problemsOf, reconcileSale, storeReconciliation } from "../projection/reconciliation";
+import type { SaleRepository } from "../store/sale-repository";
 import { SALE_LOCK_WAIT_MS, type Job } from "./scheduler";
 
 /** Ended sales stay under watch this long: late worker drains, refunds. */

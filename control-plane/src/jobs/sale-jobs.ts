@@ -2,15 +2,15 @@
 import { hostname } from "node:os";
 import type { Logger, Pool, Redis } from "@flash-sale/node-common";
 import type { Fault } from "../faults";
-import type { SalePublisher } from "../sales/publisher";
-import type { SaleRepository } from "../sales/repository";
+import type { SalePublisher } from "../projection/publisher";
+import type { SaleRepository } from "../store/sale-repository";
 import { JobLock } from "./job-lock";
 import { expireReservationsJob } from "./expire-reservations";
 import { keepSalesBuiltJob } from "./keep-sales-built";
 import { keepTrafficJob } from "./keep-traffic";
 import { pruneWebhookOutboxJob } from "./prune-webhook-outbox";
 import { rebalanceBucketsJob } from "./rebalance-buckets";
-import { BucketRebalancer } from "../sales/bucket-rebalancer";
+import { BucketRebalancer } from "../projection/bucket-rebalancer";
 import { reconcileSalesJob } from "./reconcile-sales";
 import { JobScheduler } from "./scheduler";
 
@@ -38,7 +38,7 @@ export interface SaleJobsDeps {
   repository: SaleRepository;
   publisher: SalePublisher;
   logger: Logger;
-  /** The gateway's metrics, where no live gateway registered its own (sales/traffic.ts). */
+  /** The gateway's metrics, where no live gateway registered its own (projection/traffic.ts). */
   gatewayMetricsUrl: string;
   fault?: Fault;
   /** Units the rebalance-buckets job moved between a sale's stock buckets (for /metrics). */

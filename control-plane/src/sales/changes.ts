@@ -20,13 +20,13 @@
  */
 import type { Logger } from "@flash-sale/node-common";
 import { crashIfAt, type Fault } from "../faults";
-import { ApiError } from "../http/api-error";
-import { fieldErrors } from "../http/field-errors";
+import { ApiError } from "../api/api-error";
+import { fieldErrors } from "../api/field-errors";
 import { actionRefusal, endNow, hasStarted, publishedBucketRefusals, saleState, startedSaleRefusals, type SaleAction, type SaleState } from "./lifecycle";
 import { pickValues, SETTING_NAMES } from "./fields";
 import { mergePatch } from "./merge-patch";
-import type { ApplyResult, SalePublisher } from "./publisher";
-import type { LockedSale, Sale, SaleRepository } from "./repository";
+import type { ApplyResult, SalePublisher } from "../projection/publisher";
+import type { LockedSale, Sale, SaleRepository } from "../store/sale-repository";
 import { conflictingChange, invalidSale, refusedInState, stockBelowTaken } from "./sale-errors";
 import type { saleInputSchema } from "./schema";
 

@@ -3,7 +3,7 @@
  * default, the column it is stored in, whether the gateways get it, whether it is fixed once the
  * sale has started, and how the admin form asks for it. The API's schema (schema.ts), the
  * repository's columns, the settings a PATCH applies to (changes.ts), the record published to
- * the gateways (publisher.ts) and the admin form all read this list: a new setting is a
+ * the gateways (projection/publisher.ts) and the admin form all read this list: a new setting is a
  * migration, an entry here, the code that uses it and openapi.yaml.
  *
  * Written with zod/mini, whose functions tree-shake: the admin UI bundles this file, and

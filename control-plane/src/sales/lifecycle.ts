@@ -3,9 +3,9 @@
  * record and the clock rather than stored, so that it can never disagree with the times the
  * gateways enforce; and what each state allows.
  */
-import type { FieldError } from "../http/field-errors";
+import type { FieldError } from "../api/field-errors";
 import { SETTINGS, type SettingName } from "./fields";
-import type { Sale } from "./repository";
+import type { Sale } from "../store/sale-repository";
 import type { SaleSettings } from "./schema";
 
 export type SaleState = "draft" | "scheduled" | "active" | "paused" | "ended";

@@ -1,6 +1,6 @@
 /** The admin API's refusals of a sale: each bad field by path, with its message. */
-import { ApiError } from "../http/api-error";
-import type { FieldError } from "../http/field-errors";
+import { ApiError } from "../api/api-error";
+import type { FieldError } from "../api/field-errors";
 
 function summary(fields: FieldError[]): string {
   return fields.map((f) => (f.path === "" ? f.message : `${f.path}: ${f.message}`)).join("; ");

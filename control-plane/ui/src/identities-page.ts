@@ -3,7 +3,7 @@
  * (admins: revoke). Buttons appear only for a role that may use them (the page's meta tag; the
  * API checks the role anyway).
  */
-import { ROLES, type Role } from "../../src/operators/roles";
+import { ROLES, type Role } from "../../src/auth/roles";
 import { api, reason } from "./api";
 import { el, render } from "./dom";
 import { myRole } from "./role";

@@ -1,10 +1,10 @@
 /**
  * The signed-in identity's role (the page's meta tag) and what it may call, read from the API's
- * own route table (operators/route-roles.ts): the pages show no control the role cannot use. The
+ * own route table (auth/route-roles.ts): the pages show no control the role cannot use. The
  * API checks the role anyway.
  */
-import { ruleFor } from "../../src/operators/route-roles";
-import { atLeast, isRole, type Role } from "../../src/operators/roles";
+import { ruleFor } from "../../src/auth/route-roles";
+import { atLeast, isRole, type Role } from "../../src/auth/roles";
 
 export function myRole(): Role {
   const role = document.querySelector<HTMLMetaElement>('meta[name="admin-role"]')?.content;

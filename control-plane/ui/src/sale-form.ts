@@ -8,7 +8,7 @@
  * are read-only with the reason; an edit sends only the fields changed. A role that may not save
  * (a viewer; below admin, a started sale) is told so instead of given a form.
  */
-import { fieldErrors } from "../../src/http/field-errors";
+import { fieldErrors } from "../../src/api/field-errors";
 import { SETTINGS, type Value, type ValueType } from "../../src/sales/fields";
 import { fixedOnceStarted, hasStarted } from "../../src/sales/lifecycle";
 import { saleInputSchema } from "../../src/sales/schema";

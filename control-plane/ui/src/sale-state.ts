@@ -1,13 +1,13 @@
 /**
  * What a sale's state and the signed-in role allow in the pages: the API's own rules
- * (sales/lifecycle.ts, operators/route-roles.ts), less what would change nothing (pausing a
+ * (sales/lifecycle.ts, auth/route-roles.ts), less what would change nothing (pausing a
  * paused sale, ending an ended one); and the state as shown, where an active sale with no units
  * left is sold out.
  */
-import { CHANGE_STARTED_SALE_ROLE } from "../../src/operators/route-roles";
-import { atLeast, type Role } from "../../src/operators/roles";
+import { CHANGE_STARTED_SALE_ROLE } from "../../src/auth/route-roles";
+import { atLeast, type Role } from "../../src/auth/roles";
 import { actionRefusal, hasStarted } from "../../src/sales/lifecycle";
-import type { LiveStats } from "../../src/sales/live-stats";
+import type { LiveStats } from "../../src/projection/live-stats";
 import { mayCall } from "./role";
 import { salePath } from "./sale-record";
 import type { SaleView } from "./types";

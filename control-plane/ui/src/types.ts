@@ -1,12 +1,12 @@
 /** What the admin API answers, as the pages read it (the server's own types). */
 import type { SaleState } from "../../src/sales/lifecycle";
-import type { LiveStats } from "../../src/sales/live-stats";
-import type { Sale } from "../../src/sales/repository";
+import type { LiveStats } from "../../src/projection/live-stats";
+import type { Sale } from "../../src/store/sale-repository";
 
-export type { SaleTraffic } from "../../src/sales/traffic";
-export type { SaleReport } from "../../src/sales/report";
-export type { RecordedAuditEntry } from "../../src/sales/audit-log";
-export type { OrderRow, OrdersPage, SaleStatsEntry } from "../../src/sales/console-routes";
+export type { SaleTraffic } from "../../src/projection/traffic";
+export type { SaleReport } from "../../src/store/sale-report";
+export type { RecordedAuditEntry } from "../../src/store/audit-log";
+export type { OrderRow, OrdersPage, SaleStatsEntry } from "../../src/api/console-routes";
 
 export type SaleView = Sale & { state: SaleState };
 export type SaleWithStats = SaleView & { stats: LiveStats };

@@ -6,12 +6,12 @@
 import { Router, type Request } from "express";
 import * as z from "zod/mini";
 import type { Logger, Pool } from "@flash-sale/node-common";
-import { adminActor } from "../http/admin-actor";
-import { ApiError } from "../http/api-error";
-import { fieldErrors, type FieldError } from "../http/field-errors";
-import { hostOf, hostRefusal, urlRefusal } from "./address-check";
-import { WebhookEndpoints, type EndpointView } from "./endpoints";
-import { EVENT_TYPES } from "./events";
+import { adminActor } from "./admin-actor";
+import { ApiError } from "./api-error";
+import { fieldErrors, type FieldError } from "./field-errors";
+import { hostOf, hostRefusal, urlRefusal } from "../webhooks/address-check";
+import { WebhookEndpoints, type EndpointView } from "../webhooks/endpoints";
+import { EVENT_TYPES } from "../webhooks/events";
 
 export const WEBHOOKS_PATH = "/admin/api/webhooks";
 

@@ -1,10 +1,10 @@
 /**
- * Who makes a request of the admin API, as authenticated (http/admin-auth.ts): an operator (a
+ * Who makes a request of the admin API, as authenticated (auth/admin-auth.ts): an operator (a
  * session), an API token, or the bootstrap credential FS_ADMIN_TOKEN. Nothing the client sends
  * names it.
  */
 import type { Request } from "express";
-import { ApiError } from "../http/api-error";
+import { ApiError } from "../api/api-error";
 import { atLeast, type Role } from "./roles";
 
 export type Identity =

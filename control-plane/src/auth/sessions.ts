@@ -9,8 +9,8 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Request, Response } from "express";
 import type { Pool } from "@flash-sale/node-common";
-import { BOOTSTRAP_NAME, actorOf, type Identity } from "../operators/identity";
-import type { Role } from "../operators/roles";
+import { BOOTSTRAP_NAME, actorOf, type Identity } from "./identity";
+import type { Role } from "./roles";
 
 export const SESSION_COOKIE = "fs_admin_session";
 export const CSRF_HEADER = "x-csrf-token";

@@ -1,6 +1,6 @@
 /**
  * POST /payments/webhook — the payment provider's callback that an order is paid, signed with
- * HMAC (webhook-signature.ts) instead of the admin token. Body `{"orderId": "<sale>.<n>"}`.
+ * HMAC (payments/webhook-signature.ts) instead of the admin token. Body `{"orderId": "<sale>.<n>"}`.
  * Refused: a bad signature, a timestamp outside the skew window, a delivery seen before (the
  * same signature: a replay). A genuine new delivery for an order already paid changes nothing
  * and answers as the first one did.
@@ -9,10 +9,10 @@ import express, { type RequestHandler } from "express";
 import type { Logger, Redis } from "@flash-sale/node-common";
 import { parseOrderId } from "@flash-sale/contract/ids";
 import { webhookDeliveryKey } from "@flash-sale/contract/keys";
-import { ApiError } from "../http/api-error";
-import type { SaleRepository } from "../sales/repository";
-import { chargeOf, payOrder } from "./order-payment";
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, checkDelivery } from "./webhook-signature";
+import { ApiError } from "./api-error";
+import type { SaleRepository } from "../store/sale-repository";
+import { chargeOf, payOrder } from "../payments/order-payment";
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, checkDelivery } from "../payments/webhook-signature";
 
 export const WEBHOOK_PATH = "/payments/webhook";
 const BODY_LIMIT = "4kb";

@@ -2,9 +2,9 @@
 import type { Pool, PoolClient } from "@flash-sale/node-common";
 import type { Deduction } from "@flash-sale/contract/sale";
 import { recordAudit, type AuditAction } from "./audit-log";
-import { statusesTakingUnits, type OrderStatus, type StoredOrder } from "./rebuilt-state";
-import { SETTINGS, type Setting } from "./fields";
-import type { SaleSettings } from "./schema";
+import { statusesTakingUnits, type OrderStatus, type StoredOrder } from "../projection/rebuilt-state";
+import { SETTINGS, type Setting } from "../sales/fields";
+import type { SaleSettings } from "../sales/schema";
 
 /** The pool, or the client of a transaction in progress. */
 export type Queryable = Pool | PoolClient;
@@ -30,7 +30,7 @@ interface SaleRecordState {
   updatedAt: string;
 }
 
-/** A stored sale, as the admin API shows it: its id, its settings (fields.ts), its state. */
+/** A stored sale, as the admin API shows it: its id, its settings (sales/fields.ts), its state. */
 export type Sale = { id: string } & Omit<SaleSettings, "id"> & SaleRecordState;
 
 /** A sale whose orders wait for payment, as the expiry and status jobs need it. */
@@ -55,7 +55,7 @@ interface SaleRow {
   revision: string; // bigint
   created_at: Date;
   updated_at: Date;
-  /** The settings' columns (fields.ts). */
+  /** The settings' columns (sales/fields.ts). */
   [column: string]: unknown;
 }
 

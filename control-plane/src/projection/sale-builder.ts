@@ -31,7 +31,7 @@ import { bucketOfOrderNo, evenShares, firstOrderNo } from "@flash-sale/contract/
 import { bucketKeysOf, ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, type SaleKeys } from "@flash-sale/contract/keys";
 import { formatOrderRecord, parseOrderRecord } from "@flash-sale/contract/order_record";
 import { laterStatus, rebuiltState, type KnownOrder, type OrderStatus, type RebuiltState, type StoredOrder } from "./rebuilt-state";
-import type { LockedSale, SaleRepository } from "./repository";
+import type { LockedSale, SaleRepository } from "../store/sale-repository";
 
 // Two levels up from both src/sales (ts-jest) and build/sales (node).
 const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");

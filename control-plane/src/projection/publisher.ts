@@ -18,8 +18,8 @@ import path from "node:path";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
 import { bucketKeysOf, CONFIG_EPOCH_KEY, CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, SALE_WITHDRAWALS_KEY, saleKeys } from "@flash-sale/contract/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/contract/sale";
-import { pickValues, PUBLISHED_NAMES } from "./fields";
-import type { LockedSale, Sale, SaleRepository } from "./repository";
+import { pickValues, PUBLISHED_NAMES } from "../sales/fields";
+import type { LockedSale, Sale, SaleRepository } from "../store/sale-repository";
 import { buildReason, readBuildState, type BuildReason, type SaleBuilder } from "./sale-builder";
 
 // Two levels up from both src/sales (ts-jest) and build/sales (node).
@@ -65,7 +65,7 @@ export interface ApplyResult {
 }
 
 /**
- * The gateway's record of a sale: its published settings (fields.ts), the instants in epoch ms,
+ * The gateway's record of a sale: its published settings (sales/fields.ts), the instants in epoch ms,
  * the pause; but for `version`, which the script sets. `revision` orders the publishes
  * (publish-config.lua); the gateway ignores it.
  */
@@ -133,7 +133,7 @@ export class SalePublisher {
 
   /**
    * Takes units out of Redis before a lower total is committed (under the row lock, see
-   * changes.ts): units left become `total` − taken, only if `total` covers the units taken. A
+   * sales/changes.ts): units left become `total` − taken, only if `total` covers the units taken. A
    * lowering of an earlier change that never committed is undone first.
    */
   async lowerStock(locked: LockedSale, total: number): Promise<StockLowering> {

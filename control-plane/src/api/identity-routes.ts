@@ -6,14 +6,14 @@
 import { Router, type Request } from "express";
 import * as z from "zod/mini";
 import type { Logger } from "@flash-sale/node-common";
-import type { AdminSessions } from "../admin-ui/sessions";
-import { ApiError } from "../http/api-error";
-import { fieldErrors, type FieldError } from "../http/field-errors";
-import type { ApiTokens } from "./api-tokens";
-import { hashPassword, newTotpSecret, totpUri } from "./credentials";
-import { BOOTSTRAP_NAME, actorOf, identityOf } from "./identity";
-import { operatorView, type OperatorFields, type OperatorStore } from "./operator-store";
-import { ROLES, atLeast } from "./roles";
+import type { AdminSessions } from "../auth/sessions";
+import { ApiError } from "./api-error";
+import { fieldErrors, type FieldError } from "./field-errors";
+import type { ApiTokens } from "../auth/api-tokens";
+import { hashPassword, newTotpSecret, totpUri } from "../auth/credentials";
+import { BOOTSTRAP_NAME, actorOf, identityOf } from "../auth/identity";
+import { operatorView, type OperatorFields, type OperatorStore } from "../auth/operator-store";
+import { ROLES, atLeast } from "../auth/roles";
 
 export interface IdentityRoutesDeps {
   operators: OperatorStore;

@@ -1,6 +1,6 @@
 /**
  * The one table of who may call which admin API route: the least role of each (roles.ts). The
- * admin check (http/admin-auth.ts) applies it to every request under /admin/api; a route the
+ * admin check (auth/admin-auth.ts) applies it to every request under /admin/api; a route the
  * table does not name is for admins only, and a test lists the app's routes against it.
  */
 import type { Request } from "express";
@@ -24,7 +24,7 @@ export const ROUTE_ROLES: readonly RouteRule[] = [
   { method: "GET", path: "/admin/api/sales/:id/orders.csv", role: "viewer" },
   { method: "GET", path: "/admin/api/sales/:id/report", role: "viewer" },
   { method: "GET", path: "/admin/api/sales/:id/report.csv", role: "viewer" },
-  // A new sale is one not yet started; once started, only an admin changes it (sales/routes.ts).
+  // A new sale is one not yet started; once started, only an admin changes it (api/sale-routes.ts).
   { method: "POST", path: "/admin/api/sales", role: "operator" },
   { method: "PATCH", path: "/admin/api/sales/:id", role: "operator" },
   { method: "POST", path: "/admin/api/sales/:id/pause", role: "operator" },
@@ -44,7 +44,7 @@ export const ROUTE_ROLES: readonly RouteRule[] = [
   { method: "POST", path: "/admin/api/operators", role: "admin" },
   { method: "PATCH", path: "/admin/api/operators/:id", role: "admin" },
   { method: "DELETE", path: "/admin/api/operators/:id", role: "admin" },
-  // A token is minted at most at its maker's role; a non-admin revokes only its own (operators/routes.ts).
+  // A token is minted at most at its maker's role; a non-admin revokes only its own (api/identity-routes.ts).
   { method: "GET", path: "/admin/api/tokens", role: "viewer" },
   { method: "POST", path: "/admin/api/tokens", role: "viewer" },
   { method: "DELETE", path: "/admin/api/tokens/:id", role: "viewer" },

@@ -8,7 +8,7 @@ import { saleKeys } from "@flash-sale/contract/keys";
 import { lastReconciliation, type Reconciliation } from "./reconciliation";
 import { readQueueStats, type QueueStats } from "./queue-stats";
 import { addCounters, readBucketCounters, type SaleCounters } from "./sale-counters";
-import type { SaleRepository } from "./repository";
+import type { SaleRepository } from "../store/sale-repository";
 
 export interface LiveStats extends Omit<SaleCounters, "ordersAccepted"> {
   /** Accepted orders the order worker has written to Postgres, and their units. */

@@ -7,7 +7,7 @@
  */
 import type { Request, Response } from "express";
 import type * as OpenIdClient from "openid-client";
-import { isRole, ROLES, type Role } from "../operators/roles";
+import { isRole, ROLES, type Role } from "./roles";
 import { cookieValue } from "./sessions";
 
 export interface AdminOidcSettings {

@@ -1,7 +1,7 @@
 /** The admin UI's HTML: the login forms, and one shell that the browser bundle fills in by path. */
-import { actorOf, type Identity } from "../operators/identity";
-import { ruleFor } from "../operators/route-roles";
-import { atLeast } from "../operators/roles";
+import { actorOf, type Identity } from "../auth/identity";
+import { ruleFor } from "../auth/route-roles";
+import { atLeast } from "../auth/roles";
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

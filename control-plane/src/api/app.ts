@@ -1,31 +1,31 @@
 /**
  * The control plane's HTTP app: the admin API, behind an operator's session, an API token or the
- * bootstrap token, each route for the roles operators/route-roles.ts allows it,
+ * bootstrap token, each route for the roles auth/route-roles.ts allows it,
  * the admin UI (/admin), a health check, and the payment provider's webhook (signed, not
  * behind the token) when a secret is configured.
  */
 import express, { type Express } from "express";
 import type { Logger, Pool, Redis } from "@flash-sale/node-common";
-import { mountAdminUi } from "./admin-ui/routes";
-import { LOGIN_THROTTLE_DEFAULTS, LoginThrottle, type LoginThrottleOptions } from "./admin-ui/login-throttle";
-import { AdminOidc, type AdminOidcSettings } from "./admin-ui/oidc";
-import { AdminSessions } from "./admin-ui/sessions";
-import type { Fault } from "./faults";
-import { requireAdmin } from "./http/admin-auth";
-import { ApiError, errorHandler, notFound } from "./http/api-error";
-import { serveOpenApi } from "./http/openapi";
-import { ADMIN_API_PATH, consoleRoutes } from "./sales/console-routes";
-import { SalePublisher } from "./sales/publisher";
-import { SaleBuilder } from "./sales/sale-builder";
-import { SaleRepository } from "./sales/repository";
-import { saleRoutes } from "./sales/routes";
-import { ControlPlaneMetrics } from "./metrics";
-import { ApiTokens } from "./operators/api-tokens";
-import { OperatorStore } from "./operators/operator-store";
-import { identityRoutes } from "./operators/routes";
-import { WEBHOOK_PATH, paymentWebhook, webhookBody, type WebhookSettings } from "./payments/webhook-route";
-import type { SaleDefaults } from "./sales/schema";
-import { WEBHOOKS_PATH, webhookRoutes } from "./webhooks/routes";
+import { mountAdminUi } from "./admin-ui-routes";
+import { LOGIN_THROTTLE_DEFAULTS, LoginThrottle, type LoginThrottleOptions } from "../auth/login-throttle";
+import { AdminOidc, type AdminOidcSettings } from "../auth/oidc";
+import { AdminSessions } from "../auth/sessions";
+import type { Fault } from "../faults";
+import { requireAdmin } from "../auth/admin-auth";
+import { ApiError, errorHandler, notFound } from "./api-error";
+import { serveOpenApi } from "./openapi";
+import { ADMIN_API_PATH, consoleRoutes } from "./console-routes";
+import { SalePublisher } from "../projection/publisher";
+import { SaleBuilder } from "../projection/sale-builder";
+import { SaleRepository } from "../store/sale-repository";
+import { saleRoutes } from "./sale-routes";
+import { ControlPlaneMetrics } from "../metrics";
+import { ApiTokens } from "../auth/api-tokens";
+import { OperatorStore } from "../auth/operator-store";
+import { identityRoutes } from "./identity-routes";
+import { WEBHOOK_PATH, paymentWebhook, webhookBody, type WebhookSettings } from "./payment-webhook-route";
+import type { SaleDefaults } from "../sales/schema";
+import { WEBHOOKS_PATH, webhookRoutes } from "./webhook-routes";
 
 export interface AdminAppDeps {
   pool: Pool;
@@ -111,7 +111,7 @@ export function createAdminApp({
     logger,
   });
 
-  // The identity and its role (operators/route-roles.ts) are checked before the body is read.
+  // The identity and its role (auth/route-roles.ts) are checked before the body is read.
   app.use(requireAdmin(credentials));
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(ADMIN_API_PATH, identityRoutes({ operators, tokens: credentials.tokens, sessions: credentials.sessions, logger }));

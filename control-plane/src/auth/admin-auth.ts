@@ -1,14 +1,14 @@
 /**
  * Every admin route wants an identity: `Authorization: Bearer <token>` (an API token, or the
  * bootstrap FS_ADMIN_TOKEN while it is set), or the admin UI's session cookie (with its CSRF
- * token on state-changing requests). Then the role the route table asks (operators/route-roles.ts).
+ * token on state-changing requests). Then the role the route table asks (auth/route-roles.ts).
  */
 import type { RequestHandler } from "express";
-import { ApiError } from "./api-error";
-import { sameSecret, sessionAllows, type AdminSessions } from "../admin-ui/sessions";
-import type { ApiTokens } from "../operators/api-tokens";
-import { BOOTSTRAP_NAME, demandRole, setIdentity, type Identity } from "../operators/identity";
-import { roleNeeded } from "../operators/route-roles";
+import { ApiError } from "../api/api-error";
+import { sameSecret, sessionAllows, type AdminSessions } from "./sessions";
+import type { ApiTokens } from "./api-tokens";
+import { BOOTSTRAP_NAME, demandRole, setIdentity, type Identity } from "./identity";
+import { roleNeeded } from "./route-roles";
 
 export interface AdminCredentials {
   /** FS_ADMIN_TOKEN; undefined: turned off. */

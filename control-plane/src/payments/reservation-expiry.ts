@@ -6,7 +6,7 @@
 import path from "node:path";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
 import { expiryScriptKeys, saleKeys } from "@flash-sale/contract/keys";
-import type { SaleTakingPayment } from "../sales/repository";
+import type { SaleTakingPayment } from "../store/sale-repository";
 
 // Two levels up from both src/reservations (ts-jest) and build/reservations (node).
 const SCRIPT = RedisScript.load(path.resolve(__dirname, "../../redis-scripts/expire-reservations.lua"));

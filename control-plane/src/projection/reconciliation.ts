@@ -26,7 +26,7 @@ import { parseOrderRecord, type OrderRecord } from "@flash-sale/contract/order_r
 import { readOrderStream, WORKER_IDLE_LIMIT_MS } from "./order-stream";
 import { laterStatus, rebuiltState, type KnownOrder, type OrderStatus } from "./rebuilt-state";
 import { addCounters, saleCounterKeys, saleCountersOf } from "./sale-counters";
-import type { LockedSale, Sale, SaleRepository } from "./repository";
+import type { LockedSale, Sale, SaleRepository } from "../store/sale-repository";
 import { buildReason, readBuildState, type BuildReason } from "./sale-builder";
 
 /** Hash fields read per HSCAN call: keeps each call short next to the purchases. */

@@ -5,9 +5,9 @@
  */
 import type { Pool } from "@flash-sale/node-common";
 import { readAudit, type AuditAction } from "./audit-log";
-import { statusesTakingUnits, type OrderStatus } from "./rebuilt-state";
-import type { Sale } from "./repository";
-import type { QueueFigures } from "./traffic";
+import { statusesTakingUnits, type OrderStatus } from "../projection/rebuilt-state";
+import type { Sale } from "./sale-repository";
+import type { QueueFigures } from "../projection/traffic";
 import { readTrafficSeconds, type TrafficSecond } from "./traffic-series";
 
 /** Audit actions that belong on the timeline (a create or a delete says nothing of how it went). */

@@ -3,7 +3,7 @@
  * name, `token:<name>`, or `bootstrap`), never a name the caller sends.
  */
 import type { Request } from "express";
-import { actorOf, identityOf } from "../operators/identity";
+import { actorOf, identityOf } from "../auth/identity";
 
 export function adminActor(req: Request): string {
   return actorOf(identityOf(req));

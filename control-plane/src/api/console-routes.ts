@@ -2,15 +2,15 @@
  * Read-only routes of the ops console beside the sale routes, under /admin/api: every sale's
  * live stats in one request (each sale's read succeeds or fails on its own), and a sale's
  * orders from Postgres, in cursor pages or all of them as CSV (streamed in batches), and its
- * report (report.ts) as JSON or its per-second traffic as CSV.
+ * report (store/sale-report.ts) as JSON or its per-second traffic as CSV.
  */
 import { Router, type Request, type Response } from "express";
 import type { Logger, Pool, Redis } from "@flash-sale/node-common";
-import { ApiError } from "../http/api-error";
-import { readLiveStats, type LiveStats } from "./live-stats";
-import type { OrderStatus } from "./rebuilt-state";
-import { saleReport, seriesCsv } from "./report";
-import type { Sale, SaleRepository } from "./repository";
+import { ApiError } from "./api-error";
+import { readLiveStats, type LiveStats } from "../projection/live-stats";
+import type { OrderStatus } from "../projection/rebuilt-state";
+import { saleReport, seriesCsv } from "../store/sale-report";
+import type { Sale, SaleRepository } from "../store/sale-repository";
 
 /** Where these routes are mounted (their paths start with /sales). */
 export const ADMIN_API_PATH = "/admin/api";

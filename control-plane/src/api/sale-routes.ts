@@ -2,21 +2,21 @@
 import { Router } from "express";
 import type { Logger, Pool, Redis } from "@flash-sale/node-common";
 import type { Fault } from "../faults";
-import { adminActor } from "../http/admin-actor";
-import { ApiError } from "../http/api-error";
-import { fieldErrors } from "../http/field-errors";
-import { identityOf } from "../operators/identity";
-import { CHANGE_STARTED_SALE_ROLE } from "../operators/route-roles";
-import { atLeast } from "../operators/roles";
-import { readAudit } from "./audit-log";
-import { SaleChanges } from "./changes";
-import { readLiveStats } from "./live-stats";
-import type { SalePublisher } from "./publisher";
-import type { Sale, SaleRepository } from "./repository";
-import { invalidSale } from "./sale-errors";
-import { saleIdsFromName } from "./sale-id";
-import { saleInputSchema, type SaleDefaults, type SaleSettings } from "./schema";
-import { readSaleTraffic } from "./traffic";
+import { adminActor } from "./admin-actor";
+import { ApiError } from "./api-error";
+import { fieldErrors } from "./field-errors";
+import { identityOf } from "../auth/identity";
+import { CHANGE_STARTED_SALE_ROLE } from "../auth/route-roles";
+import { atLeast } from "../auth/roles";
+import { readAudit } from "../store/audit-log";
+import { SaleChanges } from "../sales/changes";
+import { readLiveStats } from "../projection/live-stats";
+import type { SalePublisher } from "../projection/publisher";
+import type { Sale, SaleRepository } from "../store/sale-repository";
+import { invalidSale } from "../sales/sale-errors";
+import { saleIdsFromName } from "../sales/sale-id";
+import { saleInputSchema, type SaleDefaults, type SaleSettings } from "../sales/schema";
+import { readSaleTraffic } from "../projection/traffic";
 
 export interface SaleRoutesDeps {
   pool: Pool;

@@ -4,7 +4,7 @@
  * live page's history, the report and its CSV.
  */
 import type { Pool } from "@flash-sale/node-common";
-import type { FleetSamples, QueueFigures } from "./traffic";
+import type { FleetSamples, QueueFigures } from "../projection/traffic";
 
 /** Seconds kept before a sale starts (besides its waiting room's opening) and after it ends. */
 const KEPT_BEFORE_START_S = 60;

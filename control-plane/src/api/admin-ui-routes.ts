@@ -1,18 +1,18 @@
 /**
  * The admin UI at /admin: HTML pages and the browser bundle, on the control plane only. The
- * pages call the admin JSON API with the session cookie (see http/admin-auth.ts).
+ * pages call the admin JSON API with the session cookie (see auth/admin-auth.ts).
  */
 import path from "node:path";
 import express, { type Express } from "express";
 import type { Logger } from "@flash-sale/node-common";
-import { ApiError } from "../http/api-error";
-import { LoginThrottle } from "./login-throttle";
-import { appShell, continuePage, loginPage } from "./pages";
-import { tokenIdentity, type AdminCredentials } from "../http/admin-auth";
-import { decoyHash, noPasswordMatches, passwordMatches, totpStep } from "../operators/credentials";
-import type { OperatorStore } from "../operators/operator-store";
-import { OIDC_CALLBACK, OIDC_START, type AdminOidc } from "./oidc";
-import { sessionAllows, type SessionOwner } from "./sessions";
+import { ApiError } from "./api-error";
+import { LoginThrottle } from "../auth/login-throttle";
+import { appShell, continuePage, loginPage } from "./admin-ui-pages";
+import { tokenIdentity, type AdminCredentials } from "../auth/admin-auth";
+import { decoyHash, noPasswordMatches, passwordMatches, totpStep } from "../auth/credentials";
+import type { OperatorStore } from "../auth/operator-store";
+import { OIDC_CALLBACK, OIDC_START, type AdminOidc } from "../auth/oidc";
+import { sessionAllows, type SessionOwner } from "../auth/sessions";
 
 /** The bundle and stylesheet, built by scripts/build.sh (esbuild). */
 export const ADMIN_UI_ASSETS_DIR = path.resolve(__dirname, "../../build/ui");

@@ -6,7 +6,7 @@
 import type { Redis } from "@flash-sale/node-common";
 import { GATEWAY_LIVENESS_MS, GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY } from "@flash-sale/contract/keys";
 import { QUEUE_GAUGES, REQUESTS } from "@flash-sale/contract/metrics";
-import type { SaleRepository } from "./repository";
+import type { SaleRepository } from "../store/sale-repository";
 import { readSaleCounters } from "./sale-counters";
 
 export interface SaleTraffic {
