@@ -6,8 +6,8 @@
  *     fsynced everysec and again always
  * Rows: purchase turned away (sold-out sale, distinct shoppers), a waiting room's queue poll
  * (distinct shoppers with their tickets: bench/queue-poll.ts) and purchase admitted (large
- * stock, distinct shoppers, valid JWTs) in each durability mode (README, "What a 202
- * guarantees"): appendfsync everysec, always, and a replica acknowledging (a local replica
+ * stock, distinct shoppers, valid JWTs) in each durability mode (docs/guarantees.md,
+ * "What a 202 guarantees"): appendfsync everysec, always, and a replica acknowledging (a local replica
  * redis-server, attached in all three, and a second gateway with redis_wait_replicas = 1), their
  * runs alternating. Prints progress and tables; writes bench/results/gateway.json. Uses its own
  * Redis (AOF on) and database, never the stack's.
@@ -76,7 +76,7 @@ function wrk(url: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Wr
   };
 }
 
-/** The durability modes of the README ("What a 202 guarantees"), each measured on its own sale. */
+/** The durability modes of docs/guarantees.md ("What a 202 guarantees"), each measured on its own sale. */
 type Mode = "everysec" | "always" | "replica";
 const MODES: Mode[] = ["everysec", "always", "replica"];
 const MODE_LABELS: Record<Mode, string> = {

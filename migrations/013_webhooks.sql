@@ -1,4 +1,4 @@
--- Order and sale events for the shop's webhook endpoints (README, "Webhooks"). webhook_events is
+-- Order and sale events for the shop's webhook endpoints (docs/webhooks.md). webhook_events is
 -- the outbox: the order worker writes an order's event in the same statement as the row or
 -- status it reports; the dispatcher writes a sale's when it sees the sale start, sell out or end.
 -- The dispatcher fans each event out to the endpoints subscribed to its type (one delivery row

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the stack's Redis (from FS_REDIS_URL) if nothing answers there; AOF on, fsynced as
-# FS_REDIS_APPENDFSYNC says (README, "What a 202 guarantees").
+# FS_REDIS_APPENDFSYNC says (docs/guarantees.md, "What a 202 guarantees").
 . "$(dirname "$0")/lib.sh"
 load_env
 if [ -n "${FS_REDIS_CLUSTER_NODES:-}" ]; then

@@ -26,7 +26,7 @@ The stack is up.
   shopper pages          $gw/         (demo login in the browser: FS_NGINX_DEV_LOGIN=on make reload)
   admin API              http://127.0.0.1:${FS_ADMIN_PORT:-3000}/admin/api/sales   (Authorization: Bearer \$FS_ADMIN_TOKEN from .env.local)
   logs                   .run/logs/ (control-plane, order-worker, redis), .run/nginx/logs/ (access.log: JSON; rotated by size)
-  metrics                /metrics of each part: ops/prometheus/prometheus.yml scrapes them (README, Observability)
+  metrics                /metrics of each part: ops/prometheus/prometheus.yml scrapes them (docs/operations.md, Observability)
   stop                   make down
 
 Buy from the demo sale once it opens (a demo shopper token, valid one day):

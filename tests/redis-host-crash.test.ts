@@ -9,7 +9,7 @@
  * SIGKILL stands for it. With `everysec`, a copy of the AOF taken about 0.7 s before the SIGKILL
  * stands for it (up to a second is not yet on disk) and goes back in place before the restart.
  *
- * Default: 0 lost 202s. everysec: 202s are lost (asserted, so the README's claim stays true), but
+ * Default: 0 lost 202s. everysec: 202s are lost (asserted, so docs/guarantees.md's claim stays true), but
  * no id is reused, no order is shown to another shopper and nothing is oversold. Both: nobody
  * holds more than the per-user limit, and once repaired the rest of the stock sells: exactly
  * `stock` units and rows in the end.

@@ -1,5 +1,5 @@
 /**
- * Configuration from environment variables (documented in .env.example and the README).
+ * Configuration from environment variables (documented in .env.example and docs/operations.md).
  * Each service reads what it needs; a bad or missing value stops it with a message naming it.
  */
 import { z } from "zod";

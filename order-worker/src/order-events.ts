@@ -1,7 +1,7 @@
 /**
  * An order's event in the webhook outbox (migrations/013_webhooks.sql), written by the same
  * statement as the order row or status it reports, so that an event exists exactly when its
- * change committed. The data is the order as stored then (README, "Webhooks").
+ * change committed. The data is the order as stored then (docs/webhooks.md).
  */
 
 /** ISO 8601 in UTC with milliseconds, as the admin API writes times. */

@@ -1,4 +1,4 @@
-/** The public JSON API of the gateway (README, "Public contract"), same origin, cookie auth. */
+/** The public JSON API of the gateway (docs/api.md, openapi.yaml), same origin, cookie auth. */
 import type { Deduction, PublicSaleStatus, PublicSaleView } from "@flash-sale/contract/sale";
 import type { OrderStatus } from "@flash-sale/contract/stream";
 
@@ -75,7 +75,7 @@ async function call<T>(path: string, init: RequestInit): Promise<ApiResult<T>> {
     error: typeof err.error === "string" ? err.error : "unavailable",
     message: typeof err.message === "string" ? err.message : `The server answered ${res.status}.`,
     retryAfterSec: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : 1,
-    // A purchase that may have sold (README, "What a 202 guarantees"): any other error sold nothing.
+    // A purchase that may have sold (docs/guarantees.md, "What a 202 guarantees"): any other error sold nothing.
     orderMayExist: err.orderMayExist === true,
   };
 }

@@ -28,7 +28,7 @@ const OVERLOADED_MESSAGE = "The gateway is overloaded: nothing was sold. Retry a
 
 const UNKNOWN_MESSAGE = "Redis did not answer: your order may have been taken. Check your orders before you retry.";
 
-/** The one 503 field that says a purchase may have sold (README, "What a 202 guarantees"); any other 503 sold nothing. */
+/** The one 503 field that says a purchase may have sold (docs/guarantees.md, "What a 202 guarantees"); any other 503 sold nothing. */
 const ORDER_MAY_EXIST = ',"orderMayExist":true';
 
 const BUCKET_EMPTY_MESSAGE = "Units of this sale are being moved to where your purchase is served; nothing was sold. Retry after the given seconds.";

@@ -8,14 +8,14 @@ import type { SaleScenario } from "./scenario.ts";
 /** 202s: must never exceed the sale's stock (a threshold of the spike). */
 export const ordersAccepted = new Counter("orders_accepted");
 /**
- * Answers that may hide an order: no answer at all, or a 503 with orderMayExist (README, "What a
- * 202 guarantees"). Postgres may hold up to this many orders more than orders_accepted.
+ * Answers that may hide an order: no answer at all, or a 503 with orderMayExist (docs/guarantees.md,
+ * "What a 202 guarantees"). Postgres may hold up to this many orders more than orders_accepted.
  */
 export const ordersUncertain = new Counter("orders_uncertain");
 /** Share of answers that are 5xx or no answer at all. */
 export const serverErrors = new Rate("server_errors");
 
-/** The answers of the public contract to a purchase (README, openapi.yaml). */
+/** The answers of the public contract to a purchase (docs/api.md, openapi.yaml). */
 const CONTRACT_STATUSES = [202, 400, 401, 403, 404, 409, 410, 413, 425, 429, 503];
 
 export interface PurchaseResult {
