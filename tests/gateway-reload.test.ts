@@ -9,9 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { saleKeys } from "@flash-sale/contract/keys";
-import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
+import type { Redis } from "@flash-sale/node-common";
+import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
+import type { TestDatabase } from "./support/test-database";
+import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
-import { useStack } from "./support/use-stack";
 import { REPO_ROOT, waitFor } from "./support/stream-fixtures";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { purchase } from "./support/http";
@@ -26,11 +28,22 @@ const SECONDS = 6;
 /** More shoppers than wrk can send in SECONDS here, so none buys twice (the run checks it). */
 const SHOPPERS = 80_000;
 
+let stack: TestStack;
+let redis: Redis;
+let db: TestDatabase;
+let controlPlane: ControlPlane;
+let gateway: Gateway;
 let tmp: string;
 
-const stack = useStack(new TestStack({ name: "gateway_reload", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 1000 } }), async () => {
+beforeAll(async () => {
+  stack = await TestStack.start({ name: "gateway_reload", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 1000 } });
+  ({ redis, db, controlPlane, gateway } = stack);
   tmp = mkdtempSync(path.join(tmpdir(), "fs-reload-"));
-  stack.onStop(() => rmSync(tmp, { recursive: true, force: true }));
+});
+
+afterAll(async () => {
+  await stack.stop();
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 function writeTokens(count: number): string {
@@ -43,14 +56,14 @@ function writeTokens(count: number): string {
 }
 
 test("nginx -s reload three times under wrk: no failed request, and the counted sale balances", async () => {
-  const sale = await stack.controlPlane.createSale({ id: "reload", stock: 10_000_000, limits: WIDE_LIMITS });
-  await waitForSale(stack.gateway, sale.id);
+  const sale = await controlPlane.createSale({ id: "reload", stock: 10_000_000, limits: WIDE_LIMITS });
+  await waitForSale(gateway, sale.id);
   const tokens = writeTokens(SHOPPERS);
-  const master = stack.gateway.masterPid();
-  const workersBefore = stack.gateway.workerPids();
+  const master = gateway.masterPid();
+  const workersBefore = gateway.workerPids();
 
   const run = wrkAsync({
-    url: `${stack.gateway.url}/api/sales/${sale.id}/purchase`,
+    url: `${gateway.url}/api/sales/${sale.id}/purchase`,
     threads: THREADS,
     connections: CONNECTIONS,
     seconds: SECONDS,
@@ -62,28 +75,28 @@ test("nginx -s reload three times under wrk: no failed request, and the counted 
   });
   for (let i = 0; i < 3; i++) {
     await new Promise((r) => setTimeout(r, 1500));
-    stack.gateway.reload();
+    gateway.reload();
   }
   const result = await run;
 
   // The reloads happened: the same master, new workers.
-  expect(stack.gateway.masterPid()).toBe(master);
-  await waitFor("the old workers to exit", () => stack.gateway.workerPids().every((p) => !workersBefore.includes(p)), 5000);
+  expect(gateway.masterPid()).toBe(master);
+  await waitFor("the old workers to exit", () => gateway.workerPids().every((p) => !workersBefore.includes(p)), 5000);
   expect(result.requests).toBeGreaterThan(1000);
   expect(result.requests).toBeLessThan(SHOPPERS);
   expect({ non2xx: result.non2xx, socketErrors: result.socketErrors }).toEqual({ non2xx: 0, socketErrors: 0 });
 
   // wrk drops the answers in flight when it stops: up to one per connection were sold unseen.
-  const sold = Number(await stack.redis.get(saleKeys(sale.id).sold));
+  const sold = Number(await redis.get(saleKeys(sale.id).sold));
   expect(sold).toBeGreaterThanOrEqual(result.requests);
   expect(sold).toBeLessThanOrEqual(result.requests + CONNECTIONS);
-  await waitForRows(stack.db.pool, sale.id, sold, 30_000);
-  const count = await countSale(stack.redis, stack.db.pool, sale.id);
+  await waitForRows(db.pool, sale.id, sold, 30_000);
+  const count = await countSale(redis, db.pool, sale.id);
   expect(count).toEqual(balancedCount(sold, 10_000_000 - sold));
   // The metrics live in a shared dict, which outlives reloads.
-  const metrics = await scrape(stack.gateway.metricsUrl);
+  const metrics = await scrape(gateway.metricsUrl);
   expect(metrics.value("fs_gateway_requests_total", { route: "purchase", sale: sale.id, outcome: "accepted" })).toBe(sold);
-  expect(stack.gateway.errorLines()).toEqual([]);
+  expect(gateway.errorLines()).toEqual([]);
 }, 40_000);
 
 /**
@@ -92,8 +105,8 @@ test("nginx -s reload three times under wrk: no failed request, and the counted 
  * alive to the next request.
  */
 function makeReload(knobOverrides: Record<string, string>): Promise<{ status: number | null; output: string }> {
-  const knobs: Record<string, string> = { ...LOAD_TEST_KNOBS, metrics_listen: `127.0.0.1:${stack.gateway.metricsPort}`, ...knobOverrides };
-  const env: NodeJS.ProcessEnv = { ...process.env, FS_NGINX_PREFIX: stack.gateway.prefix, FS_NGINX_LISTEN: `127.0.0.1:${stack.gateway.port}` };
+  const knobs: Record<string, string> = { ...LOAD_TEST_KNOBS, metrics_listen: `127.0.0.1:${gateway.metricsPort}`, ...knobOverrides };
+  const env: NodeJS.ProcessEnv = { ...process.env, FS_NGINX_PREFIX: gateway.prefix, FS_NGINX_LISTEN: `127.0.0.1:${gateway.port}` };
   for (const [name, value] of Object.entries(knobs)) env[`FS_NGINX_${name.toUpperCase()}`] = value;
   return new Promise((resolve) => {
     const child = spawn("bash", [path.join(REPO_ROOT, "scripts/nginx.sh")], { env });
@@ -105,14 +118,14 @@ function makeReload(knobOverrides: Record<string, string>): Promise<{ status: nu
 }
 
 function confHash(): string {
-  return createHash("sha256").update(readFileSync(path.join(stack.gateway.prefix, "nginx.conf"))).digest("hex");
+  return createHash("sha256").update(readFileSync(path.join(gateway.prefix, "nginx.conf"))).digest("hex");
 }
 
 test("make reload refuses a broken knob and the old config keeps serving; a good one is applied", async () => {
-  const sale = await stack.controlPlane.createSale({ id: "reload-refused", stock: 100 });
-  await waitForSale(stack.gateway, sale.id);
-  const master = stack.gateway.masterPid();
-  const workers = stack.gateway.workerPids();
+  const sale = await controlPlane.createSale({ id: "reload-refused", stock: 100 });
+  await waitForSale(gateway, sale.id);
+  const master = gateway.masterPid();
+  const workers = gateway.workerPids();
   const hash = confHash();
 
   const refused = await makeReload({ ip_rate: "plenty" });
@@ -120,16 +133,16 @@ test("make reload refuses a broken knob and the old config keeps serving; a good
   expect(refused.output).toMatch(/invalid.*the config in force is unchanged/);
   // Nothing changed: the files on disk, the processes, the answers.
   expect(confHash()).toBe(hash);
-  expect(stack.gateway.masterPid()).toBe(master);
-  expect(stack.gateway.workerPids()).toEqual(workers);
-  expect((await purchase(stack.gateway.url, sale.id, signToken("after-refusal"))).status).toBe(202);
+  expect(gateway.masterPid()).toBe(master);
+  expect(gateway.workerPids()).toEqual(workers);
+  expect((await purchase(gateway.url, sale.id, signToken("after-refusal"))).status).toBe(202);
 
   const applied = await makeReload({ ip_burst: "4321" });
   expect(applied.output).toContain("Reloading nginx");
   expect(applied.status).toBe(0);
-  expect(readFileSync(path.join(stack.gateway.prefix, "nginx.conf"), "utf8")).toContain("burst=4321");
-  await waitFor("new workers", () => stack.gateway.workerPids().every((p) => !workers.includes(p)), 5000);
-  expect((await purchase(stack.gateway.url, sale.id, signToken("after-reload"))).status).toBe(202);
+  expect(readFileSync(path.join(gateway.prefix, "nginx.conf"), "utf8")).toContain("burst=4321");
+  await waitFor("new workers", () => gateway.workerPids().every((p) => !workers.includes(p)), 5000);
+  expect((await purchase(gateway.url, sale.id, signToken("after-reload"))).status).toBe(202);
   // A refused render is just as harmless: ip_nodelay takes on/off only.
   const hashAfter = confHash();
   expect((await makeReload({ ip_nodelay: "sometimes" })).status).not.toBe(0);
