@@ -3,7 +3,7 @@
  * primaries of a private six-node cluster, bought through two gateways by distinct shoppers, most
  * of them on bucket 0 (so the control plane's job keeps moving units to it), in the
  * replica-acknowledged mode (redis_wait_replicas = 1, and every node with min-replicas-to-write 1,
- * as the README asks of that mode: a primary left without a replica refuses writes, so it takes
+ * as docs/guarantees.md asks of that mode: a primary left without a replica refuses writes, so it takes
  * no unit it could not get acknowledged). Mid-rush, as a move is seen between its
  * two steps when one is, bucket 0's primary is SIGKILLed. Its replica is promoted, the sale is
  * rebuilt from Postgres (all buckets, a new epoch, units counted again from the orders, moves in

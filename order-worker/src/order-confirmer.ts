@@ -14,7 +14,7 @@ const SCRIPT = RedisScript.load(path.resolve(__dirname, "../redis-scripts/confir
 /**
  * A script call's budget: an order costs ORDER_COST (two hash reads and a write), an entry id
  * of either stream 1 (its share of one XACK). 1,000 orders in one call held Redis 5 to 30 ms here; a call within
- * this budget (50 orders, or 200 entries) stays well under 1 ms (SLOWLOG, `make bench`, README).
+ * this budget (50 orders, or 200 entries) stays well under 1 ms (SLOWLOG, `make bench`, docs/benchmarks.md).
  */
 export const CONFIRM_CHUNK = 200;
 export const ORDER_COST = 4;
