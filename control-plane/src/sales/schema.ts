@@ -63,7 +63,7 @@ export function saleInputSchema(defaults: SaleDefaults) {
         when: noIssueIn("limits", "deduction"),
       }),
       // Stock buckets: the refunds of modes `reserve` and `payment` and the waiting room's
-      // admission read one slot's stock; they are not split over buckets (README).
+      // admission read one slot's stock; they are not split over buckets (docs/cluster.md, "Stock buckets").
       z.refine((sale) => sale.stockBuckets === 1 || sale.deduction === "order", {
         path: ["stockBuckets"],
         message: 'above 1 only applies to deduction "order"',

@@ -1,4 +1,4 @@
-/** The events a webhook endpoint may subscribe to (README, "Webhooks"). */
+/** The events a webhook endpoint may subscribe to (docs/webhooks.md). */
 export const EVENT_TYPES = [
   "order.confirmed",
   "order.paid",
