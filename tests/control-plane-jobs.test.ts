@@ -250,10 +250,41 @@ describe("job leases (JOB_LEASE_MS, renewed by a heartbeat)", () => {
     } finally {
       redisServer.thaw();
     }
-    expect(outcome).toBe("failed");
+    expect(outcome).toBe("unclaimed");
     // Redis ran the late claim at the thaw: it took the tick, and its lease went with it.
     await waitFor("the late claim to run", async () => (await redis.get(jobKeys(name).lastTick)) === "1000");
     expect(await scheduler.runTick(job, 2000)).toBe("ran");
+  });
+
+  it("a scheduled job whose claim timed out in a stall runs at the thaw, not at its next tick, and says so once", async () => {
+    const name = "claim-at-thaw";
+    const client = createRedis(redisServer.url(), "claim-at-thaw", undefined, 300);
+    extraClients.push(client);
+    await client.ping();
+    const runs: number[] = [];
+    const logger = recordingLogger();
+    // Every 5 s: the old scheduler, its claim timed out, waited up to 5 s for the next tick.
+    const job: Job = { name, schedule: "*/5 * * * * *", leaseMs: JOB_LEASE_MS, run: async () => void runs.push(Date.now()) };
+    const scheduler = new JobScheduler([job], new JobLock(client, "thaw"), logger);
+    scheduler.start();
+    try {
+      await waitFor("a first run", async () => runs.length === 1, 7000);
+      redisServer.freeze();
+      let thawedAt: number;
+      try {
+        // The next tick's claim is sent, times out (300 ms), and is asked again while Redis stalls.
+        const nextTick = Math.ceil((Date.now() + 1) / 5000) * 5000;
+        await sleep(nextTick + 1200 - Date.now());
+      } finally {
+        redisServer.thaw();
+        thawedAt = Date.now();
+      }
+      await waitFor("the run at the thaw", async () => runs.length === 2, 7000);
+      expect(runs[1]! - thawedAt).toBeLessThan(2000);
+      expect(logger.lines.filter((l) => String(l.msg).startsWith("job tick not claimed"))).toHaveLength(1);
+    } finally {
+      await scheduler.stop();
+    }
   });
 
   it("a run whose lease was taken away is logged as having lost it", async () => {

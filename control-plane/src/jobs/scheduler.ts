@@ -4,6 +4,7 @@
  * A run holds a short lease, renewed every third of it while the run lasts: an instance that
  * dies mid-run frees its job within one lease.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import cron, { type Logger as CronLogger, type ScheduledTask } from "node-cron";
 import type { Logger } from "@flash-sale/node-common";
 import type { JobLock } from "./job-lock";
@@ -17,7 +18,11 @@ export interface Job {
   run(): Promise<void>;
 }
 
-export type TickOutcome = "ran" | "failed" | "taken" | "busy";
+/** `unclaimed`: Redis did not answer the claim (down, or stalled past the command timeout). */
+export type TickOutcome = "ran" | "failed" | "taken" | "busy" | "unclaimed";
+
+/** A claim Redis did not answer is asked again after at most this long (sooner after a timeout). */
+export const CLAIM_RETRY_MS = 200;
 
 /**
  * How long a job that goes over the sales one by one waits for one sale's row lock, then goes
@@ -30,6 +35,7 @@ export class JobScheduler {
   private readonly tasks: ScheduledTask[] = [];
   /** Each job's scheduled run in progress: when it started, and the ticks skipped meanwhile. */
   private readonly scheduledRuns = new Map<string, { startedAt: number; skipped: number }>();
+  private stopped = false;
 
   constructor(
     private readonly jobs: readonly Job[],
@@ -58,10 +64,27 @@ export class JobScheduler {
     const run = { startedAt: Date.now(), skipped: 0 };
     this.scheduledRuns.set(job.name, run);
     try {
-      await this.runTick(job, tickMs);
+      await this.runUntilAnswered(job, tickMs);
     } finally {
       this.scheduledRuns.delete(job.name);
       if (run.skipped > 0) this.logger.warn({ job: job.name, ms: Date.now() - run.startedAt, skipped: run.skipped }, "job's long run ended; its ticks meanwhile were skipped");
+    }
+  }
+
+  /**
+   * A claim that timed out in a Redis stall still runs when Redis goes on, takes its tick and
+   * gives it up unrun (JobLock releases it). Asked again at once, under a later tick, the job runs
+   * at the thaw rather than at its next tick: a pause saved during the stall is applied then.
+   * Until Redis answers, ticks are skipped, and the outage is logged once.
+   */
+  private async runUntilAnswered(job: Job, tickMs: number): Promise<void> {
+    let tick = tickMs;
+    for (let attempt = 0; ; attempt++) {
+      const asked = Date.now();
+      const outcome = await this.runTick(job, tick, attempt > 0);
+      if (outcome !== "unclaimed" || this.stopped) return;
+      await sleep(Math.max(0, CLAIM_RETRY_MS - (Date.now() - asked)));
+      tick = Math.max(tick + 1, Date.now());
     }
   }
 
@@ -86,18 +109,19 @@ export class JobScheduler {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await Promise.all(this.tasks.map((t) => t.destroy()));
     this.tasks.length = 0;
   }
 
   /** Runs `job` for the tick scheduled at `tickMs` unless another instance has it. */
-  async runTick(job: Job, tickMs: number): Promise<TickOutcome> {
+  async runTick(job: Job, tickMs: number, retrying = false): Promise<TickOutcome> {
     let claim;
     try {
       claim = await this.lock.claim(job.name, tickMs, job.leaseMs);
     } catch (err) {
-      this.logger.warn({ err, job: job.name }, "job tick not claimed (Redis unreachable?)");
-      return "failed";
+      if (!retrying) this.logger.warn({ err, job: job.name }, "job tick not claimed (Redis unreachable?): asking again until it answers");
+      return "unclaimed";
     }
     if (claim.kind === "busy") this.logger.warn({ job: job.name, tickMs }, "job skipped: the previous run still holds it");
     if (claim.kind !== "claimed") return claim.kind;
