@@ -17,6 +17,7 @@ import { SaleBuilder } from "../control-plane/src/projection/sale-builder";
 import { saleInputSchema } from "../control-plane/src/sales/schema";
 import { PrivateRedis } from "./support/private-redis";
 import { buyAll } from "./support/purchase-script";
+import { waitFor } from "./support/stream-fixtures";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
 import { serveAdminApp, TEST_LIMITS as LIMITS, type ServedApp } from "./support/admin-app";
 
@@ -89,6 +90,26 @@ async function appliedRevisions(id: string): Promise<{ meta: number; config: num
     meta: Number((await redis.hget(saleKeys(id).meta, "revision")) ?? 0),
     config: json === null ? undefined : Number(JSON.parse(json).revision),
   };
+}
+
+/** How long a transaction waits to lock the sale's row (FOR UPDATE); "timed out" past `timeoutMs`. */
+async function rowLockWait(id: string, timeoutMs: number): Promise<number | "timed out"> {
+  const client = await db.pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT set_config('lock_timeout', $1, true)", [`${timeoutMs}ms`]);
+    const started = Date.now();
+    try {
+      await client.query("SELECT 1 FROM sales WHERE id = $1 FOR UPDATE", [id]);
+    } catch (err) {
+      if ((err as { code?: string }).code === "55P03") return "timed out"; // lock_not_available
+      throw err;
+    }
+    return Date.now() - started;
+  } finally {
+    await client.query("ROLLBACK");
+    client.release();
+  }
 }
 
 const silent = createLogger("control-plane-test", "silent");
@@ -442,6 +463,32 @@ describe("commit first, apply after", () => {
     expect(await redis.get(saleKeys("down").stock)).toBe("200");
   }, 30_000);
 
+  it("holds no row lock across Redis: with Redis frozen after a change's commit, the row locks at once and a newer change commits; at the thaw both answer, the newer applied", async () => {
+    await createSale("frozen", { stock: 100 });
+    const revision = Number((await storedSale("frozen")).revision);
+    const committed = (n: number) => async () => Number((await storedSale("frozen")).revision) === revision + n;
+    privateRedis.freeze();
+    let answers: ApiAnswer[];
+    let lockWait: number | "timed out";
+    try {
+      const first = call("PATCH", "/admin/api/sales/frozen", { stock: 150 });
+      await waitFor("the first change committed", committed(1), 5_000);
+      lockWait = await rowLockWait("frozen", 1_000);
+      const second = call("PATCH", "/admin/api/sales/frozen", { name: "Renamed" });
+      await waitFor("the second change committed while Redis is frozen", committed(2), 5_000);
+      privateRedis.thaw();
+      answers = await Promise.all([first, second]);
+    } finally {
+      privateRedis.thaw();
+    }
+    expect(lockWait).toEqual(expect.any(Number));
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(await publishedRecord("frozen")).toMatchObject({ name: "Renamed", stock: 150 });
+    expect(await appliedRevisions("frozen")).toEqual({ meta: revision + 2, config: revision + 2 });
+    expect(await redis.get(saleKeys("frozen").stock)).toBe("150");
+    console.log(`row locked ${lockWait} ms after the commit of a change whose apply waited on a frozen Redis`);
+  });
+
   it("sets units left to total − taken whatever Redis held, once per revision, and says when the total is below the units taken", async () => {
     await createSale("absolute", { stock: 10 });
     const k = saleKeys("absolute");
@@ -540,6 +587,16 @@ describe("commit first, apply after", () => {
     const version = await redis.get(CONFIG_VERSION_KEY);
     await runKeepBuilt();
     expect(await redis.get(CONFIG_VERSION_KEY)).toBe(version);
+  });
+
+  it("an apply out of the lock that finds its sale deleted since the commit withdraws the config record it wrote", async () => {
+    await createSale("deleted-late", scheduled());
+    const repository = new SaleRepository(db.pool);
+    const sale = (await repository.find("deleted-late"))!;
+    // The delete, Redis first then its commit, ran between this apply's sale keys and its config record.
+    await db.pool.query("DELETE FROM sales WHERE id = 'deleted-late'");
+    expect(await publisherOf(repository).applyCommitted({ ...sale, name: "Late", revision: sale.revision + 1 })).toBeUndefined();
+    expect(await publishedRecord("deleted-late")).toBeUndefined();
   });
 });
 

@@ -80,6 +80,16 @@ export function publishedRecord(sale: Sale): Omit<PublishedSale, "version"> & { 
   };
 }
 
+/** The sale's record, refused here, loudly, when a gateway would skip it or drop a setting it does not read. */
+function checkedRecord(sale: Sale): ReturnType<typeof publishedRecord> {
+  const record = publishedRecord(sale);
+  const read = parsePublishedSale({ ...record, version: 1 });
+  if (typeof read === "string") throw new Error(`sale ${sale.id}: the gateway would refuse field ${read}`);
+  const unread = PUBLISHED_NAMES.filter((name) => record[name] !== undefined && read[name] === undefined);
+  if (unread.length > 0) throw new Error(`sale ${sale.id}: the gateway does not read the published settings ${unread.join(", ")}`);
+  return record;
+}
+
 export type Withdrawal =
   | { kind: "dropped" }
   /** Redis holds orders of the sale: nothing was dropped. */
@@ -97,38 +107,65 @@ export class SalePublisher {
   ) {}
 
   /**
-   * Applies the locked sale (its committed row) to Redis. `afterSaleKeys` runs between the
-   * sale's keys and its config record (a fault-injection point).
+   * Applies the locked sale (its committed row) to Redis: built first when it must be, and a
+   * lowering that never committed undone. `afterSaleKeys` runs between the sale's keys and its
+   * config record (a fault-injection point).
    */
   async apply(locked: LockedSale, afterSaleKeys: () => void = () => undefined): Promise<ApplyResult> {
     const { sale } = locked;
-    const record = publishedRecord(sale);
-    // Gateways skip a record their parser refuses, and drop what it does not read: refuse both here first, loudly.
-    const read = parsePublishedSale({ ...record, version: 1 });
-    if (typeof read === "string") throw new Error(`sale ${sale.id}: the gateway would refuse field ${read}`);
-    const unread = PUBLISHED_NAMES.filter((name) => record[name] !== undefined && read[name] === undefined);
-    if (unread.length > 0) throw new Error(`sale ${sale.id}: the gateway does not read the published settings ${unread.join(", ")}`);
-
+    const record = checkedRecord(sale);
     const built = await this.ensureBuilt(locked);
     const keys = await this.applyKeys(sale, await this.abandonedLowering(locked));
     afterSaleKeys();
-    const reply = await this.redis.eval(this.publishScript, CONFIG_KEYS.length, ...CONFIG_KEYS, sale.id, JSON.stringify(record));
-    if (!Array.isArray(reply) || typeof reply[1] !== "number") throw new Error(`publish-config.lua answered ${JSON.stringify(reply)}`);
-    const version = reply[1] as number;
+    const version = await this.publishConfig(record);
     await this.repository.recordPublishedVersion(sale.id, version, locked.db);
     return { version, built, keys };
   }
 
+  /**
+   * Applies a committed sale without its row lock, so that a Redis that stalls holds up no other
+   * transaction on the row (a change, the order worker's inserts): each step is ordered by the
+   * revision, so a late apply undoes nothing newer. It undoes no lowering either: unlocked, an
+   * intent above this revision may be one about to commit (the next apply under the lock settles
+   * it). Undefined when the sale must be applied under its lock instead (`apply`): it needs a
+   * build, or it was deleted since its commit (its config record, written late, is withdrawn).
+   */
+  async applyCommitted(sale: Sale, afterSaleKeys: () => void = () => undefined): Promise<ApplyResult | undefined> {
+    const record = checkedRecord(sale);
+    if ((await this.buildNeeded(sale)) !== undefined) return undefined;
+    const keys = await this.applyKeys(sale, "");
+    afterSaleKeys();
+    const version = await this.publishConfig(record);
+    // Waits for a delete in progress (its row lock): a record written after its withdrawal is withdrawn again.
+    if (!(await this.repository.recordPublishedVersion(sale.id, version))) {
+      await this.withdrawConfig(sale.id);
+      return undefined;
+    }
+    return { version, built: undefined, keys };
+  }
+
   /** Builds the sale's state when it is not built on this Redis process or is behind Postgres. */
   async ensureBuilt(locked: LockedSale): Promise<BuildReason | undefined> {
-    const { id, stockBuckets } = locked.sale;
+    const reason = await this.buildNeeded(locked.sale);
+    if (reason !== undefined) await this.builder.build(locked, reason);
+    return reason;
+  }
+
+  /** Why the sale's state must be built on this Redis process; undefined when it is whole. */
+  private async buildNeeded(sale: Sale): Promise<BuildReason | undefined> {
+    const { id, stockBuckets } = sale;
     const state = await readBuildState(this.redis, id, stockBuckets);
     const highest = stockBuckets === 1
       ? [(await this.repository.highestOrderNumbers([id])).get(id) ?? 0]
       : await this.repository.highestOrderNumbersByBucket(id, stockBuckets);
-    const reason = buildReason(state, locked.sale.epoch, highest);
-    if (reason !== undefined) await this.builder.build(locked, reason);
-    return reason;
+    return buildReason(state, sale.epoch, highest);
+  }
+
+  /** Writes the sale's config record for the gateways (publish-config.lua); answers its version. */
+  private async publishConfig(record: ReturnType<typeof publishedRecord>): Promise<number> {
+    const reply = await this.redis.eval(this.publishScript, CONFIG_KEYS.length, ...CONFIG_KEYS, record.id, JSON.stringify(record));
+    if (!Array.isArray(reply) || typeof reply[1] !== "number") throw new Error(`publish-config.lua answered ${JSON.stringify(reply)}`);
+    return reply[1] as number;
   }
 
   /**

@@ -1,9 +1,11 @@
 /**
  * Changes of a stored sale (update, publish, pause, resume, end, delete). Each is committed to
  * Postgres first — under the sale's row lock, checked against the sale's state, with its audit
- * entry and a bumped revision — then applied to Redis after the commit (SalePublisher.apply:
- * absolute values, ordered by the revision) before the call returns. A call on a published
- * sale that changes nothing still applies it, so that when a pause returns, Redis is paused.
+ * entry and a bumped revision — then applied to Redis after the commit, out of the lock
+ * (SalePublisher.applyCommitted: absolute values, ordered by the revision, so a Redis that
+ * stalls holds up neither other changes of the sale nor the order worker's inserts) before the
+ * call returns. A call on a published sale that changes nothing still applies it, so that when
+ * a pause returns, Redis is paused.
  *
  * When the apply fails the change stays saved: the caller hears 503 `unavailable` saying so,
  * and the keep-sales-built job applies it once Redis answers. A control plane killed between
@@ -12,8 +14,9 @@
  * Two changes are the exception, for the same reason. Lowering the stock of a published sale
  * takes the units out of Redis first (SalePublisher.lowerStock: only if the new total still
  * covers the units taken, else 409 `stock_below_taken` with how many are left and taken), then
- * commits, so that Redis never sells on a total Postgres no longer holds; a failure or a kill in
- * between leaves an intent in Redis that the next apply under the row lock undoes. A delete drops
+ * commits, so that Redis never sells on a total Postgres no longer holds (its one script call is
+ * made under the row lock: the intent names the revision the commit takes); a failure or a kill
+ * in between leaves an intent in Redis that the next apply under the row lock undoes. A delete drops
  * the sale from Redis first (refused while Redis holds orders of it), then commits, so that a
  * killed delete leaves a sale that the job publishes again, never a sale selling in Redis without
  * its row in Postgres.
@@ -207,14 +210,14 @@ export class SaleChanges {
     return state;
   }
 
-  /** Applies the sale as now committed (under its lock again: a rebuild needs it). */
+  /** Applies the sale as now committed, out of its lock; under it when it must be built (a build needs it). */
   private async apply(committed: Sale, action: ChangeAction): Promise<ApplyResult> {
     const { repository, publisher, logger, fault } = this.deps;
+    const midApply = () => crashIfAt(fault, "mid-apply", action);
     let applied: ApplyResult | undefined;
     try {
-      applied = await repository.withLockedSale(committed.id, (locked) =>
-        publisher.apply(locked, () => crashIfAt(fault, "mid-apply", action)),
-      );
+      applied = (await publisher.applyCommitted(committed, midApply)) ??
+        (await repository.withLockedSale(committed.id, (locked) => publisher.apply(locked, midApply)));
     } catch (err) {
       logger.error({ err, saleId: committed.id, revision: committed.revision, action }, "sale change saved but not applied to Redis");
       throw new ApiError(

@@ -294,12 +294,13 @@ export class SaleRepository {
     return result.rows.map((r) => ({ id: r.id, deduction: r.deduction, paymentTimeoutMs: r.payment_timeout_seconds * 1000 }));
   }
 
-  /** Records a published version; a slower concurrent publish never moves it back. */
-  async recordPublishedVersion(id: string, version: number, db: Queryable = this.pool): Promise<void> {
-    await db.query("UPDATE sales SET published_version = GREATEST(published_version, $2) WHERE id = $1", [
-      id,
-      version,
-    ]);
+  /**
+   * Records a published version; a slower concurrent publish never moves it back. False when the
+   * sale is gone (the update waits for a delete in progress).
+   */
+  async recordPublishedVersion(id: string, version: number, db: Queryable = this.pool): Promise<boolean> {
+    const result = await db.query("UPDATE sales SET published_version = GREATEST(published_version, $2) WHERE id = $1", [id, version]);
+    return result.rowCount === 1;
   }
 
   async persistedOrders(saleId: string, db: Queryable = this.pool): Promise<PersistedOrders> {
