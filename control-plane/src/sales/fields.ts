@@ -33,6 +33,8 @@ export interface Value<S extends Check = Check> {
   hint?: string;
   /** `choice`: the values offered. */
   choices?: readonly string[];
+  /** `choice` without a default: what the admin form preselects for a new sale (the API still asks for it). */
+  suggested?: string;
   /** Absent: the admin must give the value, unless it is `optional`. */
   default?: unknown;
   /** May be left out, and then has no value (an object: none of its fields either). */
@@ -48,6 +50,7 @@ interface ValueSpec<S extends Check> {
   label: string;
   hint?: string;
   choices?: readonly string[];
+  suggested?: string;
   check: S;
 }
 
@@ -224,6 +227,8 @@ export const SALE_SETTINGS = {
       type: "choice",
       label: "Deduction",
       choices: DEDUCTIONS,
+      // When money is taken is the operator's choice in the API; the form offers the plainest.
+      suggested: "order",
       check: z.enum(DEDUCTIONS, { error: unlessMissing(`must be one of ${quoted(DEDUCTIONS, ", ")}`) }),
     }),
   ),

@@ -34,6 +34,8 @@ interface Field {
   kind: Kind;
   hint?: string;
   choices?: readonly string[];
+  /** A select's value for a new sale. */
+  suggested?: string;
   /** The optional group the field belongs to: asked only while its toggle is on. */
   within?: string;
 }
@@ -63,7 +65,7 @@ function fieldOf(path: string, v: Value, within?: string): Field {
   if (v.type === "object") throw new Error(`${path}: the sale form shows groups one level deep`);
   const kind = KINDS[v.type];
   const label = kind === "datetime" ? `${v.label} (your time, ${TIME_ZONE})` : v.label;
-  return { path, label, kind, hint: hintOf(v), choices: v.choices, within };
+  return { path, label, kind, hint: hintOf(v), choices: v.choices, suggested: v.suggested, within };
 }
 
 const SECTIONS: Section[] = [
@@ -146,7 +148,7 @@ export async function saleForm(saleId: string | undefined): Promise<void> {
     let control: Control;
     if (field.kind === "select") {
       control = el("select", { id, name: field.path }, el("option", { value: "", text: "(choose)" }), ...(field.choices ?? []).map((d) => el("option", { value: d, text: d })));
-      control.value = typeof value === "string" ? value : "";
+      control.value = typeof value === "string" ? value : sale === undefined ? (field.suggested ?? "") : "";
     } else if (field.kind === "checkbox" || field.kind === "toggle") {
       control = el("input", { id, name: field.path, type: "checkbox" });
       control.checked = field.kind === "toggle" ? value !== undefined : value === true;
