@@ -1,5 +1,5 @@
 /**
- * Every relative link of the README and docs/ leads somewhere: the file exists and, for a link
+ * Every relative link of the READMEs and docs/ leads somewhere: the file exists and, for a link
  * into a Markdown file, the heading its anchor names does too (GitHub's slugs). The documents
  * point at each other by section, and moving a section must not leave a link behind.
  */
@@ -16,7 +16,7 @@ function markdownFiles(dir: string): string[] {
   });
 }
 
-const DOCUMENTS = [path.join(ROOT, "README.md"), ...markdownFiles(path.join(ROOT, "docs"))];
+const DOCUMENTS = [path.join(ROOT, "README.md"), ...markdownFiles(path.join(ROOT, "docs")), path.join(ROOT, "deploy/kubernetes/README.md")];
 
 /** The text outside fenced code blocks and inline code, where a link is a link. */
 function prose(text: string): string {
