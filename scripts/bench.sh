@@ -4,13 +4,7 @@
 # shipped knobs, an open-loop overload, then the order worker's drain rate and the webhooks'
 # delivery rate and lag. Each uses its own Redis and database; results go to bench/results/.
 . "$(dirname "$0")/lib.sh"
-S="$ROOT/scripts"
-bash "$S/install.sh"
-bash "$S/env.sh"
-bash "$S/postgres.sh"
-bash "$S/build.sh"
-load_env
-cd "$ROOT"
+prepare_checkout
 step "Type-checking the benchmarks"
 npx tsc -p bench
 step "Gateway benchmark (wrk)"

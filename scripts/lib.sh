@@ -24,6 +24,17 @@ load_env() {
   eval "$given"
 }
 
+# What the tests and the benchmarks need first: the dependencies, .env.local, Postgres and a
+# build; then the environment loaded and the checkout's root as the working folder.
+prepare_checkout() {
+  bash "$ROOT/scripts/install.sh"
+  bash "$ROOT/scripts/env.sh"
+  bash "$ROOT/scripts/postgres.sh"
+  bash "$ROOT/scripts/build.sh"
+  load_env
+  cd "$ROOT"
+}
+
 # Waits until "$@" succeeds, up to $WAIT_TRIES × 0.2 s.
 wait_until() {
   local tries=${WAIT_TRIES:-100}

@@ -2,13 +2,7 @@
 # Runs every test: installs what is missing, starts Postgres (the tests create their own
 # databases on it; each test file starts its own Redis and nginx), builds, then jest.
 . "$(dirname "$0")/lib.sh"
-S="$ROOT/scripts"
-bash "$S/install.sh"
-bash "$S/env.sh"
-bash "$S/postgres.sh"
-bash "$S/build.sh"
-load_env
-cd "$ROOT"
+prepare_checkout
 step "Type-checking the tests and benchmarks"
 npx tsc -p tsconfig.test.json
 npx tsc -p bench
