@@ -20,6 +20,7 @@ import { ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, saleKeys } fr
 import { formatOrderId } from "@flash-sale/contract/ids";
 import { formatOrderRecord } from "@flash-sale/contract/order_record";
 import { ORDER_FIELDS } from "@flash-sale/contract/stream";
+import { CONFIRM_ORDERS } from "@flash-sale/contract/scripts/order";
 import { createRedis, RedisScript, streamGroup, type Pool, type Redis } from "@flash-sale/node-common";
 import { PrivateRedis } from "../tests/support/private-redis";
 import { ScriptSlowlog } from "../tests/support/script-slowlog";
@@ -30,7 +31,7 @@ const ORDERS = Number(process.env.BENCH_ORDERS ?? 200_000);
 const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 1000);
 const SALE_ID = "bench-drain";
 const PREFILL_CHUNK = 5000;
-const CONFIRM_SCRIPT = RedisScript.load(path.join(REPO_ROOT, "order-worker/redis-scripts/confirm-orders.lua"));
+const CONFIRM_SCRIPT = RedisScript.load(CONFIRM_ORDERS);
 
 async function prefill(redis: Redis): Promise<void> {
   const keys = saleKeys(SALE_ID);

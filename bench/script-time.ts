@@ -12,9 +12,10 @@
  *
  * BENCH_SCRIPT_ROUNDS (default 5) rounds of BENCH_SCRIPT_ORDERS (default 20,000) orders.
  */
-import { purchaseScriptKeys, saleKeys } from "@flash-sale/contract/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
+import { PURCHASE as PURCHASE_SCRIPT } from "@flash-sale/contract/scripts/order";
+import { fillScriptCall } from "@flash-sale/contract/scripts/script";
 import { createRedis, RedisScript, type Redis } from "@flash-sale/node-common";
-import path from "node:path";
 import { PrivateRedis } from "../tests/support/private-redis";
 import { createTestDatabase } from "../tests/support/test-database";
 import { publishSale, redisRunId } from "../tests/support/stream-fixtures";
@@ -26,7 +27,18 @@ const ORDERS = Number(process.env.BENCH_SCRIPT_ORDERS ?? 20_000);
 const STEP_REPEATS = Number(process.env.BENCH_SCRIPT_STEP_REPEATS ?? 3);
 const BURST = 1000;
 const SALE = "bench-script";
-const PURCHASE = RedisScript.load(path.resolve(__dirname, "../gateway-lua/redis-scripts/purchase.lua"));
+const PURCHASE = RedisScript.load(PURCHASE_SCRIPT);
+
+/** A bench shopper's purchase of one unit on `sale`, by name. */
+function purchaseArgs(sale: string, runId: string, n: number) {
+  return { saleId: sale, userId: benchUserId("shopper", n), quantity: 1, perUserLimit: 1, requestId: `bench-${n}`, openUnpaidBound: 0, runId, passEpoch: "", price: 100, currency: "USD" };
+}
+
+/** The purchase's KEYS and ARGV in the script's order, for another text (a probe, a cut) run with EVAL: numKeys first. */
+function positional(sale: string, args: ReturnType<typeof purchaseArgs>): [number, ...(string | number)[]] {
+  const values: (string | number)[] = [];
+  return [fillScriptCall(PURCHASE_SCRIPT, saleKeys(sale), args, values), ...values];
+}
 
 async function usecPerCall(redis: Redis, command: string): Promise<number> {
   const m = new RegExp(`cmdstat_${command}:calls=\\d+,usec=\\d+,usec_per_call=([\\d.]+)`).exec(await redis.info("commandstats"));
@@ -64,7 +76,6 @@ async function main(): Promise<void> {
   try {
     await publishSale(db.pool, redis, { id: SALE, stock: 50_000_000, perUserLimit: 1 });
     const runId = await redisRunId(redis);
-    const keys = purchaseScriptKeys(saleKeys(SALE));
     // `wide`: called with as many KEYS and ARGV as a purchase (9 and 10), not 2 and none.
     const probes: { label: string; script: string; wide?: boolean }[] = [
       { label: "one INCR", script: "return redis.call('INCR', KEYS[1])" },
@@ -80,9 +91,10 @@ async function main(): Promise<void> {
     const callCosts: { label: string; usecPerScript: number }[] = [];
     for (const [i, probe] of probes.entries()) {
       await redis.config("RESETSTAT");
-      const keys = [`bench-probe-${i}`, `bench-probe-${i}-hash`, ...(probe.wide ? purchaseScriptKeys(saleKeys(`bench-probe-${i}`)).slice(2) : [])];
-      const args = probe.wide ? [SALE, "shopper-000000001", 1, 1, "0123456789abcdef0123456789abcdef", 0, runId, "", 100, "USD"] : [];
-      for (let b = 0; b < ORDERS / BURST; b++) await Promise.all(Array.from({ length: BURST }, () => redis.eval(probe.script, keys.length, ...keys, ...args)));
+      // KEYS[1], KEYS[2] of the probe's own; wide: the rest as a purchase's.
+      const [numKeys, ...values] = probe.wide ? positional(`bench-probe-${i}`, purchaseArgs(SALE, runId, 1)) : [2, "", ""];
+      values.splice(0, 2, `bench-probe-${i}`, `bench-probe-${i}-hash`);
+      for (let b = 0; b < ORDERS / BURST; b++) await Promise.all(Array.from({ length: BURST }, () => redis.eval(probe.script, numKeys, ...values)));
       callCosts.push({ label: probe.label, usecPerScript: await usecPerCall(redis, "eval") });
     }
     const floor = callCosts[0]!.usecPerScript;
@@ -93,13 +105,13 @@ async function main(): Promise<void> {
       let refused = 0;
       for (let b = 0; b < ORDERS / BURST; b++) {
         const replies = await Promise.all(Array.from({ length: BURST }, () => buy(shopper++)));
-        refused += replies.filter((r) => !Array.isArray(r) || r[0] !== 0).length;
+        refused += replies.filter((r) => (Array.isArray(r) ? r[0] !== 0 : (r as { outcome?: string }).outcome !== "accepted")).length;
       }
       return refused;
     };
     for (let round = 0; round < ROUNDS; round++) {
       await redis.config("RESETSTAT");
-      const refused = await buyInBursts((n) => PURCHASE.run(redis, keys, [SALE, benchUserId("shopper", n), 1, 1, `bench-${n}`, 0, runId, "", 100, "USD"]));
+      const refused = await buyInBursts((n) => PURCHASE.run(redis, saleKeys(SALE), purchaseArgs(SALE, runId, n)));
       if (refused > 0) problems.push(`${refused} purchases refused in round ${round + 1}`);
       rounds.push({ orders: shopper, usecPerCall: await usecPerCall(redis, "evalsha") });
       progress(`after ${shopper} orders: ${rounds.at(-1)!.usecPerCall} µs per purchase script`);
@@ -113,9 +125,8 @@ async function main(): Promise<void> {
       for (const [i, cut] of cuts.entries()) {
         const sale = `bench-script-step-${repeat}-${i}`;
         await publishSale(db.pool, redis, { id: sale, stock: 50_000_000, perUserLimit: 1 });
-        const stepKeys = purchaseScriptKeys(saleKeys(sale));
         await redis.config("RESETSTAT");
-        const refused = await buyInBursts((n) => redis.eval(cut.script, stepKeys.length, ...stepKeys, sale, benchUserId("shopper", n), 1, 1, `bench-${n}`, 0, runId, "", 100, "USD"));
+        const refused = await buyInBursts((n) => redis.eval(cut.script, ...positional(sale, purchaseArgs(sale, runId, n))));
         if (refused > 0) problems.push(`${refused} calls refused, script cut after ${cut.label}`);
         stepRuns[i]!.push(await usecPerCall(redis, "eval"));
       }

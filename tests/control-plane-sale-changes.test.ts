@@ -6,10 +6,10 @@
  * Redis is down answered 503 and applied once Redis answers; applies ordered by revision;
  * deletes refused while orders exist.
  */
-import path from "node:path";
 import { createLogger, createRedis, RedisScript, type Redis } from "@flash-sale/node-common";
 import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/contract/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/contract/sale";
+import { APPLY_SALE, LOWER_STOCK } from "@flash-sale/contract/scripts/sale";
 import { keepSalesBuiltJob } from "../control-plane/src/jobs/keep-sales-built";
 import { SalePublisher } from "../control-plane/src/projection/publisher";
 import { SaleRepository } from "../control-plane/src/store/sale-repository";
@@ -22,10 +22,9 @@ import { createTestDatabase, type TestDatabase } from "./support/test-database";
 import { serveAdminApp, TEST_LIMITS as LIMITS, type ServedApp } from "./support/admin-app";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
-const SCRIPTS = path.resolve(__dirname, "../control-plane/redis-scripts");
 /** Run directly to stand for a command Redis runs late (its caller timed out and went on). */
-const LOWER_STOCK = RedisScript.load(path.join(SCRIPTS, "lower-stock.lua"));
-const APPLY_SALE = RedisScript.load(path.join(SCRIPTS, "apply-sale.lua"));
+const LOWER = RedisScript.load(LOWER_STOCK);
+const APPLY = RedisScript.load(APPLY_SALE);
 const HOUR = 3_600_000;
 
 let privateRedis: PrivateRedis;
@@ -541,9 +540,9 @@ describe("commit first, apply after", () => {
     const second = await repository.withLockedSale("lowering", (locked) => publisher.lowerStock(locked, 60));
     const i2 = (second as { intent: string }).intent;
     expect(await redis.get(k.stock)).toBe("50");
-    expect(await LOWER_STOCK.run(redis, [k.meta, k.stock, k.sold], [20, r + 1, i1])).toEqual([2, i2, r + 1]);
+    expect(await LOWER.run(redis, k, { total: 20, revision: r + 1, intent: i1 })).toEqual({ reply: "other_intent", intent: i2, revision: r + 1 });
     // A late apply naming the first intent undoes nothing: the second is not named.
-    expect(await APPLY_SALE.run(redis, [k.meta, k.stock, k.sold], [r, 100, 0, 9e12, "0", i1])).toEqual([0, r]);
+    expect(await APPLY.run(redis, k, { revision: r, total: 100, startsAt: 0, endsAt: 9e12, paused: "0", undoIntent: i1 })).toEqual({ reply: "already_applied", revision: r });
     expect(await redis.get(k.stock)).toBe("50");
 
     // The API lowers to 70: the second intent (never committed) is undone under the lock, then 70 taken out and committed.
@@ -552,16 +551,17 @@ describe("commit first, apply after", () => {
     expect(await intent()).toEqual([null, null, null]);
     expect(await appliedRevisions("lowering")).toEqual({ meta: r + 1, config: r + 1 });
     // Its own command run again late: that revision is applied, nothing written.
-    expect(await LOWER_STOCK.run(redis, [k.meta, k.stock, k.sold], [20, r + 1, "late"])).toEqual([3, r + 1]);
+    expect(await LOWER.run(redis, k, { total: 20, revision: r + 1, intent: "late" })).toEqual({ reply: "already_applied", revision: r + 1 });
 
     // A change committed but not yet applied (revision r+2), then a lowering from it (r+3): the
     // late apply of r+2 keeps units left within the lowering; the apply of r+3 clears it.
     await db.pool.query("UPDATE sales SET paused = true, revision = revision + 1 WHERE id = 'lowering'");
     const third = await repository.withLockedSale("lowering", (locked) => publisher.lowerStock(locked, 30));
     expect(third).toMatchObject({ kind: "lowered", unitsLeft: 20 });
-    expect(await APPLY_SALE.run(redis, [k.meta, k.stock, k.sold], [r + 2, 70, 0, 9e12, "1", ""])).toEqual([1, 20, 10, 20]);
+    const applied = { reply: "applied", left: 20, taken: 10, leftBefore: 20 };
+    expect(await APPLY.run(redis, k, { revision: r + 2, total: 70, startsAt: 0, endsAt: 9e12, paused: "1", undoIntent: "" })).toEqual(applied);
     expect(await redis.hmget(k.meta, "paused", "revision", "lowerTotal")).toEqual(["1", String(r + 2), "30"]);
-    expect(await APPLY_SALE.run(redis, [k.meta, k.stock, k.sold], [r + 3, 30, 0, 9e12, "1", ""])).toEqual([1, 20, 10, 20]);
+    expect(await APPLY.run(redis, k, { revision: r + 3, total: 30, startsAt: 0, endsAt: 9e12, paused: "1", undoIntent: "" })).toEqual(applied);
     expect(await intent()).toEqual([null, null, null]);
 
     // Below the units taken: 409 with how many are left and taken, nothing written.

@@ -3,9 +3,9 @@
  * when Redis is back — including after the restart forgot the purchase script (NOSCRIPT).
  * Uses its own Redis instance, which it kills and restarts.
  */
-import path from "node:path";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/contract/keys";
+import { PURCHASE } from "@flash-sale/contract/scripts/order";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import type { PrivateRedis } from "./support/private-redis";
 import type { TestDatabase } from "./support/test-database";
@@ -53,7 +53,7 @@ test("Redis stopped → 503 unavailable and nothing sold; Redis back → held un
 
   await redisServer.resume();
   // The restarted Redis has the data (AOF) but not the script: the gateway must EVAL it again.
-  const { sha } = RedisScript.load(path.resolve(__dirname, "../gateway-lua/redis-scripts/purchase.lua"));
+  const { sha } = RedisScript.load(PURCHASE);
   expect(await redis.script("EXISTS", sha)).toEqual([0]);
   // A restarted Redis may have less than it had: the sale is held (nothing sold) until the
   // control plane has rebuilt it from Postgres on the new process.

@@ -3,11 +3,11 @@
  * filled by the gateway's own purchase script, the worker runs as a child process.
  */
 import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/contract/keys";
-import path from "node:path";
 import { RedisScript } from "@flash-sale/node-common";
+import { CONFIRM_ORDERS } from "@flash-sale/contract/scripts/order";
 import { CONFIRM_CHUNK, ORDER_COST } from "../order-worker/src/order-confirmer";
 import { buyAll, type AcceptedOrder, type Attempt } from "./support/purchase-script";
-import { drainState, drainedState, insertSaleRow, publishSale, publishSaleConfig, REPO_ROOT, waitFor } from "./support/stream-fixtures";
+import { drainState, drainedState, insertSaleRow, publishSale, publishSaleConfig, waitFor } from "./support/stream-fixtures";
 import { ScriptSlowlog } from "./support/script-slowlog";
 import { useWorkerBench } from "./support/worker-bench";
 
@@ -175,7 +175,7 @@ test("batches of 1,000 are confirmed in short script calls: none carries more th
   expect(orders).toHaveLength(2500);
 
   // SLOWLOG logs every call with its arguments; what is checked is their number, not the time.
-  const script = RedisScript.load(path.join(REPO_ROOT, "order-worker/redis-scripts/confirm-orders.lua"));
+  const script = RedisScript.load(CONFIRM_ORDERS);
   const slowlog = await ScriptSlowlog.start(bench.redis, script, 3, 2);
   const w = bench.worker("w-chunks", { batchSize: 1000 });
   await waitFor("the drain", () => bench.drained(orders));

@@ -1,23 +1,28 @@
 /**
  * The Node services' one script runner (node-common RedisScript) against a real Redis:
- * EVALSHA, EVAL once the server does not know the script, and a script's own error passed on;
- * the includes the scripts share, pasted in at load.
+ * KEYS and ARGV filled by name in the declaration's order, EVALSHA, EVAL once the server does
+ * not know the script, the reply decoded (and one that is none of the script's refused), a
+ * script's own error passed on; the includes the scripts share, pasted in at load.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createRedis, RedisScript, type Redis } from "@flash-sale/node-common";
+import { createRedis, RedisScript, SCRIPTS_DIR, type Redis } from "@flash-sale/node-common";
 import { formatOrderRecord, parseOrderRecord } from "@flash-sale/contract/order_record";
+import { declareScript } from "@flash-sale/contract/scripts/script";
 import { PrivateRedis } from "./support/private-redis";
 
 let server: PrivateRedis;
 let redis: Redis;
 const dir = mkdtempSync(path.join(tmpdir(), "fs-scripts-"));
+mkdirSync(path.join(dir, "test"));
+mkdirSync(path.join(dir, "includes"));
+for (const include of readdirSync(path.join(SCRIPTS_DIR, "includes"))) copyFileSync(path.join(SCRIPTS_DIR, "includes", include), path.join(dir, "includes", include));
 
-function script(name: string, source: string): RedisScript {
-  const file = path.join(dir, `${name}.lua`);
-  writeFileSync(file, source);
-  return RedisScript.load(file);
+/** A script of `source` whose reply is passed on as it came. */
+function script(name: string, source: string, keys: string[] = [], args: string[] = []) {
+  writeFileSync(path.join(dir, "test", `${name}.lua`), source);
+  return RedisScript.load(declareScript({ file: `test/${name}`, keys, args, moreArgs: "more", codes: {}, decode: (reply: unknown) => reply }), dir);
 }
 
 beforeAll(async () => {
@@ -31,33 +36,44 @@ afterAll(async () => {
 });
 
 test("runs through EVALSHA once loaded, and through EVAL when the server forgot it", async () => {
-  const incr = script("incr-by", "return redis.call('INCRBY', KEYS[1], ARGV[1])");
-  expect(incr.name).toBe("incr-by");
+  const incr = script("incr-by", "return redis.call('INCRBY', KEYS[1], ARGV[1])", ["counter"], ["by"]);
   expect(await redis.script("EXISTS", incr.sha)).toEqual([0]);
-  expect(await incr.run(redis, ["n"], [2])).toBe(2); // NOSCRIPT, then EVAL (which caches it)
+  expect(await incr.run(redis, { counter: "n" }, { by: 2 })).toBe(2); // NOSCRIPT, then EVAL (which caches it)
   expect(await redis.script("EXISTS", incr.sha)).toEqual([1]);
-  expect(await incr.run(redis, ["n"], [3])).toBe(5);
+  expect(await incr.run(redis, { counter: "n" }, { by: 3 })).toBe(5);
   await redis.script("FLUSH");
-  expect(await incr.run(redis, ["n"], [1])).toBe(6);
+  expect(await incr.run(redis, { counter: "n" }, { by: 1 })).toBe(6);
+});
+
+test("named keys and args go in the declaration's order, whatever the object's, then the extra values", async () => {
+  const echo = script("echo", "return {KEYS[1], KEYS[2], KEYS[3] or '', ARGV[1], ARGV[2], ARGV[3] or '', #KEYS, #ARGV}", ["a", "b"], ["x", "y"]);
+  expect(await echo.run(redis, { b: "{t}b", a: "{t}a" }, { y: 2, x: 1 })).toEqual(["{t}a", "{t}b", "", "1", "2", "", 2, 2]);
+  expect(await echo.run(redis, { a: "{t}a", b: "{t}b" }, { x: 1, y: 2 }, { keys: ["{t}c"], args: ["z"] })).toEqual(["{t}a", "{t}b", "{t}c", "1", "2", "z", 3, 3]);
+});
+
+test("a reply that is none of the script's is refused, loudly", async () => {
+  writeFileSync(path.join(dir, "test", "odd.lua"), "return {42}");
+  const odd = RedisScript.load(declareScript({ file: "test/odd", keys: [], args: [], codes: { fine: 0 }, decode: (r: unknown) => (Array.isArray(r) && r[0] === 0 ? "fine" : undefined) }), dir);
+  await expect(odd.run(redis, {}, {})).rejects.toThrow("test/odd.lua: unexpected reply [42]");
 });
 
 test("a script's own error reply reaches the caller, and nothing is run twice", async () => {
-  const failing = script("failing", "redis.call('INCR', KEYS[1]); return redis.error_reply('ERR boom')");
-  await expect(failing.run(redis, ["runs"])).rejects.toThrow("boom");
+  const failing = script("failing", "redis.call('INCR', KEYS[1]); return redis.error_reply('ERR boom')", ["runs"]);
+  await expect(failing.run(redis, { runs: "runs" }, {})).rejects.toThrow("boom");
   expect(await redis.get("runs")).toBe("1");
 });
 
 test("includes: the order record the Lua scripts write is the one core/order_record.ts reads, and back", async () => {
   const format = script("format-record", "-- @include order-record\nreturn formatOrderRecord(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])");
-  const written = (await format.run(redis, [], ["shopper-1", 2, 1764633600123, 7, 5999, "EUR"])) as string;
+  const written = (await format.run(redis, {}, {}, { args: ["shopper-1", 2, 1764633600123, 7, 5999, "EUR"] })) as string;
   expect(parseOrderRecord(written)).toEqual({ userId: "shopper-1", quantity: 2, acceptedAtMs: 1764633600123, epoch: 7, price: 5999, currency: "EUR" });
   const parse = script("parse-record", "-- @include order-record\nreturn {parseOrderRecord(ARGV[1])}");
   const record = formatOrderRecord({ userId: "shopper-2", quantity: 1, acceptedAtMs: 1764633600999, epoch: 12, price: 0, currency: "USD" });
-  expect(await parse.run(redis, [], [record])).toEqual(["shopper-2", "1", "1764633600999", "12", "0", "USD"]);
+  expect(await parse.run(redis, {}, {}, { args: [record] })).toEqual(["shopper-2", "1", "1764633600999", "12", "0", "USD"]);
   // A record written before orders carried their price: read, the price unknown.
-  expect(await parse.run(redis, [], ["shopper-3\t1\t1764633600999\t12"])).toEqual(["shopper-3", "1", "1764633600999", "12"]);
+  expect(await parse.run(redis, {}, {}, { args: ["shopper-3\t1\t1764633600999\t12"] })).toEqual(["shopper-3", "1", "1764633600999", "12"]);
   for (const bad of ["not a record", "shopper-3\t1\t1764633600999\t12\t100", "shopper-3\t1\t1764633600999\t12\tx\tUSD", "shopper-3\t1\t1764633600999\t12\t100\t"]) {
-    expect(await parse.run(redis, [], [bad])).toEqual([]);
+    expect(await parse.run(redis, {}, {}, { args: [bad] })).toEqual([]);
   }
   expect(() => script("unknown-include", "-- @include no-such-thing\nreturn 1")).toThrow("include: no includes/no-such-thing.lua");
 });

@@ -4,11 +4,11 @@
  * them between buckets (projection/bucket-rebalancer.ts), nothing is stranded nor sold twice, and
  * the sale is answered sold out only once every bucket is empty. Counted.
  */
-import path from "node:path";
 import { createLogger, RedisScript, type Redis } from "@flash-sale/node-common";
 import { bucketOfOrderNo, bucketOfUser } from "@flash-sale/contract/buckets";
 import { bucketKeysOf } from "@flash-sale/contract/keys";
 import { parseOrderId } from "@flash-sale/contract/ids";
+import { BUCKET_TRANSFER_IN, BUCKET_TRANSFER_OUT } from "@flash-sale/contract/scripts/sale";
 import { BucketRebalancer, unitsInFlight } from "../control-plane/src/projection/bucket-rebalancer";
 import { problemsOf, reconcileSale, type Reconciliation } from "../control-plane/src/projection/reconciliation";
 import { SaleRepository } from "../control-plane/src/store/sale-repository";
@@ -22,8 +22,8 @@ import { scrape } from "./support/prometheus";
 import { signToken } from "./support/tokens";
 
 const K = 3;
-const TRANSFER_OUT = RedisScript.load(path.resolve(__dirname, "../control-plane/redis-scripts/bucket-transfer-out.lua"));
-const TRANSFER_IN = RedisScript.load(path.resolve(__dirname, "../control-plane/redis-scripts/bucket-transfer-in.lua"));
+const TRANSFER_OUT = RedisScript.load(BUCKET_TRANSFER_OUT);
+const TRANSFER_IN = RedisScript.load(BUCKET_TRANSFER_IN);
 const FAST = { userRatePerSecond: 1000, userBurst: 1000, admitPerSecond: 100000 };
 
 let stack: TestStack;
@@ -71,9 +71,9 @@ test("a move interrupted between its two steps is finished once by the next run:
   expect(await bucketStocks(sale.id)).toEqual([3, 3, 3]);
 
   // The first step alone, as a control plane dying right after it leaves it.
-  const out = (await TRANSFER_OUT.run(redis, [all[1]!.meta, all[1]!.stock, all[1]!.transfers], ["t-1", 0, 2])) as number[];
-  expect(out[0]).toBe(1);
-  expect(out[1]).toBe(2);
+  const out = await TRANSFER_OUT.run(redis, all[1]!, { transferId: "t-1", toBucket: 0, units: 2 });
+  if (out.reply !== "taken") throw new Error(`bucket-transfer-out.lua: ${JSON.stringify(out)}`);
+  expect(out.units).toBe(2);
   expect(await bucketStocks(sale.id)).toEqual([3, 1, 3]);
   expect(await unitsInFlight(redis, sale.id, K)).toBe(2);
   // The units in flight are the sale's: no drift.
@@ -87,11 +87,9 @@ test("a move interrupted between its two steps is finished once by the next run:
   expect(await redis.hexists(all[1]!.transfers, "out:t-1")).toBe(0);
 
   // The second step again (a crash before the record was dropped repeats it): applied once only.
-  const again = (await TRANSFER_IN.run(redis, [all[0]!.meta, all[0]!.stock, all[0]!.transfers], ["t-1", 2, String(out[2])])) as number[];
-  expect(again).toEqual([0]);
+  expect(await TRANSFER_IN.run(redis, all[0]!, { transferId: "t-1", units: 2, epoch: out.epoch })).toBe("applied_before");
   // A move from before a rebuild (another epoch) is void.
-  const stale = (await TRANSFER_IN.run(redis, [all[0]!.meta, all[0]!.stock, all[0]!.transfers], ["t-2", 2, String(out[2]! - 1)])) as number[];
-  expect(stale).toEqual([-2]);
+  expect(await TRANSFER_IN.run(redis, all[0]!, { transferId: "t-2", units: 2, epoch: out.epoch - 1 })).toBe("rebuilt");
   expect(await rebalancer.rebalance({ id: sale.id, stockBuckets: K, perUserLimit: 1 })).toMatchObject({ finished: 0, unitsMoved: 0 });
   expect(await bucketStocks(sale.id)).toEqual([5, 1, 3]);
 

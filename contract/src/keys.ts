@@ -41,7 +41,7 @@ export const GATEWAY_LIVENESS_MS = 5000;
  * "leewaySeconds"} as JSON, `stamp` = its SHA-256 (hex), which the gateways poll. Rewritten after
  * each fetch, so a Redis that lost it has it back within a refresh; until then the gateways keep
  * the set they hold. `fetches` numbers the control planes' fetches and `fetch` is the number of
- * the one written: a set fetched earlier never replaces it (redis-scripts/publish-jwks.lua).
+ * the one written: a set fetched earlier never replaces it (redis-scripts/config/publish-jwks.lua).
  */
 export const JWKS_KEY = "{fs:config}:jwks";
 /** String, with a time to live: a gateway saw a token whose `kid` the set lacks; the control plane fetches the set soon (rate-limited). */
@@ -115,7 +115,7 @@ export interface SaleKeys {
   admissions: string;
   /**
    * Hash, stock buckets only: the bucket's side of the units moved between buckets
-   * (control-plane/redis-scripts/bucket-transfer-*.lua). `out:<id>` → "<to bucket> <units>
+   * (redis-scripts/sale/bucket-transfer-*.lua). `out:<id>` → "<to bucket> <units>
    * <epoch>" on the bucket they left, until the move is finished; `in:<id>` → units on the
    * bucket they reached, kept so a move is applied once.
    */
@@ -150,31 +150,6 @@ export function bucketKeysOf(saleId: string, buckets: number): SaleKeys[] {
   const all: SaleKeys[] = [];
   for (let b = 0; b < Math.max(buckets, 1); b++) all.push(saleKeys(saleId, b, buckets));
   return all;
-}
-
-/** The purchase script's KEYS, in order; the script's header names the same list. */
-export function purchaseScriptKeys(k: SaleKeys): string[] {
-  return [k.stock, k.sold, k.buyers, k.orderSeq, k.orders, k.stream, k.openUnpaid, k.meta, k.userOrders];
-}
-
-/** The pay script's KEYS (redis-scripts/pay-order.lua), in order. */
-export function payScriptKeys(k: SaleKeys): string[] {
-  return [k.orders, k.paid, k.statusChanges, k.stock, k.sold, k.openUnpaid, k.meta];
-}
-
-/** The reservation expiry script's KEYS (control-plane/redis-scripts/expire-reservations.lua), in order. */
-export function expiryScriptKeys(k: SaleKeys): string[] {
-  return [k.stock, k.sold, k.orderSeq, k.orders, k.expiryCursor, k.statusChanges, k.openUnpaid, k.meta];
-}
-
-/** The queue-place script's KEYS (redis-scripts/queue-place.lua), in order. */
-export function queuePlaceScriptKeys(k: SaleKeys): string[] {
-  return [k.meta, k.queue, k.queueState, k.buyers];
-}
-
-/** The queue-tick script's KEYS (redis-scripts/queue-tick.lua), in order. */
-export function queueTickScriptKeys(k: SaleKeys): string[] {
-  return [k.meta, k.queueState, k.queue, k.admissions, k.stock, k.buyers];
 }
 
 /**

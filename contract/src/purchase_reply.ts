@@ -1,5 +1,5 @@
 /**
- * The replies of redis-scripts/purchase.lua (its header lists them), decoded once for the
+ * The replies of redis-scripts/order/purchase.lua (its header lists them), decoded once for the
  * gateway (POST /api/sales/{id}/purchase) and for the tests that run the script from Node.
  */
 export type PurchaseScriptOutcome =
@@ -17,7 +17,7 @@ export type PurchaseScriptOutcome =
   | "bucket_empty";
 
 /** By reply code: the script's first element. */
-const OUTCOME_BY_CODE: PurchaseScriptOutcome[] = [
+export const OUTCOME_BY_CODE: PurchaseScriptOutcome[] = [
   "accepted",
   "sold_out",
   "limit_reached",

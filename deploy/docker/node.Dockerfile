@@ -14,12 +14,10 @@ COPY order-worker/package.json order-worker/
 COPY static/package.json static/
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
 COPY contract/build contract/build
-COPY gateway-lua/redis-scripts gateway-lua/redis-scripts
+COPY contract/redis-scripts contract/redis-scripts
 COPY node-common/build node-common/build
 COPY control-plane/build control-plane/build
-COPY control-plane/redis-scripts control-plane/redis-scripts
 COPY order-worker/build order-worker/build
-COPY order-worker/redis-scripts order-worker/redis-scripts
 COPY migrations migrations
 COPY openapi.yaml ./
 USER node

@@ -1,7 +1,7 @@
 export { readEnv, ConfigError, type Env, type EnvName } from "./env";
 export { createLogger, type Logger } from "./logger";
 export { createRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, type Redis } from "./redis";
-export { RedisScript, type ScriptClient } from "./redis-script";
+export { RedisScript, SCRIPTS_DIR, type MoreValues, type ScriptClient } from "./redis-script";
 export { createPool, DEFAULT_PG_TIMEOUTS, type Pool, type PoolClient, type SessionTimeouts } from "./postgres";
 export { migrate, MIGRATIONS_DIR } from "./migrate";
 export { onShutdown } from "./shutdown";

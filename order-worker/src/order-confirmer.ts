@@ -1,15 +1,15 @@
 /**
- * After the Postgres commit: runs redis-scripts/confirm-orders.lua per sale of the batch
+ * After the Postgres commit: runs redis-scripts/order/confirm-orders.lua per sale of the batch
  * (pending → confirmed, then XACK of both of the sale's streams), in chunks within CONFIRM_CHUNK,
  * one call after the other, so that no call holds Redis long (purchases wait while a script
  * runs) and other clients' commands run between them. Sales are confirmed side by side.
  */
-import path from "node:path";
 import { saleKeys } from "@flash-sale/contract/keys";
+import { CONFIRM_ORDERS, type ConfirmReply } from "@flash-sale/contract/scripts/order";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
 import type { BucketRef } from "./raw-entry";
 
-const SCRIPT = RedisScript.load(path.resolve(__dirname, "../redis-scripts/confirm-orders.lua"));
+const SCRIPT = RedisScript.load(CONFIRM_ORDERS);
 
 /**
  * A script call's budget: an order costs ORDER_COST (two hash reads and a write), an entry id
@@ -34,11 +34,6 @@ export interface ConfirmChunk {
   orders: [epoch: number, orderNo: number][];
   entryIds: string[];
   statusEntryIds: string[];
-}
-
-export interface ConfirmResult {
-  confirmed: number;
-  acked: number;
 }
 
 /** What a call of this chunk costs against CONFIRM_CHUNK. */
@@ -77,13 +72,13 @@ export class OrderConfirmer {
     private readonly onConfirmed: (saleId: string, confirmed: number) => void = () => undefined,
   ) {}
 
-  async confirm(acks: SaleAck[]): Promise<ConfirmResult> {
+  async confirm(acks: SaleAck[]): Promise<ConfirmReply> {
     const replies = await Promise.all(acks.map((a) => this.confirmSale(a)));
     return replies.reduce(sum, { confirmed: 0, acked: 0 });
   }
 
-  private async confirmSale(ack: SaleAck): Promise<ConfirmResult> {
-    let total: ConfirmResult = { confirmed: 0, acked: 0 };
+  private async confirmSale(ack: SaleAck): Promise<ConfirmReply> {
+    let total: ConfirmReply = { confirmed: 0, acked: 0 };
     for (const chunk of confirmChunks(ack)) {
       const result = await this.confirmChunk(ack, chunk);
       this.onConfirmed(ack.saleId, result.confirmed);
@@ -92,23 +87,17 @@ export class OrderConfirmer {
     return total;
   }
 
-  private async confirmChunk(ack: SaleAck, chunk: ConfirmChunk): Promise<ConfirmResult> {
-    const keys = saleKeys(ack.saleId, ack.bucket, ack.buckets);
-    const reply = await SCRIPT.run(this.redis, [keys.orders, keys.stream, keys.statusChanges], [
-      this.group,
-      String(chunk.orders.length),
-      String(chunk.entryIds.length),
-      ...chunk.orders.flatMap(([epoch, n]) => [String(n), String(epoch)]),
-      ...chunk.entryIds,
-      ...chunk.statusEntryIds,
-    ]);
-    if (!Array.isArray(reply) || typeof reply[0] !== "number" || typeof reply[1] !== "number") {
-      throw new Error(`confirm-orders.lua: unexpected reply ${JSON.stringify(reply)}`);
-    }
-    return { confirmed: reply[0], acked: reply[1] };
+  private async confirmChunk(ack: SaleAck, chunk: ConfirmChunk): Promise<ConfirmReply> {
+    const batch = [...chunk.orders.flatMap(([epoch, n]) => [String(n), String(epoch)]), ...chunk.entryIds, ...chunk.statusEntryIds];
+    return SCRIPT.run(
+      this.redis,
+      saleKeys(ack.saleId, ack.bucket, ack.buckets),
+      { group: this.group, orderCount: chunk.orders.length, entryCount: chunk.entryIds.length },
+      { args: batch },
+    );
   }
 }
 
-function sum(a: ConfirmResult, b: ConfirmResult): ConfirmResult {
+function sum(a: ConfirmReply, b: ConfirmReply): ConfirmReply {
   return { confirmed: a.confirmed + b.confirmed, acked: a.acked + b.acked };
 }

@@ -1,15 +1,15 @@
 /**
- * Runs the gateway's real purchase script (gateway-lua/redis-scripts/purchase.lua) the way the
- * gateway does: one EVAL with the sale's keys and the price of its published record, so tests
+ * Runs the gateway's real purchase script (contract/redis-scripts/order/purchase.lua) the way the
+ * gateway does: one call with the sale's keys and the price of its published record, so tests
  * fill the order streams exactly as production will.
  */
-import path from "node:path";
-import { purchaseScriptKeys, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/contract/keys";
-import { decodePurchaseReply, type PurchaseScriptReply } from "@flash-sale/contract/purchase_reply";
+import { SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/contract/keys";
+import type { PurchaseScriptReply } from "@flash-sale/contract/purchase_reply";
+import { PURCHASE } from "@flash-sale/contract/scripts/order";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
 import { redisRunId } from "./stream-fixtures";
 
-const SCRIPT = RedisScript.load(path.resolve(__dirname, "../../gateway-lua/redis-scripts/purchase.lua")).source;
+const SCRIPT = RedisScript.load(PURCHASE);
 
 /** The price and currency of the sale's published record, which the gateway passes on. */
 export interface Shown {
@@ -34,12 +34,10 @@ export async function purchase(
   runId: string,
   shown: Shown,
 ): Promise<PurchaseScriptReply> {
-  const keys = purchaseScriptKeys(saleKeys(saleId));
   // Open-unpaid bound 0: the units are taken at acceptance (deductions order and reserve); no waiting-room pass.
-  const reply = await redis.eval(SCRIPT, keys.length, ...keys, saleId, userId, qty, limit, requestId, 0, runId, "", shown.price, shown.currency);
-  const decoded = decodePurchaseReply(reply);
-  if (decoded === undefined) throw new Error(`purchase.lua: unexpected reply ${JSON.stringify(reply)}`);
-  return decoded;
+  return SCRIPT.run(redis, saleKeys(saleId), {
+    saleId, userId, quantity: qty, perUserLimit: limit, requestId, openUnpaidBound: 0, runId, passEpoch: "", price: shown.price, currency: shown.currency,
+  });
 }
 
 export interface AcceptedOrder {

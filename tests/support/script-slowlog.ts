@@ -36,12 +36,12 @@ export class ScriptSlowlog {
   /** argIndex: an ARGV position to record per call (within the first arguments SLOWLOG keeps). */
   private constructor(
     private readonly redis: Redis,
-    private readonly script: RedisScript,
+    private readonly script: RedisScript<string, string, unknown>,
     private readonly keyCount: number,
     private readonly argIndex: number,
   ) {}
 
-  static async start(redis: Redis, script: RedisScript, keyCount: number, argIndex: number): Promise<ScriptSlowlog> {
+  static async start(redis: Redis, script: RedisScript<string, string, unknown>, keyCount: number, argIndex: number): Promise<ScriptSlowlog> {
     await redis.config("SET", "slowlog-max-len", String(LOG_LENGTH));
     await redis.config("SET", "slowlog-log-slower-than", "0");
     await redis.slowlog("RESET");

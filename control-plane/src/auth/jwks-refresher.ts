@@ -13,16 +13,16 @@
  * again even when unchanged (ETag → 304), so a Redis that lost the set has it back.
  *
  * Every control plane refreshes: the publishes are ordered by when the provider answered (a
- * number taken from Redis as the answer arrives, redis-scripts/publish-jwks.lua), so one that
+ * number taken from Redis as the answer arrives, redis-scripts/config/publish-jwks.lua), so one that
  * held an older answer never replaces a newer set, nor puts back a key the provider removed.
  *
  * Without a URL only the leeway is published, for the HS256 tokens.
  */
 import { createHash, createPublicKey } from "node:crypto";
-import path from "node:path";
 import { Counter, Gauge, RedisScript, type Redis, type Registry } from "@flash-sale/node-common";
 import { JWKS_KEY, JWKS_UNKNOWN_KID_KEY } from "@flash-sale/contract/keys";
 import { jwkToDer, readKeySet, type KeyPlatform } from "@flash-sale/contract/jwk";
+import { PUBLISH_JWKS } from "@flash-sale/contract/scripts/config";
 
 export interface JwksSettings {
   /** FS_JWT_JWKS_URL; undefined: HS256 only. */
@@ -49,8 +49,7 @@ const PUBLIC_MEMBERS = ["kty", "kid", "use", "alg", "n", "e", "crv", "x", "y"];
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
-// Two levels up from both src/auth (ts-jest) and build/auth (node).
-const PUBLISH_JWKS = RedisScript.load(path.resolve(__dirname, "../../redis-scripts/publish-jwks.lua"));
+const PUBLISH = RedisScript.load(PUBLISH_JWKS);
 
 const nodeKeys: KeyPlatform = {
   base64UrlDecode: (s) => (BASE64URL.test(s) && s.length % 4 !== 1 ? Buffer.from(s, "base64url").toString("latin1") : undefined),
@@ -223,9 +222,8 @@ export class JwksRefresher {
   private async publish(keys: Record<string, unknown>[], fetchNumber: number): Promise<boolean> {
     const { issuer, audience, leewaySeconds } = this.settings;
     const set = JSON.stringify({ keys, ...(issuer === undefined ? {} : { issuer }), ...(audience === undefined ? {} : { audience }), leewaySeconds });
-    const reply = await PUBLISH_JWKS.run(this.redis, [JWKS_KEY], [fetchNumber, createHash("sha256").update(set).digest("hex"), set]);
-    if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1)) throw new Error(`publish-jwks.lua answered ${JSON.stringify(reply)}`);
-    return reply[0] === 1;
+    const reply = await PUBLISH.run(this.redis, { jwks: JWKS_KEY }, { fetch: fetchNumber, stamp: createHash("sha256").update(set).digest("hex"), set });
+    return reply.reply === "written";
   }
 
   private fail(reason: string, err: unknown): void {

@@ -1,17 +1,16 @@
 /**
  * Pays an order of a `reserve` or `payment` sale from the control plane (the provider's
- * webhook) with the gateway's own script, gateway-lua/redis-scripts/pay-order.lua, so that both
+ * webhook) with the gateway's own script, redis-scripts/order/pay-order.lua, so that both
  * ways of paying decide the order the same way against the order expiry and the units left.
  */
-import path from "node:path";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
-import { payScriptKeys, saleKeys } from "@flash-sale/contract/keys";
+import { saleKeys } from "@flash-sale/contract/keys";
 import type { OrderRef } from "@flash-sale/contract/ids";
-import { payOutcome, type PayOutcome } from "@flash-sale/contract/pay_reply";
+import type { PayOutcome } from "@flash-sale/contract/pay_reply";
 import type { Deduction } from "@flash-sale/contract/sale";
+import { PAY_ORDER } from "@flash-sale/contract/scripts/order";
 
-// Three levels up from both control-plane/src/payments (ts-jest) and control-plane/build/payments (node).
-const SCRIPT = RedisScript.load(path.resolve(__dirname, "../../../gateway-lua/redis-scripts/pay-order.lua"));
+const SCRIPT = RedisScript.load(PAY_ORDER);
 
 /** An order paid now or before: its units, and its own price per unit (minor units) and currency. */
 export interface PaidOrder {
@@ -35,21 +34,15 @@ export function chargeOf(p: PaidOrder, sale: { price: number; currency: string }
   return { amount: p.price * p.quantity, currency: p.currency };
 }
 
-function paidOrder(outcome: PaidOrder["outcome"], reply: unknown[]): PaidOrder {
-  const [, quantity, price, currency] = reply;
-  if (typeof quantity !== "number") throw new Error(`pay-order.lua answered ${JSON.stringify(reply)}`);
-  if (typeof price !== "string" || !/^\d{1,15}$/.test(price) || typeof currency !== "string") return { outcome, quantity };
-  return { outcome, quantity, price: Number(price), currency };
-}
 
 /**
  * Pays for whoever owns the order (the provider vouches for the payment, not for a shopper);
  * `deduction` is the sale's: `reserve` or `payment`.
  */
 export async function payOrder(redis: Redis, ref: OrderRef, deduction: Deduction): Promise<Payment> {
-  const reply = await SCRIPT.run(redis, payScriptKeys(saleKeys(ref.saleId)), [ref.orderNo, "", deduction, ref.epoch]);
-  const outcome = payOutcome(reply);
-  if (outcome === undefined) throw new Error(`pay-order.lua answered ${JSON.stringify(reply)}`);
-  if (outcome === "paid" || outcome === "already_paid") return paidOrder(outcome, reply as unknown[]);
-  return { outcome };
+  const reply = await SCRIPT.run(redis, saleKeys(ref.saleId), { orderNo: ref.orderNo, userId: "", deduction, epoch: ref.epoch });
+  if (!("quantity" in reply)) return reply;
+  const { outcome, quantity, price, currency } = reply;
+  if (price === undefined || !/^\d{1,15}$/.test(price) || currency === undefined) return { outcome, quantity };
+  return { outcome, quantity, price: Number(price), currency };
 }

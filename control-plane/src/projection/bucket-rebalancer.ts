@@ -5,7 +5,7 @@
  * get units from the others; once every bucket is empty the sale is sold out (`shared` = "0"
  * in every bucket's meta: from then on the purchase script answers sold out, not 503).
  *
- * The buckets are on different slots, so a move is two steps (redis-scripts/bucket-transfer-out.lua
+ * The buckets are on different slots, so a move is two steps (redis-scripts/sale/bucket-transfer-out.lua
  * on the source: take the units and record the move; bucket-transfer-in.lua on the target: add
  * them once per move id), and a run first finishes every move a crash left half done. Units in
  * flight are the ones a source recorded and its target has not applied: the sale's inventory is
@@ -13,16 +13,15 @@
  * the units again from the orders; a move's second step then refuses the old epoch.
  */
 import { randomUUID } from "node:crypto";
-import path from "node:path";
 import { RedisScript, type Logger, type Redis } from "@flash-sale/node-common";
 import { evenShares } from "@flash-sale/contract/buckets";
 import { bucketKeysOf, type SaleKeys } from "@flash-sale/contract/keys";
+import { BUCKET_TRANSFER_IN, BUCKET_TRANSFER_OUT } from "@flash-sale/contract/scripts/sale";
+import { unhandledReply } from "@flash-sale/contract/scripts/script";
 import { readBuildState } from "./sale-builder";
 
-// Two levels up from both src/sales (ts-jest) and build/sales (node).
-const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");
-const TRANSFER_OUT = RedisScript.load(path.join(SCRIPT_DIR, "bucket-transfer-out.lua"));
-const TRANSFER_IN = RedisScript.load(path.join(SCRIPT_DIR, "bucket-transfer-in.lua"));
+const TRANSFER_OUT = RedisScript.load(BUCKET_TRANSFER_OUT);
+const TRANSFER_IN = RedisScript.load(BUCKET_TRANSFER_IN);
 
 export interface BucketedSale {
   id: string;
@@ -171,20 +170,37 @@ export class BucketRebalancer {
   private async move(all: SaleKeys[], move: Move): Promise<number | undefined> {
     const id = randomUUID();
     const source = all[move.from]!;
-    const reply = (await TRANSFER_OUT.run(this.redis, [source.meta, source.stock, source.transfers], [id, move.to, move.units])) as number[];
-    if (reply[0] === -1) return undefined;
-    if (reply[0] === 0) return 0;
-    const units = reply[1]!;
-    const done = await this.finish(all, { id, from: move.from, to: move.to, units, epoch: String(reply[2]) });
-    return done ? units : undefined;
+    const reply = await TRANSFER_OUT.run(this.redis, source, { transferId: id, toBucket: move.to, units: move.units });
+    switch (reply.reply) {
+      case "held":
+        return undefined;
+      case "none_left":
+        return 0;
+      case "taken": {
+        const done = await this.finish(all, { id, from: move.from, to: move.to, units: reply.units, epoch: String(reply.epoch) });
+        return done ? reply.units : undefined;
+      }
+      default:
+        return unhandledReply(reply);
+    }
   }
 
   /** The second step, then the source's record dropped; false when the target is held (the record stays). */
   private async finish(all: SaleKeys[], t: OpenTransfer): Promise<boolean> {
     const target = all[t.to]!;
-    const reply = (await TRANSFER_IN.run(this.redis, [target.meta, target.stock, target.transfers], [t.id, t.units, t.epoch])) as number[];
-    if (reply[0] === -1) return false;
-    if (reply[0] === -2) this.logger.warn({ transfer: t }, "move between stock buckets void: the sale was rebuilt since its first step");
+    const reply = await TRANSFER_IN.run(this.redis, target, { transferId: t.id, units: t.units, epoch: t.epoch });
+    switch (reply) {
+      case "held":
+        return false;
+      case "rebuilt":
+        this.logger.warn({ transfer: t }, "move between stock buckets void: the sale was rebuilt since its first step");
+        break;
+      case "applied":
+      case "applied_before":
+        break;
+      default:
+        return unhandledReply(reply);
+    }
     await this.redis.hdel(all[t.from]!.transfers, `out:${t.id}`);
     return true;
   }

@@ -3,32 +3,33 @@
  * sale's keys and the config keys live on different cluster slots: the sale's state is built
  * when it is not built on this Redis process (sale-builder.ts: never a reset of a sale that has
  * orders), its window, pause and units left applied to its own keys
- * (redis-scripts/apply-sale.lua), then its config record and version for the gateways
- * (redis-scripts/publish-config.lua). Each step is idempotent and ordered by the sale's
+ * (redis-scripts/sale/apply-sale.lua), then its config record and version for the gateways
+ * (redis-scripts/config/publish-config.lua). Each step is idempotent and ordered by the sale's
  * revision, so an apply may be repeated, interrupted or late: Redis never moves back.
  *
  * Lowering the stock is the one change taken out of Redis before its commit
- * (redis-scripts/lower-stock.lua, with an intent in the sale's meta): the apply of its revision
+ * (redis-scripts/sale/lower-stock.lua, with an intent in the sale's meta): the apply of its revision
  * clears the intent, and an apply under the row lock that finds an intent above the committed
  * revision undoes it (that lowering never committed).
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { RedisScript, type Redis } from "@flash-sale/node-common";
 import { bucketKeysOf, CONFIG_EPOCH_KEY, CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, SALE_WITHDRAWALS_KEY, saleKeys } from "@flash-sale/contract/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/contract/sale";
+import { PUBLISH_CONFIG, UNPUBLISH_CONFIG } from "@flash-sale/contract/scripts/config";
+import { APPLY_SALE, LOWER_STOCK, WITHDRAW_SALE, type ApplyReply } from "@flash-sale/contract/scripts/sale";
+import { unhandledReply } from "@flash-sale/contract/scripts/script";
 import { pickValues, PUBLISHED_NAMES } from "../sales/fields";
 import type { LockedSale, Sale, SaleRepository } from "../store/sale-repository";
 import { buildReason, readBuildState, type BuildReason, type SaleBuilder } from "./sale-builder";
 
-// Two levels up from both src/sales (ts-jest) and build/sales (node).
-const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");
-
 /** KEYS of publish-config.lua and unpublish-config.lua. */
-const CONFIG_KEYS = [CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, CONFIG_EPOCH_KEY, SALE_WITHDRAWALS_KEY];
-const APPLY_SALE = RedisScript.load(path.join(SCRIPT_DIR, "apply-sale.lua"));
-const LOWER_STOCK = RedisScript.load(path.join(SCRIPT_DIR, "lower-stock.lua"));
+const CONFIG_KEYS = { version: CONFIG_VERSION_KEY, configs: SALE_CONFIGS_KEY, epoch: CONFIG_EPOCH_KEY, withdrawals: SALE_WITHDRAWALS_KEY };
+const APPLY = RedisScript.load(APPLY_SALE);
+const LOWER = RedisScript.load(LOWER_STOCK);
+const PUBLISH = RedisScript.load(PUBLISH_CONFIG);
+const UNPUBLISH = RedisScript.load(UNPUBLISH_CONFIG);
+const WITHDRAW = RedisScript.load(WITHDRAW_SALE);
 
 /** What the sale's own keys answered (apply-sale.lua). */
 export type KeysApplied =
@@ -96,10 +97,6 @@ export type Withdrawal =
   | { kind: "refused"; orders: number; orderNumbers: number; unacknowledged: number };
 
 export class SalePublisher {
-  private readonly publishScript = readFileSync(path.join(SCRIPT_DIR, "publish-config.lua"), "utf8");
-  private readonly withdrawScript = readFileSync(path.join(SCRIPT_DIR, "withdraw-sale.lua"), "utf8");
-  private readonly unpublishScript = readFileSync(path.join(SCRIPT_DIR, "unpublish-config.lua"), "utf8");
-
   constructor(
     private readonly redis: Redis,
     private readonly repository: SaleRepository,
@@ -163,9 +160,8 @@ export class SalePublisher {
 
   /** Writes the sale's config record for the gateways (publish-config.lua); answers its version. */
   private async publishConfig(record: ReturnType<typeof publishedRecord>): Promise<number> {
-    const reply = await this.redis.eval(this.publishScript, CONFIG_KEYS.length, ...CONFIG_KEYS, record.id, JSON.stringify(record));
-    if (!Array.isArray(reply) || typeof reply[1] !== "number") throw new Error(`publish-config.lua answered ${JSON.stringify(reply)}`);
-    return reply[1] as number;
+    const { version } = await PUBLISH.run(this.redis, CONFIG_KEYS, { saleId: record.id, record: JSON.stringify(record) });
+    return version;
   }
 
   /**
@@ -178,17 +174,26 @@ export class SalePublisher {
     const k = saleKeys(id);
     const intent = randomUUID();
     for (let attempt = 0; ; attempt++) {
-      const reply = await LOWER_STOCK.run(this.redis, [k.meta, k.stock, k.sold], [total, revision + 1, intent]);
-      if (!Array.isArray(reply)) throw new Error(`lower-stock.lua answered ${JSON.stringify(reply)}`);
-      const [status, a, b] = reply as [number, number | string, number];
-      if (status === 1) return { kind: "lowered", intent, unitsLeft: Number(a), unitsTaken: b };
-      if (status === 0) return { kind: "refused", unitsLeft: Number(a), unitsTaken: b };
-      if (status === -1) return { kind: "held" };
-      // Another lowering's intent: above the committed revision it never committed (we hold the
-      // lock), so undo it; at or below, it committed unapplied, so apply it. Then try once more.
-      if (status === 2 && attempt === 0) {
-        await this.applyKeys(locked.sale, b > revision ? String(a) : "");
-        continue;
+      const reply = await LOWER.run(this.redis, k, { total, revision: revision + 1, intent });
+      switch (reply.reply) {
+        case "lowered":
+          return { kind: "lowered", intent, unitsLeft: reply.left, unitsTaken: reply.taken };
+        case "refused":
+          return { kind: "refused", unitsLeft: reply.left, unitsTaken: reply.taken };
+        case "held":
+          return { kind: "held" };
+        case "other_intent":
+          // Above the committed revision it never committed (we hold the lock), so undo it; at or
+          // below, it committed unapplied, so apply it. Then try once more.
+          if (attempt === 0) {
+            await this.applyKeys(locked.sale, reply.revision > revision ? reply.intent : "");
+            continue;
+          }
+          break;
+        case "already_applied":
+          break;
+        default:
+          return unhandledReply(reply);
       }
       throw new Error(`sale ${id}: lower-stock.lua answered ${JSON.stringify(reply)} at revision ${revision}`);
     }
@@ -207,21 +212,30 @@ export class SalePublisher {
    */
   private async applyKeys(sale: Sale, undo: string): Promise<KeysApplied> {
     const split = sale.stockBuckets > 1;
-    const replies: number[][] = [];
+    const replies: Exclude<ApplyReply, { reply: "held" }>[] = [];
     for (const k of bucketKeysOf(sale.id, sale.stockBuckets)) {
-      const reply = await APPLY_SALE.run(this.redis, [k.meta, k.stock, k.sold],
-        [sale.revision, split ? "" : sale.stock, Date.parse(sale.startsAt), Date.parse(sale.endsAt), sale.paused ? "1" : "0", undo]);
-      if (!Array.isArray(reply) || !reply.every((v) => typeof v === "number")) throw new Error(`apply-sale.lua answered ${JSON.stringify(reply)}`);
+      const reply = await APPLY.run(this.redis, k, {
+        revision: sale.revision, total: split ? "" : sale.stock, startsAt: Date.parse(sale.startsAt), endsAt: Date.parse(sale.endsAt),
+        paused: sale.paused ? "1" : "0", undoIntent: undo,
+      });
       // Redis restarted (or lost the sale) between the build and the apply: the builder applies it.
-      if (reply[0] === -1) throw new Error(`sale ${sale.id} is held in Redis (not built on this process): not applied`);
-      replies.push(reply as number[]);
+      if (reply.reply === "held") throw new Error(`sale ${sale.id} is held in Redis (not built on this process): not applied`);
+      replies.push(reply);
     }
-    const [status, a] = replies[0]!;
-    const sum = (i: number) => replies.reduce((n, r) => n + (r[i] ?? 0), 0);
-    if (status === 1) return { kind: "applied", unitsLeft: sum(1), unitsTaken: sum(2), unitsLeftBefore: sum(3) };
-    if (status === 2) return { kind: "short", unitsTaken: sum(2), unitsLeftBefore: sum(3) };
-    if (status === 3) return { kind: "undone", intent: undo, unitsLeft: sum(1), unitsTaken: sum(2), unitsLeftBefore: sum(3) };
-    return { kind: "current", revision: a! };
+    const first = replies[0]!;
+    const sum = (of: "left" | "taken" | "leftBefore") => replies.reduce((n, r) => n + ("left" in r ? r[of] : 0), 0);
+    switch (first.reply) {
+      case "applied":
+        return { kind: "applied", unitsLeft: sum("left"), unitsTaken: sum("taken"), unitsLeftBefore: sum("leftBefore") };
+      case "below_taken":
+        return { kind: "short", unitsTaken: sum("taken"), unitsLeftBefore: sum("leftBefore") };
+      case "undone":
+        return { kind: "undone", intent: undo, unitsLeft: sum("left"), unitsTaken: sum("taken"), unitsLeftBefore: sum("leftBefore") };
+      case "already_applied":
+        return { kind: "current", revision: first.revision };
+      default:
+        return unhandledReply(first);
+    }
   }
 
   /**
@@ -253,17 +267,15 @@ export class SalePublisher {
   /** Drops the sale's keys (stock, buyers, orders, stream …; each bucket's) unless Redis holds orders of it. */
   async withdrawKeys(saleId: string, buckets = 1): Promise<Withdrawal> {
     for (const k of bucketKeysOf(saleId, buckets)) {
-      const reply = await this.redis.eval(this.withdrawScript, 3 + Object.keys(k).length,
-        k.orders, k.orderSeq, k.stream, ...Object.values(k), ORDER_CONSUMER_GROUP); // one slot: one hash tag
-      if (!Array.isArray(reply) || !reply.every((v) => typeof v === "number")) throw new Error(`withdraw-sale.lua answered ${JSON.stringify(reply)}`);
-      const [status, orders, orderNumbers, unacknowledged] = reply as number[];
-      if (status !== 1) return { kind: "refused", orders: orders!, orderNumbers: orderNumbers!, unacknowledged: unacknowledged! };
+      // Every key of the bucket, dropped: one slot, one hash tag.
+      const reply = await WITHDRAW.run(this.redis, k, { group: ORDER_CONSUMER_GROUP }, { keys: Object.values(k) });
+      if (reply.reply === "refused") return { kind: "refused", orders: reply.orders, orderNumbers: reply.seq, unacknowledged: reply.unacknowledged };
     }
     return { kind: "dropped" };
   }
 
   /** Withdraws a sale's config record from the gateways (a new config version). */
   async withdrawConfig(saleId: string): Promise<void> {
-    await this.redis.eval(this.unpublishScript, CONFIG_KEYS.length, ...CONFIG_KEYS, saleId);
+    await UNPUBLISH.run(this.redis, CONFIG_KEYS, { saleId });
   }
 }

@@ -25,18 +25,16 @@
  * and commits after the rebuild is counted by the next check (the counter is then below the
  * highest order number in Postgres), not by this one.
  */
-import path from "node:path";
 import { RedisScript, type Logger, type Redis } from "@flash-sale/node-common";
 import { bucketOfOrderNo, evenShares, firstOrderNo } from "@flash-sale/contract/buckets";
 import { bucketKeysOf, ORDER_CONSUMER_GROUP, orderRecordField, orderStatusField, type SaleKeys } from "@flash-sale/contract/keys";
 import { formatOrderRecord, parseOrderRecord } from "@flash-sale/contract/order_record";
+import { OPEN_SALE, SALE_BUILD_STATE, type BuildState } from "@flash-sale/contract/scripts/sale";
 import { laterStatus, rebuiltState, type KnownOrder, type OrderStatus, type RebuiltState, type StoredOrder } from "./rebuilt-state";
 import type { LockedSale, SaleRepository } from "../store/sale-repository";
 
-// Two levels up from both src/sales (ts-jest) and build/sales (node).
-const SCRIPT_DIR = path.resolve(__dirname, "../../redis-scripts");
-const OPEN_SALE = RedisScript.load(path.join(SCRIPT_DIR, "open-sale.lua"));
-const BUILD_STATE = RedisScript.load(path.join(SCRIPT_DIR, "sale-build-state.lua"));
+const OPEN = RedisScript.load(OPEN_SALE);
+const BUILD_STATE = RedisScript.load(SALE_BUILD_STATE);
 /** Hash fields written per HSET while restoring: keeps each call short next to other sales' purchases. */
 const FIELDS_PER_CALL = 1000;
 const STATUSES: readonly string[] = ["pending", "confirmed", "paid", "expired", "failed"];
@@ -50,13 +48,6 @@ export type BuildReason =
   /** The counter is below the highest order number in Postgres, or counters are gone. */
   | "behind_postgres";
 
-export interface SaleBuildState {
-  built: boolean;
-  seq: number;
-  hasStock: boolean;
-  buyers: number;
-}
-
 export interface BuildResult extends RebuiltState {
   epoch: number;
   reason: BuildReason;
@@ -67,13 +58,9 @@ export interface BuildResult extends RebuiltState {
 }
 
 /** Each bucket's build state, bucket 0 first (one bucket: the sale's). */
-export async function readBuildState(redis: Redis, saleId: string, buckets = 1): Promise<SaleBuildState[]> {
+export async function readBuildState(redis: Redis, saleId: string, buckets = 1): Promise<BuildState[]> {
   return Promise.all(
-    bucketKeysOf(saleId, buckets).map(async (k) => {
-      const reply = (await BUILD_STATE.run(redis, [k.meta, k.orderSeq, k.stock, k.buyers])) as number[];
-      if (!Array.isArray(reply) || reply.length !== 4) throw new Error(`sale-build-state.lua answered ${JSON.stringify(reply)}`);
-      return { built: reply[0] === 1, seq: reply[1]!, hasStock: reply[2] === 1, buyers: reply[3]! };
-    }),
+    bucketKeysOf(saleId, buckets).map((k) => BUILD_STATE.run(redis, k, {})),
   );
 }
 
@@ -81,7 +68,7 @@ export async function readBuildState(redis: Redis, saleId: string, buckets = 1):
  * Why the sale must be rebuilt, or undefined when its Redis state is whole: every bucket's,
  * each against the highest order number of its class in Postgres (`highestInPostgres[b]`).
  */
-export function buildReason(states: SaleBuildState[], epoch: number, highestInPostgres: readonly number[]): BuildReason | undefined {
+export function buildReason(states: BuildState[], epoch: number, highestInPostgres: readonly number[]): BuildReason | undefined {
   if (epoch === 0) return "first_build";
   for (const state of states) {
     if (!state.built) return state.seq === 0 && !state.hasStock ? "state_missing" : "redis_process_changed";
@@ -135,7 +122,7 @@ export class SaleBuilder {
     const shares = evenShares(state.unitsLeft, buckets);
     const ofBucket = (b: number) => (o: KnownOrder) => bucketOfOrderNo(o.orderNo, buckets) === b;
     let restoredOrders = 0;
-    let runId: unknown;
+    let runId = "";
     for (const [b, k] of all.entries()) {
       const mine = [...orders.values()].filter(ofBucket(b));
       // The bucket's own counters; its units left are its share of the sale's (rebuiltState's total is unused here).
@@ -144,20 +131,23 @@ export class SaleBuilder {
       restoredOrders += restored.length;
       await this.rewriteBuyers(k, part.buyers);
       await this.rewriteUserOrders(k, [...inRedis[b]!.byKey.values(), ...restored]);
+      // A sale in stock buckets: step (the number of buckets), this bucket's first order number, shared.
       const bucketArgs = buckets === 1 ? [] : [buckets, firstOrderNo(b), state.unitsLeft > 0 ? "1" : "0"];
-      runId = await OPEN_SALE.run(
+      runId = await OPEN.run(
         this.redis,
-        [k.stock, k.sold, k.paid, k.openUnpaid, k.orderSeq, k.stream, k.meta, k.statusChanges],
-        [shares[b]!, part.unitsTaken, part.unitsPaid, part.openUnpaid, part.highestOrderNo,
-          ORDER_CONSUMER_GROUP, epoch, Date.parse(sale.startsAt), Date.parse(sale.endsAt), sale.paused ? "1" : "0", sale.revision, ...bucketArgs],
+        k,
+        {
+          left: shares[b]!, taken: part.unitsTaken, paidUnits: part.unitsPaid, openUnpaidOrders: part.openUnpaid, lastOrderNo: part.highestOrderNo,
+          group: ORDER_CONSUMER_GROUP, epoch, startsAt: Date.parse(sale.startsAt), endsAt: Date.parse(sale.endsAt), paused: sale.paused ? "1" : "0", revision: sale.revision,
+        },
+        { args: bucketArgs },
       );
-      if (typeof runId !== "string") throw new Error(`open-sale.lua answered ${JSON.stringify(runId)}`);
     }
 
     const result: BuildResult = { ...state, epoch, reason, restoredOrders, unrestorable: fromPostgres.length - restoredOrders };
-    await this.repository.recordBuild(locked, epoch, reason, summary(result, runId as string));
+    await this.repository.recordBuild(locked, epoch, reason, summary(result, runId));
     this.onBuilt(sale.id, reason);
-    const log = { saleId: sale.id, stockBuckets: buckets, ...summary(result, runId as string) };
+    const log = { saleId: sale.id, stockBuckets: buckets, ...summary(result, runId) };
     if (reason === "first_build") this.logger.info(log, "sale state built in Redis");
     else this.logger.warn(log, "sale state rebuilt in Redis from Postgres; selling again");
     if (state.oversold > 0) this.logger.error(log, "sale had taken more units than its total before the rebuild");

@@ -1,6 +1,6 @@
 /**
  * This gateway's place in the fleet: each worker checks in about once a second
- * (redis-scripts/register-gateway.lua, piggybacked on the config sync's connection) and keeps
+ * (redis-scripts/fleet/register-gateway.lua, piggybacked on the config sync's connection) and keeps
  * the number of live gateways, so that a sale's admitPerSecond is the whole fleet's: each
  * gateway admits its share. While Redis is unreachable the last count stays in force.
  *
@@ -9,16 +9,18 @@
  */
 import { GATEWAY_LIVENESS_MS, GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY } from "@flash-sale/contract/keys";
 import { settings } from "../settings";
-import { loadScript, runScript, type RedisScript } from "./redis_scripts";
+import { REGISTER_GATEWAY } from "@flash-sale/contract/scripts/fleet";
+import { loadScript, runScript, type LoadedScript } from "./redis_scripts";
 
 const CHECK_IN_INTERVAL_MS = 1000;
 
-let script: RedisScript | undefined;
+let script: LoadedScript<typeof REGISTER_GATEWAY> | undefined;
+const KEYS = { gateways: GATEWAYS_KEY, metricsUrls: GATEWAY_METRICS_URLS_KEY };
 let live = 1;
 let lastCheckInMs = 0;
 
 export function loadRegistryScript(): void {
-  script = loadScript("register-gateway");
+  script = loadScript(REGISTER_GATEWAY);
 }
 
 /** Gateways live in the fleet, this one included (1 until the first check-in). */
@@ -33,8 +35,9 @@ export function liveGateways(): number {
 export function checkIn(red: RestyRedis, nowMs: number): string | undefined {
   if (nowMs - lastCheckInMs < CHECK_IN_INTERVAL_MS) return undefined;
   const s = settings();
-  const [count, err] = runScript(red, script as RedisScript, 2, [GATEWAYS_KEY, GATEWAY_METRICS_URLS_KEY, s.gatewayId, s.metricsUrl, GATEWAY_LIVENESS_MS]);
-  if (typeof count !== "number") return tostring(err);
+  const [res, err] = runScript(red, script as NonNullable<typeof script>, KEYS, { gatewayId: s.gatewayId, metricsUrl: s.metricsUrl, livenessMs: GATEWAY_LIVENESS_MS }, false);
+  const count = REGISTER_GATEWAY.decode(res);
+  if (count === undefined) return tostring(err);
   live = math.max(1, count);
   lastCheckInMs = nowMs;
   return undefined;

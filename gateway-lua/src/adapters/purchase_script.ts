@@ -1,13 +1,14 @@
 /**
- * The one Redis round trip of an admitted purchase: redis-scripts/purchase.lua (its header
- * states KEYS, ARGV and the replies decoded here), on the node serving the sale's slot. With
+ * The one Redis round trip of an admitted purchase: redis-scripts/order/purchase.lua (declared
+ * in contract/src/scripts/order.ts), on the node serving the sale's slot. With
  * knob redis_wait_replicas, WAIT goes out in the same pipeline: an accepted order that too few
  * replicas acknowledged is `not_replicated`.
  */
-import { decodePurchaseReply, type PurchaseScriptOutcome, type PurchaseScriptReply } from "@flash-sale/contract/purchase_reply";
+import type { PurchaseScriptOutcome, PurchaseScriptReply } from "@flash-sale/contract/purchase_reply";
+import { PURCHASE } from "@flash-sale/contract/scripts/order";
 import type { CachedBucket, CachedSale } from "./sale_cache";
 import { callSlot } from "./redis_connection";
-import { loadScript, runScript, runScriptThenWait, type RedisScript } from "./redis_scripts";
+import { loadScript, runScript, runScriptThenWait, type LoadedScript, type MoreValues } from "./redis_scripts";
 import { settings } from "../settings";
 
 /** The script's outcomes, and what the round trip itself can end in. */
@@ -21,78 +22,53 @@ export interface PurchaseReply extends Omit<PurchaseScriptReply, "outcome"> {
   error?: string;
 }
 
-/** The mark a purchase sets on the challenge it used (KEYS[10], ARGV[11] of the script). */
+/** The mark a purchase sets on the challenge it used (the script's usedChallenge, challengeTtlMs). */
 export interface UsedChallengeMark {
   key: string;
   ttlMs: number;
 }
 
-let script: RedisScript | undefined;
+let script: LoadedScript<typeof PURCHASE> | undefined;
 
 /** Loads the script file; called once at init so a missing file stops nginx at start. */
 export function loadPurchaseScript(): void {
-  script = loadScript("purchase");
+  script = loadScript(PURCHASE);
 }
 
-function fill(a: (string | number)[], c: CachedSale, p: Purchase, runId: string): number {
-  const mark = p.mark;
-  const k = p.bucket;
-  a[0] = k.stockKey;
-  a[1] = k.soldKey;
-  a[2] = k.buyersKey;
-  a[3] = k.orderSeqKey;
-  a[4] = k.ordersKey;
-  a[5] = k.streamKey;
-  a[6] = k.openUnpaidKey;
-  a[7] = k.metaKey;
-  a[8] = k.userOrdersKey;
-  let i = 9;
-  if (mark !== undefined) a[i++] = mark.key;
-  a[i++] = c.sale.id;
-  a[i++] = p.userId;
-  a[i++] = p.quantity;
-  a[i++] = c.sale.perUserLimit;
-  a[i++] = p.requestId;
-  // ARGV[6]: the sale's bound in mode `payment` (parsePublishedSale refuses one without it); 0 takes the units now.
-  a[i++] = c.sale.deduction === "payment" ? (c.sale.limits.openUnpaidOrders as number) : 0;
-  a[i++] = runId;
-  a[i++] = p.passEpoch === undefined ? "" : string.format("%d", p.passEpoch);
-  // ARGV[9], ARGV[10]: the price and currency the shopper is shown (GET /api/sales/{id}); the order keeps them.
-  a[i++] = c.sale.price;
-  a[i++] = c.sale.currency;
-  if (mark !== undefined) a[i++] = string.format("%d", mark.ttlMs);
-  return mark === undefined ? 9 : 10;
-}
-
+/** The purchase is the script's ARGV by name (no table of its own per call), with what the call needs besides. */
 interface Purchase {
-  c: CachedSale;
-  /** The shopper's stock bucket (the sale's keys when it has one). */
-  bucket: CachedBucket;
+  saleId: string;
   userId: string;
   quantity: number;
+  perUserLimit: number;
   requestId: string;
-  mark: UsedChallengeMark | undefined;
-  /** The epoch of the waiting-room pass, for sales with one. */
-  passEpoch: number | undefined;
+  /** The sale's bound in mode `payment` (parsePublishedSale refuses one without it); 0 takes the units now. */
+  openUnpaidBound: number;
+  /** Of the node the connection reached: set per try. */
+  runId: string;
+  /** The epoch of the waiting-room pass, for sales with one; "" without. */
+  passEpoch: string;
+  /** The price and currency the shopper is shown (GET /api/sales/{id}); the order keeps them. */
+  price: number;
+  currency: string;
+  /** The shopper's stock bucket (the sale's keys when it has one). */
+  bucket: CachedBucket;
+  /** The used-challenge mark's key and time to live, for sales with a challenge. */
+  mark: MoreValues | undefined;
   /** Set once the script went out: a transport error after that may hide an order taken. */
   sent: boolean;
   /** With WAIT in the pipeline: the replicas that acknowledged the order in time. */
   replicas: number | undefined;
 }
 
-/**
- * KEYS and ARGV with the run id of the node the connection reached. A table per call, never
- * one per worker: the EVAL after a NOSCRIPT goes out after a yield, when other purchases of
- * this worker may have written theirs.
- */
 function runPurchase(this: void, red: RestyRedis, runId: string, asking: boolean, p: Purchase): LuaMultiReturn<[unknown, string | undefined]> {
-  const args: (string | number)[] = [];
-  const numKeys = fill(args, p.c, p, runId);
   const s = settings();
+  p.runId = runId;
   p.sent = true;
-  if (s.redisWaitReplicas === 0) return runScript(red, script as RedisScript, numKeys, args, asking);
+  const loaded = script as NonNullable<typeof script>;
+  if (s.redisWaitReplicas === 0) return runScript(red, loaded, p.bucket.keys, p, asking, p.mark);
   red.set_timeout(s.redisTimeoutMs + s.redisWaitTimeoutMs);
-  const [res, err, replicas] = runScriptThenWait(red, script as RedisScript, numKeys, args, s.redisWaitReplicas, s.redisWaitTimeoutMs, asking);
+  const [res, err, replicas] = runScriptThenWait(red, loaded, p.bucket.keys, p, p.mark, s.redisWaitReplicas, s.redisWaitTimeoutMs, asking);
   // Kept on the purchase (a table already), not in a second one; error replies go back as they
   // are: callSlot follows a MOVED or an ASK.
   p.replicas = replicas;
@@ -101,12 +77,28 @@ function runPurchase(this: void, red: RestyRedis, runId: string, asking: boolean
 
 /** The one round trip, on the shopper's bucket; `usedChallenge` is given for sales with a challenge, `passEpoch` for sales with a waiting room. */
 export function purchaseInRedis(c: CachedSale, bucket: CachedBucket, userId: string, quantity: number, requestId: string, usedChallenge: UsedChallengeMark | undefined, passEpoch: number | undefined): PurchaseReply {
-  const p: Purchase = { c, bucket, userId, quantity, requestId, mark: usedChallenge, passEpoch, sent: false, replicas: undefined };
+  const sale = c.sale;
+  const p: Purchase = {
+    saleId: sale.id,
+    userId,
+    quantity,
+    perUserLimit: sale.perUserLimit,
+    requestId,
+    openUnpaidBound: sale.deduction === "payment" ? (sale.limits.openUnpaidOrders as number) : 0,
+    runId: "",
+    passEpoch: passEpoch === undefined ? "" : string.format("%d", passEpoch),
+    price: sale.price,
+    currency: sale.currency,
+    bucket,
+    mark: usedChallenge === undefined ? undefined : { keys: [usedChallenge.key], args: [string.format("%d", usedChallenge.ttlMs)] },
+    sent: false,
+    replicas: undefined,
+  };
   const [res, err] = callSlot(bucket.slot, runPurchase, p);
   if (res === undefined) return { outcome: p.sent ? "unknown" : "unavailable", error: tostring(err) };
   // An error reply: the script validates before it writes, so it wrote nothing.
   if (res === false || err !== undefined || typeof res !== "object") return { outcome: "unavailable", error: tostring(err) };
-  const decoded = decodePurchaseReply(res);
+  const decoded = PURCHASE.decode(res);
   if (decoded === undefined) {
     const code = (res as unknown[])[0];
     return { outcome: "unavailable", error: "unexpected script reply " + tostring(code) };

@@ -1,15 +1,27 @@
 /**
- * Redis scripts the gateway runs (redis-scripts/*.lua), loaded once at init. EVALSHA first;
- * after a Redis restart or SCRIPT FLUSH the script is unknown (NOSCRIPT): EVAL it once.
+ * The gateway's runner of the declared Redis scripts (contract/src/scripts; the files under
+ * redis-scripts/<aggregate>/), loaded once at init. Callers pass KEYS and ARGV by name; the
+ * declaration orders them into the one table a call sends. EVALSHA first; after a Redis
+ * restart or SCRIPT FLUSH the script is unknown (NOSCRIPT): EVAL it once.
  */
 import { settings } from "../settings";
 import { expandIncludes } from "@flash-sale/contract/script_includes";
+import { fillScriptCall, type Named, type ScriptDeclaration } from "@flash-sale/contract/scripts/script";
 import { to_hex } from "resty.string";
 
-export interface RedisScript {
-  name: string;
+export interface RedisScript<K extends string, A extends string, R> {
+  declaration: ScriptDeclaration<K, A, R>;
   source: string;
   sha: string;
+}
+
+/** The loaded form of a declaration. */
+export type LoadedScript<D> = D extends ScriptDeclaration<infer K, infer A, infer R> ? RedisScript<K, A, R> : never;
+
+/** Values after the named keys and args, for a script that declares them (moreKeys, moreArgs). */
+export interface MoreValues {
+  keys: readonly string[];
+  args: readonly (string | number)[];
 }
 
 function readFile(path: string): string | undefined {
@@ -24,13 +36,28 @@ function readInclude(this: void, name: string): string | undefined {
   return readFile(settings().scriptDir + "/includes/" + name + ".lua");
 }
 
-export function loadScript(name: string): RedisScript {
-  const path = settings().scriptDir + "/" + name + ".lua";
+export function loadScript<K extends string, A extends string, R>(declaration: ScriptDeclaration<K, A, R>): RedisScript<K, A, R> {
+  const path = settings().scriptDir + "/" + declaration.file + ".lua";
   const source = readFile(path);
   if (source === undefined) error("cannot read Redis script " + path, 0);
   const expanded = expandIncludes(source, readInclude);
   if ("error" in expanded) error(path + ": " + expanded.error, 0);
-  return { name, source: expanded.text, sha: to_hex(ngx.sha1_bin(expanded.text)) };
+  return { declaration, source: expanded.text, sha: to_hex(ngx.sha1_bin(expanded.text)) };
+}
+
+/**
+ * KEYS and ARGV in a table of the call's own: the EVAL after a NOSCRIPT goes out after a
+ * yield, when other calls of this worker may have filled theirs.
+ */
+function keysAndArgs<K extends string, A extends string, R>(
+  s: RedisScript<K, A, R>,
+  keys: Named<K, string>,
+  args: Named<A, string | number>,
+  more: MoreValues | undefined,
+): LuaMultiReturn<[(string | number)[], number]> {
+  const out: (string | number)[] = [];
+  const numKeys = fillScriptCall(s.declaration, keys, args, out, more?.keys, more?.args);
+  return $multi(out, numKeys);
 }
 
 function isNoScript(err: string | undefined): boolean {
@@ -39,7 +66,7 @@ function isNoScript(err: string | undefined): boolean {
 
 function scriptThenWait(
   red: RestyRedis,
-  s: RedisScript,
+  s: RedisScript<string, string, unknown>,
   bySource: boolean,
   numKeys: number,
   keysAndArgs: (string | number)[],
@@ -69,18 +96,20 @@ function scriptThenWait(
  * many replicas acknowledged this connection's writes (undefined when WAIT failed).
  * NOSCRIPT: both again, with EVAL.
  */
-export function runScriptThenWait(
+export function runScriptThenWait<K extends string, A extends string, R>(
   red: RestyRedis,
-  s: RedisScript,
-  numKeys: number,
-  keysAndArgs: (string | number)[],
+  s: RedisScript<K, A, R>,
+  keys: Named<K, string>,
+  args: Named<A, string | number>,
+  more: MoreValues | undefined,
   replicas: number,
   timeoutMs: number,
-  asking = false,
+  asking: boolean,
 ): LuaMultiReturn<[unknown, string | undefined, number | undefined]> {
-  const [res, err, acked] = scriptThenWait(red, s, false, numKeys, keysAndArgs, replicas, timeoutMs, asking);
+  const [values, numKeys] = keysAndArgs(s, keys, args, more);
+  const [res, err, acked] = scriptThenWait(red, s, false, numKeys, values, replicas, timeoutMs, asking);
   if (!isNoScript(err)) return $multi(res, err, acked);
-  return scriptThenWait(red, s, true, numKeys, keysAndArgs, replicas, timeoutMs, asking);
+  return scriptThenWait(red, s, true, numKeys, values, replicas, timeoutMs, asking);
 }
 
 /**
@@ -88,12 +117,20 @@ export function runScriptThenWait(
  * is undefined on a transport error (the script may have run), false on an error reply. After
  * an ASK redirect (`asking`), the EVAL must say ASKING again: the flag lasts one command.
  */
-export function runScript(red: RestyRedis, s: RedisScript, numKeys: number, keysAndArgs: (string | number)[], asking = false): LuaMultiReturn<[unknown, string | undefined]> {
-  const [res, err] = red.evalsha(s.sha, numKeys, ...keysAndArgs);
+export function runScript<K extends string, A extends string, R>(
+  red: RestyRedis,
+  s: RedisScript<K, A, R>,
+  keys: Named<K, string>,
+  args: Named<A, string | number>,
+  asking: boolean,
+  more?: MoreValues,
+): LuaMultiReturn<[unknown, string | undefined]> {
+  const [values, numKeys] = keysAndArgs(s, keys, args, more);
+  const [res, err] = red.evalsha(s.sha, numKeys, ...values);
   if (!isNoScript(err)) return $multi(res, err);
   if (asking) {
     const [askOk, askErr] = red.asking();
     if (askOk === undefined) return $multi(undefined, askErr);
   }
-  return red.eval(s.source, numKeys, ...keysAndArgs);
+  return red.eval(s.source, numKeys, ...values);
 }

@@ -28,10 +28,12 @@ import { flagsDict } from "./shared_dict";
 import { observeRedis, redisClock, setClockSkew } from "./metrics";
 import { clockSkewSeconds } from "@flash-sale/contract/metrics";
 import { checkIn } from "./gateway_registry";
-import { queueKeysOf, syncQueues } from "./waiting_room";
+import { syncQueues } from "./waiting_room";
 
 /** The keys of one stock bucket of a sale (core/buckets.ts), and their slot. */
 export interface CachedBucket {
+  /** Every key, by name: the scripts' KEYS (contract/src/scripts). */
+  keys: SaleKeys;
   stockKey: string;
   soldKey: string;
   buyersKey: string;
@@ -53,9 +55,6 @@ export interface CachedBucket {
 export interface CachedSale extends Omit<CachedBucket, "approxLeft"> {
   sale: PublishedSale;
   buckets: CachedBucket[];
-  /** KEYS of the waiting room's scripts (adapters/waiting_room.ts). */
-  queuePlaceKeys: string[];
-  queueTickKeys: string[];
   userPolicy: GcraPolicy;
   /** Units left as last read from Redis (over all buckets); undefined until read. */
   approxLeft: number | undefined;
@@ -93,12 +92,12 @@ export function shopperBucket(c: CachedSale, userId: string): CachedBucket {
 
 function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined, held: boolean): CachedSale {
   const all = bucketKeysOf(sale.id, sale.stockBuckets);
-  const queueKeys = queueKeysOf(sale.id);
   const buckets: CachedBucket[] = [];
   for (let b = 0; b < all.length; b++) {
     const bk = all[b] as SaleKeys;
     const before = previous !== undefined && previous.buckets.length === all.length ? previous.buckets[b] : undefined;
     buckets.push({
+      keys: bk,
       stockKey: bk.stock,
       soldKey: bk.sold,
       buyersKey: bk.buyers,
@@ -116,8 +115,6 @@ function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined, held:
     ...(buckets[0] as CachedBucket),
     sale,
     buckets,
-    queuePlaceKeys: queueKeys.place,
-    queueTickKeys: queueKeys.tick,
     userPolicy: gcraPolicy(sale.limits.userRatePerSecond, sale.limits.userBurst),
     approxLeft: previous?.approxLeft,
     held,

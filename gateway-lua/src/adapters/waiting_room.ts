@@ -1,7 +1,7 @@
 /**
  * Waiting rooms in nginx (the pure part is core/waiting_room.ts). Joining is one Redis round
- * trip (redis-scripts/queue-place.lua); a poll reads only this gateway's memory: each worker's
- * sync timer runs redis-scripts/queue-tick.lua for every sale whose queue is open, which
+ * trip (redis-scripts/queue/queue-place.lua); a poll reads only this gateway's memory: each worker's
+ * sync timer runs redis-scripts/queue/queue-tick.lua for every sale whose queue is open, which
  * advances the fleet's admission cursor, and keeps
  *   - the queue's state in the fs_queue shared dict, for every worker (newest Redis time wins,
  *     so a poll never sees the cursor move back), and
@@ -10,7 +10,9 @@
  * starts a new queue, and the copy of the old one is dropped.
  */
 import * as random from "resty.random";
-import { queuePlaceScriptKeys, queueTickScriptKeys, saleKeys } from "@flash-sale/contract/keys";
+import type { SaleKeys } from "@flash-sale/contract/keys";
+import { QUEUE_PLACE, QUEUE_TICK } from "@flash-sale/contract/scripts/queue";
+import { unhandledReply, type Named } from "@flash-sale/contract/scripts/script";
 import {
   admittedAt,
   queueOpensAtMs,
@@ -28,7 +30,7 @@ import type { CachedSale } from "./sale_cache";
 import { createJwtPlatform } from "./jwt_platform";
 import { newMemo, type Memo } from "./memo";
 import { callSlot } from "./redis_connection";
-import { loadScript, runScript, type RedisScript } from "./redis_scripts";
+import { loadScript, runScript, type LoadedScript } from "./redis_scripts";
 import { queueDict } from "./shared_dict";
 import { isSoldOut } from "./sold_out_flags";
 
@@ -38,16 +40,16 @@ import { isSoldOut } from "./sold_out_flags";
  */
 const SETTLE_GRACE_MS = 2000;
 
-let placeScript: RedisScript | undefined;
-let tickScript: RedisScript | undefined;
+let placeScript: LoadedScript<typeof QUEUE_PLACE> | undefined;
+let tickScript: LoadedScript<typeof QUEUE_TICK> | undefined;
 let mac: ChallengeMac | undefined;
 /** Tickets this worker opened: a shopper polls with the same one each time. */
 let openedTickets: Memo<{ saleId: string; userId: string; opened: OpenedTicket }> | undefined;
 
 /** Loads the scripts, prepares the HMAC of the gateway's key and the memo of tickets; called once at init. */
 export function initWaitingRoom(secret: string, memoSize: number): void {
-  placeScript = loadScript("queue-place");
-  tickScript = loadScript("queue-tick");
+  placeScript = loadScript(QUEUE_PLACE);
+  tickScript = loadScript(QUEUE_TICK);
   mac = createJwtPlatform(secret);
   openedTickets = newMemo(memoSize);
 }
@@ -91,21 +93,33 @@ function randomScore(): string | undefined {
   return string.format("%d", n);
 }
 
-function runPlace(this: void, red: RestyRedis, _runId: string, asking: boolean, p: { keysAndArgs: (string | number)[] }): LuaMultiReturn<[unknown, string | undefined]> {
-  return runScript(red, placeScript as RedisScript, 4, p.keysAndArgs, asking);
+interface PlaceCall {
+  keys: SaleKeys;
+  args: Named<(typeof QUEUE_PLACE.args)[number], string | number>;
+}
+
+function runPlace(this: void, red: RestyRedis, _runId: string, asking: boolean, p: PlaceCall): LuaMultiReturn<[unknown, string | undefined]> {
+  return runScript(red, placeScript as NonNullable<typeof placeScript>, p.keys, p.args, asking);
 }
 
 /** Joins (or, with `lookOnly`, finds) the shopper's place. */
 export function placeInQueue(c: CachedSale, userId: string, lookOnly: boolean): LuaMultiReturn<[Place, string | undefined]> {
   const score = lookOnly ? "0" : randomScore();
   if (score === undefined) return $multi("unavailable", "the random source failed");
-  const [res, err] = callSlot(c.slot, runPlace, { keysAndArgs: [...c.queuePlaceKeys, userId, lookOnly ? "look" : "join", score, c.sale.perUserLimit] });
-  if (typeof res !== "object") return $multi("unavailable", tostring(err));
-  const position = (res as number[])[0] as number;
-  if (position === -1) return $multi("not_in_queue", undefined);
-  if (position === -2) return $multi("not_built", undefined);
-  if (position === -3) return $multi("limit_reached", undefined);
-  return $multi({ position, epoch: (res as number[])[2] as number }, undefined);
+  const args = { userId, mode: lookOnly ? "look" : "join", score, perUserLimit: c.sale.perUserLimit };
+  const [res, err] = callSlot(c.slot, runPlace, { keys: c.keys, args });
+  const reply = typeof res === "object" ? QUEUE_PLACE.decode(res) : undefined;
+  if (reply === undefined) return $multi("unavailable", tostring(err));
+  switch (reply.reply) {
+    case "place":
+      return $multi({ position: reply.position, epoch: reply.epoch }, undefined);
+    case "not_in_queue":
+    case "not_built":
+    case "limit_reached":
+      return $multi(reply.reply, undefined);
+    default:
+      return unhandledReply(reply);
+  }
 }
 
 // --- the state each sync keeps
@@ -205,8 +219,13 @@ function keepTimeline(saleId: string, epoch: number, reply: number[], settled: n
 /** {admitted, length, unitsLeft, buyers, expired, settled, nowMs, epoch} precede the admissions. */
 const TICK_FIXED_FIELDS = 8;
 
-function runTick(this: void, red: RestyRedis, _runId: string, asking: boolean, p: { keysAndArgs: (string | number)[] }): LuaMultiReturn<[unknown, string | undefined]> {
-  return runScript(red, tickScript as RedisScript, 6, p.keysAndArgs, asking);
+interface TickCall {
+  keys: SaleKeys;
+  args: Named<(typeof QUEUE_TICK.args)[number], string | number>;
+}
+
+function runTick(this: void, red: RestyRedis, _runId: string, asking: boolean, p: TickCall): LuaMultiReturn<[unknown, string | undefined]> {
+  return runScript(red, tickScript as NonNullable<typeof tickScript>, p.keys, p.args, asking);
 }
 
 /** One queue-tick on the node serving the sale (its slot). */
@@ -217,12 +236,17 @@ function tickOne(c: CachedSale): string | undefined {
   const t = timelines.get(c.sale.id);
   const known = t === undefined ? 0 : (t.cursors[t.cursors.length - 1] ?? 0);
   const knownEpoch = t === undefined ? 0 : t.epoch;
-  const [res, err] = callSlot(c.slot, runTick, {
-    keysAndArgs: [...c.queueTickKeys, room.admitPerSecond, string.format("%d", room.passSeconds * 1000 + SETTLE_GRACE_MS), string.format("%d", known), string.format("%d", knownEpoch)],
-  });
-  if (typeof res !== "object") return "queue-tick of sale '" + c.sale.id + "': " + tostring(err);
-  const reply = res as number[];
-  if (reply[0] === -1) return undefined; // not built (or no stock) yet: the publish is on its way
+  const args = {
+    admitPerSecond: room.admitPerSecond,
+    passAndGraceMs: string.format("%d", room.passSeconds * 1000 + SETTLE_GRACE_MS),
+    knownCursor: string.format("%d", known),
+    knownEpoch: string.format("%d", knownEpoch),
+  };
+  const [res, err] = callSlot(c.slot, runTick, { keys: c.keys, args });
+  const decoded = typeof res === "object" ? QUEUE_TICK.decode(res) : undefined;
+  if (decoded === undefined) return "queue-tick of sale '" + c.sale.id + "': " + tostring(err);
+  if (decoded.reply === "not_built") return undefined; // not built (or no stock) yet: the publish is on its way
+  const reply = decoded.values;
   const [admitted, length, left, buyers, expired, settled, now, epoch] = [reply[0], reply[1], reply[2], reply[3], reply[4], reply[5], reply[6], reply[7]];
   keepTimeline(c.sale.id, epoch as number, reply, settled as number);
   const d = queueDict();
@@ -244,10 +268,4 @@ export function syncQueues(sales: CachedSale[], nowMs: number): string | undefin
     }
   }
   return undefined;
-}
-
-/** KEYS of the queue scripts, built once per cached sale. */
-export function queueKeysOf(saleId: string): { place: string[]; tick: string[] } {
-  const k = saleKeys(saleId);
-  return { place: queuePlaceScriptKeys(k), tick: queueTickScriptKeys(k) };
 }

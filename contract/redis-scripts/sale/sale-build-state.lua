@@ -4,7 +4,8 @@
 
   KEYS[1] meta   KEYS[2] orderSeq   KEYS[3] stock   KEYS[4] buyers
 
-  Returns {built, seq, hasStock, buyers}
+  Returns
+    {built, seq, hasStock, buyers}
     built     1 when the fence names this Redis process (INFO run_id), else 0
     seq       the last order number handed out (0 when none)
     hasStock  1 when the units-left key exists

@@ -9,12 +9,13 @@ KEYS[1] orders         hash: <n> -> order record (includes/order-record.lua), <n
 KEYS[2] stream         the sale's order stream
 KEYS[3] statusChanges  the sale's status change stream
 
-ARGV[1]                   consumer group
-ARGV[2]                   k: how many orders follow
-ARGV[3]                   j: how many order stream entry ids follow them
-ARGV[4 .. 3+2k]           orders now in Postgres: number, epoch (a pair each)
-ARGV[4+2k .. 3+2k+j]      order stream entry ids to acknowledge (committed, set aside and malformed)
-ARGV[4+2k+j .. #ARGV]     status change entry ids to acknowledge (applied in Postgres, malformed)
+ARGV[1] group        consumer group
+ARGV[2] orderCount   k: how many orders follow
+ARGV[3] entryCount   j: how many order stream entry ids follow them
+ARGV[4 ..] batch     then, in this order:
+                     2k values: orders now in Postgres, number then epoch (ARGV[4 .. 3+2k]);
+                     j order stream entry ids to acknowledge (committed, set aside, malformed);
+                     the rest: status change entry ids to acknowledge (applied, malformed)
 
 Only a `pending` status becomes `confirmed`, and only when the record of that number is of
 the same epoch (the number may be another order's after a rebuild): a status already moved on

@@ -6,15 +6,15 @@
   provider has removed since. The counter is raised to the number written, so a hash emptied
   between a fetch and its publish does not leave the next fetches below it.
 
-  KEYS[1] the key set hash   (JWKS_KEY: fields set, stamp, fetch, fetches)
+  KEYS[1] jwks   the key set hash (JWKS_KEY: fields set, stamp, fetch, fetches)
 
-  ARGV[1] the number of this fetch
-  ARGV[2] the set's stamp (SHA-256 of the set, hex)
-  ARGV[3] the set, JSON
+  ARGV[1] fetch: the number of this fetch
+  ARGV[2] stamp: the set's (SHA-256 of the set, hex)
+  ARGV[3] set: JSON
 
   Returns
     {1, fetch}   written
-    {0, fetch}   a later fetch was written already: nothing written; its number
+    {0, fetch}   later_written: a later fetch was; nothing written; its number
 ]]
 local fetch = tonumber(ARGV[1])
 local written = tonumber(redis.call('HGET', KEYS[1], 'fetch') or 0)

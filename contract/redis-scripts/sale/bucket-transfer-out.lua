@@ -8,13 +8,13 @@
   KEYS[2] stock      string: units left in this bucket
   KEYS[3] transfers  hash: out:<id> -> "<to bucket> <units> <epoch>"
 
-  ARGV[1] transfer id (unique)
-  ARGV[2] the bucket the units go to
-  ARGV[3] units wanted (whole, >= 1): fewer are taken when fewer are left
+  ARGV[1] transferId (unique)
+  ARGV[2] toBucket: the bucket the units go to
+  ARGV[3] units: wanted (whole, >= 1); fewer are taken when fewer are left
 
   Returns
-    {1, units, epoch}   taken and recorded (units >= 1)
-    {0}                 none left: nothing written
+    {1, units, epoch}   taken: and recorded (units >= 1)
+    {0}                 none_left: nothing written
     {-1}                held: the bucket is not built on this Redis process; nothing written
 ]]
 local fence = redis.call('HGET', KEYS[1], 'fence')

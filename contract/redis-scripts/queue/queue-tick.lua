@@ -23,14 +23,15 @@ KEYS[5] stock       string: units left
 KEYS[6] buyers      hash: user id -> units
 
 ARGV[1] admitPerSecond
-ARGV[2] pass lifetime + grace, ms
-ARGV[3] the caller's latest known cursor: admissions above it are returned
-ARGV[4] the epoch of that cursor: of another epoch, every admission is returned
+ARGV[2] passAndGraceMs: pass lifetime + grace
+ARGV[3] knownCursor: the caller's latest; admissions above it are returned
+ARGV[4] knownEpoch: of that cursor; of another epoch, every admission is returned
 
-Returns {admitted, length, unitsLeft, buyers, expired, settled, nowMs, epoch, cursor1, ms1, …}
-        (the admissions above ARGV[3], oldest first, at most MAX_RETURNED), or {-1} when the
-        sale's state is not in this Redis (not built, being built, or its stock not loaded):
-        nothing written.
+Returns
+  {admitted, length, unitsLeft, buyers, expired, settled, nowMs, epoch, cursor1, ms1, …}
+        the admissions above ARGV[3], oldest first, at most MAX_RETURNED
+  {-1}  not_built: the sale's state is not in this Redis (not built, being built, or its
+        stock not loaded): nothing written
 ]]
 local SETTLE_PER_RUN = 5000   -- positions settled per run at most (bounds the time Redis is held)
 local USERS_PER_HMGET = 500

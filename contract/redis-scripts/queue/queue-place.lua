@@ -11,18 +11,19 @@ KEYS[2] queue       sorted set: user id -> score
 KEYS[3] queueState  hash: arrivals (joiners since the start)
 KEYS[4] buyers      hash: user id -> units bought
 
-ARGV[1] user id
-ARGV[2] "join" or "look"
-ARGV[3] (join) random score: a whole number below 2^48, decimal
-ARGV[4] (join) the per-user limit: a shopper who holds it has nothing to queue for (after a
+ARGV[1] userId
+ARGV[2] mode: "join" or "look"
+ARGV[3] score: (join) random, a whole number below 2^48, decimal
+ARGV[4] perUserLimit: (join) a shopper who holds it has nothing to queue for (after a
         rebuild, the buyers of the old queue would otherwise take places they cannot use)
 
 Returns
   {position, length, epoch}   the place, 1-based, the queue's length and the sale's epoch
-  {0, length, epoch}          in the queue, before the start: the place is drawn at the start
-  {-1}                        look: not in the queue
-  {-2}                        the sale's state is not in this Redis, or is being built: nothing written
-  {-3}                        join: the shopper holds the per-user limit already: nothing written
+  {0, length, epoch}          drawn_at_start: in the queue before the start, the place drawn then
+  {-1}                        not_in_queue: (look)
+  {-2}                        not_built: the sale's state is not in this Redis, or is being built
+  {-3}                        limit_reached: (join) the shopper holds the per-user limit already
+  Nothing is written but a join's place.
 ]]
 local RANDOM_SCORES_BELOW = 281474976710656 -- 2^48
 local meta = redis.call('HMGET', KEYS[1], 'startsAt', 'fence')

@@ -5,17 +5,17 @@
   the same or a newer revision in place is kept, so a retried or late publish never undoes a
   newer change. A new version counter gets a new epoch, and a withdrawal of the sale is undone.
 
-  KEYS[1] config version counter     (CONFIG_VERSION_KEY)
-  KEYS[2] sale configs hash           (SALE_CONFIGS_KEY; KEYS[1..4] share one hash tag)
-  KEYS[3] config epoch                (CONFIG_EPOCH_KEY)
-  KEYS[4] withdrawn sales hash        (SALE_WITHDRAWALS_KEY)
+  KEYS[1] version       config version counter (CONFIG_VERSION_KEY)
+  KEYS[2] configs       sale configs hash (SALE_CONFIGS_KEY; KEYS[1..4] share one hash tag)
+  KEYS[3] epoch         config epoch (CONFIG_EPOCH_KEY)
+  KEYS[4] withdrawals   withdrawn sales hash (SALE_WITHDRAWALS_KEY)
 
-  ARGV[1] sale id
-  ARGV[2] the sale record, JSON, without `version`, with `revision`
+  ARGV[1] saleId
+  ARGV[2] record: the sale's, JSON, without `version`, with `revision`
 
   Returns
-    {1, version}   written with a new config version
-    {0, version}   a record of this revision or a newer one was in place: nothing written;
+    {1, version}   published: written with a new config version
+    {0, version}   kept: a record of this revision or a newer one was in place: nothing written;
                    its version
 ]]
 local record = cjson.decode(ARGV[2])

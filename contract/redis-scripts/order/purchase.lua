@@ -24,22 +24,22 @@ KEYS[8] meta        hash: fence ("<run id>:<epoch>"), startsAt, endsAt (epoch ms
                     wants (refusals {10} counted for the control plane, which moves units to
                     the buckets where shoppers wait)
 KEYS[9] userOrders  hash: user id -> the user's order numbers, space-separated (GET /api/orders)
-KEYS[10] usedChallenge  (only for sales with a challenge) string set once the challenge is used
+KEYS[10 ..] usedChallenge  (only for sales with a challenge) string set once the challenge is used
 
-ARGV[1] sale id
-ARGV[2] user id
+ARGV[1] saleId
+ARGV[2] userId
 ARGV[3] quantity (whole, >= 1)
-ARGV[4] per-user limit (units)
-ARGV[5] request id
-ARGV[6] most open unpaid orders (mode `payment`); 0: the units are taken now (`order`, `reserve`)
-ARGV[7] run id of the Redis process the caller's connection reached (INFO server, read when
+ARGV[4] perUserLimit (units)
+ARGV[5] requestId
+ARGV[6] openUnpaidBound: most open unpaid orders (mode `payment`); 0: the units are taken now (`order`, `reserve`)
+ARGV[7] runId: of the Redis process the caller's connection reached (INFO server, read when
         the connection was made: a connection never outlives its server process)
-ARGV[8] the epoch of the waiting-room pass the purchase carries, or "" (no waiting room): a pass
+ARGV[8] passEpoch: the epoch of the waiting-room pass the purchase carries, or "" (no waiting room): a pass
         is for the queue of one build of the sale; after a rebuild (a new epoch) it is refused
-ARGV[9] price per unit, minor units (whole, >= 0): the sale's as the caller has it published
+ARGV[9] price: per unit, minor units (whole, >= 0): the sale's as the caller has it published
         (what GET /api/sales/{id} shows); the order keeps it, whatever the sale's price becomes
-ARGV[10] currency of the price (ISO 4217, e.g. "USD")
-ARGV[11] (with KEYS[10]) how long to keep the used-challenge mark, ms: the challenge's remaining life
+ARGV[10] currency: of the price (ISO 4217, e.g. "USD")
+ARGV[11 ..] challengeTtlMs: (with usedChallenge) how long to keep the used-challenge mark, ms: the challenge's remaining life
 
 Returns
   {0, orderId, unitsLeft}   accepted; orderId is "<sale id>.<epoch>.<n>"

@@ -5,9 +5,9 @@
   with them), nothing sells.
 
   KEYS[1] orders   KEYS[2] orderSeq   KEYS[3] stream
-  KEYS[4 ..]       every key of the sale (saleKeys), dropped
+  KEYS[4 ..] saleKeys   every key of the sale (or of its bucket), dropped
 
-  ARGV[1] consumer group of the order workers
+  ARGV[1] group: the order workers' consumer group
 
   Returns
     {1}                                  dropped

@@ -20,10 +20,10 @@ KEYS[5] sold           string: units taken (mode `payment`)
 KEYS[6] openUnpaid     string: open unpaid orders (mode `payment`)
 KEYS[7] meta           hash: fence ("<run id>:<epoch>")
 
-ARGV[1] order number
-ARGV[2] user id the order must belong to (the shopper's); empty for the signed webhook
-ARGV[3] the sale's deduction: "reserve" or "payment"
-ARGV[4] the epoch of the order id: an order of this number from another epoch is another order
+ARGV[1] orderNo
+ARGV[2] userId: the order must belong to (the shopper's); empty for the signed webhook
+ARGV[3] deduction: the sale's, "reserve" or "payment"
+ARGV[4] epoch: of the order id; an order of this number from another epoch is another order
 
 Returns
   {0, qty, price, currency}   paid now; price per unit (minor units) and currency are the order's

@@ -7,15 +7,15 @@
   KEYS[2] stock      string: units left in this bucket
   KEYS[3] transfers  hash: in:<id> -> units, kept: the mark that the move was applied
 
-  ARGV[1] transfer id
+  ARGV[1] transferId
   ARGV[2] units
-  ARGV[3] the epoch the units were taken in
+  ARGV[3] epoch: the units were taken in
 
   Returns
-    {1}    applied now
-    {0}    applied before: nothing written
+    {1}    applied: now
+    {0}    applied_before: nothing written
     {-1}   held: the bucket is not built on this Redis process; nothing written (try again)
-    {-2}   the bucket was rebuilt since (another epoch): the rebuild counted the units from the
+    {-2}   rebuilt: the bucket was rebuilt since (another epoch): the rebuild counted the units from the
            orders already; nothing written, the move is void
 ]]
 local fence = redis.call('HGET', KEYS[1], 'fence')

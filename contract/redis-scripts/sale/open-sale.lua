@@ -7,12 +7,12 @@
   KEYS[1] stock       KEYS[2] sold        KEYS[3] paid       KEYS[4] openUnpaid
   KEYS[5] orderSeq    KEYS[6] stream      KEYS[7] meta       KEYS[8] statusChanges
 
-  ARGV[1] units left      ARGV[2] units taken     ARGV[3] units paid
-  ARGV[4] open unpaid orders                      ARGV[5] highest order number known
-  ARGV[6] consumer group of the order workers
+  ARGV[1] left: units left      ARGV[2] taken: units taken     ARGV[3] paidUnits: units paid
+  ARGV[4] openUnpaidOrders      ARGV[5] lastOrderNo: the highest order number known
+  ARGV[6] group: the order workers' consumer group
   ARGV[7] epoch (issued by Postgres for this build)
   ARGV[8] startsAt, ARGV[9] endsAt (epoch ms), ARGV[10] paused ("0"/"1"), ARGV[11] revision
-  ARGV[12..14] (a sale in stock buckets only) step (the number of buckets), first (this
+  ARGV[12 ..] bucket: (a sale in stock buckets only) step (the number of buckets), first (this
           bucket's first order number), shared ("1" while units are left in some bucket)
 
   Returns the run id of this Redis process, as written into the fence, or an error reply

@@ -13,9 +13,9 @@
   KEYS[2] stock   string: units left
   KEYS[3] sold    string: units taken (reserved and paid; `payment` mode: paid)
 
-  ARGV[1] the new total (whole, >= 0)
-  ARGV[2] the revision the change will commit as (the locked row's revision + 1)
-  ARGV[3] the intent id (unique per call)
+  ARGV[1] total: the new one (whole, >= 0)
+  ARGV[2] revision: the change will commit as (the locked row's revision + 1)
+  ARGV[3] intent: its id (unique per call)
 
   A call that Redis runs late (its caller timed out and gave up) must not lower on top of a newer
   change: it writes nothing when that revision or a later one was applied, or when another
@@ -23,10 +23,10 @@
   revision never committed).
 
   Returns
-    {1, left, taken}       taken out: units left are now total − taken, the intent recorded
+    {1, left, taken}       lowered: units left are now total − taken, the intent recorded
     {0, left, taken}       refused: the new total is below the units taken; nothing written
-    {2, intent, revision}  another lowering's intent is in place; nothing written
-    {3, revision}          this revision (or a newer one) was applied already; nothing written
+    {2, intent, revision}  other_intent: another lowering's is in place; nothing written
+    {3, revision}          already_applied: this revision (or a newer one) was; nothing written
     {-1}                   held: the state is not built on this Redis process (nothing sells
                            until the builder rebuilds it from Postgres); nothing written
 ]]

@@ -17,15 +17,15 @@ KEYS[6] statusChanges  stream of status changes (fields: n epoch user status, co
 KEYS[7] openUnpaid     string: open unpaid orders (mode `payment`)
 KEYS[8] meta           hash: fence ("<run id>:<epoch>")
 
-ARGV[1] payment timeout, ms
-ARGV[2] most orders to walk in this call (bounds the time Redis is held)
-ARGV[3] the sale's deduction: "reserve" or "payment"
+ARGV[1] timeoutMs: the payment timeout
+ARGV[2] budget: most orders to walk in this call (bounds the time Redis is held)
+ARGV[3] deduction: the sale's, "reserve" or "payment"
 
 Judged by Redis' clock (TIME), the one that stamped the orders' acceptance. Does nothing while
 the sale is held (its state not built on this Redis process: see purchase.lua).
 
 Returns
-  {expiredOrders, unitsReturned, cursor, more}   more = 1 when the walk stopped at ARGV[2];
+  {expiredOrders, unitsReturned, cursor, more}   walked: more = 1 when the walk stopped at ARGV[2];
                                                  unitsReturned is 0 in mode `payment`
   {-1}                                           held: nothing done
 ]]

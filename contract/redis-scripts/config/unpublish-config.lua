@@ -3,12 +3,12 @@
   that gateways forget the sale rather than hold it as lost by Redis) and bumps the version so
   that every gateway reloads the configs without it.
 
-  KEYS[1] config version counter     (CONFIG_VERSION_KEY)
-  KEYS[2] sale configs hash           (SALE_CONFIGS_KEY; KEYS[1..4] share one hash tag)
-  KEYS[3] config epoch                (CONFIG_EPOCH_KEY)
-  KEYS[4] withdrawn sales hash        (SALE_WITHDRAWALS_KEY)
+  KEYS[1] version       config version counter (CONFIG_VERSION_KEY)
+  KEYS[2] configs       sale configs hash (SALE_CONFIGS_KEY; KEYS[1..4] share one hash tag)
+  KEYS[3] epoch         config epoch (CONFIG_EPOCH_KEY)
+  KEYS[4] withdrawals   withdrawn sales hash (SALE_WITHDRAWALS_KEY)
 
-  ARGV[1] sale id
+  ARGV[1] saleId
 
   Returns the new config version.
 ]]

@@ -11,10 +11,10 @@
   KEYS[3] sold    string: units taken (reserved and paid; `payment` mode: paid)
 
   ARGV[1] revision (of the sale's row in Postgres)
-  ARGV[2] total units (the sale's stock in Postgres), or "" for a bucket of a sale in stock
+  ARGV[2] total: units (the sale's stock in Postgres), or "" for a bucket of a sale in stock
           buckets (its units are set by the build and moved between buckets, never by an apply)
   ARGV[3] startsAt, ARGV[4] endsAt (epoch ms), ARGV[5] paused ("0"/"1")
-  ARGV[6] the intent of a lowering that never committed (its revision is above ARGV[1], read
+  ARGV[6] undoIntent: of a lowering that never committed (its revision is above ARGV[1], read
           under the row lock), to undo; or "". Named, not "any", so that an apply Redis runs
           late never undoes a newer lowering.
 
@@ -25,9 +25,9 @@
 
   Returns
     {1, left, taken, leftBefore}   applied
-    {2, 0, taken, leftBefore}      applied, but the total is below the units taken: 0 left
-    {3, left, taken, leftBefore}   the intent in ARGV[6] undone (units left from this total)
-    {0, revision}                  this revision (or a newer one) was applied already: nothing written
+    {2, 0, taken, leftBefore}      below_taken: applied, but the total is below the units taken: 0 left
+    {3, left, taken, leftBefore}   undone: the intent in ARGV[6] undone (units left from this total)
+    {0, revision}                  already_applied: this revision (or a newer one) was; nothing written
     {-1}                           held: the state is not built on this Redis process (see
                                    purchase.lua); nothing written, the builder applies the sale
 ]]

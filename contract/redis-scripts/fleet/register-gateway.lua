@@ -7,9 +7,9 @@ every gateway shares.
 KEYS[1] gateways      sorted set: gateway id -> last check-in, epoch ms
 KEYS[2] metricsUrls   hash: gateway id -> its metrics URL
 
-ARGV[1] gateway id
-ARGV[2] its metrics URL
-ARGV[3] liveness, ms: how long a gateway counts after its last check-in
+ARGV[1] gatewayId
+ARGV[2] metricsUrl: its own
+ARGV[3] livenessMs: how long a gateway counts after its last check-in
 
 Returns the number of live gateways (this one included)
 ]]
