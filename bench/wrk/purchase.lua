@@ -1,33 +1,15 @@
 -- wrk script: POST a purchase with a different shopper token on each request.
--- BENCH_TOKENS names a file of tokens of one length, one per line. It is kept as one string
--- and sliced per request: a table of 100,000s of strings would make wrk's garbage collector
--- the bottleneck. The request is built by hand with the token early in it: LuaJIT hashes long
--- strings from a few sampled bytes, and requests that differed only outside those bytes would
--- all land in one bucket of its string table. Each wrk thread takes every BENCH_THREADS-th
--- token from BENCH_TOKEN_OFFSET on, so no two requests share a shopper while the file lasts.
--- BENCH_XFF=1: each request also claims its own client address (X-Forwarded-For from a trusted
--- proxy, as behind a CDN), so nginx's per-IP limits see one client per request.
+-- BENCH_TOKENS names a file of tokens of one length, one per line (see shoppers.lua). The request
+-- is built by hand with the token early in it: LuaJIT hashes long strings from a few sampled
+-- bytes, and requests that differed only outside those bytes would all land in one bucket of its
+-- string table. BENCH_XFF=1: each request from its own client address.
 -- BENCH_PATHS=/a,/b,…: the requests go to these paths in turn (several sales) instead of wrk's.
-local all, width, count, step, index, prefixes, paths, suffix, xff
-
--- wrk threads have no id of their own: number them as setup() sees them.
-local threads_set_up = 0
-
-function setup(thread)
-  thread:set("thread_id", threads_set_up)
-  threads_set_up = threads_set_up + 1
-end
+local shoppers = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "shoppers.lua")
+local all, width, count, step, index, prefixes, paths, suffix
 
 function init(args)
-  local file = assert(io.open(os.getenv("BENCH_TOKENS"), "rb"))
-  all = file:read("*a")
-  file:close()
-  width = all:find("\n", 1, true)
-  count = math.floor(#all / width)
-  step = tonumber(os.getenv("BENCH_THREADS") or "1")
-  index = ((tonumber(os.getenv("BENCH_TOKEN_OFFSET") or "0") or 0) + (tonumber(thread_id) or 0)) % count
+  all, width, count, index, step = shoppers.read("BENCH_TOKENS")
   local body = '{"quantity":1}'
-  xff = os.getenv("BENCH_XFF") == "1"
   prefixes = {}
   for p in (os.getenv("BENCH_PATHS") or wrk.path):gmatch("[^,]+") do
     prefixes[#prefixes + 1] = "POST " .. p .. " HTTP/1.1\r\nAuthorization: Bearer "
@@ -44,10 +26,6 @@ function request()
   local client = index
   index = (index + step) % count
   local prefix = prefixes[client % paths + 1]
-  if xff then
-    return prefix .. all:sub(start, start + width - 2)
-      .. string.format("\r\nX-Forwarded-For: 10.%d.%d.%d", math.floor(client / 65536) % 256, math.floor(client / 256) % 256, client % 256)
-      .. suffix
-  end
+  if shoppers.xff then return prefix .. all:sub(start, start + width - 2) .. shoppers.client(client) .. suffix end
   return prefix .. all:sub(start, start + width - 2) .. suffix
 end
