@@ -19,6 +19,7 @@ module.exports = {
       testEnvironment: "node",
       transform: { "^.+\\.ts$": tsJest },
       moduleNameMapper,
+      setupFilesAfterEnv: ["<rootDir>/tests/support/openapi-setup.ts"],
       testMatch: ["<rootDir>/tests/**/*.test.ts"],
     },
   ],

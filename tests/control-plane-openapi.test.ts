@@ -119,8 +119,8 @@ function schemaProperties(doc: string, schema: string): string[] {
   return names;
 }
 
-test("SaleInput lists the sale's settings (control-plane/src/sales/fields.ts) and the id, nothing else", () => {
-  expect(schemaProperties(DOCUMENT, "SaleInput").sort()).toEqual(["id", ...SETTING_NAMES].sort());
+test("SaleSettings lists the sale's settings (control-plane/src/sales/fields.ts) and the id, nothing else", () => {
+  expect(schemaProperties(DOCUMENT, "SaleSettings").sort()).toEqual(["id", ...SETTING_NAMES].sort());
 });
 
 test("the control plane serves the document, without a token", async () => {

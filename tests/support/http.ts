@@ -1,5 +1,6 @@
 /** HTTP calls for tests: keepalive sockets, bounded concurrency, raw control over headers and body. */
 import http from "node:http";
+import { expectDocumented } from "./openapi";
 import { signToken } from "./tokens";
 
 export const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -28,7 +29,14 @@ export function request(url: string, req: HttpRequest = {}): Promise<HttpRespons
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
         const text = Buffer.concat(chunks).toString("utf8");
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+        const status = res.statusCode ?? 0;
+        try {
+          expectDocumented(req.method ?? "GET", url, status, { contentType: res.headers["content-type"], server: res.headers.server?.toString() }, text);
+        } catch (e) {
+          reject(e as Error);
+          return;
+        }
+        resolve({ status, headers: res.headers, text, json: () => JSON.parse(text) });
       });
       res.on("error", reject);
     });
