@@ -2,13 +2,16 @@
  * The Node services' one script runner (node-common RedisScript) against a real Redis:
  * KEYS and ARGV filled by name in the declaration's order, EVALSHA, EVAL once the server does
  * not know the script, the reply decoded (and one that is none of the script's refused), a
- * script's own error passed on; the includes the scripts share, pasted in at load.
+ * script's own error passed on; the includes the scripts share (order record, order status,
+ * fence), pasted in at load.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createRedis, RedisScript, SCRIPTS_DIR, type Redis } from "@flash-sale/node-common";
+import { orderStatusField } from "@flash-sale/contract/keys";
 import { formatOrderRecord, parseOrderRecord } from "@flash-sale/contract/order_record";
+import { STATUS_FIELDS } from "@flash-sale/contract/stream";
 import { declareScript } from "@flash-sale/contract/scripts/script";
 import { PrivateRedis } from "./support/private-redis";
 
@@ -76,4 +79,22 @@ test("includes: the order record the Lua scripts write is the one core/order_rec
     expect(await parse.run(redis, {}, {}, { args: [bad] })).toEqual([]);
   }
   expect(() => script("unknown-include", "-- @include no-such-thing\nreturn 1")).toThrow("include: no includes/no-such-thing.lua");
+});
+
+test("includes: a status change writes the field and the stream entry the worker reads (keys.ts, stream.ts)", async () => {
+  const change = script("change-status", "-- @include order-status\nchangeStatus(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])\nreturn 1", ["orders", "changes"], ["n", "epoch", "user", "status"]);
+  await change.run(redis, { orders: "{s}:orders", changes: "{s}:changes" }, { n: 12, epoch: 3, user: "shopper-1", status: "paid" });
+  expect(await redis.hget("{s}:orders", orderStatusField("12"))).toBe("paid");
+  const entries = await redis.xrange("{s}:changes", "-", "+");
+  expect(entries.map(([, fields]) => fields)).toEqual([[STATUS_FIELDS.orderNo, "12", STATUS_FIELDS.epoch, "3", STATUS_FIELDS.userId, "shopper-1", STATUS_FIELDS.status, "paid"]]);
+});
+
+test("includes: a fence holds on the process that wrote it, not on another run id, nor when missing", async () => {
+  const fence = script("fence", "-- @include fence\nreturn {builtFence(KEYS[1]) or 'held', fenceEpoch(fenceOf(thisRunId(), ARGV[1]))}", ["meta"], ["epoch"]);
+  const runId = /run_id:([0-9a-f]+)/.exec(await redis.info("server"))![1]!;
+  expect(await fence.run(redis, { meta: "meta" }, { epoch: 7 })).toEqual(["held", "7"]);
+  await redis.hset("meta", "fence", `${"0".repeat(40)}:7`);
+  expect(await fence.run(redis, { meta: "meta" }, { epoch: 7 })).toEqual(["held", "7"]);
+  await redis.hset("meta", "fence", `${runId}:12`);
+  expect(await fence.run(redis, { meta: "meta" }, { epoch: 7 })).toEqual([`${runId}:12`, "7"]);
 });

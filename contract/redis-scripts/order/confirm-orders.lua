@@ -26,6 +26,7 @@ Returns
   {confirmed, acked}   statuses moved pending -> confirmed, entries acknowledged (both streams)
 ]]
 -- @include order-record
+-- @include order-status
 local k, j = tonumber(ARGV[2]), tonumber(ARGV[3])
 local confirmed = 0
 if k > 0 then
@@ -34,7 +35,7 @@ if k > 0 then
   local fields = {}
   for i = 1, k do
     local n = ARGV[2 + 2 * i]
-    fields[2 * i - 1], fields[2 * i] = n .. ':s', n
+    fields[2 * i - 1], fields[2 * i] = statusField(n), n
   end
   local found = redis.call('HMGET', KEYS[1], unpack(fields))
   local changes, seen = {}, {}

@@ -12,8 +12,7 @@ KEYS[2] sold           string: units taken
 KEYS[3] orderSeq       string: last order number
 KEYS[4] orders         hash: <n> -> order record (includes/order-record.lua), <n>:s -> status
 KEYS[5] expiryCursor   string: last order number walked past
-KEYS[6] statusChanges  stream of status changes (fields: n epoch user status, core/stream.ts),
-                       read by the order workers' group and applied to Postgres
+KEYS[6] statusChanges  stream of status changes (includes/order-status.lua)
 KEYS[7] openUnpaid     string: open unpaid orders (mode `payment`)
 KEYS[8] meta           hash: fence ("<run id>:<epoch>")
 
@@ -30,9 +29,9 @@ Returns
   {-1}                                           held: nothing done
 ]]
 -- @include order-record
-local fence = redis.call('HGET', KEYS[8], 'fence')
-local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-if not fence or string.sub(fence, 1, 40) ~= runId then return {-1} end
+-- @include order-status
+-- @include fence
+if not builtFence(KEYS[8]) then return {-1} end
 
 local timeout = tonumber(ARGV[1])
 local t = redis.call('TIME')
@@ -49,10 +48,9 @@ while n <= last and n <= cursor + budget do
   if record then
     local user, qty, acceptedAt, epoch = parseOrderRecord(record)
     if tonumber(acceptedAt) + timeout > now then break end
-    local status = redis.call('HGET', KEYS[4], n .. ':s')
+    local status = redis.call('HGET', KEYS[4], statusField(n))
     if status == 'pending' or status == 'confirmed' then
-      redis.call('HSET', KEYS[4], n .. ':s', 'expired')
-      redis.call('XADD', KEYS[6], '*', 'n', n, 'epoch', epoch, 'user', user, 'status', 'expired')
+      changeStatus(KEYS[4], KEYS[6], n, epoch, user, 'expired')
       expired = expired + 1
       if returnsUnits then units = units + tonumber(qty) end
     end

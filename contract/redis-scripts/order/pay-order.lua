@@ -13,8 +13,7 @@ rare, so the script reads the run id itself (INFO) rather than trusting a caller
 
 KEYS[1] orders         hash: <n> -> order record (includes/order-record.lua), <n>:s -> status
 KEYS[2] paid           string: units paid
-KEYS[3] statusChanges  stream of status changes (fields: n epoch user status, core/stream.ts),
-                       read by the order workers' group and applied to Postgres
+KEYS[3] statusChanges  stream of status changes (includes/order-status.lua)
 KEYS[4] stock          string: units left (mode `payment`)
 KEYS[5] sold           string: units taken (mode `payment`)
 KEYS[6] openUnpaid     string: open unpaid orders (mode `payment`)
@@ -35,9 +34,9 @@ Returns
   {5}                         held: the sale is being rebuilt; nothing written
 ]]
 -- @include order-record
-local fence = redis.call('HGET', KEYS[7], 'fence')
-local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-if not fence or string.sub(fence, 1, 40) ~= runId then return {5} end
+-- @include order-status
+-- @include fence
+if not builtFence(KEYS[7]) then return {5} end
 
 local n = ARGV[1]
 local record = redis.call('HGET', KEYS[1], n)
@@ -47,7 +46,7 @@ if epoch ~= ARGV[4] then return {3} end
 if ARGV[2] ~= '' and user ~= ARGV[2] then return {3} end
 qty = tonumber(qty)
 
-local status = redis.call('HGET', KEYS[1], n .. ':s')
+local status = redis.call('HGET', KEYS[1], statusField(n))
 if status == 'paid' then return {1, qty, price, currency} end
 if status == 'failed' then return {4} end
 if status ~= 'pending' and status ~= 'confirmed' then return {2} end
@@ -55,14 +54,12 @@ if status ~= 'pending' and status ~= 'confirmed' then return {2} end
 if ARGV[3] == 'payment' then
   redis.call('DECR', KEYS[6])
   if tonumber(redis.call('GET', KEYS[4]) or '0') < qty then
-    redis.call('HSET', KEYS[1], n .. ':s', 'failed')
-    redis.call('XADD', KEYS[3], '*', 'n', n, 'epoch', epoch, 'user', user, 'status', 'failed')
+    changeStatus(KEYS[1], KEYS[3], n, epoch, user, 'failed')
     return {4}
   end
   redis.call('DECRBY', KEYS[4], qty)
   redis.call('INCRBY', KEYS[5], qty)
 end
-redis.call('HSET', KEYS[1], n .. ':s', 'paid')
 redis.call('INCRBY', KEYS[2], qty)
-redis.call('XADD', KEYS[3], '*', 'n', n, 'epoch', epoch, 'user', user, 'status', 'paid')
+changeStatus(KEYS[1], KEYS[3], n, epoch, user, 'paid')
 return {0, qty, price, currency}

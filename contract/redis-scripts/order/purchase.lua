@@ -58,10 +58,12 @@ Returns
                             bucket may have some (not sold out: the control plane moves units here)
 ]]
 -- @include order-record
+-- @include order-status
+-- @include fence
 local meta = redis.call('HMGET', KEYS[8], 'fence', 'startsAt', 'endsAt', 'paused', 'step', 'first', 'shared')
 local fence = meta[1]
-if not fence or string.sub(fence, 1, 40) ~= ARGV[7] then return {7} end
-local epoch = string.sub(fence, 42)
+if not fenceHolds(fence, ARGV[7]) then return {7} end
+local epoch = fenceEpoch(fence)
 if ARGV[8] and ARGV[8] ~= '' and ARGV[8] ~= epoch then return {9} end
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
@@ -112,6 +114,6 @@ local left = stock
 if takesUnitsNow then left = stock - qty end
 redis.call('MSET', KEYS[1], left, counterKey, counted, KEYS[4], n)
 redis.call('HSET', KEYS[3], user, units)
-redis.call('HSET', KEYS[5], n, record, n .. ':s', 'pending')
+redis.call('HSET', KEYS[5], n, record, statusField(n), 'pending')
 redis.call('HSET', KEYS[9], user, mine and (mine .. ' ' .. n) or n)
 return {0, orderId, left}

@@ -25,11 +25,12 @@ Returns
   {-3}                        limit_reached: (join) the shopper holds the per-user limit already
   Nothing is written but a join's place.
 ]]
+-- @include fence
 local RANDOM_SCORES_BELOW = 281474976710656 -- 2^48
 local meta = redis.call('HMGET', KEYS[1], 'startsAt', 'fence')
 local startsAt = tonumber(meta[1])
 if not startsAt or not meta[2] then return {-2} end
-local epoch = tonumber(string.sub(meta[2], 42))
+local epoch = tonumber(fenceEpoch(meta[2]))
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 

@@ -33,6 +33,7 @@ Returns
   {-1}  not_built: the sale's state is not in this Redis (not built, being built, or its
         stock not loaded): nothing written
 ]]
+-- @include fence
 local SETTLE_PER_RUN = 5000   -- positions settled per run at most (bounds the time Redis is held)
 local USERS_PER_HMGET = 500
 local MAX_RETURNED = 1000
@@ -42,7 +43,7 @@ local startsAt, endsAt = tonumber(meta[1]), tonumber(meta[2])
 local left = tonumber(redis.call('GET', KEYS[5]))
 -- No fence: the builder is at work (it rewrites the buyers): nothing may be counted from them.
 if not startsAt or not endsAt or not left or not meta[4] then return {-1} end
-local epoch = tonumber(string.sub(meta[4], 42))
+local epoch = tonumber(fenceEpoch(meta[4]))
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 

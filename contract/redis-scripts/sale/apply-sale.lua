@@ -31,9 +31,8 @@
     {-1}                           held: the state is not built on this Redis process (see
                                    purchase.lua); nothing written, the builder applies the sale
 ]]
-local fence = redis.call('HGET', KEYS[1], 'fence')
-local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-if not fence or string.sub(fence, 1, 40) ~= runId then return {-1} end
+-- @include fence
+if not builtFence(KEYS[1]) then return {-1} end
 
 local meta = redis.call('HMGET', KEYS[1], 'revision', 'lowerIntent', 'lowerTotal', 'lowerRevision')
 local applied = tonumber(meta[1] or '0')

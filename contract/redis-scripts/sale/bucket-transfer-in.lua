@@ -18,10 +18,10 @@
     {-2}   rebuilt: the bucket was rebuilt since (another epoch): the rebuild counted the units from the
            orders already; nothing written, the move is void
 ]]
-local fence = redis.call('HGET', KEYS[1], 'fence')
-local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-if not fence or string.sub(fence, 1, 40) ~= runId then return {-1} end
-if string.sub(fence, 42) ~= ARGV[3] then return {-2} end
+-- @include fence
+local fence = builtFence(KEYS[1])
+if not fence then return {-1} end
+if fenceEpoch(fence) ~= ARGV[3] then return {-2} end
 if redis.call('HSETNX', KEYS[3], 'in:' .. ARGV[1], ARGV[2]) == 0 then return {0} end
 redis.call('INCRBY', KEYS[2], ARGV[2])
 return {1}

@@ -17,10 +17,10 @@
     {0}                 none_left: nothing written
     {-1}                held: the bucket is not built on this Redis process; nothing written
 ]]
-local fence = redis.call('HGET', KEYS[1], 'fence')
-local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-if not fence or string.sub(fence, 1, 40) ~= runId then return {-1} end
-local epoch = string.sub(fence, 42)
+-- @include fence
+local fence = builtFence(KEYS[1])
+if not fence then return {-1} end
+local epoch = fenceEpoch(fence)
 local left = tonumber(redis.call('GET', KEYS[2]) or '0')
 local units = math.min(left, tonumber(ARGV[3]))
 if units <= 0 then return {0} end

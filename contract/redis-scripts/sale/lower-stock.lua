@@ -30,9 +30,9 @@
     {-1}                   held: the state is not built on this Redis process (nothing sells
                            until the builder rebuilds it from Postgres); nothing written
 ]]
+-- @include fence
 local meta = redis.call('HMGET', KEYS[1], 'fence', 'revision', 'lowerIntent', 'lowerRevision')
-local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-if not meta[1] or string.sub(meta[1], 1, 40) ~= runId then return {-1} end
+if not fenceHolds(meta[1], thisRunId()) then return {-1} end
 
 local revision = tonumber(ARGV[2])
 local applied = tonumber(meta[2] or '0')

@@ -18,6 +18,7 @@
   Returns the run id of this Redis process, as written into the fence, or an error reply
   when the consumer group cannot be made (nothing written then).
 ]]
+-- @include fence
 -- From the first entry: a payment or an expiry may come before any worker has read the sale.
 for _, stream in ipairs({KEYS[6], KEYS[8]}) do
   local group = redis.pcall('XGROUP', 'CREATE', stream, ARGV[6], '0', 'MKSTREAM')
@@ -32,8 +33,8 @@ redis.call('SET', KEYS[4], ARGV[4])
 -- Always set, never lowered: the purchase script refuses a sale without it.
 local seq = tonumber(redis.call('GET', KEYS[5]) or '0')
 redis.call('SET', KEYS[5], math.max(seq, tonumber(ARGV[5])))
-local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+local runId = thisRunId()
 if ARGV[12] then redis.call('HSET', KEYS[7], 'step', ARGV[12], 'first', ARGV[13], 'shared', ARGV[14]) end
-redis.call('HSET', KEYS[7], 'fence', runId .. ':' .. ARGV[7],
+redis.call('HSET', KEYS[7], 'fence', fenceOf(runId, ARGV[7]),
   'startsAt', ARGV[8], 'endsAt', ARGV[9], 'paused', ARGV[10], 'revision', ARGV[11])
 return runId

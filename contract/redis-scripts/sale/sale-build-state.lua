@@ -11,8 +11,7 @@
     hasStock  1 when the units-left key exists
     buyers    entries of the buyers hash
 ]]
-local fence = redis.call('HGET', KEYS[1], 'fence')
-local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+-- @include fence
 local built = 0
-if fence and string.sub(fence, 1, 40) == runId then built = 1 end
+if builtFence(KEYS[1]) then built = 1 end
 return {built, tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('EXISTS', KEYS[3]), redis.call('HLEN', KEYS[4])}
