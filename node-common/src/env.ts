@@ -64,7 +64,7 @@ const schema = z.object({
   FS_WEBHOOK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(5000),
   FS_WEBHOOK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(3_600_000),
   FS_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(1).default(10000),
-  FS_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  FS_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   FS_WEBHOOK_POLL_MS: z.coerce.number().int().min(1).default(250),
   FS_WEBHOOK_RETENTION_DAYS: positive.default(7),
   FS_WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(1000),

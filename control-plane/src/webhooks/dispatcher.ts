@@ -5,7 +5,10 @@
  *   makes a delivery per subscribed endpoint of each new event, in seq order;
  * - claims: each takes due deliveries with FOR UPDATE SKIP LOCKED and leases them (moves their
  *   next try past the send's timeout) in one short transaction, then sends outside any
- *   transaction; a dispatcher killed mid-send leaves the lease to run out and another sends again;
+ *   transaction, over kept-alive connections; a dispatcher killed mid-send leaves the lease to
+ *   run out and another sends again;
+ * - the answers that came in while the loop was busy are written in one statement at its next
+ *   turn, before it claims again (one Postgres commit per turn, not per delivery);
  * - an order's events go to an endpoint in order: a delivery waits while an earlier one of the
  *   same order to the same endpoint is undelivered;
  * - a failure is retried with exponential backoff and jitter; once a delivery has failed for
@@ -73,16 +76,19 @@ UPDATE webhook_deliveries d SET next_attempt_at = now() + $2 * interval '1 milli
 RETURNING d.endpoint_id, d.event_seq, d.attempts, d.first_failed_at, ev.type, ev.data, ev.created_at, e.url, e.secret,
   CASE WHEN e.previous_secret_until > now() THEN e.previous_secret END AS previous_secret`;
 
-const DELIVERED = `
-UPDATE webhook_deliveries SET delivered_at = now(), attempts = attempts + 1, last_attempt_at = $3, last_status = $4,
-       last_error = NULL, first_failed_at = NULL
- WHERE endpoint_id = $1 AND event_seq = $2 AND delivered_at IS NULL`;
-
-const FAILED = `
-UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = $3, last_status = $4, last_error = $5,
-       first_failed_at = COALESCE(first_failed_at, $3), next_attempt_at = now() + $6 * interval '1 millisecond'
- WHERE endpoint_id = $1 AND event_seq = $2 AND delivered_at IS NULL
-RETURNING first_failed_at`;
+/**
+ * The answers of a turn, one row each: delivered (error null) or failed (retried after retry_ms).
+ * One already recorded delivered (sent again by another dispatcher after the lease) stays as it is.
+ */
+const RECORD = `
+UPDATE webhook_deliveries d
+   SET attempts = d.attempts + 1, last_attempt_at = a.at, last_status = a.status, last_error = a.error,
+       delivered_at = CASE WHEN a.error IS NULL THEN now() END,
+       first_failed_at = CASE WHEN a.error IS NOT NULL THEN COALESCE(d.first_failed_at, a.at) END,
+       next_attempt_at = CASE WHEN a.error IS NULL THEN d.next_attempt_at ELSE now() + a.retry_ms * interval '1 millisecond' END
+  FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::int[], $5::text[], $6::int[]) AS a(endpoint_id, event_seq, at, status, error, retry_ms)
+ WHERE d.endpoint_id = a.endpoint_id AND d.event_seq = a.event_seq AND d.delivered_at IS NULL
+RETURNING d.endpoint_id, d.first_failed_at`;
 
 const DISABLE = `
 UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = $2, updated_at = now()
@@ -106,6 +112,21 @@ interface Answer {
   error?: string;
 }
 
+interface Agents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
+/** A delivery's attempt, answered, waiting for the loop's next turn to be written. */
+interface Outcome {
+  d: Claimed;
+  at: Date;
+  status: number | null;
+  /** Null when delivered. */
+  error: string | null;
+  retryMs: number | null;
+}
+
 export interface DispatcherDeps {
   pool: Pool;
   logger: Logger;
@@ -119,8 +140,12 @@ export class WebhookDispatcher {
   private inFlight = 0;
   private saleEventsAt = 0;
   private readonly sends = new Set<Promise<void>>();
-  /** Resolves the loop's wait early: a send finished (an order's next event may be due). */
+  /** Answered attempts not yet written; the loop writes them at its next turn. */
+  private outcomes: Outcome[] = [];
+  /** Resolves the loop's wait early: a send finished (its answer to write, an order's next event may be due). */
   private wake: (() => void) | undefined;
+  /** Connections kept alive between sends: no TCP (and TLS) handshake per event. */
+  private readonly agents: Agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -130,12 +155,16 @@ export class WebhookDispatcher {
     this.loop = this.run();
   }
 
-  /** Stops claiming and waits for the sends in flight (each bounded by the timeout). */
+  /** Stops claiming, waits for the sends in flight (each bounded by the timeout) and writes their answers. */
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loop;
     await Promise.all(this.sends);
+    // Answers not written now are sent again after their lease.
+    await this.record().catch((err: unknown) => this.deps.logger.warn({ err }, "webhook answers not recorded; sent again after their lease"));
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 
   private async run(): Promise<void> {
@@ -144,6 +173,7 @@ export class WebhookDispatcher {
     while (this.running) {
       let claimed = 0;
       try {
+        await this.record();
         await this.fanOut();
         const free = settings.concurrency - this.inFlight;
         if (free > 0) {
@@ -157,8 +187,8 @@ export class WebhookDispatcher {
         if (!failing) logger.warn({ err }, "webhook dispatcher: Postgres failed; trying again");
         failing = true;
       }
-      // Straight on while there is more to claim and room to send it.
-      if (claimed > 0 && this.inFlight < settings.concurrency) continue;
+      // Straight on while there are answers to write, or more to claim and room to send it.
+      if (!failing && (this.outcomes.length > 0 || (claimed > 0 && this.inFlight < settings.concurrency))) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, failing ? settings.pollMs * 4 : settings.pollMs);
         this.wake = () => {
@@ -201,8 +231,9 @@ export class WebhookDispatcher {
 
   private send(d: Claimed): void {
     this.inFlight += 1;
-    const done = this.deliver(d)
-      .catch((err: unknown) => this.deps.logger.warn({ err, endpoint: d.endpoint_id, event: webhookId(d.event_seq) }, "webhook delivery not recorded; sent again after its lease"))
+    const done = this.attempt(d)
+      .then((outcome) => void this.outcomes.push(outcome))
+      .catch((err: unknown) => this.deps.logger.warn({ err, endpoint: d.endpoint_id, event: webhookId(d.event_seq) }, "webhook delivery not attempted; tried again after its lease"))
       .finally(() => {
         this.inFlight -= 1;
         this.sends.delete(done);
@@ -211,37 +242,59 @@ export class WebhookDispatcher {
     this.sends.add(done);
   }
 
-  private async deliver(d: Claimed): Promise<void> {
-    const { pool, settings, metrics, logger } = this.deps;
+  private async attempt(d: Claimed): Promise<Outcome> {
+    const { settings, metrics } = this.deps;
     const at = new Date();
-    const id = webhookId(d.event_seq);
     const body = eventBody(d.type, d.created_at, d.data);
     const secrets = d.previous_secret === null ? [d.secret] : [d.secret, d.previous_secret];
-    const answer = await post(d.url, body, signedHeaders(id, at, body, secrets), settings);
-    const labels = { endpoint: d.endpoint_id };
-    if (answer.status !== undefined && answer.status >= 200 && answer.status < 300) {
-      await pool.query(DELIVERED, [d.endpoint_id, d.event_seq, at, answer.status]);
-      metrics?.delivered.inc(labels);
-      metrics?.lag.observe(labels, (Date.now() - d.created_at.getTime()) / 1000);
-      return;
+    const answer = await post(d.url, body, signedHeaders(webhookId(d.event_seq), at, body, secrets), settings, this.agents);
+    const status = answer.status ?? null;
+    if (status !== null && status >= 200 && status < 300) return { d, at, status, error: null, retryMs: null };
+    metrics?.failed.inc({ endpoint: d.endpoint_id });
+    const error = (answer.error ?? `answered ${status}`).slice(0, ERROR_CHARS);
+    return { d, at, status, error, retryMs: retryDelayMs(d.attempts + 1, settings.backoff) };
+  }
+
+  /** Writes the answers waiting, in one statement; disables an endpoint failing for its retry window. */
+  private async record(): Promise<void> {
+    if (this.outcomes.length === 0) return;
+    const { pool, settings, metrics, logger } = this.deps;
+    const batch = this.outcomes;
+    this.outcomes = [];
+    // Not written (Postgres failed), they are sent again after their lease, as after a crash.
+    const { rows } = await pool.query<{ endpoint_id: string; first_failed_at: Date | null }>(RECORD, [
+      batch.map((o) => o.d.endpoint_id),
+      batch.map((o) => o.d.event_seq),
+      batch.map((o) => o.at),
+      batch.map((o) => o.status),
+      batch.map((o) => o.error),
+      batch.map((o) => o.retryMs),
+    ]);
+    const now = Date.now();
+    const lastError = new Map<string, string>();
+    for (const o of batch) {
+      const labels = { endpoint: o.d.endpoint_id };
+      if (o.error === null) {
+        metrics?.delivered.inc(labels);
+        metrics?.lag.observe(labels, (now - o.d.created_at.getTime()) / 1000);
+      } else {
+        lastError.set(o.d.endpoint_id, o.error);
+        logger.debug({ endpoint: o.d.endpoint_id, event: webhookId(o.d.event_seq), error: o.error, retryInMs: o.retryMs }, "webhook delivery failed");
+      }
     }
-    metrics?.failed.inc(labels);
-    const error = (answer.error ?? `answered ${answer.status}`).slice(0, ERROR_CHARS);
-    const delay = retryDelayMs(d.attempts + 1, settings.backoff);
-    const failed = await pool.query<{ first_failed_at: Date }>(FAILED, [d.endpoint_id, d.event_seq, at, answer.status ?? null, error, delay]);
-    const since = failed.rows[0]?.first_failed_at;
-    logger.debug({ endpoint: d.endpoint_id, event: id, error, retryInMs: delay }, "webhook delivery failed");
-    if (since === undefined || Date.now() - since.getTime() < settings.retryForMs) return;
-    const reason = `deliveries failed for ${Math.round(settings.retryForMs / 1000)} s (last: ${error})`;
-    if (((await pool.query(DISABLE, [d.endpoint_id, reason])).rowCount ?? 0) > 0) {
-      metrics?.disablements.inc(labels);
-      logger.error({ endpoint: d.endpoint_id, url: d.url, reason }, "webhook endpoint disabled: its events wait until it is enabled again");
+    const expired = new Set(rows.filter((r) => r.first_failed_at !== null && now - r.first_failed_at.getTime() >= settings.retryForMs).map((r) => r.endpoint_id));
+    for (const endpoint of expired) {
+      const reason = `deliveries failed for ${Math.round(settings.retryForMs / 1000)} s (last: ${lastError.get(endpoint)})`;
+      if (((await pool.query(DISABLE, [endpoint, reason])).rowCount ?? 0) > 0) {
+        metrics?.disablements.inc({ endpoint });
+        logger.error({ endpoint, url: batch.find((o) => o.d.endpoint_id === endpoint)?.d.url, reason }, "webhook endpoint disabled: its events wait until it is enabled again");
+      }
     }
   }
 }
 
 /** One attempt: POST, no redirects followed, the whole exchange within the timeout. */
-function post(raw: string, body: string, headers: SignedHeaders, settings: DispatcherSettings): Promise<Answer> {
+function post(raw: string, body: string, headers: SignedHeaders, settings: DispatcherSettings, agents: Agents): Promise<Answer> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -251,15 +304,15 @@ function post(raw: string, body: string, headers: SignedHeaders, settings: Dispa
   // A literal address is never looked up, so it is checked here.
   const host = hostOf(url);
   if (!settings.allowPrivateUrls && isIP(host) !== 0 && isPrivateAddress(host)) return Promise.resolve({ error: `${host} is a private or reserved address` });
-  const client = url.protocol === "https:" ? https : http;
+  const tls = url.protocol === "https:";
   return new Promise((resolve) => {
-    const req = client.request(
+    const req = (tls ? https : http).request(
       url,
       {
         method: "POST",
         headers: { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body), "user-agent": "flash-sale-webhooks/1" },
         lookup: guardedLookup(settings.allowPrivateUrls) as never,
-        agent: false,
+        agent: tls ? agents.https : agents.http,
       },
       (res) => {
         // The answer's body is not read; its end (or the timeout) settles the attempt.
