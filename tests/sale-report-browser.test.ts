@@ -2,7 +2,7 @@
  * The sale's report page and the live page's kept history in a real browser, against a control
  * plane whose kept traffic and orders are in Postgres (no gateway: the report reads Postgres
  * only): the live page opened minutes into the sale charts its first kept second; the report
- * page shows units, revenue, paid share, time to sell out, peak, requests by outcome, the
+ * page shows units, revenue, paid share, time to sell out, peak, purchase latency, requests by outcome, the
  * timeline, and a CSV of the series; no console error.
  */
 import type { Page } from "playwright-core";
@@ -49,7 +49,9 @@ beforeAll(async () => {
     [SALE, new Date(startsAt)],
   );
   for (const [i, requests] of KEPT.entries()) {
-    await db.pool.query("INSERT INTO sale_traffic_seconds (sale_id, second, requests, gateways) VALUES ($1, $2, $3, 2)", [SALE, new Date(startsAt + i * 1000), requests]);
+    // The purchases' latency histogram, kept from the last second only: 50 answered within 1 ms, 90 within 2 ms, 100 within 5 ms.
+    const latency = i === KEPT.length - 1 ? { "0.001": 50, "0.002": 90, "0.005": 100, "+Inf": 100 } : null;
+    await db.pool.query("INSERT INTO sale_traffic_seconds (sale_id, second, requests, gateways, purchase_latency) VALUES ($1, $2, $3, 2, $4)", [SALE, new Date(startsAt + i * 1000), requests, latency]);
   }
   browser = await Browser.launch();
   page = await browser.newPage();
@@ -90,6 +92,7 @@ test("the report page tells what sold, how fast, who tried and what happened", a
   expect(await page.locator("#report-paid").innerText()).toBe("66.7 % (2)");
   expect(await page.locator("#report-sellout").innerText()).toBe("1.5 s");
   expect(await page.locator("#report-peak").innerText()).toMatch(/^18,000 req\/s at \d\d:\d\d:\d\d$/);
+  expect(await page.locator("#report-latency").innerText()).toBe("p50 1 ms · p95 3.5 ms · p99 4.7 ms");
   expect(await page.locator("#report-requests caption").innerText()).toBe("18,019 requests over 3 kept seconds");
   expect(await page.locator("#report-requests tbody tr").allInnerTexts()).toEqual(["sold_out\t18,011", "not_started\t5", "accepted\t3"]);
   expect(await page.locator("#report-statuses tr[data-status=paid] td").innerText()).toBe("2");

@@ -2,10 +2,12 @@
  * A sale's report and its kept traffic on a real stack (gateway, Redis, Postgres, order worker,
  * the control plane's jobs): a rush that starts before the sale opens and runs it out, then the
  * report's units, revenue, orders, sell-out time and timeline counted against Postgres, its
- * requests by outcome against the shoppers' own answers, and the CSV against the report. The
+ * requests by outcome against the shoppers' own answers, its purchase latency percentiles against
+ * the slowest answer a shopper waited for, and the CSV against the report. The
  * keep-traffic job run twice for one second (two instances) writes it once.
  */
 import { createLogger } from "@flash-sale/node-common";
+import { SALE_PURCHASE_BUCKETS } from "@flash-sale/contract/metrics";
 import { keepTrafficJob } from "../control-plane/src/jobs/keep-traffic";
 import { JOB_LEASE_MS } from "../control-plane/src/jobs/sale-jobs";
 import { TEST_ADMIN_TOKEN } from "./support/control-plane";
@@ -99,6 +101,14 @@ describe("a sale's report", () => {
     expect(report.peakRequestsPerSecond).toBe(Math.max(...perSecond));
     expect(report.peakRequestsPerSecond).toBeGreaterThan(0);
     expect(report.series.length).toBeGreaterThan(OPENS_IN_MS / 1000);
+    // The gateway timed every purchase answer from its first byte; a shopper waited that and
+    // more (to the gateway's millisecond clock), so no percentile passes the bucket of the slowest.
+    const { p50, p95, p99 } = report.purchaseLatencyMs;
+    expect(p50).toBeGreaterThan(0);
+    expect(p95).toBeGreaterThanOrEqual(p50);
+    expect(p99).toBeGreaterThanOrEqual(p95);
+    const slowestBucketMs = 1000 * (SALE_PURCHASE_BUCKETS.find((b) => b * 1000 >= rush.slowestMs + 1) ?? SALE_PURCHASE_BUCKETS[SALE_PURCHASE_BUCKETS.length - 1]!);
+    expect(p99).toBeLessThanOrEqual(slowestBucketMs);
     expect(report.timeline.map((e: { action: string }) => e.action)).toEqual(["publish", "pause", "resume"]);
     expect(report.timeline.every((e: { actor: string }) => e.actor.length > 0)).toBe(true);
 

@@ -32,6 +32,14 @@ export const REQUEST_DURATION: MetricFamily = {
   labels: ["route"],
 };
 
+export const SALE_PURCHASE_DURATION: MetricFamily = {
+  code: "spd",
+  name: "fs_gateway_sale_purchase_duration_seconds",
+  type: "histogram",
+  help: "Time from a purchase's first byte to the log phase, by sale (published sales synced here only), every answer: the sale report's latency percentiles (nginx clock: millisecond resolution).",
+  labels: ["sale"],
+};
+
 export const REDIS_DURATION: MetricFamily = {
   code: "rds",
   name: "fs_gateway_redis_duration_seconds",
@@ -49,7 +57,7 @@ export const REDIS_ERRORS: MetricFamily = {
 };
 
 /** Families recorded in the dict, in the order /metrics lists them. */
-export const RECORDED_FAMILIES: MetricFamily[] = [REQUESTS, REQUEST_DURATION, REDIS_DURATION, REDIS_ERRORS];
+export const RECORDED_FAMILIES: MetricFamily[] = [REQUESTS, REQUEST_DURATION, SALE_PURCHASE_DURATION, REDIS_DURATION, REDIS_ERRORS];
 
 /** Gauges read from the shared dicts at scrape time. */
 export const DICT_CAPACITY: MetricFamily = {
@@ -101,6 +109,8 @@ export const QUEUE_GAUGES: MetricFamily[] = [
 
 /** Upper bounds (seconds) of the request latency buckets; +Inf is implied. */
 export const REQUEST_BUCKETS: number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** Upper bounds (seconds) of a sale's purchase latency buckets: few, since every sale has its own. */
+export const SALE_PURCHASE_BUCKETS: number[] = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 /** Upper bounds (seconds) of the Redis round-trip buckets; +Inf is implied. */
 export const REDIS_BUCKETS: number[] = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 

@@ -1,4 +1,4 @@
-import { REDIS_BUCKETS, REQUEST_BUCKETS, REQUESTS, bucketIndex, bucketLabel, clockSkewSeconds, metricKey } from "../src/metrics";
+import { REDIS_BUCKETS, REQUEST_BUCKETS, REQUESTS, SALE_PURCHASE_BUCKETS, bucketIndex, bucketLabel, clockSkewSeconds, metricKey } from "../src/metrics";
 
 test("an observation falls in the first bucket whose bound it does not exceed, else +Inf", () => {
   const bounds = [0.001, 0.01, 0.1];
@@ -11,7 +11,7 @@ test("an observation falls in the first bucket whose bound it does not exceed, e
 });
 
 test("bucket bounds increase and print as Prometheus reads them", () => {
-  for (const bounds of [REQUEST_BUCKETS, REDIS_BUCKETS]) {
+  for (const bounds of [REQUEST_BUCKETS, REDIS_BUCKETS, SALE_PURCHASE_BUCKETS]) {
     for (let i = 1; i < bounds.length; i++) expect(bounds[i]!).toBeGreaterThan(bounds[i - 1]!);
     // Lua prints numbers with 14 significant digits: the bounds must survive that.
     for (let i = 0; i < bounds.length; i++) expect(Number(bucketLabel(bounds, i).slice(0, 15))).toBe(bounds[i]);

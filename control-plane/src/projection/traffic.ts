@@ -5,7 +5,7 @@
  */
 import type { Redis } from "@flash-sale/node-common";
 import { GATEWAY_LIVENESS_MS, GATEWAY_METRICS_URLS_KEY, GATEWAYS_KEY } from "@flash-sale/contract/keys";
-import { QUEUE_GAUGES, REQUESTS } from "@flash-sale/contract/metrics";
+import { QUEUE_GAUGES, REQUESTS, SALE_PURCHASE_DURATION } from "@flash-sale/contract/metrics";
 import type { SaleRepository } from "../store/sale-repository";
 import { readSaleCounters } from "./sale-counters";
 
@@ -21,6 +21,7 @@ export interface SaleTraffic {
 const GATEWAY_TIMEOUT_MS = 800;
 const SAMPLE = /^(\w+)\{([^}]*)\} +([0-9.eE+-]+)$/;
 const LABEL = /(\w+)="((?:[^"\\]|\\.)*)"/g;
+const SALE_PURCHASE_BUCKET = `${SALE_PURCHASE_DURATION.name}_bucket`;
 /** The waiting room's gauges in QueueFigures' names: the fleet's figures, the same on every gateway. */
 const QUEUE_FIGURES: Record<string, keyof QueueFigures> = {
   [QUEUE_GAUGES[0]!.name]: "joined",
@@ -41,6 +42,8 @@ export interface QueueFigures {
 export interface SaleSample {
   requests: Record<string, number>;
   queue?: QueueFigures;
+  /** Its purchases timed: the histogram's cumulative counts by upper bound (`le`, "+Inf" included). */
+  purchaseLatency?: Record<string, number>;
 }
 
 /** Every sale's request counters (by outcome, every route summed) and waiting-room gauges in a gateway's Prometheus text. */
@@ -56,11 +59,14 @@ export function saleSamples(metricsText: string): Map<string, SaleSample> {
     if (sample === null) continue;
     const [, name, labelText, value] = sample as unknown as [string, string, string, string];
     const figure = QUEUE_FIGURES[name];
-    if (name !== REQUESTS.name && figure === undefined) continue;
+    if (name !== REQUESTS.name && name !== SALE_PURCHASE_BUCKET && figure === undefined) continue;
     const labels = Object.fromEntries([...labelText.matchAll(LABEL)].map((m) => [m[1], m[2]]));
     const sale = labels["sale"];
     if (sale === undefined || sale === "") continue;
-    if (figure !== undefined) {
+    if (name === SALE_PURCHASE_BUCKET) {
+      const le = labels["le"];
+      if (le !== undefined) (of(sale).purchaseLatency ??= {})[le] = Number(value);
+    } else if (figure !== undefined) {
       const s = of(sale);
       s.queue ??= { joined: 0, admitted: 0, passesUsed: 0, passesExpired: 0 };
       s.queue[figure] = Number(value);
@@ -116,10 +122,15 @@ export async function readFleetSamples(redis: Redis, gatewayMetricsUrl: string):
     for (const [sale, sample] of gateway) {
       const fleet = sales.get(sale);
       if (fleet === undefined) {
-        sales.set(sale, { requests: { ...sample.requests }, ...(sample.queue === undefined ? {} : { queue: { ...sample.queue } }) });
+        sales.set(sale, {
+          requests: { ...sample.requests },
+          ...(sample.queue === undefined ? {} : { queue: { ...sample.queue } }),
+          ...(sample.purchaseLatency === undefined ? {} : { purchaseLatency: { ...sample.purchaseLatency } }),
+        });
         continue;
       }
       fleet.requests = sum([fleet.requests, sample.requests]);
+      if (sample.purchaseLatency !== undefined) fleet.purchaseLatency = sum([fleet.purchaseLatency ?? {}, sample.purchaseLatency]);
       // A gateway that synced later shows more; the figures only grow.
       if (sample.queue !== undefined && (fleet.queue === undefined || sample.queue.admitted >= fleet.queue.admitted)) fleet.queue = { ...sample.queue };
     }

@@ -8,7 +8,7 @@ import { readAudit, type AuditAction } from "./audit-log";
 import { statusesTakingUnits, type OrderStatus } from "../projection/rebuilt-state";
 import type { Sale } from "./sale-repository";
 import type { QueueFigures } from "../projection/traffic";
-import { readTrafficSeconds, type TrafficSecond } from "./traffic-series";
+import { readPurchaseLatency, readTrafficSeconds, type TrafficSecond } from "./traffic-series";
 
 /** Audit actions that belong on the timeline (a create or a delete says nothing of how it went). */
 const TIMELINE_ACTIONS: AuditAction[] = ["publish", "update", "pause", "resume", "end", "repair"];
@@ -47,11 +47,52 @@ export interface SaleReport {
   requests: number;
   peakRequestsPerSecond: number;
   peakAt: string | null;
+  /** Purchase answers' times at the gateways over the kept seconds, in ms; null when none was timed. */
+  purchaseLatencyMs: LatencyPercentiles | null;
   /** The waiting room's totals at the last kept second; null without one. */
   waitingRoom: QueueFigures | null;
   /** Seconds of traffic kept (the series: GET …/report.csv, and `series` here). */
   series: TrafficSecond[];
   timeline: TimelineEntry[];
+}
+
+export interface LatencyPercentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/**
+ * The q-quantile of a histogram (cumulative counts by upper bound in seconds, "+Inf" included),
+ * in ms, as Prometheus' histogram_quantile() estimates it: linear within the bucket it falls in,
+ * the largest finite bound when that is +Inf. Undefined for an empty histogram.
+ */
+export function histogramQuantileMs(cumulative: Record<string, number>, q: number): number | undefined {
+  const buckets = Object.entries(cumulative)
+    .map(([le, n]) => ({ le: le === "+Inf" ? Infinity : Number(le), n }))
+    .sort((a, b) => a.le - b.le);
+  const total = buckets[buckets.length - 1]?.n ?? 0;
+  if (total === 0) return undefined;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const { le, n } of buckets) {
+    if (n >= rank && n > below) {
+      if (le === Infinity) return lower * 1000;
+      return (lower + ((le - lower) * (rank - below)) / (n - below)) * 1000;
+    }
+    lower = le;
+    below = n;
+  }
+  return lower * 1000;
+}
+
+function latencyPercentiles(cumulative: Record<string, number>): LatencyPercentiles | null {
+  const [p50, p95, p99] = [0.5, 0.95, 0.99].map((q) => histogramQuantileMs(cumulative, q));
+  if (p50 === undefined || p95 === undefined || p99 === undefined) return null;
+  // To the microsecond: the gateways' clock reads milliseconds.
+  const round = (ms: number) => Math.round(ms * 1000) / 1000;
+  return { p50: round(p50), p95: round(p95), p99: round(p99) };
 }
 
 const NO_ORDERS: Record<OrderStatus, number> = { pending: 0, confirmed: 0, paid: 0, expired: 0, failed: 0 };
@@ -87,7 +128,12 @@ async function orderFigures(pool: Pool, sale: Sale) {
 }
 
 export async function saleReport(pool: Pool, sale: Sale): Promise<SaleReport> {
-  const [orders, series, audit] = await Promise.all([orderFigures(pool, sale), readTrafficSeconds(pool, sale.id), readAudit(pool, sale.id)]);
+  const [orders, series, latency, audit] = await Promise.all([
+    orderFigures(pool, sale),
+    readTrafficSeconds(pool, sale.id),
+    readPurchaseLatency(pool, sale.id),
+    readAudit(pool, sale.id),
+  ]);
   const requestsByOutcome: Record<string, number> = {};
   let peak: TrafficSecond | undefined;
   let waitingRoom: QueueFigures | null = null;
@@ -118,6 +164,7 @@ export async function saleReport(pool: Pool, sale: Sale): Promise<SaleReport> {
     requests: Object.values(requestsByOutcome).reduce((a, b) => a + b, 0),
     peakRequestsPerSecond: peak?.total ?? 0,
     peakAt: peak?.at ?? null,
+    purchaseLatencyMs: latencyPercentiles(latency),
     waitingRoom,
     series,
     timeline: audit

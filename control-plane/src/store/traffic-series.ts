@@ -1,5 +1,5 @@
 /**
- * A sale's traffic kept per second in Postgres (migrations/015_sale_traffic_seconds.sql): written
+ * A sale's traffic kept per second in Postgres (migrations/015_sale_traffic_seconds.sql, 018): written
  * by the keep-traffic job from the gateways' metrics, read back as per-second figures for the
  * live page's history, the report and its CSV.
  */
@@ -41,11 +41,12 @@ export async function recordSecond(pool: Pool, secondMs: number, saleIds: string
   if (saleIds.length === 0) return;
   const rows = saleIds.map((id) => {
     const sample = fleet.sales.get(id);
-    return { sale_id: id, requests: sample?.requests ?? {}, queue: sample?.queue ?? null };
+    return { sale_id: id, requests: sample?.requests ?? {}, queue: sample?.queue ?? null, purchase_latency: sample?.purchaseLatency ?? null };
   });
   await pool.query(
-    `INSERT INTO sale_traffic_seconds (sale_id, second, requests, gateways, queue)
-     SELECT r.sale_id, $1, r.requests, $2, r.queue FROM jsonb_to_recordset($3::jsonb) AS r(sale_id text, requests jsonb, queue jsonb)
+    `INSERT INTO sale_traffic_seconds (sale_id, second, requests, gateways, queue, purchase_latency)
+     SELECT r.sale_id, $1, r.requests, $2, r.queue, r.purchase_latency
+       FROM jsonb_to_recordset($3::jsonb) AS r(sale_id text, requests jsonb, queue jsonb, purchase_latency jsonb)
      ON CONFLICT (sale_id, second) DO NOTHING`,
     [new Date(secondMs), fleet.gateways, JSON.stringify(rows)],
   );
@@ -59,25 +60,49 @@ interface Row {
 }
 
 /**
+ * What each counter of `current` added since `previous` (kept totals by name), the ones that
+ * added nothing left out. A counter that went down (a gateway restarted, or one not read) counts
+ * what it shows, as Prometheus' increase() does.
+ */
+function increase(previous: Record<string, number>, current: Record<string, number>): Record<string, number> {
+  const added: Record<string, number> = {};
+  for (const [name, n] of Object.entries(current)) {
+    const before = previous[name] ?? 0;
+    const delta = n >= before ? n - before : n;
+    if (delta > 0) added[name] = delta;
+  }
+  return added;
+}
+
+/**
  * The sale's kept seconds, oldest first, each with the requests answered since the kept second
- * before it (the first: since the gateways started). A counter that went down (a gateway
- * restarted, or one not read) counts what it shows, as Prometheus' increase() does.
+ * before it (the first: since the gateways started).
  */
 export async function readTrafficSeconds(pool: Pool, saleId: string): Promise<TrafficSecond[]> {
   const result = await pool.query<Row>("SELECT second, requests, gateways, queue FROM sale_traffic_seconds WHERE sale_id = $1 ORDER BY second", [saleId]);
   let previous: Record<string, number> = {};
   return result.rows.map((row) => {
-    const requests: Record<string, number> = {};
-    let total = 0;
-    for (const [outcome, n] of Object.entries(row.requests)) {
-      const before = previous[outcome] ?? 0;
-      const delta = n >= before ? n - before : n;
-      if (delta > 0) {
-        requests[outcome] = delta;
-        total += delta;
-      }
-    }
+    const requests = increase(previous, row.requests);
     previous = row.requests;
+    const total = Object.values(requests).reduce((a, b) => a + b, 0);
     return { at: row.second.toISOString(), requests, total, gateways: row.gateways, ...(row.queue === null ? {} : { queue: row.queue }) };
   });
+}
+
+/**
+ * The sale's purchases timed over its kept seconds, as one histogram: cumulative counts by
+ * upper bound (`le`), each bucket's increase summed second by second like the requests'.
+ */
+export async function readPurchaseLatency(pool: Pool, saleId: string): Promise<Record<string, number>> {
+  const result = await pool.query<{ purchase_latency: Record<string, number> }>(
+    "SELECT purchase_latency FROM sale_traffic_seconds WHERE sale_id = $1 AND purchase_latency IS NOT NULL ORDER BY second",
+    [saleId],
+  );
+  const histogram: Record<string, number> = {};
+  let previous: Record<string, number> = {};
+  for (const row of result.rows) {
+    for (const [le, n] of Object.entries(increase(previous, row.purchase_latency))) histogram[le] = (histogram[le] ?? 0) + n;
+    previous = row.purchase_latency;
+  }
+  return histogram;
 }

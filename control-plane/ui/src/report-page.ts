@@ -1,7 +1,7 @@
 /**
  * /admin/sales/<id>/report: how the sale went, from its report (Postgres only, so it is there
  * after the sale): units, revenue, orders by status and paid conversion, time to sell out, the
- * requests by outcome with their per-second chart, the waiting room, and the timeline. The CSV
+ * purchases' latency percentiles, the requests by outcome with their per-second chart, the waiting room, and the timeline. The CSV
  * of the per-second series is a link.
  */
 import uPlot from "uplot";
@@ -25,6 +25,13 @@ function duration(seconds: number): string {
   if (seconds < 60) return `${seconds.toFixed(1)} s`;
   const m = Math.floor(seconds / 60);
   return `${m} min ${Math.round(seconds - m * 60)} s`;
+}
+
+/** The gateways' times, from a histogram of millisecond buckets: two decimals at most. */
+function latencyText(ms: SaleReport["purchaseLatencyMs"]): string {
+  if (ms === null) return "no purchase timed";
+  const f = (x: number) => `${Number(x.toFixed(2))} ms`;
+  return `p50 ${f(ms.p50)} · p95 ${f(ms.p95)} · p99 ${f(ms.p99)}`;
 }
 
 function requestsChart(container: HTMLElement, report: SaleReport): void {
@@ -80,6 +87,7 @@ export async function reportPage(saleId: string): Promise<void> {
         figure("report-paid", "Paid", r.paidConversion === null ? "no payment taken" : `${(r.paidConversion * 100).toFixed(1)} % (${count(r.ordersByStatus.paid)})`),
         figure("report-sellout", "Time to sell out", r.timeToSellOutSeconds === null ? "did not sell out" : duration(r.timeToSellOutSeconds)),
         figure("report-peak", "Peak", r.peakAt === null ? "no traffic kept" : `${count(r.peakRequestsPerSecond)} req/s at ${clockText(Date.parse(r.peakAt))}`),
+        figure("report-latency", "Purchase answered in", latencyText(r.purchaseLatencyMs)),
       ),
       el(
         "table",

@@ -16,6 +16,8 @@ import {
   REQUEST_BUCKETS,
   REQUEST_DURATION,
   REQUESTS,
+  SALE_PURCHASE_BUCKETS,
+  SALE_PURCHASE_DURATION,
   bucketIndex,
   metricKey,
   type MetricFamily,
@@ -36,6 +38,7 @@ function histogramKeys(family: MetricFamily, bounds: number[], label: string): H
 }
 
 const requestHistograms = new LuaTable<string, HistogramKeys>();
+const saleHistograms = new LuaTable<string, HistogramKeys>();
 const redisHistograms = new LuaTable<string, HistogramKeys>();
 const redisErrorKeys = new LuaTable<string, string>();
 /** route → sale → outcome → key. */
@@ -75,6 +78,16 @@ export function countRequest(route: string, sale: string, outcome: string, secon
     requestHistograms.set(route, keys);
   }
   observe(keys, REQUEST_BUCKETS, seconds);
+}
+
+/** One answered purchase of a published sale synced here (never a made-up id: the keys would grow). */
+export function observeSalePurchase(sale: string, seconds: number): void {
+  let keys = saleHistograms.get(sale);
+  if (keys === undefined) {
+    keys = histogramKeys(SALE_PURCHASE_DURATION, SALE_PURCHASE_BUCKETS, sale);
+    saleHistograms.set(sale, keys);
+  }
+  observe(keys, SALE_PURCHASE_BUCKETS, seconds);
 }
 
 /** The clock a Redis round trip is timed with: refreshed first, since the cached one lags. */

@@ -18,12 +18,21 @@ import {
   REDIS_OPS,
   REQUEST_BUCKETS,
   REQUEST_DURATION,
+  SALE_PURCHASE_BUCKETS,
+  SALE_PURCHASE_DURATION,
   bucketLabel,
   type MetricFamily,
 } from "@flash-sale/contract/metrics";
 import { ALL_DICTS, metricsDict, sharedDict } from "../adapters/shared_dict";
 import { cachedSales } from "../adapters/sale_cache";
 import { queueState } from "../adapters/waiting_room";
+
+/** The recorded histograms, in the order /metrics lists them, with their bucket bounds. */
+const HISTOGRAMS: [MetricFamily, number[]][] = [
+  [REQUEST_DURATION, REQUEST_BUCKETS],
+  [SALE_PURCHASE_DURATION, SALE_PURCHASE_BUCKETS],
+  [REDIS_DURATION, REDIS_BUCKETS],
+];
 
 /** One histogram's label value: its non-cumulative bucket counts and its sum. */
 interface Histogram {
@@ -91,7 +100,7 @@ export function handleMetrics(this: void): void {
   for (const f of RECORDED_FAMILIES) counterLines.set(f.code, []);
   const histograms = new LuaTable<string, LuaTable<string, Histogram>>();
   const histogramLabels = new LuaTable<string, string[]>();
-  for (const f of [REQUEST_DURATION, REDIS_DURATION]) {
+  for (const [f] of HISTOGRAMS) {
     histograms.set(f.code, new LuaTable());
     histogramLabels.set(f.code, []);
   }
@@ -133,10 +142,9 @@ export function handleMetrics(this: void): void {
       for (const line of counterLines.get(f.code) as string[]) out.push(line);
     }
   }
-  const bounds = (f: MetricFamily) => (f === REQUEST_DURATION ? REQUEST_BUCKETS : REDIS_BUCKETS);
-  for (const f of [REQUEST_DURATION, REDIS_DURATION]) {
+  for (const [f, bounds] of HISTOGRAMS) {
     const labels = histogramLabels.get(f.code) as string[];
-    if (labels.length > 0) renderHistogram(out, f, bounds(f), histograms.get(f.code), labels);
+    if (labels.length > 0) renderHistogram(out, f, bounds, histograms.get(f.code), labels);
   }
   header(out, DICT_CAPACITY);
   for (const name of ALL_DICTS) out.push(DICT_CAPACITY.name + '{dict="' + name + '"} ' + formatNumber(sharedDict(name).capacity()) + "\n");
