@@ -24,7 +24,7 @@ import { waitForSale } from "../tests/support/gateway";
 import { waitFor } from "../tests/support/stream-fixtures";
 import { TestStack } from "../tests/support/test-stack";
 import { Receiver, unverified } from "../tests/support/webhook-receiver";
-import { wrkSync } from "../tests/support/wrk";
+import { wrkAsync } from "../tests/support/wrk";
 import { progress, reportProblems, runBench, writeResults } from "./bench-run";
 import { writeShopperTokens } from "./shopper-tokens";
 
@@ -104,7 +104,8 @@ async function main(): Promise<void> {
     const sale = await stack.controlPlane.createSale({ id: "webhooks-rush", stock: UNITS, limits: WIDE_LIMITS });
     await waitForSale(stack.gateway, sale.id);
     progress(`2. selling out ${UNITS} units (wrk, ${CONNECTIONS} connections, ${DURATION} s), one control plane delivering`);
-    const rush = wrkSync({
+    // Not wrkSync: the receiver lives in this process and must answer while wrk runs.
+    const rush = await wrkAsync({
       url: `${stack.gateway.url}/api/sales/${sale.id}/purchase`,
       threads: 1,
       connections: CONNECTIONS,
