@@ -5,13 +5,13 @@
  * never a 500 and never a logged stack; the favicon needs no session; a sale name with a NUL or
  * another control character is a field error, not a 500 from Postgres.
  */
-import http from "node:http";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { PrivateRedis } from "./support/private-redis";
 import { createTestDatabase, type TestDatabase } from "./support/test-database";
 import { serveAdminApp, type ServedApp } from "./support/admin-app";
+import { request, type HttpResponse } from "./support/http";
 import { TEST_ADMIN_TOKEN } from "./support/control-plane";
 
 let privateRedis: PrivateRedis;
@@ -21,23 +21,11 @@ let server: ServedApp;
 /** Every line the control plane logged. */
 const logged: string[] = [];
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-}
+type Answer = HttpResponse;
 
 /** A request to the control plane from `localAddress` (any 127.x address reaches it). */
 function call(method: string, path: string, opts: { headers?: Record<string, string>; body?: string; localAddress?: string } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port: server.port, method, path, headers: opts.headers, localAddress: opts.localAddress }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") }));
-    });
-    req.on("error", reject);
-    req.end(opts.body);
-  });
+  return request(`${server.url}${path}`, { method, ...opts });
 }
 
 function login(token: string, opts: { accept?: string; localAddress?: string } = {}): Promise<Answer> {

@@ -18,13 +18,15 @@ export interface HttpRequest {
   body?: string | Buffer;
   /** Send the body chunked, without Content-Length. */
   chunked?: boolean;
+  /** The client's address (any 127.x reaches a loopback listener). */
+  localAddress?: string;
 }
 
 export function request(url: string, req: HttpRequest = {}): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...req.headers };
     if (req.body !== undefined && !req.chunked) headers["Content-Length"] = Buffer.byteLength(req.body);
-    const r = http.request(url, { method: req.method ?? "GET", headers, agent }, (res) => {
+    const r = http.request(url, { method: req.method ?? "GET", headers, agent, localAddress: req.localAddress }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
