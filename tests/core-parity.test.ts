@@ -276,8 +276,8 @@ test("request checks, ids, URLs, GCRA and the sale window agree", async () => {
     { module: "contract.sale", fn: "parsePublishedSale", args: [{ ...published, stock: -1 }] },
     ...[999, 1000, 1999, 2000].map((t) => ({ module: "contract.sale", fn: "saleWindowAt", args: [published, t] })),
     // Script replies as Lua tables (1-based) and as Node arrays: the codes index from 0 in both.
-    ...[[0, "s.3.12", 4], [1], [3, 2], [8, "upcoming"], [99], [0.5], [0, 12, 4], [], "OK"].map((reply) => ({ module: "contract.purchase_reply", fn: "decodePurchaseReply", args: [reply] })),
-    ...[[0], [5], [6], "OK"].map((reply) => ({ module: "contract.pay_reply", fn: "payOutcome", args: [reply] })),
+    ...[[0, "s.3.12", 4], [1], [3, 2], [-1], [7], [8, "upcoming"], [99], [0.5], [0, 12, 4], [], "OK"].map((reply) => ({ module: "contract.purchase_reply", fn: "decodePurchaseReply", args: [reply] })),
+    ...[[0], [-1], [5], [6], "OK"].map((reply) => ({ module: "contract.pay_reply", fn: "payOutcome", args: [reply] })),
   ];
   await expectSameInBoth("unused-secret-unused-secret-unused", cases);
 });

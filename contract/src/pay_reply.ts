@@ -2,10 +2,14 @@
  * The replies of redis-scripts/order/pay-order.lua (its header lists them), decoded once for the
  * gateway (POST /api/orders/{id}/pay) and the control plane (the payment webhook).
  */
+import { namesByCode } from "./scripts/script";
+
 export type PayOutcome = "paid" | "already_paid" | "expired" | "not_found" | "failed" | "held";
 
-/** By reply code: the script's first element. */
-export const PAY_OUTCOMES: PayOutcome[] = ["paid", "already_paid", "expired", "not_found", "failed", "held"];
+/** The reply codes (the script's first element) by outcome; `held` is -1 in every script. */
+export const PAY_CODES: Readonly<Record<PayOutcome, number>> = { paid: 0, already_paid: 1, expired: 2, not_found: 3, failed: 4, held: -1 };
+
+const PAY_OUTCOMES = namesByCode(PAY_CODES);
 
 /** The outcome of a reply, undefined when the reply is none of the script's. */
 export function payOutcome(reply: unknown): PayOutcome | undefined {

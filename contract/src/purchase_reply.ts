@@ -2,6 +2,8 @@
  * The replies of redis-scripts/order/purchase.lua (its header lists them), decoded once for the
  * gateway (POST /api/sales/{id}/purchase) and for the tests that run the script from Node.
  */
+import { namesByCode } from "./scripts/script";
+
 export type PurchaseScriptOutcome =
   | "accepted"
   | "sold_out"
@@ -16,20 +18,22 @@ export type PurchaseScriptOutcome =
   /** Stock buckets: the shopper's bucket is empty and another may hold units (not sold out). */
   | "bucket_empty";
 
-/** By reply code: the script's first element. */
-export const OUTCOME_BY_CODE: PurchaseScriptOutcome[] = [
-  "accepted",
-  "sold_out",
-  "limit_reached",
-  "not_enough_left",
-  "not_loaded",
-  "challenge_used",
-  "too_many_unpaid",
-  "held",
-  "not_open",
-  "stale_pass",
-  "bucket_empty",
-];
+/** The reply codes (the script's first element) by outcome; `held` is -1 in every script. */
+export const PURCHASE_CODES: Readonly<Record<PurchaseScriptOutcome, number>> = {
+  accepted: 0,
+  sold_out: 1,
+  limit_reached: 2,
+  not_enough_left: 3,
+  not_loaded: 4,
+  challenge_used: 5,
+  too_many_unpaid: 6,
+  held: -1,
+  not_open: 8,
+  stale_pass: 9,
+  bucket_empty: 10,
+};
+
+const OUTCOME_BY_CODE = namesByCode(PURCHASE_CODES);
 
 export interface PurchaseScriptReply {
   outcome: PurchaseScriptOutcome;

@@ -31,12 +31,12 @@ Returns
   {2}                         the order expired (or is otherwise not payable): nothing written
   {3}                         no such order for this user
   {4}                         mode `payment`: too few units were left, the order failed (now or before)
-  {5}                         held: the sale is being rebuilt; nothing written
+  {-1}                        held: the sale is being rebuilt; nothing written
 ]]
 -- @include order-record
 -- @include order-status
 -- @include fence
-if not builtFence(KEYS[7]) then return {5} end
+if not builtFence(KEYS[7]) then return {-1} end
 
 local n = ARGV[1]
 local record = redis.call('HGET', KEYS[1], n)

@@ -50,7 +50,7 @@ Returns
                             orderSeq missing, or of another type (all three set by open-sale.lua)
   {5}                       the challenge was used already (by another gateway)
   {6}                       mode `payment`: the most open unpaid orders are waiting for payment
-  {7}                       held: the sale's state was not built on this Redis process (a
+  {-1}                      held: the sale's state was not built on this Redis process (a
                             restart, a failover, lost keys): nothing is sold until it is rebuilt
   {8, why}                  not open by Redis' clock: why is "upcoming", "ended" or "paused"
   {9}                       the pass is of another epoch: the queue it was given in is gone
@@ -62,7 +62,7 @@ Returns
 -- @include fence
 local meta = redis.call('HMGET', KEYS[8], 'fence', 'startsAt', 'endsAt', 'paused', 'step', 'first', 'shared')
 local fence = meta[1]
-if not fenceHolds(fence, ARGV[7]) then return {7} end
+if not fenceHolds(fence, ARGV[7]) then return {-1} end
 local epoch = fenceEpoch(fence)
 if ARGV[8] and ARGV[8] ~= '' and ARGV[8] ~= epoch then return {9} end
 local t = redis.call('TIME')

@@ -1,7 +1,7 @@
 /** The order's scripts (contract/redis-scripts/order/): accept, pay, expire, confirm. */
-import { OUTCOME_BY_CODE, decodePurchaseReply } from "../purchase_reply";
-import { PAY_OUTCOMES, decodePayReply } from "../pay_reply";
-import { codesOf, declareScript, replyCode, replyList, replyNumber } from "./script";
+import { PURCHASE_CODES, decodePurchaseReply } from "../purchase_reply";
+import { PAY_CODES, decodePayReply } from "../pay_reply";
+import { declareScript, replyCode, replyList, replyNumber } from "./script";
 
 /** Accepts one shopper's order (the gateway's hot path); extra key and value: the used-challenge mark. */
 export const PURCHASE = declareScript({
@@ -10,7 +10,7 @@ export const PURCHASE = declareScript({
   moreKeys: "usedChallenge",
   args: ["saleId", "userId", "quantity", "perUserLimit", "requestId", "openUnpaidBound", "runId", "passEpoch", "price", "currency"],
   moreArgs: "challengeTtlMs",
-  codes: codesOf(OUTCOME_BY_CODE),
+  codes: PURCHASE_CODES,
   decode: decodePurchaseReply,
 });
 
@@ -19,7 +19,7 @@ export const PAY_ORDER = declareScript({
   file: "order/pay-order",
   keys: ["orders", "paid", "statusChanges", "stock", "sold", "openUnpaid", "meta"],
   args: ["orderNo", "userId", "deduction", "epoch"],
-  codes: codesOf(PAY_OUTCOMES),
+  codes: PAY_CODES,
   decode: decodePayReply,
 });
 

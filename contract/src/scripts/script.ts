@@ -56,11 +56,11 @@ export function fillScriptCall<K extends string, A extends string>(
   return numKeys;
 }
 
-/** Codes by name from a list of names by code (code = index). */
-export function codesOf(names: readonly string[]): Record<string, number> {
-  const codes: Record<string, number> = {};
-  for (let i = 0; i < names.length; i++) codes[names[i] as string] = i;
-  return codes;
+/** Names by code from codes by name, for a decoder on the hot path (one lookup, not a walk). */
+export function namesByCode<N extends string>(codes: Readonly<Record<N, number>>): Readonly<Record<number, N>> {
+  const names: Record<number, N> = {};
+  for (const name in codes) names[codes[name]] = name;
+  return names;
 }
 
 /** The name of a reply code in `codes`, or undefined when it has none. */
