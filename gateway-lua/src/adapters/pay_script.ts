@@ -25,19 +25,19 @@ export function loadPayScript(): void {
   script = loadScript(PAY_ORDER);
 }
 
-interface PayCall {
+/** The script's ARGV by name, and its KEYS: one table per call. */
+interface PayCall extends Named<(typeof PAY_ORDER.args)[number], string> {
   keys: SaleKeys;
-  args: Named<(typeof PAY_ORDER.args)[number], string>;
 }
 
 function runPay(this: void, red: RestyRedis, _runId: string, asking: boolean, p: PayCall): LuaMultiReturn<[unknown, string | undefined]> {
-  return runScript(red, script as NonNullable<typeof script>, p.keys, p.args, asking);
+  return runScript(red, script as NonNullable<typeof script>, p.keys, p, asking);
 }
 
 /** `deduction` is the sale's: `reserve` or `payment` (the script takes the units for `payment`). */
 export function payInRedis(ref: OrderRef, userId: string, deduction: Deduction): PayReply {
   const keys = saleKeys(ref.saleId);
-  const [res, err] = callSlot(keySlot(keys.meta), runPay, { keys, args: { orderNo: ref.orderNo, userId, deduction, epoch: ref.epoch } });
+  const [res, err] = callSlot(keySlot(keys.meta), runPay, { keys, orderNo: ref.orderNo, userId, deduction, epoch: ref.epoch });
   if (res === undefined || res === false || err !== undefined || typeof res !== "object") {
     return { outcome: "unavailable", error: tostring(err) };
   }

@@ -93,26 +93,25 @@ function randomScore(): string | undefined {
   return string.format("%d", n);
 }
 
-interface PlaceCall {
+/** The script's ARGV by name, and its KEYS: one table per call. */
+interface PlaceCall extends Named<(typeof QUEUE_PLACE.args)[number], string | number> {
   keys: SaleKeys;
-  args: Named<(typeof QUEUE_PLACE.args)[number], string | number>;
 }
 
 function runPlace(this: void, red: RestyRedis, _runId: string, asking: boolean, p: PlaceCall): LuaMultiReturn<[unknown, string | undefined]> {
-  return runScript(red, placeScript as NonNullable<typeof placeScript>, p.keys, p.args, asking);
+  return runScript(red, placeScript as NonNullable<typeof placeScript>, p.keys, p, asking);
 }
 
 /** Joins (or, with `lookOnly`, finds) the shopper's place. */
 export function placeInQueue(c: CachedSale, userId: string, lookOnly: boolean): LuaMultiReturn<[Place, string | undefined]> {
   const score = lookOnly ? "0" : randomScore();
   if (score === undefined) return $multi("unavailable", "the random source failed");
-  const args = { userId, mode: lookOnly ? "look" : "join", score, perUserLimit: c.sale.perUserLimit };
-  const [res, err] = callSlot(c.slot, runPlace, { keys: c.keys, args });
+  const [res, err] = callSlot(c.slot, runPlace, { keys: c.keys, userId, mode: lookOnly ? "look" : "join", score, perUserLimit: c.sale.perUserLimit });
   const reply = typeof res === "object" ? QUEUE_PLACE.decode(res) : undefined;
   if (reply === undefined) return $multi("unavailable", tostring(err));
   switch (reply.reply) {
     case "place":
-      return $multi({ position: reply.position, epoch: reply.epoch }, undefined);
+      return $multi(reply, undefined); // an OpenedTicket: position and epoch
     case "not_in_queue":
     case "not_built":
     case "limit_reached":
@@ -219,13 +218,13 @@ function keepTimeline(saleId: string, epoch: number, reply: number[], settled: n
 /** {admitted, length, unitsLeft, buyers, expired, settled, nowMs, epoch} precede the admissions. */
 const TICK_FIXED_FIELDS = 8;
 
-interface TickCall {
+/** The script's ARGV by name, and its KEYS: one table per call. */
+interface TickCall extends Named<(typeof QUEUE_TICK.args)[number], string | number> {
   keys: SaleKeys;
-  args: Named<(typeof QUEUE_TICK.args)[number], string | number>;
 }
 
 function runTick(this: void, red: RestyRedis, _runId: string, asking: boolean, p: TickCall): LuaMultiReturn<[unknown, string | undefined]> {
-  return runScript(red, tickScript as NonNullable<typeof tickScript>, p.keys, p.args, asking);
+  return runScript(red, tickScript as NonNullable<typeof tickScript>, p.keys, p, asking);
 }
 
 /** One queue-tick on the node serving the sale (its slot). */
@@ -236,13 +235,13 @@ function tickOne(c: CachedSale): string | undefined {
   const t = timelines.get(c.sale.id);
   const known = t === undefined ? 0 : (t.cursors[t.cursors.length - 1] ?? 0);
   const knownEpoch = t === undefined ? 0 : t.epoch;
-  const args = {
+  const [res, err] = callSlot(c.slot, runTick, {
+    keys: c.keys,
     admitPerSecond: room.admitPerSecond,
     passAndGraceMs: string.format("%d", room.passSeconds * 1000 + SETTLE_GRACE_MS),
     knownCursor: string.format("%d", known),
     knownEpoch: string.format("%d", knownEpoch),
-  };
-  const [res, err] = callSlot(c.slot, runTick, { keys: c.keys, args });
+  });
   const decoded = typeof res === "object" ? QUEUE_TICK.decode(res) : undefined;
   if (decoded === undefined) return "queue-tick of sale '" + c.sale.id + "': " + tostring(err);
   if (decoded.reply === "not_built") return undefined; // not built (or no stock) yet: the publish is on its way
