@@ -13,11 +13,10 @@
  */
 import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
-import type { Redis } from "@flash-sale/node-common";
-import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import { TEST_ADMIN_TOKEN, type ControlPlane } from "./support/control-plane";
-import type { TestDatabase } from "./support/test-database";
+import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
+import { TEST_ADMIN_TOKEN } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { countSale, waitForRows } from "./support/counts";
 import { purchase, request } from "./support/http";
 import { signToken } from "./support/tokens";
@@ -28,11 +27,6 @@ import { Browser, fitsPhone, focusedId, screenshots } from "./support/browser";
 // A browser waits for real time (the live page's refresh, the worker's drain).
 jest.setTimeout(60_000);
 
-let stack: TestStack;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
 let browser: Browser;
 let page: Page;
 
@@ -41,16 +35,9 @@ const SALE_NAME = "UI sneakers";
 const STOCK = 40;
 const SHOPPERS = 70;
 
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "admin-ui", knobs: LOAD_TEST_KNOBS, worker: {} });
-  ({ redis, db, controlPlane, gateway } = stack);
-  browser = await Browser.launch();
+const stack = useStack(new TestStack({ name: "admin-ui", knobs: LOAD_TEST_KNOBS, worker: {} }), async () => {
+  browser = await Browser.launch({ closedWith: stack });
   page = await browser.newPage();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
 });
 
 function text(selector: string): Promise<string> {
@@ -59,10 +46,10 @@ function text(selector: string): Promise<string> {
 
 test("an unauthenticated browser is sent to the login, and the API refuses it", async () => {
   for (const path of ["/admin", `/admin/sales/${SALE_ID}`, "/admin/sales/new"]) {
-    await page.goto(`${controlPlane.url}${path}`);
+    await page.goto(`${stack.controlPlane.url}${path}`);
     expect(new URL(page.url()).pathname).toBe("/admin/login");
   }
-  const api = await page.request.get(`${controlPlane.url}/admin/api/sales`);
+  const api = await page.request.get(`${stack.controlPlane.url}/admin/api/sales`);
   expect(api.status()).toBe(401);
   await screenshots(page, "admin-login");
 });
@@ -75,7 +62,7 @@ test("a wrong token is refused; the admin token logs in with an HttpOnly, SameSi
 
   await page.fill("#token", TEST_ADMIN_TOKEN);
   await page.click("button[type=submit]");
-  await page.waitForURL(`${controlPlane.url}/admin`);
+  await page.waitForURL(`${stack.controlPlane.url}/admin`);
   await page.locator("h1", { hasText: "Sales" }).waitFor();
   const cookies = await browser.context.cookies();
   expect(cookies.find((c) => c.name === "fs_admin_session")).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/admin" });
@@ -85,15 +72,15 @@ test("a wrong token is refused; the admin token logs in with an HttpOnly, SameSi
 
 test("a state-changing API call with the session cookie needs the page's CSRF token", async () => {
   const body = { data: { name: "csrf" } };
-  expect((await page.request.post(`${controlPlane.url}/admin/api/sales`, body)).status()).toBe(401);
+  expect((await page.request.post(`${stack.controlPlane.url}/admin/api/sales`, body)).status()).toBe(401);
   const csrfToken = await page.locator('meta[name="csrf-token"]').getAttribute("content");
-  const withToken = await page.request.post(`${controlPlane.url}/admin/api/sales`, { ...body, headers: { "x-csrf-token": csrfToken! } });
+  const withToken = await page.request.post(`${stack.controlPlane.url}/admin/api/sales`, { ...body, headers: { "x-csrf-token": csrfToken! } });
   // Past the session check: the (incomplete) sale itself is refused.
   expect(withToken.status()).toBe(400);
 });
 
 test("an invalid sale shows the API's message on each bad field and is not saved", async () => {
-  await page.goto(`${controlPlane.url}/admin/sales/new`);
+  await page.goto(`${stack.controlPlane.url}/admin/sales/new`);
   // The start left empty: a datetime-local input takes no text that is not a time.
   const bad = { id: "bad-sale", price: "-5", currency: "usd", stock: "0", endsAt: "2030-01-01T12:00:00" };
   for (const [field, value] of Object.entries(bad)) await page.fill(`#field-${field}`, value);
@@ -102,7 +89,7 @@ test("an invalid sale shows the API's message on each bad field and is not saved
 
   // The API's answer to the same input (the browser's zone is UTC): the page must show exactly these messages.
   // The form sends the deduction it preselects for a new sale.
-  const api = await controlPlane.admin("POST", "/admin/api/sales", { ...bad, price: -5, stock: 0, endsAt: "2030-01-01T12:00:00Z", deduction: "order" });
+  const api = await stack.controlPlane.admin("POST", "/admin/api/sales", { ...bad, price: -5, stock: 0, endsAt: "2030-01-01T12:00:00Z", deduction: "order" });
   expect(api.status).toBe(400);
   const fields = api.body.fields as { path: string; message: string }[];
   expect(fields.map((f) => f.path).sort()).toEqual(["currency", "name", "price", "startsAt", "stock"]);
@@ -118,12 +105,12 @@ test("an invalid sale shows the API's message on each bad field and is not saved
   expect(await focusedId(page)).toBe("field-name");
   await screenshots(page, "admin-invalid-sale");
 
-  expect((await controlPlane.admin("GET", "/admin/api/sales/bad-sale")).status).toBe(404);
-  expect((await db.pool.query("SELECT count(*)::int AS n FROM sales")).rows[0].n).toBe(0);
+  expect((await stack.controlPlane.admin("GET", "/admin/api/sales/bad-sale")).status).toBe(404);
+  expect((await stack.db.pool.query("SELECT count(*)::int AS n FROM sales")).rows[0].n).toBe(0);
 });
 
 test("a valid sale is created and published, on the shopper API, then paused and resumed after confirmations naming it", async () => {
-  await page.goto(`${controlPlane.url}/admin/sales/new`);
+  await page.goto(`${stack.controlPlane.url}/admin/sales/new`);
   const now = Date.now();
   const good: Record<string, string> = {
     id: SALE_ID,
@@ -141,14 +128,14 @@ test("a valid sale is created and published, on the shopper API, then paused and
   // A new sale's deduction is preselected (order): created as it stands, without a choice made.
   expect(await page.inputValue("#field-deduction")).toBe("order");
   await page.click("button[type=submit]");
-  await page.waitForURL(`${controlPlane.url}/admin/sales/${SALE_ID}`);
+  await page.waitForURL(`${stack.controlPlane.url}/admin/sales/${SALE_ID}`);
 
   // Creating published it (audited); a published, started sale offers no Publish and no Delete.
   await page.locator("#audit td", { hasText: /^publish$/ }).waitFor();
   await page.locator("#sale-state", { hasText: "active" }).waitFor();
   expect(await page.locator("#actions > *").allInnerTexts()).toEqual(["Edit", "Pause", "End", "Orders", "Report"]);
-  await waitForSale(gateway, SALE_ID);
-  const shopperView = await request(`${gateway.url}/api/sales/${SALE_ID}`);
+  await waitForSale(stack.gateway, SALE_ID);
+  const shopperView = await request(`${stack.gateway.url}/api/sales/${SALE_ID}`);
   expect(shopperView.status).toBe(200);
   expect(shopperView.json()).toMatchObject({ id: SALE_ID, name: SALE_NAME, price: 1999, status: "active" });
 
@@ -161,10 +148,10 @@ test("a valid sale is created and published, on the shopper API, then paused and
   await page.click("#action-pause");
   await page.locator("#sale-state", { hasText: "paused" }).waitFor();
   expect(await page.locator("#actions > *").allInnerTexts()).toEqual(["Edit", "Resume", "End", "Orders", "Report"]);
-  await waitFor("the gateways to pause the sale", async () => (await request(`${gateway.url}/api/sales/${SALE_ID}`)).json().status === "paused");
+  await waitFor("the gateways to pause the sale", async () => (await request(`${stack.gateway.url}/api/sales/${SALE_ID}`)).json().status === "paused");
   await page.click("#action-resume");
   await page.locator("#sale-state", { hasText: "active" }).waitFor();
-  await waitFor("the gateways to resume the sale", async () => (await request(`${gateway.url}/api/sales/${SALE_ID}`)).json().status === "active");
+  await waitFor("the gateways to resume the sale", async () => (await request(`${stack.gateway.url}/api/sales/${SALE_ID}`)).json().status === "active");
   page.removeAllListeners("dialog");
   expect(confirmations).toEqual([`Pause the sale "${SALE_NAME}" (${SALE_ID})?`, `Resume the sale "${SALE_NAME}" (${SALE_ID})?`]);
   await page.locator("#audit li[data-field=paused]").nth(1).waitFor();
@@ -184,14 +171,14 @@ test("during a burst the live page's numbers move and end equal to Redis and Pos
   // Waves over a few seconds, so that the page sees the count between 0 and the stock.
   for (let wave = 0; wave < 5; wave++) {
     const shoppers = Array.from({ length: SHOPPERS / 5 }, (_, i) => `ui-shopper-${wave}-${i}`);
-    await Promise.all(shoppers.map((s) => purchase(gateway.url, SALE_ID, signToken(s))));
+    await Promise.all(shoppers.map((s) => purchase(stack.gateway.url, SALE_ID, signToken(s))));
     await new Promise((resolve) => setTimeout(resolve, 700));
   }
   await watching;
   expect([...seen].some((v) => Number(v) > 0 && Number(v) < STOCK)).toBe(true);
 
-  await waitForRows(db.pool, SALE_ID, STOCK);
-  const count = await countSale(redis, db.pool, SALE_ID);
+  await waitForRows(stack.db.pool, SALE_ID, STOCK);
+  const count = await countSale(stack.redis, stack.db.pool, SALE_ID);
   expect(count).toMatchObject({ unitsLeft: 0, unitsSold: STOCK, pgRows: STOCK });
   await page.locator("#orders-persisted", { hasText: String(count.pgRows) }).waitFor({ timeout: 5000 });
   await page.locator("#queue-lag", { hasText: "0 orders" }).waitFor({ timeout: 5000 });
@@ -215,7 +202,7 @@ test("during a burst the live page's numbers move and end equal to Redis and Pos
 });
 
 test("the list shows the sale's counts and the sale sold out; a started sale's fixed fields are read-only with the reason", async () => {
-  await page.goto(`${controlPlane.url}/admin`);
+  await page.goto(`${stack.controlPlane.url}/admin`);
   const row = page.locator(`tr[data-sale="${SALE_ID}"]`);
   await page.locator(`tr[data-sale="${SALE_ID}"] td.number`).nth(2).waitFor();
   expect(await row.locator("td").allInnerTexts()).toEqual([
@@ -233,7 +220,7 @@ test("the list shows the sale's counts and the sale sold out; a started sale's f
   ]);
   await screenshots(page, "admin-sales-list");
 
-  await page.goto(`${controlPlane.url}/admin/sales/${SALE_ID}/edit`);
+  await page.goto(`${stack.controlPlane.url}/admin/sales/${SALE_ID}/edit`);
   expect(await page.locator("#field-startsAt").isDisabled()).toBe(true);
   expect(await page.locator("#field-deduction").isDisabled()).toBe(true);
   expect(await text("#fixed-field-startsAt")).toMatch(/^Read-only: cannot move: the sale started at /);
@@ -247,10 +234,10 @@ test("a sale with a waiting room is created, edited (a bad value refused on its 
   const stock = 25;
   const startsAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2 * 3_600_000);
   const room = (f: string) => `#field-waitingRoom-${f}`;
-  const stored = async () => (await controlPlane.admin("GET", `/admin/api/sales/${saleId}`)).body.waitingRoom;
-  const shopperRoom = async () => (await request(`${gateway.url}/api/sales/${saleId}`)).json().waitingRoom;
+  const stored = async () => (await stack.controlPlane.admin("GET", `/admin/api/sales/${saleId}`)).body.waitingRoom;
+  const shopperRoom = async () => (await request(`${stack.gateway.url}/api/sales/${saleId}`)).json().waitingRoom;
 
-  await page.goto(`${controlPlane.url}/admin/sales/new`);
+  await page.goto(`${stack.controlPlane.url}/admin/sales/new`);
   const sale: Record<string, string> = {
     id: saleId,
     name: "UI queue",
@@ -271,7 +258,7 @@ test("a sale with a waiting room is created, edited (a bad value refused on its 
   await page.locator("#form-error", { hasText: "Not saved" }).waitFor();
 
   // The page shows the API's own message for the same input, on that field alone.
-  const api = await controlPlane.admin("POST", "/admin/api/sales", {
+  const api = await stack.controlPlane.admin("POST", "/admin/api/sales", {
     ...sale, price: 500, stock, startsAt: startsAt.toISOString(), endsAt: `${sale.endsAt}Z`, deduction: "order",
     waitingRoom: { opensBeforeSeconds: 600, admitPerSecond: 0, passSeconds: 120 },
   });
@@ -282,17 +269,17 @@ test("a sale with a waiting room is created, edited (a bad value refused on its 
   expect((await page.getAttribute(room("admitPerSecond"), "aria-describedby"))?.split(" ")).toContain("error-waitingRoom-admitPerSecond");
   expect(await page.getAttribute(room("passSeconds"), "aria-invalid")).toBeNull();
   expect(await focusedId(page)).toBe("field-waitingRoom-admitPerSecond");
-  expect((await controlPlane.admin("GET", `/admin/api/sales/${saleId}`)).status).toBe(404);
+  expect((await stack.controlPlane.admin("GET", `/admin/api/sales/${saleId}`)).status).toBe(404);
 
   await page.fill(room("admitPerSecond"), "50");
   await page.click("button[type=submit]");
-  await page.waitForURL(`${controlPlane.url}/admin/sales/${saleId}`);
+  await page.waitForURL(`${stack.controlPlane.url}/admin/sales/${saleId}`);
   expect(await stored()).toEqual({ opensBeforeSeconds: 600, admitPerSecond: 50, passSeconds: 120 });
-  await waitForSale(gateway, saleId);
+  await waitForSale(stack.gateway, saleId);
   expect(await shopperRoom()).toEqual({ opensAt: new Date(startsAt.getTime() - 600_000).toISOString() });
 
   // The edit shows the stored room; a bad pass is refused on its field; the fixed one sends that field alone.
-  await page.goto(`${controlPlane.url}/admin/sales/${saleId}/edit`);
+  await page.goto(`${stack.controlPlane.url}/admin/sales/${saleId}/edit`);
   expect(await page.isChecked("#field-waitingRoom")).toBe(true);
   expect(await page.inputValue(room("passSeconds"))).toBe("120");
   await page.fill(room("passSeconds"), "99999");
@@ -302,37 +289,37 @@ test("a sale with a waiting room is created, edited (a bad value refused on its 
   await page.fill(room("passSeconds"), "300");
   const [patch] = await Promise.all([page.waitForRequest((r) => r.method() === "PATCH"), page.click("button[type=submit]")]);
   expect(patch.postDataJSON()).toEqual({ waitingRoom: { passSeconds: 300 } });
-  await page.waitForURL(`${controlPlane.url}/admin/sales/${saleId}`);
+  await page.waitForURL(`${stack.controlPlane.url}/admin/sales/${saleId}`);
   expect(await stored()).toEqual({ opensBeforeSeconds: 600, admitPerSecond: 50, passSeconds: 300 });
   await screenshots(page, "admin-sale-waiting-room");
 
   // Turned off: the sale has none, and the gateways sell without a queue again.
-  await page.goto(`${controlPlane.url}/admin/sales/${saleId}/edit`);
+  await page.goto(`${stack.controlPlane.url}/admin/sales/${saleId}/edit`);
   await page.uncheck("#field-waitingRoom");
   expect(await page.locator(room("passSeconds")).isDisabled()).toBe(true);
   const [off] = await Promise.all([page.waitForRequest((r) => r.method() === "PATCH"), page.click("button[type=submit]")]);
   expect(off.postDataJSON()).toEqual({ waitingRoom: null });
-  await page.waitForURL(`${controlPlane.url}/admin/sales/${saleId}`);
+  await page.waitForURL(`${stack.controlPlane.url}/admin/sales/${saleId}`);
   expect(await stored()).toBeUndefined();
   await waitFor("the gateways to drop the waiting room", async () => (await shopperRoom()) === undefined);
 
-  expect(await countSale(redis, db.pool, saleId)).toMatchObject({ unitsLeft: stock, unitsSold: 0, redisOrders: 0, buyers: 0, pgRows: 0, pgDistinctUsers: 0 });
+  expect(await countSale(stack.redis, stack.db.pool, saleId)).toMatchObject({ unitsLeft: stock, unitsSold: 0, redisOrders: 0, buyers: 0, pgRows: 0, pgDistinctUsers: 0 });
 });
 
 test("after a counted sale of 300 units bought through the gateway, the orders page and its CSV hold exactly Postgres' orders", async () => {
   const saleId = "ui-counted";
   const units = 300;
-  await controlPlane.createSale({ id: saleId, name: "UI counted", stock: units, limits: { userRatePerSecond: 100, userBurst: 100, admitPerSecond: 100000 } });
-  await waitForSale(gateway, saleId);
-  const answers = await Promise.all(Array.from({ length: 400 }, (_, i) => purchase(gateway.url, saleId, signToken(`counted-${i}`))));
+  await stack.controlPlane.createSale({ id: saleId, name: "UI counted", stock: units, limits: { userRatePerSecond: 100, userBurst: 100, admitPerSecond: 100000 } });
+  await waitForSale(stack.gateway, saleId);
+  const answers = await Promise.all(Array.from({ length: 400 }, (_, i) => purchase(stack.gateway.url, saleId, signToken(`counted-${i}`))));
   expect(answers.filter((a) => a.status === 202)).toHaveLength(units);
-  await waitForRows(db.pool, saleId, units);
-  expect(await countSale(redis, db.pool, saleId)).toMatchObject({ unitsLeft: 0, unitsSold: units, pgRows: units });
+  await waitForRows(stack.db.pool, saleId, units);
+  expect(await countSale(stack.redis, stack.db.pool, saleId)).toMatchObject({ unitsLeft: 0, unitsSold: units, pgRows: units });
   const pg = (
-    await db.pool.query("SELECT order_id, user_id, quantity, price, currency, status, accepted_at FROM orders WHERE sale_id = $1 ORDER BY epoch, order_no", [saleId])
+    await stack.db.pool.query("SELECT order_id, user_id, quantity, price, currency, status, accepted_at FROM orders WHERE sale_id = $1 ORDER BY epoch, order_no", [saleId])
   ).rows.map((r) => [r.order_id, r.user_id, String(r.quantity), r.price, r.currency, r.status, r.accepted_at.toISOString(), ""]);
 
-  await page.goto(`${controlPlane.url}/admin/sales/${saleId}/orders`);
+  await page.goto(`${stack.controlPlane.url}/admin/sales/${saleId}/orders`);
   await page.locator("#orders-summary", { hasText: "100 orders shown; more to load." }).waitFor();
   await page.click("#orders-more");
   await page.locator("#orders-summary", { hasText: "200 orders shown" }).waitFor();
@@ -378,6 +365,6 @@ test("no page logged a console error (no CSP violation, no 401 for a favicon) bu
 });
 
 test("the pages asked nothing of any other origin", () => {
-  const foreign = browser.requested.filter((url) => !url.startsWith(`${controlPlane.url}/`));
+  const foreign = browser.requested.filter((url) => !url.startsWith(`${stack.controlPlane.url}/`));
   expect(foreign).toEqual([]);
 });

@@ -10,15 +10,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { keySlot } from "@flash-sale/contract/cluster";
 import { parseOrderId } from "@flash-sale/contract/ids";
 import { saleKeys } from "@flash-sale/contract/keys";
-import { createRedis, type Redis } from "@flash-sale/node-common";
-import { ControlPlane } from "./support/control-plane";
 import { countSale, waitForRows } from "./support/counts";
-import { Gateway, waitForSale } from "./support/gateway";
+import { waitForSale } from "./support/gateway";
 import { attemptPurchase, type PurchaseAttempt } from "./support/http";
-import { NODE_TIMEOUT_MS, PrivateCluster } from "./support/private-cluster";
+import { NODE_TIMEOUT_MS } from "./support/private-cluster";
 import { waitFor } from "./support/stream-fixtures";
-import { type TestDatabase } from "./support/test-database";
 import { ClusterStack } from "./support/cluster-stack";
+import { useStack } from "./support/use-stack";
 
 const STOCK = 400;
 /** Shoppers buying at once per sale, each pausing between two attempts. */
@@ -26,27 +24,14 @@ const LOOPS_PER_SALE = 6;
 const PAUSE_MS = 40;
 const HELD_MESSAGE = "The sale is being rebuilt after a Redis failure; nothing was sold. Retry shortly.";
 
-let stack: ClusterStack;
-let cluster: PrivateCluster;
-let redis: Redis;
-let db: TestDatabase;
-let gateways: Gateway[] = [];
-let controlPlane: ControlPlane;
 let jobsStarted = false;
 
 function startJobsOnce(): void {
-  if (!jobsStarted) controlPlane.startJobs();
+  if (!jobsStarted) stack.controlPlane.startJobs();
   jobsStarted = true;
 }
 
-beforeAll(async () => {
-  stack = await ClusterStack.start({ name: "cluster_failover", workers: ["failover-worker"] });
-  ({ cluster, redis, db, gateways, controlPlane } = stack);
-});
-
-afterAll(async () => {
-  expect(await stack?.stop()).toEqual([{ code: 0, signal: null }]);
-});
+const stack = useStack(new ClusterStack({ name: "cluster_failover", workers: ["failover-worker"] }));
 
 interface Attempt extends PurchaseAttempt {
   sale: string;
@@ -55,7 +40,7 @@ interface Attempt extends PurchaseAttempt {
 
 /** The first id `<stem>-<n>` whose slot `wanted` accepts. */
 async function saleIdWhere(stem: string, wanted: (primary: number) => boolean): Promise<{ id: string; primary: number }> {
-  const ranges = await cluster.slotRanges();
+  const ranges = await stack.cluster.slotRanges();
   for (let i = 0; ; i++) {
     const slot = keySlot(saleKeys(`${stem}-${i}`).stock);
     const primary = ranges.find((r) => slot >= r.start && slot <= r.end)!.primary;
@@ -66,9 +51,9 @@ async function saleIdWhere(stem: string, wanted: (primary: number) => boolean): 
 test("a primary SIGKILLed mid-rush: 503 during the switch, gateways follow the promoted replica, held until rebuilt, then selling again; nothing sold twice, no id reused", async () => {
   const a = await saleIdWhere("failover-a", () => true);
   const b = await saleIdWhere("failover-b", (p) => p !== a.primary);
-  await controlPlane.createSale({ id: a.id, stock: STOCK });
-  await controlPlane.createSale({ id: b.id, stock: 100_000 });
-  for (const g of gateways) for (const s of [a, b]) await waitForSale(g, s.id);
+  await stack.controlPlane.createSale({ id: a.id, stock: STOCK });
+  await stack.controlPlane.createSale({ id: b.id, stock: 100_000 });
+  for (const g of stack.gateways) for (const s of [a, b]) await waitForSale(g, s.id);
 
   const attempts: Attempt[] = [];
   let rushing = true;
@@ -78,7 +63,7 @@ test("a primary SIGKILLed mid-rush: 503 during the switch, gateways follow the p
       while (rushing) {
         const gateway = loop % 2;
         const user = `${sale}-shopper-${shopper++}`;
-        attempts.push({ ...(await attemptPurchase(gateways[gateway]!.url, sale, user)), sale, gateway });
+        attempts.push({ ...(await attemptPurchase(stack.gateways[gateway]!.url, sale, user)), sale, gateway });
         await sleep(PAUSE_MS);
       }
     }),
@@ -90,20 +75,8 @@ test("a primary SIGKILLed mid-rush: 503 during the switch, gateways follow the p
   const followedAt: number[] = [];
   try {
     await waitFor("sales before the kill", () => ofA().filter((t) => t.status === 202).length >= 50);
-    newPrimary = (await cluster.slotRanges()).find((r) => r.primary === a.primary)!.replicas[0]!;
-    const replica = createRedis(`redis://127.0.0.1:${newPrimary}/0`, "failover-probe");
-    try {
-      killedAt = Date.now();
-      await cluster.kill(a.primary);
-      // Polled often: the moment the replica takes over, to measure the gateways against.
-      while ((await replica.role())[0] !== "master") {
-        if (Date.now() - killedAt > 30_000) throw new Error(`replica :${newPrimary} not promoted after 30 s`);
-        await sleep(10);
-      }
-      promotedAt = Date.now();
-    } finally {
-      replica.disconnect();
-    }
+    newPrimary = (await stack.cluster.slotRanges()).find((r) => r.primary === a.primary)!.replicas[0]!;
+    ({ killedAt, promotedAt } = await stack.cluster.failOver(a.primary, newPrimary));
 
     // Each gateway reaches the promoted replica and finds the sale held there.
     for (const g of [0, 1]) {
@@ -149,11 +122,11 @@ test("a primary SIGKILLed mid-rush: 503 during the switch, gateways follow the p
   for (const t of accepted.filter((t) => t.sentAt > jobsAt)) expect(Number(parseOrderId(t.orderId!)!.epoch)).toBeGreaterThan(epochBefore);
 
   // Exactly the stock sold, each unit once, to distinct shoppers, every order in Postgres once.
-  await waitForRows(db.pool, a.id, STOCK, 30_000);
-  await waitFor("the drain", async () => (await countSale(redis, db.pool, a.id)).pgRows === STOCK);
-  const count = await countSale(redis, db.pool, a.id);
+  await waitForRows(stack.db.pool, a.id, STOCK, 30_000);
+  await waitFor("the drain", async () => (await countSale(stack.redis, stack.db.pool, a.id)).pgRows === STOCK);
+  const count = await countSale(stack.redis, stack.db.pool, a.id);
   expect(count).toMatchObject({ unitsLeft: 0, unitsSold: STOCK, buyers: STOCK, unitsGranted: STOCK, pgRows: STOCK, pgDistinctUsers: STOCK, pgUnits: STOCK, pgDuplicateUsers: 0 });
-  const { rows } = await db.pool.query<{ order_id: string; user_id: string }>("SELECT order_id, user_id FROM orders WHERE sale_id = $1", [a.id]);
+  const { rows } = await stack.db.pool.query<{ order_id: string; user_id: string }>("SELECT order_id, user_id FROM orders WHERE sale_id = $1", [a.id]);
   const inPostgres = new Set(rows.map((r) => r.order_id));
   expect(inPostgres.size).toBe(STOCK);
   // A 202 the primary took and neither replicated nor drained before it died is lost with it
@@ -169,11 +142,11 @@ test("a primary SIGKILLed mid-rush: 503 during the switch, gateways follow the p
 
 test("a manual failover (CLUSTER FAILOVER): the demoted primary answers MOVED, the gateways follow it at once to the held sale, rebuilt, selling again", async () => {
   startJobsOnce();
-  const ranges = await cluster.slotRanges();
+  const ranges = await stack.cluster.slotRanges();
   const shard = ranges.find((r) => r.replicas.length > 0)!;
   const sale = await saleIdWhere("moved", (p) => p === shard.primary);
-  await controlPlane.createSale({ id: sale.id, stock: 100_000 });
-  for (const g of gateways) await waitForSale(g, sale.id);
+  await stack.controlPlane.createSale({ id: sale.id, stock: 100_000 });
+  for (const g of stack.gateways) await waitForSale(g, sale.id);
 
   const attempts: Attempt[] = [];
   let rushing = true;
@@ -181,7 +154,7 @@ test("a manual failover (CLUSTER FAILOVER): the demoted primary answers MOVED, t
   const rush = Array.from({ length: LOOPS_PER_SALE }, async (_, loop) => {
     while (rushing) {
       const user = `${sale.id}-shopper-${shopper++}`;
-      attempts.push({ ...(await attemptPurchase(gateways[loop % 2]!.url, sale.id, user)), sale: sale.id, gateway: loop % 2 });
+      attempts.push({ ...(await attemptPurchase(stack.gateways[loop % 2]!.url, sale.id, user)), sale: sale.id, gateway: loop % 2 });
       await sleep(PAUSE_MS);
     }
   });
@@ -189,8 +162,8 @@ test("a manual failover (CLUSTER FAILOVER): the demoted primary answers MOVED, t
   try {
     await waitFor("sales before the failover", () => attempts.filter((t) => t.status === 202).length >= 30);
     const replica = shard.replicas[0]!;
-    expect(await cluster.cli(replica, "cluster", "failover")).toBe("OK");
-    await waitFor("the replica promoted", async () => (await cluster.cli(replica, "role")).startsWith("master"), 30_000);
+    expect(await stack.cluster.cli(replica, "cluster", "failover")).toBe("OK");
+    await waitFor("the replica promoted", async () => (await stack.cluster.cli(replica, "role")).startsWith("master"), 30_000);
     switchedAt = Date.now();
     await waitFor("sales resumed", () => attempts.some((t) => t.sentAt > switchedAt && t.status === 202), 30_000);
     await sleep(500);
@@ -210,7 +183,7 @@ test("a manual failover (CLUSTER FAILOVER): the demoted primary answers MOVED, t
   const accepted = attempts.filter((t) => t.status === 202);
   const ids = accepted.map((t) => t.orderId!);
   expect(new Set(ids).size).toBe(ids.length);
-  await waitForRows(db.pool, sale.id, ids.length, 30_000);
-  const count = await countSale(redis, db.pool, sale.id);
+  await waitForRows(stack.db.pool, sale.id, ids.length, 30_000);
+  const count = await countSale(stack.redis, stack.db.pool, sale.id);
   expect(count).toMatchObject({ unitsLeft: 100_000 - ids.length, unitsSold: ids.length, pgRows: ids.length, pgDistinctUsers: ids.length, pgDuplicateUsers: 0 });
 });

@@ -11,51 +11,35 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { keySlot } from "@flash-sale/contract/cluster";
 import { saleKeys } from "@flash-sale/contract/keys";
-import type { Redis } from "@flash-sale/node-common";
-import { ControlPlane } from "./support/control-plane";
 import { countSale, waitForRows } from "./support/counts";
-import { Gateway, waitForSale } from "./support/gateway";
+import { waitForSale } from "./support/gateway";
 import { attemptPurchase, type PurchaseAttempt } from "./support/http";
-import { PrivateCluster } from "./support/private-cluster";
 import { waitFor } from "./support/stream-fixtures";
-import { type TestDatabase } from "./support/test-database";
 import { ClusterStack } from "./support/cluster-stack";
+import { useStack } from "./support/use-stack";
 
 jest.setTimeout(120_000);
 
 const run = promisify(execFile);
 const STOCK = 300;
 
-let stack: ClusterStack;
-let cluster: PrivateCluster;
-let redis: Redis;
-let db: TestDatabase;
-let gateways: Gateway[] = [];
-let controlPlane: ControlPlane;
-
-beforeAll(async () => {
-  stack = await ClusterStack.start({ name: "cluster_reshard", workers: ["reshard-worker"] });
-  ({ cluster, redis, db, gateways, controlPlane } = stack);
-  controlPlane.startJobs();
-});
-
-afterAll(async () => {
-  expect(await stack?.stop()).toEqual([{ code: 0, signal: null }]);
+const stack = useStack(new ClusterStack({ name: "cluster_reshard", workers: ["reshard-worker"] }), async () => {
+  stack.controlPlane.startJobs();
 });
 
 async function nodeId(port: number): Promise<string> {
-  return cluster.cli(port, "cluster", "myid");
+  return stack.cluster.cli(port, "cluster", "myid");
 }
 
 test("a sale's slot resharded to another primary mid-rush: only 503s during the move, nothing sold twice, the stock sold exactly once", async () => {
   // reshard takes a source's lowest slots first: a sale on the first slot of a primary moves with --cluster-slots 1.
-  const ranges = await cluster.slotRanges();
+  const ranges = await stack.cluster.slotRanges();
   const from = ranges[0]!;
   const to = ranges.find((r) => r.primary !== from.primary)!;
   let saleId = "";
   for (let i = 0; saleId === ""; i++) if (keySlot(saleKeys(`reshard-${i}`).stock) === from.start) saleId = `reshard-${i}`;
-  await controlPlane.createSale({ id: saleId, stock: STOCK });
-  for (const g of gateways) await waitForSale(g, saleId);
+  await stack.controlPlane.createSale({ id: saleId, stock: STOCK });
+  for (const g of stack.gateways) await waitForSale(g, saleId);
 
   const attempts: PurchaseAttempt[] = [];
   let rushing = true;
@@ -63,7 +47,7 @@ test("a sale's slot resharded to another primary mid-rush: only 503s during the 
   const rush = Array.from({ length: 8 }, async (_, loop) => {
     while (rushing) {
       const user = `reshard-shopper-${shopper++}`;
-      attempts.push(await attemptPurchase(gateways[loop % 2]!.url, saleId, user));
+      attempts.push(await attemptPurchase(stack.gateways[loop % 2]!.url, saleId, user));
       await sleep(30);
     }
   });
@@ -78,7 +62,7 @@ test("a sale's slot resharded to another primary mid-rush: only 503s during the 
       "--cluster-slots", "1", "--cluster-yes",
     ]);
     movedAt = Date.now();
-    expect(await cluster.primaryOf(keySlot(saleKeys(saleId).stock))).toBe(to.primary);
+    expect(await stack.cluster.primaryOf(keySlot(saleKeys(saleId).stock))).toBe(to.primary);
     console.log(`resharded slot ${from.start} (${saleId}) from :${from.primary} to :${to.primary} in ${movedAt - started} ms`);
     await waitFor("sales on the new primary", () => attempts.some((t) => t.sentAt > movedAt && t.status === 202), 30_000);
     await waitFor("the sale sold out", () => attempts.some((t) => t.sentAt > movedAt && t.status === 410), 60_000);
@@ -95,10 +79,10 @@ test("a sale's slot resharded to another primary mid-rush: only 503s during the 
   console.log(`${accepted.length} accepted, ${attempts.filter((t) => t.status === 503).length} answered 503 during the move, ${attempts.length} attempts`);
 
   // Every 202 survives (MIGRATE moves keys whole), each unit sold once, to distinct shoppers.
-  await waitForRows(db.pool, saleId, STOCK, 30_000);
-  const count = await countSale(redis, db.pool, saleId);
+  await waitForRows(stack.db.pool, saleId, STOCK, 30_000);
+  const count = await countSale(stack.redis, stack.db.pool, saleId);
   expect(count).toMatchObject({ unitsLeft: 0, unitsSold: STOCK, pgRows: STOCK, pgDistinctUsers: STOCK, pgUnits: STOCK, pgDuplicateUsers: 0 });
-  const { rows } = await db.pool.query<{ order_id: string }>("SELECT order_id FROM orders WHERE sale_id = $1", [saleId]);
+  const { rows } = await stack.db.pool.query<{ order_id: string }>("SELECT order_id FROM orders WHERE sale_id = $1", [saleId]);
   const inPostgres = new Set(rows.map((r) => r.order_id));
   expect(ids.filter((id) => !inPostgres.has(id))).toEqual([]);
   expect(accepted.length).toBeLessThanOrEqual(STOCK);

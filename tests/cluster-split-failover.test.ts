@@ -15,17 +15,15 @@ import { keySlot } from "@flash-sale/contract/cluster";
 import { bucketOfOrderNo, bucketOfUser } from "@flash-sale/contract/buckets";
 import { bucketKeysOf } from "@flash-sale/contract/keys";
 import { parseOrderId } from "@flash-sale/contract/ids";
-import { createRedis, type Redis } from "@flash-sale/node-common";
 import { unitsInFlight } from "../control-plane/src/projection/bucket-rebalancer";
-import { ControlPlane } from "./support/control-plane";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
-import { Gateway, waitForSale } from "./support/gateway";
+import { waitForSale } from "./support/gateway";
 import { attemptPurchase, type PurchaseAttempt } from "./support/http";
-import { NODE_TIMEOUT_MS, PrivateCluster } from "./support/private-cluster";
+import { NODE_TIMEOUT_MS } from "./support/private-cluster";
 import { scrape } from "./support/prometheus";
 import { waitFor } from "./support/stream-fixtures";
-import { type TestDatabase } from "./support/test-database";
 import { ClusterStack } from "./support/cluster-stack";
+import { useStack } from "./support/use-stack";
 import { runTool } from "./support/run-tool";
 
 const K = 3;
@@ -38,51 +36,37 @@ const PAUSE_MS = 20;
 const MAYBE_TAKEN = /may have been taken/;
 const MOVED = "fs_control_plane_bucket_units_moved_total";
 
-let stack: ClusterStack;
-let cluster: PrivateCluster;
-let redis: Redis;
-let db: TestDatabase;
-let gateways: Gateway[] = [];
-let controlPlane: ControlPlane;
-
-beforeAll(async () => {
-  stack = await ClusterStack.start({
+const stack = useStack(new ClusterStack({
     name: "cluster_split_failover",
     workers: ["split-failover-worker"],
     knobs: { redis_wait_replicas: "1", redis_wait_timeout_ms: "500" },
-  });
-  ({ cluster, redis, db, gateways, controlPlane } = stack);
-});
-
-afterAll(async () => {
-  expect(await stack?.stop()).toEqual([{ code: 0, signal: null }]);
-});
+  }));
 
 interface Attempt extends PurchaseAttempt {
   bucket: number;
 }
 
 async function unitsMoved(id: string): Promise<number> {
-  return (await scrape(`${controlPlane.url}/metrics`)).value(MOVED, { sale: id }) ?? 0;
+  return (await scrape(`${stack.controlPlane.url}/metrics`)).value(MOVED, { sale: id }) ?? 0;
 }
 
 test(`a sale in ${K} stock buckets, the primary of its hot bucket SIGKILLed mid-rush (replica-acknowledged): 0 of the 202s lost, exactly ${STOCK} sold once each, 503 during the switch, rebuilt, moving and selling again`, async () => {
   const id = "split-failover";
   // Replicas too: the one promoted must refuse writes until it has a replica of its own.
-  for (const port of cluster.ports) await cluster.cli(port, "CONFIG", "SET", "min-replicas-to-write", "1");
+  for (const port of stack.cluster.ports) await stack.cluster.cli(port, "CONFIG", "SET", "min-replicas-to-write", "1");
   // Writes now need a replica online on every primary: wait for them all (a fresh cluster's may still sync).
-  for (const port of await cluster.primaries()) {
-    await waitFor(`a replica online for :${port}`, async () => /slave0:.*state=online/.test(await cluster.cli(port, "INFO", "replication")), 30_000);
+  for (const port of await stack.cluster.primaries()) {
+    await waitFor(`a replica online for :${port}`, async () => /slave0:.*state=online/.test(await stack.cluster.cli(port, "INFO", "replication")), 30_000);
   }
-  await controlPlane.createSale({ id, stock: STOCK, stockBuckets: K, limits: { userRatePerSecond: 1000, userBurst: 1000, admitPerSecond: 100000 } });
-  for (const g of gateways) await waitForSale(g, id);
-  controlPlane.startJobs();
+  await stack.controlPlane.createSale({ id, stock: STOCK, stockBuckets: K, limits: { userRatePerSecond: 1000, userBurst: 1000, admitPerSecond: 100000 } });
+  for (const g of stack.gateways) await waitForSale(g, id);
+  stack.controlPlane.startJobs();
 
   const all = bucketKeysOf(id, K);
-  const primaries = await Promise.all(all.map((k) => cluster.primaryOf(keySlot(k.stock))));
+  const primaries = await Promise.all(all.map((k) => stack.cluster.primaryOf(keySlot(k.stock))));
   expect(new Set(primaries).size).toBe(K);
   const killed = primaries[0]!;
-  const newPrimary = (await cluster.slotRanges()).find((r) => r.primary === killed)!.replicas[0]!;
+  const newPrimary = (await stack.cluster.slotRanges()).find((r) => r.primary === killed)!.replicas[0]!;
 
   const queue: string[] = [];
   let cold = 0;
@@ -102,10 +86,10 @@ test(`a sale in ${K} stock buckets, the primary of its hot bucket SIGKILLed mid-
   const rush = Array.from({ length: LOOPS }, async (_, loop) => {
     while (queue.length > 0 && Date.now() < rushDeadline) {
       const user = queue.shift()!;
-      const t = { ...(await attemptPurchase(gateways[loop % 2]!.url, id, user)), bucket: bucketOfUser(user, K) };
+      const t = { ...(await attemptPurchase(stack.gateways[loop % 2]!.url, id, user)), bucket: bucketOfUser(user, K) };
       attempts.push(t);
       if (t.status === 410) {
-        const left = await Promise.all(all.map(async (k) => Number(await redis.get(k.stock))));
+        const left = await Promise.all(all.map(async (k) => Number(await stack.redis.get(k.stock))));
         if (left.some((n) => n > 0)) soldOutWhileLeft += 1;
       }
       if (t.status === 503) queue.push(user);
@@ -122,28 +106,17 @@ test(`a sale in ${K} stock buckets, the primary of its hot bucket SIGKILLed mid-
     // A move to bucket 0 between its two steps is recorded on its source: kill as soon as one is seen (for 5 s at most).
     const lookUntil = Date.now() + 5000;
     while (moveInFlight === undefined && Date.now() < lookUntil) {
-      const records = await Promise.all([1, 2].map((b) => redis.hgetall(all[b]!.transfers)));
+      const records = await Promise.all([1, 2].map((b) => stack.redis.hgetall(all[b]!.transfers)));
       moveInFlight = records.flatMap((r) => Object.entries(r)).find(([f, v]) => f.startsWith("out:") && v.startsWith("0 "))?.join(" = ");
     }
-    killedAt = Date.now();
-    await cluster.kill(killed);
-    const replica = createRedis(`redis://127.0.0.1:${newPrimary}/0`, "split-failover-probe");
-    try {
-      while ((await replica.role())[0] !== "master") {
-        if (Date.now() - killedAt > 30_000) throw new Error(`replica :${newPrimary} not promoted after 30 s`);
-        await sleep(10);
-      }
-      promotedAt = Date.now();
-    } finally {
-      replica.disconnect();
-    }
+    ({ killedAt, promotedAt } = await stack.cluster.failOver(killed, newPrimary));
     // Restarted as a supervisor would: it rejoins as the promoted node's replica, which WAIT needs again.
-    await cluster.restart(killed);
-    await cluster.waitForReplicaOf(killed, newPrimary);
+    await stack.cluster.restart(killed);
+    await stack.cluster.waitForReplicaOf(killed, newPrimary);
     replicaBackAt = Date.now();
     // The repair's audit time is its transaction's start (now()): the sale opens again a little later.
     await waitFor("the rebuild", async () => {
-      const { rows } = await db.pool.query<{ at: Date }>("SELECT at FROM sale_audit WHERE sale_id = $1 AND action = 'repair' ORDER BY id", [id]);
+      const { rows } = await stack.db.pool.query<{ at: Date }>("SELECT at FROM sale_audit WHERE sale_id = $1 AND action = 'repair' ORDER BY id", [id]);
       rebuiltAt = rows[0]?.at.getTime() ?? 0;
       return rows.length > 0;
     }, 30_000);
@@ -205,11 +178,11 @@ test(`a sale in ${K} stock buckets, the primary of its hot bucket SIGKILLed mid-
   expect(movedAfter).toBeGreaterThan(movedBeforeKill);
 
   // Drained: exactly the stock sold, each unit once, to distinct shoppers; every 202 in Postgres.
-  await waitForRows(db.pool, id, STOCK, 30_000);
-  expect(await countSale(redis, db.pool, id, K)).toEqual(balancedCount(STOCK, 0));
-  expect(await unitsInFlight(redis, id, K)).toBe(0);
-  for (const k of all) expect((await redis.hkeys(k.transfers)).filter((f) => f.startsWith("out:"))).toEqual([]);
-  const { rows } = await db.pool.query<{ order_id: string; user_id: string }>("SELECT order_id, user_id FROM orders WHERE sale_id = $1", [id]);
+  await waitForRows(stack.db.pool, id, STOCK, 30_000);
+  expect(await countSale(stack.redis, stack.db.pool, id, K)).toEqual(balancedCount(STOCK, 0));
+  expect(await unitsInFlight(stack.redis, id, K)).toBe(0);
+  for (const k of all) expect((await stack.redis.hkeys(k.transfers)).filter((f) => f.startsWith("out:"))).toEqual([]);
+  const { rows } = await stack.db.pool.query<{ order_id: string; user_id: string }>("SELECT order_id, user_id FROM orders WHERE sale_id = $1", [id]);
   const inPostgres = new Set(rows.map((r) => r.order_id));
   expect(inPostgres.size).toBe(STOCK);
   const lost = ids.filter((o) => !inPostgres.has(o));
@@ -229,8 +202,8 @@ test(`a sale in ${K} stock buckets, the primary of its hot bucket SIGKILLed mid-
   expect(finals.filter((t) => t.status === 410).length).toBe(SHOPPERS - ids.length - limited.size);
 
   const check = await runTool("npx", ["tsx", "load-test/post-run-check.ts", "--sale", id, "--drain-timeout", "0"], {
-    FS_DATABASE_URL: db.url,
-    FS_REDIS_CLUSTER_NODES: cluster.nodes,
+    FS_DATABASE_URL: stack.db.url,
+    FS_REDIS_CLUSTER_NODES: stack.cluster.nodes,
   });
   expect({ code: check.code, stderr: check.stderr }).toEqual({ code: 0, stderr: "" });
   expect(check.stdout).toContain(`OK: ${STOCK} orders`);

@@ -8,49 +8,32 @@ import { keySlot } from "@flash-sale/contract/cluster";
 import { bucketOfOrderNo, bucketOfUser } from "@flash-sale/contract/buckets";
 import { bucketKeysOf } from "@flash-sale/contract/keys";
 import { parseOrderId } from "@flash-sale/contract/ids";
-import type { Redis } from "@flash-sale/node-common";
-import { ControlPlane } from "./support/control-plane";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
-import { Gateway, waitForSale } from "./support/gateway";
+import { waitForSale } from "./support/gateway";
 import { purchase } from "./support/http";
-import { PrivateCluster } from "./support/private-cluster";
-import { type TestDatabase } from "./support/test-database";
 import { signToken } from "./support/tokens";
 import { ClusterStack } from "./support/cluster-stack";
+import { useStack } from "./support/use-stack";
 import { runTool } from "./support/run-tool";
 
 const K = 3;
 const UNITS = 90;
 
-let stack: ClusterStack;
-let cluster: PrivateCluster;
-let redis: Redis;
-let db: TestDatabase;
-let gateways: Gateway[] = [];
-let controlPlane: ControlPlane;
-
-beforeAll(async () => {
-  stack = await ClusterStack.start({ name: "cluster_buckets", workers: ["buckets-worker-a", "buckets-worker-b"] });
-  ({ cluster, redis, db, gateways, controlPlane } = stack);
-});
-
-afterAll(async () => {
-  expect(await stack?.stop()).toEqual(["a", "b"].map(() => ({ code: 0, signal: null })));
-});
+const stack = useStack(new ClusterStack({ name: "cluster_buckets", workers: ["buckets-worker-a", "buckets-worker-b"] }));
 
 test(`a hot sale in ${K} buckets on ${K} primaries, most shoppers on one, through 2 gateways: exactly ${UNITS} sold, none stranded, counted`, async () => {
   const id = "hot-buckets";
-  const sale = await controlPlane.createSale({ id, stock: UNITS, stockBuckets: K, limits: { userRatePerSecond: 1000, userBurst: 1000, admitPerSecond: 100000 } });
-  for (const g of gateways) await waitForSale(g, sale.id);
-  controlPlane.startJobs();
+  const sale = await stack.controlPlane.createSale({ id, stock: UNITS, stockBuckets: K, limits: { userRatePerSecond: 1000, userBurst: 1000, admitPerSecond: 100000 } });
+  for (const g of stack.gateways) await waitForSale(g, sale.id);
+  stack.controlPlane.startJobs();
 
   // Each bucket on its own primary, as Redis computes the slot.
   const all = bucketKeysOf(id, K);
-  const primaries = await Promise.all(all.map((k) => cluster.primaryOf(keySlot(k.stock))));
+  const primaries = await Promise.all(all.map((k) => stack.cluster.primaryOf(keySlot(k.stock))));
   expect(new Set(primaries).size).toBe(K);
   for (const [b, k] of all.entries()) {
-    expect(Number(await cluster.cli(primaries[b]!, "cluster", "keyslot", k.stock))).toBe(keySlot(k.stock));
-    expect(await cluster.cli(primaries[b]!, "get", k.stock)).toBe(String(UNITS / K));
+    expect(Number(await stack.cluster.cli(primaries[b]!, "cluster", "keyslot", k.stock))).toBe(keySlot(k.stock));
+    expect(await stack.cluster.cli(primaries[b]!, "get", k.stock)).toBe(String(UNITS / K));
   }
 
   // 30 shoppers on buckets 1 and 2 leave about 30 of their 60 units to bucket 0's 270.
@@ -71,7 +54,7 @@ test(`a hot sale in ${K} buckets on ${K} primaries, most shoppers on one, throug
   const deadline = Date.now() + 90_000;
   await Promise.all(
     shoppers.map(async (user, i) => {
-      const gateway = gateways[i % 2]!;
+      const gateway = stack.gateways[i % 2]!;
       while (Date.now() < deadline) {
         const r = await purchase(gateway.url, id, signToken(user));
         if (r.status === 202) {
@@ -80,7 +63,7 @@ test(`a hot sale in ${K} buckets on ${K} primaries, most shoppers on one, throug
           return;
         }
         if (r.status === 410) {
-          const left = await Promise.all(all.map(async (k) => Number(await redis.get(k.stock))));
+          const left = await Promise.all(all.map(async (k) => Number(await stack.redis.get(k.stock))));
           if (left.some((n) => n > 0)) soldOutWhileLeft += 1;
           outcomes.push("sold_out");
           return;
@@ -104,18 +87,18 @@ test(`a hot sale in ${K} buckets on ${K} primaries, most shoppers on one, throug
   expect(onBucket0).toBeGreaterThan(UNITS / K);
   expect(new Set(orderIds).size).toBe(UNITS);
 
-  await waitForRows(db.pool, id, UNITS);
-  expect(await countSale(redis, db.pool, id, K)).toEqual(balancedCount(UNITS, 0));
-  const inPostgres = await db.pool.query<{ order_id: string }>("SELECT order_id FROM orders WHERE sale_id = $1", [id]);
+  await waitForRows(stack.db.pool, id, UNITS);
+  expect(await countSale(stack.redis, stack.db.pool, id, K)).toEqual(balancedCount(UNITS, 0));
+  const inPostgres = await stack.db.pool.query<{ order_id: string }>("SELECT order_id FROM orders WHERE sale_id = $1", [id]);
   expect(new Set(inPostgres.rows.map((r) => r.order_id))).toEqual(new Set(orderIds));
   // The control plane sums the buckets: its stats and the load tester's post-run check.
-  const { stats } = (await controlPlane.admin("GET", `/admin/api/sales/${id}`)).body;
+  const { stats } = (await stack.controlPlane.admin("GET", `/admin/api/sales/${id}`)).body;
   expect({ left: stats.unitsLeft, sold: stats.unitsSold, persisted: stats.ordersPersisted }).toEqual({ left: 0, sold: UNITS, persisted: UNITS });
   const check = await runTool("npx", ["tsx", "load-test/post-run-check.ts", "--sale", id, "--drain-timeout", "0"], {
-    FS_DATABASE_URL: db.url,
-    FS_REDIS_CLUSTER_NODES: cluster.nodes,
+    FS_DATABASE_URL: stack.db.url,
+    FS_REDIS_CLUSTER_NODES: stack.cluster.nodes,
   });
   expect({ code: check.code, stderr: check.stderr }).toEqual({ code: 0, stderr: "" });
   expect(check.stdout).toContain(`OK: ${UNITS} orders`);
-  for (const g of gateways) expect(g.errorLines()).toEqual([]);
+  for (const g of stack.gateways) expect(g.errorLines()).toEqual([]);
 });

@@ -6,37 +6,22 @@
  */
 import { saleKeys } from "@flash-sale/contract/keys";
 import { parseOrderRecord } from "@flash-sale/contract/order_record";
-import type { Redis } from "@flash-sale/node-common";
-import type { ControlPlane } from "./support/control-plane";
 import { countSale, waitForRows } from "./support/counts";
-import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
+import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { purchase } from "./support/http";
 import { waitFor } from "./support/stream-fixtures";
-import type { TestDatabase } from "./support/test-database";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { signToken } from "./support/tokens";
 
 jest.setTimeout(120_000);
-
-let stack: TestStack;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
 
 /** Shoppers buying at once, each a new one. */
 const CONCURRENCY = 16;
 /** Attempts answered after the call returned, all of them refused, before the shoppers stop. */
 const AFTER_CALL_ATTEMPTS = 300;
 
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "control_plane_pause_race", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 200 } });
-  ({ redis, db, controlPlane, gateway } = stack);
-});
-
-afterAll(async () => {
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
-});
+const stack = useStack(new TestStack({ name: "control_plane_pause_race", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 200 } }));
 
 interface Attempt {
   user: string;
@@ -59,7 +44,7 @@ async function raceAgainst(saleId: string, before: number, call: () => Promise<v
     while (answeredAfter() < AFTER_CALL_ATTEMPTS) {
       const user = `${saleId}-shopper-${next++}`;
       const sentAt = Date.now();
-      const r = await purchase(gateway.url, saleId, signToken(user));
+      const r = await purchase(stack.gateway.url, saleId, signToken(user));
       const body = r.json();
       attempts.push({ user, sentAt, status: r.status, error: body.error, orderId: body.orderId });
     }
@@ -75,11 +60,11 @@ async function raceAgainst(saleId: string, before: number, call: () => Promise<v
 
 /** Acceptance times (epoch ms, Redis' clock) of every order of the sale, in Redis and in Postgres. */
 async function acceptedTimes(saleId: string): Promise<{ redis: number[]; postgres: number[] }> {
-  const fields = await redis.hgetall(saleKeys(saleId).orders);
+  const fields = await stack.redis.hgetall(saleKeys(saleId).orders);
   const inRedis = Object.entries(fields)
     .filter(([field]) => !field.endsWith(":s"))
     .map(([, text]) => parseOrderRecord(text)!.acceptedAtMs);
-  const { rows } = await db.pool.query("SELECT accepted_at FROM orders WHERE sale_id = $1", [saleId]);
+  const { rows } = await stack.db.pool.query("SELECT accepted_at FROM orders WHERE sale_id = $1", [saleId]);
   return { redis: inRedis, postgres: rows.map((r) => (r.accepted_at as Date).getTime()) };
 }
 
@@ -87,14 +72,14 @@ async function expectNothingAcceptedAfter(
   saleId: string,
   stock: number,
   { attempts, calledAt, returnedAt }: { attempts: Attempt[]; calledAt: number; returnedAt: number },
-  refusal: [number, string],
+  refusal: readonly [number, string],
 ): Promise<void> {
   const accepted = attempts.filter((a) => a.status === 202);
   const after = attempts.filter((a) => a.sentAt > returnedAt);
   expect(after.length).toBeGreaterThanOrEqual(AFTER_CALL_ATTEMPTS);
   expect(new Set(after.map((a) => `${a.status} ${a.error}`))).toEqual(new Set([refusal.join(" ")]));
 
-  await waitForRows(db.pool, saleId, accepted.length);
+  await waitForRows(stack.db.pool, saleId, accepted.length);
   const times = await acceptedTimes(saleId);
   const latest = [...times.redis, ...times.postgres].reduce((a, b) => Math.max(a, b), 0);
   expect(latest).toBeLessThanOrEqual(returnedAt);
@@ -102,9 +87,9 @@ async function expectNothingAcceptedAfter(
   // Counted: every 202 once in Redis and in Postgres, nothing else; units balance.
   expect(times.redis).toHaveLength(accepted.length);
   expect(times.postgres).toHaveLength(accepted.length);
-  const { rows } = await db.pool.query("SELECT order_id, user_id FROM orders WHERE sale_id = $1", [saleId]);
+  const { rows } = await stack.db.pool.query("SELECT order_id, user_id FROM orders WHERE sale_id = $1", [saleId]);
   expect(new Map(rows.map((r) => [r.user_id as string, r.order_id as string]))).toEqual(new Map(accepted.map((a) => [a.user, a.orderId!])));
-  const count = await countSale(redis, db.pool, saleId);
+  const count = await countSale(stack.redis, stack.db.pool, saleId);
   expect(count).toMatchObject({
     unitsLeft: stock - accepted.length,
     unitsSold: accepted.length,
@@ -121,24 +106,16 @@ async function expectNothingAcceptedAfter(
   );
 }
 
-test("no order is accepted after POST …/pause returned, with shoppers buying throughout", async () => {
+test.each([
+  { action: "pause", state: "paused", refusal: [503, "sale_paused"] },
+  { action: "end", state: "ended", refusal: [410, "sale_ended"] },
+] as const)("no order is accepted after POST …/$action returned, with shoppers buying throughout", async ({ action, state, refusal }) => {
   const stock = 100_000;
-  const sale = await controlPlane.createSale({ id: "pause-race", stock, limits: { admitPerSecond: 100_000 } });
-  await waitForSale(gateway, sale.id);
+  const sale = await stack.controlPlane.createSale({ id: `${action}-race`, stock, limits: { admitPerSecond: 100_000 } });
+  await waitForSale(stack.gateway, sale.id);
   const race = await raceAgainst(sale.id, 100, async () => {
-    const paused = await controlPlane.admin("POST", `/admin/api/sales/${sale.id}/pause`);
-    expect(paused).toMatchObject({ status: 200, body: { state: "paused" } });
+    const answer = await stack.controlPlane.admin("POST", `/admin/api/sales/${sale.id}/${action}`);
+    expect(answer).toMatchObject({ status: 200, body: { state } });
   });
-  await expectNothingAcceptedAfter(sale.id, stock, race, [503, "sale_paused"]);
-});
-
-test("no order is accepted after POST …/end returned, with shoppers buying throughout", async () => {
-  const stock = 100_000;
-  const sale = await controlPlane.createSale({ id: "end-race", stock, limits: { admitPerSecond: 100_000 } });
-  await waitForSale(gateway, sale.id);
-  const race = await raceAgainst(sale.id, 100, async () => {
-    const ended = await controlPlane.admin("POST", `/admin/api/sales/${sale.id}/end`);
-    expect(ended).toMatchObject({ status: 200, body: { state: "ended" } });
-  });
-  await expectNothingAcceptedAfter(sale.id, stock, race, [410, "sale_ended"]);
+  await expectNothingAcceptedAfter(sale.id, stock, race, refusal);
 });

@@ -4,12 +4,12 @@
  * outside the skew window or replayed; idempotent for a new delivery of the same payment. It answers
  * what the order costs: its own price × quantity, whatever its sale's price has become.
  */
-import { createLogger, type Redis } from "@flash-sale/node-common";
+import { createLogger } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/contract/keys";
-import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
-import { TEST_PAYMENT_WEBHOOK_SECRET, type ControlPlane } from "./support/control-plane";
-import type { TestDatabase } from "./support/test-database";
+import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
+import { TEST_PAYMENT_WEBHOOK_SECRET } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { snapshot, waitForRows } from "./support/counts";
 import { purchase, request } from "./support/http";
 import { signToken } from "./support/tokens";
@@ -22,31 +22,20 @@ const TIMEOUT_SECONDS = 60;
 /** The skew window the test control plane is given (support/control-plane.ts). */
 const SKEW_SECONDS = 300;
 
-let stack: TestStack;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
 const orders = new Map<string, string>();
 
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "payment_webhook", knobs: LOAD_TEST_KNOBS, worker: {} });
-  ({ redis, db, controlPlane, gateway } = stack);
-  await controlPlane.createSale({ id: "webhook-reserve", stock: 5, deduction: "reserve", paymentTimeoutSeconds: TIMEOUT_SECONDS });
-  await controlPlane.createSale({ id: "webhook-order", stock: 5 });
-  for (const id of ["webhook-reserve", "webhook-order"]) await waitForSale(gateway, id);
+const stack = useStack(new TestStack({ name: "payment_webhook", knobs: LOAD_TEST_KNOBS, worker: {} }), async () => {
+  await stack.controlPlane.createSale({ id: "webhook-reserve", stock: 5, deduction: "reserve", paymentTimeoutSeconds: TIMEOUT_SECONDS });
+  await stack.controlPlane.createSale({ id: "webhook-order", stock: 5 });
+  for (const id of ["webhook-reserve", "webhook-order"]) await waitForSale(stack.gateway, id);
   for (const [saleId, user] of [["webhook-reserve", "ann"], ["webhook-reserve", "ben"], ["webhook-reserve", "cat"], ["webhook-order", "ann"]] as const) {
-    const r = await purchase(gateway.url, saleId, signToken(user));
+    const r = await purchase(stack.gateway.url, saleId, signToken(user));
     expect(r.status).toBe(202);
     orders.set(`${saleId}/${user}`, r.json().orderId as string);
   }
-  await waitForRows(db.pool, "webhook-reserve", 3);
-  await waitForRows(db.pool, "webhook-order", 1);
+  await waitForRows(stack.db.pool, "webhook-reserve", 3);
+  await waitForRows(stack.db.pool, "webhook-order", 1);
   await new Promise((r) => setTimeout(r, 300)); // the worker's confirmation after the commit
-});
-
-afterAll(async () => {
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
 });
 
 interface Delivery {
@@ -62,7 +51,7 @@ function delivery(orderId: string, timestampSec = Math.floor(Date.now() / 1000))
 }
 
 async function send(d: Delivery, headers: Record<string, string> = {}) {
-  const res = await fetch(`${controlPlane.url}/payments/webhook`, {
+  const res = await fetch(`${stack.controlPlane.url}/payments/webhook`, {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-Payment-Timestamp": d.timestamp, "X-Payment-Signature": d.signature, ...headers },
     body: d.body,
@@ -71,7 +60,7 @@ async function send(d: Delivery, headers: Record<string, string> = {}) {
 }
 
 async function unitsPaid(): Promise<number> {
-  return Number((await redis.get(saleKeys("webhook-reserve").paid)) ?? 0);
+  return Number((await stack.redis.get(saleKeys("webhook-reserve").paid)) ?? 0);
 }
 
 test("a signed delivery pays the order; a new delivery of it changes nothing; an exact replay is refused", async () => {
@@ -88,26 +77,26 @@ test("a signed delivery pays the order; a new delivery of it changes nothing; an
   const replay = await send(first);
   expect([replay.status, replay.body.error, replay.body.message]).toEqual([401, "unauthorized", expect.stringMatching(/received before/)]);
   // The shopper paying through the gateway too changes nothing either.
-  const viaGateway = await request(`${gateway.url}/api/orders/${orderId}/pay`, { method: "POST", headers: { Authorization: `Bearer ${signToken("ann")}` } });
+  const viaGateway = await request(`${stack.gateway.url}/api/orders/${orderId}/pay`, { method: "POST", headers: { Authorization: `Bearer ${signToken("ann")}` } });
   expect(viaGateway.status).toBe(200);
   expect(await unitsPaid()).toBe(1);
-  expect(await redis.hget(saleKeys("webhook-reserve").orders, `${orderNoOf(orderId)}:s`)).toBe("paid");
+  expect(await stack.redis.hget(saleKeys("webhook-reserve").orders, `${orderNoOf(orderId)}:s`)).toBe("paid");
 });
 
 test("the amount is the order's own price times its quantity, not its sale's price after a change", async () => {
-  await controlPlane.createSale({ id: "webhook-repriced", price: 250, currency: "EUR", stock: 5, perUserLimit: 2, deduction: "reserve", paymentTimeoutSeconds: TIMEOUT_SECONDS });
-  await waitForSale(gateway, "webhook-repriced");
-  const bought = await purchase(gateway.url, "webhook-repriced", signToken("fay"), { quantity: 2 });
+  await stack.controlPlane.createSale({ id: "webhook-repriced", price: 250, currency: "EUR", stock: 5, perUserLimit: 2, deduction: "reserve", paymentTimeoutSeconds: TIMEOUT_SECONDS });
+  await waitForSale(stack.gateway, "webhook-repriced");
+  const bought = await purchase(stack.gateway.url, "webhook-repriced", signToken("fay"), { quantity: 2 });
   expect(bought.status).toBe(202);
   const orderId = bought.json().orderId as string;
-  const changed = await controlPlane.admin("PATCH", "/admin/api/sales/webhook-repriced", { price: 1, currency: "USD" });
+  const changed = await stack.controlPlane.admin("PATCH", "/admin/api/sales/webhook-repriced", { price: 1, currency: "USD" });
   expect(changed.status).toBe(200);
   expect(await send(delivery(orderId))).toEqual({ status: 200, body: { orderId, status: "paid", amount: 500, currency: "EUR" } });
 });
 
 test("unsigned, badly signed, stale or early deliveries are refused and write nothing", async () => {
   const orderId = orders.get("webhook-reserve/ben")!;
-  const before = await snapshot(redis, db.pool);
+  const before = await snapshot(stack.redis, stack.db.pool);
   const now = Math.floor(Date.now() / 1000);
   const good = delivery(orderId);
   const cases: [string, Delivery, RegExp][] = [
@@ -124,21 +113,21 @@ test("unsigned, badly signed, stale or early deliveries are refused and write no
     expect({ name, status: res.status, error: res.body.error }).toEqual({ name, status: 401, error: "unauthorized" });
     expect(res.body.message).toMatch(message);
   }
-  expect(await snapshot(redis, db.pool)).toBe(before);
+  expect(await snapshot(stack.redis, stack.db.pool)).toBe(before);
 });
 
 test("an expired order, an order of a sale without payment, and a malformed or unknown order are refused", async () => {
-  const repository = new SaleRepository(db.pool);
+  const repository = new SaleRepository(stack.db.pool);
   const logger = createLogger("webhook-test", "silent");
   // Due by Redis' clock: a sale of its own with a one-second payment timeout, waited out.
-  await controlPlane.createSale({ id: "webhook-expiring", stock: 5, deduction: "reserve", paymentTimeoutSeconds: 1 });
-  await waitForSale(gateway, "webhook-expiring");
-  const bought = await purchase(gateway.url, "webhook-expiring", signToken("cat"));
+  await stack.controlPlane.createSale({ id: "webhook-expiring", stock: 5, deduction: "reserve", paymentTimeoutSeconds: 1 });
+  await waitForSale(stack.gateway, "webhook-expiring");
+  const bought = await purchase(stack.gateway.url, "webhook-expiring", signToken("cat"));
   expect(bought.status).toBe(202);
   const cat = bought.json().orderId as string;
   await new Promise((r) => setTimeout(r, 1100));
-  await expireReservationsJob({ redis, repository, logger }, "* * * * * *", 30_000).run();
-  expect(await redis.hget(saleKeys("webhook-expiring").orders, `${orderNoOf(cat)}:s`)).toBe("expired");
+  await expireReservationsJob({ redis: stack.redis, repository, logger }, "* * * * * *", 30_000).run();
+  expect(await stack.redis.hget(saleKeys("webhook-expiring").orders, `${orderNoOf(cat)}:s`)).toBe("expired");
 
   const cases: [string, Delivery, number, string][] = [
     ["expired", delivery(cat), 410, "order_expired"],
@@ -154,29 +143,29 @@ test("an expired order, an order of a sale without payment, and a malformed or u
   }
   // Ann's payment and nothing since: Cat's expired unit is on sale again.
   expect(await unitsPaid()).toBe(1);
-  expect(await redis.get(saleKeys("webhook-expiring").stock)).toBe("5");
+  expect(await stack.redis.get(saleKeys("webhook-expiring").stock)).toBe("5");
 });
 
 test("the webhook is not reachable through the gateway", async () => {
   const d = delivery(orders.get("webhook-reserve/ben")!);
-  const before = await snapshot(redis, db.pool);
-  const res = await request(`${gateway.url}/payments/webhook`, {
+  const before = await snapshot(stack.redis, stack.db.pool);
+  const res = await request(`${stack.gateway.url}/payments/webhook`, {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-Payment-Timestamp": d.timestamp, "X-Payment-Signature": d.signature },
     body: d.body,
   });
   expect(res.status).toBeGreaterThanOrEqual(400);
   expect(res.status).toBeLessThan(500);
-  expect(await snapshot(redis, db.pool)).toBe(before);
+  expect(await snapshot(stack.redis, stack.db.pool)).toBe(before);
 });
 
 test("a payment sale: the webhook takes the unit, or fails the order when none is left", async () => {
   const saleId = "webhook-payment";
-  await controlPlane.createSale({ id: saleId, stock: 1, deduction: "payment", paymentTimeoutSeconds: TIMEOUT_SECONDS, limits: { openUnpaidOrders: 5 } });
-  await waitForSale(gateway, saleId);
-  const [dan, eve] = await Promise.all(["dan", "eve"].map((u) => purchase(gateway.url, saleId, signToken(u))));
+  await stack.controlPlane.createSale({ id: saleId, stock: 1, deduction: "payment", paymentTimeoutSeconds: TIMEOUT_SECONDS, limits: { openUnpaidOrders: 5 } });
+  await waitForSale(stack.gateway, saleId);
+  const [dan, eve] = await Promise.all(["dan", "eve"].map((u) => purchase(stack.gateway.url, saleId, signToken(u))));
   const k = saleKeys(saleId);
-  expect(await redis.mget(k.stock, k.paid, k.openUnpaid)).toEqual(["1", "0", "2"]);
+  expect(await stack.redis.mget(k.stock, k.paid, k.openUnpaid)).toEqual(["1", "0", "2"]);
 
   const danOrder = dan!.json().orderId as string;
   expect(await send(delivery(danOrder))).toEqual({ status: 200, body: { orderId: danOrder, status: "paid", amount: 199, currency: "USD" } });
@@ -186,6 +175,6 @@ test("a payment sale: the webhook takes the unit, or fails the order when none i
     const res = await send(d);
     expect([res.status, res.body.error]).toEqual([410, "order_failed"]);
   }
-  expect(await redis.mget(k.stock, k.sold, k.paid, k.openUnpaid)).toEqual(["0", "1", "1", "0"]);
-  expect(await redis.hget(k.orders, `${orderNoOf(eveOrder)}:s`)).toBe("failed");
+  expect(await stack.redis.mget(k.stock, k.sold, k.paid, k.openUnpaid)).toEqual(["0", "1", "1", "0"]);
+  expect(await stack.redis.hget(k.orders, `${orderNoOf(eveOrder)}:s`)).toBe("failed");
 });

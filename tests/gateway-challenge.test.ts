@@ -5,26 +5,17 @@
  * holding the limit gets no challenge (409), and nothing is written. A second gateway on the same Redis shows that a solved challenge buys once
  * across gateways. Ends by counting the sale.
  */
-import type { Redis } from "@flash-sale/node-common";
 import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/contract/errors";
 import { CHALLENGE_TTL_SEC, TEXT_ANSWER_DELAY_SEC } from "@flash-sale/contract/challenge";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import type { PrivateRedis } from "./support/private-redis";
-import type { TestDatabase } from "./support/test-database";
-import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { waitFor } from "./support/stream-fixtures";
 import { balancedCount, countSale, snapshot, waitForRows } from "./support/counts";
 import { purchase, request, type HttpResponse } from "./support/http";
 import { signToken } from "./support/tokens";
 import { mintChallenge, solveChallenge, wrongAnswer } from "./support/challenges";
 
-let stack: TestStack;
-let redisServer: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
 let otherGateway: Gateway;
 
 const SALE = "ch-open";
@@ -36,48 +27,40 @@ const bob = { id: "bob", token: signToken("bob") };
 const carol = { id: "carol", token: signToken("carol") };
 const dave = { id: "dave", token: signToken("dave") };
 
-beforeAll(async () => {
-  const knobs = { ...LOAD_TEST_KNOBS, challenge_lead_seconds: String(LEAD_SEC) };
-  stack = await TestStack.start({ name: "challenge", knobs, worker: {} });
-  ({ redisServer, redis, db, controlPlane, gateway } = stack);
-  otherGateway = await Gateway.start({ redisUrl: redisServer.url(), knobs });
+const knobs = { ...LOAD_TEST_KNOBS, challenge_lead_seconds: String(LEAD_SEC) };
+const stack = useStack(new TestStack({ name: "challenge", knobs, worker: {} }), async () => {
+  otherGateway = await stack.startGateway(knobs);
   const now = Date.now();
-  await controlPlane.createSale({ id: SALE, stock: 10, perUserLimit: 3, challenge: true, limits });
-  await controlPlane.createSale({ id: OTHER_SALE, stock: 10, challenge: true, limits });
-  await controlPlane.createSale({ id: "ch-plain", stock: 10, limits });
-  await controlPlane.createSale({
+  await stack.controlPlane.createSale({ id: SALE, stock: 10, perUserLimit: 3, challenge: true, limits });
+  await stack.controlPlane.createSale({ id: OTHER_SALE, stock: 10, challenge: true, limits });
+  await stack.controlPlane.createSale({ id: "ch-plain", stock: 10, limits });
+  await stack.controlPlane.createSale({
     id: "ch-later",
     stock: 10,
     challenge: true,
     startsAt: new Date(now + 3_600_000).toISOString(),
     endsAt: new Date(now + 7_200_000).toISOString(),
   });
-  await controlPlane.createSale({
+  await stack.controlPlane.createSale({
     id: "ch-soon",
     stock: 10,
     challenge: true,
     startsAt: new Date(now + (LEAD_SEC / 2) * 1000).toISOString(),
     endsAt: new Date(now + 3_600_000).toISOString(),
   });
-  await controlPlane.createSale({
+  await stack.controlPlane.createSale({
     id: "ch-ended",
     stock: 10,
     challenge: true,
     startsAt: new Date(now - 7_200_000).toISOString(),
     endsAt: new Date(now - 3_600_000).toISOString(),
   });
-  for (const g of [gateway, otherGateway]) {
+  for (const g of [stack.gateway, otherGateway]) {
     for (const id of [SALE, OTHER_SALE, "ch-plain", "ch-later", "ch-soon", "ch-ended"]) await waitForSale(g, id);
   }
 });
 
-afterAll(async () => {
-  // Partial setups too: whatever started is stopped.
-  await otherGateway?.stop();
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
-});
-
-function fetchChallenge(saleId: string, token: string | undefined, g: Gateway = gateway, body = "{}"): Promise<HttpResponse> {
+function fetchChallenge(saleId: string, token: string | undefined, g: Gateway = stack.gateway, body = "{}"): Promise<HttpResponse> {
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;
   return request(`${g.url}/api/sales/${saleId}/challenge`, { method: "POST", headers, body });
@@ -90,12 +73,12 @@ async function issued(saleId: string, user: { id: string; token: string }): Prom
   return { challengeId, answer: solveChallenge(challengeId, saleId, user.id) };
 }
 
-function buy(saleId: string, token: string, challengeId: string, answer: string, g: Gateway = gateway): Promise<HttpResponse> {
+function buy(saleId: string, token: string, challengeId: string, answer: string, g: Gateway = stack.gateway): Promise<HttpResponse> {
   return purchase(g.url, saleId, token, { quantity: 1, challengeId, answer });
 }
 
 /** Buys, then waits until the worker has confirmed the order, so that it writes nothing while a refusal is checked. */
-async function buyAndSettle(saleId: string, user: { token: string }, challengeId: string, answer: string, g: Gateway = gateway): Promise<void> {
+async function buyAndSettle(saleId: string, user: { token: string }, challengeId: string, answer: string, g: Gateway = stack.gateway): Promise<void> {
   const res = await buy(saleId, user.token, challengeId, answer, g);
   expect(res.status).toBe(202);
   const orderId = res.json().orderId as string;
@@ -107,13 +90,13 @@ async function buyAndSettle(saleId: string, user: { token: string }, challengeId
 
 /** Sends, checks the catalogue error, that nothing was written, and that no gateway logged an error. */
 async function expectRefused(send: () => Promise<HttpResponse>, code: ErrorCode): Promise<HttpResponse> {
-  const before = await snapshot(redis, db.pool);
-  const logLines = [gateway.errorLines().length, otherGateway.errorLines().length];
+  const before = await snapshot(stack.redis, stack.db.pool);
+  const logLines = [stack.gateway.errorLines().length, otherGateway.errorLines().length];
   const res = await send();
   expect({ status: res.status, error: res.json().error }).toEqual({ status: ERROR_CATALOGUE[code].status, error: code });
   expect(res.headers["cache-control"]).toBe("no-store");
-  expect(await snapshot(redis, db.pool)).toBe(before);
-  expect(gateway.errorLines().slice(logLines[0])).toEqual([]);
+  expect(await snapshot(stack.redis, stack.db.pool)).toBe(before);
+  expect(stack.gateway.errorLines().slice(logLines[0])).toEqual([]);
   expect(otherGateway.errorLines().slice(logLines[1])).toEqual([]);
   return res;
 }
@@ -165,12 +148,12 @@ describe("issuing", () => {
   });
 
   test("only by POST: 405", async () => {
-    await expectRefused(() => request(`${gateway.url}/api/sales/${SALE}/challenge`), "method_not_allowed");
+    await expectRefused(() => request(`${stack.gateway.url}/api/sales/${SALE}/challenge`), "method_not_allowed");
   });
 
   test("of a kind it knows: another body is 400", async () => {
-    await expectRefused(() => fetchChallenge(SALE, alice.token, gateway, '{"kind":"audio"}'), "bad_request");
-    await expectRefused(() => fetchChallenge(SALE, alice.token, gateway, "not json"), "bad_request");
+    await expectRefused(() => fetchChallenge(SALE, alice.token, stack.gateway, '{"kind":"audio"}'), "bad_request");
+    await expectRefused(() => fetchChallenge(SALE, alice.token, stack.gateway, "not json"), "bad_request");
   });
 });
 
@@ -186,7 +169,7 @@ describe("the text question, for shoppers who cannot use the picture", () => {
 
   test("is text, signed like the picture, with the answer the same odds: six of seven symbols", async () => {
     const before = Date.now();
-    const res = await fetchChallenge(OTHER_SALE, carol.token, gateway, '{"kind":"text"}');
+    const res = await fetchChallenge(OTHER_SALE, carol.token, stack.gateway, '{"kind":"text"}');
     expect(res.status).toBe(200);
     const body = res.json() as { challengeId: string; kind: string; question: string; expiresAt: string; answerableAt: string };
     expect(Object.keys(body).sort()).toEqual(["answerableAt", "challengeId", "expiresAt", "kind", "question"]);
@@ -198,7 +181,7 @@ describe("the text question, for shoppers who cannot use the picture", () => {
   });
 
   test("answered before its delay: refused, nothing written and nothing spent; after it, the same answer buys", async () => {
-    const res = await fetchChallenge(OTHER_SALE, carol.token, gateway, '{"kind":"text"}');
+    const res = await fetchChallenge(OTHER_SALE, carol.token, stack.gateway, '{"kind":"text"}');
     const { challengeId, question, answerableAt } = res.json() as { challengeId: string; question: string; answerableAt: string };
     const early = await expectRefused(() => buy(OTHER_SALE, carol.token, challengeId, answerOf(question)), "challenge_failed");
     expect(early.json().message).toMatch(/can be answered 3 s after/);
@@ -213,7 +196,7 @@ describe("eligibility before effort", () => {
     await buyAndSettle(OTHER_SALE, dave, challengeId, answer);
     const res = await expectRefused(() => fetchChallenge(OTHER_SALE, dave.token), "limit_reached");
     expect(res.json().message).toMatch(/most units this sale allows/);
-    await expectRefused(() => fetchChallenge(OTHER_SALE, dave.token, gateway, '{"kind":"text"}'), "limit_reached");
+    await expectRefused(() => fetchChallenge(OTHER_SALE, dave.token, stack.gateway, '{"kind":"text"}'), "limit_reached");
     // In a sale where the shopper holds less than its limit, a challenge is issued as before.
     expect((await fetchChallenge(SALE, dave.token)).status).toBe(200);
   });
@@ -221,7 +204,7 @@ describe("eligibility before effort", () => {
 
 describe("answering", () => {
   test("a purchase without an answer is refused: 403", async () => {
-    const res = await expectRefused(() => purchase(gateway.url, SALE, alice.token, { quantity: 1 }), "challenge_failed");
+    const res = await expectRefused(() => purchase(stack.gateway.url, SALE, alice.token, { quantity: 1 }), "challenge_failed");
     expect(res.json().message).toMatch(/\/api\/sales\/ch-open\/challenge/);
   });
 
@@ -266,24 +249,24 @@ describe("answering", () => {
 
   test("a solved challenge buys once across gateways: the replay on another gateway is refused by Redis", async () => {
     const { challengeId, answer } = await issued(SALE, bob);
-    await buyAndSettle(SALE, bob, challengeId, answer, gateway);
+    await buyAndSettle(SALE, bob, challengeId, answer, stack.gateway);
     const res = await expectRefused(() => buy(SALE, bob.token, challengeId, answer, otherGateway), "challenge_failed");
     expect(res.json().message).toMatch(/used already/);
   });
 });
 
 test("the sales count: two units of one sold, to alice and bob, two of the other, to carol and dave, in Redis and in Postgres", async () => {
-  await waitForRows(db.pool, SALE, 2);
-  expect(await countSale(redis, db.pool, SALE)).toEqual(balancedCount(2, 8));
-  await waitForRows(db.pool, OTHER_SALE, 2);
-  expect(await countSale(redis, db.pool, OTHER_SALE)).toEqual(balancedCount(2, 8));
-  const marks = await redis.keys(`fs:{sale:${SALE}}:challenge:*`);
+  await waitForRows(stack.db.pool, SALE, 2);
+  expect(await countSale(stack.redis, stack.db.pool, SALE)).toEqual(balancedCount(2, 8));
+  await waitForRows(stack.db.pool, OTHER_SALE, 2);
+  expect(await countSale(stack.redis, stack.db.pool, OTHER_SALE)).toEqual(balancedCount(2, 8));
+  const marks = await stack.redis.keys(`fs:{sale:${SALE}}:challenge:*`);
   expect(marks).toHaveLength(2);
   for (const key of marks) {
-    const ttl = await redis.pttl(key);
+    const ttl = await stack.redis.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(CHALLENGE_TTL_SEC * 1000);
   }
-  expect(gateway.errorLines()).toEqual([]);
+  expect(stack.gateway.errorLines()).toEqual([]);
   expect(otherGateway.errorLines()).toEqual([]);
 });

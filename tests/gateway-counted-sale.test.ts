@@ -2,33 +2,18 @@
  * Counted sales through the real gateway (nginx + compiled Lua), Redis, order worker and
  * Postgres: the status codes are not trusted; every test ends by counting.
  */
-import type { Redis } from "@flash-sale/node-common";
-import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import type { TestDatabase } from "./support/test-database";
-import type { ControlPlane } from "./support/control-plane";
+import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { purchase } from "./support/http";
 import { signToken } from "./support/tokens";
 
-let stack: TestStack;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
-
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "counted_sale", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 1000 } });
-  ({ redis, db, controlPlane, gateway } = stack);
-});
-
-afterAll(async () => {
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
-});
+const stack = useStack(new TestStack({ name: "counted_sale", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 1000 } }));
 
 async function shoppersBuy(saleId: string, shoppers: number): Promise<Map<number, number>> {
   const tokens = Array.from({ length: shoppers }, (_, i) => signToken(`${saleId}-shopper-${i}`));
-  const responses = await Promise.all(tokens.map((t) => purchase(gateway.url, saleId, t)));
+  const responses = await Promise.all(tokens.map((t) => purchase(stack.gateway.url, saleId, t)));
   const byStatus = new Map<number, number>();
   for (const r of responses) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
   return byStatus;
@@ -38,8 +23,8 @@ test.each([
   { units: 100, shoppers: 5000 },
   { units: 1, shoppers: 5000 },
 ])("$shoppers distinct shoppers at once, $units units: exactly $units sold, counted in Redis and Postgres", async ({ units, shoppers }) => {
-  const sale = await controlPlane.createSale({ id: `counted-${units}`, stock: units });
-  await waitForSale(gateway, sale.id);
+  const sale = await stack.controlPlane.createSale({ id: `counted-${units}`, stock: units });
+  await waitForSale(stack.gateway, sale.id);
 
   const byStatus = await shoppersBuy(sale.id, shoppers);
 
@@ -47,38 +32,38 @@ test.each([
   expect(byStatus.get(410)).toBe(shoppers - units);
   expect([...byStatus.keys()].sort()).toEqual([202, 410]);
 
-  await waitForRows(db.pool, sale.id, units);
-  const count = await countSale(redis, db.pool, sale.id);
+  await waitForRows(stack.db.pool, sale.id, units);
+  const count = await countSale(stack.redis, stack.db.pool, sale.id);
   expect(count).toEqual(balancedCount(units, 0));
-  expect(gateway.errorLines()).toEqual([]);
+  expect(stack.gateway.errorLines()).toEqual([]);
 });
 
 test("the same shopper 50 times in parallel gets exactly one order and one unit", async () => {
-  const sale = await controlPlane.createSale({
+  const sale = await stack.controlPlane.createSale({
     id: "one-shopper",
     stock: 10,
     limits: { userRatePerSecond: 1000, userBurst: 1000, admitPerSecond: 100000 },
   });
-  await waitForSale(gateway, sale.id);
+  await waitForSale(stack.gateway, sale.id);
   const token = signToken("the-same-shopper");
 
-  const responses = await Promise.all(Array.from({ length: 50 }, () => purchase(gateway.url, sale.id, token)));
+  const responses = await Promise.all(Array.from({ length: 50 }, () => purchase(stack.gateway.url, sale.id, token)));
 
   const accepted = responses.filter((r) => r.status === 202);
   expect(accepted).toHaveLength(1);
   expect(responses.filter((r) => r.status === 409)).toHaveLength(49);
   expect(responses.find((r) => r.status === 409)?.json().error).toBe("limit_reached");
 
-  await waitForRows(db.pool, sale.id, 1);
-  const count = await countSale(redis, db.pool, sale.id);
+  await waitForRows(stack.db.pool, sale.id, 1);
+  const count = await countSale(stack.redis, stack.db.pool, sale.id);
   expect(count).toMatchObject({ unitsLeft: 9, unitsSold: 1, buyers: 1, redisOrders: 1, streamEntries: 1, pgRows: 1, pgDistinctUsers: 1 });
 
   // The order is the shopper's own, and becomes confirmed once it is in Postgres.
   const orderId = accepted[0]!.json().orderId as string;
-  const own = await fetch(`${gateway.url}/api/orders/${orderId}`, { headers: { Authorization: `Bearer ${token}` } });
+  const own = await fetch(`${stack.gateway.url}/api/orders/${orderId}`, { headers: { Authorization: `Bearer ${token}` } });
   expect(own.status).toBe(200);
   expect(await own.json()).toMatchObject({ orderId, saleId: sale.id, status: "confirmed", quantity: 1 });
-  const other = await fetch(`${gateway.url}/api/orders/${orderId}`, {
+  const other = await fetch(`${stack.gateway.url}/api/orders/${orderId}`, {
     headers: { Authorization: `Bearer ${signToken("someone-else")}` },
   });
   expect(other.status).toBe(404);

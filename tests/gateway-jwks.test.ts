@@ -17,6 +17,7 @@ import { JwksRefresher, type JwksSettings } from "../control-plane/src/auth/jwks
 import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { freePort } from "./support/ports";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { b64url, signToken } from "./support/tokens";
 
 jest.setTimeout(120_000);
@@ -85,7 +86,6 @@ class Provider {
   }
 }
 
-let stack: TestStack;
 let provider: Provider;
 let refresher: JwksRefresher | undefined;
 let registry: Registry;
@@ -132,23 +132,18 @@ async function published(): Promise<string[]> {
   return set === null ? [] : (JSON.parse(set) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
 }
 
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "gateway-jwks", knobs: LOAD_TEST_KNOBS });
+const stack = useStack(new TestStack({ name: "gateway-jwks", knobs: LOAD_TEST_KNOBS }), async () => {
   provider = new Provider(await freePort());
+  stack.onStop(() => provider.remove());
+  stack.onStop(() => provider.stop());
   await provider.start([r1, e1]);
+  stack.onStop(() => refresher?.stop());
   startRefresher({});
   for (let i = 0; i < 50 && (await published()).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
   await stack.controlPlane.createSale({ id: SALE, stock: 10, limits: { userRatePerSecond: 1000, userBurst: 1000, admitPerSecond: 100000 } });
   await waitForSale(stack.gateway, SALE);
   // Every worker syncs the set within a second.
   await new Promise((r) => setTimeout(r, 1200));
-});
-
-afterAll(async () => {
-  await refresher?.stop();
-  await provider?.stop();
-  provider?.remove();
-  await stack?.stop();
 });
 
 test("the provider's RS256 and ES256 access tokens are accepted, and a purchase with one is admitted; HS256 keeps working beside them", async () => {

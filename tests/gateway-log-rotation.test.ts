@@ -12,23 +12,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { saleKeys } from "@flash-sale/contract/keys";
-import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
+import { Gateway, LOAD_TEST_KNOBS, runNginxScript, waitForSale } from "./support/gateway";
 import { purchase, request } from "./support/http";
 import { REPO_ROOT, waitFor } from "./support/stream-fixtures";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { signToken } from "./support/tokens";
 
 jest.setTimeout(60_000);
 
-let stack: TestStack;
-
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "log_rotation", knobs: LOAD_TEST_KNOBS });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack(new TestStack({ name: "log_rotation", knobs: LOAD_TEST_KNOBS }));
 
 function rotate(): void {
   execFileSync("bash", [path.join(REPO_ROOT, "scripts/rotate-logs.sh")], {
@@ -91,30 +84,17 @@ function running(pid: number): boolean {
   return readFileSync(stat, "utf8").split(") ")[1]?.[0] !== "Z";
 }
 
-/** scripts/nginx.sh (make up, make reload) against a test gateway, with its knobs and these overrides. */
-function nginxScript(gateway: Gateway, knobs: Record<string, string>): Promise<{ status: number | null; output: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, FS_NGINX_PREFIX: gateway.prefix, FS_NGINX_LISTEN: `127.0.0.1:${gateway.port}` };
-  for (const [name, value] of Object.entries({ ...knobs, metrics_listen: `127.0.0.1:${gateway.metricsPort}` })) env[`FS_NGINX_${name.toUpperCase()}`] = value;
-  return new Promise((resolve) => {
-    const child = spawn("bash", [path.join(REPO_ROOT, "scripts/nginx.sh")], { env });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    child.on("close", (status) => resolve({ status, output }));
-  });
-}
-
 test("the gateway's own rotation: started with it, rotates at log_rotate_size, keeps log_rotate_keep, stops with it", async () => {
   const knobs = { ...LOAD_TEST_KNOBS, access_log_reads_percent: "100", log_rotate_size: "16k", log_rotate_keep: "2", log_rotate_check_seconds: "0.2" };
   const gateway = await Gateway.start({ redisUrl: stack.redisServer.url(), knobs });
   let supervisor: number | undefined;
   try {
-    const started = await nginxScript(gateway, knobs);
+    const started = await runNginxScript(gateway, knobs);
     expect([started.status, started.output]).toEqual([0, expect.stringContaining("Starting the log rotation")]);
     supervisor = Number(readFileSync(path.join(gateway.prefix, "log-rotation.pid"), "utf8"));
     expect(running(supervisor)).toBe(true);
     // Run again (make reload), it keeps the one that runs.
-    expect((await nginxScript(gateway, knobs)).output).not.toContain("Starting the log rotation");
+    expect((await runNginxScript(gateway, knobs)).output).not.toContain("Starting the log rotation");
 
     // Reads of about 300 bytes a line: several times the size.
     const logs = path.join(gateway.prefix, "logs");

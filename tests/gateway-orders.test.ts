@@ -8,28 +8,19 @@
  * Postgres and through the rebuild; an order recorded before orders carried a price is still
  * shown, at its sale's.
  */
-import type { Redis } from "@flash-sale/node-common";
 import { orderRecordField, orderStatusField, saleKeys } from "@flash-sale/contract/keys";
 import { ORDER_FIELDS } from "@flash-sale/contract/stream";
 import { parseOrderRecord } from "@flash-sale/contract/order_record";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import type { PrivateRedis } from "./support/private-redis";
-import type { TestDatabase } from "./support/test-database";
-import { TEST_ADMIN_TOKEN, type ControlPlane } from "./support/control-plane";
+import { TEST_ADMIN_TOKEN } from "./support/control-plane";
 import { parseCsv } from "./support/csv";
+import { freePort } from "./support/ports";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { countSale, waitForRows } from "./support/counts";
 import { purchase, request, type HttpResponse } from "./support/http";
 import { signToken } from "./support/tokens";
-import { freePort } from "./support/ports";
 import { waitFor } from "./support/stream-fixtures";
-
-let stack: TestStack;
-let redisServer: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
 
 const limits = { userRatePerSecond: 1000, userBurst: 1000, admitPerSecond: 100000 };
 const SALES = ["or-shoes", "or-shoes-later", "or-kettle", "or-untouched"];
@@ -54,27 +45,21 @@ interface ListedOrder {
   payBy?: string;
 }
 
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "orders", knobs: LOAD_TEST_KNOBS, worker: {} });
-  ({ redisServer, redis, db, controlPlane, gateway } = stack);
-  await controlPlane.createSale({ id: "or-shoes", name: "Running shoes", price: 5999, stock: 10, perUserLimit: 2, limits });
+const stack = useStack(new TestStack({ name: "orders", knobs: LOAD_TEST_KNOBS, worker: {} }), async () => {
+  await stack.controlPlane.createSale({ id: "or-shoes", name: "Running shoes", price: 5999, stock: 10, perUserLimit: 2, limits });
   // Same name, another sale: told apart by id and price.
-  await controlPlane.createSale({ id: "or-shoes-later", name: "Running shoes", price: 4999, stock: 10, limits });
-  await controlPlane.createSale({ id: "or-kettle", name: "Kettle", price: 3500, currency: "EUR", stock: 10, deduction: "reserve", paymentTimeoutSeconds: 600, limits });
-  await controlPlane.createSale({ id: "or-untouched", name: "Nobody's lamp", stock: 10, limits });
-  for (const id of SALES) await waitForSale(gateway, id);
+  await stack.controlPlane.createSale({ id: "or-shoes-later", name: "Running shoes", price: 4999, stock: 10, limits });
+  await stack.controlPlane.createSale({ id: "or-kettle", name: "Kettle", price: 3500, currency: "EUR", stock: 10, deduction: "reserve", paymentTimeoutSeconds: 600, limits });
+  await stack.controlPlane.createSale({ id: "or-untouched", name: "Nobody's lamp", stock: 10, limits });
+  for (const id of SALES) await waitForSale(stack.gateway, id);
 });
 
-afterAll(async () => {
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
-});
-
-function myOrders(token: string | undefined, g: Gateway = gateway): Promise<HttpResponse> {
+function myOrders(token: string | undefined, g: Gateway = stack.gateway): Promise<HttpResponse> {
   return request(`${g.url}/api/orders`, { headers: token === undefined ? {} : { Authorization: `Bearer ${token}` } });
 }
 
 async function buy(saleId: string, token: string, quantity = 1): Promise<string> {
-  const res = await purchase(gateway.url, saleId, token, { quantity });
+  const res = await purchase(stack.gateway.url, saleId, token, { quantity });
   expect(res.status).toBe(202);
   // Orders a few ms apart, so that newest first is one order (acceptance is by Redis' clock, ms).
   await new Promise((r) => setTimeout(r, 5));
@@ -84,7 +69,7 @@ async function buy(saleId: string, token: string, quantity = 1): Promise<string>
 /** Every order record of the sale's orders hash against its user-orders index: each indexed once, under its user. */
 async function indexMatchesOrders(saleId: string): Promise<{ orders: number; indexed: number }> {
   const k = saleKeys(saleId);
-  const [orders, index] = await Promise.all([redis.hgetall(k.orders), redis.hgetall(k.userOrders)]);
+  const [orders, index] = await Promise.all([stack.redis.hgetall(k.orders), stack.redis.hgetall(k.userOrders)]);
   const byUser = new Map<string, string[]>();
   for (const [field, text] of Object.entries(orders)) {
     if (field.endsWith(":s")) continue;
@@ -125,7 +110,7 @@ test("only the caller's orders, newest first, with sale name, price, quantity, s
 
   // Each listed order is what its own URL answers (statuses may move on from pending meanwhile).
   for (const o of orders) {
-    const one = await request(`${gateway.url}/api/orders/${o.orderId}`, { headers: { Authorization: `Bearer ${alice}` } });
+    const one = await request(`${stack.gateway.url}/api/orders/${o.orderId}`, { headers: { Authorization: `Bearer ${alice}` } });
     expect({ ...one.json(), status: "any" }).toEqual({ ...o, status: "any" });
   }
 
@@ -137,7 +122,7 @@ test("only the caller's orders, newest first, with sale name, price, quantity, s
 test("without a token: 401, nothing else", async () => {
   const res = await myOrders(undefined);
   expect([res.status, res.json().error]).toEqual([401, "unauthorized"]);
-  const post = await request(`${gateway.url}/api/orders`, { method: "POST", headers: { Authorization: `Bearer ${alice}` } });
+  const post = await request(`${stack.gateway.url}/api/orders`, { method: "POST", headers: { Authorization: `Bearer ${alice}` } });
   expect(post.status).toBe(405);
 });
 
@@ -148,7 +133,7 @@ test("counted against Redis: every order in the orders hashes is in its user's i
     expect(n).toBe(orders);
     indexed += n;
   }
-  const counts = await Promise.all(SALES.map((id) => countSale(redis, db.pool, id)));
+  const counts = await Promise.all(SALES.map((id) => countSale(stack.redis, stack.db.pool, id)));
   const listed = ((await myOrders(alice)).json().orders as unknown[]).length + ((await myOrders(bob)).json().orders as unknown[]).length;
   expect({ indexed, listed }).toEqual({ indexed: counts.reduce((a, c) => a + c.redisOrders, 0), listed: 5 });
   expect(counts.map((c) => [c.unitsSold, c.buyers, c.redisOrders, c.streamEntries])).toEqual([
@@ -162,22 +147,22 @@ test("counted against Redis: every order in the orders hashes is in its user's i
 const repriced: { first: string; second: string } = { first: "", second: "" };
 
 function orderOf(orderId: string, token: string): Promise<HttpResponse> {
-  return request(`${gateway.url}/api/orders/${orderId}`, { headers: { Authorization: `Bearer ${token}` } });
+  return request(`${stack.gateway.url}/api/orders/${orderId}`, { headers: { Authorization: `Bearer ${token}` } });
 }
 
 async function ordersCsv(saleId: string): Promise<string[][]> {
-  const res = await fetch(`${controlPlane.url}/admin/api/sales/${saleId}/orders.csv`, { headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+  const res = await fetch(`${stack.controlPlane.url}/admin/api/sales/${saleId}/orders.csv`, { headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
   expect(res.status).toBe(200);
   return parseCsv(await res.text());
 }
 
 test("an order keeps the price and currency it was accepted at: bought at 100 EUR, the sale changed to 1 USD, bought again; each shows its own everywhere", async () => {
-  await controlPlane.createSale({ id: REPRICED, name: "Repriced lamp", price: 100, currency: "EUR", stock: 10, perUserLimit: 2, limits });
-  await waitForSale(gateway, REPRICED);
+  await stack.controlPlane.createSale({ id: REPRICED, name: "Repriced lamp", price: 100, currency: "EUR", stock: 10, perUserLimit: 2, limits });
+  await waitForSale(stack.gateway, REPRICED);
   repriced.first = await buy(REPRICED, dave);
-  const changed = await controlPlane.admin("PATCH", `/admin/api/sales/${REPRICED}`, { price: 1, currency: "USD" });
+  const changed = await stack.controlPlane.admin("PATCH", `/admin/api/sales/${REPRICED}`, { price: 1, currency: "USD" });
   expect([changed.status, changed.body.price, changed.body.currency]).toEqual([200, 1, "USD"]);
-  await waitFor("the new price shown by the gateway", async () => (await request(`${gateway.url}/api/sales/${REPRICED}`)).json().price === 1, 5000);
+  await waitFor("the new price shown by the gateway", async () => (await request(`${stack.gateway.url}/api/sales/${REPRICED}`)).json().price === 1, 5000);
   repriced.second = await buy(REPRICED, dave);
   const { first, second } = repriced;
 
@@ -191,13 +176,13 @@ test("an order keeps the price and currency it was accepted at: bought at 100 EU
     [first, 100, "EUR"],
   ]);
 
-  await waitForRows(db.pool, REPRICED, 2);
-  const rows = await db.pool.query("SELECT order_id, price, currency FROM orders WHERE sale_id = $1 ORDER BY order_no", [REPRICED]);
+  await waitForRows(stack.db.pool, REPRICED, 2);
+  const rows = await stack.db.pool.query("SELECT order_id, price, currency FROM orders WHERE sale_id = $1 ORDER BY order_no", [REPRICED]);
   expect(rows.rows).toEqual([
     { order_id: first, price: "100", currency: "EUR" },
     { order_id: second, price: "1", currency: "USD" },
   ]);
-  const page = await controlPlane.admin("GET", `/admin/api/sales/${REPRICED}/orders`);
+  const page = await stack.controlPlane.admin("GET", `/admin/api/sales/${REPRICED}/orders`);
   expect(page.body.orders.map((o: ListedOrder) => [o.orderId, o.price, o.currency])).toEqual([
     [second, 1, "USD"],
     [first, 100, "EUR"],
@@ -213,11 +198,11 @@ test("an order keeps the price and currency it was accepted at: bought at 100 EU
 /** An order as the purchase script wrote it before orders carried their price: a record of four parts, a stream entry without price and currency. */
 async function orderWrittenBeforeTheUpgrade(saleId: string, userId: string): Promise<string> {
   const k = saleKeys(saleId);
-  const epoch = (await redis.hget(k.meta, "fence"))!.split(":")[1]!;
-  const n = String(await redis.incr(k.orderSeq));
+  const epoch = (await stack.redis.hget(k.meta, "fence"))!.split(":")[1]!;
+  const n = String(await stack.redis.incr(k.orderSeq));
   const at = String(Date.now());
   const orderId = `${saleId}.${epoch}.${n}`;
-  await redis
+  await stack.redis
     .multi()
     .xadd(k.stream, "*", ORDER_FIELDS.orderId, orderId, ORDER_FIELDS.saleId, saleId, ORDER_FIELDS.userId, userId, ORDER_FIELDS.quantity, "1",
       ORDER_FIELDS.userUnits, "1", ORDER_FIELDS.acceptedAtMs, at, ORDER_FIELDS.requestId, "before-the-upgrade")
@@ -231,29 +216,29 @@ async function orderWrittenBeforeTheUpgrade(saleId: string, userId: string): Pro
 }
 
 test("an order recorded before orders carried their price is still shown, at its sale's price, and stored at it", async () => {
-  await controlPlane.createSale({ id: UPGRADED, name: "Upgraded kettle", price: 300, stock: 10, limits });
-  await waitForSale(gateway, UPGRADED);
+  await stack.controlPlane.createSale({ id: UPGRADED, name: "Upgraded kettle", price: 300, stock: 10, limits });
+  await waitForSale(stack.gateway, UPGRADED);
   const orderId = await orderWrittenBeforeTheUpgrade(UPGRADED, "erin");
   expect((await orderOf(orderId, erin)).json()).toMatchObject({ orderId, price: 300, currency: "USD", quantity: 1 });
   expect(((await myOrders(erin)).json().orders as ListedOrder[]).map((o) => [o.orderId, o.price, o.currency])).toEqual([[orderId, 300, "USD"]]);
-  await waitForRows(db.pool, UPGRADED, 1);
-  const rows = await db.pool.query("SELECT order_id, price, currency FROM orders WHERE sale_id = $1", [UPGRADED]);
+  await waitForRows(stack.db.pool, UPGRADED, 1);
+  const rows = await stack.db.pool.query("SELECT order_id, price, currency FROM orders WHERE sale_id = $1", [UPGRADED]);
   expect(rows.rows).toEqual([{ order_id: orderId, price: "300", currency: "USD" }]);
 });
 
 test("after Redis forgot everything, the rebuild from Postgres restores the index: the same orders are listed, confirmed", async () => {
-  await waitForRows(db.pool, "or-shoes", 3);
-  await waitForRows(db.pool, "or-shoes-later", 1);
-  await waitForRows(db.pool, "or-kettle", 1);
-  await redisServer.stop();
+  await waitForRows(stack.db.pool, "or-shoes", 3);
+  await waitForRows(stack.db.pool, "or-shoes-later", 1);
+  await waitForRows(stack.db.pool, "or-kettle", 1);
+  await stack.redisServer.stop();
   const down = await myOrders(alice);
   expect([down.status, down.json().error]).toEqual([503, "unavailable"]);
-  await redisServer.resume();
-  expect(await redis.exists(saleKeys("or-shoes").userOrders)).toBe(0);
+  await stack.redisServer.resume();
+  expect(await stack.redis.exists(saleKeys("or-shoes").userOrders)).toBe(0);
 
-  controlPlane.startJobs();
-  const runId = /run_id:([0-9a-f]+)/.exec(await redis.info("server"))![1]!;
-  for (const id of [...SALES, REPRICED, UPGRADED]) await waitFor(`${id} rebuilt`, async () => (await redis.hget(saleKeys(id).meta, "fence"))?.startsWith(runId) === true, 15000);
+  stack.controlPlane.startJobs();
+  const runId = /run_id:([0-9a-f]+)/.exec(await stack.redis.info("server"))![1]!;
+  for (const id of [...SALES, REPRICED, UPGRADED]) await waitFor(`${id} rebuilt`, async () => (await stack.redis.hget(saleKeys(id).meta, "fence"))?.startsWith(runId) === true, 15000);
   // The sales are published again one by one: a gateway lists the orders of those it has read.
   await waitFor("every sale read again", async () => ((await myOrders(alice)).json().orders as unknown[]).length === placed.alice.length, 5000);
 
@@ -269,7 +254,7 @@ test("after Redis forgot everything, the rebuild from Postgres restores the inde
     [repriced.first, 100, "EUR"],
   ]);
   expect((await orderOf(repriced.first, dave)).json()).toMatchObject({ price: 100, currency: "EUR" });
-  const restored = Object.entries(await redis.hgetall(saleKeys(REPRICED).orders)).filter(([field]) => !field.endsWith(":s"));
+  const restored = Object.entries(await stack.redis.hgetall(saleKeys(REPRICED).orders)).filter(([field]) => !field.endsWith(":s"));
   restored.sort(([a], [b]) => Number(a) - Number(b));
   expect(restored.map(([, text]) => parseOrderRecord(text)).map((r) => [r?.userId, r?.price, r?.currency])).toEqual([
     ["dave", 100, "EUR"],
@@ -294,5 +279,5 @@ test("the gateway logged no error but the order list's while Redis was down", ()
   // A SIGKILLed Redis resets a connection whose command it had not read yet; nginx itself logs that recv()
   // at [error] whatever lua_socket_log_errors says (a sync timer hit it once in CI).
   const killTrace = /recv\(\) failed \(104: Connection reset by peer\)/;
-  expect(gateway.errorLines().filter((l) => !l.includes("order list: Redis failed") && !killTrace.test(l))).toEqual([]);
+  expect(stack.gateway.errorLines().filter((l) => !l.includes("order list: Redis failed") && !killTrace.test(l))).toEqual([]);
 });

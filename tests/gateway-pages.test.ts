@@ -5,43 +5,27 @@
  * dev_login is on.
  */
 import { createHash } from "node:crypto";
-import type { Redis } from "@flash-sale/node-common";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import type { PrivateRedis } from "./support/private-redis";
-import type { TestDatabase } from "./support/test-database";
-import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { snapshot } from "./support/counts";
 import { request } from "./support/http";
 import { signToken } from "./support/tokens";
 
-let stack: TestStack;
-let redisServer: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
 let devGateway: Gateway;
 
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "pages", knobs: LOAD_TEST_KNOBS });
-  ({ redisServer, redis, db, controlPlane, gateway } = stack);
-  devGateway = await Gateway.start({ redisUrl: redisServer.url(), knobs: { ...LOAD_TEST_KNOBS, dev_login: "on" } });
+const stack = useStack(new TestStack({ name: "pages", knobs: LOAD_TEST_KNOBS }), async () => {
+  devGateway = await stack.startGateway({ ...LOAD_TEST_KNOBS, dev_login: "on" });
   const now = Date.now();
-  await controlPlane.createSale({ id: "pages-open", name: "Open sale", stock: 5, challenge: true });
-  await controlPlane.createSale({
+  await stack.controlPlane.createSale({ id: "pages-open", name: "Open sale", stock: 5, challenge: true });
+  await stack.controlPlane.createSale({
     id: "pages-later",
     name: "Later sale",
     stock: 7,
     startsAt: new Date(now + 3_600_000).toISOString(),
     endsAt: new Date(now + 7_200_000).toISOString(),
   });
-  for (const id of ["pages-open", "pages-later"]) await waitForSale(gateway, id);
-});
-
-afterAll(async () => {
-  await devGateway?.stop();
-  await stack?.stop();
+  for (const id of ["pages-open", "pages-later"]) await waitForSale(stack.gateway, id);
 });
 
 const HTML_CACHE = "public, max-age=60";
@@ -55,7 +39,7 @@ describe("pages", () => {
     ["/orders/pages-open.1.1", "order-page"],
     ["/orders", "orders-page"],
   ])("%s is its static page, cached for a minute, scripts from this origin only, with a <noscript> notice", async (url, entry) => {
-    const res = await request(`${gateway.url}${url}`);
+    const res = await request(`${stack.gateway.url}${url}`);
     expect(res.status).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^text\/html/);
     expect(res.headers["cache-control"]).toBe(HTML_CACHE);
@@ -68,11 +52,11 @@ describe("pages", () => {
   });
 
   test("every asset a page names is served under its content hash, cached for a year", async () => {
-    const html = (await request(`${gateway.url}/sales/pages-open`)).text;
+    const html = (await request(`${stack.gateway.url}/sales/pages-open`)).text;
     const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
     expect(assets.length).toBeGreaterThanOrEqual(3);
     for (const asset of assets) {
-      const res = await request(`${gateway.url}${asset}`);
+      const res = await request(`${stack.gateway.url}${asset}`);
       expect(res.status).toBe(200);
       expect(res.headers["cache-control"]).toBe(ASSET_CACHE);
       expect(res.headers["content-type"]).toMatch(asset.endsWith(".css") ? /^text\/css/ : /^application\/javascript/);
@@ -84,24 +68,24 @@ describe("pages", () => {
   test.each(["/favicon.ico", "/no/such/page", "/orders/pages-open.1", "/orders/Not.An.Order", "/sales/Bad_Id", "/404.html"])(
     "%s is the 404 page: HTML, status 404, nothing from elsewhere, and nginx logs no error for it",
     async (url) => {
-      const res = await request(`${gateway.url}${url}`);
+      const res = await request(`${stack.gateway.url}${url}`);
       expect(res.status).toBe(404);
       expect(res.headers["content-type"]).toMatch(/^text\/html/);
       expect(res.headers["content-security-policy"]).toMatch(/default-src 'self'/);
       expect(res.headers["x-content-type-options"]).toBe("nosniff");
       expect(res.text).toMatch(/<h1>Page not found<\/h1>/);
       for (const [, link] of res.text.matchAll(/(?:src|href)="([^"]*)"/g)) expect(link).toMatch(/^(\/|#|data:)/);
-      expect(gateway.errorLines()).toEqual([]);
+      expect(stack.gateway.errorLines()).toEqual([]);
     },
   );
 
   test("an unknown API path keeps the catalogue's JSON 404", async () => {
-    const res = await request(`${gateway.url}/api/no-such-route`);
+    const res = await request(`${stack.gateway.url}/api/no-such-route`);
     expect([res.status, res.headers["content-type"], res.json().error]).toEqual([404, "application/json", "not_found"]);
   });
 
   test("an asset that does not exist is a 404 that nobody caches for a year", async () => {
-    const res = await request(`${gateway.url}/assets/nope.0123456789ab.js`);
+    const res = await request(`${stack.gateway.url}/assets/nope.0123456789ab.js`);
     expect(res.status).toBe(404);
     expect(res.headers["cache-control"]).toBe("no-store");
     expect(res.json().error).toBe("not_found");
@@ -110,10 +94,10 @@ describe("pages", () => {
 
 describe("JSON", () => {
   test("time: never cached; a sale and the list: a second; a challenge: never", async () => {
-    expect((await request(`${gateway.url}/api/time`)).headers["cache-control"]).toBe("no-store");
-    expect((await request(`${gateway.url}/api/sales/pages-open`)).headers["cache-control"]).toBe("public, max-age=1");
-    expect((await request(`${gateway.url}/api/sales`)).headers["cache-control"]).toBe("public, max-age=1");
-    const challenge = await request(`${gateway.url}/api/sales/pages-open/challenge`, {
+    expect((await request(`${stack.gateway.url}/api/time`)).headers["cache-control"]).toBe("no-store");
+    expect((await request(`${stack.gateway.url}/api/sales/pages-open`)).headers["cache-control"]).toBe("public, max-age=1");
+    expect((await request(`${stack.gateway.url}/api/sales`)).headers["cache-control"]).toBe("public, max-age=1");
+    const challenge = await request(`${stack.gateway.url}/api/sales/pages-open/challenge`, {
       method: "POST",
       headers: { Authorization: `Bearer ${signToken("pages-shopper")}` },
     });
@@ -122,26 +106,26 @@ describe("JSON", () => {
   });
 
   test("GET /api/sales lists the published sales, soonest first, in the public view", async () => {
-    const res = await request(`${gateway.url}/api/sales`);
+    const res = await request(`${stack.gateway.url}/api/sales`);
     expect(res.status).toBe(200);
     const sales = res.json().sales as { id: string; status: string; challenge: boolean; stock: { total: number; left: number } }[];
     expect(sales.map((s) => [s.id, s.status, s.challenge, s.stock.total])).toEqual([
       ["pages-open", "active", true, 5],
       ["pages-later", "upcoming", false, 7],
     ]);
-    expect(await request(`${gateway.url}/api/sales`, { method: "POST" }).then((r) => r.status)).toBe(405);
+    expect(await request(`${stack.gateway.url}/api/sales`, { method: "POST" }).then((r) => r.status)).toBe(405);
   });
 });
 
 describe("the session", () => {
   test("says who is logged in and how to log in: the shop's login page while the demo login is off; never cached", async () => {
-    const anonymous = await request(`${gateway.url}/api/session`);
+    const anonymous = await request(`${stack.gateway.url}/api/session`);
     expect(anonymous.status).toBe(200);
     expect(anonymous.headers["cache-control"]).toBe("no-store");
     expect(anonymous.json()).toEqual({ loggedIn: false, demoLogin: false, loginUrl: "https://shop.example/login?return={return}" });
-    const known = await request(`${gateway.url}/api/session`, { headers: { Authorization: `Bearer ${signToken("pages-shopper")}` } });
+    const known = await request(`${stack.gateway.url}/api/session`, { headers: { Authorization: `Bearer ${signToken("pages-shopper")}` } });
     expect(known.json()).toEqual({ loggedIn: true, user: "pages-shopper", demoLogin: false, loginUrl: "https://shop.example/login?return={return}" });
-    expect((await request(`${gateway.url}/api/session`, { headers: { Authorization: "Bearer not.a.token" } })).json()).toMatchObject({ loggedIn: false });
+    expect((await request(`${stack.gateway.url}/api/session`, { headers: { Authorization: "Bearer not.a.token" } })).json()).toMatchObject({ loggedIn: false });
   });
 
   test("with dev_login = on, it offers the demo login", async () => {
@@ -162,8 +146,8 @@ describe("the session", () => {
 
 describe("development login", () => {
   test("is off by default: no route, nothing signed", async () => {
-    const before = await snapshot(redis, db.pool);
-    const res = await request(`${gateway.url}/api/dev/login`, {
+    const before = await snapshot(stack.redis, stack.db.pool);
+    const res = await request(`${stack.gateway.url}/api/dev/login`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: '{"user":"mallory"}',
@@ -171,7 +155,7 @@ describe("development login", () => {
     expect(res.status).toBe(404);
     expect(res.json().error).toBe("not_found");
     expect(res.headers["set-cookie"]).toBeUndefined();
-    expect(await snapshot(redis, db.pool)).toBe(before);
+    expect(await snapshot(stack.redis, stack.db.pool)).toBe(before);
   });
 
   test("with dev_login = on, it sets an HttpOnly fs_token cookie the gateway accepts", async () => {

@@ -5,55 +5,36 @@
  * Counted to the unit at the end (paid + left = total, nothing reserved).
  * The jobs run directly, with a clock past the payment timeout, instead of waiting for it.
  */
-import { createLogger, type Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/contract/keys";
-import { LOAD_TEST_KNOBS, afterConfigSync, waitForSale, type Gateway } from "./support/gateway";
-import type { TestDatabase } from "./support/test-database";
-import type { ControlPlane } from "./support/control-plane";
+import { LOAD_TEST_KNOBS, afterConfigSync, waitForSale } from "./support/gateway";
+import { expireAt } from "./support/orders";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { countStatusChanges, snapshot, waitForRows, waitForStatuses, postgresOrderStatuses, redisOrderStatuses } from "./support/counts";
 import { purchase, request, type HttpResponse } from "./support/http";
 import { signToken } from "./support/tokens";
-import { SaleRepository } from "../control-plane/src/store/sale-repository";
-import { expireReservationsJob } from "../control-plane/src/jobs/expire-reservations";
 
 /** Short: orders are due by Redis' clock, so the test waits the timeout out. */
 const TIMEOUT_SECONDS = 3;
-const logger = createLogger("payment-test", "silent");
 
-let stack: TestStack;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
-let repository: SaleRepository;
-
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "payment_sale", knobs: LOAD_TEST_KNOBS, worker: {} });
-  ({ redis, db, controlPlane, gateway } = stack);
-  repository = new SaleRepository(db.pool);
-});
-
-afterAll(async () => {
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
-});
+const stack = useStack(new TestStack({ name: "payment_sale", knobs: LOAD_TEST_KNOBS, worker: {} }));
 
 async function createPaymentSale(id: string, stock: number, openUnpaidOrders: number): Promise<void> {
-  await controlPlane.createSale({ id, stock, deduction: "payment", paymentTimeoutSeconds: TIMEOUT_SECONDS, limits: { openUnpaidOrders } });
-  await waitForSale(gateway, id);
+  await stack.controlPlane.createSale({ id, stock, deduction: "payment", paymentTimeoutSeconds: TIMEOUT_SECONDS, limits: { openUnpaidOrders } });
+  await waitForSale(stack.gateway, id);
 }
 
 function pay(orderId: string, user: string): Promise<HttpResponse> {
-  return request(`${gateway.url}/api/orders/${orderId}/pay`, { method: "POST", headers: { Authorization: `Bearer ${signToken(user)}` } });
+  return request(`${stack.gateway.url}/api/orders/${orderId}/pay`, { method: "POST", headers: { Authorization: `Bearer ${signToken(user)}` } });
 }
 
 function orderView(orderId: string, user: string): Promise<HttpResponse> {
-  return request(`${gateway.url}/api/orders/${orderId}`, { headers: { Authorization: `Bearer ${signToken(user)}` } });
+  return request(`${stack.gateway.url}/api/orders/${orderId}`, { headers: { Authorization: `Bearer ${signToken(user)}` } });
 }
 
 /** Each shopper orders one unit at once; the order id of each shopper whose order was accepted. */
 async function orderAll(saleId: string, users: string[]): Promise<Map<string, string>> {
-  const responses = await Promise.all(users.map((u) => purchase(gateway.url, saleId, signToken(u))));
+  const responses = await Promise.all(users.map((u) => purchase(stack.gateway.url, saleId, signToken(u))));
   const orders = new Map<string, string>();
   responses.forEach((r, i) => {
     expect(r.status).toBe(202);
@@ -64,9 +45,7 @@ async function orderAll(saleId: string, users: string[]): Promise<Map<string, st
 
 /** Waits until orders accepted at `since` are due, then runs the expiry job. */
 async function expireDue(since: number): Promise<void> {
-  const dueAt = since + TIMEOUT_SECONDS * 1000 + 100;
-  await new Promise((r) => setTimeout(r, Math.max(0, dueAt - Date.now())));
-  await expireReservationsJob({ redis, repository, logger }, "* * * * * *", 30_000).run();
+  await expireAt(since + TIMEOUT_SECONDS * 1000 + 100, stack.redis, stack.db.pool);
 }
 
 interface Counters {
@@ -78,12 +57,12 @@ interface Counters {
 
 async function counters(saleId: string): Promise<Counters> {
   const k = saleKeys(saleId);
-  const [left, sold, paid, openUnpaid] = await redis.mget(k.stock, k.sold, k.paid, k.openUnpaid);
+  const [left, sold, paid, openUnpaid] = await stack.redis.mget(k.stock, k.sold, k.paid, k.openUnpaid);
   return { left: Number(left), sold: Number(sold ?? 0), paid: Number(paid ?? 0), openUnpaid: Number(openUnpaid ?? 0) };
 }
 
-const redisStatuses = (saleId: string) => redisOrderStatuses(redis, saleId, "open");
-const postgresStatuses = (saleId: string) => postgresOrderStatuses(db.pool, saleId, "open");
+const redisStatuses = (saleId: string) => redisOrderStatuses(stack.redis, saleId, "open");
+const postgresStatuses = (saleId: string) => postgresOrderStatuses(stack.db.pool, saleId, "open");
 
 test("100 units, 150 orders, 150 payments: 100 paid, 50 fail cleanly; paid + left = 100", async () => {
   const saleId = "payment-counted";
@@ -126,41 +105,41 @@ test("100 units, 150 orders, 150 payments: 100 paid, 50 fail cleanly; paid + lef
 
   // Postgres: every order once, one per shopper, statuses as in Redis once the worker applied
   // them: one status change entry per order paid, expired or failed, each acknowledged.
-  await waitForRows(db.pool, saleId, 150);
-  await waitForStatuses(redis, db.pool, saleId, "open");
+  await waitForRows(stack.db.pool, saleId, 150);
+  await waitForStatuses(stack.redis, stack.db.pool, saleId, "open");
   expect(await postgresStatuses(saleId)).toEqual({ paid: 100, failed: 50 });
-  const distinct = await db.pool.query<{ n: number }>("SELECT count(DISTINCT user_id)::int AS n FROM orders WHERE sale_id = $1", [saleId]);
+  const distinct = await stack.db.pool.query<{ n: number }>("SELECT count(DISTINCT user_id)::int AS n FROM orders WHERE sale_id = $1", [saleId]);
   expect(distinct.rows[0]!.n).toBe(150);
-  expect(await countStatusChanges(redis, saleId)).toEqual({ entries: 150, unacknowledged: 0 });
+  expect(await countStatusChanges(stack.redis, saleId)).toEqual({ entries: 150, unacknowledged: 0 });
 
-  const stats = await controlPlane.admin("GET", `/admin/api/sales/${saleId}`);
+  const stats = await stack.controlPlane.admin("GET", `/admin/api/sales/${saleId}`);
   expect(stats.body.stats).toMatchObject({ unitsLeft: 0, unitsSold: 100, unitsPaid: 100, ordersOpenUnpaid: 0, ordersPersisted: 150 });
 
   // Sold out: once the gateways' sync reads 0 left, a new order is refused and writes nothing,
   // and so is a failed order paid again.
   await afterConfigSync();
   await new Promise((r) => setTimeout(r, 300)); // the worker's confirmation after the commit
-  const before = await snapshot(redis, db.pool);
-  const late = await purchase(gateway.url, saleId, signToken(`${saleId}-late`));
+  const before = await snapshot(stack.redis, stack.db.pool);
+  const late = await purchase(stack.gateway.url, saleId, signToken(`${saleId}-late`));
   expect([late.status, late.json().error]).toEqual([410, "sold_out"]);
   const retry = await pay(orders.get(failedUsers[0]!)!, failedUsers[0]!);
   expect([retry.status, retry.json().error]).toEqual([410, "order_failed"]);
-  expect(await snapshot(redis, db.pool)).toBe(before);
-  expect(gateway.errorLines()).toEqual([]);
+  expect(await snapshot(stack.redis, stack.db.pool)).toBe(before);
+  expect(stack.gateway.errorLines()).toEqual([]);
 });
 
 test("the open unpaid orders are bounded: the next order is refused and writes nothing until one is paid or expires", async () => {
   const saleId = "payment-bounded";
   await createPaymentSale(saleId, 10, 3);
   const orders = await orderAll(saleId, ["ann", "bob", "cy"]);
-  await waitForRows(db.pool, saleId, 3);
+  await waitForRows(stack.db.pool, saleId, 3);
   await new Promise((r) => setTimeout(r, 300)); // the worker's confirmation after the commit
 
-  const before = await snapshot(redis, db.pool);
-  const busy = await purchase(gateway.url, saleId, signToken("dee"));
+  const before = await snapshot(stack.redis, stack.db.pool);
+  const busy = await purchase(stack.gateway.url, saleId, signToken("dee"));
   expect([busy.status, busy.json().error, busy.headers["retry-after"]]).toEqual([503, "sale_busy", "5"]);
   expect(busy.json().retryAfter).toBe(5);
-  expect(await snapshot(redis, db.pool)).toBe(before);
+  expect(await snapshot(stack.redis, stack.db.pool)).toBe(before);
   expect(await counters(saleId)).toEqual({ left: 10, sold: 0, paid: 0, openUnpaid: 3 });
 
   // A payment frees a place.
@@ -179,9 +158,9 @@ test("the open unpaid orders are bounded: the next order is refused and writes n
 
   await orderAll(saleId, ["eve", "fay", "gus"]);
   expect(await counters(saleId)).toEqual({ left: 9, sold: 1, paid: 1, openUnpaid: 3 });
-  await waitForRows(db.pool, saleId, 7);
-  await waitForStatuses(redis, db.pool, saleId, "open");
+  await waitForRows(stack.db.pool, saleId, 7);
+  await waitForStatuses(stack.redis, stack.db.pool, saleId, "open");
   expect(await postgresStatuses(saleId)).toEqual({ paid: 1, expired: 3, open: 3 });
-  expect(await countStatusChanges(redis, saleId)).toEqual({ entries: 4, unacknowledged: 0 });
-  expect(gateway.errorLines()).toEqual([]);
+  expect(await countStatusChanges(stack.redis, saleId)).toEqual({ entries: 4, unacknowledged: 0 });
+  expect(stack.gateway.errorLines()).toEqual([]);
 });

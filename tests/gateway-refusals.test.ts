@@ -2,52 +2,39 @@
  * Refused purchases: each gets a catalogue error, and nothing is written — no Redis key
  * changed, no stream entry, no row — and the nginx error log has no [error] line.
  */
-import type { Redis } from "@flash-sale/node-common";
 import { ERROR_CATALOGUE, type ErrorCode } from "@flash-sale/contract/errors";
-import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import type { TestDatabase } from "./support/test-database";
-import type { ControlPlane } from "./support/control-plane";
+import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { snapshot } from "./support/counts";
 import { request, type HttpRequest, type HttpResponse } from "./support/http";
 import { b64url, signToken } from "./support/tokens";
 
-let stack: TestStack;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
 const OPEN = "open-sale";
 
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "refusals", knobs: LOAD_TEST_KNOBS });
-  ({ redis, db, controlPlane, gateway } = stack);
+const stack = useStack(new TestStack({ name: "refusals", knobs: LOAD_TEST_KNOBS }), async () => {
   const now = Date.now();
   const limits = { userRatePerSecond: 10000, userBurst: 10000, admitPerSecond: 100000 };
-  await controlPlane.createSale({ id: OPEN, stock: 10, perUserLimit: 2, limits });
-  await controlPlane.createSale({
+  await stack.controlPlane.createSale({ id: OPEN, stock: 10, perUserLimit: 2, limits });
+  await stack.controlPlane.createSale({
     id: "upcoming-sale",
     stock: 10,
     startsAt: new Date(now + 3_600_000).toISOString(),
     endsAt: new Date(now + 7_200_000).toISOString(),
   });
-  await controlPlane.createSale({
+  await stack.controlPlane.createSale({
     id: "ended-sale",
     stock: 10,
     startsAt: new Date(now - 7_200_000).toISOString(),
     endsAt: new Date(now - 3_600_000).toISOString(),
   });
-  for (const id of [OPEN, "upcoming-sale", "ended-sale"]) await waitForSale(gateway, id);
-});
-
-afterAll(async () => {
-  await stack?.stop();
+  for (const id of [OPEN, "upcoming-sale", "ended-sale"]) await waitForSale(stack.gateway, id);
 });
 
 const token = signToken("refused-shopper");
 
 function post(saleId: string, req: HttpRequest): Promise<HttpResponse> {
-  return request(`${gateway.url}/api/sales/${saleId}/purchase`, { method: "POST", ...req });
+  return request(`${stack.gateway.url}/api/sales/${saleId}/purchase`, { method: "POST", ...req });
 }
 
 function jsonPost(saleId: string, body: string, headers: Record<string, string> = {}): Promise<HttpResponse> {
@@ -59,14 +46,14 @@ function jsonPost(saleId: string, body: string, headers: Record<string, string> 
 
 /** Sends a request and checks the catalogue error, that nothing was written, and the error log. */
 async function expectRefused(send: () => Promise<HttpResponse>, code: ErrorCode): Promise<HttpResponse> {
-  const before = await snapshot(redis, db.pool);
-  const logLinesBefore = gateway.errorLines().length;
+  const before = await snapshot(stack.redis, stack.db.pool);
+  const logLinesBefore = stack.gateway.errorLines().length;
   const res = await send();
   expect({ status: res.status, error: res.json().error }).toEqual({ status: ERROR_CATALOGUE[code].status, error: code });
   expect(typeof res.json().message).toBe("string");
   expect(res.headers["content-type"]).toMatch(/^application\/json/);
-  expect(await snapshot(redis, db.pool)).toBe(before);
-  expect(gateway.errorLines().slice(logLinesBefore)).toEqual([]);
+  expect(await snapshot(stack.redis, stack.db.pool)).toBe(before);
+  expect(stack.gateway.errorLines().slice(logLinesBefore)).toEqual([]);
   return res;
 }
 
@@ -164,7 +151,7 @@ describe("bad input", () => {
     );
   });
   test("GET on the purchase URL → 405 in the catalogue's form", async () => {
-    await expectRefused(() => request(`${gateway.url}/api/sales/${OPEN}/purchase`), "method_not_allowed");
+    await expectRefused(() => request(`${stack.gateway.url}/api/sales/${OPEN}/purchase`), "method_not_allowed");
   });
 });
 
@@ -176,7 +163,7 @@ test("the refusals above sold nothing, and a good request still buys", async () 
 
 test("GET /api/time answers the server's clock, never cached", async () => {
   const before = Date.now();
-  const res = await request(`${gateway.url}/api/time`);
+  const res = await request(`${stack.gateway.url}/api/time`);
   expect(res.status).toBe(200);
   expect(res.headers["cache-control"]).toBe("no-store");
   const now = res.json().now as number;
@@ -185,7 +172,7 @@ test("GET /api/time answers the server's clock, never cached", async () => {
 });
 
 test("GET /api/sales/{id} is the public view, briefly cacheable", async () => {
-  const res = await request(`${gateway.url}/api/sales/upcoming-sale`);
+  const res = await request(`${stack.gateway.url}/api/sales/upcoming-sale`);
   expect(res.status).toBe(200);
   expect(res.headers["cache-control"]).toBe("public, max-age=1");
   expect(res.json()).toEqual({
@@ -200,5 +187,5 @@ test("GET /api/sales/{id} is the public view, briefly cacheable", async () => {
     perUserLimit: 1,
     stock: { total: 10, left: 10 },
   });
-  expect((await request(`${gateway.url}/api/sales/ended-sale`)).json().status).toBe("ended");
+  expect((await request(`${stack.gateway.url}/api/sales/ended-sale`)).json().status).toBe("ended");
 });

@@ -3,17 +3,14 @@
  * sale balances; `make reload` (scripts/nginx.sh) refuses a broken config and the old one
  * keeps serving.
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { saleKeys } from "@flash-sale/contract/keys";
-import type { Redis } from "@flash-sale/node-common";
-import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import type { TestDatabase } from "./support/test-database";
-import type { ControlPlane } from "./support/control-plane";
+import { LOAD_TEST_KNOBS, runNginxScript, waitForSale } from "./support/gateway";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { REPO_ROOT, waitFor } from "./support/stream-fixtures";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { purchase } from "./support/http";
@@ -28,22 +25,11 @@ const SECONDS = 6;
 /** More shoppers than wrk can send in SECONDS here, so none buys twice (the run checks it). */
 const SHOPPERS = 80_000;
 
-let stack: TestStack;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
 let tmp: string;
 
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "gateway_reload", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 1000 } });
-  ({ redis, db, controlPlane, gateway } = stack);
+const stack = useStack(new TestStack({ name: "gateway_reload", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 1000 } }), async () => {
   tmp = mkdtempSync(path.join(tmpdir(), "fs-reload-"));
-});
-
-afterAll(async () => {
-  await stack.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  stack.onStop(() => rmSync(tmp, { recursive: true, force: true }));
 });
 
 function writeTokens(count: number): string {
@@ -56,14 +42,14 @@ function writeTokens(count: number): string {
 }
 
 test("nginx -s reload three times under wrk: no failed request, and the counted sale balances", async () => {
-  const sale = await controlPlane.createSale({ id: "reload", stock: 10_000_000, limits: WIDE_LIMITS });
-  await waitForSale(gateway, sale.id);
+  const sale = await stack.controlPlane.createSale({ id: "reload", stock: 10_000_000, limits: WIDE_LIMITS });
+  await waitForSale(stack.gateway, sale.id);
   const tokens = writeTokens(SHOPPERS);
-  const master = gateway.masterPid();
-  const workersBefore = gateway.workerPids();
+  const master = stack.gateway.masterPid();
+  const workersBefore = stack.gateway.workerPids();
 
   const run = wrkAsync({
-    url: `${gateway.url}/api/sales/${sale.id}/purchase`,
+    url: `${stack.gateway.url}/api/sales/${sale.id}/purchase`,
     threads: THREADS,
     connections: CONNECTIONS,
     seconds: SECONDS,
@@ -75,57 +61,44 @@ test("nginx -s reload three times under wrk: no failed request, and the counted 
   });
   for (let i = 0; i < 3; i++) {
     await new Promise((r) => setTimeout(r, 1500));
-    gateway.reload();
+    stack.gateway.reload();
   }
   const result = await run;
 
   // The reloads happened: the same master, new workers.
-  expect(gateway.masterPid()).toBe(master);
-  await waitFor("the old workers to exit", () => gateway.workerPids().every((p) => !workersBefore.includes(p)), 5000);
+  expect(stack.gateway.masterPid()).toBe(master);
+  await waitFor("the old workers to exit", () => stack.gateway.workerPids().every((p) => !workersBefore.includes(p)), 5000);
   expect(result.requests).toBeGreaterThan(1000);
   expect(result.requests).toBeLessThan(SHOPPERS);
   expect({ non2xx: result.non2xx, socketErrors: result.socketErrors }).toEqual({ non2xx: 0, socketErrors: 0 });
 
   // wrk drops the answers in flight when it stops: up to one per connection were sold unseen.
-  const sold = Number(await redis.get(saleKeys(sale.id).sold));
+  const sold = Number(await stack.redis.get(saleKeys(sale.id).sold));
   expect(sold).toBeGreaterThanOrEqual(result.requests);
   expect(sold).toBeLessThanOrEqual(result.requests + CONNECTIONS);
-  await waitForRows(db.pool, sale.id, sold, 30_000);
-  const count = await countSale(redis, db.pool, sale.id);
+  await waitForRows(stack.db.pool, sale.id, sold, 30_000);
+  const count = await countSale(stack.redis, stack.db.pool, sale.id);
   expect(count).toEqual(balancedCount(sold, 10_000_000 - sold));
   // The metrics live in a shared dict, which outlives reloads.
-  const metrics = await scrape(gateway.metricsUrl);
+  const metrics = await scrape(stack.gateway.metricsUrl);
   expect(metrics.value("fs_gateway_requests_total", { route: "purchase", sale: sale.id, outcome: "accepted" })).toBe(sold);
-  expect(gateway.errorLines()).toEqual([]);
+  expect(stack.gateway.errorLines()).toEqual([]);
 }, 40_000);
 
-/**
- * Runs scripts/nginx.sh (make reload) against the test gateway, with knob overrides. Not
- * spawnSync: the event loop must go on, or the keep-alive sockets a reload closes would look
- * alive to the next request.
- */
+/** scripts/nginx.sh (make reload) against the test gateway, with knob overrides. */
 function makeReload(knobOverrides: Record<string, string>): Promise<{ status: number | null; output: string }> {
-  const knobs: Record<string, string> = { ...LOAD_TEST_KNOBS, metrics_listen: `127.0.0.1:${gateway.metricsPort}`, ...knobOverrides };
-  const env: NodeJS.ProcessEnv = { ...process.env, FS_NGINX_PREFIX: gateway.prefix, FS_NGINX_LISTEN: `127.0.0.1:${gateway.port}` };
-  for (const [name, value] of Object.entries(knobs)) env[`FS_NGINX_${name.toUpperCase()}`] = value;
-  return new Promise((resolve) => {
-    const child = spawn("bash", [path.join(REPO_ROOT, "scripts/nginx.sh")], { env });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    child.on("close", (status) => resolve({ status, output }));
-  });
+  return runNginxScript(stack.gateway, { ...LOAD_TEST_KNOBS, ...knobOverrides });
 }
 
 function confHash(): string {
-  return createHash("sha256").update(readFileSync(path.join(gateway.prefix, "nginx.conf"))).digest("hex");
+  return createHash("sha256").update(readFileSync(path.join(stack.gateway.prefix, "nginx.conf"))).digest("hex");
 }
 
 test("make reload refuses a broken knob and the old config keeps serving; a good one is applied", async () => {
-  const sale = await controlPlane.createSale({ id: "reload-refused", stock: 100 });
-  await waitForSale(gateway, sale.id);
-  const master = gateway.masterPid();
-  const workers = gateway.workerPids();
+  const sale = await stack.controlPlane.createSale({ id: "reload-refused", stock: 100 });
+  await waitForSale(stack.gateway, sale.id);
+  const master = stack.gateway.masterPid();
+  const workers = stack.gateway.workerPids();
   const hash = confHash();
 
   const refused = await makeReload({ ip_rate: "plenty" });
@@ -133,16 +106,16 @@ test("make reload refuses a broken knob and the old config keeps serving; a good
   expect(refused.output).toMatch(/invalid.*the config in force is unchanged/);
   // Nothing changed: the files on disk, the processes, the answers.
   expect(confHash()).toBe(hash);
-  expect(gateway.masterPid()).toBe(master);
-  expect(gateway.workerPids()).toEqual(workers);
-  expect((await purchase(gateway.url, sale.id, signToken("after-refusal"))).status).toBe(202);
+  expect(stack.gateway.masterPid()).toBe(master);
+  expect(stack.gateway.workerPids()).toEqual(workers);
+  expect((await purchase(stack.gateway.url, sale.id, signToken("after-refusal"))).status).toBe(202);
 
   const applied = await makeReload({ ip_burst: "4321" });
   expect(applied.output).toContain("Reloading nginx");
   expect(applied.status).toBe(0);
-  expect(readFileSync(path.join(gateway.prefix, "nginx.conf"), "utf8")).toContain("burst=4321");
-  await waitFor("new workers", () => gateway.workerPids().every((p) => !workers.includes(p)), 5000);
-  expect((await purchase(gateway.url, sale.id, signToken("after-reload"))).status).toBe(202);
+  expect(readFileSync(path.join(stack.gateway.prefix, "nginx.conf"), "utf8")).toContain("burst=4321");
+  await waitFor("new workers", () => stack.gateway.workerPids().every((p) => !workers.includes(p)), 5000);
+  expect((await purchase(stack.gateway.url, sale.id, signToken("after-reload"))).status).toBe(202);
   // A refused render is just as harmless: ip_nodelay takes on/off only.
   const hashAfter = confHash();
   expect((await makeReload({ ip_nodelay: "sometimes" })).status).not.toBe(0);

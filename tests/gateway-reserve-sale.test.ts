@@ -4,55 +4,35 @@
  * job gives them back; counted to the unit at the end (paid + reserved + left = total).
  * The jobs run directly, with a clock past the payment timeout, instead of waiting for it.
  */
-import { createLogger, type Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/contract/keys";
-import { LOAD_TEST_KNOBS, afterConfigSync, waitForSale, type Gateway } from "./support/gateway";
-import type { TestDatabase } from "./support/test-database";
-import type { ControlPlane } from "./support/control-plane";
+import { LOAD_TEST_KNOBS, afterConfigSync, waitForSale } from "./support/gateway";
+import { expireAt, orderNoOf } from "./support/orders";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { countStatusChanges, snapshot, waitForRows, waitForStatuses, postgresOrderStatuses, redisOrderStatuses } from "./support/counts";
 import { purchase, request, type HttpResponse } from "./support/http";
 import { signToken } from "./support/tokens";
-import { orderNoOf } from "./support/orders";
-import { SaleRepository } from "../control-plane/src/store/sale-repository";
-import { expireReservationsJob } from "../control-plane/src/jobs/expire-reservations";
 import { expireReservations } from "../control-plane/src/payments/reservation-expiry";
 
 /** Short: orders are due by Redis' clock, so the tests wait the timeout out. */
 const TIMEOUT_SECONDS = 4;
 /** When the last purchase of buyAll() was answered. */
 let lastPurchaseAt = 0;
-const logger = createLogger("reserve-test", "silent");
 
-let stack: TestStack;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
-let repository: SaleRepository;
-
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "reserve_sale", knobs: LOAD_TEST_KNOBS, worker: {} });
-  ({ redis, db, controlPlane, gateway } = stack);
-  repository = new SaleRepository(db.pool);
-});
-
-afterAll(async () => {
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
-});
+const stack = useStack(new TestStack({ name: "reserve_sale", knobs: LOAD_TEST_KNOBS, worker: {} }));
 
 async function createReserveSale(id: string, stock: number, paymentTimeoutSeconds = TIMEOUT_SECONDS): Promise<void> {
-  await controlPlane.createSale({ id, stock, deduction: "reserve", paymentTimeoutSeconds });
-  await waitForSale(gateway, id);
+  await stack.controlPlane.createSale({ id, stock, deduction: "reserve", paymentTimeoutSeconds });
+  await waitForSale(stack.gateway, id);
 }
 
 function pay(orderId: string, user: string): Promise<HttpResponse> {
-  return request(`${gateway.url}/api/orders/${orderId}/pay`, { method: "POST", headers: { Authorization: `Bearer ${signToken(user)}` } });
+  return request(`${stack.gateway.url}/api/orders/${orderId}/pay`, { method: "POST", headers: { Authorization: `Bearer ${signToken(user)}` } });
 }
 
 /** Each shopper buys one unit at once; the order id of each shopper who got one. */
 async function buyAll(saleId: string, users: string[]): Promise<Map<string, string>> {
-  const responses = await Promise.all(users.map((u) => purchase(gateway.url, saleId, signToken(u))));
+  const responses = await Promise.all(users.map((u) => purchase(stack.gateway.url, saleId, signToken(u))));
   const orders = new Map<string, string>();
   lastPurchaseAt = Date.now();
   responses.forEach((r, i) => {
@@ -64,9 +44,7 @@ async function buyAll(saleId: string, users: string[]): Promise<Map<string, stri
 
 /** Waits until the orders bought so far are due, then runs the expiry job. */
 async function expireDue(): Promise<void> {
-  const dueAt = lastPurchaseAt + TIMEOUT_SECONDS * 1000 + 100;
-  await new Promise((r) => setTimeout(r, Math.max(0, dueAt - Date.now())));
-  await expireReservationsJob({ redis, repository, logger }, "* * * * * *", 30_000).run();
+  await expireAt(lastPurchaseAt + TIMEOUT_SECONDS * 1000 + 100, stack.redis, stack.db.pool);
 }
 
 interface Units {
@@ -77,12 +55,12 @@ interface Units {
 
 async function units(saleId: string): Promise<Units> {
   const k = saleKeys(saleId);
-  const [left, sold, paid] = await Promise.all([redis.get(k.stock), redis.get(k.sold), redis.get(k.paid)]);
+  const [left, sold, paid] = await Promise.all([stack.redis.get(k.stock), stack.redis.get(k.sold), stack.redis.get(k.paid)]);
   return { left: Number(left), sold: Number(sold ?? 0), paid: Number(paid ?? 0) };
 }
 
-const redisStatuses = (saleId: string) => redisOrderStatuses(redis, saleId, "reserved");
-const postgresStatuses = (saleId: string) => postgresOrderStatuses(db.pool, saleId, "reserved");
+const redisStatuses = (saleId: string) => redisOrderStatuses(stack.redis, saleId, "reserved");
+const postgresStatuses = (saleId: string) => postgresOrderStatuses(stack.db.pool, saleId, "reserved");
 
 test("100 units, 150 shoppers: 60 pay, 40 expire and go to later shoppers; paid + reserved + left = 100", async () => {
   const saleId = "reserve-counted";
@@ -110,7 +88,7 @@ test("100 units, 150 shoppers: 60 pay, 40 expire and go to later shoppers; paid 
   const late = await pay(first.get(unpaid[0]!)!, unpaid[0]!);
   expect([late.status, late.json().error]).toEqual([410, "order_expired"]);
   expect(await units(saleId)).toEqual({ left: 40, sold: 60, paid: 60 });
-  const expiredView = await request(`${gateway.url}/api/orders/${first.get(unpaid[0]!)}`, {
+  const expiredView = await request(`${stack.gateway.url}/api/orders/${first.get(unpaid[0]!)}`, {
     headers: { Authorization: `Bearer ${signToken(unpaid[0]!)}` },
   });
   expect(expiredView.json().status).toBe("expired");
@@ -130,13 +108,13 @@ test("100 units, 150 shoppers: 60 pay, 40 expire and go to later shoppers; paid 
 
   // Postgres: every order once, one per shopper, statuses as in Redis once the worker applied
   // them: one status change entry per order paid, expired or failed, each acknowledged.
-  await waitForRows(db.pool, saleId, 140);
-  await waitForStatuses(redis, db.pool, saleId, "reserved");
+  await waitForRows(stack.db.pool, saleId, 140);
+  await waitForStatuses(stack.redis, stack.db.pool, saleId, "reserved");
   expect(await postgresStatuses(saleId)).toEqual({ paid: 80, expired: 40, reserved: 20 });
-  const distinct = await db.pool.query<{ n: number }>("SELECT count(DISTINCT user_id)::int AS n FROM orders WHERE sale_id = $1", [saleId]);
+  const distinct = await stack.db.pool.query<{ n: number }>("SELECT count(DISTINCT user_id)::int AS n FROM orders WHERE sale_id = $1", [saleId]);
   expect(distinct.rows[0]!.n).toBe(140);
-  expect(await countStatusChanges(redis, saleId)).toEqual({ entries: 120, unacknowledged: 0 });
-  expect(gateway.errorLines()).toEqual([]);
+  expect(await countStatusChanges(stack.redis, saleId)).toEqual({ entries: 120, unacknowledged: 0 });
+  expect(stack.gateway.errorLines()).toEqual([]);
 });
 
 test("a payment racing the expiry of the same order, 300 times: exactly one wins, stock consistent", async () => {
@@ -153,9 +131,9 @@ test("a payment racing the expiry of the same order, 300 times: exactly one wins
     await new Promise((r) => setTimeout(r, 1100));
 
     // The expiry script starts at a different moment of each round's payments.
-    const expiry = new Promise((r) => setTimeout(r, round % 8)).then(() => expireReservations(redis, { id: saleId, deduction: "reserve", paymentTimeoutMs: 1000 }));
+    const expiry = new Promise((r) => setTimeout(r, round % 8)).then(() => expireReservations(stack.redis, { id: saleId, deduction: "reserve", paymentTimeoutMs: 1000 }));
     const [payments] = await Promise.all([Promise.all(users.map((u) => pay(orders.get(u)!, u))), expiry]);
-    const statuses = await redis.hgetall(saleKeys(saleId).orders);
+    const statuses = await stack.redis.hgetall(saleKeys(saleId).orders);
     let paid = 0;
     payments.forEach((r, i) => {
       const orderNo = orderNoOf(orders.get(users[i]!)!);
@@ -179,17 +157,17 @@ test("refused payments write nothing", async () => {
   const saleId = "reserve-refusals";
   await createReserveSale(saleId, 5);
   const orders = await buyAll(saleId, ["alice", "bob"]);
-  await controlPlane.createSale({ id: "order-mode", stock: 5 });
-  await waitForSale(gateway, "order-mode");
+  await stack.controlPlane.createSale({ id: "order-mode", stock: 5 });
+  await waitForSale(stack.gateway, "order-mode");
   const orderMode = await buyAll("order-mode", ["alice"]);
-  await waitForRows(db.pool, saleId, 2);
-  await waitForRows(db.pool, "order-mode", 1);
+  await waitForRows(stack.db.pool, saleId, 2);
+  await waitForRows(stack.db.pool, "order-mode", 1);
   await new Promise((r) => setTimeout(r, 300)); // the worker's confirmation after the commit
-  const before = await snapshot(redis, db.pool);
+  const before = await snapshot(stack.redis, stack.db.pool);
 
   const alice = orders.get("alice")!;
   const cases: [string, Promise<HttpResponse>, number, string][] = [
-    ["no token", request(`${gateway.url}/api/orders/${alice}/pay`, { method: "POST" }), 401, "unauthorized"],
+    ["no token", request(`${stack.gateway.url}/api/orders/${alice}/pay`, { method: "POST" }), 401, "unauthorized"],
     ["someone else's order", pay(alice, "bob"), 404, "order_not_found"],
     ["an order that does not exist", pay(`${saleId}.999`, "alice"), 404, "order_not_found"],
     ["an order of an unknown sale", pay("no-such-sale.1", "alice"), 404, "order_not_found"],
@@ -200,7 +178,7 @@ test("refused payments write nothing", async () => {
     const r = await response;
     expect([r.status, r.json().error]).toEqual([status, error]);
   }
-  const get = await request(`${gateway.url}/api/orders/${alice}/pay`, { headers: { Authorization: `Bearer ${signToken("alice")}` } });
+  const get = await request(`${stack.gateway.url}/api/orders/${alice}/pay`, { headers: { Authorization: `Bearer ${signToken("alice")}` } });
   expect(get.status).toBe(405);
-  expect(await snapshot(redis, db.pool)).toBe(before);
+  expect(await snapshot(stack.redis, stack.db.pool)).toBe(before);
 });

@@ -3,36 +3,21 @@
  * time (measured: when the gateway starts answering by the new time), ending now, pausing, and
  * a stock raise during a sold-out sale, counted to the unit in Redis and Postgres.
  */
-import type { Redis } from "@flash-sale/node-common";
-import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import type { TestDatabase } from "./support/test-database";
-import type { ControlPlane } from "./support/control-plane";
+import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { purchase, request } from "./support/http";
 import { signToken } from "./support/tokens";
 
 jest.setTimeout(60_000);
 
-let stack: TestStack;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
-
 /** The gateways poll the config version every 250 ms; the contract is "within one second". */
 const APPLY_WITHIN_MS = 1000;
 /** Parallel requests per sample, so that every nginx worker (each has its own cache) answers. */
 const PARALLEL = 6;
 
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "gateway_sale_changes", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 100 } });
-  ({ redis, db, controlPlane, gateway } = stack);
-});
-
-afterAll(async () => {
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
-});
+const stack = useStack(new TestStack({ name: "gateway_sale_changes", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 100 } }));
 
 interface Sample {
   at: number;
@@ -41,7 +26,7 @@ interface Sample {
 
 async function sampleViews(saleId: string): Promise<Sample> {
   const views = await Promise.all(
-    Array.from({ length: PARALLEL }, () => request(`${gateway.url}/api/sales/${saleId}`).then((r) => r.json())),
+    Array.from({ length: PARALLEL }, () => request(`${stack.gateway.url}/api/sales/${saleId}`).then((r) => r.json())),
   );
   return { at: Date.now(), views };
 }
@@ -61,7 +46,7 @@ async function sampleUntil(saleId: string, done: (v: Sample["views"][number]) =>
 
 async function buyers(saleId: string, from: number, count: number): Promise<Map<number, number>> {
   const responses = await Promise.all(
-    Array.from({ length: count }, (_, i) => purchase(gateway.url, saleId, signToken(`${saleId}-shopper-${from + i}`))),
+    Array.from({ length: count }, (_, i) => purchase(stack.gateway.url, saleId, signToken(`${saleId}-shopper-${from + i}`))),
   );
   const byStatus = new Map<number, number>();
   for (const r of responses) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
@@ -69,13 +54,13 @@ async function buyers(saleId: string, from: number, count: number): Promise<Map<
 }
 
 test("a moved end time: every gateway worker applies it well before it falls due, and ends the sale on time", async () => {
-  const sale = await controlPlane.createSale({ id: "moving-end", stock: 10 });
-  await waitForSale(gateway, sale.id);
+  const sale = await stack.controlPlane.createSale({ id: "moving-end", stock: 10 });
+  await waitForSale(stack.gateway, sale.id);
 
   const newEndMs = Date.now() + 1500;
   const newEndsAt = new Date(newEndMs).toISOString();
   const sentAt = Date.now();
-  const patched = await controlPlane.admin("PATCH", `/admin/api/sales/${sale.id}`, { endsAt: newEndsAt });
+  const patched = await stack.controlPlane.admin("PATCH", `/admin/api/sales/${sale.id}`, { endsAt: newEndsAt });
   expect(patched.status).toBe(200);
 
   const applied = await sampleUntil(sale.id, (v) => v.endsAt === newEndsAt, APPLY_WITHIN_MS + 500);
@@ -89,51 +74,51 @@ test("a moved end time: every gateway worker applies it well before it falls due
   }
   expect(appliedAfterMs).toBeLessThan(APPLY_WITHIN_MS);
   expect(endedLateMs).toBeLessThan(APPLY_WITHIN_MS);
-  const refused = await purchase(gateway.url, sale.id, signToken("late-shopper"));
+  const refused = await purchase(stack.gateway.url, sale.id, signToken("late-shopper"));
   expect(refused.status).toBe(410);
   expect(refused.json().error).toBe("sale_ended");
   console.log(`end time moved: applied by every worker ${appliedAfterMs} ms after the PATCH; sale answered ended ${endedLateMs} ms after the new end`);
 });
 
 test("ending a sale now: purchases answer 410 sale_ended within a second, nothing sold after", async () => {
-  const sale = await controlPlane.createSale({ id: "ended-now", stock: 10 });
-  await waitForSale(gateway, sale.id);
+  const sale = await stack.controlPlane.createSale({ id: "ended-now", stock: 10 });
+  await waitForSale(stack.gateway, sale.id);
   expect((await buyers(sale.id, 0, 2)).get(202)).toBe(2);
 
   const sentAt = Date.now();
-  expect((await controlPlane.admin("POST", `/admin/api/sales/${sale.id}/end`)).status).toBe(200);
+  expect((await stack.controlPlane.admin("POST", `/admin/api/sales/${sale.id}/end`)).status).toBe(200);
   const ended = await sampleUntil(sale.id, (v) => v.status === "ended", APPLY_WITHIN_MS + 500);
   const endedAfterMs = ended[ended.length - 1]!.at - sentAt;
   expect(endedAfterMs).toBeLessThan(APPLY_WITHIN_MS);
 
-  const late = await Promise.all(Array.from({ length: 20 }, (_, i) => purchase(gateway.url, sale.id, signToken(`after-end-${i}`))));
+  const late = await Promise.all(Array.from({ length: 20 }, (_, i) => purchase(stack.gateway.url, sale.id, signToken(`after-end-${i}`))));
   expect(late.map((r) => r.json().error)).toEqual(Array(20).fill("sale_ended"));
-  await waitForRows(db.pool, sale.id, 2);
-  expect(await countSale(redis, db.pool, sale.id)).toMatchObject({ unitsLeft: 8, unitsSold: 2, pgRows: 2 });
+  await waitForRows(stack.db.pool, sale.id, 2);
+  expect(await countSale(stack.redis, stack.db.pool, sale.id)).toMatchObject({ unitsLeft: 8, unitsSold: 2, pgRows: 2 });
   console.log(`ended now: every worker answered ended ${endedAfterMs} ms after POST …/end`);
 });
 
 test("pause and resume: 503 sale_paused while paused, sales again after", async () => {
-  const sale = await controlPlane.createSale({ id: "paused", stock: 10 });
-  await waitForSale(gateway, sale.id);
-  expect((await controlPlane.admin("POST", `/admin/api/sales/${sale.id}/pause`)).status).toBe(200);
+  const sale = await stack.controlPlane.createSale({ id: "paused", stock: 10 });
+  await waitForSale(stack.gateway, sale.id);
+  expect((await stack.controlPlane.admin("POST", `/admin/api/sales/${sale.id}/pause`)).status).toBe(200);
   await sampleUntil(sale.id, (v) => v.status === "paused", APPLY_WITHIN_MS + 500);
-  const paused = await purchase(gateway.url, sale.id, signToken("patient-shopper"));
+  const paused = await purchase(stack.gateway.url, sale.id, signToken("patient-shopper"));
   expect(paused.status).toBe(503);
   expect(paused.json().error).toBe("sale_paused");
 
-  expect((await controlPlane.admin("POST", `/admin/api/sales/${sale.id}/resume`)).status).toBe(200);
+  expect((await stack.controlPlane.admin("POST", `/admin/api/sales/${sale.id}/resume`)).status).toBe(200);
   await sampleUntil(sale.id, (v) => v.status === "active", APPLY_WITHIN_MS + 500);
-  expect((await purchase(gateway.url, sale.id, signToken("patient-shopper"))).status).toBe(202);
+  expect((await purchase(stack.gateway.url, sale.id, signToken("patient-shopper"))).status).toBe(202);
 });
 
 test("a stock raise during a sold-out sale: the new units are sold, and only they (counted)", async () => {
-  const sale = await controlPlane.createSale({ id: "restocked", stock: 5 });
-  await waitForSale(gateway, sale.id);
+  const sale = await stack.controlPlane.createSale({ id: "restocked", stock: 5 });
+  await waitForSale(stack.gateway, sale.id);
   const first = await buyers(sale.id, 0, 8);
   expect([first.get(202), first.get(410)]).toEqual([5, 3]);
 
-  const raised = await controlPlane.admin("PATCH", `/admin/api/sales/${sale.id}`, { stock: 8 });
+  const raised = await stack.controlPlane.admin("PATCH", `/admin/api/sales/${sale.id}`, { stock: 8 });
   expect(raised.status).toBe(200);
   // The gateways clear their sold-out flag once they read units left > 0.
   await sampleUntil(sale.id, (v) => v.status === "active", APPLY_WITHIN_MS + 500);
@@ -146,7 +131,7 @@ test("a stock raise during a sold-out sale: the new units are sold, and only the
   expect((second.get(409) ?? 0) + (second.get(410) ?? 0)).toBe(12);
   expect(second.get(409) ?? 0).toBeLessThanOrEqual(5);
 
-  await waitForRows(db.pool, sale.id, 8);
-  expect(await countSale(redis, db.pool, sale.id)).toEqual(balancedCount(8, 0));
-  expect(gateway.errorLines()).toEqual([]);
+  await waitForRows(stack.db.pool, sale.id, 8);
+  expect(await countSale(stack.redis, stack.db.pool, sale.id)).toEqual(balancedCount(8, 0));
+  expect(stack.gateway.errorLines()).toEqual([]);
 });

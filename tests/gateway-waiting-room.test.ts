@@ -3,12 +3,11 @@
  * Postgres: shoppers join before the start, are shuffled at it, admitted by the fleet's cursor
  * (stock-aware), and buy with their pass; every sale is counted at the end.
  */
-import { createLogger, type Redis } from "@flash-sale/node-common";
+import { createLogger } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/contract/keys";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import type { ControlPlane } from "./support/control-plane";
-import type { TestDatabase } from "./support/test-database";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { balancedCount, countSale, snapshot, waitForRows } from "./support/counts";
 import { purchase } from "./support/http";
 import type { QueueReply } from "@flash-sale/contract/waiting_room";
@@ -21,27 +20,15 @@ import { expireReservationsJob } from "../control-plane/src/jobs/expire-reservat
 
 jest.setTimeout(180_000);
 
-let stack: TestStack;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
 /** A second gateway on the same Redis: the fleet. */
 let second: Gateway;
 
 /** Wide enough that no test here meets the per-user limiter or the purchase admission gate. */
 const limits = { userRatePerSecond: 100, userBurst: 100, admitPerSecond: 100000 };
 
-beforeAll(async () => {
-  // The access log keeps every poll on the first gateway and none on the second (knob access_log_polls_percent).
-  stack = await TestStack.start({ name: "waiting_room", knobs: { ...LOAD_TEST_KNOBS, access_log_polls_percent: "100" }, worker: { batchSize: 500 } });
-  ({ redis, db, controlPlane, gateway } = stack);
-  second = await Gateway.start({ redisUrl: stack.redisServer.url(), knobs: { ...LOAD_TEST_KNOBS, access_log_polls_percent: "0" } });
-});
-
-afterAll(async () => {
-  await second?.stop();
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
+// The access log keeps every poll on the first gateway and none on the second (knob access_log_polls_percent).
+const stack = useStack(new TestStack({ name: "waiting_room", knobs: { ...LOAD_TEST_KNOBS, access_log_polls_percent: "100" }, worker: { batchSize: 500 } }), async () => {
+  second = await stack.startGateway({ ...LOAD_TEST_KNOBS, access_log_polls_percent: "0" });
 });
 
 interface RoomSale {
@@ -57,9 +44,16 @@ interface RoomSale {
 /** Every waiting-room sale of this file: the earlier tests' queues keep moving under the later ones. */
 const roomSaleIds: string[] = [];
 
+/** `count` shoppers of the sale at `gatewayUrl`, named `${prefix}-<n>`, joined one after another. */
+async function joinedInTurn(sale: RoomSale, prefix: string, count: number, gatewayUrl = stack.gateway.url): Promise<Shopper[]> {
+  const shoppers = Array.from({ length: count }, (_, i) => new Shopper(`${prefix}-${i}`, sale.id, gatewayUrl));
+  for (const s of shoppers) await s.join();
+  return shoppers;
+}
+
 async function createRoomSale(s: RoomSale): Promise<void> {
   roomSaleIds.push(s.id);
-  await controlPlane.createSale({
+  await stack.controlPlane.createSale({
     id: s.id,
     stock: s.stock,
     startsAt: new Date(s.startsAtMs).toISOString(),
@@ -69,7 +63,7 @@ async function createRoomSale(s: RoomSale): Promise<void> {
     limits,
     waitingRoom: { opensBeforeSeconds: 600, admitPerSecond: s.admitPerSecond, passSeconds: s.passSeconds },
   });
-  await waitForSale(gateway, s.id);
+  await waitForSale(stack.gateway, s.id);
 }
 
 /** The keys the gateways' timers move while nothing else happens (see snapshot), of every room so far. */
@@ -95,10 +89,10 @@ test("3,000 shoppers join before the start for 100 units: one place each, exactl
   const UNITS = 100;
   const sale: RoomSale = { id: "wr-counted", stock: UNITS, startsAtMs: Math.ceil(Date.now() / 1000) * 1000 + 20_000, admitPerSecond: 200, passSeconds: 60 };
   await createRoomSale(sale);
-  const shoppers = Array.from({ length: SHOPPERS }, (_, i) => new Shopper(`counted-${i}`, sale.id, gateway.url));
+  const shoppers = Array.from({ length: SHOPPERS }, (_, i) => new Shopper(`counted-${i}`, sale.id, stack.gateway.url));
 
   const joined = await Promise.all(shoppers.map((s) => s.join()));
-  const again = await Promise.all(shoppers.map((s) => joinQueue(gateway.url, sale.id, s.token).then((r) => r.json() as QueueReply)));
+  const again = await Promise.all(shoppers.map((s) => joinQueue(stack.gateway.url, sale.id, s.token).then((r) => r.json() as QueueReply)));
   expect(Date.now()).toBeLessThan(sale.startsAtMs); // all of it in the pre-queue
   for (const [i, r] of joined.entries()) {
     // Before the start: waiting, no position (drawn at the start), and joining again changes nothing.
@@ -106,7 +100,7 @@ test("3,000 shoppers join before the start for 100 units: one place each, exactl
     expect(r.position).toBeUndefined();
     expect(again[i]!.ticket).toBe(r.ticket);
   }
-  expect(await redis.zcard(saleKeys(sale.id).queue)).toBe(SHOPPERS);
+  expect(await stack.redis.zcard(saleKeys(sale.id).queue)).toBe(SHOPPERS);
 
   await untilStart(sale.startsAtMs);
   const polls: { user: string; sentAt: number; receivedAt: number; status: string }[] = [];
@@ -132,10 +126,10 @@ test("3,000 shoppers join before the start for 100 units: one place each, exactl
   // One place each: the positions are exactly 1..3000.
   expect(shoppers.map((s) => s.last!.position).sort((a, b) => a! - b!)).toEqual(Array.from({ length: SHOPPERS }, (_, i) => i + 1));
 
-  await waitForRows(db.pool, sale.id, UNITS);
-  expect(await countSale(redis, db.pool, sale.id)).toEqual(balancedCount(UNITS, 0));
+  await waitForRows(stack.db.pool, sale.id, UNITS);
+  expect(await countSale(stack.redis, stack.db.pool, sale.id)).toEqual(balancedCount(UNITS, 0));
   // The last unit by Redis' clock (the machine's, as the test's).
-  const last = await db.pool.query<{ at: Date }>("SELECT max(accepted_at) AS at FROM orders WHERE sale_id = $1", [sale.id]);
+  const last = await stack.db.pool.query<{ at: Date }>("SELECT max(accepted_at) AS at FROM orders WHERE sale_id = $1", [sale.id]);
   const lastUnitAt = last.rows[0]!.at.getTime();
   const late = polls.filter((p) => p.sentAt >= lastUnitAt + 1000 && p.status !== "sold_out");
   expect(late).toEqual([]);
@@ -149,7 +143,7 @@ test("3,000 shoppers join before the start for 100 units: one place each, exactl
     `waiting room, ${SHOPPERS} shoppers, ${UNITS} units: ${polls.length} polls (round trip median ${pct(latencies, 0.5)} ms, p99 ${pct(latencies, 0.99)} ms); ` +
       `each shopper's first sold_out after the last unit: median ${pct(delays, 0.5)} ms, p99 ${pct(delays, 0.99)} ms, max ${delays[delays.length - 1]} ms`,
   );
-  expect(gateway.errorLines()).toEqual([]);
+  expect(stack.gateway.errorLines()).toEqual([]);
 });
 
 test("the order of the pre-queue is a random permutation; after the start, arrival order holds", async () => {
@@ -157,13 +151,13 @@ test("the order of the pre-queue is a random permutation; after the start, arriv
   const AFTER = 40;
   const sale: RoomSale = { id: "wr-shuffle", stock: 100_000, startsAtMs: Math.ceil(Date.now() / 1000) * 1000 + 10_000, admitPerSecond: 1, passSeconds: 60 };
   await createRoomSale(sale);
-  const early = Array.from({ length: BEFORE }, (_, i) => new Shopper(`early-${i}`, sale.id, gateway.url));
+  const early = Array.from({ length: BEFORE }, (_, i) => new Shopper(`early-${i}`, sale.id, stack.gateway.url));
   // Joined in 50 waves of 20: arrival order is known to within a wave.
   for (let wave = 0; wave < BEFORE; wave += 20) await Promise.all(early.slice(wave, wave + 20).map((s) => s.join()));
   expect(Date.now()).toBeLessThan(sale.startsAtMs);
 
   await untilStart(sale.startsAtMs);
-  const late = Array.from({ length: AFTER }, (_, i) => new Shopper(`late-${i}`, sale.id, gateway.url));
+  const late = Array.from({ length: AFTER }, (_, i) => new Shopper(`late-${i}`, sale.id, stack.gateway.url));
   for (const s of late) await s.join();
   await Promise.all(early.map((s) => s.poll()));
 
@@ -185,10 +179,10 @@ test("passes: missing, malformed, forged, expired, another shopper's or another 
   const b: RoomSale = { ...a, id: "wr-pass-b" };
   const short: RoomSale = { ...a, id: "wr-pass-short", passSeconds: 1 };
   for (const s of [a, b, short]) await createRoomSale(s);
-  const alice = new Shopper("pass-alice", a.id, gateway.url);
-  const bob = new Shopper("pass-bob", a.id, gateway.url);
-  const aliceInB = new Shopper("pass-alice", b.id, gateway.url);
-  const aliceShort = new Shopper("pass-alice", short.id, gateway.url);
+  const alice = new Shopper("pass-alice", a.id, stack.gateway.url);
+  const bob = new Shopper("pass-bob", a.id, stack.gateway.url);
+  const aliceInB = new Shopper("pass-alice", b.id, stack.gateway.url);
+  const aliceShort = new Shopper("pass-alice", short.id, stack.gateway.url);
   for (const s of [alice, bob, aliceInB, aliceShort]) await s.join();
   await untilStart(startsAtMs);
   for (const s of [alice, bob, aliceInB, aliceShort]) await pollUntil(s, "admitted");
@@ -208,27 +202,26 @@ test("passes: missing, malformed, forged, expired, another shopper's or another 
     ["bob's", bob.last!.pass],
     ["sale b's", aliceInB.last!.pass],
   ];
-  const before = await snapshot(redis, db.pool, timerKeys());
+  const before = await snapshot(stack.redis, stack.db.pool, timerKeys());
   for (const [what, p] of refusals) {
-    const res = await purchase(gateway.url, a.id, alice.token, p === undefined ? { quantity: 1 } : { quantity: 1, pass: p });
+    const res = await purchase(stack.gateway.url, a.id, alice.token, p === undefined ? { quantity: 1 } : { quantity: 1, pass: p });
     expect({ what, status: res.status, error: res.json().error }).toEqual({ what, status: 403, error: "pass_required" });
   }
   // An expired pass, on its own sale.
   const onItsSale = await aliceShort.buy(expired);
   expect({ status: onItsSale.status, error: onItsSale.json().error }).toEqual({ status: 403, error: "pass_required" });
-  expect(await snapshot(redis, db.pool, timerKeys())).toBe(before);
+  expect(await snapshot(stack.redis, stack.db.pool, timerKeys())).toBe(before);
 
   expect((await alice.buy(pass)).status).toBe(202);
-  await waitForRows(db.pool, a.id, 1);
-  expect(await countSale(redis, db.pool, a.id)).toEqual(balancedCount(1, 9));
+  await waitForRows(stack.db.pool, a.id, 1);
+  expect(await countSale(stack.redis, stack.db.pool, a.id)).toEqual(balancedCount(1, 9));
 });
 
 test("a pass left unused expires and its place goes to the next shopper; stock bounds the passes out at once", async () => {
   const sale: RoomSale = { id: "wr-expiry", stock: 2, startsAtMs: Date.now() + 1500, admitPerSecond: 50, passSeconds: 2 };
   await createRoomSale(sale);
   await untilStart(sale.startsAtMs);
-  const shoppers = Array.from({ length: 6 }, (_, i) => new Shopper(`expiry-${i}`, sale.id, gateway.url));
-  for (const s of shoppers) await s.join();
+  const shoppers = await joinedInTurn(sale, "expiry", 6);
   expect(shoppers.map((s) => s.last!.position)).toEqual([1, 2, 3, 4, 5, 6]);
 
   // Two units: two passes out at once, however fast the cursor may move.
@@ -251,13 +244,13 @@ test("a pass left unused expires and its place goes to the next shopper; stock b
   expect((await shoppers[4]!.buy()).status).toBe(202);
   await waitFor("sold out answered", async () => (await shoppers[5]!.poll()).status === "sold_out", 3000);
 
-  await waitForRows(db.pool, sale.id, 2);
-  expect(await countSale(redis, db.pool, sale.id)).toEqual(balancedCount(2, 0));
-  const state = await redis.hgetall(saleKeys(sale.id).queueState);
+  await waitForRows(stack.db.pool, sale.id, 2);
+  expect(await countSale(stack.redis, stack.db.pool, sale.id)).toEqual(balancedCount(2, 0));
+  const state = await stack.redis.hgetall(saleKeys(sale.id).queueState);
   expect(Number(state.expired)).toBe(3);
   // The gateway's metrics show the same (the fleet's figures, as synced).
   const figures = async () => {
-    const m = await scrape(gateway.metricsUrl);
+    const m = await scrape(stack.gateway.metricsUrl);
     return ["length", "admitted", "passes_used", "passes_expired", "admit_per_second"].map((f) => m.value(`fs_gateway_queue_${f}`, { sale: sale.id }));
   };
   await waitFor("the metrics synced", async () => JSON.stringify(await figures()) === JSON.stringify([6, 5, 2, 3, 50]), 3000);
@@ -267,9 +260,8 @@ test("a poll with its ticket is answered from the gateway's memory: no Redis rou
   const sale: RoomSale = { id: "wr-cheap", stock: 1000, startsAtMs: Date.now() + 1500, admitPerSecond: 5, passSeconds: 60 };
   await createRoomSale(sale);
   await untilStart(sale.startsAtMs);
-  const shoppers = Array.from({ length: 20 }, (_, i) => new Shopper(`cheap-${i}`, sale.id, gateway.url));
-  for (const s of shoppers) await s.join();
-  const redisCalls = async () => (await scrape(gateway.metricsUrl)).value("fs_gateway_redis_duration_seconds_count", { op: "queue_place" });
+  const shoppers = await joinedInTurn(sale, "cheap", 20);
+  const redisCalls = async () => (await scrape(stack.gateway.metricsUrl)).value("fs_gateway_redis_duration_seconds_count", { op: "queue_place" });
   const before = await redisCalls();
   for (let round = 0; round < 10; round++) {
     const replies = await Promise.all(shoppers.map((s) => s.poll()));
@@ -277,7 +269,7 @@ test("a poll with its ticket is answered from the gateway's memory: no Redis rou
   }
   expect(await redisCalls()).toBe(before);
   // Without its ticket a poll reads the place from Redis (once per poll).
-  await pollQueue(gateway.url, sale.id, shoppers[0]!.token);
+  await pollQueue(stack.gateway.url, sale.id, shoppers[0]!.token);
   expect(await redisCalls()).toBe(before! + 1);
 });
 
@@ -286,16 +278,15 @@ test("the access log keeps the share of polls access_log_polls_percent says (100
   await createRoomSale(sale);
   await waitForSale(second, sale.id);
   await untilStart(sale.startsAtMs);
-  const shoppers = Array.from({ length: 6 }, (_, i) => new Shopper(`logged-${i}`, sale.id, second.url));
-  for (const s of shoppers) await s.join();
+  const shoppers = await joinedInTurn(sale, "logged", 6, second.url);
   for (let round = 0; round < 3; round++) {
     for (const s of shoppers) await s.via(second.url).poll();
-    for (const s of shoppers) await s.via(gateway.url).poll();
+    for (const s of shoppers) await s.via(stack.gateway.url).poll();
   }
   await sleep(1200); // the access log's buffer is flushed every second
   const lines = (g: Gateway) => g.accessLog().filter((l) => l["sale"] === sale.id && l["route"] === "queue").map((l) => `${l["method"]} ${l["status"]}`);
   expect(lines(second)).toEqual(Array(6).fill("POST 200"));
-  expect(lines(gateway)).toEqual(Array(18).fill("GET 200"));
+  expect(lines(stack.gateway)).toEqual(Array(18).fill("GET 200"));
 });
 
 test("a reserve sale: sold out stops admission; a reservation that expires reopens it for the next shopper", async () => {
@@ -303,8 +294,7 @@ test("a reserve sale: sold out stops admission; a reservation that expires reope
   const sale: RoomSale = { id: "wr-reserve", stock: 2, startsAtMs: Date.now() + 1500, admitPerSecond: 50, passSeconds: 60, deduction: "reserve", paymentTimeoutSeconds: TIMEOUT };
   await createRoomSale(sale);
   await untilStart(sale.startsAtMs);
-  const shoppers = Array.from({ length: 4 }, (_, i) => new Shopper(`reserve-${i}`, sale.id, gateway.url));
-  for (const s of shoppers) await s.join();
+  const shoppers = await joinedInTurn(sale, "reserve", 4);
   for (const s of shoppers.slice(0, 2)) {
     await pollUntil(s, "admitted");
     expect((await s.buy()).status).toBe(202);
@@ -314,15 +304,15 @@ test("a reserve sale: sold out stops admission; a reservation that expires reope
 
   await sleep(reservedAt + TIMEOUT * 1000 + 200 - Date.now());
   const logger = createLogger("waiting-room-test", "silent");
-  await expireReservationsJob({ redis, repository: new SaleRepository(db.pool), logger }, "* * * * * *", 30_000).run();
-  expect(await redis.get(saleKeys(sale.id).stock)).toBe("2");
+  await expireReservationsJob({ redis: stack.redis, repository: new SaleRepository(stack.db.pool), logger }, "* * * * * *", 30_000).run();
+  expect(await stack.redis.get(saleKeys(sale.id).stock)).toBe("2");
 
   for (const s of shoppers.slice(2)) {
     await pollUntil(s, "admitted", 5000);
     expect((await s.buy()).status).toBe(202);
   }
-  await waitForRows(db.pool, sale.id, 4);
-  const count = await countSale(redis, db.pool, sale.id);
+  await waitForRows(stack.db.pool, sale.id, 4);
+  const count = await countSale(stack.redis, stack.db.pool, sale.id);
   expect(count).toMatchObject({ unitsLeft: 0, unitsSold: 2, buyers: 4, redisOrders: 4, pgRows: 4, pgDistinctUsers: 4 });
 });
 
@@ -333,13 +323,13 @@ test("two gateways share one queue: one place per shopper across both, tickets w
   const sale: RoomSale = { id: "wr-fleet", stock: 100_000, startsAtMs: Math.ceil(Date.now() / 1000) * 1000 + 8000, admitPerSecond: ADMIT, passSeconds: PASS };
   await createRoomSale(sale);
   await waitForSale(second, sale.id);
-  const gateways = [gateway, second];
+  const gateways = [stack.gateway, second];
   const shoppers = Array.from({ length: SHOPPERS }, (_, i) => new Shopper(`fleet-${i}`, sale.id, gateways[i % 2]!.url));
   await Promise.all(shoppers.map((s) => s.join()));
   // Joining again through the other gateway finds the same place.
   const again = await Promise.all(shoppers.slice(0, 100).map((s, i) => joinQueue(gateways[(i + 1) % 2]!.url, sale.id, s.token)));
   expect(again.map((r) => r.json().ticket)).toEqual(shoppers.slice(0, 100).map((s) => s.ticket));
-  expect(await redis.zcard(saleKeys(sale.id).queue)).toBe(SHOPPERS);
+  expect(await stack.redis.zcard(saleKeys(sale.id).queue)).toBe(SHOPPERS);
   await untilStart(sale.startsAtMs);
 
   // Every shopper polls through the other gateway from now on, with the ticket the first gave.
@@ -383,14 +373,14 @@ test("two gateways share one queue: one place per shopper across both, tickets w
 
   // A pass from one gateway buys through the other.
   const buyer = shoppers.find((s) => admittedAt.has(s.user))!;
-  const res = await purchase(gateway.url, sale.id, buyer.token, { quantity: 1, pass: buyer.last!.pass });
+  const res = await purchase(stack.gateway.url, sale.id, buyer.token, { quantity: 1, pass: buyer.last!.pass });
   expect(res.status).toBe(202);
   expect(second.errorLines()).toEqual([]);
 });
 
 test("the queue's own refusals: not open yet, no waiting room, not in the queue, no token", async () => {
   const sale: RoomSale = { id: "wr-refusals", stock: 5, startsAtMs: Date.now() + 3_600_000, admitPerSecond: 10, passSeconds: 60 };
-  await controlPlane.createSale({
+  await stack.controlPlane.createSale({
     id: sale.id,
     stock: 5,
     startsAt: new Date(sale.startsAtMs).toISOString(),
@@ -398,24 +388,24 @@ test("the queue's own refusals: not open yet, no waiting room, not in the queue,
     deduction: "order",
     waitingRoom: { opensBeforeSeconds: 60, admitPerSecond: 10, passSeconds: 60 },
   });
-  const plain = await controlPlane.createSale({ id: "wr-plain", stock: 5 });
-  await waitForSale(gateway, sale.id);
-  await waitForSale(gateway, plain.id);
+  const plain = await stack.controlPlane.createSale({ id: "wr-plain", stock: 5 });
+  await waitForSale(stack.gateway, sale.id);
+  await waitForSale(stack.gateway, plain.id);
   const token = signToken("refusals-shopper");
 
-  const early = await joinQueue(gateway.url, sale.id, token);
+  const early = await joinQueue(stack.gateway.url, sale.id, token);
   expect(early.status).toBe(425);
   expect(early.json()).toMatchObject({ error: "not_started", startsAt: new Date(sale.startsAtMs).toISOString() });
-  expect((await joinQueue(gateway.url, plain.id, token)).json().error).toBe("not_found");
-  expect((await pollQueue(gateway.url, "no-such-sale", token)).json().error).toBe("sale_not_found");
+  expect((await joinQueue(stack.gateway.url, plain.id, token)).json().error).toBe("not_found");
+  expect((await pollQueue(stack.gateway.url, "no-such-sale", token)).json().error).toBe("sale_not_found");
 
-  await controlPlane.admin("PATCH", `/admin/api/sales/${sale.id}`, { startsAt: new Date(Date.now() + 30_000).toISOString() });
-  await waitFor("the queue open", async () => (await pollQueue(gateway.url, sale.id, token)).status === 404, 3000);
-  const notIn = await pollQueue(gateway.url, sale.id, token);
+  await stack.controlPlane.admin("PATCH", `/admin/api/sales/${sale.id}`, { startsAt: new Date(Date.now() + 30_000).toISOString() });
+  await waitFor("the queue open", async () => (await pollQueue(stack.gateway.url, sale.id, token)).status === 404, 3000);
+  const notIn = await pollQueue(stack.gateway.url, sale.id, token);
   expect(notIn.json().error).toBe("not_in_queue");
-  expect((await joinQueue(gateway.url, sale.id, "not-a-token")).status).toBe(401);
-  expect((await pollQueue(gateway.url, sale.id, token, "1.forged-ticket")).json().error).toBe("not_in_queue");
-  const view = (await (await fetch(`${gateway.url}/api/sales/${sale.id}`)).json()) as { startsAt: string; waitingRoom: { opensAt: string } };
+  expect((await joinQueue(stack.gateway.url, sale.id, "not-a-token")).status).toBe(401);
+  expect((await pollQueue(stack.gateway.url, sale.id, token, "1.forged-ticket")).json().error).toBe("not_in_queue");
+  const view = (await (await fetch(`${stack.gateway.url}/api/sales/${sale.id}`)).json()) as { startsAt: string; waitingRoom: { opensAt: string } };
   expect(view.waitingRoom.opensAt).toBe(new Date(Date.parse(view.startsAt) - 60_000).toISOString());
-  expect((await purchase(gateway.url, plain.id, token)).status).toBe(202); // a sale without one sells as before
+  expect((await purchase(stack.gateway.url, plain.id, token)).status).toBe(202); // a sale without one sells as before
 });

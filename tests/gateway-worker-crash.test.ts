@@ -21,7 +21,7 @@ const IN_FLIGHT_MS = 200;
 let stack: TestStack | undefined;
 
 afterAll(async () => {
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
+  expect(await stack?.stop()).toEqual([{ code: 0, signal: null }]);
 });
 
 test("the nginx workers SIGKILLed mid-rush with purchases in flight: new ones serve, exactly the stock sold once per shopper, every 202 kept, no order untold", async () => {

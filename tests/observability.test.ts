@@ -6,11 +6,9 @@
 import { execFile } from "node:child_process";
 import { CONFIG_VERSION_KEY } from "@flash-sale/contract/keys";
 import type { Redis } from "@flash-sale/node-common";
-import { Gateway, LOAD_TEST_KNOBS, afterConfigSync, waitForSale } from "./support/gateway";
-import type { PrivateRedis } from "./support/private-redis";
-import type { TestDatabase } from "./support/test-database";
-import type { ControlPlane } from "./support/control-plane";
+import { LOAD_TEST_KNOBS, afterConfigSync, waitForSale } from "./support/gateway";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { publishSaleConfig, waitFor, type WorkerProcess } from "./support/stream-fixtures";
 import { countSale, waitForRows } from "./support/counts";
 import { purchase, request } from "./support/http";
@@ -18,23 +16,11 @@ import { signToken } from "./support/tokens";
 import { scrape, type Exposition } from "./support/prometheus";
 import { dashboardMetricNames } from "./support/dashboard";
 
-let stack: TestStack;
-let redisServer: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
 let worker: WorkerProcess;
 
-beforeAll(async () => {
-  // Every refusal in the access log (the shipped default keeps a sample).
-  stack = await TestStack.start({ name: "observability", knobs: { ...LOAD_TEST_KNOBS, access_log_refusals_percent: "100" }, worker: {} });
-  ({ redisServer, redis, db, controlPlane, gateway } = stack);
+// Every refusal in the access log (the shipped default keeps a sample).
+const stack = useStack(new TestStack({ name: "observability", knobs: { ...LOAD_TEST_KNOBS, access_log_refusals_percent: "100" }, worker: {} }), async () => {
   worker = stack.worker!;
-});
-
-afterAll(async () => {
-  await stack.stop();
 });
 
 /**
@@ -54,44 +40,44 @@ const UNITS = 40;
 const SHOPPERS = 120;
 
 test("a counted sale: every part's /metrics parses and matches the counts; access-log ids are the orders' request ids", async () => {
-  const sale = await controlPlane.createSale({ id: "observed", stock: UNITS });
-  const later = await controlPlane.createSale({
+  const sale = await stack.controlPlane.createSale({ id: "observed", stock: UNITS });
+  const later = await stack.controlPlane.createSale({
     id: "observed-later",
     stock: 5,
     startsAt: new Date(Date.now() + 3_600_000).toISOString(),
     endsAt: new Date(Date.now() + 7_200_000).toISOString(),
   });
-  await waitForSale(gateway, sale.id);
-  await waitForSale(gateway, later.id);
+  await waitForSale(stack.gateway, sale.id);
+  await waitForSale(stack.gateway, later.id);
 
   // Refusals first: once the sale is sold out, the sold-out flag answers before any other check.
   const refused = await Promise.all([
-    ...Array.from({ length: 3 }, () => purchase(gateway.url, sale.id, undefined)),
+    ...Array.from({ length: 3 }, () => purchase(stack.gateway.url, sale.id, undefined)),
     ...Array.from({ length: 2 }, (_, i) =>
-      request(`${gateway.url}/api/sales/${sale.id}/purchase`, {
+      request(`${stack.gateway.url}/api/sales/${sale.id}/purchase`, {
         method: "POST",
         headers: { "Content-Type": "application/json", Authorization: `Bearer ${signToken(`bad-body-${i}`)}` },
         body: "{not json",
       }),
     ),
-    purchase(gateway.url, "no-such-sale", signToken("lost")),
-    ...Array.from({ length: 2 }, (_, i) => purchase(gateway.url, later.id, signToken(`early-${i}`))),
+    purchase(stack.gateway.url, "no-such-sale", signToken("lost")),
+    ...Array.from({ length: 2 }, (_, i) => purchase(stack.gateway.url, later.id, signToken(`early-${i}`))),
   ]);
   expect(refused.map((r) => r.status)).toEqual([401, 401, 401, 400, 400, 404, 425, 425]);
-  const bought = await Promise.all(Array.from({ length: SHOPPERS }, (_, i) => purchase(gateway.url, sale.id, signToken(`observed-${i}`))));
+  const bought = await Promise.all(Array.from({ length: SHOPPERS }, (_, i) => purchase(stack.gateway.url, sale.id, signToken(`observed-${i}`))));
   expect(bought.filter((r) => r.status === 202)).toHaveLength(UNITS);
   expect(bought.filter((r) => r.status === 410)).toHaveLength(SHOPPERS - UNITS);
 
-  await waitForRows(db.pool, sale.id, UNITS);
-  const count = await countSale(redis, db.pool, sale.id);
+  await waitForRows(stack.db.pool, sale.id, UNITS);
+  const count = await countSale(stack.redis, stack.db.pool, sale.id);
   expect(count).toMatchObject({ unitsLeft: 0, unitsSold: UNITS, redisOrders: UNITS, pgRows: UNITS, pgDuplicateUsers: 0 });
 
   // The gateway: requests by route, sale and outcome; latency; Redis time; dict fill. Only on
   // its internal listener, never on the public server.
-  const publicMetrics = await request(`${gateway.url}/metrics`);
+  const publicMetrics = await request(`${stack.gateway.url}/metrics`);
   expect(publicMetrics.status).not.toBe(200);
   expect(publicMetrics.text).not.toContain("fs_gateway_");
-  const gw = await scrape(gateway.metricsUrl);
+  const gw = await scrape(stack.gateway.metricsUrl);
   const requests = (labels: Record<string, string>) => gw.value("fs_gateway_requests_total", { route: "purchase", ...labels });
   expect(requests({ sale: sale.id, outcome: "accepted" })).toBe(count.unitsSold);
   expect(requests({ sale: sale.id, outcome: "sold_out" })).toBe(SHOPPERS - UNITS);
@@ -121,7 +107,7 @@ test("a counted sale: every part's /metrics parses and matches the counts; acces
   expect(wk.value("fs_worker_malformed_entries_total")).toBe(0);
 
   // The control plane: the reconciliation of Redis and Postgres.
-  const cp = await scrape(`${controlPlane.url}/metrics`);
+  const cp = await scrape(`${stack.controlPlane.url}/metrics`);
   expect(cp.value("fs_sale_stock_units", { sale: sale.id })).toBe(UNITS);
   expect(cp.value("fs_sale_units_left", { sale: sale.id })).toBe(count.unitsLeft);
   expect(cp.value("fs_sale_units_sold", { sale: sale.id })).toBe(count.unitsSold);
@@ -137,22 +123,22 @@ test("a counted sale: every part's /metrics parses and matches the counts; acces
 
   // The access log (flushed every second): one line per accepted purchase, whose request id
   // is the one the worker wrote into Postgres.
-  const accepted = () => gateway.accessLog().filter((e) => e.route === "purchase" && e.sale === sale.id && e.outcome === "accepted");
+  const accepted = () => stack.gateway.accessLog().filter((e) => e.route === "purchase" && e.sale === sale.id && e.outcome === "accepted");
   await waitFor("the access log's flush", () => accepted().length === UNITS, 5000);
   const logged = accepted().map((e) => e.request_id as string);
   expect(logged.every((id) => /^[0-9a-f]{32}$/.test(id))).toBe(true);
-  const { rows } = await db.pool.query<{ request_id: string }>("SELECT request_id FROM orders WHERE sale_id = $1", [sale.id]);
+  const { rows } = await stack.db.pool.query<{ request_id: string }>("SELECT request_id FROM orders WHERE sale_id = $1", [sale.id]);
   expect(rows.map((r) => r.request_id).sort()).toEqual(logged.sort());
-  expect(gateway.accessLog().find((e) => e.outcome === "unauthorized")).toMatchObject({ status: 401, method: "POST", client: "127.0.0.1" });
+  expect(stack.gateway.accessLog().find((e) => e.outcome === "unauthorized")).toMatchObject({ status: 401, method: "POST", client: "127.0.0.1" });
 });
 
 test("an order the worker cannot write shows as backlog, lag and unpersisted", async () => {
   // Published to Redis only: the worker finds no sale row in Postgres and leaves the order pending.
   const orphan = { id: "observed-orphan", stock: 5, perUserLimit: 1 };
-  await publishSaleConfig(redis, orphan);
-  await redis.incr(CONFIG_VERSION_KEY);
-  await waitForSale(gateway, orphan.id);
-  expect((await purchase(gateway.url, orphan.id, signToken("orphan-buyer"))).status).toBe(202);
+  await publishSaleConfig(stack.redis, orphan);
+  await stack.redis.incr(CONFIG_VERSION_KEY);
+  await waitForSale(stack.gateway, orphan.id);
+  expect((await purchase(stack.gateway.url, orphan.id, signToken("orphan-buyer"))).status).toBe(202);
 
   await waitFor("the worker to leave the order pending", () => worker.logs.some((l) => l.msg === "orders for sales missing in Postgres left pending"));
   await new Promise((r) => setTimeout(r, 1000));
@@ -160,7 +146,7 @@ test("an order the worker cannot write shows as backlog, lag and unpersisted", a
   expect(wk.value("fs_worker_stream_backlog_entries", { sale: orphan.id })).toBe(1);
   expect(wk.value("fs_worker_stream_lag_seconds", { sale: orphan.id })).toBeGreaterThan(0.9);
   expect(wk.value("fs_worker_orders_drained_total", { sale: orphan.id })).toBeUndefined();
-  const cp = await scrape(`${controlPlane.url}/metrics`);
+  const cp = await scrape(`${stack.controlPlane.url}/metrics`);
   expect(cp.value("fs_sale_orders_accepted", { sale: orphan.id })).toBe(1);
   expect(cp.value("fs_sale_orders_unpersisted", { sale: orphan.id })).toBe(1);
   expect(cp.value("fs_sale_inventory_drift_units", { sale: orphan.id })).toBe(0);
@@ -168,7 +154,7 @@ test("an order the worker cannot write shows as backlog, lag and unpersisted", a
 
 test("the gateway exports its clock skew against Redis' clock: present and small (same machine)", async () => {
   await afterConfigSync();
-  const skew = (await scrape(gateway.metricsUrl)).value("fs_gateway_clock_skew_seconds", {});
+  const skew = (await scrape(stack.gateway.metricsUrl)).value("fs_gateway_clock_skew_seconds", {});
   expect(skew).toBeDefined();
   console.log(`gateway clock skew against Redis: ${(skew! * 1000).toFixed(3)} ms`);
   // ngx.now() has millisecond resolution; a loaded machine adds scheduling delay to half a round trip.
@@ -176,19 +162,19 @@ test("the gateway exports its clock skew against Redis' clock: present and small
 });
 
 test("Redis down: purchases answer 503 and the gateway counts Redis errors", async () => {
-  const sale = await controlPlane.createSale({ id: "observed-redis-down", stock: 10 });
-  await waitForSale(gateway, sale.id);
+  const sale = await stack.controlPlane.createSale({ id: "observed-redis-down", stock: 10 });
+  await waitForSale(stack.gateway, sale.id);
   await afterConfigSync();
-  const before = await scrape(gateway.metricsUrl);
-  await redisServer.stop();
+  const before = await scrape(stack.gateway.metricsUrl);
+  await stack.redisServer.stop();
 
-  const statuses = await Promise.all(Array.from({ length: 3 }, (_, i) => purchase(gateway.url, sale.id, signToken(`down-${i}`)).then((r) => r.status)));
+  const statuses = await Promise.all(Array.from({ length: 3 }, (_, i) => purchase(stack.gateway.url, sale.id, signToken(`down-${i}`)).then((r) => r.status)));
   expect(statuses).toEqual([503, 503, 503]);
 
-  const after = await scrape(gateway.metricsUrl);
+  const after = await scrape(stack.gateway.metricsUrl);
   const errors = (e: typeof after) => e.value("fs_gateway_redis_errors_total", { op: "purchase" })!;
   expect(errors(after) - errors(before)).toBe(3);
   expect(after.value("fs_gateway_requests_total", { route: "purchase", sale: sale.id, outcome: "unavailable" })).toBe(3);
   // The config sync (every 250 ms per worker) fails too.
-  await waitFor("a failed config sync", async () => ((await scrape(gateway.metricsUrl)).value("fs_gateway_redis_errors_total", { op: "config_sync" }) ?? 0) > 0, 3000);
+  await waitFor("a failed config sync", async () => ((await scrape(stack.gateway.metricsUrl)).value("fs_gateway_redis_errors_total", { op: "config_sync" }) ?? 0) > 0, 3000);
 });

@@ -46,7 +46,7 @@ async function publicSale(gatewayUrl: string, id: string): Promise<{ status: str
 
 afterAll(async () => {
   await pausedRush?.stop();
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
+  expect(await stack?.stop()).toEqual([{ code: 0, signal: null }]);
 });
 
 test("Redis frozen mid-rush past the gateway's timeout, then thawed: answered within the bound, no rebuild, every 202 kept, nothing sold untold, an admin change answered in time", async () => {

@@ -15,6 +15,7 @@ import { parseCsv } from "./support/csv";
 import { Rush } from "./support/rush";
 import { waitFor } from "./support/stream-fixtures";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 
 jest.setTimeout(90_000);
 
@@ -23,15 +24,8 @@ const PRICE = 250;
 /** The rush starts this long before the sale: shoppers told not_started are in the report too. */
 const OPENS_IN_MS = 2_500;
 
-let stack: TestStack;
-
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "sale-report", worker: {} });
+const stack = useStack(new TestStack({ name: "sale-report", worker: {} }), async () => {
   stack.controlPlane.startJobs();
-});
-
-afterAll(async () => {
-  await stack?.stop();
 });
 
 async function get(path: string): Promise<{ status: number; headers: Headers; text: string }> {

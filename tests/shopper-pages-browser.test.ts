@@ -11,12 +11,10 @@
  * to test-artifacts/. Every sale is counted at the end.
  */
 import type { Page, Response } from "playwright-core";
-import type { Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/contract/keys";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import type { TestDatabase } from "./support/test-database";
-import type { ControlPlane } from "./support/control-plane";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { waitFor } from "./support/stream-fixtures";
 import { purchase } from "./support/http";
@@ -28,11 +26,6 @@ import { Browser, PHONE, fitsWidth, focusedId, imageLoaded, screenshots } from "
 // A browser waits for real time (a countdown, the worker's drain); jest's project testTimeout is not applied per file.
 jest.setTimeout(60_000);
 
-let stack: TestStack;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
 let browser: Browser;
 /** Origins the pages may ask: this stack's gateway, and the one started without Redis. */
 const origins: string[] = [];
@@ -41,38 +34,39 @@ const SHOPPER = "browser-shopper";
 const limits = { userRatePerSecond: 50, userBurst: 50, admitPerSecond: 100000 };
 const HOUR = 3_600_000;
 
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "browser", knobs: { ...LOAD_TEST_KNOBS, dev_login: "on" }, worker: {} });
-  ({ redis, db, controlPlane, gateway } = stack);
-  origins.push(gateway.url);
+const stack = useStack(new TestStack({ name: "browser", knobs: { ...LOAD_TEST_KNOBS, dev_login: "on" }, worker: {} }), async () => {
+  origins.push(stack.gateway.url);
   const now = Date.now();
-  await controlPlane.createSale({ id: "bt-challenge", name: "Challenge headphones", price: 12900, stock: 3, challenge: true, limits });
-  await controlPlane.createSale({ id: "bt-text", name: "Readable radio", price: 4500, stock: 3, challenge: true, limits });
-  await controlPlane.createSale({ id: "bt-wrong", name: "Wrong-answer watch", price: 2500, stock: 3, challenge: true, limits });
-  await controlPlane.createSale({ id: "bt-soldout", name: "Last-unit lamp", price: 1999, currency: "EUR", stock: 1, limits });
-  await controlPlane.createSale({ id: "bt-reserve", name: "Reserved kettle", price: 3500, stock: 3, deduction: "reserve", paymentTimeoutSeconds: 600, limits });
-  await controlPlane.createSale({ id: "bt-lost", name: "Lost-answer lantern", price: 2200, stock: 3, limits });
-  await controlPlane.createSale({ id: "bt-uncertain", name: "Uncertain umbrella", price: 1800, stock: 3, limits });
-  await controlPlane.createSale({ id: "bt-two-a", name: "Blue mug", price: 800, stock: 3, limits });
-  await controlPlane.createSale({ id: "bt-two-b", name: "Green mug", price: 900, stock: 3, limits });
-  await controlPlane.createSale({ id: "bt-pair", name: "Pair of socks", price: 600, stock: 5, perUserLimit: 2, limits });
-  await controlPlane.createSale({ id: "bt-twin-1", name: "Twin lamp", price: 1500, stock: 4, limits, startsAt: new Date(now + HOUR).toISOString(), endsAt: new Date(now + 2 * HOUR).toISOString() });
-  await controlPlane.createSale({ id: "bt-twin-2", name: "Twin lamp", price: 1500, stock: 4, limits });
-  await controlPlane.createSale({ id: "bt-ended", name: "Yesterday's vase", price: 700, stock: 2, limits, startsAt: new Date(now - 2 * HOUR).toISOString(), endsAt: new Date(now - HOUR).toISOString() });
-  for (const id of ["bt-challenge", "bt-text", "bt-wrong", "bt-soldout", "bt-reserve", "bt-lost", "bt-uncertain", "bt-two-a", "bt-two-b", "bt-pair", "bt-twin-1", "bt-twin-2", "bt-ended"]) await waitForSale(gateway, id);
-  browser = await Browser.launch();
+  await stack.controlPlane.createSale({ id: "bt-challenge", name: "Challenge headphones", price: 12900, stock: 3, challenge: true, limits });
+  await stack.controlPlane.createSale({ id: "bt-text", name: "Readable radio", price: 4500, stock: 3, challenge: true, limits });
+  await stack.controlPlane.createSale({ id: "bt-wrong", name: "Wrong-answer watch", price: 2500, stock: 3, challenge: true, limits });
+  await stack.controlPlane.createSale({ id: "bt-soldout", name: "Last-unit lamp", price: 1999, currency: "EUR", stock: 1, limits });
+  await stack.controlPlane.createSale({ id: "bt-reserve", name: "Reserved kettle", price: 3500, stock: 3, deduction: "reserve", paymentTimeoutSeconds: 600, limits });
+  await stack.controlPlane.createSale({ id: "bt-lost", name: "Lost-answer lantern", price: 2200, stock: 3, limits });
+  await stack.controlPlane.createSale({ id: "bt-uncertain", name: "Uncertain umbrella", price: 1800, stock: 3, limits });
+  await stack.controlPlane.createSale({ id: "bt-two-a", name: "Blue mug", price: 800, stock: 3, limits });
+  await stack.controlPlane.createSale({ id: "bt-two-b", name: "Green mug", price: 900, stock: 3, limits });
+  await stack.controlPlane.createSale({ id: "bt-pair", name: "Pair of socks", price: 600, stock: 5, perUserLimit: 2, limits });
+  await stack.controlPlane.createSale({ id: "bt-twin-1", name: "Twin lamp", price: 1500, stock: 4, limits, startsAt: new Date(now + HOUR).toISOString(), endsAt: new Date(now + 2 * HOUR).toISOString() });
+  await stack.controlPlane.createSale({ id: "bt-twin-2", name: "Twin lamp", price: 1500, stock: 4, limits });
+  await stack.controlPlane.createSale({ id: "bt-ended", name: "Yesterday's vase", price: 700, stock: 2, limits, startsAt: new Date(now - 2 * HOUR).toISOString(), endsAt: new Date(now - HOUR).toISOString() });
+  for (const id of ["bt-challenge", "bt-text", "bt-wrong", "bt-soldout", "bt-reserve", "bt-lost", "bt-uncertain", "bt-two-a", "bt-two-b", "bt-pair", "bt-twin-1", "bt-twin-2", "bt-ended"]) await waitForSale(stack.gateway, id);
+  browser = await Browser.launch({ closedWith: stack });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  // Partial setups too: whatever started is stopped.
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
-});
-
-async function open(path: string, base = gateway.url): Promise<Page> {
+async function open(path: string, base = stack.gateway.url): Promise<Page> {
   const page = await browser.newPage();
   await page.goto(`${base}${path}`);
   return page;
+}
+
+/** Opens the sale at `path` and clicks Buy: the page and the challenge it was given. */
+async function buyToChallenge(path: string): Promise<{ page: Page; challengeId: string }> {
+  const page = await open(path);
+  await page.locator("#buy:enabled").waitFor();
+  const first = nextChallenge(page);
+  await page.locator("#buy").click();
+  return { page, challengeId: (await first).challengeId };
 }
 
 /** The next challenge the page fetches, read off the wire (the page never shows its id). */
@@ -88,9 +82,9 @@ function nextChallenge(page: Page, status = 200): Promise<{ challengeId: string;
 /** The user's order ids in a sale, from Redis: its user-orders index and the records it names. */
 async function redisOrderIds(saleId: string, user: string): Promise<string[]> {
   const k = saleKeys(saleId);
-  const numbers = ((await redis.hget(k.userOrders, user)) ?? "").split(" ").filter((n) => n !== "");
+  const numbers = ((await stack.redis.hget(k.userOrders, user)) ?? "").split(" ").filter((n) => n !== "");
   const ids: string[] = [];
-  for (const n of numbers) ids.push(`${saleId}.${(await redis.hget(k.orders, n))!.split("\t")[3]}.${n}`);
+  for (const n of numbers) ids.push(`${saleId}.${(await stack.redis.hget(k.orders, n))!.split("\t")[3]}.${n}`);
   return ids;
 }
 
@@ -119,8 +113,8 @@ test("the sale list: open and coming sales first, ended last, units left, times 
 test("login offered during the countdown; at the start the button enables itself and buys without another step", async () => {
   // Made here, so that the countdown is still running when the page opens, however slow the setup was.
   const startsAtMs = Math.ceil(Date.now() / 1000) * 1000 + 14_000;
-  await controlPlane.createSale({ id: "bt-countdown", name: "Countdown sneakers", price: 4999, stock: 3, limits, startsAt: new Date(startsAtMs).toISOString(), endsAt: new Date(startsAtMs + HOUR).toISOString() });
-  await waitForSale(gateway, "bt-countdown");
+  await stack.controlPlane.createSale({ id: "bt-countdown", name: "Countdown sneakers", price: 4999, stock: 3, limits, startsAt: new Date(startsAtMs).toISOString(), endsAt: new Date(startsAtMs + HOUR).toISOString() });
+  await waitForSale(stack.gateway, "bt-countdown");
   const page = await open("/sales/bt-countdown");
   let navigations = 0;
   page.on("framenavigated", () => navigations++);
@@ -198,11 +192,7 @@ test("challenge → purchase → the order page follows the order to confirmed (
 });
 
 test("the challenge counts down to its expiry, gives a new picture on request, and a text question that buys", async () => {
-  const page = await open("/sales/bt-text");
-  await page.locator("#buy:enabled").waitFor();
-  const first = nextChallenge(page);
-  await page.locator("#buy").click();
-  const { challengeId } = await first;
+  const { page, challengeId } = await buyToChallenge("/sales/bt-text");
   await page.locator("#challenge-expiry", { hasText: /expires in 0[12]:\d\d/ }).waitFor();
   const expiryText = () => page.locator("#challenge-expiry").innerText();
   const before = await expiryText();
@@ -242,11 +232,7 @@ test("the challenge counts down to its expiry, gives a new picture on request, a
 });
 
 test("a wrong answer is refused, with a new picture to try again, and nothing is sold", async () => {
-  const page = await open("/sales/bt-wrong");
-  await page.locator("#buy:enabled").waitFor();
-  const first = nextChallenge(page);
-  await page.locator("#buy").click();
-  const { challengeId } = await first;
+  const { page, challengeId } = await buyToChallenge("/sales/bt-wrong");
   await page.locator("#challenge").waitFor();
   const refused = page.waitForResponse((r) => r.url().endsWith("/purchase"));
   const second = nextChallenge(page);
@@ -257,7 +243,7 @@ test("a wrong answer is refused, with a new picture to try again, and nothing is
   expect(((await res.json()) as { error: string }).error).toBe("challenge_failed");
   expect((await second).challengeId).not.toBe(challengeId);
   await page.locator("#message").filter({ hasText: /wrong/ }).waitFor();
-  expect(page.url()).toBe(`${gateway.url}/sales/bt-wrong`);
+  expect(page.url()).toBe(`${stack.gateway.url}/sales/bt-wrong`);
   expect(await page.locator("#challenge-answer").inputValue()).toBe("");
   await screenshots(page, "challenge-refused");
   await page.close();
@@ -337,7 +323,7 @@ test("My orders: a new shopper's two purchases in two sales, newest first, with 
 });
 
 test("a limit of two: told before the click, a quantity to choose, and asking for 2 while holding 1 says 1 more may be bought", async () => {
-  expect((await purchase(gateway.url, "bt-pair", signToken(SHOPPER))).status).toBe(202);
+  expect((await purchase(stack.gateway.url, "bt-pair", signToken(SHOPPER))).status).toBe(202);
   const page = await open("/sales/bt-pair");
   await page.locator("#buy:enabled").waitFor();
   expect(await page.locator("#sale-terms").innerText()).toBe("Up to 2 per shopper.");
@@ -364,7 +350,7 @@ test("a sale that sells out while the page is open shows sold out by itself, wit
   await page.setViewportSize(PHONE);
   await page.locator("#buy:enabled").waitFor();
   expect(await page.locator("#sale-price").innerText()).toMatch(/€19\.99/);
-  expect((await purchase(gateway.url, "bt-soldout", signToken("someone-faster"))).status).toBe(202);
+  expect((await purchase(stack.gateway.url, "bt-soldout", signToken("someone-faster"))).status).toBe(202);
 
   await page.waitForSelector("body[data-phase=sold_out]", { timeout: 10000 });
   expect(await page.locator("#buy").isDisabled()).toBe(true);
@@ -378,9 +364,9 @@ test("a sale that sells out while the page is open shows sold out by itself, wit
 });
 
 test("a paused sale says so without promising when it resumes", async () => {
-  await controlPlane.createSale({ id: "bt-paused", name: "Paused pot", price: 1200, stock: 3, limits });
-  expect((await controlPlane.admin("POST", "/admin/api/sales/bt-paused/pause")).status).toBe(200);
-  await waitForSale(gateway, "bt-paused");
+  await stack.controlPlane.createSale({ id: "bt-paused", name: "Paused pot", price: 1200, stock: 3, limits });
+  expect((await stack.controlPlane.admin("POST", "/admin/api/sales/bt-paused/pause")).status).toBe(200);
+  await waitForSale(stack.gateway, "bt-paused");
   const page = await open("/sales/bt-paused");
   await page.waitForSelector("body[data-phase=paused]", { timeout: 10000 });
   expect(await page.locator("#buy").isDisabled()).toBe(true);
@@ -423,7 +409,7 @@ test("a purchase whose answer is lost after the order was taken: the page finds 
   await page.locator("#buy").click();
   await page.locator("#message", { hasText: "We could not confirm your order: it may have been taken. Looking in your orders…" }).waitFor();
   await page.waitForURL(/\/orders\/bt-lost\.\d+\.\d+$/);
-  expect(page.url()).toBe(`${gateway.url}/orders/${taken}`);
+  expect(page.url()).toBe(`${stack.gateway.url}/orders/${taken}`);
   await page.close();
 });
 
@@ -459,7 +445,7 @@ test("the API unreachable: the page says so, shows no buy button, tries again, a
     cut++;
     return route.abort("connectionrefused");
   });
-  await page.goto(`${gateway.url}/sales/bt-two-a`);
+  await page.goto(`${stack.gateway.url}/sales/bt-two-a`);
   await page.waitForSelector("body[data-phase=unreachable]", { timeout: 10000 });
   expect(await page.locator("#unreachable-text").innerText()).toMatch(/^We cannot reach the shop right now\. Trying again in \d+ s…$/);
   expect(await page.locator("#buy").isHidden()).toBe(true);
@@ -546,13 +532,13 @@ test("an unknown sale: said so, with no buy button", async () => {
 test("a 404 page for an unknown address and for what cannot be an order id; the API keeps its JSON", async () => {
   const page = await browser.newPage();
   for (const path of ["/no/such/page", "/orders/not-an-order", "/sales/Bad_Id"]) {
-    const res = await page.goto(`${gateway.url}${path}`);
+    const res = await page.goto(`${stack.gateway.url}${path}`);
     expect({ path, status: res!.status(), type: res!.headers()["content-type"] }).toEqual({ path, status: 404, type: "text/html" });
     expect(await page.locator("h1").innerText()).toBe("Page not found");
   }
   expect(await page.locator("main a").evaluateAll((as) => as.map((a) => a.getAttribute("href")))).toEqual(["/", "/orders"]);
   await screenshots(page, "not-found");
-  const api = await page.goto(`${gateway.url}/api/no-such-route`);
+  const api = await page.goto(`${stack.gateway.url}/api/no-such-route`);
   expect([api!.status(), api!.headers()["content-type"], ((await api!.json()) as { error: string }).error]).toEqual([404, "application/json", "not_found"]);
   await page.close();
 });
@@ -578,12 +564,12 @@ test("every sale counts: one unit each to the shoppers who got through, none on 
     "bt-twin-2": [0, 4],
   };
   for (const [saleId, [sold, total]] of Object.entries(expected)) {
-    await waitForRows(db.pool, saleId, sold);
-    const count = await countSale(redis, db.pool, saleId);
+    await waitForRows(stack.db.pool, saleId, sold);
+    const count = await countSale(stack.redis, stack.db.pool, saleId);
     expect({ saleId, ...count }).toEqual({ saleId, ...balancedCount(sold, total - sold) });
   }
   // Two units, one order each, to one shopper (a limit of two).
-  await waitForRows(db.pool, "bt-pair", 2);
-  expect(await countSale(redis, db.pool, "bt-pair")).toEqual({ ...balancedCount(2, 3), buyers: 1, pgDistinctUsers: 1, pgDuplicateUsers: 1 });
-  expect(gateway.errorLines()).toEqual([]);
+  await waitForRows(stack.db.pool, "bt-pair", 2);
+  expect(await countSale(stack.redis, stack.db.pool, "bt-pair")).toEqual({ ...balancedCount(2, 3), buyers: 1, pgDistinctUsers: 1, pgDuplicateUsers: 1 });
+  expect(stack.gateway.errorLines()).toEqual([]);
 });

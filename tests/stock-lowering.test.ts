@@ -17,6 +17,7 @@ import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { MID_RUSH_PER_SECOND, Rush, tallyRush } from "./support/rush";
 import { waitFor } from "./support/stream-fixtures";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 
 /** Below the gateway's redis_timeout_ms (500 ms as shipped): purchases wait, none times out. */
 const WRITE_STALL_MS = 450;
@@ -25,19 +26,12 @@ const MARGINS = [1, 8, 64, 512];
 /** keep-sales-built runs every second; a loaded machine may need a few runs. */
 const UNDONE_WITHIN_MS = 10_000;
 
-let stack: TestStack | undefined;
-
-afterAll(async () => {
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
-});
-
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "stock_lowering", knobs: LOAD_TEST_KNOBS, worker: {} });
+const stack = useStack(new TestStack({ name: "stock_lowering", knobs: LOAD_TEST_KNOBS, worker: {} }), async () => {
   stack.controlPlane.startJobs();
 });
 
 async function postgresStock(id: string): Promise<number> {
-  return (await stack!.db.pool.query<{ stock: number }>("SELECT stock FROM sales WHERE id = $1", [id])).rows[0]!.stock;
+  return (await stack.db.pool.query<{ stock: number }>("SELECT stock FROM sales WHERE id = $1", [id])).rows[0]!.stock;
 }
 
 /**
@@ -51,7 +45,7 @@ function watchOversell(id: string): { stop: () => Promise<{ samples: number; ove
   let samples = 0;
   const loop = (async () => {
     while (running) {
-      const sold = Number(await stack!.redis.get(saleKeys(id).sold));
+      const sold = Number(await stack.redis.get(saleKeys(id).sold));
       const stock = await postgresStock(id);
       samples++;
       if (sold > stock) oversold.push(`${sold} sold, ${stock} in Postgres`);
@@ -68,7 +62,7 @@ function watchOversell(id: string): { stop: () => Promise<{ samples: number; ove
 }
 
 test("stock lowered mid-rush while Redis writes stall: never sold beyond the stock Postgres holds, refused with the units left and taken, every 202 kept", async () => {
-  const { redis, db, controlPlane, gateway } = stack!;
+  const { redis, db, controlPlane, gateway } = stack;
   const sale = await controlPlane.createSale({ id: "lower-stall", stock: 3000 });
   await waitForSale(gateway, sale.id);
   const watch = watchOversell(sale.id);
@@ -114,7 +108,7 @@ test("stock lowered mid-rush while Redis writes stall: never sold beyond the sto
 }, 120_000);
 
 test("a lowering sent while Redis is frozen: 503 and not changed; its script, run by Redis at the thaw, is undone by the repair", async () => {
-  const { redisServer, redis, db, controlPlane, gateway } = stack!;
+  const { redisServer, redis, db, controlPlane, gateway } = stack;
   const sale = await controlPlane.createSale({ id: "lower-frozen", stock: 100 });
   await waitForSale(gateway, sale.id);
   const k = saleKeys(sale.id);

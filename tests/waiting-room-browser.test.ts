@@ -6,12 +6,11 @@
  * with the sale's Redis state and rebuilt, and the page joining again by itself. Screenshots
  * at desktop and phone width go to test-artifacts/. Every sale is counted at the end.
  */
-import { createLogger, type Redis } from "@flash-sale/node-common";
+import { createLogger } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/contract/keys";
-import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
-import type { TestDatabase } from "./support/test-database";
-import type { ControlPlane } from "./support/control-plane";
+import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { Shopper, sleep } from "./support/queue";
 import { adminLogin, Browser, fitsWidth, screenshots } from "./support/browser";
@@ -22,11 +21,6 @@ import { SaleBuilder } from "../control-plane/src/projection/sale-builder";
 
 jest.setTimeout(90_000);
 
-let stack: TestStack;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
 let browser: Browser;
 
 const limits = { userRatePerSecond: 50, userBurst: 50, admitPerSecond: 100000 };
@@ -35,55 +29,27 @@ const SOLD_OUT_SALE = "bw-soldout";
 const REBUILT_SALE = "bw-rebuilt";
 let queueStartsAtMs: number;
 
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "waiting_room_browser", knobs: { ...LOAD_TEST_KNOBS, dev_login: "on" }, worker: {} });
-  ({ redis, db, controlPlane, gateway } = stack);
+const stack = useStack(new TestStack({ name: "waiting_room_browser", knobs: { ...LOAD_TEST_KNOBS, dev_login: "on" }, worker: {} }), async () => {
   queueStartsAtMs = Math.ceil(Date.now() / 1000) * 1000 + 15_000;
-  await controlPlane.createSale({
-    id: QUEUE_SALE,
-    name: "Queued sneakers",
-    price: 4999,
-    stock: 4,
-    startsAt: new Date(queueStartsAtMs).toISOString(),
-    endsAt: new Date(queueStartsAtMs + 3_600_000).toISOString(),
-    limits,
-    deduction: "order",
-    waitingRoom: { opensBeforeSeconds: 600, admitPerSecond: 1, passSeconds: 60 },
-  });
-  await controlPlane.createSale({
-    id: SOLD_OUT_SALE,
-    name: "Last queued lamp",
-    price: 1999,
-    stock: 1,
-    limits,
-    deduction: "order",
-    waitingRoom: { opensBeforeSeconds: 0, admitPerSecond: 50, passSeconds: 60 },
-  });
-  await controlPlane.createSale({
-    id: REBUILT_SALE,
-    name: "Rebuilt queue kettle",
-    price: 2999,
-    stock: 5,
-    limits,
-    deduction: "order",
-    waitingRoom: { opensBeforeSeconds: 0, admitPerSecond: 1, passSeconds: 60 },
-  });
-  for (const id of [QUEUE_SALE, SOLD_OUT_SALE, REBUILT_SALE]) await waitForSale(gateway, id);
-  browser = await Browser.launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
+  const queued = { startsAt: new Date(queueStartsAtMs).toISOString(), endsAt: new Date(queueStartsAtMs + 3_600_000).toISOString() };
+  for (const sale of [
+    { id: QUEUE_SALE, name: "Queued sneakers", price: 4999, stock: 4, ...queued, waitingRoom: { opensBeforeSeconds: 600, admitPerSecond: 1, passSeconds: 60 } },
+    { id: SOLD_OUT_SALE, name: "Last queued lamp", price: 1999, stock: 1, waitingRoom: { opensBeforeSeconds: 0, admitPerSecond: 50, passSeconds: 60 } },
+    { id: REBUILT_SALE, name: "Rebuilt queue kettle", price: 2999, stock: 5, waitingRoom: { opensBeforeSeconds: 0, admitPerSecond: 1, passSeconds: 60 } },
+  ]) {
+    await stack.controlPlane.createSale({ ...sale, limits, deduction: "order" });
+  }
+  for (const id of [QUEUE_SALE, SOLD_OUT_SALE, REBUILT_SALE]) await waitForSale(stack.gateway, id);
+  browser = await Browser.launch({ closedWith: stack });
 });
 
 test("join before the start (logging in), the draw at the start, then a place, progress and a wait, then buy when admitted", async () => {
   // Three others join before the start as well: the browser's shopper is drawn among four.
-  const others = ["bw-other-1", "bw-other-2", "bw-other-3"].map((u) => new Shopper(u, QUEUE_SALE, gateway.url));
+  const others = ["bw-other-1", "bw-other-2", "bw-other-3"].map((u) => new Shopper(u, QUEUE_SALE, stack.gateway.url));
   for (const s of others) await s.join();
 
   const page = await browser.newPage();
-  await page.goto(`${gateway.url}/sales/${QUEUE_SALE}`);
+  await page.goto(`${stack.gateway.url}/sales/${QUEUE_SALE}`);
   await page.locator("#queue-join:enabled").waitFor();
   expect(await page.locator("#buy").isDisabled()).toBe(true);
   expect(await page.locator("#sale-terms").innerText()).toBe("One per shopper. You join a waiting room first, and buy when it is your turn.");
@@ -132,10 +98,10 @@ test("join before the start (logging in), the draw at the start, then a place, p
 
 test("sold out while waiting shows at once, without a click", async () => {
   // Another shopper holds the one unit's pass; the browser's shopper waits behind.
-  const first = new Shopper("bw-first", SOLD_OUT_SALE, gateway.url);
+  const first = new Shopper("bw-first", SOLD_OUT_SALE, stack.gateway.url);
   await first.join();
   const page = await browser.newPage();
-  await page.goto(`${gateway.url}/sales/${SOLD_OUT_SALE}`);
+  await page.goto(`${stack.gateway.url}/sales/${SOLD_OUT_SALE}`);
   await page.locator("#queue-join:enabled").click();
   await page.waitForSelector("body[data-queue=waiting]");
   // Joined second, but the first holds a pass: next in line, said one way.
@@ -159,8 +125,8 @@ test("sold out while waiting shows at once, without a click", async () => {
 
 test("the admin live page shows the waiting room: length, admitted, passes used and expired, the rate and its setting", async () => {
   const page = await browser.newPage();
-  await adminLogin(page, controlPlane.url);
-  await page.goto(`${controlPlane.url}/admin/sales/${QUEUE_SALE}`);
+  await adminLogin(page, stack.controlPlane.url);
+  await page.goto(`${stack.controlPlane.url}/admin/sales/${QUEUE_SALE}`);
   await page.locator("#queue-panel").waitFor();
   // Four shoppers, all admitted (four units, one bought).
   await page.locator("#queue-admitted", { hasText: "4" }).waitFor({ timeout: 10_000 });
@@ -174,31 +140,31 @@ test("the admin live page shows the waiting room: length, admitted, passes used 
 
 test("the queue lost with the sale's Redis state: after the rebuild the page joins again by itself and buys", async () => {
   // Another shopper is ahead (admitted first, one per second): the page waits as number 2.
-  const ahead = new Shopper("bw-ahead", REBUILT_SALE, gateway.url);
+  const ahead = new Shopper("bw-ahead", REBUILT_SALE, stack.gateway.url);
   await ahead.join();
   const page = await browser.newPage();
   const joins: string[] = [];
   page.on("request", (r) => {
     if (r.method() === "POST" && r.url().endsWith(`/api/sales/${REBUILT_SALE}/queue`)) joins.push(r.url());
   });
-  await page.goto(`${gateway.url}/sales/${REBUILT_SALE}`);
+  await page.goto(`${stack.gateway.url}/sales/${REBUILT_SALE}`);
   await page.locator("#queue-join:enabled").click();
   await page.locator("#queue-headline", { hasText: /^You are number [12] in the queue\.$/ }).waitFor();
   const ticketBefore = await page.evaluate<string | null>(`sessionStorage.getItem("fs-queue-ticket:${REBUILT_SALE}")`);
 
   // Every key of the sale gone (as after FLUSHALL, for this sale alone); the builder repairs it.
-  await redis.del(...(await redis.keys(`fs:{sale:${REBUILT_SALE}}:*`)));
+  await stack.redis.del(...(await stack.redis.keys(`fs:{sale:${REBUILT_SALE}}:*`)));
   const logger = createLogger("waiting-room-browser-test", "silent");
-  const repository = new SaleRepository(db.pool);
-  const publisher = new SalePublisher(redis, repository, new SaleBuilder(redis, repository, logger));
-  await keepSalesBuiltJob({ redis, repository, publisher, logger }, "* * * * * *", 10_000).run();
-  expect(await redis.hexists(saleKeys(REBUILT_SALE).meta, "fence")).toBe(1);
+  const repository = new SaleRepository(stack.db.pool);
+  const publisher = new SalePublisher(stack.redis, repository, new SaleBuilder(stack.redis, repository, logger));
+  await keepSalesBuiltJob({ redis: stack.redis, repository, publisher, logger }, "* * * * * *", 10_000).run();
+  expect(await stack.redis.hexists(saleKeys(REBUILT_SALE).meta, "fence")).toBe(1);
 
   // The page's next poll meets not_in_queue and joins again, without a click: now number 1, admitted.
   await page.waitForSelector("body[data-queue=admitted]", { timeout: 15_000 });
   expect(joins).toHaveLength(2);
   expect(await page.evaluate<string | null>(`sessionStorage.getItem("fs-queue-ticket:${REBUILT_SALE}")`)).not.toBe(ticketBefore);
-  expect(await redis.zrange(saleKeys(REBUILT_SALE).queue, 0, -1)).toEqual(["bw-shopper"]);
+  expect(await stack.redis.zrange(saleKeys(REBUILT_SALE).queue, 0, -1)).toEqual(["bw-shopper"]);
   // The shopper ahead, with the old queue's ticket, hears the same.
   expect((await ahead.poll().catch((err: Error) => err.message))).toMatch(/404 .*not_in_queue/);
   await page.locator("#buy:enabled").click();
@@ -208,8 +174,8 @@ test("the queue lost with the sale's Redis state: after the rebuild the page joi
 
 test("every sale counts: one unit to each shopper who bought", async () => {
   for (const [saleId, sold, total] of [[QUEUE_SALE, 1, 4], [SOLD_OUT_SALE, 1, 1], [REBUILT_SALE, 1, 5]] as const) {
-    await waitForRows(db.pool, saleId, sold);
-    expect({ saleId, ...(await countSale(redis, db.pool, saleId)) }).toEqual({ saleId, ...balancedCount(sold, total - sold) });
+    await waitForRows(stack.db.pool, saleId, sold);
+    expect({ saleId, ...(await countSale(stack.redis, stack.db.pool, saleId)) }).toEqual({ saleId, ...balancedCount(sold, total - sold) });
   }
-  expect(gateway.errorLines()).toEqual([]);
+  expect(stack.gateway.errorLines()).toEqual([]);
 });

@@ -8,10 +8,9 @@
 import type { Redis } from "@flash-sale/node-common";
 import { saleKeys } from "@flash-sale/contract/keys";
 import type { QueueReply } from "@flash-sale/contract/waiting_room";
-import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "./support/gateway";
-import type { ControlPlane } from "./support/control-plane";
-import type { TestDatabase } from "./support/test-database";
+import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { countSale, waitForRows } from "./support/counts";
 import { joinQueue, pollQueue, Shopper, sleep } from "./support/queue";
 import { waitFor } from "./support/stream-fixtures";
@@ -19,27 +18,15 @@ import { readQueueStats } from "../control-plane/src/projection/queue-stats";
 
 jest.setTimeout(180_000);
 
-let stack: TestStack;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
-let gateway: Gateway;
-
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "waiting_room_rebuild", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 100 } });
-  ({ redis, db, controlPlane, gateway } = stack);
-  controlPlane.startJobs();
-});
-
-afterAll(async () => {
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
+const stack = useStack(new TestStack({ name: "waiting_room_rebuild", knobs: LOAD_TEST_KNOBS, worker: { batchSize: 100 } }), async () => {
+  stack.controlPlane.startJobs();
 });
 
 const limits = { userRatePerSecond: 100, userBurst: 100, admitPerSecond: 100000 };
 
 /** The epoch in the sale's fence ("<run id>:<epoch>"), or undefined while it is not built. */
 async function epochOf(saleId: string): Promise<number | undefined> {
-  const fence = await redis.hget(saleKeys(saleId).meta, "fence");
+  const fence = await stack.redis.hget(saleKeys(saleId).meta, "fence");
   return fence === null ? undefined : Number(fence.slice(41));
 }
 
@@ -50,7 +37,7 @@ test("FLUSHALL mid-queue: polls answer not_in_queue, old passes and tickets are 
   const HOLDERS = 4;
   const saleId = "wr-rebuild";
   const startsAtMs = Math.ceil(Date.now() / 1000) * 1000 + 4000;
-  await controlPlane.createSale({
+  await stack.controlPlane.createSale({
     id: saleId,
     stock: STOCK,
     startsAt: new Date(startsAtMs).toISOString(),
@@ -59,8 +46,8 @@ test("FLUSHALL mid-queue: polls answer not_in_queue, old passes and tickets are 
     limits,
     waitingRoom: { opensBeforeSeconds: 600, admitPerSecond: 20, passSeconds: 60 },
   });
-  await waitForSale(gateway, saleId);
-  const shoppers = Array.from({ length: SHOPPERS }, (_, i) => new Shopper(`rebuild-${i}`, saleId, gateway.url));
+  await waitForSale(stack.gateway, saleId);
+  const shoppers = Array.from({ length: SHOPPERS }, (_, i) => new Shopper(`rebuild-${i}`, saleId, stack.gateway.url));
   await Promise.all(shoppers.map((s) => s.join()));
   await sleep(Math.max(0, startsAtMs - Date.now() + 50));
 
@@ -88,36 +75,36 @@ test("FLUSHALL mid-queue: polls answer not_in_queue, old passes and tickets are 
   const boughtBefore = new Set(accepted.keys());
   const bought = boughtBefore.size;
   expect(bought).toBeGreaterThanOrEqual(BOUGHT_BEFORE);
-  await waitForRows(db.pool, saleId, accepted.size);
+  await waitForRows(stack.db.pool, saleId, accepted.size);
   const oldEpoch = (await epochOf(saleId))!;
 
   // Redis comes back empty; keep-sales-built rebuilds the sale from Postgres with a new epoch.
-  await redis.flushall();
+  await stack.redis.flushall();
   await waitFor("the rebuild", async () => ((await epochOf(saleId)) ?? oldEpoch) !== oldEpoch, 20_000);
   const k = saleKeys(saleId);
-  expect(await redis.zcard(k.queue)).toBe(0);
-  expect(await redis.get(k.stock)).toBe(String(STOCK - accepted.size));
+  expect(await stack.redis.zcard(k.queue)).toBe(0);
+  expect(await stack.redis.get(k.stock)).toBe(String(STOCK - accepted.size));
   // The gateways' timers have synced the new (empty) queue.
-  await waitFor("the new queue synced", async () => (await redis.hget(k.queueState, "buyersBefore")) === String(accepted.size), 5000);
+  await waitFor("the new queue synced", async () => (await stack.redis.hget(k.queueState, "buyersBefore")) === String(accepted.size), 5000);
   await sleep(1000);
 
   // Every shopper's next poll, with the ticket of the old queue, says: not in the queue.
-  const polls = await Promise.all(shoppers.map((s) => pollQueue(gateway.url, saleId, s.token, s.ticket)));
+  const polls = await Promise.all(shoppers.map((s) => pollQueue(stack.gateway.url, saleId, s.token, s.ticket)));
   expect(polls.map((p) => [p.status, p.json().error])).toEqual(shoppers.map(() => [404, "not_in_queue"]));
   // A pass of the old queue buys nothing, and writes nothing.
-  const leftBefore = await redis.get(k.stock);
+  const leftBefore = await stack.redis.get(k.stock);
   for (const [s, pass] of holders) {
     const res = await s.buy(pass);
     expect([res.status, res.json().error]).toEqual([403, "pass_required"]);
     expect(res.json().message).toMatch(/restarted/);
   }
-  expect(await redis.get(k.stock)).toBe(leftBefore);
-  expect(await redis.hlen(k.buyers)).toBe(accepted.size);
+  expect(await stack.redis.get(k.stock)).toBe(leftBefore);
+  expect(await stack.redis.hlen(k.buyers)).toBe(accepted.size);
 
   // Joining again: those who bought hold the limit (409); the others line up in arrival order.
   const rejoined: Shopper[] = [];
   for (const s of shoppers) {
-    const res = await joinQueue(gateway.url, saleId, s.token);
+    const res = await joinQueue(stack.gateway.url, saleId, s.token);
     if (boughtBefore.has(s.user)) {
       expect([s.user, res.status, res.json().error]).toEqual([s.user, 409, "limit_reached"]);
       continue;
@@ -157,14 +144,14 @@ test("FLUSHALL mid-queue: polls answer not_in_queue, old passes and tickets are 
   });
 
   // Counted: every 202 the shoppers saw is a row in Postgres, one unit per buyer, nothing over.
-  await waitForRows(db.pool, saleId, STOCK);
-  const { rows } = await db.pool.query<{ order_id: string; user_id: string }>("SELECT order_id, user_id FROM orders WHERE sale_id = $1", [saleId]);
+  await waitForRows(stack.db.pool, saleId, STOCK);
+  const { rows } = await stack.db.pool.query<{ order_id: string; user_id: string }>("SELECT order_id, user_id FROM orders WHERE sale_id = $1", [saleId]);
   expect(new Map(rows.map((r) => [r.order_id, r.user_id]))).toEqual(new Map([...accepted].map(([user, orderId]) => [orderId, user])));
-  expect(await countSale(redis, db.pool, saleId)).toMatchObject({
+  expect(await countSale(stack.redis, stack.db.pool, saleId)).toMatchObject({
     unitsLeft: 0, unitsSold: STOCK, buyers: STOCK, unitsGranted: STOCK, redisOrders: STOCK,
     pgRows: STOCK, pgUnits: STOCK, pgDistinctUsers: STOCK, pgDuplicateUsers: 0,
   });
   // The live page's figures are the new queue's: its passes used are the buys since the rebuild.
-  expect(await readQueueStats(redis, saleId)).toMatchObject({ length: SHOPPERS - bought, passesUsed: STOCK - bought });
-  expect(gateway.errorLines().filter((l) => !/not built in Redis|Redis failed/.test(l))).toEqual([]);
+  expect(await readQueueStats(stack.redis, saleId)).toMatchObject({ length: SHOPPERS - bought, passesUsed: STOCK - bought });
+  expect(stack.gateway.errorLines().filter((l) => !/not built in Redis|Redis failed/.test(l))).toEqual([]);
 });

@@ -11,6 +11,7 @@
 import { createLogger } from "@flash-sale/node-common";
 import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { adminCall, type AdminAnswer } from "./support/control-plane";
 import { ControlPlaneProcess } from "./support/control-plane-process";
 import { serveAdminApp, type ServedApp } from "./support/admin-app";
@@ -35,7 +36,6 @@ const SETTINGS: DispatcherSettings = {
 };
 const logger = createLogger("webhooks-test", "silent");
 
-let stack: TestStack;
 let admin: ServedApp;
 let metrics: ControlPlaneMetrics;
 let webhookMetrics: WebhookMetrics;
@@ -91,17 +91,13 @@ async function outboxIds(saleId: string, types?: string[]): Promise<Set<string>>
   return new Set(rows.map((r) => `evt_${r.seq}`));
 }
 
-beforeAll(async () => {
-  stack = await TestStack.start({ name: "webhooks", knobs: LOAD_TEST_KNOBS, worker: {} });
+const stack = useStack(new TestStack({ name: "webhooks", knobs: LOAD_TEST_KNOBS, worker: {} }), async () => {
+  stack.onStop(async () => {
+    for (const r of receivers) await r.down();
+  });
   metrics = new ControlPlaneMetrics(stack.redis, stack.db.pool);
   webhookMetrics = new WebhookMetrics(metrics.registry, stack.db.pool);
-  admin = await serveAdminApp({ pool: stack.db.pool, redis: stack.redis, metrics, logger, webhooks: { allowPrivateUrls: true } });
-});
-
-afterAll(async () => {
-  await admin?.close();
-  for (const r of receivers) await r.down();
-  expect(await stack?.stop()).toEqual({ code: 0, signal: null });
+  admin = await stack.serveAdminApp({ metrics, logger, webhooks: { allowPrivateUrls: true } });
 });
 
 test("a reserve sale's every order and sale event, through 500s, timeouts, slow answers and a receiver down and back: at least once, verified, in order, none lost", async () => {

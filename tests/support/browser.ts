@@ -29,6 +29,8 @@ const FLAGS = [
 export interface BrowserOptions {
   /** The operator's time zone (IANA); UTC unless given. */
   timezoneId?: string;
+  /** A test file's stack: the browser is closed when it stops. */
+  closedWith?: { onStop(stop: () => unknown): void };
 }
 
 export class Browser {
@@ -62,7 +64,9 @@ export class Browser {
     await context.addInitScript(
       'document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`));',
     );
-    return new Browser(context, profileDir);
+    const browser = new Browser(context, profileDir);
+    opts.closedWith?.onStop(() => browser.close());
+    return browser;
   }
 
   async newPage(): Promise<Page> {

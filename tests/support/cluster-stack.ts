@@ -1,7 +1,7 @@
 /**
  * One test file's stack on a private six-node Redis Cluster: the cluster, a database, two
  * gateways, the control plane in-process and order workers in one consumer group. Stopping is
- * safe after a partial start and tells how the workers exited.
+ * safe after a partial start, and twice, and tells how the workers exited.
  */
 import type { Redis } from "@flash-sale/node-common";
 import { ControlPlane } from "./control-plane";
@@ -9,6 +9,7 @@ import { Gateway, LOAD_TEST_KNOBS } from "./gateway";
 import { PrivateCluster } from "./private-cluster";
 import { startWorker, type WorkerExit, type WorkerProcess } from "./stream-fixtures";
 import { createTestDatabase, type TestDatabase } from "./test-database";
+import { Stoppers } from "./test-stack";
 
 export interface ClusterStackOptions {
   /** Names the database. */
@@ -26,33 +27,41 @@ export class ClusterStack {
   gateways: Gateway[] = [];
   controlPlane!: ControlPlane;
   workers: WorkerProcess[] = [];
+  private readonly parts = new Stoppers();
 
-  static async start(opts: ClusterStackOptions): Promise<ClusterStack> {
-    const stack = new ClusterStack();
+  constructor(private readonly opts: ClusterStackOptions) {}
+
+  /** Starts the parts; after a failure stops what started and throws. */
+  async start(): Promise<void> {
+    const { opts, parts } = this;
     try {
-      stack.cluster = await PrivateCluster.start();
-      stack.redis = stack.cluster.client("test");
-      stack.db = await createTestDatabase(opts.name);
-      const { url, nodes } = stack.cluster;
-      stack.gateways = await Promise.all([0, 1].map(() => Gateway.start({ redisUrl: url, clusterNodes: nodes, knobs: { ...LOAD_TEST_KNOBS, ...opts.knobs } })));
-      stack.controlPlane = await ControlPlane.start(stack.db.pool, url, stack.gateways[0]!.metricsUrl, nodes);
-      stack.workers = opts.workers.map((name) =>
-        startWorker({ redisUrl: url, databaseUrl: stack.db.url, name, batchSize: 100, env: { FS_REDIS_CLUSTER_NODES: nodes } }),
-      );
+      this.cluster = await PrivateCluster.start();
+      parts.onStop(() => this.cluster.destroy());
+      this.redis = this.cluster.client("test");
+      parts.onStop(() => this.redis.disconnect());
+      this.db = await createTestDatabase(opts.name);
+      parts.onStop(() => this.db.close());
+      const { url, nodes } = this.cluster;
+      for (let i = 0; i < 2; i++) {
+        const gateway = await Gateway.start({ redisUrl: url, clusterNodes: nodes, knobs: { ...LOAD_TEST_KNOBS, ...opts.knobs } });
+        parts.onStop(() => gateway.stop());
+        this.gateways.push(gateway);
+      }
+      this.controlPlane = await ControlPlane.start(this.db.pool, url, this.gateways[0]!.metricsUrl, nodes);
+      parts.onStop(() => this.controlPlane.stop());
+      for (const name of opts.workers) {
+        const worker = startWorker({ redisUrl: url, databaseUrl: this.db.url, name, batchSize: 100, env: { FS_REDIS_CLUSTER_NODES: nodes } });
+        parts.onStopWorker(worker);
+        this.workers.push(worker);
+      }
     } catch (err) {
-      await stack.stop();
+      await this.stop();
       throw err;
     }
-    return stack;
   }
 
-  async stop(): Promise<WorkerExit[]> {
-    const exits = await Promise.all(this.workers.map((w) => w.stop()));
-    for (const g of this.gateways) await g.stop();
-    await this.controlPlane?.stop();
-    this.redis?.disconnect();
-    await this.db?.close();
-    await this.cluster?.destroy();
-    return exits;
+  /** Stops everything that started, the last first; answers how the workers exited. */
+  stop(): Promise<WorkerExit[]> {
+    return this.parts.stopAll();
   }
 }

@@ -3,7 +3,7 @@
  * temp dir, its own port, its own Redis (FS_REDIS_URL, or a cluster's nodes). Started from the same template and
  * knobs as the stack, with overrides where a test needs them.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -179,4 +179,21 @@ export async function waitForSale(gateway: Gateway, saleId: string, timeoutMs = 
 /** Waits one full config-sync period so every worker has seen the latest publish. */
 export function afterConfigSync(): Promise<void> {
   return new Promise((r) => setTimeout(r, 600));
+}
+
+/**
+ * Runs scripts/nginx.sh (make up, make reload) against a test gateway, with these knobs and its
+ * metrics listener. Not spawnSync: the event loop must go on, or the keep-alive sockets a reload
+ * closes would look alive to the next request.
+ */
+export function runNginxScript(gateway: Gateway, knobs: Record<string, string>): Promise<{ status: number | null; output: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, FS_NGINX_PREFIX: gateway.prefix, FS_NGINX_LISTEN: `127.0.0.1:${gateway.port}` };
+  for (const [name, value] of Object.entries({ ...knobs, metrics_listen: `127.0.0.1:${gateway.metricsPort}` })) env[`FS_NGINX_${name.toUpperCase()}`] = value;
+  return new Promise((resolve) => {
+    const child = spawn("bash", [path.join(REPO, "scripts/nginx.sh")], { env });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("close", (status) => resolve({ status, output }));
+  });
 }

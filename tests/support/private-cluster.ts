@@ -7,6 +7,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { createRedis, type Redis } from "@flash-sale/node-common";
 import { freePort, waitForPort } from "./ports";
@@ -128,6 +129,25 @@ export class PrivateCluster {
       child.once("exit", () => resolve());
       child.kill("SIGKILL");
     });
+  }
+
+  /**
+   * SIGKILLs `primary` and polls `replica` every 10 ms until it is a primary: when each
+   * happened (epoch ms), to measure the clients against. Fails when not promoted within 30 s.
+   */
+  async failOver(primary: number, replica: number): Promise<{ killedAt: number; promotedAt: number }> {
+    const probe = createRedis(`redis://127.0.0.1:${replica}/0`, "failover-probe");
+    try {
+      const killedAt = Date.now();
+      await this.kill(primary);
+      while ((await probe.role())[0] !== "master") {
+        if (Date.now() - killedAt > 30_000) throw new Error(`replica :${replica} not promoted after 30 s`);
+        await sleep(10);
+      }
+      return { killedAt, promotedAt: Date.now() };
+    } finally {
+      probe.disconnect();
+    }
   }
 
   /** Starts a killed node again on its port, AOF and cluster config, as a supervisor would: a primary failed over rejoins as a replica. */

@@ -38,8 +38,17 @@ export async function createTestDatabase(suffix: string): Promise<TestDatabase> 
   } finally {
     await admin.end();
   }
-  const url = databaseUrl(name);
-  const pool = createPool(url, 4);
-  await migrate(pool);
+  return migratedDatabase(databaseUrl(name), 4);
+}
+
+/** The database at `url` with the migrations applied, through a pool of `poolSize`. */
+export async function migratedDatabase(url: string, poolSize = 2): Promise<TestDatabase> {
+  const pool = createPool(url, poolSize);
+  try {
+    await migrate(pool);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
   return { url, pool, close: () => pool.end() };
 }
