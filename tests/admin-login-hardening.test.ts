@@ -5,12 +5,10 @@
  * the answer's time does not tell which names exist.
  */
 import { Secret, TOTP } from "otpauth";
-import type { Redis } from "@flash-sale/node-common";
-import { createRedis } from "@flash-sale/node-common";
-import { serveAdminApp, type ServedApp } from "./support/admin-app";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
+import type { ServedApp } from "./support/admin-app";
 import { adminCall } from "./support/control-plane";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
 
 jest.setTimeout(60_000);
 
@@ -18,26 +16,12 @@ jest.setTimeout(60_000);
 const NO_THROTTLE = { addressThreshold: 10_000, accountThreshold: 10_000, baseWaitMs: 1000, maxWaitMs: 1000, windowMs: 3600_000 };
 const PASSWORD = "a long enough password";
 
-let privateRedis: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
 let one: ServedApp;
 let other: ServedApp;
 
-beforeAll(async () => {
-  privateRedis = await PrivateRedis.start();
-  redis = createRedis(privateRedis.url(), "admin-login-hardening-test");
-  db = await createTestDatabase("admin_login_hardening");
-  one = await serveAdminApp({ pool: db.pool, redis, loginThrottle: NO_THROTTLE });
-  other = await serveAdminApp({ pool: db.pool, redis, loginThrottle: NO_THROTTLE });
-});
-
-afterAll(async () => {
-  await one?.close();
-  await other?.close();
-  redis?.disconnect();
-  await db?.close();
-  await privateRedis?.destroy();
+const stack = useStack(new TestStack({ name: "admin_login_hardening", gateway: false, controlPlane: false }), async () => {
+  one = await stack.serveAdminApp({ loginThrottle: NO_THROTTLE });
+  other = await stack.serveAdminApp({ loginThrottle: NO_THROTTLE });
 });
 
 /** Posts the login form; its status. */
@@ -80,12 +64,11 @@ describe("a TOTP code", () => {
     const root = operators.find((o: { name: string }) => o.name === "root");
     const changed = await adminCall(one.url, "PATCH", `/admin/api/operators/${root.id}`, { totp: true });
     const totp = new TOTP({ secret: Secret.fromBase32(changed.body.totpSecret) });
-    const { rows } = await db.pool.query("SELECT totp_last_step FROM operators WHERE name = 'root'");
+    const { rows } = await stack.db.pool.query("SELECT totp_last_step FROM operators WHERE name = 'root'");
     expect(rows).toEqual([{ totp_last_step: null }]);
     expect(await signIn(one.url, { login: "root", password: PASSWORD, code: totp.generate() })).toBe(303);
   });
 });
-
 
 describe("a name that does not exist", () => {
   it("is answered after as much work as a wrong password", async () => {

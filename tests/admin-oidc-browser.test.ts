@@ -14,11 +14,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page, Response } from "playwright-core";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { Browser } from "./support/browser";
 import { ControlPlaneProcess } from "./support/control-plane-process";
 import { freePort } from "./support/ports";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
 
 jest.setTimeout(60_000);
 
@@ -35,8 +35,6 @@ const ACCOUNTS = {
   "sub-mallory": { email: "mallory@elsewhere.example", email_verified: true },
 };
 
-let redisServer: PrivateRedis;
-let db: TestDatabase;
 let providerChild: ChildProcess;
 let issuer: string;
 let controlPlane: ControlPlaneProcess;
@@ -72,17 +70,17 @@ async function startProvider(port: number): Promise<void> {
   });
 }
 
-beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-  db = await createTestDatabase("admin_oidc");
+const stack = useStack(new TestStack({ name: "admin_oidc", gateway: false, controlPlane: false }), async () => {
+  stack.onStop(() => rmSync(dir, { recursive: true, force: true }));
   const [providerPort, port] = [await freePort(), await freePort()];
   issuer = `http://127.0.0.1:${providerPort}`;
   adminUrl = `http://localhost:${port}`;
   callback = `${adminUrl}/admin/oidc/callback`;
+  stack.onStop(() => providerChild?.kill());
   await startProvider(providerPort);
   controlPlane = await ControlPlaneProcess.start({
-    redisUrl: redisServer.url(),
-    databaseUrl: db.url,
+    redisUrl: stack.redisServer.url(),
+    databaseUrl: stack.db.url,
     port,
     env: {
       FS_ADMIN_OIDC_ISSUER: issuer,
@@ -92,20 +90,12 @@ beforeAll(async () => {
       FS_ADMIN_OIDC_ROLE_CLAIM: "",
     },
   });
+  stack.onStop(() => controlPlane.stop());
   for (const [name, email, disabled] of [["alice", "alice@shop.example", false], ["dave", "dave@shop.example", true], ["erin", "erin@shop.example", false]] as const) {
     expect((await controlPlane.admin("POST", "/admin/api/operators", { name, email, role: "operator", disabled })).status).toBe(201);
   }
-  browser = await Browser.launch();
+  browser = await Browser.launch({ closedWith: stack });
   page = await browser.newPage();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await controlPlane?.stop();
-  providerChild?.kill();
-  await db?.close();
-  await redisServer?.destroy();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 beforeEach(async () => {
@@ -186,7 +176,7 @@ describe("sign-in through the provider", () => {
     await page.waitForURL(`${adminUrl}/admin`);
     expect(await page.locator("#whoami").innerText()).toBe("alice · operator");
     expect(await sessionCookie()).toEqual(expect.any(String));
-    const { rows } = await db.pool.query("SELECT oidc_subject FROM operators WHERE name = 'alice'");
+    const { rows } = await stack.db.pool.query("SELECT oidc_subject FROM operators WHERE name = 'alice'");
     expect(rows).toEqual([{ oidc_subject: "sub-alice" }]);
 
     const now = Date.now();
@@ -233,7 +223,7 @@ describe("sign-in through the provider", () => {
     const from = controlPlane.logs.length;
     await expectRefused(await signIn("sub-erin"), UNVERIFIED);
     expect(refusals(from)).toEqual([expect.stringMatching(/unexpected JWT .*aud.* \(audience\) claim value/)]);
-    const { rows } = await db.pool.query("SELECT oidc_subject FROM operators WHERE name = 'erin'");
+    const { rows } = await stack.db.pool.query("SELECT oidc_subject FROM operators WHERE name = 'erin'");
     expect(rows).toEqual([{ oidc_subject: null }]);
   });
 

@@ -10,22 +10,16 @@
 import { createHash } from "node:crypto";
 import type { Express } from "express";
 import { Secret, TOTP } from "otpauth";
-import type { Redis } from "@flash-sale/node-common";
-import { createRedis } from "@flash-sale/node-common";
 import { ROUTE_ROLES, ruleFor } from "../control-plane/src/auth/route-roles";
 import { ROLES, atLeast, type Role } from "../control-plane/src/auth/roles";
-import { serveAdminApp, type ServedApp } from "./support/admin-app";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
+import type { ServedApp } from "./support/admin-app";
 import { TEST_ADMIN_TOKEN } from "./support/control-plane";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
 
 const HOUR = 3600_000;
 
-let privateRedis: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
 let server: ServedApp;
-const servers: ServedApp[] = [];
 
 interface Answer {
   status: number;
@@ -44,9 +38,7 @@ async function call(method: string, path: string, token: string, body?: unknown,
 }
 
 async function serveAnother(bootstrap = true): Promise<ServedApp> {
-  const served = await serveAdminApp({ pool: db.pool, redis, adminToken: bootstrap ? TEST_ADMIN_TOKEN : undefined, loginThrottle: { addressThreshold: 6, accountThreshold: 3, baseWaitMs: 60_000, maxWaitMs: 600_000, windowMs: 3600_000 } });
-  servers.push(served);
-  return served;
+  return stack.serveAdminApp({ adminToken: bootstrap ? TEST_ADMIN_TOKEN : undefined, loginThrottle: { addressThreshold: 6, accountThreshold: 3, baseWaitMs: 60_000, maxWaitMs: 600_000, windowMs: 3600_000 } });
 }
 
 async function mint(name: string, role: Role, by = TEST_ADMIN_TOKEN): Promise<string> {
@@ -60,18 +52,8 @@ function sale(id: string, startsInMs: number): Record<string, unknown> {
   return { id, name: "Lamp", price: 100, stock: 10, startsAt: new Date(now + startsInMs).toISOString(), endsAt: new Date(now + 2 * HOUR).toISOString(), deduction: "order" };
 }
 
-beforeAll(async () => {
-  privateRedis = await PrivateRedis.start();
-  redis = createRedis(privateRedis.url(), "admin-operators-test");
-  db = await createTestDatabase("admin_operators");
+const stack = useStack(new TestStack({ name: "admin_operators", gateway: false, controlPlane: false }), async () => {
   server = await serveAnother();
-});
-
-afterAll(async () => {
-  for (const s of servers) await s.close();
-  redis?.disconnect();
-  await db?.close();
-  await privateRedis?.destroy();
 });
 
 /** Every route of the app's router, mounted routers walked, as `METHOD /path`. */
@@ -141,7 +123,7 @@ describe("API tokens", () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ id: expect.any(String), name: "ci", role: "operator", token: expect.stringMatching(/^fsa_[\w-]{43}$/), createdBy: "bootstrap", lastUsedAt: null });
     expect(Date.parse(created.body.expiresAt) - Date.now()).toBeGreaterThan(7 * 24 * HOUR - 60_000);
-    const { rows } = await db.pool.query<{ token_digest: Buffer }>("SELECT token_digest FROM api_tokens WHERE id = $1", [created.body.id]);
+    const { rows } = await stack.db.pool.query<{ token_digest: Buffer }>("SELECT token_digest FROM api_tokens WHERE id = $1", [created.body.id]);
     expect(rows[0]!.token_digest.toString("hex")).toBe(createHash("sha256").update(created.body.token).digest("hex"));
     expect((await call("GET", "/admin/api/me", created.body.token)).body).toEqual({ kind: "token", name: "ci", actor: "token:ci", role: "operator" });
     const listed = (await call("GET", "/admin/api/tokens", TEST_ADMIN_TOKEN)).body.tokens.find((t: any) => t.id === created.body.id);
@@ -162,7 +144,7 @@ describe("API tokens", () => {
     const token = await mint("short", "viewer");
     const other = await serveAnother();
     expect((await call("GET", "/admin/api/sales", token, undefined, {}, other.url)).status).toBe(200);
-    await db.pool.query("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE name = 'short'");
+    await stack.db.pool.query("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE name = 'short'");
     expect((await call("GET", "/admin/api/sales", token)).status).toBe(401);
 
     const revoked = await mint("revoked", "operator");
@@ -230,7 +212,7 @@ describe("local accounts", () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: "alice", role: "admin", password: true, totp: true, totpSecret: expect.stringMatching(/^[A-Z2-7]{32}$/), totpUri: expect.stringMatching(/^otpauth:\/\/totp\//) });
     totp = new TOTP({ secret: Secret.fromBase32(created.body.totpSecret) });
-    const { rows } = await db.pool.query("SELECT password_hash FROM operators WHERE name = 'alice'");
+    const { rows } = await stack.db.pool.query("SELECT password_hash FROM operators WHERE name = 'alice'");
     expect(rows[0].password_hash).toMatch(/^\$argon2id\$/);
     expect(JSON.stringify((await call("GET", "/admin/api/operators", TEST_ADMIN_TOKEN)).body)).not.toMatch(/argon2|totpSecret/);
     // No admin without the second factor.
@@ -270,7 +252,7 @@ describe("local accounts", () => {
 describe("the sign-in throttle", () => {
   it("counts failures by account and by address, holds guessers back with a growing wait, and never a device that signed in before", async () => {
     const app = await serveAnother();
-    await db.pool.query("DELETE FROM admin_login_failures");
+    await stack.db.pool.query("DELETE FROM admin_login_failures");
     await call("POST", "/admin/api/operators", TEST_ADMIN_TOKEN, { name: "carol", role: "viewer", password: "carol's long password" });
     const good = { login: "carol", password: "carol's long password" };
     // Carol's browser signed in once: it holds a device cookie.
@@ -283,7 +265,7 @@ describe("the sign-in throttle", () => {
     const held = await signIn(good, {}, app.url);
     expect(held.status).toBe(429);
     expect(Number(held.retryAfter)).toBeGreaterThan(50);
-    const { rows } = await db.pool.query("SELECT account, count(*)::int AS n FROM admin_login_failures GROUP BY account");
+    const { rows } = await stack.db.pool.query("SELECT account, count(*)::int AS n FROM admin_login_failures GROUP BY account");
     expect(rows).toEqual([{ account: "carol", n: 3 }]);
 
     // Carol's own browser is still let in with her password, on any instance.
@@ -303,7 +285,7 @@ describe("the bootstrap token", () => {
   it("acts as the admin `bootstrap` and, turned off, is refused, its sessions with it", async () => {
     const session = (await signIn({ token: TEST_ADMIN_TOKEN })).cookies["fs_admin_session"];
     // Whatever the throttle held back above, the session made here is the bootstrap's.
-    await db.pool.query("DELETE FROM admin_login_failures");
+    await stack.db.pool.query("DELETE FROM admin_login_failures");
     const made = session ?? (await signIn({ token: TEST_ADMIN_TOKEN })).cookies["fs_admin_session"]!;
     expect((await sessionCall("GET", "/admin/api/me", made)).body).toMatchObject({ kind: "bootstrap", actor: "bootstrap", role: "admin" });
     const off = await serveAnother(false);

@@ -7,21 +7,16 @@
  * sale), and its pause works; an admin sees every action, edit of a started sale too.
  */
 import type { Page } from "playwright-core";
-import type { Redis } from "@flash-sale/node-common";
-import { createRedis } from "@flash-sale/node-common";
-import { serveAdminApp, type ServedApp } from "./support/admin-app";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
+import type { ServedApp } from "./support/admin-app";
 import { Browser, adminLogin } from "./support/browser";
 import { adminCall, TEST_ADMIN_TOKEN } from "./support/control-plane";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
 
 jest.setTimeout(60_000);
 
 const HOUR = 3600_000;
 
-let privateRedis: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
 let server: ServedApp;
 let browser: Browser;
 let page: Page;
@@ -39,23 +34,12 @@ async function createSale(id: string, startsInMs: number): Promise<void> {
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
-beforeAll(async () => {
-  privateRedis = await PrivateRedis.start();
-  redis = createRedis(privateRedis.url(), "admin-roles-browser-test");
-  db = await createTestDatabase("admin_roles_browser");
-  server = await serveAdminApp({ pool: db.pool, redis });
+const stack = useStack(new TestStack({ name: "admin_roles_browser", gateway: false, controlPlane: false }), async () => {
+  server = await stack.serveAdminApp();
   await createSale("upcoming", HOUR);
   await createSale("running", -60_000);
-  browser = await Browser.launch();
+  browser = await Browser.launch({ closedWith: stack });
   page = await browser.newPage();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  redis?.disconnect();
-  await db?.close();
-  await privateRedis?.destroy();
 });
 
 async function signInWith(token: string): Promise<void> {

@@ -7,29 +7,22 @@
 import { createHash } from "node:crypto";
 import type { Request as ExpressRequest, Response as ExpressResponse } from "express";
 import { LoginThrottle } from "../control-plane/src/auth/login-throttle";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { ControlPlane, TEST_ADMIN_TOKEN } from "./support/control-plane";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
 
-let redis: PrivateRedis;
-let db: TestDatabase;
 const running: ControlPlane[] = [];
 
 async function controlPlane(): Promise<ControlPlane> {
-  const cp = await ControlPlane.start(db.pool, redis.url());
+  const cp = await ControlPlane.start(stack.db.pool, stack.redisServer.url());
   running.push(cp);
   return cp;
 }
 
-beforeAll(async () => {
-  redis = await PrivateRedis.start();
-  db = await createTestDatabase("admin_sessions");
-});
-
-afterAll(async () => {
-  for (const cp of running) await cp.stop();
-  await db?.close();
-  await redis?.destroy();
+const stack = useStack(new TestStack({ name: "admin_sessions", gateway: false, controlPlane: false }), async () => {
+  stack.onStop(async () => {
+    for (const cp of running) await cp.stop();
+  });
 });
 
 async function login(cp: ControlPlane): Promise<string> {
@@ -71,7 +64,7 @@ test("a session made on one instance works on another and after a restart; logou
   expect(await csrfOf(restarted, session)).toBe(csrf);
 
   // Stored by digest only.
-  const stored = await db.pool.query<{ id_digest: Buffer }>("SELECT id_digest FROM admin_sessions");
+  const stored = await stack.db.pool.query<{ id_digest: Buffer }>("SELECT id_digest FROM admin_sessions");
   expect(stored.rows.map((r) => r.id_digest.toString("hex"))).toEqual([createHash("sha256").update(session).digest("hex")]);
 
   // Logout without the CSRF header leaves the session valid; with it, it ends on every instance.
@@ -82,7 +75,7 @@ test("a session made on one instance works on another and after a restart; logou
   expect(out.status).toBe(204);
   expect(await csrfOf(restarted, session)).toBeUndefined();
   expect(await csrfOf(b, session)).toBeUndefined();
-  expect((await db.pool.query("SELECT 1 FROM admin_sessions")).rowCount).toBe(0);
+  expect((await stack.db.pool.query("SELECT 1 FROM admin_sessions")).rowCount).toBe(0);
 });
 
 async function loginWith(cp: ControlPlane, token: string, device?: string): Promise<Response> {
@@ -97,7 +90,7 @@ async function loginWith(cp: ControlPlane, token: string, device?: string): Prom
 test("wrong tokens are counted across instances: ten spread over two hold the address back on both, but not a browser that signed in before", async () => {
   const a = await controlPlane();
   const b = await controlPlane();
-  await db.pool.query("DELETE FROM admin_login_failures");
+  await stack.db.pool.query("DELETE FROM admin_login_failures");
   const before = await loginWith(a, TEST_ADMIN_TOKEN);
   const device = /fs_admin_device=([^;]+)/.exec(before.headers.get("set-cookie") ?? "")![1]!;
   for (let i = 0; i < 10; i++) expect((await loginWith(i % 2 === 0 ? a : b, "wrong-token")).status).toBe(401);
@@ -110,16 +103,16 @@ test("wrong tokens are counted across instances: ten spread over two hold the ad
     expect((await loginWith(cp, TEST_ADMIN_TOKEN, device)).status).toBe(303);
   }
   // Another address is not held back, and its right token clears its own count only.
-  await db.pool.query("UPDATE admin_login_failures SET address = 'elsewhere'");
+  await stack.db.pool.query("UPDATE admin_login_failures SET address = 'elsewhere'");
   expect((await loginWith(b, TEST_ADMIN_TOKEN)).status).toBe(303);
-  const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM admin_login_failures WHERE address = 'elsewhere'");
+  const { rows } = await stack.db.pool.query("SELECT count(*)::int AS n FROM admin_login_failures WHERE address = 'elsewhere'");
   expect(rows[0].n).toBe(10);
 });
 
 test("the throttle by Postgres' clock: held back past the threshold, each failure doubling the wait from the latest, cleared by a right credential", async () => {
-  const throttle = new LoginThrottle(db.pool, { addressThreshold: 10, accountThreshold: 2, baseWaitMs: 1000, maxWaitMs: 2000, windowMs: 60_000 });
+  const throttle = new LoginThrottle(stack.db.pool, { addressThreshold: 10, accountThreshold: 2, baseWaitMs: 1000, maxWaitMs: 2000, windowMs: 60_000 });
   const req = { get: () => undefined } as unknown as ExpressRequest;
-  await db.pool.query("DELETE FROM admin_login_failures");
+  await stack.db.pool.query("DELETE FROM admin_login_failures");
   await throttle.recordFailure(req, "10.0.0.1", "dave");
   expect(await throttle.retryAfterSeconds(req, "10.0.0.1", "dave")).toBe(0);
   await throttle.recordFailure(req, "10.0.0.2", "dave");
@@ -132,6 +125,6 @@ test("the throttle by Postgres' clock: held back past the threshold, each failur
   expect(await throttle.retryAfterSeconds(req, "10.0.0.3", "dave")).toBe(0);
   const res = { cookie: () => res } as unknown as ExpressResponse;
   await throttle.recordSuccess(req, res, "10.0.0.2", "dave");
-  const { rows } = await db.pool.query("SELECT address FROM admin_login_failures ORDER BY address");
+  const { rows } = await stack.db.pool.query("SELECT address FROM admin_login_failures ORDER BY address");
   expect(rows).toEqual([{ address: "10.0.0.1" }]);
 });

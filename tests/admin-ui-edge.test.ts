@@ -7,16 +7,12 @@
  */
 import { Writable } from "node:stream";
 import pino from "pino";
-import { createRedis, type Redis } from "@flash-sale/node-common";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { serveAdminApp, type ServedApp } from "./support/admin-app";
-import { request, type HttpResponse } from "./support/http";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
+import type { ServedApp } from "./support/admin-app";
 import { TEST_ADMIN_TOKEN } from "./support/control-plane";
+import { request, type HttpResponse } from "./support/http";
 
-let privateRedis: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
 let server: ServedApp;
 /** Every line the control plane logged. */
 const logged: string[] = [];
@@ -43,24 +39,14 @@ function admin(method: string, path: string, body?: unknown): Promise<Answer> {
   });
 }
 
-beforeAll(async () => {
-  privateRedis = await PrivateRedis.start();
-  redis = createRedis(privateRedis.url(), "admin-ui-edge-test");
-  db = await createTestDatabase("admin_ui_edge");
+const stack = useStack(new TestStack({ name: "admin_ui_edge", gateway: false, controlPlane: false }), async () => {
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       logged.push(...chunk.toString("utf8").split("\n").filter((l) => l !== ""));
       done();
     },
   });
-  server = await serveAdminApp({ pool: db.pool, redis, logger: pino({ level: "info" }, sink) });
-});
-
-afterAll(async () => {
-  await server.close();
-  redis.disconnect();
-  await db.close();
-  await privateRedis.destroy();
+  server = await stack.serveAdminApp({ logger: pino({ level: "info" }, sink) });
 });
 
 test("30 wrong tokens from one address: 10 are refused as wrong, then tries wait a doubling backoff (429 with Retry-After, the right token from a new browser too)", async () => {
@@ -143,13 +129,13 @@ test.each([
   const created = await admin("POST", "/admin/api/sales", { ...sale, name });
   expect(created.status).toBe(400);
   expect(JSON.parse(created.text)).toEqual(expected);
-  expect((await db.pool.query("SELECT count(*)::int AS n FROM sales")).rows[0].n).toBe(0);
+  expect((await stack.db.pool.query("SELECT count(*)::int AS n FROM sales")).rows[0].n).toBe(0);
 
   const id = `edge-${Date.now()}`;
   expect((await admin("POST", "/admin/api/sales", { ...sale, id })).status).toBe(201);
   const patched = await admin("PATCH", `/admin/api/sales/${id}`, { name });
   expect(patched.status).toBe(400);
   expect(JSON.parse(patched.text)).toEqual(expected);
-  expect((await db.pool.query("SELECT name FROM sales WHERE id = $1", [id])).rows[0].name).toBe("Lunar Lamp");
+  expect((await stack.db.pool.query("SELECT name FROM sales WHERE id = $1", [id])).rows[0].name).toBe("Lunar Lamp");
   await admin("DELETE", `/admin/api/sales/${id}`);
 });

@@ -11,10 +11,8 @@
  * console error outside the failures made on purpose.
  */
 import type { Page } from "playwright-core";
-import { createRedis, type Redis } from "@flash-sale/node-common";
-import { ControlPlane } from "./support/control-plane";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { buyAll } from "./support/purchase-script";
 import { adminLogin, Browser, fitsPhone, focusedId, screenshots } from "./support/browser";
 
@@ -23,10 +21,6 @@ jest.setTimeout(60_000);
 const ZONE = "Asia/Kolkata";
 const HOUR = 3_600_000;
 
-let privateRedis: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
-let cp: ControlPlane;
 let browser: Browser;
 let page: Page;
 
@@ -42,7 +36,7 @@ const SALES = {
 };
 
 function url(path: string): string {
-  return cp.url + path;
+  return stack.controlPlane.url + path;
 }
 
 function text(selector: string): Promise<string> {
@@ -54,7 +48,7 @@ function actions(): Promise<string[]> {
 }
 
 async function saleInPostgres(id: string): Promise<{ ends_at: Date; paused: boolean } | undefined> {
-  return (await db.pool.query("SELECT ends_at, paused FROM sales WHERE id = $1", [id])).rows[0];
+  return (await stack.db.pool.query("SELECT ends_at, paused FROM sales WHERE id = $1", [id])).rows[0];
 }
 
 /** Expects the console errors since `from` to be the browser's notes of API answers with `status`, and forgets them. */
@@ -65,49 +59,37 @@ function expectOnlyFailedCalls(from: number, status: RegExp): void {
   }
 }
 
-beforeAll(async () => {
-  privateRedis = await PrivateRedis.start({ persistent: true });
-  redis = createRedis(privateRedis.url(), "ops-browser-test");
-  db = await createTestDatabase("admin_ui_ops");
-  // No gateway: the metrics URL it is given answers nothing.
-  cp = await ControlPlane.start(db.pool, privateRedis.url());
+// No gateway: the metrics URL the control plane is given answers nothing.
+const stack = useStack(new TestStack({ name: "admin_ui_ops", persistentRedis: true, gateway: false }), async () => {
   const now = Date.now();
-  await cp.createSale({ ...SALES.scheduled, stock: 10, startsAt: "2030-01-01T12:00:00Z", endsAt: "2030-01-01T13:00:00Z" });
-  await cp.createSale({ ...SALES.active, stock: 10 });
-  await cp.createSale({ ...SALES.soldOut, stock: 1 });
-  const [bought] = await buyAll(redis, SALES.soldOut.id, [{ userId: "only-buyer", qty: 1 }], 1);
+  await stack.controlPlane.createSale({ ...SALES.scheduled, stock: 10, startsAt: "2030-01-01T12:00:00Z", endsAt: "2030-01-01T13:00:00Z" });
+  await stack.controlPlane.createSale({ ...SALES.active, stock: 10 });
+  await stack.controlPlane.createSale({ ...SALES.soldOut, stock: 1 });
+  const [bought] = await buyAll(stack.redis, SALES.soldOut.id, [{ userId: "only-buyer", qty: 1 }], 1);
   // As the order worker (not running here) would write it.
-  await db.pool.query(
+  await stack.db.pool.query(
     "INSERT INTO orders (order_id, sale_id, order_no, epoch, user_id, user_units, quantity, accepted_at, price, currency) VALUES ($1, $2, $3, 1, 'only-buyer', 1, 1, now(), 199, 'USD')",
     [bought!.orderId, SALES.soldOut.id, bought!.orderNo],
   );
-  await cp.createSale({ ...SALES.paused, stock: 10 });
-  expect((await cp.admin("POST", `/admin/api/sales/${SALES.paused.id}/pause`)).status).toBe(200);
-  await cp.createSale({ ...SALES.ended, stock: 10, startsAt: new Date(now - 2 * HOUR).toISOString(), endsAt: new Date(now - HOUR).toISOString() });
-  await cp.createSale({ ...SALES.broken, stock: 10, perUserLimit: 2 });
+  await stack.controlPlane.createSale({ ...SALES.paused, stock: 10 });
+  expect((await stack.controlPlane.admin("POST", `/admin/api/sales/${SALES.paused.id}/pause`)).status).toBe(200);
+  await stack.controlPlane.createSale({ ...SALES.ended, stock: 10, startsAt: new Date(now - 2 * HOUR).toISOString(), endsAt: new Date(now - HOUR).toISOString() });
+  await stack.controlPlane.createSale({ ...SALES.broken, stock: 10, perUserLimit: 2 });
   // Units over Postgres' integer: the stats read of this sale fails in Postgres itself.
-  await db.pool.query(
+  await stack.db.pool.query(
     `INSERT INTO orders (order_id, sale_id, order_no, epoch, user_id, user_units, quantity, accepted_at, price, currency)
      VALUES ('ops-broken.1.1', 'ops-broken', 1, 1, 'whale', 1, 2147483647, now(), 199, 'USD'), ('ops-broken.1.2', 'ops-broken', 2, 1, 'whale', 2, 2147483647, now(), 199, 'USD')`,
   );
   // A draft is a sale saved but never published (e.g. while Redis was down).
-  await db.pool.query(
+  await stack.db.pool.query(
     `INSERT INTO sales (id, name, price, currency, stock, starts_at, ends_at, per_user_limit, deduction, limits)
      VALUES ($1, $2, 500, 'EUR', 5, '2030-02-01T09:00:00Z', '2030-02-01T10:00:00Z', 1, 'order', '{"userRatePerSecond":5,"userBurst":5,"admitPerSecond":100}')`,
     [SALES.draft.id, SALES.draft.name],
   );
 
-  browser = await Browser.launch({ timezoneId: ZONE });
+  browser = await Browser.launch({ timezoneId: ZONE, closedWith: stack });
   page = await browser.newPage();
-  await adminLogin(page, cp.url);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await cp?.stop();
-  redis?.disconnect();
-  await db?.close();
-  await privateRedis?.destroy();
+  await adminLogin(page, stack.controlPlane.url);
 });
 
 test("times are shown in the operator's zone with UTC beside them, and typed in it", async () => {
@@ -131,7 +113,7 @@ test("times are shown in the operator's zone with UTC beside them, and typed in 
   await page.click("button[type=submit]");
   await page.waitForURL(url(`/admin/sales/${SALES.scheduled.id}`));
   // Only the field changed was sent: the start kept its stored instant.
-  expect((await cp.admin("GET", `/admin/api/sales/${SALES.scheduled.id}`)).body).toMatchObject({ startsAt: "2030-01-01T12:00:00.000Z", endsAt: "2030-01-01T13:30:00.000Z" });
+  expect((await stack.controlPlane.admin("GET", `/admin/api/sales/${SALES.scheduled.id}`)).body).toMatchObject({ startsAt: "2030-01-01T12:00:00.000Z", endsAt: "2030-01-01T13:30:00.000Z" });
   expect(await page.locator("#sale-ends .local-time").innerText()).toBe("2030-01-01 19:00:00 GMT+5:30");
 });
 
@@ -148,7 +130,7 @@ test.each([
   expect(await actions()).toEqual(shown);
   // The API refuses what is not offered (409 sale_conflict), by the same rules.
   for (const action of refused) {
-    const res = action === "update" ? await cp.admin("PATCH", `/admin/api/sales/${id}`, { name: "x" }) : await cp.admin(action === "delete" ? "DELETE" : "POST", `/admin/api/sales/${id}${action === "delete" ? "" : `/${action}`}`);
+    const res = action === "update" ? await stack.controlPlane.admin("PATCH", `/admin/api/sales/${id}`, { name: "x" }) : await stack.controlPlane.admin(action === "delete" ? "DELETE" : "POST", `/admin/api/sales/${id}${action === "delete" ? "" : `/${action}`}`);
     expect([action, res.status, res.body?.error]).toEqual([action, 409, "sale_conflict"]);
   }
   if (state === "sold out") await screenshots(page, "admin-ops-sold-out");
@@ -269,7 +251,7 @@ test("Redis down: the list still shows every sale and says what failed; its stat
   const errorsBefore = browser.consoleErrors.length;
   await page.goto(url("/admin?archived=1"));
   await page.locator(`tr[data-sale="${SALES.soldOut.id}"] td[data-label=Sold]`).waitFor();
-  await privateRedis.stop();
+  await stack.redisServer.stop();
   try {
     await page.locator(`tr[data-sale="${SALES.soldOut.id}"] .stats-error`).waitFor({ timeout: 15_000 });
     expect(await page.locator("tr[data-sale]").count()).toBe(6);
@@ -285,7 +267,7 @@ test("Redis down: the list still shows every sale and says what failed; its stat
     expect(await actions()).toContain("End");
     await page.goto(url("/admin?archived=1"));
   } finally {
-    await privateRedis.resume();
+    await stack.redisServer.resume();
   }
   await page.locator(`tr[data-sale="${SALES.soldOut.id}"] td[data-label=Sold]`, { hasText: "1" }).waitFor({ timeout: 15_000 });
   expect(await page.locator("tr[data-sale] .stats-error").count()).toBe(1);
@@ -356,7 +338,7 @@ test("the orders page fits a phone", async () => {
 });
 
 test("a sale in stock buckets shows each bucket's units left on its live page; a sale of one bucket does not", async () => {
-  await cp.createSale({ id: "ops-split", name: "Ops split", stock: 10, stockBuckets: 3 });
+  await stack.controlPlane.createSale({ id: "ops-split", name: "Ops split", stock: 10, stockBuckets: 3 });
   await page.goto(url("/admin/sales/ops-split"));
   await page.locator("#bucket-units-left", { hasText: "·" }).waitFor();
   // The units start in even shares, the first buckets one more.

@@ -6,13 +6,12 @@
  * and enables, and deletes it; an operator sees the list and deliveries but no control to change.
  */
 import type { Page } from "playwright-core";
-import type { Redis } from "@flash-sale/node-common";
-import { createLogger, createRedis } from "@flash-sale/node-common";
-import { serveAdminApp, type ServedApp } from "./support/admin-app";
+import { createLogger } from "@flash-sale/node-common";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
+import type { ServedApp } from "./support/admin-app";
 import { Browser, adminLogin } from "./support/browser";
 import { adminCall, TEST_ADMIN_TOKEN } from "./support/control-plane";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
 import { waitFor } from "./support/stream-fixtures";
 import { Receiver } from "./support/webhook-receiver";
 import { WebhookDispatcher } from "../control-plane/src/webhooks/dispatcher";
@@ -21,43 +20,29 @@ jest.setTimeout(60_000);
 
 const HOUR = 3600_000;
 
-let privateRedis: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
 let server: ServedApp;
 let dispatcher: WebhookDispatcher;
 let receiver: Receiver;
 let browser: Browser;
 let page: Page;
 
-beforeAll(async () => {
-  privateRedis = await PrivateRedis.start();
-  redis = createRedis(privateRedis.url(), "admin-webhooks-browser-test");
-  db = await createTestDatabase("admin_webhooks_browser");
-  server = await serveAdminApp({ pool: db.pool, redis, webhooks: { allowPrivateUrls: true } });
+const stack = useStack(new TestStack({ name: "admin_webhooks_browser", gateway: false, controlPlane: false }), async () => {
+  server = await stack.serveAdminApp({ webhooks: { allowPrivateUrls: true } });
   receiver = new Receiver();
   await receiver.listen();
+  stack.onStop(() => receiver.down());
   const now = Date.now();
   const sale = { id: "started", name: "Lamp", price: 100, stock: 10, startsAt: new Date(now - 60_000).toISOString(), endsAt: new Date(now + HOUR).toISOString(), deduction: "order" };
   const res = await adminCall(server.url, "POST", "/admin/api/sales", sale);
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(res.body)}`);
   const settings = { allowPrivateUrls: true, retryForMs: 600_000, backoff: { baseMs: 50, maxMs: 400 }, timeoutMs: 1000, concurrency: 4, pollMs: 50 };
-  dispatcher = new WebhookDispatcher({ pool: db.pool, logger: createLogger("admin-webhooks-browser-test", "silent"), settings });
+  dispatcher = new WebhookDispatcher({ pool: stack.db.pool, logger: createLogger("admin-webhooks-browser-test", "silent"), settings });
   dispatcher.start();
+  stack.onStop(() => dispatcher.stop());
   // The sale's event is in the outbox before any endpoint exists: only a replay sends it.
-  await waitFor("the sale.started event", async () => (await db.pool.query("SELECT 1 FROM webhook_events WHERE type = 'sale.started'")).rowCount === 1);
-  browser = await Browser.launch();
+  await waitFor("the sale.started event", async () => (await stack.db.pool.query("SELECT 1 FROM webhook_events WHERE type = 'sale.started'")).rowCount === 1);
+  browser = await Browser.launch({ closedWith: stack });
   page = await browser.newPage();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await dispatcher?.stop();
-  await receiver?.down();
-  await server?.close();
-  redis?.disconnect();
-  await db?.close();
-  await privateRedis?.destroy();
 });
 
 async function signInWith(token: string): Promise<void> {

@@ -3,18 +3,15 @@
  * create and publish, republish without touching live stock, validation, the admin token,
  * live stats.
  */
-import { createRedis, type Redis } from "@flash-sale/node-common";
+import type { Redis } from "@flash-sale/node-common";
 import { CONFIG_VERSION_KEY, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/contract/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/contract/sale";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { serveAdminApp, TEST_LIMITS as DEFAULT_LIMITS, type ServedApp } from "./support/admin-app";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
+import { TEST_LIMITS as DEFAULT_LIMITS, type ServedApp } from "./support/admin-app";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
-let privateRedis: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
 let server: ServedApp;
 
 interface ApiAnswer {
@@ -54,7 +51,7 @@ function validSale(overrides: Record<string, unknown> = {}): Record<string, unkn
 }
 
 async function publishedRecord(id: string): Promise<PublishedSale> {
-  const json = await redis.hget(SALE_CONFIGS_KEY, id);
+  const json = await stack.redis.hget(SALE_CONFIGS_KEY, id);
   if (json === null) throw new Error(`sale ${id} is not published`);
   const sale = parsePublishedSale(JSON.parse(json));
   if (typeof sale === "string") throw new Error(`the gateway refuses field ${sale} of sale ${id}`);
@@ -62,32 +59,22 @@ async function publishedRecord(id: string): Promise<PublishedSale> {
 }
 
 async function salesInPostgres(): Promise<number> {
-  const result = await db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM sales");
+  const result = await stack.db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM sales");
   return result.rows[0]?.n ?? -1;
 }
 
 async function expectNothingWritten(): Promise<void> {
   expect(await salesInPostgres()).toBe(0);
-  expect(await redis.dbsize()).toBe(0);
+  expect(await stack.redis.dbsize()).toBe(0);
 }
 
 async function resetStores(): Promise<void> {
-  await redis.flushdb();
-  await db.pool.query("TRUNCATE orders, sales");
+  await stack.redis.flushdb();
+  await stack.db.pool.query("TRUNCATE orders, sales");
 }
 
-beforeAll(async () => {
-  privateRedis = await PrivateRedis.start();
-  redis = createRedis(privateRedis.url(), "control-plane-test");
-  db = await createTestDatabase("control_plane_admin_api");
-  server = await serveAdminApp({ pool: db.pool, redis, adminToken: ADMIN_TOKEN });
-});
-
-afterAll(async () => {
-  await server.close();
-  await redis.quit();
-  await db.close();
-  await privateRedis.stop();
+const stack = useStack(new TestStack({ name: "control_plane_admin_api", gateway: false, controlPlane: false }), async () => {
+  server = await stack.serveAdminApp({ adminToken: ADMIN_TOKEN });
 });
 
 beforeEach(resetStores);
@@ -108,7 +95,7 @@ describe("POST /admin/api/sales", () => {
     });
     expect(res.body.publishedVersion).toBeGreaterThanOrEqual(1);
 
-    const row = await db.pool.query("SELECT name, price, stock, published_version FROM sales WHERE id = $1", ["lunar-lamp"]);
+    const row = await stack.db.pool.query("SELECT name, price, stock, published_version FROM sales WHERE id = $1", ["lunar-lamp"]);
     expect(row.rows).toEqual([{ name: "Lunar Lamp", price: 1999, stock: 100, published_version: String(res.body.publishedVersion) }]);
 
     const record = await publishedRecord("lunar-lamp");
@@ -123,11 +110,11 @@ describe("POST /admin/api/sales", () => {
     });
     expect(record.version).toBeGreaterThanOrEqual(1);
     expect(record.version).toBe(res.body.publishedVersion);
-    expect(Number(await redis.get(CONFIG_VERSION_KEY))).toBe(record.version);
+    expect(Number(await stack.redis.get(CONFIG_VERSION_KEY))).toBe(record.version);
 
     const keys = saleKeys("lunar-lamp");
-    expect(await redis.get(keys.stock)).toBe("100");
-    const groups = (await redis.xinfo("GROUPS", keys.stream)) as unknown[][];
+    expect(await stack.redis.get(keys.stock)).toBe("100");
+    const groups = (await stack.redis.xinfo("GROUPS", keys.stream)) as unknown[][];
     expect(groups.map((g) => g[g.indexOf("name") + 1])).toEqual([ORDER_CONSUMER_GROUP]);
   });
 
@@ -163,12 +150,12 @@ describe("POST /admin/api/sales", () => {
 
   it("refuses an id that is already taken, and leaves the first sale as it was", async () => {
     expect((await call("POST", "/admin/api/sales", { body: validSale({ id: "taken" }) })).status).toBe(201);
-    const versionBefore = await redis.get(CONFIG_VERSION_KEY);
+    const versionBefore = await stack.redis.get(CONFIG_VERSION_KEY);
     const res = await call("POST", "/admin/api/sales", { body: validSale({ id: "taken", price: 1 }) });
     expect(res.status).toBe(400);
     expect(res.body.fields).toEqual([{ path: "id", message: expect.stringMatching(/already taken/) }]);
     expect((await publishedRecord("taken")).price).toBe(1999);
-    expect(await redis.get(CONFIG_VERSION_KEY)).toBe(versionBefore);
+    expect(await stack.redis.get(CONFIG_VERSION_KEY)).toBe(versionBefore);
   });
 });
 
@@ -177,24 +164,24 @@ describe("POST /admin/api/sales/:id/publish", () => {
     const created = await call("POST", "/admin/api/sales", { body: validSale({ id: "in-progress" }) });
     expect(created.status).toBe(201);
     const keys = saleKeys("in-progress");
-    await redis.decr(keys.stock); // a unit sold since the first publish
-    await redis.incr(keys.sold);
+    await stack.redis.decr(keys.stock); // a unit sold since the first publish
+    await stack.redis.incr(keys.sold);
 
     const res = await call("POST", "/admin/api/sales/in-progress/publish");
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ id: "in-progress", version: created.body.publishedVersion + 1 }); // built already: not rebuilt
     expect((await publishedRecord("in-progress")).version).toBe(res.body.version);
-    expect(await redis.get(keys.stock)).toBe("99");
-    const row = await db.pool.query("SELECT published_version FROM sales WHERE id = 'in-progress'");
+    expect(await stack.redis.get(keys.stock)).toBe("99");
+    const row = await stack.db.pool.query("SELECT published_version FROM sales WHERE id = 'in-progress'");
     expect(row.rows[0].published_version).toBe(String(res.body.version));
   });
 
   it("rebuilds the sale's state when Redis lost it (from Postgres: no orders here, so the whole stock)", async () => {
     expect((await call("POST", "/admin/api/sales", { body: validSale({ id: "reloaded", stock: 7 }) })).status).toBe(201);
-    await redis.flushdb();
+    await stack.redis.flushdb();
     const res = await call("POST", "/admin/api/sales/reloaded/publish");
     expect(res.body).toMatchObject({ built: "state_missing" });
-    expect(await redis.get(saleKeys("reloaded").stock)).toBe("7");
+    expect(await stack.redis.get(saleKeys("reloaded").stock)).toBe("7");
     expect((await publishedRecord("reloaded")).version).toBe(res.body.version);
   });
 
@@ -323,9 +310,9 @@ describe("GET /admin/api/sales/:id", () => {
     expect((await call("POST", "/admin/api/sales", { body: validSale({ id: "live", stock: 10 }) })).status).toBe(201);
     const keys = saleKeys("live");
     // Three units taken at the gateway; the order worker has persisted one order of them.
-    await redis.decrby(keys.stock, 3);
-    await redis.incrby(keys.sold, 3);
-    await db.pool.query(
+    await stack.redis.decrby(keys.stock, 3);
+    await stack.redis.incrby(keys.sold, 3);
+    await stack.db.pool.query(
       `INSERT INTO orders (order_id, sale_id, order_no, user_id, user_units, quantity, accepted_at, price, currency)
        VALUES ('live.1', 'live', 1, 'alice', 1, 1, now(), 1999, 'USD')`,
     );
@@ -338,7 +325,7 @@ describe("GET /admin/api/sales/:id", () => {
 
   it("shows unitsLeft null when the stock is not loaded", async () => {
     expect((await call("POST", "/admin/api/sales", { body: validSale({ id: "unloaded" }) })).status).toBe(201);
-    await redis.flushdb();
+    await stack.redis.flushdb();
     const res = await call("GET", "/admin/api/sales/unloaded");
     expect(res.body.stats).toEqual({ unitsLeft: null, unitsSold: 0, unitsPaid: 0, ordersOpenUnpaid: 0, ordersPersisted: 0, unitsPersisted: 0, appliedRevision: null, reconciliation: null });
   });
@@ -374,7 +361,7 @@ describe("the rest of the app", () => {
 
 describe("while Redis is down", () => {
   it("keeps a created sale in Postgres, published, answers 503 saying so, and publishes it again once Redis is back", async () => {
-    await privateRedis.stop();
+    await stack.redisServer.stop();
     try {
       const res = await call("POST", "/admin/api/sales", { body: validSale({ id: "saved-first" }) });
       expect(res.status).toBe(503);
@@ -386,8 +373,8 @@ describe("while Redis is down", () => {
       expect(await salesInPostgres()).toBe(1);
       expect((await call("GET", "/healthz", { authorization: null })).status).toBe(503);
     } finally {
-      await privateRedis.resume();
-      await redis.ping(); // reconnected
+      await stack.redisServer.resume();
+      await stack.redis.ping(); // reconnected
     }
     const published = await call("POST", "/admin/api/sales/saved-first/publish");
     expect(published.body).toMatchObject({ id: "saved-first", built: "first_build" });

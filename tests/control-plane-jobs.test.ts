@@ -18,18 +18,13 @@ import { JobScheduler, type Job } from "../control-plane/src/jobs/scheduler";
 import { SalePublisher } from "../control-plane/src/projection/publisher";
 import { SaleRepository } from "../control-plane/src/store/sale-repository";
 import { SaleBuilder } from "../control-plane/src/projection/sale-builder";
-import { ControlPlane } from "./support/control-plane";
-import { PrivateRedis } from "./support/private-redis";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { buyAll } from "./support/purchase-script";
 import { REPO_ROOT, startWorker, waitFor } from "./support/stream-fixtures";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
 
 jest.setTimeout(60_000);
 
-let redisServer: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
 const extraClients: Redis[] = [];
 
 /** A logger that keeps what it is told, for the drift messages. */
@@ -43,24 +38,15 @@ function recordingLogger(): Logger & { lines: { level: string; obj: unknown; msg
 
 /** A control-plane instance's scheduler: its own Redis connection and instance name. */
 function instance(name: string, jobs: Job[], logger: Logger = recordingLogger()): JobScheduler {
-  const client = createRedis(redisServer.url(), name);
+  const client = createRedis(stack.redisServer.url(), name);
   extraClients.push(client);
   return new JobScheduler(jobs, new JobLock(client, name), logger);
 }
 
-beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-  redis = createRedis(redisServer.url(), "test");
-  db = await createTestDatabase("control_plane_jobs");
-  controlPlane = await ControlPlane.start(db.pool, redisServer.url());
-});
-
-afterAll(async () => {
-  for (const c of extraClients) c.disconnect();
-  await controlPlane.stop();
-  redis.disconnect();
-  await db.close();
-  await redisServer.stop();
+const stack = useStack(new TestStack({ name: "control_plane_jobs", gateway: false }), async () => {
+  stack.onStop(() => {
+    for (const c of extraClients) c.disconnect();
+  });
 });
 
 describe("two control-plane instances", () => {
@@ -100,7 +86,7 @@ describe("two control-plane instances", () => {
     await Promise.all([a.stop(), b.stop()]);
     expect(runs.length).toBeGreaterThanOrEqual(3);
     expect(new Set(runs.map((r) => r.second)).size).toBe(runs.length);
-    expect(Number(await redis.get(jobKeys("cron-ticks").lastTick))).toBe(runs[runs.length - 1]!.second * 1000);
+    expect(Number(await stack.redis.get(jobKeys("cron-ticks").lastTick))).toBe(runs[runs.length - 1]!.second * 1000);
   });
 
   it("skips a tick while an earlier one still runs, and only the owner releases the lease", async () => {
@@ -114,15 +100,15 @@ describe("two control-plane instances", () => {
     const a = instance("slow-a", [slow]);
     const b = instance("slow-b", [slow]);
     const first = a.runTick(slow, 1000);
-    await waitFor("the slow run to start", async () => (await redis.exists(jobKeys("slow").lease)) === 1);
+    await waitFor("the slow run to start", async () => (await stack.redis.exists(jobKeys("slow").lease)) === 1);
     expect(await b.runTick(slow, 2000)).toBe("busy");
     finish();
     expect(await first).toBe("ran");
-    expect(await redis.exists(jobKeys("slow").lease)).toBe(0);
+    expect(await stack.redis.exists(jobKeys("slow").lease)).toBe(0);
 
     // A lease that expired and was taken by another instance is not released by its old owner.
-    const lockA = new JobLock(redis, "a");
-    const lockB = new JobLock(redis, "b");
+    const lockA = new JobLock(stack.redis, "a");
+    const lockB = new JobLock(stack.redis, "b");
     const claimA = await lockA.claim("expiring", 1000, 50);
     await new Promise((r) => setTimeout(r, 120));
     const claimB = await lockB.claim("expiring", 2000, 10_000);
@@ -130,10 +116,10 @@ describe("two control-plane instances", () => {
     if (claimA.kind !== "claimed" || claimB.kind !== "claimed") return;
     expect(await lockA.renew("expiring", claimA.token, 60_000)).toBe(false);
     expect(await lockA.release("expiring", claimA.token)).toBe(false);
-    expect(await redis.get(jobKeys("expiring").lease)).toBe(claimB.token);
-    expect(await redis.pttl(jobKeys("expiring").lease)).toBeLessThanOrEqual(10_000);
+    expect(await stack.redis.get(jobKeys("expiring").lease)).toBe(claimB.token);
+    expect(await stack.redis.pttl(jobKeys("expiring").lease)).toBeLessThanOrEqual(10_000);
     expect(await lockB.renew("expiring", claimB.token, 60_000)).toBe(true);
-    expect(await redis.pttl(jobKeys("expiring").lease)).toBeGreaterThan(10_000);
+    expect(await stack.redis.pttl(jobKeys("expiring").lease)).toBeGreaterThan(10_000);
     expect(await lockB.release("expiring", claimB.token)).toBe(true);
   });
 });
@@ -157,7 +143,7 @@ describe("job leases (JOB_LEASE_MS, renewed by a heartbeat)", () => {
     const lease = jobKeys(name).lease;
     const doomed = spawn(process.execPath, ["-e", HANGING_INSTANCE], {
       cwd: REPO_ROOT,
-      env: { ...process.env, REDIS_URL: redisServer.url(), JOB: name, LEASE_MS: String(JOB_LEASE_MS) },
+      env: { ...process.env, REDIS_URL: stack.redisServer.url(), JOB: name, LEASE_MS: String(JOB_LEASE_MS) },
       stdio: ["ignore", "pipe", "inherit"],
     });
     const exited = new Promise((r) => doomed.once("exit", r));
@@ -167,15 +153,15 @@ describe("job leases (JOB_LEASE_MS, renewed by a heartbeat)", () => {
       await waitFor("the doomed run to start", () => out.includes("running"));
       // Its heartbeat renews the lease: more time left than the first reading less the time since.
       const t0 = Date.now();
-      const first = await redis.pttl(lease);
+      const first = await stack.redis.pttl(lease);
       expect(first).toBeGreaterThan(0);
-      await waitFor("a heartbeat", async () => (await redis.pttl(lease)) + (Date.now() - t0) > first + 200, 2 * JOB_LEASE_MS);
+      await waitFor("a heartbeat", async () => (await stack.redis.pttl(lease)) + (Date.now() - t0) > first + 200, 2 * JOB_LEASE_MS);
     } finally {
       doomed.kill("SIGKILL");
       await exited;
     }
     const killedAt = Date.now();
-    const left = await redis.pttl(lease);
+    const left = await stack.redis.pttl(lease);
     expect(left).toBeGreaterThan(0); // a dead process releases nothing
 
     let ranAt = 0;
@@ -237,28 +223,28 @@ describe("job leases (JOB_LEASE_MS, renewed by a heartbeat)", () => {
 
   it("a claim that timed out while Redis stalled holds nothing once Redis runs it: the next tick runs at once", async () => {
     const name = "stalled-claim";
-    const client = createRedis(redisServer.url(), "stalled-claim", undefined, 300);
+    const client = createRedis(stack.redisServer.url(), "stalled-claim", undefined, 300);
     extraClients.push(client);
     await client.ping();
     const job: Job = { name, schedule: "* * * * * *", leaseMs: JOB_LEASE_MS, run: async () => undefined };
     const scheduler = new JobScheduler([job], new JobLock(client, "stalled"), recordingLogger());
     expect(await scheduler.runTick(job, 500)).toBe("ran"); // Redis knows the scripts: EVALSHA runs at the thaw
-    redisServer.freeze();
+    stack.redisServer.freeze();
     let outcome: string;
     try {
       outcome = await scheduler.runTick(job, 1000);
     } finally {
-      redisServer.thaw();
+      stack.redisServer.thaw();
     }
     expect(outcome).toBe("unclaimed");
     // Redis ran the late claim at the thaw: it took the tick, and its lease went with it.
-    await waitFor("the late claim to run", async () => (await redis.get(jobKeys(name).lastTick)) === "1000");
+    await waitFor("the late claim to run", async () => (await stack.redis.get(jobKeys(name).lastTick)) === "1000");
     expect(await scheduler.runTick(job, 2000)).toBe("ran");
   });
 
   it("a scheduled job whose claim timed out in a stall runs at the thaw, not at its next tick, and says so once", async () => {
     const name = "claim-at-thaw";
-    const client = createRedis(redisServer.url(), "claim-at-thaw", undefined, 300);
+    const client = createRedis(stack.redisServer.url(), "claim-at-thaw", undefined, 300);
     extraClients.push(client);
     await client.ping();
     const runs: number[] = [];
@@ -269,14 +255,14 @@ describe("job leases (JOB_LEASE_MS, renewed by a heartbeat)", () => {
     scheduler.start();
     try {
       await waitFor("a first run", async () => runs.length === 1, 7000);
-      redisServer.freeze();
+      stack.redisServer.freeze();
       let thawedAt: number;
       try {
         // The next tick's claim is sent, times out (300 ms), and is asked again while Redis stalls.
         const nextTick = Math.ceil((Date.now() + 1) / 5000) * 5000;
         await sleep(nextTick + 1200 - Date.now());
       } finally {
-        redisServer.thaw();
+        stack.redisServer.thaw();
         thawedAt = Date.now();
       }
       await waitFor("the run at the thaw", async () => runs.length === 2, 7000);
@@ -293,8 +279,8 @@ describe("job leases (JOB_LEASE_MS, renewed by a heartbeat)", () => {
     const logger = recordingLogger();
     const job: Job = { name, schedule: "* * * * * *", leaseMs: 300, run: () => new Promise<void>((r) => (finish = r)) };
     const run = instance("loser", [job], logger).runTick(job, 1000);
-    await waitFor("the run to start", async () => (await redis.exists(jobKeys(name).lease)) === 1);
-    await redis.set(jobKeys(name).lease, "someone-else", "PX", 60_000); // as if it had expired and been claimed
+    await waitFor("the run to start", async () => (await stack.redis.exists(jobKeys(name).lease)) === 1);
+    await stack.redis.set(jobKeys(name).lease, "someone-else", "PX", 60_000); // as if it had expired and been claimed
     const lost = () => logger.lines.filter((l) => l.msg === "job lost its lease");
     try {
       await waitFor("the heartbeat to notice", () => lost().length === 1, 5000);
@@ -304,7 +290,7 @@ describe("job leases (JOB_LEASE_MS, renewed by a heartbeat)", () => {
     expect(await run).toBe("ran");
     expect(lost()).toHaveLength(1); // once, not again at release
     expect(lost()[0]).toMatchObject({ level: "error", obj: { job: name } });
-    expect(await redis.get(jobKeys(name).lease)).toBe("someone-else");
+    expect(await stack.redis.get(jobKeys(name).lease)).toBe("someone-else");
   });
 });
 
@@ -342,61 +328,61 @@ describe("node-cron's messages", () => {
 
 describe("keep-sales-built", () => {
   async function runKeepBuilt(): Promise<void> {
-    const repository = new SaleRepository(db.pool);
+    const repository = new SaleRepository(stack.db.pool);
     const logger = recordingLogger();
-    const publisher = new SalePublisher(redis, repository, new SaleBuilder(redis, repository, logger));
-    await keepSalesBuiltJob({ redis, repository, publisher, logger }, "* * * * * *", 10_000).run();
+    const publisher = new SalePublisher(stack.redis, repository, new SaleBuilder(stack.redis, repository, logger));
+    await keepSalesBuiltJob({ redis: stack.redis, repository, publisher, logger }, "* * * * * *", 10_000).run();
   }
 
   it("rebuilds a sale whose units-left key is gone from the orders Redis still has, with a new epoch", async () => {
-    const sale = await controlPlane.createSale({ id: "lost-stock", stock: 40 });
-    const bought = await buyAll(redis, sale.id, [{ userId: "a", qty: 1 }, { userId: "b", qty: 1 }], 1);
+    const sale = await stack.controlPlane.createSale({ id: "lost-stock", stock: 40 });
+    const bought = await buyAll(stack.redis, sale.id, [{ userId: "a", qty: 1 }, { userId: "b", qty: 1 }], 1);
     expect(bought).toHaveLength(2);
     const k = saleKeys(sale.id);
-    const fenceBefore = await redis.hget(k.meta, "fence");
-    await redis.del(k.stock); // Redis lost it
+    const fenceBefore = await stack.redis.hget(k.meta, "fence");
+    await stack.redis.del(k.stock); // Redis lost it
     await runKeepBuilt();
-    expect(await redis.get(k.stock)).toBe("38");
-    expect(await redis.get(k.sold)).toBe("2");
-    expect(await redis.hgetall(k.buyers)).toEqual({ a: "1", b: "1" });
-    const fenceAfter = await redis.hget(k.meta, "fence");
+    expect(await stack.redis.get(k.stock)).toBe("38");
+    expect(await stack.redis.get(k.sold)).toBe("2");
+    expect(await stack.redis.hgetall(k.buyers)).toEqual({ a: "1", b: "1" });
+    const fenceAfter = await stack.redis.hget(k.meta, "fence");
     expect(fenceAfter).not.toBe(fenceBefore);
     // The next order's id is of the new epoch and does not reuse a number.
-    const next = await buyAll(redis, sale.id, [{ userId: "c", qty: 1 }], 1);
+    const next = await buyAll(stack.redis, sale.id, [{ userId: "c", qty: 1 }], 1);
     expect(next[0]!.orderId).toBe(`${sale.id}.${fenceAfter!.split(":")[1]}.3`);
     await runKeepBuilt(); // whole again: nothing changes
-    expect(await redis.get(k.stock)).toBe("37");
-    expect(await redis.hget(k.meta, "fence")).toBe(fenceAfter);
+    expect(await stack.redis.get(k.stock)).toBe("37");
+    expect(await stack.redis.hget(k.meta, "fence")).toBe(fenceAfter);
   });
 
   it("holds a sale whose fence is gone, and never reloads the full stock of one that sold", async () => {
-    const sale = await controlPlane.createSale({ id: "lost-fence", stock: 10 });
-    await buyAll(redis, sale.id, [{ userId: "a", qty: 1 }], 1);
+    const sale = await stack.controlPlane.createSale({ id: "lost-fence", stock: 10 });
+    await buyAll(stack.redis, sale.id, [{ userId: "a", qty: 1 }], 1);
     const k = saleKeys(sale.id);
-    await redis.hdel(k.meta, "fence");
+    await stack.redis.hdel(k.meta, "fence");
     // Held: the purchase script sells nothing.
-    expect(await buyAll(redis, sale.id, [{ userId: "z", qty: 1 }], 1)).toEqual([]);
+    expect(await buyAll(stack.redis, sale.id, [{ userId: "z", qty: 1 }], 1)).toEqual([]);
     await runKeepBuilt();
-    expect(await redis.get(k.stock)).toBe("9");
-    expect(await buyAll(redis, sale.id, [{ userId: "a", qty: 1 }], 1)).toEqual([]); // still limit 1
-    expect(await buyAll(redis, sale.id, [{ userId: "z", qty: 1 }], 1)).toHaveLength(1);
+    expect(await stack.redis.get(k.stock)).toBe("9");
+    expect(await buyAll(stack.redis, sale.id, [{ userId: "a", qty: 1 }], 1)).toEqual([]); // still limit 1
+    expect(await buyAll(stack.redis, sale.id, [{ userId: "z", qty: 1 }], 1)).toHaveLength(1);
   });
 });
 
 describe("reconcile-sales", () => {
   it("finds nothing wrong after a drained sale, then a unit and an order removed behind its back", async () => {
-    const sale = await controlPlane.createSale({ id: "audited", stock: 20, perUserLimit: 1 });
+    const sale = await stack.controlPlane.createSale({ id: "audited", stock: 20, perUserLimit: 1 });
     const accepted = await buyAll(
-      redis,
+      stack.redis,
       sale.id,
       Array.from({ length: 30 }, (_, i) => ({ userId: `u${i}`, qty: 1 })),
       1,
     );
     expect(accepted).toHaveLength(20);
-    const worker = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "jobs-worker", batchSize: 100 });
+    const worker = startWorker({ redisUrl: stack.redisServer.url(), databaseUrl: stack.db.url, name: "jobs-worker", batchSize: 100 });
     try {
       await waitFor("the drain", async () => {
-        const r = await db.pool.query("SELECT count(*)::int AS n FROM orders WHERE sale_id = $1", [sale.id]);
+        const r = await stack.db.pool.query("SELECT count(*)::int AS n FROM orders WHERE sale_id = $1", [sale.id]);
         return r.rows[0].n === 20;
       });
     } finally {
@@ -404,8 +390,8 @@ describe("reconcile-sales", () => {
     }
 
     const logger = recordingLogger();
-    const job = reconcileSalesJob({ redis, repository: new SaleRepository(db.pool), logger }, "0 * * * * *", 10_000);
-    const stats = async () => (await controlPlane.admin("GET", `/admin/api/sales/${sale.id}`)).body.stats.reconciliation;
+    const job = reconcileSalesJob({ redis: stack.redis, repository: new SaleRepository(stack.db.pool), logger }, "0 * * * * *", 10_000);
+    const stats = async () => (await stack.controlPlane.admin("GET", `/admin/api/sales/${sale.id}`)).body.stats.reconciliation;
 
     await job.run();
     expect(await stats()).toMatchObject({
@@ -422,8 +408,8 @@ describe("reconcile-sales", () => {
     expect(warningsOf()).toEqual([]);
 
     // Someone takes a unit out of the sold count, and an order out of Postgres.
-    await redis.decr(saleKeys(sale.id).sold);
-    await db.pool.query("DELETE FROM orders WHERE order_id = $1", [accepted[0]!.orderId]);
+    await stack.redis.decr(saleKeys(sale.id).sold);
+    await stack.db.pool.query("DELETE FROM orders WHERE order_id = $1", [accepted[0]!.orderId]);
     await job.run();
     expect(await stats()).toMatchObject({ unitsLeft: 0, unitsSold: 19, unitDrift: 1, takenDrift: -1, ordersPersisted: 19, orderDrift: 1 });
     expect(warningsOf()).toEqual([
@@ -441,16 +427,16 @@ describe("reconcile-sales", () => {
 
   it("counts no drift for a sale not started whose stock the preload has yet to load, but does once it started", async () => {
     const now = Date.now();
-    const sale = await controlPlane.createSale({
+    const sale = await stack.controlPlane.createSale({
       id: "not-loaded-yet",
       stock: 8,
       startsAt: new Date(now + 3_600_000).toISOString(),
       endsAt: new Date(now + 7_200_000).toISOString(),
     });
-    await redis.del(saleKeys(sale.id).stock);
-    const repository = new SaleRepository(db.pool);
-    const reconcileAt = (ms: number) => reconcileSalesJob({ redis, repository, logger: recordingLogger(), now: () => ms }, "0 * * * * *", 10_000).run();
-    const stats = async () => (await controlPlane.admin("GET", `/admin/api/sales/${sale.id}`)).body.stats.reconciliation;
+    await stack.redis.del(saleKeys(sale.id).stock);
+    const repository = new SaleRepository(stack.db.pool);
+    const reconcileAt = (ms: number) => reconcileSalesJob({ redis: stack.redis, repository, logger: recordingLogger(), now: () => ms }, "0 * * * * *", 10_000).run();
+    const stats = async () => (await stack.controlPlane.admin("GET", `/admin/api/sales/${sale.id}`)).body.stats.reconciliation;
     await reconcileAt(now);
     expect(await stats()).toMatchObject({ unitsLeft: null, unitDrift: 0 });
     await reconcileAt(now + 3_600_000 + 1000); // started, and still no stock: 8 units unaccounted for
@@ -458,16 +444,16 @@ describe("reconcile-sales", () => {
   });
 
   it("raises no drift from a sale held for a rebuild, says it is held, and keeps its last result", async () => {
-    const sale = await controlPlane.createSale({ id: "held-for-rebuild", stock: 6 });
+    const sale = await stack.controlPlane.createSale({ id: "held-for-rebuild", stock: 6 });
     const logger = recordingLogger();
-    const job = reconcileSalesJob({ redis, repository: new SaleRepository(db.pool), logger }, "0 * * * * *", 10_000);
-    const stats = async () => (await controlPlane.admin("GET", `/admin/api/sales/${sale.id}`)).body.stats.reconciliation;
+    const job = reconcileSalesJob({ redis: stack.redis, repository: new SaleRepository(stack.db.pool), logger }, "0 * * * * *", 10_000);
+    const stats = async () => (await stack.controlPlane.admin("GET", `/admin/api/sales/${sale.id}`)).body.stats.reconciliation;
     await job.run();
     const before = await stats();
     expect(before).toMatchObject({ unitsLeft: 6, unitDrift: 0 });
 
     // Redis loses the sale's state (an emptied instance, a replica that missed it): held until keep-sales-built rebuilds it.
-    await redis.del(...Object.values(saleKeys(sale.id)));
+    await stack.redis.del(...Object.values(saleKeys(sale.id)));
     await job.run();
     const linesOf = (level: string) => logger.lines.filter((l) => l.level === level && (l.obj as { saleId?: string }).saleId === sale.id);
     expect(linesOf("warn")).toEqual([]);
@@ -478,10 +464,10 @@ describe("reconcile-sales", () => {
   });
 
   it("judges orders still in flight to the worker: none is missing", async () => {
-    const sale = await controlPlane.createSale({ id: "in-flight", stock: 5 });
-    await buyAll(redis, sale.id, [{ userId: "x", qty: 1 }], 1); // no worker runs: the order waits in the stream
-    await reconcileSalesJob({ redis, repository: new SaleRepository(db.pool), logger: recordingLogger() }, "0 * * * * *", 10_000).run();
-    expect((await controlPlane.admin("GET", `/admin/api/sales/${sale.id}`)).body.stats.reconciliation).toMatchObject({
+    const sale = await stack.controlPlane.createSale({ id: "in-flight", stock: 5 });
+    await buyAll(stack.redis, sale.id, [{ userId: "x", qty: 1 }], 1); // no worker runs: the order waits in the stream
+    await reconcileSalesJob({ redis: stack.redis, repository: new SaleRepository(stack.db.pool), logger: recordingLogger() }, "0 * * * * *", 10_000).run();
+    expect((await stack.controlPlane.admin("GET", `/admin/api/sales/${sale.id}`)).body.stats.reconciliation).toMatchObject({
       unitDrift: 0,
       ordersAccepted: 1,
       ordersPersisted: 0,

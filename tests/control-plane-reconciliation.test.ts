@@ -6,18 +6,18 @@
  * and on /metrics, alone, and gone once undone; the sale ends counted.
  */
 import { ORDER_CONSUMER_GROUP, saleKeys } from "@flash-sale/contract/keys";
-import { createRedis, type Logger, type Redis } from "@flash-sale/node-common";
+import type { Logger } from "@flash-sale/node-common";
 import { reconcileSalesJob } from "../control-plane/src/jobs/reconcile-sales";
 import { ControlPlaneMetrics } from "../control-plane/src/metrics";
 import { SaleRepository } from "../control-plane/src/store/sale-repository";
-import { serveAdminApp, type ServedApp } from "./support/admin-app";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
+import type { ServedApp } from "./support/admin-app";
 import { TEST_ADMIN_TOKEN } from "./support/control-plane";
 import { countSale, waitForRows } from "./support/counts";
-import { PrivateRedis } from "./support/private-redis";
 import { scrape } from "./support/prometheus";
 import { buyAll, type AcceptedOrder } from "./support/purchase-script";
 import { startWorker, waitFor } from "./support/stream-fixtures";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
 
 jest.setTimeout(90_000);
 
@@ -25,9 +25,6 @@ jest.setTimeout(90_000);
 const IDLE_LIMIT_MS = 500;
 const SALE = "watched";
 
-let redisServer: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
 let server: ServedApp;
 const lines: { level: string; obj: any; msg: string }[] = [];
 
@@ -46,24 +43,14 @@ async function admin(method: string, path: string, body?: unknown): Promise<any>
   return res.json();
 }
 
-beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-  redis = createRedis(redisServer.url(), "test");
-  db = await createTestDatabase("control_plane_reconciliation");
-  server = await serveAdminApp({ pool: db.pool, redis, metrics: new ControlPlaneMetrics(redis, db.pool, IDLE_LIMIT_MS) });
-});
-
-afterAll(async () => {
-  await server?.close();
-  redis?.disconnect();
-  await db?.close();
-  await redisServer?.destroy();
+const stack = useStack(new TestStack({ name: "control_plane_reconciliation", gateway: false, controlPlane: false }), async () => {
+  server = await stack.serveAdminApp({ metrics: new ControlPlaneMetrics(stack.redis, stack.db.pool, IDLE_LIMIT_MS) });
 });
 
 /** One run of the job, then what it reported: the sale's stats, its warning (if any) and /metrics. */
 async function reconcile() {
   const from = lines.length;
-  await reconcileSalesJob({ redis, repository: new SaleRepository(db.pool), logger: recordingLogger(), workerIdleLimitMs: IDLE_LIMIT_MS }, "0 * * * * *", 10_000).run();
+  await reconcileSalesJob({ redis: stack.redis, repository: new SaleRepository(stack.db.pool), logger: recordingLogger(), workerIdleLimitMs: IDLE_LIMIT_MS }, "0 * * * * *", 10_000).run();
   const warnings = lines.slice(from).filter((l) => l.level === "warn" && l.obj.saleId === SALE);
   const metrics = await scrape(`${server.url}/metrics`);
   const sale = { sale: SALE };
@@ -98,10 +85,10 @@ test("each injected drift is reported in the sale's stats, the logs and /metrics
   });
   expect(created.id).toBe(SALE);
   const k = saleKeys(SALE);
-  const accepted: AcceptedOrder[] = await buyAll(redis, SALE, Array.from({ length: 12 }, (_, i) => ({ userId: `u${i}`, qty: 1 })), 1);
+  const accepted: AcceptedOrder[] = await buyAll(stack.redis, SALE, Array.from({ length: 12 }, (_, i) => ({ userId: `u${i}`, qty: 1 })), 1);
   expect(accepted).toHaveLength(12);
-  let worker = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "reconcile-worker", batchSize: 100 });
-  await waitForRows(db.pool, SALE, 12);
+  let worker = startWorker({ redisUrl: stack.redisServer.url(), databaseUrl: stack.db.url, name: "reconcile-worker", batchSize: 100 });
+  await waitForRows(stack.db.pool, SALE, 12);
   expect(await worker.stop()).toEqual({ code: 0, signal: null });
 
   const clean = await reconcile();
@@ -110,17 +97,17 @@ test("each injected drift is reported in the sale's stats, the logs and /metrics
   expect(clean.metrics).toMatchObject({ ...CLEAN, oldestPendingSeconds: 0 });
 
   const injections: [string, () => Promise<unknown>, () => Promise<unknown>, object, string[], object][] = [
-    ["a unit removed from Redis", () => redis.decr(k.stock), () => redis.incr(k.stock), { unitDrift: 1, unitsLeft: 7 }, ["unit_drift"], { unitDrift: 1 }],
-    ["sold lowered", () => redis.decr(k.sold), () => redis.incr(k.sold), { unitDrift: 1, takenDrift: -1, unitsSold: 11 }, ["unit_drift", "taken_drift"], { unitDrift: 1, takenDrift: -1 }],
-    ["the counter lowered", () => redis.decr(k.orderSeq), () => redis.incr(k.orderSeq), { orderDrift: -1, counterBehind: 1, ordersAccepted: 11 }, ["order_drift", "counter_behind"], { orderDrift: -1, counterBehind: 1 }],
+    ["a unit removed from Redis", () => stack.redis.decr(k.stock), () => stack.redis.incr(k.stock), { unitDrift: 1, unitsLeft: 7 }, ["unit_drift"], { unitDrift: 1 }],
+    ["sold lowered", () => stack.redis.decr(k.sold), () => stack.redis.incr(k.sold), { unitDrift: 1, takenDrift: -1, unitsSold: 11 }, ["unit_drift", "taken_drift"], { unitDrift: 1, takenDrift: -1 }],
+    ["the counter lowered", () => stack.redis.decr(k.orderSeq), () => stack.redis.incr(k.orderSeq), { orderDrift: -1, counterBehind: 1, ordersAccepted: 11 }, ["order_drift", "counter_behind"], { orderDrift: -1, counterBehind: 1 }],
   ];
   // An owner changed: order 3's record names someone else (same quantity, same epoch).
   const third = accepted.find((o) => o.orderNo === 3)!;
-  const record = (await redis.hget(k.orders, "3"))!;
+  const record = (await stack.redis.hget(k.orders, "3"))!;
   injections.push([
     "an owner changed in the Redis record",
-    () => redis.hset(k.orders, "3", record.replace(/^[^\t]+/, "mallory")),
-    () => redis.hset(k.orders, "3", record),
+    () => stack.redis.hset(k.orders, "3", record.replace(/^[^\t]+/, "mallory")),
+    () => stack.redis.hset(k.orders, "3", record),
     { ownerMismatches: 1, ownerMismatchExamples: [{ orderId: third.orderId, field: "user", postgres: third.userId, redis: "mallory" }] },
     ["owner_mismatches"],
     { ownerMismatches: 1 },
@@ -138,11 +125,11 @@ test("each injected drift is reported in the sale's stats, the logs and /metrics
   }
 
   // Entries left pending: three more orders, read by a worker that then died (never acknowledged).
-  const late = await buyAll(redis, SALE, [{ userId: "late-0", qty: 1 }, { userId: "late-1", qty: 1 }, { userId: "late-2", qty: 1 }], 1);
+  const late = await buyAll(stack.redis, SALE, [{ userId: "late-0", qty: 1 }, { userId: "late-1", qty: 1 }, { userId: "late-2", qty: 1 }], 1);
   expect(late).toHaveLength(3);
-  await redis.call("XREADGROUP", ["GROUP", ORDER_CONSUMER_GROUP, "gone-worker", "COUNT", 10, "STREAMS", k.stream, ">"]);
+  await stack.redis.call("XREADGROUP", ["GROUP", ORDER_CONSUMER_GROUP, "gone-worker", "COUNT", 10, "STREAMS", k.stream, ">"]);
   await waitFor("the dead consumer idle past the limit", async () => {
-    const consumers = (await redis.call("XINFO", ["CONSUMERS", k.stream, ORDER_CONSUMER_GROUP])) as unknown[][];
+    const consumers = (await stack.redis.call("XINFO", ["CONSUMERS", k.stream, ORDER_CONSUMER_GROUP])) as unknown[][];
     return consumers.every((c) => Number(c[c.indexOf("idle") + 1]) > IDLE_LIMIT_MS + 100);
   });
   const stuck = await reconcile();
@@ -153,8 +140,8 @@ test("each injected drift is reported in the sale's stats, the logs and /metrics
   expect(stuck.metrics.oldestPendingSeconds).toBeGreaterThan(IDLE_LIMIT_MS / 1000);
 
   // A worker again: it claims the dead one's entries (idle past FS_WORKER_CLAIM_IDLE_MS) and drains them.
-  worker = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "reconcile-worker", batchSize: 100 });
-  await waitForRows(db.pool, SALE, 15);
+  worker = startWorker({ redisUrl: stack.redisServer.url(), databaseUrl: stack.db.url, name: "reconcile-worker", batchSize: 100 });
+  await waitForRows(stack.db.pool, SALE, 15);
   await waitFor("every entry acknowledged", async () => (await reconcile()).stats.ordersInFlight === 0);
   expect(await worker.stop()).toEqual({ code: 0, signal: null });
   const drained = await reconcile();
@@ -162,7 +149,7 @@ test("each injected drift is reported in the sale's stats, the logs and /metrics
   expect(drained.problems).toEqual([]);
   expect(drained.metrics).toMatchObject({ ...CLEAN, oldestPendingSeconds: 0 });
 
-  expect(await countSale(redis, db.pool, SALE)).toEqual({
+  expect(await countSale(stack.redis, stack.db.pool, SALE)).toEqual({
     unitsLeft: 5,
     unitsSold: 15,
     buyers: 15,

@@ -5,14 +5,12 @@
  * the catalogue's code for a backend down. Once the backend is back, the same calls answer.
  * Private Redis and Postgres, which the test stops.
  */
-import { DEFAULT_PG_TIMEOUTS, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, createPool, migrate, type Pool } from "@flash-sale/node-common";
+import { DEFAULT_PG_TIMEOUTS, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, createPool, type Pool } from "@flash-sale/node-common";
 import { ERROR_CATALOGUE } from "@flash-sale/contract/errors";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { ControlPlane, TEST_ADMIN_TOKEN } from "./support/control-plane";
-import { PrivatePostgres } from "./support/private-postgres";
-import { PrivateRedis } from "./support/private-redis";
 
-let redisServer: PrivateRedis;
-let postgres: PrivatePostgres;
 let pool: Pool;
 let controlPlane: ControlPlane;
 
@@ -72,21 +70,13 @@ function expectAnsweredOr503(answers: Answer[]): void {
   expect(wrong).toEqual([]);
 }
 
-beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-  postgres = await PrivatePostgres.start();
+const stack = useStack(new TestStack({ name: "control_plane_unavailable", database: "private", gateway: false, controlPlane: false }), async () => {
   // The control plane's own bounds: a call queued behind another's row lock gives up in time.
   const { lockTimeoutMs, statementTimeoutMs } = DEFAULT_PG_TIMEOUTS;
-  pool = createPool(postgres.url(), 4, undefined, { lockTimeoutMs, statementTimeoutMs });
-  await migrate(pool);
-  controlPlane = await ControlPlane.start(pool, redisServer.url());
-});
-
-afterAll(async () => {
-  await controlPlane?.stop();
-  await pool?.end();
-  await postgres?.destroy();
-  await redisServer?.destroy();
+  pool = createPool(stack.postgres.url(), 4, undefined, { lockTimeoutMs, statementTimeoutMs });
+  stack.onStop(() => pool.end());
+  controlPlane = await ControlPlane.start(pool, stack.redisServer.url());
+  stack.onStop(() => controlPlane.stop());
 });
 
 beforeEach(async () => {
@@ -95,12 +85,12 @@ beforeEach(async () => {
 
 test("Redis frozen: reads and writes answer, or 503 unavailable with Retry-After, within a few command timeouts; never 500", async () => {
   await controlPlane.createSale({ id: "scheduled-redis", stock: 5, ...DRAFT_TIMES });
-  redisServer.freeze();
+  stack.redisServer.freeze();
   let answers: Answer[];
   try {
     answers = await Promise.all(everyCall("redis"));
   } finally {
-    redisServer.thaw();
+    stack.redisServer.thaw();
   }
   expectAnsweredOr503(answers);
   // The calls that need Redis said so.
@@ -113,12 +103,12 @@ test("Redis frozen: reads and writes answer, or 503 unavailable with Retry-After
 
 test("Postgres stopped: every admin call answers 503 unavailable with Retry-After, never 500; it answers again once Postgres is back", async () => {
   await controlPlane.createSale({ id: "scheduled-postgres", stock: 5, ...DRAFT_TIMES });
-  await postgres.stop();
+  await stack.postgres.stop();
   let answers: Answer[];
   try {
     answers = await Promise.all(everyCall("postgres"));
   } finally {
-    await postgres.start();
+    await stack.postgres.start();
   }
   expectAnsweredOr503(answers);
   expect(answers.filter((a) => a.status !== 503)).toEqual([]);

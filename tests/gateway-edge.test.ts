@@ -7,34 +7,17 @@
  * [error] lines nor fill the access log, nor do reads.
  */
 import net from "node:net";
-import { createRedis, type Redis } from "@flash-sale/node-common";
 import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY } from "@flash-sale/contract/keys";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { purchase, request } from "./support/http";
-import { PrivateRedis } from "./support/private-redis";
 import { publishSaleConfig } from "./support/stream-fixtures";
 import { signToken } from "./support/tokens";
 
 jest.setTimeout(60_000);
 
-let redisServer: PrivateRedis;
-let redis: Redis;
-let gateway: Gateway;
-
-beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-  redis = createRedis(redisServer.url(), "edge-test");
-  gateway = await Gateway.start({
-    redisUrl: redisServer.url(),
-    knobs: { ...LOAD_TEST_KNOBS, client_header_timeout: "1", access_log_refusals_percent: "0" },
-  });
-});
-
-afterAll(async () => {
-  await gateway?.stop();
-  redis?.disconnect();
-  await redisServer?.destroy();
-});
+const stack = useStack(new TestStack({ name: "gateway_edge", knobs: { ...LOAD_TEST_KNOBS, client_header_timeout: "1", access_log_refusals_percent: "0" }, database: false, controlPlane: false }));
 
 interface RawAnswer {
   status: number;
@@ -83,18 +66,18 @@ test.each([
   ["an unknown transfer coding", `POST /api/sales/x/purchase HTTP/1.1\r\nHost: edge\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n`, 501, "not_implemented"],
   ["HTTP/2.7", `GET / HTTP/2.7${CLOSE}`, 505, "http_version_not_supported"],
 ])("%s → %p %s, as catalogue JSON, no [error] line", async (_what, bytes, status, code) => {
-  const errorsBefore = gateway.errorLines().length;
-  const answer = await raw(gateway.port, bytes);
+  const errorsBefore = stack.gateway.errorLines().length;
+  const answer = await raw(stack.gateway.port, bytes);
   expect(answer.status).toBe(status);
   expect(answer.headers["content-type"]).toBe("application/json");
   expect(answer.headers["x-content-type-options"]).toBe("nosniff");
   expect(JSON.parse(answer.body)).toEqual({ error: code, message: expect.any(String) });
   expect([answer.headers["transfer-encoding"], Number(answer.headers["content-length"])]).toEqual([undefined, Buffer.byteLength(answer.body)]);
-  expect(gateway.errorLines().slice(errorsBefore)).toEqual([]);
+  expect(stack.gateway.errorLines().slice(errorsBefore)).toEqual([]);
 });
 
 test("those requests are counted as what they are, never as a 5xx", async () => {
-  const metrics = await (await fetch(gateway.metricsUrl)).text();
+  const metrics = await (await fetch(stack.gateway.metricsUrl)).text();
   expect(metrics).toMatch(/fs_gateway_requests_total\{[^}]*outcome="bad_request"[^}]*\} [1-9]/);
   expect(metrics).not.toMatch(/fs_gateway_requests_total\{[^}]*outcome="(internal_error|http_5\d\d)"[^}]*\} [1-9]/);
 });
@@ -117,37 +100,37 @@ const ROUTE_METHODS: [string, string[]][] = [
 
 test.each(ROUTE_METHODS)("%s: TRACE and the methods it does not take → 405 method_not_allowed with Allow; those it takes are not refused so", async (route, methods) => {
   for (const method of ["TRACE", "PUT", "DELETE", "PATCH", "OPTIONS", "FOO", "GET", "HEAD", "POST"].filter((m) => !methods.includes(m))) {
-    const answer = await raw(gateway.port, `${method} ${route} HTTP/1.1${CLOSE}`);
+    const answer = await raw(stack.gateway.port, `${method} ${route} HTTP/1.1${CLOSE}`);
     expect([method, answer.status, answer.headers["allow"], answer.headers["content-type"]]).toEqual([method, 405, methods.join(", "), "application/json"]);
     if (method !== "HEAD") expect(JSON.parse(answer.body)).toEqual({ error: "method_not_allowed", message: expect.any(String) });
   }
   for (const method of methods) {
-    const answer = await raw(gateway.port, `${method} ${route} HTTP/1.1\r\nHost: edge\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    const answer = await raw(stack.gateway.port, `${method} ${route} HTTP/1.1\r\nHost: edge\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     expect([method, answer.status]).not.toEqual([method, 405]);
   }
 });
 
 test("a flood of TRACE and other methods no route takes leaves the error log as it was", async () => {
   await new Promise((r) => setTimeout(r, 300)); // the config sync's first lines, if any
-  const before = gateway.errorLog();
+  const before = stack.gateway.errorLog();
   const tried = ["PUT /api/sales/edge-x", "DELETE /api/sales/edge-x/purchase", "FOO /api/orders", "PROPPATCH /", "GET /api/orders/edge-x.1.1/pay"];
   let refused = 0;
   // nginx closes the connection after refusing TRACE: one connection each. The others, pipelined.
   for (let round = 0; round < 20; round++) {
     const answers = await Promise.all([
-      ...Array.from({ length: 50 }, (_, i) => raw(gateway.port, `TRACE ${i % 2 === 0 ? "/" : "/api/sales/edge-x/purchase"} HTTP/1.1${CLOSE}`)),
-      raw(gateway.port, Array.from({ length: 50 }, (_, i) => `${tried[i % tried.length]} HTTP/1.1\r\nHost: edge\r\n${i === 49 ? "Connection: close\r\n" : ""}\r\n`).join("")),
+      ...Array.from({ length: 50 }, (_, i) => raw(stack.gateway.port, `TRACE ${i % 2 === 0 ? "/" : "/api/sales/edge-x/purchase"} HTTP/1.1${CLOSE}`)),
+      raw(stack.gateway.port, Array.from({ length: 50 }, (_, i) => `${tried[i % tried.length]} HTTP/1.1\r\nHost: edge\r\n${i === 49 ? "Connection: close\r\n" : ""}\r\n`).join("")),
     ]);
     for (const a of answers) refused += (a.all.match(/HTTP\/1\.1 405 /g) ?? []).length;
   }
   expect(refused).toBe(2000);
   await new Promise((r) => setTimeout(r, 300));
-  expect(gateway.errorLog()).toBe(before);
+  expect(stack.gateway.errorLog()).toBe(before);
 });
 
 test("the gateway's own JSON answers say nosniff too, and their length (never chunked)", async () => {
-  const time = await request(`${gateway.url}/api/time`);
-  const refused = await request(`${gateway.url}/api/sales/nope/purchase`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+  const time = await request(`${stack.gateway.url}/api/time`);
+  const refused = await request(`${stack.gateway.url}/api/sales/nope/purchase`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
   expect([time.status, refused.status]).toEqual([200, 404]);
   for (const res of [time, refused]) {
     expect(res.headers["x-content-type-options"]).toBe("nosniff");
@@ -156,7 +139,7 @@ test("the gateway's own JSON answers say nosniff too, and their length (never ch
 });
 
 test("a client that sends its headers slowly is cut off after client_header_timeout", async () => {
-  const answer = await raw(gateway.port, "GET /api/time HTTP/1.1\r\nHost: edge\r\n", 10_000);
+  const answer = await raw(stack.gateway.port, "GET /api/time HTTP/1.1\r\nHost: edge\r\n", 10_000);
   expect(answer.body).toBe(""); // nginx closes without an answer (408 in its log)
   expect(answer.closedAfterMs).toBeGreaterThanOrEqual(900);
   expect(answer.closedAfterMs).toBeLessThan(3000);
@@ -166,20 +149,20 @@ describe("a sale published with an absurd rate, and tokens", () => {
   const SALE = "edge-rates";
 
   beforeAll(async () => {
-    await publishSaleConfig(redis, { id: SALE, stock: 10, perUserLimit: 1 });
+    await publishSaleConfig(stack.redis, { id: SALE, stock: 10, perUserLimit: 1 });
     // The control plane's schema refuses such a rate; the gateway must still stay sane.
-    const record = JSON.parse((await redis.hget(SALE_CONFIGS_KEY, SALE))!);
+    const record = JSON.parse((await stack.redis.hget(SALE_CONFIGS_KEY, SALE))!);
     record.limits = { userRatePerSecond: 1e-300, userBurst: 0, admitPerSecond: 1000 };
-    await redis.hset(SALE_CONFIGS_KEY, SALE, JSON.stringify(record));
-    await redis.incr("{fs:config}:version");
-    await waitForSale(gateway, SALE);
+    await stack.redis.hset(SALE_CONFIGS_KEY, SALE, JSON.stringify(record));
+    await stack.redis.incr("{fs:config}:version");
+    await waitForSale(stack.gateway, SALE);
   });
 
   test("a 429 tells at most an hour in Retry-After", async () => {
     const token = signToken("slow-shopper");
-    expect((await purchase(gateway.url, SALE, token, { quantity: 1 })).status).toBe(202);
+    expect((await purchase(stack.gateway.url, SALE, token, { quantity: 1 })).status).toBe(202);
     // The next attempt would be allowed after 1e300 s.
-    const res = await purchase(gateway.url, SALE, token, { quantity: 1 });
+    const res = await purchase(stack.gateway.url, SALE, token, { quantity: 1 });
     expect(res.status).toBe(429);
     expect(res.headers["retry-after"]).toBe("3600");
     expect(res.json()).toMatchObject({ error: "rate_limited", retryAfter: 3600 });
@@ -191,17 +174,17 @@ describe("a sale published with an absurd rate, and tokens", () => {
     ["an nbf an hour away", { exp: Math.floor(Date.now() / 1000) + 600, nbf: Math.floor(Date.now() / 1000) + 3600 }],
   ])("a token with %s is refused (401) and sells nothing", async (_what, claims) => {
     const token = signToken("t", { claims: { sub: "t", ...claims } });
-    const res = await purchase(gateway.url, SALE, token, { quantity: 1 });
+    const res = await purchase(stack.gateway.url, SALE, token, { quantity: 1 });
     expect([res.status, res.json().error]).toEqual([401, "unauthorized"]);
   });
 
   test("a token the workers remember having read (signature_memo_size) still expires on time", async () => {
     const exp = Math.floor(Date.now() / 1000) + 2;
     const headers = { authorization: `Bearer ${signToken("memo-shopper", { claims: { sub: "memo-shopper", exp } })}` };
-    for (let i = 0; i < 4; i++) expect((await request(`${gateway.url}/api/orders`, { headers })).status).toBe(200);
+    for (let i = 0; i < 4; i++) expect((await request(`${stack.gateway.url}/api/orders`, { headers })).status).toBe(200);
     await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 100));
     for (let i = 0; i < 4; i++) {
-      const res = await request(`${gateway.url}/api/orders`, { headers });
+      const res = await request(`${stack.gateway.url}/api/orders`, { headers });
       expect([res.status, res.json().error]).toEqual([401, "unauthorized"]);
     }
   });
@@ -212,14 +195,10 @@ describe("the access log's samples as shipped (access_log_refusals_percent and a
   let sampled: Gateway;
 
   beforeAll(async () => {
-    sampled = await Gateway.start({ redisUrl: redisServer.url(), knobs: { ...LOAD_TEST_KNOBS, worker_processes: "1" } });
-    await publishSaleConfig(redis, { id: SALE, stock: 100, perUserLimit: 1 });
-    await redis.incr(CONFIG_VERSION_KEY);
+    sampled = await stack.startGateway({ ...LOAD_TEST_KNOBS, worker_processes: "1" });
+    await publishSaleConfig(stack.redis, { id: SALE, stock: 100, perUserLimit: 1 });
+    await stack.redis.incr(CONFIG_VERSION_KEY);
     await waitForSale(sampled, SALE);
-  });
-
-  afterAll(async () => {
-    await sampled?.stop();
   });
 
   /** 2,000 requests, 50 at a time, each answered `status`. */
@@ -253,14 +232,7 @@ describe("the per-IP limit on reads (ip_read_rate, ip_read_burst)", () => {
   let reads: Gateway;
 
   beforeAll(async () => {
-    reads = await Gateway.start({
-      redisUrl: redisServer.url(),
-      knobs: { ...LOAD_TEST_KNOBS, ip_read_rate: "1r/m", ip_read_burst: "3", worker_processes: "1", access_log_refusals_percent: "0" },
-    });
-  });
-
-  afterAll(async () => {
-    await reads?.stop();
+    reads = await stack.startGateway({ ...LOAD_TEST_KNOBS, ip_read_rate: "1r/m", ip_read_burst: "3", worker_processes: "1", access_log_refusals_percent: "0" });
   });
 
   test("refuses reads past the burst with 429 rate_limited and Retry-After, every read route and the pages alike; writes have their own", async () => {
@@ -285,11 +257,7 @@ describe("the workers' memo of checked tokens (signature_memo_size)", () => {
   let small: Gateway;
 
   beforeAll(async () => {
-    small = await Gateway.start({ redisUrl: redisServer.url(), knobs: { signature_memo_size: "2", worker_processes: "1" } });
-  });
-
-  afterAll(async () => {
-    await small?.stop();
+    small = await stack.startGateway({ signature_memo_size: "2", worker_processes: "1" });
   });
 
   test("past its size, tokens are checked again and every shopper stays who they are", async () => {
@@ -312,14 +280,7 @@ describe("per-IP refusals under a burst", () => {
   let tight: Gateway;
 
   beforeAll(async () => {
-    tight = await Gateway.start({
-      redisUrl: redisServer.url(),
-      knobs: { ip_rate: "1r/s", ip_burst: "1", worker_processes: "1", access_log_refusals_percent: "0", access_log_reads_percent: "100" },
-    });
-  });
-
-  afterAll(async () => {
-    await tight?.stop();
+    tight = await stack.startGateway({ ip_rate: "1r/s", ip_burst: "1", worker_processes: "1", access_log_refusals_percent: "0", access_log_reads_percent: "100" });
   });
 
   test("write no [error] line and no line at all below error_log_level, and skip the access log at 0 %", async () => {

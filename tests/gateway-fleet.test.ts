@@ -3,46 +3,30 @@
  * live page sums the request counters over both, and a sale's admitPerSecond is the fleet's
  * (each gateway admits its share), within 10 %.
  */
-import { createRedis, type Redis } from "@flash-sale/node-common";
 import { GATEWAYS_KEY, saleKeys } from "@flash-sale/contract/keys";
 import { requestsByOutcome } from "../control-plane/src/projection/traffic";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { ControlPlane } from "./support/control-plane";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { purchase } from "./support/http";
-import { PrivateRedis } from "./support/private-redis";
 import { waitFor } from "./support/stream-fixtures";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
 import { signToken } from "./support/tokens";
 
 jest.setTimeout(60_000);
 
-let redisServer: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
 let gateways: Gateway[] = [];
 let controlPlane: ControlPlane;
 
-beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-  redis = createRedis(redisServer.url(), "fleet-test");
-  db = await createTestDatabase("gateway_fleet");
-  gateways = [
-    await Gateway.start({ redisUrl: redisServer.url(), knobs: LOAD_TEST_KNOBS }),
-    await Gateway.start({ redisUrl: redisServer.url(), knobs: LOAD_TEST_KNOBS }),
-  ];
-  controlPlane = await ControlPlane.start(db.pool, redisServer.url());
-});
-
-afterAll(async () => {
-  await controlPlane?.stop();
-  for (const g of gateways) await g.stop();
-  redis?.disconnect();
-  await db?.close();
-  await redisServer?.destroy();
+const stack = useStack(new TestStack({ name: "gateway_fleet", knobs: LOAD_TEST_KNOBS, controlPlane: false }), async () => {
+  gateways = [stack.gateway, await stack.startGateway(LOAD_TEST_KNOBS)];
+  // Given no gateway's metrics URL: the counts come from the fleet's registrations.
+  controlPlane = await ControlPlane.start(stack.db.pool, stack.redisServer.url());
+  stack.onStop(() => controlPlane.stop());
 });
 
 test("both gateways register, and the live page's request counts are the sum over both", async () => {
-  await waitFor("two live gateways", async () => (await redis.zcard(GATEWAYS_KEY)) === 2);
+  await waitFor("two live gateways", async () => (await stack.redis.zcard(GATEWAYS_KEY)) === 2);
   const sale = await controlPlane.createSale({ id: "fleet-counts", stock: 1000 });
   for (const g of gateways) await waitForSale(g, sale.id);
 
@@ -62,7 +46,7 @@ test("both gateways register, and the live page's request counts are the sum ove
   expect(perGateway[0]!.accepted).toBe(7);
   expect(perGateway[1]!.accepted).toBe(5);
   expect(traffic.body.requestsByOutcome).toMatchObject({ accepted: 12, unauthorized: 1 });
-  expect(Number(await redis.get(saleKeys(sale.id).sold))).toBe(12);
+  expect(Number(await stack.redis.get(saleKeys(sale.id).sold))).toBe(12);
 });
 
 test("a sale's admitPerSecond is the fleet's: two gateways together admit within 10 % of it", async () => {
@@ -99,5 +83,5 @@ test("a sale's admitPerSecond is the fleet's: two gateways together admit within
   expect(turnedAway).toBeGreaterThan(admitted); // the demand was above the setting
   expect(rate).toBeGreaterThanOrEqual(ADMIT * 0.9);
   expect(rate).toBeLessThanOrEqual(ADMIT * 1.1);
-  expect(Number(await redis.get(saleKeys(sale.id).sold))).toBe(admitted);
+  expect(Number(await stack.redis.get(saleKeys(sale.id).sold))).toBe(admitted);
 });

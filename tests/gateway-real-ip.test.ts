@@ -3,8 +3,9 @@
  * only from the trusted proxies (knob trusted_proxies). Requests from 127.0.0.1 that claim
  * a different client each time are still one client, unless 127.0.0.1 is a trusted proxy.
  */
-import { Gateway } from "./support/gateway";
-import { PrivateRedis } from "./support/private-redis";
+import type { Gateway } from "./support/gateway";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { request, type HttpResponse } from "./support/http";
 import { scrape } from "./support/prometheus";
 
@@ -13,22 +14,10 @@ const IP_BURST = 3;
 const LIMITER_KNOBS = { ip_rate: "1r/m", ip_burst: String(IP_BURST), worker_processes: "1" };
 const ATTEMPTS = 20;
 
-let redisServer: PrivateRedis;
-const gateways: Gateway[] = [];
+const stack = useStack(new TestStack({ name: "gateway_real_ip", database: false, gateway: false, controlPlane: false }));
 
-beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-});
-
-afterAll(async () => {
-  for (const g of gateways) await g.stop();
-  await redisServer.stop();
-});
-
-async function startGateway(trustedProxies: string): Promise<Gateway> {
-  const g = await Gateway.start({ redisUrl: redisServer.url(), knobs: { ...LIMITER_KNOBS, trusted_proxies: trustedProxies, access_log_refusals_percent: "100" } });
-  gateways.push(g);
-  return g;
+function startGateway(trustedProxies: string): Promise<Gateway> {
+  return stack.startGateway({ ...LIMITER_KNOBS, trusted_proxies: trustedProxies, access_log_refusals_percent: "100" });
 }
 
 /** Purchases of an unknown sale (404 once past the limiter, no Redis), each claiming another client. */

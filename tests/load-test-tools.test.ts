@@ -6,11 +6,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createRedis, type Redis } from "@flash-sale/node-common";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { ControlPlane, TEST_ADMIN_TOKEN } from "./support/control-plane";
+import { TEST_ADMIN_TOKEN } from "./support/control-plane";
 import { startWorker, type WorkerProcess } from "./support/stream-fixtures";
 import { runTool } from "./support/run-tool";
 import { countSale, waitForRows } from "./support/counts";
@@ -18,26 +17,11 @@ import { purchase } from "./support/http";
 import { signToken } from "./support/tokens";
 import { parseScenario } from "../load-test/k6/lib/scenario";
 
-let redisServer: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
-let controlPlane: ControlPlane;
 let tmp: string;
 
-beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-  redis = createRedis(redisServer.url(), "test");
-  db = await createTestDatabase("load_test_tools");
-  controlPlane = await ControlPlane.start(db.pool, redisServer.url());
+const stack = useStack(new TestStack({ name: "load_test_tools", gateway: false }), async () => {
   tmp = mkdtempSync(path.join(tmpdir(), "fs-load-test-"));
-});
-
-afterAll(async () => {
-  await controlPlane.stop();
-  redis.disconnect();
-  await db.close();
-  await redisServer.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  stack.onStop(() => rmSync(tmp, { recursive: true, force: true }));
 });
 
 test("the k6 scripts and the Node tools type-check (tsc with @types/k6)", async () => {
@@ -51,7 +35,7 @@ test("the k6 scripts and the Node tools type-check (tsc with @types/k6)", async 
 
 test("scenario-from-sale turns a sale's config into a spike that peaks at its opening", async () => {
   const startsAt = new Date(Date.now() + 120_000).toISOString();
-  const sale = await controlPlane.createSale({
+  const sale = await stack.controlPlane.createSale({
     id: "scenario-source",
     stock: 500,
     perUserLimit: 2,
@@ -63,7 +47,7 @@ test("scenario-from-sale turns a sale's config into a spike that peaks at its op
 
   const r = await runTool(
     "npx",
-    ["tsx", "load-test/scenario-from-sale.ts", "--sale", sale.id, "--admin-url", controlPlane.url, "--gateway-url", "http://gw:8080", "--out", out],
+    ["tsx", "load-test/scenario-from-sale.ts", "--sale", sale.id, "--admin-url", stack.controlPlane.url, "--gateway-url", "http://gw:8080", "--out", out],
     { FS_ADMIN_TOKEN: TEST_ADMIN_TOKEN },
   );
 
@@ -83,7 +67,7 @@ test("scenario-from-sale turns a sale's config into a spike that peaks at its op
     maxVUs: 300,
   });
   expect(scenario.shopperPrefix).toMatch(/^k6-scenario-source-[0-9a-z]+-$/);
-  const missing = await runTool("npx", ["tsx", "load-test/scenario-from-sale.ts", "--sale", "no-such-sale", "--admin-url", controlPlane.url], {
+  const missing = await runTool("npx", ["tsx", "load-test/scenario-from-sale.ts", "--sale", "no-such-sale", "--admin-url", stack.controlPlane.url], {
     FS_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
   });
   expect(missing.code).toBe(2);
@@ -91,22 +75,22 @@ test("scenario-from-sale turns a sale's config into a spike that peaks at its op
 }, 20_000);
 
 test("post-run check: a counted sale passes; a lost order fails it, so does one k6 was never told of, and a second unit for one shopper (duplicate, oversell)", async () => {
-  const gateway = await Gateway.start({ redisUrl: redisServer.url(), knobs: LOAD_TEST_KNOBS });
-  const worker: WorkerProcess = startWorker({ redisUrl: redisServer.url(), databaseUrl: db.url, name: "post-run-check" });
+  const gateway = await Gateway.start({ redisUrl: stack.redisServer.url(), knobs: LOAD_TEST_KNOBS });
+  const worker: WorkerProcess = startWorker({ redisUrl: stack.redisServer.url(), databaseUrl: stack.db.url, name: "post-run-check" });
   const units = 20;
   try {
-    const sale = await controlPlane.createSale({ id: "post-run", stock: units });
+    const sale = await stack.controlPlane.createSale({ id: "post-run", stock: units });
     await waitForSale(gateway, sale.id);
     const statuses = await Promise.all(Array.from({ length: 60 }, (_, i) => purchase(gateway.url, sale.id, signToken(`k6-like-${i}`)).then((r) => r.status)));
     expect(statuses.filter((s) => s === 202)).toHaveLength(units);
-    await waitForRows(db.pool, sale.id, units);
-    expect(await countSale(redis, db.pool, sale.id)).toMatchObject({ unitsSold: units, pgRows: units, pgDuplicateUsers: 0 });
+    await waitForRows(stack.db.pool, sale.id, units);
+    expect(await countSale(stack.redis, stack.db.pool, sale.id)).toMatchObject({ unitsSold: units, pgRows: units, pgDuplicateUsers: 0 });
     const summary = path.join(tmp, "summary.json");
     writeFileSync(summary, JSON.stringify({ metrics: { orders_accepted: { count: units } } }));
     const check = (...extra: string[]) =>
       runTool("npx", ["tsx", "load-test/post-run-check.ts", "--sale", sale.id, "--k6-summary", summary, ...extra], {
-        FS_DATABASE_URL: db.url,
-        FS_REDIS_URL: redisServer.url(),
+        FS_DATABASE_URL: stack.db.url,
+        FS_REDIS_URL: stack.redisServer.url(),
       });
 
     const balanced = await check();
@@ -124,7 +108,7 @@ test("post-run check: a counted sale passes; a lost order fails it, so does one 
     writeFileSync(summary, JSON.stringify({ metrics: { orders_accepted: { count: units } } }));
 
     // A lost order: accepted (Redis, k6) but not in Postgres.
-    const { rows } = await db.pool.query<{ order_id: string; user_id: string; order_no: string }>(
+    const { rows } = await stack.db.pool.query<{ order_id: string; user_id: string; order_no: string }>(
       "DELETE FROM orders WHERE order_id = (SELECT min(order_id) FROM orders WHERE sale_id = $1) RETURNING order_id, user_id, order_no",
       [sale.id],
     );
@@ -137,8 +121,8 @@ test("post-run check: a counted sale passes; a lost order fails it, so does one 
     const removed = rows[0]!;
     const insert = `INSERT INTO orders (order_id, sale_id, order_no, user_id, user_units, quantity, accepted_at, price, currency)
                     VALUES ($1, $2, $3, $4, $5, 1, now(), 199, 'USD')`;
-    await db.pool.query(insert, [removed.order_id, sale.id, removed.order_no, removed.user_id, 1]);
-    await db.pool.query(insert, [`${sale.id}.9001`, sale.id, 9001, removed.user_id, 2]);
+    await stack.db.pool.query(insert, [removed.order_id, sale.id, removed.order_no, removed.user_id, 1]);
+    await stack.db.pool.query(insert, [`${sale.id}.9001`, sale.id, 9001, removed.user_id, 2]);
     const duplicated = await check("--drain-timeout", "0");
     expect(duplicated.code).toBe(1);
     expect(duplicated.stderr).toContain("duplicates: 1 shopper(s) hold more than 1 unit(s)");

@@ -6,10 +6,8 @@
  * timeline, and a CSV of the series; no console error.
  */
 import type { Page } from "playwright-core";
-import { createRedis, type Redis } from "@flash-sale/node-common";
-import { ControlPlane } from "./support/control-plane";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { parseCsv } from "./support/csv";
 import { adminLogin, Browser, fitsPhone, screenshots } from "./support/browser";
 
@@ -25,24 +23,16 @@ const KEPT = [
   { accepted: 3, not_started: 5, sold_out: 18_011 },
 ];
 
-let privateRedis: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
-let cp: ControlPlane;
 let browser: Browser;
 let page: Page;
 let startsAt: number;
 
-beforeAll(async () => {
-  privateRedis = await PrivateRedis.start();
-  redis = createRedis(privateRedis.url(), "report-browser-test");
-  db = await createTestDatabase("sale_report_browser");
-  cp = await ControlPlane.start(db.pool, privateRedis.url());
+const stack = useStack(new TestStack({ name: "sale_report_browser", gateway: false }), async () => {
   startsAt = Math.floor((Date.now() - STARTED_MS) / 1000) * 1000;
-  await cp.createSale({ id: SALE, name: "Report page sale", stock: 3, price: 1999, currency: "EUR", deduction: "reserve", paymentTimeoutSeconds: 600, startsAt: new Date(startsAt).toISOString() });
-  expect((await cp.admin("POST", `/admin/api/sales/${SALE}/pause`)).status).toBe(200);
+  await stack.controlPlane.createSale({ id: SALE, name: "Report page sale", stock: 3, price: 1999, currency: "EUR", deduction: "reserve", paymentTimeoutSeconds: 600, startsAt: new Date(startsAt).toISOString() });
+  expect((await stack.controlPlane.admin("POST", `/admin/api/sales/${SALE}/pause`)).status).toBe(200);
   // As the order worker writes them: 3 units sold 1.5 s after the start, 2 of them paid.
-  await db.pool.query(
+  await stack.db.pool.query(
     `INSERT INTO orders (order_id, sale_id, order_no, epoch, user_id, user_units, quantity, status, accepted_at, status_changed_at, price, currency)
      SELECT $1 || '.1.' || n, $1, n, 1, 'u' || n, 1, 1, s, $2::timestamptz + n * interval '500 ms', CASE WHEN s = 'paid' THEN now() END, 1999, 'EUR'
        FROM unnest(ARRAY[1, 2, 3], ARRAY['paid', 'paid', 'confirmed']) AS t(n, s)`,
@@ -51,23 +41,15 @@ beforeAll(async () => {
   for (const [i, requests] of KEPT.entries()) {
     // The purchases' latency histogram, kept from the last second only: 50 answered within 1 ms, 90 within 2 ms, 100 within 5 ms.
     const latency = i === KEPT.length - 1 ? { "0.001": 50, "0.002": 90, "0.005": 100, "+Inf": 100 } : null;
-    await db.pool.query("INSERT INTO sale_traffic_seconds (sale_id, second, requests, gateways, purchase_latency) VALUES ($1, $2, $3, 2, $4)", [SALE, new Date(startsAt + i * 1000), requests, latency]);
+    await stack.db.pool.query("INSERT INTO sale_traffic_seconds (sale_id, second, requests, gateways, purchase_latency) VALUES ($1, $2, $3, 2, $4)", [SALE, new Date(startsAt + i * 1000), requests, latency]);
   }
-  browser = await Browser.launch();
+  browser = await Browser.launch({ closedWith: stack });
   page = await browser.newPage();
-  await adminLogin(page, cp.url);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await cp?.stop();
-  redis?.disconnect();
-  await db?.close();
-  await privateRedis?.destroy();
+  await adminLogin(page, stack.controlPlane.url);
 });
 
 test("the live page opened minutes into the sale charts it from its first kept second", async () => {
-  await page.goto(`${cp.url}/admin/sales/${SALE}`);
+  await page.goto(`${stack.controlPlane.url}/admin/sales/${SALE}`);
   const over = page.locator("#chart .u-over");
   await over.waitFor();
   expect(await page.locator("#traffic-title").innerText()).toBe("Traffic over the sale");
@@ -84,7 +66,7 @@ test("the live page opened minutes into the sale charts it from its first kept s
 });
 
 test("the report page tells what sold, how fast, who tried and what happened", async () => {
-  await page.goto(`${cp.url}/admin/sales/${SALE}/report`);
+  await page.goto(`${stack.controlPlane.url}/admin/sales/${SALE}/report`);
   await page.locator("#report-units").waitFor();
   expect(await page.locator("#report-units").innerText()).toBe("3 of 3");
   expect(await page.locator("#report-revenue").innerText()).toBe("€59.97");

@@ -9,34 +9,23 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createRedis, type Redis } from "@flash-sale/node-common";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { freePort } from "./support/ports";
-import { PrivateRedis } from "./support/private-redis";
 import { buyAll } from "./support/purchase-script";
 import { REPO_ROOT, publishSale, waitFor } from "./support/stream-fixtures";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
 
 jest.setTimeout(90_000);
 
-let redisServer: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
 let tmp: string;
 const running: ChildProcess[] = [];
 
-beforeAll(async () => {
-  redisServer = await PrivateRedis.start();
-  redis = createRedis(redisServer.url(), "test");
-  db = await createTestDatabase("supervisor");
+const stack = useStack(new TestStack({ name: "supervisor", gateway: false, controlPlane: false }), async () => {
   tmp = mkdtempSync(path.join(tmpdir(), "fs-supervise-"));
-});
-
-afterAll(async () => {
-  for (const p of running) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
-  redis.disconnect();
-  await db.close();
-  await redisServer.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  stack.onStop(() => rmSync(tmp, { recursive: true, force: true }));
+  stack.onStop(() => {
+    for (const p of running) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+  });
 });
 
 interface Line {
@@ -67,8 +56,8 @@ async function supervise(name: string, backoff: { minMs: number; maxMs: number; 
       cwd: REPO_ROOT,
       env: {
         ...process.env,
-        FS_REDIS_URL: redisServer.url(),
-        FS_DATABASE_URL: db.url,
+        FS_REDIS_URL: stack.redisServer.url(),
+        FS_DATABASE_URL: stack.db.url,
         FS_WORKER_NAME: name,
         FS_WORKER_BLOCK_MS: "200",
         FS_WORKER_METRICS_HOST: "127.0.0.1",
@@ -132,7 +121,7 @@ async function killWorker(s: Supervised, restarts: number): Promise<{ delayMs: n
 test("a killed worker is restarted with its count, later and later up to the cap, and starts over after a stable run", async () => {
   const s = await supervise("order-worker", { minMs: 200, maxMs: 800, stableMs: 8000 });
   const sale = { id: "supervised", stock: 50, perUserLimit: 1 };
-  await publishSale(db.pool, redis, sale);
+  await publishSale(stack.db.pool, stack.redis, sale);
 
   const delays: number[] = [];
   for (let restarts = 0; restarts < 5; restarts++) {
@@ -149,10 +138,10 @@ test("a killed worker is restarted with its count, later and later up to the cap
   // Orders taken while the worker is down are drained once it is back.
   await waitFor("the worker serving restart count 6", async () => (await restartsMetric(s)) === 6);
   process.kill(s.childPid()!, "SIGKILL");
-  const accepted = await buyAll(redis, sale.id, Array.from({ length: 20 }, (_, i) => ({ userId: `u${i}`, qty: 1 })), 1);
+  const accepted = await buyAll(stack.redis, sale.id, Array.from({ length: 20 }, (_, i) => ({ userId: `u${i}`, qty: 1 })), 1);
   expect(accepted).toHaveLength(20);
   await waitFor("the drain after restart 7", async () => {
-    const r = await db.pool.query("SELECT count(DISTINCT order_id)::int AS n FROM orders WHERE sale_id = $1", [sale.id]);
+    const r = await stack.db.pool.query("SELECT count(DISTINCT order_id)::int AS n FROM orders WHERE sale_id = $1", [sale.id]);
     return r.rows[0].n === 20;
   });
   await waitFor("the worker serving restart count 7", async () => (await restartsMetric(s)) === 7);

@@ -7,14 +7,13 @@
  * delivered at least once, verified by the standardwebhooks library, an order's events in
  * order, the accepted ids equal to the outbox's. A private Postgres, which the test stops.
  */
-import { createPool, createRedis, migrate, type Pool, type Redis } from "@flash-sale/node-common";
 import { expireReservations } from "../control-plane/src/payments/reservation-expiry";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { ControlPlaneProcess } from "./support/control-plane-process";
-import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
+import { LOAD_TEST_KNOBS, waitForSale } from "./support/gateway";
 import { purchase, request } from "./support/http";
-import { PrivatePostgres } from "./support/private-postgres";
-import { PrivateRedis } from "./support/private-redis";
-import { startWorker, waitFor, type WorkerProcess } from "./support/stream-fixtures";
+import { waitFor, type WorkerProcess } from "./support/stream-fixtures";
 import { signToken } from "./support/tokens";
 import { outOfOrder, Receiver, unverified } from "./support/webhook-receiver";
 
@@ -28,45 +27,27 @@ const DISPATCHER_ENV = {
   FS_WEBHOOK_POLL_MS: "50",
 };
 
-let postgres: PrivatePostgres;
-let redisServer: PrivateRedis;
-let pool: Pool;
-let redis: Redis;
-let gateway: Gateway;
 let worker: WorkerProcess;
 const controlPlanes: ControlPlaneProcess[] = [];
 const shop = new Receiver();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-beforeAll(async () => {
-  postgres = await PrivatePostgres.start();
-  redisServer = await PrivateRedis.start();
-  pool = createPool(postgres.url(), 2);
-  await migrate(pool);
-  redis = createRedis(redisServer.url(), "webhooks-pg-restart-test");
-  gateway = await Gateway.start({ redisUrl: redisServer.url(), knobs: LOAD_TEST_KNOBS });
-  worker = startWorker({ redisUrl: redisServer.url(), databaseUrl: postgres.url(), name: "wh-pg", batchSize: 20 });
+const stack = useStack(new TestStack({ name: "webhooks_postgres_restart", knobs: LOAD_TEST_KNOBS, database: "private", controlPlane: false, worker: { name: "wh-pg", batchSize: 20 } }), async () => {
+  worker = stack.worker!;
+  stack.onStop(async () => {
+    for (const cp of controlPlanes) await cp.stop();
+  });
   for (let i = 0; i < 2; i++) {
-    controlPlanes.push(await ControlPlaneProcess.start({ redisUrl: redisServer.url(), databaseUrl: postgres.url(), gatewayMetricsUrl: gateway.metricsUrl, env: DISPATCHER_ENV }));
+    controlPlanes.push(await ControlPlaneProcess.start({ redisUrl: stack.redisServer.url(), databaseUrl: stack.postgres.url(), gatewayMetricsUrl: stack.gateway.metricsUrl, env: DISPATCHER_ENV }));
   }
   await shop.listen();
-});
-
-afterAll(async () => {
-  for (const cp of controlPlanes) await cp.stop();
-  await worker?.stop();
-  await gateway?.stop();
-  redis?.disconnect();
-  await pool?.end();
-  await shop.down();
-  await postgres?.destroy();
-  await redisServer?.destroy();
+  stack.onStop(() => shop.down());
 });
 
 /** Each shopper buys one unit through the gateway; the order ids of the 202s. */
 async function buy(users: string[]): Promise<string[]> {
-  const answers = await Promise.all(users.map((u) => purchase(gateway.url, SALE, signToken(u))));
+  const answers = await Promise.all(users.map((u) => purchase(stack.gateway.url, SALE, signToken(u))));
   return answers.flatMap((a) => {
     if (a.status === 202) return [a.json().orderId as string];
     expect(a.json().error).toBe("sold_out");
@@ -77,17 +58,17 @@ async function buy(users: string[]): Promise<string[]> {
 /** Stops Postgres once the receiver holds requests, answers them 2xx while it is down, starts it again. */
 async function restartMidDelivery(whileDown: () => Promise<void>): Promise<number> {
   await waitFor("deliveries held by the receiver", () => shop.holding() >= 3);
-  await postgres.stop();
+  await stack.postgres.stop();
   const released = shop.release();
   shop.mode = () => "ok";
   await whileDown();
   await sleep(1000);
-  await postgres.start();
+  await stack.postgres.start();
   return released;
 }
 
 async function outboxIds(): Promise<Set<string>> {
-  const { rows } = await pool.query<{ seq: string }>("SELECT seq FROM webhook_events WHERE sale_id = $1", [SALE]);
+  const { rows } = await stack.db.pool.query<{ seq: string }>("SELECT seq FROM webhook_events WHERE sale_id = $1", [SALE]);
   return new Set(rows.map((r) => `evt_${r.seq}`));
 }
 
@@ -109,7 +90,7 @@ test("Postgres restarted mid-rush and mid-delivery, twice: every event delivered
     paymentTimeoutSeconds: 600,
   });
   expect(sale.status).toBe(201);
-  await waitForSale(gateway, SALE);
+  await waitForSale(stack.gateway, SALE);
 
   // The rush: 30 shoppers before the restart, 50 more (30 units left) while Postgres is down.
   shop.mode = () => "hold";
@@ -121,7 +102,7 @@ test("Postgres restarted mid-rush and mid-delivery, twice: every event delivered
   expect(orders).toHaveLength(60);
   // Recorded delivered, the unrecorded ones sent again after their lease.
   await waitFor("every order.confirmed delivered", async () => {
-    const { rows } = await pool.query<{ n: number }>(
+    const { rows } = await stack.db.pool.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM webhook_deliveries d JOIN webhook_events ev ON ev.seq = d.event_seq WHERE ev.type = 'order.confirmed' AND d.delivered_at IS NOT NULL",
     );
     return rows[0]!.n === 60;
@@ -132,11 +113,11 @@ test("Postgres restarted mid-rush and mid-delivery, twice: every event delivered
   const paid = orders.slice(0, 20);
   for (const orderId of paid) {
     const user = users[orders.indexOf(orderId)]!;
-    const answer = await request(`${gateway.url}/api/orders/${orderId}/pay`, { method: "POST", headers: { Authorization: `Bearer ${signToken(user)}` } });
+    const answer = await request(`${stack.gateway.url}/api/orders/${orderId}/pay`, { method: "POST", headers: { Authorization: `Bearer ${signToken(user)}` } });
     expect(answer.status).toBe(200);
   }
   const heldInStatuses = await restartMidDelivery(async () => {
-    expect((await expireReservations(redis, { id: SALE, deduction: "reserve", paymentTimeoutMs: 0 })).expiredOrders).toBe(40);
+    expect((await expireReservations(stack.redis, { id: SALE, deduction: "reserve", paymentTimeoutMs: 0 })).expiredOrders).toBe(40);
   });
   await waitFor("the sale ended through the admin API", async () => (await cp!.admin("POST", `/admin/api/sales/${SALE}/end`)).status === 200, 20_000);
 
@@ -154,7 +135,7 @@ test("Postgres restarted mid-rush and mid-delivery, twice: every event delivered
   expect(unverified(shop)).toEqual([]);
   expect(outOfOrder(shop, orders)).toEqual([]);
   // The 2xx answered while Postgres was down are recorded too, once sent again after their lease.
-  await waitFor("every delivery recorded", async () => (await pool.query("SELECT 1 FROM webhook_deliveries WHERE delivered_at IS NULL")).rows.length === 0, 30_000);
+  await waitFor("every delivery recorded", async () => (await stack.db.pool.query("SELECT 1 FROM webhook_deliveries WHERE delivered_at IS NULL")).rows.length === 0, 30_000);
 
   // Each of those went unrecorded, so its event was answered 2xx again.
   expect(heldInRush).toBeGreaterThanOrEqual(3);
