@@ -2,7 +2,7 @@
 import { checkedFetch, holdAnswersToDocument } from "./openapi";
 
 const seen = holdAnswersToDocument();
-globalThis.fetch = checkedFetch(globalThis.fetch);
+globalThis.fetch = checkedFetch(globalThis.fetch, seen);
 
 afterAll(() => {
   // Printed so that a run shows the check ran, and on how much.

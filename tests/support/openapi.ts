@@ -21,7 +21,6 @@ type Ref = { $ref: string };
 type Operation = { responses: Record<string, ResponseObject | Ref> };
 type PathItem = Partial<Record<string, Operation>>;
 interface Document {
-  info: { description: string };
   paths: Record<string, PathItem>;
   components: { schemas: Record<string, unknown>; responses: Record<string, ResponseObject> };
 }
@@ -206,17 +205,18 @@ export function expectDocumented(method: string, url: string, status: number, he
  * left as they are: the services in the test process fetch too (JWKS, metrics, webhooks), and
  * reading their bodies here would change when they see their answers.
  */
-export function checkedFetch(fetch: typeof globalThis.fetch): typeof globalThis.fetch {
+export function checkedFetch(fetch: typeof globalThis.fetch, checker: OpenApiResponses): typeof globalThis.fetch {
   return async (input, init) => {
     const res = await fetch(input, init);
     const url = res.url !== "" ? res.url : input instanceof Request ? input.url : String(input);
-    if (active === undefined || !active.concerns(new URL(url).pathname)) {
-      if (active !== undefined) active.outside++;
+    if (!checker.concerns(new URL(url).pathname)) {
+      checker.outside++;
       return res;
     }
     const method = init?.method ?? (input instanceof Request ? input.method : "GET");
     const headers = { contentType: res.headers.get("content-type"), server: res.headers.get("server") };
-    expectDocumented(method, url, res.status, headers, await res.clone().text());
+    const problem = checker.check(method, url, res.status, headers, await res.clone().text());
+    if (problem !== undefined) throw new Error(problem);
     return res;
   };
 }
