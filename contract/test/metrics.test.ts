@@ -1,4 +1,4 @@
-import { REDIS_BUCKETS, REQUEST_BUCKETS, REQUESTS, SALE_PURCHASE_BUCKETS, bucketIndex, bucketLabel, clockSkewSeconds, metricKey } from "../src/metrics";
+import { REDIS_BUCKETS, REQUEST_BUCKETS, REQUESTS, SALE_PURCHASE_BUCKETS, bucketIndex, bucketLabel, bucketOfTime, bucketsByMillisecond, clockSkewSeconds, metricKey } from "../src/metrics";
 
 test("an observation falls in the first bucket whose bound it does not exceed, else +Inf", () => {
   const bounds = [0.001, 0.01, 0.1];
@@ -8,6 +8,20 @@ test("an observation falls in the first bucket whose bound it does not exceed, e
   expect(bucketIndex(bounds, 0.1)).toBe(2);
   expect(bucketIndex(bounds, 7)).toBe(3);
   expect(bucketLabel(bounds, 3)).toBe("+Inf");
+});
+
+test("the lookup by millisecond answers as bucketIndex for clock differences of whole milliseconds, past the last bound, below 0", () => {
+  for (const bounds of [REQUEST_BUCKETS, REDIS_BUCKETS, SALE_PURCHASE_BUCKETS, [0.001, 0.01, 0.1]]) {
+    const byMs = bucketsByMillisecond(bounds);
+    const last = bounds[bounds.length - 1]!;
+    // Times as the gateway takes them: differences of two epoch readings, off by a float's error.
+    for (let ms = 0; ms <= last * 1000 + 3; ms++) {
+      const t = 1_800_000_000.123 + ms / 1000 - 1_800_000_000.123;
+      expect([ms, bucketOfTime(byMs, t)]).toEqual([ms, bucketIndex(bounds, ms / 1000)]);
+    }
+    expect(bucketOfTime(byMs, last * 10)).toBe(bounds.length);
+    expect(bucketOfTime(byMs, -0.002)).toBe(0);
+  }
 });
 
 test("bucket bounds increase and print as Prometheus reads them", () => {

@@ -18,7 +18,8 @@ import {
   REQUESTS,
   SALE_PURCHASE_BUCKETS,
   SALE_PURCHASE_DURATION,
-  bucketIndex,
+  bucketOfTime,
+  bucketsByMillisecond,
   metricKey,
   type MetricFamily,
   type RedisOp,
@@ -44,9 +45,13 @@ const redisErrorKeys = new LuaTable<string, string>();
 /** route → sale → outcome → key. */
 const requestKeys = new LuaTable<string, LuaTable<string, LuaTable<string, string>>>();
 
-function observe(keys: HistogramKeys, bounds: number[], seconds: number): void {
+const requestBucketsByMs = bucketsByMillisecond(REQUEST_BUCKETS);
+const redisBucketsByMs = bucketsByMillisecond(REDIS_BUCKETS);
+const saleBucketsByMs = bucketsByMillisecond(SALE_PURCHASE_BUCKETS);
+
+function observe(keys: HistogramKeys, bucketsByMs: number[], seconds: number): void {
   const d = metricsDict();
-  d.incr(keys.buckets.get(bucketIndex(bounds, seconds)), 1, 0);
+  d.incr(keys.buckets.get(bucketOfTime(bucketsByMs, seconds)), 1, 0);
   d.incr(keys.sum, seconds, 0);
 }
 
@@ -77,7 +82,7 @@ export function countRequest(route: string, sale: string, outcome: string, secon
     keys = histogramKeys(REQUEST_DURATION, REQUEST_BUCKETS, route);
     requestHistograms.set(route, keys);
   }
-  observe(keys, REQUEST_BUCKETS, seconds);
+  observe(keys, requestBucketsByMs, seconds);
 }
 
 /** One answered purchase of a published sale synced here (never a made-up id: the keys would grow). */
@@ -87,7 +92,7 @@ export function observeSalePurchase(sale: string, seconds: number): void {
     keys = histogramKeys(SALE_PURCHASE_DURATION, SALE_PURCHASE_BUCKETS, sale);
     saleHistograms.set(sale, keys);
   }
-  observe(keys, SALE_PURCHASE_BUCKETS, seconds);
+  observe(keys, saleBucketsByMs, seconds);
 }
 
 /** The clock a Redis round trip is timed with: refreshed first, since the cached one lags. */
@@ -103,7 +108,7 @@ export function observeRedis(op: RedisOp, startedAt: number, ok: boolean): void 
     keys = histogramKeys(REDIS_DURATION, REDIS_BUCKETS, op);
     redisHistograms.set(op, keys);
   }
-  observe(keys, REDIS_BUCKETS, redisClock() - startedAt);
+  observe(keys, redisBucketsByMs, redisClock() - startedAt);
   if (!ok) {
     let key = redisErrorKeys.get(op);
     if (key === undefined) {
