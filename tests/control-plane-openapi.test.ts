@@ -5,14 +5,12 @@
  */
 import { readFileSync } from "node:fs";
 import type { Router } from "express";
-import { createRedis, type Redis } from "@flash-sale/node-common";
 import { SALES_PATH } from "../control-plane/src/api/app";
 import { ADMIN_API_PATH } from "../control-plane/src/api/console-routes";
-import { Gateway } from "./support/gateway";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { request } from "./support/http";
-import { PrivateRedis } from "./support/private-redis";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { serveAdminApp, type ServedApp } from "./support/admin-app";
+import type { ServedApp } from "./support/admin-app";
 import { ADMIN_UI_LOGIN, ADMIN_UI_LOGOUT, ADMIN_UI_PAGES } from "../control-plane/src/api/admin-ui-routes";
 import { SETTING_NAMES } from "../control-plane/src/sales/fields";
 import { WEBHOOKS_PATH } from "../control-plane/src/api/webhook-routes";
@@ -23,11 +21,7 @@ const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 const DOCUMENT = readFileSync(OPENAPI_FILE, "utf8");
 const API = openApiDocument();
 
-let privateRedis: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
 let server: ServedApp;
-let gateway: Gateway;
 /** The API's routers with where api/app.ts mounts them, in its order: the identities', the console's, the sales', the webhooks'. */
 let apiRouters: { mount: string; router: Router }[];
 /** Paths of the routes on the app itself, not in a router (the admin UI's pages, health, …). */
@@ -59,13 +53,8 @@ function concrete(p: string): string {
   return p.replace(/\{[^}]+\}/g, "no-such-thing");
 }
 
-beforeAll(async () => {
-  privateRedis = await PrivateRedis.start();
-  redis = createRedis(privateRedis.url(), "openapi-test");
-  db = await createTestDatabase("control_plane_openapi");
-  server = await serveAdminApp({
-    pool: db.pool,
-    redis,
+const stack = useStack(new TestStack({ name: "control_plane_openapi", controlPlane: false }), async () => {
+  server = await stack.serveAdminApp({
     adminToken: ADMIN_TOKEN,
     paymentWebhook: { secret: "openapi-test-webhook-secret-0123456789", skewSeconds: 300 },
   });
@@ -75,15 +64,6 @@ beforeAll(async () => {
   if (routers.length !== mounts.length) throw new Error(`expected ${mounts.length} routers under the app, found ${routers.length}`);
   apiRouters = routers.map((l, i) => ({ mount: mounts[i]!, router: l.handle as unknown as Router }));
   appRoutes = (app.router.stack as { route?: { path: string | string[] } }[]).flatMap((l) => (l.route === undefined ? [] : [l.route.path].flat()));
-  gateway = await Gateway.start({ redisUrl: privateRedis.url() });
-});
-
-afterAll(async () => {
-  await gateway.stop();
-  await server.close();
-  await redis.quit();
-  await db.close();
-  await privateRedis.stop();
 });
 
 const operations = documentedOperations();
@@ -146,7 +126,7 @@ test.each(adminOperations.map((op) => [op.method, op.path] as const))(
 test.each(shopperOperations.map((op) => [op.method, op.path] as const))(
   "%s %s answers on the gateway (a route, not not_found / method_not_allowed)",
   async (method, p) => {
-    const res = await request(gateway.url + concrete(p), {
+    const res = await request(stack.gateway.url + concrete(p), {
       method,
       headers: { "Content-Type": "application/json" },
       body: method === "POST" ? "{}" : undefined,
@@ -165,7 +145,7 @@ test("the admin API and the payment webhook are not reachable through the gatewa
   });
   expect(created.status).toBe(201);
   for (const op of adminOperations.filter((o) => o.path.startsWith("/admin/") || o.path.startsWith("/payments/"))) {
-    const res = await request(gateway.url + op.path.replace(/\{[^}]+\}/g, "marker"), {
+    const res = await request(stack.gateway.url + op.path.replace(/\{[^}]+\}/g, "marker"), {
       method: op.method,
       headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
       body: op.method === "GET" || op.method === "DELETE" ? undefined : "{}",
