@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     console.log(`prefilled ${ORDERS} orders in ${((performance.now() - prefillStart) / 1000).toFixed(1)} s`);
 
     // confirm-orders.lua's Redis time per call (KEYS orders, stream, statusChanges; ARGV[2] = orders in the call).
-    const slowlog = await ScriptSlowlog.start(redis, CONFIRM_SCRIPT, 3, 2);
+    const slowlog = await ScriptSlowlog.start(redis, CONFIRM_SCRIPT, "orderCount");
     const t0 = performance.now();
     const worker = startWorker({
       redisUrl: server.url(),

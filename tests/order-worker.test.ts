@@ -176,7 +176,7 @@ test("batches of 1,000 are confirmed in short script calls: none carries more th
 
   // SLOWLOG logs every call with its arguments; what is checked is their number, not the time.
   const script = RedisScript.load(CONFIRM_ORDERS);
-  const slowlog = await ScriptSlowlog.start(bench.redis, script, 3, 2);
+  const slowlog = await ScriptSlowlog.start(bench.redis, script, "orderCount");
   const w = bench.worker("w-chunks", { batchSize: 1000 });
   await waitFor("the drain", () => bench.drained(orders));
   expect(await drainState(bench.db.pool, bench.redis, orders)).toEqual(drainedState(orders));

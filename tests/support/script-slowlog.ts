@@ -13,7 +13,7 @@ export interface ScriptCall {
   micros: number;
   /** How many ARGV the call had. */
   argvCount: number;
-  /** The script's ARGV[argIndex] (e.g. how many orders it was given). */
+  /** The script's ARGV named `arg` at the start (e.g. how many orders it was given). */
   arg: string | undefined;
 }
 
@@ -22,7 +22,7 @@ export interface ScriptTimes {
   maxMicros: number;
   p50Micros: number;
   p99Micros: number;
-  /** The largest ARGV[argIndex] of any call. */
+  /** The largest value of that ARGV of any call. */
   maxArg: number;
 }
 
@@ -33,7 +33,7 @@ export class ScriptSlowlog {
   /** The script's calls seen so far (drain() adds to them). */
   readonly calls: ScriptCall[] = [];
 
-  /** argIndex: an ARGV position to record per call (within the first arguments SLOWLOG keeps). */
+  /** keyCount, argIndex: of the script's declaration; argIndex 1-based, within the first arguments SLOWLOG keeps. */
   private constructor(
     private readonly redis: Redis,
     private readonly script: RedisScript<string, string, unknown>,
@@ -41,11 +41,13 @@ export class ScriptSlowlog {
     private readonly argIndex: number,
   ) {}
 
-  static async start(redis: Redis, script: RedisScript<string, string, unknown>, keyCount: number, argIndex: number): Promise<ScriptSlowlog> {
+  /** `arg`: the declared ARGV to record per call, of a script called with its declared KEYS only (no moreKeys). */
+  static async start<A extends string>(redis: Redis, script: RedisScript<string, A, unknown>, arg: A): Promise<ScriptSlowlog> {
     await redis.config("SET", "slowlog-max-len", String(LOG_LENGTH));
     await redis.config("SET", "slowlog-log-slower-than", "0");
     await redis.slowlog("RESET");
-    return new ScriptSlowlog(redis, script, keyCount, argIndex);
+    const { keys, args } = script.declaration;
+    return new ScriptSlowlog(redis, script, keys.length, args.indexOf(arg) + 1);
   }
 
   /** Moves the log's entries of this script into the sample. */
