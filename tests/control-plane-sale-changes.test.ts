@@ -6,7 +6,7 @@
  * Redis is down answered 503 and applied once Redis answers; applies ordered by revision;
  * deletes refused while orders exist.
  */
-import { createLogger, createRedis, RedisScript, type Redis } from "@flash-sale/node-common";
+import { createLogger, RedisScript, type Redis } from "@flash-sale/node-common";
 import { CONFIG_VERSION_KEY, SALE_CONFIGS_KEY, saleKeys } from "@flash-sale/contract/keys";
 import { parsePublishedSale, type PublishedSale } from "@flash-sale/contract/sale";
 import { APPLY_SALE, LOWER_STOCK } from "@flash-sale/contract/scripts/sale";
@@ -15,11 +15,11 @@ import { SalePublisher } from "../control-plane/src/projection/publisher";
 import { SaleRepository } from "../control-plane/src/store/sale-repository";
 import { SaleBuilder } from "../control-plane/src/projection/sale-builder";
 import { saleInputSchema } from "../control-plane/src/sales/schema";
-import { PrivateRedis } from "./support/private-redis";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
 import { buyAll } from "./support/purchase-script";
 import { waitFor } from "./support/stream-fixtures";
-import { createTestDatabase, type TestDatabase } from "./support/test-database";
-import { serveAdminApp, TEST_LIMITS as LIMITS, type ServedApp } from "./support/admin-app";
+import { TEST_LIMITS as LIMITS, type ServedApp } from "./support/admin-app";
 
 const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 /** Run directly to stand for a command Redis runs late (its caller timed out and went on). */
@@ -27,9 +27,6 @@ const LOWER = RedisScript.load(LOWER_STOCK);
 const APPLY = RedisScript.load(APPLY_SALE);
 const HOUR = 3_600_000;
 
-let privateRedis: PrivateRedis;
-let redis: Redis;
-let db: TestDatabase;
 let server: ServedApp;
 
 interface ApiAnswer {
@@ -45,6 +42,12 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
   });
   const text = await res.text();
   return { status: res.status, body: text === "" ? undefined : JSON.parse(text) };
+}
+
+/** A 409 sale_conflict saying `message`, with the sale's `state`. */
+function expectConflict(res: ApiAnswer, message: string, state: string): void {
+  expect(res.status).toBe(409);
+  expect(res.body).toEqual({ error: "sale_conflict", message, state });
 }
 
 /** A sale created (and published) through the API; open now for an hour unless told otherwise. */
@@ -70,7 +73,7 @@ function scheduled(): Record<string, string> {
 }
 
 async function publishedRecord(id: string): Promise<PublishedSale | undefined> {
-  const json = await redis.hget(SALE_CONFIGS_KEY, id);
+  const json = await stack.redis.hget(SALE_CONFIGS_KEY, id);
   if (json === null) return undefined;
   const sale = parsePublishedSale(JSON.parse(json));
   if (typeof sale === "string") throw new Error(`the gateway refuses field ${sale} of sale ${id}`);
@@ -78,22 +81,22 @@ async function publishedRecord(id: string): Promise<PublishedSale | undefined> {
 }
 
 async function storedSale(id: string): Promise<any> {
-  const res = await db.pool.query("SELECT stock, paused, starts_at, ends_at, published_at, published_version, revision FROM sales WHERE id = $1", [id]);
+  const res = await stack.db.pool.query("SELECT stock, paused, starts_at, ends_at, published_at, published_version, revision FROM sales WHERE id = $1", [id]);
   return res.rows[0];
 }
 
 /** The revision Redis applied to the sale's own keys and to its config record. */
 async function appliedRevisions(id: string): Promise<{ meta: number; config: number | undefined }> {
-  const json = await redis.hget(SALE_CONFIGS_KEY, id);
+  const json = await stack.redis.hget(SALE_CONFIGS_KEY, id);
   return {
-    meta: Number((await redis.hget(saleKeys(id).meta, "revision")) ?? 0),
+    meta: Number((await stack.redis.hget(saleKeys(id).meta, "revision")) ?? 0),
     config: json === null ? undefined : Number(JSON.parse(json).revision),
   };
 }
 
 /** How long a transaction waits to lock the sale's row (FOR UPDATE); "timed out" past `timeoutMs`. */
 async function rowLockWait(id: string, timeoutMs: number): Promise<number | "timed out"> {
-  const client = await db.pool.connect();
+  const client = await stack.db.pool.connect();
   try {
     await client.query("BEGIN");
     await client.query("SELECT set_config('lock_timeout', $1, true)", [`${timeoutMs}ms`]);
@@ -114,13 +117,13 @@ async function rowLockWait(id: string, timeoutMs: number): Promise<number | "tim
 const silent = createLogger("control-plane-test", "silent");
 
 function publisherOf(repository: SaleRepository): SalePublisher {
-  return new SalePublisher(redis, repository, new SaleBuilder(redis, repository, silent));
+  return new SalePublisher(stack.redis, repository, new SaleBuilder(stack.redis, repository, silent));
 }
 
 /** One run of the job that applies saved changes (main.ts runs it every second). */
 async function runKeepBuilt(): Promise<void> {
-  const repository = new SaleRepository(db.pool);
-  await keepSalesBuiltJob({ redis, repository, publisher: publisherOf(repository), logger: silent }, "* * * * * *", 10_000).run();
+  const repository = new SaleRepository(stack.db.pool);
+  await keepSalesBuiltJob({ redis: stack.redis, repository, publisher: publisherOf(repository), logger: silent }, "* * * * * *", 10_000).run();
 }
 
 async function auditActions(id: string): Promise<string[]> {
@@ -133,29 +136,19 @@ async function stateOf(id: string): Promise<Record<string, unknown>> {
   return {
     row: await storedSale(id),
     record: await publishedRecord(id),
-    version: await redis.get(CONFIG_VERSION_KEY),
-    left: await redis.get(saleKeys(id).stock),
+    version: await stack.redis.get(CONFIG_VERSION_KEY),
+    left: await stack.redis.get(saleKeys(id).stock),
     audit: await auditActions(id),
   };
 }
 
-beforeAll(async () => {
-  privateRedis = await PrivateRedis.start();
-  redis = createRedis(privateRedis.url(), "control-plane-test");
-  db = await createTestDatabase("control_plane_sale_changes");
-  server = await serveAdminApp({ pool: db.pool, redis, adminToken: ADMIN_TOKEN });
-});
-
-afterAll(async () => {
-  await server.close();
-  await redis.quit();
-  await db.close();
-  await privateRedis.stop();
+const stack = useStack(new TestStack({ name: "control_plane_sale_changes", gateway: false, controlPlane: false }), async () => {
+  server = await stack.serveAdminApp({ adminToken: ADMIN_TOKEN });
 });
 
 beforeEach(async () => {
-  await redis.flushdb();
-  await db.pool.query("TRUNCATE orders, sales, sale_audit, sale_reconciliation");
+  await stack.redis.flushdb();
+  await stack.db.pool.query("TRUNCATE orders, sales, sale_audit, sale_reconciliation");
 });
 
 describe("PATCH /admin/api/sales/:id", () => {
@@ -178,7 +171,7 @@ describe("PATCH /admin/api/sales/:id", () => {
       publishedVersion: created.publishedVersion + 1,
     });
     expect(await publishedRecord("lamp")).toMatchObject({ name: "Lunar Lamp XL", stock: 120, version: res.body.publishedVersion });
-    expect(await redis.get(saleKeys("lamp").stock)).toBe("120");
+    expect(await stack.redis.get(saleKeys("lamp").stock)).toBe("120");
 
     const audit = (await call("GET", "/admin/api/sales/lamp/audit")).body.entries;
     expect(audit.map((e: any) => [e.action, e.actor])).toEqual([
@@ -202,8 +195,8 @@ describe("PATCH /admin/api/sales/:id", () => {
   it("raises and lowers the stock of a live sale by the change, never below what is sold", async () => {
     await createSale("live", { stock: 100 });
     const keys = saleKeys("live");
-    await redis.decrby(keys.stock, 30); // 30 units sold at the gateway
-    await redis.incrby(keys.sold, 30);
+    await stack.redis.decrby(keys.stock, 30); // 30 units sold at the gateway
+    await stack.redis.incrby(keys.sold, 30);
 
     const before = await stateOf("live");
     const refused = await call("PATCH", "/admin/api/sales/live", { stock: 29 });
@@ -215,13 +208,13 @@ describe("PATCH /admin/api/sales/:id", () => {
       unitsLeft: 70,
       unitsTaken: 30,
     });
-    expect(await redis.hget(keys.meta, "lowerIntent")).toBeNull();
+    expect(await stack.redis.hget(keys.meta, "lowerIntent")).toBeNull();
     expect(await stateOf("live")).toEqual(before);
 
     expect((await call("PATCH", "/admin/api/sales/live", { stock: 150 })).status).toBe(200);
-    expect(await redis.get(keys.stock)).toBe("120");
+    expect(await stack.redis.get(keys.stock)).toBe("120");
     expect((await call("PATCH", "/admin/api/sales/live", { stock: 30 })).status).toBe(200);
-    expect(await redis.get(keys.stock)).toBe("0");
+    expect(await stack.redis.get(keys.stock)).toBe("0");
     expect((await storedSale("live")).stock).toBe(30);
     expect((await publishedRecord("live"))?.stock).toBe(30);
   });
@@ -231,10 +224,10 @@ describe("PATCH /admin/api/sales/:id", () => {
     const keys = saleKeys("busy");
     // Purchases taking a unit the way the purchase script does (one atomic script each).
     const take = "if tonumber(redis.call('GET', KEYS[1])) > 0 then redis.call('DECR', KEYS[1]); redis.call('INCR', KEYS[2]) end";
-    const buying = Array.from({ length: 2000 }, () => redis.eval(take, 2, keys.stock, keys.sold));
+    const buying = Array.from({ length: 2000 }, () => stack.redis.eval(take, 2, keys.stock, keys.sold));
     const raises = [1100, 1200, 1300, 1400, 1500].map((stock) => call("PATCH", "/admin/api/sales/busy", { stock }));
     await Promise.all([...buying, ...raises]);
-    const [left, sold] = (await redis.mget(keys.stock, keys.sold)).map(Number);
+    const [left, sold] = (await stack.redis.mget(keys.stock, keys.sold)).map(Number);
     const total = (await storedSale("busy")).stock;
     expect(left! + sold!).toBe(total);
     expect((await publishedRecord("busy"))?.stock).toBe(total);
@@ -324,8 +317,7 @@ describe("pause, resume, end", () => {
       ["POST", "/admin/api/sales/e/resume", undefined],
     ] as const) {
       const res = await call(method, path, body);
-      expect(res.status).toBe(409);
-      expect(res.body).toEqual({ error: "sale_conflict", message: "The sale has ended; it can no longer be changed.", state: "ended" });
+      expectConflict(res, "The sale has ended; it can no longer be changed.", "ended");
     }
     expect(await stateOf("e")).toEqual(frozen);
     expect(await auditActions("e")).toEqual(["create", "publish", "end"]);
@@ -334,25 +326,20 @@ describe("pause, resume, end", () => {
   it("refuses to end a sale that has not started", async () => {
     await createSale("s", scheduled());
     const res = await call("POST", "/admin/api/sales/s/end");
-    expect(res.status).toBe(409);
-    expect(res.body).toEqual({
-      error: "sale_conflict",
-      message: "The sale has not started; delete it instead of ending it.",
-      state: "scheduled",
-    });
+    expectConflict(res, "The sale has not started; delete it instead of ending it.", "scheduled");
   });
 });
 
 describe("DELETE /admin/api/sales/:id", () => {
   it("deletes a scheduled sale: gone from Postgres and the gateways' configs, its keys dropped, its trail kept", async () => {
     await createSale("gone", scheduled());
-    const version = Number(await redis.get(CONFIG_VERSION_KEY));
+    const version = Number(await stack.redis.get(CONFIG_VERSION_KEY));
     const res = await call("DELETE", "/admin/api/sales/gone");
     expect(res.status).toBe(204);
     expect(await storedSale("gone")).toBeUndefined();
     expect(await publishedRecord("gone")).toBeUndefined();
-    expect(Number(await redis.get(CONFIG_VERSION_KEY))).toBe(version + 1);
-    expect(await redis.exists(...Object.values(saleKeys("gone")))).toBe(0);
+    expect(Number(await stack.redis.get(CONFIG_VERSION_KEY))).toBe(version + 1);
+    expect(await stack.redis.exists(...Object.values(saleKeys("gone")))).toBe(0);
     const audit = (await call("GET", "/admin/api/sales/gone/audit")).body.entries;
     expect(audit.map((e: any) => [e.action, e.actor, e.after])).toEqual([
       ["create", "bootstrap", expect.objectContaining({ id: "gone" })],
@@ -366,12 +353,7 @@ describe("DELETE /admin/api/sales/:id", () => {
     await createSale("running");
     const before = await stateOf("running");
     const res = await call("DELETE", "/admin/api/sales/running");
-    expect(res.status).toBe(409);
-    expect(res.body).toEqual({
-      error: "sale_conflict",
-      message: "The sale has started and may have sold units; end it instead of deleting it.",
-      state: "active",
-    });
+    expectConflict(res, "The sale has started and may have sold units; end it instead of deleting it.", "active");
     expect(await stateOf("running")).toEqual(before);
   });
 
@@ -383,30 +365,30 @@ describe("DELETE /admin/api/sales/:id", () => {
 
 describe("commit first, apply after", () => {
   it("a draft (a create that died before its publish committed) stays out of Redis until published", async () => {
-    const repository = new SaleRepository(db.pool);
+    const repository = new SaleRepository(stack.db.pool);
     const settings = saleInputSchema({ limits: LIMITS }).parse({ id: "draft", name: "Draft", price: 1, stock: 5, deduction: "order", ...scheduled() });
     await repository.insert("draft", settings, "admin");
     expect((await call("GET", "/admin/api/sales/draft")).body.state).toBe("draft");
     const patched = await call("PATCH", "/admin/api/sales/draft", { stock: 7 });
     expect(patched.body).toMatchObject({ state: "draft", stock: 7, publishedAt: null, publishedVersion: null });
-    expect(await redis.keys("*")).toEqual([]);
+    expect(await stack.redis.keys("*")).toEqual([]);
 
     const published = await call("POST", "/admin/api/sales/draft/publish");
     expect(published.body).toMatchObject({ built: "first_build" });
     expect((await call("GET", "/admin/api/sales/draft")).body.state).toBe("scheduled");
-    expect(await redis.get(saleKeys("draft").stock)).toBe("7");
+    expect(await stack.redis.get(saleKeys("draft").stock)).toBe("7");
     expect(await appliedRevisions("draft")).toEqual({ meta: 3, config: 3 });
     expect(await auditActions("draft")).toEqual(["create", "update", "publish"]);
   });
 
   it("a sale created while Redis is down is saved and published: 503 saying so, applied once Redis answers", async () => {
-    await privateRedis.stop();
+    await stack.redisServer.stop();
     let res: ApiAnswer;
     try {
       res = await call("POST", "/admin/api/sales", { id: "later", name: "Later", price: 1, stock: 5, deduction: "order", ...scheduled() });
     } finally {
-      await privateRedis.resume();
-      await redis.ping();
+      await stack.redisServer.resume();
+      await stack.redis.ping();
     }
     expect(res.status).toBe(503);
     expect(res.body).toEqual({
@@ -422,15 +404,15 @@ describe("commit first, apply after", () => {
 
     await runKeepBuilt();
     expect(await publishedRecord("later")).toMatchObject({ stock: 5 });
-    expect(await redis.get(saleKeys("later").stock)).toBe("5");
+    expect(await stack.redis.get(saleKeys("later").stock)).toBe("5");
     expect(await appliedRevisions("later")).toEqual({ meta: 2, config: 2 });
   }, 30_000); // the client reconnects with a backoff of up to 2 s
 
   it("saves changes while Redis is down (503 saying so), refuses a lower stock it cannot check, and applies them once Redis answers", async () => {
     await createSale("down", { stock: 100 });
-    await buyAll(redis, "down", [{ userId: "early", qty: 1 }], 1);
+    await buyAll(stack.redis, "down", [{ userId: "early", qty: 1 }], 1);
     const revision = (await storedSale("down")).revision;
-    await privateRedis.stop(); // not persistent: Redis comes back empty, so the apply is a rebuild
+    await stack.redisServer.stop(); // not persistent: Redis comes back empty, so the apply is a rebuild
     const answers: ApiAnswer[] = [];
     try {
       for (const [method, path, body] of [
@@ -442,8 +424,8 @@ describe("commit first, apply after", () => {
         answers.push(await call(method, path, body));
       }
     } finally {
-      await privateRedis.resume();
-      await redis.ping();
+      await stack.redisServer.resume();
+      await stack.redis.ping();
     }
     expect(answers.map((a) => [a.status, a.body.error])).toEqual(Array(4).fill([503, "unavailable"]));
     expect(answers.slice(0, 3).map((a) => a.body.message.split(" (")[0])).toEqual([
@@ -457,16 +439,16 @@ describe("commit first, apply after", () => {
 
     await runKeepBuilt();
     expect(await publishedRecord("down")).toMatchObject({ name: "Renamed", stock: 200, paused: true });
-    expect(await redis.hmget(saleKeys("down").meta, "paused", "revision")).toEqual(["1", String(Number(revision) + 3)]);
+    expect(await stack.redis.hmget(saleKeys("down").meta, "paused", "revision")).toEqual(["1", String(Number(revision) + 3)]);
     // The order Redis forgot never reached Postgres (no worker here): the rebuild starts from Postgres.
-    expect(await redis.get(saleKeys("down").stock)).toBe("200");
+    expect(await stack.redis.get(saleKeys("down").stock)).toBe("200");
   }, 30_000);
 
   it("holds no row lock across Redis: with Redis frozen after a change's commit, the row locks at once and a newer change commits; at the thaw both answer, the newer applied", async () => {
     await createSale("frozen", { stock: 100 });
     const revision = Number((await storedSale("frozen")).revision);
     const committed = (n: number) => async () => Number((await storedSale("frozen")).revision) === revision + n;
-    privateRedis.freeze();
+    stack.redisServer.freeze();
     let answers: ApiAnswer[];
     let lockWait: number | "timed out";
     try {
@@ -475,55 +457,55 @@ describe("commit first, apply after", () => {
       lockWait = await rowLockWait("frozen", 1_000);
       const second = call("PATCH", "/admin/api/sales/frozen", { name: "Renamed" });
       await waitFor("the second change committed while Redis is frozen", committed(2), 5_000);
-      privateRedis.thaw();
+      stack.redisServer.thaw();
       answers = await Promise.all([first, second]);
     } finally {
-      privateRedis.thaw();
+      stack.redisServer.thaw();
     }
     expect(lockWait).toEqual(expect.any(Number));
     expect(answers.map((a) => a.status)).toEqual([200, 200]);
     expect(await publishedRecord("frozen")).toMatchObject({ name: "Renamed", stock: 150 });
     expect(await appliedRevisions("frozen")).toEqual({ meta: revision + 2, config: revision + 2 });
-    expect(await redis.get(saleKeys("frozen").stock)).toBe("150");
+    expect(await stack.redis.get(saleKeys("frozen").stock)).toBe("150");
     console.log(`row locked ${lockWait} ms after the commit of a change whose apply waited on a frozen Redis`);
   });
 
   it("sets units left to total − taken whatever Redis held, once per revision, and says when the total is below the units taken", async () => {
     await createSale("absolute", { stock: 10 });
     const k = saleKeys("absolute");
-    await buyAll(redis, "absolute", [{ userId: "a", qty: 1 }, { userId: "b", qty: 1 }, { userId: "c", qty: 1 }], 1);
-    await redis.decr(k.stock); // a unit lost behind the control plane's back: 6 left, 3 taken
+    await buyAll(stack.redis, "absolute", [{ userId: "a", qty: 1 }, { userId: "b", qty: 1 }, { userId: "c", qty: 1 }], 1);
+    await stack.redis.decr(k.stock); // a unit lost behind the control plane's back: 6 left, 3 taken
     expect((await call("PATCH", "/admin/api/sales/absolute", { stock: 12 })).status).toBe(200);
-    expect(await redis.mget(k.stock, k.sold)).toEqual(["9", "3"]);
+    expect(await stack.redis.mget(k.stock, k.sold)).toEqual(["9", "3"]);
 
     // An apply of an older revision (a late or retried one) writes nothing, anywhere.
-    const repository = new SaleRepository(db.pool);
+    const repository = new SaleRepository(stack.db.pool);
     const publisher = publisherOf(repository);
-    const version = await redis.get(CONFIG_VERSION_KEY);
+    const version = await stack.redis.get(CONFIG_VERSION_KEY);
     const old = await repository.withLockedSale("absolute", async (locked) =>
       publisher.apply({ ...locked, sale: { ...locked.sale, stock: 4, paused: true, revision: locked.sale.revision - 1 } }),
     );
     expect(old).toMatchObject({ keys: { kind: "current" }, version: Number(version) });
-    expect(await redis.get(k.stock)).toBe("9");
+    expect(await stack.redis.get(k.stock)).toBe("9");
     expect(await publishedRecord("absolute")).toMatchObject({ stock: 12, paused: false });
 
     // Purchases that slip in between the API's check and the apply: 0 left, reported.
-    await redis.incrby(k.sold, 10);
-    await redis.decrby(k.stock, 9);
-    await db.pool.query("UPDATE sales SET stock = 5, revision = revision + 1 WHERE id = 'absolute'");
+    await stack.redis.incrby(k.sold, 10);
+    await stack.redis.decrby(k.stock, 9);
+    await stack.db.pool.query("UPDATE sales SET stock = 5, revision = revision + 1 WHERE id = 'absolute'");
     const short = await repository.withLockedSale("absolute", (locked) => publisher.apply(locked));
     expect(short?.keys).toEqual({ kind: "short", unitsTaken: 13, unitsLeftBefore: 0 });
-    expect(await redis.get(k.stock)).toBe("0");
+    expect(await stack.redis.get(k.stock)).toBe("0");
   });
 
   it("takes a lower stock out of Redis before the commit; a lowering that never committed is undone, and no late command undoes or overruns a newer one", async () => {
     await createSale("lowering", { stock: 100 });
     const k = saleKeys("lowering");
-    await buyAll(redis, "lowering", Array.from({ length: 10 }, (_, i) => ({ userId: `u${i}`, qty: 1 })), 1);
-    const repository = new SaleRepository(db.pool);
+    await buyAll(stack.redis, "lowering", Array.from({ length: 10 }, (_, i) => ({ userId: `u${i}`, qty: 1 })), 1);
+    const repository = new SaleRepository(stack.db.pool);
     const publisher = publisherOf(repository);
     const r = Number((await storedSale("lowering")).revision);
-    const intent = async () => redis.hmget(k.meta, "lowerIntent", "lowerTotal", "lowerRevision");
+    const intent = async () => stack.redis.hmget(k.meta, "lowerIntent", "lowerTotal", "lowerRevision");
 
     // Taken out, not committed (its control plane died): Redis sells on 50, Postgres holds 100.
     const first = await repository.withLockedSale("lowering", (locked) => publisher.lowerStock(locked, 50));
@@ -533,39 +515,39 @@ describe("commit first, apply after", () => {
     expect((await storedSale("lowering")).stock).toBe(100);
     // The repair undoes it under the row lock: its revision never committed.
     await runKeepBuilt();
-    expect(await redis.get(k.stock)).toBe("90");
+    expect(await stack.redis.get(k.stock)).toBe("90");
     expect(await intent()).toEqual([null, null, null]);
 
     // Another lowering; then the first one's command, run late by Redis: refused, nothing written.
     const second = await repository.withLockedSale("lowering", (locked) => publisher.lowerStock(locked, 60));
     const i2 = (second as { intent: string }).intent;
-    expect(await redis.get(k.stock)).toBe("50");
-    expect(await LOWER.run(redis, k, { total: 20, revision: r + 1, intent: i1 })).toEqual({ reply: "other_intent", intent: i2, revision: r + 1 });
+    expect(await stack.redis.get(k.stock)).toBe("50");
+    expect(await LOWER.run(stack.redis, k, { total: 20, revision: r + 1, intent: i1 })).toEqual({ reply: "other_intent", intent: i2, revision: r + 1 });
     // A late apply naming the first intent undoes nothing: the second is not named.
-    expect(await APPLY.run(redis, k, { revision: r, total: 100, startsAt: 0, endsAt: 9e12, paused: "0", undoIntent: i1 })).toEqual({ reply: "already_applied", revision: r });
-    expect(await redis.get(k.stock)).toBe("50");
+    expect(await APPLY.run(stack.redis, k, { revision: r, total: 100, startsAt: 0, endsAt: 9e12, paused: "0", undoIntent: i1 })).toEqual({ reply: "already_applied", revision: r });
+    expect(await stack.redis.get(k.stock)).toBe("50");
 
     // The API lowers to 70: the second intent (never committed) is undone under the lock, then 70 taken out and committed.
     expect((await call("PATCH", "/admin/api/sales/lowering", { stock: 70 })).status).toBe(200);
-    expect(await redis.mget(k.stock, k.sold)).toEqual(["60", "10"]);
+    expect(await stack.redis.mget(k.stock, k.sold)).toEqual(["60", "10"]);
     expect(await intent()).toEqual([null, null, null]);
     expect(await appliedRevisions("lowering")).toEqual({ meta: r + 1, config: r + 1 });
     // Its own command run again late: that revision is applied, nothing written.
-    expect(await LOWER.run(redis, k, { total: 20, revision: r + 1, intent: "late" })).toEqual({ reply: "already_applied", revision: r + 1 });
+    expect(await LOWER.run(stack.redis, k, { total: 20, revision: r + 1, intent: "late" })).toEqual({ reply: "already_applied", revision: r + 1 });
 
     // A change committed but not yet applied (revision r+2), then a lowering from it (r+3): the
     // late apply of r+2 keeps units left within the lowering; the apply of r+3 clears it.
-    await db.pool.query("UPDATE sales SET paused = true, revision = revision + 1 WHERE id = 'lowering'");
+    await stack.db.pool.query("UPDATE sales SET paused = true, revision = revision + 1 WHERE id = 'lowering'");
     const third = await repository.withLockedSale("lowering", (locked) => publisher.lowerStock(locked, 30));
     expect(third).toMatchObject({ kind: "lowered", unitsLeft: 20 });
     const applied = { reply: "applied", left: 20, taken: 10, leftBefore: 20 };
-    expect(await APPLY.run(redis, k, { revision: r + 2, total: 70, startsAt: 0, endsAt: 9e12, paused: "1", undoIntent: "" })).toEqual(applied);
-    expect(await redis.hmget(k.meta, "paused", "revision", "lowerTotal")).toEqual(["1", String(r + 2), "30"]);
-    expect(await APPLY.run(redis, k, { revision: r + 3, total: 30, startsAt: 0, endsAt: 9e12, paused: "1", undoIntent: "" })).toEqual(applied);
+    expect(await APPLY.run(stack.redis, k, { revision: r + 2, total: 70, startsAt: 0, endsAt: 9e12, paused: "1", undoIntent: "" })).toEqual(applied);
+    expect(await stack.redis.hmget(k.meta, "paused", "revision", "lowerTotal")).toEqual(["1", String(r + 2), "30"]);
+    expect(await APPLY.run(stack.redis, k, { revision: r + 3, total: 30, startsAt: 0, endsAt: 9e12, paused: "1", undoIntent: "" })).toEqual(applied);
     expect(await intent()).toEqual([null, null, null]);
 
     // Below the units taken: 409 with how many are left and taken, nothing written.
-    await db.pool.query("UPDATE sales SET stock = 30, revision = revision + 1 WHERE id = 'lowering'");
+    await stack.db.pool.query("UPDATE sales SET stock = 30, revision = revision + 1 WHERE id = 'lowering'");
     await runKeepBuilt();
     const before = await stateOf("lowering");
     const refused = await call("PATCH", "/admin/api/sales/lowering", { stock: 9 });
@@ -578,23 +560,23 @@ describe("commit first, apply after", () => {
     await createSale("behind", { stock: 10 });
     const k = saleKeys("behind");
     // A change committed by a control plane that died before applying it.
-    await db.pool.query("UPDATE sales SET stock = 15, paused = true, revision = revision + 1 WHERE id = 'behind'");
+    await stack.db.pool.query("UPDATE sales SET stock = 15, paused = true, revision = revision + 1 WHERE id = 'behind'");
     const revision = Number((await storedSale("behind")).revision);
     await runKeepBuilt();
     expect(await appliedRevisions("behind")).toEqual({ meta: revision, config: revision });
-    expect(await redis.hget(k.meta, "paused")).toBe("1");
-    expect(await redis.get(k.stock)).toBe("15");
-    const version = await redis.get(CONFIG_VERSION_KEY);
+    expect(await stack.redis.hget(k.meta, "paused")).toBe("1");
+    expect(await stack.redis.get(k.stock)).toBe("15");
+    const version = await stack.redis.get(CONFIG_VERSION_KEY);
     await runKeepBuilt();
-    expect(await redis.get(CONFIG_VERSION_KEY)).toBe(version);
+    expect(await stack.redis.get(CONFIG_VERSION_KEY)).toBe(version);
   });
 
   it("an apply out of the lock that finds its sale deleted since the commit withdraws the config record it wrote", async () => {
     await createSale("deleted-late", scheduled());
-    const repository = new SaleRepository(db.pool);
+    const repository = new SaleRepository(stack.db.pool);
     const sale = (await repository.find("deleted-late"))!;
     // The delete, Redis first then its commit, ran between this apply's sale keys and its config record.
-    await db.pool.query("DELETE FROM sales WHERE id = 'deleted-late'");
+    await stack.db.pool.query("DELETE FROM sales WHERE id = 'deleted-late'");
     expect(await publisherOf(repository).applyCommitted({ ...sale, name: "Late", revision: sale.revision + 1 })).toBeUndefined();
     expect(await publishedRecord("deleted-late")).toBeUndefined();
   });
@@ -603,14 +585,13 @@ describe("commit first, apply after", () => {
 describe("DELETE while orders exist", () => {
   it("refuses while Postgres holds orders of the sale, and changes nothing", async () => {
     await createSale("drained", scheduled());
-    await db.pool.query(
+    await stack.db.pool.query(
       `INSERT INTO orders (order_id, sale_id, order_no, user_id, user_units, quantity, accepted_at, epoch, price, currency)
        VALUES ('drained.1.1', 'drained', 1, 'u1', 1, 1, now(), 1, 199, 'USD')`,
     );
     const before = await stateOf("drained");
     const res = await call("DELETE", "/admin/api/sales/drained");
-    expect(res.status).toBe(409);
-    expect(res.body).toEqual({ error: "sale_conflict", message: "Postgres holds 1 orders of the sale; it cannot be deleted.", state: "scheduled" });
+    expectConflict(res, "Postgres holds 1 orders of the sale; it cannot be deleted.", "scheduled");
     expect(await stateOf("drained")).toEqual(before);
   });
 
@@ -619,17 +600,12 @@ describe("DELETE while orders exist", () => {
     const k = saleKeys("stale");
     // Redis opened the sale already (a publish that reached Redis before its commit, in the
     // old order of things): two orders, waiting in the stream.
-    await redis.hset(k.meta, "startsAt", Date.now() - 60_000);
-    expect(await buyAll(redis, "stale", [{ userId: "a", qty: 1 }, { userId: "b", qty: 1 }], 1)).toHaveLength(2);
-    const before = { ...(await stateOf("stale")), keys: (await redis.keys("*{sale:stale}*")).sort(), stream: await redis.xlen(k.stream) };
+    await stack.redis.hset(k.meta, "startsAt", Date.now() - 60_000);
+    expect(await buyAll(stack.redis, "stale", [{ userId: "a", qty: 1 }, { userId: "b", qty: 1 }], 1)).toHaveLength(2);
+    const before = { ...(await stateOf("stale")), keys: (await stack.redis.keys("*{sale:stale}*")).sort(), stream: await stack.redis.xlen(k.stream) };
     const res = await call("DELETE", "/admin/api/sales/stale");
-    expect(res.status).toBe(409);
-    expect(res.body).toEqual({
-      error: "sale_conflict",
-      message: "Redis holds orders of the sale (2 orders, 2 order numbers handed out, 2 not yet in Postgres); it cannot be deleted.",
-      state: "scheduled",
-    });
-    expect({ ...(await stateOf("stale")), keys: (await redis.keys("*{sale:stale}*")).sort(), stream: await redis.xlen(k.stream) }).toEqual(before);
+    expectConflict(res, "Redis holds orders of the sale (2 orders, 2 order numbers handed out, 2 not yet in Postgres); it cannot be deleted.", "scheduled");
+    expect({ ...(await stateOf("stale")), keys: (await stack.redis.keys("*{sale:stale}*")).sort(), stream: await stack.redis.xlen(k.stream) }).toEqual(before);
     expect(before.stream).toBe(2);
   });
 });
