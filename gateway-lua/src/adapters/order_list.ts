@@ -30,7 +30,7 @@ interface SaleNumbers {
 
 function indexEntries(red: RedisConnection, userId: string, sales: CachedSale[]): SaleNumbers[] | string {
   red.init_pipeline(sales.length);
-  for (const c of sales) red.hget(shopperBucket(c, userId).userOrdersKey, userId);
+  for (const c of sales) red.hget(shopperBucket(c, userId).keys.userOrders, userId);
   const [replies, err] = red.commit_pipeline();
   if (replies === undefined) return "user-orders pipeline: " + tostring(err);
   const found: SaleNumbers[] = [];
@@ -47,7 +47,7 @@ function records(red: RedisConnection, userId: string, found: SaleNumbers[]): Li
   for (const f of found) {
     const fields: string[] = [];
     for (const n of f.numbers) fields.push(orderRecordField(n), orderStatusField(n));
-    red.hmget(shopperBucket(f.sale, userId).ordersKey, ...fields);
+    red.hmget(shopperBucket(f.sale, userId).keys.orders, ...fields);
   }
   const [replies, err] = red.commit_pipeline();
   if (replies === undefined) return "orders pipeline: " + tostring(err);

@@ -32,17 +32,8 @@ import { syncQueues } from "./waiting_room";
 
 /** The keys of one stock bucket of a sale (core/buckets.ts), and their slot. */
 export interface CachedBucket {
-  /** Every key, by name: the scripts' KEYS (contract/src/scripts). */
+  /** Every key, by name: the scripts' KEYS are filled from it (contract/src/scripts). */
   keys: SaleKeys;
-  stockKey: string;
-  soldKey: string;
-  buyersKey: string;
-  orderSeqKey: string;
-  ordersKey: string;
-  streamKey: string;
-  openUnpaidKey: string;
-  metaKey: string;
-  userOrdersKey: string;
   slot: number;
   /** Units left in this bucket as last read from Redis; undefined until read. */
   approxLeft: number | undefined;
@@ -98,15 +89,6 @@ function cacheEntry(sale: PublishedSale, previous: CachedSale | undefined, held:
     const before = previous !== undefined && previous.buckets.length === all.length ? previous.buckets[b] : undefined;
     buckets.push({
       keys: bk,
-      stockKey: bk.stock,
-      soldKey: bk.sold,
-      buyersKey: bk.buyers,
-      orderSeqKey: bk.orderSeq,
-      ordersKey: bk.orders,
-      streamKey: bk.stream,
-      openUnpaidKey: bk.openUnpaid,
-      metaKey: bk.meta,
-      userOrdersKey: bk.userOrders,
       slot: keySlot(bk.meta),
       approxLeft: before?.approxLeft,
     });
@@ -263,7 +245,7 @@ function syncConfigs(this: void, red: RestyRedis): LuaMultiReturn<[unknown, stri
 /** One pipeline of GETs on one node: the units left of its sales' buckets. */
 function readUnitsLeft(this: void, red: RestyRedis, _runId: string, _asking: boolean, entries: CachedBucket[]): LuaMultiReturn<[unknown, string | undefined]> {
   red.init_pipeline(entries.length);
-  for (const entry of entries) red.get(entry.stockKey);
+  for (const entry of entries) red.get(entry.keys.stock);
   const [replies, err] = red.commit_pipeline();
   if (replies === undefined) return $multi(undefined, err);
   for (let i = 0; i < entries.length; i++) {

@@ -3,7 +3,7 @@ import { shopperBucket, type CachedBucket, type CachedSale } from "./sale_cache"
 import { callSlot } from "./redis_connection";
 
 function readUnits(this: void, red: RestyRedis, _runId: string, _asking: boolean, p: { bucket: CachedBucket; userId: string }): LuaMultiReturn<[unknown, string | undefined]> {
-  return red.hget(p.bucket.buyersKey, p.userId);
+  return red.hget(p.bucket.keys.buyers, p.userId);
 }
 
 /** The units, or an error string when Redis failed. */
