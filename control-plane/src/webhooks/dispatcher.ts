@@ -44,6 +44,11 @@ const FAN_OUT_LOCK = 7_342_013;
 /** How often the sale events are looked for (each look sums the orders of the sales selling). */
 const SALE_EVENTS_EVERY_MS = 1000;
 const FAN_OUT_BATCH = 1000;
+/**
+ * While sends keep waking it, the dispatcher fans out at most this often, not at every round (a
+ * fan-out is four round trips): a new event waits this long at most before its first claim.
+ */
+const BUSY_FAN_OUT_EVERY_MS = 100;
 /** A lease outlives the send it covers by this much (recording the answer). */
 const LEASE_MARGIN_MS = 5000;
 /** Kept of an error or a receiver's status line in the delivery's record. */
@@ -139,6 +144,7 @@ export class WebhookDispatcher {
   private loop: Promise<void> | undefined;
   private inFlight = 0;
   private saleEventsAt = 0;
+  private fannedOutAt = 0;
   private readonly sends = new Set<Promise<void>>();
   /** Answered attempts not yet written; the loop writes them at its next turn. */
   private outcomes: Outcome[] = [];
@@ -174,7 +180,10 @@ export class WebhookDispatcher {
       let claimed = 0;
       try {
         await this.record();
-        await this.fanOut();
+        if (Date.now() - this.fannedOutAt >= Math.min(BUSY_FAN_OUT_EVERY_MS, settings.pollMs)) {
+          await this.fanOut();
+          this.fannedOutAt = Date.now();
+        }
         const free = settings.concurrency - this.inFlight;
         if (free > 0) {
           const deliveries = await this.claim(free);
