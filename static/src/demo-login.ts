@@ -11,6 +11,13 @@ export function readSession(): Promise<ApiResult<Session>> {
   return getJson<Session>("/api/session");
 }
 
+/** Shows who is logged in once the gateway says, without holding up the page. */
+export function showSession(): void {
+  void readSession().then((s) => {
+    if (s.ok) showLoggedIn(s.body.user);
+  });
+}
+
 /** Shows who is logged in, in the page's #whoami line, with a log-out button beside it. */
 export function showLoggedIn(user: string | undefined): void {
   const line = byId("whoami");

@@ -6,7 +6,7 @@
  * pay button.
  */
 import { getJson, isUnreachable, postJson, type Order } from "./api.js";
-import { offerLogin, readSession, showLoggedIn } from "./demo-login.js";
+import { offerLogin, readSession, showSession } from "./demo-login.js";
 import { byId, idFromPath, show, sleep } from "./dom.js";
 import { formatCountdown, formatOrderPrice, formatTime } from "./format.js";
 import { awaitsPayment, isSettled, saleLabel, statusText } from "./order-view.js";
@@ -120,9 +120,7 @@ async function main(): Promise<void> {
   el.id.textContent = orderId;
   el.pay.addEventListener("click", () => void pay());
   setInterval(renderPayLeft, 1000);
-  void readSession().then((s) => {
-    if (s.ok) showLoggedIn(s.body.user);
-  });
+  showSession();
   await syncServerClock();
   await follow();
 }

@@ -4,7 +4,7 @@
  * payment, the time left to pay; read again now and then while any order may still change.
  */
 import { getJson, isUnreachable, type Order } from "./api.js";
-import { offerLogin, readSession, showLoggedIn } from "./demo-login.js";
+import { offerLogin, readSession, showSession } from "./demo-login.js";
 import { byId, show, sleep } from "./dom.js";
 import { formatCountdown, formatOrderPrice, formatTime } from "./format.js";
 import { awaitsPayment, isSettled, saleLabel, statusText } from "./order-view.js";
@@ -95,9 +95,7 @@ async function follow(): Promise<void> {
 
 async function main(): Promise<void> {
   setInterval(renderPayLeft, 1000);
-  void readSession().then((s) => {
-    if (s.ok) showLoggedIn(s.body.user);
-  });
+  showSession();
   await syncServerClock();
   await follow();
 }
