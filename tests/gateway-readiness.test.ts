@@ -3,23 +3,17 @@
  * (deploy/kubernetes): false until the gateway has synced the sale configs once, so a fresh pod
  * never answers 404 for a live sale; true from then on, Redis down or not, and through a reload.
  */
-import { Gateway } from "./support/gateway";
-import { PrivateRedis } from "./support/private-redis";
+import { TestStack } from "./support/test-stack";
+import { useStack } from "./support/use-stack";
+import type { Gateway } from "./support/gateway";
 import { waitFor } from "./support/stream-fixtures";
 
-let redis: PrivateRedis;
 let gateway: Gateway;
 
-beforeAll(async () => {
-  redis = await PrivateRedis.start();
+const stack = useStack(new TestStack({ name: "gateway_readiness", database: false, gateway: false, controlPlane: false }), async () => {
   // The gateway starts while its Redis is away: no config can be synced.
-  await redis.stop();
-  gateway = await Gateway.start({ redisUrl: redis.url() });
-});
-
-afterAll(async () => {
-  await gateway?.stop();
-  await redis?.stop();
+  await stack.redisServer.stop();
+  gateway = await stack.startGateway({});
 });
 
 const readyUrl = () => gateway.metricsUrl.replace(/\/metrics$/, "/ready");
@@ -35,12 +29,12 @@ test("not ready before the first config sync, ready once synced, and it stays so
   // Never on the shoppers' server.
   expect((await fetch(`${gateway.url}/ready`)).status).toBe(404);
 
-  await redis.resume();
+  await stack.redisServer.resume();
   await waitFor("the gateway ready", async () => (await ready()).status === 200, 3000);
   for (let i = 0; i < 6; i++) expect(await ready()).toEqual({ status: 200, body: { ready: true } });
 
   // Redis away again: the last known configs stay in force, so the gateway stays in rotation.
-  await redis.stop();
+  await stack.redisServer.stop();
   await new Promise((r) => setTimeout(r, 600));
   expect((await ready()).status).toBe(200);
   // New workers start from the snapshot the old ones left.
