@@ -130,14 +130,18 @@ async function main(): Promise<void> {
       side.offset += result.requests + CONNECTIONS;
       return { result, redisCpu: ((await redisCpuSeconds(side)) - cpuBefore) / seconds };
     };
+    /** RUNS runs of `one` then `three`, each pair reported as it ends. */
+    const runPairs = async (one: Side, three: Side): Promise<{ one: SideRun; three: SideRun }[]> => {
+      const done: { one: SideRun; three: SideRun }[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const pair = { one: await run(one, DURATION), three: await run(three, DURATION) };
+        progress(`  pair ${i + 1}: ${pair.one.result.requestsPerSec.toFixed(0)} vs ${pair.three.result.requestsPerSec.toFixed(0)} req/s`);
+        done.push(pair);
+      }
+      return done;
+    };
     for (const side of sides) await run(side, 1); // warm-up
-    const pairs: { one: SideRun; three: SideRun }[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const one = await run(sides[0]!, DURATION);
-      const three = await run(sides[1]!, DURATION);
-      progress(`  pair ${i + 1}: ${one.result.requestsPerSec.toFixed(0)} vs ${three.result.requestsPerSec.toFixed(0)} req/s`);
-      pairs.push({ one, three });
-    }
+    const pairs = await runPairs(sides[0]!, sides[1]!);
 
     const problems: string[] = [];
     for (const [i, side] of sides.entries()) {
@@ -172,13 +176,7 @@ async function main(): Promise<void> {
       await waitForSale(side.gateway, side.saleIds[0]!);
       await run(side, 1); // warm-up
     }
-    const hotPairs: { one: SideRun; three: SideRun }[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const one = await run(hotSides[0]!, DURATION);
-      const three = await run(hotSides[1]!, DURATION);
-      progress(`  pair ${i + 1}: ${one.result.requestsPerSec.toFixed(0)} vs ${three.result.requestsPerSec.toFixed(0)} req/s`);
-      hotPairs.push({ one, three });
-    }
+    const hotPairs = await runPairs(hotSides[0]!, hotSides[1]!);
     const counter = cluster.client("bench-count");
     for (const [i, side] of hotSides.entries()) {
       const runs = hotPairs.map((p) => (i === 0 ? p.one : p.three).result);
