@@ -1,18 +1,29 @@
 /**
  * The gateway's runner of the declared Redis scripts (contract/src/scripts; the files under
- * redis-scripts/<aggregate>/), loaded once at init. Callers pass KEYS and ARGV by name; the
- * declaration orders them into the one table a call sends. EVALSHA first; after a Redis
- * restart or SCRIPT FLUSH the script is unknown (NOSCRIPT): EVAL it once.
+ * redis-scripts/<aggregate>/), loaded once at init. Callers pass KEYS and ARGV by name; a fill
+ * function generated from the declaration orders them into the one table a call sends. EVALSHA
+ * first; after a Redis restart or SCRIPT FLUSH the script is unknown (NOSCRIPT): EVAL it once.
  */
 import { settings } from "../settings";
 import { expandIncludes } from "@flash-sale/contract/script_includes";
-import { fillScriptCall, type Named, type ScriptDeclaration } from "@flash-sale/contract/scripts/script";
+import type { Named, ScriptDeclaration } from "@flash-sale/contract/scripts/script";
 import { to_hex } from "resty.string";
+
+/** KEYS then ARGV into `out` from its first slot, then the extra values; answers the number of keys. */
+type Fill = (
+  this: void,
+  keys: unknown,
+  args: unknown,
+  out: (string | number)[],
+  moreKeys: readonly string[] | undefined,
+  moreArgs: readonly (string | number)[] | undefined,
+) => number;
 
 export interface RedisScript<K extends string, A extends string, R> {
   declaration: ScriptDeclaration<K, A, R>;
   source: string;
   sha: string;
+  fill: Fill;
 }
 
 /** The loaded form of a declaration. */
@@ -42,7 +53,25 @@ export function loadScript<K extends string, A extends string, R>(declaration: S
   if (source === undefined) error("cannot read Redis script " + path, 0);
   const expanded = expandIncludes(source, readInclude);
   if ("error" in expanded) error(path + ": " + expanded.error, 0);
-  return { declaration, source: expanded.text, sha: to_hex(ngx.sha1_bin(expanded.text)) };
+  return { declaration, source: expanded.text, sha: to_hex(ngx.sha1_bin(expanded.text)), fill: compileFill(declaration) };
+}
+
+/**
+ * The declaration's order as straight-line Lua (out[1] = k["stock"] …), compiled once: on the
+ * purchase path a loop over the names cost about 300 ns a call more than the hand-written fill
+ * (LuaJIT cannot specialise a lookup by a key that varies); this costs the same.
+ */
+function compileFill(d: ScriptDeclaration<string, string, unknown>): Fill {
+  const src: string[] = ["local k, a, out, mk, ma = ...\n"];
+  let i = 0;
+  for (const name of d.keys) src.push("out[" + ++i + "] = k[" + string.format("%q", name) + "]\n");
+  src.push("local i = " + i + "\nif mk then for j = 1, #mk do i = i + 1; out[i] = mk[j] end end\nlocal numKeys = i\n");
+  let j = 0;
+  for (const name of d.args) src.push("out[i + " + ++j + "] = a[" + string.format("%q", name) + "]\n");
+  src.push("i = i + " + j + "\nif ma then for j = 1, #ma do i = i + 1; out[i] = ma[j] end end\nreturn numKeys\n");
+  const [chunk, err] = loadstring(src.join(""), "=fill " + d.file);
+  if (chunk === undefined) error("cannot compile the fill of " + d.file + ": " + tostring(err), 0);
+  return chunk as Fill;
 }
 
 /**
@@ -56,7 +85,7 @@ function keysAndArgs<K extends string, A extends string, R>(
   more: MoreValues | undefined,
 ): LuaMultiReturn<[(string | number)[], number]> {
   const out: (string | number)[] = [];
-  const numKeys = fillScriptCall(s.declaration, keys, args, out, more?.keys, more?.args);
+  const numKeys = s.fill(keys, args, out, more?.keys, more?.args);
   return $multi(out, numKeys);
 }
 
