@@ -36,8 +36,8 @@ export function declareScript<K extends string, A extends string, R>(d: ScriptDe
 
 /**
  * KEYS then ARGV into `out` from index 0, in the declaration's order, then the extra keys and
- * values; answers the number of keys. `out` is the caller's (the gateway's purchase reuses
- * nothing across calls, but fills without a table of its own).
+ * values; answers the number of keys. The Node runner's; the gateway generates the same order
+ * as straight-line Lua per declaration (adapters/redis_scripts.ts), faster on the hot path.
  */
 export function fillScriptCall<K extends string, A extends string>(
   d: ScriptDeclaration<K, A, unknown>,
