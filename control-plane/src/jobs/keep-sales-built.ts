@@ -11,25 +11,22 @@
  * or whose row another transaction holds past SALE_LOCK_WAIT_MS (an order worker frozen
  * mid-insert), is tried again on the next run; the others go on meanwhile.
  */
-import type { Logger, Redis } from "@flash-sale/node-common";
+import type { Redis } from "@flash-sale/node-common";
 import type { SalePublisher } from "../projection/publisher";
 import type { SaleRepository } from "../store/sale-repository";
 import { buildReason, readBuildState } from "../projection/sale-builder";
-import { SALE_LOCK_WAIT_MS, type Job } from "./scheduler";
+import { defineJob, forEachSale, SALE_LOCK_WAIT_MS, type Job, type JobDeps } from "./scheduler";
 
 /** Ended sales are kept built this long: payments, expiries and order lookups still need them. */
 const KEEP_AFTER_END_MS = 24 * 3600_000;
 
-export interface KeepSalesBuiltDeps {
+export interface KeepSalesBuiltDeps extends JobDeps {
   redis: Redis;
   repository: SaleRepository;
   publisher: SalePublisher;
-  logger: Logger;
-  now?: () => number;
 }
 
 export function keepSalesBuiltJob(deps: KeepSalesBuiltDeps, schedule: string, leaseMs: number): Job {
-  const now = deps.now ?? Date.now;
   const { redis, repository, publisher, logger } = deps;
 
   /** A cheap look first; the decision to build is taken again under the sale's lock. */
@@ -43,25 +40,22 @@ export function keepSalesBuiltJob(deps: KeepSalesBuiltDeps, schedule: string, le
     return applied.revision < revision || (applied.lowering !== undefined && applied.lowering.revision > revision);
   }
 
-  return {
-    name: "keep-sales-built",
-    schedule,
-    leaseMs,
-    async run() {
-      const sales = await repository.publishedEndingAfter(now() - KEEP_AFTER_END_MS);
-      if (sales.length === 0) return;
-      const ids = sales.map((s) => s.id);
-      const highest = await repository.highestOrderNumbers(ids);
-      const configRevisions = await publisher.configRevisions(ids);
-      for (const { id, revision, stockBuckets } of sales) {
-        try {
-          if (!(await needsApply(id, revision, stockBuckets, highest.get(id) ?? 0, configRevisions.get(id) ?? 0))) continue;
-          const applied = await repository.withLockedSale(id, (locked) => publisher.apply(locked), SALE_LOCK_WAIT_MS);
-          if (applied !== undefined) logger.info({ saleId: id, revision, ...applied }, "sale applied to Redis by keep-sales-built");
-        } catch (err) {
-          logger.warn({ err, saleId: id, revision }, "sale not applied to Redis; retried on the next run");
-        }
-      }
-    },
-  };
+  return defineJob("keep-sales-built", deps, schedule, leaseMs, async (now) => {
+    const sales = await repository.publishedEndingAfter(now() - KEEP_AFTER_END_MS);
+    if (sales.length === 0) return;
+    const ids = sales.map((s) => s.id);
+    const highest = await repository.highestOrderNumbers(ids);
+    const configRevisions = await publisher.configRevisions(ids);
+    await forEachSale(
+      sales,
+      logger,
+      "sale not applied to Redis; retried on the next run",
+      async ({ id, revision, stockBuckets }) => {
+        if (!(await needsApply(id, revision, stockBuckets, highest.get(id) ?? 0, configRevisions.get(id) ?? 0))) return;
+        const applied = await repository.withLockedSale(id, (locked) => publisher.apply(locked), SALE_LOCK_WAIT_MS);
+        if (applied !== undefined) logger.info({ saleId: id, revision, ...applied }, "sale applied to Redis by keep-sales-built");
+      },
+      ({ id, revision }) => ({ saleId: id, revision }),
+    );
+  });
 }

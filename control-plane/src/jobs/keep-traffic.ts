@@ -4,35 +4,27 @@
  * second is left alone, so two instances never write a second twice. When no gateway answers
  * the second is not written: readers see the gap, not zeros.
  */
-import type { Logger, Pool, Redis } from "@flash-sale/node-common";
+import type { Pool, Redis } from "@flash-sale/node-common";
 import { readFleetSamples } from "../projection/traffic";
 import { recordSecond, salesKeptAt } from "../store/traffic-series";
-import type { Job } from "./scheduler";
+import { defineJob, type Job, type JobDeps } from "./scheduler";
 
-export interface KeepTrafficDeps {
+export interface KeepTrafficDeps extends JobDeps {
   pool: Pool;
   redis: Redis;
   gatewayMetricsUrl: string;
-  logger: Logger;
-  now?: () => number;
 }
 
 export function keepTrafficJob(deps: KeepTrafficDeps, schedule: string, leaseMs: number): Job {
-  const now = deps.now ?? Date.now;
-  return {
-    name: "keep-traffic",
-    schedule,
-    leaseMs,
-    async run() {
-      const secondMs = Math.floor(now() / 1000) * 1000;
-      const sales = await salesKeptAt(deps.pool, secondMs);
-      if (sales.length === 0) return;
-      const fleet = await readFleetSamples(deps.redis, deps.gatewayMetricsUrl);
-      if (fleet === null) {
-        deps.logger.warn({ sales: sales.length }, "traffic not kept this second: no gateway answered");
-        return;
-      }
-      await recordSecond(deps.pool, secondMs, sales, fleet);
-    },
-  };
+  return defineJob("keep-traffic", deps, schedule, leaseMs, async (now) => {
+    const secondMs = Math.floor(now() / 1000) * 1000;
+    const sales = await salesKeptAt(deps.pool, secondMs);
+    if (sales.length === 0) return;
+    const fleet = await readFleetSamples(deps.redis, deps.gatewayMetricsUrl);
+    if (fleet === null) {
+      deps.logger.warn({ sales: sales.length }, "traffic not kept this second: no gateway answered");
+      return;
+    }
+    await recordSecond(deps.pool, secondMs, sales, fleet);
+  });
 }

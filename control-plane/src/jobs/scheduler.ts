@@ -18,6 +18,38 @@ export interface Job {
   run(): Promise<void>;
 }
 
+/** What every job is given: a logger, and a clock that tests set (Date.now otherwise). */
+export interface JobDeps {
+  logger: Logger;
+  now?: () => number;
+}
+
+/** The Job named `name` that runs `run` with deps' clock. */
+export function defineJob(name: string, deps: JobDeps, schedule: string, leaseMs: number, run: (now: () => number) => Promise<void>): Job {
+  const now = deps.now ?? Date.now;
+  return { name, schedule, leaseMs, run: () => run(now) };
+}
+
+/**
+ * Runs `each` for every sale in turn: one that fails is logged with `fields(sale)` and left to
+ * the job's next run, the others go on.
+ */
+export async function forEachSale<S extends { id: string }>(
+  sales: readonly S[],
+  logger: Logger,
+  failed: string,
+  each: (sale: S) => Promise<void>,
+  fields: (sale: S) => object = (s) => ({ saleId: s.id }),
+): Promise<void> {
+  for (const sale of sales) {
+    try {
+      await each(sale);
+    } catch (err) {
+      logger.warn({ err, ...fields(sale) }, failed);
+    }
+  }
+}
+
 /** `unclaimed`: Redis did not answer the claim (down, or stalled past the command timeout). */
 export type TickOutcome = "ran" | "failed" | "taken" | "busy" | "unclaimed";
 
