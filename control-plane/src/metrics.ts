@@ -14,7 +14,7 @@
  * fs_control_plane_live_workers are read from the order streams at each scrape.
  */
 import { SALE_CONFIGS_KEY } from "@flash-sale/contract/keys";
-import { Counter, createMetricsRegistry, Gauge, type Pool, type Redis, type Registry } from "@flash-sale/node-common";
+import { counter, createMetricsRegistry, gauge, type Gauge, type Pool, type Redis, type Registry } from "@flash-sale/node-common";
 import { readOrderStream, WORKER_IDLE_LIMIT_MS, type OrderStreamHealth } from "./projection/order-stream";
 import { lastReconciliations, type Reconciliation } from "./projection/reconciliation";
 import { readBuildState, type BuildReason } from "./projection/sale-builder";
@@ -59,56 +59,51 @@ async function readSales(redis: Redis, pool: Pool, idleLimitMs: number): Promise
 
 export class ControlPlaneMetrics {
   readonly registry: Registry = createMetricsRegistry("control-plane");
-  private readonly total = this.gauge("fs_sale_stock_units", "Units the sale offers in all (its config).");
-  private readonly left = this.gauge("fs_sale_units_left", "Units left to take, in Redis.");
-  private readonly sold = this.gauge("fs_sale_units_sold", "Units taken for good, in Redis.");
-  private readonly drift = this.gauge(
+  private readonly total = this.saleGauge("fs_sale_stock_units", "Units the sale offers in all (its config).");
+  private readonly left = this.saleGauge("fs_sale_units_left", "Units left to take, in Redis.");
+  private readonly sold = this.saleGauge("fs_sale_units_sold", "Units taken for good, in Redis.");
+  private readonly drift = this.saleGauge(
     "fs_sale_inventory_drift_units",
     "total - left - sold: 0 when the inventory balances; below 0 oversold, above 0 stranded.",
   );
-  private readonly accepted = this.gauge("fs_sale_orders_accepted", "Orders accepted by the purchase script: the sale's order counter in Redis.");
-  private readonly persisted = this.gauge("fs_sale_orders_persisted", "Orders the order worker has written to Postgres.");
-  private readonly unpersisted = this.gauge(
+  private readonly accepted = this.saleGauge("fs_sale_orders_accepted", "Orders accepted by the purchase script: the sale's order counter in Redis.");
+  private readonly persisted = this.saleGauge("fs_sale_orders_persisted", "Orders the order worker has written to Postgres.");
+  private readonly unpersisted = this.saleGauge(
     "fs_sale_orders_unpersisted",
     "Accepted orders not yet in Postgres: the drain's backlog; stays above 0 if orders are lost.",
   );
 
-  private readonly held = this.gauge("fs_control_plane_sale_held", "1 while the sale sells nothing until its Redis state is rebuilt from Postgres.");
+  private readonly held = this.saleGauge("fs_control_plane_sale_held", "1 while the sale sells nothing until its Redis state is rebuilt from Postgres.");
   /** Rebuilds of a sale's Redis state from Postgres (its first build is not counted). */
-  private readonly repairs = new Counter({
-    name: "fs_control_plane_sale_repairs_total",
-    help: "Rebuilds of a sale's Redis state from Postgres, by reason (redis_process_changed, state_missing, behind_postgres).",
-    labelNames: ["sale", "reason"],
-    registers: [this.registry],
-  });
+  private readonly repairs = counter(
+    this.registry,
+    "fs_control_plane_sale_repairs_total",
+    "Rebuilds of a sale's Redis state from Postgres, by reason (redis_process_changed, state_missing, behind_postgres).",
+    ["sale", "reason"],
+  );
+  private readonly bucketMoves = counter(
+    this.registry,
+    "fs_control_plane_bucket_units_moved_total",
+    "Units moved between a sale's stock buckets, to the buckets whose shoppers were turned away.",
+    ["sale"],
+  );
 
-  private readonly bucketMoves = new Counter({
-    name: "fs_control_plane_bucket_units_moved_total",
-    help: "Units moved between a sale's stock buckets, to the buckets whose shoppers were turned away.",
-    labelNames: ["sale"],
-    registers: [this.registry],
-  });
-
-  private readonly unitDrift = this.gauge("fs_control_plane_reconcile_unit_drift", "Last reconciliation: total - (left + sold) in Redis; 0 when the units balance.");
-  private readonly takenDrift = this.gauge(
+  private readonly unitDrift = this.saleGauge("fs_control_plane_reconcile_unit_drift", "Last reconciliation: total - (left + sold) in Redis; 0 when the units balance.");
+  private readonly takenDrift = this.saleGauge(
     "fs_control_plane_reconcile_taken_drift",
     "Last reconciliation: sold in Redis - units the orders take (Postgres and Redis); absent when orders kept changing during the check.",
   );
-  private readonly orderDrift = this.gauge(
+  private readonly orderDrift = this.saleGauge(
     "fs_control_plane_reconcile_order_drift",
     "Last reconciliation: orders accepted - in Postgres - in flight; above 0 accepted orders lost, below 0 rows Redis never accepted.",
   );
-  private readonly counterBehind = this.gauge("fs_control_plane_reconcile_counter_behind", "Last reconciliation: how far the order counter is below the highest order number in Postgres.");
-  private readonly ownerMismatches = this.gauge(
+  private readonly counterBehind = this.saleGauge("fs_control_plane_reconcile_counter_behind", "Last reconciliation: how far the order counter is below the highest order number in Postgres.");
+  private readonly ownerMismatches = this.saleGauge(
     "fs_control_plane_reconcile_owner_mismatches",
     "Last reconciliation: orders whose user, quantity or epoch differs between Postgres and the Redis record.",
   );
-  private readonly oldestPending = this.gauge("fs_control_plane_oldest_pending_seconds", "Age of the oldest order stream entry the workers have not acknowledged; 0 when none waits.");
-  private readonly liveWorkers = new Gauge({
-    name: "fs_control_plane_live_workers",
-    help: "Order workers (consumers of the group) that read a published sale's stream within the idle limit.",
-    registers: [this.registry],
-  });
+  private readonly oldestPending = this.saleGauge("fs_control_plane_oldest_pending_seconds", "Age of the oldest order stream entry the workers have not acknowledged; 0 when none waits.");
+  private readonly liveWorkers = gauge(this.registry, "fs_control_plane_live_workers", "Order workers (consumers of the group) that read a published sale's stream within the idle limit.");
 
   constructor(
     private readonly redis: Redis,
@@ -116,8 +111,8 @@ export class ControlPlaneMetrics {
     private readonly workerIdleLimitMs = WORKER_IDLE_LIMIT_MS,
   ) {}
 
-  private gauge(name: string, help: string): Gauge<"sale"> {
-    return new Gauge({ name, help, labelNames: ["sale"], registers: [this.registry] });
+  private saleGauge(name: string, help: string): Gauge<"sale"> {
+    return gauge(this.registry, name, help, ["sale"]);
   }
 
   saleBuilt(sale: string, reason: BuildReason): void {

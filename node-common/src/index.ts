@@ -5,5 +5,5 @@ export { RedisScript, SCRIPTS_DIR, type MoreValues, type ScriptClient } from "./
 export { createPool, DEFAULT_PG_TIMEOUTS, type Pool, type PoolClient, type SessionTimeouts } from "./postgres";
 export { migrate, MIGRATIONS_DIR } from "./migrate";
 export { onShutdown } from "./shutdown";
-export { createMetricsRegistry, serveMetrics, Counter, Gauge, Histogram, Registry, type MetricsListener } from "./metrics";
+export { createMetricsRegistry, serveMetrics, counter, gauge, Counter, Gauge, Histogram, Registry, type MetricsListener } from "./metrics";
 export { streamGroup, streamGroups, xinfoFields, type StreamGroup } from "./stream-groups";

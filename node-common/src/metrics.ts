@@ -20,6 +20,16 @@ export function createMetricsRegistry(service: string): Registry {
   return registry;
 }
 
+/** A counter on `registry`, by `labelNames`. */
+export function counter<L extends string = never>(registry: Registry, name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+  return new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+/** A gauge on `registry`, by `labelNames`. */
+export function gauge<L extends string = never>(registry: Registry, name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+  return new Gauge({ name, help, labelNames, registers: [registry] });
+}
+
 /** FS_RESTART_COUNT, set by scripts/supervise.js; 0 when the service runs without it. */
 function restartCount(): number {
   const n = Number(process.env.FS_RESTART_COUNT ?? 0);

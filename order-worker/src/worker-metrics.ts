@@ -3,65 +3,51 @@
  * is read from Redis (XINFO GROUPS) at scrape time, for every published sale.
  */
 import { bucketKeysOf, ORDER_CONSUMER_GROUP, SALE_CONFIGS_KEY } from "@flash-sale/contract/keys";
-import { Counter, Gauge, Histogram, createMetricsRegistry, streamGroup, type Redis, type Registry } from "@flash-sale/node-common";
+import { Histogram, counter, createMetricsRegistry, gauge, streamGroup, type Redis, type Registry } from "@flash-sale/node-common";
 
 export class WorkerMetrics {
   readonly registry: Registry = createMetricsRegistry("order-worker");
   /** Each order counts once, when its status goes pending → confirmed after the commit. */
-  readonly ordersDrained = new Counter({
-    name: "fs_worker_orders_drained_total",
-    help: "Orders written to Postgres and confirmed in Redis, by sale (rate() = orders drained per second).",
-    labelNames: ["sale"],
-    registers: [this.registry],
-  });
+  readonly ordersDrained = counter(this.registry, "fs_worker_orders_drained_total", "Orders written to Postgres and confirmed in Redis, by sale (rate() = orders drained per second).", ["sale"]);
   /** Each status change counts once, when it is set on its row (a redelivery finds it set). */
-  readonly statusesApplied = new Counter({
-    name: "fs_worker_statuses_applied_total",
-    help: "Order status changes (paid, expired, failed) read from a sale's status change stream and set on their orders rows in Postgres, by sale and status.",
-    labelNames: ["sale", "status"],
-    registers: [this.registry],
-  });
-  readonly statusesWaiting = new Gauge({
-    name: "fs_worker_statuses_waiting",
-    help: "Status changes this worker holds, pending, because their order has no row in Postgres yet; tried again with every batch.",
-    registers: [this.registry],
-  });
-  readonly malformedEntries = new Counter({
-    name: "fs_worker_malformed_entries_total",
-    help: "Stream entries that were not a valid order or status change: acknowledged and skipped.",
-    registers: [this.registry],
-  });
-  readonly orderCollisions = new Counter({
-    name: "fs_worker_order_collisions_total",
-    help: "Orders kept out of Postgres by another order holding their order id or (sale, user, unit count), with another user or request id: set aside, not confirmed.",
-    labelNames: ["sale"],
-    registers: [this.registry],
-  });
-  readonly deadLetters = new Counter({
-    name: "fs_worker_dead_letters_total",
-    help: "Stream entries set aside in order_dead_letters and acknowledged, by reason: collision, or refused (by Postgres, FS_WORKER_MAX_DELIVERIES times).",
-    labelNames: ["sale", "reason"],
-    registers: [this.registry],
-  });
+  readonly statusesApplied = counter(
+    this.registry,
+    "fs_worker_statuses_applied_total",
+    "Order status changes (paid, expired, failed) read from a sale's status change stream and set on their orders rows in Postgres, by sale and status.",
+    ["sale", "status"],
+  );
+  readonly statusesWaiting = gauge(this.registry, "fs_worker_statuses_waiting", "Status changes this worker holds, pending, because their order has no row in Postgres yet; tried again with every batch.");
+  readonly malformedEntries = counter(this.registry, "fs_worker_malformed_entries_total", "Stream entries that were not a valid order or status change: acknowledged and skipped.");
+  readonly orderCollisions = counter(
+    this.registry,
+    "fs_worker_order_collisions_total",
+    "Orders kept out of Postgres by another order holding their order id or (sale, user, unit count), with another user or request id: set aside, not confirmed.",
+    ["sale"],
+  );
+  readonly deadLetters = counter(
+    this.registry,
+    "fs_worker_dead_letters_total",
+    "Stream entries set aside in order_dead_letters and acknowledged, by reason: collision, or refused (by Postgres, FS_WORKER_MAX_DELIVERIES times).",
+    ["sale", "reason"],
+  );
   readonly batchDuration = new Histogram({
     name: "fs_worker_batch_duration_seconds",
     help: "Time to drain one batch: Postgres write and commit, then confirm and acknowledge in Redis.",
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  private readonly backlog = new Gauge({
-    name: "fs_worker_stream_backlog_entries",
-    help: "Entries of a sale's order stream not yet acknowledged by the workers: never delivered (lag) plus delivered and pending.",
-    labelNames: ["sale"],
-    registers: [this.registry],
-  });
-
-  private readonly lagSeconds = new Gauge({
-    name: "fs_worker_stream_lag_seconds",
-    help: "Age of the oldest entry of a sale's order stream not yet acknowledged: how far behind the drain is (0 when caught up).",
-    labelNames: ["sale"],
-    registers: [this.registry],
-  });
+  private readonly backlog = gauge(
+    this.registry,
+    "fs_worker_stream_backlog_entries",
+    "Entries of a sale's order stream not yet acknowledged by the workers: never delivered (lag) plus delivered and pending.",
+    ["sale"],
+  );
+  private readonly lagSeconds = gauge(
+    this.registry,
+    "fs_worker_stream_lag_seconds",
+    "Age of the oldest entry of a sale's order stream not yet acknowledged: how far behind the drain is (0 when caught up).",
+    ["sale"],
+  );
 
   constructor(private readonly redis: Redis) {}
 
