@@ -92,20 +92,13 @@ function refusalOf(err: unknown): string | undefined {
   return `${code} ${(err as Error).message}`;
 }
 
+/** One array per field, in the order given: the parameters UNNEST reads as columns. */
+function columns<T>(rows: readonly T[], fields: readonly (keyof T)[]): unknown[][] {
+  return fields.map((f) => rows.map((r) => r[f]));
+}
+
 function orderParams(rows: OrderRow[]): unknown[] {
-  return [
-    rows.map((r) => r.orderId),
-    rows.map((r) => r.saleId),
-    rows.map((r) => r.epoch),
-    rows.map((r) => r.orderNo),
-    rows.map((r) => r.userId),
-    rows.map((r) => r.userUnits),
-    rows.map((r) => r.quantity),
-    rows.map((r) => r.requestId),
-    rows.map((r) => r.acceptedAtMs),
-    rows.map((r) => r.price),
-    rows.map((r) => r.currency),
-  ];
+  return columns(rows, ["orderId", "saleId", "epoch", "orderNo", "userId", "userUnits", "quantity", "requestId", "acceptedAtMs", "price", "currency"]);
 }
 
 export class OrderWriter {
@@ -151,19 +144,9 @@ export class OrderWriter {
   private async insertDeadLetters(db: Pool | PoolClient, letters: DeadLetter[]): Promise<void> {
     const rows = letters.map((l) => l.row);
     await db.query(INSERT_DEAD_LETTERS, [
-      rows.map((r) => r.saleId),
-      rows.map((r) => r.entryId),
-      letters.map((l) => l.reason),
-      letters.map((l) => l.detail),
-      letters.map((l) => l.deliveries),
-      letters.map((l) => l.conflictingOrderId),
-      rows.map((r) => r.orderId),
-      rows.map((r) => r.orderNo),
-      rows.map((r) => r.userId),
-      rows.map((r) => r.userUnits),
-      rows.map((r) => r.quantity),
-      rows.map((r) => r.requestId),
-      rows.map((r) => r.acceptedAtMs),
+      ...columns(rows, ["saleId", "entryId"]),
+      ...columns(letters, ["reason", "detail", "deliveries", "conflictingOrderId"]),
+      ...columns(rows, ["orderId", "orderNo", "userId", "userUnits", "quantity", "requestId", "acceptedAtMs"]),
     ]);
   }
 
