@@ -37,7 +37,7 @@ import { signToken } from "../tests/support/tokens";
 import { wrkSync, type WrkResult } from "../tests/support/wrk";
 import { prepareQueuePoll } from "./queue-poll";
 import { writeShopperTokens } from "./shopper-tokens";
-import { nginxWorkersCpuNs } from "./nginx-cpu";
+import { measureSide, pairFigures, type MeasuredSide, type PairFigures } from "./paired-rows";
 import { median, progress, reportProblems, runBench, spreadPct, spreadText, writeResults } from "./bench-run";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -87,25 +87,7 @@ const MODE_LABELS: Record<Mode, string> = {
 const LARGE_STOCK = 50_000_000;
 
 /** A row and its ceiling measured in interleaved pairs. */
-interface PairedRow {
-  label: string;
-  ceilingRps: number;
-  rowRps: number;
-  rowP50Ms: number;
-  rowP99Ms: number;
-  rowNon2xx: number;
-  rowRequests: number;
-  ratios: number[];
-  ratio: number;
-  spreadPct: number;
-  /** The nginx worker's CPU time per request (bench/nginx-cpu.ts), medians over the pairs. */
-  ceilingCpuUs: number;
-  rowCpuUs: number;
-  /** Ceiling's CPU per request over the row's, per pair: what the ratio is where cores are not shared. */
-  cpuRatios: number[];
-  cpuRatio: number;
-  cpuSpreadPct: number;
-}
+type PairedRow = { label: string } & PairFigures;
 
 
 /** One side of a pair: a URL and its wrk script and environment; `usesShoppers` if it admits (each shopper buys once). */
@@ -123,38 +105,16 @@ interface Side {
  */
 function pairsOn(gateway: Gateway): (label: string, ceiling: Side, row: Side) => PairedRow {
   let offset = 0;
-  const runSide = (side: Side): WrkResult & { cpuUs: number } => {
-    const cpuBefore = nginxWorkersCpuNs(gateway);
-    const r = wrkOnce(side.url, side.args, { ...side.env, BENCH_TOKEN_OFFSET: String(offset) }, DURATION);
+  const runSide = (side: Side): MeasuredSide => {
+    const r = measureSide(gateway, () => wrkOnce(side.url, side.args, { ...side.env, BENCH_TOKEN_OFFSET: String(offset) }, DURATION));
     if (side.usesShoppers === true) offset += r.requests + CONNECTIONS;
-    return { ...r, cpuUs: (nginxWorkersCpuNs(gateway) - cpuBefore) / 1000 / r.requests };
+    return r;
   };
   return (label, ceiling, row) => {
     progress(`  pairs: ${label}`);
     runSide(ceiling); // warm-up
     const pairs = Array.from({ length: RUNS }, () => ({ ceiling: runSide(ceiling), row: runSide(row) }));
-    const ratios = pairs.map((p) => p.row.requestsPerSec / p.ceiling.requestsPerSec);
-    const cpuRatios = pairs.map((p) => p.ceiling.cpuUs / p.row.cpuUs);
-    const ratio = median(ratios);
-    const cpuRatio = median(cpuRatios);
-    progress(`    ratios: ${ratios.map((r) => r.toFixed(2)).join(", ")}; by CPU per request: ${cpuRatios.map((r) => r.toFixed(2)).join(", ")}`);
-    return {
-      label,
-      ceilingRps: median(pairs.map((p) => p.ceiling.requestsPerSec)),
-      rowRps: median(pairs.map((p) => p.row.requestsPerSec)),
-      rowP50Ms: median(pairs.map((p) => p.row.p50Ms)),
-      rowP99Ms: median(pairs.map((p) => p.row.p99Ms)),
-      rowNon2xx: pairs.reduce((a, p) => a + p.row.non2xx, 0),
-      rowRequests: pairs.reduce((a, p) => a + p.row.requests, 0),
-      ratios,
-      ratio,
-      spreadPct: spreadPct(ratios, ratio),
-      ceilingCpuUs: median(pairs.map((p) => p.ceiling.cpuUs)),
-      rowCpuUs: median(pairs.map((p) => p.row.cpuUs)),
-      cpuRatios,
-      cpuRatio,
-      cpuSpreadPct: spreadPct(cpuRatios, cpuRatio),
-    };
+    return { label, ...pairFigures(pairs) };
   };
 }
 

@@ -27,9 +27,9 @@ import { LOAD_TEST_KNOBS, waitForSale, type Gateway } from "../tests/support/gat
 import { purchase } from "../tests/support/http";
 import { TestStack } from "../tests/support/test-stack";
 import { b64url, signToken } from "../tests/support/tokens";
-import { wrkSync, type WrkResult } from "../tests/support/wrk";
-import { median, progress, reportProblems, runBench, spreadPct, spreadText, writeResults } from "./bench-run";
-import { nginxWorkersCpuNs } from "./nginx-cpu";
+import { wrkSync } from "../tests/support/wrk";
+import { progress, reportProblems, runBench, spreadText, writeResults } from "./bench-run";
+import { measureSide, pairFigures, type MeasuredSide, type PairFigures } from "./paired-rows";
 import { benchUserId } from "./shopper-tokens";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 3);
@@ -89,22 +89,7 @@ async function publishKeySet(stack: TestStack): Promise<void> {
   }
 }
 
-interface Row {
-  alg: Alg;
-  seen: "first sight" | "remembered";
-  rowRps: number;
-  ceilingRps: number;
-  rowP99Ms: number;
-  rowNon2xx: number;
-  ratios: number[];
-  ratio: number;
-  spreadPct: number;
-  rowCpuUs: number;
-  ceilingCpuUs: number;
-  cpuRatios: number[];
-  cpuRatio: number;
-  cpuSpreadPct: number;
-}
+type Row = { alg: Alg; seen: "first sight" | "remembered" } & PairFigures;
 
 async function main(): Promise<void> {
   progress(`nginx workers ${WORKERS}, wrk 1 thread × ${CONNECTIONS} connections, ${RUNS} pairs × ${DURATION} s per row`);
@@ -134,11 +119,8 @@ async function main(): Promise<void> {
 
     const ceilingUrl = `http://127.0.0.1:${gateway.benchPort}/ceiling/redis-incr`;
     const rowUrl = `${gateway.url}/api/sales/${SALE}/purchase`;
-    const runSide = (g: Gateway, url: string, tokens: string, offset: number): WrkResult & { cpuUs: number } => {
-      const cpuBefore = nginxWorkersCpuNs(g);
-      const r = wrkSync({ url, threads: 1, connections: CONNECTIONS, seconds: DURATION, args: SCRIPT, env: { BENCH_TOKENS: tokens, BENCH_THREADS: "1", BENCH_TOKEN_OFFSET: String(offset) } });
-      return { ...r, cpuUs: (nginxWorkersCpuNs(g) - cpuBefore) / 1000 / r.requests };
-    };
+    const runSide = (g: Gateway, url: string, tokens: string, offset: number): MeasuredSide =>
+      measureSide(g, () => wrkSync({ url, threads: 1, connections: CONNECTIONS, seconds: DURATION, args: SCRIPT, env: { BENCH_TOKENS: tokens, BENCH_THREADS: "1", BENCH_TOKEN_OFFSET: String(offset) } }));
     // The remembered shoppers read their session first, as a shopper on the sale's page does; a
     // worker remembers what it read, so each token is read on fresh connections, several per worker.
     const readSessions = async (file: string): Promise<void> => {
@@ -164,27 +146,7 @@ async function main(): Promise<void> {
           return { ceiling, row };
         });
         if (seen === "first sight" && offset > firstSightTokens(alg)) problems.push(`${alg} first sight used ${offset} tokens of ${firstSightTokens(alg)}: some were seen twice (raise BENCH_FIRST_SIGHT_TOKENS)`);
-        const ratios = pairs.map((p) => p.row.requestsPerSec / p.ceiling.requestsPerSec);
-        const cpuRatios = pairs.map((p) => p.ceiling.cpuUs / p.row.cpuUs);
-        const ratio = median(ratios);
-        const cpuRatio = median(cpuRatios);
-        progress(`  ratios: ${ratios.map((r) => r.toFixed(2)).join(", ")}; by CPU per request: ${cpuRatios.map((r) => r.toFixed(2)).join(", ")}`);
-        const row: Row = {
-          alg,
-          seen,
-          rowRps: median(pairs.map((p) => p.row.requestsPerSec)),
-          ceilingRps: median(pairs.map((p) => p.ceiling.requestsPerSec)),
-          rowP99Ms: median(pairs.map((p) => p.row.p99Ms)),
-          rowNon2xx: pairs.reduce((a, p) => a + p.row.non2xx, 0),
-          ratios,
-          ratio,
-          spreadPct: spreadPct(ratios, ratio),
-          rowCpuUs: median(pairs.map((p) => p.row.cpuUs)),
-          ceilingCpuUs: median(pairs.map((p) => p.ceiling.cpuUs)),
-          cpuRatios,
-          cpuRatio,
-          cpuSpreadPct: spreadPct(cpuRatios, cpuRatio),
-        };
+        const row: Row = { alg, seen, ...pairFigures(pairs) };
         if (row.rowNon2xx > 0) problems.push(`${alg} ${seen}: ${row.rowNon2xx} purchases were refused`);
         rows.push(row);
       }
