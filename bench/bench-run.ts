@@ -1,5 +1,6 @@
 /** What every benchmark of `make bench` does alike: progress lines, its results file, its verdict. */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 export function progress(text: string): void {
@@ -39,5 +40,17 @@ export function runBench(main: () => Promise<void>): void {
   main().catch((err: unknown) => {
     console.error(err);
     process.exit(1);
+  });
+}
+
+/** runBench with a scratch folder for `main` (its shoppers' token files), removed however it ends. */
+export function runBenchInScratch(prefix: string, main: (dir: string) => Promise<void>): void {
+  runBench(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+    try {
+      await main(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }

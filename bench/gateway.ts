@@ -23,8 +23,6 @@
  * BENCH_DURATION (seconds per run, default 5), BENCH_RUNS (default 3), BENCH_CONNECTIONS
  * (default 64), BENCH_THREADS (default 1), BENCH_NGINX_WORKERS (default 1). Run: make bench (or `npx tsx bench/gateway.ts` with .env.local loaded).
  */
-import { rmSync, mkdtempSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { saleKeys } from "@flash-sale/contract/keys";
 import { Gateway, LOAD_TEST_KNOBS, waitForSale } from "../tests/support/gateway";
@@ -38,7 +36,7 @@ import { wrkSync, type WrkResult } from "../tests/support/wrk";
 import { prepareQueuePoll } from "./queue-poll";
 import { writeShopperTokens } from "./shopper-tokens";
 import { measureSide, pairFigures, type MeasuredSide, type PairFigures } from "./paired-rows";
-import { median, progress, reportProblems, runBench, spreadPct, spreadText, writeResults } from "./bench-run";
+import { median, progress, reportProblems, runBenchInScratch, spreadPct, spreadText, writeResults } from "./bench-run";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -126,14 +124,13 @@ interface ModeRun {
   ratio: number;
 }
 
-async function main(): Promise<void> {
+async function main(tmp: string): Promise<void> {
   progress(`nginx workers ${WORKERS}, wrk ${THREADS} thread(s) × ${CONNECTIONS} connections, ${RUNS} runs × ${DURATION} s per row`);
   const knobs = { ...LOAD_TEST_KNOBS, worker_processes: WORKERS, access_log: "off" };
   const stack = await TestStack.start({ name: "bench_gateway", knobs, benchListen: true, persistentRedis: true, appendfsync: "everysec" });
   const { redis, controlPlane, gateway } = stack;
   // No AOF rewrite (a fork and a rewrite of the whole file) in the middle of a row.
   await redis.config("SET", "auto-aof-rewrite-percentage", "0");
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "fs-bench-"));
   let replicaServer: PrivateRedis | undefined;
   let waitingGateway: Gateway | undefined;
   try {
@@ -322,11 +319,10 @@ async function main(): Promise<void> {
     });
     reportProblems(problems);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
     await waitingGateway?.stop();
     await replicaServer?.destroy();
     await stack.stop();
   }
 }
 
-runBench(main);
+runBenchInScratch("fs-bench-", main);

@@ -14,7 +14,6 @@
  * BENCH_ANSWER_TIMEOUT_MS (default 10000), BENCH_STOCK.
  */
 import net from "node:net";
-import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { saleKeys } from "@flash-sale/contract/keys";
@@ -23,7 +22,7 @@ import { TestStack } from "../tests/support/test-stack";
 import { countSale, waitForRows } from "../tests/support/counts";
 import { signToken } from "../tests/support/tokens";
 import { wrkSync } from "../tests/support/wrk";
-import { progress, reportProblems, runBench, writeResults } from "./bench-run";
+import { progress, reportProblems, runBenchInScratch, writeResults } from "./bench-run";
 import { writeShopperTokens } from "./shopper-tokens";
 
 const OVERLOAD = Number(process.env.BENCH_OVERLOAD ?? 3);
@@ -157,10 +156,9 @@ async function drive(phase: Phase, seconds: number, connections: Connection[], n
   }
 }
 
-async function main(): Promise<void> {
+async function main(tmp: string): Promise<void> {
   const stack = await TestStack.start({ name: "bench_overload", knobs: { worker_processes: "1" }, persistentRedis: true, worker: { batchSize: 1000 } });
   const { redis, controlPlane, gateway, db } = stack;
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "fs-bench-overload-"));
   const problems: string[] = [];
   const phases: Phase[] = [];
   try {
@@ -248,9 +246,8 @@ async function main(): Promise<void> {
     });
     reportProblems(problems);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
     await stack.stop();
   }
 }
 
-runBench(main);
+runBenchInScratch("fs-bench-overload-", main);

@@ -14,15 +14,13 @@
  * worker, each shopper from its own client address through the trusted proxy; else the lab knobs
  * (access log off, per-IP limits wide). Run: `npx tsx bench/queue-poll-cost.ts` with .env.local loaded.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { LOAD_TEST_KNOBS, waitForSale } from "../tests/support/gateway";
 import { TestStack } from "../tests/support/test-stack";
 import { signToken } from "../tests/support/tokens";
 import { purchase } from "../tests/support/http";
 import { wrkSync, type WrkResult } from "../tests/support/wrk";
-import { median, progress, reportProblems, runBench, spreadPct, spreadText, writeResults } from "./bench-run";
+import { median, progress, reportProblems, runBenchInScratch, spreadPct, spreadText, writeResults } from "./bench-run";
 import { prepareQueuePoll } from "./queue-poll";
 import { writeShopperTokens } from "./shopper-tokens";
 import { nginxWorkersCpuNs } from "./nginx-cpu";
@@ -35,11 +33,10 @@ const SHIPPED = process.env.BENCH_SHIPPED === "1";
 const CLIENT_ENV = SHIPPED ? { BENCH_XFF: "1" } : {};
 const WIDE_LIMITS = { userRatePerSecond: 1_000_000, userBurst: 1_000_000, admitPerSecond: 1_000_000 };
 
-async function main(): Promise<void> {
+async function main(tmp: string): Promise<void> {
   const knobs = SHIPPED ? { worker_processes: "1" } : { ...LOAD_TEST_KNOBS, worker_processes: "1", access_log: "off" };
   if (process.env.BENCH_MEMO !== undefined) Object.assign(knobs, { signature_memo_size: process.env.BENCH_MEMO });
   const stack = await TestStack.start({ name: "bench_queue_poll", knobs });
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "fs-bench-poll-"));
   const problems: string[] = [];
   try {
     const { controlPlane, gateway } = stack;
@@ -90,9 +87,8 @@ async function main(): Promise<void> {
     writeResults(SHIPPED ? "queue-poll-cost-shipped" : "queue-poll-cost", { shipped: SHIPPED, rounds, ratios, problems });
     reportProblems(problems);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
     await stack.stop();
   }
 }
 
-runBench(main);
+runBenchInScratch("fs-bench-poll-", main);

@@ -17,8 +17,6 @@
  * BENCH_DURATION (default 5), BENCH_RUNS (pairs, default 3), BENCH_CONNECTIONS (default 64),
  * BENCH_NGINX_WORKERS (default 1).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { saleKeys } from "@flash-sale/contract/keys";
 import { waitForSale } from "../tests/support/gateway";
@@ -26,7 +24,7 @@ import { scrape } from "../tests/support/prometheus";
 import { TestStack } from "../tests/support/test-stack";
 import { waitForRows } from "../tests/support/counts";
 import { wrkSync, type WrkResult } from "../tests/support/wrk";
-import { median, progress, reportProblems, runBench, spreadPct, spreadText, writeResults } from "./bench-run";
+import { median, progress, reportProblems, runBenchInScratch, spreadPct, spreadText, writeResults } from "./bench-run";
 import { writeShopperTokens } from "./shopper-tokens";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -41,9 +39,8 @@ const WIDE_LIMITS = { userRatePerSecond: 1_000_000, userBurst: 1_000_000, admitP
 
 
 
-async function main(): Promise<void> {
+async function main(tmp: string): Promise<void> {
   progress(`rush with the shipped knobs: nginx workers ${WORKERS}, wrk 1 thread × ${CONNECTIONS} connections, a client address per request`);
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "fs-bench-rush-"));
   // Before the stack: signing a million tokens holds Node's loop long enough for clients' connects to time out.
   progress(`writing ${SHOPPERS} shoppers' tokens`);
   // Spare tokens beyond SHOPPERS for the sell-out run and part 3's last two runs (30,000 req/s is
@@ -150,9 +147,8 @@ async function main(): Promise<void> {
     });
     reportProblems(problems);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
     await stack.stop();
   }
 }
 
-runBench(main);
+runBenchInScratch("fs-bench-rush-", main);

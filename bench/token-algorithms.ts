@@ -16,10 +16,9 @@
  * default FIRST_SIGHT_TOKENS; a row that used them up is reported as an invalid run.
  */
 import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { createLogger, Registry } from "@flash-sale/node-common";
 import { JwksRefresher } from "../control-plane/src/auth/jwks-refresher";
@@ -28,7 +27,7 @@ import { purchase } from "../tests/support/http";
 import { TestStack } from "../tests/support/test-stack";
 import { b64url, signToken } from "../tests/support/tokens";
 import { wrkSync } from "../tests/support/wrk";
-import { progress, reportProblems, runBench, spreadText, writeResults } from "./bench-run";
+import { progress, reportProblems, runBenchInScratch, spreadText, writeResults } from "./bench-run";
 import { measureSide, pairFigures, type MeasuredSide, type PairFigures } from "./paired-rows";
 import { benchUserId } from "./shopper-tokens";
 
@@ -91,13 +90,12 @@ async function publishKeySet(stack: TestStack): Promise<void> {
 
 type Row = { alg: Alg; seen: "first sight" | "remembered" } & PairFigures;
 
-async function main(): Promise<void> {
+async function main(tmp: string): Promise<void> {
   progress(`nginx workers ${WORKERS}, wrk 1 thread × ${CONNECTIONS} connections, ${RUNS} pairs × ${DURATION} s per row`);
   const knobs = { ...LOAD_TEST_KNOBS, worker_processes: WORKERS, access_log: "off" };
   const stack = await TestStack.start({ name: "bench_tokens", knobs, benchListen: true, persistentRedis: true, appendfsync: "everysec" });
   const { redis, controlPlane, gateway } = stack;
   await redis.config("SET", "auto-aof-rewrite-percentage", "0");
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "fs-bench-tokens-"));
   try {
     const limits = { userRatePerSecond: 1_000_000, userBurst: 1_000_000, admitPerSecond: 1_000_000 };
     await controlPlane.createSale({ id: SALE, stock: 50_000_000, perUserLimit: 1_000_000, limits });
@@ -164,9 +162,8 @@ async function main(): Promise<void> {
     writeResults("token-algorithms", { nginxWorkers: WORKERS, wrk: { threads: 1, connections: CONNECTIONS, durationSec: DURATION, runs: RUNS }, firstSightTokens: Object.fromEntries(ALGS.map((alg) => [alg, firstSightTokens(alg)])), rows, problems });
     reportProblems(problems);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
     await stack.stop();
   }
 }
 
-runBench(main);
+runBenchInScratch("fs-bench-tokens-", main);

@@ -14,7 +14,6 @@
  *
  * BENCH_DURATION (wrk's seconds, default 5), BENCH_CONNECTIONS (default 64).
  */
-import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Pool } from "@flash-sale/node-common";
@@ -25,7 +24,7 @@ import { waitFor } from "../tests/support/stream-fixtures";
 import { TestStack } from "../tests/support/test-stack";
 import { Receiver, unverified } from "../tests/support/webhook-receiver";
 import { wrkAsync } from "../tests/support/wrk";
-import { progress, reportProblems, runBench, writeResults } from "./bench-run";
+import { progress, reportProblems, runBenchInScratch, writeResults } from "./bench-run";
 import { writeShopperTokens } from "./shopper-tokens";
 
 const EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 10_000);
@@ -60,8 +59,7 @@ function firstAccepted(shop: Receiver, saleId: string): Map<string, { at: number
   return first;
 }
 
-async function main(): Promise<void> {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "fs-bench-webhooks-"));
+async function main(tmp: string): Promise<void> {
   const tokens = writeShopperTokens(tmp, "webhooks", 30_000 * (DURATION + 2));
   const stack = await TestStack.start({ name: "bench_webhooks", knobs: { worker_processes: "1" }, persistentRedis: true, worker: { batchSize: 1000 } });
   const shop = new Receiver();
@@ -158,8 +156,7 @@ async function main(): Promise<void> {
     for (const cp of controlPlanes) await cp.stop();
     await shop.down();
     await stack.stop();
-    rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-runBench(main);
+runBenchInScratch("fs-bench-webhooks-", main);
