@@ -22,7 +22,7 @@ import { purchase, request } from "./support/http";
 import { signToken } from "./support/tokens";
 import { waitFor } from "./support/stream-fixtures";
 import { parseCsv } from "./support/csv";
-import { Browser, fitsPhone, focusedId, screenshots } from "./support/browser";
+import { answerDialogs, Browser, fitsPhone, focusedId, screenshots } from "./support/browser";
 
 // A browser waits for real time (the live page's refresh, the worker's drain).
 jest.setTimeout(60_000);
@@ -140,11 +140,7 @@ test("a valid sale is created and published, on the shopper API, then paused and
   expect(shopperView.json()).toMatchObject({ id: SALE_ID, name: SALE_NAME, price: 1999, status: "active" });
 
   // Pause and resume, each after a confirmation naming the sale; the page follows without a reload.
-  const confirmations: string[] = [];
-  page.on("dialog", (dialog) => {
-    confirmations.push(dialog.message());
-    void dialog.accept();
-  });
+  const confirmations = answerDialogs(page, "accept");
   await page.click("#action-pause");
   await page.locator("#sale-state", { hasText: "paused" }).waitFor();
   expect(await page.locator("#actions > *").allInnerTexts()).toEqual(["Edit", "Resume", "End", "Orders", "Report"]);

@@ -14,7 +14,7 @@ import type { Page } from "playwright-core";
 import { TestStack } from "./support/test-stack";
 import { useStack } from "./support/use-stack";
 import { buyAll } from "./support/purchase-script";
-import { adminLogin, Browser, fitsPhone, focusedId, screenshots } from "./support/browser";
+import { adminLogin, answerDialogs, Browser, fitsPhone, focusedId, screenshots } from "./support/browser";
 
 jest.setTimeout(60_000);
 
@@ -139,11 +139,7 @@ test.each([
 test("a draft is deleted only after its name is typed, and the list says so", async () => {
   await page.goto(url(`/admin/sales/${SALES.draft.id}`));
   await page.locator("#action-delete").waitFor();
-  const prompts: string[] = [];
-  page.once("dialog", (d) => {
-    prompts.push(d.message());
-    void d.accept("Ops drafty");
-  });
+  const prompts = answerDialogs(page, { text: "Ops drafty" }, true);
   await page.click("#action-delete");
   await page.locator("#action-error", { hasText: "Not deleted: the name typed is not the sale's name." }).waitFor();
   expect(await saleInPostgres(SALES.draft.id)).toBeDefined();
@@ -294,11 +290,7 @@ test("an end already past is warned of as typed and again before saving; refused
   await page.selectOption("#field-deduction", "order");
   expect(await text("#warning-endsAt")).toBe("This end is already past: the sale would be over as soon as it is saved.");
 
-  const asked: string[] = [];
-  page.once("dialog", (d) => {
-    asked.push(d.message());
-    void d.dismiss();
-  });
+  const asked = answerDialogs(page, "dismiss", true);
   await page.click("button[type=submit]");
   await page.locator("#error-endsAt", { hasText: "is already past; not saved" }).waitFor();
   expect(asked).toEqual(["The end (2020-01-01 11:00:00 GMT+5:30 · 2020-01-01 05:30:00 UTC) is already past: the sale would be over as soon as it is saved. Save anyway?"]);

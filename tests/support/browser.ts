@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type BrowserContext, type Dialog, type Page } from "playwright-core";
 import { TEST_ADMIN_TOKEN } from "./control-plane";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -116,6 +116,21 @@ export async function adminLogin(page: Page, controlPlaneUrl: string, token = TE
 /** The id of the element that has the keyboard focus. */
 export function focusedId(page: Page): Promise<string | undefined> {
   return page.evaluate<string | undefined>("document.activeElement ? document.activeElement.id : undefined");
+}
+
+/**
+ * Answers the page's dialogs: accepted ("accept"; a prompt given `{ text }`) or dismissed. Returns
+ * their messages as they come. `once`: the next dialog only.
+ */
+export function answerDialogs(page: Page, answer: "accept" | "dismiss" | { text: string }, once = false): string[] {
+  const messages: string[] = [];
+  const handle = (d: Dialog) => {
+    messages.push(d.message());
+    void (answer === "dismiss" ? d.dismiss() : d.accept(answer === "accept" ? undefined : answer.text));
+  };
+  if (once) page.once("dialog", handle);
+  else page.on("dialog", handle);
+  return messages;
 }
 
 /** True when the image element matched by `selector` has loaded and decoded a picture. */
