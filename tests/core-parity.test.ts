@@ -30,6 +30,7 @@ import { freePort, waitForPort } from "./support/ports";
 import { request } from "./support/http";
 import { b64url, signToken } from "./support/tokens";
 import { nodeJwtPlatform, nodeKeyPlatform } from "../contract/test/support/node-jwt-platform";
+import { PUBLISHED_SALE } from "../contract/test/support/published-sale";
 
 const LUA_DIR = path.resolve(__dirname, "../gateway-lua/build/lua");
 const MODULES: Record<string, Record<string, (...args: never[]) => unknown>> = {
@@ -222,23 +223,7 @@ test("tokens of a key set (RS256, ES256, EdDSA through libcrypto and node:crypto
 });
 
 test("request checks, ids, URLs, GCRA and the sale window agree", async () => {
-  const published = {
-    id: "s1",
-    name: "Sale",
-    price: 100,
-    currency: "USD",
-    stock: 10,
-    startsAt: "2030-01-01T00:00:00.000Z",
-    endsAt: "2030-01-01T01:00:00.000Z",
-    startsAtMs: 1000,
-    endsAtMs: 2000,
-    perUserLimit: 2,
-    deduction: "order",
-    challenge: false,
-    paused: false,
-    limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 100 },
-    version: 3,
-  };
+  const published = PUBLISHED_SALE;
   const cases: Case[] = [
     ...[{ quantity: 1 }, { quantity: 0 }, { quantity: -1 }, { quantity: 1.5 }, { quantity: 1e9 }, { quantity: "x" }, { quantity: "" }, {}, { quantity: 1, other: 1 }, { quantity: 2, answer: "" }].map(
       (body) => ({ module: "contract.purchase_request", fn: "parsePurchaseBody", args: [body, 2] }),

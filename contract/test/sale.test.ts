@@ -1,23 +1,5 @@
 import { parsePublishedSale, publicSaleStatus, saleWindowAt, type PublishedSale } from "../src/sale";
-
-const sale: PublishedSale = {
-  id: "s1",
-  name: "Sale",
-  price: 100,
-  currency: "USD",
-  stock: 10,
-  startsAt: "2030-01-01T00:00:00.000Z",
-  endsAt: "2030-01-01T01:00:00.000Z",
-  startsAtMs: 1000,
-  endsAtMs: 2000,
-  perUserLimit: 1,
-  deduction: "order",
-  stockBuckets: 1,
-  challenge: false,
-  paused: false,
-  limits: { userRatePerSecond: 5, userBurst: 5, admitPerSecond: 100 },
-  version: 3,
-};
+import { PUBLISHED_SALE as sale } from "./support/published-sale";
 
 test("a published record parses to itself", () => {
   expect(parsePublishedSale(JSON.parse(JSON.stringify(sale)))).toEqual(sale);
