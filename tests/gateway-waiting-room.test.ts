@@ -256,6 +256,45 @@ test("a pass left unused expires and its place goes to the next shopper; stock b
   await waitFor("the metrics synced", async () => JSON.stringify(await figures()) === JSON.stringify([6, 5, 2, 3, 50]), 3000);
 });
 
+test("a shopper whose pass expired unused joins again at the back, is admitted later and buys once; a rejoin is refused while the pass is good and after buying", async () => {
+  const sale: RoomSale = { id: "wr-rejoin", stock: 3, startsAtMs: Date.now() + 1500, admitPerSecond: 50, passSeconds: 2 };
+  await createRoomSale(sale);
+  await untilStart(sale.startsAtMs);
+  const [late, buyer] = (await joinedInTurn(sale, "rejoin", 2)) as [Shopper, Shopper];
+  const k = saleKeys(sale.id);
+
+  // Admitted: joining again answers the same place and pass.
+  const admitted = await pollUntil(late, "admitted");
+  const oldPass = admitted.pass!;
+  expect(await late.join()).toMatchObject({ status: "admitted", position: 1, pass: oldPass });
+  await pollUntil(buyer, "admitted");
+  expect((await buyer.buy()).status).toBe(202);
+
+  // Both places settled (the pass's time and its grace over): late's turn went unused.
+  await waitFor("both places settled", async () => Number(await stack.redis.hget(k.queueState, "settled")) >= 2, 10_000);
+  expect((await late.poll()).status).toBe("ended");
+  expect(await buyer.join()).toMatchObject({ status: "ended", position: 2 }); // bought: no second place
+
+  const rejoined = await late.join();
+  expect(rejoined.position).toBe(3);
+  expect(await stack.redis.zrange(k.queue, 0, -1)).toEqual(["rejoin-0", "rejoin-1", "rejoin-0 1"]);
+  expect((await late.buy(oldPass)).json().error).toBe("pass_required");
+  const second = await pollUntil(late, "admitted", 10_000);
+  expect(second.position).toBe(3);
+  expect(await late.join()).toMatchObject({ status: "admitted", position: 3 }); // the new pass is good: same place
+  expect((await late.buy()).status).toBe(202);
+  expect((await late.buy()).status).not.toBe(202); // the per-user limit holds across places
+  expect(await late.join()).toMatchObject({ position: 3 });
+
+  await waitForRows(stack.db.pool, sale.id, 2);
+  expect(await countSale(stack.redis, stack.db.pool, sale.id)).toEqual(balancedCount(2, 1));
+  // The new place settles as bought, the old one stays expired (once).
+  await waitFor("the new place settled", async () => Number(await stack.redis.hget(k.queueState, "settled")) === 3, 10_000);
+  const state = await stack.redis.hgetall(k.queueState);
+  expect({ expired: Number(state.expired), admitted: Math.floor(Number(state.cursor)) }).toEqual({ expired: 1, admitted: 3 });
+  expect(Math.floor(Number(state.cursor))).toBeLessThanOrEqual(Number(state.expired) + 1 + 2); // admitted <= expired + unitsLeft + buyers
+});
+
 test("a poll with its ticket is answered from the gateway's memory: no Redis round trip", async () => {
   const sale: RoomSale = { id: "wr-cheap", stock: 1000, startsAtMs: Date.now() + 1500, admitPerSecond: 5, passSeconds: 60 };
   await createRoomSale(sale);

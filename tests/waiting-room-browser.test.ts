@@ -3,7 +3,8 @@
  * against a real gateway, Redis, order worker and Postgres: join before the start (with the
  * demo login), "the order is drawn at the start", then a place, a progress bar and a wait,
  * then the purchase step when admitted; sold out shown at once while waiting; the queue lost
- * with the sale's Redis state and rebuilt, and the page joining again by itself. Screenshots
+ * with the sale's Redis state and rebuilt, and the page joining again by itself; a pass that
+ * expired unused, and the page joining again at the back when asked. Screenshots
  * at desktop and phone width go to test-artifacts/. Every sale is counted at the end.
  */
 import { createLogger } from "@flash-sale/node-common";
@@ -14,6 +15,7 @@ import { useStack } from "./support/use-stack";
 import { balancedCount, countSale, waitForRows } from "./support/counts";
 import { Shopper, sleep } from "./support/queue";
 import { adminLogin, Browser, fitsWidth, screenshots } from "./support/browser";
+import { waitFor } from "./support/stream-fixtures";
 import { keepSalesBuiltJob } from "../control-plane/src/jobs/keep-sales-built";
 import { SalePublisher } from "../control-plane/src/projection/publisher";
 import { SaleRepository } from "../control-plane/src/store/sale-repository";
@@ -27,6 +29,7 @@ const limits = { userRatePerSecond: 50, userBurst: 50, admitPerSecond: 100000 };
 const QUEUE_SALE = "bw-queue";
 const SOLD_OUT_SALE = "bw-soldout";
 const REBUILT_SALE = "bw-rebuilt";
+const MISSED_SALE = "bw-missed";
 let queueStartsAtMs: number;
 
 const stack = useStack(new TestStack({ name: "waiting_room_browser", knobs: { ...LOAD_TEST_KNOBS, dev_login: "on" }, worker: {} }), async () => {
@@ -36,10 +39,11 @@ const stack = useStack(new TestStack({ name: "waiting_room_browser", knobs: { ..
     { id: QUEUE_SALE, name: "Queued sneakers", price: 4999, stock: 4, ...queued, waitingRoom: { opensBeforeSeconds: 600, admitPerSecond: 1, passSeconds: 60 } },
     { id: SOLD_OUT_SALE, name: "Last queued lamp", price: 1999, stock: 1, waitingRoom: { opensBeforeSeconds: 0, admitPerSecond: 50, passSeconds: 60 } },
     { id: REBUILT_SALE, name: "Rebuilt queue kettle", price: 2999, stock: 5, waitingRoom: { opensBeforeSeconds: 0, admitPerSecond: 1, passSeconds: 60 } },
+    { id: MISSED_SALE, name: "Second chance scarf", price: 999, stock: 5, waitingRoom: { opensBeforeSeconds: 0, admitPerSecond: 50, passSeconds: 2 } },
   ]) {
     await stack.controlPlane.createSale({ ...sale, limits, deduction: "order" });
   }
-  for (const id of [QUEUE_SALE, SOLD_OUT_SALE, REBUILT_SALE]) await waitForSale(stack.gateway, id);
+  for (const id of [QUEUE_SALE, SOLD_OUT_SALE, REBUILT_SALE, MISSED_SALE]) await waitForSale(stack.gateway, id);
   browser = await Browser.launch({ closedWith: stack });
 });
 
@@ -172,8 +176,33 @@ test("the queue lost with the sale's Redis state: after the rebuild the page joi
   await page.close();
 });
 
+test("a pass that expired unused: the page offers to join again at the back, follows the new place and buys", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${stack.gateway.url}/sales/${MISSED_SALE}`);
+  await page.locator("#queue-join:enabled").click();
+  await page.waitForSelector("body[data-queue=admitted]");
+  const behind = new Shopper("bw-behind", MISSED_SALE, stack.gateway.url);
+  await behind.join();
+
+  // The pass runs out unused.
+  await page.waitForSelector("body[data-queue=ended]", { timeout: 10_000 });
+  expect(await page.locator("#queue-headline").innerText()).toBe("Your turn has passed.");
+  const again = page.locator("#queue-join", { hasText: "Join again, at the back of the queue" });
+  await again.waitFor();
+  // Redis settles the place (the pass's time and its grace) before it lets the shopper join again.
+  const k = saleKeys(MISSED_SALE);
+  await waitFor("the place settled", async () => Number(await stack.redis.hget(k.queueState, "settled")) >= 1, 10_000);
+  await again.click();
+  await page.waitForSelector("body[data-queue=admitted]", { timeout: 10_000 });
+  expect(await page.locator("#queue-join").isHidden()).toBe(true);
+  expect(await stack.redis.zrange(k.queue, 0, -1)).toEqual(["bw-shopper", "bw-behind", "bw-shopper 1"]);
+  await page.locator("#buy:enabled").click();
+  await page.waitForURL(new RegExp(`/orders/${MISSED_SALE}\\.\\d+\\.\\d+$`));
+  await page.close();
+});
+
 test("every sale counts: one unit to each shopper who bought", async () => {
-  for (const [saleId, sold, total] of [[QUEUE_SALE, 1, 4], [SOLD_OUT_SALE, 1, 1], [REBUILT_SALE, 1, 5]] as const) {
+  for (const [saleId, sold, total] of [[QUEUE_SALE, 1, 4], [SOLD_OUT_SALE, 1, 1], [REBUILT_SALE, 1, 5], [MISSED_SALE, 1, 5]] as const) {
     await waitForRows(stack.db.pool, saleId, sold);
     expect({ saleId, ...(await countSale(stack.redis, stack.db.pool, saleId)) }).toEqual({ saleId, ...balancedCount(sold, total - sold) });
   }

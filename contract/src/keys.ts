@@ -99,13 +99,14 @@ export interface SaleKeys {
   /**
    * Sorted set, the waiting room: user id → place. Joiners before the start get a random score
    * below 2^48 (their order is drawn by it), later ones 2^48 + their arrival number; a shopper's
-   * position is their rank + 1.
+   * position is their rank + 1. A shopper who joins again after a turn over unused is the member
+   * "<user id> <k>" (their k-th rejoin) at the back.
    */
   queue: string;
   /**
    * Hash, the waiting room's admission: `arrivals` (joiners since the start), `cursor` (shoppers
    * admitted, fractional), `tickAt` (Redis ms it was last advanced), `settled` (positions whose
-   * pass time is over), `expired` (of those, passes that went unused).
+   * pass time is over), `expired` (of those, passes that went unused), `rejoins:<user id>` (k).
    */
   queueState: string;
   /**

@@ -4,7 +4,8 @@
  * the gateway says, with the signed ticket it gave (kept for a reload in sessionStorage), until
  * the shopper is admitted (the page buys with the pass), sold out, or over. A poll answered
  * 404 not_in_queue (the queue was restarted after a Redis failure, and the shopper's place with
- * it) joins again at once, without a click.
+ * it) joins again at once, without a click. A shopper whose pass expired unused is offered to
+ * join again, at the back of the queue, while the sale is on.
  */
 import { getJson, postJson, type ApiResult } from "./api.js";
 import { offerLogin } from "./demo-login.js";
@@ -20,6 +21,7 @@ const RETRY_AFTER_FAILURE_MS = 2000;
 const TICK_MS = 1000;
 /** Joining again on its own at most this often; past that, the join button is offered. */
 const REJOIN_EVERY_MS = 10_000;
+const JOIN_LABEL = "Join the queue";
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string>, text = ""): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -40,7 +42,7 @@ export class WaitingRoom {
     headline: element("p", { id: "queue-headline", class: "queue__headline" }),
     progress: element("progress", { id: "queue-progress", max: "1", value: "0", "aria-label": "Your way to the front of the queue" }),
     detail: element("p", { id: "queue-detail" }),
-    join: element("button", { id: "queue-join", class: "primary", type: "button" }, "Join the queue"),
+    join: element("button", { id: "queue-join", class: "primary", type: "button" }, JOIN_LABEL),
     announce: element("p", { id: "queue-status", class: "queue__announce", "aria-live": "polite", "aria-atomic": "true" }),
   };
 
@@ -78,6 +80,7 @@ export class WaitingRoom {
 
   private offerJoin(): void {
     show(this.el.join, true);
+    this.el.join.textContent = JOIN_LABEL;
     const opensIn = Date.parse(this.opensAt) - serverNow();
     this.el.join.disabled = opensIn > 0;
     this.el.headline.textContent = opensIn > 0 ? `The waiting room opens at ${formatTime(this.opensAt)}.` : "Join the queue to buy.";
@@ -96,7 +99,6 @@ export class WaitingRoom {
       this.el.detail.textContent = res.message;
       return;
     }
-    show(this.el.join, false);
     this.update(res.body);
     void this.follow(res.body.retryAfterMs);
   }
@@ -148,6 +150,10 @@ export class WaitingRoom {
       sessionStorage.setItem(this.storageKey, reply.ticket);
     }
     this.render();
+    // An "ended" with a position is a turn passed unused (the sale's end answers none).
+    const missed = reply.status === "ended" && reply.position !== undefined;
+    show(this.el.join, missed);
+    if (missed) this.el.join.textContent = "Join again, at the back of the queue";
     const said = queueAnnouncement(reply);
     if (this.el.announce.textContent !== said) this.el.announce.textContent = said;
     document.body.dataset.queue = reply.status;

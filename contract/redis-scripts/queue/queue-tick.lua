@@ -17,7 +17,8 @@ the next one; so does a unit coming back (an expired reservation).
 KEYS[1] meta        hash: startsAt, endsAt (epoch ms), paused ("1"), fence ("<run id>:<epoch>")
 KEYS[2] queueState  hash: cursor (fractional), tickAt (ms), settled, expired, buyersBefore
                     (the buyers when the queue first advanced)
-KEYS[3] queue       sorted set: user id -> score (rank + 1 = position)
+KEYS[3] queue       sorted set: member ("<user id>" or "<user id> <k>", a rejoin) -> score
+                    (rank + 1 = position)
 KEYS[4] admissions  sorted set: score = cursor after an advance, member = "<cursor>:<ms>"
 KEYS[5] stock       string: units left
 KEYS[6] buyers      hash: user id -> units
@@ -71,6 +72,7 @@ if now >= startsAt then
     while settled < upto do
       local last = math.min(upto, settled + USERS_PER_HMGET)
       local users = redis.call('ZRANGE', KEYS[3], settled, last - 1)
+      for i, m in ipairs(users) do users[i] = string.match(m, '^(%S+) %d+$') or m end
       local used = 0
       if #users > 0 then
         for _, units in ipairs(redis.call('HMGET', KEYS[6], unpack(users))) do

@@ -8,10 +8,10 @@ export type PlaceReply =
   | { reply: "place"; position: number; length: number; epoch: number }
   | { reply: "not_in_queue" | "not_built" | "limit_reached" };
 
-/** Joins the queue (one place per shopper) or looks the place up. */
+/** Joins the queue (one place per shopper, a new one at the back after a turn over unused) or looks the place up. */
 export const QUEUE_PLACE = declareScript({
   file: "queue/queue-place",
-  keys: ["meta", "queue", "queueState", "buyers"],
+  keys: ["meta", "queue", "queueState", "buyers", "stock"],
   args: ["userId", "mode", "score", "perUserLimit"],
   codes: PLACE_CODES,
   decode: (reply: unknown): PlaceReply | undefined => {

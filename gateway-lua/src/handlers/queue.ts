@@ -1,6 +1,6 @@
 /**
  * POST /api/sales/{id}/queue joins the sale's waiting room (one Redis round trip; joining again
- * finds the same place). GET answers the caller's state from this gateway's memory: the place
+ * finds the same place, or, after a turn passed unused, a new one at the back). GET answers the caller's state from this gateway's memory: the place
  * travels in the signed ticket the client sends back (`?ticket=`), so only a poll without one,
  * or the first after the start for a shopper who joined before it, reads Redis (once).
  * Both answer {status, position?, ahead?, etaSeconds?, pass?, passExpiresAt?, retryAfterMs?, ticket?}.
