@@ -21,6 +21,11 @@ export interface JwtPlatform {
    * (core/jwk.ts) under its algorithm; absent: no key set is used.
    */
   verifySignature?(this: void, handle: unknown, alg: string, data: string, signature: string): boolean;
+  /**
+   * constantTimeEquals done by the platform (in nginx one C call, which LuaJIT compiles into the
+   * trace, where the byte loop aborts each root trace that reaches it); absent: constantTimeEquals.
+   */
+  constantTimeEquals?(this: void, a: string, b: string): boolean;
 }
 
 export type JwtFailure =
@@ -128,7 +133,8 @@ export function readToken(token: string, platform: JwtPlatform, keys?: KeySet, e
   const signed = token.substring(0, secondDot);
   const fromKeySet = lastAlg !== "HS256";
   if (!fromKeySet) {
-    if (!constantTimeEquals(platform.signHs256(signed), token.substring(secondDot + 1))) return "bad_signature";
+    const equals = platform.constantTimeEquals ?? constantTimeEquals;
+    if (!equals(platform.signHs256(signed), token.substring(secondDot + 1))) return "bad_signature";
   } else {
     if (lastAlg !== "RS256" && lastAlg !== "ES256" && lastAlg !== "EdDSA") return "bad_alg";
     if (keys === undefined || platform.verifySignature === undefined) return "bad_alg";

@@ -3,13 +3,14 @@
  * lua-resty-string's SHA-256 (lua-nginx-module has HMAC-SHA1 only), cjson.safe.
  * The secret's inner and outer pads are computed once, so a signature costs two hashes, on two
  * hashers per worker that are reset for each signature (signing never yields, so no two
- * requests use them at once). Signatures of the shop's identity provider's keys go to libcrypto.
+ * requests use them at once). Signatures of the shop's identity provider's keys, and the
+ * constant-time compare of an HS256 signature, go to libcrypto.
  */
 import { decode_base64url, encode_base64url } from "ngx.base64";
 import * as sha256 from "resty.sha256";
 import type { JwtPlatform } from "@flash-sale/contract/jwt";
 import { decodeJson } from "./json";
-import { verifySignature } from "./libcrypto";
+import { constantTimeEquals, verifySignature } from "./libcrypto";
 
 const BLOCK_SIZE = 64;
 
@@ -47,5 +48,6 @@ export function createJwtPlatform(secret: string): JwtPlatform {
     signHs256: (data) => encode_base64url(hashOf(outer, outerPad, hashOf(inner, innerPad, data))),
     decodeJson,
     verifySignature,
+    constantTimeEquals,
   };
 }

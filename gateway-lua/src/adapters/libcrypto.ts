@@ -22,6 +22,7 @@ const EVP_MD *EVP_sha256(void);
 int EVP_DigestVerifyInit(EVP_MD_CTX *ctx, EVP_PKEY_CTX **pctx, const EVP_MD *type, ENGINE *e, EVP_PKEY *pkey);
 int EVP_DigestVerify(EVP_MD_CTX *ctx, const unsigned char *sig, size_t siglen, const unsigned char *tbs, size_t tbslen);
 void ERR_clear_error(void);
+int CRYPTO_memcmp(const void *a, const void *b, size_t len);
 `);
 
 /** @noSelf */
@@ -34,6 +35,7 @@ interface LibCrypto {
   EVP_DigestVerifyInit(ctx: FfiCData, pctx: undefined, md: FfiCData | undefined, e: undefined, pkey: FfiCData): number;
   EVP_DigestVerify(ctx: FfiCData, sig: string, siglen: number, tbs: string, tbslen: number): number;
   ERR_clear_error(): void;
+  CRYPTO_memcmp(a: string, b: string, len: number): number;
 }
 
 const C = ffi.C as LibCrypto;
@@ -66,4 +68,9 @@ export function verifySignature(this: void, handle: unknown, alg: string, data: 
   C.EVP_MD_CTX_reset(ctx);
   if (!ok) C.ERR_clear_error();
   return ok;
+}
+
+/** Whether a and b are equal, in time that depends on their length only (CRYPTO_memcmp). */
+export function constantTimeEquals(this: void, a: string, b: string): boolean {
+  return a.length === b.length && C.CRYPTO_memcmp(a, b, a.length) === 0;
 }
