@@ -273,6 +273,32 @@ describe("job leases (JOB_LEASE_MS, renewed by a heartbeat)", () => {
     }
   });
 
+  it("stop() waits for a run in progress, so nothing runs a job once it returns; start() after it runs the job again", async () => {
+    const events: string[] = [];
+    const job: Job = {
+      name: "stop-waits",
+      schedule: "* * * * * *",
+      leaseMs: JOB_LEASE_MS,
+      run: async () => {
+        events.push("run started");
+        await sleep(600);
+        events.push("run ended");
+      },
+    };
+    const scheduler = instance("stop-waits", [job]);
+    scheduler.start();
+    await waitFor("a run in progress", async () => events.includes("run started"), 5000);
+    await scheduler.stop();
+    events.push("stopped");
+    expect(events).toEqual(["run started", "run ended", "stopped"]);
+    scheduler.start();
+    try {
+      await waitFor("a run after the restart", async () => events.filter((e) => e === "run started").length === 2, 5000);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
   it("a run whose lease was taken away is logged as having lost it", async () => {
     const name = "lost-lease";
     let finish: () => void = () => undefined;

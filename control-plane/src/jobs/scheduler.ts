@@ -67,6 +67,8 @@ export class JobScheduler {
   private readonly tasks: ScheduledTask[] = [];
   /** Each job's scheduled run in progress: when it started, and the ticks skipped meanwhile. */
   private readonly scheduledRuns = new Map<string, { startedAt: number; skipped: number }>();
+  /** Runs in progress, which stop() waits for: once stopped, nothing runs a job any more. */
+  private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(
@@ -80,14 +82,24 @@ export class JobScheduler {
   }
 
   start(): void {
+    this.stopped = false;
     for (const job of this.jobs) {
       // The scheduled time, not the time the callback fires, names the tick on every instance.
-      const task = cron.schedule(job.schedule, (ctx) => this.runScheduled(job, ctx.date.getTime()), {
+      const task = cron.schedule(job.schedule, (ctx) => this.track(this.runScheduled(job, ctx.date.getTime())), {
         name: job.name,
         noOverlap: true,
         logger: this.cronLogger(job),
       });
       this.tasks.push(task);
+    }
+  }
+
+  private async track(run: Promise<void>): Promise<void> {
+    this.inFlight.add(run);
+    try {
+      await run;
+    } finally {
+      this.inFlight.delete(run);
     }
   }
 
@@ -140,10 +152,12 @@ export class JobScheduler {
     };
   }
 
+  /** Stops the ticks and waits for the runs in progress (a claim Redis does not answer is not asked again). */
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all(this.tasks.map((t) => t.destroy()));
     this.tasks.length = 0;
+    await Promise.allSettled([...this.inFlight]);
   }
 
   /** Runs `job` for the tick scheduled at `tickMs` unless another instance has it. */
